@@ -1,0 +1,100 @@
+from typing import ClassVar
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+
+
+class UserManager(BaseUserManager["User"]):
+    def create_user(self, username: str, password: str | None = None, **fields: object) -> "User":
+        user = self.model(username=username, **fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, username: str, password: str | None = None, **fields: object) -> "User":
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        return self.create_user(username, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Members sign in with phone + one-time code; staff with username + password.
+
+    ``is_staff`` here means platform staff (Django admin); shop staff are ``StaffMember`` rows.
+    """
+
+    username = models.CharField(max_length=64, unique=True)
+    phone = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    nickname = models.CharField(max_length=64, blank=True)
+    avatar = models.ImageField(upload_to="avatars/", blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(auto_now_add=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    def __str__(self) -> str:
+        return self.nickname or self.username
+
+    @property
+    def display_name(self) -> str:
+        return self.nickname or self.username
+
+
+class OtpCode(models.Model):
+    """A one-time sign-in code. Only its hash is stored; single use; 10-minute expiry."""
+
+    phone = models.CharField(max_length=20, db_index=True)
+    code_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class ApiToken(models.Model):
+    """Bearer token for the API. Only the SHA-256 of the token is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+
+class Address(models.Model):
+    """A delivery address. Region codes are GB/T 2260 (6 digits) from the region package."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="addresses")
+    recipient = models.CharField(max_length=32)
+    phone = models.CharField(max_length=20)
+    province_code = models.CharField(max_length=6)
+    province = models.CharField(max_length=32)
+    city_code = models.CharField(max_length=6)
+    city = models.CharField(max_length=32)
+    district_code = models.CharField(max_length=6, blank=True)
+    district = models.CharField(max_length=32, blank=True)
+    detail = models.CharField(max_length=200)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_default", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.province}{self.city}{self.district}{self.detail}"
+
+    @property
+    def region_text(self) -> str:
+        return " ".join(part for part in (self.province, self.city, self.district) if part)

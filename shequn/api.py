@@ -1,0 +1,59 @@
+"""The /api/v1 root: one NinjaAPI, each app contributes its router."""
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import SessionAuth
+
+from shequn.accounts.api import router as accounts_router
+from shequn.accounts.auth import BearerTokenAuth
+from shequn.catalog.api import router as catalog_router
+from shequn.communities.api import router as communities_router
+from shequn.core.errors import DomainError
+from shequn.notifications.api import router as notifications_router
+from shequn.orders.api import router as orders_router
+from shequn.payments.api import router as payments_router
+from shequn.shops.api import router as shops_router
+
+api = NinjaAPI(
+    title="shequn API",
+    version="1",
+    description="Community commerce: members' shop, orders, payments and the operator console.",
+    urls_namespace="api",
+    # Bearer tokens for apps; the page session (with CSRF) for the H5 site's own calls.
+    auth=[BearerTokenAuth(), SessionAuth(csrf=True)],
+)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(AuthenticationError)
+def not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(request, {"code": "not_authenticated", "message": "请先登录"}, status=401)
+
+
+@api.exception_handler(NinjaValidationError)
+def invalid_input(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    return api.create_response(
+        request,
+        {"code": "invalid_input", "message": "请求参数有误", "details": {"errors": exc.errors}},
+        status=422,
+    )
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return api.create_response(request, {"code": "http_error", "message": str(exc)}, status=exc.status_code)
+
+
+api.add_router("/accounts", accounts_router)
+api.add_router("/shops", shops_router)
+api.add_router("/catalog", catalog_router)
+api.add_router("/communities", communities_router)
+api.add_router("/orders", orders_router)
+api.add_router("/payments", payments_router)
+api.add_router("/notifications", notifications_router)

@@ -1,0 +1,171 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from .enums import Fulfilment, OrderStatus, PaymentMethod, RefundStatus
+
+
+class CartItem(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart_items")
+    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+")
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField()
+    # Where the member found it, kept for attribution on the order.
+    post = models.ForeignKey("communities.Post", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "sku"], name="unique_cart_line"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="cart_quantity_positive"),
+        ]
+
+
+class Order(models.Model):
+    shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="orders")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    # Readable and a valid WeChat out_trade_no (see core.ids).
+    number = models.CharField(max_length=32, unique=True)
+    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT)
+    fulfilment = models.CharField(max_length=10, choices=Fulfilment.choices)
+    payment_method = models.CharField(max_length=10, choices=PaymentMethod.choices)
+    # Delivery address, copied at checkout so later edits of the address book change nothing.
+    recipient = models.CharField(max_length=32, blank=True)
+    recipient_phone = models.CharField(max_length=20, blank=True)
+    province = models.CharField(max_length=32, blank=True)
+    city = models.CharField(max_length=32, blank=True)
+    district = models.CharField(max_length=32, blank=True)
+    address_detail = models.CharField(max_length=200, blank=True)
+    pickup_point = models.ForeignKey(
+        "shops.PickupPoint", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    buyer_note = models.CharField(max_length=200, blank=True)
+    items_total_fen = models.PositiveIntegerField()
+    shipping_fee_fen = models.PositiveIntegerField(default=0)
+    total_fen = models.PositiveIntegerField()  # what the member pays: items + shipping
+    refunded_fen = models.PositiveIntegerField(default=0)  # confirmed by the gateway
+    # Attribution: the community and post the member bought from.
+    community = models.ForeignKey(
+        "communities.Community",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="orders",
+    )
+    post = models.ForeignKey(
+        "communities.Post", null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)  # unpaid deadline (None for COD)
+    stock_released = models.BooleanField(default=False)  # set once, when close/cancel returns the stock
+    tracking_company = models.CharField(max_length=32, blank=True)
+    tracking_number = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)  # or picked up
+    completed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)  # closed or cancelled
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["shop", "status", "-created_at"]),
+            models.Index(fields=["status", "expires_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_fen=F("items_total_fen") + F("shipping_fee_fen")),
+                name="order_total_is_items_plus_shipping",
+            ),
+            models.CheckConstraint(condition=Q(refunded_fen__lte=F("total_fen")), name="order_refund_not_above_total"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class OrderLine(models.Model):
+    shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="+")
+    # Snapshot at checkout.
+    title = models.CharField(max_length=120)
+    spec = models.CharField(max_length=64)
+    unit_price_fen = models.PositiveIntegerField()
+    quantity = models.PositiveIntegerField()
+    total_fen = models.PositiveIntegerField()
+    returnable = models.BooleanField()
+    refunded_fen = models.PositiveIntegerField(default=0)  # confirmed by the gateway
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_fen=F("unit_price_fen") * F("quantity")),
+                name="line_total_is_price_times_quantity",
+            ),
+            models.CheckConstraint(condition=Q(refunded_fen__lte=F("total_fen")), name="line_refund_not_above_total"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} {self.spec} ×{self.quantity}"
+
+
+class OrderEvent(models.Model):
+    """Append-only history of an order and its after-sales: one row per transition."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    refund = models.ForeignKey("RefundRequest", null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class RefundRequest(models.Model):
+    """After-sales for one order line: full or partial refund."""
+
+    shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="refunds")
+    # Our refund number; also WeChat's out_refund_no, so the same number refunds once.
+    number = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=12, choices=RefundStatus.choices, default=RefundStatus.REQUESTED)
+    amount_fen = models.PositiveIntegerField()
+    reason = models.CharField(max_length=200)
+    reject_reason = models.CharField(max_length=200, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="refund_amount_positive")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class PurchaseCounter(models.Model):
+    """Units of a product one member holds in live orders; enforces the per-person cap with F() updates."""
+
+    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "product"], name="unique_purchase_counter")]

@@ -1,0 +1,204 @@
+"""Settings for shequn, read from the environment.
+
+The embedded default (no variables set) is SQLite in WAL mode, SqliteHuey and a
+local-memory cache: one process, no external service. Set DATABASE_URL and REDIS_URL
+to scale out.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("SHEQUN_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG and env_bool("SHEQUN_PRODUCTION", False):
+        raise RuntimeError("SECRET_KEY must be set in production")
+    SECRET_KEY = "shequn-development-only-secret-key-change-me-0123456789abcdef"  # noqa: S105
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()
+]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+# Absolute base URL of this deployment: used for invite links, QR codes and payment callbacks.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "huey.contrib.djhuey",
+    "shequn.core",
+    "shequn.shops",
+    "shequn.accounts",
+    "shequn.catalog",
+    "shequn.communities",
+    "shequn.orders",
+    "shequn.payments",
+    "shequn.notifications",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "shequn.core.middleware.DomainErrorMiddleware",
+]
+
+ROOT_URLCONF = "shequn.urls"
+WSGI_APPLICATION = "shequn.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "shequn" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "shequn.context_processors.shequn",
+            ],
+            "builtins": ["shequn.core.templatetags.shequn"],
+        },
+    }
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'shequn.sqlite3'}"),
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets readers and one writer work at once; IMMEDIATE takes the write lock at
+        # BEGIN so two writers queue on busy_timeout instead of failing to upgrade a lock.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",
+        "transaction_mode": "IMMEDIATE",
+    }
+    DATABASES["default"]["TEST"] = (
+        {"NAME": str(VAR_DIR / "test.sqlite3")} if env_bool("SHEQUN_TEST_SQLITE_FILE", False) else {}
+    )
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+LOGIN_URL = "/login/"
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": "shequn",
+        "url": REDIS_URL,
+        "immediate": False,
+        "utc": True,
+        "consumer": {"workers": 4, "worker_type": "thread", "periodic": True},
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "shequn",
+        }
+    }
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "shequn",
+        "filename": str(VAR_DIR / "huey.sqlite3"),
+        # Under pytest (which sets PYTEST_VERSION) tasks run inline and ETA tasks wait in memory.
+        "immediate": env_bool("HUEY_IMMEDIATE", "PYTEST_VERSION" in os.environ),
+        "utc": True,
+        "consumer": {"workers": 2, "worker_type": "thread", "periodic": True},
+    }
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "shequn" / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "shequn" / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = (
+    False  # htmx reads the token from the cookie-free meta tag; the cookie stays readable for API clients
+)
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- shequn domain settings -------------------------------------------------------
+# Member sign-in by one-time code.
+OTP_TTL_SECONDS = 10 * 60
+OTP_MAX_ATTEMPTS = 5  # wrong guesses before a code is burnt
+OTP_SEND_LIMIT_PER_PHONE = (5, 60 * 60)  # at most 5 codes an hour for one phone
+OTP_SEND_LIMIT_PER_IP = (20, 60 * 60)
+OTP_RESEND_INTERVAL_SECONDS = 60
+LOGIN_LIMIT_PER_IP = (20, 10 * 60)  # staff password attempts per IP per 10 minutes
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "shequn.accounts.sms.ConsoleSmsBackend")
+NOTIFICATION_CHANNELS = ["shequn.notifications.channels.InboxChannel"]
+
+# Payments: the sandbox speaks WeChat Pay v3; keys live under VAR_DIR/sandbox-pay.
+PAYMENT_GATEWAYS = ["sandbox", "cod"]
+PAYMENT_NOTIFY_URL = os.environ.get("PAYMENT_NOTIFY_URL", f"{SITE_URL}/api/v1/payments/notify/sandbox")
+SANDBOX_PAY_MCHID = os.environ.get("SANDBOX_PAY_MCHID", "1900000001")
+SANDBOX_PAY_APPID = os.environ.get("SANDBOX_PAY_APPID", "wxd0000000000sandbox")
+SANDBOX_PAY_KEY_DIR = VAR_DIR / "sandbox-pay"
+# Deliver sandbox notifications by HTTP POST (as WeChat does); tests may call the view directly.
+SANDBOX_PAY_DELIVERY = os.environ.get("SANDBOX_PAY_DELIVERY", "http")
+PAYMENT_NOTIFICATION_MAX_SKEW_SECONDS = 300
+
+ORDER_UNPAID_TIMEOUT_MINUTES_DEFAULT = 30
+AFTER_SALES_WINDOW_DAYS = 7
+
+if env_bool("SHEQUN_PRODUCTION", False):
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True

@@ -1,0 +1,45 @@
+"""Console plumbing: every operator page runs inside one shop, with a permission check.
+
+The current shop lives in the session (``console_shop_id``); staff of one shop land there
+directly. A view decorated with ``@console_view(permission)`` gets ``request.console_shop``
+and ``request.staff`` and may assume the permission holds.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+
+from .models import Shop
+from .selectors import require_permission, staff_shops
+
+SESSION_KEY = "console_shop_id"
+
+
+def current_console_shop(request: HttpRequest) -> Shop | None:
+    shops = staff_shops(request.user)
+    shop_id = request.session.get(SESSION_KEY)
+    shop = shops.filter(pk=shop_id).first() if shop_id else None
+    return shop or shops.first()
+
+
+def console_view(
+    permission: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path(), login_url="/console/login/")
+            shop = current_console_shop(request)
+            if shop is None:
+                return redirect_to_login(request.get_full_path(), login_url="/console/login/")
+            request.staff = require_permission(request.user, shop, permission)  # type: ignore[attr-defined]
+            request.console_shop = shop  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

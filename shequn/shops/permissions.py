@@ -1,0 +1,53 @@
+"""What each staff role may do. Checked by ``shops.selectors.require_permission``."""
+
+from .enums import StaffRole
+
+# Permission names are "<area>.<verb>".
+VIEW_DASHBOARD = "dashboard.view"
+MANAGE_CATALOG = "catalog.manage"
+MANAGE_COMMUNITIES = "communities.manage"
+VIEW_ORDERS = "orders.view"
+FULFIL_ORDERS = "orders.fulfil"  # ship, mark ready, picked up
+CONFIRM_COD = "orders.confirm_cod"
+DECIDE_REFUNDS = "refunds.decide"
+VIEW_MEMBERS = "members.view"
+MANAGE_STAFF = "staff.manage"
+VIEW_AUDIT = "audit.view"
+MANAGE_SHOP = "shop.manage"
+
+ALL = frozenset(
+    {
+        VIEW_DASHBOARD,
+        MANAGE_CATALOG,
+        MANAGE_COMMUNITIES,
+        VIEW_ORDERS,
+        FULFIL_ORDERS,
+        CONFIRM_COD,
+        DECIDE_REFUNDS,
+        VIEW_MEMBERS,
+        MANAGE_STAFF,
+        VIEW_AUDIT,
+        MANAGE_SHOP,
+    }
+)
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    StaffRole.OWNER: ALL,
+    StaffRole.ADMIN: ALL,
+    StaffRole.OPERATOR: frozenset(
+        {
+            VIEW_DASHBOARD,
+            MANAGE_CATALOG,
+            MANAGE_COMMUNITIES,
+            VIEW_ORDERS,
+            FULFIL_ORDERS,
+            VIEW_MEMBERS,
+        }
+    ),
+    StaffRole.SERVICE: frozenset({VIEW_DASHBOARD, VIEW_ORDERS, FULFIL_ORDERS, DECIDE_REFUNDS, VIEW_MEMBERS}),
+    StaffRole.FINANCE: frozenset({VIEW_DASHBOARD, VIEW_ORDERS, CONFIRM_COD, DECIDE_REFUNDS, VIEW_AUDIT}),
+}
+
+
+def role_allows(role: str, permission: str) -> bool:
+    return permission in ROLE_PERMISSIONS.get(role, frozenset())

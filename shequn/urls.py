@@ -1,0 +1,22 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+
+from shequn.api import api
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("", include("shequn.accounts.urls")),
+    path("", include("shequn.shops.urls")),
+    path("", include("shequn.catalog.urls")),
+    path("", include("shequn.communities.urls")),
+    path("", include("shequn.orders.urls")),
+    path("", include("shequn.payments.urls")),
+    path("", include("shequn.notifications.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
