@@ -1,0 +1,41 @@
+"""Writes to the member's inbox; every order and refund step comes through ``notify``."""
+
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from shequn.core.events import on_commit
+
+from .channels import Channel
+from .models import Notification
+
+
+@cache
+def _channels() -> tuple[Channel, ...]:
+    return tuple(import_string(path)() for path in settings.NOTIFICATION_CHANNELS)
+
+
+def _deliver(notification_id: int) -> None:
+    notification = Notification.objects.get(pk=notification_id)
+    for channel in _channels():
+        if channel.name != "inbox":
+            channel.deliver(notification)
+
+
+def notify(user: Any, *, shop: Any, kind: str, title: str, body: str = "", link: str = "") -> Notification:
+    """Put a message in ``user``'s inbox now; other channels deliver it after commit."""
+    notification = Notification.objects.create(user=user, shop=shop, kind=kind, title=title, body=body, link=link)
+    on_commit(_deliver, notification.pk)
+    return notification
+
+
+def mark_read(user: Any, notification_ids: list[int] | None = None) -> int:
+    """Mark the member's own notifications read (all unread when no ids). Returns how many changed."""
+    rows: QuerySet[Notification] = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_ids is not None:
+        rows = rows.filter(pk__in=notification_ids)
+    return rows.update(read_at=timezone.now())
