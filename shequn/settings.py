@@ -53,10 +53,14 @@ INSTALLED_APPS = [
     "shequn.orders",
     "shequn.payments",
     "shequn.notifications",
+    # Demo data and benchmark endpoints; may import every app, so it comes last.
+    "shequn.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves collected static files in the embedded mode (granian, no DEBUG, no front proxy).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -68,7 +72,9 @@ MIDDLEWARE = [
     "shequn.core.middleware.DomainErrorMiddleware",
 ]
 
-ROOT_URLCONF = "shequn.urls"
+# The benchmark's naive reference endpoint exists only when explicitly asked for (bench/order_create.py).
+SHEQUN_BENCH_ENDPOINTS = env_bool("SHEQUN_BENCH_ENDPOINTS", False)
+ROOT_URLCONF = "shequn.demo.bench_urls" if SHEQUN_BENCH_ENDPOINTS else "shequn.urls"
 WSGI_APPLICATION = "shequn.wsgi.application"
 
 TEMPLATES = [
@@ -150,7 +156,16 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "shequn" / "static"]
+# Front-end libraries come from the npm registry at set-up (package.json, never committed):
+# {% static "vendor/htmx/htmx.min.js" %}, {% static "vendor/echarts/echarts.min.js" %}.
+NODE_MODULES_DIR = BASE_DIR / "node_modules"
+STATICFILES_DIRS = [
+    BASE_DIR / "shequn" / "static",
+    ("vendor/htmx", NODE_MODULES_DIR / "htmx.org" / "dist"),
+    ("vendor/echarts", NODE_MODULES_DIR / "echarts" / "dist"),
+]
+# Uploaded media in the embedded mode are served by granian's static mount (scripts/run);
+# behind a real front server, that server serves MEDIA_ROOT.
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 
