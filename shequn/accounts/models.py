@@ -59,7 +59,10 @@ class OtpCode(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"OTP #{self.pk}"
 
 
 class ApiToken(models.Model):
@@ -71,6 +74,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name or f"token #{self.pk}"
 
 
 class Address(models.Model):
@@ -90,7 +96,13 @@ class Address(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["-is_default", "-created_at"]
+        ordering = ["-is_default", "-created_at", "-id"]
+        constraints = [
+            # A member has at most one default address; actions keep it exactly one.
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(is_default=True), name="one_default_address_per_user"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.province}{self.city}{self.district}{self.detail}"

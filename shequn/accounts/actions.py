@@ -1,0 +1,343 @@
+"""Every write of the accounts app: ``check_*`` validates and authorises, ``do_*`` changes data."""
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from shequn.core import ratelimit
+from shequn.core.errors import DomainError, InvalidInput, NotAuthenticated, RateLimited
+from shequn.core.phone import mask_phone, normalise_phone
+from shequn.shops.models import StaffMember
+
+from .auth import hash_token
+from .models import Address, ApiToken, OtpCode, User
+from .regions import resolve_chain
+from .selectors import access_address, access_token
+from .sms import get_sms_backend
+
+logger = logging.getLogger("shequn.accounts")
+
+# Verification attempts per phone per window, on top of the per-code limit (settings.OTP_MAX_ATTEMPTS):
+# a fresh code every minute must not give an attacker unlimited guesses.
+DEFAULT_OTP_VERIFY_LIMIT_PER_PHONE = (20, 60 * 60)
+DEFAULT_OTP_VERIFY_LIMIT_PER_IP = (60, 60 * 60)
+DEFAULT_LOGIN_LIMIT_PER_USERNAME = (10, 10 * 60)
+NICKNAME_MAX_LENGTH = 20
+
+
+class SmsFailed(DomainError):
+    status = 502
+    code = "sms_failed"
+
+
+def _limit(name: str, default: tuple[int, int]) -> tuple[int, int]:
+    value = getattr(settings, name, default)
+    return int(value[0]), int(value[1])
+
+
+# --- one-time codes -----------------------------------------------------------------
+
+
+def hash_code(phone: str, code: str) -> str:
+    """Keyed hash so a leaked table does not reveal codes (a 6-digit space is trivial to brute-force unkeyed)."""
+    return hmac.new(settings.SECRET_KEY.encode(), f"otp:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class OtpSent:
+    phone: str
+    expires_in: int
+    resend_after: int
+
+
+def check_can_send_otp(phone: str, ip: str | None) -> None:
+    """Resend interval first (it costs no quota), then the per-IP and per-phone windows."""
+    interval = int(settings.OTP_RESEND_INTERVAL_SECONDS)
+    last = OtpCode.objects.filter(phone=phone).order_by("-created_at", "-id").first()
+    if last is not None:
+        wait = interval - int((timezone.now() - last.created_at).total_seconds())
+        if wait > 0:
+            raise RateLimited(
+                f"验证码已发送，请 {wait} 秒后再试", code="otp_resend_too_soon", details={"retry_after": wait}
+            )
+    if ip:
+        limit, window = _limit("OTP_SEND_LIMIT_PER_IP", (20, 3600))
+        ratelimit.hit(f"otp-send-ip:{ip}", limit, window)
+    limit, window = _limit("OTP_SEND_LIMIT_PER_PHONE", (5, 3600))
+    ratelimit.hit(f"otp-send-phone:{phone}", limit, window)
+
+
+def do_send_otp(raw_phone: str, *, ip: str | None) -> OtpSent:
+    """Create a fresh code for the phone (older unused codes stop working) and text it."""
+    phone = normalise_phone(raw_phone)
+    check_can_send_otp(phone, ip)
+    code = f"{secrets.randbelow(10**6):06d}"
+    now = timezone.now()
+    ttl = int(settings.OTP_TTL_SECONDS)
+    with transaction.atomic():
+        OtpCode.objects.filter(phone=phone, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+        otp = OtpCode.objects.create(
+            phone=phone, code_hash=hash_code(phone, code), expires_at=now + timedelta(seconds=ttl), ip=ip
+        )
+    try:
+        get_sms_backend().send_code(phone, code, ttl_minutes=max(1, ttl // 60))
+    except Exception as error:
+        OtpCode.objects.filter(pk=otp.pk).update(expires_at=now)
+        logger.exception("SMS to %s failed", mask_phone(phone))
+        raise SmsFailed("短信发送失败，请稍后再试") from error
+    return OtpSent(phone=phone, expires_in=ttl, resend_after=int(settings.OTP_RESEND_INTERVAL_SECONDS))
+
+
+def member_username(phone: str) -> str:
+    """Stable, non-reversible username for a phone ("m" + keyed hash): the phone never shows in URLs or logs."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"member:{phone}".encode(), hashlib.sha256).hexdigest()
+    return f"m{digest[:15]}"
+
+
+def _member_for_phone(phone: str) -> User:
+    user = User.objects.filter(phone=phone).first()
+    if user is not None:
+        return user
+    username = member_username(phone)
+    if User.objects.filter(username=username).exists():  # practically never: fall back to a random suffix
+        username = f"m{secrets.token_hex(8)}"
+    return User.objects.create_user(username=username, phone=phone, nickname=f"用户{phone[-4:]}")
+
+
+def check_can_verify_otp(phone: str, ip: str | None) -> None:
+    limit, window = _limit("OTP_VERIFY_LIMIT_PER_PHONE", DEFAULT_OTP_VERIFY_LIMIT_PER_PHONE)
+    ratelimit.hit(f"otp-verify-phone:{phone}", limit, window)
+    if ip:
+        limit, window = _limit("OTP_VERIFY_LIMIT_PER_IP", DEFAULT_OTP_VERIFY_LIMIT_PER_IP)
+        ratelimit.hit(f"otp-verify-ip:{ip}", limit, window)
+
+
+def do_verify_otp(raw_phone: str, code: str, *, ip: str | None) -> User:
+    """Consume the phone's current code and return its member, created on first sign-in.
+
+    A wrong guess counts against the code; at ``OTP_MAX_ATTEMPTS`` wrong guesses the code
+    is burnt. A code works once, within its TTL, and only the newest code of a phone works.
+    """
+    phone = normalise_phone(raw_phone)
+    code = (code or "").strip()
+    check_can_verify_otp(phone, ip)
+    if not (len(code) == 6 and code.isdigit()):
+        raise InvalidInput("请输入 6 位数字验证码", code="otp_malformed")
+    max_attempts = int(settings.OTP_MAX_ATTEMPTS)
+    now = timezone.now()
+    failure: DomainError | None = None
+    user: User | None = None
+    with transaction.atomic():
+        otp = (
+            OtpCode.objects.select_for_update()
+            .filter(phone=phone, used_at__isnull=True, expires_at__gt=now, failed_attempts__lt=max_attempts)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if otp is None:
+            failure = InvalidInput("验证码无效或已过期，请重新获取", code="otp_invalid")
+        elif not hmac.compare_digest(otp.code_hash, hash_code(phone, code)):
+            OtpCode.objects.filter(pk=otp.pk).update(failed_attempts=F("failed_attempts") + 1)
+            left = max_attempts - otp.failed_attempts - 1
+            if left <= 0:
+                failure = InvalidInput("验证码错误次数过多，请重新获取", code="otp_burnt")
+            else:
+                failure = InvalidInput(f"验证码错误，还可尝试 {left} 次", code="otp_wrong", details={"left": left})
+        # The conditional update is the single-use guarantee, even for two requests at once.
+        elif OtpCode.objects.filter(pk=otp.pk, used_at__isnull=True).update(used_at=now) != 1:
+            failure = InvalidInput("验证码无效或已过期，请重新获取", code="otp_invalid")
+        else:
+            user = _member_for_phone(phone)
+    # Raised outside the transaction so the failed-attempt count is kept.
+    if failure is not None:
+        raise failure
+    assert user is not None
+    if not user.is_active:
+        raise InvalidInput("该账号已停用", code="account_disabled")
+    return user
+
+
+# --- staff password sign-in and API tokens -----------------------------------------------
+
+
+def check_staff_credentials(username: str, password: str, *, ip: str | None) -> User:
+    """Rate-limited password check for shop staff (and platform admins)."""
+    username = (username or "").strip()
+    if ip:
+        limit, window = _limit("LOGIN_LIMIT_PER_IP", (20, 600))
+        ratelimit.hit(f"login-ip:{ip}", limit, window)
+    if username:
+        limit, window = _limit("LOGIN_LIMIT_PER_USERNAME", DEFAULT_LOGIN_LIMIT_PER_USERNAME)
+        ratelimit.hit(f"login-username:{username.lower()}", limit, window)
+    if not username or not password:
+        raise InvalidInput("请输入用户名和密码", code="credentials_missing")
+    user = authenticate(username=username, password=password)
+    if not isinstance(user, User):
+        raise NotAuthenticated("用户名或密码错误", code="bad_credentials")
+    if not (user.is_superuser or StaffMember.objects.filter(user=user, is_active=True).exists()):
+        raise NotAuthenticated("该账号不是店铺员工", code="not_staff")
+    return user
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str  # shown once; only its hash is stored
+    row: ApiToken
+
+
+def do_issue_token(user: User, *, name: str = "") -> IssuedToken:
+    token = secrets.token_urlsafe(32)
+    row = ApiToken.objects.create(user=user, token_hash=hash_token(token), name=(name or "")[:64])
+    return IssuedToken(token=token, row=row)
+
+
+def do_revoke_token(user: User, token_id: int) -> ApiToken:
+    row = access_token(user, token_id)
+    if row.revoked_at is None:
+        ApiToken.objects.filter(pk=row.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        row.refresh_from_db()
+    return row
+
+
+def do_revoke_token_value(token: str) -> None:
+    ApiToken.objects.filter(token_hash=hash_token(token), revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+# --- profile -------------------------------------------------------------------------------
+
+
+def check_nickname(nickname: str) -> str:
+    nickname = " ".join((nickname or "").split())
+    if not nickname:
+        raise InvalidInput("昵称不能为空", code="nickname_required", details={"fields": {"nickname": "昵称不能为空"}})
+    if len(nickname) > NICKNAME_MAX_LENGTH:
+        message = f"昵称最多 {NICKNAME_MAX_LENGTH} 个字"
+        raise InvalidInput(message, code="nickname_too_long", details={"fields": {"nickname": message}})
+    return nickname
+
+
+def do_update_profile(user: User, *, nickname: str) -> User:
+    user.nickname = check_nickname(nickname)
+    user.save(update_fields=["nickname"])
+    return user
+
+
+# --- addresses -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddressInput:
+    recipient: str
+    phone: str
+    province_code: str
+    city_code: str
+    district_code: str
+    detail: str
+    is_default: bool = False
+
+
+def check_address(data: AddressInput) -> dict[str, Any]:
+    """Validate an address; names of regions come from the region data, never from the client."""
+    errors: dict[str, str] = {}
+    recipient = " ".join((data.recipient or "").split())
+    if not recipient:
+        errors["recipient"] = "请填写收货人"
+    elif len(recipient) > 32:
+        errors["recipient"] = "收货人姓名最多 32 个字"
+    phone = ""
+    try:
+        phone = normalise_phone(data.phone)
+    except InvalidInput as error:
+        errors["phone"] = error.message
+    detail = " ".join((data.detail or "").split())
+    if len(detail) < 4:
+        errors["detail"] = "请填写详细地址（街道、门牌号等），至少 4 个字"
+    elif len(detail) > 200:
+        errors["detail"] = "详细地址最多 200 个字"
+    values: dict[str, Any] = {}
+    try:
+        chain = resolve_chain(
+            (data.province_code or "").strip(), (data.city_code or "").strip(), (data.district_code or "").strip()
+        )
+    except InvalidInput as error:
+        errors.update(error.details.get("fields", {}))
+    else:
+        values = {
+            "province_code": chain.province.code,
+            "province": chain.province.name,
+            "city_code": chain.city.code,
+            "city": chain.city.name,
+            "district_code": chain.district.code if chain.district else "",
+            "district": chain.district.name if chain.district else "",
+        }
+    if errors:
+        first = next(iter(errors.values()))
+        raise InvalidInput(first, code="invalid_address", details={"fields": errors})
+    return {"recipient": recipient, "phone": phone, "detail": detail, **values}
+
+
+def _lock_addresses(user: User) -> list[Address]:
+    # Locks in primary-key order so two concurrent writers never deadlock.
+    return list(Address.objects.select_for_update().filter(user=user).order_by("pk"))
+
+
+def do_create_address(user: User, data: AddressInput) -> Address:
+    values = check_address(data)
+    with transaction.atomic():
+        existing = _lock_addresses(user)
+        make_default = data.is_default or not existing
+        if make_default:
+            Address.objects.filter(user=user, is_default=True).update(is_default=False)
+        return Address.objects.create(user=user, is_default=make_default, **values)
+
+
+def do_update_address(user: User, address_id: int, data: AddressInput) -> Address:
+    values = check_address(data)
+    with transaction.atomic():
+        _lock_addresses(user)
+        address = access_address(user, address_id)
+        for name, value in values.items():
+            setattr(address, name, value)
+        if data.is_default and not address.is_default:
+            Address.objects.filter(user=user, is_default=True).update(is_default=False)
+            address.is_default = True
+        # Unticking "default" on the default address changes nothing: there must be exactly one.
+        address.save()
+        return address
+
+
+def do_set_default_address(user: User, address_id: int) -> Address:
+    with transaction.atomic():
+        _lock_addresses(user)
+        address = access_address(user, address_id)
+        if not address.is_default:
+            Address.objects.filter(user=user, is_default=True).update(is_default=False)
+            Address.objects.filter(pk=address.pk).update(is_default=True)
+            address.is_default = True
+        return address
+
+
+def do_delete_address(user: User, address_id: int) -> None:
+    """Delete one of the member's addresses; if it was the default, the newest remaining one takes over.
+
+    Orders keep their own copy of the delivery address, so deleting never touches history.
+    """
+    with transaction.atomic():
+        _lock_addresses(user)
+        address = access_address(user, address_id)
+        was_default = address.is_default
+        address.delete()
+        if was_default:
+            successor = Address.objects.filter(user=user).order_by("-created_at", "-id").first()
+            if successor is not None:
+                Address.objects.filter(pk=successor.pk).update(is_default=True)

@@ -1,0 +1,44 @@
+/* Cascading province → city → district picker. Plain ES5 and XMLHttpRequest so it runs in
+   any mobile browser, WeChat's included; without JavaScript the server fills the lists. */
+(function () {
+  "use strict";
+  var pickers = document.querySelectorAll("[data-region-picker]");
+  Array.prototype.forEach.call(pickers, function (picker) {
+    var template = picker.getAttribute("data-url-template");
+    var levels = ["province", "city", "district"];
+    var selects = levels.map(function (level) {
+      return picker.querySelector('select[data-region-level="' + level + '"]');
+    });
+    var placeholders = ["请选择省份", "请选择城市", "请选择区/县"];
+
+    function reset(index, text) {
+      var select = selects[index];
+      if (!select) { return; }
+      select.options.length = 0;
+      select.appendChild(new Option(text || placeholders[index], ""));
+    }
+
+    function load(index, code) {
+      var select = selects[index];
+      if (!select) { return; }
+      var request = new XMLHttpRequest();
+      request.open("GET", template.replace("CODE", encodeURIComponent(code)));
+      request.setRequestHeader("Accept", "application/json");
+      request.onload = function () {
+        if (request.status !== 200) { return; }
+        var items = JSON.parse(request.responseText).items || [];
+        reset(index, items.length ? placeholders[index] : "（无下级区县）");
+        items.forEach(function (item) { select.appendChild(new Option(item.name, item.code)); });
+      };
+      request.send();
+    }
+
+    selects.forEach(function (select, index) {
+      if (!select || index === selects.length - 1) { return; }
+      select.addEventListener("change", function () {
+        for (var next = index + 1; next < selects.length; next++) { reset(next); }
+        if (select.value) { load(index + 1, select.value); }
+      });
+    });
+  });
+})();
