@@ -3,6 +3,8 @@
 import pytest
 from django.core.cache import cache
 
+pytest_plugins = ["shequn.testing.postgres", "shequn.testing.browser"]
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache():

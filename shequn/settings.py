@@ -156,6 +156,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns about a missing root before the first collectstatic
 # Front-end libraries come from the npm registry at set-up (package.json, never committed):
 # {% static "vendor/htmx/htmx.min.js" %}, {% static "vendor/echarts/echarts.min.js" %}.
 NODE_MODULES_DIR = BASE_DIR / "node_modules"
