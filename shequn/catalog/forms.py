@@ -1,0 +1,99 @@
+"""Console forms. Prices are typed in yuan ("35.00") and stored in fen; rules live in actions."""
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+
+from .actions import ProductInput, SkuInput
+from .models import Category
+
+
+def parse_yuan(text: str | None) -> int | None:
+    """ "35.5" → 3550 fen; blank → None. Rejects negatives and more than two decimals."""
+    text = (text or "").strip().replace("¥", "").replace(",", "")
+    if not text:
+        return None
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise forms.ValidationError("请输入正确的金额，如 35.00") from None
+    if not amount.is_finite() or amount < 0:
+        raise forms.ValidationError("金额不能为负数")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise forms.ValidationError("金额最多两位小数")
+    if amount > Decimal("10000000"):
+        raise forms.ValidationError("金额太大了")
+    return int(amount * 100)
+
+
+def yuan(fen: int | None) -> str:
+    return "" if fen is None else f"{fen // 100}.{fen % 100:02d}"
+
+
+class YuanField(forms.CharField):
+    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
+        return parse_yuan(super().to_python(value))
+
+    def prepare_value(self, value: Any) -> Any:
+        return yuan(value) if isinstance(value, int) else value
+
+
+class ProductForm(forms.Form):
+    title = forms.CharField(label="商品名称", max_length=120)
+    subtitle = forms.CharField(label="副标题", max_length=200, required=False)
+    description = forms.CharField(label="商品详情", widget=forms.Textarea(attrs={"rows": 5}), required=False)
+    category = forms.TypedChoiceField(label="分类", coerce=int, required=False, empty_value=None)
+    returnable = forms.BooleanField(label="支持七天无理由退货（生鲜商品请取消勾选）", required=False, initial=True)
+    per_person_cap = forms.IntegerField(label="每人限购（件，留空不限）", min_value=1, required=False)
+    position = forms.IntegerField(label="排序（小的在前）", min_value=0, initial=0, required=False)
+
+    def __init__(self, *args: Any, categories: list[Category], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", "未分类"), *((c.pk, c.name) for c in categories)]  # type: ignore[attr-defined]
+
+    def to_input(self) -> ProductInput:
+        data = self.cleaned_data
+        return ProductInput(
+            title=data["title"],
+            subtitle=data.get("subtitle") or "",
+            description=data.get("description") or "",
+            category_id=data.get("category"),
+            returnable=bool(data.get("returnable")),
+            per_person_cap=data.get("per_person_cap"),
+            position=data.get("position") or 0,
+        )
+
+
+class SkuRowForm(forms.Form):
+    id = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    spec = forms.CharField(label="规格", max_length=64, required=False)
+    price = YuanField(label="售价（元）", required=False)
+    list_price = YuanField(label="划线价（元）", required=False)
+    member_price = YuanField(label="会员价（元）", required=False)
+    stock = forms.IntegerField(label="初始库存", min_value=0, required=False)
+    weight_grams = forms.IntegerField(label="重量（克）", min_value=0, required=False)
+    is_active = forms.BooleanField(label="启用", required=False, initial=True)
+
+    def is_blank(self) -> bool:
+        data = self.cleaned_data
+        return not data.get("id") and not data.get("spec") and data.get("price") is None
+
+    def to_input(self) -> SkuInput:
+        data = self.cleaned_data
+        price = data.get("price")
+        if price is None:
+            raise forms.ValidationError(f"规格「{data.get('spec') or ''}」：请填写售价")
+        return SkuInput(
+            id=data.get("id") or None,
+            spec=data.get("spec") or "",
+            price_fen=price,
+            list_price_fen=data.get("list_price"),
+            member_price_fen=data.get("member_price"),
+            stock=data.get("stock") or 0,
+            weight_grams=data.get("weight_grams"),
+            is_active=bool(data.get("is_active")),
+        )
+
+
+SkuFormSet = forms.formset_factory(SkuRowForm, extra=2, max_num=50)

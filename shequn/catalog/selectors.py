@@ -1,0 +1,168 @@
+"""Reads for the catalog.
+
+Console reads go through ``access_*(shop, id)``: an id of another shop raises NotFound (404),
+exactly like a missing one. Member reads only ever see on-shelf products.
+"""
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from shequn.core.errors import NotFound
+from shequn.shops.models import Shop
+
+from .enums import LOW_STOCK_THRESHOLD
+from .models import Category, Collection, Product, ProductImage, Sku
+from .pinyin import normalise_query
+
+
+def _with_details(products: QuerySet[Product]) -> QuerySet[Product]:
+    return products.select_related("category", "shop").prefetch_related(
+        Prefetch("skus", queryset=Sku.objects.order_by("position", "id")),
+        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
+    )
+
+
+def search_products(products: QuerySet[Product], query: str | None) -> QuerySet[Product]:
+    """Match the title, its full pinyin ("sanwenyu") or its initials ("swy")."""
+    text = (query or "").strip()
+    if not text:
+        return products
+    condition = Q(title__icontains=text)
+    key = normalise_query(text)
+    if key:
+        condition |= Q(title_pinyin__contains=key) | Q(title_initials__contains=key)
+    return products.filter(condition)
+
+
+# --- console (staff of one shop) ---------------------------------------------------
+
+
+def console_products(
+    shop: Shop,
+    *,
+    query: str | None = None,
+    category_id: int | None = None,
+    on_shelf: bool | None = None,
+) -> QuerySet[Product]:
+    products = Product.objects.filter(shop=shop)
+    products = search_products(products, query)
+    if category_id:
+        products = products.filter(category_id=category_id)
+    if on_shelf is not None:
+        products = products.filter(on_shelf=on_shelf)
+    return _with_details(products).order_by("position", "-id")
+
+
+def access_product(shop: Shop, product_id: int, *, for_update: bool = False) -> Product:
+    products = Product.objects.filter(shop=shop, pk=product_id)
+    if for_update:
+        products = products.select_for_update()
+    product = _with_details(products).first() if not for_update else products.first()
+    if product is None:
+        raise NotFound("商品不存在", code="product_not_found")
+    return product
+
+
+def access_sku(shop: Shop, sku_id: int) -> Sku:
+    sku = Sku.objects.select_related("product").filter(shop=shop, pk=sku_id).first()
+    if sku is None:
+        raise NotFound("商品规格不存在", code="sku_not_found")
+    return sku
+
+
+def access_image(shop: Shop, image_id: int) -> ProductImage:
+    image = ProductImage.objects.select_related("product").filter(product__shop=shop, pk=image_id).first()
+    if image is None:
+        raise NotFound("图片不存在", code="image_not_found")
+    return image
+
+
+def access_category(shop: Shop, category_id: int) -> Category:
+    category = Category.objects.filter(shop=shop, pk=category_id).first()
+    if category is None:
+        raise NotFound("分类不存在", code="category_not_found")
+    return category
+
+
+def access_collection(shop: Shop, collection_id: int) -> Collection:
+    collection = Collection.objects.filter(shop=shop, pk=collection_id).first()
+    if collection is None:
+        raise NotFound("专题不存在", code="collection_not_found")
+    return collection
+
+
+def shop_categories(shop: Shop) -> QuerySet[Category]:
+    return Category.objects.filter(shop=shop).order_by("position", "id")
+
+
+def shop_collections(shop: Shop) -> QuerySet[Collection]:
+    return Collection.objects.filter(shop=shop).order_by("position", "id")
+
+
+def collection_products(collection: Collection, *, on_shelf_only: bool = True) -> QuerySet[Product]:
+    """The products of a collection in the collection's own order."""
+    products = Product.objects.filter(shop=collection.shop, collectionproduct__collection=collection)
+    if on_shelf_only:
+        products = products.filter(on_shelf=True)
+    return _with_details(products).order_by("collectionproduct__position", "collectionproduct__id")
+
+
+# --- members (the shop front) ------------------------------------------------------
+
+
+def shelf_products(
+    shop: Shop,
+    *,
+    query: str | None = None,
+    category_id: int | None = None,
+    collection_slug: str | None = None,
+) -> QuerySet[Product]:
+    """On-shelf products of ``shop`` for the shop front, optionally searched and filtered."""
+    products = Product.objects.filter(shop=shop, on_shelf=True)
+    products = search_products(products, query)
+    if category_id:
+        products = products.filter(category_id=category_id)
+    if collection_slug:
+        products = products.filter(collectionproduct__collection__slug=collection_slug)
+    return _with_details(products).order_by("position", "-id")
+
+
+def access_shelf_product(shop: Shop, product_id: int) -> Product:
+    """A product as members see it: off-shelf and foreign products do not exist."""
+    product = _with_details(Product.objects.filter(shop=shop, pk=product_id, on_shelf=True)).first()
+    if product is None:
+        raise NotFound("商品不存在或已下架", code="product_not_found")
+    return product
+
+
+def access_buyable_sku(sku_id: int, *, shop: Shop | None = None) -> Sku:
+    """An active SKU of an on-shelf product (for the cart); NotFound otherwise."""
+    skus = Sku.objects.select_related("product", "shop").filter(pk=sku_id, is_active=True, product__on_shelf=True)
+    if shop is not None:
+        skus = skus.filter(shop=shop)
+    sku = skus.first()
+    if sku is None:
+        raise NotFound("商品不存在或已下架", code="sku_not_found")
+    return sku
+
+
+def active_skus(product: Product) -> list[Sku]:
+    return [sku for sku in product.skus.all() if sku.is_active]
+
+
+def stock_label(stock: int) -> str:
+    """有货 / 仅剩N件 / 已售罄, as shown to members (exact stock is not shown when plentiful)."""
+    if stock <= 0:
+        return "已售罄"
+    if stock <= LOW_STOCK_THRESHOLD:
+        return f"仅剩{stock}件"
+    return "有货"
+
+
+def lowest_price_sku(product: Product) -> Sku | None:
+    skus = active_skus(product)
+    return min(skus, key=lambda sku: (sku.price_fen, sku.position, sku.pk)) if skus else None
+
+
+def cover_image(product: Product) -> ProductImage | None:
+    images = list(product.images.all())
+    return images[0] if images else None
