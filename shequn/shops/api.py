@@ -1,3 +1,87 @@
+"""Shop endpoints under /api/v1/shops/: public pickup points, operator staff and audit log.
+
+Operator routes take the shop id in the path; a shop the caller does not work for is a 404,
+a role without the permission a 403.
+"""
+
+from typing import Any
+
+from django.http import HttpRequest
 from ninja import Router
 
+from shequn.core.audit import client_ip
+from shequn.core.errors import NotAuthenticated
+from shequn.core.schemas import Page, error_responses, paginate
+
+from . import actions, permissions, selectors
+from .models import StaffMember
+from .schemas import AuditEntryOut, MyShopOut, PickupPointOut, StaffAddIn, StaffOut, StaffRoleIn
+
 router = Router(tags=["shops"])
+
+
+def _authenticated(request: HttpRequest) -> Any:
+    if not request.user.is_authenticated:
+        raise NotAuthenticated("请先登录")
+    return request.user
+
+
+@router.get("/mine", response={200: list[MyShopOut], **error_responses(401)})
+def my_shops(request: HttpRequest) -> Any:
+    """Shops the caller works for, with the caller's role in each."""
+    user = _authenticated(request)
+    rows = StaffMember.objects.filter(user=user, is_active=True).select_related("shop").order_by("shop_id")
+    return [{"id": r.shop.pk, "name": r.shop.name, "slug": r.shop.slug, "role": r.role} for r in rows]
+
+
+@router.get("/{slug}/pickup-points", auth=None, response={200: list[PickupPointOut], **error_responses(404)})
+def pickup_points(request: HttpRequest, slug: str) -> Any:
+    """A shop's active pickup points, for the checkout picker."""
+    return list(selectors.active_pickup_points(selectors.access_shop_by_slug(slug)))
+
+
+@router.get("/{shop_id}/staff", response={200: Page[StaffOut], **error_responses(401, 403, 404)})
+def list_staff(request: HttpRequest, shop_id: int, page: int = 1, page_size: int = 20) -> Any:
+    user = _authenticated(request)
+    shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_STAFF)
+    result = paginate(selectors.staff_list(shop), page, page_size)
+    result["items"] = [StaffOut.from_member(member, user) for member in result["items"]]
+    return result
+
+
+@router.post("/{shop_id}/staff", response={201: StaffOut, **error_responses(401, 403, 404, 409, 422)})
+def add_staff(request: HttpRequest, shop_id: int, payload: StaffAddIn) -> Any:
+    user = _authenticated(request)
+    shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_STAFF)
+    row = actions.do_add_staff(shop, user, username=payload.username, role=payload.role, ip=client_ip(request))
+    return 201, StaffOut.from_member(row, user)
+
+
+@router.patch("/{shop_id}/staff/{staff_id}", response={200: StaffOut, **error_responses(401, 403, 404, 409, 422)})
+def change_staff_role(request: HttpRequest, shop_id: int, staff_id: int, payload: StaffRoleIn) -> Any:
+    user = _authenticated(request)
+    shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_STAFF)
+    row = actions.do_change_role(shop, user, staff_id, role=payload.role, ip=client_ip(request))
+    return StaffOut.from_member(row, user)
+
+
+@router.delete("/{shop_id}/staff/{staff_id}", response={200: StaffOut, **error_responses(401, 403, 404, 409)})
+def deactivate_staff(request: HttpRequest, shop_id: int, staff_id: int) -> Any:
+    user = _authenticated(request)
+    shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_STAFF)
+    row = actions.do_deactivate_staff(shop, user, staff_id, ip=client_ip(request))
+    return StaffOut.from_member(row, user)
+
+
+@router.get("/{shop_id}/audit", response={200: Page[AuditEntryOut], **error_responses(401, 403, 404)})
+def audit_log(
+    request: HttpRequest,
+    shop_id: int,
+    action: str = "",
+    actor_id: int | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> Any:
+    user = _authenticated(request)
+    shop, _ = selectors.access_console_shop(user, shop_id, permissions.VIEW_AUDIT)
+    return paginate(selectors.audit_entries(shop, action=action, actor_id=actor_id), page, page_size)

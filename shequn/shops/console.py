@@ -12,6 +12,8 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 
+from shequn.core.errors import NotFound
+
 from .models import Shop
 from .selectors import require_permission, staff_shops
 
@@ -23,6 +25,15 @@ def current_console_shop(request: HttpRequest) -> Shop | None:
     shop_id = request.session.get(SESSION_KEY)
     shop = shops.filter(pk=shop_id).first() if shop_id else None
     return shop or shops.first()
+
+
+def set_console_shop(request: HttpRequest, shop_id: int) -> Shop:
+    """Switch the console to another shop the caller works for; a foreign shop looks absent (404)."""
+    shop = staff_shops(request.user).filter(pk=shop_id).first()
+    if shop is None:
+        raise NotFound("店铺不存在", code="shop_not_found")
+    request.session[SESSION_KEY] = shop.pk
+    return shop
 
 
 def console_view(

@@ -15,6 +15,21 @@ MANAGE_STAFF = "staff.manage"
 VIEW_AUDIT = "audit.view"
 MANAGE_SHOP = "shop.manage"
 
+# What the console shows next to each permission.
+LABELS: dict[str, str] = {
+    VIEW_DASHBOARD: "查看概览",
+    MANAGE_CATALOG: "管理商品",
+    MANAGE_COMMUNITIES: "管理社群",
+    VIEW_ORDERS: "查看订单",
+    FULFIL_ORDERS: "发货与自提",
+    CONFIRM_COD: "确认货到付款",
+    DECIDE_REFUNDS: "处理售后",
+    VIEW_MEMBERS: "查看会员",
+    MANAGE_STAFF: "管理员工",
+    VIEW_AUDIT: "查看操作日志",
+    MANAGE_SHOP: "店铺设置与自提点",
+}
+
 ALL = frozenset(
     {
         VIEW_DASHBOARD,

@@ -5,6 +5,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from shequn.core.errors import NotFound, PermissionDenied
+from shequn.core.models import AuditLog
 
 from .models import PickupPoint, Shop, StaffMember
 from .permissions import role_allows
@@ -50,3 +51,66 @@ def access_pickup_point(shop: Shop, pickup_point_id: int) -> PickupPoint:
     if point is None:
         raise NotFound("自提点不存在", code="pickup_point_not_found")
     return point
+
+
+def access_console_shop(user: Any, shop_id: int, permission: str) -> tuple[Shop, StaffMember]:
+    """The shop ``shop_id`` as seen by ``user`` for an operator API call: 404 for outsiders, 403 for a weak role."""
+    shop = Shop.objects.filter(pk=shop_id).first()
+    if shop is None:
+        raise NotFound("店铺不存在", code="shop_not_found")
+    return shop, require_permission(user, shop, permission)
+
+
+def staff_list(shop: Shop, *, include_inactive: bool = True) -> QuerySet[StaffMember]:
+    rows = StaffMember.objects.filter(shop=shop).select_related("user")
+    if not include_inactive:
+        rows = rows.filter(is_active=True)
+    return rows.order_by("-is_active", "id")
+
+
+def access_staff_member(shop: Shop, staff_id: int | str) -> StaffMember:
+    """A staff row of ``shop``; another shop's id looks exactly like a missing one (404)."""
+    try:
+        pk = int(staff_id)
+    except (TypeError, ValueError):
+        pk = 0
+    row = StaffMember.objects.filter(shop=shop, pk=pk).select_related("user").first()
+    if row is None:
+        raise NotFound("员工不存在", code="staff_not_found")
+    return row
+
+
+def all_pickup_points(shop: Shop) -> QuerySet[PickupPoint]:
+    """Console list: active and retired pickup points of the shop."""
+    return PickupPoint.objects.filter(shop=shop).order_by("-is_active", "id")
+
+
+def access_console_pickup_point(shop: Shop, pickup_point_id: int | str) -> PickupPoint:
+    try:
+        pk = int(pickup_point_id)
+    except (TypeError, ValueError):
+        pk = 0
+    point = PickupPoint.objects.filter(shop=shop, pk=pk).first()
+    if point is None:
+        raise NotFound("自提点不存在", code="pickup_point_not_found")
+    return point
+
+
+def audit_entries(shop: Shop, *, action: str = "", actor_id: int | None = None) -> QuerySet[AuditLog]:
+    rows = AuditLog.objects.filter(shop=shop).select_related("actor")
+    if action:
+        rows = rows.filter(action__startswith=action)
+    if actor_id:
+        rows = rows.filter(actor_id=actor_id)
+    return rows.order_by("-created_at", "-id")
+
+
+def audit_actions(shop: Shop) -> list[str]:
+    return list(AuditLog.objects.filter(shop=shop).values_list("action", flat=True).distinct().order_by("action"))
+
+
+def shop_overview(shop: Shop) -> dict[str, int]:
+    return {
+        "staff_count": StaffMember.objects.filter(shop=shop, is_active=True).count(),
+        "pickup_point_count": PickupPoint.objects.filter(shop=shop, is_active=True).count(),
+    }

@@ -1,0 +1,237 @@
+"""Every staff write of the shops app. ``check_*`` validates and authorises, ``do_*`` changes data.
+
+Each ``do_*`` runs in one transaction together with its audit-log row (actor, shop,
+action, object, IP), so a write without its audit entry cannot happen.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from shequn.core import audit
+from shequn.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+
+from . import permissions
+from .enums import StaffRole
+from .models import PickupPoint, Shop, StaffMember
+from .selectors import access_console_pickup_point, access_staff_member, require_permission
+
+UNPAID_TIMEOUT_RANGE = (5, 24 * 60)  # minutes
+MAX_SHIPPING_FEE_FEN = 100_000  # ¥1,000
+MAX_FREE_SHIPPING_THRESHOLD_FEN = 10_000_000
+_CONTACT_PHONE = re.compile(r"^[0-9+\-() ]{5,20}$")
+
+
+def _invalid(field: str, message: str, code: str = "invalid_input") -> InvalidInput:
+    return InvalidInput(message, code=code, details={"fields": {field: message}})
+
+
+# --- staff and roles ---------------------------------------------------------------------------
+
+
+def check_role(role: str) -> str:
+    if role not in StaffRole.values:
+        raise _invalid("role", "请选择有效的角色", "invalid_role")
+    return role
+
+
+def check_can_touch_owner(actor_membership: StaffMember, *, target: StaffMember | None, new_role: str | None) -> None:
+    """Only an owner may make someone an owner or change an owner's row (admins cannot transfer ownership)."""
+    touches_owner = new_role == StaffRole.OWNER or (target is not None and target.role == StaffRole.OWNER)
+    if touches_owner and actor_membership.role != StaffRole.OWNER:
+        raise PermissionDenied("只有店主可以设置或变更店主", code="owner_only")
+
+
+def _check_not_last_owner(shop: Shop, target: StaffMember) -> None:
+    """Lock the shop's active owners (in pk order) and refuse to remove the last one."""
+    if target.role != StaffRole.OWNER or not target.is_active:
+        return
+    owners = list(
+        StaffMember.objects.select_for_update()
+        .filter(shop=shop, role=StaffRole.OWNER, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not [pk for pk in owners if pk != target.pk]:
+        raise Conflict("店铺至少需要一位店主，不能移除最后一位店主", code="last_owner")
+
+
+def do_add_staff(shop: Shop, actor: Any, *, username: str, role: str, ip: str | None) -> StaffMember:
+    """Add an existing account (by username) to the shop's staff, or re-activate it with a new role."""
+    actor_membership = require_permission(actor, shop, permissions.MANAGE_STAFF)
+    role = check_role(role)
+    check_can_touch_owner(actor_membership, target=None, new_role=role)
+    username = (username or "").strip()
+    if not username:
+        raise _invalid("username", "请输入员工的用户名", "username_required")
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise NotFound("找不到该用户名对应的账号", code="user_not_found", details={"fields": {"username": "找不到该用户"}})
+    with transaction.atomic():
+        row = StaffMember.objects.select_for_update().filter(shop=shop, user=user).first()
+        if row is not None and row.is_active:
+            raise Conflict("该账号已经是本店员工", code="already_staff")
+        if row is None:
+            row = StaffMember.objects.create(shop=shop, user=user, role=role)
+        else:
+            row.role, row.is_active = role, True
+            row.save(update_fields=["role", "is_active"])
+        audit.record(actor=actor, shop=shop, action="staff.add", obj=row, ip=ip, username=username, role=role)
+    return row
+
+
+def do_change_role(shop: Shop, actor: Any, staff_id: int, *, role: str, ip: str | None) -> StaffMember:
+    actor_membership = require_permission(actor, shop, permissions.MANAGE_STAFF)
+    role = check_role(role)
+    with transaction.atomic():
+        target = access_staff_member(shop, staff_id)
+        check_can_touch_owner(actor_membership, target=target, new_role=role)
+        if target.role == role:
+            return target
+        if role != StaffRole.OWNER:
+            _check_not_last_owner(shop, target)
+        old_role = target.role
+        target.role = role
+        target.save(update_fields=["role"])
+        audit.record(
+            actor=actor, shop=shop, action="staff.change_role", obj=target, ip=ip, old_role=old_role, new_role=role
+        )
+    return target
+
+
+def do_deactivate_staff(shop: Shop, actor: Any, staff_id: int, *, ip: str | None) -> StaffMember:
+    actor_membership = require_permission(actor, shop, permissions.MANAGE_STAFF)
+    with transaction.atomic():
+        target = access_staff_member(shop, staff_id)
+        check_can_touch_owner(actor_membership, target=target, new_role=None)
+        if not target.is_active:
+            return target
+        _check_not_last_owner(shop, target)
+        target.is_active = False
+        target.save(update_fields=["is_active"])
+        audit.record(actor=actor, shop=shop, action="staff.deactivate", obj=target, ip=ip, role=target.role)
+    return target
+
+
+# --- pickup points --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PickupPointInput:
+    name: str
+    address: str
+    opening_hours: str = ""
+    contact_phone: str = ""
+
+
+def check_pickup_point(data: PickupPointInput) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    name = " ".join((data.name or "").split())
+    address = " ".join((data.address or "").split())
+    opening_hours = (data.opening_hours or "").strip()
+    contact_phone = (data.contact_phone or "").strip()
+    if not name:
+        errors["name"] = "请填写自提点名称"
+    elif len(name) > 100:
+        errors["name"] = "名称最多 100 个字"
+    if not address:
+        errors["address"] = "请填写自提点地址"
+    elif len(address) > 255:
+        errors["address"] = "地址最多 255 个字"
+    if len(opening_hours) > 100:
+        errors["opening_hours"] = "营业时间最多 100 个字"
+    if contact_phone and not _CONTACT_PHONE.match(contact_phone):
+        errors["contact_phone"] = "请输入正确的联系电话"
+    if errors:
+        raise InvalidInput(next(iter(errors.values())), code="invalid_pickup_point", details={"fields": errors})
+    return {"name": name, "address": address, "opening_hours": opening_hours, "contact_phone": contact_phone}
+
+
+def do_create_pickup_point(shop: Shop, actor: Any, data: PickupPointInput, *, ip: str | None) -> PickupPoint:
+    require_permission(actor, shop, permissions.MANAGE_SHOP)
+    values = check_pickup_point(data)
+    with transaction.atomic():
+        point = PickupPoint.objects.create(shop=shop, **values)
+        audit.record(actor=actor, shop=shop, action="pickup_point.create", obj=point, ip=ip, **values)
+    return point
+
+
+def do_update_pickup_point(
+    shop: Shop, actor: Any, pickup_point_id: int, data: PickupPointInput, *, ip: str | None
+) -> PickupPoint:
+    require_permission(actor, shop, permissions.MANAGE_SHOP)
+    values = check_pickup_point(data)
+    with transaction.atomic():
+        point = access_console_pickup_point(shop, pickup_point_id)
+        changes = {
+            name: [getattr(point, name), value] for name, value in values.items() if getattr(point, name) != value
+        }
+        for name, value in values.items():
+            setattr(point, name, value)
+        point.save()
+        audit.record(actor=actor, shop=shop, action="pickup_point.update", obj=point, ip=ip, changes=changes)
+    return point
+
+
+def do_set_pickup_point_active(
+    shop: Shop, actor: Any, pickup_point_id: int, *, active: bool, ip: str | None
+) -> PickupPoint:
+    """Retire or restore a pickup point. Points are never deleted: past orders refer to them."""
+    require_permission(actor, shop, permissions.MANAGE_SHOP)
+    with transaction.atomic():
+        point = access_console_pickup_point(shop, pickup_point_id)
+        if point.is_active != active:
+            point.is_active = active
+            point.save(update_fields=["is_active"])
+            action = "pickup_point.activate" if active else "pickup_point.deactivate"
+            audit.record(actor=actor, shop=shop, action=action, obj=point, ip=ip)
+    return point
+
+
+# --- shop settings -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShopSettingsInput:
+    unpaid_timeout_minutes: int
+    shipping_fee_fen: int
+    free_shipping_threshold_fen: int
+    cod_enabled: bool
+
+
+def check_shop_settings(data: ShopSettingsInput) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    low, high = UNPAID_TIMEOUT_RANGE
+    if not low <= data.unpaid_timeout_minutes <= high:
+        errors["unpaid_timeout_minutes"] = f"未支付订单关闭时间须在 {low}–{high} 分钟之间"
+    if not 0 <= data.shipping_fee_fen <= MAX_SHIPPING_FEE_FEN:
+        errors["shipping_fee_fen"] = "运费须在 0–1000 元之间"
+    if not 0 <= data.free_shipping_threshold_fen <= MAX_FREE_SHIPPING_THRESHOLD_FEN:
+        errors["free_shipping_threshold_fen"] = "包邮门槛须在 0–100000 元之间"
+    if errors:
+        raise InvalidInput(next(iter(errors.values())), code="invalid_shop_settings", details={"fields": errors})
+    return {
+        "unpaid_timeout_minutes": data.unpaid_timeout_minutes,
+        "shipping_fee_fen": data.shipping_fee_fen,
+        "free_shipping_threshold_fen": data.free_shipping_threshold_fen,
+        "cod_enabled": bool(data.cod_enabled),
+    }
+
+
+def do_update_shop_settings(shop: Shop, actor: Any, data: ShopSettingsInput, *, ip: str | None) -> Shop:
+    require_permission(actor, shop, permissions.MANAGE_SHOP)
+    values = check_shop_settings(data)
+    with transaction.atomic():
+        locked = Shop.objects.select_for_update().get(pk=shop.pk)
+        changes = {name: [getattr(locked, name), value] for name, value in values.items() if getattr(locked, name) != value}
+        if changes:
+            for name, value in values.items():
+                setattr(locked, name, value)
+            locked.save(update_fields=list(values))
+            audit.record(actor=actor, shop=locked, action="shop.update_settings", obj=locked, ip=ip, changes=changes)
+    for name, value in values.items():
+        setattr(shop, name, value)
+    return shop

@@ -1,0 +1,76 @@
+"""API schemas of the shops app. Staff phones are masked for everyone but their owner."""
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Field, Schema
+
+from shequn.core.phone import mask_phone
+
+
+class PickupPointOut(Schema):
+    id: int
+    name: str
+    address: str
+    opening_hours: str
+    contact_phone: str  # a shop's public service number, not personal data
+
+
+class StaffOut(Schema):
+    id: int
+    user_id: int
+    username: str
+    nickname: str
+    phone: str  # full for the caller's own row, 138****1234 for the others
+    role: str
+    role_label: str
+    is_active: bool
+    created_at: datetime
+
+    @staticmethod
+    def from_member(member: Any, viewer: Any) -> dict[str, Any]:
+        phone = member.user.phone or ""
+        return {
+            "id": member.pk,
+            "user_id": member.user_id,
+            "username": member.user.username,
+            "nickname": member.user.nickname,
+            "phone": phone if member.user_id == getattr(viewer, "pk", None) else mask_phone(phone),
+            "role": member.role,
+            "role_label": member.get_role_display(),
+            "is_active": member.is_active,
+            "created_at": member.created_at,
+        }
+
+
+class StaffAddIn(Schema):
+    username: str = Field(..., max_length=64)
+    role: str = Field(..., max_length=16)
+
+
+class StaffRoleIn(Schema):
+    role: str = Field(..., max_length=16)
+
+
+class AuditEntryOut(Schema):
+    id: int
+    created_at: datetime  # UTC
+    actor_id: int | None
+    actor_name: str
+    action: str
+    object_type: str
+    object_id: str
+    object_repr: str
+    detail: dict[str, Any]
+    ip: str | None
+
+    @staticmethod
+    def resolve_actor_name(entry: Any) -> str:
+        return entry.actor.display_name if entry.actor_id else ""
+
+
+class MyShopOut(Schema):
+    id: int
+    name: str
+    slug: str
+    role: str
