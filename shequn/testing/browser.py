@@ -12,6 +12,7 @@ open page goes to ``test-results/``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -112,9 +113,7 @@ def _context_options(base_url: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def new_page(
-    browser: Browser, live_server: Any, request: pytest.FixtureRequest
-) -> Iterator[Callable[..., Page]]:
+def new_page(browser: Browser, live_server: Any, request: pytest.FixtureRequest) -> Iterator[Callable[..., Page]]:
     """Factory: ``new_page()`` opens a page in its own context (own cookies), against the live server."""
     contexts: list[BrowserContext] = []
 
@@ -131,10 +130,9 @@ def new_page(
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)[-150:]
         for context_index, context in enumerate(contexts):
             for page_index, open_page_ in enumerate(context.pages):
-                try:
+                # A failed screenshot must not hide the test's own failure.
+                with contextlib.suppress(Exception):
                     open_page_.screenshot(path=str(RESULTS_DIR / f"{name}-{context_index}-{page_index}.png"))
-                except Exception:  # noqa: S110 - a failed screenshot must not hide the test's own failure
-                    pass
     for context in contexts:
         context.close()
 

@@ -17,7 +17,7 @@ STOCK = 10
 @pytest.mark.django_db(transaction=True)
 def test_racing_conditional_updates_sell_exactly_the_stock() -> None:
     assert connection.vendor == "postgresql"
-    sku = SkuFactory(stock=STOCK)
+    sku: Sku = SkuFactory.create(stock=STOCK)
     start = threading.Barrier(BUYERS)
     sold: list[bool] = []
     errors: list[BaseException] = []

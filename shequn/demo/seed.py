@@ -1,0 +1,278 @@
+"""Builds the demo shop (see data.py). Each step checks whether its part is there, so running
+the seed again changes nothing, and a step added later (orders) fills in on the next run.
+
+Shops, catalog, communities and accounts rows go in with bulk_create (it runs inside
+`make run`, so it must be quick); orders go through ``shequn.orders.actions`` so every state
+is one the state machine really reaches, with its events.
+"""
+
+import io
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+from django.core.files.base import ContentFile
+from django.db import transaction
+from PIL import Image, ImageDraw
+
+from shequn.accounts.actions import member_username
+from shequn.accounts.models import Address, User
+from shequn.catalog.models import Category, Collection, CollectionProduct, Product, ProductImage, Sku
+from shequn.catalog.pinyin import pinyin_keys
+from shequn.communities.models import Community, CommunityMembership, Post, PostProduct
+from shequn.shops.models import PickupPoint, Shop, StaffMember
+
+from . import data
+
+
+@dataclass
+class SeedReport:
+    steps: list[str] = field(default_factory=list)
+
+    def add(self, message: str) -> None:
+        self.steps.append(message)
+
+
+def seed(*, rng_seed: int = 20261122, with_images: bool = True, with_orders: bool = True) -> SeedReport:
+    report = SeedReport()
+    rng = random.Random(rng_seed)
+    with transaction.atomic():
+        shop = _shop(report)
+        staff = _staff(shop, report)
+        _pickup_points(shop, report)
+        products = _catalog(shop, rng, report, with_images=with_images)
+        members = _members(rng, report)
+        communities = _communities(shop, members, rng, report)
+        _posts(shop, communities, staff, products, report)
+    if with_orders:
+        _orders(shop, staff, members, rng, report)
+    return report
+
+
+def demo_shop() -> Shop | None:
+    return Shop.objects.filter(slug=data.DEMO_SHOP_SLUG).first()
+
+
+def _shop(report: SeedReport) -> Shop:
+    shop, created = Shop.objects.get_or_create(
+        slug=data.DEMO_SHOP_SLUG,
+        defaults={
+            "name": data.DEMO_SHOP_NAME,
+            "description": "千岛湖畔的三文鱼与淡水鱼养殖场：每天现捕，冷链直送杭州社区。",
+            "service_phone": "0571-86660000",
+            "shipping_fee_fen": 1000,
+            "free_shipping_threshold_fen": 9900,
+        },
+    )
+    if created:
+        report.add(f"shop {shop.name}")
+    return shop
+
+
+def _staff(shop: Shop, report: SeedReport) -> dict[str, User]:
+    # One hash for the shared demo password: hashing it once per user would cost seconds.
+    password_hash = make_password(data.DEMO_PASSWORD)
+    users: dict[str, User] = {}
+    for username, role, nickname in [*data.STAFF, (data.PLATFORM_USERNAME, "", "平台管理员")]:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={"nickname": nickname, "password": password_hash, "is_staff": not role, "is_superuser": not role},
+        )
+        users[username] = user
+        if role:
+            StaffMember.objects.get_or_create(shop=shop, user=user, defaults={"role": role})
+        if created:
+            report.add(f"user {username}" + (f" ({role})" if role else " (platform admin)"))
+    return users
+
+
+def _pickup_points(shop: Shop, report: SeedReport) -> None:
+    if PickupPoint.objects.filter(shop=shop).exists():
+        return
+    PickupPoint.objects.bulk_create(
+        PickupPoint(shop=shop, name=name, address=address, opening_hours=hours, contact_phone=phone)
+        for name, address, hours, phone in data.PICKUP_POINTS
+    )
+    report.add(f"{len(data.PICKUP_POINTS)} pickup points")
+
+
+def _catalog(shop: Shop, rng: random.Random, report: SeedReport, *, with_images: bool) -> dict[str, Product]:
+    if Product.objects.filter(shop=shop).exists():
+        return {product.title: product for product in Product.objects.filter(shop=shop)}
+    categories = Category.objects.bulk_create(
+        Category(shop=shop, name=name, position=position) for position, name in enumerate(data.CATEGORIES)
+    )
+    collections = {
+        slug: collection
+        for (name, slug), collection in zip(
+            data.COLLECTIONS,
+            Collection.objects.bulk_create(
+                Collection(shop=shop, name=name, slug=slug, position=position)
+                for position, (name, slug) in enumerate(data.COLLECTIONS)
+            ),
+            strict=True,
+        )
+    }
+    products: list[Product] = []
+    for position, spec in enumerate(data.PRODUCTS):
+        full, initials = pinyin_keys(spec["title"])
+        products.append(
+            Product(
+                shop=shop,
+                title=spec["title"],
+                title_pinyin=full,
+                title_initials=initials,
+                subtitle=spec["subtitle"],
+                description=f"{spec['subtitle']}。千岛湖鲜鱼农场自产自销，冷链配送，签收时请当面检查。",
+                category=categories[spec["category"]],
+                on_shelf=True,
+                returnable=spec["returnable"],
+                per_person_cap=spec["cap"],
+                position=position,
+            )
+        )
+    products = Product.objects.bulk_create(products)
+    skus: list[Sku] = []
+    memberships: list[CollectionProduct] = []
+    for product, spec in zip(products, data.PRODUCTS, strict=True):
+        rows = spec.get("skus") or [
+            (label, grams, round(spec["base"] * factor / 10) * 10) for label, grams, factor in data.WEIGHT_LADDER
+        ]
+        for sku_position, (label, grams, price) in enumerate(rows):
+            member_off = spec["member_off"]
+            skus.append(
+                Sku(
+                    shop=shop,
+                    product=product,
+                    spec=label,
+                    price_fen=price,
+                    list_price_fen=round(price * 1.25 / 100) * 100,
+                    member_price_fen=price - member_off if member_off else None,
+                    stock=rng.randint(300, 900),
+                    weight_grams=grams,
+                    position=sku_position,
+                )
+            )
+        for slug in spec["collections"]:
+            memberships.append(
+                CollectionProduct(collection=collections[slug], product=product, position=product.position)
+            )
+    Sku.objects.bulk_create(skus)
+    CollectionProduct.objects.bulk_create(memberships)
+    if with_images:
+        for product, spec in zip(products, data.PRODUCTS, strict=True):
+            _product_image(product, spec["category"])
+    report.add(
+        f"{len(categories)} categories, {len(collections)} collections, {len(products)} products, {len(skus)} SKUs"
+    )
+    return {product.title: product for product in products}
+
+
+_CATEGORY_COLOURS = [(250, 128, 114), (70, 130, 180), (222, 120, 60), (205, 92, 92), (107, 142, 35), (178, 34, 34)]
+
+
+def _product_image(product: Product, category_index: int) -> None:
+    """A plain generated picture (no photo can be fetched here): a coloured tile with a fish shape."""
+    base = _CATEGORY_COLOURS[category_index % len(_CATEGORY_COLOURS)]
+    shade = (product.pk * 37) % 60
+    colour = tuple(min(255, channel + shade) for channel in base)
+    image = Image.new("RGB", (600, 600), colour)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((120, 210, 420, 390), fill=(255, 255, 255))
+    draw.polygon([(420, 300), (510, 220), (510, 380)], fill=(255, 255, 255))
+    draw.ellipse((170, 270, 200, 300), fill=colour)
+    files: dict[str, Any] = {}
+    for name, size in (("image", 600), ("thumbnail", 240)):
+        buffer = io.BytesIO()
+        image.resize((size, size)).save(buffer, format="JPEG", quality=80)
+        files[name] = ContentFile(buffer.getvalue(), name=f"demo-{product.pk}-{size}.jpg")
+    ProductImage.objects.create(product=product, image=files["image"], thumbnail=files["thumbnail"])
+
+
+def _members(rng: random.Random, report: SeedReport) -> list[User]:
+    phones = [str(data.FIRST_MEMBER_PHONE + index) for index in range(data.MEMBER_COUNT)]
+    existing = set(User.objects.filter(phone__in=phones).values_list("phone", flat=True))
+    new_users = []
+    for index, phone in enumerate(phones):
+        if phone in existing:
+            continue
+        surname = data.SURNAMES[index % len(data.SURNAMES)]
+        given = data.GIVEN_NAMES[(index * 7) % len(data.GIVEN_NAMES)]
+        new_users.append(
+            User(
+                username=member_username(phone), phone=phone, nickname=f"{surname}{given}", password=make_password(None)
+            )
+        )
+    if new_users:
+        created = User.objects.bulk_create(new_users)
+        addresses = []
+        for user in created:
+            if rng.random() < 0.7:
+                district_code, district = rng.choice(data.HANGZHOU_DISTRICTS)
+                addresses.append(
+                    Address(
+                        user=user,
+                        recipient=user.nickname,
+                        phone=user.phone or "",
+                        province_code="330000",
+                        province="浙江省",
+                        city_code="330100",
+                        city="杭州市",
+                        district_code=district_code,
+                        district=district,
+                        detail=_street_address(rng),
+                        is_default=True,
+                    )
+                )
+        Address.objects.bulk_create(addresses)
+        report.add(f"{len(created)} members ({len(addresses)} with an address)")
+    return list(User.objects.filter(phone__in=phones).order_by("phone"))
+
+
+def _street_address(rng: random.Random) -> str:
+    return f"{rng.choice(data.STREETS)} {rng.randint(1, 999)} 号 {rng.randint(1, 30)}0{rng.randint(1, 4)} 室"
+
+
+def _communities(shop: Shop, members: list[User], rng: random.Random, report: SeedReport) -> list[Community]:
+    if Community.objects.filter(shop=shop).exists():
+        return list(Community.objects.filter(shop=shop).order_by("id"))
+    communities = Community.objects.bulk_create(
+        Community(shop=shop, name=name, invite_code=code, description=description)
+        for name, code, description in data.COMMUNITIES
+    )
+    memberships = []
+    for index, member in enumerate(members):
+        home = communities[index % len(communities)]
+        memberships.append(CommunityMembership(community=home, user=member))
+        if rng.random() < 0.3:
+            other = communities[(index + 1) % len(communities)]
+            memberships.append(CommunityMembership(community=other, user=member))
+    CommunityMembership.objects.bulk_create(memberships)
+    report.add(f"{len(communities)} communities, {len(memberships)} memberships")
+    return communities
+
+
+def _posts(
+    shop: Shop, communities: list[Community], staff: dict[str, User], products: dict[str, Product], report: SeedReport
+) -> None:
+    if Post.objects.filter(shop=shop).exists():
+        return
+    author = staff["operator"]
+    cards: list[PostProduct] = []
+    for community_index, body, titles, pinned in data.POSTS:
+        post = Post.objects.create(
+            shop=shop, community=communities[community_index], author=author, body=body, is_pinned=pinned
+        )
+        cards.extend(
+            PostProduct(post=post, product=products[title], position=position) for position, title in enumerate(titles)
+        )
+    PostProduct.objects.bulk_create(cards)
+    report.add(f"{len(data.POSTS)} posts with {len(cards)} product cards")
+
+
+def _orders(shop: Shop, staff: dict[str, User], members: list[User], rng: random.Random, report: SeedReport) -> None:
+    """Past orders across every state, made by shequn.orders.actions (see seed_orders)."""
+    from .seed_orders import seed_orders
+
+    seed_orders(shop, staff, members, rng, report)
