@@ -46,7 +46,7 @@ def shop_home(request: HttpRequest, slug: str) -> HttpResponse:
     products = selectors.shelf_products(shop, query=query, category_id=category_id, collection_slug=collection_slug)
     filtering = bool(query or category_id or collection_slug)
     collections = []
-    if not filtering:
+    if not filtering and (request.GET.get("page") or "1") == "1":
         for collection in selectors.shop_collections(shop):
             items = list(selectors.collection_products(collection)[:6])
             if items:

@@ -32,3 +32,13 @@ def image_upload(name: str = "photo.png", size: tuple[int, int] = (1200, 800), f
     Image.new("RGB", size, (250, 128, 114)).save(buffer, format=fmt)
     content_type = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}[fmt]
     return SimpleUploadedFile(name, buffer.getvalue(), content_type=content_type)
+
+
+def api_token_for(user: Any, token: str | None = None) -> dict[str, str]:
+    """Headers authenticating ``user`` with a fresh bearer token."""
+    from shequn.accounts.auth import hash_token
+    from shequn.accounts.models import ApiToken
+
+    token = token or f"test-token-{user.pk}"
+    ApiToken.objects.create(user=user, token_hash=hash_token(token), name="tests")
+    return {"Authorization": f"Bearer {token}"}

@@ -189,7 +189,8 @@ def test_image_upload_makes_a_400px_jpeg_thumbnail(shop, operator):
 
     product = make_product(shop, actor=operator)
     image = actions.do_add_image(shop, product, image_upload(size=(1200, 800)), actor=operator, ip="10.0.0.9")
-    assert image.image and image.thumbnail
+    assert image.image
+    assert image.thumbnail
     with Image.open(image.thumbnail.path) as thumb:
         assert thumb.format == "JPEG"
         assert thumb.size == (400, 267)
