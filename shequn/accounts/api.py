@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import NotAuthenticated
@@ -81,7 +81,7 @@ def revoke_current_token(request: HttpRequest) -> Any:
     token = _bearer(request)
     if token:
         actions.do_revoke_token_value(token)
-    return 204, None
+    return Status(204, None)
 
 
 @router.delete("/tokens/{token_id}", response={200: TokenInfoOut, **error_responses(401, 404)})
@@ -106,7 +106,7 @@ def list_addresses(request: HttpRequest, page: int = 1, page_size: int = 20) -> 
 
 @router.post("/addresses", response={201: AddressOut, **error_responses(401, 422)})
 def create_address(request: HttpRequest, payload: AddressIn) -> Any:
-    return 201, actions.do_create_address(_user(request), _address_input(payload))
+    return Status(201, actions.do_create_address(_user(request), _address_input(payload)))
 
 
 @router.get("/addresses/{address_id}", response={200: AddressOut, **error_responses(401, 404)})
@@ -127,7 +127,7 @@ def set_default_address(request: HttpRequest, address_id: int) -> Any:
 @router.delete("/addresses/{address_id}", response={204: None, **error_responses(401, 404)})
 def delete_address(request: HttpRequest, address_id: int) -> Any:
     actions.do_delete_address(_user(request), address_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/regions", auth=None, response={200: list[RegionOut]})

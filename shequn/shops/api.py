@@ -7,7 +7,7 @@ a role without the permission a 403.
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import NotAuthenticated
@@ -54,7 +54,7 @@ def add_staff(request: HttpRequest, shop_id: int, payload: StaffAddIn) -> Any:
     user = _authenticated(request)
     shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_STAFF)
     row = actions.do_add_staff(shop, user, username=payload.username, role=payload.role, ip=client_ip(request))
-    return 201, StaffOut.from_member(row, user)
+    return Status(201, StaffOut.from_member(row, user))
 
 
 @router.patch("/{shop_id}/staff/{staff_id}", response={200: StaffOut, **error_responses(401, 403, 404, 409, 422)})

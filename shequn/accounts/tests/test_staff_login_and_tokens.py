@@ -1,0 +1,154 @@
+"""Staff sign-in by password (rate-limited), logout, and API tokens (hashed, revocable)."""
+
+import pytest
+from django.test import Client
+
+from shequn.accounts.actions import do_issue_token
+from shequn.accounts.auth import hash_token
+from shequn.accounts.models import ApiToken
+from shequn.shops.enums import StaffRole
+from shequn.testing.accounts import STAFF_PASSWORD, bearer
+from shequn.testing.factories import StaffFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_staff_login_redirects_to_console():
+    staff = StaffFactory(role=StaffRole.OPERATOR)
+    client = Client()
+    assert client.get("/console/login/").status_code == 200
+    response = client.post("/console/login/", {"username": staff.user.username, "password": STAFF_PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/console/"
+    assert client.get("/console/").status_code == 200
+
+
+def test_wrong_password_is_refused():
+    staff = StaffFactory()
+    response = Client().post("/console/login/", {"username": staff.user.username, "password": "nope"})
+    assert response.status_code == 401 and "用户名或密码错误" in response.content.decode()
+
+
+def test_member_without_staff_role_cannot_use_console_login():
+    member = UserFactory()
+    response = Client().post("/console/login/", {"username": member.username, "password": STAFF_PASSWORD})
+    assert response.status_code == 401 and "不是店铺员工" in response.content.decode()
+
+
+def test_inactive_staff_row_cannot_sign_in():
+    staff = StaffFactory(is_active=False)
+    response = Client().post("/console/login/", {"username": staff.user.username, "password": STAFF_PASSWORD})
+    assert response.status_code == 401
+
+
+def test_login_rate_limited_per_ip(settings):
+    settings.LOGIN_LIMIT_PER_IP = (3, 600)
+    staff = StaffFactory()
+    client = Client()
+    for n in range(3):
+        response = client.post("/console/login/", {"username": f"guess{n}", "password": "x"}, REMOTE_ADDR="10.1.1.1")
+        assert response.status_code == 401
+    response = client.post(
+        "/console/login/", {"username": staff.user.username, "password": STAFF_PASSWORD}, REMOTE_ADDR="10.1.1.1"
+    )
+    assert response.status_code == 429
+    # Another address still gets in.
+    response = client.post(
+        "/console/login/", {"username": staff.user.username, "password": STAFF_PASSWORD}, REMOTE_ADDR="10.1.1.2"
+    )
+    assert response.status_code == 302
+
+
+def test_login_rate_limited_per_username(settings):
+    settings.LOGIN_LIMIT_PER_USERNAME = (3, 600)
+    staff = StaffFactory()
+    client = Client()
+    for n in range(3):
+        response = client.post(
+            "/console/login/", {"username": staff.user.username, "password": "wrong"}, REMOTE_ADDR=f"10.2.0.{n}"
+        )
+        assert response.status_code == 401
+    response = client.post(
+        "/console/login/", {"username": staff.user.username, "password": STAFF_PASSWORD}, REMOTE_ADDR="10.2.0.9"
+    )
+    assert response.status_code == 429
+
+
+def test_login_refuses_offsite_next():
+    staff = StaffFactory()
+    response = Client().post(
+        "/console/login/",
+        {"username": staff.user.username, "password": STAFF_PASSWORD, "next": "//evil.example/x"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/console/"
+
+
+def test_logout_is_post_only_and_ends_the_session():
+    staff = StaffFactory()
+    client = Client()
+    client.force_login(staff.user)
+    assert client.get("/logout/").status_code == 405
+    response = client.post("/logout/", HTTP_REFERER="http://testserver/console/")
+    assert response.status_code == 302 and response["Location"] == "/console/login/"
+    assert client.get("/console/").status_code == 302
+
+
+def test_token_auth_works_and_revoked_token_does_not():
+    user = UserFactory()
+    issued = do_issue_token(user, name="phone")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {issued.token}"}
+    client = Client()
+    assert client.get("/api/v1/accounts/me", **headers).status_code == 200
+    assert ApiToken.objects.get(pk=issued.row.pk).token_hash == hash_token(issued.token)
+    response = client.delete(f"/api/v1/accounts/tokens/{issued.row.pk}", **headers)
+    assert response.status_code == 200 and response.json()["revoked_at"]
+    response = client.get("/api/v1/accounts/me", **headers)
+    assert response.status_code == 401 and response.json()["code"] == "not_authenticated"
+
+
+def test_revoke_current_token():
+    user = UserFactory()
+    token = do_issue_token(user).token
+    client = Client()
+    assert client.delete("/api/v1/accounts/tokens/current", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 204
+    assert client.get("/api/v1/accounts/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+
+def test_garbage_token_and_inactive_user_are_401():
+    user = UserFactory()
+    token = do_issue_token(user).token
+    client = Client()
+    assert client.get("/api/v1/accounts/me", HTTP_AUTHORIZATION="Bearer nonsense").status_code == 401
+    user.is_active = False
+    user.save()
+    assert client.get("/api/v1/accounts/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+
+def test_cannot_revoke_someone_elses_token():
+    owner, other = UserFactory(), UserFactory()
+    row = do_issue_token(owner).row
+    response = Client().delete(f"/api/v1/accounts/tokens/{row.pk}", **_h(other))
+    assert response.status_code == 404
+    assert ApiToken.objects.get(pk=row.pk).revoked_at is None
+
+
+def test_staff_token_by_password():
+    staff = StaffFactory()
+    client = Client()
+    response = client.post(
+        "/api/v1/accounts/tokens",
+        {"username": staff.user.username, "password": STAFF_PASSWORD},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    token = response.json()["token"]
+    assert client.get("/api/v1/accounts/me", HTTP_AUTHORIZATION=f"Bearer {token}").json()["id"] == staff.user.pk
+    listed = client.get("/api/v1/accounts/tokens", HTTP_AUTHORIZATION=f"Bearer {token}").json()
+    assert listed["count"] == 1 and "token_hash" not in listed["items"][0]
+    bad = client.post(
+        "/api/v1/accounts/tokens", {"username": staff.user.username, "password": "no"}, content_type="application/json"
+    )
+    assert bad.status_code == 401
+
+
+def _h(user):
+    return {f"HTTP_{k.upper()}": v for k, v in bearer(user).items()}
