@@ -16,8 +16,8 @@ def test_platform_admin_signs_in_in_chinese_on_a_phone(page: Page) -> None:
     assert page.viewport_size == {"width": 390, "height": 844}
     assert page.evaluate("navigator.language") == "zh-CN"
 
-    page.get_by_label("用户名").fill("platform")
-    page.get_by_label("密码").fill("correct horse battery staple")
+    page.locator("#id_username").fill("platform")
+    page.locator("#id_password").fill("correct horse battery staple")
     page.get_by_role("button", name="登录").click()
 
     expect(page.get_by_role("heading", name="站点管理")).to_be_visible()
@@ -41,8 +41,8 @@ def test_two_pages_have_separate_sessions(new_page, live_server, django_user_mod
     django_user_model.objects.create_superuser("platform", "correct horse battery staple")
     signed_in = new_page()
     signed_in.goto("/admin/login/?next=/admin/")
-    signed_in.get_by_label("用户名").fill("platform")
-    signed_in.get_by_label("密码").fill("correct horse battery staple")
+    signed_in.locator("#id_username").fill("platform")
+    signed_in.locator("#id_password").fill("correct horse battery staple")
     signed_in.get_by_role("button", name="登录").click()
     expect(signed_in.get_by_role("heading", name="站点管理")).to_be_visible()
 
