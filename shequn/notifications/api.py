@@ -1,3 +1,38 @@
-from ninja import Router
+"""Inbox API for members: list (paginated), unread count, mark read."""
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+
+from shequn.core.schemas import error_responses, paginate
+
+from . import actions, selectors
+from .schemas import MarkReadIn, MarkReadOut, NotificationPage, UnreadCountOut
 
 router = Router(tags=["notifications"])
+
+
+class PageParams(Schema):
+    page: int = 1
+    page_size: int = 20
+
+
+@router.get("/", response={200: NotificationPage, **error_responses(401, 422)}, summary="The member's inbox")
+def list_notifications(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
+    return paginate(selectors.inbox(request.user), params.page, params.page_size)
+
+
+@router.get("/unread-count", response={200: UnreadCountOut, **error_responses(401)}, summary="Unread messages")
+def unread_count(request: HttpRequest) -> dict[str, int]:
+    return {"unread": selectors.unread_count(request.user)}
+
+
+@router.post(
+    "/read",
+    response={200: MarkReadOut, **error_responses(401, 422)},
+    summary="Mark messages read (all unread when no ids are given)",
+)
+def mark_read(request: HttpRequest, payload: MarkReadIn) -> dict[str, int]:
+    marked = actions.mark_read(request.user, payload.ids)
+    return {"marked": marked, "unread": selectors.unread_count(request.user)}

@@ -2,6 +2,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from shequn.core.errors import NotFound
+
 from .models import Notification
 
 
@@ -11,3 +13,11 @@ def unread_count(user: Any) -> int:
 
 def inbox(user: Any) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def access_notification(user: Any, notification_id: int) -> Notification:
+    """One of the member's own messages; anyone else's id looks missing."""
+    notification = Notification.objects.filter(user=user, pk=notification_id).first()
+    if notification is None:
+        raise NotFound("消息不存在", code="notification_not_found")
+    return notification

@@ -1,5 +1,10 @@
 from django.urls import path
 
+from . import views
+
 app_name = "notifications"
-urlpatterns: list = []
-_ = path
+urlpatterns = [
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/read-all/", views.mark_all_read, name="mark_all_read"),
+    path("inbox/<int:notification_id>/open/", views.open_notification, name="open"),
+]

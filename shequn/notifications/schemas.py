@@ -1,0 +1,33 @@
+from datetime import datetime
+
+from ninja import Schema
+
+
+class NotificationOut(Schema):
+    id: int
+    kind: str
+    title: str
+    body: str
+    link: str
+    created_at: datetime
+    read_at: datetime | None
+
+
+class NotificationPage(Schema):
+    items: list[NotificationOut]
+    count: int
+    page: int
+    page_size: int
+
+
+class UnreadCountOut(Schema):
+    unread: int
+
+
+class MarkReadIn(Schema):
+    ids: list[int] | None = None  # omit to mark every unread message read
+
+
+class MarkReadOut(Schema):
+    marked: int
+    unread: int

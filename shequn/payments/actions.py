@@ -1,0 +1,624 @@
+"""Every money flow: start a payment, apply gateway callbacks, COD cash, refunds, reconciliation.
+
+payments sits above orders (ADR 0001), so it calls ``orders.actions`` explicitly. Lock
+order everywhere: the Order row first (``orders.selectors.order_for_payment``), then
+the Payment, then a GatewayRefund; the orders app locks Order before RefundRequest.
+Gateway calls (network in real life) never run while we hold row locks.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from shequn.core import audit
+from shequn.core.alerts import raise_alert
+from shequn.core.errors import DomainError, NotFound
+from shequn.core.events import on_commit
+from shequn.core.money import format_fen
+from shequn.notifications.actions import notify
+from shequn.orders import actions as order_actions
+from shequn.orders.enums import OrderStatus, PaymentMethod
+from shequn.orders.errors import OrderNotFound
+from shequn.orders.models import Order, RefundRequest
+from shequn.orders.selectors import order_for_payment
+from shequn.shops import permissions
+from shequn.shops.models import Shop
+from shequn.shops.selectors import require_permission
+
+from .enums import GatewayRefundStatus, NotificationOutcome, PaymentStatus
+from .errors import NotCashOnDelivery, OrderAlreadyPaid, OrderNotPayable, PaymentMissing
+from .gateways import get_gateway, merchant_ids
+from .gateways.base import GatewayError, NotificationRejected, Refund, Transaction, VerifiedNotification
+from .gateways.base import OrderAlreadyPaid as GatewayOrderAlreadyPaid
+from .gateways.wechat_v3 import refund_from_resource, transaction_from_resource
+from .models import GatewayNotification, GatewayRefund, Payment
+
+logger = logging.getLogger("shequn.payments")
+
+ONLINE_GATEWAY = "sandbox"
+# Reconciliation leaves the gateway this long to notify before it asks.
+RECONCILE_AFTER = timedelta(minutes=5)
+
+REFUND_EVENTS = {
+    "REFUND.SUCCESS": GatewayRefundStatus.SUCCESS,
+    "REFUND.ABNORMAL": GatewayRefundStatus.ABNORMAL,
+    "REFUND.CLOSED": GatewayRefundStatus.CLOSED,
+}
+REFUND_QUERY_STATES = {"SUCCESS": "REFUND.SUCCESS", "ABNORMAL": "REFUND.ABNORMAL", "CLOSED": "REFUND.CLOSED"}
+
+
+def _order_link(number: str) -> str:
+    try:
+        return reverse("orders:order_detail", args=[number])
+    except NoReverseMatch:
+        return f"/orders/{number}/"
+
+
+def pay_page_url(prepay_id: str) -> str:
+    return reverse("payments:sandbox_pay_page", args=[prepay_id])
+
+
+def _notify_member(order: Order, kind: str, title: str, body: str) -> None:
+    on_commit(notify, order.user, shop=order.shop, kind=kind, title=title, body=body, link=_order_link(order.number))
+
+
+def _description(order: Order) -> str:
+    lines = list(order.lines.all()[:2])
+    if not lines:
+        return f"{order.shop.name}-订单{order.number}"
+    first = lines[0].title
+    return f"{order.shop.name}-{first}{'等' if len(lines) > 1 else ''}"[:127]
+
+
+# --- member pays ----------------------------------------------------------------------
+
+
+def start_payment(order: Order, user: Any) -> str:
+    """Open (or reopen) the sandbox payment of the member's own unpaid order; returns the pay page URL.
+
+    Safe to repeat: one Payment per order, and the gateway returns the same prepay for
+    the same ``out_trade_no``.
+    """
+    if order.user_id != getattr(user, "pk", None):
+        raise OrderNotFound("订单不存在")
+    if order.payment_method != PaymentMethod.SANDBOX:
+        raise OrderNotPayable("货到付款订单无需在线支付")
+    with transaction.atomic():
+        locked = order_for_payment(order.number)
+        if locked.paid_at is not None:
+            raise OrderAlreadyPaid("订单已支付")
+        if locked.status != OrderStatus.PENDING_PAYMENT:
+            raise OrderNotPayable(f"订单{OrderStatus(locked.status).label}，无法支付")
+        if locked.expires_at is not None and locked.expires_at <= timezone.now():
+            raise OrderNotPayable("订单已超时，无法支付")
+        payment = Payment.objects.select_for_update().filter(order=locked).first()
+        if payment is None:
+            payment = Payment.objects.create(
+                shop_id=locked.shop_id,
+                order=locked,
+                gateway=ONLINE_GATEWAY,
+                out_trade_no=locked.number,
+                amount_fen=locked.total_fen,
+            )
+        elif payment.status == PaymentStatus.SUCCEEDED:
+            raise OrderAlreadyPaid("订单已支付")
+        elif payment.status == PaymentStatus.CLOSED:
+            raise OrderNotPayable("支付已关闭")
+    if not payment.prepay_id:
+        prepay = get_gateway(payment.gateway).create(
+            out_trade_no=payment.out_trade_no,
+            amount_fen=payment.amount_fen,
+            description=_description(order),
+            notify_url=settings.PAYMENT_NOTIFY_URL,
+        )
+        Payment.objects.filter(pk=payment.pk, prepay_id="").update(prepay_id=prepay.prepay_id)
+        payment.prepay_id = prepay.prepay_id
+    return pay_page_url(payment.prepay_id)
+
+
+# --- gateway callbacks ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Applied:
+    outcome: str
+    error: str = ""
+
+
+class _Retryable(Exception):
+    """Verified, but applying failed: stored as outcome ``error``; the gateway retries."""
+
+
+def handle_notification(gateway_name: str, headers: Any, body: bytes) -> GatewayNotification:
+    """Verify, decrypt and apply one callback. Raises NotificationRejected (4xx) before writing anything."""
+    gateway = get_gateway(gateway_name)
+    verified = gateway.parse_notification(headers, body)
+    return apply_notification(gateway_name, verified)
+
+
+def apply_notification(gateway_name: str, verified: VerifiedNotification) -> GatewayNotification:
+    """Apply a verified notification (or a query result shaped like one) exactly once.
+
+    Duplicates only count a delivery. Raises ``NotificationFailed`` after storing outcome
+    ``error`` when a verified notification could not be applied, so the gateway retries.
+    """
+    resource = verified.resource
+    out_trade_no = str(resource.get("out_trade_no", ""))
+    row: GatewayNotification | None = None
+    error_text = ""
+    with transaction.atomic():
+        order = _lock_order(out_trade_no)
+        payment = (
+            Payment.objects.select_for_update().filter(order=order, gateway=gateway_name).first() if order else None
+        )
+        existing = (
+            GatewayNotification.objects.select_for_update()
+            .filter(gateway=gateway_name, notification_id=verified.id)
+            .first()
+        )
+        if existing is not None and existing.outcome != NotificationOutcome.ERROR:
+            GatewayNotification.objects.filter(pk=existing.pk).update(deliveries=F("deliveries") + 1)
+            existing.refresh_from_db()
+            return existing
+        try:
+            with transaction.atomic():
+                applied = _apply(gateway_name, verified, order, payment)
+        except (_Retryable, DomainError) as error:
+            applied = Applied(NotificationOutcome.ERROR, str(error)[:255] or error.__class__.__name__)
+            error_text = applied.error
+            logger.warning("notification %s not applied: %s", verified.id, error_text)
+        if existing is not None:
+            GatewayNotification.objects.filter(pk=existing.pk).update(
+                deliveries=F("deliveries") + 1, outcome=applied.outcome, error=applied.error
+            )
+            existing.refresh_from_db()
+            row = existing
+        else:
+            try:
+                with transaction.atomic():
+                    row = GatewayNotification.objects.create(
+                        gateway=gateway_name,
+                        notification_id=verified.id,
+                        event_type=verified.event_type[:32],
+                        resource=resource,
+                        outcome=applied.outcome,
+                        error=applied.error,
+                    )
+            except IntegrityError:
+                # A parallel delivery of a notification we could not lock on (no order) won the insert.
+                GatewayNotification.objects.filter(gateway=gateway_name, notification_id=verified.id).update(
+                    deliveries=F("deliveries") + 1
+                )
+                row = GatewayNotification.objects.get(gateway=gateway_name, notification_id=verified.id)
+    if error_text:
+        raise NotificationFailed(error_text)
+    assert row is not None
+    return row
+
+
+class NotificationFailed(NotificationRejected):
+    """Verified and stored, but not applied: answer 5xx so the gateway delivers it again."""
+
+    status = 500
+
+
+def _lock_order(out_trade_no: str) -> Order | None:
+    if not out_trade_no:
+        return None
+    try:
+        return order_for_payment(out_trade_no)
+    except NotFound:
+        return None
+
+
+def _apply(gateway_name: str, verified: VerifiedNotification, order: Order | None, payment: Payment | None) -> Applied:
+    if verified.event_type == "TRANSACTION.SUCCESS":
+        return _apply_transaction(gateway_name, transaction_from_resource(verified.resource), order, payment)
+    if verified.event_type in REFUND_EVENTS:
+        return _apply_refund(
+            gateway_name, REFUND_EVENTS[verified.event_type], refund_from_resource(verified.resource), order, payment
+        )
+    return Applied(NotificationOutcome.IGNORED, f"unhandled event type {verified.event_type}")
+
+
+def _mismatch(kind: str, message: str, shop: Shop | None, **detail: Any) -> Applied:
+    raise_alert(kind=kind, message=message, shop=shop, **detail)
+    return Applied(NotificationOutcome.MISMATCH, message[:255])
+
+
+def _apply_transaction(gateway_name: str, txn: Transaction, order: Order | None, payment: Payment | None) -> Applied:
+    if order is None or payment is None:
+        return _mismatch(
+            "payment.unknown_transaction",
+            f"支付网关通知了未知的商户订单号 {txn.out_trade_no}",
+            order.shop if order else None,
+            out_trade_no=txn.out_trade_no,
+            transaction_id=txn.transaction_id,
+        )
+    expected = merchant_ids(gateway_name)
+    differences = {
+        name: {"ours": ours, "gateway": theirs}
+        for name, ours, theirs in (
+            ("mchid", expected.get("mchid"), txn.mchid),
+            ("appid", expected.get("appid"), txn.appid),
+            ("amount_fen", payment.amount_fen, txn.amount_fen),
+            ("out_trade_no", payment.out_trade_no, txn.out_trade_no),
+        )
+        if ours != theirs
+    }
+    if differences:
+        return _mismatch(
+            "payment.mismatch",
+            f"订单 {order.number} 的支付通知与我们的记录不符：{', '.join(differences)}",
+            order.shop,
+            out_trade_no=txn.out_trade_no,
+            differences=differences,
+        )
+    if txn.trade_state != "SUCCESS":
+        return Applied(NotificationOutcome.IGNORED, f"trade_state {txn.trade_state}")
+    if payment.status == PaymentStatus.SUCCEEDED:
+        if payment.transaction_id and txn.transaction_id != payment.transaction_id:
+            return _mismatch(
+                "payment.duplicate_transaction",
+                f"订单 {order.number} 收到第二笔不同的支付 {txn.transaction_id}",
+                order.shop,
+                ours=payment.transaction_id,
+                gateway=txn.transaction_id,
+            )
+        return Applied(NotificationOutcome.IGNORED, "already applied")
+
+    paid_at = txn.success_time or timezone.now()
+    was_closed = payment.status == PaymentStatus.CLOSED
+    Payment.objects.filter(pk=payment.pk).update(
+        status=PaymentStatus.SUCCEEDED, transaction_id=txn.transaction_id, succeeded_at=paid_at
+    )
+    payment.status, payment.transaction_id, payment.succeeded_at = (
+        PaymentStatus.SUCCEEDED,
+        txn.transaction_id,
+        paid_at,
+    )
+    if order.status == OrderStatus.PENDING_PAYMENT and not was_closed:
+        order_actions.mark_paid(order, paid_at=paid_at, note="微信支付成功")
+        return Applied(NotificationOutcome.APPLIED)
+    return _late_payment(order, payment, paid_at)
+
+
+def _late_payment(order: Order, payment: Payment, paid_at: Any) -> Applied:
+    """Money arrived for an order we no longer wait on: reinstate it when stock allows, else refund. Never drop."""
+    if order.status == OrderStatus.CLOSED and order_actions.reinstate_closed_order(order, paid_at=paid_at):
+        raise_alert(
+            kind="payment.late_reinstated",
+            message=f"订单 {order.number} 关闭后收到付款 {format_fen(payment.amount_fen)}，库存充足，订单已恢复",
+            shop=order.shop,
+            out_trade_no=order.number,
+            transaction_id=payment.transaction_id,
+        )
+        return Applied(NotificationOutcome.APPLIED, "late payment: order reinstated")
+    gateway_refund = GatewayRefund.objects.create(
+        shop_id=order.shop_id,
+        payment=payment,
+        out_refund_no=f"LATE{order.number}",
+        amount_fen=payment.amount_fen,
+        reason="订单已关闭，退回付款",
+    )
+    on_commit(submit_gateway_refund, gateway_refund.pk)
+    raise_alert(
+        kind="payment.late_refunded",
+        message=(
+            f"订单 {order.number}（{OrderStatus(order.status).label}）收到付款 {format_fen(payment.amount_fen)}，"
+            "无法恢复订单，已原路退款"
+        ),
+        shop=order.shop,
+        out_trade_no=order.number,
+        transaction_id=payment.transaction_id,
+        out_refund_no=gateway_refund.out_refund_no,
+    )
+    _notify_member(
+        order,
+        "payment.refund_after_close",
+        "付款将原路退回",
+        f"订单 {order.number} 已关闭，你支付的 {format_fen(payment.amount_fen)} 将原路退回。",
+    )
+    return Applied(NotificationOutcome.APPLIED, "late payment: refunded")
+
+
+def _apply_refund(
+    gateway_name: str, new_status: str, refund: Refund, order: Order | None, payment: Payment | None
+) -> Applied:
+    gateway_refund = (
+        GatewayRefund.objects.select_for_update().filter(out_refund_no=refund.out_refund_no, payment=payment).first()
+        if payment is not None
+        else None
+    )
+    if order is None or payment is None or gateway_refund is None:
+        return _mismatch(
+            "refund.unknown",
+            f"支付网关通知了未知的退款单 {refund.out_refund_no}",
+            order.shop if order else None,
+            out_trade_no=refund.out_trade_no,
+            out_refund_no=refund.out_refund_no,
+        )
+    expected = merchant_ids(gateway_name)
+    differences = {
+        name: {"ours": ours, "gateway": theirs}
+        for name, ours, theirs in (
+            ("mchid", expected.get("mchid"), refund.mchid),
+            ("refund_fen", gateway_refund.amount_fen, refund.refund_fen),
+            ("total_fen", payment.amount_fen, refund.total_fen),
+        )
+        if ours != theirs
+    }
+    if differences:
+        return _mismatch(
+            "refund.mismatch",
+            f"退款单 {refund.out_refund_no} 的通知与我们的记录不符：{', '.join(differences)}",
+            order.shop,
+            out_refund_no=refund.out_refund_no,
+            differences=differences,
+        )
+    if gateway_refund.status != GatewayRefundStatus.PROCESSING:
+        return Applied(NotificationOutcome.IGNORED, f"refund already {gateway_refund.status}")
+    finished_at = refund.success_time or timezone.now()
+    GatewayRefund.objects.filter(pk=gateway_refund.pk).update(
+        status=new_status, refund_id=refund.refund_id or gateway_refund.refund_id, finished_at=finished_at
+    )
+    refund_request = _refund_request(gateway_refund)
+    if new_status == GatewayRefundStatus.SUCCESS:
+        _add_refunded(payment, gateway_refund.amount_fen)
+        if refund_request is not None:
+            order_actions.complete_refund(refund_request, refunded_at=finished_at)
+        else:
+            _notify_member(
+                order,
+                "payment.refunded",
+                "退款成功",
+                f"订单 {order.number} 的付款 {format_fen(gateway_refund.amount_fen)} 已原路退回。",
+            )
+        return Applied(NotificationOutcome.APPLIED)
+    reason = "退款异常（如银行卡已注销）" if new_status == GatewayRefundStatus.ABNORMAL else "退款已关闭"
+    raise_alert(
+        kind="refund.failed",
+        message=f"退款单 {gateway_refund.out_refund_no}（订单 {order.number}）{reason}，需要人工处理",
+        shop=order.shop,
+        out_refund_no=gateway_refund.out_refund_no,
+        status=new_status,
+    )
+    if refund_request is not None:
+        order_actions.fail_refund(refund_request, reason)
+    return Applied(NotificationOutcome.APPLIED)
+
+
+def _refund_request(gateway_refund: GatewayRefund) -> RefundRequest | None:
+    if gateway_refund.refund_request_id is None:
+        return None
+    return RefundRequest.objects.select_related("line").get(pk=gateway_refund.refund_request_id)
+
+
+def _add_refunded(payment: Payment, amount_fen: int) -> None:
+    updated = Payment.objects.filter(pk=payment.pk, refunded_fen__lte=F("amount_fen") - amount_fen).update(
+        refunded_fen=F("refunded_fen") + amount_fen
+    )
+    if updated != 1:
+        raise _Retryable(f"refund of {amount_fen} fen would exceed payment {payment.out_trade_no}")
+
+
+# --- staff: cash on delivery and refunds ------------------------------------------------
+
+
+def confirm_cod_payment(shop: Shop, order: Order, actor: Any, ip: str | None = None) -> Payment:
+    """Staff received the cash for a COD order: record the payment and mark the order paid. Audited."""
+    require_permission(actor, shop, permissions.CONFIRM_COD)
+    if order.shop_id != shop.pk:
+        raise OrderNotFound("订单不存在")
+    if order.payment_method != PaymentMethod.COD:
+        raise NotCashOnDelivery("该订单不是货到付款")
+    with transaction.atomic():
+        locked = order_for_payment(order.number)
+        if locked.paid_at is not None or Payment.objects.filter(order=locked).exists():
+            raise OrderAlreadyPaid("该订单已确认收款")
+        now = timezone.now()
+        payment = Payment.objects.create(
+            shop=shop,
+            order=locked,
+            gateway="cod",
+            out_trade_no=locked.number,
+            amount_fen=locked.total_fen,
+            status=PaymentStatus.SUCCEEDED,
+            succeeded_at=now,
+        )
+        order_actions.mark_paid(locked, paid_at=now, actor=actor, note="货到付款，商家确认收款")
+        audit.record(
+            actor=actor,
+            shop=shop,
+            action="payment.confirm_cod",
+            obj=locked,
+            ip=ip,
+            amount_fen=locked.total_fen,
+        )
+    order.refresh_from_db()
+    return payment
+
+
+def approve_refund(shop: Shop, refund: RefundRequest, actor: Any, ip: str | None = None) -> RefundRequest:
+    """Staff approve a refund: the request moves to approved and the money goes back through the gateway.
+
+    The refund number is the gateway's ``out_refund_no``, unique in our table and at the
+    gateway, so one request refunds once. COD refunds are paid back in cash at once.
+    """
+    require_permission(actor, shop, permissions.DECIDE_REFUNDS)
+    if refund.shop_id != shop.pk:
+        raise NotFound("售后申请不存在", code="refund_not_found")
+    gateway_refund_id: int | None = None
+    with transaction.atomic():
+        order = order_for_payment(Order.objects.values_list("number", flat=True).get(pk=refund.order_id))
+        payment = Payment.objects.select_for_update().filter(order=order, status=PaymentStatus.SUCCEEDED).first()
+        if payment is None:
+            raise PaymentMissing("订单尚未付款，无法退款")
+        order_actions.approve_refund(refund, actor)
+        audit.record(
+            actor=actor,
+            shop=shop,
+            action="refund.approve",
+            obj=refund,
+            ip=ip,
+            amount_fen=refund.amount_fen,
+            order=order.number,
+        )
+        gateway_refund = GatewayRefund.objects.create(
+            shop=shop,
+            payment=payment,
+            refund_request=refund,
+            out_refund_no=refund.number,
+            amount_fen=refund.amount_fen,
+            reason=refund.reason[:80],
+        )
+        if get_gateway(payment.gateway).online:
+            gateway_refund_id = gateway_refund.pk
+        else:
+            # Cash on delivery: staff hand the cash back; the refund is complete now.
+            now = timezone.now()
+            GatewayRefund.objects.filter(pk=gateway_refund.pk).update(
+                status=GatewayRefundStatus.SUCCESS, refund_id=f"cash-{refund.number}"[:64], finished_at=now
+            )
+            _add_refunded(payment, refund.amount_fen)
+            order_actions.complete_refund(refund, refunded_at=now)
+    if gateway_refund_id is not None:
+        on_commit(submit_gateway_refund, gateway_refund_id)
+    refund.refresh_from_db()
+    return refund
+
+
+def submit_gateway_refund(gateway_refund_id: int) -> None:
+    """Send a refund to the gateway (again, if need be: the same number refunds once)."""
+    gateway_refund = GatewayRefund.objects.select_related("payment").get(pk=gateway_refund_id)
+    if gateway_refund.status != GatewayRefundStatus.PROCESSING or gateway_refund.refund_id:
+        return
+    payment = gateway_refund.payment
+    try:
+        result = get_gateway(payment.gateway).refund(
+            out_trade_no=payment.out_trade_no,
+            out_refund_no=gateway_refund.out_refund_no,
+            refund_fen=gateway_refund.amount_fen,
+            total_fen=payment.amount_fen,
+            reason=gateway_refund.reason,
+            notify_url=settings.PAYMENT_NOTIFY_URL,
+        )
+    except GatewayError as error:
+        # Left PROCESSING without a refund id: reconciliation submits it again.
+        logger.warning("refund %s not accepted yet: %s", gateway_refund.out_refund_no, error.message)
+        return
+    GatewayRefund.objects.filter(pk=gateway_refund.pk, refund_id="").update(refund_id=result.refund_id)
+
+
+# --- reconciliation (the gateway did not notify) ----------------------------------------
+
+
+def _apply_queried_transaction(payment: Payment, txn: Transaction) -> GatewayNotification | None:
+    if txn.trade_state != "SUCCESS" or not txn.transaction_id:
+        return None
+    verified = VerifiedNotification(
+        id=f"query-{txn.transaction_id}"[:64],
+        create_time=timezone.now().isoformat(),
+        event_type="TRANSACTION.SUCCESS",
+        resource_type="query",
+        resource=dict(txn.raw),
+    )
+    return apply_notification(payment.gateway, verified)
+
+
+def refresh_payment(payment: Payment) -> GatewayNotification | None:
+    """Ask the gateway about one payment and apply a success exactly as its notification would."""
+    if payment.status == PaymentStatus.SUCCEEDED or not payment.prepay_id:
+        return None
+    gateway = get_gateway(payment.gateway)
+    if not gateway.online:
+        return None
+    try:
+        txn = gateway.query(payment.out_trade_no)
+    except GatewayError as error:
+        logger.warning("query of %s failed: %s", payment.out_trade_no, error.message)
+        return None
+    return _apply_queried_transaction(payment, txn)
+
+
+def refresh_refund(gateway_refund: GatewayRefund) -> GatewayNotification | None:
+    if gateway_refund.status != GatewayRefundStatus.PROCESSING:
+        return None
+    if not gateway_refund.refund_id:
+        submit_gateway_refund(gateway_refund.pk)
+        return None
+    gateway = get_gateway(gateway_refund.payment.gateway)
+    try:
+        refund = gateway.query_refund(gateway_refund.out_refund_no)
+    except GatewayError as error:
+        logger.warning("query of refund %s failed: %s", gateway_refund.out_refund_no, error.message)
+        return None
+    event_type = REFUND_QUERY_STATES.get(refund.status)
+    if event_type is None:
+        return None
+    verified = VerifiedNotification(
+        id=f"query-{refund.refund_id}-{refund.status}"[:64],
+        create_time=timezone.now().isoformat(),
+        event_type=event_type,
+        resource_type="query",
+        resource=dict(refund.raw),
+    )
+    return apply_notification(gateway_refund.payment.gateway, verified)
+
+
+def reconcile(*, older_than: timedelta = RECONCILE_AFTER, limit: int = 200) -> int:
+    """Query the gateway for payments and refunds still pending after ``older_than``; returns how many changed."""
+    cutoff = timezone.now() - older_than
+    changed = 0
+    payments = Payment.objects.filter(status=PaymentStatus.CREATED, created_at__lte=cutoff).exclude(prepay_id="")
+    for payment in payments.exclude(gateway="cod").order_by("created_at", "id")[:limit]:
+        row = refresh_payment(payment)
+        if row is not None and row.outcome == NotificationOutcome.APPLIED:
+            changed += 1
+    refunds = GatewayRefund.objects.filter(status=GatewayRefundStatus.PROCESSING, created_at__lte=cutoff)
+    for gateway_refund in refunds.exclude(payment__gateway="cod").select_related("payment")[:limit]:
+        row = refresh_refund(gateway_refund)
+        if row is not None and row.outcome == NotificationOutcome.APPLIED:
+            changed += 1
+    return changed
+
+
+def close_gateway_payments(*, limit: int = 200) -> int:
+    """Close at the gateway the open payments of orders that closed or were cancelled; returns how many."""
+    closed = 0
+    rows = Payment.objects.filter(
+        status=PaymentStatus.CREATED, order__status__in=[OrderStatus.CLOSED, OrderStatus.CANCELLED]
+    ).exclude(gateway="cod")
+    for payment in rows.order_by("id")[:limit]:
+        gateway = get_gateway(payment.gateway)
+        if payment.prepay_id:
+            try:
+                gateway.close(payment.out_trade_no)
+            except GatewayOrderAlreadyPaid:
+                # Paid just before we closed: take the late-payment path now rather than waiting.
+                refresh_payment(payment)
+                continue
+            except GatewayError as error:
+                logger.warning("close of %s failed: %s", payment.out_trade_no, error.message)
+                continue
+        closed += Payment.objects.filter(pk=payment.pk, status=PaymentStatus.CREATED).update(
+            status=PaymentStatus.CLOSED
+        )
+    return closed
+
+
+def sync_after_pay_page(out_trade_no: str) -> None:
+    """The payer came back from the pay page: query at once (WeChat's advice) instead of waiting for the callback."""
+    payment = Payment.objects.filter(out_trade_no=out_trade_no).filter(~Q(gateway="cod")).first()
+    if payment is not None:
+        try:
+            refresh_payment(payment)
+        except NotificationRejected:
+            logger.exception("applying the queried payment %s failed", out_trade_no)

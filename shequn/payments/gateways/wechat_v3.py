@@ -1,0 +1,299 @@
+"""A WeChat Pay API v3 merchant client behind the ``Gateway`` interface.
+
+Everything protocol-level happens here: requests are signed with the merchant key,
+responses and notifications are verified against platform certificates chosen by
+serial, resources are decrypted with the APIv3 key. The sandbox plugs in an in-process
+transport and its generated keys; a real WeChat adapter plugs in an HTTPS transport to
+api.mch.weixin.qq.com and the merchant's real keys, and nothing else changes.
+"""
+
+import datetime
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .. import wechatpay
+from .base import (
+    Gateway,
+    GatewayError,
+    NotificationRejected,
+    OrderAlreadyPaid,
+    Prepay,
+    Refund,
+    Transaction,
+    VerifiedNotification,
+)
+
+
+@dataclass(frozen=True)
+class TransportResponse:
+    status: int
+    headers: Mapping[str, str]
+    body: str
+
+
+class Transport(Protocol):
+    def __call__(self, method: str, url: str, headers: dict[str, str], body: str) -> TransportResponse: ...
+
+
+@dataclass(frozen=True)
+class MerchantCredentials:
+    """What a merchant holds: ids, its API key pair (with the certificate serial) and the APIv3 key."""
+
+    mchid: str
+    appid: str
+    merchant_serial: str
+    merchant_private_key: rsa.RSAPrivateKey
+    api_v3_key: bytes
+
+
+class PlatformCertificates:
+    """Platform public keys by serial. Several live at once while WeChat rotates keys.
+
+    An unknown serial triggers a download of the certificate list, but at most once per
+    ``min_refresh_seconds``: a flood of forged serials cannot make us hammer the gateway.
+    """
+
+    def __init__(self, min_refresh_seconds: float = 60.0):
+        self.min_refresh_seconds = min_refresh_seconds
+        self._keys: dict[str, rsa.RSAPublicKey] = {}
+        self._last_refresh: float | None = None
+        self._lock = threading.Lock()
+        self.refresh_count = 0
+
+    def public_key(self, serial: str, download: Callable[[], dict[str, rsa.RSAPublicKey]]) -> rsa.RSAPublicKey | None:
+        serial = serial.upper()
+        key = self._keys.get(serial)
+        if key is not None:
+            return key
+        with self._lock:
+            now = time.monotonic()
+            if self._last_refresh is not None and now - self._last_refresh < self.min_refresh_seconds:
+                return self._keys.get(serial)
+            self._last_refresh = now
+            self.refresh_count += 1
+            self._keys = {**self._keys, **download()}
+        return self._keys.get(serial)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._keys = {}
+            self._last_refresh = None
+
+
+def _headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {key.lower(): value for key, value in headers.items()}
+
+
+def _parse_time(value: Any) -> datetime.datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def transaction_from_resource(resource: Mapping[str, Any]) -> Transaction:
+    amount = resource.get("amount") or {}
+    return Transaction(
+        mchid=str(resource.get("mchid", "")),
+        appid=str(resource.get("appid", "")),
+        out_trade_no=str(resource.get("out_trade_no", "")),
+        trade_state=str(resource.get("trade_state", "")),
+        amount_fen=int(amount.get("total", -1)),
+        transaction_id=resource.get("transaction_id") or None,
+        success_time=_parse_time(resource.get("success_time")),
+        raw=dict(resource),
+    )
+
+
+def refund_from_resource(resource: Mapping[str, Any]) -> Refund:
+    amount = resource.get("amount") or {}
+    return Refund(
+        mchid=str(resource.get("mchid", "")),
+        out_trade_no=str(resource.get("out_trade_no", "")),
+        out_refund_no=str(resource.get("out_refund_no", "")),
+        refund_id=str(resource.get("refund_id", "")),
+        # Notifications call it refund_status, the query API calls it status.
+        status=str(resource.get("refund_status") or resource.get("status") or ""),
+        refund_fen=int(amount.get("refund", -1)),
+        total_fen=int(amount.get("total", -1)),
+        success_time=_parse_time(resource.get("success_time")),
+        raw=dict(resource),
+    )
+
+
+class WechatPayV3Gateway(Gateway):
+    def __init__(
+        self,
+        *,
+        name: str,
+        credentials: MerchantCredentials,
+        transport: Transport,
+        certificates: PlatformCertificates,
+        max_skew_seconds: int,
+    ):
+        self.name = name
+        self.credentials = credentials
+        self.transport = transport
+        self.certificates = certificates
+        self.max_skew_seconds = max_skew_seconds
+
+    # --- signed requests ---------------------------------------------------------
+
+    def _request(self, method: str, url: str, payload: Any = None, *, verify: bool = True) -> Any:
+        body = "" if payload is None else wechatpay.dumps(payload)
+        authorization = wechatpay.authorization_header(
+            mchid=self.credentials.mchid,
+            serial_no=self.credentials.merchant_serial,
+            private_key=self.credentials.merchant_private_key,
+            method=method,
+            url=url,
+            body=body,
+        )
+        headers = {"Authorization": authorization, "Accept": "application/json"}
+        if body:
+            headers["Content-Type"] = "application/json"
+        try:
+            response = self.transport(method, url, headers, body)
+        except OSError as error:
+            raise GatewayError(f"支付网关暂时无法连接：{error}") from error
+        if verify:
+            self._verify_response(response)
+        data = json.loads(response.body) if response.body else {}
+        if response.status >= 300:
+            code = str(data.get("code", "")) if isinstance(data, dict) else ""
+            message = str(data.get("message", "")) if isinstance(data, dict) else ""
+            if code == "ORDERPAID":
+                raise OrderAlreadyPaid(message or "订单已支付")
+            raise GatewayError(message or f"支付网关返回 {response.status}", details={"gateway_code": code})
+        return data
+
+    def _verify_response(self, response: TransportResponse) -> None:
+        headers = _headers(response.headers)
+        try:
+            self._verify_signed(headers, response.body)
+        except wechatpay.ProtocolError as error:
+            raise GatewayError(f"支付网关应答验签失败：{error}") from error
+
+    def _verify_signed(self, headers: Mapping[str, str], body: str) -> None:
+        serial = headers.get("wechatpay-serial", "")
+        signature = headers.get("wechatpay-signature", "")
+        timestamp = headers.get("wechatpay-timestamp", "")
+        nonce_str = headers.get("wechatpay-nonce", "")
+        signature_type = headers.get("wechatpay-signature-type", wechatpay.SIGNATURE_TYPE)
+        if not serial or not signature or not timestamp or not nonce_str:
+            raise wechatpay.ProtocolError("missing Wechatpay-* signature headers")
+        if signature_type != wechatpay.SIGNATURE_TYPE:
+            raise wechatpay.ProtocolError("unsupported signature type")
+        if not wechatpay.SERIAL_PATTERN.match(serial) or not wechatpay.NONCE_PATTERN.match(nonce_str):
+            raise wechatpay.ProtocolError("malformed serial or nonce")
+        wechatpay.check_timestamp(timestamp, self.max_skew_seconds)
+        public_key = self.certificates.public_key(serial, self._download_certificates)
+        if public_key is None:
+            raise wechatpay.ProtocolError("unknown platform certificate serial")
+        if not wechatpay.verify(public_key, wechatpay.response_message(timestamp, nonce_str, body), signature):
+            raise wechatpay.ProtocolError("signature does not verify")
+
+    def _download_certificates(self) -> dict[str, rsa.RSAPublicKey]:
+        """GET /v3/certificates: certificates come AES-GCM encrypted with the APIv3 key."""
+        # The list is what we would verify its own signature with, so it is checked after decryption.
+        data = self._request("GET", "/v3/certificates", verify=False)
+        keys: dict[str, rsa.RSAPublicKey] = {}
+        for entry in data.get("data", []):
+            pem = wechatpay.decrypt_resource(self.credentials.api_v3_key, entry.get("encrypt_certificate"))
+            certificate = x509.load_pem_x509_certificate(pem.encode())
+            public_key = certificate.public_key()
+            serial = format(certificate.serial_number, "X")
+            if isinstance(public_key, rsa.RSAPublicKey) and serial == str(entry.get("serial_no", "")).upper():
+                keys[serial] = public_key
+        return keys
+
+    # --- Gateway -------------------------------------------------------------------
+
+    def create(
+        self, *, out_trade_no: str, amount_fen: int, description: str, notify_url: str, payer_openid: str = ""
+    ) -> Prepay:
+        payload: dict[str, Any] = {
+            "appid": self.credentials.appid,
+            "mchid": self.credentials.mchid,
+            "description": description[:127],
+            "out_trade_no": out_trade_no,
+            "notify_url": notify_url,
+            "amount": {"total": amount_fen, "currency": "CNY"},
+        }
+        if payer_openid:
+            payload["payer"] = {"openid": payer_openid}
+        data = self._request("POST", "/v3/pay/transactions/jsapi", payload)
+        return Prepay(prepay_id=str(data["prepay_id"]))
+
+    def query(self, out_trade_no: str) -> Transaction:
+        data = self._request(
+            "GET",
+            f"/v3/pay/transactions/out-trade-no/{quote(out_trade_no)}?mchid={quote(self.credentials.mchid)}",
+        )
+        return transaction_from_resource(data)
+
+    def close(self, out_trade_no: str) -> None:
+        self._request(
+            "POST", f"/v3/pay/transactions/out-trade-no/{quote(out_trade_no)}/close", {"mchid": self.credentials.mchid}
+        )
+
+    def refund(
+        self,
+        *,
+        out_trade_no: str,
+        out_refund_no: str,
+        refund_fen: int,
+        total_fen: int,
+        reason: str,
+        notify_url: str,
+    ) -> Refund:
+        payload = {
+            "out_trade_no": out_trade_no,
+            "out_refund_no": out_refund_no,
+            "reason": reason[:80],
+            "notify_url": notify_url,
+            "amount": {"refund": refund_fen, "total": total_fen, "currency": "CNY"},
+        }
+        return refund_from_resource(self._request("POST", "/v3/refund/domestic/refunds", payload))
+
+    def query_refund(self, out_refund_no: str) -> Refund:
+        return refund_from_resource(self._request("GET", f"/v3/refund/domestic/refunds/{quote(out_refund_no)}"))
+
+    def parse_notification(self, headers: Mapping[str, str], body: bytes) -> VerifiedNotification:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise NotificationRejected("body is not UTF-8", code="FAIL") from None
+        try:
+            self._verify_signed(_headers(headers), text)
+            envelope = json.loads(text)
+            if not isinstance(envelope, dict):
+                raise wechatpay.ProtocolError("body is not a JSON object")
+            plaintext = wechatpay.decrypt_resource(self.credentials.api_v3_key, envelope.get("resource"))
+            resource = json.loads(plaintext)
+            if not isinstance(resource, dict):
+                raise wechatpay.ProtocolError("resource is not a JSON object")
+            notification_id = str(envelope["id"])
+            event_type = str(envelope["event_type"])
+        except (wechatpay.ProtocolError, ValueError, KeyError) as error:
+            raise NotificationRejected(str(error) or "invalid notification", code="FAIL") from None
+        if not 0 < len(notification_id) <= 64:
+            raise NotificationRejected("invalid notification id", code="FAIL")
+        return VerifiedNotification(
+            id=notification_id,
+            create_time=str(envelope.get("create_time", "")),
+            event_type=event_type,
+            resource_type=str(envelope.get("resource_type", "")),
+            resource=resource,
+            summary=str(envelope.get("summary", "")),
+        )
