@@ -29,9 +29,10 @@ def naive_create_order(request: HttpRequest) -> HttpResponse:
     if user is None:
         return JsonResponse({"code": "not_authenticated"}, status=401)
     try:
+        # The same body as POST /api/v1/orders/ ("buy now" of one SKU); only these fields are read.
         payload = json.loads(request.body)
-        sku_id = int(payload["lines"][0]["sku_id"])
-        quantity = int(payload["lines"][0]["quantity"])
+        sku_id = int(payload["sku_id"])
+        quantity = int(payload["quantity"])
     except (ValueError, KeyError, IndexError, TypeError):
         return JsonResponse({"code": "invalid_input"}, status=422)
     with transaction.atomic():
