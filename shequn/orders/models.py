@@ -84,6 +84,14 @@ class Order(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    @property
+    def address_text(self) -> str:
+        return " ".join(part for part in (self.province, self.city, self.district, self.address_detail) if part)
+
+    @property
+    def is_cod(self) -> bool:
+        return self.payment_method == PaymentMethod.COD
+
 
 class OrderLine(models.Model):
     shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="+")
@@ -129,6 +137,13 @@ class OrderEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    @property
+    def label(self) -> str:
+        """What the timeline shows: the new order status, or the refund's new status."""
+        if self.refund_id:
+            return f"售后{RefundStatus(self.to_status).label}"
+        return OrderStatus(self.to_status).label
 
 
 class RefundRequest(models.Model):

@@ -1,0 +1,874 @@
+"""Every write of the orders app. ``check_*`` validates and authorises, ``do_*`` changes data.
+
+Concurrency rules (ARCHITECTURE.md): stock and purchase counters only move through
+single-statement conditional ``F()`` updates, taken in primary-key order; order and
+refund status only move through ``state.transition*`` (conditional on the old status).
+
+Inbox messages are written inside the same transaction as the step they announce, so
+a message exists exactly when the step happened; ``notify`` itself pushes to the
+other channels after commit.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from shequn.accounts.models import Address
+from shequn.catalog.models import Product, Sku
+from shequn.communities.models import Community, Post
+from shequn.communities.selectors import is_shop_member
+from shequn.core import audit
+from shequn.core.errors import Conflict, DomainError, InvalidInput, InvalidTransition, NotFound
+from shequn.core.events import on_commit
+from shequn.core.ids import readable_number
+from shequn.core.money import format_fen as _yuan
+from shequn.notifications.actions import notify
+from shequn.shops import permissions
+from shequn.shops.models import PickupPoint, Shop
+from shequn.shops.selectors import require_permission
+
+from . import tasks
+from .enums import Fulfilment, OrderStatus, PaymentMethod, RefundStatus
+from .errors import (
+    AddressRequired,
+    CartEmpty,
+    CartItemNotFound,
+    CartMixedShops,
+    InvalidQuantity,
+    NoteTooLong,
+    NotReturnable,
+    OrderNotPaid,
+    PaymentMethodUnavailable,
+    PickupPointRequired,
+    ProductUnavailable,
+    PurchaseCapExceeded,
+    RefundAmountInvalid,
+    RefundNotFound,
+    RefundReasonRequired,
+    RejectReasonRequired,
+    SoldOut,
+    TrackingRequired,
+)
+from .models import CartItem, Order, OrderEvent, OrderLine, PurchaseCounter, RefundRequest
+from .selectors import access_cart_item, access_member_order, access_order, expired_unpaid_orders, refundable_left_fen
+from .state import transition, transition_refund
+
+MAX_LINE_QUANTITY = 99
+MAX_NOTE_LENGTH = 200
+MAX_REASON_LENGTH = 200
+_NUMBER_ATTEMPTS = 5
+
+# After handing goods over, non-returnable lines can no longer be refunded.
+HANDED_OVER = (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.PICKED_UP, OrderStatus.COMPLETED)
+# COD orders may be in fulfilment before the cash is confirmed.
+IN_FULFILMENT = (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.READY_FOR_PICKUP, OrderStatus.PICKED_UP)
+
+
+def order_link(order: Order) -> str:
+    return reverse("orders:order_detail", args=[order.number])
+
+
+def _notify_member(order: Order, kind: str, title: str, body: str) -> None:
+    notify(order.user, shop=order.shop, kind=kind, title=title, body=body, link=order_link(order))
+
+
+def _lock_order(order: Order) -> Order:
+    """Lock ``order``'s row for this transaction and reload it, so checks see the latest state."""
+    locked = Order.objects.select_for_update().filter(pk=order.pk).first()
+    if locked is None:
+        raise NotFound("订单不存在", code="order_not_found")
+    return locked
+
+
+def _lock_refund(refund: RefundRequest) -> RefundRequest:
+    locked = RefundRequest.objects.select_for_update().filter(pk=refund.pk).first()
+    if locked is None:
+        raise RefundNotFound("售后申请不存在")
+    return locked
+
+
+def _copy_state(target: Any, source: Any) -> None:
+    """Reflect the saved state back on the caller's instance."""
+    for model_field in source._meta.concrete_fields:
+        setattr(target, model_field.attname, getattr(source, model_field.attname))
+
+
+# --- cart -----------------------------------------------------------------------------
+
+
+def _check_quantity(quantity: int) -> int:
+    if not isinstance(quantity, int) or quantity < 1:
+        raise InvalidQuantity("数量至少为 1")
+    if quantity > MAX_LINE_QUANTITY:
+        raise InvalidQuantity(f"单件商品一次最多购买 {MAX_LINE_QUANTITY} 件")
+    return quantity
+
+
+def check_available_sku(sku_id: int) -> Sku:
+    """An active SKU of a product on the shelf, else ``product_unavailable``."""
+    sku = Sku.objects.select_related("product", "shop").filter(pk=sku_id).first()
+    if sku is None or not sku.is_active or not sku.product.on_shelf or sku.product.shop_id != sku.shop_id:
+        raise ProductUnavailable("商品已下架或规格不可购买", details={"sku_id": sku_id})
+    return sku
+
+
+def _post_of_shop(shop: Shop, post_id: int | None) -> Post | None:
+    # Attribution only: a stale or foreign post id is dropped, never an error for the buyer.
+    if not post_id:
+        return None
+    return Post.objects.filter(pk=post_id, shop=shop, is_published=True).select_related("community").first()
+
+
+def add_to_cart(user: Any, sku_id: int, quantity: int = 1, *, post_id: int | None = None) -> CartItem:
+    _check_quantity(quantity)
+    sku = check_available_sku(sku_id)
+    post = _post_of_shop(sku.shop, post_id)
+    with transaction.atomic():
+        item = CartItem.objects.select_for_update().filter(user=user, sku=sku).first()
+        if item is None:
+            try:
+                with transaction.atomic():
+                    return CartItem.objects.create(user=user, shop=sku.shop, sku=sku, quantity=quantity, post=post)
+            except IntegrityError:  # a parallel add created the line first
+                item = CartItem.objects.select_for_update().get(user=user, sku=sku)
+        new_quantity = _check_quantity(item.quantity + quantity)
+        CartItem.objects.filter(pk=item.pk).update(quantity=new_quantity, **({"post": post} if post else {}))
+        item.refresh_from_db()
+        return item
+
+
+def update_cart_item(user: Any, item_id: int, quantity: int) -> CartItem:
+    _check_quantity(quantity)
+    item = access_cart_item(user, item_id)
+    CartItem.objects.filter(pk=item.pk).update(quantity=quantity)
+    item.quantity = quantity
+    return item
+
+
+def remove_cart_item(user: Any, item_id: int) -> None:
+    item = access_cart_item(user, item_id)
+    item.delete()
+
+
+# --- checkout -------------------------------------------------------------------------
+
+
+@dataclass
+class PlannedLine:
+    sku: Sku
+    quantity: int
+    unit_price_fen: int
+    member_price: bool  # the member price applied
+
+    @property
+    def product(self) -> Product:
+        return self.sku.product
+
+    @property
+    def total_fen(self) -> int:
+        return self.unit_price_fen * self.quantity
+
+
+@dataclass
+class CheckoutPlan:
+    """Everything an order will hold, computed and validated before any write."""
+
+    user: Any
+    shop: Shop
+    lines: list[PlannedLine]
+    fulfilment: str
+    payment_method: str
+    is_member: bool
+    address: Address | None = None
+    pickup_point: PickupPoint | None = None
+    buyer_note: str = ""
+    post: Post | None = None
+    cart_item_ids: list[int] = field(default_factory=list)
+
+    @property
+    def items_total_fen(self) -> int:
+        return sum(line.total_fen for line in self.lines)
+
+    @property
+    def shipping_fee_fen(self) -> int:
+        return shipping_fee(self.shop, self.fulfilment, self.items_total_fen)
+
+    @property
+    def total_fen(self) -> int:
+        return self.items_total_fen + self.shipping_fee_fen
+
+    @property
+    def community(self) -> Community | None:
+        return self.post.community if self.post else None
+
+
+def shipping_fee(shop: Shop, fulfilment: str, items_total_fen: int) -> int:
+    """Flat fee for delivery, free at or above the shop's threshold (0 = never free); pickup is free."""
+    if fulfilment != Fulfilment.DELIVERY:
+        return 0
+    threshold = shop.free_shipping_threshold_fen
+    if threshold > 0 and items_total_fen >= threshold:
+        return 0
+    return shop.shipping_fee_fen
+
+
+def unit_price(sku: Sku, is_member: bool) -> tuple[int, bool]:
+    """The price a buyer pays for ``sku``: the member price when it applies and is lower."""
+    if is_member and sku.member_price_fen is not None and sku.member_price_fen < sku.price_fen:
+        return sku.member_price_fen, True
+    return sku.price_fen, False
+
+
+def check_checkout(
+    user: Any,
+    *,
+    fulfilment: str,
+    payment_method: str,
+    cart_item_ids: Sequence[int] | None = None,
+    sku_id: int | None = None,
+    quantity: int = 1,
+    address_id: int | None = None,
+    pickup_point_id: int | None = None,
+    buyer_note: str = "",
+    post_id: int | None = None,
+    require_destination: bool = True,
+) -> CheckoutPlan:
+    """Validate a checkout (from cart lines, or one SKU for "buy now") into a plan.
+
+    ``require_destination=False`` lets the checkout page quote totals before an address
+    or pickup point is chosen.
+    """
+    if not getattr(user, "is_authenticated", False):
+        raise NotFound("请先登录", code="not_authenticated")
+    wanted: list[tuple[Sku, int]] = []
+    cart_ids: list[int] = []
+    cart_post_id: int | None = None
+    if sku_id is not None:
+        wanted.append((check_available_sku(sku_id), _check_quantity(quantity)))
+    else:
+        items = CartItem.objects.filter(user=user).select_related("sku__product", "shop").order_by("added_at", "id")
+        if cart_item_ids is not None:
+            ids = list(dict.fromkeys(cart_item_ids))
+            items = items.filter(pk__in=ids)
+            if len(items) != len(ids):
+                raise CartItemNotFound("购物车中没有这件商品")
+        if not items:
+            raise CartEmpty("请先选择要购买的商品")
+        for item in items:
+            wanted.append((check_available_sku(item.sku_id), _check_quantity(item.quantity)))
+            cart_ids.append(item.pk)
+            cart_post_id = cart_post_id or item.post_id
+    shops = {sku.shop_id for sku, _ in wanted}
+    if len(shops) != 1:
+        raise CartMixedShops("一次只能结算同一家店铺的商品")
+    shop = wanted[0][0].shop
+
+    if fulfilment not in Fulfilment.values:
+        raise InvalidInput("请选择配送方式", code="fulfilment_invalid")
+    if payment_method not in PaymentMethod.values:
+        raise PaymentMethodUnavailable("请选择支付方式")
+    if payment_method == PaymentMethod.COD and not shop.cod_enabled:
+        raise PaymentMethodUnavailable("该店铺不支持货到付款")
+    buyer_note = (buyer_note or "").strip()
+    if len(buyer_note) > MAX_NOTE_LENGTH:
+        raise NoteTooLong(f"备注最多 {MAX_NOTE_LENGTH} 个字")
+
+    address = pickup_point = None
+    if fulfilment == Fulfilment.DELIVERY:
+        if address_id:
+            address = Address.objects.filter(pk=address_id, user=user).first()
+            if address is None:
+                raise AddressRequired("收货地址不存在，请重新选择")
+        elif require_destination:
+            raise AddressRequired("请选择收货地址")
+    else:
+        if pickup_point_id:
+            pickup_point = PickupPoint.objects.filter(pk=pickup_point_id, shop=shop, is_active=True).first()
+            if pickup_point is None:
+                raise PickupPointRequired("自提点不存在或已停用，请重新选择")
+        elif require_destination:
+            raise PickupPointRequired("请选择自提点")
+
+    member = is_shop_member(user, shop)
+    lines = []
+    for sku, count in wanted:
+        price, member_price = unit_price(sku, member)
+        lines.append(PlannedLine(sku=sku, quantity=count, unit_price_fen=price, member_price=member_price))
+    return CheckoutPlan(
+        user=user,
+        shop=shop,
+        lines=lines,
+        fulfilment=fulfilment,
+        payment_method=payment_method,
+        is_member=member,
+        address=address,
+        pickup_point=pickup_point,
+        buyer_note=buyer_note,
+        post=_post_of_shop(shop, post_id or cart_post_id),
+        cart_item_ids=cart_ids,
+    )
+
+
+def _reserve_stock(lines: Sequence[tuple[Sku, int]]) -> None:
+    """Take stock for every line or raise ``SoldOut`` (the caller's transaction rolls back)."""
+    for sku, quantity in sorted(lines, key=lambda pair: pair[0].pk):
+        taken = Sku.objects.filter(pk=sku.pk, is_active=True, stock__gte=quantity).update(stock=F("stock") - quantity)
+        if taken != 1:
+            raise SoldOut(
+                f"「{sku.product.title} {sku.spec}」库存不足，已售罄或剩余不够",
+                details={"sku_id": sku.pk, "product": sku.product.title},
+            )
+
+
+def _purchase_counter(user: Any, shop_id: int, product_id: int) -> PurchaseCounter:
+    try:
+        with transaction.atomic():
+            counter, _ = PurchaseCounter.objects.get_or_create(
+                user=user, product_id=product_id, defaults={"shop_id": shop_id}
+            )
+    except IntegrityError:  # created by a parallel checkout of the same member
+        counter = PurchaseCounter.objects.get(user=user, product_id=product_id)
+    return counter
+
+
+def _hold_purchase_quantities(user: Any, lines: Sequence[tuple[Sku, int]], *, enforce_cap: bool = True) -> None:
+    """Count units per product towards the member's per-person cap, across all live orders."""
+    per_product: dict[int, int] = defaultdict(int)
+    products: dict[int, Product] = {}
+    for sku, quantity in lines:
+        per_product[sku.product_id] += quantity
+        products[sku.product_id] = sku.product
+    for product_id in sorted(per_product):
+        product, quantity = products[product_id], per_product[product_id]
+        cap = product.per_person_cap
+        if enforce_cap and cap is not None and quantity > cap:
+            raise PurchaseCapExceeded(
+                f"「{product.title}」每人限购 {cap} 件", details={"product_id": product_id, "cap": cap}
+            )
+        counter = _purchase_counter(user, product.shop_id, product_id)
+        rows = PurchaseCounter.objects.filter(pk=counter.pk)
+        if enforce_cap and cap is not None:
+            rows = rows.filter(quantity__lte=cap - quantity)
+        if rows.update(quantity=F("quantity") + quantity) != 1:
+            raise PurchaseCapExceeded(
+                f"「{product.title}」每人限购 {cap} 件，你已购买过", details={"product_id": product_id, "cap": cap}
+            )
+
+
+def _release_purchase_quantities(user_id: int, lines: Sequence[OrderLine]) -> None:
+    per_product: dict[int, int] = defaultdict(int)
+    for line in lines:
+        per_product[line.product_id] += line.quantity
+    for product_id in sorted(per_product):
+        quantity = per_product[product_id]
+        PurchaseCounter.objects.filter(user_id=user_id, product_id=product_id, quantity__gte=quantity).update(
+            quantity=F("quantity") - quantity
+        )
+
+
+def _insert_order(plan: CheckoutPlan, expires_at: datetime | None) -> Order:
+    address = plan.address
+    values: dict[str, Any] = {
+        "shop": plan.shop,
+        "user": plan.user,
+        "fulfilment": plan.fulfilment,
+        "payment_method": plan.payment_method,
+        "pickup_point": plan.pickup_point,
+        "buyer_note": plan.buyer_note,
+        "items_total_fen": plan.items_total_fen,
+        "shipping_fee_fen": plan.shipping_fee_fen,
+        "total_fen": plan.total_fen,
+        "post": plan.post,
+        "community": plan.community,
+        "expires_at": expires_at,
+    }
+    if address is not None:
+        values.update(
+            recipient=address.recipient,
+            recipient_phone=address.phone,
+            province=address.province,
+            city=address.city,
+            district=address.district,
+            address_detail=address.detail,
+        )
+    for attempt in range(_NUMBER_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return Order.objects.create(number=readable_number(), **values)
+        except IntegrityError:
+            # The number collided (same second, same 6 random digits): draw again.
+            if attempt == _NUMBER_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def do_create_order(plan: CheckoutPlan) -> Order:
+    now = timezone.now()
+    expires_at = (
+        now + timedelta(minutes=plan.shop.unpaid_timeout_minutes) if plan.payment_method != PaymentMethod.COD else None
+    )
+    pairs = [(line.sku, line.quantity) for line in plan.lines]
+    with transaction.atomic():
+        _reserve_stock(pairs)
+        _hold_purchase_quantities(plan.user, pairs)
+        order = _insert_order(plan, expires_at)
+        OrderLine.objects.bulk_create(
+            [
+                OrderLine(
+                    shop=plan.shop,
+                    order=order,
+                    product=line.product,
+                    sku=line.sku,
+                    title=line.product.title,
+                    spec=line.sku.spec,
+                    unit_price_fen=line.unit_price_fen,
+                    quantity=line.quantity,
+                    total_fen=line.total_fen,
+                    returnable=line.product.returnable,
+                )
+                for line in plan.lines
+            ]
+        )
+        OrderEvent.objects.create(
+            order=order, from_status="", to_status=order.status, actor=plan.user, note="买家提交订单"
+        )
+        if plan.cart_item_ids:
+            CartItem.objects.filter(user=plan.user, pk__in=plan.cart_item_ids).delete()
+        if order.payment_method == PaymentMethod.COD:
+            body = f"订单 {order.number} 已提交，货到付款 {_yuan(order.total_fen)}。"
+        else:
+            minutes = plan.shop.unpaid_timeout_minutes
+            body = f"订单 {order.number} 待支付 {_yuan(order.total_fen)}，请在 {minutes} 分钟内完成支付。"
+        _notify_member(order, "order.created", "订单已提交", body)
+        if expires_at is not None:
+            on_commit(tasks.schedule_close, order.pk, expires_at)
+    return order
+
+
+def create_order(user: Any, **checkout: Any) -> Order:
+    """Check out (see ``check_checkout`` for the arguments) and create the order, reserving stock."""
+    plan = check_checkout(user, **checkout)
+    return do_create_order(plan)
+
+
+# --- release: close and cancel -------------------------------------------------------
+
+
+def _release_stock(order: Order) -> bool:
+    """Give the order's stock and purchase quantities back, exactly once per order."""
+    claimed = Order.objects.filter(pk=order.pk, stock_released=False).update(stock_released=True)
+    if claimed != 1:
+        return False
+    order.stock_released = True
+    lines = list(OrderLine.objects.filter(order_id=order.pk).order_by("sku_id"))
+    for line in lines:
+        Sku.objects.filter(pk=line.sku_id).update(stock=F("stock") + line.quantity)
+    _release_purchase_quantities(order.user_id, lines)
+    return True
+
+
+def close_unpaid_order(order_id: int, *, now: datetime | None = None) -> bool:
+    """Close an unpaid order past its deadline and release its stock. Safe to call any number of times."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if (
+            order is None
+            or order.status != OrderStatus.PENDING_PAYMENT
+            or order.payment_method == PaymentMethod.COD
+            or order.expires_at is None
+            or order.expires_at > now
+        ):
+            return False
+        try:
+            transition(order, OrderStatus.CLOSED, note="超时未支付，订单已关闭", at=now)
+        except InvalidTransition:
+            return False
+        _release_stock(order)
+        _notify_member(order, "order.closed", "订单已关闭", f"订单 {order.number} 超时未支付，已自动关闭。")
+    return True
+
+
+def close_expired_orders(*, now: datetime | None = None, limit: int = 500) -> int:
+    """The sweeper: close every unpaid order past its deadline. Returns how many it closed."""
+    now = now or timezone.now()
+    closed = 0
+    for order_id in list(expired_unpaid_orders(now).values_list("pk", flat=True)[:limit]):
+        if close_unpaid_order(order_id, now=now):
+            closed += 1
+    return closed
+
+
+def _cancel(order: Order, actor: Any, note: str) -> Order:
+    transition(order, OrderStatus.CANCELLED, actor=actor, note=note)
+    _release_stock(order)
+    _notify_member(order, "order.cancelled", "订单已取消", f"订单 {order.number} 已取消。{note}")
+    return order
+
+
+def cancel_order_by_member(user: Any, number: str) -> Order:
+    """The member cancels their own order before paying."""
+    with transaction.atomic():
+        order = access_member_order(user, number, lock=True)
+        if order.status != OrderStatus.PENDING_PAYMENT:
+            raise InvalidTransition("只有待付款的订单可以取消")
+        return _cancel(order, user, "买家取消订单")
+
+
+def cancel_unpaid_order(shop: Shop, order_id: int, actor: Any, *, reason: str = "", ip: str | None = None) -> Order:
+    """Staff cancel an order that has not been paid (e.g. the buyer asked by phone)."""
+    require_permission(actor, shop, permissions.FULFIL_ORDERS)
+    with transaction.atomic():
+        order = access_order(shop, order_id, lock=True)
+        if order.status != OrderStatus.PENDING_PAYMENT:
+            raise InvalidTransition("只有待付款的订单可以取消")
+        _cancel(order, actor, f"商家取消订单{'：' + reason.strip() if reason.strip() else ''}")
+        audit.record(actor=actor, shop=shop, action="order.cancel", obj=order, ip=ip, reason=reason.strip())
+        return order
+
+
+# --- payment (called by the payments app) ---------------------------------------------
+
+
+def mark_paid(order: Order, *, paid_at: datetime | None = None, actor: Any = None, note: str = "") -> bool:
+    """Record that ``order`` has been paid. Returns False when it already was (idempotent).
+
+    A COD order already in fulfilment keeps its status: only ``paid_at`` and an event are written.
+    """
+    paid_at = paid_at or timezone.now()
+    with transaction.atomic():
+        locked = _lock_order(order)
+        if locked.paid_at is not None:
+            _copy_state(order, locked)
+            return False
+        if locked.status == OrderStatus.PENDING_PAYMENT:
+            transition(locked, OrderStatus.PAID, actor=actor, note=note or "支付成功", at=paid_at)
+        elif locked.payment_method == PaymentMethod.COD and locked.status in IN_FULFILMENT:
+            if Order.objects.filter(pk=locked.pk, paid_at__isnull=True).update(paid_at=paid_at) != 1:
+                return False
+            locked.paid_at = paid_at
+            OrderEvent.objects.create(
+                order=locked,
+                from_status=locked.status,
+                to_status=locked.status,
+                actor=actor if getattr(actor, "pk", None) else None,
+                note=note or "货到付款已确认收款",
+            )
+        else:
+            raise InvalidTransition(
+                f"订单状态为「{OrderStatus(locked.status).label}」，不能记为已付款",
+                details={"from": locked.status, "to": OrderStatus.PAID},
+            )
+        _notify_member(locked, "order.paid", "支付成功", f"订单 {locked.number} 已付款 {_yuan(locked.total_fen)}。")
+        _copy_state(order, locked)
+    return True
+
+
+def reinstate_closed_order(order: Order, *, paid_at: datetime | None = None) -> bool:
+    """A payment arrived after the order closed: take the stock again and mark it paid.
+
+    Returns False (and changes nothing) when the order is not closed or the stock is gone;
+    the payments app then refunds the money.
+    """
+    paid_at = paid_at or timezone.now()
+    with transaction.atomic():
+        locked = _lock_order(order)
+        if locked.status != OrderStatus.CLOSED:
+            return False
+        lines = list(OrderLine.objects.filter(order=locked).select_related("sku__product"))
+        pairs = [(line.sku, line.quantity) for line in lines]
+        try:
+            with transaction.atomic():
+                _reserve_stock(pairs)
+                # The member has paid: count the units, but the cap does not undo a payment.
+                _hold_purchase_quantities(locked.user, pairs, enforce_cap=False)
+        except SoldOut:
+            return False
+        transition(
+            locked,
+            OrderStatus.PAID,
+            note="迟到的付款已到账，订单已恢复",
+            at=paid_at,
+            reinstate=True,
+            stock_released=False,
+            closed_at=None,
+        )
+        _notify_member(
+            locked, "order.paid", "支付成功", f"订单 {locked.number} 的付款已到账，订单已恢复，我们会尽快为你发货。"
+        )
+        _copy_state(order, locked)
+    return True
+
+
+# --- fulfilment (staff) ---------------------------------------------------------------
+
+
+def _staff_move(
+    shop: Shop,
+    order_id: int,
+    actor: Any,
+    to_status: str,
+    *,
+    action: str,
+    note: str,
+    ip: str | None,
+    notice: tuple[str, str, str] | None,
+    permission: str = permissions.FULFIL_ORDERS,
+    **fields: Any,
+) -> Order:
+    require_permission(actor, shop, permission)
+    with transaction.atomic():
+        order = access_order(shop, order_id, lock=True)
+        transition(order, to_status, actor=actor, note=note, **fields)
+        audit.record(actor=actor, shop=shop, action=action, obj=order, ip=ip, **{k: str(v) for k, v in fields.items()})
+        if notice:
+            kind, title, body = notice
+            _notify_member(order, kind, title, body)
+    return order
+
+
+def ship_order(
+    shop: Shop, order_id: int, actor: Any, *, tracking_company: str, tracking_number: str, ip: str | None = None
+) -> Order:
+    company, number = (tracking_company or "").strip(), (tracking_number or "").strip()
+    if not company or not number:
+        raise TrackingRequired("请填写快递公司和运单号")
+    if len(company) > 32 or len(number) > 64:
+        raise TrackingRequired("快递公司或运单号太长")
+    return _staff_move(
+        shop,
+        order_id,
+        actor,
+        OrderStatus.SHIPPED,
+        action="order.ship",
+        note=f"已发货：{company} {number}",
+        ip=ip,
+        notice=("order.shipped", "订单已发货", f"你的订单已由{company}发出，运单号 {number}。"),
+        tracking_company=company,
+        tracking_number=number,
+    )
+
+
+def mark_delivered(shop: Shop, order_id: int, actor: Any, *, ip: str | None = None) -> Order:
+    return _staff_move(
+        shop,
+        order_id,
+        actor,
+        OrderStatus.DELIVERED,
+        action="order.deliver",
+        note="已送达",
+        ip=ip,
+        notice=("order.delivered", "订单已送达", "你的订单已送达，如有问题可在订单页申请售后。"),
+    )
+
+
+def mark_ready_for_pickup(shop: Shop, order_id: int, actor: Any, *, ip: str | None = None) -> Order:
+    order = access_order(shop, order_id)
+    where = order.pickup_point.name if order.pickup_point else "自提点"
+    return _staff_move(
+        shop,
+        order_id,
+        actor,
+        OrderStatus.READY_FOR_PICKUP,
+        action="order.ready_for_pickup",
+        note=f"已到{where}，待自提",
+        ip=ip,
+        notice=(
+            "order.ready_for_pickup",
+            "商品可以自提了",
+            f"你的订单已到「{where}」，请凭订单号 {order.number} 自提。",
+        ),
+    )
+
+
+def mark_picked_up(shop: Shop, order_id: int, actor: Any, *, ip: str | None = None) -> Order:
+    return _staff_move(
+        shop,
+        order_id,
+        actor,
+        OrderStatus.PICKED_UP,
+        action="order.picked_up",
+        note="买家已自提",
+        ip=ip,
+        notice=("order.picked_up", "已自提", "你已取走订单商品，祝用餐愉快。"),
+    )
+
+
+def complete_order(shop: Shop, order_id: int, actor: Any, *, ip: str | None = None) -> Order:
+    return _staff_move(
+        shop,
+        order_id,
+        actor,
+        OrderStatus.COMPLETED,
+        action="order.complete",
+        note="订单已完成",
+        ip=ip,
+        notice=None,
+    )
+
+
+# --- after-sales ----------------------------------------------------------------------
+
+
+def refund_refusal(order: Order, line: OrderLine) -> DomainError | None:
+    """Why ``line`` may not be refunded now (None when it may; the amount is checked separately)."""
+    if order.paid_at is None or order.status in (OrderStatus.CANCELLED, OrderStatus.CLOSED):
+        return OrderNotPaid("订单尚未付款，无需退款")
+    if order.status in HANDED_OVER and not line.returnable:
+        return NotReturnable(f"「{line.title}」是生鲜商品，发货后不支持退款")
+    if order.delivered_at is not None:
+        deadline = order.delivered_at + timedelta(days=settings.AFTER_SALES_WINDOW_DAYS)
+        if timezone.now() > deadline:
+            return NotReturnable(
+                f"已超过 {settings.AFTER_SALES_WINDOW_DAYS} 天售后期", code="after_sales_window_closed"
+            )
+    return None
+
+
+def request_refund(user: Any, number: str, line_id: int, *, amount_fen: int, reason: str) -> RefundRequest:
+    """The member asks for all or part of a line back."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise RefundReasonRequired("请填写退款原因")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise RefundReasonRequired(f"退款原因最多 {MAX_REASON_LENGTH} 个字")
+    with transaction.atomic():
+        # The order row lock serialises requests on one order, so two cannot both take the last fen.
+        order = access_member_order(user, number, lock=True)
+        line = OrderLine.objects.filter(order=order, pk=line_id).first()
+        if line is None:
+            raise NotFound("订单中没有这件商品", code="order_line_not_found")
+        refusal = refund_refusal(order, line)
+        if refusal is not None:
+            raise refusal
+        left = refundable_left_fen(line)
+        if not isinstance(amount_fen, int) or amount_fen < 1 or amount_fen > left:
+            raise RefundAmountInvalid(
+                f"退款金额应在 ¥0.01 到 {_yuan(left)} 之间" if left else "这件商品已没有可退金额",
+                details={"max_fen": left},
+            )
+        for attempt in range(_NUMBER_ATTEMPTS):
+            try:
+                with transaction.atomic():
+                    refund = RefundRequest.objects.create(
+                        shop_id=order.shop_id,
+                        order=order,
+                        line=line,
+                        number=readable_number("R"),
+                        amount_fen=amount_fen,
+                        reason=reason,
+                        requested_by=user,
+                    )
+                break
+            except IntegrityError:
+                if attempt == _NUMBER_ATTEMPTS - 1:
+                    raise
+        OrderEvent.objects.create(
+            order=order,
+            refund=refund,
+            from_status="",
+            to_status=RefundStatus.REQUESTED,
+            actor=user,
+            note=f"申请退款 {_yuan(amount_fen)}：{reason}"[:255],
+        )
+    return refund
+
+
+def approve_refund(refund: RefundRequest, actor: Any) -> RefundRequest:
+    """Staff approved (authorised and audited by payments.actions.approve_refund, which then pays)."""
+    with transaction.atomic():
+        locked = _lock_refund(refund)
+        transition_refund(
+            locked,
+            RefundStatus.APPROVED,
+            actor=actor,
+            note=f"商家同意退款 {_yuan(locked.amount_fen)}",
+            decided_by=actor,
+            decided_at=timezone.now(),
+        )
+        order = Order.objects.select_related("user", "shop").get(pk=locked.order_id)
+        _notify_member(
+            order,
+            "refund.approved",
+            "退款申请已同意",
+            f"「{locked.line.title}」退款 {_yuan(locked.amount_fen)} 处理中。",
+        )
+        _copy_state(refund, locked)
+    return refund
+
+
+def reject_refund(shop: Shop, refund: RefundRequest, actor: Any, reason: str, ip: str | None = None) -> RefundRequest:
+    require_permission(actor, shop, permissions.DECIDE_REFUNDS)
+    reason = (reason or "").strip()
+    if not reason:
+        raise RejectReasonRequired("请填写拒绝原因")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise RejectReasonRequired(f"拒绝原因最多 {MAX_REASON_LENGTH} 个字")
+    if refund.shop_id != shop.pk:
+        raise RefundNotFound("售后申请不存在")
+    with transaction.atomic():
+        locked = _lock_refund(refund)
+        transition_refund(
+            locked,
+            RefundStatus.REJECTED,
+            actor=actor,
+            note=f"商家拒绝退款：{reason}",
+            reject_reason=reason,
+            decided_by=actor,
+            decided_at=timezone.now(),
+        )
+        audit.record(actor=actor, shop=shop, action="refund.reject", obj=locked, ip=ip, reason=reason)
+        order = Order.objects.select_related("user", "shop").get(pk=locked.order_id)
+        _notify_member(order, "refund.rejected", "退款申请被拒绝", f"「{locked.line.title}」退款申请被拒绝：{reason}")
+        _copy_state(refund, locked)
+    return refund
+
+
+def complete_refund(refund: RefundRequest, *, refunded_at: datetime | None = None) -> bool:
+    """The gateway confirmed the money went back. Returns False when already applied (idempotent)."""
+    refunded_at = refunded_at or timezone.now()
+    with transaction.atomic():
+        locked = _lock_refund(refund)
+        if locked.status == RefundStatus.REFUNDED:
+            _copy_state(refund, locked)
+            return False
+        transition_refund(
+            locked, RefundStatus.REFUNDED, note=f"已退款 {_yuan(locked.amount_fen)}", refunded_at=refunded_at
+        )
+        amount = locked.amount_fen
+        line_rows = OrderLine.objects.filter(pk=locked.line_id, refunded_fen__lte=F("total_fen") - amount)
+        order_rows = Order.objects.filter(pk=locked.order_id, refunded_fen__lte=F("total_fen") - amount)
+        if (
+            line_rows.update(refunded_fen=F("refunded_fen") + amount) != 1
+            or order_rows.update(refunded_fen=F("refunded_fen") + amount) != 1
+        ):
+            raise Conflict("退款金额将超过订单金额", code="refund_exceeds_total")
+        order = Order.objects.select_related("user", "shop").get(pk=locked.order_id)
+        _notify_member(
+            order, "refund.refunded", "退款成功", f"「{locked.line.title}」已退款 {_yuan(amount)}，原路退回。"
+        )
+        _copy_state(refund, locked)
+    return True
+
+
+def fail_refund(refund: RefundRequest, reason: str) -> bool:
+    """The gateway reported the refund abnormal or closed. Returns False when already failed."""
+    with transaction.atomic():
+        locked = _lock_refund(refund)
+        if locked.status == RefundStatus.FAILED:
+            return False
+        transition_refund(locked, RefundStatus.FAILED, note=f"退款异常：{reason}"[:255])
+        order = Order.objects.select_related("user", "shop").get(pk=locked.order_id)
+        _notify_member(
+            order, "refund.failed", "退款遇到问题", f"「{locked.line.title}」退款未能完成，商家会尽快联系你处理。"
+        )
+        _copy_state(refund, locked)
+    return True

@@ -1,0 +1,190 @@
+"""Reads for orders. Staff reads take the shop; member reads take the member. Foreign ids are 404."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
+
+from shequn.shops.models import Shop
+
+from .enums import OrderStatus, RefundStatus
+from .errors import CartItemNotFound, OrderNotFound, RefundNotFound
+from .models import CartItem, Order, OrderEvent, RefundRequest
+
+# Refund requests that still hold part of a line's refundable amount.
+OPEN_REFUND_STATUSES = (RefundStatus.REQUESTED, RefundStatus.APPROVED)
+
+
+def access_order(shop: Shop, order_id: int, *, lock: bool = False) -> Order:
+    """An order of ``shop`` (locked when asked); another shop's id looks missing."""
+    rows = Order.objects.select_for_update() if lock else Order.objects.select_related("pickup_point", "user")
+    order = rows.filter(shop=shop, pk=order_id).first()
+    if order is None:
+        raise OrderNotFound("订单不存在")
+    return order
+
+
+def access_member_order(user: Any, number: str, *, lock: bool = False) -> Order:
+    """The member's own order by number; someone else's number looks missing."""
+    if not getattr(user, "is_authenticated", False):
+        raise OrderNotFound("订单不存在")
+    rows = Order.objects.select_for_update() if lock else Order.objects.select_related("pickup_point", "shop")
+    order = rows.filter(user=user, number=number).first()
+    if order is None:
+        raise OrderNotFound("订单不存在")
+    return order
+
+
+def access_refund(shop: Shop, refund_id: int, *, lock: bool = False) -> RefundRequest:
+    rows = RefundRequest.objects.select_for_update() if lock else RefundRequest.objects.select_related("order", "line")
+    refund = rows.filter(shop=shop, pk=refund_id).first()
+    if refund is None:
+        raise RefundNotFound("售后申请不存在")
+    return refund
+
+
+def access_cart_item(user: Any, item_id: int) -> CartItem:
+    item = CartItem.objects.filter(user=user, pk=item_id).select_related("sku__product", "shop").first()
+    if item is None:
+        raise CartItemNotFound("购物车中没有这件商品")
+    return item
+
+
+def order_for_payment(out_trade_no: str) -> Order:
+    """The order paid under ``out_trade_no``, locked for the caller's transaction (payments app)."""
+    order = Order.objects.select_for_update().filter(number=out_trade_no).first()
+    if order is None:
+        raise OrderNotFound("订单不存在")
+    return order
+
+
+def order_lines(order: Order) -> list[Any]:
+    return list(order.lines.all())
+
+
+def order_timeline(order: Order) -> QuerySet[OrderEvent]:
+    return order.events.select_related("refund", "actor").order_by("created_at", "id")
+
+
+def order_refunds(order: Order) -> QuerySet[RefundRequest]:
+    return order.refunds.select_related("line").order_by("-created_at", "-id")
+
+
+def refundable_left_fen(line: Any) -> int:
+    """What may still be asked back on ``line``: its total minus refunded and open requests."""
+    open_fen = (
+        RefundRequest.objects.filter(line=line, status__in=OPEN_REFUND_STATUSES).aggregate(s=Sum("amount_fen"))["s"]
+        or 0
+    )
+    return max(0, line.total_fen - line.refunded_fen - open_fen)
+
+
+# --- members --------------------------------------------------------------------------
+
+MEMBER_TABS: dict[str, tuple[str, ...]] = {
+    "pending": (OrderStatus.PENDING_PAYMENT,),
+    "to_ship": (OrderStatus.PAID,),
+    "to_receive": (OrderStatus.SHIPPED, OrderStatus.READY_FOR_PICKUP),
+    "done": (OrderStatus.DELIVERED, OrderStatus.PICKED_UP, OrderStatus.COMPLETED),
+    "closed": (OrderStatus.CANCELLED, OrderStatus.CLOSED),
+}
+
+
+def member_orders(user: Any, tab: str | None = None) -> QuerySet[Order]:
+    rows = Order.objects.filter(user=user).select_related("shop").prefetch_related("lines")
+    if tab in MEMBER_TABS:
+        rows = rows.filter(status__in=MEMBER_TABS[tab])
+    return rows.order_by("-created_at", "-id")
+
+
+def member_refunds(user: Any) -> QuerySet[RefundRequest]:
+    return RefundRequest.objects.filter(order__user=user).select_related("order", "line").order_by("-created_at", "-id")
+
+
+@dataclass
+class CartGroup:
+    shop: Shop
+    items: list[CartItem] = field(default_factory=list)
+
+    @property
+    def subtotal_fen(self) -> int:
+        return sum(item.sku.price_fen * item.quantity for item in self.items)
+
+
+def cart_items(user: Any) -> QuerySet[CartItem]:
+    return CartItem.objects.filter(user=user).select_related("shop", "sku__product", "post").order_by("added_at", "id")
+
+
+def cart_groups(user: Any) -> list[CartGroup]:
+    """The member's cart grouped by shop (one checkout per shop)."""
+    groups: dict[int, CartGroup] = {}
+    for item in cart_items(user):
+        groups.setdefault(item.shop_id, CartGroup(shop=item.shop)).items.append(item)
+    return list(groups.values())
+
+
+# --- console --------------------------------------------------------------------------
+
+
+def staff_orders(
+    shop: Shop,
+    *,
+    status: str | None = None,
+    fulfilment: str | None = None,
+    payment_method: str | None = None,
+    search: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[Order]:
+    """The shop's orders, newest first, with the console's filters (dates are local days, inclusive)."""
+    rows = Order.objects.filter(shop=shop).select_related("user", "pickup_point")
+    if status:
+        rows = rows.filter(status=status)
+    if fulfilment:
+        rows = rows.filter(fulfilment=fulfilment)
+    if payment_method:
+        rows = rows.filter(payment_method=payment_method)
+    if search:
+        term = search.strip()
+        rows = rows.filter(
+            Q(number__icontains=term) | Q(recipient_phone__contains=term) | Q(user__phone__contains=term)
+        )
+    if date_from:
+        rows = rows.filter(created_at__gte=_local_midnight(date_from))
+    if date_to:
+        rows = rows.filter(created_at__lt=_local_midnight(date_to + timedelta(days=1)))
+    return rows.order_by("-created_at", "-id")
+
+
+def shop_refunds(shop: Shop, *, status: str | None = None) -> QuerySet[RefundRequest]:
+    rows = RefundRequest.objects.filter(shop=shop).select_related("order", "line", "requested_by")
+    if status:
+        rows = rows.filter(status=status)
+    return rows.order_by("-created_at", "-id")
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+def todays_figures(shop: Shop) -> dict[str, int]:
+    """Today (local day): orders placed, orders paid and their total in fen (gross, before refunds)."""
+    start = _local_midnight(timezone.localdate())
+    end = start + timedelta(days=1)
+    orders = Order.objects.filter(shop=shop, created_at__gte=start, created_at__lt=end).count()
+    paid = Order.objects.filter(shop=shop, paid_at__gte=start, paid_at__lt=end).aggregate(total=Sum("total_fen"))
+    return {
+        "orders": orders,
+        "paid_orders": Order.objects.filter(shop=shop, paid_at__gte=start, paid_at__lt=end).count(),
+        "paid_sales_fen": paid["total"] or 0,
+        "to_ship": Order.objects.filter(shop=shop, status=OrderStatus.PAID).count(),
+        "open_refunds": RefundRequest.objects.filter(shop=shop, status=RefundStatus.REQUESTED).count(),
+    }
+
+
+def expired_unpaid_orders(now: datetime | None = None) -> QuerySet[Order]:
+    return Order.objects.filter(
+        status=OrderStatus.PENDING_PAYMENT, expires_at__isnull=False, expires_at__lte=now or timezone.now()
+    ).order_by("expires_at", "id")

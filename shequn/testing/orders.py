@@ -1,0 +1,61 @@
+"""Helpers for tests that need orders: a shop with stock, a member with an address, an order."""
+
+from typing import Any
+
+from shequn.orders import actions
+from shequn.orders.enums import Fulfilment, PaymentMethod
+from shequn.orders.models import Order
+from shequn.testing.factories import (
+    AddressFactory,
+    PickupPointFactory,
+    ShopFactory,
+    SkuFactory,
+    StaffFactory,
+    UserFactory,
+)
+
+
+def make_shop(**fields: Any) -> Any:
+    fields.setdefault("shipping_fee_fen", 1000)
+    fields.setdefault("free_shipping_threshold_fen", 9900)
+    return ShopFactory(**fields)
+
+
+def make_sku(shop: Any, *, price_fen: int = 3500, stock: int = 100, **product_fields: Any) -> Any:
+    product_fields = {f"product__{key}": value for key, value in product_fields.items()}
+    return SkuFactory(product__shop=shop, price_fen=price_fen, stock=stock, **product_fields)
+
+
+def make_member(**fields: Any) -> Any:
+    user = UserFactory(**fields)
+    AddressFactory(user=user)
+    return user
+
+
+def make_staff(shop: Any, role: str = "owner") -> Any:
+    return StaffFactory(shop=shop, role=role).user
+
+
+def place_order(
+    user: Any,
+    sku: Any,
+    quantity: int = 1,
+    *,
+    payment_method: str = PaymentMethod.SANDBOX,
+    fulfilment: str = Fulfilment.DELIVERY,
+    **extra: Any,
+) -> Order:
+    """Buy ``quantity`` of ``sku`` now, delivered to the member's first address (or picked up)."""
+    if fulfilment == Fulfilment.DELIVERY:
+        extra.setdefault("address_id", user.addresses.first().pk)
+    else:
+        extra.setdefault("pickup_point_id", PickupPointFactory.create(shop=sku.shop).pk)
+    return actions.create_order(
+        user, sku_id=sku.pk, quantity=quantity, fulfilment=fulfilment, payment_method=payment_method, **extra
+    )
+
+
+def paid_order(user: Any, sku: Any, quantity: int = 1, **kwargs: Any) -> Order:
+    order = place_order(user, sku, quantity, **kwargs)
+    actions.mark_paid(order)
+    return order
