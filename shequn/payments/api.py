@@ -1,7 +1,9 @@
 """Payments API: members pay, operators confirm COD cash and approve refunds, gateways call back."""
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
-from ninja import Header, Router
+from ninja import Header, Router, Status
 
 from shequn.core.audit import client_ip
 from shequn.core.idempotency import run_idempotent
@@ -24,14 +26,15 @@ router = Router(tags=["payments"])
 )
 def pay_order(
     request: HttpRequest, number: str, idempotency_key: str | None = Header(None, alias="Idempotency-Key")
-) -> tuple[int, dict[str, str]]:
+) -> Status[Any]:
     def handler() -> tuple[int, dict[str, str]]:
         order = access_member_order(request.user, number)
         return 200, {"order_number": order.number, "pay_url": actions.start_payment(order, request.user)}
 
-    return run_idempotent(
+    status, body = run_idempotent(
         user=request.user, scope="payments.pay", key=idempotency_key, payload={"number": number}, handler=handler
     )
+    return Status(status, body)
 
 
 @router.post(

@@ -1,0 +1,175 @@
+"""Member pages (pay, the sandbox cashier), console buttons, and the payments API."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from shequn.core.models import AuditLog, IdempotencyKey
+from shequn.orders.actions import request_refund
+from shequn.orders.enums import OrderStatus, PaymentMethod, RefundStatus
+from shequn.payments.models import Payment, SandboxTransaction
+from shequn.shops.enums import StaffRole
+from shequn.testing.factories import ShopFactory, StaffFactory, UserFactory
+from shequn.testing.payments import make_order
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_pay_page_flow(sandbox, commit):
+    order = make_order(price_fen=2990)
+    client = logged_in(order.user)
+    response = client.post(reverse("payments:pay", args=[order.number]))
+    assert response.status_code == 302
+    payment = Payment.objects.get(order=order)
+    assert response["Location"] == reverse("payments:sandbox_pay_page", args=[payment.prepay_id])
+
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    html = page.content.decode()
+    for needle in (
+        'data-testid="pay-amount"',
+        "¥29.90",
+        order.shop.name,
+        "确认支付",
+        "支付失败",
+        'data-testid="pay-confirm"',
+    ):
+        assert needle in html
+
+    with commit():
+        done = client.post(response["Location"], {"action": "confirm"})
+    assert done.status_code == 302
+    assert done["Location"] == reverse("orders:order_detail", args=[order.number])
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    again = client.get(response["Location"])
+    assert 'data-testid="pay-done"' in again.content.decode()
+
+
+def test_pay_page_failure_leaves_the_order_unpaid(sandbox):
+    order = make_order()
+    client = logged_in(order.user)
+    location = client.post(reverse("payments:pay", args=[order.number]))["Location"]
+    response = client.post(location, {"action": "fail"})
+    assert response["Location"] == reverse("orders:order_detail", args=[order.number])
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING_PAYMENT
+    assert SandboxTransaction.objects.get().trade_state == "PAYERROR"
+    # Paying again opens the same cashier.
+    assert client.post(reverse("payments:pay", args=[order.number]))["Location"] == location
+
+
+def test_pay_page_for_a_closed_payment(sandbox):
+    from shequn.orders.actions import cancel_order_by_member
+    from shequn.payments.actions import close_gateway_payments
+
+    order = make_order()
+    client = logged_in(order.user)
+    location = client.post(reverse("payments:pay", args=[order.number]))["Location"]
+    cancel_order_by_member(order.user, order.number)
+    close_gateway_payments()
+    response = client.post(location, {"action": "confirm"})
+    assert response.status_code == 409
+    assert 'data-testid="pay-closed"' in response.content.decode()
+
+
+def test_pay_cod_goes_to_the_order_and_strangers_get_404(sandbox):
+    cod = make_order(payment_method=PaymentMethod.COD)
+    response = logged_in(cod.user).post(reverse("payments:pay", args=[cod.number]))
+    assert response["Location"] == reverse("orders:order_detail", args=[cod.number])
+    order = make_order()
+    assert logged_in(UserFactory()).post(reverse("payments:pay", args=[order.number])).status_code == 404
+    assert logged_in(order.user).get(reverse("payments:pay", args=[order.number])).status_code == 405
+    assert Client().get(reverse("payments:sandbox_pay_page", args=["wxnope"])).status_code == 404
+    assert not Payment.objects.exists()
+
+
+def test_console_confirm_cod_button(sandbox):
+    shop = ShopFactory()
+    order = make_order(shop=shop, payment_method=PaymentMethod.COD)
+    finance = StaffFactory(shop=shop, role=StaffRole.FINANCE).user
+    url = reverse("payments:console_confirm_cod", args=[order.pk])
+    operator = StaffFactory(shop=shop, role=StaffRole.OPERATOR).user
+    assert logged_in(operator).post(url).status_code == 403
+    response = logged_in(finance).post(url, REMOTE_ADDR="10.1.2.3")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("orders:console_order_detail", args=[order.pk])
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert AuditLog.objects.get(action="payment.confirm_cod").ip == "10.1.2.3"
+    outsider = StaffFactory(role=StaffRole.OWNER).user
+    assert logged_in(outsider).post(url).status_code == 404
+
+
+def test_console_approve_refund_button(sandbox, commit):
+    shop = ShopFactory()
+    order = make_order(shop=shop, quantity=2)
+    client = logged_in(order.user)
+    location = client.post(reverse("payments:pay", args=[order.number]))["Location"]
+    with commit():
+        client.post(location, {"action": "confirm"})
+    refund = request_refund(order.user, order.number, order.lines.get().pk, amount_fen=3500, reason="坏了")
+    finance = StaffFactory(shop=shop, role=StaffRole.FINANCE).user
+    with commit():
+        response = logged_in(finance).post(reverse("payments:console_approve_refund", args=[refund.pk]))
+    assert response["Location"] == reverse("orders:console_order_detail", args=[order.pk])
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.REFUNDED
+
+
+def test_api_pay_honours_idempotency_key(sandbox):
+    order = make_order()
+    client = logged_in(order.user)
+    url = f"/api/v1/payments/orders/{order.number}/pay"
+    first = client.post(url, headers={"Idempotency-Key": "pay-1"})
+    assert first.status_code == 200, first.content
+    assert first.json()["pay_url"].startswith("/sandbox-pay/")
+    second = client.post(url, headers={"Idempotency-Key": "pay-1"})
+    assert second.json() == first.json()
+    assert IdempotencyKey.objects.count() == 1
+    other = make_order(user=order.user, shop=order.shop)
+    reused = client.post(f"/api/v1/payments/orders/{other.number}/pay", headers={"Idempotency-Key": "pay-1"})
+    assert reused.status_code == 422
+    assert reused.json()["code"] == "idempotency_key_reused"
+    assert Client().post(url).status_code == 401
+    assert logged_in(UserFactory()).post(url).json()["code"] == "order_not_found"
+
+
+def test_api_console_endpoints(sandbox):
+    shop = ShopFactory()
+    order = make_order(shop=shop, payment_method=PaymentMethod.COD, quantity=2)
+    finance = StaffFactory(shop=shop, role=StaffRole.FINANCE).user
+    client = logged_in(finance)
+    url = f"/api/v1/payments/console/shops/{shop.pk}/orders/{order.pk}/confirm-cod"
+    response = client.post(url)
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "succeeded"
+    assert client.post(url).json()["code"] == "order_already_paid"
+    refund = request_refund(order.user, order.number, order.lines.get().pk, amount_fen=100, reason="少了")
+    approve = client.post(f"/api/v1/payments/console/shops/{shop.pk}/refunds/{refund.pk}/approve")
+    assert approve.status_code == 200, approve.content
+    assert approve.json() == {"refund_number": refund.number, "status": "refunded", "amount_fen": 100}
+    other = ShopFactory()
+    assert client.post(f"/api/v1/payments/console/shops/{other.pk}/orders/{order.pk}/confirm-cod").status_code == 404
+    operator = logged_in(StaffFactory(shop=shop, role=StaffRole.OPERATOR).user)
+    assert operator.post(url).status_code == 403
+
+
+def test_openapi_declares_the_error_responses():
+    schema = Client().get("/api/v1/openapi.json").json()
+    paths = {path: item for path, item in schema["paths"].items() if path.startswith("/api/v1/payments")}
+    assert len(paths) == 4
+    for item in paths.values():
+        for operation in item.values():
+            assert any(code.startswith("4") for code in operation["responses"]), operation["operationId"]
