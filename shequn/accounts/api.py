@@ -140,5 +140,3 @@ def list_provinces(request: HttpRequest) -> Any:
 def list_region_children(request: HttpRequest, code: str) -> Any:
     """Children of a region for a cascading picker; an unknown code has none."""
     return children_of(code)
-
-

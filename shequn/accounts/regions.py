@@ -135,5 +135,6 @@ def resolve_chain(province_code: str, city_code: str, district_code: str = "") -
         errors["district_code"] = "该城市没有下级区县，请勿选择区/县"
     if errors:
         raise InvalidInput("所在地区有误", code="invalid_region", details={"fields": errors})
-    assert province is not None and city is not None
+    assert province is not None
+    assert city is not None
     return RegionChain(province=province, city=city, district=district if city.has_children else None)

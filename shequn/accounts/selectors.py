@@ -41,7 +41,7 @@ def access_token(user: Any, token_id: int) -> ApiToken:
     return row
 
 
-def phone_for_viewer(phone: str, *, owner: Any, viewer: Any) -> str:
+def phone_for_viewer(phone: str | None, *, owner: Any, viewer: Any) -> str:
     """The full number for its owner, 138****1234 for everyone else (PIPL)."""
     if getattr(viewer, "pk", None) is not None and getattr(owner, "pk", None) == viewer.pk:
         return phone or ""

@@ -69,7 +69,9 @@ def do_add_staff(shop: Shop, actor: Any, *, username: str, role: str, ip: str | 
         raise _invalid("username", "请输入员工的用户名", "username_required")
     user = get_user_model().objects.filter(username=username, is_active=True).first()
     if user is None:
-        raise NotFound("找不到该用户名对应的账号", code="user_not_found", details={"fields": {"username": "找不到该用户"}})
+        raise NotFound(
+            "找不到该用户名对应的账号", code="user_not_found", details={"fields": {"username": "找不到该用户"}}
+        )
     with transaction.atomic():
         row = StaffMember.objects.select_for_update().filter(shop=shop, user=user).first()
         if row is not None and row.is_active:
@@ -226,7 +228,9 @@ def do_update_shop_settings(shop: Shop, actor: Any, data: ShopSettingsInput, *, 
     values = check_shop_settings(data)
     with transaction.atomic():
         locked = Shop.objects.select_for_update().get(pk=shop.pk)
-        changes = {name: [getattr(locked, name), value] for name, value in values.items() if getattr(locked, name) != value}
+        changes = {
+            name: [getattr(locked, name), value] for name, value in values.items() if getattr(locked, name) != value
+        }
         if changes:
             for name, value in values.items():
                 setattr(locked, name, value)

@@ -1,5 +1,6 @@
 """Test helpers for signing people in: members by OTP through the outbox SMS backend, staff by password."""
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ STAFF_PASSWORD = "correct horse battery staple"  # the factories' password
 
 
 @pytest.fixture
-def sms_outbox(settings: Any) -> type[OutboxSmsBackend]:
+def sms_outbox(settings: Any) -> Iterator[type[OutboxSmsBackend]]:
     """Send sign-in codes to memory; read one with ``sms_outbox.last_code(phone)``."""
     settings.SMS_BACKEND = OUTBOX_BACKEND
     OutboxSmsBackend.outbox.clear()

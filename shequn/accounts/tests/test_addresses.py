@@ -31,7 +31,7 @@ def _defaults(user) -> list[int]:
 
 
 def test_first_address_becomes_default_and_names_come_from_the_data():
-    user = UserFactory()
+    user = UserFactory.create()
     address = do_create_address(user, _data())
     assert address.is_default
     assert (address.province, address.city, address.district) == ("上海市", "上海市", "浦东新区")
@@ -39,7 +39,7 @@ def test_first_address_becomes_default_and_names_come_from_the_data():
 
 
 def test_exactly_one_default_through_create_set_and_delete():
-    user = UserFactory()
+    user = UserFactory.create()
     first = do_create_address(user, _data())
     second = do_create_address(user, _data(detail="世纪大道 1 号"))
     assert _defaults(user) == [first.pk]
@@ -56,14 +56,14 @@ def test_exactly_one_default_through_create_set_and_delete():
 
 
 def test_database_rejects_two_defaults():
-    user = UserFactory()
-    AddressFactory(user=user, is_default=True)
+    user = UserFactory.create()
+    AddressFactory.create(user=user, is_default=True)
     with pytest.raises(IntegrityError), transaction.atomic():
-        AddressFactory(user=user, is_default=True)
+        AddressFactory.create(user=user, is_default=True)
 
 
 def test_validation_messages_are_per_field():
-    user = UserFactory()
+    user = UserFactory.create()
     with pytest.raises(InvalidInput) as error:
         do_create_address(user, _data(recipient=" ", phone="123", detail="", district_code=""))
     fields = error.value.details["fields"]
@@ -75,14 +75,14 @@ def test_validation_messages_are_per_field():
 
 
 def test_city_without_districts_needs_none():
-    user = UserFactory()
+    user = UserFactory.create()
     address = do_create_address(user, _data(province_code="440000", city_code="441900", district_code=""))
     assert (address.city, address.district, address.district_code) == ("东莞市", "", "")
 
 
 def test_another_members_address_is_not_found():
-    owner, other = UserFactory(), UserFactory()
-    address = AddressFactory(user=owner)
+    owner, other = UserFactory.create(), UserFactory.create()
+    address = AddressFactory.create(user=owner)
     with pytest.raises(NotFound):
         do_set_default_address(other, address.pk)
     with pytest.raises(NotFound):
@@ -94,29 +94,33 @@ def test_another_members_address_is_not_found():
 
 
 def test_api_crud():
-    user = UserFactory()
-    headers = {"HTTP_AUTHORIZATION": bearer(user)["Authorization"]}
+    user = UserFactory.create()
+    headers = bearer(user)
     client = Client()
-    created = client.post("/api/v1/accounts/addresses", VALID, content_type="application/json", **headers)
+    created = client.post("/api/v1/accounts/addresses", VALID, content_type="application/json", headers=headers)
     assert created.status_code == 201, created.content
     body = created.json()
-    assert body["district"] == "浦东新区" and body["is_default"] is True and body["phone"] == "13912345678"
+    assert body["district"] == "浦东新区"
+    assert body["is_default"] is True
+    assert body["phone"] == "13912345678"
     address_id = body["id"]
     updated = client.put(
         f"/api/v1/accounts/addresses/{address_id}",
         {**VALID, "province_code": "110000", "city_code": "110100", "district_code": "110108"},
         content_type="application/json",
-        **headers,
+        headers=headers,
     )
-    assert updated.status_code == 200 and updated.json()["district"] == "海淀区"
-    listed = client.get("/api/v1/accounts/addresses", **headers).json()
-    assert listed["count"] == 1 and listed["items"][0]["id"] == address_id
-    assert client.delete(f"/api/v1/accounts/addresses/{address_id}", **headers).status_code == 204
-    assert client.get(f"/api/v1/accounts/addresses/{address_id}", **headers).status_code == 404
+    assert updated.status_code == 200
+    assert updated.json()["district"] == "海淀区"
+    listed = client.get("/api/v1/accounts/addresses", headers=headers).json()
+    assert listed["count"] == 1
+    assert listed["items"][0]["id"] == address_id
+    assert client.delete(f"/api/v1/accounts/addresses/{address_id}", headers=headers).status_code == 204
+    assert client.get(f"/api/v1/accounts/addresses/{address_id}", headers=headers).status_code == 404
 
 
 def test_api_rejects_bad_region_chain_with_field_errors():
-    user = UserFactory()
+    user = UserFactory.create()
     response = Client().post(
         "/api/v1/accounts/addresses",
         {**VALID, "city_code": "110100"},
@@ -125,20 +129,21 @@ def test_api_rejects_bad_region_chain_with_field_errors():
     )
     assert response.status_code == 422
     body = response.json()
-    assert body["code"] == "invalid_address" and body["details"]["fields"] == {"city_code": "请选择所在城市"}
+    assert body["code"] == "invalid_address"
+    assert body["details"]["fields"] == {"city_code": "请选择所在城市"}
 
 
 def test_api_other_members_address_is_404_everywhere():
-    owner, other = UserFactory(), UserFactory()
-    address = AddressFactory(user=owner)
+    owner, other = UserFactory.create(), UserFactory.create()
+    address = AddressFactory.create(user=owner)
     client = Client()
-    headers = {"HTTP_AUTHORIZATION": bearer(other)["Authorization"]}
+    headers = bearer(other)
     url = f"/api/v1/accounts/addresses/{address.pk}"
-    assert client.get(url, **headers).status_code == 404
-    assert client.put(url, VALID, content_type="application/json", **headers).status_code == 404
-    assert client.post(f"{url}/default", **headers).status_code == 404
-    assert client.delete(url, **headers).status_code == 404
-    assert client.get("/api/v1/accounts/addresses", **headers).json()["count"] == 0
+    assert client.get(url, headers=headers).status_code == 404
+    assert client.put(url, VALID, content_type="application/json", headers=headers).status_code == 404
+    assert client.post(f"{url}/default", headers=headers).status_code == 404
+    assert client.delete(url, headers=headers).status_code == 404
+    assert client.get("/api/v1/accounts/addresses", headers=headers).json()["count"] == 0
     assert Address.objects.get(pk=address.pk).detail == address.detail
 
 
@@ -150,17 +155,21 @@ def test_api_requires_authentication():
 
 
 def test_pages_create_edit_set_default_delete():
-    user = UserFactory()
+    user = UserFactory.create()
     client = member_client(user)
     empty = client.get("/me/addresses/")
-    assert empty.status_code == 200 and "还没有收货地址" in empty.content.decode()
+    assert empty.status_code == 200
+    assert "还没有收货地址" in empty.content.decode()
     form = client.get("/me/addresses/new/")
-    assert form.status_code == 200 and "请选择省份" in form.content.decode()
+    assert form.status_code == 200
+    assert "请选择省份" in form.content.decode()
     response = client.post("/me/addresses/new/", VALID)
-    assert response.status_code == 302 and response["Location"] == "/me/addresses/"
+    assert response.status_code == 302
+    assert response["Location"] == "/me/addresses/"
     first = Address.objects.get(user=user)
     response = client.post("/me/addresses/new/?next=/checkout/", {**VALID, "detail": "世纪大道 1 号"})
-    assert response.status_code == 302 and response["Location"] == "/checkout/"
+    assert response.status_code == 302
+    assert response["Location"] == "/checkout/"
     second = Address.objects.exclude(pk=first.pk).get(user=user)
     assert client.get(f"/me/addresses/{first.pk}/").status_code == 200
     response = client.post(f"/me/addresses/{first.pk}/", {**VALID, "recipient": "李雷"})
@@ -171,28 +180,31 @@ def test_pages_create_edit_set_default_delete():
     client.post(f"/me/addresses/{second.pk}/delete/")
     assert _defaults(user) == [first.pk]
     listing = client.get("/me/addresses/").content.decode()
-    assert "李雷" in listing and "默认" in listing
+    assert "李雷" in listing
+    assert "默认" in listing
 
 
 def test_page_shows_validation_errors_and_keeps_input():
-    user = UserFactory()
+    user = UserFactory.create()
     client = member_client(user)
     response = client.post("/me/addresses/new/", {**VALID, "district_code": "110101", "recipient": "韩梅梅"})
     assert response.status_code == 422
     html = response.content.decode()
-    assert "请选择区/县" in html and "韩梅梅" in html and "浦东新区" in html  # districts of the chosen city listed
+    assert "请选择区/县" in html
+    assert "韩梅梅" in html
+    assert "浦东新区" in html
     assert not Address.objects.exists()
 
 
 def test_page_refuses_offsite_next():
-    client = member_client(UserFactory())
+    client = member_client(UserFactory.create())
     response = client.post("/me/addresses/new/?next=https://evil.example/", VALID)
     assert response["Location"] == "/me/addresses/"
 
 
 def test_pages_other_members_address_is_404():
-    owner, other = UserFactory(), UserFactory()
-    address = AddressFactory(user=owner)
+    owner, other = UserFactory.create(), UserFactory.create()
+    address = AddressFactory.create(user=owner)
     client = member_client(other)
     assert client.get(f"/me/addresses/{address.pk}/").status_code == 404
     assert client.post(f"/me/addresses/{address.pk}/", VALID).status_code == 404
@@ -204,4 +216,5 @@ def test_pages_other_members_address_is_404():
 
 def test_pages_need_sign_in():
     response = Client().get("/me/addresses/")
-    assert response.status_code == 302 and response["Location"].startswith("/login/?next=")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=")

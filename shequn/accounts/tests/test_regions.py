@@ -21,13 +21,17 @@ def test_municipality_has_a_city_entry_with_districts():
 
 def test_city_without_districts():
     dongguan = get_region("441900")
-    assert dongguan is not None and dongguan.level == CITY and dongguan.children == []
+    assert dongguan is not None
+    assert dongguan.level == CITY
+    assert dongguan.children == []
     assert resolve_chain("440000", "441900").district is None
 
 
 def test_county_level_city_under_a_province_is_a_city():
     xiantao = get_region("429004")
-    assert xiantao is not None and xiantao.level == CITY and xiantao.parent_code == "420000"
+    assert xiantao is not None
+    assert xiantao.level == CITY
+    assert xiantao.parent_code == "420000"
 
 
 def test_valid_chain_takes_names_from_the_data():
@@ -37,7 +41,8 @@ def test_valid_chain_takes_names_from_the_data():
         "上海市",
         "浦东新区",
     )
-    assert chain.district is not None and chain.district.level == DISTRICT
+    assert chain.district is not None
+    assert chain.district.level == DISTRICT
 
 
 @pytest.mark.parametrize(

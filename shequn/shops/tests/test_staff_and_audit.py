@@ -6,10 +6,16 @@ from django.test import Client
 from shequn.core.models import AuditLog
 from shequn.shops.enums import StaffRole
 from shequn.shops.models import PickupPoint, StaffMember
-from shequn.testing.accounts import member_client
 from shequn.testing.factories import PickupPointFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def member_client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
 
 IP = "203.0.113.7"
 
@@ -21,7 +27,7 @@ def _client(staff) -> Client:
 
 
 def _last_audit(shop) -> AuditLog:
-    return AuditLog.objects.filter(shop=shop).order_by("-id").first()
+    return AuditLog.objects.filter(shop=shop).order_by("-id")[0]
 
 
 def _assert_audit(entry, *, actor, shop, action, obj):
@@ -33,10 +39,10 @@ def _assert_audit(entry, *, actor, shop, action, obj):
 
 
 def test_add_change_role_and_deactivate_are_audited():
-    owner = StaffFactory(role=StaffRole.OWNER)
+    owner = StaffFactory.create(role=StaffRole.OWNER)
     shop = owner.shop
     client = _client(owner)
-    newcomer = UserFactory()
+    newcomer = UserFactory.create()
     response = client.post("/console/staff/add/", {"username": newcomer.username, "role": "service"})
     assert response.status_code == 302
     row = StaffMember.objects.get(shop=shop, user=newcomer)
@@ -58,11 +64,12 @@ def test_add_change_role_and_deactivate_are_audited():
     # Re-adding a deactivated account re-activates it with the new role.
     client.post("/console/staff/add/", {"username": newcomer.username, "role": "operator"})
     row.refresh_from_db()
-    assert row.is_active and row.role == StaffRole.OPERATOR
+    assert row.is_active
+    assert row.role == StaffRole.OPERATOR
 
 
 def test_add_unknown_or_existing_staff_is_explained():
-    owner = StaffFactory(role=StaffRole.OWNER)
+    owner = StaffFactory.create(role=StaffRole.OWNER)
     client = _client(owner)
     response = client.post("/console/staff/add/", {"username": "ghost", "role": "service"}, follow=True)
     assert "找不到该用户名" in response.content.decode()
@@ -72,16 +79,17 @@ def test_add_unknown_or_existing_staff_is_explained():
 
 
 def test_last_owner_cannot_be_demoted_or_deactivated():
-    owner = StaffFactory(role=StaffRole.OWNER)
+    owner = StaffFactory.create(role=StaffRole.OWNER)
     client = _client(owner)
     response = client.post(f"/console/staff/{owner.pk}/role/", {"role": "admin"}, follow=True)
     assert "至少需要一位店主" in response.content.decode()
     response = client.post(f"/console/staff/{owner.pk}/deactivate/", follow=True)
     assert "至少需要一位店主" in response.content.decode()
     owner.refresh_from_db()
-    assert owner.role == StaffRole.OWNER and owner.is_active
+    assert owner.role == StaffRole.OWNER
+    assert owner.is_active
     # With a second owner, the first may step down.
-    second = StaffFactory(shop=owner.shop, role=StaffRole.OWNER)
+    second = StaffFactory.create(shop=owner.shop, role=StaffRole.OWNER)
     client.post(f"/console/staff/{owner.pk}/role/", {"role": "admin"})
     owner.refresh_from_db()
     assert owner.role == StaffRole.ADMIN
@@ -90,16 +98,17 @@ def test_last_owner_cannot_be_demoted_or_deactivated():
 
 
 def test_last_owner_via_api_is_409():
-    owner = StaffFactory(role=StaffRole.OWNER)
+    owner = StaffFactory.create(role=StaffRole.OWNER)
     client = _client(owner)
     response = client.delete(f"/api/v1/shops/{owner.shop.pk}/staff/{owner.pk}")
-    assert response.status_code == 409 and response.json()["code"] == "last_owner"
+    assert response.status_code == 409
+    assert response.json()["code"] == "last_owner"
 
 
 def test_admin_cannot_touch_ownership():
-    owner = StaffFactory(role=StaffRole.OWNER)
-    admin = StaffFactory(shop=owner.shop, role=StaffRole.ADMIN)
-    operator = StaffFactory(shop=owner.shop, role=StaffRole.OPERATOR)
+    owner = StaffFactory.create(role=StaffRole.OWNER)
+    admin = StaffFactory.create(shop=owner.shop, role=StaffRole.ADMIN)
+    operator = StaffFactory.create(shop=owner.shop, role=StaffRole.OPERATOR)
     client = _client(admin)
     assert client.post(f"/console/staff/{operator.pk}/role/", {"role": "owner"}).status_code == 403
     assert client.post(f"/console/staff/{owner.pk}/role/", {"role": "operator"}).status_code == 403
@@ -111,20 +120,22 @@ def test_admin_cannot_touch_ownership():
 
 
 def test_invalid_role_is_refused():
-    owner = StaffFactory(role=StaffRole.OWNER)
-    operator = StaffFactory(shop=owner.shop, role=StaffRole.OPERATOR)
+    owner = StaffFactory.create(role=StaffRole.OWNER)
+    operator = StaffFactory.create(shop=owner.shop, role=StaffRole.OPERATOR)
     response = _client(owner).patch(
         f"/api/v1/shops/{owner.shop.pk}/staff/{operator.pk}", {"role": "god"}, content_type="application/json"
     )
-    assert response.status_code == 422 and response.json()["code"] == "invalid_role"
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_role"
 
 
 def test_pickup_point_writes_are_audited_and_validated():
-    owner = StaffFactory(role=StaffRole.OWNER)
+    owner = StaffFactory.create(role=StaffRole.OWNER)
     shop = owner.shop
     client = _client(owner)
     bad = client.post("/console/pickup-points/", {"name": "", "address": ""})
-    assert bad.status_code == 422 and "请填写自提点名称" in bad.content.decode()
+    assert bad.status_code == 422
+    assert "请填写自提点名称" in bad.content.decode()
     client.post(
         "/console/pickup-points/",
         {"name": "张江店", "address": "张江路 1 号", "opening_hours": "9-21", "contact_phone": "021-12345678"},
@@ -144,19 +155,21 @@ def test_pickup_point_writes_are_audited_and_validated():
 
 
 def test_shop_settings_are_validated_and_audited():
-    owner = StaffFactory(role=StaffRole.OWNER)
+    owner = StaffFactory.create(role=StaffRole.OWNER)
     shop = owner.shop
     client = _client(owner)
     bad = client.post(
         "/console/settings/",
         {"unpaid_timeout_minutes": "1", "shipping_fee_yuan": "8", "free_shipping_threshold_yuan": "99"},
     )
-    assert bad.status_code == 422 and "5–1440" in bad.content.decode()
+    assert bad.status_code == 422
+    assert "5–1440" in bad.content.decode()
     bad = client.post(
         "/console/settings/",
         {"unpaid_timeout_minutes": "30", "shipping_fee_yuan": "8.999", "free_shipping_threshold_yuan": "99"},
     )
-    assert bad.status_code == 422 and "最多两位小数" in bad.content.decode()
+    assert bad.status_code == 422
+    assert "最多两位小数" in bad.content.decode()
     response = client.post(
         "/console/settings/",
         {"unpaid_timeout_minutes": "45", "shipping_fee_yuan": "8.50", "free_shipping_threshold_yuan": "0"},
@@ -171,43 +184,50 @@ def test_shop_settings_are_validated_and_audited():
 
 
 def test_audit_page_filters_and_paginates():
-    owner = StaffFactory(role=StaffRole.OWNER)
-    finance = StaffFactory(shop=owner.shop, role=StaffRole.FINANCE)
+    owner = StaffFactory.create(role=StaffRole.OWNER)
+    finance = StaffFactory.create(shop=owner.shop, role=StaffRole.FINANCE)
     client = _client(owner)
     for n in range(3):
         client.post("/console/pickup-points/", {"name": f"点{n}", "address": "某路"})
-    point = PickupPoint.objects.filter(shop=owner.shop).first()
+    point = PickupPoint.objects.filter(shop=owner.shop).order_by("id")[0]
     client.post(f"/console/pickup-points/{point.pk}/active/", {"active": "0"})
     page = _client(finance).get("/console/audit/?action=pickup_point.deactivate").content.decode()
-    assert page.count("<code>pickup_point.deactivate</code>") == 1 and "<code>pickup_point.create</code>" not in page
+    assert page.count("<code>pickup_point.deactivate</code>") == 1
+    assert "<code>pickup_point.create</code>" not in page
     page = _client(finance).get(f"/console/audit/?actor={finance.user.pk}").content.decode()
     assert "暂无操作记录" in page
     api = _client(finance).get(f"/api/v1/shops/{owner.shop.pk}/audit?page_size=2").json()
-    assert api["count"] == 4 and len(api["items"]) == 2
-    assert api["items"][0]["action"] == "pickup_point.deactivate" and api["items"][0]["ip"] == IP
+    assert api["count"] == 4
+    assert len(api["items"]) == 2
+    assert api["items"][0]["action"] == "pickup_point.deactivate"
+    assert api["items"][0]["ip"] == IP
     assert api["items"][0]["actor_name"] == owner.user.display_name
 
 
 def test_api_staff_management_and_public_pickup_points():
-    owner = StaffFactory(role=StaffRole.OWNER)
+    owner = StaffFactory.create(role=StaffRole.OWNER)
     shop = owner.shop
     client = _client(owner)
-    newcomer = UserFactory()
+    newcomer = UserFactory.create()
     response = client.post(
-        f"/api/v1/shops/{shop.pk}/staff", {"username": newcomer.username, "role": "service"}, content_type="application/json"
+        f"/api/v1/shops/{shop.pk}/staff",
+        {"username": newcomer.username, "role": "service"},
+        content_type="application/json",
     )
-    assert response.status_code == 201 and response.json()["role_label"] == "客服"
+    assert response.status_code == 201
+    assert response.json()["role_label"] == "客服"
     staff_id = response.json()["id"]
     response = client.patch(
         f"/api/v1/shops/{shop.pk}/staff/{staff_id}", {"role": "finance"}, content_type="application/json"
     )
-    assert response.status_code == 200 and response.json()["role"] == "finance"
+    assert response.status_code == 200
+    assert response.json()["role"] == "finance"
     listed = client.get(f"/api/v1/shops/{shop.pk}/staff").json()
     assert listed["count"] == 2
     assert AuditLog.objects.filter(shop=shop, action__startswith="staff.").count() == 2
     # Public pickup points: only active ones, no login needed.
-    PickupPointFactory(shop=shop, name="开着的")
-    PickupPointFactory(shop=shop, name="关了的", is_active=False)
+    PickupPointFactory.create(shop=shop, name="开着的")
+    PickupPointFactory.create(shop=shop, name="关了的", is_active=False)
     points = Client().get(f"/api/v1/shops/{shop.slug}/pickup-points").json()
     assert [p["name"] for p in points] == ["开着的"]
     assert Client().get("/api/v1/shops/no-such-shop/pickup-points").status_code == 404
@@ -216,8 +236,8 @@ def test_api_staff_management_and_public_pickup_points():
 
 
 def test_api_roles_without_permission_get_403():
-    owner = StaffFactory(role=StaffRole.OWNER)
-    service = StaffFactory(shop=owner.shop, role=StaffRole.SERVICE)
+    owner = StaffFactory.create(role=StaffRole.OWNER)
+    service = StaffFactory.create(shop=owner.shop, role=StaffRole.SERVICE)
     client = _client(service)
     assert client.get(f"/api/v1/shops/{owner.shop.pk}/staff").status_code == 403
     assert client.get(f"/api/v1/shops/{owner.shop.pk}/audit").status_code == 403
