@@ -19,13 +19,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def shop(db):
-    return ShopFactory()
+    return ShopFactory.create()
 
 
 @pytest.mark.parametrize("role", [StaffRole.OPERATOR, StaffRole.SERVICE])
 def test_roles_without_confirm_cod_are_refused_and_nothing_is_written(sandbox, shop, role):
     order = make_order(shop=shop, payment_method=PaymentMethod.COD)
-    staff = StaffFactory(shop=shop, role=role).user
+    staff = StaffFactory.create(shop=shop, role=role).user
     before = row_counts()
     with pytest.raises(PermissionDenied):
         actions.confirm_cod_payment(shop, order, staff, "10.0.0.1")
@@ -35,7 +35,7 @@ def test_roles_without_confirm_cod_are_refused_and_nothing_is_written(sandbox, s
 @pytest.mark.parametrize("role", [StaffRole.FINANCE, StaffRole.OWNER, StaffRole.ADMIN])
 def test_confirm_cod_records_the_cash_marks_paid_and_audits(sandbox, shop, role, django_capture_on_commit_callbacks):
     order = make_order(shop=shop, payment_method=PaymentMethod.COD)
-    staff = StaffFactory(shop=shop, role=role).user
+    staff = StaffFactory.create(shop=shop, role=role).user
     with django_capture_on_commit_callbacks(execute=True):
         payment = actions.confirm_cod_payment(shop, order, staff, "10.0.0.2")
     assert (payment.gateway, payment.status, payment.amount_fen) == ("cod", PaymentStatus.SUCCEEDED, order.total_fen)
@@ -53,7 +53,7 @@ def test_confirm_cod_records_the_cash_marks_paid_and_audits(sandbox, shop, role,
 
 def test_confirm_cod_twice_is_refused(sandbox, shop):
     order = make_order(shop=shop, payment_method=PaymentMethod.COD)
-    staff = StaffFactory(shop=shop, role=StaffRole.FINANCE).user
+    staff = StaffFactory.create(shop=shop, role=StaffRole.FINANCE).user
     actions.confirm_cod_payment(shop, order, staff)
     with pytest.raises(OrderAlreadyPaid):
         actions.confirm_cod_payment(shop, order, staff)
@@ -62,7 +62,7 @@ def test_confirm_cod_twice_is_refused(sandbox, shop):
 
 
 def test_confirm_cod_refuses_online_orders_and_other_shops(sandbox, shop):
-    staff = StaffFactory(shop=shop, role=StaffRole.OWNER).user
+    staff = StaffFactory.create(shop=shop, role=StaffRole.OWNER).user
     online = make_order(shop=shop)
     with pytest.raises(NotCashOnDelivery):
         actions.confirm_cod_payment(shop, online, staff)
@@ -79,7 +79,7 @@ def test_cod_order_shipped_before_the_cash_is_confirmed(sandbox, shop):
     from shequn.orders.enums import Fulfilment
 
     order = make_order(shop=shop, payment_method=PaymentMethod.COD, fulfilment=Fulfilment.DELIVERY)
-    owner = StaffFactory(shop=shop, role=StaffRole.OWNER).user
+    owner = StaffFactory.create(shop=shop, role=StaffRole.OWNER).user
     ship_order(shop, order.pk, owner, tracking_company="顺丰", tracking_number="SF123")
     actions.confirm_cod_payment(shop, order, owner)
     order.refresh_from_db()

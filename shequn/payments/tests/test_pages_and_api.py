@@ -89,18 +89,18 @@ def test_pay_cod_goes_to_the_order_and_strangers_get_404(sandbox):
     response = logged_in(cod.user).post(reverse("payments:pay", args=[cod.number]))
     assert response["Location"] == reverse("orders:order_detail", args=[cod.number])
     order = make_order()
-    assert logged_in(UserFactory()).post(reverse("payments:pay", args=[order.number])).status_code == 404
+    assert logged_in(UserFactory.create()).post(reverse("payments:pay", args=[order.number])).status_code == 404
     assert logged_in(order.user).get(reverse("payments:pay", args=[order.number])).status_code == 405
     assert Client().get(reverse("payments:sandbox_pay_page", args=["wxnope"])).status_code == 404
     assert not Payment.objects.exists()
 
 
 def test_console_confirm_cod_button(sandbox):
-    shop = ShopFactory()
+    shop = ShopFactory.create()
     order = make_order(shop=shop, payment_method=PaymentMethod.COD)
-    finance = StaffFactory(shop=shop, role=StaffRole.FINANCE).user
+    finance = StaffFactory.create(shop=shop, role=StaffRole.FINANCE).user
     url = reverse("payments:console_confirm_cod", args=[order.pk])
-    operator = StaffFactory(shop=shop, role=StaffRole.OPERATOR).user
+    operator = StaffFactory.create(shop=shop, role=StaffRole.OPERATOR).user
     assert logged_in(operator).post(url).status_code == 403
     response = logged_in(finance).post(url, REMOTE_ADDR="10.1.2.3")
     assert response.status_code == 302
@@ -108,19 +108,19 @@ def test_console_confirm_cod_button(sandbox):
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
     assert AuditLog.objects.get(action="payment.confirm_cod").ip == "10.1.2.3"
-    outsider = StaffFactory(role=StaffRole.OWNER).user
+    outsider = StaffFactory.create(role=StaffRole.OWNER).user
     assert logged_in(outsider).post(url).status_code == 404
 
 
 def test_console_approve_refund_button(sandbox, commit):
-    shop = ShopFactory()
+    shop = ShopFactory.create()
     order = make_order(shop=shop, quantity=2)
     client = logged_in(order.user)
     location = client.post(reverse("payments:pay", args=[order.number]))["Location"]
     with commit():
         client.post(location, {"action": "confirm"})
     refund = request_refund(order.user, order.number, order.lines.get().pk, amount_fen=3500, reason="坏了")
-    finance = StaffFactory(shop=shop, role=StaffRole.FINANCE).user
+    finance = StaffFactory.create(shop=shop, role=StaffRole.FINANCE).user
     with commit():
         response = logged_in(finance).post(reverse("payments:console_approve_refund", args=[refund.pk]))
     assert response["Location"] == reverse("orders:console_order_detail", args=[order.pk])
@@ -143,13 +143,13 @@ def test_api_pay_honours_idempotency_key(sandbox):
     assert reused.status_code == 422
     assert reused.json()["code"] == "idempotency_key_reused"
     assert Client().post(url).status_code == 401
-    assert logged_in(UserFactory()).post(url).json()["code"] == "order_not_found"
+    assert logged_in(UserFactory.create()).post(url).json()["code"] == "order_not_found"
 
 
 def test_api_console_endpoints(sandbox):
-    shop = ShopFactory()
+    shop = ShopFactory.create()
     order = make_order(shop=shop, payment_method=PaymentMethod.COD, quantity=2)
-    finance = StaffFactory(shop=shop, role=StaffRole.FINANCE).user
+    finance = StaffFactory.create(shop=shop, role=StaffRole.FINANCE).user
     client = logged_in(finance)
     url = f"/api/v1/payments/console/shops/{shop.pk}/orders/{order.pk}/confirm-cod"
     response = client.post(url)
@@ -160,9 +160,9 @@ def test_api_console_endpoints(sandbox):
     approve = client.post(f"/api/v1/payments/console/shops/{shop.pk}/refunds/{refund.pk}/approve")
     assert approve.status_code == 200, approve.content
     assert approve.json() == {"refund_number": refund.number, "status": "refunded", "amount_fen": 100}
-    other = ShopFactory()
+    other = ShopFactory.create()
     assert client.post(f"/api/v1/payments/console/shops/{other.pk}/orders/{order.pk}/confirm-cod").status_code == 404
-    operator = logged_in(StaffFactory(shop=shop, role=StaffRole.OPERATOR).user)
+    operator = logged_in(StaffFactory.create(shop=shop, role=StaffRole.OPERATOR).user)
     assert operator.post(url).status_code == 403
 
 

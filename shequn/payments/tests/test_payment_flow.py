@@ -93,7 +93,7 @@ def test_start_payment_is_idempotent(sandbox):
 def test_start_payment_refuses_strangers_cod_and_paid_orders(sandbox, commit):
     order = make_order()
     with pytest.raises(OrderNotFound):
-        actions.start_payment(order, UserFactory())
+        actions.start_payment(order, UserFactory.create())
     cod = make_order(payment_method=PaymentMethod.COD)
     with pytest.raises(OrderNotPayable):
         actions.start_payment(cod, cod.user)
@@ -333,3 +333,30 @@ def test_close_finds_a_payment_made_meanwhile_and_takes_the_late_path(sandbox, c
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID  # reinstated from the query result
     assert Alert.objects.get().kind == "payment.late_reinstated"
+
+
+def test_a_verified_notification_that_fails_to_apply_is_stored_and_retried(sandbox, commit, monkeypatch):
+    from shequn.core.errors import InvalidTransition
+    from shequn.orders import actions as order_actions
+
+    order = make_order()
+    body = held_body(sandbox, order, commit)
+    real_mark_paid = order_actions.mark_paid
+
+    def broken(*args, **kwargs):
+        raise InvalidTransition("数据库暂时不可用")
+
+    monkeypatch.setattr(order_actions, "mark_paid", broken)
+    response = post_notification(body, sign_headers(body))
+    assert response.status_code == 500
+    assert response.json()["code"] == "FAIL"
+    row = GatewayNotification.objects.get()
+    assert row.outcome == NotificationOutcome.ERROR
+    assert Payment.objects.get(order=order).status == PaymentStatus.CREATED  # rolled back with the failure
+
+    monkeypatch.setattr(order_actions, "mark_paid", real_mark_paid)
+    assert post_notification(body, sign_headers(body)).status_code == 204
+    row.refresh_from_db()
+    assert (row.outcome, row.deliveries) == (NotificationOutcome.APPLIED, 2)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID

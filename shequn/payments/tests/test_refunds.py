@@ -33,12 +33,12 @@ def commit(django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def shop(db):
-    return ShopFactory()
+    return ShopFactory.create()
 
 
 @pytest.fixture
 def finance(shop):
-    return StaffFactory(shop=shop, role=StaffRole.FINANCE).user
+    return StaffFactory.create(shop=shop, role=StaffRole.FINANCE).user
 
 
 def paid_order(shop, commit, *, quantity=2, price_fen=3500):
@@ -222,11 +222,11 @@ def test_refund_not_accepted_by_the_gateway_is_resubmitted_by_reconciliation(
 def test_refund_decisions_need_the_permission_and_the_shop(sandbox, commit, shop):
     order = paid_order(shop, commit)
     refund = ask_refund(order, 3500)
-    operator = StaffFactory(shop=shop, role=StaffRole.OPERATOR).user
+    operator = StaffFactory.create(shop=shop, role=StaffRole.OPERATOR).user
     with pytest.raises(PermissionDenied):
         actions.approve_refund(shop, refund, operator)
-    other_shop = ShopFactory()
-    outsider = StaffFactory(shop=other_shop, role=StaffRole.OWNER).user
+    other_shop = ShopFactory.create()
+    outsider = StaffFactory.create(shop=other_shop, role=StaffRole.OWNER).user
     with pytest.raises(NotFound):
         actions.approve_refund(other_shop, refund, outsider)
     with pytest.raises(NotFound):
