@@ -1,7 +1,7 @@
 """Catalog API: public shop-front reads, and operator endpoints under /console/ scoped to the caller's shop."""
 
 from django.http import HttpRequest
-from ninja import File, Query, Router, Schema
+from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from shequn.core.audit import client_ip
@@ -122,7 +122,7 @@ def console_products(request: HttpRequest, filters: Query[ConsoleProductFilters]
 
 
 @console.post("/products", response={201: ConsoleProductOut, **CONSOLE_ERRORS})
-def console_create_product(request: HttpRequest, body: ProductIn) -> tuple[int, ConsoleProductOut]:
+def console_create_product(request: HttpRequest, body: ProductIn) -> Status[ConsoleProductOut]:
     shop = api_console_shop(request, MANAGE_CATALOG)
     product = actions.do_create_product(
         shop,
@@ -132,7 +132,7 @@ def console_create_product(request: HttpRequest, body: ProductIn) -> tuple[int, 
         actor=request.user,
         ip=client_ip(request),
     )
-    return 201, ConsoleProductOut.from_model(selectors.access_product(shop, product.pk))
+    return Status(201, ConsoleProductOut.from_model(selectors.access_product(shop, product.pk)))
 
 
 @console.get("/products/{product_id}", response={200: ConsoleProductOut, **CONSOLE_ERRORS})
@@ -152,12 +152,12 @@ def console_update_product(request: HttpRequest, product_id: int, body: ProductI
 
 
 @console.delete("/products/{product_id}", response={204: None, **error_responses(401, 403, 404, 409)})
-def console_delete_product(request: HttpRequest, product_id: int) -> tuple[int, None]:
+def console_delete_product(request: HttpRequest, product_id: int) -> Status[None]:
     shop = api_console_shop(request, MANAGE_CATALOG)
     actions.do_delete_product(
         shop, selectors.access_product(shop, product_id), actor=request.user, ip=client_ip(request)
     )
-    return 204, None
+    return Status(204, None)
 
 
 @console.post("/products/{product_id}/shelf", response={200: ConsoleProductOut, **CONSOLE_ERRORS})
@@ -169,18 +169,18 @@ def console_set_shelf(request: HttpRequest, product_id: int, body: ShelfIn) -> C
 
 
 @console.post("/products/{product_id}/images", response={201: ImageOut, **CONSOLE_ERRORS})
-def console_add_image(request: HttpRequest, product_id: int, image: File[UploadedFile]) -> tuple[int, ImageOut]:
+def console_add_image(request: HttpRequest, product_id: int, image: File[UploadedFile]) -> Status[ImageOut]:
     shop = api_console_shop(request, MANAGE_CATALOG)
     product = selectors.access_product(shop, product_id)
     row = actions.do_add_image(shop, product, image, actor=request.user, ip=client_ip(request))
-    return 201, ImageOut.from_model(row)
+    return Status(201, ImageOut.from_model(row))
 
 
 @console.delete("/images/{image_id}", response={204: None, **CONSOLE_ERRORS})
-def console_delete_image(request: HttpRequest, image_id: int) -> tuple[int, None]:
+def console_delete_image(request: HttpRequest, image_id: int) -> Status[None]:
     shop = api_console_shop(request, MANAGE_CATALOG)
     actions.do_delete_image(shop, selectors.access_image(shop, image_id), actor=request.user, ip=client_ip(request))
-    return 204, None
+    return Status(204, None)
 
 
 @console.post("/skus/{sku_id}/stock", response={200: ConsoleSkuOut, **CONSOLE_ERRORS})
@@ -206,10 +206,10 @@ def console_categories(request: HttpRequest) -> list[CategoryOut]:
 
 
 @console.post("/categories", response={201: CategoryOut, **CONSOLE_ERRORS})
-def console_create_category(request: HttpRequest, body: CategoryIn) -> tuple[int, CategoryOut]:
+def console_create_category(request: HttpRequest, body: CategoryIn) -> Status[CategoryOut]:
     shop = api_console_shop(request, MANAGE_CATALOG)
     category = actions.do_create_category(shop, body.name, body.position, actor=request.user, ip=client_ip(request))
-    return 201, CategoryOut.from_model(category)
+    return Status(201, CategoryOut.from_model(category))
 
 
 @console.put("/categories/{category_id}", response={200: CategoryOut, **CONSOLE_ERRORS})
@@ -223,11 +223,11 @@ def console_update_category(request: HttpRequest, category_id: int, body: Catego
 
 
 @console.delete("/categories/{category_id}", response={204: None, **CONSOLE_ERRORS})
-def console_delete_category(request: HttpRequest, category_id: int) -> tuple[int, None]:
+def console_delete_category(request: HttpRequest, category_id: int) -> Status[None]:
     shop = api_console_shop(request, MANAGE_CATALOG)
     category = selectors.access_category(shop, category_id)
     actions.do_delete_category(shop, category, actor=request.user, ip=client_ip(request))
-    return 204, None
+    return Status(204, None)
 
 
 @console.get("/collections", response={200: list[CollectionOut], **CONSOLE_ERRORS})
@@ -237,12 +237,12 @@ def console_collections(request: HttpRequest) -> list[CollectionOut]:
 
 
 @console.post("/collections", response={201: CollectionOut, **CONSOLE_ERRORS})
-def console_create_collection(request: HttpRequest, body: CollectionIn) -> tuple[int, CollectionOut]:
+def console_create_collection(request: HttpRequest, body: CollectionIn) -> Status[CollectionOut]:
     shop = api_console_shop(request, MANAGE_CATALOG)
     collection = actions.do_create_collection(
         shop, body.name, body.slug, body.position, actor=request.user, ip=client_ip(request)
     )
-    return 201, _collection_out(collection, on_shelf_only=False)
+    return Status(201, _collection_out(collection, on_shelf_only=False))
 
 
 @console.put("/collections/{collection_id}", response={200: CollectionOut, **CONSOLE_ERRORS})
@@ -264,11 +264,11 @@ def console_collection_products(request: HttpRequest, collection_id: int, body: 
 
 
 @console.delete("/collections/{collection_id}", response={204: None, **CONSOLE_ERRORS})
-def console_delete_collection(request: HttpRequest, collection_id: int) -> tuple[int, None]:
+def console_delete_collection(request: HttpRequest, collection_id: int) -> Status[None]:
     shop = api_console_shop(request, MANAGE_CATALOG)
     collection = selectors.access_collection(shop, collection_id)
     actions.do_delete_collection(shop, collection, actor=request.user, ip=client_ip(request))
-    return 204, None
+    return Status(204, None)
 
 
 router.add_router("/console", console)

@@ -2,7 +2,7 @@
 operator endpoints under /console/ scoped to the caller's shop."""
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from shequn.catalog.api_scope import api_console_shop
 from shequn.core.audit import client_ip
@@ -38,11 +38,11 @@ def invite_preview(request: HttpRequest, invite_code: str) -> CommunityOut:
 
 
 @router.post("/join", response={200: JoinOut, 201: JoinOut, **MEMBER_ERRORS})
-def join(request: HttpRequest, body: JoinIn) -> tuple[int, JoinOut]:
+def join(request: HttpRequest, body: JoinIn) -> Status[JoinOut]:
     community = selectors.community_by_invite_code(body.invite_code)
     _, created = actions.do_join(community, request.user, inviter_id=body.from_user_id)
     community = selectors.active_community(community.pk)
-    return (201 if created else 200), JoinOut(community=CommunityOut.from_model(community), joined=created)
+    return Status(201 if created else 200, JoinOut(community=CommunityOut.from_model(community), joined=created))
 
 
 @router.get("/mine", response={200: Page[CommunityOut], **error_responses(401, 422)})
@@ -52,7 +52,7 @@ def mine(request: HttpRequest, query: Query[PageQuery]) -> dict:
     return page
 
 
-@router.get("/{community_id}/posts", response={200: Page[PostOut], **MEMBER_ERRORS})
+@router.get("/{int:community_id}/posts", response={200: Page[PostOut], **MEMBER_ERRORS})
 def feed(request: HttpRequest, community_id: int, query: Query[PageQuery]) -> dict:
     community = selectors.access_member_community(request.user, community_id)
     page = paginate(selectors.community_feed(community), query.page, query.page_size)
@@ -60,7 +60,7 @@ def feed(request: HttpRequest, community_id: int, query: Query[PageQuery]) -> di
     return page
 
 
-@router.get("/{community_id}/posts/{post_id}", response={200: PostOut, **MEMBER_ERRORS})
+@router.get("/{int:community_id}/posts/{int:post_id}", response={200: PostOut, **MEMBER_ERRORS})
 def post(request: HttpRequest, community_id: int, post_id: int) -> PostOut:
     return PostOut.from_model(selectors.access_member_post(request.user, community_id, post_id))
 
@@ -77,12 +77,12 @@ def console_communities(request: HttpRequest, query: Query[PageQuery]) -> dict:
 
 
 @console.post("/communities", response={201: ConsoleCommunityOut, **CONSOLE_ERRORS})
-def console_create_community(request: HttpRequest, body: CommunityIn) -> tuple[int, ConsoleCommunityOut]:
+def console_create_community(request: HttpRequest, body: CommunityIn) -> Status[ConsoleCommunityOut]:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = actions.do_create_community(
         shop, body.name, body.description, actor=request.user, ip=client_ip(request)
     )
-    return 201, ConsoleCommunityOut.from_model(community)
+    return Status(201, ConsoleCommunityOut.from_model(community))
 
 
 @console.get("/communities/{community_id}", response={200: ConsoleCommunityOut, **CONSOLE_ERRORS})
@@ -128,7 +128,7 @@ def console_posts(request: HttpRequest, community_id: int, query: Query[PageQuer
 
 
 @console.post("/communities/{community_id}/posts", response={201: ConsolePostOut, **CONSOLE_ERRORS})
-def console_create_post(request: HttpRequest, community_id: int, body: PostIn) -> tuple[int, ConsolePostOut]:
+def console_create_post(request: HttpRequest, community_id: int, body: PostIn) -> Status[ConsolePostOut]:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     created = actions.do_create_post(
@@ -140,7 +140,7 @@ def console_create_post(request: HttpRequest, community_id: int, body: PostIn) -
         actor=request.user,
         ip=client_ip(request),
     )
-    return 201, ConsolePostOut.from_model(selectors.access_post(shop, created.pk))
+    return Status(201, ConsolePostOut.from_model(selectors.access_post(shop, created.pk)))
 
 
 @console.get("/posts/{post_id}", response={200: ConsolePostOut, **CONSOLE_ERRORS})
@@ -174,10 +174,10 @@ def console_publish_post(request: HttpRequest, post_id: int, body: PublishIn) ->
 
 
 @console.delete("/posts/{post_id}", response={204: None, **CONSOLE_ERRORS})
-def console_delete_post(request: HttpRequest, post_id: int) -> tuple[int, None]:
+def console_delete_post(request: HttpRequest, post_id: int) -> Status[None]:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     actions.do_delete_post(shop, selectors.access_post(shop, post_id), actor=request.user, ip=client_ip(request))
-    return 204, None
+    return Status(204, None)
 
 
 router.add_router("/console", console)

@@ -7,22 +7,22 @@ from shequn.testing.factories import ShopFactory, StaffFactory
 
 @pytest.fixture
 def shop(db):
-    return ShopFactory(slug="salmon")
+    return ShopFactory.create(slug="salmon")
 
 
 @pytest.fixture
 def other_shop(db):
-    return ShopFactory(slug="other")
+    return ShopFactory.create(slug="other")
 
 
 @pytest.fixture
 def operator(shop):
-    return StaffFactory(shop=shop, role=StaffRole.OPERATOR).user
+    return StaffFactory.create(shop=shop, role=StaffRole.OPERATOR).user
 
 
 @pytest.fixture
 def other_operator(other_shop):
-    return StaffFactory(shop=other_shop, role=StaffRole.OPERATOR).user
+    return StaffFactory.create(shop=other_shop, role=StaffRole.OPERATOR).user
 
 
 @pytest.fixture
