@@ -286,16 +286,20 @@ def check_address(data: AddressInput) -> dict[str, Any]:
     return {"recipient": recipient, "phone": phone, "detail": detail, **values}
 
 
-def _lock_addresses(user: User) -> list[Address]:
-    # Locks in primary-key order so two concurrent writers never deadlock.
-    return list(Address.objects.select_for_update().filter(user=user).order_by("pk"))
+def _lock_addresses(user: User) -> None:
+    """Serialise a member's address writes on their user row.
+
+    Locking the address rows alone is not enough: a member with no address yet has none
+    to lock, and two first addresses would both become the default.
+    """
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
 
 
 def do_create_address(user: User, data: AddressInput) -> Address:
     values = check_address(data)
     with transaction.atomic():
-        existing = _lock_addresses(user)
-        make_default = data.is_default or not existing
+        _lock_addresses(user)
+        make_default = data.is_default or not Address.objects.filter(user=user).exists()
         if make_default:
             Address.objects.filter(user=user, is_default=True).update(is_default=False)
         return Address.objects.create(user=user, is_default=make_default, **values)

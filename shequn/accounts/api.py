@@ -69,7 +69,7 @@ def issue_staff_token(request: HttpRequest, payload: PasswordTokenIn) -> Any:
     return {"token": issued.token, "token_id": issued.row.pk, "user": user}
 
 
-@router.get("/tokens", response={200: Page[TokenInfoOut], **error_responses(401)})
+@router.get("/tokens", response={200: Page[TokenInfoOut], **error_responses(401, 422)})
 def list_tokens(request: HttpRequest, page: int = 1, page_size: int = 20) -> Any:
     return paginate(selectors.my_tokens(_user(request)), page, page_size)
 
@@ -84,7 +84,7 @@ def revoke_current_token(request: HttpRequest) -> Any:
     return Status(204, None)
 
 
-@router.delete("/tokens/{token_id}", response={200: TokenInfoOut, **error_responses(401, 404)})
+@router.delete("/tokens/{token_id}", response={200: TokenInfoOut, **error_responses(401, 404, 422)})
 def revoke_token(request: HttpRequest, token_id: int) -> Any:
     return actions.do_revoke_token(_user(request), token_id)
 
@@ -99,7 +99,7 @@ def update_me(request: HttpRequest, payload: ProfileIn) -> Any:
     return actions.do_update_profile(_user(request), nickname=payload.nickname)
 
 
-@router.get("/addresses", response={200: Page[AddressOut], **error_responses(401)})
+@router.get("/addresses", response={200: Page[AddressOut], **error_responses(401, 422)})
 def list_addresses(request: HttpRequest, page: int = 1, page_size: int = 20) -> Any:
     return paginate(selectors.my_addresses(_user(request)), page, page_size)
 
@@ -109,7 +109,7 @@ def create_address(request: HttpRequest, payload: AddressIn) -> Any:
     return Status(201, actions.do_create_address(_user(request), _address_input(payload)))
 
 
-@router.get("/addresses/{address_id}", response={200: AddressOut, **error_responses(401, 404)})
+@router.get("/addresses/{address_id}", response={200: AddressOut, **error_responses(401, 404, 422)})
 def get_address(request: HttpRequest, address_id: int) -> Any:
     return selectors.access_address(_user(request), address_id)
 
@@ -119,12 +119,12 @@ def update_address(request: HttpRequest, address_id: int, payload: AddressIn) ->
     return actions.do_update_address(_user(request), address_id, _address_input(payload))
 
 
-@router.post("/addresses/{address_id}/default", response={200: AddressOut, **error_responses(401, 404)})
+@router.post("/addresses/{address_id}/default", response={200: AddressOut, **error_responses(401, 404, 422)})
 def set_default_address(request: HttpRequest, address_id: int) -> Any:
     return actions.do_set_default_address(_user(request), address_id)
 
 
-@router.delete("/addresses/{address_id}", response={204: None, **error_responses(401, 404)})
+@router.delete("/addresses/{address_id}", response={204: None, **error_responses(401, 404, 422)})
 def delete_address(request: HttpRequest, address_id: int) -> Any:
     actions.do_delete_address(_user(request), address_id)
     return Status(204, None)

@@ -34,13 +34,13 @@ def my_shops(request: HttpRequest) -> Any:
     return [{"id": r.shop.pk, "name": r.shop.name, "slug": r.shop.slug, "role": r.role} for r in rows]
 
 
-@router.get("/{slug}/pickup-points", auth=None, response={200: list[PickupPointOut], **error_responses(404)})
+@router.get("/{slug}/pickup-points", auth=None, response={200: list[PickupPointOut], **error_responses(404, 422)})
 def pickup_points(request: HttpRequest, slug: str) -> Any:
     """A shop's active pickup points, for the checkout picker."""
     return list(selectors.active_pickup_points(selectors.access_shop_by_slug(slug)))
 
 
-@router.get("/{shop_id}/staff", response={200: Page[StaffOut], **error_responses(401, 403, 404)})
+@router.get("/{shop_id}/staff", response={200: Page[StaffOut], **error_responses(401, 403, 404, 422)})
 def list_staff(request: HttpRequest, shop_id: int, page: int = 1, page_size: int = 20) -> Any:
     user = _authenticated(request)
     shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_STAFF)
@@ -65,7 +65,7 @@ def change_staff_role(request: HttpRequest, shop_id: int, staff_id: int, payload
     return StaffOut.from_member(row, user)
 
 
-@router.delete("/{shop_id}/staff/{staff_id}", response={200: StaffOut, **error_responses(401, 403, 404, 409)})
+@router.delete("/{shop_id}/staff/{staff_id}", response={200: StaffOut, **error_responses(401, 403, 404, 409, 422)})
 def deactivate_staff(request: HttpRequest, shop_id: int, staff_id: int) -> Any:
     user = _authenticated(request)
     shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_STAFF)
@@ -73,7 +73,7 @@ def deactivate_staff(request: HttpRequest, shop_id: int, staff_id: int) -> Any:
     return StaffOut.from_member(row, user)
 
 
-@router.get("/{shop_id}/audit", response={200: Page[AuditEntryOut], **error_responses(401, 403, 404)})
+@router.get("/{shop_id}/audit", response={200: Page[AuditEntryOut], **error_responses(401, 403, 404, 422)})
 def audit_log(
     request: HttpRequest,
     shop_id: int,

@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 
-from shequn.core.errors import NotFound
+from shequn.core.errors import InvalidInput, NotFound
 
 from .models import Shop
 from .selectors import require_permission, staff_shops
@@ -54,3 +54,28 @@ def console_view(
         return wrapper
 
     return decorator
+
+
+def api_console_shop(request: HttpRequest, permission: str, shop_id: int | None = None) -> Shop:
+    """Which shop an operator API call acts in, authorised for ``permission``.
+
+    The shop comes from ``shop_id`` (a path parameter) when given, else from the
+    ``X-Shop`` header (the shop's slug); staff of exactly one shop may leave both out.
+    A shop the caller does not work for looks absent (404); a weak role is a 403.
+    """
+    user: Any = request.user
+    shops = staff_shops(user)
+    slug = (request.headers.get("X-Shop") or "").strip()
+    if shop_id is not None:
+        shop = shops.filter(pk=shop_id).first()
+    elif slug:
+        shop = shops.filter(slug=slug).first()
+    else:
+        found = list(shops[:2])
+        if len(found) > 1:
+            raise InvalidInput("你在多个店铺任职，请用 X-Shop 请求头指定店铺", code="shop_required")
+        shop = found[0] if found else None
+    if shop is None:
+        raise NotFound("店铺不存在", code="shop_not_found")
+    require_permission(user, shop, permission)
+    return shop
