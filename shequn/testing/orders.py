@@ -59,3 +59,18 @@ def paid_order(user: Any, sku: Any, quantity: int = 1, **kwargs: Any) -> Order:
     order = place_order(user, sku, quantity, **kwargs)
     actions.mark_paid(order)
     return order
+
+
+def api_token(user: Any) -> str:
+    """A bearer token for ``user`` (stored hashed, as the real sign-in does)."""
+    from shequn.accounts.auth import hash_token
+    from shequn.accounts.models import ApiToken
+    from shequn.core.ids import random_token
+
+    token = random_token()
+    ApiToken.objects.create(user=user, token_hash=hash_token(token), name="test")
+    return token
+
+
+def auth_headers(user: Any, **extra: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_token(user)}", **extra}
