@@ -6,15 +6,17 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Header, Router, Status
 
 from shequn.core.audit import client_ip
+from shequn.core.errors import InvalidInput, NotFound
 from shequn.core.idempotency import run_idempotent
 from shequn.core.schemas import ErrorOut, error_responses
 from shequn.orders.selectors import access_member_order, access_order, access_refund
 from shequn.shops import permissions
+from shequn.shops.models import Shop
+from shequn.shops.selectors import require_permission, staff_shops
 
 from . import actions
 from .models import Payment
 from .schemas import PaymentOut, PayOut, RefundDecisionOut
-from .selectors import access_console_shop
 
 router = Router(tags=["payments"])
 
@@ -60,23 +62,40 @@ def _payment_out(payment: Payment) -> dict[str, object]:
     }
 
 
+def _console_shop(request: HttpRequest, permission: str) -> Shop:
+    """The staff caller's shop: the ``X-Shop`` slug, or their only shop; authorised for ``permission``."""
+    shops = staff_shops(request.user)
+    slug = (request.headers.get("X-Shop") or "").strip()
+    if slug:
+        shop = shops.filter(slug=slug).first()
+    else:
+        candidates = list(shops[:2])
+        if len(candidates) > 1:
+            raise InvalidInput("你在多家店铺任职，请用 X-Shop 请求头指定店铺", code="shop_required")
+        shop = candidates[0] if candidates else None
+    if shop is None:
+        raise NotFound("店铺不存在", code="shop_not_found")
+    require_permission(request.user, shop, permission)
+    return shop
+
+
 @router.post(
-    "/console/shops/{shop_id}/orders/{order_id}/confirm-cod",
-    response={200: PaymentOut, **error_responses(401, 403, 404, 409)},
-    summary="Staff confirm the cash of a cash-on-delivery order (audited)",
+    "/console/orders/{order_id}/confirm-cod",
+    response={200: PaymentOut, **error_responses(401, 403, 404, 409, 422)},
+    summary="Staff confirm the cash of a cash-on-delivery order (audited); shop from X-Shop",
 )
-def confirm_cod(request: HttpRequest, shop_id: int, order_id: int) -> dict[str, object]:
-    shop = access_console_shop(request.user, shop_id, permissions.CONFIRM_COD)
+def confirm_cod(request: HttpRequest, order_id: int) -> dict[str, object]:
+    shop = _console_shop(request, permissions.CONFIRM_COD)
     order = access_order(shop, order_id)
     return _payment_out(actions.confirm_cod_payment(shop, order, request.user, client_ip(request)))
 
 
 @router.post(
-    "/console/shops/{shop_id}/refunds/{refund_id}/approve",
-    response={200: RefundDecisionOut, **error_responses(401, 403, 404, 409, 502)},
-    summary="Staff approve a refund; the money goes back through the gateway (audited)",
+    "/console/refunds/{refund_id}/approve",
+    response={200: RefundDecisionOut, **error_responses(401, 403, 404, 409, 422, 502)},
+    summary="Staff approve a refund; the money goes back through the gateway (audited); shop from X-Shop",
 )
-def approve_refund(request: HttpRequest, shop_id: int, refund_id: int) -> dict[str, object]:
-    shop = access_console_shop(request.user, shop_id, permissions.DECIDE_REFUNDS)
+def approve_refund(request: HttpRequest, refund_id: int) -> dict[str, object]:
+    shop = _console_shop(request, permissions.DECIDE_REFUNDS)
     refund = actions.approve_refund(shop, access_refund(shop, refund_id), request.user, client_ip(request))
     return {"refund_number": refund.number, "status": refund.status, "amount_fen": refund.amount_fen}

@@ -151,19 +151,31 @@ def test_api_console_endpoints(sandbox):
     order = make_order(shop=shop, payment_method=PaymentMethod.COD, quantity=2)
     finance = StaffFactory.create(shop=shop, role=StaffRole.FINANCE).user
     client = logged_in(finance)
-    url = f"/api/v1/payments/console/shops/{shop.pk}/orders/{order.pk}/confirm-cod"
+    url = f"/api/v1/payments/console/orders/{order.pk}/confirm-cod"
     response = client.post(url)
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "succeeded"
     assert client.post(url).json()["code"] == "order_already_paid"
     refund = request_refund(order.user, order.number, order.lines.get().pk, amount_fen=100, reason="少了")
-    approve = client.post(f"/api/v1/payments/console/shops/{shop.pk}/refunds/{refund.pk}/approve")
+    approve = client.post(f"/api/v1/payments/console/refunds/{refund.pk}/approve", headers={"X-Shop": shop.slug})
     assert approve.status_code == 200, approve.content
     assert approve.json() == {"refund_number": refund.number, "status": "refunded", "amount_fen": 100}
-    other = ShopFactory.create()
-    assert client.post(f"/api/v1/payments/console/shops/{other.pk}/orders/{order.pk}/confirm-cod").status_code == 404
     operator = logged_in(StaffFactory.create(shop=shop, role=StaffRole.OPERATOR).user)
     assert operator.post(url).status_code == 403
+
+
+def test_api_console_tenant_isolation(sandbox):
+    shop, other = ShopFactory.create(), ShopFactory.create()
+    order = make_order(shop=shop, payment_method=PaymentMethod.COD)
+    outsider = logged_in(StaffFactory.create(shop=other, role=StaffRole.OWNER).user)
+    url = f"/api/v1/payments/console/orders/{order.pk}/confirm-cod"
+    assert outsider.post(url).status_code == 404
+    assert outsider.post(url, headers={"X-Shop": shop.slug}).status_code == 404
+    both = StaffFactory.create(shop=other, role=StaffRole.OWNER).user
+    StaffFactory.create(shop=shop, user=both, role=StaffRole.OPERATOR)
+    assert logged_in(both).post(url).json()["code"] == "shop_required"
+    assert logged_in(both).post(url, headers={"X-Shop": shop.slug}).status_code == 403
+    assert not Payment.objects.exists()
 
 
 def test_openapi_declares_the_error_responses():
