@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shequn.core.audit import client_ip
@@ -72,6 +73,19 @@ def sandbox_pay_page(request: HttpRequest, prepay_id: str) -> HttpResponse:
         {"txn": txn, "merchant": merchant, "error": error, "order_url": _order_detail(txn.out_trade_no)},
         status=409 if error else 200,
     )
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def sandbox_api(request: HttpRequest, rest: str) -> HttpResponse:
+    """The sandbox's v3 API over HTTP (what api.mch.weixin.qq.com is for real WeChat Pay)."""
+    url = f"/v3/{rest}" + (f"?{request.META['QUERY_STRING']}" if request.META.get("QUERY_STRING") else "")
+    answer = sandbox.handle(request.method or "GET", url, request.headers, request.body.decode("utf-8", "replace"))
+    response = HttpResponse(answer.body, status=answer.status, content_type="application/json")
+    for name, value in answer.headers.items():
+        if name.lower() != "content-type":
+            response[name] = value
+    return response
 
 
 @require_POST

@@ -9,7 +9,7 @@ from functools import lru_cache
 from django.conf import settings
 
 from ..sandbox import keys as sandbox_keys
-from .wechat_v3 import MerchantCredentials, PlatformCertificates, TransportResponse, WechatPayV3Gateway
+from .wechat_v3 import HttpTransport, MerchantCredentials, PlatformCertificates, TransportResponse, WechatPayV3Gateway
 
 
 def sandbox_transport(method: str, url: str, headers: dict[str, str], body: str) -> TransportResponse:
@@ -25,7 +25,9 @@ def certificate_cache(directory: str) -> PlatformCertificates:
 
 
 def sandbox_gateway() -> WechatPayV3Gateway:
+    """The v3 client with the sandbox's keys; in process, or over HTTP when SANDBOX_PAY_API_BASE is set."""
     keys = sandbox_keys.load_keys()
+    api_base = getattr(settings, "SANDBOX_PAY_API_BASE", "")
     return WechatPayV3Gateway(
         name="sandbox",
         credentials=MerchantCredentials(
@@ -35,7 +37,7 @@ def sandbox_gateway() -> WechatPayV3Gateway:
             merchant_private_key=keys.merchant_private_key,
             api_v3_key=keys.api_v3_key,
         ),
-        transport=sandbox_transport,
+        transport=HttpTransport(api_base) if api_base else sandbox_transport,
         certificates=certificate_cache(str(sandbox_keys.key_dir())),
         max_skew_seconds=settings.PAYMENT_NOTIFICATION_MAX_SKEW_SECONDS,
     )

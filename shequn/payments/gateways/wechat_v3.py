@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote
 
+import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -41,6 +42,23 @@ class TransportResponse:
 
 class Transport(Protocol):
     def __call__(self, method: str, url: str, headers: dict[str, str], body: str) -> TransportResponse: ...
+
+
+class HttpTransport:
+    """HTTPS to the gateway's API host; the signed URL is the path below ``base_url``.
+
+    Real WeChat Pay: ``HttpTransport("https://api.mch.weixin.qq.com")``. The sandbox's API
+    is also served over HTTP at ``/sandbox-pay`` (``payments:sandbox_api``).
+    """
+
+    def __init__(self, base_url: str, timeout: float = 10.0):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def __call__(self, method: str, url: str, headers: dict[str, str], body: str) -> TransportResponse:
+        content = body.encode() if body else None
+        response = httpx.request(method, f"{self.base_url}{url}", headers=headers, content=content, timeout=self.timeout)
+        return TransportResponse(status=response.status_code, headers=dict(response.headers), body=response.text)
 
 
 @dataclass(frozen=True)
@@ -164,7 +182,7 @@ class WechatPayV3Gateway(Gateway):
             headers["Content-Type"] = "application/json"
         try:
             response = self.transport(method, url, headers, body)
-        except OSError as error:
+        except (OSError, httpx.HTTPError) as error:
             raise GatewayError(f"支付网关暂时无法连接：{error}") from error
         if verify:
             self._verify_response(response)
