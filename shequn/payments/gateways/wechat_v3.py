@@ -57,7 +57,8 @@ class HttpTransport:
 
     def __call__(self, method: str, url: str, headers: dict[str, str], body: str) -> TransportResponse:
         content = body.encode() if body else None
-        response = httpx.request(method, f"{self.base_url}{url}", headers=headers, content=content, timeout=self.timeout)
+        target = f"{self.base_url}{url}"
+        response = httpx.request(method, target, headers=headers, content=content, timeout=self.timeout)
         return TransportResponse(status=response.status_code, headers=dict(response.headers), body=response.text)
 
 

@@ -42,7 +42,12 @@ def test_the_v3_client_talks_to_the_sandbox_over_http(sandbox, settings, live_se
     paid = gateway.query("H20261122000001")
     assert (paid.trade_state, paid.amount_fen) == ("SUCCESS", 123)
     refund = gateway.refund(
-        out_trade_no="H20261122000001", out_refund_no="HR1", refund_fen=23, total_fen=123, reason="", notify_url="http://x/n"
+        out_trade_no="H20261122000001",
+        out_refund_no="HR1",
+        refund_fen=23,
+        total_fen=123,
+        reason="",
+        notify_url="http://x/n",
     )
     assert refund.status in {"PROCESSING", "SUCCESS"}
     assert gateway.query_refund("HR1").refund_id == refund.refund_id
