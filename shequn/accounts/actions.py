@@ -5,7 +5,7 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -345,3 +345,15 @@ def do_delete_address(user: User, address_id: int) -> None:
             successor = Address.objects.filter(user=user).order_by("-created_at", "-id").first()
             if successor is not None:
                 Address.objects.filter(pk=successor.pk).update(is_default=True)
+
+
+# --- housekeeping -----------------------------------------------------------------------------
+
+OTP_RETENTION = timedelta(days=1)
+
+
+def do_purge_old_otp_codes(*, now: datetime | None = None) -> int:
+    """Delete sign-in codes a day after they expired: they hold phone numbers and serve no purpose (PIPL)."""
+    cutoff = (now or timezone.now()) - OTP_RETENTION
+    deleted, _ = OtpCode.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from shequn.accounts.actions import do_send_otp, do_verify_otp, hash_code, member_username
 from shequn.accounts.models import ApiToken, OtpCode, User
+from shequn.accounts.tasks import purge_old_otp_codes
 from shequn.core.errors import InvalidInput
 
 pytestmark = pytest.mark.django_db
@@ -237,3 +238,15 @@ def test_login_page_send_flood_is_429(sms_outbox, settings):
     response = client.post("/login/", {"phone": "13900000009", "action": "send"})
     assert response.status_code == 429
     assert "操作太频繁" in response.content.decode()
+
+
+def test_old_codes_are_purged(sms_outbox):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        do_send_otp(PHONE, ip=None)
+    with time_machine.travel(start + timedelta(hours=2), tick=False):
+        do_send_otp("13900001111", ip=None)
+    with time_machine.travel(start + timedelta(days=1, minutes=11), tick=False):
+        purge_old_otp_codes()  # runs inline under pytest; twice is harmless
+        purge_old_otp_codes()
+    assert list(OtpCode.objects.values_list("phone", flat=True)) == ["13900001111"]
