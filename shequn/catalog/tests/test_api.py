@@ -216,3 +216,17 @@ def test_every_catalog_route_declares_errors():
         for method, operation in operations.items():
             codes = {int(code) for code in operation["responses"]}
             assert any(code >= 400 for code in codes), (method, path)
+
+
+def test_console_image_upload_and_foreign_delete(api, other_api, shop):
+    from shequn.testing.catalog import image_upload
+
+    product = make_product(shop)
+    response = api.post(f"{BASE}/console/products/{product.pk}/images", {"image": image_upload()})
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["thumbnail_url"].endswith(".jpg")
+    assert other_api.delete(f"{BASE}/console/images/{body['id']}").status_code == 404
+    assert other_api.post(f"{BASE}/console/products/{product.pk}/images", {"image": image_upload()}).status_code == 404
+    assert api.delete(f"{BASE}/console/images/{body['id']}").status_code == 204
+    assert not product.images.exists()
