@@ -511,10 +511,40 @@ def submit_gateway_refund(gateway_refund_id: int) -> None:
             notify_url=settings.PAYMENT_NOTIFY_URL,
         )
     except GatewayError as error:
-        # Left PROCESSING without a refund id: reconciliation submits it again.
+        if error.details.get("gateway_code") in REFUND_REFUSALS:
+            _refund_refused(gateway_refund.pk, error)
+            return
+        # Not reachable or a server error: left PROCESSING without a refund id, reconciliation resubmits it.
         logger.warning("refund %s not accepted yet: %s", gateway_refund.out_refund_no, error.message)
         return
     GatewayRefund.objects.filter(pk=gateway_refund.pk, refund_id="").update(refund_id=result.refund_id)
+
+
+# Answers meaning the gateway will never accept this refund as asked (WeChat's error codes).
+REFUND_REFUSALS = frozenset(
+    {"NOT_ENOUGH", "INVALID_REQUEST", "PARAM_ERROR", "RESOURCE_NOT_EXISTS", "USER_ACCOUNT_ABNORMAL"}
+)
+
+
+def _refund_refused(gateway_refund_id: int, error: GatewayError) -> None:
+    """The gateway refused the refund outright: close it, fail the member's request, alert staff."""
+    with transaction.atomic():
+        gateway_refund = GatewayRefund.objects.select_related("payment").get(pk=gateway_refund_id)
+        order_for_payment(gateway_refund.payment.out_trade_no)
+        locked = GatewayRefund.objects.select_for_update().select_related("shop").get(pk=gateway_refund_id)
+        if locked.status != GatewayRefundStatus.PROCESSING or locked.refund_id:
+            return
+        GatewayRefund.objects.filter(pk=locked.pk).update(status=GatewayRefundStatus.CLOSED, finished_at=timezone.now())
+        raise_alert(
+            kind="refund.refused",
+            message=f"支付网关拒绝了退款单 {locked.out_refund_no}：{error.message}",
+            shop=locked.shop,
+            out_refund_no=locked.out_refund_no,
+            gateway_code=error.details.get("gateway_code"),
+        )
+        refund_request = _refund_request(locked)
+        if refund_request is not None:
+            order_actions.fail_refund(refund_request, f"支付网关拒绝退款：{error.message}")
 
 
 # --- reconciliation (the gateway did not notify) ----------------------------------------

@@ -193,7 +193,10 @@ class WechatPayV3Gateway(Gateway):
             message = str(data.get("message", "")) if isinstance(data, dict) else ""
             if code == "ORDERPAID":
                 raise OrderAlreadyPaid(message or "订单已支付")
-            raise GatewayError(message or f"支付网关返回 {response.status}", details={"gateway_code": code})
+            raise GatewayError(
+                message or f"支付网关返回 {response.status}",
+                details={"gateway_code": code, "http_status": response.status},
+            )
         return data
 
     def _verify_response(self, response: TransportResponse) -> None:

@@ -251,3 +251,28 @@ def test_cod_refund_is_paid_back_in_cash_at_once(sandbox, commit, shop, finance)
     assert gateway_refund.refund_id == f"cash-{refund.number}"
     assert Payment.objects.get(order=order).refunded_fen == 3500
     assert not SandboxRefund.objects.exists()
+
+
+def test_a_refund_the_gateway_refuses_outright_fails_and_alerts(sandbox, commit, shop, finance):
+    order = paid_order(shop, commit)
+    refund = ask_refund(order, 3500)
+    # Someone refunded this payment at the gateway by other means (the merchant platform): nothing is left.
+    sandbox_gateway().refund(
+        out_trade_no=order.number,
+        out_refund_no="MANUAL1",
+        refund_fen=order.total_fen,
+        total_fen=order.total_fen,
+        reason="商户平台手工退款",
+        notify_url="http://testserver/nowhere",
+    )
+    with commit():
+        actions.approve_refund(shop, refund, finance)
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.FAILED
+    assert GatewayRefund.objects.get().status == GatewayRefundStatus.CLOSED
+    alert = Alert.objects.get(kind="refund.refused")
+    assert alert.shop == shop
+    assert alert.detail["gateway_code"] == "NOT_ENOUGH"
+    with time_machine.travel(timezone.now() + timedelta(minutes=6)):
+        assert actions.reconcile() == 0
+    assert SandboxRefund.objects.count() == 1
