@@ -295,7 +295,7 @@ class WechatPayV3Gateway(Gateway):
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            raise NotificationRejected("body is not UTF-8", code="FAIL") from None
+            raise NotificationRejected("通知校验失败：body is not UTF-8", code="FAIL") from None
         try:
             self._verify_signed(_headers(headers), text)
             envelope = json.loads(text)
@@ -308,9 +308,9 @@ class WechatPayV3Gateway(Gateway):
             notification_id = str(envelope["id"])
             event_type = str(envelope["event_type"])
         except (wechatpay.ProtocolError, ValueError, KeyError) as error:
-            raise NotificationRejected(str(error) or "invalid notification", code="FAIL") from None
+            raise NotificationRejected(f"通知校验失败：{error or 'invalid notification'}", code="FAIL") from None
         if not 0 < len(notification_id) <= 64:
-            raise NotificationRejected("invalid notification id", code="FAIL")
+            raise NotificationRejected("通知校验失败：invalid notification id", code="FAIL")
         return VerifiedNotification(
             id=notification_id,
             create_time=str(envelope.get("create_time", "")),
