@@ -19,7 +19,7 @@ from django.db.models import F, Max, ProtectedError
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from shequn.core import audit
-from shequn.core.errors import Conflict, InvalidInput
+from shequn.core.errors import Conflict, InvalidInput, NotFound
 from shequn.shops.models import Shop
 
 from .enums import ALLOWED_IMAGE_FORMATS, MAX_IMAGE_BYTES, THUMBNAIL_QUALITY, THUMBNAIL_SIZE
@@ -456,9 +456,15 @@ def do_create_collection(
     return collection
 
 
+def _own_collection(shop: Shop, collection: Collection) -> None:
+    if collection.shop_id != shop.pk:
+        raise NotFound("专题不存在", code="collection_not_found")
+
+
 def do_update_collection(
     shop: Shop, collection: Collection, name: str, slug: str, position: int, *, actor: Any, ip: str | None = None
 ) -> Collection:
+    _own_collection(shop, collection)
     name = _check_name(name, "专题")
     slug = _check_slug(slug)
     try:
@@ -472,6 +478,7 @@ def do_update_collection(
 
 
 def do_delete_collection(shop: Shop, collection: Collection, *, actor: Any, ip: str | None = None) -> None:
+    _own_collection(shop, collection)
     with transaction.atomic():
         audit.record(actor=actor, shop=shop, action="collection.delete", obj=collection, ip=ip)
         collection.delete()
@@ -481,6 +488,7 @@ def do_set_collection_products(
     shop: Shop, collection: Collection, product_ids: Sequence[int], *, actor: Any, ip: str | None = None
 ) -> Collection:
     """Replace the collection's products; their order is the order of ``product_ids``."""
+    _own_collection(shop, collection)
     ordered = list(dict.fromkeys(int(pk) for pk in product_ids))
     for pk in ordered:
         access_product(shop, pk)  # foreign ids look absent

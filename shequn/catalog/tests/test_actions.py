@@ -239,3 +239,15 @@ def test_product_with_foreign_category_is_refused(shop, other_shop, operator):
     foreign = actions.do_create_category(other_shop, "冰鲜鱼", actor=None)
     with pytest.raises(NotFound):
         make_product(shop, category_id=foreign.pk, actor=operator)
+
+
+def test_collection_actions_refuse_a_foreign_collection(shop, other_shop, operator):
+    from shequn.core.errors import NotFound
+
+    theirs = actions.do_create_collection(other_shop, "热销", "hot", actor=None)
+    with pytest.raises(NotFound):
+        actions.do_update_collection(shop, theirs, "x", "x", 0, actor=operator)
+    with pytest.raises(NotFound):
+        actions.do_delete_collection(shop, theirs, actor=operator)
+    with pytest.raises(NotFound):
+        actions.do_set_collection_products(shop, theirs, [], actor=operator)
