@@ -8,6 +8,7 @@ is one the state machine really reaches, with its events.
 
 import io
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,13 +30,25 @@ from . import data
 @dataclass
 class SeedReport:
     steps: list[str] = field(default_factory=list)
+    echo: Callable[[str], Any] | None = None  # progress lines while a long step runs
 
     def add(self, message: str) -> None:
         self.steps.append(message)
 
+    def progress(self, message: str) -> None:
+        if self.echo is not None:
+            self.echo(message)
 
-def seed(*, rng_seed: int = 20261122, with_images: bool = True, with_orders: bool = True) -> SeedReport:
-    report = SeedReport()
+
+def seed(
+    *,
+    rng_seed: int = 20261122,
+    with_images: bool = True,
+    with_orders: bool = True,
+    order_count: int = data.ORDER_COUNT,
+    echo: Callable[[str], Any] | None = None,
+) -> SeedReport:
+    report = SeedReport(echo=echo)
     rng = random.Random(rng_seed)
     with transaction.atomic():
         shop = _shop(report)
@@ -46,7 +59,7 @@ def seed(*, rng_seed: int = 20261122, with_images: bool = True, with_orders: boo
         communities = _communities(shop, members, rng, report)
         _posts(shop, communities, staff, products, report)
     if with_orders:
-        _orders(shop, staff, members, rng, report)
+        _orders(shop, staff, members, rng, report, order_count)
     return report
 
 
@@ -271,8 +284,10 @@ def _posts(
     report.add(f"{len(data.POSTS)} posts with {len(cards)} product cards")
 
 
-def _orders(shop: Shop, staff: dict[str, User], members: list[User], rng: random.Random, report: SeedReport) -> None:
+def _orders(
+    shop: Shop, staff: dict[str, User], members: list[User], rng: random.Random, report: SeedReport, order_count: int
+) -> None:
     """Past orders across every state, made by shequn.orders.actions (see seed_orders)."""
     from .seed_orders import seed_orders
 
-    seed_orders(shop, staff, members, rng, report)
+    seed_orders(shop, staff, members, rng, report, order_count)

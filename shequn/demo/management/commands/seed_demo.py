@@ -13,10 +13,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--no-images", action="store_true", help="skip the generated product pictures")
         parser.add_argument("--no-orders", action="store_true", help="skip the past orders")
+        parser.add_argument("--orders", type=int, default=data.ORDER_COUNT, help="how many past orders (about)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
-        report = seed(with_images=not options["no_images"], with_orders=not options["no_orders"])
+        report = seed(
+            with_images=not options["no_images"],
+            with_orders=not options["no_orders"],
+            order_count=options["orders"],
+            echo=self.stdout.write,
+        )
         elapsed = time.monotonic() - started
         if report.steps:
             for step in report.steps:
