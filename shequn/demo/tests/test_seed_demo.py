@@ -59,9 +59,7 @@ def test_seed_builds_the_demo_shop_and_is_idempotent() -> None:
 
     # Stock: every unit held by a live order left the SKU, every released unit came back.
     for sku_id, before in stock_before_orders.items():
-        held = (
-            OrderLine.objects.filter(sku_id=sku_id, order__status__in=LIVE).aggregate(n=Sum("quantity"))["n"] or 0
-        )
+        held = OrderLine.objects.filter(sku_id=sku_id, order__status__in=LIVE).aggregate(n=Sum("quantity"))["n"] or 0
         assert Sku.objects.get(pk=sku_id).stock == before - held
 
     counts = _counts()
