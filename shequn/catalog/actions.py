@@ -350,6 +350,8 @@ def check_image_upload(upload: UploadedFile) -> Image.Image:
         upload.seek(0)
         image = Image.open(upload)
         image.load()
+    except Image.DecompressionBombError:
+        raise _invalid("图片尺寸太大，请压缩后再上传", "image_too_large", field="image") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise _invalid("无法识别的图片，请上传 JPG、PNG 或 WebP 图片", "invalid_image", field="image") from None
     if image.format not in ALLOWED_IMAGE_FORMATS:

@@ -85,7 +85,8 @@ def test_product_page(shop):
     assert 'name="post_id" value="7"' in html
     assert 'name="sku_id"' in html
     assert 'name="quantity"' in html
-    assert 'name="next" value="checkout"' in html
+    assert 'name="buy_now" value="1" formaction="/cart/add/?next=checkout"' in html
+    assert 'action="/cart/add/"' in html
     assert "加入购物车" in html
     assert "立即购买" in html
     assert 'data-testid="product-images"' in html
