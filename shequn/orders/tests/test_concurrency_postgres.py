@@ -1,0 +1,154 @@
+"""Races that only a real engine shows (SQLite serialises every writer). Run with scripts/with-postgres."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from django.db import connection, connections
+
+from shequn.accounts.models import Address, User
+from shequn.catalog.models import Sku
+from shequn.core.errors import InvalidTransition
+from shequn.orders import actions
+from shequn.orders.enums import OrderStatus
+from shequn.orders.errors import PurchaseCapExceeded, SoldOut
+from shequn.orders.models import Order, OrderLine, PurchaseCounter
+from shequn.testing.orders import make_member, make_shop, make_sku
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _buyers(count: int) -> list[tuple[User, Address]]:
+    users = User.objects.bulk_create(
+        [User(username=f"buyer{i}", phone=f"139{i:08d}", nickname=f"买家{i}") for i in range(count)]
+    )
+    addresses = Address.objects.bulk_create(
+        [
+            Address(
+                user=user,
+                recipient="买家",
+                phone=user.phone or "",
+                province_code="310000",
+                province="上海市",
+                city_code="310100",
+                city="上海市",
+                detail="张江路 1 号",
+            )
+            for user in users
+        ]
+    )
+    return list(zip(users, addresses, strict=True))
+
+
+def test_1000_concurrent_checkouts_for_100_units_sell_exactly_100():
+    assert connection.vendor == "postgresql"
+    shop = make_shop()
+    sku = make_sku(shop, stock=100, title="限量帝王蟹")
+    buyers = _buyers(1000)
+    messages: set[str] = set()
+
+    def attempt(buyer: tuple[User, Address]) -> str:
+        user, address = buyer
+        try:
+            actions.create_order(
+                user,
+                sku_id=sku.pk,
+                quantity=1,
+                fulfilment="delivery",
+                payment_method="sandbox",
+                address_id=address.pk,
+            )
+            return "ordered"
+        except SoldOut as error:
+            messages.add(error.message)
+            return "sold_out"
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        outcomes = list(pool.map(attempt, buyers))  # any other exception fails the test here
+
+    assert outcomes.count("ordered") == 100
+    assert outcomes.count("sold_out") == 900
+    assert all("限量帝王蟹" in message for message in messages)
+    assert Sku.objects.get(pk=sku.pk).stock == 0
+    assert Order.objects.filter(shop=shop).count() == 100
+    assert sum(OrderLine.objects.filter(sku=sku).values_list("quantity", flat=True)) == 100
+    assert Order.objects.values("user").distinct().count() == 100
+
+
+def test_one_member_racing_checkouts_cannot_pass_the_per_person_cap():
+    assert connection.vendor == "postgresql"
+    shop = make_shop()
+    sku = make_sku(shop, stock=100, per_person_cap=3)
+    member = make_member()
+    address_id = member.addresses.get().pk
+
+    def attempt(_: int) -> str:
+        try:
+            actions.create_order(
+                member, sku_id=sku.pk, fulfilment="delivery", payment_method="sandbox", address_id=address_id
+            )
+            return "ordered"
+        except PurchaseCapExceeded:
+            return "capped"
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = list(pool.map(attempt, range(20)))
+    assert outcomes.count("ordered") == 3
+    assert Sku.objects.get(pk=sku.pk).stock == 97
+    assert PurchaseCounter.objects.get(user=member, product=sku.product).quantity == 3
+
+
+def _race_close_and_cancel(order: Order, member: User) -> list[object]:
+    """Two closers and the member's cancel start together on one expired order."""
+    assert order.expires_at is not None
+    later = order.expires_at + timedelta(seconds=1)
+    start = threading.Barrier(3)
+    results: list[object] = []
+
+    def close() -> None:
+        start.wait()
+        try:
+            results.append(actions.close_unpaid_order(order.pk, now=later))
+        finally:
+            connections.close_all()
+
+    def cancel() -> None:
+        start.wait()
+        try:
+            actions.cancel_order_by_member(member, order.number)
+            results.append("cancelled")
+        except InvalidTransition:
+            results.append("too_late")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=close), threading.Thread(target=close), threading.Thread(target=cancel)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_close_racing_cancel_returns_the_stock_once():
+    assert connection.vendor == "postgresql"
+    shop = make_shop()
+    sku = make_sku(shop, stock=100)
+    member = make_member()
+    address_id = member.addresses.get().pk
+    for _ in range(10):
+        order = actions.create_order(
+            member, sku_id=sku.pk, quantity=5, fulfilment="delivery", payment_method="sandbox", address_id=address_id
+        )
+        results = _race_close_and_cancel(order, member)
+        order.refresh_from_db()
+        assert order.status in (OrderStatus.CLOSED, OrderStatus.CANCELLED)
+        winners = [result for result in results if result is True or result == "cancelled"]
+        assert len(winners) == 1, results
+        assert len(results) == 3
+        assert Sku.objects.get(pk=sku.pk).stock == 100
