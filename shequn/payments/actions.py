@@ -609,15 +609,21 @@ def reconcile(*, older_than: timedelta = RECONCILE_AFTER, limit: int = 200) -> i
     changed = 0
     payments = Payment.objects.filter(status=PaymentStatus.CREATED, created_at__lte=cutoff).exclude(prepay_id="")
     for payment in payments.exclude(gateway="cod").order_by("created_at", "id")[:limit]:
-        row = refresh_payment(payment)
-        if row is not None and row.outcome == NotificationOutcome.APPLIED:
-            changed += 1
+        changed += _applied(refresh_payment, payment)
     refunds = GatewayRefund.objects.filter(status=GatewayRefundStatus.PROCESSING, created_at__lte=cutoff)
     for gateway_refund in refunds.exclude(payment__gateway="cod").select_related("payment")[:limit]:
-        row = refresh_refund(gateway_refund)
-        if row is not None and row.outcome == NotificationOutcome.APPLIED:
-            changed += 1
+        changed += _applied(refresh_refund, gateway_refund)
     return changed
+
+
+def _applied(refresh: Any, record: Any) -> int:
+    """1 when refreshing ``record`` changed our books; one record's failure never stops the sweep."""
+    try:
+        row = refresh(record)
+    except DomainError as error:
+        logger.warning("reconciling %s failed: %s", record, error.message)
+        return 0
+    return int(row is not None and row.outcome == NotificationOutcome.APPLIED)
 
 
 def close_gateway_payments(*, limit: int = 200) -> int:
@@ -633,7 +639,7 @@ def close_gateway_payments(*, limit: int = 200) -> int:
                 gateway.close(payment.out_trade_no)
             except GatewayOrderAlreadyPaid:
                 # Paid just before we closed: take the late-payment path now rather than waiting.
-                refresh_payment(payment)
+                _applied(refresh_payment, payment)
                 continue
             except GatewayError as error:
                 logger.warning("close of %s failed: %s", payment.out_trade_no, error.message)
