@@ -44,6 +44,14 @@ def community_by_invite_code(invite_code: str) -> Community:
     return community
 
 
+def inviter_in(community: Community, user_id: int | None) -> Any:
+    """The member of ``community`` with ``user_id`` (who shared an invite link), or None."""
+    if not user_id:
+        return None
+    membership = CommunityMembership.objects.select_related("user").filter(community=community, user_id=user_id).first()
+    return membership.user if membership else None
+
+
 def active_community(community_id: int) -> Community:
     """Any active community (for its name on the join page); members-only data is checked separately."""
     community = (

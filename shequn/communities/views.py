@@ -63,6 +63,7 @@ def join(request: HttpRequest, invite_code: str) -> HttpResponse:
             "community": community,
             "can_join": True,
             "inviter_id": inviter_id,
+            "inviter": selectors.inviter_in(community, inviter_id),
             "is_member": selectors.is_community_member(request.user, community),
         },
     )

@@ -41,7 +41,9 @@ def test_joining_requires_sign_in_and_comes_back(community):
 def test_join_by_invite_link_records_inviter(community, member):
     inviter = MembershipFactory.create(community=community).user
     url = reverse("communities:join", args=[community.invite_code]) + f"?from={inviter.pk}"
-    assert f'value="{inviter.pk}"' in login(member).get(url).content.decode()
+    page = login(member).get(url).content.decode()
+    assert f'value="{inviter.pk}"' in page
+    assert f"{inviter.display_name} 邀请你加入" in page
     response = login(member).post(url, {"from": str(inviter.pk)})
     assert response.status_code == 302
     assert response["Location"] == reverse("communities:community_home", args=[community.pk])
@@ -266,3 +268,10 @@ def test_console_permission(shop, community, role):
     client = login(StaffFactory.create(shop=shop, role=role).user)
     assert client.get(reverse("communities:console_communities")).status_code == 403
     assert client.get(reverse("communities:console_community_detail", args=[community.pk])).status_code == 403
+
+
+def test_members_opening_the_link_again_get_into_the_community(community, member):
+    actions.do_join(community, member)
+    html = login(member).get(reverse("communities:join", args=[community.invite_code])).content.decode()
+    assert "进入社群" in html
+    assert 'data-testid="join-button"' not in html
