@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "var" / "bench"
 DOC = ROOT / "docs" / "benchmarks.md"
-REAL_PATH = "/api/v1/orders/"
+REAL_PATH = "/api/v1/orders"
 NAIVE_PATH = "/bench/naive-order/"
 STOCK = 10_000_000
 

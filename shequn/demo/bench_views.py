@@ -29,7 +29,7 @@ def naive_create_order(request: HttpRequest) -> HttpResponse:
     if user is None:
         return JsonResponse({"code": "not_authenticated"}, status=401)
     try:
-        # The same body as POST /api/v1/orders/ ("buy now" of one SKU); only these fields are read.
+        # The same body as POST /api/v1/orders ("buy now" of one SKU); only these fields are read.
         payload = json.loads(request.body)
         sku_id = int(payload["sku_id"])
         quantity = int(payload["quantity"])
