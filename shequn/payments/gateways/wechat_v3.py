@@ -9,6 +9,7 @@ api.mch.weixin.qq.com and the merchant's real keys, and nothing else changes.
 
 import datetime
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -31,6 +32,8 @@ from .base import (
     Transaction,
     VerifiedNotification,
 )
+
+logger = logging.getLogger("shequn.payments.wechatpay")
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,11 @@ class PlatformCertificates:
                 return self._keys.get(serial)
             self._last_refresh = now
             self.refresh_count += 1
-            self._keys = {**self._keys, **download()}
+            try:
+                self._keys = {**self._keys, **download()}
+            except Exception:
+                # An unreachable gateway or a bad download leaves the serial unknown (a 4xx), never a 5xx.
+                logger.warning("platform certificate download failed", exc_info=True)
         return self._keys.get(serial)
 
     def forget(self) -> None:

@@ -165,3 +165,16 @@ def test_key_rotation_two_serials_valid(pending, settings, tmp_path):
     headers = sign_headers(third)
     headers["Wechatpay-Serial"] = old_serial
     assert_refused(post_notification(third, headers), before)
+
+
+def test_unknown_serial_with_the_gateway_unreachable_is_still_a_4xx(pending, sandbox_key_dir, monkeypatch):
+    from shequn.payments.gateways import sandbox as sandbox_module
+
+    def unreachable(method, url, headers, body):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(sandbox_module, "sandbox_transport", unreachable)
+    certificate_cache(str(sandbox_key_dir)).forget()
+    before = row_counts()
+    body = transaction_body(pending.number, pending.total_fen)
+    assert_refused(post_notification(body, sign_headers(body)), before)
