@@ -105,8 +105,14 @@ class Address(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.province}{self.city}{self.district}{self.detail}"
+        return "".join(self.region_parts) + self.detail
+
+    @property
+    def region_parts(self) -> list[str]:
+        """Province, city, district, with a municipality's city (上海市 上海市) said once."""
+        city = "" if self.city == self.province else self.city
+        return [part for part in (self.province, city, self.district) if part]
 
     @property
     def region_text(self) -> str:
-        return " ".join(part for part in (self.province, self.city, self.district) if part)
+        return " ".join(self.region_parts)

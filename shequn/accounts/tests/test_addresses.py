@@ -218,3 +218,11 @@ def test_pages_need_sign_in():
     response = Client().get("/me/addresses/")
     assert response.status_code == 302
     assert response["Location"].startswith("/login/?next=")
+
+
+def test_region_text_says_a_municipality_once():
+    address = AddressFactory.build()
+    assert address.region_text == "上海市 浦东新区"
+    assert str(address) == "上海市浦东新区张江路 100 弄 5 号 601"
+    address.province, address.city, address.district = "广东省", "东莞市", ""
+    assert address.region_text == "广东省 东莞市"
