@@ -1,10 +1,11 @@
 # shequn: `make run` serves the demo, `make test` runs every check. Both install what they need.
-.PHONY: run test bench setup lint format seed clean help
+.PHONY: run test check bench setup lint format seed clean help
 SHELL := /bin/bash
 
 help:
 	@echo "make run    install, migrate, seed the demo once, serve it at http://127.0.0.1:8000 (Ctrl-C stops)"
 	@echo "make test   install, then ruff, mypy, import-linter, migrations and deploy checks, pytest on SQLite and PostgreSQL"
+	@echo "make check  the same installs and static checks as make test, without pytest"
 	@echo "make bench  order-creation throughput over HTTP on SQLite and PostgreSQL (results: docs/benchmarks.md)"
 	@echo "make setup  only install .venv (uv) and node_modules (npm)"
 	@echo "make lint   ruff, mypy and import-linter only"
@@ -15,6 +16,9 @@ run:
 
 test:
 	@scripts/test
+
+check:
+	@scripts/test checks
 
 bench:
 	@scripts/bench
