@@ -23,6 +23,8 @@ UNPAID_TIMEOUT_RANGE = (5, 24 * 60)  # minutes
 MAX_SHIPPING_FEE_FEN = 100_000  # ¥1,000
 MAX_FREE_SHIPPING_THRESHOLD_FEN = 10_000_000
 _CONTACT_PHONE = re.compile(r"^[0-9+\-() ]{5,20}$")
+_USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{3,32}$")
+MIN_PASSWORD_LENGTH = 8
 
 
 def _invalid(field: str, message: str, code: str = "invalid_input") -> InvalidInput:
@@ -59,20 +61,44 @@ def _check_not_last_owner(shop: Shop, target: StaffMember) -> None:
         raise Conflict("店铺至少需要一位店主，不能移除最后一位店主", code="last_owner")
 
 
-def do_add_staff(shop: Shop, actor: Any, *, username: str, role: str, ip: str | None) -> StaffMember:
-    """Add an existing account (by username) to the shop's staff, or re-activate it with a new role."""
+def check_new_account(username: str, password: str) -> None:
+    if not _USERNAME.match(username):
+        raise _invalid("username", "用户名须为 3–32 位字母、数字、下划线、点或短横线", "invalid_username")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise _invalid("password", f"初始密码至少 {MIN_PASSWORD_LENGTH} 位", "password_too_short")
+
+
+def do_add_staff(
+    shop: Shop, actor: Any, *, username: str, role: str, ip: str | None, new_password: str = ""
+) -> StaffMember:
+    """Add an account (by username) to the shop's staff, or re-activate it with a new role.
+
+    With ``new_password``, a username that does not exist yet becomes a new staff account
+    with that initial password. An existing account's password is never touched here: that
+    would let a shop take over someone's account.
+    """
     actor_membership = require_permission(actor, shop, permissions.MANAGE_STAFF)
     role = check_role(role)
     check_can_touch_owner(actor_membership, target=None, new_role=role)
     username = (username or "").strip()
     if not username:
         raise _invalid("username", "请输入员工的用户名", "username_required")
-    user = get_user_model().objects.filter(username=username, is_active=True).first()
-    if user is None:
-        raise NotFound(
-            "找不到该用户名对应的账号", code="user_not_found", details={"fields": {"username": "找不到该用户"}}
-        )
+    user_model = get_user_model()
     with transaction.atomic():
+        user = user_model.objects.filter(username=username, is_active=True).first()
+        created_account = False
+        if user is None and new_password:
+            check_new_account(username, new_password)
+            if user_model.objects.filter(username=username).exists():
+                raise Conflict("该用户名已被占用", code="username_taken")
+            user = user_model.objects.create_user(username=username, password=new_password, nickname=username)
+            created_account = True
+        if user is None:
+            raise NotFound(
+                "找不到该用户名对应的账号；如需新建账号，请同时填写初始密码",
+                code="user_not_found",
+                details={"fields": {"username": "找不到该用户"}},
+            )
         row = StaffMember.objects.select_for_update().filter(shop=shop, user=user).first()
         if row is not None and row.is_active:
             raise Conflict("该账号已经是本店员工", code="already_staff")
@@ -81,7 +107,16 @@ def do_add_staff(shop: Shop, actor: Any, *, username: str, role: str, ip: str | 
         else:
             row.role, row.is_active = role, True
             row.save(update_fields=["role", "is_active"])
-        audit.record(actor=actor, shop=shop, action="staff.add", obj=row, ip=ip, username=username, role=role)
+        audit.record(
+            actor=actor,
+            shop=shop,
+            action="staff.add",
+            obj=row,
+            ip=ip,
+            username=username,
+            role=role,
+            created_account=created_account,
+        )
     return row
 
 

@@ -53,7 +53,14 @@ def list_staff(request: HttpRequest, shop_id: int, page: int = 1, page_size: int
 def add_staff(request: HttpRequest, shop_id: int, payload: StaffAddIn) -> Any:
     user = _authenticated(request)
     shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_STAFF)
-    row = actions.do_add_staff(shop, user, username=payload.username, role=payload.role, ip=client_ip(request))
+    row = actions.do_add_staff(
+        shop,
+        user,
+        username=payload.username,
+        role=payload.role,
+        ip=client_ip(request),
+        new_password=payload.new_password,
+    )
     return Status(201, StaffOut.from_member(row, user))
 
 

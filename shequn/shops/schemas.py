@@ -46,6 +46,8 @@ class StaffOut(Schema):
 class StaffAddIn(Schema):
     username: str = Field(..., max_length=64)
     role: str = Field(..., max_length=16)
+    # Only for a username that does not exist yet: creates the staff account with this password.
+    new_password: str = Field("", max_length=128)
 
 
 class StaffRoleIn(Schema):

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shequn.core.audit import client_ip
-from shequn.core.errors import Conflict, InvalidInput
+from shequn.core.errors import Conflict, InvalidInput, NotFound
 from shequn.core.phone import mask_phone
 
 from . import actions, permissions, selectors
@@ -85,7 +85,7 @@ def console_staff(request: HttpRequest) -> HttpResponse:
     return render(request, "shops/console/staff.html", context)
 
 
-def _flash_domain_error(request: HttpRequest, error: InvalidInput | Conflict) -> None:
+def _flash_domain_error(request: HttpRequest, error: InvalidInput | Conflict | NotFound) -> None:
     messages.error(request, error.message)
 
 
@@ -99,8 +99,9 @@ def console_staff_add(request: HttpRequest) -> HttpResponse:
             username=request.POST.get("username", ""),
             role=request.POST.get("role", ""),
             ip=client_ip(request),
+            new_password=request.POST.get("new_password", ""),
         )
-    except (InvalidInput, Conflict) as error:
+    except (InvalidInput, Conflict, NotFound) as error:
         _flash_domain_error(request, error)
     else:
         messages.success(request, f"已添加员工 {row.user}（{row.get_role_display()}）")

@@ -242,3 +242,34 @@ def test_api_roles_without_permission_get_403():
     assert client.get(f"/api/v1/shops/{owner.shop.pk}/staff").status_code == 403
     assert client.get(f"/api/v1/shops/{owner.shop.pk}/audit").status_code == 403
     assert Client().get(f"/api/v1/shops/{owner.shop.pk}/staff").status_code == 401
+
+
+def test_owner_creates_a_new_staff_account_who_can_then_sign_in():
+    owner = StaffFactory.create(role=StaffRole.OWNER)
+    client = _client(owner)
+    short = client.post(
+        "/console/staff/add/", {"username": "xiaoli", "role": "service", "new_password": "short"}, follow=True
+    )
+    assert "初始密码至少 8 位" in short.content.decode()
+    response = client.post(
+        "/console/staff/add/", {"username": "xiaoli", "role": "service", "new_password": "fish-farm-2026"}
+    )
+    assert response.status_code == 302
+    row = StaffMember.objects.get(shop=owner.shop, user__username="xiaoli")
+    assert row.role == StaffRole.SERVICE
+    entry = _last_audit(owner.shop)
+    _assert_audit(entry, actor=owner.user, shop=owner.shop, action="staff.add", obj=row)
+    assert entry.detail["created_account"] is True
+    login = Client().post("/console/login/", {"username": "xiaoli", "password": "fish-farm-2026"})
+    assert login.status_code == 302
+
+
+def test_adding_an_existing_account_never_changes_its_password():
+    owner = StaffFactory.create(role=StaffRole.OWNER)
+    member = UserFactory.create()
+    _client(owner).post(
+        "/console/staff/add/", {"username": member.username, "role": "service", "new_password": "takeover-123"}
+    )
+    member.refresh_from_db()
+    assert not member.check_password("takeover-123")
+    assert StaffMember.objects.filter(shop=owner.shop, user=member).exists()
