@@ -168,21 +168,21 @@ def apply_notification(gateway_name: str, verified: VerifiedNotification) -> Gat
             existing.refresh_from_db()
             return existing
         try:
+            # The changes, their alerts and the record stand or fall together.
             with transaction.atomic():
-                applied = _apply(gateway_name, verified, order, payment)
-        except (_Retryable, DomainError) as error:
-            applied = Applied(NotificationOutcome.ERROR, str(error)[:255] or error.__class__.__name__)
-            error_text = applied.error
-            logger.warning("notification %s not applied: %s", verified.id, error_text)
-        if existing is not None:
-            GatewayNotification.objects.filter(pk=existing.pk).update(
-                deliveries=F("deliveries") + 1, outcome=applied.outcome, error=applied.error
-            )
-            existing.refresh_from_db()
-            row = existing
-        else:
-            try:
-                with transaction.atomic():
+                try:
+                    with transaction.atomic():
+                        applied = _apply(gateway_name, verified, order, payment)
+                except (_Retryable, DomainError, IntegrityError) as error:
+                    applied = Applied(NotificationOutcome.ERROR, str(error)[:255] or error.__class__.__name__)
+                    logger.warning("notification %s not applied: %s", verified.id, applied.error)
+                if existing is not None:
+                    GatewayNotification.objects.filter(pk=existing.pk).update(
+                        deliveries=F("deliveries") + 1, outcome=applied.outcome, error=applied.error
+                    )
+                    existing.refresh_from_db()
+                    row = existing
+                else:
                     row = GatewayNotification.objects.create(
                         gateway=gateway_name,
                         notification_id=verified.id,
@@ -191,12 +191,13 @@ def apply_notification(gateway_name: str, verified: VerifiedNotification) -> Gat
                         outcome=applied.outcome,
                         error=applied.error,
                     )
-            except IntegrityError:
-                # A parallel delivery of a notification we could not lock on (no order) won the insert.
-                GatewayNotification.objects.filter(gateway=gateway_name, notification_id=verified.id).update(
-                    deliveries=F("deliveries") + 1
-                )
-                row = GatewayNotification.objects.get(gateway=gateway_name, notification_id=verified.id)
+                error_text = applied.error if applied.outcome == NotificationOutcome.ERROR else ""
+        except IntegrityError:
+            # A parallel delivery of a notification we could not lock on (no order) stored it first.
+            GatewayNotification.objects.filter(gateway=gateway_name, notification_id=verified.id).update(
+                deliveries=F("deliveries") + 1
+            )
+            row = GatewayNotification.objects.get(gateway=gateway_name, notification_id=verified.id)
     if error_text:
         raise NotificationFailed(error_text)
     assert row is not None

@@ -76,3 +76,20 @@ def test_notifications_racing_reconciliation_apply_once(sandbox):
     assert OrderEvent.objects.filter(order=order, to_status=OrderStatus.PAID).count() == 1
     applied = GatewayNotification.objects.filter(outcome="applied")
     assert applied.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_notifications_for_an_unknown_order_store_one_row_and_one_alert(sandbox):
+    from shequn.core.models import Alert
+    from shequn.testing.payments import transaction_body
+
+    assert connection.vendor == "postgresql"
+    body = transaction_body("NOSUCHORDER0002", 100)
+
+    statuses = run_together(lambda _: post_notification(body, sign_headers(body)).status_code)
+
+    assert statuses == [204] * THREADS
+    notification = GatewayNotification.objects.get()
+    assert (notification.outcome, notification.deliveries) == ("mismatch", THREADS)
+    assert Alert.objects.count() == 1
