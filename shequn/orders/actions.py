@@ -58,7 +58,14 @@ from .errors import (
     TrackingRequired,
 )
 from .models import CartItem, Order, OrderEvent, OrderLine, PurchaseCounter, RefundRequest
-from .selectors import access_cart_item, access_member_order, access_order, expired_unpaid_orders, refundable_left_fen
+from .selectors import (
+    OPEN_REFUND_STATUSES,
+    access_cart_item,
+    access_member_order,
+    access_order,
+    expired_unpaid_orders,
+    refundable_left_fen,
+)
 from .state import transition, transition_refund
 
 MAX_LINE_QUANTITY = 99
@@ -713,6 +720,34 @@ def complete_order(shop: Shop, order_id: int, actor: Any, *, ip: str | None = No
         ip=ip,
         notice=None,
     )
+
+
+def auto_complete_orders(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Complete paid orders whose after-sales window ended with no open refund. Safe to run twice."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.AFTER_SALES_WINDOW_DAYS)
+    candidates = (
+        Order.objects.filter(
+            status__in=(OrderStatus.DELIVERED, OrderStatus.PICKED_UP), paid_at__isnull=False, delivered_at__lte=cutoff
+        )
+        .exclude(refunds__status__in=OPEN_REFUND_STATUSES)
+        .order_by("delivered_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    completed = 0
+    for order_id in list(candidates):
+        with transaction.atomic():
+            order = Order.objects.select_for_update().filter(pk=order_id).first()
+            if order is None or order.status not in (OrderStatus.DELIVERED, OrderStatus.PICKED_UP):
+                continue
+            if RefundRequest.objects.filter(order=order, status__in=OPEN_REFUND_STATUSES).exists():
+                continue
+            try:
+                transition(order, OrderStatus.COMPLETED, note="售后期已过，订单自动完成", at=now)
+            except InvalidTransition:
+                continue
+            completed += 1
+    return completed
 
 
 # --- after-sales ----------------------------------------------------------------------

@@ -20,5 +20,11 @@ def sweep_expired_orders() -> int:
     return actions.close_expired_orders()
 
 
+@db_periodic_task(crontab(minute="7"))
+def complete_delivered_orders() -> int:
+    """Hourly: orders delivered or picked up more than the after-sales window ago become completed."""
+    return actions.auto_complete_orders()
+
+
 def schedule_close(order_id: int, expires_at: datetime) -> None:
     close_expired_order.schedule(args=(order_id,), eta=expires_at)

@@ -140,7 +140,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
             )
             if status == 201:
                 return redirect("orders:order_detail", number=body["number"])
-            error = DomainError(body.get("message", "下单失败"), code=body.get("code"))
+            # A replayed failure of this very form: show it again with its own status.
+            error = DomainError(body.get("message", "下单失败"), code=body.get("code"), details=body.get("details"))
+            error.status = status
         except DomainError as raised:
             error = raised
     # The quote: totals for the current choice, so the member can fix input before submitting.

@@ -237,3 +237,22 @@ def test_members_cannot_open_the_console(member_client):
     response = member_client.get(reverse("orders:console_orders"))
     assert response.status_code in (302, 404)
     assert response.status_code != 200
+
+
+def test_checkout_failure_with_a_form_token_keeps_its_status(member_client, member, shop):
+    sku = make_sku(shop, stock=1, title="帝王蟹")
+    form = {
+        "submit_token": "token-1",
+        "sku": sku.pk,
+        "quantity": 2,
+        "fulfilment": "delivery",
+        "address_id": member.addresses.get().pk,
+        "payment_method": "sandbox",
+    }
+    for _ in range(2):
+        response = member_client.post(reverse("orders:checkout"), form)
+        assert response.status_code == 409
+        page = response.content.decode()
+        assert 'data-code="sold_out"' in page
+        assert "帝王蟹" in page
+    assert not Order.objects.exists()

@@ -10,7 +10,7 @@ from shequn.notifications.models import Notification
 from shequn.orders import actions, tasks
 from shequn.orders.enums import OrderStatus, PaymentMethod
 from shequn.orders.models import Order, PurchaseCounter
-from shequn.testing.orders import make_sku, place_order
+from shequn.testing.orders import make_sku, paid_order, place_order
 
 pytestmark = pytest.mark.django_db
 
@@ -160,3 +160,26 @@ def test_late_payment_is_not_reinstated_when_stock_is_gone(member, sku):
     order.refresh_from_db()
     assert order.status == OrderStatus.CLOSED
     assert stock(sku) == 3
+
+
+def test_delivered_orders_complete_after_the_after_sales_window(member, shop, settings):
+    from shequn.testing.orders import make_staff
+
+    staff = make_staff(shop)
+    sku = make_sku(shop)
+    quiet = paid_order(member, sku)
+    disputed = paid_order(member, sku)
+    unpaid_cod = place_order(member, sku, payment_method=PaymentMethod.COD)
+    for order in (quiet, disputed, unpaid_cod):
+        actions.ship_order(shop, order.pk, staff, tracking_company="顺丰", tracking_number=f"SF{order.pk}")
+        actions.mark_delivered(shop, order.pk, staff)
+    actions.request_refund(member, disputed.number, disputed.lines.get().pk, amount_fen=100, reason="少了")
+    assert tasks.complete_delivered_orders.call_local() == 0  # window still open
+    later = timezone.now() + timedelta(days=settings.AFTER_SALES_WINDOW_DAYS, minutes=1)
+    with time_machine.travel(later, tick=False):
+        assert tasks.complete_delivered_orders.call_local() == 1
+        assert tasks.complete_delivered_orders.call_local() == 0
+    statuses = dict(Order.objects.values_list("pk", "status"))
+    assert statuses[quiet.pk] == OrderStatus.COMPLETED
+    assert statuses[disputed.pk] == OrderStatus.DELIVERED  # an open refund keeps it open
+    assert statuses[unpaid_cod.pk] == OrderStatus.DELIVERED  # never completes unpaid
