@@ -46,7 +46,8 @@ def pay_order(
     summary="Sandbox gateway callback (WeChat Pay v3 notification); 204 when accepted",
 )
 def sandbox_notification(request: HttpRequest) -> HttpResponse:
-    # Verification failures raise NotificationRejected → 400 {"code": "FAIL", ...} with nothing written.
+    # Verification failures raise NotificationRejected → 400 {"code": "FAIL", ...} with nothing written;
+    # with the sandbox left out of PAYMENT_GATEWAYS the gateway lookup refuses (422) before anything else.
     actions.handle_notification("sandbox", request.headers, request.body)
     return HttpResponse(status=204)
 

@@ -1,8 +1,9 @@
 """Pages of the payments app: pay, the sandbox pay page, and the console's COD and refund buttons."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -42,9 +43,16 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
     return redirect(actions.start_payment(order, request.user))
 
 
+def _require_sandbox() -> None:
+    # A deployment that takes real payments turns the sandbox off by leaving it out of PAYMENT_GATEWAYS.
+    if "sandbox" not in settings.PAYMENT_GATEWAYS:
+        raise Http404("sandbox gateway disabled")
+
+
 @require_http_methods(["GET", "POST"])
 def sandbox_pay_page(request: HttpRequest, prepay_id: str) -> HttpResponse:
     """The sandbox's cashier: what WeChat's pay sheet is in real life. The payer confirms or fails."""
+    _require_sandbox()
     txn = sandbox.transaction_for_prepay(prepay_id)
     if txn is None:
         raise PayPageNotFound("支付单不存在或已失效")
@@ -79,6 +87,7 @@ def sandbox_pay_page(request: HttpRequest, prepay_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def sandbox_api(request: HttpRequest, rest: str) -> HttpResponse:
     """The sandbox's v3 API over HTTP (what api.mch.weixin.qq.com is for real WeChat Pay)."""
+    _require_sandbox()
     url = f"/v3/{rest}" + (f"?{request.META['QUERY_STRING']}" if request.META.get("QUERY_STRING") else "")
     answer = sandbox.handle(request.method or "GET", url, request.headers, request.body.decode("utf-8", "replace"))
     response = HttpResponse(answer.body, status=answer.status, content_type="application/json")

@@ -185,3 +185,14 @@ def test_openapi_declares_the_error_responses():
     for item in paths.values():
         for operation in item.values():
             assert any(code.startswith("4") for code in operation["responses"]), operation["operationId"]
+
+
+def test_the_sandbox_is_off_when_left_out_of_the_gateways(sandbox, settings):
+    order = make_order()
+    client = logged_in(order.user)
+    location = client.post(reverse("payments:pay", args=[order.number]))["Location"]
+    settings.PAYMENT_GATEWAYS = ["cod"]
+    assert client.get(location).status_code == 404
+    assert Client().post("/sandbox-pay/v3/certificates").status_code == 404
+    refused = Client().post("/api/v1/payments/notify/sandbox", data=b"{}", content_type="application/json")
+    assert 400 <= refused.status_code < 500
