@@ -18,7 +18,7 @@ from shequn.payments.gateways.sandbox import sandbox_gateway
 from shequn.payments.gateways.wechat_v3 import WechatPayV3Gateway
 from shequn.payments.models import GatewayNotification, GatewayRefund, Payment, SandboxRefund
 from shequn.payments.sandbox import server
-from shequn.payments.sandbox.notify import release_held, sign_headers
+from shequn.payments.sandbox.notify import build_body, release_held, sign_headers
 from shequn.shops.enums import StaffRole
 from shequn.testing.factories import ShopFactory, StaffFactory
 from shequn.testing.payments import make_order, post_notification
@@ -120,15 +120,17 @@ def test_the_same_refund_number_refunds_once(sandbox, commit, shop, finance):
     assert len(sandbox.held) == 1
 
 
-def test_abnormal_refund_fails_the_request_and_alerts(sandbox, commit, shop, finance):
+@pytest.mark.parametrize("result", ["ABNORMAL", "CLOSED"])
+def test_abnormal_or_closed_refund_fails_the_request_and_alerts(sandbox, commit, shop, finance, result):
     order = paid_order(shop, commit)
     refund = ask_refund(order, 3500)
-    sandbox.refund_result = "ABNORMAL"
+    sandbox.refund_result = result
     with commit():
         actions.approve_refund(shop, refund, finance)
     refund.refresh_from_db()
     assert refund.status == RefundStatus.FAILED
-    assert GatewayRefund.objects.get().status == GatewayRefundStatus.ABNORMAL
+    assert GatewayRefund.objects.get().status == result.lower()
+    assert GatewayNotification.objects.get(event_type=f"REFUND.{result}").outcome == NotificationOutcome.APPLIED
     assert Payment.objects.get(order=order).refunded_fen == 0
     assert Alert.objects.get().kind == "refund.failed"
 
@@ -276,3 +278,28 @@ def test_a_refund_the_gateway_refuses_outright_fails_and_alerts(sandbox, commit,
     with time_machine.travel(timezone.now() + timedelta(minutes=6)):
         assert actions.reconcile() == 0
     assert SandboxRefund.objects.count() == 1
+
+
+def test_refund_notification_with_another_amount_changes_nothing_and_alerts(sandbox, commit, shop, finance):
+    order = paid_order(shop, commit)
+    refund = ask_refund(order, 2000)
+    sandbox.hold = True
+    with commit():
+        actions.approve_refund(shop, refund, finance)
+    ((_, body),) = sandbox.held
+    sandbox.held.clear()
+    genuine = SandboxRefund.objects.get()
+    forged_resource = server.refund_resource(genuine, for_notification=True)
+    forged_resource["refund_status"] = "SUCCESS"
+    forged_resource["amount"] = {**forged_resource["amount"], "refund": 3500, "payer_refund": 3500}
+    forged = build_body(event_type="REFUND.SUCCESS", original_type="refund", resource=forged_resource)
+    assert post_notification(forged, sign_headers(forged)).status_code == 204
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.APPROVED
+    assert GatewayRefund.objects.get().status == GatewayRefundStatus.PROCESSING
+    assert Alert.objects.get().kind == "refund.mismatch"
+    # The genuine notification still completes it.
+    assert post_notification(body, sign_headers(body)).status_code == 204
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.REFUNDED
+    assert Payment.objects.get(order=order).refunded_fen == 2000
