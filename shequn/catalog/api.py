@@ -7,12 +7,12 @@ from ninja.files import UploadedFile
 from shequn.core.audit import client_ip
 from shequn.core.errors import InvalidInput
 from shequn.core.schemas import Page, error_responses, paginate
+from shequn.shops.console import api_console_shop
 from shequn.shops.permissions import MANAGE_CATALOG
 from shequn.shops.selectors import access_shop_by_slug
 
 from . import actions, selectors
 from .actions import ProductInput, SkuInput
-from .api_scope import api_console_shop
 from .schemas import (
     CategoryIn,
     CategoryOut,

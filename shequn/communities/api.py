@@ -4,9 +4,9 @@ operator endpoints under /console/ scoped to the caller's shop."""
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
-from shequn.catalog.api_scope import api_console_shop
 from shequn.core.audit import client_ip
 from shequn.core.schemas import Page, error_responses, paginate
+from shequn.shops.console import api_console_shop
 from shequn.shops.permissions import MANAGE_COMMUNITIES
 
 from . import actions, selectors
