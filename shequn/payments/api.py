@@ -15,8 +15,10 @@ from shequn.shops.models import Shop
 from shequn.shops.selectors import require_permission, staff_shops
 
 from . import actions
+from .enums import PaymentStatus
 from .models import Payment
 from .schemas import PaymentOut, PayOut, RefundDecisionOut
+from .selectors import payment_of
 
 router = Router(tags=["payments"])
 
@@ -37,6 +39,23 @@ def pay_order(
         user=request.user, scope="payments.pay", key=idempotency_key, payload={"number": number}, handler=handler
     )
     return Status(status, body)
+
+
+@router.get(
+    "/orders/{number}",
+    response={200: PaymentOut, **error_responses(401, 404)},
+    summary="The payment of the member's own order (after returning from the pay page, asks the gateway once)",
+)
+def get_payment(request: HttpRequest, number: str) -> dict[str, object]:
+    order = access_member_order(request.user, number)
+    payment = payment_of(order)
+    if payment is None:
+        raise NotFound("该订单还没有发起支付", code="payment_not_found")
+    if payment.status == PaymentStatus.CREATED:
+        # WeChat's advice for the moment the payer comes back: query instead of waiting for the callback.
+        actions.sync_after_pay_page(order.number)
+        payment.refresh_from_db()
+    return _payment_out(payment)
 
 
 @router.post(

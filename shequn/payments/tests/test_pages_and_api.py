@@ -181,7 +181,7 @@ def test_api_console_tenant_isolation(sandbox):
 def test_openapi_declares_the_error_responses():
     schema = Client().get("/api/v1/openapi.json").json()
     paths = {path: item for path, item in schema["paths"].items() if path.startswith("/api/v1/payments")}
-    assert len(paths) == 4
+    assert len(paths) == 5
     for item in paths.values():
         for operation in item.values():
             assert any(code.startswith("4") for code in operation["responses"]), operation["operationId"]
@@ -196,3 +196,21 @@ def test_the_sandbox_is_off_when_left_out_of_the_gateways(sandbox, settings):
     assert Client().post("/sandbox-pay/v3/certificates").status_code == 404
     refused = Client().post("/api/v1/payments/notify/sandbox", data=b"{}", content_type="application/json")
     assert 400 <= refused.status_code < 500
+
+
+def test_api_payment_status_asks_the_gateway_when_still_open(sandbox):
+    from shequn.payments.sandbox import server
+
+    order = make_order()
+    client = logged_in(order.user)
+    url = f"/api/v1/payments/orders/{order.number}"
+    assert client.get(url).json()["code"] == "payment_not_found"
+    sandbox.hold = True  # the callback is slow
+    pay_url = client.post(f"{url}/pay").json()["pay_url"]
+    assert client.get(url).json()["status"] == "created"
+    server.confirm(pay_url.rstrip("/").rsplit("/", 1)[-1])
+    body = client.get(url).json()
+    assert (body["status"], body["amount_fen"], body["gateway"]) == ("succeeded", order.total_fen, "sandbox")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert logged_in(UserFactory.create()).get(url).status_code == 404
