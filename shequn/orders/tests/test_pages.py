@@ -77,6 +77,8 @@ def test_checkout_submit_creates_one_order_even_when_submitted_twice(member_clie
     assert order.number in detail
     assert "待付款" in detail
     assert member.addresses.get().phone in detail  # the owner sees their full number
+    assert f'action="{reverse("payments:pay", args=[order.number])}"' in detail
+    assert 'data-testid="cancel-button"' in detail
 
 
 def test_checkout_error_keeps_the_input_for_fixing(member_client, member, sku):
@@ -191,6 +193,25 @@ def test_console_ship_and_deliver_from_the_detail_page(member, shop):
     assert AuditLog.objects.filter(action="order.ship", shop=shop).count() == 1
     client.post(reverse("orders:console_mark_delivered", args=[order.pk]))
     assert Order.objects.get(pk=order.pk).status == OrderStatus.DELIVERED
+
+
+def test_console_offers_cod_confirmation_until_the_cash_is_confirmed(member, shop):
+    client = staff_client(shop, role="finance")
+    order = place_order(member, make_sku(shop), payment_method="cod")
+    page = client.get(reverse("orders:console_order_detail", args=[order.pk])).content.decode()
+    assert f'action="{reverse("payments:console_confirm_cod", args=[order.pk])}"' in page
+    actions.mark_paid(order)
+    page = client.get(reverse("orders:console_order_detail", args=[order.pk])).content.decode()
+    assert 'data-testid="confirm-cod-button"' not in page
+
+
+def test_console_refund_list_offers_approve_and_reject(member, shop):
+    client = staff_client(shop, role="finance")
+    order = paid_order(member, make_sku(shop))
+    refund = actions.request_refund(member, order.number, order.lines.get().pk, amount_fen=100, reason="坏了")
+    page = client.get(reverse("orders:console_refunds")).content.decode()
+    assert f'action="{reverse("payments:console_approve_refund", args=[refund.pk])}"' in page
+    assert f'action="{reverse("orders:console_reject_refund", args=[refund.pk])}"' in page
 
 
 def test_console_pickup_buttons(member, shop):
