@@ -93,3 +93,19 @@ def test_concurrent_notifications_for_an_unknown_order_store_one_row_and_one_ale
     notification = GatewayNotification.objects.get()
     assert (notification.outcome, notification.deliveries) == ("mismatch", THREADS)
     assert Alert.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_pay_taps_open_one_payment(sandbox):
+    from shequn.orders.models import Order
+    from shequn.payments.models import SandboxTransaction
+
+    assert connection.vendor == "postgresql"
+    order = make_order()
+
+    urls = run_together(lambda _: actions.start_payment(Order.objects.get(pk=order.pk), order.user), count=10)
+
+    assert len(set(urls)) == 1
+    assert Payment.objects.filter(order=order).count() == 1
+    assert SandboxTransaction.objects.filter(out_trade_no=order.number).count() == 1
