@@ -260,13 +260,41 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
+def start_redis() -> tuple[subprocess.Popen[bytes], str]:
+    """A throwaway redis-server (no persistence) on a free loopback port."""
+    redis_server = shutil.which("redis-server")
+    if redis_server is None:
+        raise SystemExit("--redis needs Debian's redis-server (apt-get install redis-server)")
+    port = free_port()
+    process = subprocess.Popen(
+        [redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return process, f"redis://127.0.0.1:{port}/0"
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("redis-server did not start")
+
+
 def measure(args: argparse.Namespace) -> list[Result]:
     database_url = os.environ.get("DATABASE_URL", "")
     database = "postgresql" if database_url.startswith(("postgres://", "postgresql://")) else "sqlite"
+    # The scale-out configuration is PostgreSQL with Redis (cache and Huey): with SqliteHuey,
+    # every order's scheduled close would queue on one SQLite file and measure that instead.
+    use_redis = args.redis if args.redis is not None else database == "postgresql"
     var_dir = tempfile.mkdtemp(prefix="shequn-bench-")
     results: list[Result] = []
+    redis = None
     try:
         env = server_env(var_dir)
+        env.pop("REDIS_URL", None)
+        if use_redis:
+            redis, env["REDIS_URL"] = start_redis()
         print(f"[{database}] preparing: migrate, shop, SKU, {args.clients} members with tokens", flush=True)
         fixture = prepare(env, args.clients)
         port = free_port()
@@ -278,7 +306,7 @@ def measure(args: argparse.Namespace) -> list[Result]:
                 latencies, errors = run_load(port, path, fixture, args.seconds, args.processes)
                 sold = before - read_stock(env, fixture.sku_id)
                 result = Result(
-                    database=database,
+                    database=database + (" + redis" if use_redis else ""),
                     endpoint=endpoint,
                     clients=args.clients,
                     seconds=args.seconds,
@@ -296,6 +324,9 @@ def measure(args: argparse.Namespace) -> list[Result]:
         finally:
             stop_server(server)
     finally:
+        if redis is not None:
+            redis.terminate()
+            redis.wait(timeout=10)
         shutil.rmtree(var_dir, ignore_errors=True)
     real = next(r for r in results if r.endpoint == "real")
     naive = next(r for r in results if r.endpoint == "naive")
@@ -376,6 +407,12 @@ def main() -> None:
     run.add_argument("--processes", type=int, default=2, help="load-generator processes")
     run.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", "1")))
     run.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", "8")))
+    run.add_argument(
+        "--redis",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run a throwaway redis-server for cache and Huey (default: with PostgreSQL only)",
+    )
     commands.add_parser("report", help="write docs/benchmarks.md from the last runs")
     args = parser.parse_args()
     os.chdir(ROOT)
