@@ -198,6 +198,9 @@ OTP_SEND_LIMIT_PER_PHONE = (5, 60 * 60)  # at most 5 codes an hour for one phone
 OTP_SEND_LIMIT_PER_IP = (20, 60 * 60)
 OTP_RESEND_INTERVAL_SECONDS = 60
 LOGIN_LIMIT_PER_IP = (20, 10 * 60)  # staff password attempts per IP per 10 minutes
+LOGIN_LIMIT_PER_USERNAME = (10, 10 * 60)  # staff password attempts per username per 10 minutes
+OTP_VERIFY_LIMIT_PER_PHONE = (20, 60 * 60)  # code checks for one phone an hour
+OTP_VERIFY_LIMIT_PER_IP = (60, 60 * 60)
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "shequn.accounts.sms.ConsoleSmsBackend")
 NOTIFICATION_CHANNELS = ["shequn.notifications.channels.InboxChannel"]
 
@@ -208,7 +211,11 @@ SANDBOX_PAY_MCHID = os.environ.get("SANDBOX_PAY_MCHID", "1900000001")
 SANDBOX_PAY_APPID = os.environ.get("SANDBOX_PAY_APPID", "wxd0000000000sandbox")
 SANDBOX_PAY_KEY_DIR = VAR_DIR / "sandbox-pay"
 # Deliver sandbox notifications by HTTP POST (as WeChat does); tests may call the view directly.
-SANDBOX_PAY_DELIVERY = os.environ.get("SANDBOX_PAY_DELIVERY", "http")
+# Under pytest notifications are delivered inline (through the callback view) unless a test
+# asks for HTTP delivery against its live server.
+SANDBOX_PAY_DELIVERY = os.environ.get("SANDBOX_PAY_DELIVERY", "inline" if "PYTEST_VERSION" in os.environ else "http")
+# Empty: the sandbox's API runs in process. Set to e.g. http://127.0.0.1:8000/sandbox-pay to talk HTTP.
+SANDBOX_PAY_API_BASE = os.environ.get("SANDBOX_PAY_API_BASE", "")
 PAYMENT_NOTIFICATION_MAX_SKEW_SECONDS = 300
 
 ORDER_UNPAID_TIMEOUT_MINUTES_DEFAULT = 30

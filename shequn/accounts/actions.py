@@ -27,11 +27,6 @@ from .sms import get_sms_backend
 
 logger = logging.getLogger("shequn.accounts")
 
-# Verification attempts per phone per window, on top of the per-code limit (settings.OTP_MAX_ATTEMPTS):
-# a fresh code every minute must not give an attacker unlimited guesses.
-DEFAULT_OTP_VERIFY_LIMIT_PER_PHONE = (20, 60 * 60)
-DEFAULT_OTP_VERIFY_LIMIT_PER_IP = (60, 60 * 60)
-DEFAULT_LOGIN_LIMIT_PER_USERNAME = (10, 10 * 60)
 NICKNAME_MAX_LENGTH = 20
 
 
@@ -40,8 +35,10 @@ class SmsFailed(DomainError):
     code = "sms_failed"
 
 
-def _limit(name: str, default: tuple[int, int]) -> tuple[int, int]:
-    value = getattr(settings, name, default)
+def _limit(name: str) -> tuple[int, int]:
+    # Verification attempts per phone/IP are limited on top of the per-code limit
+    # (settings.OTP_MAX_ATTEMPTS): a fresh code every minute must not give unlimited guesses.
+    value = getattr(settings, name)
     return int(value[0]), int(value[1])
 
 
@@ -71,9 +68,9 @@ def check_can_send_otp(phone: str, ip: str | None) -> None:
                 f"验证码已发送，请 {wait} 秒后再试", code="otp_resend_too_soon", details={"retry_after": wait}
             )
     if ip:
-        limit, window = _limit("OTP_SEND_LIMIT_PER_IP", (20, 3600))
+        limit, window = _limit("OTP_SEND_LIMIT_PER_IP")
         ratelimit.hit(f"otp-send-ip:{ip}", limit, window)
-    limit, window = _limit("OTP_SEND_LIMIT_PER_PHONE", (5, 3600))
+    limit, window = _limit("OTP_SEND_LIMIT_PER_PHONE")
     ratelimit.hit(f"otp-send-phone:{phone}", limit, window)
 
 
@@ -115,10 +112,10 @@ def _member_for_phone(phone: str) -> User:
 
 
 def check_can_verify_otp(phone: str, ip: str | None) -> None:
-    limit, window = _limit("OTP_VERIFY_LIMIT_PER_PHONE", DEFAULT_OTP_VERIFY_LIMIT_PER_PHONE)
+    limit, window = _limit("OTP_VERIFY_LIMIT_PER_PHONE")
     ratelimit.hit(f"otp-verify-phone:{phone}", limit, window)
     if ip:
-        limit, window = _limit("OTP_VERIFY_LIMIT_PER_IP", DEFAULT_OTP_VERIFY_LIMIT_PER_IP)
+        limit, window = _limit("OTP_VERIFY_LIMIT_PER_IP")
         ratelimit.hit(f"otp-verify-ip:{ip}", limit, window)
 
 
@@ -174,10 +171,10 @@ def check_staff_credentials(username: str, password: str, *, ip: str | None) -> 
     """Rate-limited password check for shop staff (and platform admins)."""
     username = (username or "").strip()
     if ip:
-        limit, window = _limit("LOGIN_LIMIT_PER_IP", (20, 600))
+        limit, window = _limit("LOGIN_LIMIT_PER_IP")
         ratelimit.hit(f"login-ip:{ip}", limit, window)
     if username:
-        limit, window = _limit("LOGIN_LIMIT_PER_USERNAME", DEFAULT_LOGIN_LIMIT_PER_USERNAME)
+        limit, window = _limit("LOGIN_LIMIT_PER_USERNAME")
         ratelimit.hit(f"login-username:{username.lower()}", limit, window)
     if not username or not password:
         raise InvalidInput("请输入用户名和密码", code="credentials_missing")

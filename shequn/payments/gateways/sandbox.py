@@ -27,7 +27,7 @@ def certificate_cache(directory: str) -> PlatformCertificates:
 def sandbox_gateway() -> WechatPayV3Gateway:
     """The v3 client with the sandbox's keys; in process, or over HTTP when SANDBOX_PAY_API_BASE is set."""
     keys = sandbox_keys.load_keys()
-    api_base = getattr(settings, "SANDBOX_PAY_API_BASE", "")
+    api_base = settings.SANDBOX_PAY_API_BASE
     return WechatPayV3Gateway(
         name="sandbox",
         credentials=MerchantCredentials(
