@@ -15,5 +15,16 @@ def _clear_cache():
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The factories give every user a password; PBKDF2's deliberate slowness (about a second
+    # each on this machine) would dominate the suite. Hashing itself is Django's, not ours, to test.
+    # PBKDF2 stays second so a hash made outside this fixture still verifies.
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+
+
+@pytest.fixture(autouse=True)
 def _media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
