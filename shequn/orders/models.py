@@ -86,7 +86,9 @@ class Order(models.Model):
 
     @property
     def address_text(self) -> str:
-        return " ".join(part for part in (self.province, self.city, self.district, self.address_detail) if part)
+        # Municipalities (上海市) are both province and city: say it once.
+        city = "" if self.city == self.province else self.city
+        return " ".join(part for part in (self.province, city, self.district, self.address_detail) if part)
 
     @property
     def is_cod(self) -> bool:

@@ -19,6 +19,7 @@ from shequn.core.idempotency import run_idempotent
 from shequn.core.ids import random_token
 from shequn.shops import permissions
 from shequn.shops.console import console_view
+from shequn.shops.permissions import role_allows
 from shequn.shops.selectors import active_pickup_points
 
 from . import actions, selectors
@@ -276,6 +277,16 @@ def my_refunds(request: HttpRequest) -> HttpResponse:
 # --- console --------------------------------------------------------------------------
 
 
+def _staff_can(request: HttpRequest) -> dict[str, bool]:
+    """Which action forms to show: only what the caller's role may do (the actions check again)."""
+    role = request.staff.role  # type: ignore[attr-defined]
+    return {
+        "fulfil": role_allows(role, permissions.FULFIL_ORDERS),
+        "confirm_cod": role_allows(role, permissions.CONFIRM_COD),
+        "decide_refunds": role_allows(role, permissions.DECIDE_REFUNDS),
+    }
+
+
 def _console_filters(request: HttpRequest) -> dict[str, Any]:
     get = request.GET
     return {
@@ -321,6 +332,7 @@ def console_order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         "events": selectors.order_timeline(order),
         "refunds": selectors.order_refunds(order),
         "S": OrderStatus,
+        "can": _staff_can(request),
         "can_confirm_cod": order.payment_method == PaymentMethod.COD
         and order.paid_at is None
         and order.status not in (OrderStatus.CANCELLED, OrderStatus.CLOSED),
@@ -396,7 +408,9 @@ def console_refunds(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status") if request.GET.get("status") in RefundStatus.values else None
     page = Paginator(selectors.shop_refunds(shop, status=status), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
-        request, "orders/console/refunds.html", {"page": page, "status": status or "", "statuses": RefundStatus.choices}
+        request,
+        "orders/console/refunds.html",
+        {"page": page, "status": status or "", "statuses": RefundStatus.choices, "can": _staff_can(request)},
     )
 
 

@@ -200,6 +200,10 @@ def test_console_offers_cod_confirmation_until_the_cash_is_confirmed(member, sho
     order = place_order(member, make_sku(shop), payment_method="cod")
     page = client.get(reverse("orders:console_order_detail", args=[order.pk])).content.decode()
     assert f'action="{reverse("payments:console_confirm_cod", args=[order.pk])}"' in page
+    assert 'data-testid="ship-button"' not in page  # finance does not ship
+    operator_page = staff_client(shop, role="operator").get(reverse("orders:console_order_detail", args=[order.pk]))
+    assert 'data-testid="ship-button"' in operator_page.content.decode()
+    assert 'data-testid="confirm-cod-button"' not in operator_page.content.decode()  # nor does an operator take cash
     actions.mark_paid(order)
     page = client.get(reverse("orders:console_order_detail", args=[order.pk])).content.decode()
     assert 'data-testid="confirm-cod-button"' not in page
@@ -212,6 +216,9 @@ def test_console_refund_list_offers_approve_and_reject(member, shop):
     page = client.get(reverse("orders:console_refunds")).content.decode()
     assert f'action="{reverse("payments:console_approve_refund", args=[refund.pk])}"' in page
     assert f'action="{reverse("orders:console_reject_refund", args=[refund.pk])}"' in page
+    operator_page = staff_client(shop, role="operator").get(reverse("orders:console_refunds")).content.decode()
+    assert refund.number in operator_page
+    assert 'data-testid="reject-refund-button"' not in operator_page
 
 
 def test_console_pickup_buttons(member, shop):
