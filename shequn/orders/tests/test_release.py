@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.utils import timezone
+from huey.contrib.djhuey import HUEY
 
 from shequn.catalog.models import Sku
 from shequn.core.errors import InvalidTransition
@@ -10,7 +11,7 @@ from shequn.notifications.models import Notification
 from shequn.orders import actions, tasks
 from shequn.orders.enums import OrderStatus, PaymentMethod
 from shequn.orders.models import Order, PurchaseCounter
-from shequn.testing.orders import make_sku, paid_order, place_order
+from shequn.testing.orders import make_sku, make_staff, paid_order, place_order
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +98,6 @@ def test_scheduled_task_and_sweeper_close_once(member, sku, django_capture_on_co
 
 
 def test_creating_an_order_schedules_its_close_at_expiry(member, sku, django_capture_on_commit_callbacks):
-    from huey.contrib.djhuey import HUEY
 
     HUEY.storage.flush_schedule()
     with django_capture_on_commit_callbacks(execute=True):
@@ -113,8 +113,6 @@ def test_mark_paid_is_idempotent_and_cod_in_fulfilment_keeps_its_status(member, 
     assert actions.mark_paid(order) is False
     assert order.status == OrderStatus.PAID
     assert Notification.objects.filter(user=member, kind="order.paid").count() == 1
-
-    from shequn.testing.orders import make_staff
 
     staff = make_staff(shop)
     cod = place_order(member, sku, payment_method=PaymentMethod.COD)
@@ -163,8 +161,6 @@ def test_late_payment_is_not_reinstated_when_stock_is_gone(member, sku):
 
 
 def test_delivered_orders_complete_after_the_after_sales_window(member, shop, settings):
-    from shequn.testing.orders import make_staff
-
     staff = make_staff(shop)
     sku = make_sku(shop)
     quiet = paid_order(member, sku)
