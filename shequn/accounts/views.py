@@ -33,7 +33,7 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 
 def _console_home() -> str:
     try:
-        return reverse("shops:console_dashboard")
+        return reverse("orders:console_dashboard")
     except Exception:  # the shops URLs are always installed; this only guards odd test URLconfs
         return CONSOLE_HOME
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("orders/<str:number>/lines/<int:line_id>/refund/", views.request_refund, name="request_refund"),
     path("after-sales/", views.my_refunds, name="my_refunds"),
     # Operator console.
+    path("console/", views.console_dashboard, name="console_dashboard"),
     path("console/orders/", views.console_orders, name="console_orders"),
     path("console/orders/<int:order_id>/", views.console_order_detail, name="console_order_detail"),
     path("console/orders/<int:order_id>/ship/", views.console_ship, name="console_ship"),

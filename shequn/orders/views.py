@@ -20,7 +20,7 @@ from shequn.core.ids import random_token
 from shequn.shops import permissions
 from shequn.shops.console import console_view
 from shequn.shops.permissions import role_allows
-from shequn.shops.selectors import active_pickup_points
+from shequn.shops.selectors import active_pickup_points, shop_overview, staff_shops
 
 from . import actions, selectors
 from .enums import Fulfilment, OrderStatus, PaymentMethod, RefundStatus
@@ -297,6 +297,28 @@ def _console_filters(request: HttpRequest) -> dict[str, Any]:
         "date_from": parse_date(get.get("date_from") or "") if get.get("date_from") else None,
         "date_to": parse_date(get.get("date_to") or "") if get.get("date_to") else None,
     }
+
+
+@console_view(permissions.VIEW_DASHBOARD)
+@require_GET
+def console_dashboard(request: HttpRequest) -> HttpResponse:
+    """The console's home: today's orders and sales, the shop at a glance, the usual entrances.
+
+    It lives in orders (not shops) because today's figures are orders' to read.
+    """
+    shop = request.console_shop  # type: ignore[attr-defined]
+    staff = request.staff  # type: ignore[attr-defined]
+    context = {
+        "shop": shop,
+        "staff": staff,
+        "figures": selectors.todays_figures(shop),
+        "overview": shop_overview(shop),
+        "my_shops": staff_shops(request.user),
+        "can_manage_staff": role_allows(staff.role, permissions.MANAGE_STAFF),
+        "can_manage_shop": role_allows(staff.role, permissions.MANAGE_SHOP),
+        "can_view_audit": role_allows(staff.role, permissions.VIEW_AUDIT),
+    }
+    return render(request, "orders/console/dashboard.html", context)
 
 
 @console_view(permissions.VIEW_ORDERS)

@@ -4,7 +4,6 @@ from . import views
 
 app_name = "shops"
 urlpatterns = [
-    path("console/", views.console_dashboard, name="console_dashboard"),
     path("console/staff/", views.console_staff, name="console_staff"),
     path("console/staff/add/", views.console_staff_add, name="console_staff_add"),
     path("console/staff/<int:staff_id>/role/", views.console_staff_role, name="console_staff_role"),

@@ -41,23 +41,6 @@ def _field_errors(error: InvalidInput) -> dict[str, str]:
     return dict(fields) if isinstance(fields, dict) else {}
 
 
-@console_view(permissions.VIEW_DASHBOARD)
-@require_GET
-def console_dashboard(request: HttpRequest) -> HttpResponse:
-    shop = _shop(request)
-    staff = _staff(request)
-    context = {
-        "shop": shop,
-        "staff": staff,
-        "overview": selectors.shop_overview(shop),
-        "my_shops": selectors.staff_shops(request.user),
-        "can_manage_staff": permissions.role_allows(staff.role, permissions.MANAGE_STAFF),
-        "can_manage_shop": permissions.role_allows(staff.role, permissions.MANAGE_SHOP),
-        "can_view_audit": permissions.role_allows(staff.role, permissions.VIEW_AUDIT),
-    }
-    return render(request, "shops/console/dashboard.html", context)
-
-
 # --- staff and roles ---------------------------------------------------------------------------
 
 
@@ -292,7 +275,7 @@ def console_switch_shop(request: HttpRequest) -> HttpResponse:
         shop_id = request.POST.get("shop_id", "")
         shop = set_console_shop(request, int(shop_id) if shop_id.isdigit() else 0)
         messages.success(request, f"已切换到 {shop.name}")
-        return redirect("shops:console_dashboard")
+        return redirect("orders:console_dashboard")
     shops = selectors.staff_shops(request.user)
     context = {"shops": shops, "console_shop": current_console_shop(request)}
     return render(request, "shops/console/switch_shop.html", context)

@@ -284,3 +284,20 @@ def test_checkout_failure_with_a_form_token_keeps_its_status(member_client, memb
         assert 'data-code="sold_out"' in page
         assert "帝王蟹" in page
     assert not Order.objects.exists()
+
+
+def test_console_home_shows_todays_orders_and_sales():
+    shop = make_shop()
+    sku = make_sku(shop, price_fen=3500)
+    buyer = make_member()
+    place_order(buyer, sku, quantity=1)  # placed, not paid
+    paid_order(buyer, sku, quantity=2)  # placed and paid today
+    other_shop_sku = make_sku(make_shop(), price_fen=9900)
+    paid_order(make_member(), other_shop_sku)  # another shop's sale is not ours
+
+    page = staff_client(shop).get("/console/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-testid="today-orders">2<' in html
+    # Only the paid order counts: 2 × ¥35 plus ¥10 shipping (below the ¥99 free-shipping line).
+    assert 'data-testid="today-sales">¥80.00<' in html
