@@ -348,7 +348,11 @@ def measure(args: argparse.Namespace) -> list[Result]:
 
 
 def machine() -> str:
-    return f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    load = os.getloadavg()[0]
+    return (
+        f"{os.cpu_count()} cores (load average {load:.1f} at the end), {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def format_result(result: Result) -> str:
