@@ -188,6 +188,8 @@ def test_delivery_paid_online_shipped_then_refunded(page: Page, new_page, sms_ou
     refund = request_refund(page, order, "20.00", "鱼肉有一块不新鲜")
     assert refund.amount_fen == 2000
     approve_refund_in_console(console, order)
+    expect(console.get_by_test_id("payment-status")).to_have_attribute("data-status", "succeeded")
+    expect(console.get_by_test_id("gateway-refund-status")).to_have_text("退款成功")
 
     refund.refresh_from_db()
     order.refresh_from_db()
