@@ -63,5 +63,5 @@ def test_seed_builds_the_demo_shop_and_is_idempotent() -> None:
         assert Sku.objects.get(pk=sku_id).stock == before - held
 
     counts = _counts()
-    call_command("seed_demo", "--no-images")
+    call_command("seed_demo", "--no-images", "--orders", "25")
     assert _counts() == counts
