@@ -6,12 +6,12 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from shequn.core.audit import client_ip
-from shequn.core.errors import NotAuthenticated
+from shequn.core.errors import NotAuthenticated, NotFound
 from shequn.core.schemas import Page, error_responses, paginate
 
 from . import actions, selectors
 from .models import User
-from .regions import children_of
+from .regions import children_of, get_region
 from .schemas import (
     AddressIn,
     AddressOut,
@@ -136,7 +136,9 @@ def list_provinces(request: HttpRequest) -> Any:
     return children_of(None)
 
 
-@router.get("/regions/{code}", auth=None, response={200: list[RegionOut]})
+@router.get("/regions/{code}", auth=None, response={200: list[RegionOut], **error_responses(404)})
 def list_region_children(request: HttpRequest, code: str) -> Any:
-    """Children of a region for a cascading picker; an unknown code has none."""
+    """Children of a region (GB/T 2260 code) for a cascading picker; a district has none."""
+    if get_region(code) is None:
+        raise NotFound("没有这个行政区划代码", code="region_not_found")
     return children_of(code)

@@ -151,7 +151,7 @@ def console_update_product(request: HttpRequest, product_id: int, body: ProductI
     return ConsoleProductOut.from_model(product)
 
 
-@console.delete("/products/{product_id}", response={204: None, **error_responses(401, 403, 404, 409)})
+@console.delete("/products/{product_id}", response={204: None, **error_responses(401, 403, 404, 409, 422)})
 def console_delete_product(request: HttpRequest, product_id: int) -> Status[None]:
     shop = api_console_shop(request, MANAGE_CATALOG)
     actions.do_delete_product(

@@ -66,7 +66,7 @@ def update_cart_item(request: HttpRequest, item_id: int, payload: CartQuantityIn
     return cart_item_out(item)
 
 
-@router.delete("/cart/{item_id}", response={204: None, **error_responses(401, 404)})
+@router.delete("/cart/{item_id}", response={204: None, **error_responses(401, 404, 422)})
 def delete_cart_item(request: HttpRequest, item_id: int) -> Any:
     actions.remove_cart_item(request.user, item_id)
     return Status(204, None)
@@ -204,13 +204,13 @@ def create_order(
     return Status(status, response)
 
 
-@router.get("", response={200: Page[OrderOut], **error_responses(401)})
+@router.get("", response={200: Page[OrderOut], **error_responses(401, 422)})
 def list_orders(request: HttpRequest, tab: str | None = None, page: int = 1, page_size: int = 20) -> Any:
     """The member's own orders, newest first; ``tab`` is pending, to_ship, to_receive, done or closed."""
     return _page(selectors.member_orders(request.user, tab), page, page_size, order_out)
 
 
-@router.get("/refunds", response={200: Page[RefundOut], **error_responses(401)})
+@router.get("/refunds", response={200: Page[RefundOut], **error_responses(401, 422)})
 def list_refunds(request: HttpRequest, page: int = 1, page_size: int = 20) -> Any:
     return _page(selectors.member_refunds(request.user), page, page_size, refund_out)
 
