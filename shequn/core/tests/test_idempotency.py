@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_same_key_and_body_replays_the_first_response():
-    user = UserFactory()
+    user = UserFactory.create()
     calls = []
 
     def handler():
@@ -23,7 +23,7 @@ def test_same_key_and_body_replays_the_first_response():
 
 
 def test_same_key_with_another_body_is_refused():
-    user = UserFactory()
+    user = UserFactory.create()
     run_idempotent(user=user, scope="t", key="k1", payload={"a": 1}, handler=lambda: (201, {}))
     with pytest.raises(InvalidInput) as error:
         run_idempotent(user=user, scope="t", key="k1", payload={"a": 2}, handler=lambda: (201, {}))
@@ -31,7 +31,7 @@ def test_same_key_with_another_body_is_refused():
 
 
 def test_retry_while_the_first_runs_gets_409():
-    user = UserFactory()
+    user = UserFactory.create()
     IdempotencyKey.objects.create(user=user, scope="t", key="k1", fingerprint=_fp({"a": 1}))
     with pytest.raises(Conflict) as error:
         run_idempotent(user=user, scope="t", key="k1", payload={"a": 1}, handler=lambda: (201, {}))
@@ -39,7 +39,7 @@ def test_retry_while_the_first_runs_gets_409():
 
 
 def test_domain_errors_are_stored_and_replayed():
-    user = UserFactory()
+    user = UserFactory.create()
 
     def failing():
         raise NotFound("没有这个商品", code="product_not_found")
@@ -50,7 +50,7 @@ def test_domain_errors_are_stored_and_replayed():
 
 
 def test_unexpected_errors_free_the_key():
-    user = UserFactory()
+    user = UserFactory.create()
 
     def crash():
         raise RuntimeError("boom")
@@ -64,7 +64,7 @@ def test_unexpected_errors_free_the_key():
 
 
 def test_keys_are_per_user():
-    alice, bob = UserFactory(), UserFactory()
+    alice, bob = UserFactory.create(), UserFactory.create()
     run_idempotent(user=alice, scope="t", key="k", payload={"a": 1}, handler=lambda: (201, {"who": "alice"}))
     assert run_idempotent(user=bob, scope="t", key="k", payload={"a": 2}, handler=lambda: (201, {"who": "bob"})) == (
         201,
