@@ -1,0 +1,179 @@
+"""Tenant isolation across the whole product: shop B's staff and members see none of shop A.
+
+Every id of shop A (orders, refunds, addresses, products, SKUs, categories, communities, posts,
+pickup points, staff) answers 404 to shop B, never 403 (a foreign id looks exactly like a missing
+one) and never 200; and nothing of A changes.
+"""
+
+import pytest
+from django.test import Client
+
+from shequn.accounts.actions import do_issue_token
+from shequn.orders import actions as order_actions
+from shequn.orders.models import Order, RefundRequest
+from shequn.shops.enums import StaffRole
+from shequn.testing.factories import (
+    AddressFactory,
+    CategoryFactory,
+    CommunityFactory,
+    PostFactory,
+    ProductFactory,
+    ShopFactory,
+    SkuFactory,
+    StaffFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop_a():
+    shop = ShopFactory.create(slug="shop-a")
+    owner = StaffFactory.create(shop=shop, role=StaffRole.OWNER).user
+    member = UserFactory.create()
+    address = AddressFactory.create(user=member)
+    product = ProductFactory.create(shop=shop)
+    sku = SkuFactory.create(product=product, stock=10)
+    category = CategoryFactory.create(shop=shop)
+    community = CommunityFactory.create(shop=shop)
+    post = PostFactory.create(community=community, author=owner)
+    order = order_actions.create_order(
+        member, sku_id=sku.pk, quantity=1, fulfilment="delivery", payment_method="sandbox", address_id=address.pk
+    )
+    order_actions.mark_paid(order)
+    line = order.lines.get()
+    refund = order_actions.request_refund(member, order.number, line.pk, amount_fen=1000, reason="坏了")
+    cod_order = order_actions.create_order(
+        member, sku_id=sku.pk, quantity=1, fulfilment="delivery", payment_method="cod", address_id=address.pk
+    )
+    return {
+        "shop": shop, "owner": owner, "member": member, "address": address, "product": product, "sku": sku,
+        "category": category, "community": community, "post": post, "order": order, "line": line,
+        "refund": refund, "cod_order": cod_order,
+    }  # fmt: skip
+
+
+@pytest.fixture
+def shop_b():
+    shop = ShopFactory.create(slug="shop-b")
+    owner = StaffFactory.create(shop=shop, role=StaffRole.OWNER).user
+    member = UserFactory.create()
+    AddressFactory.create(user=member)
+    return {"shop": shop, "owner": owner, "member": member}
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _api(user) -> Client:
+    return Client(headers={"Authorization": f"Bearer {do_issue_token(user, name='test').token}"})
+
+
+def test_staff_of_another_shop_get_404_for_every_console_page_and_action(shop_a, shop_b):
+    a = shop_a
+    staff_b = _client(shop_b["owner"])
+    reads = [
+        f"/console/orders/{a['order'].pk}/",
+        f"/console/products/{a['product'].pk}/",
+        f"/console/communities/{a['community'].pk}/",
+    ]
+    writes = [
+        f"/console/orders/{a['order'].pk}/ship/",
+        f"/console/orders/{a['order'].pk}/cancel/",
+        f"/console/orders/{a['cod_order'].pk}/confirm-cod/",
+        f"/console/refunds/{a['refund'].pk}/approve/",
+        f"/console/refunds/{a['refund'].pk}/reject/",
+        f"/console/products/{a['product'].pk}/shelf/",
+        f"/console/products/{a['product'].pk}/delete/",
+        f"/console/skus/{a['sku'].pk}/stock/",
+        f"/console/posts/{a['post'].pk}/delete/",
+        f"/console/posts/{a['post'].pk}/publish/",
+        f"/console/categories/{a['category'].pk}/",
+        f"/console/communities/{a['community'].pk}/",
+    ]
+    for url in reads:
+        assert staff_b.get(url).status_code == 404, url
+    form = {"tracking_company": "顺丰", "tracking_number": "SF1", "reason": "x", "stock": 0, "name": "被改了"}
+    for url in writes:
+        response = staff_b.post(url, form)
+        assert response.status_code == 404, url
+    # The console lists show none of A's data either.
+    assert a["order"].number not in staff_b.get("/console/orders/").content.decode()
+    assert a["product"].title not in staff_b.get("/console/products/").content.decode()
+    _assert_nothing_of_a_changed(a)
+
+
+def test_staff_of_another_shop_get_404_in_the_operator_api(shop_a, shop_b):
+    a = shop_a
+    api_b = _api(shop_b["owner"])
+    reads = [
+        f"/api/v1/orders/console/orders/{a['order'].pk}",
+        f"/api/v1/catalog/console/products/{a['product'].pk}",
+        f"/api/v1/communities/console/communities/{a['community'].pk}",
+        f"/api/v1/communities/console/posts/{a['post'].pk}",
+        f"/api/v1/shops/{a['shop'].pk}/staff",
+    ]
+    writes = [
+        (f"/api/v1/orders/console/orders/{a['order'].pk}/ship", {"tracking_company": "顺丰", "tracking_number": "SF1"}),
+        (f"/api/v1/orders/console/refunds/{a['refund'].pk}/reject", {"reason": "不行"}),
+        (f"/api/v1/payments/console/refunds/{a['refund'].pk}/approve", {}),
+        (f"/api/v1/payments/console/orders/{a['cod_order'].pk}/confirm-cod", {}),
+        (f"/api/v1/catalog/console/skus/{a['sku'].pk}/stock", {"stock": 0}),
+    ]
+    for url in reads:
+        assert api_b.get(url).status_code == 404, url
+    for url, body in writes:
+        assert api_b.post(url, body, content_type="application/json").status_code == 404, url
+    # Naming shop A in X-Shop does not help: B's owner is not A's staff.
+    assert api_b.get("/api/v1/orders/console/orders", headers={"X-Shop": "shop-a"}).status_code == 404
+    assert api_b.delete(f"/api/v1/communities/console/posts/{a['post'].pk}").status_code == 404
+    _assert_nothing_of_a_changed(a)
+
+
+def test_members_get_404_for_another_members_orders_addresses_and_refunds(shop_a, shop_b):
+    a = shop_a
+    member_b = _client(shop_b["member"])
+    api_b = _api(shop_b["member"])
+    number = a["order"].number
+    for url in [
+        f"/orders/{number}/",
+        f"/orders/{number}/lines/{a['line'].pk}/refund/",
+        f"/me/addresses/{a['address'].pk}/",
+    ]:
+        assert member_b.get(url).status_code == 404, url
+    for url in [f"/orders/{number}/cancel/", f"/orders/{number}/pay/", f"/me/addresses/{a['address'].pk}/delete/"]:
+        assert member_b.post(url).status_code == 404, url
+    for url in [f"/api/v1/orders/{number}", f"/api/v1/accounts/addresses/{a['address'].pk}"]:
+        assert api_b.get(url).status_code == 404, url
+    assert api_b.post(f"/api/v1/orders/{number}/cancel").status_code == 404
+    assert api_b.post(f"/api/v1/payments/orders/{number}/pay").status_code == 404
+    refund_body = {"line_id": a["line"].pk, "amount_fen": 100, "reason": "x"}
+    response = api_b.post(f"/api/v1/orders/{number}/refunds", refund_body, content_type="application/json")
+    assert response.status_code == 404
+    # Their own lists are empty of A's things.
+    assert api_b.get("/api/v1/orders").json()["count"] == 0
+    assert api_b.get("/api/v1/orders/refunds").json()["count"] == 0
+    assert all(row["id"] != a["address"].pk for row in api_b.get("/api/v1/accounts/addresses").json()["items"])
+    _assert_nothing_of_a_changed(a)
+
+
+def _assert_nothing_of_a_changed(a) -> None:
+    order = Order.objects.get(pk=a["order"].pk)
+    assert order.status == "paid"
+    assert order.tracking_number == ""
+    assert RefundRequest.objects.get(pk=a["refund"].pk).status == "requested"
+    assert Order.objects.get(pk=a["cod_order"].pk).paid_at is None
+    a["sku"].refresh_from_db()
+    assert a["sku"].stock == 8
+    a["product"].refresh_from_db()
+    assert a["product"].on_shelf
+    a["post"].refresh_from_db()
+    assert a["post"].is_published
+    a["category"].refresh_from_db()
+    assert a["category"].name != "被改了"
+    a["community"].refresh_from_db()
+    assert a["community"].name != "被改了"
