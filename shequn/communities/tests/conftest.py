@@ -1,29 +1,10 @@
 import pytest
-from django.test import Client
 
-from shequn.shops.enums import StaffRole
 from shequn.testing.catalog import make_product
-from shequn.testing.factories import CommunityFactory, ShopFactory, StaffFactory, UserFactory
+from shequn.testing.factories import CommunityFactory, UserFactory
+from shequn.testing.two_shops import login, operator, other_operator, other_shop, shop
 
-
-@pytest.fixture
-def shop(db):
-    return ShopFactory.create(slug="salmon")
-
-
-@pytest.fixture
-def other_shop(db):
-    return ShopFactory.create(slug="other")
-
-
-@pytest.fixture
-def operator(shop):
-    return StaffFactory.create(shop=shop, role=StaffRole.OPERATOR).user
-
-
-@pytest.fixture
-def other_operator(other_shop):
-    return StaffFactory.create(shop=other_shop, role=StaffRole.OPERATOR).user
+__all__ = ["login", "operator", "other_operator", "other_shop", "shop"]
 
 
 @pytest.fixture
@@ -39,9 +20,3 @@ def product(shop):
 @pytest.fixture
 def member(db):
     return UserFactory.create(phone="13812345678")
-
-
-def login(user):
-    client = Client()
-    client.force_login(user)
-    return client

@@ -9,8 +9,7 @@ from shequn.core.models import AuditLog
 from shequn.shops.enums import StaffRole
 from shequn.testing.catalog import make_product
 from shequn.testing.factories import CommunityFactory, MembershipFactory, StaffFactory, UserFactory
-
-from .conftest import login
+from shequn.testing.two_shops import login
 
 pytestmark = pytest.mark.django_db
 
