@@ -214,7 +214,10 @@ def test_self_pickup_paid_online_then_refunded(page: Page, new_page, sms_outbox,
     join_and_open_post(page, sms_outbox, farm)
     page.get_by_test_id("quantity").fill("2")
     buy_now(page)
+    expect(page.get_by_test_id("pickup-section")).to_be_hidden()  # delivery is the default
     page.get_by_test_id("fulfilment-pickup").check()
+    expect(page.get_by_test_id("address-section")).to_be_hidden()
+    expect(page.get_by_test_id("total-pickup")).to_have_text("¥70.00")
     page.get_by_test_id("pickup-option").first.check()
     order = submit_order(page)
     assert order.fulfilment == "pickup"
