@@ -302,5 +302,11 @@ def _backdate(order: Order, target: str, rng: random.Random) -> None:
             decided_at=refund_times.get(RefundStatus.APPROVED) or refund_times.get(RefundStatus.REJECTED),
             refunded_at=refund_times.get(RefundStatus.REFUNDED),
         )
-    # The member's inbox messages about this order move with it.
-    Notification.objects.filter(Q(link__contains=order.number), user_id=order.user_id).update(created_at=end)
+    # The member's inbox messages about this order move with it, each to the time of its step
+    # ("order.paid" to the paid event, "refund.refunded" to the refund's last event...).
+    step_times = {event.to_status: event.created_at for event in events}
+    step_times["created"] = created
+    messages = list(Notification.objects.filter(Q(link__contains=order.number), user_id=order.user_id))
+    for message in messages:
+        message.created_at = step_times.get(message.kind.partition(".")[2], end)
+    Notification.objects.bulk_update(messages, ["created_at"])

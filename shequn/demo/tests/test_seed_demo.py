@@ -9,6 +9,7 @@ from shequn.catalog.models import Product, Sku
 from shequn.communities.models import Community, CommunityMembership, Post
 from shequn.demo import data
 from shequn.demo.seed import seed
+from shequn.notifications.models import Notification
 from shequn.orders.enums import OrderStatus
 from shequn.orders.models import Order, OrderEvent, OrderLine, RefundRequest
 from shequn.payments.models import Payment
@@ -56,6 +57,10 @@ def test_seed_builds_the_demo_shop_and_is_idempotent() -> None:
         if order.paid_at is not None:
             assert Payment.objects.filter(order=order, status="succeeded").exists()
     assert RefundRequest.objects.filter(shop=shop).exists()
+    # Inbox messages carry the time of their step, not one time for the whole order.
+    for order in orders.filter(paid_at__isnull=False, payment_method="sandbox"):
+        paid_message = Notification.objects.get(user=order.user, kind="order.paid", link__contains=order.number)
+        assert paid_message.created_at == order.paid_at
 
     # Stock: every unit held by a live order left the SKU, every released unit came back.
     for sku_id, before in stock_before_orders.items():
