@@ -14,9 +14,10 @@ from django.db import IntegrityError, transaction
 from shequn.catalog.actions import check_image_upload
 from shequn.catalog.models import Product
 from shequn.core import audit
-from shequn.core.errors import InvalidInput, NotAuthenticated, NotFound
+from shequn.core.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from shequn.shops.models import Shop
 
+from .enums import MemberStatus
 from .models import Community, CommunityMembership, Post, PostProduct
 
 MAX_POST_PRODUCTS = 9
@@ -97,14 +98,21 @@ def do_join(community: Community, user: Any, *, inviter_id: int | None = None) -
     """
     check_join(community, user)
     existing = CommunityMembership.objects.filter(community=community, user=user).first()
-    if existing is not None:
+    if existing is not None and existing.status == MemberStatus.ACTIVE:
         return existing, False
+    if existing is not None and existing.status == MemberStatus.BANNED:
+        raise PermissionDenied("你已被移出并禁止再次加入该社群", code="member_banned")
     inviter = None
     if inviter_id and inviter_id != user.pk:
         membership = (
             CommunityMembership.objects.select_related("user").filter(community=community, user_id=inviter_id).first()
         )
         inviter = membership.user if membership else None
+    if existing is not None:  # removed or former: back in, the original attribution is kept
+        existing.status = MemberStatus.ACTIVE
+        existing.muted_until = None
+        existing.save(update_fields=["status", "muted_until"])
+        return existing, True
     try:
         with transaction.atomic():
             joined = CommunityMembership.objects.create(community=community, user=user, invited_by=inviter)

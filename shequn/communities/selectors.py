@@ -4,25 +4,42 @@ member reads check membership (a feed is for members only)."""
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from shequn.catalog.models import Product, ProductImage, Sku
 from shequn.core.errors import NotFound, PermissionDenied
 from shequn.shops.models import Shop
 
+from .enums import MemberStatus
 from .models import Community, CommunityMembership, Post, PostProduct
+
+# Active members only: removed, banned and former members keep their rows but do not count.
+ACTIVE_MEMBER_COUNT = Count("memberships", filter=Q(memberships__status=MemberStatus.ACTIVE), distinct=True)
 
 
 def is_shop_member(user: Any, shop: Shop) -> bool:
     """Whether ``user`` belongs to any active community of ``shop`` (member prices apply)."""
     if not getattr(user, "is_authenticated", False):
         return False
-    return CommunityMembership.objects.filter(user=user, community__shop=shop, community__is_active=True).exists()
+    return CommunityMembership.objects.filter(
+        user=user, community__shop=shop, community__is_active=True, status=MemberStatus.ACTIVE
+    ).exists()
 
 
 def is_community_member(user: Any, community: Community) -> bool:
+    """Whether ``user`` is an *active* member (removed, banned and former members are not)."""
     if not getattr(user, "is_authenticated", False):
         return False
-    return CommunityMembership.objects.filter(user=user, community=community).exists()
+    return CommunityMembership.objects.filter(user=user, community=community, status=MemberStatus.ACTIVE).exists()
+
+
+def is_muted(user: Any, community: Community) -> bool:
+    """Whether ``user`` is an active member of ``community`` muted until a time still to come."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return CommunityMembership.objects.filter(
+        user=user, community=community, status=MemberStatus.ACTIVE, muted_until__gt=timezone.now()
+    ).exists()
 
 
 class NotAMember(PermissionDenied):
@@ -36,7 +53,7 @@ def community_by_invite_code(invite_code: str) -> Community:
     community = (
         Community.objects.select_related("shop")
         .filter(invite_code=invite_code, is_active=True)
-        .annotate(member_count=Count("memberships"))
+        .annotate(member_count=ACTIVE_MEMBER_COUNT)
         .first()
     )
     if community is None:
@@ -57,7 +74,7 @@ def active_community(community_id: int) -> Community:
     community = (
         Community.objects.select_related("shop")
         .filter(pk=community_id, is_active=True)
-        .annotate(member_count=Count("memberships"))
+        .annotate(member_count=ACTIVE_MEMBER_COUNT)
         .first()
     )
     if community is None:
@@ -78,8 +95,11 @@ def my_communities(user: Any) -> QuerySet[Community]:
         return Community.objects.none()
     return (
         Community.objects.select_related("shop")
-        .filter(memberships__user=user, is_active=True)
-        .annotate(member_count=Count("memberships", distinct=True))
+        .filter(
+            pk__in=CommunityMembership.objects.filter(user=user, status=MemberStatus.ACTIVE).values("community_id"),
+            is_active=True,
+        )
+        .annotate(member_count=ACTIVE_MEMBER_COUNT)
         .order_by("-id")
     )
 
@@ -115,7 +135,7 @@ def shop_communities(shop: Shop) -> QuerySet[Community]:
     return (
         Community.objects.filter(shop=shop)
         .annotate(
-            member_count=Count("memberships", distinct=True),
+            member_count=Count("memberships", filter=Q(memberships__status=MemberStatus.ACTIVE), distinct=True),
             post_count=Count("posts", filter=Q(posts__is_published=True), distinct=True),
         )
         .order_by("-is_active", "id")

@@ -1,0 +1,31 @@
+"""Status and role constants for communities, each with a one-line meaning."""
+
+from django.db import models
+
+
+class MemberRole(models.TextChoices):
+    OWNER = "owner", "群主"  # exactly one per community; may transfer ownership
+    ADMIN = "admin", "管理员"  # moderates the community (mute, remove, ban, tags)
+    LEADER = "leader", "团长"  # a member who leads group buys (used by group buying later)
+    MEMBER = "member", "成员"  # an ordinary member
+
+
+class MemberStatus(models.TextChoices):
+    ACTIVE = "active", "正常"  # in the community, sees members-only content
+    REMOVED = "removed", "已移出"  # removed by a moderator; may rejoin by invite
+    BANNED = "banned", "已封禁"  # removed and barred: joining again is refused
+    FORMER = "former", "已过期"  # membership ended (expiry or refund); kept for the record
+
+
+class ChannelKind(models.TextChoices):
+    POSTER = "poster", "海报"  # a printed or shared poster
+    EVENT = "event", "活动"  # an offline or online event
+    PARTNER = "partner", "合作方"  # a partner shop, KOL or organisation
+    OTHER = "other", "其他"  # anything else
+
+
+class SubGroupKind(models.TextChoices):
+    CITY = "city", "城市群"  # members of one city
+    NEIGHBOURHOOD = "neighbourhood", "小区群"  # members of one neighbourhood
+    INTEREST = "interest", "兴趣群"  # members sharing an interest
+    CHAPTER = "chapter", "城市分会"  # a city chapter running its own events under the brand
