@@ -8,6 +8,7 @@ from ninja.security import SessionAuth
 
 from shequn.accounts.api import router as accounts_router
 from shequn.accounts.auth import BearerTokenAuth
+from shequn.board.api import router as board_router
 from shequn.catalog.api import router as catalog_router
 from shequn.communities.api import router as communities_router
 from shequn.core.errors import DomainError
@@ -54,6 +55,7 @@ api.add_router("/accounts", accounts_router)
 api.add_router("/shops", shops_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/communities", communities_router)
+api.add_router("/board", board_router)
 api.add_router("/orders", orders_router)
 api.add_router("/payments", payments_router)
 api.add_router("/notifications", notifications_router)

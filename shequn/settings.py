@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "shequn.accounts",
     "shequn.catalog",
     "shequn.communities",
+    "shequn.board",
     "shequn.orders",
     "shequn.payments",
     "shequn.notifications",

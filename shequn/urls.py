@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("shequn.shops.urls")),
     path("", include("shequn.catalog.urls")),
     path("", include("shequn.communities.urls")),
+    path("", include("shequn.board.urls")),
     path("", include("shequn.orders.urls")),
     path("", include("shequn.payments.urls")),
     path("", include("shequn.notifications.urls")),
