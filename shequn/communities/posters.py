@@ -99,7 +99,11 @@ def render_poster(*, community_name: str, shop_name: str, inviter_name: str, url
     for line in _wrap(draw, f"{inviter_name} 邀请你加入", invite_font, POSTER_SIZE[0] - 120, 2):
         y = _centered(draw, y, line, invite_font, INK)
 
-    qr = Image.open(io.BytesIO(qr_png(url, scale=10))).convert("RGB").resize((QR_SIZE, QR_SIZE), Image.NEAREST)
+    qr = (
+        Image.open(io.BytesIO(qr_png(url, scale=10)))
+        .convert("RGB")
+        .resize((QR_SIZE, QR_SIZE), Image.Resampling.NEAREST)
+    )
     qr_top = 700
     left = (POSTER_SIZE[0] - QR_SIZE) // 2
     draw.rounded_rectangle((left - 24, qr_top - 24, left + QR_SIZE + 24, qr_top + QR_SIZE + 24), 24, fill="white")
