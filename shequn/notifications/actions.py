@@ -15,21 +15,24 @@ from .models import Notification
 
 
 @cache
-def _channels() -> tuple[Channel, ...]:
-    return tuple(import_string(path)() for path in settings.NOTIFICATION_CHANNELS)
+def _outside_channels() -> tuple[Channel, ...]:
+    """The configured channels other than the inbox (the inbox row itself is its delivery)."""
+    channels = (import_string(path)() for path in settings.NOTIFICATION_CHANNELS)
+    return tuple(channel for channel in channels if channel.name != "inbox")
 
 
 def _deliver(notification_id: int) -> None:
     notification = Notification.objects.get(pk=notification_id)
-    for channel in _channels():
-        if channel.name != "inbox":
-            channel.deliver(notification)
+    for channel in _outside_channels():
+        channel.deliver(notification)
 
 
 def notify(user: Any, *, shop: Any, kind: str, title: str, body: str = "", link: str = "") -> Notification:
     """Put a message in ``user``'s inbox now; other channels deliver it after commit."""
     notification = Notification.objects.create(user=user, shop=shop, kind=kind, title=title, body=body, link=link)
-    on_commit(_deliver, notification.pk)
+    # With only the inbox configured there is nothing to deliver: no after-commit re-read.
+    if _outside_channels():
+        on_commit(_deliver, notification.pk)
     return notification
 
 

@@ -193,7 +193,6 @@ class CheckoutPlan:
     lines: list[PlannedLine]
     fulfilment: str
     payment_method: str
-    is_member: bool
     address: Address | None = None
     pickup_point: PickupPoint | None = None
     buyer_note: str = ""
@@ -304,7 +303,8 @@ def check_checkout(
         elif require_destination:
             raise PickupPointRequired("请选择自提点")
 
-    member = is_shop_member(user, shop)
+    # Ask about membership (one query) only when being a member would change a price.
+    member = any(unit_price(sku, True)[1] for sku, _ in wanted) and is_shop_member(user, shop)
     lines = []
     for sku, count in wanted:
         price, member_price = unit_price(sku, member)
@@ -315,7 +315,6 @@ def check_checkout(
         lines=lines,
         fulfilment=fulfilment,
         payment_method=payment_method,
-        is_member=member,
         address=address,
         pickup_point=pickup_point,
         buyer_note=buyer_note,
@@ -335,17 +334,6 @@ def _reserve_stock(lines: Sequence[tuple[Sku, int]]) -> None:
             )
 
 
-def _purchase_counter(user: Any, shop_id: int, product_id: int) -> PurchaseCounter:
-    try:
-        with transaction.atomic():
-            counter, _ = PurchaseCounter.objects.get_or_create(
-                user=user, product_id=product_id, defaults={"shop_id": shop_id}
-            )
-    except IntegrityError:  # created by a parallel checkout of the same member
-        counter = PurchaseCounter.objects.get(user=user, product_id=product_id)
-    return counter
-
-
 def _hold_purchase_quantities(user: Any, lines: Sequence[tuple[Sku, int]], *, enforce_cap: bool = True) -> None:
     """Count units per product towards the member's per-person cap, across all live orders."""
     per_product: dict[int, int] = defaultdict(int)
@@ -360,14 +348,27 @@ def _hold_purchase_quantities(user: Any, lines: Sequence[tuple[Sku, int]], *, en
             raise PurchaseCapExceeded(
                 f"「{product.title}」每人限购 {cap} 件", details={"product_id": product_id, "cap": cap}
             )
-        counter = _purchase_counter(user, product.shop_id, product_id)
-        rows = PurchaseCounter.objects.filter(pk=counter.pk)
+        rows = PurchaseCounter.objects.filter(user=user, product_id=product_id)
         if enforce_cap and cap is not None:
             rows = rows.filter(quantity__lte=cap - quantity)
-        if rows.update(quantity=F("quantity") + quantity) != 1:
-            raise PurchaseCapExceeded(
-                f"「{product.title}」每人限购 {cap} 件，你已购买过", details={"product_id": product_id, "cap": cap}
-            )
+        # One conditional UPDATE in the usual case (the member's counter exists); the first
+        # purchase of a product creates it instead (``quantity <= cap`` was checked above).
+        if rows.update(quantity=F("quantity") + quantity) == 1:
+            continue
+        try:
+            with transaction.atomic():
+                PurchaseCounter.objects.create(
+                    user=user, shop_id=product.shop_id, product_id=product_id, quantity=quantity
+                )
+            continue
+        except IntegrityError:
+            # The counter exists, so the update was refused by the cap, unless a parallel
+            # checkout of the same member created it just now: try the update once more.
+            if rows.update(quantity=F("quantity") + quantity) == 1:
+                continue
+        raise PurchaseCapExceeded(
+            f"「{product.title}」每人限购 {cap} 件，你已购买过", details={"product_id": product_id, "cap": cap}
+        )
 
 
 def _release_purchase_quantities(user_id: int, lines: Sequence[OrderLine]) -> None:
@@ -417,6 +418,17 @@ def _insert_order(plan: CheckoutPlan, expires_at: datetime | None) -> Order:
     raise AssertionError("unreachable")
 
 
+def _remember_related(order: Order, **related: list[Any]) -> None:
+    """Make ``order.<name>.all()`` return rows this transaction just wrote, as ``prefetch_related``
+    would, so the caller's response does not read them back."""
+    cache = order.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in related.items():
+        queryset = getattr(order, name).all()
+        queryset._result_cache = rows
+        queryset._prefetch_done = True
+        cache[name] = queryset
+
+
 def do_create_order(plan: CheckoutPlan) -> Order:
     now = timezone.now()
     expires_at = (
@@ -427,7 +439,7 @@ def do_create_order(plan: CheckoutPlan) -> Order:
         _reserve_stock(pairs)
         _hold_purchase_quantities(plan.user, pairs)
         order = _insert_order(plan, expires_at)
-        OrderLine.objects.bulk_create(
+        lines = OrderLine.objects.bulk_create(
             [
                 OrderLine(
                     shop=plan.shop,
@@ -444,9 +456,10 @@ def do_create_order(plan: CheckoutPlan) -> Order:
                 for line in plan.lines
             ]
         )
-        OrderEvent.objects.create(
+        event = OrderEvent.objects.create(
             order=order, from_status="", to_status=order.status, actor=plan.user, note="买家提交订单"
         )
+        _remember_related(order, lines=lines, events=[event])
         if plan.cart_item_ids:
             CartItem.objects.filter(user=plan.user, pk__in=plan.cart_item_ids).delete()
         if order.payment_method == PaymentMethod.COD:

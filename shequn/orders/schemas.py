@@ -260,8 +260,15 @@ def order_out(order: Order, *, console: bool = False, timeline: bool = False) ->
     if console:
         body.update(id=order.pk, member_name=order.user.display_name, member_phone=mask_phone(order.user.phone or ""))
     if timeline:
-        body["timeline"] = [event_out(event) for event in order.events.select_related("refund").order_by("id")]
+        body["timeline"] = [event_out(event) for event in _timeline(order)]
     return body
+
+
+def _timeline(order: Order) -> Any:
+    # Events already loaded (prefetched, or just written by create_order) are used as they are.
+    if "events" in getattr(order, "_prefetched_objects_cache", {}):
+        return order.events.all()
+    return order.events.select_related("refund").order_by("id")
 
 
 def refund_out(refund: RefundRequest) -> dict[str, Any]:

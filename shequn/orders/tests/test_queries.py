@@ -1,0 +1,109 @@
+"""Pins the SQL of the hot path, POST /api/v1/orders, so a regression shows up as a diff here.
+
+The benchmark (docs/benchmarks.md) found order creation bound by Python CPU, most of it the
+ORM building statements: every extra query costs about as much as the rest of the request's
+own Python. Change the expected list only on purpose, and say why in the commit.
+"""
+
+import re
+import uuid
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from shequn.orders.models import Order, PurchaseCounter
+from shequn.testing.factories import PickupPointFactory
+from shequn.testing.orders import auth_headers, make_member, make_shop, make_sku
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1/orders"
+
+
+def statement(sql: str) -> str:
+    """``INSERT orders_order``, ``SAVEPOINT`` ...: the verb and the first table, without values."""
+    verb = sql.split(None, 1)[0].upper()
+    if verb in ("SAVEPOINT", "RELEASE", "ROLLBACK"):
+        return verb
+    table = re.search(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', sql)
+    return f"{verb} {table.group(1) if table else '?'}"
+
+
+def create(client, headers, body):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            API, body, content_type="application/json", headers={**headers, "Idempotency-Key": uuid.uuid4().hex}
+        )
+    assert response.status_code == 201, response.content
+    return [statement(query["sql"]) for query in queries.captured_queries]
+
+
+# Under pytest the test runs inside a transaction, so each atomic block below shows as a
+# SAVEPOINT/RELEASE pair; in production the outer ones are BEGIN/COMMIT (not captured here).
+EXPECTED = [
+    "SELECT accounts_apitoken",  # bearer token and its user (accounts.auth, one join)
+    "UPDATE accounts_apitoken",  # the token's last_used_at
+    "SAVEPOINT",  # idempotency: the key is claimed in its own short transaction,
+    "INSERT core_idempotencykey",  # so a concurrent retry sees it at once (409)
+    "RELEASE",
+    "SELECT catalog_sku",  # the SKU with its product and shop (one join); no member price, so no membership query
+    "SELECT shops_pickuppoint",  # the pickup point, of this shop and active
+    "SAVEPOINT",  # the order transaction
+    "UPDATE catalog_sku",  # stock: UPDATE ... SET stock = stock - n WHERE stock >= n (one per SKU, by pk)
+    "UPDATE orders_purchasecounter",  # per-person counter: quantity = quantity + n (WHERE within the cap)
+    "SAVEPOINT",  # the order number may collide: inserted in a savepoint to retry
+    "INSERT orders_order",
+    "RELEASE",
+    "INSERT orders_orderline",  # all lines in one bulk INSERT
+    "INSERT orders_orderevent",  # the timeline's first event
+    "INSERT notifications_notification",  # the inbox message (no re-read after commit: inbox only)
+    "RELEASE",  # commit; then the unpaid-close task is scheduled (Huey, not this database)
+    "UPDATE core_idempotencykey",  # the response stored for replays; lines and timeline were not read back
+]
+
+
+def test_creating_an_order_takes_a_fixed_set_of_queries():
+    shop = make_shop()
+    sku = make_sku(shop, stock=10)
+    member = make_member()
+    point = PickupPointFactory.create(shop=shop)
+    headers = auth_headers(member)
+    body = {"sku_id": sku.pk, "fulfilment": "pickup", "pickup_point_id": point.pk, "payment_method": "sandbox"}
+
+    # The member's first order of this product creates their purchase counter: the UPDATE
+    # finds no row, so the counter is inserted (in a savepoint: a parallel checkout may race).
+    first = create(client := Client(), headers, body)
+    counter_at = EXPECTED.index("UPDATE orders_purchasecounter") + 1
+    assert first == [
+        *EXPECTED[:counter_at],
+        "SAVEPOINT",
+        "INSERT orders_purchasecounter",
+        "RELEASE",
+        *EXPECTED[counter_at:],
+    ]
+    # Every later order: the counter exists, one conditional UPDATE.
+    assert create(client, headers, body) == EXPECTED
+    assert len(EXPECTED) == 18
+
+    assert Order.objects.filter(user=member).count() == 2
+    assert PurchaseCounter.objects.get(user=member, product=sku.product).quantity == 2
+    sku.refresh_from_db()
+    assert sku.stock == 8
+
+
+def test_the_response_is_built_from_the_rows_just_written(member, sku):
+    # The create response's lines and timeline come from memory, not a re-read: they must
+    # be what a later GET (which reads them back) returns.
+    headers = auth_headers(member)
+    point = PickupPointFactory.create(shop=sku.shop)
+    body = {"sku_id": sku.pk, "quantity": 2, "fulfilment": "pickup", "pickup_point_id": point.pk}
+    client = Client()
+    created = client.post(
+        API, {**body, "payment_method": "sandbox"}, content_type="application/json", headers=headers
+    ).json()
+    read_back = client.get(f"{API}/{created['number']}", headers=headers).json()
+    assert created == read_back
+    assert created["lines"][0]["id"] > 0
+    assert [event["to_status"] for event in created["timeline"]] == ["pending_payment"]
