@@ -270,3 +270,6 @@ def console_moderate(request: HttpRequest, report_id: int, body: ModerateIn) -> 
     found = selectors.access_report(shop, report_id)
     moderated = actions.do_moderate_report(shop, found, body.action, actor=request.user, ip=client_ip(request))
     return ConsoleReportOut.from_model(selectors.access_report(shop, moderated.pk))
+
+
+router.add_router("/console", console)
