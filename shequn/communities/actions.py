@@ -122,9 +122,14 @@ def do_join(
         existing.muted_until = None
         existing.save(update_fields=["status", "muted_until"])
         return existing, True
+    channel = (
+        Channel.objects.filter(community=community, code=channel_code, is_active=True).first() if channel_code else None
+    )
     try:
         with transaction.atomic():
-            joined = CommunityMembership.objects.create(community=community, user=user, invited_by=inviter)
+            joined = CommunityMembership.objects.create(
+                community=community, user=user, invited_by=inviter, channel=channel
+            )
     except IntegrityError:  # a concurrent double tap joined first
         return CommunityMembership.objects.get(community=community, user=user), False
     return joined, True

@@ -17,6 +17,7 @@ from .links import qr_png
 
 POSTER_SIZE = (750, 1334)  # the 9:16 canvas WeChat Moments shows full-screen
 QR_SIZE = 360
+QR_TOP = 700
 FONT_CANDIDATES = (
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
     Path("/usr/share/fonts/opentype/noto-cjk/NotoSansCJK-Regular.ttc"),
@@ -104,7 +105,7 @@ def render_poster(*, community_name: str, shop_name: str, inviter_name: str, url
         .convert("RGB")
         .resize((QR_SIZE, QR_SIZE), Image.Resampling.NEAREST)
     )
-    qr_top = 700
+    qr_top = QR_TOP
     left = (POSTER_SIZE[0] - QR_SIZE) // 2
     draw.rounded_rectangle((left - 24, qr_top - 24, left + QR_SIZE + 24, qr_top + QR_SIZE + 24), 24, fill="white")
     image.paste(qr, (left, qr_top))

@@ -1,5 +1,6 @@
 """Member pages (join, my communities, feed, post) and console pages for communities."""
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -9,15 +10,17 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from shequn.core.audit import client_ip
-from shequn.core.errors import DomainError, InvalidInput, NotFound
+from shequn.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from shequn.shops.console import console_view
 from shequn.shops.permissions import MANAGE_COMMUNITIES
 from shequn.shops.selectors import require_permission
 
-from . import actions, selectors
+from . import actions, posters, selectors
+from .enums import ChannelKind, MemberRole, MemberStatus, SubGroupKind
 from .links import invite_url, qr_svg
 
 PAGE_SIZE = 20
@@ -48,10 +51,11 @@ def join(request: HttpRequest, invite_code: str) -> HttpResponse:
     """GET shows the community and a 加入社群 button; POST joins (sign-in required)."""
     community = selectors.community_by_invite_code(invite_code)
     inviter_id = _int_or_none(request.POST.get("from") or request.GET.get("from"))
+    channel_code = (request.POST.get("ch") or request.GET.get("ch") or "").strip()[:32] or None
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), login_url=_login_url())
-        _, created = actions.do_join(community, request.user, inviter_id=inviter_id)
+        _, created = actions.do_join(community, request.user, inviter_id=inviter_id, channel_code=channel_code)
         messages.success(request, f"欢迎加入「{community.name}」" if created else "你已经是该社群成员")
         return redirect("communities:community_home", community_id=community.pk)
     if request.method != "GET":
@@ -63,10 +67,23 @@ def join(request: HttpRequest, invite_code: str) -> HttpResponse:
             "community": community,
             "can_join": True,
             "inviter_id": inviter_id,
+            "channel_code": channel_code,
+            "join_query": _join_query(inviter_id, channel_code),
             "inviter": selectors.inviter_in(community, inviter_id),
             "is_member": selectors.is_community_member(request.user, community),
         },
     )
+
+
+def _join_query(inviter_id: int | None, channel_code: str | None) -> str:
+    from urllib.parse import urlencode
+
+    query: dict[str, Any] = {}
+    if inviter_id:
+        query["from"] = inviter_id
+    if channel_code:
+        query["ch"] = channel_code
+    return "?" + urlencode(query) if query else ""
 
 
 @require_GET
@@ -252,3 +269,323 @@ def console_post_delete(request: HttpRequest, post_id: int) -> HttpResponse:
     actions.do_delete_post(shop, post, actor=request.user, ip=client_ip(request))
     messages.success(request, "帖子已删除")
     return redirect("communities:console_community_detail", community_id=community_id)
+
+
+# --- member: my poster, sub-groups ------------------------------------------------------
+
+
+def _poster_response(png: bytes, filename: str, download: bool) -> HttpResponse:
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
+    if download:
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def my_poster(request: HttpRequest, community_id: int) -> HttpResponse:
+    """The member's share poster and link (no reward is offered for sharing: RULES.md)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), login_url=_login_url())
+    try:
+        community = selectors.access_member_community(request.user, community_id)
+    except selectors.NotAMember:
+        return _not_a_member_page(request, community_id)
+    return render(
+        request,
+        "communities/my_poster.html",
+        {"community": community, "share_url": invite_url(community, inviter=request.user)},
+    )
+
+
+@require_GET
+def my_poster_png(request: HttpRequest, community_id: int) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), login_url=_login_url())
+    community = selectors.access_member_community(request.user, community_id)
+    png = posters.render_poster(
+        community_name=community.name,
+        shop_name=community.shop.name,
+        inviter_name=request.user.display_name,
+        url=invite_url(community, inviter=request.user),
+    )
+    return _poster_response(png, f"poster-{community.pk}.png", request.GET.get("download") == "1")
+
+
+def sub_groups(request: HttpRequest, community_id: int) -> HttpResponse:
+    """Members pick their sub-group (one per community); POST sub_group=<id> joins, leave=1 leaves."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), login_url=_login_url())
+    try:
+        community = selectors.access_member_community(request.user, community_id)
+    except selectors.NotAMember:
+        return _not_a_member_page(request, community_id)
+    if request.method == "POST":
+        try:
+            if request.POST.get("leave") == "1":
+                actions.do_leave_sub_group(request.user, community)
+                messages.success(request, "已退出分群")
+            else:
+                sub_group = selectors.member_sub_group(request.user, _int_or_none(request.POST.get("sub_group")) or 0)
+                if sub_group.community_id != community.pk:
+                    raise NotFound("分群不存在", code="sub_group_not_found")
+                actions.do_join_sub_group(request.user, sub_group)
+                messages.success(request, f"已加入「{sub_group.name}」")
+        except (InvalidInput, Conflict) as error:
+            messages.error(request, error.message)
+        return redirect("communities:sub_groups", community_id=community.pk)
+    return render(
+        request,
+        "communities/sub_groups.html",
+        {
+            "community": community,
+            "sub_groups": selectors.community_sub_groups(community).filter(is_active=True),
+            "membership": selectors.my_membership(request.user, community),
+        },
+    )
+
+
+# --- console: members and moderation -------------------------------------------------------
+
+
+@console_view(MANAGE_COMMUNITIES)
+@require_GET
+def console_members(request: HttpRequest, community_id: int) -> HttpResponse:
+    """Members filtered by tag, join channel, status and sub-group, with moderation forms."""
+    shop = request.console_shop  # type: ignore[attr-defined]
+    community = selectors.access_community(shop, community_id)
+    status = request.GET.get("status", MemberStatus.ACTIVE)
+    filters: dict[str, Any] = {
+        "status": status if status in MemberStatus.values else None,
+        "tag_id": _int_or_none(request.GET.get("tag")),
+        "channel_id": _int_or_none(request.GET.get("channel")),
+        "sub_group_id": _int_or_none(request.GET.get("sub_group")),
+    }
+    members = selectors.community_members(community, **filters)
+    return render(
+        request,
+        "communities/console/members.html",
+        {
+            "community": community,
+            "members_page": _page(request, members),
+            "member_count": members.count(),
+            "filters": filters,
+            "status_value": status,
+            "statuses": MemberStatus.choices,
+            "roles": [(value, label) for value, label in MemberRole.choices if value != MemberRole.OWNER],
+            "tags": selectors.community_tags(community),
+            "channels": selectors.community_channels(community),
+            "sub_groups": selectors.community_sub_groups(community),
+            "now": timezone.now(),
+            "mute_default": (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+def _parse_local_datetime(value: str) -> Any:
+    from datetime import datetime
+
+    try:
+        parsed = datetime.fromisoformat((value or "").strip())
+    except ValueError:
+        raise InvalidInput("请填写正确的禁言结束时间", code="mute_until_invalid") from None
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+@console_view(MANAGE_COMMUNITIES)
+@require_POST
+def console_member_action(request: HttpRequest, community_id: int, user_id: int, action: str) -> HttpResponse:
+    """One moderation step on one member: mute, unmute, remove, ban, unban, role, tags, owner, sub_group."""
+    shop = request.console_shop  # type: ignore[attr-defined]
+    community = selectors.access_community(shop, community_id)
+    target = selectors.access_membership(shop, community, user_id)
+    who: dict[str, Any] = {"actor": request.user, "ip": client_ip(request)}
+    name = target.user.display_name
+    try:
+        if action == "mute":
+            actions.do_mute(community, target, _parse_local_datetime(request.POST.get("until", "")), **who)
+            messages.success(request, f"已禁言「{name}」")
+        elif action == "unmute":
+            actions.do_unmute(community, target, **who)
+            messages.success(request, f"已解除「{name}」的禁言")
+        elif action in ("remove", "ban"):
+            actions.do_remove_member(community, target, ban=action == "ban", **who)
+            messages.success(request, f"已{'封禁' if action == 'ban' else '移出'}「{name}」")
+        elif action == "unban":
+            actions.do_unban(community, target, **who)
+            messages.success(request, f"已解除「{name}」的封禁")
+        elif action == "role":
+            actions.do_set_role(community, target, request.POST.get("role", ""), **who)
+            messages.success(request, f"已更新「{name}」的角色")
+        elif action == "owner":
+            actions.do_transfer_ownership(community, target, **who)
+            messages.success(request, f"「{name}」已成为群主")
+        elif action == "tags":
+            tag_ids = [pk for pk in (_int_or_none(v) for v in request.POST.getlist("tags")) if pk]
+            actions.do_set_member_tags(community, target, tag_ids, **who)
+            messages.success(request, f"已更新「{name}」的标签")
+        elif action == "sub_group":
+            sub_group_id = _int_or_none(request.POST.get("sub_group"))
+            sub_group = selectors.access_sub_group(shop, sub_group_id) if sub_group_id else None
+            actions.do_assign_sub_group(community, target, sub_group, **who)
+            messages.success(request, f"已调整「{name}」的分群")
+        else:
+            raise NotFound("操作不存在", code="action_not_found")
+    except (InvalidInput, Conflict, PermissionDenied) as error:
+        messages.error(request, error.message)
+    back = reverse("communities:console_members", args=[community.pk])
+    query = request.POST.get("query") or ""
+    return redirect(back + ("?" + query if query else ""))
+
+
+@console_view(MANAGE_COMMUNITIES)
+@require_POST
+def console_tags(request: HttpRequest, community_id: int) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    community = selectors.access_community(shop, community_id)
+    try:
+        if request.POST.get("delete"):
+            tag = selectors.access_tag(shop, _int_or_none(request.POST.get("delete")) or 0)
+            actions.do_delete_tag(community, tag, actor=request.user, ip=client_ip(request))
+            messages.success(request, f"已删除标签「{tag.name}」")
+        else:
+            tag = actions.do_create_tag(
+                community, request.POST.get("name", ""), actor=request.user, ip=client_ip(request)
+            )
+            messages.success(request, f"已添加标签「{tag.name}」")
+    except InvalidInput as error:
+        messages.error(request, error.message)
+    return redirect("communities:console_members", community_id=community.pk)
+
+
+# --- console: channels and the invite tree ----------------------------------------------
+
+
+@console_view(MANAGE_COMMUNITIES)
+def console_channels(request: HttpRequest, community_id: int) -> HttpResponse:
+    """Channels (渠道码) with their QR and join counts; the invite tree's figures."""
+    shop = request.console_shop  # type: ignore[attr-defined]
+    community = selectors.access_community(shop, community_id)
+    if request.method == "POST":
+        try:
+            if request.POST.get("retire") or request.POST.get("activate"):
+                channel = selectors.access_channel(
+                    shop, _int_or_none(request.POST.get("retire") or request.POST.get("activate")) or 0
+                )
+                actions.do_set_channel_active(
+                    community, channel, bool(request.POST.get("activate")), actor=request.user, ip=client_ip(request)
+                )
+                messages.success(request, "渠道已更新")
+            else:
+                channel = actions.do_create_channel(
+                    community,
+                    request.POST.get("name", ""),
+                    request.POST.get("kind", ChannelKind.POSTER),
+                    request.POST.get("code", ""),
+                    actor=request.user,
+                    ip=client_ip(request),
+                )
+                messages.success(request, f"已创建渠道「{channel.name}」")
+        except InvalidInput as error:
+            messages.error(request, error.message)
+        return redirect("communities:console_channels", community_id=community.pk)
+    channels = list(selectors.community_channels(community))
+    for channel in channels:
+        channel.link = invite_url(community, channel=channel)  # type: ignore[attr-defined]
+    counts = selectors.channel_join_counts(community)
+    return render(
+        request,
+        "communities/console/channels.html",
+        {
+            "community": community,
+            "channels": channels,
+            "direct_joins": counts.get(None, 0),
+            "kinds": ChannelKind.choices,
+            "tree": selectors.invite_tree_figures(community),
+        },
+    )
+
+
+@console_view(MANAGE_COMMUNITIES)
+@require_GET
+def console_channel_qr(request: HttpRequest, channel_id: int) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    channel = selectors.access_channel(shop, channel_id)
+    response = HttpResponse(qr_svg(invite_url(channel.community, channel=channel)), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@console_view(MANAGE_COMMUNITIES)
+@require_GET
+def console_channel_poster(request: HttpRequest, channel_id: int) -> HttpResponse:
+    """A channel's poster: the shop invites, the QR carries ?ch=<code>."""
+    shop = request.console_shop  # type: ignore[attr-defined]
+    channel = selectors.access_channel(shop, channel_id)
+    png = posters.render_poster(
+        community_name=channel.community.name,
+        shop_name=shop.name,
+        inviter_name=shop.name,
+        url=invite_url(channel.community, channel=channel),
+    )
+    return _poster_response(png, f"channel-{channel.code}.png", request.GET.get("download") == "1")
+
+
+# --- console: sub-groups -------------------------------------------------------------------
+
+
+@console_view(MANAGE_COMMUNITIES)
+def console_sub_groups(request: HttpRequest, community_id: int) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    community = selectors.access_community(shop, community_id)
+    if request.method == "POST":
+        try:
+            if request.POST.get("split"):
+                sub_group = selectors.access_sub_group(shop, _int_or_none(request.POST.get("split")) or 0)
+                new_group, moved = actions.do_split_sub_group(
+                    community, sub_group, request.POST.get("name", ""), actor=request.user, ip=client_ip(request)
+                )
+                messages.success(request, f"已拆分：{len(moved)} 位最新加入的成员移入「{new_group.name}」")
+            else:
+                sub_group = actions.do_create_sub_group(
+                    community,
+                    request.POST.get("name", ""),
+                    request.POST.get("kind", SubGroupKind.CITY),
+                    request.POST.get("city", ""),
+                    _int_or_none(request.POST.get("capacity")) or 500,
+                    actor=request.user,
+                    ip=client_ip(request),
+                )
+                messages.success(request, f"已创建分群「{sub_group.name}」")
+        except InvalidInput as error:
+            messages.error(request, error.message)
+        return redirect("communities:console_sub_groups", community_id=community.pk)
+    return render(
+        request,
+        "communities/console/sub_groups.html",
+        {
+            "community": community,
+            "sub_groups": selectors.community_sub_groups(community),
+            "kinds": SubGroupKind.choices,
+            "admins": selectors.community_members(community, status=MemberStatus.ACTIVE).filter(
+                is_sub_group_admin=True
+            ),
+        },
+    )
+
+
+@console_view(MANAGE_COMMUNITIES)
+@require_POST
+def console_sub_group_admin(request: HttpRequest, community_id: int, user_id: int) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    community = selectors.access_community(shop, community_id)
+    target = selectors.access_membership(shop, community, user_id)
+    try:
+        actions.do_set_sub_group_admin(
+            community, target, request.POST.get("is_admin") == "1", actor=request.user, ip=client_ip(request)
+        )
+        messages.success(request, "分群管理员已更新")
+    except InvalidInput as error:
+        messages.error(request, error.message)
+    return redirect("communities:console_members", community_id=community.pk)
