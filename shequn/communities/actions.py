@@ -644,9 +644,10 @@ def do_set_sub_group_admin(
 ) -> CommunityMembership:
     check_moderator(community, actor)
     _check_same_community(community, target)
-    if target.sub_group_id is None or target.status != MemberStatus.ACTIVE:
-        raise InvalidInput("该成员不在任何分群中", code="not_in_sub_group")
     with transaction.atomic():
+        target = CommunityMembership.objects.select_for_update().get(pk=target.pk)
+        if target.sub_group_id is None or target.status != MemberStatus.ACTIVE:
+            raise InvalidInput("该成员不在任何分群中", code="not_in_sub_group")
         target.is_sub_group_admin = is_admin
         target.save(update_fields=["is_sub_group_admin"])
         _audit(
