@@ -114,13 +114,13 @@ def test_search_category_filter_and_pages(community, member, categories):
         )
     actions.do_create_thread(member, community, category_id=categories["求职"].pk, title="求职", body="会做川菜的厨师")
     client = api_client(member)
-    found = client.get(threads_url(community), {"q": "厨师", "page_size": 2}).json()
+    found = client.get(threads_url(community), {"q": "厨师", "page_size": "2"}).json()
     assert (found["count"], len(found["items"])) == (4, 2)
     assert client.get(threads_url(community), {"q": "川菜"}).json()["items"][0]["title"] == "求职"
-    hiring = client.get(threads_url(community), {"category_id": categories["招聘"].pk}).json()
+    hiring = client.get(threads_url(community), {"category_id": str(categories["招聘"].pk)}).json()
     assert {t["category_name"] for t in hiring["items"]} == {"招聘"}
     assert hiring["count"] == 3
-    last = client.get(threads_url(community), {"q": "厨师", "page_size": 2, "page": 2}).json()
+    last = client.get(threads_url(community), {"q": "厨师", "page_size": "2", "page": "2"}).json()
     assert [t["title"] for t in last["items"]] == ["招聘厨师1", "招聘厨师0"]
 
 

@@ -1,0 +1,80 @@
+"""In Chromium: a member posts a thread on the board, another member comments and likes it,
+and the author finds the comment (and the inbox message about it)."""
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from shequn.board.models import BoardCategory, Thread
+from shequn.notifications.models import Notification
+from shequn.testing.factories import CommunityFactory, MembershipFactory, ShopFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def signed_in(new_page, live_server, user):
+    client = Client()
+    client.force_login(user)
+    page = new_page()
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    return page
+
+
+def test_a_member_posts_a_thread_and_another_member_comments(new_page, live_server):
+    shop = ShopFactory.create(slug="zhangjiang", name="张江鲜鱼农场")
+    community = CommunityFactory.create(shop=shop, name="张江邻里群", invite_code="zhangjiang-2026")
+    for position, name in enumerate(["求职", "招聘", "知识分享", "问答"]):
+        BoardCategory.objects.create(shop=shop, community=community, name=name, position=position)
+    author = UserFactory.create(nickname="小王")
+    commenter = UserFactory.create(nickname="老李")
+    for user in (author, commenter):
+        MembershipFactory.create(community=community, user=user)
+
+    page = signed_in(new_page, live_server, author)
+    page.goto(f"/c/{community.pk}/board/")
+    page.get_by_test_id("empty-board").wait_for()
+    page.get_by_test_id("new-thread").click()
+    # Submitting without a title keeps what was typed and says what is missing.
+    page.get_by_label("分类").select_option(label="问答")
+    page.get_by_label("内容").fill("周末想带孩子去，有推荐的吗？")
+    page.get_by_test_id("submit-thread").click()
+    page.get_by_text("请填写标题").wait_for()
+    assert page.get_by_label("内容").input_value() == "周末想带孩子去，有推荐的吗？"
+    page.get_by_label("标题").fill("张江附近哪里可以钓鱼")
+    page.get_by_test_id("submit-thread").click()
+    page.get_by_test_id("thread-body").wait_for()
+    assert page.get_by_test_id("thread-title").inner_text() == "张江附近哪里可以钓鱼"
+    thread = Thread.objects.get()
+    assert (thread.author, thread.category.name) == (author, "问答")
+
+    other = signed_in(new_page, live_server, commenter)
+    other.goto(f"/c/{community.pk}/board/")
+    other.get_by_test_id("category-link").filter(has_text="问答").click()
+    other.get_by_test_id("thread-title").filter(has_text="张江附近哪里可以钓鱼").click()
+    other.get_by_test_id("comment-input").fill("川杨河边周末人不多")
+    other.get_by_test_id("comment-submit").click()
+    other.get_by_text("评论成功").wait_for()
+    assert other.get_by_test_id("comment-body").inner_text() == "川杨河边周末人不多"
+    other.get_by_test_id("like-button").click()
+    other.get_by_text("已赞").wait_for()
+    assert other.get_by_test_id("like-count").inner_text() == "1"
+
+    page.reload()
+    assert page.get_by_test_id("comment-body").inner_text() == "川杨河边周末人不多"
+    assert page.get_by_test_id("like-count").inner_text() == "1"
+    note = Notification.objects.get(user=author)
+    assert note.title == "老李 评论了你的帖子"
+    # Search finds it from the board home.
+    page.goto(f"/c/{community.pk}/board/")
+    page.get_by_label("搜索帖子").fill("钓鱼")
+    page.get_by_label("搜索帖子").press("Enter")
+    page.wait_for_url("**q=*")
+    assert page.get_by_test_id("thread").count() == 1
