@@ -1,9 +1,9 @@
-"""Fixtures shared by the whole suite. PostgreSQL and browser fixtures live in shequn/testing."""
+"""Fixtures shared by the whole suite. PostgreSQL, Redis and browser fixtures live in shequn/testing."""
 
 import pytest
 from django.core.cache import cache
 
-pytest_plugins = ["shequn.testing.postgres", "shequn.testing.browser"]
+pytest_plugins = ["shequn.testing.postgres", "shequn.testing.redis", "shequn.testing.browser"]
 
 
 @pytest.fixture(autouse=True)
