@@ -1,27 +1,54 @@
-"""Communities API: join by invite code, my communities, members-only feeds, and the
-operator endpoints under /console/ scoped to the caller's shop."""
+"""Communities API: join by invite code, my communities, members-only feeds, invites,
+sub-groups and moderation by community admins, and the operator endpoints under /console/
+scoped to the caller's shop."""
 
+from typing import Any
+
+from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
 from ninja import Query, Router, Status
 
 from shequn.core.audit import client_ip
+from shequn.core.errors import NotFound
 from shequn.core.schemas import Page, error_responses, paginate
 from shequn.shops.console import api_console_shop
 from shequn.shops.permissions import MANAGE_COMMUNITIES
 
 from . import actions, selectors
+from .links import invite_url
 from .schemas import (
+    ChannelActiveIn,
+    ChannelIn,
+    ChannelJoinsOut,
+    ChannelOut,
     CommunityIn,
     CommunityOut,
     ConsoleCommunityOut,
     ConsolePostOut,
+    InviterOut,
+    InviteSubtreeOut,
+    InviteTreeOut,
     JoinIn,
     JoinOut,
     MemberOut,
+    MemberQuery,
+    MuteIn,
+    MyInviteOut,
     PageQuery,
     PostIn,
     PostOut,
     PublishIn,
+    RoleIn,
+    SplitIn,
+    SplitOut,
+    SubGroupAdminIn,
+    SubGroupAssignIn,
+    SubGroupIn,
+    SubGroupOut,
+    TagIn,
+    TagOut,
+    TagsIn,
 )
 
 router = Router(tags=["communities"])
@@ -40,7 +67,7 @@ def invite_preview(request: HttpRequest, invite_code: str) -> CommunityOut:
 @router.post("/join", response={200: JoinOut, 201: JoinOut, **MEMBER_ERRORS})
 def join(request: HttpRequest, body: JoinIn) -> Status[JoinOut]:
     community = selectors.community_by_invite_code(body.invite_code)
-    _, created = actions.do_join(community, request.user, inviter_id=body.from_user_id)
+    _, created = actions.do_join(community, request.user, inviter_id=body.from_user_id, channel_code=body.channel_code)
     community = selectors.active_community(community.pk)
     return Status(201 if created else 200, JoinOut(community=CommunityOut.from_model(community), joined=created))
 
@@ -110,10 +137,14 @@ def console_rotate_invite(request: HttpRequest, community_id: int) -> ConsoleCom
 
 
 @console.get("/communities/{community_id}/members", response={200: Page[MemberOut], **CONSOLE_ERRORS})
-def console_members(request: HttpRequest, community_id: int, query: Query[PageQuery]) -> dict:
+def console_members(request: HttpRequest, community_id: int, query: Query[MemberQuery]) -> dict:
+    """Members, filtered by status, tag, join channel (0 = none) and sub-group."""
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
-    page = paginate(selectors.community_members(community), query.page, query.page_size)
+    members = selectors.community_members(
+        community, status=query.status, tag_id=query.tag, channel_id=query.channel, sub_group_id=query.sub_group
+    )
+    page = paginate(members, query.page, query.page_size)
     page["items"] = [MemberOut.from_model(m) for m in page["items"]]
     return page
 
@@ -177,6 +208,381 @@ def console_publish_post(request: HttpRequest, post_id: int, body: PublishIn) ->
 def console_delete_post(request: HttpRequest, post_id: int) -> Status[None]:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     actions.do_delete_post(shop, selectors.access_post(shop, post_id), actor=request.user, ip=client_ip(request))
+    return Status(204, None)
+
+
+# --- members: my invite, sub-groups, moderation by community admins ---------------------
+
+MEMBER_WRITE_ERRORS = error_responses(401, 403, 404, 409, 422)
+
+
+def _subtree_out(subtree: selectors.InviteSubtree) -> InviteSubtreeOut:
+    return InviteSubtreeOut(
+        user_id=subtree.user_id,
+        direct=subtree.direct,
+        size=subtree.size,
+        depth=subtree.depth,
+        levels=subtree.levels,
+    )
+
+
+@router.get("/{int:community_id}/invite", response={200: MyInviteOut, **MEMBER_ERRORS})
+def my_invite(request: HttpRequest, community_id: int) -> MyInviteOut:
+    """The member's invite link, poster and QR, and how many joined through them (no reward: RULES.md)."""
+    community = selectors.access_member_community(request.user, community_id)
+    return MyInviteOut(
+        invite_url=invite_url(community, inviter=request.user),
+        poster_url=settings.SITE_URL + reverse("communities:my_poster_png", args=[community.pk]),
+        qr_url=settings.SITE_URL + reverse("communities:invite_qr", args=[community.pk]),
+        invited=_subtree_out(selectors.invite_subtree(community, request.user.pk or 0)),
+    )
+
+
+@router.get("/{int:community_id}/sub-groups", response={200: Page[SubGroupOut], **MEMBER_ERRORS})
+def sub_groups(request: HttpRequest, community_id: int, query: Query[PageQuery]) -> dict:
+    community = selectors.access_member_community(request.user, community_id)
+    page = paginate(selectors.community_sub_groups(community).filter(is_active=True), query.page, query.page_size)
+    page["items"] = [SubGroupOut.from_model(g) for g in page["items"]]
+    return page
+
+
+@router.post("/{int:community_id}/sub-groups/{int:sub_group_id}/join", response={200: MemberOut, **MEMBER_WRITE_ERRORS})
+def join_sub_group(request: HttpRequest, community_id: int, sub_group_id: int) -> MemberOut:
+    """Join a sub-group (leaving any other of this community); a full one is a 409 ``sub_group_full``."""
+    community = selectors.access_member_community(request.user, community_id)
+    sub_group = selectors.member_sub_group(request.user, sub_group_id)
+    if sub_group.community_id != community.pk:
+        raise NotFound("分群不存在", code="sub_group_not_found")
+    actions.do_join_sub_group(request.user, sub_group)
+    return MemberOut.from_model(selectors.membership_in(community, request.user.pk or 0))
+
+
+@router.post("/{int:community_id}/sub-groups/leave", response={200: MemberOut, **MEMBER_WRITE_ERRORS})
+def leave_sub_group(request: HttpRequest, community_id: int) -> MemberOut:
+    community = selectors.access_member_community(request.user, community_id)
+    actions.do_leave_sub_group(request.user, community)
+    return MemberOut.from_model(selectors.membership_in(community, request.user.pk or 0))
+
+
+def _moderation_target(request: HttpRequest, community_id: int, user_id: int) -> tuple[Any, Any]:
+    """For community admins: the community (members only) and the member acted on."""
+    community = selectors.access_member_community(request.user, community_id)
+    actions.check_moderator(community, request.user)
+    return community, selectors.membership_in(community, user_id)
+
+
+def _member_out(target: Any) -> MemberOut:
+    return MemberOut.from_model(selectors.membership_in(target.community, target.user_id))
+
+
+@router.post(
+    "/{int:community_id}/moderation/members/{int:user_id}/mute", response={200: MemberOut, **MEMBER_WRITE_ERRORS}
+)
+def admin_mute(request: HttpRequest, community_id: int, user_id: int, body: MuteIn) -> MemberOut:
+    """Community owner/admins (or shop staff) mute a member until a time."""
+    community, target = _moderation_target(request, community_id, user_id)
+    actions.do_mute(community, target, body.until, actor=request.user, ip=client_ip(request))
+    return _member_out(target)
+
+
+@router.post(
+    "/{int:community_id}/moderation/members/{int:user_id}/unmute", response={200: MemberOut, **MEMBER_WRITE_ERRORS}
+)
+def admin_unmute(request: HttpRequest, community_id: int, user_id: int) -> MemberOut:
+    community, target = _moderation_target(request, community_id, user_id)
+    actions.do_unmute(community, target, actor=request.user, ip=client_ip(request))
+    return _member_out(target)
+
+
+@router.post(
+    "/{int:community_id}/moderation/members/{int:user_id}/remove", response={200: MemberOut, **MEMBER_WRITE_ERRORS}
+)
+def admin_remove(request: HttpRequest, community_id: int, user_id: int) -> MemberOut:
+    community, target = _moderation_target(request, community_id, user_id)
+    actions.do_remove_member(community, target, actor=request.user, ip=client_ip(request))
+    return _member_out(target)
+
+
+@router.post(
+    "/{int:community_id}/moderation/members/{int:user_id}/ban", response={200: MemberOut, **MEMBER_WRITE_ERRORS}
+)
+def admin_ban(request: HttpRequest, community_id: int, user_id: int) -> MemberOut:
+    community, target = _moderation_target(request, community_id, user_id)
+    actions.do_remove_member(community, target, ban=True, actor=request.user, ip=client_ip(request))
+    return _member_out(target)
+
+
+@router.post(
+    "/{int:community_id}/moderation/members/{int:user_id}/owner", response={200: MemberOut, **MEMBER_WRITE_ERRORS}
+)
+def admin_transfer_ownership(request: HttpRequest, community_id: int, user_id: int) -> MemberOut:
+    """The owner hands the community to another member (they become admin)."""
+    community, target = _moderation_target(request, community_id, user_id)
+    actions.do_transfer_ownership(community, target, actor=request.user, ip=client_ip(request))
+    return _member_out(target)
+
+
+# --- console: members and moderation ---------------------------------------------------
+
+CONSOLE_WRITE_ERRORS = error_responses(401, 403, 404, 409, 422)
+
+
+def _console_target(request: HttpRequest, community_id: int, user_id: int) -> tuple[Any, Any, Any]:
+    shop = api_console_shop(request, MANAGE_COMMUNITIES)
+    community = selectors.access_community(shop, community_id)
+    return shop, community, selectors.access_membership(shop, community, user_id)
+
+
+@console.get("/communities/{int:community_id}/members/{int:user_id}", response={200: MemberOut, **CONSOLE_ERRORS})
+def console_member(request: HttpRequest, community_id: int, user_id: int) -> MemberOut:
+    _, _, target = _console_target(request, community_id, user_id)
+    return _member_out(target)
+
+
+@console.post(
+    "/communities/{int:community_id}/members/{int:user_id}/mute", response={200: MemberOut, **CONSOLE_WRITE_ERRORS}
+)
+def console_mute(request: HttpRequest, community_id: int, user_id: int, body: MuteIn) -> MemberOut:
+    _, community, target = _console_target(request, community_id, user_id)
+    actions.do_mute(community, target, body.until, actor=request.user, ip=client_ip(request))
+    return _member_out(target)
+
+
+@console.post(
+    "/communities/{int:community_id}/members/{int:user_id}/unmute", response={200: MemberOut, **CONSOLE_WRITE_ERRORS}
+)
+def console_unmute(request: HttpRequest, community_id: int, user_id: int) -> MemberOut:
+    _, community, target = _console_target(request, community_id, user_id)
+    actions.do_unmute(community, target, actor=request.user, ip=client_ip(request))
+    return _member_out(target)
+
+
+@console.post(
+    "/communities/{int:community_id}/members/{int:user_id}/remove", response={200: MemberOut, **CONSOLE_WRITE_ERRORS}
+)
+def console_remove(request: HttpRequest, community_id: int, user_id: int) -> MemberOut:
+    _, community, target = _console_target(request, community_id, user_id)
+    actions.do_remove_member(community, target, actor=request.user, ip=client_ip(request))
+    return _member_out(target)
+
+
+@console.post(
+    "/communities/{int:community_id}/members/{int:user_id}/ban", response={200: MemberOut, **CONSOLE_WRITE_ERRORS}
+)
+def console_ban(request: HttpRequest, community_id: int, user_id: int) -> MemberOut:
+    _, community, target = _console_target(request, community_id, user_id)
+    actions.do_remove_member(community, target, ban=True, actor=request.user, ip=client_ip(request))
+    return _member_out(target)
+
+
+@console.post(
+    "/communities/{int:community_id}/members/{int:user_id}/unban", response={200: MemberOut, **CONSOLE_WRITE_ERRORS}
+)
+def console_unban(request: HttpRequest, community_id: int, user_id: int) -> MemberOut:
+    _, community, target = _console_target(request, community_id, user_id)
+    actions.do_unban(community, target, actor=request.user, ip=client_ip(request))
+    return _member_out(target)
+
+
+@console.post(
+    "/communities/{int:community_id}/members/{int:user_id}/role", response={200: MemberOut, **CONSOLE_WRITE_ERRORS}
+)
+def console_set_role(request: HttpRequest, community_id: int, user_id: int, body: RoleIn) -> MemberOut:
+    _, community, target = _console_target(request, community_id, user_id)
+    actions.do_set_role(community, target, body.role, actor=request.user, ip=client_ip(request))
+    return _member_out(target)
+
+
+@console.post(
+    "/communities/{int:community_id}/members/{int:user_id}/owner", response={200: MemberOut, **CONSOLE_WRITE_ERRORS}
+)
+def console_transfer_ownership(request: HttpRequest, community_id: int, user_id: int) -> MemberOut:
+    """Make this member the owner; the previous owner (if any) becomes an admin."""
+    _, community, target = _console_target(request, community_id, user_id)
+    actions.do_transfer_ownership(community, target, actor=request.user, ip=client_ip(request))
+    return _member_out(target)
+
+
+@console.put(
+    "/communities/{int:community_id}/members/{int:user_id}/tags", response={200: MemberOut, **CONSOLE_WRITE_ERRORS}
+)
+def console_set_tags(request: HttpRequest, community_id: int, user_id: int, body: TagsIn) -> MemberOut:
+    _, community, target = _console_target(request, community_id, user_id)
+    actions.do_set_member_tags(community, target, body.tag_ids, actor=request.user, ip=client_ip(request))
+    return _member_out(target)
+
+
+@console.put(
+    "/communities/{int:community_id}/members/{int:user_id}/sub-group",
+    response={200: MemberOut, **CONSOLE_WRITE_ERRORS},
+)
+def console_assign_sub_group(
+    request: HttpRequest, community_id: int, user_id: int, body: SubGroupAssignIn
+) -> MemberOut:
+    """Move a member into a sub-group (capacity applies: 409 ``sub_group_full``) or out of any."""
+    shop, community, target = _console_target(request, community_id, user_id)
+    sub_group = selectors.access_sub_group(shop, body.sub_group_id) if body.sub_group_id else None
+    actions.do_assign_sub_group(community, target, sub_group, actor=request.user, ip=client_ip(request))
+    return _member_out(target)
+
+
+@console.put(
+    "/communities/{int:community_id}/members/{int:user_id}/sub-group-admin",
+    response={200: MemberOut, **CONSOLE_WRITE_ERRORS},
+)
+def console_sub_group_admin(request: HttpRequest, community_id: int, user_id: int, body: SubGroupAdminIn) -> MemberOut:
+    _, community, target = _console_target(request, community_id, user_id)
+    actions.do_set_sub_group_admin(community, target, body.is_admin, actor=request.user, ip=client_ip(request))
+    return _member_out(target)
+
+
+# --- console: channels and the invite tree -----------------------------------------------
+
+
+@console.get("/communities/{int:community_id}/channels", response={200: Page[ChannelOut], **CONSOLE_ERRORS})
+def console_channels(request: HttpRequest, community_id: int, query: Query[PageQuery]) -> dict:
+    shop = api_console_shop(request, MANAGE_COMMUNITIES)
+    community = selectors.access_community(shop, community_id)
+    page = paginate(selectors.community_channels(community), query.page, query.page_size)
+    page["items"] = [ChannelOut.from_model(c) for c in page["items"]]
+    return page
+
+
+@console.post("/communities/{int:community_id}/channels", response={201: ChannelOut, **CONSOLE_WRITE_ERRORS})
+def console_create_channel(request: HttpRequest, community_id: int, body: ChannelIn) -> Status[ChannelOut]:
+    shop = api_console_shop(request, MANAGE_COMMUNITIES)
+    community = selectors.access_community(shop, community_id)
+    channel = actions.do_create_channel(
+        community, body.name, body.kind, body.code, actor=request.user, ip=client_ip(request)
+    )
+    return Status(201, ChannelOut.from_model(selectors.access_channel(shop, channel.pk)))
+
+
+@console.get("/channels/{int:channel_id}", response={200: ChannelOut, **CONSOLE_ERRORS})
+def console_channel(request: HttpRequest, channel_id: int) -> ChannelOut:
+    shop = api_console_shop(request, MANAGE_COMMUNITIES)
+    return ChannelOut.from_model(selectors.access_channel(shop, channel_id))
+
+
+@console.post("/channels/{int:channel_id}/active", response={200: ChannelOut, **CONSOLE_WRITE_ERRORS})
+def console_channel_active(request: HttpRequest, channel_id: int, body: ChannelActiveIn) -> ChannelOut:
+    """Retire a channel (its link still joins, without attribution) or bring it back."""
+    shop = api_console_shop(request, MANAGE_COMMUNITIES)
+    channel = selectors.access_channel(shop, channel_id)
+    actions.do_set_channel_active(channel.community, channel, body.active, actor=request.user, ip=client_ip(request))
+    return ChannelOut.from_model(selectors.access_channel(shop, channel_id))
+
+
+@console.get("/communities/{int:community_id}/invite-tree", response={200: InviteTreeOut, **CONSOLE_ERRORS})
+def console_invite_tree(request: HttpRequest, community_id: int) -> InviteTreeOut:
+    """Figures of the community's invite tree and joins per channel."""
+    shop = api_console_shop(request, MANAGE_COMMUNITIES)
+    community = selectors.access_community(shop, community_id)
+    figures = selectors.invite_tree_figures(community)
+    counts = selectors.channel_join_counts(community)
+    joins = [
+        ChannelJoinsOut(channel_id=c.pk, code=c.code, name=c.name, joins=counts.get(c.code, 0))
+        for c in selectors.community_channels(community)
+    ]
+    joins.append(ChannelJoinsOut(channel_id=None, code=None, name="无渠道", joins=counts.get(None, 0)))
+    return InviteTreeOut(
+        members=figures.members,
+        invited=figures.invited,
+        max_depth=figures.max_depth,
+        top_inviters=[
+            InviterOut(user_id=user.pk, nickname=user.display_name, direct=sub.direct, size=sub.size, depth=sub.depth)
+            for user, sub in figures.top_inviters
+        ],
+        joins_by_channel=joins,
+    )
+
+
+@console.get(
+    "/communities/{int:community_id}/members/{int:user_id}/invite-tree",
+    response={200: InviteSubtreeOut, **CONSOLE_ERRORS},
+)
+def console_member_invite_tree(request: HttpRequest, community_id: int, user_id: int) -> InviteSubtreeOut:
+    """Depth and size of one member's invite subtree."""
+    _, community, target = _console_target(request, community_id, user_id)
+    return _subtree_out(selectors.invite_subtree(community, target.user_id))
+
+
+# --- console: sub-groups ------------------------------------------------------------------
+
+
+@console.get("/communities/{int:community_id}/sub-groups", response={200: Page[SubGroupOut], **CONSOLE_ERRORS})
+def console_sub_groups(request: HttpRequest, community_id: int, query: Query[PageQuery]) -> dict:
+    shop = api_console_shop(request, MANAGE_COMMUNITIES)
+    community = selectors.access_community(shop, community_id)
+    page = paginate(selectors.community_sub_groups(community), query.page, query.page_size)
+    page["items"] = [SubGroupOut.from_model(g) for g in page["items"]]
+    return page
+
+
+@console.post("/communities/{int:community_id}/sub-groups", response={201: SubGroupOut, **CONSOLE_WRITE_ERRORS})
+def console_create_sub_group(request: HttpRequest, community_id: int, body: SubGroupIn) -> Status[SubGroupOut]:
+    shop = api_console_shop(request, MANAGE_COMMUNITIES)
+    community = selectors.access_community(shop, community_id)
+    sub_group = actions.do_create_sub_group(
+        community, body.name, body.kind, body.city, body.capacity, actor=request.user, ip=client_ip(request)
+    )
+    return Status(201, SubGroupOut.from_model(sub_group))
+
+
+@console.get("/sub-groups/{int:sub_group_id}", response={200: SubGroupOut, **CONSOLE_ERRORS})
+def console_sub_group(request: HttpRequest, sub_group_id: int) -> SubGroupOut:
+    shop = api_console_shop(request, MANAGE_COMMUNITIES)
+    return SubGroupOut.from_model(selectors.access_sub_group(shop, sub_group_id))
+
+
+@console.post("/sub-groups/{int:sub_group_id}/split", response={201: SplitOut, **CONSOLE_WRITE_ERRORS})
+def console_split_sub_group(request: HttpRequest, sub_group_id: int, body: SplitIn) -> Status[SplitOut]:
+    """Move the newest half of the members (admins stay) into a new sub-group; audited."""
+    shop = api_console_shop(request, MANAGE_COMMUNITIES)
+    sub_group = selectors.access_sub_group(shop, sub_group_id)
+    new_group, moved = actions.do_split_sub_group(
+        sub_group.community, sub_group, body.name, actor=request.user, ip=client_ip(request)
+    )
+    original = selectors.access_sub_group(shop, sub_group_id)
+    return Status(
+        201,
+        SplitOut(
+            original=SubGroupOut.from_model(original), new=SubGroupOut.from_model(new_group), moved_user_ids=moved
+        ),
+    )
+
+
+# --- console: tags ---------------------------------------------------------------------------
+
+
+@console.get("/communities/{int:community_id}/tags", response={200: Page[TagOut], **CONSOLE_ERRORS})
+def console_tags(request: HttpRequest, community_id: int, query: Query[PageQuery]) -> dict:
+    shop = api_console_shop(request, MANAGE_COMMUNITIES)
+    community = selectors.access_community(shop, community_id)
+    page = paginate(selectors.community_tags(community), query.page, query.page_size)
+    page["items"] = [TagOut.from_model(t) for t in page["items"]]
+    return page
+
+
+@console.post("/communities/{int:community_id}/tags", response={201: TagOut, **CONSOLE_WRITE_ERRORS})
+def console_create_tag(request: HttpRequest, community_id: int, body: TagIn) -> Status[TagOut]:
+    shop = api_console_shop(request, MANAGE_COMMUNITIES)
+    community = selectors.access_community(shop, community_id)
+    tag = actions.do_create_tag(community, body.name, actor=request.user, ip=client_ip(request))
+    return Status(201, TagOut.from_model(tag))
+
+
+@console.get("/tags/{int:tag_id}", response={200: TagOut, **CONSOLE_ERRORS})
+def console_tag(request: HttpRequest, tag_id: int) -> TagOut:
+    shop = api_console_shop(request, MANAGE_COMMUNITIES)
+    return TagOut.from_model(selectors.access_tag(shop, tag_id))
+
+
+@console.delete("/tags/{int:tag_id}", response={204: None, **CONSOLE_ERRORS})
+def console_delete_tag(request: HttpRequest, tag_id: int) -> Status[None]:
+    shop = api_console_shop(request, MANAGE_COMMUNITIES)
+    tag = selectors.access_tag(shop, tag_id)
+    actions.do_delete_tag(tag.community, tag, actor=request.user, ip=client_ip(request))
     return Status(204, None)
 
 

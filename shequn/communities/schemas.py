@@ -9,8 +9,9 @@ from ninja import Schema
 
 from shequn.core.phone import mask_phone
 
+from .enums import ChannelKind, MemberRole, MemberStatus, SubGroupKind
 from .links import invite_url
-from .models import Community, CommunityMembership, Post
+from .models import Channel, Community, CommunityMembership, Post, SubGroup, Tag
 
 
 class CommunityOut(Schema):
@@ -55,6 +56,7 @@ class ConsoleCommunityOut(CommunityOut):
 class JoinIn(Schema):
     invite_code: str
     from_user_id: int | None = None  # the member who shared the link (?from=)
+    channel_code: str | None = None  # the channel (渠道码) of the link (?ch=)
 
 
 class JoinOut(Schema):
@@ -136,10 +138,19 @@ class MemberOut(Schema):
     invited_by_id: int | None
     invited_by_name: str | None
     joined_at: datetime
+    role: MemberRole
+    status: MemberStatus
+    muted_until: datetime | None
+    channel_id: int | None  # the channel (渠道码) they joined through
+    channel_name: str | None
+    sub_group_id: int | None
+    is_sub_group_admin: bool
+    tag_ids: list[int]
 
     @staticmethod
     def from_model(membership: CommunityMembership) -> "MemberOut":
         inviter = membership.invited_by
+        channel = membership.channel
         return MemberOut(
             user_id=membership.user_id,
             nickname=membership.user.display_name,
@@ -147,6 +158,14 @@ class MemberOut(Schema):
             invited_by_id=inviter.pk if inviter else None,
             invited_by_name=inviter.display_name if inviter else None,
             joined_at=membership.joined_at,
+            role=MemberRole(membership.role),
+            status=MemberStatus(membership.status),
+            muted_until=membership.muted_until,
+            channel_id=channel.pk if channel else None,
+            channel_name=channel.name if channel else None,
+            sub_group_id=membership.sub_group_id,
+            is_sub_group_admin=membership.is_sub_group_admin,
+            tag_ids=[tag.pk for tag in membership.tags.all()],
         )
 
 
@@ -169,3 +188,171 @@ class PublishIn(Schema):
 class PageQuery(Schema):
     page: int = 1
     page_size: int = 20
+
+
+class MemberQuery(PageQuery):
+    status: MemberStatus | None = None
+    tag: int | None = None
+    channel: int | None = None  # 0 = joined without a channel
+    sub_group: int | None = None
+
+
+class MuteIn(Schema):
+    until: datetime  # muted until this time (ISO 8601 with offset)
+
+
+class RoleIn(Schema):
+    role: MemberRole  # admin, leader or member; the owner changes by transfer
+
+
+class TagsIn(Schema):
+    tag_ids: list[int]
+
+
+class SubGroupAssignIn(Schema):
+    sub_group_id: int | None  # None = out of every sub-group
+
+
+class SubGroupAdminIn(Schema):
+    is_admin: bool
+
+
+class ChannelIn(Schema):
+    name: str
+    kind: ChannelKind = ChannelKind.POSTER
+    code: str = ""  # empty: a random code
+
+
+class ChannelActiveIn(Schema):
+    active: bool
+
+
+class ChannelOut(Schema):
+    id: int
+    community_id: int
+    name: str
+    kind: ChannelKind
+    code: str
+    is_active: bool
+    join_count: int  # every join through this channel
+    invite_url: str  # carries ?ch=<code>
+    qr_url: str
+    poster_url: str
+    created_at: datetime
+
+    @staticmethod
+    def from_model(channel: Channel) -> "ChannelOut":
+        return ChannelOut(
+            id=channel.pk,
+            community_id=channel.community_id,
+            name=channel.name,
+            kind=ChannelKind(channel.kind),
+            code=channel.code,
+            is_active=channel.is_active,
+            join_count=getattr(channel, "join_count", None) or channel.memberships.count(),
+            invite_url=invite_url(channel.community, channel=channel),
+            qr_url=settings.SITE_URL + reverse("communities:console_channel_qr", args=[channel.pk]),
+            poster_url=settings.SITE_URL + reverse("communities:console_channel_poster", args=[channel.pk]),
+            created_at=channel.created_at,
+        )
+
+
+class SubGroupIn(Schema):
+    name: str
+    kind: SubGroupKind = SubGroupKind.CITY
+    city: str = ""
+    capacity: int = 500
+
+
+class SplitIn(Schema):
+    name: str = ""  # empty: "<name>·2群"
+
+
+class SubGroupOut(Schema):
+    id: int
+    community_id: int
+    name: str
+    kind: SubGroupKind
+    city: str
+    capacity: int
+    member_count: int
+    is_full: bool
+    split_from_id: int | None
+
+    @staticmethod
+    def from_model(sub_group: SubGroup) -> "SubGroupOut":
+        return SubGroupOut(
+            id=sub_group.pk,
+            community_id=sub_group.community_id,
+            name=sub_group.name,
+            kind=SubGroupKind(sub_group.kind),
+            city=sub_group.city,
+            capacity=sub_group.capacity,
+            member_count=sub_group.member_count,
+            is_full=sub_group.is_full,
+            split_from_id=sub_group.split_from_id,
+        )
+
+
+class SplitOut(Schema):
+    original: SubGroupOut
+    new: SubGroupOut
+    moved_user_ids: list[int]  # the newest half (sub-group admins stay)
+
+
+class TagIn(Schema):
+    name: str
+
+
+class TagOut(Schema):
+    id: int
+    community_id: int
+    name: str
+    member_count: int
+
+    @staticmethod
+    def from_model(tag: Tag) -> "TagOut":
+        return TagOut(
+            id=tag.pk,
+            community_id=tag.community_id,
+            name=tag.name,
+            member_count=getattr(tag, "member_count", None) or tag.memberships.count(),
+        )
+
+
+class InviteSubtreeOut(Schema):
+    user_id: int
+    direct: int  # joins they invited themselves
+    size: int  # everyone below them
+    depth: int  # levels below them
+    levels: list[int]  # joins per level, level 1 first
+
+
+class InviterOut(Schema):
+    user_id: int
+    nickname: str
+    direct: int
+    size: int
+    depth: int
+
+
+class ChannelJoinsOut(Schema):
+    channel_id: int | None  # None: joined without a channel
+    code: str | None
+    name: str
+    joins: int
+
+
+class InviteTreeOut(Schema):
+    members: int  # every join
+    invited: int  # joins through a member's link
+    max_depth: int
+    top_inviters: list[InviterOut]
+    joins_by_channel: list[ChannelJoinsOut]
+
+
+class MyInviteOut(Schema):
+    invite_url: str  # the member's link (?from=<user id>)
+    poster_url: str  # PNG poster with their name and the QR code
+    qr_url: str
+    invited: InviteSubtreeOut
