@@ -1,7 +1,8 @@
 """Every write of the orders app. ``check_*`` validates and authorises, ``do_*`` changes data.
 
 Concurrency rules (ARCHITECTURE.md): stock and purchase counters only move through
-single-statement conditional ``F()`` updates, taken in primary-key order; order and
+single-statement conditional ``F()`` updates, taken in primary-key order (counters before
+SKUs, so two transactions never wait on each other in opposite orders); order and
 refund status only move through ``state.transition*`` (conditional on the old status).
 
 Inbox messages are written inside the same transaction as the step they announce, so
@@ -323,15 +324,22 @@ def check_checkout(
     )
 
 
+def _sold_out(sku: Sku) -> SoldOut:
+    return SoldOut(
+        f"「{sku.product.title} {sku.spec}」库存不足，已售罄或剩余不够",
+        details={"sku_id": sku.pk, "product": sku.product.title},
+    )
+
+
 def _reserve_stock(lines: Sequence[tuple[Sku, int]]) -> None:
-    """Take stock for every line or raise ``SoldOut`` (the caller's transaction rolls back)."""
+    """Take stock for every line or raise ``SoldOut`` (the caller's transaction rolls back).
+
+    Lock order everywhere: purchase counters first, then SKUs, each by primary key.
+    """
     for sku, quantity in sorted(lines, key=lambda pair: pair[0].pk):
         taken = Sku.objects.filter(pk=sku.pk, is_active=True, stock__gte=quantity).update(stock=F("stock") - quantity)
         if taken != 1:
-            raise SoldOut(
-                f"「{sku.product.title} {sku.spec}」库存不足，已售罄或剩余不够",
-                details={"sku_id": sku.pk, "product": sku.product.title},
-            )
+            raise _sold_out(sku)
 
 
 def _hold_purchase_quantities(user: Any, lines: Sequence[tuple[Sku, int]], *, enforce_cap: bool = True) -> None:
@@ -435,8 +443,12 @@ def do_create_order(plan: CheckoutPlan) -> Order:
         now + timedelta(minutes=plan.shop.unpaid_timeout_minutes) if plan.payment_method != PaymentMethod.COD else None
     )
     pairs = [(line.sku, line.quantity) for line in plan.lines]
+    for sku, quantity in pairs:
+        # Already short when checked out: refuse before writing anything (in a sold-out rush
+        # most requests end here). The conditional UPDATE below stays the authority.
+        if sku.stock < quantity:
+            raise _sold_out(sku)
     with transaction.atomic():
-        _reserve_stock(pairs)
         _hold_purchase_quantities(plan.user, pairs)
         order = _insert_order(plan, expires_at)
         lines = OrderLine.objects.bulk_create(
@@ -468,6 +480,9 @@ def do_create_order(plan: CheckoutPlan) -> Order:
             minutes = plan.shop.unpaid_timeout_minutes
             body = f"订单 {order.number} 待支付 {_yuan(order.total_fen)}，请在 {minutes} 分钟内完成支付。"
         _notify_member(order, "order.created", "订单已提交", body)
+        # Stock last: a popular SKU's row is the contended one, and its lock (PostgreSQL) is
+        # held until commit, so take it once everything else is written. SoldOut rolls it all back.
+        _reserve_stock(pairs)
         if expires_at is not None:
             on_commit(tasks.schedule_close, order.pk, expires_at)
     return order
@@ -489,9 +504,9 @@ def _release_stock(order: Order) -> bool:
         return False
     order.stock_released = True
     lines = list(OrderLine.objects.filter(order_id=order.pk).order_by("sku_id"))
+    _release_purchase_quantities(order.user_id, lines)
     for line in lines:
         Sku.objects.filter(pk=line.sku_id).update(stock=F("stock") + line.quantity)
-    _release_purchase_quantities(order.user_id, lines)
     return True
 
 
@@ -607,9 +622,9 @@ def reinstate_closed_order(order: Order, *, paid_at: datetime | None = None) -> 
         pairs = [(line.sku, line.quantity) for line in lines]
         try:
             with transaction.atomic():
-                _reserve_stock(pairs)
                 # The member has paid: count the units, but the cap does not undo a payment.
                 _hold_purchase_quantities(locked.user, pairs, enforce_cap=False)
+                _reserve_stock(pairs)
         except SoldOut:
             return False
         transition(

@@ -176,6 +176,31 @@ def test_sold_out_names_the_product_and_rolls_back_the_whole_order(member, shop)
     assert PurchaseCounter.objects.filter(user=member, quantity__gt=0).count() == 0
 
 
+def test_stock_gone_after_checkout_rolls_back_the_rows_already_written(
+    member, shop, django_capture_on_commit_callbacks
+):
+    # Stock is taken last in the order transaction: when it is gone by then (another buyer
+    # took it after this checkout read it), the order, lines, event, message and counter
+    # written before must all roll back, and the unpaid-close task must not be scheduled.
+    sku = make_sku(shop, stock=2, per_person_cap=5)
+    plan = actions.check_checkout(
+        member,
+        sku_id=sku.pk,
+        quantity=2,
+        fulfilment="delivery",
+        payment_method="sandbox",
+        address_id=member.addresses.get().pk,
+    )
+    Sku.objects.filter(pk=sku.pk).update(stock=1)
+    with django_capture_on_commit_callbacks() as after_commit, pytest.raises(SoldOut):
+        actions.do_create_order(plan)
+    assert after_commit == []
+    assert Sku.objects.get(pk=sku.pk).stock == 1
+    assert Order.objects.count() == 0
+    assert Notification.objects.filter(user=member).count() == 0
+    assert PurchaseCounter.objects.filter(user=member, quantity__gt=0).count() == 0
+
+
 def test_per_person_cap_holds_across_orders(member, shop):
     sku = make_sku(shop, stock=100, per_person_cap=3)
     place_order(member, sku, 2)

@@ -51,7 +51,6 @@ EXPECTED = [
     "SELECT catalog_sku",  # the SKU with its product and shop (one join); no member price, so no membership query
     "SELECT shops_pickuppoint",  # the pickup point, of this shop and active
     "SAVEPOINT",  # the order transaction
-    "UPDATE catalog_sku",  # stock: UPDATE ... SET stock = stock - n WHERE stock >= n (one per SKU, by pk)
     "UPDATE orders_purchasecounter",  # per-person counter: quantity = quantity + n (WHERE within the cap)
     "SAVEPOINT",  # the order number may collide: inserted in a savepoint to retry
     "INSERT orders_order",
@@ -59,6 +58,7 @@ EXPECTED = [
     "INSERT orders_orderline",  # all lines in one bulk INSERT
     "INSERT orders_orderevent",  # the timeline's first event
     "INSERT notifications_notification",  # the inbox message (no re-read after commit: inbox only)
+    "UPDATE catalog_sku",  # stock, last: SET stock = stock - n WHERE stock >= n (one per SKU, by pk)
     "RELEASE",  # commit; then the unpaid-close task is scheduled (Huey, not this database)
     "UPDATE core_idempotencykey",  # the response stored for replays; lines and timeline were not read back
 ]
