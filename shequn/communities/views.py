@@ -201,7 +201,7 @@ def console_community_detail(request: HttpRequest, community_id: int) -> HttpRes
         except InvalidInput as error:
             messages.error(request, error.message)
         return redirect("communities:console_community_detail", community_id=community.pk)
-    members = selectors.community_members(community)
+    members = selectors.community_members(community, status=MemberStatus.ACTIVE)
     return render(
         request,
         "communities/console/community_detail.html",
