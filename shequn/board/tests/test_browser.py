@@ -1,6 +1,8 @@
 """In Chromium: a member posts a thread on the board, another member comments and likes it,
 and the author finds the comment (and the inbox message about it)."""
 
+import os
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -10,6 +12,13 @@ from shequn.notifications.models import Notification
 from shequn.testing.factories import CommunityFactory, MembershipFactory, ShopFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+SCREENSHOTS = os.environ.get("SHEQUN_SCREENSHOTS")  # a folder to keep screenshots in, for a look
+
+
+def shot(page, name):
+    if SCREENSHOTS:
+        page.screenshot(path=os.path.join(SCREENSHOTS, f"board-{name}.png"), full_page=True)
 
 
 def signed_in(new_page, live_server, user):
@@ -48,6 +57,7 @@ def test_a_member_posts_a_thread_and_another_member_comments(new_page, live_serv
     page.get_by_test_id("submit-thread").click()
     page.get_by_text("请填写标题").wait_for()
     assert page.get_by_label("内容").input_value() == "周末想带孩子去，有推荐的吗？"
+    shot(page, "form-errors")
     page.get_by_label("标题").fill("张江附近哪里可以钓鱼")
     page.get_by_test_id("submit-thread").click()
     page.get_by_test_id("thread-body").wait_for()
@@ -68,6 +78,7 @@ def test_a_member_posts_a_thread_and_another_member_comments(new_page, live_serv
     other.get_by_test_id("like-button").click()
     other.get_by_text("已赞").wait_for()
     assert other.get_by_test_id("like-count").inner_text() == "1"
+    shot(other, "thread")
 
     page.reload()
     assert page.get_by_test_id("comment-body").inner_text() == "川杨河边周末人不多"
@@ -80,3 +91,4 @@ def test_a_member_posts_a_thread_and_another_member_comments(new_page, live_serv
     page.get_by_label("搜索帖子").press("Enter")
     page.wait_for_url("**q=*")
     assert page.get_by_test_id("thread").count() == 1
+    shot(page, "search")
