@@ -43,17 +43,21 @@ WRITE_ERRORS = error_responses(401, 403, 404, 422)
 CONSOLE_ERRORS = error_responses(401, 403, 404, 422)
 
 
-@router.get("/communities/{int:community_id}/categories", response={200: list[CategoryOut], **READ_ERRORS})
-def categories(request: HttpRequest, community_id: int) -> list[CategoryOut]:
+@router.get("/communities/{int:community_id}/categories", response={200: Page[CategoryOut], **READ_ERRORS})
+def categories(request: HttpRequest, community_id: int, query: Query[PageQuery]) -> dict:
     community = selectors.access_member_board(request.user, community_id)
-    return [CategoryOut.from_model(c) for c in selectors.active_categories(community)]
+    page = paginate(selectors.active_categories(community), query.page, query.page_size)
+    page["items"] = [CategoryOut.from_model(c) for c in page["items"]]
+    return page
 
 
 @router.get("/communities/{int:community_id}/threads", response={200: Page[ThreadOut], **READ_ERRORS})
 def threads(request: HttpRequest, community_id: int, query: Query[ThreadQuery]) -> dict:
     """Visible threads, pinned first; ``q`` searches title and body, ``category_id`` filters."""
     community = selectors.access_member_board(request.user, community_id)
-    found = selectors.board_threads(community, search=query.q, category_id=query.category_id)
+    found = selectors.board_threads(
+        community, search=query.q, category_id=query.category_id, featured_only=query.featured
+    )
     page = paginate(found, query.page, query.page_size)
     page["items"] = [ThreadOut.from_model(t) for t in page["items"]]
     return page
@@ -151,11 +155,13 @@ def set_flags(request: HttpRequest, community_id: int, thread_id: int, body: Fla
 # --- operator console ----------------------------------------------------------------
 
 
-@console.get("/communities/{int:community_id}/categories", response={200: list[CategoryOut], **CONSOLE_ERRORS})
-def console_categories(request: HttpRequest, community_id: int) -> list[CategoryOut]:
+@console.get("/communities/{int:community_id}/categories", response={200: Page[CategoryOut], **CONSOLE_ERRORS})
+def console_categories(request: HttpRequest, community_id: int, query: Query[PageQuery]) -> dict:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
-    return [CategoryOut.from_model(c) for c in selectors.community_categories(community)]
+    page = paginate(selectors.community_categories(community), query.page, query.page_size)
+    page["items"] = [CategoryOut.from_model(c) for c in page["items"]]
+    return page
 
 
 @console.post("/communities/{int:community_id}/categories", response={201: CategoryOut, **CONSOLE_ERRORS})

@@ -170,6 +170,7 @@ class LikeIn(Schema):
 class ThreadQuery(Schema):
     q: str = ""  # matches title or body
     category_id: int | None = None
+    featured: bool = False  # only 精华 threads
     page: int = 1
     page_size: int = 20
 

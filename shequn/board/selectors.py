@@ -69,7 +69,9 @@ def _threads() -> QuerySet[Thread]:
     return Thread.objects.select_related("author", "category", "community")
 
 
-def board_threads(community: Community, *, search: str = "", category_id: int | None = None) -> QuerySet[Thread]:
+def board_threads(
+    community: Community, *, search: str = "", category_id: int | None = None, featured_only: bool = False
+) -> QuerySet[Thread]:
     """Visible threads, pinned first, newest next; ``search`` matches title or body (icontains)."""
     threads = _threads().filter(community=community, is_hidden=False)
     search = (search or "").strip()
@@ -77,6 +79,8 @@ def board_threads(community: Community, *, search: str = "", category_id: int | 
         threads = threads.filter(Q(title__icontains=search) | Q(body__icontains=search))
     if category_id:
         threads = threads.filter(category_id=category_id)
+    if featured_only:
+        threads = threads.filter(is_featured=True)
     return threads.order_by("-is_pinned", "-created_at", "-id")
 
 

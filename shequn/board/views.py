@@ -62,7 +62,8 @@ def board_home(request: HttpRequest, community_id: int) -> HttpResponse:
     community = selectors.access_member_board(request.user, community_id)
     search = (request.GET.get("q") or "").strip()
     category_id = _int_or_none(request.GET.get("category"))
-    threads = selectors.board_threads(community, search=search, category_id=category_id)
+    featured = request.GET.get("featured") == "1"
+    threads = selectors.board_threads(community, search=search, category_id=category_id, featured_only=featured)
     return render(
         request,
         "board/board_home.html",
@@ -72,6 +73,7 @@ def board_home(request: HttpRequest, community_id: int) -> HttpResponse:
             "page_obj": Paginator(threads, PAGE_SIZE).get_page(request.GET.get("page")),
             "search": search,
             "category_id": category_id,
+            "featured": featured,
             "is_muted": selectors.is_muted(request.user, community),
         },
     )

@@ -25,7 +25,7 @@ def threads_url(community):
 
 def test_member_posts_reads_comments_and_likes(community, member, other_member, categories):
     client = api_client(member)
-    assert [c["name"] for c in client.get(f"{BASE}/communities/{community.pk}/categories").json()] == [
+    assert [c["name"] for c in client.get(f"{BASE}/communities/{community.pk}/categories").json()["items"]] == [
         "求职",
         "招聘",
         "知识分享",
@@ -120,6 +120,9 @@ def test_search_category_filter_and_pages(community, member, categories):
     hiring = client.get(threads_url(community), {"category_id": str(categories["招聘"].pk)}).json()
     assert {t["category_name"] for t in hiring["items"]} == {"招聘"}
     assert hiring["count"] == 3
+    Thread.objects.filter(title="求职").update(is_featured=True)
+    featured = client.get(threads_url(community), {"featured": "true"}).json()
+    assert [t["title"] for t in featured["items"]] == ["求职"]
     last = client.get(threads_url(community), {"q": "厨师", "page_size": "2", "page": "2"}).json()
     assert [t["title"] for t in last["items"]] == ["招聘厨师1", "招聘厨师0"]
 
@@ -160,7 +163,9 @@ def test_console_categories_flags_and_comments(community, member, other_member, 
         f"{BASE}/console/categories/{created['id']}", {"name": "问与答", "position": 3}, content_type=JSON
     ).json()
     assert (renamed["name"], renamed["position"]) == ("问与答", 3)
-    assert [c["name"] for c in staff.get(f"{BASE}/console/communities/{community.pk}/categories").json()] == ["问与答"]
+    assert [c["name"] for c in staff.get(f"{BASE}/console/communities/{community.pk}/categories").json()["items"]] == [
+        "问与答"
+    ]
     thread = actions.do_create_thread(member, community, category_id=created["id"], title="t", body="b")
     flags = staff.put(f"{BASE}/console/threads/{thread.pk}/flags", {"is_featured": True}, content_type=JSON).json()
     assert (flags["is_featured"], flags["is_pinned"]) == (True, False)

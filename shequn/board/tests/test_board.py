@@ -353,6 +353,8 @@ def test_search_by_title_or_body_and_category_filter(community, member, categori
     assert titles({"category": categories["求职"].pk}) == ["找工作"]
     assert titles({"q": "前端", "category": categories["招聘"].pk}) == ["招聘前端工程师"]
     assert titles({"q": "没有这个词"}) == []
+    Thread.objects.filter(title="找工作").update(is_featured=True)
+    assert titles({"featured": "1"}) == ["找工作"]
     assert "没有找到相关帖子" in client.get(board_url(community), {"q": "没有这个词"}).content.decode()
 
 
