@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from shequn.communities import selectors as community_selectors
 from shequn.communities.models import Community, CommunityMembership
-from shequn.core import audit
+from shequn.core import audit, ratelimit
 from shequn.core.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from shequn.notifications.actions import notify
 from shequn.shops.models import Shop
@@ -40,6 +40,10 @@ COMMENT_MAX = 1000
 REASON_MAX = 200
 CATEGORY_NAME_MAX = 20
 PROMOTIONAL_LIMIT_MAX = 50
+# Flood guard on top of the promotional limit (approximate, in the cache): per member and community.
+THREADS_PER_WINDOW = 10
+COMMENTS_PER_WINDOW = 30
+FLOOD_WINDOW_SECONDS = 600
 
 
 # --- members -----------------------------------------------------------------------
@@ -111,6 +115,7 @@ def do_create_thread(
             # under concurrent taps (SQLite already serialises writers with IMMEDIATE).
             list(CommunityMembership.objects.select_for_update().filter(community=community, user=user))
             check_promotional_quota(user, community)
+        ratelimit.hit(f"board:thread:{community.pk}:{user.pk}", THREADS_PER_WINDOW, FLOOD_WINDOW_SECONDS)
         return Thread.objects.create(
             shop_id=community.shop_id,
             community=community,
@@ -135,6 +140,7 @@ def do_comment(user: Any, thread: Thread, body: str) -> Comment:
     if len(body) > COMMENT_MAX:
         message = f"评论不能超过 {COMMENT_MAX} 个字"
         raise InvalidInput(message, code="comment_too_long", details={"fields": {"body": message}})
+    ratelimit.hit(f"board:comment:{community.pk}:{user.pk}", COMMENTS_PER_WINDOW, FLOOD_WINDOW_SECONDS)
     with transaction.atomic():
         comment = Comment.objects.create(thread=thread, author=user, body=body)
         Thread.objects.filter(pk=thread.pk).update(comment_count=F("comment_count") + 1)

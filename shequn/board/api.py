@@ -100,7 +100,7 @@ def comments(request: HttpRequest, community_id: int, thread_id: int, query: Que
 
 @router.post(
     "/communities/{int:community_id}/threads/{int:thread_id}/comments",
-    response={201: CommentOut, **WRITE_ERRORS},
+    response={201: CommentOut, **WRITE_ERRORS, **error_responses(429)},
 )
 def create_comment(request: HttpRequest, community_id: int, thread_id: int, body: CommentIn) -> Status[CommentOut]:
     found = selectors.access_member_thread(request.user, community_id, thread_id)

@@ -14,6 +14,7 @@ from shequn.board.models import BoardSettings, Thread, ThreadLike
 from shequn.communities import actions as community_actions
 from shequn.communities.enums import MemberRole, MemberStatus
 from shequn.communities.models import CommunityMembership
+from shequn.core.errors import RateLimited
 from shequn.core.models import AuditLog
 from shequn.notifications.models import Notification
 from shequn.testing.factories import CommunityFactory, MembershipFactory, UserFactory
@@ -141,6 +142,17 @@ def test_new_thread_form_shows_the_limit_and_keeps_the_input(community, member, 
     assert response.status_code == 302
     assert response["Location"] == thread_url(thread)
     assert not thread.is_promotional
+
+
+def test_flood_guard_slows_a_member_posting_many_threads(community, member, other_member, time_machine):
+    time_machine.move_to("2026-06-01 09:00:00+08:00", tick=False)
+    for n in range(actions.THREADS_PER_WINDOW):
+        post(member, community, title=f"帖子{n}")
+    with pytest.raises(RateLimited):
+        post(member, community, title="太多了")
+    assert post(other_member, community, title="别人不受影响").author == other_member
+    time_machine.move_to("2026-06-01 09:11:00+08:00", tick=False)
+    assert post(member, community, title="过一会儿再发").author == member
 
 
 # --- likes -------------------------------------------------------------------------
