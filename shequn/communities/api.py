@@ -238,6 +238,13 @@ def my_invite(request: HttpRequest, community_id: int) -> MyInviteOut:
     )
 
 
+@router.get("/{int:community_id}/membership", response={200: MemberOut, **MEMBER_ERRORS})
+def my_membership(request: HttpRequest, community_id: int) -> MemberOut:
+    """The caller's own membership: role, mute, sub-group, tags, join channel."""
+    community = selectors.access_member_community(request.user, community_id)
+    return MemberOut.from_model(selectors.membership_in(community, request.user.pk or 0))
+
+
 @router.get("/{int:community_id}/sub-groups", response={200: Page[SubGroupOut], **MEMBER_ERRORS})
 def sub_groups(request: HttpRequest, community_id: int, query: Query[PageQuery]) -> dict:
     community = selectors.access_member_community(request.user, community_id)

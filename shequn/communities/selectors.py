@@ -44,6 +44,12 @@ def is_muted(user: Any, community: Community) -> bool:
     ).exists()
 
 
+def is_banned(user: Any, community: Community) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return CommunityMembership.objects.filter(user=user, community=community, status=MemberStatus.BANNED).exists()
+
+
 class NotAMember(PermissionDenied):
     code = "not_a_member"
 

@@ -71,6 +71,7 @@ def join(request: HttpRequest, invite_code: str) -> HttpResponse:
             "join_query": _join_query(inviter_id, channel_code),
             "inviter": selectors.inviter_in(community, inviter_id),
             "is_member": selectors.is_community_member(request.user, community),
+            "is_banned": selectors.is_banned(request.user, community),
         },
     )
 

@@ -146,6 +146,8 @@ def test_console_api_channels_sub_groups_and_tree(community, setup, operator):
     }
     mine = client.get(f"{CONSOLE}/communities/{community.pk}/members/{inviter.pk}/invite-tree").json()
     assert (mine["direct"], mine["size"], mine["depth"]) == (1, 1, 1)
+    own = client_for(joiner).get(f"{BASE}/{community.pk}/membership").json()
+    assert (own["invited_by_id"], own["channel_id"], own["role"]) == (inviter.pk, channel["id"], "member")
     my_invite = client_for(inviter).get(f"{BASE}/{community.pk}/invite").json()
     assert my_invite["invite_url"].endswith(f"?from={inviter.pk}")
     assert my_invite["invited"]["size"] == 1

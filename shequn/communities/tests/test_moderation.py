@@ -73,6 +73,9 @@ def test_banned_member_cannot_rejoin_via_invite(community, operator, member):
         actions.do_join(community, member, inviter_id=inviter.pk)
     assert refused.value.code == "member_banned"
     url = reverse("communities:join", args=[community.invite_code]) + f"?from={inviter.pk}"
+    page = login(member).get(url).content.decode()
+    assert 'data-testid="banned"' in page
+    assert 'data-testid="join-button"' not in page
     response = login(member).post(url, {"from": str(inviter.pk)})
     assert response.status_code == 403
     assert "禁止再次加入" in response.content.decode()
