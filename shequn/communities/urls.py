@@ -12,6 +12,7 @@ urlpatterns = [
     path("c/<int:community_id>/poster/", views.my_poster, name="my_poster"),
     path("c/<int:community_id>/poster.png", views.my_poster_png, name="my_poster_png"),
     path("c/<int:community_id>/groups/", views.sub_groups, name="sub_groups"),
+    path("c/<int:community_id>/manage/", views.manage_members, name="manage_members"),
     path("console/communities/<int:community_id>/members/", views.console_members, name="console_members"),
     path(
         "console/communities/<int:community_id>/members/<int:user_id>/sub-group-admin/",

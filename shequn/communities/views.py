@@ -123,6 +123,7 @@ def community_home(request: HttpRequest, community_id: int) -> HttpResponse:
             "community": community,
             "page_obj": _page(request, selectors.community_feed(community)),
             "share_url": invite_url(community, inviter=request.user),
+            "membership": selectors.my_membership(request.user, community),
         },
     )
 
@@ -590,3 +591,45 @@ def console_sub_group_admin(request: HttpRequest, community_id: int, user_id: in
     except InvalidInput as error:
         messages.error(request, error.message)
     return redirect("communities:console_members", community_id=community.pk)
+
+
+# --- member H5: moderation by the community's owner and admins ---------------------------
+
+MUTE_CHOICES = {"1h": timedelta(hours=1), "1d": timedelta(days=1), "7d": timedelta(days=7)}
+
+
+def manage_members(request: HttpRequest, community_id: int) -> HttpResponse:
+    """The owner and admins moderate from their phone: mute (1 h / 1 day / 7 days), unmute, remove, ban."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), login_url=_login_url())
+    community = selectors.access_member_community(request.user, community_id)
+    standing = actions.check_moderator(community, request.user)
+    if request.method == "POST":
+        target = selectors.membership_in(community, _int_or_none(request.POST.get("user")) or 0)
+        action = request.POST.get("action", "")
+        who: dict[str, Any] = {"actor": request.user, "ip": client_ip(request)}
+        try:
+            if action in MUTE_CHOICES:
+                actions.do_mute(community, target, timezone.now() + MUTE_CHOICES[action], **who)
+                messages.success(request, f"已禁言「{target.user.display_name}」")
+            elif action == "unmute":
+                actions.do_unmute(community, target, **who)
+                messages.success(request, f"已解除「{target.user.display_name}」的禁言")
+            elif action in ("remove", "ban"):
+                actions.do_remove_member(community, target, ban=action == "ban", **who)
+                messages.success(request, f"已{'封禁' if action == 'ban' else '移出'}「{target.user.display_name}」")
+            else:
+                raise NotFound("操作不存在", code="action_not_found")
+        except (InvalidInput, PermissionDenied) as error:
+            messages.error(request, error.message)
+        return redirect("communities:manage_members", community_id=community.pk)
+    return render(
+        request,
+        "communities/manage_members.html",
+        {
+            "community": community,
+            "standing": standing,
+            "now": timezone.now(),
+            "page_obj": _page(request, selectors.community_members(community, status=MemberStatus.ACTIVE)),
+        },
+    )

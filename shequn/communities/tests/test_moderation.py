@@ -247,3 +247,20 @@ def test_removing_a_member_frees_their_sub_group_seat(community, operator):
     actions.do_remove_member(community, target, actor=operator)
     group.refresh_from_db()
     assert group.member_count == 0
+
+
+def test_community_admin_moderates_from_the_member_page(community):
+    admin = _member(community, role=MemberRole.ADMIN)
+    plain = _member(community)
+    url = reverse("communities:manage_members", args=[community.pk])
+    assert login(plain.user).get(url).status_code == 403
+    home = login(admin.user).get(reverse("communities:community_home", args=[community.pk])).content.decode()
+    assert 'data-testid="manage-members-link"' in home
+    assert login(admin.user).get(url).status_code == 200
+    response = login(admin.user).post(url, {"user": plain.user_id, "action": "1d"})
+    assert response.status_code == 302
+    assert selectors.is_muted(plain.user, community)
+    login(admin.user).post(url, {"user": plain.user_id, "action": "ban"})
+    plain.refresh_from_db()
+    assert plain.status == MemberStatus.BANNED
+    assert AuditLog.objects.filter(action="member.ban", actor=admin.user, shop=community.shop).exists()
