@@ -1,5 +1,6 @@
 """In Chromium: a member posts a thread on the board, another member comments and likes it,
-and the author finds the comment (and the inbox message about it)."""
+and the author finds the comment (and the inbox message about it); a reported thread is
+hidden from the console's moderation queue and leaves the board."""
 
 import os
 
@@ -7,9 +8,11 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from shequn.board import actions
 from shequn.board.models import BoardCategory, Thread
 from shequn.notifications.models import Notification
-from shequn.testing.factories import CommunityFactory, MembershipFactory, ShopFactory, UserFactory
+from shequn.shops.enums import StaffRole
+from shequn.testing.factories import CommunityFactory, MembershipFactory, ShopFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,10 +24,10 @@ def shot(page, name):
         page.screenshot(path=os.path.join(SCREENSHOTS, f"board-{name}.png"), full_page=True)
 
 
-def signed_in(new_page, live_server, user):
+def signed_in(new_page, live_server, user, **options):
     client = Client()
     client.force_login(user)
-    page = new_page()
+    page = new_page(**options)
     page.context.add_cookies(
         [
             {
@@ -92,3 +95,37 @@ def test_a_member_posts_a_thread_and_another_member_comments(new_page, live_serv
     page.wait_for_url("**q=*")
     assert page.get_by_test_id("thread").count() == 1
     shot(page, "search")
+
+
+def test_a_reported_thread_is_hidden_from_the_console_queue(new_page, live_server):
+    shop = ShopFactory.create(slug="binjiang", name="滨江鲜鱼农场")
+    operator = StaffFactory.create(shop=shop, role=StaffRole.OPERATOR).user
+    community = CommunityFactory.create(shop=shop, name="滨江邻里群", invite_code="binjiang-board")
+    spammer, reporter = UserFactory.create(nickname="广告号"), UserFactory.create(nickname="热心邻居")
+    for user in (spammer, reporter):
+        MembershipFactory.create(community=community, user=user)
+    thread = actions.do_create_thread(
+        spammer, community, category_id=None, title="加微信领红包", body="快来", is_promotional=True
+    )
+
+    member = signed_in(new_page, live_server, reporter)
+    member.goto(f"/c/{community.pk}/board/t/{thread.pk}/")
+    member.get_by_test_id("report-thread").locator("summary").click()
+    member.get_by_test_id("report-reason").fill("广告刷屏")
+    member.get_by_test_id("report-submit").click()
+    member.get_by_text("已收到你的举报").wait_for()
+
+    console = signed_in(new_page, live_server, operator, viewport={"width": 1280, "height": 900}, is_mobile=False)
+    console.goto("/console/board/")
+    assert console.get_by_test_id("open-report-count").inner_text() == "1"
+    console.get_by_test_id("moderation-link").click()
+    row = console.get_by_test_id("report-row")
+    assert "广告刷屏" in row.inner_text()
+    shot(console, "console-queue")
+    row.get_by_test_id("report-hide").click()
+    console.get_by_text("已隐藏被举报的内容").wait_for()
+    console.get_by_test_id("empty-queue").wait_for()
+
+    member.goto(f"/c/{community.pk}/board/")
+    member.get_by_test_id("empty-board").wait_for()
+    shot(member, "after-hide")
