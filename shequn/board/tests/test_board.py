@@ -312,6 +312,9 @@ def test_staff_pin_and_feature_and_pinned_threads_come_first(community, member, 
     assert html.count('data-testid="featured-badge"') == 1
     assert html.count('data-testid="pinned-badge"') == 1
     assert AuditLog.objects.filter(action="board.thread_flags", actor=operator).count() == 2
+    detail = console_client.get(f"/console/board/threads/{older.pk}/").content.decode()
+    assert "取消置顶" in detail
+    assert "取消精华" in detail
 
 
 def test_community_admins_pin_and_feature_but_members_cannot(community, member, other_member):
@@ -345,6 +348,10 @@ def test_console_manages_categories_in_order(community, console_client, member):
     assert "求职" in html
     assert ">问答<" not in html
     assert AuditLog.objects.filter(action="board.category_create").count() == 2
+    console = console_client.get(f"/console/board/communities/{community.pk}/").content.decode()
+    assert console.count('data-testid="category-row"') == 2
+    assert 'data-testid="promo-limit"' in console
+    assert "张江三文鱼群" in console_client.get("/console/board/").content.decode()
 
 
 # --- search ------------------------------------------------------------------------------
