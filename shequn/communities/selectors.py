@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -342,32 +343,32 @@ class InviteSubtree:
     levels: list[int] = field(default_factory=list)  # joins per level, level 1 first
 
 
-def invite_subtree(community: Community, user_id: int) -> InviteSubtree:
-    """Breadth-first by levels: one query per level of the tree, never one per member.
+MAX_INVITE_DEPTH = 1000  # bounds the walk even if bad data made a cycle
 
-    Every join counts (also members removed since): attribution is history. A visited
-    set guards against a cycle that bad data could make.
+
+def invite_subtree(community: Community, user_id: int) -> InviteSubtree:
+    """One recursive CTE (SQLite and PostgreSQL alike) counting the joins per level below
+    ``user_id``: no query per member or per level, and no id lists in Python.
+
+    Every join counts (also members removed since): attribution is history.
     """
-    result = InviteSubtree(user_id=user_id)
-    seen = {user_id}
-    frontier = [user_id]
-    while frontier:
-        below = [
-            uid
-            for uid in CommunityMembership.objects.filter(community=community, invited_by_id__in=frontier)
-            .values_list("user_id", flat=True)
-            .order_by()
-            if uid not in seen
-        ]
-        if not below:
-            break
-        seen.update(below)
-        result.levels.append(len(below))
-        frontier = below
-    result.direct = result.levels[0] if result.levels else 0
-    result.size = sum(result.levels)
-    result.depth = len(result.levels)
-    return result
+    table = CommunityMembership._meta.db_table
+    sql = f"""
+        WITH RECURSIVE tree(user_id, level) AS (
+            SELECT user_id, 1 FROM {table} WHERE community_id = %s AND invited_by_id = %s AND user_id <> %s
+            UNION
+            SELECT member.user_id, tree.level + 1
+            FROM {table} AS member JOIN tree ON member.invited_by_id = tree.user_id
+            WHERE member.community_id = %s AND tree.level < %s
+        )
+        SELECT level, COUNT(DISTINCT user_id) FROM tree GROUP BY level ORDER BY level
+    """  # noqa: S608 - the table name is ours; values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [community.pk, user_id, user_id, community.pk, MAX_INVITE_DEPTH])
+        levels = [int(count) for _, count in cursor.fetchall()]
+    return InviteSubtree(
+        user_id=user_id, direct=levels[0] if levels else 0, size=sum(levels), depth=len(levels), levels=levels
+    )
 
 
 @dataclass
