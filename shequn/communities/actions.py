@@ -296,13 +296,39 @@ def _audit(community: Community, actor: Any, action: str, obj: Any, ip: str | No
 # --- mute, remove, ban, roles, ownership ----------------------------------------------
 
 MAX_MUTE = timedelta(days=365)
+SUB_GROUP_ADMIN = "sub_group_admin"
+
+
+def _check_mute_rights(community: Community, actor: Any, target: CommunityMembership) -> str:
+    try:
+        return check_moderator(community, actor)
+    except PermissionDenied:
+        if (
+            target.sub_group_id is not None
+            and CommunityMembership.objects.filter(
+                community=community,
+                user=actor,
+                status=MemberStatus.ACTIVE,
+                sub_group_id=target.sub_group_id,
+                is_sub_group_admin=True,
+            )
+            .exclude(user_id=target.user_id)
+            .exists()
+        ):
+            if target.role in MODERATOR_ROLES or target.is_sub_group_admin:
+                raise PermissionDenied("分群管理员只能禁言本分群的普通成员", code="target_is_admin") from None
+            return SUB_GROUP_ADMIN
+        raise
 
 
 def do_mute(
     community: Community, target: CommunityMembership, until: datetime, *, actor: Any, ip: str | None = None
 ) -> CommunityMembership:
-    """Mute until ``until``: the member still reads but cannot post (see selectors.is_muted)."""
-    standing = check_moderator(community, actor)
+    """Mute until ``until``: the member still reads but cannot post (see selectors.is_muted).
+
+    Besides the community's moderators, a sub-group admin may mute members of their own sub-group.
+    """
+    standing = _check_mute_rights(community, actor, target)
     _check_target(community, standing, actor, target)
     if target.status != MemberStatus.ACTIVE:
         raise InvalidInput("该成员已不在社群中", code="member_not_active")
@@ -323,7 +349,7 @@ def do_mute(
 def do_unmute(
     community: Community, target: CommunityMembership, *, actor: Any, ip: str | None = None
 ) -> CommunityMembership:
-    standing = check_moderator(community, actor)
+    standing = _check_mute_rights(community, actor, target)
     _check_target(community, standing, actor, target)
     with transaction.atomic():
         target.muted_until = None

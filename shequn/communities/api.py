@@ -271,10 +271,17 @@ def leave_sub_group(request: HttpRequest, community_id: int) -> MemberOut:
     return MemberOut.from_model(selectors.membership_in(community, request.user.pk or 0))
 
 
-def _moderation_target(request: HttpRequest, community_id: int, user_id: int) -> tuple[Any, Any]:
-    """For community admins: the community (members only) and the member acted on."""
+def _moderation_target(
+    request: HttpRequest, community_id: int, user_id: int, *, moderators_only: bool = True
+) -> tuple[Any, Any]:
+    """For community admins: the community (members only) and the member acted on.
+
+    Mute and unmute leave the check to the action, which also lets sub-group admins mute
+    members of their own sub-group.
+    """
     community = selectors.access_member_community(request.user, community_id)
-    actions.check_moderator(community, request.user)
+    if moderators_only:
+        actions.check_moderator(community, request.user)
     return community, selectors.membership_in(community, user_id)
 
 
@@ -286,8 +293,8 @@ def _member_out(target: Any) -> MemberOut:
     "/{int:community_id}/moderation/members/{int:user_id}/mute", response={200: MemberOut, **MEMBER_WRITE_ERRORS}
 )
 def admin_mute(request: HttpRequest, community_id: int, user_id: int, body: MuteIn) -> MemberOut:
-    """Community owner/admins (or shop staff) mute a member until a time."""
-    community, target = _moderation_target(request, community_id, user_id)
+    """Community owner/admins (or shop staff, or the member's sub-group admin) mute a member until a time."""
+    community, target = _moderation_target(request, community_id, user_id, moderators_only=False)
     actions.do_mute(community, target, body.until, actor=request.user, ip=client_ip(request))
     return _member_out(target)
 
@@ -296,7 +303,7 @@ def admin_mute(request: HttpRequest, community_id: int, user_id: int, body: Mute
     "/{int:community_id}/moderation/members/{int:user_id}/unmute", response={200: MemberOut, **MEMBER_WRITE_ERRORS}
 )
 def admin_unmute(request: HttpRequest, community_id: int, user_id: int) -> MemberOut:
-    community, target = _moderation_target(request, community_id, user_id)
+    community, target = _moderation_target(request, community_id, user_id, moderators_only=False)
     actions.do_unmute(community, target, actor=request.user, ip=client_ip(request))
     return _member_out(target)
 

@@ -264,3 +264,22 @@ def test_community_admin_moderates_from_the_member_page(community):
     plain.refresh_from_db()
     assert plain.status == MemberStatus.BANNED
     assert AuditLog.objects.filter(action="member.ban", actor=admin.user, shop=community.shop).exists()
+
+
+def test_sub_group_admin_mutes_only_their_own_sub_group(community, operator):
+    north = actions.do_create_sub_group(community, "北区群", actor=operator)
+    south = actions.do_create_sub_group(community, "南区群", actor=operator)
+    admin, neighbour, stranger = (_member(community) for _ in range(3))
+    actions.do_join_sub_group(admin.user, north)
+    actions.do_join_sub_group(neighbour.user, north)
+    actions.do_join_sub_group(stranger.user, south)
+    actions.do_set_sub_group_admin(community, admin, True, actor=operator)
+    neighbour.refresh_from_db()
+    stranger.refresh_from_db()
+    until = timezone.now() + timedelta(hours=1)
+    actions.do_mute(community, neighbour, until, actor=admin.user)
+    assert selectors.is_muted(neighbour.user, community)
+    with pytest.raises(PermissionDenied):
+        actions.do_mute(community, stranger, until, actor=admin.user)
+    with pytest.raises(PermissionDenied):
+        actions.do_remove_member(community, neighbour, actor=admin.user)  # muting only
