@@ -185,6 +185,13 @@ def test_console_pages_render(community, setup, operator):
     for name in ("console_members", "console_channels", "console_sub_groups"):
         response = client.get(reverse(f"communities:{name}", args=[community.pk]))
         assert response.status_code == 200, name
+    members_url = reverse("communities:console_members", args=[community.pk])
+    by_channel = client.get(f"{members_url}?status=all&channel={setup['channel'].pk}").content.decode()
+    assert by_channel.count('data-testid="member-row"') == 1
+    no_channel = client.get(f"{members_url}?status=all&channel=0").content.decode()
+    assert no_channel.count('data-testid="member-row"') == 1  # the fixture's member joined without one
+    by_tag = client.get(f"{members_url}?tag={setup['tag'].pk}").content.decode()
+    assert by_tag.count('data-testid="member-row"') == 0
     channels = client.get(reverse("communities:console_channels", args=[community.pk])).content.decode()
     assert "poster-a" in channels
     assert 'data-testid="channel-joins">1<' in channels
