@@ -10,7 +10,7 @@ from PIL import Image
 from shequn.communities import actions, posters
 from shequn.communities.links import invite_url
 from shequn.communities.models import CommunityMembership
-from shequn.communities.tests.test_browser import signed_in
+from shequn.communities.tests.test_browser import shot, signed_in
 from shequn.shops.enums import StaffRole
 from shequn.testing.factories import CommunityFactory, ShopFactory, StaffFactory, UserFactory
 
@@ -55,3 +55,39 @@ def test_member_downloads_poster_and_a_friend_joins_through_a_channel(new_page, 
     friend_page.get_by_test_id("community-header").wait_for()
     joined = CommunityMembership.objects.get(community=community, user=friend)
     assert (joined.invited_by, joined.channel) == (sharer, channel)
+
+
+def test_operator_creates_a_channel_and_splits_a_full_sub_group(new_page, live_server):
+    shop = ShopFactory.create(slug="console-shop", name="千岛湖鲜鱼农场")
+    operator = StaffFactory.create(shop=shop, role=StaffRole.OPERATOR).user
+    community = CommunityFactory.create(shop=shop, name="滨江三文鱼群", invite_code="console-2026")
+    group = actions.do_create_sub_group(community, "滨江小区群", capacity=4, actor=operator)
+    members = [UserFactory.create() for _ in range(4)]
+    for user in members:
+        actions.do_join(community, user)
+        actions.do_join_sub_group(user, group)
+
+    console = signed_in(new_page, live_server, operator, viewport={"width": 1280, "height": 900}, is_mobile=False)
+    console.goto(f"/console/communities/{community.pk}/channels/")
+    form = console.get_by_test_id("channel-form")
+    form.get_by_label("名称").fill("周末市集")
+    form.locator('input[name="code"]').fill("market")
+    form.get_by_role("button", name="创建").click()
+    console.get_by_text("已创建渠道「周末市集」").wait_for()
+    row = console.get_by_test_id("channel-row")
+    assert "market" in row.inner_text()
+    assert row.get_by_test_id("channel-joins").inner_text() == "0"
+    shot(console, "console-channels")
+
+    console.goto(f"/console/communities/{community.pk}/sub-groups/")
+    assert "4/4" in console.get_by_test_id("sub-group-row").inner_text()
+    console.once("dialog", lambda dialog: dialog.accept())
+    console.get_by_test_id("split-sub-group").click()
+    console.get_by_text("2 位最新加入的成员移入").wait_for()
+    rows = console.get_by_test_id("sub-group-row")
+    assert rows.count() == 2
+    assert "2/4" in rows.nth(0).inner_text()
+    assert "2/4" in rows.nth(1).inner_text()
+    shot(console, "console-sub-groups")
+    moved = set(CommunityMembership.objects.exclude(sub_group=group).values_list("user_id", flat=True))
+    assert moved == {members[2].pk, members[3].pk}
