@@ -4,6 +4,7 @@ from . import views
 
 app_name = "catalog"
 urlpatterns = [
+    path("", views.home, name="home"),
     path("s/<slug:slug>/", views.shop_home, name="shop_home"),
     path("s/<slug:slug>/p/<int:product_id>/", views.product_detail, name="product_detail"),
     path("console/products/", views.console_products, name="console_products"),

@@ -14,7 +14,7 @@ from shequn.core.audit import client_ip
 from shequn.core.errors import InvalidInput
 from shequn.shops.console import console_view
 from shequn.shops.permissions import MANAGE_CATALOG
-from shequn.shops.selectors import access_shop_by_slug
+from shequn.shops.selectors import access_shop_by_slug, shop_directory
 
 from . import actions, selectors
 from .forms import ProductForm, SkuFormSet
@@ -35,6 +35,15 @@ def _page(request: HttpRequest, items: Any, size: int = PAGE_SIZE) -> Any:
 
 
 # --- members -----------------------------------------------------------------------
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """The site root: the one shop of a single-shop deployment, else a directory of shops."""
+    shops = list(shop_directory()[:51])
+    if len(shops) == 1:
+        return redirect("catalog:shop_home", slug=shops[0].slug)
+    return render(request, "catalog/home.html", {"shops": shops[:50]})
 
 
 @require_GET

@@ -114,3 +114,8 @@ def shop_overview(shop: Shop) -> dict[str, int]:
         "staff_count": StaffMember.objects.filter(shop=shop, is_active=True).count(),
         "pickup_point_count": PickupPoint.objects.filter(shop=shop, is_active=True).count(),
     }
+
+
+def shop_directory() -> QuerySet[Shop]:
+    """Every shop of this deployment, oldest first (the site root lists them)."""
+    return Shop.objects.order_by("id")

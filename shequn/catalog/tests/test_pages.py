@@ -8,7 +8,7 @@ from shequn.catalog.models import Category, Product, Sku
 from shequn.core.models import AuditLog
 from shequn.shops.enums import StaffRole
 from shequn.testing.catalog import image_upload, make_product
-from shequn.testing.factories import StaffFactory
+from shequn.testing.factories import ShopFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -276,3 +276,16 @@ def test_console_requires_sign_in(shop):
     response = Client().get(reverse("catalog:console_products"))
     assert response.status_code == 302
     assert "/console/login/" in response["Location"]
+
+
+def test_site_root_goes_to_the_only_shop_or_lists_them(client):
+    assert "还没有店铺" in client.get("/").content.decode()
+    first = ShopFactory.create(slug="farm", name="鲜鱼农场")
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/s/farm/"
+    ShopFactory.create(slug="bakery", name="烘焙坊")
+    page = client.get("/").content.decode()
+    assert "鲜鱼农场" in page
+    assert "烘焙坊" in page
+    assert f"/s/{first.slug}/" in page
