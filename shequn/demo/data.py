@@ -419,3 +419,7 @@ HANGZHOU_DISTRICTS = [  # GB/T 2260 codes
     ("330110", "余杭区"),
 ]
 STREETS = ["江南大道", "文三路", "天目山路", "钱江路", "市心北路", "文一西路", "滨盛路", "莫干山路"]
+
+# Per community: channels (name, kind) and neighbourhood sub-groups.
+CHANNELS = [("门店海报", "poster"), ("合作伙伴：湖鲜面馆", "partner")]
+SUB_GROUPS = ["东区邻里", "西区邻里"]

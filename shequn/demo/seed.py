@@ -21,7 +21,9 @@ from shequn.accounts.actions import member_username
 from shequn.accounts.models import Address, User
 from shequn.catalog.models import Category, Collection, CollectionProduct, Product, ProductImage, Sku
 from shequn.catalog.pinyin import pinyin_keys
-from shequn.communities.models import Community, CommunityMembership, Post, PostProduct
+from shequn.communities import actions as community_actions
+from shequn.communities.enums import SubGroupKind
+from shequn.communities.models import Channel, Community, CommunityMembership, Post, PostProduct
 from shequn.shops.models import PickupPoint, Shop, StaffMember
 
 from . import data
@@ -58,6 +60,7 @@ def seed(
         members = _members(rng, report)
         communities = _communities(shop, members, rng, report)
         _posts(shop, communities, staff, products, report)
+        _channels_and_sub_groups(communities, staff, rng, report)
     if with_orders:
         _orders(shop, staff, members, rng, report, order_count)
     return report
@@ -264,6 +267,41 @@ def _communities(shop: Shop, members: list[User], rng: random.Random, report: Se
     CommunityMembership.objects.bulk_create(memberships)
     report.add(f"{len(communities)} communities, {len(memberships)} memberships")
     return communities
+
+
+def _channels_and_sub_groups(
+    communities: list[Community], staff: dict[str, User], rng: random.Random, report: SeedReport
+) -> None:
+    """Two channels (渠道码) and two neighbourhood sub-groups per community, with members in them.
+
+    Channels are created and sub-groups filled through the communities actions (seats are
+    counted by their single-statement updates); part of the existing joins are attributed to
+    a channel, as if they had come through its poster.
+    """
+    if Channel.objects.filter(community__in=communities).exists():
+        return
+    operator = staff["operator"]
+    channel_count = sub_group_members = attributed = 0
+    for community in communities:
+        channels = [
+            community_actions.do_create_channel(community, name, kind, actor=operator) for name, kind in data.CHANNELS
+        ]
+        sub_groups = [
+            community_actions.do_create_sub_group(community, name, SubGroupKind.NEIGHBOURHOOD, actor=operator)
+            for name in data.SUB_GROUPS
+        ]
+        channel_count += len(channels)
+        for membership in CommunityMembership.objects.filter(community=community).order_by("id"):
+            if rng.random() < 0.5:
+                community_actions.do_join_sub_group(membership.user, rng.choice(sub_groups))
+                sub_group_members += 1
+            if rng.random() < 0.4:
+                CommunityMembership.objects.filter(pk=membership.pk).update(channel=rng.choice(channels))
+                attributed += 1
+    report.add(
+        f"{channel_count} channels ({attributed} joins attributed), "
+        f"{len(communities) * len(data.SUB_GROUPS)} sub-groups with {sub_group_members} members"
+    )
 
 
 def _posts(

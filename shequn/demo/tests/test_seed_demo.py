@@ -6,7 +6,7 @@ from django.db.models import Sum
 
 from shequn.accounts.models import User
 from shequn.catalog.models import Product, Sku
-from shequn.communities.models import Community, CommunityMembership, Post
+from shequn.communities.models import Channel, Community, CommunityMembership, Post, SubGroup
 from shequn.demo import data
 from shequn.demo.seed import seed
 from shequn.notifications.models import Notification
@@ -45,6 +45,12 @@ def test_seed_builds_the_demo_shop_and_is_idempotent() -> None:
     assert User.objects.filter(phone__startswith="139").count() == data.MEMBER_COUNT
     assert Community.objects.filter(shop=shop).count() == 3
     assert PickupPoint.objects.filter(shop=shop).count() == 2
+    # Channels and sub-groups: seats counted by the actions match the members placed.
+    assert Channel.objects.filter(community__shop=shop).count() == 3 * len(data.CHANNELS)
+    assert CommunityMembership.objects.filter(community__shop=shop, channel__isnull=False).exists()
+    for sub_group in SubGroup.objects.filter(community__shop=shop):
+        assert sub_group.member_count == CommunityMembership.objects.filter(sub_group=sub_group).count()
+    assert SubGroup.objects.filter(community__shop=shop, member_count__gt=0).exists()
 
     # Orders came through the actions: every one has its history, paid ones a payment.
     orders = Order.objects.filter(shop=shop)
