@@ -11,6 +11,7 @@ from shequn.accounts.auth import BearerTokenAuth
 from shequn.board.api import router as board_router
 from shequn.catalog.api import router as catalog_router
 from shequn.communities.api import router as communities_router
+from shequn.content.api import router as content_router
 from shequn.core.errors import DomainError
 from shequn.notifications.api import router as notifications_router
 from shequn.orders.api import router as orders_router
@@ -56,6 +57,7 @@ api.add_router("/shops", shops_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/communities", communities_router)
 api.add_router("/board", board_router)
+api.add_router("/content", content_router)
 api.add_router("/orders", orders_router)
 api.add_router("/payments", payments_router)
 api.add_router("/notifications", notifications_router)

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "shequn.catalog",
     "shequn.communities",
     "shequn.board",
+    "shequn.content",
     "shequn.orders",
     "shequn.payments",
     "shequn.notifications",

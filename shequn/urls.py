@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("shequn.catalog.urls")),
     path("", include("shequn.communities.urls")),
     path("", include("shequn.board.urls")),
+    path("", include("shequn.content.urls")),
     path("", include("shequn.orders.urls")),
     path("", include("shequn.payments.urls")),
     path("", include("shequn.notifications.urls")),

@@ -1,0 +1,461 @@
+"""Writes of community content: articles (sanitised), scheduled publishing, pushes to members'
+inboxes under a per-member frequency cap, and keyword auto-replies.
+
+Staff writes are audited in the same transaction. Publishing is a conditional UPDATE, so an
+article is published (and pushed) exactly once whoever gets there first: the ETA task, the
+sweeper or staff. Pushes are set-based: member ids from one values_list, inbox rows and cap
+slots written with bulk_create in batches; no query per member.
+"""
+
+import wave
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import nh3
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from shequn.catalog.models import Product
+from shequn.communities.enums import MemberStatus
+from shequn.communities.models import Community, CommunityMembership
+from shequn.core.audit import record
+from shequn.core.events import on_commit
+from shequn.notifications.models import Notification
+from shequn.shops.models import Shop
+
+from . import selectors, tasks
+from .enums import PUSH_BATCH_SIZE, ArticleStatus, MatchType, PushStatus
+from .errors import InvalidArticle, InvalidKeywordRule
+from .models import Article, ArticleProduct, ContentSettings, KeywordRule, PushDelivery, PushJob
+
+MAX_ARTICLE_PRODUCTS = 9
+MAX_PUSHES_PER_DAY = 10
+MAX_AUDIO_BYTES = 50 * 1024 * 1024
+MAX_AUDIO_SECONDS = 6 * 3600
+
+ALLOWED_TAGS = {"p", "br", "strong", "em", "h2", "h3", "ul", "ol", "li", "blockquote", "img", "a"}
+ALLOWED_ATTRIBUTES = {"img": {"src", "alt"}, "a": {"href"}}
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def sanitize_html(html: str) -> str:
+    """Keep the allowed tags and attributes; drop scripts, event handlers and javascript: URLs.
+
+    nh3 (ammonia) removes <script>/<style> with their content, every attribute not listed
+    (onerror, onclick, style ...), and URLs whose scheme is not http(s)/mailto; links get
+    rel="noopener".
+    """
+    return nh3.clean(
+        html or "",
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel="noopener",
+    )
+
+
+def wav_duration_seconds(upload: Any) -> int | None:
+    """Whole seconds (rounded) of a WAV file read with the stdlib ``wave`` module; None otherwise."""
+    try:
+        upload.seek(0)
+        with wave.open(upload, "rb") as audio:
+            frames, rate = audio.getnframes(), audio.getframerate()
+    except (wave.Error, EOFError, OSError):
+        return None
+    finally:
+        upload.seek(0)
+    return round(frames / rate) if rate else None
+
+
+@dataclass
+class ArticleInput:
+    title: str
+    body: str = ""
+    # draft, scheduled (needs publish_at in the future) or published (now).
+    status: str = ArticleStatus.DRAFT
+    publish_at: datetime | None = None
+    push_enabled: bool = False
+    members_only: bool = True
+    product_ids: Sequence[int] = field(default_factory=list)
+    cover: UploadedFile | None = None
+    audio: UploadedFile | None = None
+    # Entered by staff for audio that is not WAV; a WAV's own length wins.
+    audio_duration_seconds: int | None = None
+
+
+def check_article(shop: Shop, data: ArticleInput, *, now: datetime | None = None) -> list[Product]:
+    """Validate an article's fields; returns the products of its cards, in the order given."""
+    now = now or timezone.now()
+    errors: dict[str, str] = {}
+    data.title = (data.title or "").strip()
+    if not data.title:
+        errors["title"] = "请填写标题"
+    elif len(data.title) > 100:
+        errors["title"] = "标题最多 100 字"
+    if data.status not in ArticleStatus.values:
+        errors["status"] = "状态无效"
+    if data.status == ArticleStatus.SCHEDULED:
+        if data.publish_at is None:
+            errors["publish_at"] = "定时发布需要填写发布时间"
+        elif data.publish_at <= now:
+            errors["publish_at"] = "发布时间需晚于现在"
+    ids = list(dict.fromkeys(data.product_ids))
+    if len(ids) > MAX_ARTICLE_PRODUCTS:
+        errors["product_ids"] = f"最多插入 {MAX_ARTICLE_PRODUCTS} 个商品"
+    products = {p.pk: p for p in selectors.card_products(shop).filter(pk__in=ids)}
+    if len(products) != len(ids):
+        errors["product_ids"] = "只能插入本店在售的商品"
+    if data.audio is not None:
+        if data.audio.size and data.audio.size > MAX_AUDIO_BYTES:
+            errors["audio"] = "音频不能超过 50MB"
+        else:
+            measured = wav_duration_seconds(data.audio)
+            if measured is not None:
+                data.audio_duration_seconds = measured
+    if data.audio_duration_seconds is not None and not 0 <= data.audio_duration_seconds <= MAX_AUDIO_SECONDS:
+        errors["audio_duration_seconds"] = "音频时长无效"
+    if errors:
+        raise InvalidArticle("文章内容有误", details={"fields": errors})
+    return [products[pk] for pk in ids]
+
+
+def _set_cards(article: Article, products: Sequence[Product]) -> None:
+    ArticleProduct.objects.filter(article=article).delete()
+    ArticleProduct.objects.bulk_create(
+        ArticleProduct(article=article, product=product, position=index) for index, product in enumerate(products)
+    )
+
+
+def _apply(article: Article, data: ArticleInput) -> None:
+    article.title = data.title
+    article.body = sanitize_html(data.body)
+    article.push_enabled = data.push_enabled
+    article.members_only = data.members_only
+    if data.cover is not None:
+        article.cover = data.cover
+    if data.audio is not None:
+        article.audio = data.audio
+    if data.audio_duration_seconds is not None or data.audio is not None:
+        article.audio_duration_seconds = data.audio_duration_seconds
+    if article.status != ArticleStatus.PUBLISHED:
+        if data.status == ArticleStatus.SCHEDULED:
+            article.status = ArticleStatus.SCHEDULED
+            article.publish_at = data.publish_at
+        else:
+            article.status = ArticleStatus.DRAFT
+            article.publish_at = None
+
+
+def _after_save(article: Article, data: ArticleInput) -> None:
+    if article.status == ArticleStatus.SCHEDULED and article.publish_at is not None:
+        on_commit(tasks.schedule_publish, article.pk, article.publish_at)
+    if data.status == ArticleStatus.PUBLISHED and article.status != ArticleStatus.PUBLISHED:
+        do_publish_article(article.pk)
+        article.refresh_from_db()
+
+
+def do_create_article(
+    shop: Shop, community: Community, data: ArticleInput, *, actor: Any, ip: str | None = None
+) -> Article:
+    products = check_article(shop, data)
+    with transaction.atomic():
+        article = Article(shop=shop, community=community, created_by=actor if getattr(actor, "pk", None) else None)
+        _apply(article, data)
+        article.save()
+        _set_cards(article, products)
+        record(actor=actor, shop=shop, action="content.article_created", obj=article, ip=ip, status=data.status)
+        _after_save(article, data)
+    return article
+
+
+def do_update_article(
+    shop: Shop, article: Article, data: ArticleInput, *, actor: Any, ip: str | None = None
+) -> Article:
+    products = check_article(shop, data)
+    with transaction.atomic():
+        article = Article.objects.select_for_update().get(pk=article.pk, shop=shop)
+        _apply(article, data)
+        article.save()
+        _set_cards(article, products)
+        record(actor=actor, shop=shop, action="content.article_updated", obj=article, ip=ip, status=data.status)
+        _after_save(article, data)
+    return article
+
+
+def do_publish_article(article_id: int, *, now: datetime | None = None, due_only: bool = False) -> bool:
+    """Publish a draft or scheduled article exactly once; True only for the call that published it.
+
+    ``due_only`` (the ETA task and the sweeper) publishes only a scheduled article whose time
+    has come. A push, when enabled, is created in the same transaction and run after commit.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        rows = Article.objects.filter(pk=article_id)
+        if due_only:
+            rows = rows.filter(status=ArticleStatus.SCHEDULED, publish_at__lte=now)
+        else:
+            rows = rows.filter(status__in=[ArticleStatus.DRAFT, ArticleStatus.SCHEDULED])
+        if not rows.update(status=ArticleStatus.PUBLISHED, published_at=now):
+            return False
+        article = Article.objects.get(pk=article_id)
+        if article.push_enabled:
+            job = PushJob.objects.create(shop_id=article.shop_id, community_id=article.community_id, article=article)
+            on_commit(tasks.start_push, job.pk)
+    return True
+
+
+def publish_due_articles(*, now: datetime | None = None) -> int:
+    """The sweeper: publish every scheduled article whose time has come. Returns how many."""
+    now = now or timezone.now()
+    due = Article.objects.filter(status=ArticleStatus.SCHEDULED, publish_at__lte=now).values_list("pk", flat=True)
+    return sum(do_publish_article(article_id, now=now, due_only=True) for article_id in list(due))
+
+
+def do_push_now(shop: Shop, article: Article, *, actor: Any, ip: str | None = None) -> PushJob:
+    """Staff push an already published article that was not pushed yet (at most once per article)."""
+    if article.status != ArticleStatus.PUBLISHED:
+        raise InvalidArticle("文章发布后才能推送", code="article_not_published")
+    with transaction.atomic():
+        job, created = PushJob.objects.get_or_create(
+            article=article, defaults={"shop": shop, "community_id": article.community_id}
+        )
+        if created:
+            record(actor=actor, shop=shop, action="content.article_pushed", obj=article, ip=ip)
+            on_commit(tasks.start_push, job.pk)
+    return job
+
+
+def _push_title(article: Article) -> str:
+    return f"{article.community.name}：{article.title}"[:100]
+
+
+def run_push_job(job_id: int, *, now: datetime | None = None, batch_size: int = PUSH_BATCH_SIZE) -> PushJob | None:
+    """Write inbox entries for every active member, honouring the community's daily cap.
+
+    Claims the job (pending → running) so two runs never both push. Per batch of member ids:
+    bulk-insert cap slots with ignore_conflicts (the unique constraint decides who may still
+    be pushed today, even under races), read back which members this job got, bulk-insert
+    their inbox rows and bump the counters — one transaction per batch.
+    """
+    now = now or timezone.now()
+    if not PushJob.objects.filter(pk=job_id, status=PushStatus.PENDING).update(
+        status=PushStatus.RUNNING, started_at=now
+    ):
+        return None
+    job = PushJob.objects.select_related("article", "community").get(pk=job_id)
+    article, community = job.article, job.community
+    cap = selectors.content_settings(community).max_pushes_per_day
+    local_date = timezone.localdate(now)
+    member_ids = list(
+        CommunityMembership.objects.filter(community=community, status=MemberStatus.ACTIVE)
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+    )
+    PushJob.objects.filter(pk=job.pk).update(total=len(member_ids))
+    title = _push_title(article)
+    link = reverse("content:article_detail", args=[community.pk, article.pk])
+    for start in range(0, len(member_ids), batch_size):
+        batch = member_ids[start : start + batch_size]
+        with transaction.atomic():
+            pushed = _take_slots(job, batch, local_date, cap)
+            Notification.objects.bulk_create(
+                (
+                    Notification(
+                        user_id=user_id,
+                        shop_id=job.shop_id,
+                        kind="content.article",
+                        title=title,
+                        body="社群有新文章，点击阅读",
+                        link=link,
+                    )
+                    for user_id in batch
+                    if user_id in pushed
+                ),
+                batch_size=batch_size,
+            )
+            PushJob.objects.filter(pk=job.pk).update(
+                sent=F("sent") + len(pushed), skipped_by_cap=F("skipped_by_cap") + len(batch) - len(pushed)
+            )
+    PushJob.objects.filter(pk=job.pk).update(status=PushStatus.DONE, finished_at=timezone.now())
+    job.refresh_from_db()
+    return job
+
+
+def _take_slots(job: PushJob, user_ids: list[int], local_date: Any, cap: int) -> set[int]:
+    """The members of ``user_ids`` who got one of today's ``cap`` slots for this job."""
+    pushed: set[int] = set()
+    remaining = list(user_ids)
+    for slot in range(1, cap + 1):
+        if not remaining:
+            break
+        PushDelivery.objects.bulk_create(
+            (
+                PushDelivery(
+                    user_id=user_id, community_id=job.community_id, local_date=local_date, slot=slot, push_job=job
+                )
+                for user_id in remaining
+            ),
+            ignore_conflicts=True,
+        )
+        got = set(PushDelivery.objects.filter(push_job=job, user_id__in=remaining).values_list("user_id", flat=True))
+        pushed |= got
+        remaining = [user_id for user_id in remaining if user_id not in got]
+    return pushed
+
+
+# --- settings and keyword replies ------------------------------------------------------
+
+
+def do_update_settings(
+    shop: Shop,
+    community: Community,
+    *,
+    max_pushes_per_day: int,
+    default_reply: str,
+    actor: Any,
+    ip: str | None = None,
+) -> ContentSettings:
+    errors: dict[str, str] = {}
+    default_reply = (default_reply or "").strip()
+    if not 0 <= max_pushes_per_day <= MAX_PUSHES_PER_DAY:
+        errors["max_pushes_per_day"] = f"每日推送上限需在 0 到 {MAX_PUSHES_PER_DAY} 之间"
+    if not default_reply:
+        errors["default_reply"] = "请填写默认回复"
+    elif len(default_reply) > 500:
+        errors["default_reply"] = "默认回复最多 500 字"
+    if errors:
+        raise InvalidKeywordRule("设置有误", code="invalid_settings", details={"fields": errors})
+    with transaction.atomic():
+        found, _ = ContentSettings.objects.update_or_create(
+            community=community, defaults={"max_pushes_per_day": max_pushes_per_day, "default_reply": default_reply}
+        )
+        record(
+            actor=actor,
+            shop=shop,
+            action="content.settings_updated",
+            obj=community,
+            ip=ip,
+            max_pushes_per_day=max_pushes_per_day,
+        )
+    return found
+
+
+@dataclass
+class KeywordRuleInput:
+    keyword: str
+    match_type: str = MatchType.EXACT
+    reply_article_id: int | None = None
+    reply_text: str = ""
+    is_active: bool = True
+
+
+def normalise_keyword(text: str) -> str:
+    return " ".join((text or "").split()).casefold()
+
+
+def check_keyword_rule(
+    shop: Shop, community: Community, data: KeywordRuleInput, *, rule_id: int | None = None
+) -> Article | None:
+    errors: dict[str, str] = {}
+    data.keyword = normalise_keyword(data.keyword)
+    data.reply_text = (data.reply_text or "").strip()
+    if not data.keyword:
+        errors["keyword"] = "请填写关键词"
+    elif len(data.keyword) > 50:
+        errors["keyword"] = "关键词最多 50 字"
+    if data.match_type not in MatchType.values:
+        errors["match_type"] = "匹配方式无效"
+    article = None
+    if data.reply_article_id:
+        article = Article.objects.filter(shop=shop, community=community, pk=data.reply_article_id).first()
+        if article is None:
+            errors["reply_article_id"] = "只能回复本社群的文章"
+    elif not data.reply_text:
+        errors["reply_text"] = "请填写回复内容或选择文章"
+    if len(data.reply_text) > 500:
+        errors["reply_text"] = "回复最多 500 字"
+    duplicate = KeywordRule.objects.filter(community=community, keyword=data.keyword, match_type=data.match_type)
+    if rule_id:
+        duplicate = duplicate.exclude(pk=rule_id)
+    if data.keyword and duplicate.exists():
+        errors["keyword"] = "该关键词已存在"
+    if errors:
+        raise InvalidKeywordRule("关键词规则有误", details={"fields": errors})
+    return article
+
+
+def do_create_keyword_rule(
+    shop: Shop, community: Community, data: KeywordRuleInput, *, actor: Any, ip: str | None = None
+) -> KeywordRule:
+    article = check_keyword_rule(shop, community, data)
+    with transaction.atomic():
+        rule = KeywordRule.objects.create(
+            shop=shop,
+            community=community,
+            keyword=data.keyword,
+            match_type=data.match_type,
+            reply_article=article,
+            reply_text=data.reply_text,
+            is_active=data.is_active,
+        )
+        record(actor=actor, shop=shop, action="content.keyword_rule_created", obj=rule, ip=ip, keyword=rule.keyword)
+    return rule
+
+
+def do_update_keyword_rule(
+    shop: Shop, rule: KeywordRule, data: KeywordRuleInput, *, actor: Any, ip: str | None = None
+) -> KeywordRule:
+    article = check_keyword_rule(shop, rule.community, data, rule_id=rule.pk)
+    with transaction.atomic():
+        rule.keyword, rule.match_type = data.keyword, data.match_type
+        rule.reply_article, rule.reply_text, rule.is_active = article, data.reply_text, data.is_active
+        rule.save()
+        record(actor=actor, shop=shop, action="content.keyword_rule_updated", obj=rule, ip=ip, keyword=rule.keyword)
+    return rule
+
+
+def do_delete_keyword_rule(shop: Shop, rule: KeywordRule, *, actor: Any, ip: str | None = None) -> None:
+    with transaction.atomic():
+        record(actor=actor, shop=shop, action="content.keyword_rule_deleted", obj=rule, ip=ip, keyword=rule.keyword)
+        rule.delete()
+
+
+@dataclass
+class Reply:
+    text: str
+    article: Article | None = None
+    rule: KeywordRule | None = None
+
+    @property
+    def matched(self) -> bool:
+        return self.rule is not None
+
+
+def choose_rule(rules: Sequence[KeywordRule], typed: str) -> KeywordRule | None:
+    """Exact rules win over contains; among contains the longest keyword wins, then the oldest rule."""
+    text = normalise_keyword(typed)
+    if not text:
+        return None
+    exact = [rule for rule in rules if rule.match_type == MatchType.EXACT and rule.keyword == text]
+    if exact:
+        return min(exact, key=lambda rule: rule.pk)
+    contains = [rule for rule in rules if rule.match_type == MatchType.CONTAINS and rule.keyword in text]
+    if contains:
+        return min(contains, key=lambda rule: (-len(rule.keyword), rule.pk))
+    return None
+
+
+def answer_keyword(community: Community, typed: str) -> Reply:
+    """The service box's reply to what a member typed; unknown keywords get the default reply."""
+    rule = choose_rule(selectors.keyword_rules(community), typed)
+    if rule is None:
+        return Reply(text=selectors.content_settings(community).default_reply)
+    article = rule.reply_article
+    if article is not None and article.status != ArticleStatus.PUBLISHED:
+        article = None
+    return Reply(text=rule.reply_text or (article.title if article else ""), article=article, rule=rule)
