@@ -132,7 +132,10 @@ def run(members: int) -> None:
     operator = StaffFactory.create(shop=shop, role=StaffRole.OPERATOR).user
     setup_seconds = _make_members(community, members)
     ContentSettings.objects.create(community=community, max_pushes_per_day=2)
-    print(f"[{database}] members created in {setup_seconds:.1f} s; pushing", flush=True)
+    rss_before_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"[{database}] members created in {setup_seconds:.1f} s; peak RSS {rss_before_mib:.0f} MiB; pushing", flush=True
+    )
     pushes = [
         _push(shop, community, operator, "第一篇", traced=False),
         _push(shop, community, operator, "第二篇", traced=True),
@@ -158,6 +161,7 @@ def run(members: int) -> None:
                 "setup_seconds": setup_seconds,
                 "pushes": pushes,
                 "peak_rss_mib": peak_rss_mib,
+                "peak_rss_before_pushes_mib": rss_before_mib,
                 "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
                 "machine": f"{os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at the end), "
                 f"{platform.system()} {platform.release()}, Python {platform.python_version()}",
@@ -192,7 +196,9 @@ def report() -> None:
             )
         notes.append(
             f"- {run_['database']}: members created in {run_['setup_seconds']:.1f} s; peak RSS of the whole "
-            f"process {run_['peak_rss_mib']:.0f} MiB; counters consistent: "
+            f"process {run_['peak_rss_mib']:.0f} MiB "
+            f"({run_.get('peak_rss_before_pushes_mib', 0):.0f} MiB before the pushes); "
+            f"counters consistent: "
             f"{'yes' if all(p['consistent'] for p in run_['pushes']) else 'NO'} ({run_['when']}; {run_['machine']})"
         )
     lines += ["", *notes, "", END]
