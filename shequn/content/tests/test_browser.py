@@ -58,7 +58,12 @@ def test_staff_publish_an_article_with_a_product_card_and_a_member_reads_it_from
 
     page = signed_in(new_page, live_server, member)
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def on_dialog(dialog):
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     page.goto("/inbox/")
     item = page.get_by_test_id("inbox-item").filter(has_text="本周三文鱼到货")
     item.wait_for()

@@ -143,6 +143,7 @@ def test_console_creates_schedules_and_publishes_with_push_audited(console_clien
     jobs = console_client.get("/console/content/pushes/").content.decode()
     assert 'data-testid="push-sent">1<' in jobs
     assert console_client.get(f"/console/content/communities/{community.pk}/").status_code == 200
+    assert article.published_at is not None
     local = article.published_at.astimezone()
     calendar = console_client.get(f"/console/content/calendar/?year={local.year}&month={local.month}")
     assert "本周上新" in calendar.content.decode()
