@@ -187,6 +187,66 @@ def do_update_article(
     return article
 
 
+def _check_cover(cover: Any) -> str | None:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        cover.seek(0)
+        with Image.open(cover) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return "封面需为图片（JPEG、PNG、WEBP 或 GIF）"
+    finally:
+        cover.seek(0)
+    return None
+
+
+def do_set_article_media(
+    shop: Shop,
+    article: Article,
+    *,
+    cover: UploadedFile | None = None,
+    audio: UploadedFile | None = None,
+    audio_duration_seconds: int | None = None,
+    actor: Any,
+    ip: str | None = None,
+) -> Article:
+    """Replace an article's cover and/or audio note (the API's multipart upload)."""
+    errors: dict[str, str] = {}
+    if cover is not None and (problem := _check_cover(cover)):
+        errors["cover"] = problem
+    if audio is not None:
+        if audio.size and audio.size > MAX_AUDIO_BYTES:
+            errors["audio"] = "音频不能超过 50MB"
+        else:
+            audio_duration_seconds = wav_duration_seconds(audio) or audio_duration_seconds
+    if audio_duration_seconds is not None and not 0 <= audio_duration_seconds <= MAX_AUDIO_SECONDS:
+        errors["audio_duration_seconds"] = "音频时长无效"
+    if cover is None and audio is None and audio_duration_seconds is None:
+        errors["cover"] = "请上传封面或音频"
+    if errors:
+        raise InvalidArticle("文件有误", details={"fields": errors})
+    with transaction.atomic():
+        article = Article.objects.select_for_update().get(pk=article.pk, shop=shop)
+        if cover is not None:
+            article.cover = cover
+        if audio is not None:
+            article.audio = audio
+        if audio_duration_seconds is not None:
+            article.audio_duration_seconds = audio_duration_seconds
+        article.save()
+        record(
+            actor=actor,
+            shop=shop,
+            action="content.article_media_updated",
+            obj=article,
+            ip=ip,
+            cover=cover is not None,
+            audio=audio is not None,
+        )
+    return article
+
+
 def do_publish_article(article_id: int, *, now: datetime | None = None, due_only: bool = False) -> bool:
     """Publish a draft or scheduled article exactly once; True only for the call that published it.
 

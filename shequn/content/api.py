@@ -5,7 +5,8 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import Query, Router, Status
+from ninja import File, Form, Query, Router, Status
+from ninja.files import UploadedFile
 
 from shequn.core.audit import client_ip
 from shequn.core.schemas import Page, error_responses, paginate
@@ -125,6 +126,30 @@ def console_article_update(request: HttpRequest, article_id: int, payload: Artic
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     found = selectors.access_article(shop, article_id)
     actions.do_update_article(shop, found, _article_input(payload), actor=request.user, ip=client_ip(request))
+    return ArticleOut.from_model(selectors.access_article(shop, article_id))
+
+
+@router.post("/console/articles/{int:article_id}/media", response={200: ArticleOut, **CONSOLE_ERRORS})
+def console_article_media(
+    request: HttpRequest,
+    article_id: int,
+    cover: File[UploadedFile | None] = None,
+    audio: File[UploadedFile | None] = None,
+    audio_duration_seconds: Form[int | None] = None,
+) -> ArticleOut:
+    """Multipart: a cover image and/or an audio note; a WAV's duration is measured, others take
+    ``audio_duration_seconds``."""
+    shop = api_console_shop(request, MANAGE_COMMUNITIES)
+    found = selectors.access_article(shop, article_id)
+    actions.do_set_article_media(
+        shop,
+        found,
+        cover=cover,
+        audio=audio,
+        audio_duration_seconds=audio_duration_seconds,
+        actor=request.user,
+        ip=client_ip(request),
+    )
     return ArticleOut.from_model(selectors.access_article(shop, article_id))
 
 

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from shequn.content import actions
 from shequn.content.actions import ArticleInput
@@ -11,11 +12,13 @@ from shequn.content.models import Article, KeywordRule, PushJob
 from shequn.core.models import AuditLog
 from shequn.notifications.models import Notification
 from shequn.shops.enums import StaffRole
+from shequn.testing.catalog import image_upload
 from shequn.testing.factories import StaffFactory
 from shequn.testing.two_shops import login
 
 from .conftest import api_client
 from .members import after_commit
+from .test_content import wav_upload
 
 JSON = "application/json"
 
@@ -278,3 +281,24 @@ def test_console_api_articles_push_jobs_rules_settings(operator, shop, community
     )
     assert settings.json() == {"community_id": community.pk, "max_pushes_per_day": 2, "default_reply": "你好"}
     assert api.get(f"{base}/communities/{community.pk}/settings").json()["default_reply"] == "你好"
+
+
+def test_console_api_uploads_cover_and_audio(operator, article, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    api = api_client(operator)
+    url = f"/api/v1/content/console/articles/{article.pk}/media"
+    response = api.post(url, {"cover": image_upload(), "audio": wav_upload(125)})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["cover_url"]
+    assert body["audio_url"]
+    assert body["audio_duration_seconds"] == 125
+    assert body["audio_duration"] == "02:05"
+    mp3 = SimpleUploadedFile("a.mp3", b"ID3 not wav", content_type="audio/mpeg")
+    entered = api.post(url, {"audio": mp3, "audio_duration_seconds": "61"})
+    assert entered.json()["audio_duration"] == "01:01"
+    not_an_image = SimpleUploadedFile("x.png", b"nope", content_type="image/png")
+    refused = api.post(url, {"cover": not_an_image})
+    assert refused.status_code == 422
+    assert "cover" in refused.json()["details"]["fields"]
+    assert AuditLog.objects.filter(action="content.article_media_updated").count() == 2
