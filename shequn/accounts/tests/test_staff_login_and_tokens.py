@@ -1,6 +1,7 @@
 """Staff sign-in by password (rate-limited), logout, and API tokens (hashed, revocable)."""
 
 import pytest
+import time_machine
 from django.test import Client
 
 from shequn.accounts.actions import do_issue_token
@@ -156,3 +157,19 @@ def test_staff_token_by_password():
         "/api/v1/accounts/tokens", {"username": staff.user.username, "password": "no"}, content_type="application/json"
     )
     assert bad.status_code == 401
+
+
+def test_token_use_is_recorded_at_most_once_a_minute():
+    user = UserFactory.create()
+    issued = do_issue_token(user, name="app")
+    headers = {"Authorization": f"Bearer {issued.token}"}
+    with time_machine.travel("2026-11-22 10:00:00 +0800", tick=False):
+        assert Client().get("/api/v1/accounts/me", headers=headers).status_code == 200
+        first_use = ApiToken.objects.get(pk=issued.row.pk).last_used_at
+        assert first_use is not None
+    with time_machine.travel("2026-11-22 10:00:30 +0800", tick=False):
+        assert Client().get("/api/v1/accounts/me", headers=headers).status_code == 200
+        assert ApiToken.objects.get(pk=issued.row.pk).last_used_at == first_use  # no write this time
+    with time_machine.travel("2026-11-22 10:02:00 +0800", tick=False):
+        assert Client().get("/api/v1/accounts/me", headers=headers).status_code == 200
+        assert ApiToken.objects.get(pk=issued.row.pk).last_used_at > first_use
