@@ -10,13 +10,14 @@ slots written with bulk_create in batches; no query per member.
 import wave
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import nh3
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -37,6 +38,8 @@ MAX_ARTICLE_PRODUCTS = 9
 MAX_PUSHES_PER_DAY = 10
 MAX_AUDIO_BYTES = 50 * 1024 * 1024
 MAX_AUDIO_SECONDS = 6 * 3600
+# A push whose heartbeat is older than this died (a live run beats once per batch of 5,000).
+PUSH_STALE_AFTER = timedelta(minutes=5)
 
 ALLOWED_TAGS = {"p", "br", "strong", "em", "h2", "h3", "ul", "ol", "li", "blockquote", "img", "a"}
 ALLOWED_ATTRIBUTES = {"img": {"src", "alt"}, "a": {"href"}}
@@ -297,26 +300,28 @@ def _push_title(article: Article) -> str:
 def run_push_job(job_id: int, *, now: datetime | None = None, batch_size: int = PUSH_BATCH_SIZE) -> PushJob | None:
     """Write inbox entries for every active member, honouring the community's daily cap.
 
-    Claims the job (pending → running) so two runs never both push. Per batch of member ids:
-    bulk-insert cap slots with ignore_conflicts (the unique constraint decides who may still
-    be pushed today, even under races), read back which members this job got, bulk-insert
-    their inbox rows and bump the counters — one transaction per batch.
+    Claims the job (pending, or running with a stale heartbeat: a run that died) so two live
+    runs never both push. Per batch of member ids, in one transaction: bulk-insert cap slots
+    with ignore_conflicts (the unique constraint decides who may still be pushed today, even
+    under races), read back which members this job got, bulk-insert their inbox rows, bump
+    the counters and the resume point. A resumed run starts after the last committed batch.
     """
     now = now or timezone.now()
-    if not PushJob.objects.filter(pk=job_id, status=PushStatus.PENDING).update(
-        status=PushStatus.RUNNING, started_at=now
+    claimable = Q(status=PushStatus.PENDING) | Q(status=PushStatus.RUNNING, heartbeat_at__lt=now - PUSH_STALE_AFTER)
+    if not PushJob.objects.filter(claimable, pk=job_id).update(
+        status=PushStatus.RUNNING, started_at=Coalesce(F("started_at"), Value(now)), heartbeat_at=now
     ):
         return None
     job = PushJob.objects.select_related("article", "community").get(pk=job_id)
     article, community = job.article, job.community
     cap = selectors.content_settings(community).max_pushes_per_day
-    local_date = timezone.localdate(now)
-    member_ids = list(
-        CommunityMembership.objects.filter(community=community, status=MemberStatus.ACTIVE)
-        .order_by("user_id")
-        .values_list("user_id", flat=True)
-    )
-    PushJob.objects.filter(pk=job.pk).update(total=len(member_ids))
+    # The local day of the push's start, so a resumed run counts against the same day.
+    local_date = timezone.localdate(job.started_at or now)
+    members = CommunityMembership.objects.filter(community=community, status=MemberStatus.ACTIVE)
+    if job.last_user_id is not None:
+        members = members.filter(user_id__gt=job.last_user_id)
+    member_ids = list(members.order_by("user_id").values_list("user_id", flat=True))
+    PushJob.objects.filter(pk=job.pk).update(total=F("sent") + F("skipped_by_cap") + len(member_ids))
     title = _push_title(article)
     link = reverse("content:article_detail", args=[community.pk, article.pk])
     for start in range(0, len(member_ids), batch_size):
@@ -339,11 +344,24 @@ def run_push_job(job_id: int, *, now: datetime | None = None, batch_size: int = 
                 batch_size=batch_size,
             )
             PushJob.objects.filter(pk=job.pk).update(
-                sent=F("sent") + len(pushed), skipped_by_cap=F("skipped_by_cap") + len(batch) - len(pushed)
+                sent=F("sent") + len(pushed),
+                skipped_by_cap=F("skipped_by_cap") + len(batch) - len(pushed),
+                last_user_id=batch[-1],
+                heartbeat_at=timezone.now(),
             )
     PushJob.objects.filter(pk=job.pk).update(status=PushStatus.DONE, finished_at=timezone.now())
     job.refresh_from_db()
     return job
+
+
+def resume_stalled_pushes(*, now: datetime | None = None) -> int:
+    """The sweeper: run push jobs whose after-commit task was lost or whose run died."""
+    now = now or timezone.now()
+    stalled = PushJob.objects.filter(
+        Q(status=PushStatus.PENDING, created_at__lt=now - PUSH_STALE_AFTER)
+        | Q(status=PushStatus.RUNNING, heartbeat_at__lt=now - PUSH_STALE_AFTER)
+    ).values_list("pk", flat=True)
+    return sum(run_push_job(job_id, now=now) is not None for job_id in list(stalled))
 
 
 def _take_slots(job: PushJob, user_ids: list[int], local_date: Any, cap: int) -> set[int]:

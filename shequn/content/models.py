@@ -82,6 +82,9 @@ class PushJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Resume point: members up to this user id were handled (committed with their batch).
+    last_user_id = models.BigIntegerField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # bumped per batch; stale = the run died
 
     class Meta:
         ordering = ["-created_at", "-id"]

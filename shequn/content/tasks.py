@@ -26,6 +26,12 @@ def run_push(job_id: int) -> bool:
     return actions.run_push_job(job_id) is not None
 
 
+@db_periodic_task(crontab(minute="*/5"))
+def resume_stalled_pushes() -> int:
+    """Every five minutes: finish pushes whose task was lost or whose run died mid-way."""
+    return actions.resume_stalled_pushes()
+
+
 def schedule_publish(article_id: int, publish_at: datetime) -> None:
     publish_scheduled_article.schedule(args=(article_id,), eta=publish_at)
 

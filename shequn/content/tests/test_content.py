@@ -311,3 +311,36 @@ def test_contains_ties_break_by_oldest_rule(shop, community, operator):
     rule(shop, community, operator, "鱼", MatchType.CONTAINS, reply_text="先")
     rule(shop, community, operator, "虾", MatchType.CONTAINS, reply_text="后")
     assert actions.answer_keyword(community, "鱼和虾").text == "先"
+
+
+def test_a_push_that_died_mid_way_is_resumed_by_the_sweeper_without_double_pushes(
+    shop, community, operator, monkeypatch
+):
+    ids = sorted(add_members(community, 25))
+    article = publish(shop, community, operator, push=False)
+    job = PushJob.objects.create(shop=shop, community=community, article=article)
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
+    real_bulk_create = Notification.objects.bulk_create
+    calls = {"n": 0}
+
+    def dies_on_second_batch(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("worker killed")
+        return real_bulk_create(*args, **kwargs)
+
+    monkeypatch.setattr(Notification.objects, "bulk_create", dies_on_second_batch)
+    with time_machine.travel(start, tick=False), pytest.raises(RuntimeError):
+        actions.run_push_job(job.pk, batch_size=10)
+    monkeypatch.undo()
+    job.refresh_from_db()
+    assert (job.status, job.sent, job.last_user_id) == (PushStatus.RUNNING, 10, ids[9])
+    # A live run is not stolen: too early for the sweeper.
+    with time_machine.travel(start + timedelta(minutes=1), tick=False):
+        assert tasks.resume_stalled_pushes.call_local() == 0
+    with time_machine.travel(start + timedelta(minutes=10), tick=False):
+        assert tasks.resume_stalled_pushes.call_local() == 1
+        assert tasks.resume_stalled_pushes.call_local() == 0
+    job.refresh_from_db()
+    assert (job.status, job.total, job.sent, job.skipped_by_cap) == (PushStatus.DONE, 25, 25, 0)
+    assert sorted(Notification.objects.filter(kind="content.article").values_list("user_id", flat=True)) == ids
