@@ -23,7 +23,7 @@ from shequn.shops.console import console_view
 from shequn.shops.permissions import MANAGE_COMMUNITIES
 
 from . import actions, selectors
-from .enums import ArticleStatus, MatchType
+from .enums import ArticleStatus, MatchType, PushStatus
 
 PAGE_SIZE = 20
 
@@ -258,7 +258,8 @@ def console_calendar(request: HttpRequest) -> HttpResponse:
 def console_push_jobs(request: HttpRequest) -> HttpResponse:
     shop = request.console_shop  # type: ignore[attr-defined]
     page_obj = Paginator(selectors.shop_push_jobs(shop), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "content/console/push_jobs.html", {"page_obj": page_obj})
+    any_running = any(job.status != PushStatus.DONE for job in page_obj.object_list)
+    return render(request, "content/console/push_jobs.html", {"page_obj": page_obj, "any_running": any_running})
 
 
 def _rule_input(request: HttpRequest) -> actions.KeywordRuleInput:

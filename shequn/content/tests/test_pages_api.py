@@ -145,6 +145,9 @@ def test_console_creates_schedules_and_publishes_with_push_audited(console_clien
     assert console_client.get(f"/console/content/articles/{article.pk}/").status_code == 200
     jobs = console_client.get("/console/content/pushes/").content.decode()
     assert 'data-testid="push-sent">1<' in jobs
+    assert "push-running" not in jobs
+    PushJob.objects.update(status="running")
+    assert 'http-equiv="refresh"' in console_client.get("/console/content/pushes/").content.decode()
     assert console_client.get(f"/console/content/communities/{community.pk}/").status_code == 200
     assert article.published_at is not None
     local = article.published_at.astimezone()
