@@ -305,3 +305,8 @@ def test_console_api_uploads_cover_and_audio(operator, article, settings, tmp_pa
     assert refused.status_code == 422
     assert "cover" in refused.json()["details"]["fields"]
     assert AuditLog.objects.filter(action="content.article_media_updated").count() == 2
+
+
+def test_django_admin_lists_content_for_platform_staff(admin_client, article):
+    for path in ("/admin/content/article/", f"/admin/content/article/{article.pk}/change/", "/admin/content/pushjob/"):
+        assert admin_client.get(path).status_code == 200, path
