@@ -310,3 +310,15 @@ def test_console_api_uploads_cover_and_audio(operator, article, settings, tmp_pa
 def test_django_admin_lists_content_for_platform_staff(admin_client, article):
     for path in ("/admin/content/article/", f"/admin/content/article/{article.pk}/change/", "/admin/content/pushjob/"):
         assert admin_client.get(path).status_code == 200, path
+
+
+def test_every_content_route_declares_errors(db):
+    from django.test import Client
+
+    schema = Client().get("/api/v1/openapi.json").json()
+    content_paths = [path for path in schema["paths"] if path.startswith("/api/v1/content/")]
+    assert len(content_paths) >= 12
+    for path in content_paths:
+        for method, operation in schema["paths"][path].items():
+            codes = {int(code) for code in operation["responses"]}
+            assert {401, 404, 422} <= codes, (method, path)
