@@ -65,7 +65,9 @@ def join_and_open_post(page: Page, sms_outbox: Any, farm: dict[str, Any]) -> Non
     sign_in_member(page, sms_outbox, MEMBER_PHONE)
     page.get_by_test_id("join-button").click()
     expect(page.get_by_test_id("feed")).to_contain_text("今日现捕三文鱼")
-    expect(page.get_by_test_id("board-link")).to_be_visible()  # the members' board is one tap away
+    # The members' board, articles and the keyword service box are one tap away.
+    for link in ("board-link", "articles-link", "service-box-link"):
+        expect(page.get_by_test_id(link)).to_be_visible()
     assert CommunityMembership.objects.filter(community=farm["community"], user__phone=MEMBER_PHONE).exists()
     page.get_by_test_id("buy-link").first.click()
     expect(page.get_by_test_id("product-title")).to_have_text("挪威三文鱼礼盒")
