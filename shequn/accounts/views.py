@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError, InvalidInput
+from shequn.core.pages import field_errors
 from shequn.core.phone import mask_phone
 
 from . import actions, selectors
@@ -41,11 +42,6 @@ def _console_home() -> str:
 def _member(request: HttpRequest) -> User:
     assert isinstance(request.user, User)
     return request.user
-
-
-def _field_errors(error: DomainError) -> dict[str, str]:
-    fields = error.details.get("fields") if error.details else None
-    return dict(fields) if isinstance(fields, dict) else {}
 
 
 # --- member sign-in ---------------------------------------------------------------------
@@ -125,7 +121,7 @@ def me(request: HttpRequest) -> HttpResponse:
         try:
             actions.do_update_profile(user, nickname=nickname)
         except InvalidInput as error:
-            errors = _field_errors(error) or {"nickname": error.message}
+            errors = field_errors(error) or {"nickname": error.message}
             status = error.status
         else:
             messages.success(request, "昵称已保存")
@@ -198,7 +194,7 @@ def address_new(request: HttpRequest) -> HttpResponse:
             actions.do_create_address(user, data)
         except InvalidInput as error:
             return _render_address_form(
-                request, values=vars(data), address=None, errors=_field_errors(error), status=error.status
+                request, values=vars(data), address=None, errors=field_errors(error), status=error.status
             )
         messages.success(request, "地址已保存")
         return _after_address_saved(request)
@@ -218,7 +214,7 @@ def address_edit(request: HttpRequest, address_id: int) -> HttpResponse:
             actions.do_update_address(user, address.pk, data)
         except InvalidInput as error:
             return _render_address_form(
-                request, values=vars(data), address=address, errors=_field_errors(error), status=error.status
+                request, values=vars(data), address=address, errors=field_errors(error), status=error.status
             )
         messages.success(request, "地址已保存")
         return _after_address_saved(request)

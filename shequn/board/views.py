@@ -3,18 +3,18 @@ settings, threads, the moderation queue). Thin: parse, call one action, render."
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError
+from shequn.core.pages import field_errors, int_or_none
 from shequn.shops.console import console_view
 from shequn.shops.permissions import MANAGE_COMMUNITIES
 
@@ -23,25 +23,6 @@ from .enums import ReportStatus
 
 PAGE_SIZE = 20
 COMMENT_PAGE_SIZE = 50
-
-
-def _login_url() -> str:
-    try:
-        return reverse("accounts:login")
-    except NoReverseMatch:
-        return settings.LOGIN_URL
-
-
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _field_errors(error: DomainError) -> dict[str, str]:
-    fields = error.details.get("fields") if error.details else None
-    return dict(fields) if isinstance(fields, dict) else {}
 
 
 def _back(request: HttpRequest, fallback: str) -> HttpResponse:
@@ -58,10 +39,10 @@ def _back(request: HttpRequest, fallback: str) -> HttpResponse:
 @require_GET
 def board_home(request: HttpRequest, community_id: int) -> HttpResponse:
     if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), login_url=_login_url())
+        return redirect_to_login(request.get_full_path())
     community = selectors.access_member_board(request.user, community_id)
     search = (request.GET.get("q") or "").strip()
-    category_id = _int_or_none(request.GET.get("category"))
+    category_id = int_or_none(request.GET.get("category"))
     featured = request.GET.get("featured") == "1"
     threads = selectors.board_threads(community, search=search, category_id=category_id, featured_only=featured)
     return render(
@@ -82,10 +63,10 @@ def board_home(request: HttpRequest, community_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def thread_new(request: HttpRequest, community_id: int) -> HttpResponse:
     if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), login_url=_login_url())
+        return redirect_to_login(request.get_full_path())
     community = selectors.access_member_board(request.user, community_id)
     values: dict[str, Any] = {
-        "category": _int_or_none(request.GET.get("category")),
+        "category": int_or_none(request.GET.get("category")),
         "title": "",
         "body": "",
         "is_promotional": False,
@@ -95,7 +76,7 @@ def thread_new(request: HttpRequest, community_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         values = {
-            "category": _int_or_none(request.POST.get("category")),
+            "category": int_or_none(request.POST.get("category")),
             "title": request.POST.get("title") or "",
             "body": request.POST.get("body") or "",
             "is_promotional": request.POST.get("is_promotional") == "1",
@@ -110,7 +91,7 @@ def thread_new(request: HttpRequest, community_id: int) -> HttpResponse:
                 is_promotional=values["is_promotional"],
             )
         except DomainError as error:
-            errors = _field_errors(error)
+            errors = field_errors(error)
             error_message = error.message
             status = error.status
         else:
@@ -157,14 +138,14 @@ def _render_thread(
 @require_GET
 def thread_detail(request: HttpRequest, community_id: int, thread_id: int) -> HttpResponse:
     if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), login_url=_login_url())
+        return redirect_to_login(request.get_full_path())
     return _render_thread(request, selectors.access_member_thread(request.user, community_id, thread_id))
 
 
 @require_POST
 def thread_comment(request: HttpRequest, community_id: int, thread_id: int) -> HttpResponse:
     if not request.user.is_authenticated:
-        return redirect_to_login(reverse("board:thread_detail", args=[community_id, thread_id]), login_url=_login_url())
+        return redirect_to_login(reverse("board:thread_detail", args=[community_id, thread_id]))
     thread = selectors.access_member_thread(request.user, community_id, thread_id)
     body = request.POST.get("body") or ""
     try:
@@ -178,7 +159,7 @@ def thread_comment(request: HttpRequest, community_id: int, thread_id: int) -> H
 @require_POST
 def thread_like(request: HttpRequest, community_id: int, thread_id: int) -> HttpResponse:
     if not request.user.is_authenticated:
-        return redirect_to_login(reverse("board:thread_detail", args=[community_id, thread_id]), login_url=_login_url())
+        return redirect_to_login(reverse("board:thread_detail", args=[community_id, thread_id]))
     thread = selectors.access_member_thread(request.user, community_id, thread_id)
     actions.do_toggle_like(request.user, thread)
     return redirect(reverse("board:thread_detail", args=[community_id, thread_id]) + "#like")
@@ -187,9 +168,9 @@ def thread_like(request: HttpRequest, community_id: int, thread_id: int) -> Http
 @require_POST
 def thread_report(request: HttpRequest, community_id: int, thread_id: int) -> HttpResponse:
     if not request.user.is_authenticated:
-        return redirect_to_login(reverse("board:thread_detail", args=[community_id, thread_id]), login_url=_login_url())
+        return redirect_to_login(reverse("board:thread_detail", args=[community_id, thread_id]))
     thread = selectors.access_member_thread(request.user, community_id, thread_id)
-    comment_id = _int_or_none(request.POST.get("comment_id"))
+    comment_id = int_or_none(request.POST.get("comment_id"))
     comment = selectors.access_member_comment(thread, comment_id) if comment_id else None
     try:
         actions.do_report(request.user, thread, request.POST.get("reason") or "", comment=comment)
@@ -204,7 +185,7 @@ def thread_report(request: HttpRequest, community_id: int, thread_id: int) -> Ht
 def thread_flags(request: HttpRequest, community_id: int, thread_id: int) -> HttpResponse:
     """The community's owner and admins pin and feature threads from the thread page."""
     if not request.user.is_authenticated:
-        return redirect_to_login(reverse("board:thread_detail", args=[community_id, thread_id]), login_url=_login_url())
+        return redirect_to_login(reverse("board:thread_detail", args=[community_id, thread_id]))
     thread = selectors.access_member_thread(request.user, community_id, thread_id)
     actions.check_board_moderator(request.user, thread.community)
     actions.do_set_thread_flags(
@@ -270,7 +251,7 @@ def console_category_create(request: HttpRequest, community_id: int) -> HttpResp
             shop,
             community,
             request.POST.get("name") or "",
-            _int_or_none(request.POST.get("position")),
+            int_or_none(request.POST.get("position")),
             actor=request.user,
             ip=client_ip(request),
         )
@@ -291,7 +272,7 @@ def console_category_update(request: HttpRequest, category_id: int) -> HttpRespo
             shop,
             category,
             name=request.POST.get("name") or "",
-            position=_int_or_none(request.POST.get("position")) or 0,
+            position=int_or_none(request.POST.get("position")) or 0,
             is_active=request.POST.get("is_active") == "1",
             actor=request.user,
             ip=client_ip(request),
@@ -308,7 +289,7 @@ def console_category_update(request: HttpRequest, category_id: int) -> HttpRespo
 def console_settings(request: HttpRequest, community_id: int) -> HttpResponse:
     shop = request.console_shop  # type: ignore[attr-defined]
     community = selectors.access_community(shop, community_id)
-    limit = _int_or_none(request.POST.get("max_promotional_threads_per_day"))
+    limit = int_or_none(request.POST.get("max_promotional_threads_per_day"))
     try:
         actions.do_update_board_settings(
             shop,

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import InvalidInput
+from shequn.core.pages import int_or_none
 from shequn.shops.console import console_view
 from shequn.shops.permissions import MANAGE_CATALOG
 from shequn.shops.selectors import access_shop_by_slug, shop_directory
@@ -21,13 +22,6 @@ from .forms import ProductForm, SkuFormSet
 from .models import Product
 
 PAGE_SIZE = 20
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
 
 
 def _page(request: HttpRequest, items: Any, size: int = PAGE_SIZE) -> Any:
@@ -50,7 +44,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def shop_home(request: HttpRequest, slug: str) -> HttpResponse:
     shop = access_shop_by_slug(slug)
     query = (request.GET.get("q") or "").strip()[:60]
-    category_id = _int_or_none(request.GET.get("category"))
+    category_id = int_or_none(request.GET.get("category"))
     collection_slug = (request.GET.get("collection") or "").strip()[:64] or None
     products = selectors.shelf_products(shop, query=query, category_id=category_id, collection_slug=collection_slug)
     filtering = bool(query or category_id or collection_slug)
@@ -82,7 +76,7 @@ def product_detail(request: HttpRequest, slug: str, product_id: int) -> HttpResp
     product = selectors.access_shelf_product(shop, product_id)
     skus = selectors.active_skus(product)
     default_sku = next((sku for sku in skus if sku.stock > 0), skus[0] if skus else None)
-    post_id = _int_or_none(request.GET.get("post"))
+    post_id = int_or_none(request.GET.get("post"))
     return render(
         request,
         "catalog/product_detail.html",
@@ -106,7 +100,7 @@ def product_detail(request: HttpRequest, slug: str, product_id: int) -> HttpResp
 def console_products(request: HttpRequest) -> HttpResponse:
     shop = request.console_shop  # type: ignore[attr-defined]
     query = (request.GET.get("q") or "").strip()[:60]
-    category_id = _int_or_none(request.GET.get("category"))
+    category_id = int_or_none(request.GET.get("category"))
     shelf = request.GET.get("shelf") or ""
     on_shelf = {"on": True, "off": False}.get(shelf)
     products = selectors.console_products(shop, query=query, category_id=category_id, on_shelf=on_shelf)
@@ -242,7 +236,7 @@ def console_product_delete(request: HttpRequest, product_id: int) -> HttpRespons
 def console_sku_stock(request: HttpRequest, sku_id: int) -> HttpResponse:
     shop = request.console_shop  # type: ignore[attr-defined]
     sku = selectors.access_sku(shop, sku_id)
-    value = _int_or_none(request.POST.get("value"))
+    value = int_or_none(request.POST.get("value"))
     try:
         if value is None:
             raise InvalidInput("请输入整数数量", code="invalid_quantity")
@@ -294,7 +288,7 @@ def console_categories(request: HttpRequest) -> HttpResponse:
             actions.do_create_category(
                 shop,
                 request.POST.get("name") or "",
-                _int_or_none(request.POST.get("position")) or 0,
+                int_or_none(request.POST.get("position")) or 0,
                 actor=request.user,
                 ip=client_ip(request),
             )
@@ -326,7 +320,7 @@ def console_category_edit(request: HttpRequest, category_id: int) -> HttpRespons
                 shop,
                 category,
                 request.POST.get("name") or "",
-                _int_or_none(request.POST.get("position")) or 0,
+                int_or_none(request.POST.get("position")) or 0,
                 actor=request.user,
                 ip=client_ip(request),
             )
@@ -345,7 +339,7 @@ def console_collection_create(request: HttpRequest) -> HttpResponse:
             shop,
             request.POST.get("name") or "",
             request.POST.get("slug") or "",
-            _int_or_none(request.POST.get("position")) or 0,
+            int_or_none(request.POST.get("position")) or 0,
             actor=request.user,
             ip=client_ip(request),
         )
@@ -369,14 +363,14 @@ def console_collection(request: HttpRequest, collection_id: int) -> HttpResponse
                 actions.do_delete_collection(shop, collection, actor=request.user, ip=ip)
                 messages.success(request, f"已删除专题「{collection.name}」")
                 return redirect("catalog:console_categories")
-            product_id = _int_or_none(request.POST.get("product_id"))
+            product_id = int_or_none(request.POST.get("product_id"))
             if op == "update":
                 actions.do_update_collection(
                     shop,
                     collection,
                     request.POST.get("name") or "",
                     request.POST.get("slug") or "",
-                    _int_or_none(request.POST.get("position")) or 0,
+                    int_or_none(request.POST.get("position")) or 0,
                     actor=request.user,
                     ip=ip,
                 )

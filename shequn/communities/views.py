@@ -3,18 +3,18 @@
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from shequn.core.pages import int_or_none
 from shequn.shops.console import console_view
 from shequn.shops.permissions import MANAGE_COMMUNITIES
 from shequn.shops.selectors import require_permission
@@ -24,20 +24,6 @@ from .enums import ChannelKind, MemberRole, MemberStatus, SubGroupKind
 from .links import invite_url, qr_svg
 
 PAGE_SIZE = 20
-
-
-def _login_url() -> str:
-    try:
-        return reverse("accounts:login")
-    except NoReverseMatch:
-        return settings.LOGIN_URL
-
-
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
 
 
 def _page(request: HttpRequest, items: Any) -> Any:
@@ -50,11 +36,11 @@ def _page(request: HttpRequest, items: Any) -> Any:
 def join(request: HttpRequest, invite_code: str) -> HttpResponse:
     """GET shows the community and a 加入社群 button; POST joins (sign-in required)."""
     community = selectors.community_by_invite_code(invite_code)
-    inviter_id = _int_or_none(request.POST.get("from") or request.GET.get("from"))
+    inviter_id = int_or_none(request.POST.get("from") or request.GET.get("from"))
     channel_code = (request.POST.get("ch") or request.GET.get("ch") or "").strip()[:32] or None
     if request.method == "POST":
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), login_url=_login_url())
+            return redirect_to_login(request.get_full_path())
         _, created = actions.do_join(community, request.user, inviter_id=inviter_id, channel_code=channel_code)
         messages.success(request, f"欢迎加入「{community.name}」" if created else "你已经是该社群成员")
         return redirect("communities:community_home", community_id=community.pk)
@@ -90,7 +76,7 @@ def _join_query(inviter_id: int | None, channel_code: str | None) -> str:
 @require_GET
 def my_communities(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), login_url=_login_url())
+        return redirect_to_login(request.get_full_path())
     return render(
         request,
         "communities/my_communities.html",
@@ -111,7 +97,7 @@ def _not_a_member_page(request: HttpRequest, community_id: int) -> HttpResponse:
 @require_GET
 def community_home(request: HttpRequest, community_id: int) -> HttpResponse:
     if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), login_url=_login_url())
+        return redirect_to_login(request.get_full_path())
     try:
         community = selectors.access_member_community(request.user, community_id)
     except selectors.NotAMember:
@@ -131,7 +117,7 @@ def community_home(request: HttpRequest, community_id: int) -> HttpResponse:
 @require_GET
 def post_detail(request: HttpRequest, community_id: int, post_id: int) -> HttpResponse:
     if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), login_url=_login_url())
+        return redirect_to_login(request.get_full_path())
     try:
         post = selectors.access_member_post(request.user, community_id, post_id)
     except selectors.NotAMember:
@@ -233,7 +219,7 @@ def console_rotate_invite(request: HttpRequest, community_id: int) -> HttpRespon
 def console_post_create(request: HttpRequest, community_id: int) -> HttpResponse:
     shop = request.console_shop  # type: ignore[attr-defined]
     community = selectors.access_community(shop, community_id)
-    product_ids = [pk for pk in (_int_or_none(v) for v in request.POST.getlist("product_ids")) if pk]
+    product_ids = [pk for pk in (int_or_none(v) for v in request.POST.getlist("product_ids")) if pk]
     try:
         actions.do_create_post(
             shop,
@@ -288,7 +274,7 @@ def _poster_response(png: bytes, filename: str, download: bool) -> HttpResponse:
 def my_poster(request: HttpRequest, community_id: int) -> HttpResponse:
     """The member's share poster and link (no reward is offered for sharing: RULES.md)."""
     if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), login_url=_login_url())
+        return redirect_to_login(request.get_full_path())
     try:
         community = selectors.access_member_community(request.user, community_id)
     except selectors.NotAMember:
@@ -303,7 +289,7 @@ def my_poster(request: HttpRequest, community_id: int) -> HttpResponse:
 @require_GET
 def my_poster_png(request: HttpRequest, community_id: int) -> HttpResponse:
     if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), login_url=_login_url())
+        return redirect_to_login(request.get_full_path())
     community = selectors.access_member_community(request.user, community_id)
     png = posters.render_poster(
         community_name=community.name,
@@ -317,7 +303,7 @@ def my_poster_png(request: HttpRequest, community_id: int) -> HttpResponse:
 def sub_groups(request: HttpRequest, community_id: int) -> HttpResponse:
     """Members pick their sub-group (one per community); POST sub_group=<id> joins, leave=1 leaves."""
     if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), login_url=_login_url())
+        return redirect_to_login(request.get_full_path())
     try:
         community = selectors.access_member_community(request.user, community_id)
     except selectors.NotAMember:
@@ -328,7 +314,7 @@ def sub_groups(request: HttpRequest, community_id: int) -> HttpResponse:
                 actions.do_leave_sub_group(request.user, community)
                 messages.success(request, "已退出分群")
             else:
-                sub_group = selectors.member_sub_group(request.user, _int_or_none(request.POST.get("sub_group")) or 0)
+                sub_group = selectors.member_sub_group(request.user, int_or_none(request.POST.get("sub_group")) or 0)
                 if sub_group.community_id != community.pk:
                     raise NotFound("分群不存在", code="sub_group_not_found")
                 actions.do_join_sub_group(request.user, sub_group)
@@ -359,9 +345,9 @@ def console_members(request: HttpRequest, community_id: int) -> HttpResponse:
     status = request.GET.get("status", MemberStatus.ACTIVE)
     filters: dict[str, Any] = {
         "status": status if status in MemberStatus.values else None,
-        "tag_id": _int_or_none(request.GET.get("tag")),
-        "channel_id": _int_or_none(request.GET.get("channel")),
-        "sub_group_id": _int_or_none(request.GET.get("sub_group")),
+        "tag_id": int_or_none(request.GET.get("tag")),
+        "channel_id": int_or_none(request.GET.get("channel")),
+        "sub_group_id": int_or_none(request.GET.get("sub_group")),
     }
     members = selectors.community_members(community, **filters)
     return render(
@@ -424,11 +410,11 @@ def console_member_action(request: HttpRequest, community_id: int, user_id: int,
             actions.do_transfer_ownership(community, target, **who)
             messages.success(request, f"「{name}」已成为群主")
         elif action == "tags":
-            tag_ids = [pk for pk in (_int_or_none(v) for v in request.POST.getlist("tags")) if pk]
+            tag_ids = [pk for pk in (int_or_none(v) for v in request.POST.getlist("tags")) if pk]
             actions.do_set_member_tags(community, target, tag_ids, **who)
             messages.success(request, f"已更新「{name}」的标签")
         elif action == "sub_group":
-            sub_group_id = _int_or_none(request.POST.get("sub_group"))
+            sub_group_id = int_or_none(request.POST.get("sub_group"))
             sub_group = selectors.access_sub_group(shop, sub_group_id) if sub_group_id else None
             actions.do_assign_sub_group(community, target, sub_group, **who)
             messages.success(request, f"已调整「{name}」的分群")
@@ -448,7 +434,7 @@ def console_tags(request: HttpRequest, community_id: int) -> HttpResponse:
     community = selectors.access_community(shop, community_id)
     try:
         if request.POST.get("delete"):
-            tag = selectors.access_tag(shop, _int_or_none(request.POST.get("delete")) or 0)
+            tag = selectors.access_tag(shop, int_or_none(request.POST.get("delete")) or 0)
             actions.do_delete_tag(community, tag, actor=request.user, ip=client_ip(request))
             messages.success(request, f"已删除标签「{tag.name}」")
         else:
@@ -473,7 +459,7 @@ def console_channels(request: HttpRequest, community_id: int) -> HttpResponse:
         try:
             if request.POST.get("retire") or request.POST.get("activate"):
                 channel = selectors.access_channel(
-                    shop, _int_or_none(request.POST.get("retire") or request.POST.get("activate")) or 0
+                    shop, int_or_none(request.POST.get("retire") or request.POST.get("activate")) or 0
                 )
                 actions.do_set_channel_active(
                     community, channel, bool(request.POST.get("activate")), actor=request.user, ip=client_ip(request)
@@ -544,7 +530,7 @@ def console_sub_groups(request: HttpRequest, community_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("split"):
-                sub_group = selectors.access_sub_group(shop, _int_or_none(request.POST.get("split")) or 0)
+                sub_group = selectors.access_sub_group(shop, int_or_none(request.POST.get("split")) or 0)
                 new_group, moved = actions.do_split_sub_group(
                     community, sub_group, request.POST.get("name", ""), actor=request.user, ip=client_ip(request)
                 )
@@ -555,7 +541,7 @@ def console_sub_groups(request: HttpRequest, community_id: int) -> HttpResponse:
                     request.POST.get("name", ""),
                     request.POST.get("kind", SubGroupKind.CITY),
                     request.POST.get("city", ""),
-                    _int_or_none(request.POST.get("capacity")) or 500,
+                    int_or_none(request.POST.get("capacity")) or 500,
                     actor=request.user,
                     ip=client_ip(request),
                 )
@@ -601,11 +587,11 @@ MUTE_CHOICES = {"1h": timedelta(hours=1), "1d": timedelta(days=1), "7d": timedel
 def manage_members(request: HttpRequest, community_id: int) -> HttpResponse:
     """The owner and admins moderate from their phone: mute (1 h / 1 day / 7 days), unmute, remove, ban."""
     if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), login_url=_login_url())
+        return redirect_to_login(request.get_full_path())
     community = selectors.access_member_community(request.user, community_id)
     standing = actions.check_moderator(community, request.user)
     if request.method == "POST":
-        target = selectors.membership_in(community, _int_or_none(request.POST.get("user")) or 0)
+        target = selectors.membership_in(community, int_or_none(request.POST.get("user")) or 0)
         action = request.POST.get("action", "")
         who: dict[str, Any] = {"actor": request.user, "ip": client_ip(request)}
         try:

@@ -5,13 +5,11 @@ pushes, keyword replies). Thin: parse, call one action, render. Domain errors ra
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
@@ -19,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError
+from shequn.core.pages import field_errors, int_or_none
 from shequn.shops.console import console_view
 from shequn.shops.permissions import MANAGE_COMMUNITIES
 
@@ -26,25 +25,6 @@ from . import actions, selectors
 from .enums import ArticleStatus, MatchType, PushStatus
 
 PAGE_SIZE = 20
-
-
-def _login_url() -> str:
-    try:
-        return reverse("accounts:login")
-    except NoReverseMatch:
-        return settings.LOGIN_URL
-
-
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _field_errors(error: DomainError) -> dict[str, str]:
-    fields = error.details.get("fields") if error.details else None
-    return dict(fields) if isinstance(fields, dict) else {}
 
 
 def _cards(article: Any) -> list[dict[str, Any]]:
@@ -64,7 +44,7 @@ def _cards(article: Any) -> list[dict[str, Any]]:
 @require_GET
 def article_list(request: HttpRequest, community_id: int) -> HttpResponse:
     if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), login_url=_login_url())
+        return redirect_to_login(request.get_full_path())
     community = selectors.access_member_content(request.user, community_id)
     page_obj = Paginator(selectors.member_articles(community), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "content/article_list.html", {"community": community, "page_obj": page_obj})
@@ -73,7 +53,7 @@ def article_list(request: HttpRequest, community_id: int) -> HttpResponse:
 @require_GET
 def article_detail(request: HttpRequest, community_id: int, article_id: int) -> HttpResponse:
     if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), login_url=_login_url())
+        return redirect_to_login(request.get_full_path())
     article = selectors.access_member_article(request.user, community_id, article_id)
     return render(
         request,
@@ -91,7 +71,7 @@ def article_detail(request: HttpRequest, community_id: int, article_id: int) -> 
 @require_http_methods(["GET", "POST"])
 def service_box(request: HttpRequest, community_id: int) -> HttpResponse:
     if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), login_url=_login_url())
+        return redirect_to_login(request.get_full_path())
     community = selectors.access_member_content(request.user, community_id)
     typed = (request.POST.get("text") or "").strip()[:100] if request.method == "POST" else ""
     reply = actions.answer_keyword(community, typed) if typed else None
@@ -139,10 +119,10 @@ def _article_input(request: HttpRequest) -> actions.ArticleInput:
         publish_at=_parse_local(post.get("publish_at")),
         push_enabled=post.get("push_enabled") == "1",
         members_only=post.get("members_only", "1") == "1",
-        product_ids=[pk for pk in (_int_or_none(value) for value in post.getlist("product_ids")) if pk],
+        product_ids=[pk for pk in (int_or_none(value) for value in post.getlist("product_ids")) if pk],
         cover=request.FILES.get("cover"),
         audio=request.FILES.get("audio"),
-        audio_duration_seconds=_int_or_none(post.get("audio_duration_seconds")),
+        audio_duration_seconds=int_or_none(post.get("audio_duration_seconds")),
     )
 
 
@@ -158,7 +138,7 @@ def _render_form(
     shop = request.console_shop  # type: ignore[attr-defined]
     chosen = {card.product_id for card in getattr(article, "product_cards", [])} if article else set()
     if request.method == "POST":
-        chosen = {pk for pk in (_int_or_none(v) for v in request.POST.getlist("product_ids")) if pk}
+        chosen = {pk for pk in (int_or_none(v) for v in request.POST.getlist("product_ids")) if pk}
     return render(
         request,
         "content/console/article_form.html",
@@ -188,7 +168,7 @@ def console_article_new(request: HttpRequest, community_id: int) -> HttpResponse
             )
         except DomainError as error:
             return _render_form(
-                request, community, None, errors=_field_errors(error), error_message=error.message, status=error.status
+                request, community, None, errors=field_errors(error), error_message=error.message, status=error.status
             )
         messages.success(request, "文章已保存")
         return redirect("content:console_article_edit", article_id=article.pk)
@@ -208,7 +188,7 @@ def console_article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
                 request,
                 article.community,
                 article,
-                errors=_field_errors(error),
+                errors=field_errors(error),
                 error_message=error.message,
                 status=error.status,
             )
@@ -236,8 +216,8 @@ def console_article_push(request: HttpRequest, article_id: int) -> HttpResponse:
 def console_calendar(request: HttpRequest) -> HttpResponse:
     shop = request.console_shop  # type: ignore[attr-defined]
     today = timezone.localdate()
-    year = _int_or_none(request.GET.get("year")) or today.year
-    month = _int_or_none(request.GET.get("month")) or today.month
+    year = int_or_none(request.GET.get("year")) or today.year
+    month = int_or_none(request.GET.get("month")) or today.month
     if not (2000 <= year <= 2100 and 1 <= month <= 12):
         year, month = today.year, today.month
     by_day: dict[Any, list[Any]] = {}
@@ -267,7 +247,7 @@ def _rule_input(request: HttpRequest) -> actions.KeywordRuleInput:
     return actions.KeywordRuleInput(
         keyword=post.get("keyword") or "",
         match_type=post.get("match_type") or MatchType.EXACT,
-        reply_article_id=_int_or_none(post.get("reply_article_id")),
+        reply_article_id=int_or_none(post.get("reply_article_id")),
         reply_text=post.get("reply_text") or "",
         is_active=post.get("is_active", "1") == "1",
     )
@@ -302,7 +282,7 @@ def console_keywords(request: HttpRequest, community_id: int) -> HttpResponse:
                 shop, community, _rule_input(request), actor=request.user, ip=client_ip(request)
             )
         except DomainError as error:
-            detail = "；".join(_field_errors(error).values())
+            detail = "；".join(field_errors(error).values())
             return _render_keywords(request, community, error_message=detail or error.message, status=error.status)
         messages.success(request, "关键词已添加")
         return redirect("content:console_keywords", community_id=community.pk)
@@ -317,7 +297,7 @@ def console_keyword_update(request: HttpRequest, rule_id: int) -> HttpResponse:
     try:
         actions.do_update_keyword_rule(shop, rule, _rule_input(request), actor=request.user, ip=client_ip(request))
     except DomainError as error:
-        detail = "；".join(_field_errors(error).values())
+        detail = "；".join(field_errors(error).values())
         return _render_keywords(request, rule.community, error_message=detail or error.message, status=error.status)
     messages.success(request, "关键词已保存")
     return redirect("content:console_keywords", community_id=rule.community_id)
@@ -343,13 +323,13 @@ def console_settings(request: HttpRequest, community_id: int) -> HttpResponse:
         actions.do_update_settings(
             shop,
             community,
-            max_pushes_per_day=_int_or_none(request.POST.get("max_pushes_per_day")) or 0,
+            max_pushes_per_day=int_or_none(request.POST.get("max_pushes_per_day")) or 0,
             default_reply=request.POST.get("default_reply") or "",
             actor=request.user,
             ip=client_ip(request),
         )
     except DomainError as error:
-        detail = "；".join(_field_errors(error).values())
+        detail = "；".join(field_errors(error).values())
         return _render_keywords(request, community, error_message=detail or error.message, status=error.status)
     messages.success(request, "设置已保存")
     return redirect("content:console_keywords", community_id=community.pk)

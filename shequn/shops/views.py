@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import Conflict, InvalidInput, NotFound
+from shequn.core.pages import field_errors
 from shequn.core.phone import mask_phone
 
 from . import actions, permissions, selectors
@@ -34,11 +35,6 @@ def _shop(request: HttpRequest) -> Shop:
 def _staff(request: HttpRequest) -> StaffMember:
     staff: StaffMember = request.staff  # type: ignore[attr-defined]
     return staff
-
-
-def _field_errors(error: InvalidInput) -> dict[str, str]:
-    fields = error.details.get("fields") if error.details else None
-    return dict(fields) if isinstance(fields, dict) else {}
 
 
 # --- staff and roles ---------------------------------------------------------------------------
@@ -163,7 +159,7 @@ def console_pickup_points(request: HttpRequest) -> HttpResponse:
         try:
             actions.do_create_pickup_point(shop, request.user, data, ip=client_ip(request))
         except InvalidInput as error:
-            errors, values, status = _field_errors(error), vars(data), error.status
+            errors, values, status = field_errors(error), vars(data), error.status
         else:
             messages.success(request, "自提点已添加")
             return redirect("shops:console_pickup_points")
@@ -184,7 +180,7 @@ def console_pickup_point_edit(request: HttpRequest, pickup_point_id: int) -> Htt
         try:
             actions.do_update_pickup_point(shop, request.user, point.pk, data, ip=client_ip(request))
         except InvalidInput as error:
-            errors, values, status = _field_errors(error), vars(data), error.status
+            errors, values, status = field_errors(error), vars(data), error.status
         else:
             messages.success(request, "自提点已保存")
             return redirect("shops:console_pickup_points")
@@ -249,7 +245,7 @@ def console_settings(request: HttpRequest) -> HttpResponse:
             )
             actions.do_update_shop_settings(shop, request.user, data, ip=client_ip(request))
         except InvalidInput as error:
-            errors, status = _field_errors(error), error.status
+            errors, status = field_errors(error), error.status
         else:
             messages.success(request, "店铺设置已保存")
             return redirect("shops:console_settings")
