@@ -1,6 +1,8 @@
 """Member pages (join, my communities, feed, post) and console pages for communities."""
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -22,6 +24,7 @@ from shequn.shops.selectors import require_permission
 from . import actions, posters, selectors
 from .enums import ChannelKind, MemberRole, MemberStatus, SubGroupKind
 from .links import invite_url, qr_svg
+from .models import Community
 
 PAGE_SIZE = 20
 
@@ -94,14 +97,26 @@ def _not_a_member_page(request: HttpRequest, community_id: int) -> HttpResponse:
     )
 
 
+def member_community_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Member pages of one community: sign-in first, then the community (or the join page for
+    non-members); the view receives the community instead of its id."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, community_id: int, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        try:
+            community = selectors.access_member_community(request.user, community_id)
+        except selectors.NotAMember:
+            return _not_a_member_page(request, community_id)
+        return view(request, community, *args, **kwargs)
+
+    return wrapper
+
+
 @require_GET
-def community_home(request: HttpRequest, community_id: int) -> HttpResponse:
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    try:
-        community = selectors.access_member_community(request.user, community_id)
-    except selectors.NotAMember:
-        return _not_a_member_page(request, community_id)
+@member_community_view
+def community_home(request: HttpRequest, community: Community) -> HttpResponse:
     return render(
         request,
         "communities/community_home.html",
@@ -271,14 +286,9 @@ def _poster_response(png: bytes, filename: str, download: bool) -> HttpResponse:
 
 
 @require_GET
-def my_poster(request: HttpRequest, community_id: int) -> HttpResponse:
+@member_community_view
+def my_poster(request: HttpRequest, community: Community) -> HttpResponse:
     """The member's share poster and link (no reward is offered for sharing: RULES.md)."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    try:
-        community = selectors.access_member_community(request.user, community_id)
-    except selectors.NotAMember:
-        return _not_a_member_page(request, community_id)
     return render(
         request,
         "communities/my_poster.html",
@@ -300,14 +310,9 @@ def my_poster_png(request: HttpRequest, community_id: int) -> HttpResponse:
     return _poster_response(png, f"poster-{community.pk}.png", request.GET.get("download") == "1")
 
 
-def sub_groups(request: HttpRequest, community_id: int) -> HttpResponse:
+@member_community_view
+def sub_groups(request: HttpRequest, community: Community) -> HttpResponse:
     """Members pick their sub-group (one per community); POST sub_group=<id> joins, leave=1 leaves."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    try:
-        community = selectors.access_member_community(request.user, community_id)
-    except selectors.NotAMember:
-        return _not_a_member_page(request, community_id)
     if request.method == "POST":
         try:
             if request.POST.get("leave") == "1":
