@@ -13,6 +13,8 @@ from shequn.catalog.api import router as catalog_router
 from shequn.communities.api import router as communities_router
 from shequn.content.api import router as content_router
 from shequn.core.errors import DomainError
+from shequn.courses.api import router as courses_router
+from shequn.events.api import router as events_router
 from shequn.notifications.api import router as notifications_router
 from shequn.orders.api import router as orders_router
 from shequn.payments.api import router as payments_router
@@ -58,6 +60,8 @@ api.add_router("/catalog", catalog_router)
 api.add_router("/communities", communities_router)
 api.add_router("/board", board_router)
 api.add_router("/content", content_router)
+api.add_router("/courses", courses_router)
+api.add_router("/events", events_router)
 api.add_router("/orders", orders_router)
 api.add_router("/payments", payments_router)
 api.add_router("/notifications", notifications_router)

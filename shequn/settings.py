@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "shequn.communities",
     "shequn.board",
     "shequn.content",
+    "shequn.courses",
+    "shequn.events",
     "shequn.orders",
     "shequn.payments",
     "shequn.notifications",

@@ -13,6 +13,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("shequn.communities.urls")),
     path("", include("shequn.board.urls")),
     path("", include("shequn.content.urls")),
+    path("", include("shequn.courses.urls")),
+    path("", include("shequn.events.urls")),
     path("", include("shequn.orders.urls")),
     path("", include("shequn.payments.urls")),
     path("", include("shequn.notifications.urls")),

@@ -23,6 +23,7 @@ from shequn.core.errors import Conflict, InvalidInput, NotFound
 from shequn.shops.models import Shop
 
 from .enums import ALLOWED_IMAGE_FORMATS, MAX_IMAGE_BYTES, THUMBNAIL_QUALITY, THUMBNAIL_SIZE
+from .kinds import ProductKind
 from .models import Category, Collection, CollectionProduct, Product, ProductImage, Sku
 from .pinyin import pinyin_keys
 from .selectors import access_category, access_product
@@ -531,3 +532,46 @@ def do_move_in_collection(
     target = max(0, min(len(ids) - 1, index + offset))
     ids.insert(target, ids.pop(index))
     do_set_collection_products(shop, collection, ids, actor=actor, ip=ip)
+
+
+# --- products of other kinds (a community fee, a course, a ticket) ----------------------
+
+
+def save_kind_product(
+    shop: Shop,
+    kind: str,
+    title: str,
+    prices: Sequence[tuple[str, int, int]],
+    *,
+    product: Product | None = None,
+    on_shelf: bool = True,
+) -> Product:
+    """Create or update the product an app sells for one of its objects (see ``catalog.kinds``).
+
+    ``prices`` are ``(spec, price_fen, stock)`` rows, matched by spec; rows not given are
+    switched off (kept for the orders that hold them). The caller audits its own change and
+    runs this inside its transaction. Prices are validated like any SKU's.
+    """
+    if kind == ProductKind.GOODS or kind not in ProductKind.values:
+        raise ValueError(f"save_kind_product is for non-goods kinds, not {kind!r}")
+    rows = [SkuInput(spec=spec, price_fen=price, stock=stock) for spec, price, stock in prices]
+    check_sku_inputs(rows)
+    if product is None:
+        product = Product.objects.create(shop=shop, kind=kind, title=title[:120], on_shelf=False)
+    elif product.shop_id != shop.pk or product.kind != kind:
+        raise ValueError("the product belongs to another shop or kind")
+    existing = {sku.spec: sku for sku in Sku.objects.filter(product=product)}
+    for position, row in enumerate(rows):
+        sku = existing.pop(row.spec, None)
+        if sku is None:
+            Sku.objects.create(
+                shop=shop, product=product, spec=row.spec, price_fen=row.price_fen, stock=row.stock, position=position
+            )
+        else:
+            Sku.objects.filter(pk=sku.pk).update(
+                price_fen=row.price_fen, stock=row.stock, is_active=True, position=position
+            )
+    Sku.objects.filter(pk__in=[sku.pk for sku in existing.values()]).update(is_active=False)
+    Product.objects.filter(pk=product.pk).update(title=title[:120], on_shelf=on_shelf and bool(rows))
+    product.refresh_from_db()
+    return product

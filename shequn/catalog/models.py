@@ -1,6 +1,8 @@
 from django.db import models
 from django.db.models import Q
 
+from .kinds import ProductKind
+
 
 class Category(models.Model):
     shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="categories")
@@ -37,6 +39,9 @@ class Collection(models.Model):
 class Product(models.Model):
     shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="products")
     title = models.CharField(max_length=120)
+    # Goods are shelved and shipped; other kinds (a community fee, a course, a ticket) belong to
+    # the app that created them and are bought from that app's pages (see catalog.kinds).
+    kind = models.CharField(max_length=12, choices=ProductKind.choices, default=ProductKind.GOODS)
     # Full pinyin without tones ("sanwenyu") and initials ("swy") for search.
     title_pinyin = models.CharField(max_length=500, blank=True, db_index=True)
     title_initials = models.CharField(max_length=120, blank=True, db_index=True)

@@ -10,6 +10,7 @@ from shequn.core.errors import NotFound
 from shequn.shops.models import Shop
 
 from .enums import LOW_STOCK_THRESHOLD
+from .kinds import ProductKind
 from .models import Category, Collection, Product, ProductImage, Sku
 from .pinyin import normalise_query
 
@@ -43,7 +44,7 @@ def console_products(
     category_id: int | None = None,
     on_shelf: bool | None = None,
 ) -> QuerySet[Product]:
-    products = Product.objects.filter(shop=shop)
+    products = goods(shop)
     products = search_products(products, query)
     if category_id:
         products = products.filter(category_id=category_id)
@@ -52,8 +53,21 @@ def console_products(
     return _with_details(products).order_by("position", "-id")
 
 
+def goods(shop: Shop) -> QuerySet[Product]:
+    """The shop's goods: what the catalog console manages and the shop front shows.
+
+    Products of other kinds (a community fee, a course, a ticket) are managed by their app.
+    """
+    return Product.objects.filter(shop=shop, kind=ProductKind.GOODS)
+
+
+def card_products(shop: Shop) -> QuerySet[Product]:
+    """Products staff may put on a card in a post or an article: on-shelf goods of this shop."""
+    return goods(shop).filter(on_shelf=True).order_by("position", "-id")
+
+
 def access_product(shop: Shop, product_id: int, *, for_update: bool = False) -> Product:
-    products = Product.objects.filter(shop=shop, pk=product_id)
+    products = goods(shop).filter(pk=product_id)
     if for_update:
         products = products.select_for_update()
     product = _with_details(products).first() if not for_update else products.first()
@@ -117,7 +131,7 @@ def shelf_products(
     collection_slug: str | None = None,
 ) -> QuerySet[Product]:
     """On-shelf products of ``shop`` for the shop front, optionally searched and filtered."""
-    products = Product.objects.filter(shop=shop, on_shelf=True)
+    products = goods(shop).filter(on_shelf=True)
     products = search_products(products, query)
     if category_id:
         products = products.filter(category_id=category_id)
@@ -128,7 +142,7 @@ def shelf_products(
 
 def access_shelf_product(shop: Shop, product_id: int) -> Product:
     """A product as members see it: off-shelf and foreign products do not exist."""
-    product = _with_details(Product.objects.filter(shop=shop, pk=product_id, on_shelf=True)).first()
+    product = _with_details(goods(shop).filter(pk=product_id, on_shelf=True)).first()
     if product is None:
         raise NotFound("商品不存在或已下架", code="product_not_found")
     return product

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from shequn.catalog import selectors as catalog_selectors
 from shequn.catalog.actions import check_image_upload
 from shequn.catalog.models import Product
 from shequn.core import audit
@@ -143,7 +144,7 @@ def check_post_products(shop: Shop, product_ids: Sequence[int]) -> list[Product]
     ordered = list(dict.fromkeys(int(pk) for pk in product_ids))
     if len(ordered) > MAX_POST_PRODUCTS:
         raise InvalidInput(f"一条帖子最多挂 {MAX_POST_PRODUCTS} 个商品", code="too_many_products")
-    found = {p.pk: p for p in Product.objects.filter(shop=shop, pk__in=ordered)}
+    found = {p.pk: p for p in catalog_selectors.goods(shop).filter(pk__in=ordered)}
     products = []
     for pk in ordered:
         product = found.get(pk)

@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from shequn.catalog.models import Product, ProductImage, Sku
+from shequn.catalog.models import ProductImage, Sku
 from shequn.core.errors import NotFound, PermissionDenied
 from shequn.shops.models import Shop
 
@@ -198,11 +198,6 @@ def community_members(
         .prefetch_related("tags")
         .order_by("-joined_at", "-id")
     )
-
-
-def composer_products(shop: Shop) -> QuerySet[Product]:
-    """Products staff may attach to a post: on-shelf products of this shop only."""
-    return Product.objects.filter(shop=shop, on_shelf=True).order_by("position", "-id")
 
 
 # --- memberships, channels, sub-groups, tags (console: scoped to the shop) -----------------

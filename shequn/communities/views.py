@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from shequn.catalog import selectors as catalog_selectors
 from shequn.core.audit import client_ip
 from shequn.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from shequn.core.pages import int_or_none
@@ -214,7 +215,7 @@ def console_community_detail(request: HttpRequest, community_id: int) -> HttpRes
             "members_page": _page(request, members),
             "member_count": members.count(),
             "posts": selectors.community_posts(community)[:50],
-            "products": selectors.composer_products(shop),
+            "products": catalog_selectors.card_products(shop),
         },
     )
 

@@ -21,6 +21,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from shequn.catalog import selectors as catalog_selectors
 from shequn.catalog.models import Product
 from shequn.communities.enums import MemberStatus
 from shequn.communities.models import Community, CommunityMembership
@@ -110,7 +111,7 @@ def check_article(shop: Shop, data: ArticleInput, *, now: datetime | None = None
     ids = list(dict.fromkeys(data.product_ids))
     if len(ids) > MAX_ARTICLE_PRODUCTS:
         errors["product_ids"] = f"最多插入 {MAX_ARTICLE_PRODUCTS} 个商品"
-    products = {p.pk: p for p in selectors.card_products(shop).filter(pk__in=ids)}
+    products = {p.pk: p for p in catalog_selectors.card_products(shop).filter(pk__in=ids)}
     if len(products) != len(ids):
         errors["product_ids"] = "只能插入本店在售的商品"
     if data.audio is not None:

@@ -102,11 +102,6 @@ def access_article(shop: Shop, article_id: int) -> Article:
     return article
 
 
-def card_products(shop: Shop) -> QuerySet[Product]:
-    """Products staff may embed: on-shelf products of this shop only."""
-    return Product.objects.filter(shop=shop, on_shelf=True).order_by("position", "-id")
-
-
 def calendar_articles(shop: Shop, year: int, month: int) -> QuerySet[Article]:
     """Articles whose publish date (published, else scheduled) falls in the local month."""
     tz = timezone.get_current_timezone()

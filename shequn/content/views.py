@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from shequn.catalog import selectors as catalog_selectors
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError
 from shequn.core.pages import field_errors, int_or_none
@@ -145,7 +146,7 @@ def _render_form(
         {
             "community": community,
             "article": article,
-            "products": selectors.card_products(shop),
+            "products": catalog_selectors.card_products(shop),
             "chosen": chosen,
             "values": request.POST if request.method == "POST" else None,
             "errors": errors or {},
