@@ -8,10 +8,13 @@ calls them at the moments that matter, inside the same transaction:
 - ``check_purchase``   at checkout (and again when the order is created): refuse with a
                        ``DomainError`` (e.g. the recruitment window is closed, the event is full);
 - ``paid``             when the order is paid (grant the membership, the seat, the enrolment);
+                       it may instead return a reason (the last seat went while the member
+                       was paying): the orders app then refunds the line in full at once;
 - ``released``         when an unpaid order is closed or cancelled (give a held seat back);
 - ``refund_refusal``   whether a line may be refunded now (e.g. only within 3 days of joining);
 - ``auto_approves_refund`` whether a member's refund request is approved by rule, at once;
-- ``refunded``         when the gateway confirmed a refund of the line (end the membership).
+- ``refunded``         when the gateway confirmed a refund of the line (end the membership);
+- ``landing_url``      where the member goes once the order is paid (the community, the course).
 
 Orders of a non-goods kind hold no goods: no address, no shipping, cash on delivery refused,
 and they complete as soon as they are paid. One order holds one kind only.
@@ -37,8 +40,13 @@ class KindRules:
     def check_purchase(self, user: Any, sku: Any, quantity: int) -> None:
         """Raise a ``DomainError`` when ``user`` may not buy ``quantity`` of ``sku`` now."""
 
-    def paid(self, order: Any, line: Any) -> None:
-        """``order`` was paid; ``line`` is one of its lines of this kind."""
+    def paid(self, order: Any, line: Any) -> str | None:
+        """``order`` was paid; ``line`` is one of its lines of this kind.
+
+        Return None when granted, or a reason shown to the member when it cannot be granted
+        any more (then the line is refunded in full automatically).
+        """
+        return None
 
     def released(self, order: Any, line: Any) -> None:
         """``order`` was closed or cancelled before payment."""
@@ -53,6 +61,10 @@ class KindRules:
 
     def refunded(self, order: Any, line: Any, amount_fen: int) -> None:
         """The gateway confirmed ``amount_fen`` of ``line`` went back to the member."""
+
+    def landing_url(self, order: Any) -> str | None:
+        """Where a paid order of this kind takes the member (None: the order page)."""
+        return None
 
 
 _RULES: dict[str, KindRules] = {}
