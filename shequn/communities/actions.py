@@ -13,18 +13,48 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from shequn.catalog import selectors as catalog_selectors
 from shequn.catalog.actions import check_image_upload
-from shequn.catalog.models import Product
+from shequn.catalog.models import Product, Sku
 from shequn.core import audit
-from shequn.core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from shequn.core.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from shequn.core.money import format_fen
+from shequn.notifications.actions import notify
 from shequn.shops.models import Shop, StaffMember
 from shequn.shops.permissions import MANAGE_COMMUNITIES, role_allows
 
-from .enums import ChannelKind, MemberRole, MemberStatus, SubGroupKind
-from .models import Channel, Community, CommunityMembership, Post, PostProduct, SubGroup, Tag
+from . import selectors
+from .enums import ChannelKind, JoinPolicy, JoinRequestStatus, MemberRole, MemberStatus, SubGroupKind, TermKind
+from .errors import (
+    AlreadyMember,
+    ApprovalRequired,
+    CommunityFull,
+    InvalidMembershipSettings,
+    InvalidWindow,
+    InviteRequired,
+    JoinRequestDecided,
+    MemberBanned,
+    PaymentRequired,
+    RecruitmentClosed,
+    RefundNotAllowed,
+    RefundWindowClosed,
+    RenewalNotAllowed,
+)
+from .models import (
+    Channel,
+    Community,
+    CommunityMembership,
+    JoinRequest,
+    MembershipTerm,
+    Post,
+    PostProduct,
+    RecruitmentWindow,
+    SubGroup,
+    Tag,
+)
 
 MAX_POST_PRODUCTS = 9
 
@@ -99,41 +129,36 @@ def check_join(community: Community, user: Any) -> None:
 def do_join(
     community: Community, user: Any, *, inviter_id: int | None = None, channel_code: str | None = None
 ) -> tuple[CommunityMembership, bool]:
-    """Join ``community``; returns (membership, created). Joining twice changes nothing.
+    """Join a free ``community``; returns (membership, created). Joining twice changes nothing.
 
-    The inviter is recorded only when they are an existing member of the same community
+    The inviter is recorded only when they are a current member of the same community
     (a forged ``?from=`` pointing at anyone else is ignored); the channel only when
     ``channel_code`` names an active channel of this community. Banned members are refused;
-    removed and former members come back with their original attribution.
+    removed and former members come back with their original attribution. The joining rules
+    apply to everyone not currently a member: the policy (approval, invitation only), the
+    recruitment windows and the capacity. A paid community is joined by paying its fee.
     """
     check_join(community, user)
     existing = CommunityMembership.objects.filter(community=community, user=user).first()
-    if existing is not None and existing.status == MemberStatus.ACTIVE:
+    if selectors.is_current(existing):
+        assert existing is not None
         return existing, False
     if existing is not None and existing.status == MemberStatus.BANNED:
-        raise PermissionDenied("你已被移出并禁止再次加入该社群", code="member_banned")
-    inviter = None
-    if inviter_id and inviter_id != user.pk:
-        membership = (
-            CommunityMembership.objects.select_related("user").filter(community=community, user_id=inviter_id).first()
+        raise MemberBanned("你已被移出并禁止再次加入该社群", code="member_banned")
+    if community.is_paid:
+        raise PaymentRequired(
+            f"加入该社群需支付入会费 {format_fen(community.fee_fen)}，请在加入页付款", code="payment_required"
         )
-        inviter = membership.user if membership else None
-    if existing is not None:  # removed or former: back in, the original attribution is kept
-        existing.status = MemberStatus.ACTIVE
-        existing.muted_until = None
-        existing.save(update_fields=["status", "muted_until"])
-        return existing, True
-    channel = (
-        Channel.objects.filter(community=community, code=channel_code, is_active=True).first() if channel_code else None
-    )
+    inviter, channel = selectors.valid_invite(community, user, inviter_id, channel_code)
     try:
         with transaction.atomic():
-            joined = CommunityMembership.objects.create(
-                community=community, user=user, invited_by=inviter, channel=channel
-            )
+            community = _lock_community(community)
+            request = _record_invite(community, user, inviter, channel)
+            check_new_member(community, user, request)
+            membership, created = _admit(community, user, request, inviter=inviter, channel=channel)
     except IntegrityError:  # a concurrent double tap joined first
         return CommunityMembership.objects.get(community=community, user=user), False
-    return joined, True
+    return membership, created
 
 
 # --- posts -------------------------------------------------------------------------
@@ -262,7 +287,7 @@ def check_moderator(community: Community, actor: Any) -> str:
     if not getattr(actor, "is_authenticated", False):
         raise NotAuthenticated("请先登录", code="not_authenticated")
     role = (
-        CommunityMembership.objects.filter(community=community, user=actor, status=MemberStatus.ACTIVE)
+        CommunityMembership.objects.filter(selectors.current_q(), community=community, user=actor)
         .values_list("role", flat=True)
         .first()
     )
@@ -620,7 +645,7 @@ def do_join_sub_group(user: Any, sub_group: SubGroup) -> CommunityMembership:
     with transaction.atomic():
         membership = (
             CommunityMembership.objects.select_for_update()
-            .filter(community_id=sub_group.community_id, user=user, status=MemberStatus.ACTIVE)
+            .filter(selectors.current_q(), community_id=sub_group.community_id, user=user)
             .first()
         )
         if membership is None:
@@ -730,3 +755,633 @@ def do_split_sub_group(
         moved_users = [user_id for _, user_id in movers]
         _audit(community, actor, "sub_group.split", sub_group, ip, new_sub_group=new_group.pk, moved_users=moved_users)
     return new_group, moved_users
+
+
+# --- paid membership and joining rules (ADR 0003) ----------------------------------------
+
+FEE_STOCK = 1_000_000  # the fee SKUs never run out: the capacity is enforced by these rules
+MAX_VALIDITY_DAYS = 3660
+MAX_REFUND_DAYS = 30
+MAX_REMINDER_DAYS = 60
+MESSAGE_MAX = 200
+
+
+def _lock_community(community: Community) -> Community:
+    """The community row, locked: joins, payments and approvals of one community queue here so
+    the capacity count is exact (PostgreSQL; SQLite serialises writers anyway)."""
+    return Community.objects.select_for_update().select_related("shop").get(pk=community.pk)
+
+
+def _record_invite(community: Community, user: Any, inviter: Any, channel: Any) -> JoinRequest | None:
+    """Remember who invited ``user`` (and through which channel) before they join, pay or are
+    approved. The first attribution is kept; a later link fills only what is still empty."""
+    request = JoinRequest.objects.select_for_update().filter(community=community, user=user).first()
+    if request is None:
+        if inviter is None and channel is None:
+            return None
+        status = (
+            JoinRequestStatus.PENDING if community.join_policy == JoinPolicy.APPROVAL else JoinRequestStatus.APPROVED
+        )
+        try:
+            with transaction.atomic():
+                return JoinRequest.objects.create(
+                    community=community, user=user, inviter=inviter, channel=channel, status=status
+                )
+        except IntegrityError:
+            request = JoinRequest.objects.select_for_update().get(community=community, user=user)
+    changed: list[str] = []
+    if request.inviter_id is None and inviter is not None:
+        request.inviter, changed = inviter, [*changed, "inviter"]
+    if request.channel_id is None and channel is not None:
+        request.channel, changed = channel, [*changed, "channel"]
+    if changed:
+        request.save(update_fields=[*changed, "updated_at"])
+    return request
+
+
+def check_new_member(community: Community, user: Any, request: JoinRequest | None, now: datetime | None = None) -> None:
+    """May ``user`` (not a current member) become one now? Policy, window, capacity, ban."""
+    now = now or timezone.now()
+    if selectors.is_banned(user, community):
+        raise MemberBanned("你已被移出并禁止再次加入该社群", code="member_banned")
+    approved = request is not None and request.status == JoinRequestStatus.APPROVED
+    if community.join_policy == JoinPolicy.INVITE_ONLY and (
+        request is None or (request.inviter_id is None and request.channel_id is None)
+    ):
+        raise InviteRequired("该社群仅限邀请加入，请通过成员分享的邀请链接加入", code="invite_required")
+    if community.join_policy == JoinPolicy.APPROVAL and not approved:
+        pending = request is not None and request.status == JoinRequestStatus.PENDING
+        raise ApprovalRequired(
+            "你的入群申请正在审核中，通过后即可加入" if pending else "该社群需审核后加入，请先提交入群申请",
+            code="approval_required",
+        )
+    recruiting = selectors.recruitment(community, now)
+    if not recruiting.is_open and not (community.join_policy == JoinPolicy.APPROVAL and approved):
+        raise RecruitmentClosed(
+            f"现在不在招募时间，{recruiting.text}",
+            code="recruitment_closed",
+            details={"opens_at": recruiting.next_window.opens_at.isoformat() if recruiting.next_window else None},
+        )
+    if community.capacity is not None and selectors.current_member_count(community) >= community.capacity:
+        raise CommunityFull(f"社群名额已满（{community.capacity} 人）", code="community_full")
+
+
+def _admit(
+    community: Community,
+    user: Any,
+    request: JoinRequest | None,
+    *,
+    inviter: Any = None,
+    channel: Any = None,
+    expires_at: datetime | None = None,
+) -> tuple[CommunityMembership, bool]:
+    """Make ``user`` a current member (new row, or back in keeping the original attribution)."""
+    membership = CommunityMembership.objects.select_for_update().filter(community=community, user=user).first()
+    if request is not None:
+        inviter = inviter or request.inviter
+        channel = channel or request.channel
+        if request.status != JoinRequestStatus.JOINED:
+            request.status = JoinRequestStatus.JOINED
+            request.save(update_fields=["status", "updated_at"])
+    if membership is None:
+        with transaction.atomic():
+            membership = CommunityMembership.objects.create(
+                community=community, user=user, invited_by=inviter, channel=channel, expires_at=expires_at
+            )
+        return membership, True
+    membership.status = MemberStatus.ACTIVE
+    membership.muted_until = None
+    membership.expires_at = expires_at
+    membership.save(update_fields=["status", "muted_until", "expires_at"])
+    return membership, True
+
+
+def check_membership_settings(
+    *,
+    join_policy: str,
+    fee_fen: int,
+    renewal_fee_fen: int | None,
+    validity_days: int | None,
+    capacity: int | None,
+    refund_days: int,
+    renewal_reminder_days: int,
+) -> None:
+    """Every problem at once in ``details["fields"]`` for the form."""
+    fields: dict[str, str] = {}
+    if join_policy not in JoinPolicy.values:
+        fields["join_policy"] = "请选择加入方式"
+    if fee_fen is None or fee_fen < 0:
+        fields["fee_fen"] = "入会费不能为负数（免费请填 0）"
+    paid = bool(fee_fen and fee_fen > 0)
+    if paid:
+        if validity_days is None:
+            fields["validity_days"] = "付费社群需要填写会员有效期（天）"
+        elif not 1 <= validity_days <= MAX_VALIDITY_DAYS:
+            fields["validity_days"] = f"会员有效期为 1 到 {MAX_VALIDITY_DAYS} 天"
+        if renewal_fee_fen is not None and renewal_fee_fen < 1:
+            fields["renewal_fee_fen"] = "续费价格至少 0.01 元（与入会费相同请留空）"
+    else:
+        if validity_days is not None:
+            fields["validity_days"] = "免费社群不设有效期，请留空"
+        if renewal_fee_fen is not None:
+            fields["renewal_fee_fen"] = "免费社群不设续费价格，请留空"
+        if refund_days:
+            fields["refund_days"] = "免费社群没有会费可退，退款天数请填 0"
+    if capacity is not None and not 1 <= capacity <= 1_000_000:
+        fields["capacity"] = "人数上限为 1 到 1000000（不限请留空）"
+    if refund_days is None or not 0 <= refund_days <= MAX_REFUND_DAYS:
+        fields["refund_days"] = f"退款天数为 0 到 {MAX_REFUND_DAYS}（0 表示不支持退款）"
+    if renewal_reminder_days is None or not 1 <= renewal_reminder_days <= MAX_REMINDER_DAYS:
+        fields["renewal_reminder_days"] = f"到期提醒提前 1 到 {MAX_REMINDER_DAYS} 天"
+    if fields:
+        raise InvalidMembershipSettings(next(iter(fields.values())), details={"fields": fields})
+
+
+def do_update_membership_settings(
+    shop: Shop,
+    community: Community,
+    *,
+    join_policy: str,
+    fee_fen: int,
+    renewal_fee_fen: int | None = None,
+    validity_days: int | None = None,
+    capacity: int | None = None,
+    refund_days: int = 0,
+    renewal_reminder_days: int = 7,
+    actor: Any,
+    ip: str | None = None,
+) -> Community:
+    """Policy, fee, validity, capacity, refund rule and reminders; keeps the fee product in step
+    (SKUs 入会 at the fee and 续费 at the renewal price; a free community's product goes off shelf).
+
+    Current members keep their expiry (None = never) when a free community becomes paid.
+    """
+    if community.shop_id != shop.pk:
+        raise NotFound("社群不存在", code="community_not_found")
+    check_membership_settings(
+        join_policy=join_policy,
+        fee_fen=fee_fen,
+        renewal_fee_fen=renewal_fee_fen,
+        validity_days=validity_days,
+        capacity=capacity,
+        refund_days=refund_days,
+        renewal_reminder_days=renewal_reminder_days,
+    )
+    from shequn.catalog.actions import save_kind_product
+    from shequn.catalog.kinds import ProductKind
+
+    with transaction.atomic():
+        community = _lock_community(community)
+        previous = {
+            "join_policy": community.join_policy,
+            "fee_fen": community.fee_fen,
+            "renewal_fee_fen": community.renewal_fee_fen,
+            "validity_days": community.validity_days,
+            "capacity": community.capacity,
+            "refund_days": community.refund_days,
+            "renewal_reminder_days": community.renewal_reminder_days,
+        }
+        community.join_policy = join_policy
+        community.fee_fen = fee_fen
+        community.renewal_fee_fen = renewal_fee_fen
+        community.validity_days = validity_days
+        community.capacity = capacity
+        community.refund_days = refund_days
+        community.renewal_reminder_days = renewal_reminder_days
+        title = f"{community.name} 会员"
+        if community.is_paid:
+            community.fee_product = save_kind_product(
+                shop,
+                ProductKind.MEMBERSHIP,
+                title,
+                [
+                    (selectors.JOIN_SPEC, fee_fen, FEE_STOCK),
+                    (selectors.RENEWAL_SPEC, community.renewal_price_fen, FEE_STOCK),
+                ],
+                product=community.fee_product,
+            )
+        elif community.fee_product is not None:
+            save_kind_product(shop, ProductKind.MEMBERSHIP, title, [], product=community.fee_product, on_shelf=False)
+        community.save(update_fields=[*previous, "fee_product"])
+        audit.record(
+            actor=actor,
+            shop=shop,
+            action="community.membership_settings",
+            obj=community,
+            ip=ip,
+            previous=previous,
+            join_policy=join_policy,
+            fee_fen=fee_fen,
+            renewal_fee_fen=renewal_fee_fen,
+            validity_days=validity_days,
+            capacity=capacity,
+            refund_days=refund_days,
+            renewal_reminder_days=renewal_reminder_days,
+        )
+    return community
+
+
+def do_add_window(
+    shop: Shop,
+    community: Community,
+    opens_at: datetime,
+    closes_at: datetime,
+    note: str = "",
+    *,
+    actor: Any,
+    ip: str | None = None,
+) -> RecruitmentWindow:
+    if community.shop_id != shop.pk:
+        raise NotFound("社群不存在", code="community_not_found")
+    if opens_at is None or closes_at is None:
+        raise InvalidWindow("请填写招募开始和结束时间", code="invalid_window")
+    opens_at = timezone.make_aware(opens_at) if timezone.is_naive(opens_at) else opens_at
+    closes_at = timezone.make_aware(closes_at) if timezone.is_naive(closes_at) else closes_at
+    if closes_at <= opens_at:
+        raise InvalidWindow("招募结束时间必须晚于开始时间", code="invalid_window", details={"field": "closes_at"})
+    if closes_at <= timezone.now():
+        raise InvalidWindow("招募结束时间已过，请填写将来的时段", code="invalid_window", details={"field": "closes_at"})
+    note = (note or "").strip()
+    if len(note) > 100:
+        raise InvalidWindow("说明不能超过 100 个字", code="invalid_window", details={"field": "note"})
+    overlapping = RecruitmentWindow.objects.filter(community=community, opens_at__lt=closes_at, closes_at__gt=opens_at)
+    if overlapping.exists():
+        raise InvalidWindow("与已有的招募时段重叠", code="window_overlaps", details={"field": "opens_at"})
+    with transaction.atomic():
+        window = RecruitmentWindow.objects.create(
+            community=community, opens_at=opens_at, closes_at=closes_at, note=note
+        )
+        _audit(
+            community,
+            actor,
+            "community.window_add",
+            window,
+            ip,
+            opens_at=opens_at.isoformat(),
+            closes_at=closes_at.isoformat(),
+        )
+    return window
+
+
+def do_remove_window(shop: Shop, window: RecruitmentWindow, *, actor: Any, ip: str | None = None) -> None:
+    community = window.community
+    if community.shop_id != shop.pk:
+        raise NotFound("招募时段不存在", code="window_not_found")
+    with transaction.atomic():
+        _audit(
+            community,
+            actor,
+            "community.window_remove",
+            window,
+            ip,
+            opens_at=window.opens_at.isoformat(),
+            closes_at=window.closes_at.isoformat(),
+        )
+        window.delete()
+
+
+def do_apply(
+    community: Community,
+    user: Any,
+    message: str = "",
+    *,
+    inviter_id: int | None = None,
+    channel_code: str | None = None,
+) -> JoinRequest:
+    """Apply to a community that reviews applications (inside a recruitment window).
+
+    A pending application only updates its message; a rejected one (or one of a member who
+    left) is submitted again.
+    """
+    check_join(community, user)
+    if community.join_policy != JoinPolicy.APPROVAL:
+        raise InvalidInput("该社群无需审核，可直接加入", code="approval_not_needed")
+    if selectors.is_community_member(user, community):
+        raise AlreadyMember("你已经是该社群成员", code="already_member")
+    if selectors.is_banned(user, community):
+        raise MemberBanned("你已被移出并禁止再次加入该社群", code="member_banned")
+    message = (message or "").strip()
+    if len(message) > MESSAGE_MAX:
+        raise InvalidInput(
+            f"申请说明不能超过 {MESSAGE_MAX} 个字", code="message_too_long", details={"fields": {"message": "太长"}}
+        )
+    inviter, channel = selectors.valid_invite(community, user, inviter_id, channel_code)
+    with transaction.atomic():
+        community = _lock_community(community)
+        request = JoinRequest.objects.select_for_update().filter(community=community, user=user).first()
+        if request is not None and request.status == JoinRequestStatus.APPROVED:
+            return request
+        if request is None or request.status != JoinRequestStatus.PENDING:
+            recruiting = selectors.recruitment(community)
+            if not recruiting.is_open:
+                raise RecruitmentClosed(f"现在不在招募时间，{recruiting.text}", code="recruitment_closed")
+        if request is None:
+            request = JoinRequest.objects.create(
+                community=community, user=user, inviter=inviter, channel=channel, message=message
+            )
+        else:
+            request.inviter = request.inviter or inviter
+            request.channel = request.channel or channel
+            request.message = message
+            request.status = JoinRequestStatus.PENDING
+            request.decided_by, request.decided_at = None, None
+            request.save()
+    return request
+
+
+def do_decide_join_request(
+    shop: Shop, request: JoinRequest, approve: bool, *, actor: Any, ip: str | None = None
+) -> JoinRequest:
+    """Staff approve or reject a pending application (audited; the member is notified).
+
+    Approving an application to a free community admits the member at once (capacity applies:
+    a full community keeps the application pending); to a paid one it lets them pay the fee.
+    """
+    community = request.community
+    if community.shop_id != shop.pk:
+        raise NotFound("入群申请不存在", code="join_request_not_found")
+    with transaction.atomic():
+        community = _lock_community(community)
+        request = JoinRequest.objects.select_for_update().select_related("user").get(pk=request.pk)
+        if request.status != JoinRequestStatus.PENDING:
+            raise JoinRequestDecided("该申请已处理", code="join_request_decided")
+        now = timezone.now()
+        request.status = JoinRequestStatus.APPROVED if approve else JoinRequestStatus.REJECTED
+        request.decided_by, request.decided_at = actor, now
+        request.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+        link = reverse("communities:join", args=[community.invite_code])
+        if approve and not community.is_paid:
+            check_new_member(community, request.user, request, now)
+            _admit(community, request.user, request)
+            title, body = f"你已加入「{community.name}」", "你的入群申请已通过，欢迎加入。"
+            link = reverse("communities:community_home", args=[community.pk])
+        elif approve:
+            title = f"「{community.name}」入群申请已通过"
+            body = f"支付入会费 {format_fen(community.fee_fen)} 后即可加入。"
+        else:
+            title, body = f"「{community.name}」入群申请未通过", "如有疑问，请联系店铺客服。"
+        _audit(
+            community,
+            actor,
+            "join_request.approve" if approve else "join_request.reject",
+            request,
+            ip,
+            user=request.user_id,
+        )
+        notify(request.user, shop=community.shop, kind="community.join_request", title=title, body=body, link=link)
+    return request
+
+
+def do_prepare_payment(
+    community: Community, user: Any, *, inviter_id: int | None = None, channel_code: str | None = None
+) -> Sku:
+    """Before the checkout: record the invite (so the membership the fee buys carries it) and
+    check the member may join now; returns the 入会 SKU to buy."""
+    check_join(community, user)
+    if not community.is_paid:
+        raise InvalidInput("该社群免费，可直接加入", code="community_is_free")
+    if selectors.is_community_member(user, community):
+        raise AlreadyMember("你已经是该社群成员", code="already_member")
+    inviter, channel = selectors.valid_invite(community, user, inviter_id, channel_code)
+    with transaction.atomic():
+        request = _record_invite(community, user, inviter, channel)
+    check_new_member(community, user, request)
+    sku = selectors.fee_skus(community).get(selectors.JOIN_SPEC)
+    if sku is None:
+        raise NotFound("该社群暂未开放付费加入", code="fee_not_on_sale")
+    return sku
+
+
+def check_join_purchase(community: Community, user: Any) -> None:
+    check_join(community, user)
+    if selectors.is_community_member(user, community):
+        raise AlreadyMember("你已经是该社群成员，无需再次入会", code="already_member")
+    check_new_member(community, user, selectors.join_request_of(user, community))
+
+
+def check_renewal(community: Community, user: Any) -> CommunityMembership:
+    """Renewals are open at any time (no window) to current and former members."""
+    check_join(community, user)
+    membership = CommunityMembership.objects.filter(community=community, user=user).first()
+    if membership is None or membership.status in (MemberStatus.REMOVED, MemberStatus.BANNED):
+        raise RenewalNotAllowed("只有社群成员和往期成员可以续费", code="renewal_not_allowed")
+    if membership.status == MemberStatus.ACTIVE and membership.expires_at is None:
+        raise RenewalNotAllowed("你的会员长期有效，无需续费", code="renewal_not_needed")
+    return membership
+
+
+def check_fee_purchase(user: Any, sku: Sku, quantity: int) -> None:
+    """``KindRules.check_purchase`` for the fee product: one period at a time."""
+    if quantity != 1:
+        raise InvalidInput("会员每次只能购买 1 份", code="membership_quantity")
+    community = selectors.community_of_product(sku.product_id)
+    if not community.is_active or not community.is_paid:
+        raise NotFound("该社群暂未开放付费加入", code="fee_not_on_sale")
+    if sku.spec == selectors.RENEWAL_SPEC:
+        check_renewal(community, user)
+    else:
+        check_join_purchase(community, user)
+
+
+def _refused(order: Any, community: Community, reason: str) -> str:
+    notify(
+        order.user,
+        shop=community.shop,
+        kind="community.fee_refunded",
+        title=f"「{community.name}」会费将全额退还",
+        body=reason,
+        link=reverse("communities:join", args=[community.invite_code]),
+    )
+    return reason
+
+
+def grant_paid_membership(order: Any, line: Any) -> str | None:
+    """``KindRules.paid``: the fee of ``line`` was paid. Under the community's row lock: a new
+    member gets a term of ``validity_days`` from now (if a seat is left), a renewal extends from
+    the later of now and the current expiry. Idempotent per order line. Returns a reason when
+    the membership cannot be granted any more (the orders app then refunds the line in full)."""
+    community = selectors.community_of_product(line.product_id, lock=True)
+    if MembershipTerm.objects.filter(line_id=line.pk).exists():
+        return None
+    now = timezone.now()
+    user = order.user
+    membership = CommunityMembership.objects.select_for_update().filter(community=community, user=user).first()
+    current = selectors.is_current(membership, now)
+    kind = TermKind.RENEWAL if line.spec == selectors.RENEWAL_SPEC else TermKind.JOIN
+    if membership is not None and membership.status == MemberStatus.BANNED:
+        return _refused(order, community, "你已被禁止加入该社群，会费已为你全额退款")
+    if kind == TermKind.RENEWAL and (membership is None or membership.status == MemberStatus.REMOVED):
+        return _refused(order, community, "你已不在该社群，续费已为你全额退款")
+    if kind == TermKind.JOIN and current:
+        return _refused(order, community, "你已经是该社群成员，本次入会费已为你全额退款")
+    full = community.capacity is not None and selectors.current_member_count(community) >= community.capacity
+    if not current and full:
+        return _refused(order, community, "社群名额已满，已为你全额退款")
+    assert community.validity_days is not None
+    base = max(now, membership.expires_at) if current and membership and membership.expires_at else now
+    ends_at = base + timedelta(days=community.validity_days)
+    request = (
+        JoinRequest.objects.select_for_update().filter(community=community, user=user).first() if not current else None
+    )
+    if current:
+        assert membership is not None
+        membership.expires_at = ends_at
+        membership.save(update_fields=["expires_at"])
+    else:
+        membership, _ = _admit(community, user, request, expires_at=ends_at)
+    MembershipTerm.objects.create(
+        membership=membership,
+        order_id=order.pk,
+        line_id=line.pk,
+        kind=kind,
+        starts_at=base,
+        ends_at=ends_at,
+        amount_fen=line.total_fen,
+        paid_at=order.paid_at or now,
+    )
+    title = f"欢迎加入「{community.name}」" if kind == TermKind.JOIN else f"「{community.name}」续费成功"
+    notify(
+        user,
+        shop=community.shop,
+        kind="community.membership_paid",
+        title=title,
+        body=f"会员有效期至 {selectors.local_text(ends_at)}。",
+        link=reverse("communities:community_home", args=[community.pk]),
+    )
+    return None
+
+
+def fee_refund_refusal(order: Any, line: Any) -> DomainError | None:
+    """``KindRules.refund_refusal``: only the latest period, only within ``refund_days`` of paying."""
+    term = MembershipTerm.objects.select_related("membership__community").filter(line_id=line.pk).first()
+    if term is None:
+        return None  # no membership was granted for this line: nothing to take back
+    community = term.membership.community
+    if term.refunded_at is not None:
+        return RefundNotAllowed("这笔会费已经退款", code="fee_already_refunded")
+    if not community.refund_days:
+        return RefundNotAllowed("该社群的会费不支持退款", code="refund_not_allowed")
+    latest = selectors.latest_term(term.membership)
+    if latest is not None and latest.pk != term.pk:
+        return RefundNotAllowed("只能退最近一期的会费", code="refund_not_latest")
+    if timezone.now() > term.paid_at + timedelta(days=community.refund_days):
+        what = "加入" if term.kind == TermKind.JOIN else "续费"
+        return RefundWindowClosed(f"{what}超过 {community.refund_days} 天，不支持退款", code="refund_window_closed")
+    return None
+
+
+def end_refunded_term(order: Any, line: Any, amount_fen: int) -> bool:
+    """``KindRules.refunded``: the gateway returned the fee, so the period ends now (a renewal
+    bought ahead of time ends where it would have started). Exactly once per line: False when
+    this line's refund was already handled (or granted nothing)."""
+    with transaction.atomic():
+        term = MembershipTerm.objects.select_for_update().filter(line_id=line.pk).first()
+        if term is None or term.refunded_at is not None:
+            return False
+        membership = (
+            CommunityMembership.objects.select_for_update().select_related("community__shop").get(pk=term.membership_id)
+        )
+        now = timezone.now()
+        term.refunded_at = now
+        term.save(update_fields=["refunded_at"])
+        community = membership.community
+        if term.starts_at > now and membership.status == MemberStatus.ACTIVE:
+            membership.expires_at = term.starts_at
+            membership.save(update_fields=["expires_at"])
+            body = f"续费已退款 {format_fen(amount_fen)}，会员有效期恢复至 {selectors.local_text(term.starts_at)}。"
+        else:
+            if membership.status == MemberStatus.ACTIVE:
+                membership.status = MemberStatus.FORMER
+                _leave_sub_group(membership)
+            membership.expires_at = now
+            membership.save(
+                update_fields=["status", "expires_at", "sub_group", "sub_group_joined_at", "is_sub_group_admin"]
+            )
+            body = f"会费已退款 {format_fen(amount_fen)}，会员资格已结束。"
+        notify(
+            membership.user,
+            shop=community.shop,
+            kind="community.fee_refunded",
+            title=f"「{community.name}」会费已退款",
+            body=body,
+            link=reverse("communities:join", args=[community.invite_code]),
+        )
+    return True
+
+
+def expire_memberships(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Active members past their expiry become former (access already ended at expiry through
+    the selectors); each is told once. Safe to run twice."""
+    now = now or timezone.now()
+    due = list(
+        CommunityMembership.objects.filter(status=MemberStatus.ACTIVE, expires_at__lte=now)
+        .order_by("expires_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    expired = 0
+    for pk in due:
+        with transaction.atomic():
+            membership = (
+                CommunityMembership.objects.select_for_update()
+                .select_related("community__shop", "user")
+                .filter(pk=pk, status=MemberStatus.ACTIVE, expires_at__lte=now)
+                .first()
+            )
+            if membership is None:
+                continue
+            membership.status = MemberStatus.FORMER
+            _leave_sub_group(membership)
+            membership.save(update_fields=["status", "sub_group", "sub_group_joined_at", "is_sub_group_admin"])
+            community = membership.community
+            notify(
+                membership.user,
+                shop=community.shop,
+                kind="community.membership_expired",
+                title=f"「{community.name}」会员已到期，续费后恢复",
+                body="续费后即可恢复查看社群内容。",
+                link=reverse("communities:join", args=[community.invite_code]),
+            )
+            expired += 1
+    return expired
+
+
+def send_renewal_reminders(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Remind members whose membership ends within their community's ``renewal_reminder_days``:
+    once per term (the term that sets the expiry), marked by a conditional update. Safe to run twice."""
+    now = now or timezone.now()
+    candidates = (
+        MembershipTerm.objects.filter(
+            reminded_at__isnull=True,
+            refunded_at__isnull=True,
+            ends_at__gt=now,
+            ends_at__lte=now + timedelta(days=MAX_REMINDER_DAYS),
+            ends_at=F("membership__expires_at"),
+            membership__status=MemberStatus.ACTIVE,
+            membership__community__is_active=True,
+        )
+        .select_related("membership__community__shop", "membership__user")
+        .order_by("ends_at", "id")[:limit]
+    )
+    sent = 0
+    for term in candidates:
+        community = term.membership.community
+        if term.ends_at > now + timedelta(days=community.renewal_reminder_days):
+            continue
+        with transaction.atomic():
+            if not MembershipTerm.objects.filter(pk=term.pk, reminded_at__isnull=True).update(reminded_at=now):
+                continue
+            price = format_fen(community.renewal_price_fen)
+            notify(
+                term.membership.user,
+                shop=community.shop,
+                kind="community.renewal_reminder",
+                title=f"「{community.name}」会员将于 {selectors.local_text(term.ends_at)} 到期",
+                body=f"续费 {price} 可再享 {community.validity_days} 天，到期后将无法查看社群内容。",
+                link=reverse("communities:join", args=[community.invite_code]),
+            )
+            sent += 1
+    return sent
+
+
+def has_term(line: Any) -> bool:
+    return MembershipTerm.objects.filter(line_id=line.pk).exists()

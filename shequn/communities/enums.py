@@ -29,3 +29,26 @@ class SubGroupKind(models.TextChoices):
     NEIGHBOURHOOD = "neighbourhood", "小区群"  # members of one neighbourhood
     INTEREST = "interest", "兴趣群"  # members sharing an interest
     CHAPTER = "chapter", "城市分会"  # a city chapter running its own events under the brand
+
+
+class JoinPolicy(models.TextChoices):
+    OPEN = "open", "公开加入"  # anyone with the community link may join (or pay to join)
+    APPROVAL = "approval", "审核加入"  # members apply; staff approve before they join (or pay)
+    INVITE_ONLY = "invite_only", "仅限邀请"  # only a member's personal link or a channel link admits
+
+
+class TermKind(models.TextChoices):
+    JOIN = "join", "入会"  # the first paid period (or the first after a membership ended)
+    RENEWAL = "renewal", "续费"  # a period bought by an active or former member
+
+
+class JoinRequestStatus(models.TextChoices):
+    PENDING = "pending", "待审核"  # waiting for staff (approval policy)
+    APPROVED = "approved", "已通过"  # may join now (free) or pay the fee (paid); open/invite intents start here
+    REJECTED = "rejected", "未通过"  # staff said no; the member may apply again
+    JOINED = "joined", "已加入"  # the membership exists (joined for free or the fee was paid)
+
+
+class ExpiryFilter(models.TextChoices):
+    EXPIRING = "expiring", "即将到期"  # active, expiry within N days
+    EXPIRED = "expired", "已到期"  # expiry in the past (swept to former or not yet)

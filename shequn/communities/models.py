@@ -1,11 +1,16 @@
 from django.conf import settings
 from django.db import models
 
-from .enums import ChannelKind, MemberRole, MemberStatus, SubGroupKind
+from .enums import ChannelKind, JoinPolicy, JoinRequestStatus, MemberRole, MemberStatus, SubGroupKind, TermKind
 
 
 class Community(models.Model):
-    """A member group of a shop (a WeChat-style group). A later issue adds paid membership."""
+    """A member group of a shop (a WeChat-style group): free or paid, with its joining rules.
+
+    A paid community sells its fee through ``fee_product`` (a catalog product of kind
+    ``membership`` with two SKUs, 入会 and 续费), bought through the ordinary checkout; see
+    ``communities.membership`` for the rules the orders app calls (ADR 0003).
+    """
 
     shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="communities")
     name = models.CharField(max_length=100)
@@ -15,12 +20,35 @@ class Community(models.Model):
     invite_code = models.CharField(max_length=32, unique=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    join_policy = models.CharField(max_length=16, choices=JoinPolicy.choices, default=JoinPolicy.OPEN)
+    fee_fen = models.PositiveIntegerField(default=0)  # 0 = free
+    renewal_fee_fen = models.PositiveIntegerField(null=True, blank=True)  # None = same as the fee
+    validity_days = models.PositiveIntegerField(null=True, blank=True)  # None = never expires (free only)
+    capacity = models.PositiveIntegerField(null=True, blank=True)  # most current members; None = no limit
+    refund_days = models.PositiveSmallIntegerField(default=0)  # full refund within N days of paying; 0 = none
+    renewal_reminder_days = models.PositiveSmallIntegerField(default=7)  # remind this many days before expiry
+    fee_product = models.OneToOneField(
+        "catalog.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="membership_community"
+    )
 
     class Meta:
         verbose_name_plural = "communities"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(fee_fen=0) | models.Q(validity_days__gt=0), name="paid_community_has_validity"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_paid(self) -> bool:
+        return self.fee_fen > 0
+
+    @property
+    def renewal_price_fen(self) -> int:
+        return self.renewal_fee_fen if self.renewal_fee_fen is not None else self.fee_fen
 
 
 class Channel(models.Model):
@@ -106,6 +134,9 @@ class CommunityMembership(models.Model):
     # Muted members read but cannot post until this time; None = not muted.
     muted_until = models.DateTimeField(null=True, blank=True)
     joined_at = models.DateTimeField(auto_now_add=True)
+    # Access ends at this instant (paid membership); None = never. Members-only checks compare it
+    # with the clock, so access ends exactly at expiry even before the sweeper marks them former.
+    expires_at = models.DateTimeField(null=True, blank=True)
     # At most one sub-group per community, by construction (one membership row per community).
     sub_group = models.ForeignKey(
         SubGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="memberships"
@@ -122,8 +153,79 @@ class CommunityMembership(models.Model):
                 fields=["community"], condition=models.Q(role="owner"), name="one_owner_per_community"
             ),
         ]
-        indexes = [models.Index(fields=["community", "status"], name="membership_community_status")]
+        indexes = [
+            models.Index(fields=["community", "status"], name="membership_community_status"),
+            models.Index(fields=["status", "expires_at"], name="membership_status_expiry"),
+        ]
         ordering = ["-joined_at"]
+
+
+class RecruitmentWindow(models.Model):
+    """A period in which new members may join (e.g. once a year). Without any window a community
+    recruits all the time; renewals by current and former members are allowed at any time."""
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="recruitment_windows")
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField()
+    note = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["opens_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closes_at__gt=models.F("opens_at")), name="window_closes_after_opening"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.opens_at:%Y-%m-%d} – {self.closes_at:%Y-%m-%d}"
+
+
+class MembershipTerm(models.Model):
+    """One paid period of a membership (one order line). Renewals extend from the later of now and
+    the current expiry; the refund rule looks at the latest term. One term per order line."""
+
+    membership = models.ForeignKey(CommunityMembership, on_delete=models.CASCADE, related_name="terms")
+    order_id = models.BigIntegerField()  # orders.Order (a higher app: by id, not by foreign key)
+    line_id = models.BigIntegerField(unique=True)  # orders.OrderLine; paid() is idempotent on it
+    kind = models.CharField(max_length=16, choices=TermKind.choices)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    amount_fen = models.PositiveIntegerField()
+    paid_at = models.DateTimeField()
+    reminded_at = models.DateTimeField(null=True, blank=True)  # the renewal reminder, at most once per term
+    refunded_at = models.DateTimeField(null=True, blank=True)  # the fee went back; the term ended then
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        indexes = [models.Index(fields=["ends_at", "reminded_at"], name="term_reminder_due")]
+
+
+class JoinRequest(models.Model):
+    """Who wants to join, invited by whom and through which channel, recorded before payment or
+    approval so the membership created later carries the attribution. One row per person and
+    community; a new application reuses it (the first attribution is kept)."""
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="join_requests")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    inviter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    message = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=16, choices=JoinRequestStatus.choices, default=JoinRequestStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["community", "user"], name="unique_join_request")]
+        indexes = [models.Index(fields=["community", "status", "created_at"], name="join_request_queue")]
 
 
 class Post(models.Model):

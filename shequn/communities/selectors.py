@@ -2,22 +2,51 @@
 member reads check membership (a feed is for members only)."""
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from shequn.catalog.models import ProductImage, Sku
 from shequn.core.errors import NotFound, PermissionDenied
 from shequn.shops.models import Shop
 
-from .enums import MemberStatus
-from .models import Channel, Community, CommunityMembership, Post, PostProduct, SubGroup, Tag
+from .enums import ExpiryFilter, JoinPolicy, JoinRequestStatus, MemberStatus
+from .models import (
+    Channel,
+    Community,
+    CommunityMembership,
+    JoinRequest,
+    MembershipTerm,
+    Post,
+    PostProduct,
+    RecruitmentWindow,
+    SubGroup,
+    Tag,
+)
 
-# Active members only: removed, banned and former members keep their rows but do not count.
-ACTIVE_MEMBER_COUNT = Count("memberships", filter=Q(memberships__status=MemberStatus.ACTIVE), distinct=True)
+
+def current_q(prefix: str = "") -> Q:
+    """Current members: status active and not past their expiry (the database clock decides, so
+    access ends exactly at ``expires_at`` even before the sweeper marks the row former)."""
+    return Q(**{f"{prefix}status": MemberStatus.ACTIVE}) & (
+        Q(**{f"{prefix}expires_at__isnull": True}) | Q(**{f"{prefix}expires_at__gt": Now()})
+    )
+
+
+def is_current(membership: CommunityMembership | None, now: datetime | None = None) -> bool:
+    """The same rule as ``current_q`` for a row already in hand."""
+    if membership is None or membership.status != MemberStatus.ACTIVE:
+        return False
+    return membership.expires_at is None or membership.expires_at > (now or timezone.now())
+
+
+# Current members only: removed, banned, former and expired members keep their rows but do not count.
+ACTIVE_MEMBER_COUNT = Count("memberships", filter=current_q("memberships__"), distinct=True)
 
 
 def is_shop_member(user: Any, shop: Shop) -> bool:
@@ -25,23 +54,24 @@ def is_shop_member(user: Any, shop: Shop) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     return CommunityMembership.objects.filter(
-        user=user, community__shop=shop, community__is_active=True, status=MemberStatus.ACTIVE
+        current_q(), user=user, community__shop=shop, community__is_active=True
     ).exists()
 
 
 def is_community_member(user: Any, community: Community) -> bool:
-    """Whether ``user`` is an *active* member (removed, banned and former members are not)."""
+    """Whether ``user`` is a *current* member: active and not expired (removed, banned, former
+    and expired members are not). Every members-only check in every app goes through here."""
     if not getattr(user, "is_authenticated", False):
         return False
-    return CommunityMembership.objects.filter(user=user, community=community, status=MemberStatus.ACTIVE).exists()
+    return CommunityMembership.objects.filter(current_q(), user=user, community=community).exists()
 
 
 def is_muted(user: Any, community: Community) -> bool:
-    """Whether ``user`` is an active member of ``community`` muted until a time still to come."""
+    """Whether ``user`` is a current member of ``community`` muted until a time still to come."""
     if not getattr(user, "is_authenticated", False):
         return False
     return CommunityMembership.objects.filter(
-        user=user, community=community, status=MemberStatus.ACTIVE, muted_until__gt=timezone.now()
+        current_q(), user=user, community=community, muted_until__gt=timezone.now()
     ).exists()
 
 
@@ -105,7 +135,7 @@ def my_communities(user: Any) -> QuerySet[Community]:
     return (
         Community.objects.select_related("shop")
         .filter(
-            pk__in=CommunityMembership.objects.filter(user=user, status=MemberStatus.ACTIVE).values("community_id"),
+            pk__in=CommunityMembership.objects.filter(current_q(), user=user).values("community_id"),
             is_active=True,
         )
         .annotate(member_count=ACTIVE_MEMBER_COUNT)
@@ -144,7 +174,7 @@ def shop_communities(shop: Shop) -> QuerySet[Community]:
     return (
         Community.objects.filter(shop=shop)
         .annotate(
-            member_count=Count("memberships", filter=Q(memberships__status=MemberStatus.ACTIVE), distinct=True),
+            member_count=ACTIVE_MEMBER_COUNT,
             post_count=Count("posts", filter=Q(posts__is_published=True), distinct=True),
         )
         .order_by("-is_active", "id")
@@ -177,14 +207,23 @@ def community_members(
     tag_id: int | None = None,
     channel_id: int | None = None,
     sub_group_id: int | None = None,
+    expiry: str | None = None,
+    within_days: int | None = None,
 ) -> QuerySet[CommunityMembership]:
-    """Members of ``community``, optionally filtered by status, tag, join channel or sub-group.
+    """Members of ``community``, optionally filtered by status, tag, join channel, sub-group or expiry.
 
-    ``channel_id=0`` means joined without a channel.
+    ``channel_id=0`` means joined without a channel. ``expiry="expiring"`` keeps current members
+    whose membership ends within ``within_days`` (default 7); ``expiry="expired"`` keeps those
+    whose expiry has passed (former, or active rows the sweeper has not reached yet).
     """
     members = CommunityMembership.objects.filter(community=community)
     if status:
         members = members.filter(status=status)
+    if expiry == ExpiryFilter.EXPIRING:
+        horizon = timezone.now() + timedelta(days=max(0, within_days if within_days is not None else 7))
+        members = members.filter(current_q(), expires_at__lte=horizon)
+    elif expiry == ExpiryFilter.EXPIRED:
+        members = members.filter(expires_at__lte=Now())
     if tag_id:
         members = members.filter(tags__id=tag_id)
     if channel_id == 0:
@@ -244,7 +283,7 @@ def community_channels(community: Community) -> QuerySet[Channel]:
         .select_related("community", "community__shop")
         .annotate(
             join_count=Count("memberships", distinct=True),
-            active_count=Count("memberships", filter=Q(memberships__status=MemberStatus.ACTIVE), distinct=True),
+            active_count=Count("memberships", filter=current_q("memberships__"), distinct=True),
         )
         .order_by("-id")
     )
@@ -296,8 +335,7 @@ def member_sub_group(user: Any, sub_group_id: int) -> SubGroup:
             pk=sub_group_id,
             is_active=True,
             community__is_active=True,
-            community__memberships__user=user,
-            community__memberships__status=MemberStatus.ACTIVE,
+            community__memberships__in=CommunityMembership.objects.filter(current_q(), user=user),
         )
         .first()
         if getattr(user, "is_authenticated", False)
@@ -421,3 +459,280 @@ def invite_tree_figures(community: Community, *, top: int = 10) -> InviteTreeFig
         max_depth=max(depth.values(), default=0),
         top_inviters=top_inviters,
     )
+
+
+# --- paid membership and joining rules --------------------------------------------------
+
+JOIN_SPEC = "入会"  # the fee product's SKU for new members
+RENEWAL_SPEC = "续费"  # the fee product's SKU for current and former members
+
+
+def local_text(moment: datetime) -> str:
+    """2027年1月1日 10:00 in the shop's time zone (Asia/Shanghai)."""
+    local = timezone.localtime(moment)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+@dataclass
+class Recruitment:
+    """Where a community stands on recruiting new members right now."""
+
+    has_windows: bool
+    open_window: RecruitmentWindow | None
+    next_window: RecruitmentWindow | None
+
+    @property
+    def is_open(self) -> bool:
+        return not self.has_windows or self.open_window is not None
+
+    @property
+    def text(self) -> str:
+        """What the join page and discover list say (empty when the community always recruits)."""
+        if not self.has_windows:
+            return ""
+        if self.open_window is not None:
+            return f"招募中，{local_text(self.open_window.closes_at)} 截止"
+        if self.next_window is not None:
+            return f"下一次招募将于 {local_text(self.next_window.opens_at)} 开放"
+        return "招募已结束"
+
+
+def recruitment(community: Community, now: datetime | None = None) -> Recruitment:
+    now = now or timezone.now()
+    windows = getattr(community, "prefetched_windows", None)
+    if windows is None:
+        windows = list(RecruitmentWindow.objects.filter(community=community).order_by("opens_at", "id"))
+    open_window = next((w for w in windows if w.opens_at <= now < w.closes_at), None)
+    upcoming = [w for w in windows if w.opens_at > now]
+    return Recruitment(
+        has_windows=bool(windows), open_window=open_window, next_window=upcoming[0] if upcoming else None
+    )
+
+
+def current_member_count(community: Community) -> int:
+    return CommunityMembership.objects.filter(current_q(), community=community).count()
+
+
+def seats_left(community: Community) -> int | None:
+    """Free places under the capacity (None = no limit)."""
+    if community.capacity is None:
+        return None
+    return max(0, community.capacity - current_member_count(community))
+
+
+def community_windows(community: Community) -> QuerySet[RecruitmentWindow]:
+    return RecruitmentWindow.objects.filter(community=community).select_related("community").order_by("opens_at", "id")
+
+
+def access_window(shop: Shop, window_id: int) -> RecruitmentWindow:
+    window = (
+        RecruitmentWindow.objects.select_related("community", "community__shop")
+        .filter(community__shop=shop, pk=window_id)
+        .first()
+    )
+    if window is None:
+        raise NotFound("招募时段不存在", code="window_not_found")
+    return window
+
+
+def fee_skus(community: Community) -> dict[str, Sku]:
+    """The fee product's active SKUs by spec (入会, 续费); empty for a free community."""
+    if not community.is_paid or community.fee_product_id is None:
+        return {}
+    return {
+        sku.spec: sku
+        for sku in Sku.objects.filter(product_id=community.fee_product_id, is_active=True, product__on_shelf=True)
+    }
+
+
+def community_of_product(product_id: int, *, lock: bool = False) -> Community:
+    rows = Community.objects.select_related("shop")
+    if lock:
+        rows = rows.select_for_update()
+    community = rows.filter(fee_product_id=product_id).first()
+    if community is None:
+        raise NotFound("社群不存在", code="community_not_found")
+    return community
+
+
+def discover(shop: Shop) -> QuerySet[Community]:
+    """The shop's listed communities for the discover page: active, not invitation-only."""
+    return (
+        Community.objects.select_related("shop")
+        .filter(shop=shop, is_active=True)
+        .exclude(join_policy=JoinPolicy.INVITE_ONLY)
+        .annotate(member_count=ACTIVE_MEMBER_COUNT)
+        .prefetch_related(
+            Prefetch(
+                "recruitment_windows",
+                queryset=RecruitmentWindow.objects.order_by("opens_at", "id"),
+                to_attr="prefetched_windows",
+            )
+        )
+        .order_by("id")
+    )
+
+
+def my_memberships(user: Any) -> QuerySet[CommunityMembership]:
+    """The member's communities, current and past (active, expired and former; not removed or
+    banned), newest first: "my communities" shows expiry and the renewal offer."""
+    if not getattr(user, "is_authenticated", False):
+        return CommunityMembership.objects.none()
+    return (
+        CommunityMembership.objects.select_related("community", "community__shop")
+        .filter(user=user, status__in=(MemberStatus.ACTIVE, MemberStatus.FORMER), community__is_active=True)
+        .annotate(member_count=Count("community__memberships", filter=current_q("community__memberships__")))
+        .order_by("-joined_at", "-id")
+    )
+
+
+def join_request_of(user: Any, community: Community) -> JoinRequest | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return JoinRequest.objects.filter(community=community, user=user).select_related("inviter", "channel").first()
+
+
+def join_requests(community: Community, status: str | None = JoinRequestStatus.PENDING) -> QuerySet[JoinRequest]:
+    rows = JoinRequest.objects.filter(community=community)
+    if status:
+        rows = rows.filter(status=status)
+    return rows.select_related("user", "inviter", "channel", "decided_by", "community").order_by("created_at", "id")
+
+
+def access_join_request(shop: Shop, request_id: int) -> JoinRequest:
+    found = (
+        JoinRequest.objects.select_related("community", "community__shop", "user", "inviter", "channel")
+        .filter(community__shop=shop, pk=request_id)
+        .first()
+    )
+    if found is None:
+        raise NotFound("入群申请不存在", code="join_request_not_found")
+    return found
+
+
+def latest_term(membership: CommunityMembership) -> MembershipTerm | None:
+    return MembershipTerm.objects.filter(membership=membership).order_by("-starts_at", "-id").first()
+
+
+def valid_invite(community: Community, user: Any, inviter_id: int | None, channel_code: str | None) -> tuple[Any, Any]:
+    """(inviter, channel) a link may attribute: the inviter only if a current member other than
+    ``user``, the channel only if an active channel of this community (ADR 0002)."""
+    inviter = None
+    if inviter_id and inviter_id != getattr(user, "pk", None):
+        membership = (
+            CommunityMembership.objects.select_related("user")
+            .filter(current_q(), community=community, user_id=inviter_id)
+            .first()
+        )
+        inviter = membership.user if membership else None
+    channel = (
+        Channel.objects.filter(community=community, code=channel_code, is_active=True).first() if channel_code else None
+    )
+    return inviter, channel
+
+
+class JoinState:
+    """What the join page offers the caller (one of these)."""
+
+    LOGIN = "login"  # signed out: sign in first
+    MEMBER = "member"  # a current member: go to the community
+    RENEW = "renew"  # a current paid member (renew early) or a former one (renew to come back)
+    BANNED = "banned"  # barred from joining
+    INVITE_REQUIRED = "invite_required"  # invitation-only and the link carries no valid invite
+    CLOSED = "closed"  # outside every recruitment window
+    FULL = "full"  # capacity reached
+    APPLY = "apply"  # approval policy: the member may apply
+    PENDING = "pending"  # application waiting for staff
+    REJECTED = "rejected"  # application turned down (may apply again)
+    JOIN = "join"  # free: join now
+    PAY = "pay"  # paid: pay the fee now
+
+
+@dataclass
+class JoinOffer:
+    community: Community
+    state: str
+    recruitment: Recruitment
+    seats_left: int | None
+    membership: CommunityMembership | None = None
+    join_request: JoinRequest | None = None
+    inviter: Any = None
+    channel: Any = None
+    join_sku: Sku | None = None
+    renewal_sku: Sku | None = None
+
+    @property
+    def refund_text(self) -> str:
+        days = self.community.refund_days
+        return f"加入 {days} 天内可申请全额退款" if days else "会费不支持退款"
+
+
+def join_offer(
+    community: Community, user: Any, *, inviter_id: int | None = None, channel_code: str | None = None
+) -> JoinOffer:
+    """Everything the join page shows and which button it offers, decided in one place.
+
+    The same rules guard the writes (``actions.check_new_member``, ``actions.check_renewal``).
+    """
+    now = timezone.now()
+    skus = fee_skus(community)
+    offer = JoinOffer(
+        community=community,
+        state=JoinState.LOGIN,
+        recruitment=recruitment(community, now),
+        seats_left=seats_left(community),
+        join_sku=skus.get(JOIN_SPEC),
+        renewal_sku=skus.get(RENEWAL_SPEC),
+    )
+    offer.inviter, offer.channel = valid_invite(community, user, inviter_id, channel_code)
+    if not getattr(user, "is_authenticated", False):
+        if community.join_policy == JoinPolicy.INVITE_ONLY and offer.inviter is None and offer.channel is None:
+            offer.state = JoinState.INVITE_REQUIRED
+        elif not offer.recruitment.is_open:
+            offer.state = JoinState.CLOSED
+        return offer
+    membership = my_membership(user, community)
+    offer.membership = membership
+    offer.join_request = join_request_of(user, community)
+    if membership is not None and membership.status == MemberStatus.BANNED:
+        offer.state = JoinState.BANNED
+    elif is_current(membership, now):
+        renewable = community.is_paid and membership is not None and membership.expires_at is not None
+        offer.state = JoinState.RENEW if renewable and offer.renewal_sku else JoinState.MEMBER
+    elif (
+        membership is not None
+        and membership.status in (MemberStatus.ACTIVE, MemberStatus.FORMER)
+        and (community.is_paid and offer.renewal_sku is not None)
+    ):
+        offer.state = JoinState.RENEW
+    else:
+        offer.state = new_member_state(community, offer.join_request, offer.inviter, offer.channel, offer, now)
+    return offer
+
+
+def new_member_state(
+    community: Community, request: JoinRequest | None, inviter: Any, channel: Any, offer: JoinOffer, now: datetime
+) -> str:
+    """The join page's state for someone not (or no longer) a member, in the order the rules apply."""
+    approved = request is not None and request.status == JoinRequestStatus.APPROVED
+    if community.join_policy == JoinPolicy.INVITE_ONLY:
+        invited = inviter is not None or channel is not None
+        invited = invited or (
+            request is not None and (request.inviter_id is not None or request.channel_id is not None)
+        )
+        if not invited:
+            return JoinState.INVITE_REQUIRED
+    if community.join_policy == JoinPolicy.APPROVAL and not approved:
+        if request is not None and request.status == JoinRequestStatus.PENDING:
+            return JoinState.PENDING
+        if not offer.recruitment.is_open:
+            return JoinState.CLOSED
+        if request is not None and request.status == JoinRequestStatus.REJECTED:
+            return JoinState.REJECTED
+        return JoinState.APPLY
+    # An approved application keeps its right to join after the window it was made in closed.
+    if not offer.recruitment.is_open and not (community.join_policy == JoinPolicy.APPROVAL and approved):
+        return JoinState.CLOSED
+    if offer.seats_left == 0:
+        return JoinState.FULL
+    return JoinState.PAY if community.is_paid else JoinState.JOIN
