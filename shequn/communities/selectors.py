@@ -660,6 +660,7 @@ class JoinOffer:
     channel: Any = None
     join_sku: Sku | None = None
     renewal_sku: Sku | None = None
+    is_current: bool = False  # a current member (active, not expired)
 
     @property
     def refund_text(self) -> str:
@@ -697,6 +698,7 @@ def join_offer(
     if membership is not None and membership.status == MemberStatus.BANNED:
         offer.state = JoinState.BANNED
     elif is_current(membership, now):
+        offer.is_current = True
         renewable = community.is_paid and membership is not None and membership.expires_at is not None
         offer.state = JoinState.RENEW if renewable and offer.renewal_sku else JoinState.MEMBER
     elif (

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,15 +16,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from shequn.catalog import selectors as catalog_selectors
+from shequn.catalog.forms import parse_yuan, yuan
 from shequn.core.audit import client_ip
 from shequn.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
-from shequn.core.pages import int_or_none
+from shequn.core.pages import field_errors, int_or_none
 from shequn.shops.console import console_view
 from shequn.shops.permissions import MANAGE_COMMUNITIES
-from shequn.shops.selectors import require_permission
+from shequn.shops.selectors import access_shop_by_slug, require_permission
 
 from . import actions, posters, selectors
-from .enums import ChannelKind, MemberRole, MemberStatus, SubGroupKind
+from .enums import ChannelKind, ExpiryFilter, JoinPolicy, JoinRequestStatus, MemberRole, MemberStatus, SubGroupKind
 from .links import invite_url, qr_svg
 from .models import Community
 
@@ -38,31 +40,63 @@ def _page(request: HttpRequest, items: Any) -> Any:
 
 
 def join(request: HttpRequest, invite_code: str) -> HttpResponse:
-    """GET shows the community and a 加入社群 button; POST joins (sign-in required)."""
+    """GET shows the community, its joining terms and the one button that applies; POST joins a
+    free community (action=join), applies to one that reviews (action=apply) or records the
+    invite and goes to the checkout for the fee (action=pay). Sign-in required for POST."""
     community = selectors.community_by_invite_code(invite_code)
     inviter_id = int_or_none(request.POST.get("from") or request.GET.get("from"))
     channel_code = (request.POST.get("ch") or request.GET.get("ch") or "").strip()[:32] or None
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        _, created = actions.do_join(community, request.user, inviter_id=inviter_id, channel_code=channel_code)
+        action = request.POST.get("action") or "join"
+        link = {"inviter_id": inviter_id, "channel_code": channel_code}
+        try:
+            if action == "apply":
+                actions.do_apply(community, request.user, request.POST.get("message") or "", **link)
+                messages.success(request, "已提交入群申请，审核通过后会通知你")
+                return redirect(reverse("communities:join", args=[invite_code]) + _join_query(inviter_id, channel_code))
+            if action == "pay":
+                sku = actions.do_prepare_payment(community, request.user, **link)
+                return redirect(f"{reverse('orders:checkout')}?sku={sku.pk}&quantity=1")
+            _, created = actions.do_join(community, request.user, **link)
+        except DomainError as error:
+            return _render_join(request, community, inviter_id, channel_code, error=error)
         messages.success(request, f"欢迎加入「{community.name}」" if created else "你已经是该社群成员")
         return redirect("communities:community_home", community_id=community.pk)
     if request.method != "GET":
         return HttpResponse(status=405)
+    return _render_join(request, community, inviter_id, channel_code)
+
+
+def _render_join(
+    request: HttpRequest,
+    community: Community,
+    inviter_id: int | None,
+    channel_code: str | None,
+    *,
+    error: DomainError | None = None,
+    status: int = 200,
+    members_only: bool = False,
+) -> HttpResponse:
+    """``members_only``: reached through a members-only page rather than the invite link, so only
+    a former member sees an offer (the renewal); anyone else learns nothing of the invite link."""
+    offer = selectors.join_offer(community, request.user, inviter_id=inviter_id, channel_code=channel_code)
     return render(
         request,
         "communities/join.html",
         {
             "community": community,
-            "can_join": True,
+            "offer": offer,
             "inviter_id": inviter_id,
             "channel_code": channel_code,
             "join_query": _join_query(inviter_id, channel_code),
-            "inviter": selectors.inviter_in(community, inviter_id),
-            "is_member": selectors.is_community_member(request.user, community),
-            "is_banned": selectors.is_banned(request.user, community),
+            "inviter": offer.inviter,
+            "error_message": error.message if error else "",
+            "checkout_url": reverse("orders:checkout"),
+            "members_only": members_only and offer.state != selectors.JoinState.RENEW,
         },
+        status=error.status if error else status,
     )
 
 
@@ -81,21 +115,39 @@ def _join_query(inviter_id: int | None, channel_code: str | None) -> str:
 def my_communities(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
+    memberships = list(selectors.my_memberships(request.user))
+    now = timezone.now()
+    for membership in memberships:
+        membership.is_current = selectors.is_current(membership, now)  # type: ignore[attr-defined]
+        membership.renewal_sku = selectors.fee_skus(membership.community).get(  # type: ignore[attr-defined]
+            selectors.RENEWAL_SPEC
+        )
+        membership.expiring_soon = bool(  # type: ignore[attr-defined]
+            membership.expires_at
+            and membership.expires_at - now <= timedelta(days=membership.community.renewal_reminder_days)
+        )
     return render(
         request,
         "communities/my_communities.html",
-        {"communities": selectors.my_communities(request.user)},
+        {"memberships": memberships, "checkout_url": reverse("orders:checkout")},
     )
+
+
+@require_GET
+def discover(request: HttpRequest, shop_slug: str) -> HttpResponse:
+    """The shop's listed communities with fee, validity and recruitment (invitation-only ones are not listed)."""
+    shop = access_shop_by_slug(shop_slug)
+    communities = list(selectors.discover(shop))
+    for community in communities:
+        community.recruitment = selectors.recruitment(community)  # type: ignore[attr-defined]
+    return render(request, "communities/discover.html", {"shop": shop, "communities": communities})
 
 
 def _not_a_member_page(request: HttpRequest, community_id: int) -> HttpResponse:
+    """Members-only pages show a non-member (or a member whose membership ended) the join page:
+    the fee and the renewal offer included."""
     community = selectors.active_community(community_id)
-    return render(
-        request,
-        "communities/join.html",
-        {"community": community, "can_join": False, "is_member": False},
-        status=403,
-    )
+    return _render_join(request, community, None, None, status=403, members_only=True)
 
 
 def member_community_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -348,12 +400,15 @@ def console_members(request: HttpRequest, community_id: int) -> HttpResponse:
     """Members filtered by tag, join channel, status and sub-group, with moderation forms."""
     shop = request.console_shop  # type: ignore[attr-defined]
     community = selectors.access_community(shop, community_id)
-    status = request.GET.get("status", MemberStatus.ACTIVE)
+    # Filtering by expiry looks at every status unless one is picked (the expired are mostly former).
+    status = request.GET.get("status", "all" if request.GET.get("expiry") else MemberStatus.ACTIVE)
     filters: dict[str, Any] = {
         "status": status if status in MemberStatus.values else None,
         "tag_id": int_or_none(request.GET.get("tag")),
         "channel_id": int_or_none(request.GET.get("channel")),
         "sub_group_id": int_or_none(request.GET.get("sub_group")),
+        "expiry": request.GET.get("expiry") if request.GET.get("expiry") in ExpiryFilter.values else None,
+        "within_days": int_or_none(request.GET.get("days")),
     }
     members = selectors.community_members(community, **filters)
     return render(
@@ -366,6 +421,7 @@ def console_members(request: HttpRequest, community_id: int) -> HttpResponse:
             "filters": filters,
             "status_value": status,
             "statuses": MemberStatus.choices,
+            "expiry_choices": ExpiryFilter.choices,
             "roles": [(value, label) for value, label in MemberRole.choices if value != MemberRole.OWNER],
             "tags": selectors.community_tags(community),
             "channels": selectors.community_channels(community),
@@ -625,3 +681,164 @@ def manage_members(request: HttpRequest, community_id: int) -> HttpResponse:
             "page_obj": _page(request, selectors.community_members(community, status=MemberStatus.ACTIVE)),
         },
     )
+
+
+# --- console: membership settings, recruitment windows, join requests -------------------------
+
+
+def _yuan_field(post: Any, name: str, errors: dict[str, str]) -> int | None:
+    try:
+        return parse_yuan(post.get(name))
+    except ValidationError as error:
+        errors[name] = error.messages[0]
+        return None
+
+
+def _settings_values(community: Community) -> dict[str, Any]:
+    return {
+        "join_policy": community.join_policy,
+        "fee": yuan(community.fee_fen) if community.fee_fen else "0",
+        "renewal_fee": yuan(community.renewal_fee_fen),
+        "validity_days": community.validity_days if community.validity_days is not None else "",
+        "capacity": community.capacity if community.capacity is not None else "",
+        "refund_days": community.refund_days,
+        "renewal_reminder_days": community.renewal_reminder_days,
+    }
+
+
+@console_view(MANAGE_COMMUNITIES)
+def console_membership(request: HttpRequest, community_id: int) -> HttpResponse:
+    """Joining rules and the fee of one community, its recruitment windows; POST saves the settings."""
+    shop = request.console_shop  # type: ignore[attr-defined]
+    community = selectors.access_community(shop, community_id)
+    values = _settings_values(community)
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        post = request.POST
+        values = {key: (post.get(key) or "").strip() for key in values}
+        fee_fen = _yuan_field(post, "fee", errors)
+        renewal_fee_fen = _yuan_field(post, "renewal_fee", errors)
+        numbers = {}
+        for name in ("validity_days", "capacity", "refund_days", "renewal_reminder_days"):
+            numbers[name] = int_or_none(values[name])
+            if values[name] and numbers[name] is None:
+                errors[name] = "请填写整数"
+        if not errors:
+            try:
+                actions.do_update_membership_settings(
+                    shop,
+                    community,
+                    join_policy=values["join_policy"],
+                    fee_fen=fee_fen or 0,
+                    renewal_fee_fen=renewal_fee_fen,
+                    validity_days=numbers["validity_days"],
+                    capacity=numbers["capacity"],
+                    refund_days=numbers["refund_days"] or 0,
+                    renewal_reminder_days=numbers["renewal_reminder_days"] or 0,
+                    actor=request.user,
+                    ip=client_ip(request),
+                )
+            except DomainError as error:
+                errors = field_errors(error) or {"form": error.message}
+            else:
+                messages.success(request, "入会设置已保存")
+                return redirect("communities:console_membership", community_id=community.pk)
+        status = 422
+    return render(
+        request,
+        "communities/console/membership.html",
+        {
+            "community": community,
+            "values": values,
+            "errors": errors,
+            "policies": JoinPolicy.choices,
+            "windows": selectors.community_windows(community),
+            "now": timezone.now(),
+            "recruitment": selectors.recruitment(community),
+            "seats_left": selectors.seats_left(community),
+            "pending_requests": selectors.join_requests(community).count(),
+        },
+        status=status,
+    )
+
+
+def _parse_window_time(value: str | None, label: str) -> Any:
+    from datetime import datetime
+
+    try:
+        parsed = datetime.fromisoformat((value or "").strip())
+    except ValueError:
+        raise InvalidInput(f"请填写正确的{label}", code="invalid_window") from None
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+@console_view(MANAGE_COMMUNITIES)
+@require_POST
+def console_window_add(request: HttpRequest, community_id: int) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    community = selectors.access_community(shop, community_id)
+    try:
+        actions.do_add_window(
+            shop,
+            community,
+            _parse_window_time(request.POST.get("opens_at"), "招募开始时间"),
+            _parse_window_time(request.POST.get("closes_at"), "招募结束时间"),
+            request.POST.get("note") or "",
+            actor=request.user,
+            ip=client_ip(request),
+        )
+    except InvalidInput as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "已添加招募时段")
+    return redirect("communities:console_membership", community_id=community.pk)
+
+
+@console_view(MANAGE_COMMUNITIES)
+@require_POST
+def console_window_delete(request: HttpRequest, window_id: int) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    window = selectors.access_window(shop, window_id)
+    community_id = window.community_id
+    actions.do_remove_window(shop, window, actor=request.user, ip=client_ip(request))
+    messages.success(request, "已删除招募时段")
+    return redirect("communities:console_membership", community_id=community_id)
+
+
+@console_view(MANAGE_COMMUNITIES)
+@require_GET
+def console_join_requests(request: HttpRequest, community_id: int) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    community = selectors.access_community(shop, community_id)
+    status = request.GET.get("status") or JoinRequestStatus.PENDING
+    rows = selectors.join_requests(community, status if status in JoinRequestStatus.values else None)
+    return render(
+        request,
+        "communities/console/join_requests.html",
+        {
+            "community": community,
+            "page_obj": _page(request, rows),
+            "status": status,
+            "statuses": JoinRequestStatus.choices,
+        },
+    )
+
+
+@console_view(MANAGE_COMMUNITIES)
+@require_POST
+def console_join_request_decide(request: HttpRequest, request_id: int, decision: str) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    join_request = selectors.access_join_request(shop, request_id)
+    if decision not in ("approve", "reject"):
+        raise NotFound("操作不存在", code="action_not_found")
+    try:
+        actions.do_decide_join_request(
+            shop, join_request, decision == "approve", actor=request.user, ip=client_ip(request)
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        name = join_request.user.display_name
+        messages.success(request, f"已通过「{name}」的申请" if decision == "approve" else f"已拒绝「{name}」的申请")
+    return redirect("communities:console_join_requests", community_id=join_request.community_id)
