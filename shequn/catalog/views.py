@@ -87,6 +87,7 @@ def product_detail(request: HttpRequest, slug: str, product_id: int) -> HttpResp
             "default_sku": default_sku,
             "images": list(product.images.all()),
             "post_id": post_id,
+            "article_id": int_or_none(request.GET.get("article")),
             "sold_out": not any(sku.stock > 0 for sku in skus),
         },
     )

@@ -23,9 +23,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from shequn.accounts.models import Address
+from shequn.catalog.kinds import ProductKind, is_goods, rules_for
 from shequn.catalog.models import Product, Sku
 from shequn.communities.models import Community, Post
 from shequn.communities.selectors import is_shop_member
+from shequn.content.enums import ArticleStatus
+from shequn.content.models import Article
 from shequn.core import audit
 from shequn.core.errors import Conflict, DomainError, InvalidInput, InvalidTransition, NotFound
 from shequn.core.events import on_commit
@@ -36,7 +39,7 @@ from shequn.shops import permissions
 from shequn.shops.models import PickupPoint, Shop
 from shequn.shops.selectors import require_permission
 
-from . import tasks
+from . import signals, tasks
 from .enums import Fulfilment, OrderStatus, PaymentMethod, RefundStatus
 from .errors import (
     AddressRequired,
@@ -135,20 +138,41 @@ def _post_of_shop(shop: Shop, post_id: int | None) -> Post | None:
     return Post.objects.filter(pk=post_id, shop=shop, is_published=True).select_related("community").first()
 
 
-def add_to_cart(user: Any, sku_id: int, quantity: int = 1, *, post_id: int | None = None) -> CartItem:
+def _article_of_shop(shop: Shop, article_id: int | None) -> Article | None:
+    # Attribution only, like the post: a stale or foreign article id is dropped.
+    if not article_id:
+        return None
+    return (
+        Article.objects.filter(pk=article_id, shop=shop, status=ArticleStatus.PUBLISHED)
+        .select_related("community")
+        .first()
+    )
+
+
+def add_to_cart(
+    user: Any, sku_id: int, quantity: int = 1, *, post_id: int | None = None, article_id: int | None = None
+) -> CartItem:
     _check_quantity(quantity)
     sku = check_available_sku(sku_id)
+    if not is_goods(sku.product.kind):
+        raise InvalidInput(
+            f"「{sku.product.title}」请直接购买，不能加入购物车", code="not_for_cart", details={"sku_id": sku_id}
+        )
     post = _post_of_shop(sku.shop, post_id)
+    article = _article_of_shop(sku.shop, article_id)
+    source: dict[str, Any] = {"post": post} if post else {}
+    if article:
+        source["article"] = article
     with transaction.atomic():
         item = CartItem.objects.select_for_update().filter(user=user, sku=sku).first()
         if item is None:
             try:
                 with transaction.atomic():
-                    return CartItem.objects.create(user=user, shop=sku.shop, sku=sku, quantity=quantity, post=post)
+                    return CartItem.objects.create(user=user, shop=sku.shop, sku=sku, quantity=quantity, **source)
             except IntegrityError:  # a parallel add created the line first
                 item = CartItem.objects.select_for_update().get(user=user, sku=sku)
         new_quantity = _check_quantity(item.quantity + quantity)
-        CartItem.objects.filter(pk=item.pk).update(quantity=new_quantity, **({"post": post} if post else {}))
+        CartItem.objects.filter(pk=item.pk).update(quantity=new_quantity, **source)
         item.refresh_from_db()
         return item
 
@@ -198,7 +222,12 @@ class CheckoutPlan:
     pickup_point: PickupPoint | None = None
     buyer_note: str = ""
     post: Post | None = None
+    article: Article | None = None
     cart_item_ids: list[int] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return self.lines[0].product.kind
 
     @property
     def items_total_fen(self) -> int:
@@ -214,7 +243,9 @@ class CheckoutPlan:
 
     @property
     def community(self) -> Community | None:
-        return self.post.community if self.post else None
+        if self.post:
+            return self.post.community
+        return self.article.community if self.article else None
 
 
 def shipping_fee(shop: Shop, fulfilment: str, items_total_fen: int) -> int:
@@ -246,6 +277,7 @@ def check_checkout(
     pickup_point_id: int | None = None,
     buyer_note: str = "",
     post_id: int | None = None,
+    article_id: int | None = None,
     require_destination: bool = True,
 ) -> CheckoutPlan:
     """Validate a checkout (from cart lines, or one SKU for "buy now") into a plan.
@@ -258,6 +290,7 @@ def check_checkout(
     wanted: list[tuple[Sku, int]] = []
     cart_ids: list[int] = []
     cart_post_id: int | None = None
+    cart_article_id: int | None = None
     if sku_id is not None:
         wanted.append((check_available_sku(sku_id), _check_quantity(quantity)))
     else:
@@ -273,10 +306,24 @@ def check_checkout(
             wanted.append((check_available_sku(item.sku_id), _check_quantity(item.quantity)))
             cart_ids.append(item.pk)
             cart_post_id = cart_post_id or item.post_id
+            cart_article_id = cart_article_id or item.article_id
     shops = {sku.shop_id for sku, _ in wanted}
     if len(shops) != 1:
         raise CartMixedShops("一次只能结算同一家店铺的商品")
     shop = wanted[0][0].shop
+    kinds = {sku.product.kind for sku, _ in wanted}
+    if len(kinds) != 1:
+        raise InvalidInput("会员、课程和门票需要单独下单，不能与其他商品一起结算", code="kinds_mixed")
+    kind = kinds.pop()
+    if not is_goods(kind):
+        # Nothing to hand over: no address, no pickup, no cash on delivery.
+        fulfilment, address_id, pickup_point_id = Fulfilment.NONE, None, None
+        if payment_method == PaymentMethod.COD:
+            raise PaymentMethodUnavailable(f"{ProductKind(kind).label}只能在线支付")
+    elif fulfilment == Fulfilment.NONE:
+        raise InvalidInput("请选择配送方式", code="fulfilment_invalid")
+    for sku, count in wanted:
+        rules_for(kind).check_purchase(user, sku, count)
 
     if fulfilment not in Fulfilment.values:
         raise InvalidInput("请选择配送方式", code="fulfilment_invalid")
@@ -289,7 +336,9 @@ def check_checkout(
         raise NoteTooLong(f"备注最多 {MAX_NOTE_LENGTH} 个字")
 
     address = pickup_point = None
-    if fulfilment == Fulfilment.DELIVERY:
+    if fulfilment == Fulfilment.NONE:
+        pass
+    elif fulfilment == Fulfilment.DELIVERY:
         if address_id:
             address = Address.objects.filter(pk=address_id, user=user).first()
             if address is None:
@@ -320,6 +369,7 @@ def check_checkout(
         pickup_point=pickup_point,
         buyer_note=buyer_note,
         post=_post_of_shop(shop, post_id or cart_post_id),
+        article=_article_of_shop(shop, article_id or cart_article_id),
         cart_item_ids=cart_ids,
     )
 
@@ -402,7 +452,9 @@ def _insert_order(plan: CheckoutPlan, expires_at: datetime | None) -> Order:
         "items_total_fen": plan.items_total_fen,
         "shipping_fee_fen": plan.shipping_fee_fen,
         "total_fen": plan.total_fen,
+        "kind": plan.kind,
         "post": plan.post,
+        "article": plan.article,
         "community": plan.community,
         "expires_at": expires_at,
     }
@@ -507,6 +559,9 @@ def _release_stock(order: Order) -> bool:
     _release_purchase_quantities(order.user_id, lines)
     for line in lines:
         Sku.objects.filter(pk=line.sku_id).update(stock=F("stock") + line.quantity)
+    if not is_goods(order.kind):
+        for line in lines:
+            rules_for(order.kind).released(order, line)
     return True
 
 
@@ -603,8 +658,25 @@ def mark_paid(order: Order, *, paid_at: datetime | None = None, actor: Any = Non
                 details={"from": locked.status, "to": OrderStatus.PAID},
             )
         _notify_member(locked, "order.paid", "支付成功", f"订单 {locked.number} 已付款 {_yuan(locked.total_fen)}。")
+        _grant(locked)
         _copy_state(order, locked)
     return True
+
+
+def _grant(order: Order) -> None:
+    """A non-goods order was paid: its kind's rules grant what it bought, and it completes.
+
+    A line the rules can no longer grant (the last seat went while the member paid) is
+    refunded in full at once, with the rules' reason.
+    """
+    if is_goods(order.kind):
+        return
+    rules = rules_for(order.kind)
+    for line in OrderLine.objects.filter(order=order).order_by("pk"):
+        reason = rules.paid(order, line)
+        if reason:
+            refund_automatically(order, line, reason)
+    transition(order, OrderStatus.COMPLETED, note=f"{ProductKind(order.kind).label}已开通")
 
 
 def reinstate_closed_order(order: Order, *, paid_at: datetime | None = None) -> bool:
@@ -637,8 +709,13 @@ def reinstate_closed_order(order: Order, *, paid_at: datetime | None = None) -> 
             closed_at=None,
         )
         _notify_member(
-            locked, "order.paid", "支付成功", f"订单 {locked.number} 的付款已到账，订单已恢复，我们会尽快为你发货。"
+            locked,
+            "order.paid",
+            "支付成功",
+            f"订单 {locked.number} 的付款已到账，订单已恢复"
+            + ("，我们会尽快为你发货。" if is_goods(locked.kind) else "。"),
         )
+        _grant(locked)
         _copy_state(order, locked)
     return True
 
@@ -785,6 +862,8 @@ def refund_refusal(order: Order, line: OrderLine) -> DomainError | None:
     """Why ``line`` may not be refunded now (None when it may; the amount is checked separately)."""
     if order.paid_at is None or order.status in (OrderStatus.CANCELLED, OrderStatus.CLOSED):
         return OrderNotPaid("订单尚未付款，无需退款")
+    if not is_goods(order.kind):
+        return rules_for(order.kind).refund_refusal(order, line)
     if order.status in HANDED_OVER and not line.returnable:
         return NotReturnable(f"「{line.title}」是生鲜商品，发货后不支持退款")
     if order.delivered_at is not None:
@@ -818,52 +897,79 @@ def request_refund(user: Any, number: str, line_id: int, *, amount_fen: int, rea
                 f"退款金额应在 ¥0.01 到 {_yuan(left)} 之间" if left else "这件商品已没有可退金额",
                 details={"max_fen": left},
             )
-        for attempt in range(_NUMBER_ATTEMPTS):
-            try:
-                with transaction.atomic():
-                    refund = RefundRequest.objects.create(
-                        shop_id=order.shop_id,
-                        order=order,
-                        line=line,
-                        number=readable_number("R"),
-                        amount_fen=amount_fen,
-                        reason=reason,
-                        requested_by=user,
-                    )
-                break
-            except IntegrityError:
-                if attempt == _NUMBER_ATTEMPTS - 1:
-                    raise
-        OrderEvent.objects.create(
-            order=order,
-            refund=refund,
-            from_status="",
-            to_status=RefundStatus.REQUESTED,
-            actor=user,
-            note=f"申请退款 {_yuan(amount_fen)}：{reason}"[:255],
-        )
+        refund = _new_refund(order, line, amount_fen, reason, requested_by=user)
+        if rules_for(order.kind).auto_approves_refund(order, line):
+            _approve(order, refund, None, f"符合退款规则，自动同意退款 {_yuan(amount_fen)}")
+    return refund
+
+
+def _new_refund(order: Order, line: OrderLine, amount_fen: int, reason: str, *, requested_by: Any) -> RefundRequest:
+    for attempt in range(_NUMBER_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                refund = RefundRequest.objects.create(
+                    shop_id=order.shop_id,
+                    order=order,
+                    line=line,
+                    number=readable_number("R"),
+                    amount_fen=amount_fen,
+                    reason=reason[:MAX_REASON_LENGTH],
+                    requested_by=requested_by,
+                )
+            break
+        except IntegrityError:
+            if attempt == _NUMBER_ATTEMPTS - 1:
+                raise
+    OrderEvent.objects.create(
+        order=order,
+        refund=refund,
+        from_status="",
+        to_status=RefundStatus.REQUESTED,
+        actor=requested_by if requested_by.pk == order.user_id else None,
+        note=f"申请退款 {_yuan(amount_fen)}：{reason}"[:255],
+    )
+    return refund
+
+
+def _approve(order: Order, refund: RefundRequest, actor: Any, note: str) -> None:
+    """Approve ``refund`` (the caller holds its order's row lock) and have the money paid back.
+
+    The payments app receives ``refund_approved`` in this transaction and starts the gateway refund.
+    """
+    transition_refund(
+        refund,
+        RefundStatus.APPROVED,
+        actor=actor,
+        note=note,
+        decided_by=actor if getattr(actor, "pk", None) else None,
+        decided_at=timezone.now(),
+    )
+    signals.refund_approved.send(sender=RefundRequest, refund=refund, order=order)
+    _notify_member(
+        order, "refund.approved", "退款申请已同意", f"「{refund.line.title}」退款 {_yuan(refund.amount_fen)} 处理中。"
+    )
+
+
+def refund_automatically(order: Order, line: OrderLine, reason: str) -> RefundRequest | None:
+    """Refund what is left of ``line`` without anyone asking (the caller holds the order's row lock).
+
+    Used when what was paid for cannot be granted (a seat went, a campaign failed). Returns
+    None when nothing is left to refund.
+    """
+    amount = refundable_left_fen(line)
+    if amount <= 0:
+        return None
+    refund = _new_refund(order, line, amount, reason, requested_by=order.user)
+    _approve(order, refund, None, f"自动退款 {_yuan(amount)}：{reason}")
     return refund
 
 
 def approve_refund(refund: RefundRequest, actor: Any) -> RefundRequest:
     """Staff approved (authorised and audited by payments.actions.approve_refund, which then pays)."""
     with transaction.atomic():
+        order = Order.objects.select_for_update().select_related("user", "shop").get(pk=refund.order_id)
         locked = _lock_refund(refund)
-        transition_refund(
-            locked,
-            RefundStatus.APPROVED,
-            actor=actor,
-            note=f"商家同意退款 {_yuan(locked.amount_fen)}",
-            decided_by=actor,
-            decided_at=timezone.now(),
-        )
-        order = Order.objects.select_related("user", "shop").get(pk=locked.order_id)
-        _notify_member(
-            order,
-            "refund.approved",
-            "退款申请已同意",
-            f"「{locked.line.title}」退款 {_yuan(locked.amount_fen)} 处理中。",
-        )
+        _approve(order, locked, actor, f"商家同意退款 {_yuan(locked.amount_fen)}")
         _copy_state(refund, locked)
     return refund
 
@@ -918,6 +1024,8 @@ def complete_refund(refund: RefundRequest, *, refunded_at: datetime | None = Non
         _notify_member(
             order, "refund.refunded", "退款成功", f"「{locked.line.title}」已退款 {_yuan(amount)}，原路退回。"
         )
+        if not is_goods(order.kind):
+            rules_for(order.kind).refunded(order, OrderLine.objects.get(pk=locked.line_id), amount)
         _copy_state(refund, locked)
     return True
 

@@ -56,7 +56,9 @@ def list_cart(request: HttpRequest) -> Any:
 
 @router.post("/cart", response={201: CartItemOut, **error_responses(401, 404, 422)})
 def add_cart_item(request: HttpRequest, payload: CartItemIn) -> Any:
-    item = actions.add_to_cart(request.user, payload.sku_id, payload.quantity, post_id=payload.post_id)
+    item = actions.add_to_cart(
+        request.user, payload.sku_id, payload.quantity, post_id=payload.post_id, article_id=payload.article_id
+    )
     return Status(201, cart_item_out(selectors.access_cart_item(request.user, item.pk)))
 
 

@@ -19,6 +19,7 @@ class OrderStatus(models.TextChoices):
 class Fulfilment(models.TextChoices):
     DELIVERY = "delivery", "快递配送"  # shipped to an address
     PICKUP = "pickup", "到店自提"  # collected at a pickup point
+    NONE = "none", "无需配送"  # nothing to hand over: a community fee, a course, a ticket
 
 
 class PaymentMethod(models.TextChoices):

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from shequn.catalog.kinds import ProductKind
+
 from .enums import Fulfilment, OrderStatus, PaymentMethod, RefundStatus
 
 
@@ -12,6 +14,7 @@ class CartItem(models.Model):
     quantity = models.PositiveIntegerField()
     # Where the member found it, kept for attribution on the order.
     post = models.ForeignKey("communities.Post", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    article = models.ForeignKey("content.Article", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -28,6 +31,8 @@ class Order(models.Model):
     # Readable and a valid WeChat out_trade_no (see core.ids).
     number = models.CharField(max_length=32, unique=True)
     status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT)
+    # What the order buys: goods, or one non-goods kind (see catalog.kinds); never mixed.
+    kind = models.CharField(max_length=12, choices=ProductKind.choices, default=ProductKind.GOODS)
     fulfilment = models.CharField(max_length=10, choices=Fulfilment.choices)
     payment_method = models.CharField(max_length=10, choices=PaymentMethod.choices)
     # Delivery address, copied at checkout so later edits of the address book change nothing.
@@ -55,6 +60,10 @@ class Order(models.Model):
     )
     post = models.ForeignKey(
         "communities.Post", null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+    )
+    # Reading → buying: the article whose product card the member bought from.
+    article = models.ForeignKey(
+        "content.Article", null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
     )
     expires_at = models.DateTimeField(null=True, blank=True)  # unpaid deadline (None for COD)
     stock_released = models.BooleanField(default=False)  # set once, when close/cancel returns the stock

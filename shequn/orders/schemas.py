@@ -16,6 +16,7 @@ class CartItemIn(Schema):
     sku_id: int
     quantity: int = 1
     post_id: int | None = None
+    article_id: int | None = None  # the article whose product card it came from
 
 
 class CartQuantityIn(Schema):
@@ -47,12 +48,14 @@ class OrderCreateIn(Schema):
     cart_item_ids: list[int] | None = None
     sku_id: int | None = None
     quantity: int = 1
-    fulfilment: Literal["delivery", "pickup"]
+    # "none" for a community fee, a course or a ticket (any value is taken as "none" for those).
+    fulfilment: Literal["delivery", "pickup", "none"]
     payment_method: Literal["sandbox", "cod"]
     address_id: int | None = None
     pickup_point_id: int | None = None
     buyer_note: str = ""
     post_id: int | None = None
+    article_id: int | None = None
 
 
 class OrderLineOut(Schema):
@@ -89,8 +92,12 @@ class OrderOut(Schema):
     shop_slug: str
     status: str
     status_label: str
+    kind: str  # goods, membership, course or ticket
     fulfilment: str
     payment_method: str
+    community_id: int | None
+    post_id: int | None
+    article_id: int | None  # bought from this article's product card
     items_total_fen: int
     shipping_fee_fen: int
     total_fen: int
@@ -230,7 +237,11 @@ def order_out(order: Order, *, console: bool = False, timeline: bool = False) ->
         "shop_slug": order.shop.slug,
         "status": order.status,
         "status_label": order.get_status_display(),
+        "kind": order.kind,
         "fulfilment": order.fulfilment,
+        "community_id": order.community_id,
+        "post_id": order.post_id,
+        "article_id": order.article_id,
         "payment_method": order.payment_method,
         "items_total_fen": order.items_total_fen,
         "shipping_fee_fen": order.shipping_fee_fen,

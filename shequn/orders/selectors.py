@@ -5,8 +5,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
+from django.urls import reverse
 from django.utils import timezone
 
+from shequn.catalog.kinds import is_goods, rules_for
 from shequn.shops.models import Shop
 
 from .enums import OrderStatus, RefundStatus
@@ -58,6 +60,20 @@ def order_for_payment(out_trade_no: str) -> Order:
     if order is None:
         raise OrderNotFound("订单不存在")
     return order
+
+
+def landing_url(order: Order) -> str | None:
+    """Where a paid order of a non-goods kind takes the member (the community, the course)."""
+    if is_goods(order.kind) or order.paid_at is None:
+        return None
+    return rules_for(order.kind).landing_url(order)
+
+
+def after_payment_url(number: str) -> str:
+    """Where the member returns from the cashier: what they paid for, else the order page."""
+    order = Order.objects.filter(number=number).first()
+    landing = landing_url(order) if order is not None else None
+    return landing or reverse("orders:order_detail", args=[number])
 
 
 def order_lines(order: Order) -> list[Any]:

@@ -20,7 +20,7 @@ S = OrderStatus
 # Every move an order may make. Extra conditions (fulfilment, COD, paid) are in ``_refuse``.
 ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     S.PENDING_PAYMENT: frozenset({S.PAID, S.CANCELLED, S.CLOSED, S.SHIPPED, S.READY_FOR_PICKUP}),
-    S.PAID: frozenset({S.SHIPPED, S.READY_FOR_PICKUP}),
+    S.PAID: frozenset({S.SHIPPED, S.READY_FOR_PICKUP, S.COMPLETED}),  # completed: nothing to hand over
     S.SHIPPED: frozenset({S.DELIVERED}),
     S.DELIVERED: frozenset({S.COMPLETED}),
     S.READY_FOR_PICKUP: frozenset({S.PICKED_UP}),
@@ -72,6 +72,8 @@ def _refuse(order: Order, to_status: str, *, reinstate: bool) -> str | None:
         return "订单尚未付款"
     if to_status == S.CLOSED and order.payment_method == PaymentMethod.COD:
         return "货到付款订单不会超时关闭"
+    if from_status == S.PAID and to_status == S.COMPLETED and order.fulfilment != Fulfilment.NONE:
+        return "订单尚未发货或自提，不能完成"
     if to_status == S.COMPLETED and order.paid_at is None:
         return "订单尚未确认收款，不能完成"
     return None

@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from shequn.catalog.kinds import ProductKind, is_goods
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError, InvalidInput, NotFound
 from shequn.core.idempotency import run_idempotent
@@ -70,13 +71,15 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     sku_id = _int(request.POST.get("sku_id"))
     quantity = _int(request.POST.get("quantity"), 1) or 0
     post_id = _int(request.POST.get("post_id"))
+    article_id = _int(request.POST.get("article_id"))
     if request.POST.get("buy_now"):
         # "立即购买": straight to checkout for this one SKU; the cart stays as it is.
         actions.check_available_sku(sku_id or 0)
         query = f"sku={sku_id}&quantity={quantity}" + (f"&post={post_id}" if post_id else "")
+        query += f"&article={article_id}" if article_id else ""
         return redirect(f"{reverse('orders:checkout')}?{query}")
     try:
-        actions.add_to_cart(request.user, sku_id or 0, quantity, post_id=post_id)
+        actions.add_to_cart(request.user, sku_id or 0, quantity, post_id=post_id, article_id=article_id)
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -109,7 +112,12 @@ def _checkout_source(data: Any) -> dict[str, Any]:
     """What is being bought: one SKU ("buy now") or chosen cart lines."""
     sku_id = _int(data.get("sku"))
     if sku_id:
-        return {"sku_id": sku_id, "quantity": _int(data.get("quantity"), 1) or 0, "post_id": _int(data.get("post"))}
+        return {
+            "sku_id": sku_id,
+            "quantity": _int(data.get("quantity"), 1) or 0,
+            "post_id": _int(data.get("post")),
+            "article_id": _int(data.get("article")),
+        }
     ids = [_int(part) for part in (data.get("items") or "").split(",") if part.strip()]
     return {"cart_item_ids": [i for i in ids if i] or None}
 
@@ -122,7 +130,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
     addresses = list(request.user.addresses.all())  # type: ignore[union-attr]
     default_address = addresses[0].pk if addresses else None
     choice = {
-        "fulfilment": data.get("fulfilment") or Fulfilment.DELIVERY,
+        "fulfilment": data.get("fulfilment") or Fulfilment.DELIVERY,  # non-goods kinds: none, by the plan
         "payment_method": data.get("payment_method") or PaymentMethod.SANDBOX,
         "address_id": _int(data.get("address_id"), default_address),
         "pickup_point_id": _int(data.get("pickup_point_id")),
@@ -168,6 +176,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "error": error,
         "submit_token": random_token(16),
         "address_new_next": next_url,
+        "goods": is_goods(plan.kind),
+        "kind_label": ProductKind(plan.kind).label,
     }
     return render(request, "orders/checkout.html", context, status=error.status if error else 200)
 
@@ -212,6 +222,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
         "refunds": selectors.order_refunds(order),
         "can_pay": order.status == OrderStatus.PENDING_PAYMENT and order.payment_method == PaymentMethod.SANDBOX,
         "can_cancel": order.status == OrderStatus.PENDING_PAYMENT,
+        "landing_url": selectors.landing_url(order),
     }
     return render(request, "orders/order_detail.html", context)
 

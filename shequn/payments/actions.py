@@ -448,19 +448,13 @@ def confirm_cod_payment(shop: Shop, order: Order, actor: Any, ip: str | None = N
 
 
 def approve_refund(shop: Shop, refund: RefundRequest, actor: Any, ip: str | None = None) -> RefundRequest:
-    """Staff approve a refund: the request moves to approved and the money goes back through the gateway.
-
-    The refund number is the gateway's ``out_refund_no``, unique in our table and at the
-    gateway, so one request refunds once. COD refunds are paid back in cash at once.
-    """
+    """Staff approve a refund: the request moves to approved and the money goes back (``pay_approved_refund``)."""
     require_permission(actor, shop, permissions.DECIDE_REFUNDS)
     if refund.shop_id != shop.pk:
         raise NotFound("售后申请不存在", code="refund_not_found")
-    gateway_refund_id: int | None = None
     with transaction.atomic():
         order = order_for_payment(Order.objects.values_list("number", flat=True).get(pk=refund.order_id))
-        payment = Payment.objects.select_for_update().filter(order=order, status=PaymentStatus.SUCCEEDED).first()
-        if payment is None:
+        if not Payment.objects.filter(order=order, status=PaymentStatus.SUCCEEDED).exists():
             raise PaymentMissing("订单尚未付款，无法退款")
         order_actions.approve_refund(refund, actor)
         audit.record(
@@ -472,28 +466,46 @@ def approve_refund(shop: Shop, refund: RefundRequest, actor: Any, ip: str | None
             amount_fen=refund.amount_fen,
             order=order.number,
         )
-        gateway_refund = GatewayRefund.objects.create(
-            shop=shop,
-            payment=payment,
-            refund_request=refund,
-            out_refund_no=refund.number,
-            amount_fen=refund.amount_fen,
-            reason=refund.reason[:80],
-        )
-        if get_gateway(payment.gateway).online:
-            gateway_refund_id = gateway_refund.pk
-        else:
-            # Cash on delivery: staff hand the cash back; the refund is complete now.
-            now = timezone.now()
-            GatewayRefund.objects.filter(pk=gateway_refund.pk).update(
-                status=GatewayRefundStatus.SUCCESS, refund_id=f"cash-{refund.number}"[:64], finished_at=now
-            )
-            _add_refunded(payment, refund.amount_fen)
-            order_actions.complete_refund(refund, refunded_at=now)
-    if gateway_refund_id is not None:
-        on_commit(submit_gateway_refund, gateway_refund_id)
     refund.refresh_from_db()
     return refund
+
+
+def pay_approved_refund(sender: Any, refund: RefundRequest, order: Order, **kwargs: Any) -> None:
+    """Receiver of ``orders.signals.refund_approved``: pay an approved refund back, in the same transaction.
+
+    The refund number is the gateway's ``out_refund_no``, unique in our table and at the
+    gateway, so one request refunds once. COD refunds are paid back in cash at once. The
+    caller holds the order's row lock; the gateway is called after commit.
+    """
+    payment = Payment.objects.select_for_update().filter(order_id=order.pk, status=PaymentStatus.SUCCEEDED).first()
+    if payment is None:
+        # Staff approvals check this first; a rule's approval of an order paid without a
+        # Payment record (a data repair) must not be lost: it waits, approved, for staff.
+        raise_alert(
+            kind="refund.no_payment",
+            message=f"退款单 {refund.number} 已同意，但订单 {order.number} 没有成功的支付记录，请人工处理",
+            shop=order.shop,
+            out_refund_no=refund.number,
+        )
+        return
+    gateway_refund = GatewayRefund.objects.create(
+        shop_id=order.shop_id,
+        payment=payment,
+        refund_request=refund,
+        out_refund_no=refund.number,
+        amount_fen=refund.amount_fen,
+        reason=refund.reason[:80],
+    )
+    if get_gateway(payment.gateway).online:
+        on_commit(submit_gateway_refund, gateway_refund.pk)
+        return
+    # Cash on delivery: staff hand the cash back; the refund is complete now.
+    now = timezone.now()
+    GatewayRefund.objects.filter(pk=gateway_refund.pk).update(
+        status=GatewayRefundStatus.SUCCESS, refund_id=f"cash-{refund.number}"[:64], finished_at=now
+    )
+    _add_refunded(payment, refund.amount_fen)
+    order_actions.complete_refund(refund, refunded_at=now)
 
 
 def submit_gateway_refund(gateway_refund_id: int) -> None:

@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shequn.core.audit import client_ip
-from shequn.orders.selectors import access_member_order, access_order, access_refund
+from shequn.orders.selectors import access_member_order, access_order, access_refund, after_payment_url
 from shequn.shops import permissions
 from shequn.shops.console import console_view
 
@@ -66,7 +66,7 @@ def sandbox_pay_page(request: HttpRequest, prepay_id: str) -> HttpResponse:
                 sandbox.confirm(prepay_id)
                 actions.sync_after_pay_page(txn.out_trade_no)
                 messages.success(request, "支付成功")
-                return redirect(_order_detail(txn.out_trade_no))
+                return redirect(after_payment_url(txn.out_trade_no))
             if choice == "fail":
                 sandbox.fail(prepay_id)
                 messages.error(request, "支付未完成，你可以在订单页重新支付")

@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from shequn.catalog.models import Sku
+from shequn.content.models import Article
 from shequn.notifications.models import Notification
 from shequn.orders import actions
 from shequn.orders.enums import Fulfilment, OrderStatus, PaymentMethod
@@ -20,7 +21,14 @@ from shequn.orders.errors import (
 )
 from shequn.orders.models import CartItem, Order, PurchaseCounter
 from shequn.orders.selectors import cart_groups
-from shequn.testing.factories import AddressFactory, MembershipFactory, PickupPointFactory, PostFactory, UserFactory
+from shequn.testing.factories import (
+    AddressFactory,
+    CommunityFactory,
+    MembershipFactory,
+    PickupPointFactory,
+    PostFactory,
+    UserFactory,
+)
 from shequn.testing.orders import make_shop, make_sku, place_order
 
 pytestmark = pytest.mark.django_db
@@ -239,6 +247,30 @@ def test_post_attribution(member, sku):
     order = place_order(member, sku, post_id=foreign_post.pk)
     assert order.post is None
     assert order.community is None
+
+
+def _article(community, status="published"):
+    return Article.objects.create(shop=community.shop, community=community, title="三文鱼怎么吃", status=status)
+
+
+def test_article_attribution_buy_now_and_through_the_cart(member, sku):
+    community = CommunityFactory.create(shop=sku.shop)
+    article = _article(community)
+    order = place_order(member, sku, article_id=article.pk)
+    assert (order.article, order.community, order.post) == (article, community, None)
+    actions.add_to_cart(member, sku.pk, 1, article_id=article.pk)
+    from_cart = actions.create_order(
+        member, fulfilment="delivery", payment_method="sandbox", address_id=member.addresses.get().pk
+    )
+    assert (from_cart.article, from_cart.community) == (article, community)
+
+
+def test_foreign_and_unpublished_articles_are_not_recorded(member, sku):
+    foreign = _article(CommunityFactory.create())
+    draft = _article(CommunityFactory.create(shop=sku.shop), status="draft")
+    for article in (foreign, draft):
+        order = place_order(member, sku, article_id=article.pk)
+        assert (order.article, order.community) == (None, None)
 
 
 def test_cart_checkout_removes_bought_lines_only(member, shop):
