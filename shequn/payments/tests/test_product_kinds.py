@@ -22,9 +22,6 @@ from shequn.payments import actions as payment_actions
 from shequn.payments.models import GatewayRefund, Payment
 from shequn.payments.sandbox import server
 from shequn.testing.factories import ShopFactory, SkuFactory, UserFactory
-from shequn.testing.payments import sandbox, sandbox_key_dir
-
-__all__ = ["sandbox", "sandbox_key_dir"]
 
 pytestmark = pytest.mark.django_db
 
