@@ -774,6 +774,12 @@ def do_check_in(
     return registration, bool(checked)
 
 
+def ticket_token(value: str) -> str:
+    """Staff may paste the whole URL the QR code holds, or just its token."""
+    value = (value or "").strip().rstrip("/")
+    return value.rsplit("/", 1)[-1] if "/" in value else value
+
+
 def check_in_message(registration: Registration, newly: bool) -> str:
     if newly:
         return f"签到成功：{registration.user.display_name}"

@@ -346,12 +346,6 @@ def console_event_cancel(request: HttpRequest, event_id: int) -> HttpResponse:
     return redirect("events:console_event", event_id=event.pk)
 
 
-def _token_from(value: str) -> str:
-    """Staff may paste the whole URL the QR code holds, or just its token."""
-    value = (value or "").strip().rstrip("/")
-    return value.rsplit("/", 1)[-1] if "/" in value else value
-
-
 @console_view(MANAGE_COMMUNITIES)
 @require_http_methods(["GET", "POST"])
 def console_checkin(request: HttpRequest, event_id: int) -> HttpResponse:
@@ -362,7 +356,9 @@ def console_checkin(request: HttpRequest, event_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         try:
-            registration = selectors.access_registration_by_token(shop, _token_from(request.POST.get("token") or ""))
+            registration = selectors.access_registration_by_token(
+                shop, actions.ticket_token(request.POST.get("token") or "")
+            )
             registration, newly = actions.do_check_in(
                 shop, registration, event=event, actor=request.user, ip=client_ip(request)
             )
