@@ -7,6 +7,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import SessionAuth
 
 from shequn.accounts.api import router as accounts_router
+from shequn.analytics.api import router as analytics_router
 from shequn.accounts.auth import BearerTokenAuth
 from shequn.board.api import router as board_router
 from shequn.catalog.api import router as catalog_router
@@ -65,3 +66,4 @@ api.add_router("/events", events_router)
 api.add_router("/orders", orders_router)
 api.add_router("/payments", payments_router)
 api.add_router("/notifications", notifications_router)
+api.add_router("/analytics", analytics_router)

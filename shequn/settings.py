@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "shequn.orders",
     "shequn.payments",
     "shequn.notifications",
+    "shequn.analytics",
     # Demo data and benchmark endpoints; may import every app, so it comes last.
     "shequn.demo",
 ]

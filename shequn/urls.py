@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("shequn.orders.urls")),
     path("", include("shequn.payments.urls")),
     path("", include("shequn.notifications.urls")),
+    path("", include("shequn.analytics.urls")),
 ]
 
 if settings.DEBUG:
