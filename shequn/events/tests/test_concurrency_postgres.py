@@ -1,0 +1,103 @@
+"""Races only a real engine shows (PostgreSQL pass): simultaneous RSVPs never overbook and
+get distinct waitlist places; simultaneous cancellations promote each waitlisted member once."""
+
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+
+from shequn.events import actions
+from shequn.events.enums import RegistrationStatus
+from shequn.events.models import Event, Registration
+from shequn.notifications.models import Notification
+from shequn.testing.factories import CommunityFactory, MembershipFactory, ShopFactory, UserFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_at_once(calls: list[Callable[[], str]]) -> list[str]:
+    start = threading.Barrier(len(calls))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def run(call: Callable[[], str]) -> None:
+        try:
+            start.wait(timeout=30)
+            result = call()
+        except Exception as error:  # noqa: BLE001 - the outcome is what the test asserts
+            result = f"error: {error!r}"
+        finally:
+            connections.close_all()
+        with lock:
+            outcomes.append(result)
+
+    workers = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    return sorted(outcomes)
+
+
+def make_event(capacity: int, members: int) -> tuple[Event, list]:
+    shop = ShopFactory.create()
+    community = CommunityFactory.create(shop=shop)
+    starts_at = timezone.now() + timedelta(days=2)
+    data = actions.EventInput(
+        title="品鉴日", venue="农场", starts_at=starts_at, ends_at=starts_at + timedelta(hours=3), capacity=capacity
+    )
+    event = actions.do_publish_event(shop, actions.do_create_event(shop, community, data, actor=None), actor=None)
+    users = [UserFactory.create() for _ in range(members)]
+    for user in users:
+        MembershipFactory.create(community=community, user=user)
+    return event, users
+
+
+def test_twenty_simultaneous_rsvps_for_five_seats():
+    event, users = make_event(capacity=5, members=20)
+
+    def rsvp(user) -> Callable[[], str]:
+        return lambda: str(actions.do_rsvp(user, event).status)
+
+    outcomes = run_at_once([rsvp(user) for user in users])
+    assert outcomes == ["confirmed"] * 5 + ["waitlisted"] * 15
+    event.refresh_from_db()
+    assert event.confirmed_count == 5
+    assert Registration.objects.filter(event=event, status=RegistrationStatus.CONFIRMED).count() == 5
+    positions = list(
+        Registration.objects.filter(event=event, status=RegistrationStatus.WAITLISTED).values_list(
+            "position", flat=True
+        )
+    )
+    assert sorted(positions) == list(range(1, 16))
+
+
+def test_double_taps_at_once_make_one_registration():
+    event, users = make_event(capacity=5, members=3)
+    outcomes = run_at_once(
+        [lambda user=user: str(actions.do_rsvp(user, event).status) for user in users for _ in (1, 2)]
+    )
+    assert outcomes == ["confirmed"] * 6
+    assert Registration.objects.filter(event=event).count() == 3
+    event.refresh_from_db()
+    assert event.confirmed_count == 3
+
+
+def test_simultaneous_cancellations_promote_each_waitlisted_member_once():
+    event, users = make_event(capacity=3, members=6)
+    for user in users:
+        actions.do_rsvp(user, event)
+    confirmed, waiting = users[:3], users[3:]
+    outcomes = run_at_once(
+        [lambda user=user: str(actions.do_cancel_registration(user, event).status) for user in confirmed]
+    )
+    assert outcomes == ["cancelled"] * 3
+    event.refresh_from_db()
+    assert event.confirmed_count == 3
+    assert set(
+        Registration.objects.filter(event=event, status=RegistrationStatus.CONFIRMED).values_list("user_id", flat=True)
+    ) == {user.pk for user in waiting}
+    assert Notification.objects.filter(kind="events.promoted").count() == 3
