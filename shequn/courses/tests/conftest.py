@@ -3,7 +3,7 @@ from django.test import Client
 
 from shequn.courses import actions
 from shequn.courses.enums import CourseAccess, CourseStatus, LessonKind
-from shequn.testing.catalog import api_token_for
+from shequn.testing.accounts import bearer
 from shequn.testing.factories import CommunityFactory, MembershipFactory, UserFactory
 from shequn.testing.two_shops import (
     console_client,
@@ -43,7 +43,7 @@ def outsider(db):
 
 
 def api_client(user) -> Client:
-    return Client(headers=api_token_for(user))
+    return Client(headers=bearer(user))
 
 
 def make_course(shop, community, operator, *, lessons=3, **fields):
