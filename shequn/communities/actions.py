@@ -931,15 +931,16 @@ def do_update_membership_settings(
     from shequn.catalog.kinds import ProductKind
 
     with transaction.atomic():
-        community = _lock_community(community)
+        locked = _lock_community(community)
+        community.fee_product = locked.fee_product
         previous = {
-            "join_policy": community.join_policy,
-            "fee_fen": community.fee_fen,
-            "renewal_fee_fen": community.renewal_fee_fen,
-            "validity_days": community.validity_days,
-            "capacity": community.capacity,
-            "refund_days": community.refund_days,
-            "renewal_reminder_days": community.renewal_reminder_days,
+            "join_policy": locked.join_policy,
+            "fee_fen": locked.fee_fen,
+            "renewal_fee_fen": locked.renewal_fee_fen,
+            "validity_days": locked.validity_days,
+            "capacity": locked.capacity,
+            "refund_days": locked.refund_days,
+            "renewal_reminder_days": locked.renewal_reminder_days,
         }
         community.join_policy = join_policy
         community.fee_fen = fee_fen

@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.db.models.functions import Now
 from django.utils import timezone
 
 from shequn.catalog.models import ProductImage, Sku
@@ -30,11 +29,11 @@ from .models import (
 )
 
 
-def current_q(prefix: str = "") -> Q:
-    """Current members: status active and not past their expiry (the database clock decides, so
-    access ends exactly at ``expires_at`` even before the sweeper marks the row former)."""
+def current_q(prefix: str = "", now: datetime | None = None) -> Q:
+    """Current members: status active and not past their expiry (compared with the clock at query
+    time, so access ends exactly at ``expires_at`` even before the sweeper marks the row former)."""
     return Q(**{f"{prefix}status": MemberStatus.ACTIVE}) & (
-        Q(**{f"{prefix}expires_at__isnull": True}) | Q(**{f"{prefix}expires_at__gt": Now()})
+        Q(**{f"{prefix}expires_at__isnull": True}) | Q(**{f"{prefix}expires_at__gt": now or timezone.now()})
     )
 
 
@@ -45,8 +44,9 @@ def is_current(membership: CommunityMembership | None, now: datetime | None = No
     return membership.expires_at is None or membership.expires_at > (now or timezone.now())
 
 
-# Current members only: removed, banned, former and expired members keep their rows but do not count.
-ACTIVE_MEMBER_COUNT = Count("memberships", filter=current_q("memberships__"), distinct=True)
+def active_member_count() -> Count:
+    """Current members only: removed, banned, former and expired members keep their rows but do not count."""
+    return Count("memberships", filter=current_q("memberships__"), distinct=True)
 
 
 def is_shop_member(user: Any, shop: Shop) -> bool:
@@ -92,7 +92,7 @@ def community_by_invite_code(invite_code: str) -> Community:
     community = (
         Community.objects.select_related("shop")
         .filter(invite_code=invite_code, is_active=True)
-        .annotate(member_count=ACTIVE_MEMBER_COUNT)
+        .annotate(member_count=active_member_count())
         .first()
     )
     if community is None:
@@ -113,7 +113,7 @@ def active_community(community_id: int) -> Community:
     community = (
         Community.objects.select_related("shop")
         .filter(pk=community_id, is_active=True)
-        .annotate(member_count=ACTIVE_MEMBER_COUNT)
+        .annotate(member_count=active_member_count())
         .first()
     )
     if community is None:
@@ -138,7 +138,7 @@ def my_communities(user: Any) -> QuerySet[Community]:
             pk__in=CommunityMembership.objects.filter(current_q(), user=user).values("community_id"),
             is_active=True,
         )
-        .annotate(member_count=ACTIVE_MEMBER_COUNT)
+        .annotate(member_count=active_member_count())
         .order_by("-id")
     )
 
@@ -174,7 +174,7 @@ def shop_communities(shop: Shop) -> QuerySet[Community]:
     return (
         Community.objects.filter(shop=shop)
         .annotate(
-            member_count=ACTIVE_MEMBER_COUNT,
+            member_count=active_member_count(),
             post_count=Count("posts", filter=Q(posts__is_published=True), distinct=True),
         )
         .order_by("-is_active", "id")
@@ -223,7 +223,7 @@ def community_members(
         horizon = timezone.now() + timedelta(days=max(0, within_days if within_days is not None else 7))
         members = members.filter(current_q(), expires_at__lte=horizon)
     elif expiry == ExpiryFilter.EXPIRED:
-        members = members.filter(expires_at__lte=Now())
+        members = members.filter(expires_at__lte=timezone.now())
     if tag_id:
         members = members.filter(tags__id=tag_id)
     if channel_id == 0:
@@ -561,7 +561,7 @@ def discover(shop: Shop) -> QuerySet[Community]:
         Community.objects.select_related("shop")
         .filter(shop=shop, is_active=True)
         .exclude(join_policy=JoinPolicy.INVITE_ONLY)
-        .annotate(member_count=ACTIVE_MEMBER_COUNT)
+        .annotate(member_count=active_member_count())
         .prefetch_related(
             Prefetch(
                 "recruitment_windows",

@@ -50,16 +50,23 @@ def join(request: HttpRequest, invite_code: str) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         action = request.POST.get("action") or "join"
-        link = {"inviter_id": inviter_id, "channel_code": channel_code}
         try:
             if action == "apply":
-                actions.do_apply(community, request.user, request.POST.get("message") or "", **link)
+                actions.do_apply(
+                    community,
+                    request.user,
+                    request.POST.get("message") or "",
+                    inviter_id=inviter_id,
+                    channel_code=channel_code,
+                )
                 messages.success(request, "已提交入群申请，审核通过后会通知你")
                 return redirect(reverse("communities:join", args=[invite_code]) + _join_query(inviter_id, channel_code))
             if action == "pay":
-                sku = actions.do_prepare_payment(community, request.user, **link)
+                sku = actions.do_prepare_payment(
+                    community, request.user, inviter_id=inviter_id, channel_code=channel_code
+                )
                 return redirect(f"{reverse('orders:checkout')}?sku={sku.pk}&quantity=1")
-            _, created = actions.do_join(community, request.user, **link)
+            _, created = actions.do_join(community, request.user, inviter_id=inviter_id, channel_code=channel_code)
         except DomainError as error:
             return _render_join(request, community, inviter_id, channel_code, error=error)
         messages.success(request, f"欢迎加入「{community.name}」" if created else "你已经是该社群成员")
@@ -740,7 +747,8 @@ def console_membership(request: HttpRequest, community_id: int) -> HttpResponse:
                     ip=client_ip(request),
                 )
             except DomainError as error:
-                errors = field_errors(error) or {"form": error.message}
+                renamed = {"fee_fen": "fee", "renewal_fee_fen": "renewal_fee"}
+                errors = {renamed.get(k, k): v for k, v in field_errors(error).items()} or {"form": error.message}
             else:
                 messages.success(request, "入会设置已保存")
                 return redirect("communities:console_membership", community_id=community.pk)

@@ -2,9 +2,17 @@ import pytest
 
 from shequn.testing.catalog import make_product
 from shequn.testing.factories import CommunityFactory, UserFactory
-from shequn.testing.two_shops import login, operator, other_operator, other_shop, shop
+from shequn.testing.two_shops import (
+    console_client,
+    login,
+    operator,
+    other_console_client,
+    other_operator,
+    other_shop,
+    shop,
+)
 
-__all__ = ["login", "operator", "other_operator", "other_shop", "shop"]
+__all__ = ["console_client", "login", "operator", "other_console_client", "other_operator", "other_shop", "shop"]
 
 
 @pytest.fixture
