@@ -14,10 +14,12 @@ from shequn.core.errors import NotFound
 from shequn.core.schemas import Page, error_responses, paginate
 from shequn.shops.console import api_console_shop
 from shequn.shops.permissions import MANAGE_COMMUNITIES
+from shequn.shops.selectors import access_shop_by_slug
 
 from . import actions, selectors
 from .links import invite_url
 from .schemas import (
+    ApplyIn,
     ChannelActiveIn,
     ChannelIn,
     ChannelJoinsOut,
@@ -31,11 +33,20 @@ from .schemas import (
     InviteTreeOut,
     JoinIn,
     JoinOut,
+    JoinRequestOut,
+    JoinRequestQuery,
+    JoinStateOut,
     MemberOut,
     MemberQuery,
+    MembershipSettingsIn,
+    MembershipSettingsOut,
+    MembershipTermsOut,
     MuteIn,
     MyInviteOut,
+    MyMembershipOut,
     PageQuery,
+    PayIntentIn,
+    PayIntentOut,
     PostIn,
     PostOut,
     PublishIn,
@@ -49,6 +60,8 @@ from .schemas import (
     TagIn,
     TagOut,
     TagsIn,
+    WindowIn,
+    WindowOut,
 )
 
 router = Router(tags=["communities"])
@@ -138,11 +151,19 @@ def console_rotate_invite(request: HttpRequest, community_id: int) -> ConsoleCom
 
 @console.get("/communities/{community_id}/members", response={200: Page[MemberOut], **CONSOLE_ERRORS})
 def console_members(request: HttpRequest, community_id: int, query: Query[MemberQuery]) -> dict:
-    """Members, filtered by status, tag, join channel (0 = none) and sub-group."""
+    """Members, filtered by status, tag, join channel (0 = none), sub-group and expiry
+    (``expiry=expiring&days=7``: current members whose membership ends within 7 days;
+    ``expiry=expired``: expiry passed)."""
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     members = selectors.community_members(
-        community, status=query.status, tag_id=query.tag, channel_id=query.channel, sub_group_id=query.sub_group
+        community,
+        status=query.status,
+        tag_id=query.tag,
+        channel_id=query.channel,
+        sub_group_id=query.sub_group,
+        expiry=query.expiry,
+        within_days=query.days,
     )
     page = paginate(members, query.page, query.page_size)
     page["items"] = [MemberOut.from_model(m) for m in page["items"]]
@@ -598,6 +619,145 @@ def console_delete_tag(request: HttpRequest, tag_id: int) -> Status[None]:
     tag = selectors.access_tag(shop, tag_id)
     actions.do_delete_tag(tag.community, tag, actor=request.user, ip=client_ip(request))
     return Status(204, None)
+
+
+# --- paid membership and joining rules (ADR 0003) ----------------------------------------------
+
+
+@router.get("/discover/{shop_slug}", response={200: Page[MembershipTermsOut], **error_responses(404, 422)}, auth=None)
+def discover(request: HttpRequest, shop_slug: str, query: Query[PageQuery]) -> dict:
+    """The shop's listed communities (invitation-only ones are not) with fee, validity and recruitment."""
+    shop = access_shop_by_slug(shop_slug)
+    page = paginate(selectors.discover(shop), query.page, query.page_size)
+    page["items"] = [MembershipTermsOut.from_model(c, with_link=True) for c in page["items"]]
+    return page
+
+
+@router.get("/invites/{invite_code}/state", response={200: JoinStateOut, **MEMBER_ERRORS})
+def join_state(
+    request: HttpRequest, invite_code: str, from_user_id: int | None = None, channel_code: str | None = None
+) -> JoinStateOut:
+    """What the caller may do with this invite link now (join, apply, pay, renew, or why not)."""
+    community = selectors.community_by_invite_code(invite_code)
+    offer = selectors.join_offer(community, request.user, inviter_id=from_user_id, channel_code=channel_code)
+    return JoinStateOut.from_offer(offer)
+
+
+@router.post("/join-requests", response={201: JoinRequestOut, **MEMBER_WRITE_ERRORS})
+def apply(request: HttpRequest, body: ApplyIn) -> Status[JoinRequestOut]:
+    """Apply to a community that reviews applications (409 ``recruitment_closed`` outside a window)."""
+    community = selectors.community_by_invite_code(body.invite_code)
+    created = actions.do_apply(
+        community, request.user, body.message, inviter_id=body.from_user_id, channel_code=body.channel_code
+    )
+    return Status(201, JoinRequestOut.from_model(selectors.join_requests(community, None).get(pk=created.pk)))
+
+
+@router.post("/pay-intent", response={200: PayIntentOut, **MEMBER_WRITE_ERRORS})
+def pay_intent(request: HttpRequest, body: PayIntentIn) -> PayIntentOut:
+    """Record the invite and check the caller may join a paid community now; returns the SKU to buy
+    (409 ``recruitment_closed``, ``community_full``; 403 ``approval_required``, ``invite_required``)."""
+    community = selectors.community_by_invite_code(body.invite_code)
+    sku = actions.do_prepare_payment(
+        community, request.user, inviter_id=body.from_user_id, channel_code=body.channel_code
+    )
+    return PayIntentOut(
+        sku_id=sku.pk,
+        price_fen=sku.price_fen,
+        checkout_url=settings.SITE_URL + f"{reverse('orders:checkout')}?sku={sku.pk}&quantity=1",
+    )
+
+
+@router.get("/memberships/mine", response={200: Page[MyMembershipOut], **error_responses(401, 422)})
+def my_memberships(request: HttpRequest, query: Query[PageQuery]) -> dict:
+    """The caller's communities, current and expired, with expiry and the renewal SKU."""
+    page = paginate(selectors.my_memberships(request.user), query.page, query.page_size)
+    page["items"] = [MyMembershipOut.from_model(m) for m in page["items"]]
+    return page
+
+
+@console.get("/communities/{int:community_id}/membership", response={200: MembershipSettingsOut, **CONSOLE_ERRORS})
+def console_membership(request: HttpRequest, community_id: int) -> MembershipSettingsOut:
+    shop = api_console_shop(request, MANAGE_COMMUNITIES)
+    return MembershipSettingsOut.from_model(selectors.access_community(shop, community_id))
+
+
+@console.put(
+    "/communities/{int:community_id}/membership", response={200: MembershipSettingsOut, **CONSOLE_WRITE_ERRORS}
+)
+def console_update_membership(
+    request: HttpRequest, community_id: int, body: MembershipSettingsIn
+) -> MembershipSettingsOut:
+    """Policy, fee, renewal price, validity, capacity, refund days, reminder days (422 with
+    ``details.fields`` listing every problem); audited."""
+    shop = api_console_shop(request, MANAGE_COMMUNITIES)
+    community = selectors.access_community(shop, community_id)
+    actions.do_update_membership_settings(
+        shop,
+        community,
+        join_policy=body.join_policy,
+        fee_fen=body.fee_fen,
+        renewal_fee_fen=body.renewal_fee_fen,
+        validity_days=body.validity_days,
+        capacity=body.capacity,
+        refund_days=body.refund_days,
+        renewal_reminder_days=body.renewal_reminder_days,
+        actor=request.user,
+        ip=client_ip(request),
+    )
+    return MembershipSettingsOut.from_model(selectors.access_community(shop, community_id))
+
+
+@console.get("/communities/{int:community_id}/windows", response={200: list[WindowOut], **CONSOLE_ERRORS})
+def console_windows(request: HttpRequest, community_id: int) -> list[WindowOut]:
+    shop = api_console_shop(request, MANAGE_COMMUNITIES)
+    community = selectors.access_community(shop, community_id)
+    return [WindowOut.from_model(w) for w in selectors.community_windows(community)]
+
+
+@console.post("/communities/{int:community_id}/windows", response={201: WindowOut, **CONSOLE_WRITE_ERRORS})
+def console_add_window(request: HttpRequest, community_id: int, body: WindowIn) -> Status[WindowOut]:
+    shop = api_console_shop(request, MANAGE_COMMUNITIES)
+    community = selectors.access_community(shop, community_id)
+    window = actions.do_add_window(
+        shop, community, body.opens_at, body.closes_at, body.note, actor=request.user, ip=client_ip(request)
+    )
+    return Status(201, WindowOut.from_model(window))
+
+
+@console.delete("/windows/{int:window_id}", response={204: None, **CONSOLE_ERRORS})
+def console_delete_window(request: HttpRequest, window_id: int) -> Status[None]:
+    shop = api_console_shop(request, MANAGE_COMMUNITIES)
+    actions.do_remove_window(shop, selectors.access_window(shop, window_id), actor=request.user, ip=client_ip(request))
+    return Status(204, None)
+
+
+@console.get("/communities/{int:community_id}/join-requests", response={200: Page[JoinRequestOut], **CONSOLE_ERRORS})
+def console_join_requests(request: HttpRequest, community_id: int, query: Query[JoinRequestQuery]) -> dict:
+    shop = api_console_shop(request, MANAGE_COMMUNITIES)
+    community = selectors.access_community(shop, community_id)
+    page = paginate(selectors.join_requests(community, query.status), query.page, query.page_size)
+    page["items"] = [JoinRequestOut.from_model(r) for r in page["items"]]
+    return page
+
+
+def _decide(request: HttpRequest, request_id: int, approve: bool) -> JoinRequestOut:
+    shop = api_console_shop(request, MANAGE_COMMUNITIES)
+    join_request = selectors.access_join_request(shop, request_id)
+    actions.do_decide_join_request(shop, join_request, approve, actor=request.user, ip=client_ip(request))
+    return JoinRequestOut.from_model(selectors.access_join_request(shop, request_id))
+
+
+@console.post("/join-requests/{int:request_id}/approve", response={200: JoinRequestOut, **CONSOLE_WRITE_ERRORS})
+def console_approve_join_request(request: HttpRequest, request_id: int) -> JoinRequestOut:
+    """Approve: a free community admits the member at once (409 ``community_full`` keeps it
+    pending); a paid one lets them pay. Audited; the member is notified."""
+    return _decide(request, request_id, True)
+
+
+@console.post("/join-requests/{int:request_id}/reject", response={200: JoinRequestOut, **CONSOLE_WRITE_ERRORS})
+def console_reject_join_request(request: HttpRequest, request_id: int) -> JoinRequestOut:
+    return _decide(request, request_id, False)
 
 
 router.add_router("/console", console)

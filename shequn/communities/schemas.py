@@ -9,9 +9,10 @@ from ninja import Schema
 
 from shequn.core.phone import mask_phone
 
-from .enums import ChannelKind, MemberRole, MemberStatus, SubGroupKind
+from . import selectors
+from .enums import ChannelKind, ExpiryFilter, JoinPolicy, JoinRequestStatus, MemberRole, MemberStatus, SubGroupKind
 from .links import invite_url
-from .models import Channel, Community, CommunityMembership, Post, SubGroup, Tag
+from .models import Channel, Community, CommunityMembership, JoinRequest, Post, RecruitmentWindow, SubGroup, Tag
 
 
 class CommunityOut(Schema):
@@ -141,6 +142,7 @@ class MemberOut(Schema):
     role: MemberRole
     status: MemberStatus
     muted_until: datetime | None
+    expires_at: datetime | None  # membership ends then; None = never
     channel_id: int | None  # the channel (渠道码) they joined through
     channel_name: str | None
     sub_group_id: int | None
@@ -161,6 +163,7 @@ class MemberOut(Schema):
             role=MemberRole(membership.role),
             status=MemberStatus(membership.status),
             muted_until=membership.muted_until,
+            expires_at=membership.expires_at,
             channel_id=channel.pk if channel else None,
             channel_name=channel.name if channel else None,
             sub_group_id=membership.sub_group_id,
@@ -195,6 +198,8 @@ class MemberQuery(PageQuery):
     tag: int | None = None
     channel: int | None = None  # 0 = joined without a channel
     sub_group: int | None = None
+    expiry: ExpiryFilter | None = None  # expiring (within ``days``) or expired
+    days: int = 7
 
 
 class MuteIn(Schema):
@@ -356,3 +361,232 @@ class MyInviteOut(Schema):
     poster_url: str  # PNG poster with their name and the QR code
     qr_url: str
     invited: InviteSubtreeOut
+
+
+# --- paid membership and joining rules ------------------------------------------------------
+
+
+class MembershipTermsOut(Schema):
+    """A community's joining rules as a member sees them (discover list, join state)."""
+
+    id: int
+    name: str
+    description: str
+    shop_slug: str
+    shop_name: str
+    member_count: int | None
+    join_policy: JoinPolicy
+    fee_fen: int  # 0 = free
+    renewal_fee_fen: int  # what a renewal costs (the fee unless set apart)
+    validity_days: int | None  # None = never expires
+    refund_days: int  # full refund within N days of paying; 0 = no refund
+    capacity: int | None
+    seats_left: int | None
+    recruiting: bool  # new members may join now (renewals always may)
+    recruitment_text: str  # "下一次招募将于 2027年1月1日 10:00 开放", "招募已结束", or empty
+    next_window_opens_at: datetime | None
+    invite_url: str | None  # only for listed (not invitation-only) communities
+
+    @staticmethod
+    def from_model(community: Community, *, with_link: bool = False) -> "MembershipTermsOut":
+        recruiting = selectors.recruitment(community)
+        return MembershipTermsOut(
+            id=community.pk,
+            name=community.name,
+            description=community.description,
+            shop_slug=community.shop.slug,
+            shop_name=community.shop.name,
+            member_count=getattr(community, "member_count", None),
+            join_policy=JoinPolicy(community.join_policy),
+            fee_fen=community.fee_fen,
+            renewal_fee_fen=community.renewal_price_fen,
+            validity_days=community.validity_days,
+            refund_days=community.refund_days,
+            capacity=community.capacity,
+            seats_left=selectors.seats_left(community),
+            recruiting=recruiting.is_open,
+            recruitment_text=recruiting.text,
+            next_window_opens_at=recruiting.next_window.opens_at if recruiting.next_window else None,
+            invite_url=invite_url(community) if with_link else None,
+        )
+
+
+class JoinStateOut(Schema):
+    """What the join page offers the caller: state is one of login, member, renew, banned,
+    invite_required, closed, full, apply, pending, rejected, join, pay."""
+
+    community: MembershipTermsOut
+    state: str
+    is_current: bool
+    expires_at: datetime | None
+    join_request_status: JoinRequestStatus | None
+    join_sku_id: int | None  # buy this (quantity 1) through the orders API to join
+    renewal_sku_id: int | None  # buy this to renew
+
+    @staticmethod
+    def from_offer(offer: selectors.JoinOffer) -> "JoinStateOut":
+        membership, request = offer.membership, offer.join_request
+        return JoinStateOut(
+            community=MembershipTermsOut.from_model(offer.community),
+            state=offer.state,
+            is_current=offer.is_current,
+            expires_at=membership.expires_at if membership else None,
+            join_request_status=JoinRequestStatus(request.status) if request else None,
+            join_sku_id=offer.join_sku.pk if offer.join_sku else None,
+            renewal_sku_id=offer.renewal_sku.pk if offer.renewal_sku else None,
+        )
+
+
+class ApplyIn(Schema):
+    invite_code: str
+    message: str = ""
+    from_user_id: int | None = None
+    channel_code: str | None = None
+
+
+class PayIntentIn(Schema):
+    invite_code: str
+    from_user_id: int | None = None  # recorded before payment, carried by the membership
+    channel_code: str | None = None
+
+
+class PayIntentOut(Schema):
+    sku_id: int  # the 入会 SKU: create an order for it, quantity 1, fulfilment "none"
+    price_fen: int
+    checkout_url: str  # the H5 checkout for this SKU
+
+
+class JoinRequestOut(Schema):
+    id: int
+    community_id: int
+    user_id: int
+    nickname: str
+    phone: str  # masked
+    message: str
+    status: JoinRequestStatus
+    inviter_id: int | None
+    inviter_name: str | None
+    channel_id: int | None
+    channel_name: str | None
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by_name: str | None
+
+    @staticmethod
+    def from_model(request: JoinRequest) -> "JoinRequestOut":
+        return JoinRequestOut(
+            id=request.pk,
+            community_id=request.community_id,
+            user_id=request.user_id,
+            nickname=request.user.display_name,
+            phone=mask_phone(request.user.phone or ""),
+            message=request.message,
+            status=JoinRequestStatus(request.status),
+            inviter_id=request.inviter_id,
+            inviter_name=request.inviter.display_name if request.inviter else None,
+            channel_id=request.channel_id,
+            channel_name=request.channel.name if request.channel else None,
+            created_at=request.created_at,
+            decided_at=request.decided_at,
+            decided_by_name=request.decided_by.display_name if request.decided_by else None,
+        )
+
+
+class JoinRequestQuery(Schema):
+    page: int = 1
+    page_size: int = 20
+    status: JoinRequestStatus | None = JoinRequestStatus.PENDING
+
+
+class MyMembershipOut(Schema):
+    community_id: int
+    community_name: str
+    shop_slug: str
+    status: MemberStatus
+    is_current: bool
+    joined_at: datetime
+    expires_at: datetime | None
+    renewal_sku_id: int | None
+    renewal_price_fen: int | None
+
+    @staticmethod
+    def from_model(membership: CommunityMembership) -> "MyMembershipOut":
+        community = membership.community
+        renewal = selectors.fee_skus(community).get(selectors.RENEWAL_SPEC) if membership.expires_at else None
+        return MyMembershipOut(
+            community_id=community.pk,
+            community_name=community.name,
+            shop_slug=community.shop.slug,
+            status=MemberStatus(membership.status),
+            is_current=selectors.is_current(membership),
+            joined_at=membership.joined_at,
+            expires_at=membership.expires_at,
+            renewal_sku_id=renewal.pk if renewal else None,
+            renewal_price_fen=renewal.price_fen if renewal else None,
+        )
+
+
+class MembershipSettingsIn(Schema):
+    join_policy: JoinPolicy = JoinPolicy.OPEN
+    fee_fen: int = 0
+    renewal_fee_fen: int | None = None
+    validity_days: int | None = None
+    capacity: int | None = None
+    refund_days: int = 0
+    renewal_reminder_days: int = 7
+
+
+class MembershipSettingsOut(MembershipSettingsIn):
+    community_id: int
+    fee_product_id: int | None
+    join_sku_id: int | None
+    renewal_sku_id: int | None
+    seats_left: int | None
+    recruiting: bool
+    recruitment_text: str
+
+    @staticmethod
+    def from_model(community: Community) -> "MembershipSettingsOut":
+        skus = selectors.fee_skus(community)
+        recruiting = selectors.recruitment(community)
+        join_sku, renewal_sku = skus.get(selectors.JOIN_SPEC), skus.get(selectors.RENEWAL_SPEC)
+        return MembershipSettingsOut(
+            community_id=community.pk,
+            join_policy=JoinPolicy(community.join_policy),
+            fee_fen=community.fee_fen,
+            renewal_fee_fen=community.renewal_fee_fen,
+            validity_days=community.validity_days,
+            capacity=community.capacity,
+            refund_days=community.refund_days,
+            renewal_reminder_days=community.renewal_reminder_days,
+            fee_product_id=community.fee_product_id,
+            join_sku_id=join_sku.pk if join_sku else None,
+            renewal_sku_id=renewal_sku.pk if renewal_sku else None,
+            seats_left=selectors.seats_left(community),
+            recruiting=recruiting.is_open,
+            recruitment_text=recruiting.text,
+        )
+
+
+class WindowIn(Schema):
+    opens_at: datetime  # ISO 8601 with offset
+    closes_at: datetime
+    note: str = ""
+
+
+class WindowOut(Schema):
+    id: int
+    community_id: int
+    opens_at: datetime
+    closes_at: datetime
+    note: str
+
+    @staticmethod
+    def from_model(window: RecruitmentWindow) -> "WindowOut":
+        return WindowOut(
+            id=window.pk,
+            community_id=window.community_id,
+            opens_at=window.opens_at,
+            closes_at=window.closes_at,
+            note=window.note,
+        )
