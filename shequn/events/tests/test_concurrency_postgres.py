@@ -72,14 +72,16 @@ def test_twenty_simultaneous_rsvps_for_five_seats():
             "position", flat=True
         )
     )
-    assert sorted(positions) == list(range(1, 16))
+    assert sorted(position or 0 for position in positions) == list(range(1, 16))
 
 
 def test_double_taps_at_once_make_one_registration():
     event, users = make_event(capacity=5, members=3)
-    outcomes = run_at_once(
-        [lambda user=user: str(actions.do_rsvp(user, event).status) for user in users for _ in (1, 2)]
-    )
+
+    def rsvp(user) -> Callable[[], str]:
+        return lambda: str(actions.do_rsvp(user, event).status)
+
+    outcomes = run_at_once([rsvp(user) for user in users for _ in (1, 2)])
     assert outcomes == ["confirmed"] * 6
     assert Registration.objects.filter(event=event).count() == 3
     event.refresh_from_db()
@@ -91,9 +93,11 @@ def test_simultaneous_cancellations_promote_each_waitlisted_member_once():
     for user in users:
         actions.do_rsvp(user, event)
     confirmed, waiting = users[:3], users[3:]
-    outcomes = run_at_once(
-        [lambda user=user: str(actions.do_cancel_registration(user, event).status) for user in confirmed]
-    )
+
+    def cancel(user) -> Callable[[], str]:
+        return lambda: str(actions.do_cancel_registration(user, event).status)
+
+    outcomes = run_at_once([cancel(user) for user in confirmed])
     assert outcomes == ["cancelled"] * 3
     event.refresh_from_db()
     assert event.confirmed_count == 3

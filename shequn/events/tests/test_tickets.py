@@ -123,6 +123,7 @@ def test_an_unpaid_offer_lapses_to_the_next_in_line(sandbox, commit, workshop, m
     refund(order, commit)
     offer = Registration.objects.get(event=workshop, user=first_waiting)
     assert offer.status == RegistrationStatus.OFFERED
+    assert offer.offer_expires_at is not None
     with time_machine.travel(offer.offer_expires_at + timedelta(minutes=1)):
         assert actions.expire_due_offers() == 1
         assert actions.expire_due_offers() == 0
