@@ -652,30 +652,44 @@ def check_purchase(user: Any, sku: Any, quantity: int) -> None:
         check_cohort_open(cohort)
 
 
+class _EnrolledMeanwhile(Exception):
+    """Another order of the same member was granted between our check and our insert."""
+
+
+ALREADY_ENROLLED_REASON = "你已报名该课程，本单将全额退款"
+
+
 def grant_paid_enrolment(order: Any, line: Any) -> str | None:
-    """The order was paid: enrol its member (idempotent). A reason instead when it cannot be granted."""
+    """The order was paid: enrol its member (idempotent). A reason instead when it cannot be granted
+    (the orders app then refunds the line in full)."""
     try:
         course, cohort = selectors.course_for_sku(line.sku)
     except CourseNotFound:
         return "课程已下架，本单将全额退款"
     user = order.user
-    with transaction.atomic():
-        existing = Enrolment.objects.filter(course=course, user=user, status=EnrolmentStatus.ACTIVE).first()
-        if existing is not None:
-            return None if existing.order_id == order.pk else "你已报名该课程，本单将全额退款"
-        if not _take_seat(cohort):
-            return "该期名额已满，本单将全额退款"
-        enrolment = _enrol(user, course, cohort, source=EnrolmentSource.PAID, order_id=order.pk)
-        if enrolment is None:
-            raise Conflict("你已报名该课程", code="already_enrolled")  # a concurrent grant: roll back, retry
-        notify(
-            user,
-            shop=course.shop,
-            kind="courses.enrolled",
-            title=f"报名成功：{course.title}",
-            body=f"期次：{cohort.name}" if cohort else "现在就可以开始学习",
-            link=course_path(course),
-        )
+    try:
+        with transaction.atomic():
+            existing = Enrolment.objects.filter(course=course, user=user, status=EnrolmentStatus.ACTIVE).first()
+            if existing is not None:
+                if existing.order_id == order.pk:
+                    return None  # this order was granted already
+                raise _EnrolledMeanwhile
+            if not _take_seat(cohort):
+                return "该期名额已满，本单将全额退款"
+            if _enrol(user, course, cohort, source=EnrolmentSource.PAID, order_id=order.pk) is None:
+                raise _EnrolledMeanwhile  # rolls our seat back with the savepoint
+            notify(
+                user,
+                shop=course.shop,
+                kind="courses.enrolled",
+                title=f"报名成功：{course.title}",
+                body=f"期次：{cohort.name}" if cohort else "现在就可以开始学习",
+                link=course_path(course),
+            )
+    except _EnrolledMeanwhile:
+        # Two orders paid for one enrolment: this one is refunded and the unit it held goes back on sale.
+        release_stock(line.sku_id, line.quantity)
+        return ALREADY_ENROLLED_REASON
     return None
 
 
@@ -713,8 +727,8 @@ def auto_approves_refund(order: Any, line: Any) -> bool:
 
 def end_paid_enrolment(order: Any, line: Any, amount_fen: int) -> bool:
     """A full refund of the line ends the enrolment it paid for, exactly once; True when it did."""
-    if (line.refunded_fen or 0) < line.total_fen and amount_fen < line.total_fen:
-        return False  # a partial (goodwill) refund keeps the course
+    if line.refunded_fen < line.total_fen:
+        return False  # a partial (goodwill) refund keeps the course; the line already counts this refund
     with transaction.atomic():
         enrolment = (
             Enrolment.objects.select_for_update()
