@@ -77,8 +77,11 @@ def invite_preview(request: HttpRequest, invite_code: str) -> CommunityOut:
     return CommunityOut.from_model(selectors.community_by_invite_code(invite_code))
 
 
-@router.post("/join", response={200: JoinOut, 201: JoinOut, **MEMBER_ERRORS})
+@router.post("/join", response={200: JoinOut, 201: JoinOut, **error_responses(401, 403, 404, 409, 422)})
 def join(request: HttpRequest, body: JoinIn) -> Status[JoinOut]:
+    """Join a free community: 403 ``approval_required`` / ``invite_required`` / ``member_banned``,
+    409 ``recruitment_closed`` / ``community_full`` / ``payment_required`` (a paid community is
+    joined by buying its fee: see ``/pay-intent``)."""
     community = selectors.community_by_invite_code(body.invite_code)
     _, created = actions.do_join(community, request.user, inviter_id=body.from_user_id, channel_code=body.channel_code)
     community = selectors.active_community(community.pk)

@@ -99,6 +99,7 @@ def test_paying_the_fee_makes_a_member_carrying_the_invite(sandbox, commit, paid
     assert order.status == OrderStatus.COMPLETED
     membership = CommunityMembership.objects.get(community=community, user=member)
     assert (membership.status, membership.invited_by, membership.channel) == (MemberStatus.ACTIVE, inviter, channel)
+    assert membership.expires_at is not None
     assert abs(membership.expires_at - (paid_at + timedelta(days=365))) < timedelta(minutes=1)
     term = MembershipTerm.objects.get(membership=membership)
     assert (term.kind, term.amount_fen, term.order_id, term.ends_at) == (
@@ -127,6 +128,7 @@ def test_expiry_reminder_loss_of_access_and_renewal(sandbox, commit, paid_commun
     order = pay(buy(member, community), commit)
     membership = CommunityMembership.objects.get(community=community, user=member)
     expires = membership.expires_at
+    assert expires is not None
     board = reverse("board:board_home", args=[community.pk])
     with time_machine.travel(expires - timedelta(days=7, minutes=-1), tick=False):
         assert actions.send_renewal_reminders() == 1
@@ -160,6 +162,7 @@ def test_early_renewal_extends_from_the_current_expiry(sandbox, commit, paid_com
     pay(buy(member, community), commit)
     membership = CommunityMembership.objects.get(community=community, user=member)
     first_expiry = membership.expires_at
+    assert first_expiry is not None
     pay(buy(member, community, "续费"), commit)
     membership.refresh_from_db()
     assert membership.expires_at == first_expiry + timedelta(days=365)
@@ -195,9 +198,11 @@ def test_refund_inside_the_window_ends_membership_and_returns_the_fee_exactly_on
 
 def test_no_refund_after_the_refund_window(sandbox, commit, paid_community, member):
     order = pay(buy(member, paid_community), commit)
-    with time_machine.travel(timezone.now() + timedelta(days=3, minutes=1), tick=False):
-        with pytest.raises(DomainError) as closed:
-            ask_refund(order, commit)
+    with (
+        time_machine.travel(timezone.now() + timedelta(days=3, minutes=1), tick=False),
+        pytest.raises(DomainError) as closed,
+    ):
+        ask_refund(order, commit)
     assert (closed.value.code, closed.value.message) == ("refund_window_closed", "加入超过 3 天，不支持退款")
     assert selectors.is_community_member(member, paid_community)
     assert RefundRequest.objects.count() == 0
