@@ -423,3 +423,187 @@ STREETS = ["江南大道", "文三路", "天目山路", "钱江路", "市心北�
 # Per community: channels (name, kind) and neighbourhood sub-groups.
 CHANNELS = [("门店海报", "poster"), ("合作伙伴：湖鲜面馆", "partner")]
 SUB_GROUPS = ["东区邻里", "西区邻里"]
+
+# --- community content (seed_content) ------------------------------------------------
+# Articles: (community index, title, HTML body, product card titles, status, push, members only).
+# Status "published" (now, spread back over the last days), "scheduled" (tomorrow 08:00
+# Asia/Shanghai) or "draft".
+ARTICLES: list[tuple[int, str, str, list[str], str, bool, bool]] = [
+    (
+        0,
+        "千岛湖的鱼是怎么养出来的",
+        "<h2>一汪湖水，三年一条鱼</h2>"
+        "<p>我们的网箱在千岛湖中心湖区，水深三十米，<strong>国家一级水源地</strong>。"
+        "鱼苗放进去以后不喂激素、不用抗生素，虹鳟要长满两年、胖头鱼要三年才起捕。</p>"
+        "<p>每天清晨五点起网，六点进冷库分切，中午冷链车出发，傍晚就到杭州各个自提点。</p>"
+        "<ul><li>起捕后全程 0-4℃ 冷链</li><li>每批次留样检测</li><li>不满意当面退换</li></ul>",
+        ["千岛湖虹鳟鱼柳", "千岛湖有机鱼头（胖头鱼）"],
+        "published",
+        False,
+        False,
+    ),
+    (
+        0,
+        "三文鱼刺身怎么切、怎么吃才放心",
+        "<p>很多邻居问：买回家的三文鱼中段能不能直接做刺身？答案是<strong>能</strong>，但要注意三点：</p>"
+        "<ol><li>收货后立刻冷藏，24 小时内吃完；</li>"
+        "<li>用干净的刀和砧板，顺着肌理斜切 5 毫米厚片；</li>"
+        "<li>吃不完的部分改成香煎或烤，不要反复解冻。</li></ol>"
+        "<p>配一点三文鱼籽和芥末酱油，孩子也爱吃。</p>",
+        ["挪威三文鱼刺身中段", "三文鱼籽", "三文鱼腹肉条"],
+        "published",
+        False,
+        True,
+    ),
+    (
+        0,
+        "周末炖一锅奶白鱼头汤",
+        "<p>千岛湖胖头鱼的鱼头最适合炖汤：先用姜片把鱼头两面煎黄，"
+        "<strong>一次加足开水</strong>，大火滚十分钟汤就白了，再放豆腐小火炖二十分钟。</p>"
+        "<blockquote>小窍门：出锅前再放盐，汤更鲜。</blockquote>",
+        ["千岛湖有机鱼头（胖头鱼）", "有机鱼头砂锅套餐"],
+        "published",
+        False,
+        True,
+    ),
+    (
+        0,
+        "明早 8 点：本周千岛湖鳜鱼预售开始",
+        "<p>本周鳜鱼数量有限，<strong>明早 8 点</strong>开放预售，每人限购 3 条，周五统一送到自提点。</p>",
+        ["千岛湖鳜鱼"],
+        "scheduled",
+        True,
+        True,
+    ),
+    (
+        0,
+        "年货礼盒预告（草稿）",
+        "<p>今年的年货礼盒有三文鱼全家福和千岛湖鲜鱼两款，价格和到货时间待定。</p>",
+        ["千岛湖鲜鱼年货礼盒", "三文鱼全家福礼盒"],
+        "draft",
+        False,
+        True,
+    ),
+    (
+        1,
+        "文三路自提点取货指南",
+        "<p>自提点在文三路 398 号东信大厦底商，营业时间 <strong>8:30-20:30</strong>。"
+        "取货时报手机号后四位或出示订单号即可。</p><p>本周新到的鳜鱼和白鱼都在冷柜里，欢迎来挑。</p>",
+        ["千岛湖鳜鱼", "翘嘴鲌（白鱼）"],
+        "published",
+        False,
+        True,
+    ),
+    (
+        2,
+        "宝宝辅食鱼怎么选",
+        "<p>一岁前的宝宝建议选<strong>无刺、少腥</strong>的鱼：无刺鱼排直接蒸十分钟，压成泥拌粥；"
+        "大一点可以喝鲫鱼汤，记得用纱布滤掉小刺。</p>",
+        ["无刺鱼排（宝宝辅食）", "鲫鱼（宝宝汤用）"],
+        "published",
+        False,
+        True,
+    ),
+]
+# Keyword auto-replies: (community index, keyword, match type, reply text, reply article title).
+KEYWORD_RULES: list[tuple[int, str, str, str, str | None]] = [
+    (0, "营业时间", "exact", "星光大道自提点每天 09:00-21:00 营业，客服电话 0571-86660000。", None),
+    (0, "三文鱼", "contains", "", "三文鱼刺身怎么切、怎么吃才放心"),
+    (0, "鱼头", "contains", "", "周末炖一锅奶白鱼头汤"),
+    (0, "配送", "contains", "每周二、五送到滨江各小区，满 99 元免运费；也可以到自提点取货。", None),
+    (1, "营业时间", "exact", "文三路自提点每天 08:30-20:30 营业，取货报手机号后四位。", None),
+    (2, "辅食", "contains", "", "宝宝辅食鱼怎么选"),
+]
+DEFAULT_REPLY = "没找到相关内容，试试“营业时间”“配送”或商品名，也可以在群里@运营阿芳。"
+
+BOARD_CATEGORIES = ["经验分享", "问答", "求职招聘"]
+# Board threads: (community index, category, title, body, author, promotional, comments, likes,
+# pinned, featured). Authors are given as positions in the community's member list (by
+# joining order); comments are (author position, text); likes is how many members like it.
+BOARD_THREADS: list[tuple[int, str, str, str, int, bool, list[tuple[int, str]], int, bool, bool]] = [
+    (
+        0,
+        "经验分享",
+        "新人必看：下单、自提和售后怎么弄",
+        "1. 群里文章和帖子里的商品卡片可以直接下单；\n2. 选自提的话，到货后会收到消息，报手机号后四位取货；\n"
+        "3. 鱼有问题拍照在订单里申请售后，一般当天处理。",
+        0,
+        False,
+        [(3, "收藏了，谢谢整理！"), (5, "售后确实快，上次半小时就退了。")],
+        8,
+        True,
+        False,
+    ),
+    (
+        0,
+        "经验分享",
+        "三文鱼腹肉香煎，10 分钟搞定",
+        "腹肉条两面撒盐和黑胡椒，不放油直接下锅，中小火每面煎 3 分钟，鱼油自己会出来。最后挤点柠檬汁，孩子抢着吃。",
+        1,
+        False,
+        [(2, "今晚就试！"), (4, "要不要先腌一下？"), (1, "不用腌，撒盐就够了。")],
+        6,
+        False,
+        True,
+    ),
+    (
+        0,
+        "问答",
+        "刺身中段收到后能放几天？",
+        "昨天买了一斤中段，今天吃了一半，剩下的明天还能生吃吗？",
+        2,
+        False,
+        [(0, "建议当天吃完，剩下的煎着吃更放心。")],
+        2,
+        False,
+        False,
+    ),
+    (
+        0,
+        "问答",
+        "有没有邻居一起拼鳜鱼？",
+        "周五的鳜鱼一条两斤多，家里两个人吃不完，想找楼里的邻居拼一条，星光大道一期。",
+        3,
+        False,
+        [(6, "我在一期 3 幢，可以拼！"), (3, "好的，私信你。")],
+        3,
+        False,
+        False,
+    ),
+    (
+        0,
+        "求职招聘",
+        "小区水果店招周末兼职，离星光大道 5 分钟",
+        "周六周日 9:00-18:00，理货和收银，时薪 25 元，有意向的邻居直接来店里聊。",
+        4,
+        True,
+        [],
+        1,
+        False,
+        False,
+    ),
+    (
+        1,
+        "问答",
+        "文三路自提点周日开门吗？",
+        "这周日想过去拿鱼，不知道开不开门。",
+        0,
+        False,
+        [(1, "开的，8:30 到 20:30。")],
+        2,
+        False,
+        False,
+    ),
+    (
+        2,
+        "经验分享",
+        "无刺鱼排做辅食，宝宝一口气吃完",
+        "鱼排蒸 10 分钟，用勺子压碎拌进南瓜粥，一点腥味都没有。九个月的宝宝吃得很开心。",
+        0,
+        False,
+        [(1, "我家也是这么做的，加点西兰花泥更好。")],
+        4,
+        False,
+        True,
+    ),
+]

@@ -3,7 +3,8 @@ the seed again changes nothing, and a step added later (orders) fills in on the 
 
 Shops, catalog, communities and accounts rows go in with bulk_create (it runs inside
 `make run`, so it must be quick); orders go through ``shequn.orders.actions`` so every state
-is one the state machine really reaches, with its events.
+is one the state machine really reaches, with its events; community content (articles,
+keyword replies, the board) goes through the content and board actions (seed_content).
 """
 
 import io
@@ -27,6 +28,7 @@ from shequn.communities.models import Channel, Community, CommunityMembership, P
 from shequn.shops.models import PickupPoint, Shop, StaffMember
 
 from . import data
+from .seed_content import seed_content
 
 
 @dataclass
@@ -60,6 +62,7 @@ def seed(
         members = _members(rng, report)
         communities = _communities(shop, members, rng, report)
         _posts(shop, communities, staff, products, report)
+        seed_content(shop, communities, staff, products, report)
         _channels_and_sub_groups(communities, staff, rng, report)
     if with_orders:
         _orders(shop, staff, members, rng, report, order_count)

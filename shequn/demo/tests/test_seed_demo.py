@@ -1,12 +1,23 @@
 """seed_demo builds a consistent demo through the real actions, and a second run changes nothing."""
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.core.management import call_command
 from django.db.models import Sum
+from django.utils import timezone
 
 from shequn.accounts.models import User
+from shequn.board.models import BoardCategory, Comment, Thread, ThreadLike
+from shequn.catalog.kinds import ProductKind
 from shequn.catalog.models import Product, Sku
 from shequn.communities.models import Channel, Community, CommunityMembership, Post, SubGroup
+from shequn.communities.selectors import is_community_member
+from shequn.content.actions import answer_keyword
+from shequn.content.enums import ArticleStatus
+from shequn.content.models import Article, ArticleProduct, ContentSettings, KeywordRule, PushJob
+from shequn.core.models import AuditLog
 from shequn.demo import data
 from shequn.demo.seed import seed
 from shequn.notifications.models import Notification
@@ -18,11 +29,32 @@ from shequn.shops.models import PickupPoint, Shop, StaffMember
 LIVE = [s for s in OrderStatus.values if s not in (OrderStatus.CANCELLED, OrderStatus.CLOSED)]
 
 
+COUNTED = (
+    Shop,
+    User,
+    StaffMember,
+    PickupPoint,
+    Product,
+    Sku,
+    Community,
+    CommunityMembership,
+    Post,
+    Order,
+    Article,
+    ArticleProduct,
+    KeywordRule,
+    ContentSettings,
+    BoardCategory,
+    Thread,
+    Comment,
+    ThreadLike,
+    Notification,
+    AuditLog,
+)
+
+
 def _counts() -> dict[str, int]:
-    return {
-        model.__name__: model.objects.count()
-        for model in (Shop, User, StaffMember, PickupPoint, Product, Sku, Community, CommunityMembership, Post, Order)
-    }
+    return {model.__name__: model.objects.count() for model in COUNTED}
 
 
 @pytest.mark.django_db(transaction=True)  # payments complete in on_commit callbacks, as in production
@@ -73,6 +105,64 @@ def test_seed_builds_the_demo_shop_and_is_idempotent() -> None:
         held = OrderLine.objects.filter(sku_id=sku_id, order__status__in=LIVE).aggregate(n=Sum("quantity"))["n"] or 0
         assert Sku.objects.get(pk=sku_id).stock == before - held
 
+    _assert_community_content(shop)
+
     counts = _counts()
     call_command("seed_demo", "--no-images", "--orders", "25")
     assert _counts() == counts
+
+
+def _assert_community_content(shop: Shop) -> None:
+    first, second, third = Community.objects.filter(shop=shop).order_by("id")
+    # Articles: three published with goods cards in the first community, one scheduled for
+    # tomorrow 08:00 Shanghai with a push waiting for it, one draft; one published in each other.
+    published = Article.objects.filter(community=first, status=ArticleStatus.PUBLISHED)
+    assert published.count() == 3
+    for article in published:
+        cards = ArticleProduct.objects.filter(article=article)
+        assert cards.count() >= 2
+        assert set(cards.values_list("product__kind", flat=True)) == {ProductKind.GOODS}
+        assert article.published_at is not None
+        assert article.published_at < timezone.now()
+    assert "<script" not in "".join(published.values_list("body", flat=True))
+    assert "<strong>" in published.get(title="三文鱼刺身怎么切、怎么吃才放心").body
+    scheduled = Article.objects.get(community=first, status=ArticleStatus.SCHEDULED)
+    assert scheduled.push_enabled
+    assert scheduled.published_at is None
+    local = timezone.localtime(scheduled.publish_at, ZoneInfo("Asia/Shanghai"))
+    assert (local.hour, local.minute) == (8, 0)
+    assert local.date() == timezone.localdate(timezone.now(), ZoneInfo("Asia/Shanghai")) + timedelta(days=1)
+    assert not PushJob.objects.filter(article=scheduled).exists()  # pushed when it goes out
+    assert Article.objects.filter(community=first, status=ArticleStatus.DRAFT).count() == 1
+    for community in (second, third):
+        assert Article.objects.filter(community=community, status=ArticleStatus.PUBLISHED).count() == 1
+        assert ArticleProduct.objects.filter(article__community=community).count() == 2
+
+    # Keyword replies answer as the service box would.
+    assert KeywordRule.objects.filter(community=first).count() == 4
+    hours = answer_keyword(first, "营业时间")
+    assert hours.matched
+    assert "09:00-21:00" in hours.text
+    salmon = answer_keyword(first, "三文鱼能生吃吗")
+    assert salmon.article is not None
+    assert salmon.article.title == "三文鱼刺身怎么切、怎么吃才放心"
+    assert answer_keyword(first, "你好").text == data.DEFAULT_REPLY
+
+    # Board: three categories per community, threads by current members, counters that match.
+    assert BoardCategory.objects.filter(shop=shop).count() == 3 * len(data.BOARD_CATEGORIES)
+    threads = Thread.objects.filter(shop=shop)
+    assert threads.count() == len(data.BOARD_THREADS)
+    assert threads.filter(community=first).count() == 5
+    for thread in threads:
+        assert is_community_member(thread.author, thread.community)
+        assert thread.category is not None
+        assert thread.comment_count == Comment.objects.filter(thread=thread).count()
+        assert thread.like_count == ThreadLike.objects.filter(thread=thread).count()
+    assert Comment.objects.filter(thread__shop=shop).count() == 10
+    assert ThreadLike.objects.filter(thread__shop=shop).count() == 26
+    pinned = threads.get(is_pinned=True)
+    assert pinned.title == "新人必看：下单、自提和售后怎么弄"
+    assert threads.filter(is_featured=True).count() == 2
+    assert threads.filter(is_promotional=True).count() == 1
+    assert AuditLog.objects.filter(action="board.thread_flags").count() == 3
+    assert Notification.objects.filter(kind="board.comment").count() == 8
