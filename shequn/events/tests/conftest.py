@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from shequn.events import actions
 from shequn.events.models import Event
-from shequn.testing.catalog import api_token_for
+from shequn.testing.accounts import bearer
 from shequn.testing.factories import CommunityFactory, MembershipFactory, UserFactory
 from shequn.testing.two_shops import (
     console_client,
@@ -74,4 +74,4 @@ def event(shop, community, operator):
 
 
 def api_client(user) -> Client:
-    return Client(headers=api_token_for(user))
+    return Client(headers=bearer(user))

@@ -1,33 +1,29 @@
-"""Paid events through the real order and sandbox payment flow: a ticket confirms the seat,
-a full event waitlists without paying, a refund frees the seat and offers it to the first
-waitlisted member, an unpaid offer lapses to the next, and the refund window."""
+"""Paid events through the real order API and the sandbox cashier, as a member does it: a ticket
+confirms the seat, a full event waitlists without paying, a refund frees the seat and offers it
+to the first waitlisted member, an unpaid offer lapses to the next, an abandoned order gives the
+seat back, and the refund window (24 h before the start, any time once cancelled)."""
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 import time_machine
 
 from shequn.catalog.models import Sku
-from shequn.core.errors import InvalidInput
 from shequn.events import actions, selectors
 from shequn.events.enums import RegistrationStatus
-from shequn.events.errors import AlreadyRegistered, EventFull, EventNotFound, TicketRequired
+from shequn.events.errors import TicketRequired
 from shequn.events.models import Event, Registration
 from shequn.notifications.models import Notification
-from shequn.orders import actions as order_actions
-from shequn.orders.enums import OrderStatus, PaymentMethod, RefundStatus
-from shequn.orders.models import Order, RefundRequest
-from shequn.orders.selectors import after_payment_url
-from shequn.payments import actions as payment_actions
-from shequn.payments.sandbox import server
 from shequn.testing.payments import sandbox, sandbox_key_dir
 
-from .conftest import login, make_event, make_members
+from .conftest import api_client, login, make_event, make_members
 
 pytestmark = pytest.mark.django_db
 
 __all__ = ["sandbox", "sandbox_key_dir"]
 
+JSON = "application/json"
 PRICE = 5000
 
 
@@ -47,68 +43,88 @@ def sku_of(event: Event) -> Sku:
     return sku
 
 
-def buy(user, event: Event):
-    return order_actions.create_order(
-        user, sku_id=sku_of(event).pk, quantity=1, fulfilment="none", payment_method=PaymentMethod.SANDBOX
+def order_ticket(user, event: Event, quantity: int = 1):
+    return api_client(user).post(
+        "/api/v1/orders",
+        {"sku_id": sku_of(event).pk, "quantity": quantity, "fulfilment": "none", "payment_method": "sandbox"},
+        content_type=JSON,
     )
 
 
-def pay(order, commit):
-    url = payment_actions.start_payment(order, order.user)
+def pay(user, number: str, commit):
+    """Start paying and confirm on the sandbox cashier page, as the member does."""
+    pay_url = api_client(user).post(f"/api/v1/payments/orders/{number}/pay").json()["pay_url"]
     with commit():
-        server.confirm(url.rstrip("/").rsplit("/", 1)[-1])
-    order.refresh_from_db()
-    return order
+        return login(user).post(urlsplit(pay_url).path, {"action": "confirm"})
 
 
-def refund(order, commit):
+def buy(user, event: Event, commit) -> dict:
+    created = order_ticket(user, event)
+    assert created.status_code == 201, created.content
+    pay(user, created.json()["number"], commit)
+    return api_client(user).get(f"/api/v1/orders/{created.json()['number']}").json()
+
+
+def ask_refund(user, order: dict, commit):
     with commit():
-        request = order_actions.request_refund(
-            order.user, order.number, order.lines.get().pk, amount_fen=PRICE, reason="临时有事"
+        return api_client(user).post(
+            f"/api/v1/orders/{order['number']}/refunds",
+            {"line_id": order["lines"][0]["id"], "amount_fen": PRICE, "reason": "临时有事"},
+            content_type=JSON,
         )
-    request.refresh_from_db()
-    return request
+
+
+def refunds_of(user) -> list[tuple[str, str]]:
+    return [(row["status"], row["reason"]) for row in api_client(user).get("/api/v1/orders/refunds").json()["items"]]
+
+
+def registration(event: Event, user) -> Registration:
+    return Registration.objects.filter(event=event, user=user).latest("id")
 
 
 def test_ticket_refund_offers_the_seat_to_the_waitlist_in_order(sandbox, commit, workshop, members):
     buyer, first_waiting, second_waiting = members
+    assert workshop.ticket_product is not None
     assert workshop.ticket_product.kind == "ticket"
     assert (sku_of(workshop).price_fen, sku_of(workshop).stock) == (PRICE, 1)
     with pytest.raises(TicketRequired):
         actions.do_rsvp(buyer, workshop)  # seats left: buy instead
 
-    order = pay(buy(buyer, workshop), commit)
-    assert order.status == OrderStatus.COMPLETED
-    ticket = Registration.objects.get(event=workshop, user=buyer)
-    assert (ticket.status, ticket.order_id) == (RegistrationStatus.CONFIRMED, order.pk)
-    assert after_payment_url(order) == f"/c/{workshop.community_id}/events/{workshop.pk}/"
-    with pytest.raises(AlreadyRegistered):
-        buy(buyer, workshop)
+    created = order_ticket(buyer, workshop)
+    assert created.status_code == 201
+    returned = pay(buyer, created.json()["number"], commit)
+    assert returned["Location"] == f"/c/{workshop.community_id}/events/{workshop.pk}/"  # the landing page
+    order = api_client(buyer).get(f"/api/v1/orders/{created.json()['number']}").json()
+    assert (order["kind"], order["status"]) == ("ticket", "completed")
+    ticket = registration(workshop, buyer)
+    assert ticket.status == RegistrationStatus.CONFIRMED
+    assert ticket.order_id is not None
+    twice = order_ticket(buyer, workshop)
+    assert (twice.status_code, twice.json()["code"]) == (409, "already_registered")
 
-    with pytest.raises(EventFull):
-        buy(first_waiting, workshop)
+    full = order_ticket(first_waiting, workshop)
+    assert (full.status_code, full.json()["code"]) == (409, "event_full")
     assert actions.do_rsvp(first_waiting, workshop).status == RegistrationStatus.WAITLISTED
     assert actions.do_rsvp(second_waiting, workshop).status == RegistrationStatus.WAITLISTED
 
-    request = refund(order, commit)
-    assert request.status == RefundStatus.REFUNDED  # approved by rule, more than 24 h before the start
-    assert request.decided_by is None
+    assert ask_refund(buyer, order, commit).status_code == 201
+    assert refunds_of(buyer) == [("refunded", "临时有事")]  # approved by rule, more than 24 h before the start
     ticket.refresh_from_db()
     assert ticket.status == RegistrationStatus.REFUNDED
     assert sku_of(workshop).stock == 1
-    offered = Registration.objects.get(event=workshop, user=first_waiting)
+    offered = registration(workshop, first_waiting)
     assert offered.status == RegistrationStatus.OFFERED
     assert offered.offer_expires_at is not None
     told = Notification.objects.get(user=first_waiting, kind="events.offered")
     assert told.link == f"/c/{workshop.community_id}/events/{workshop.pk}/"
-    assert Registration.objects.get(event=workshop, user=second_waiting).status == RegistrationStatus.WAITLISTED
+    assert registration(workshop, second_waiting).status == RegistrationStatus.WAITLISTED
 
-    with pytest.raises(EventFull):
-        buy(second_waiting, workshop)  # the seat is kept for the first in line
+    kept = order_ticket(second_waiting, workshop)  # the seat is kept for the first in line
+    assert (kept.status_code, kept.json()["code"]) == (409, "event_full")
     page = login(first_waiting).get(f"/c/{workshop.community_id}/events/{workshop.pk}/").content.decode()
     assert f'href="/checkout/?sku={sku_of(workshop).pk}&quantity=1" data-testid="buy-button"' in page
 
-    pay(buy(first_waiting, workshop), commit)
+    buy(first_waiting, workshop, commit)
     offered.refresh_from_db()
     assert (offered.status, offered.offer_expires_at) == (RegistrationStatus.CONFIRMED, None)
     workshop.refresh_from_db()
@@ -117,68 +133,63 @@ def test_ticket_refund_offers_the_seat_to_the_waitlist_in_order(sandbox, commit,
 
 def test_an_unpaid_offer_lapses_to_the_next_in_line(sandbox, commit, workshop, members):
     buyer, first_waiting, second_waiting = members
-    order = pay(buy(buyer, workshop), commit)
+    order = buy(buyer, workshop, commit)
     actions.do_rsvp(first_waiting, workshop)
     actions.do_rsvp(second_waiting, workshop)
-    refund(order, commit)
-    offer = Registration.objects.get(event=workshop, user=first_waiting)
+    ask_refund(buyer, order, commit)
+    offer = registration(workshop, first_waiting)
     assert offer.status == RegistrationStatus.OFFERED
     assert offer.offer_expires_at is not None
     with time_machine.travel(offer.offer_expires_at + timedelta(minutes=1)):
         assert actions.expire_due_offers() == 1
         assert actions.expire_due_offers() == 0
-        with pytest.raises(EventFull):
-            buy(first_waiting, workshop)
+        late = order_ticket(first_waiting, workshop)
+        assert (late.status_code, late.json()["code"]) == (409, "event_full")
     offer.refresh_from_db()
     assert offer.status == RegistrationStatus.CANCELLED
     assert Notification.objects.filter(user=first_waiting, kind="events.offer_lapsed").count() == 1
-    assert Registration.objects.get(event=workshop, user=second_waiting).status == RegistrationStatus.OFFERED
+    assert registration(workshop, second_waiting).status == RegistrationStatus.OFFERED
 
 
 def test_an_abandoned_order_gives_the_seat_back(workshop, members):
-    order = buy(members[0], workshop)
+    created = order_ticket(members[0], workshop)
     assert sku_of(workshop).stock == 0
-    with pytest.raises(EventFull):
-        buy(members[1], workshop)
-    assert order_actions.close_unpaid_order(order.pk, now=order.expires_at + timedelta(seconds=1))
+    assert order_ticket(members[1], workshop).json()["code"] == "event_full"
+    cancelled = api_client(members[0]).post(f"/api/v1/orders/{created.json()['number']}/cancel")
+    assert cancelled.json()["status"] == "cancelled"
     assert sku_of(workshop).stock == 1
-    assert not Registration.objects.filter(event=workshop, status=RegistrationStatus.CONFIRMED).exists()
-    buy(members[1], workshop)  # the seat is for sale again
+    assert not Registration.objects.filter(event=workshop).exists()
+    assert order_ticket(members[1], workshop).status_code == 201  # the seat is for sale again
 
 
 def test_no_refund_by_rule_within_24_hours_unless_cancelled(sandbox, commit, shop, operator, workshop, members):
-    order = pay(buy(members[0], workshop), commit)
-    line = order.lines.get()
+    order = buy(members[0], workshop, commit)
     with time_machine.travel(workshop.starts_at - timedelta(hours=23)):
-        refusal = order_actions.refund_refusal(order, line)
-        assert refusal is not None
-        assert refusal.message == "活动开始前 24 小时内不能退票，如有特殊情况请联系商家"
+        refused = ask_refund(members[0], order, commit)
+        assert refused.status_code == 409
+        assert refused.json()["message"] == "活动开始前 24 小时内不能退票，如有特殊情况请联系商家"
         actions.do_cancel_event(shop, workshop, actor=operator, reason="场地维修")
-        assert order_actions.refund_refusal(order, line) is None
         told = Notification.objects.get(user=members[0], kind="events.cancelled")
         assert "门票款请在订单中申请退款，系统会自动同意" in told.body
-        request = refund(order, commit)
-    assert request.status == RefundStatus.REFUNDED
-    assert Registration.objects.get(event=workshop, user=members[0]).status == RegistrationStatus.REFUNDED
-    assert RefundRequest.objects.filter(order=order).count() == 1
+        assert ask_refund(members[0], order, commit).status_code == 201
+    assert refunds_of(members[0]) == [("refunded", "临时有事")]
+    assert registration(workshop, members[0]).status == RegistrationStatus.REFUNDED
 
 
 def test_paying_for_a_cancelled_event_is_refunded_at_once(sandbox, commit, shop, operator, workshop, members):
-    order = buy(members[0], workshop)
+    created = order_ticket(members[0], workshop)
     actions.do_cancel_event(shop, workshop, actor=operator)
-    order = pay(order, commit)
-    automatic = RefundRequest.objects.get(order=order)
-    assert (automatic.status, automatic.reason) == (RefundStatus.REFUNDED, "活动已取消，门票款将原路退回")
-    assert Registration.objects.get(event=workshop, user=members[0]).status == RegistrationStatus.REFUNDED
+    pay(members[0], created.json()["number"], commit)
+    assert refunds_of(members[0]) == [("refunded", "活动已取消，门票款将原路退回")]
+    assert registration(workshop, members[0]).status == RegistrationStatus.REFUNDED
     assert sku_of(workshop).stock == 1
 
 
 def test_outsiders_cannot_buy_and_members_buy_one_ticket(workshop, outsider, community):
-    with pytest.raises(EventNotFound):
-        buy(outsider, workshop)
+    refused = order_ticket(outsider, workshop)
+    assert (refused.status_code, refused.json()["code"]) == (404, "event_not_found")
     member = make_members(community, 1, prefix="新人")[0]
-    with pytest.raises(InvalidInput, match="每人限购 1 张门票"):
-        order_actions.create_order(
-            member, sku_id=sku_of(workshop).pk, quantity=2, fulfilment="none", payment_method=PaymentMethod.SANDBOX
-        )
-    assert (Order.objects.count(), sku_of(workshop).stock) == (0, 1)
+    two = order_ticket(member, workshop, quantity=2)
+    assert (two.status_code, two.json()["message"]) == (422, "每人限购 1 张门票")
+    assert sku_of(workshop).stock == 1
+    assert api_client(member).get("/api/v1/orders").json()["count"] == 0
