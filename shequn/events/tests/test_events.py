@@ -172,3 +172,17 @@ def test_raising_capacity_promotes_the_waitlist(shop, event, members, operator, 
     data.capacity = 2
     with pytest.raises(Exception, match="已有 3 人确认参加"):
         actions.do_update_event(shop, event, data, actor=operator)
+
+
+def test_django_admin_lists_events_for_platform_staff(admin_client, event, members):
+    actions.do_rsvp(members[0], event)
+    registration = Registration.objects.get()
+    for path in (
+        "/admin/events/event/",
+        f"/admin/events/event/{event.pk}/change/",
+        "/admin/events/registration/",
+        f"/admin/events/registration/{registration.pk}/change/",
+    ):
+        response = admin_client.get(path)
+        assert response.status_code == 200, path
+        assert registration.checkin_token not in response.content.decode()

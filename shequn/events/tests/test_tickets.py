@@ -15,7 +15,7 @@ from shequn.events.enums import RegistrationStatus
 from shequn.events.errors import TicketRequired
 from shequn.events.models import Event, Registration
 from shequn.notifications.models import Notification
-from shequn.testing.payments import sandbox, sandbox_key_dir
+from shequn.testing.payments import run_scheduled_tasks, sandbox, sandbox_key_dir
 
 from .conftest import api_client, login, make_event, make_members
 
@@ -193,3 +193,24 @@ def test_outsiders_cannot_buy_and_members_buy_one_ticket(workshop, outsider, com
     assert (two.status_code, two.json()["message"]) == (422, "每人限购 1 张门票")
     assert sku_of(workshop).stock == 1
     assert api_client(member).get("/api/v1/orders").json()["count"] == 0
+
+
+def test_a_declined_offer_passes_on_and_a_lapse_runs_from_its_scheduled_task(sandbox, commit, workshop, members):
+    buyer, first_waiting, second_waiting = members
+    order = buy(buyer, workshop, commit)
+    actions.do_rsvp(first_waiting, workshop)
+    actions.do_rsvp(second_waiting, workshop)
+    ask_refund(buyer, order, commit)  # the ETA task for the offer's deadline is scheduled after commit
+    with commit():  # the next offer's deadline task is scheduled after commit
+        assert actions.do_cancel_registration(first_waiting, workshop).status == RegistrationStatus.CANCELLED
+    offer = registration(workshop, second_waiting)
+    assert offer.status == RegistrationStatus.OFFERED
+    assert offer.offer_expires_at is not None
+    with time_machine.travel(offer.offer_expires_at + timedelta(seconds=1)):
+        assert run_scheduled_tasks() == 2  # both offers' deadline tasks; the declined one does nothing
+    offer.refresh_from_db()
+    assert offer.status == RegistrationStatus.CANCELLED
+    assert Notification.objects.filter(user=second_waiting, kind="events.offer_lapsed").count() == 1
+    # Nobody left in line: the seat is for sale to anyone.
+    workshop.refresh_from_db()
+    assert (selectors.seats_left(workshop), sku_of(workshop).stock) == (1, 1)
