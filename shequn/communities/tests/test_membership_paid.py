@@ -1,25 +1,23 @@
-"""Paid membership through the real order and sandbox payment flow: joining with attribution,
-renewal reminders, expiry, renewal, the refund rule (the fee comes back exactly once), the
-capacity, and the checkout refusing what the rules refuse."""
+"""Paid membership through the real order API and the sandbox cashier, as a member does it:
+joining with attribution, renewal reminders, expiry, renewal, the refund rule (the fee comes
+back exactly once), the capacity, and the checkout refusing what the rules refuse."""
 
+import uuid
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 import time_machine
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from shequn.communities import actions, selectors
 from shequn.communities.enums import JoinPolicy, JoinRequestStatus, MemberStatus, TermKind
 from shequn.communities.models import CommunityMembership, MembershipTerm
-from shequn.core.errors import DomainError
+from shequn.communities.rules import MembershipRules
 from shequn.notifications.models import Notification
-from shequn.orders import actions as order_actions
-from shequn.orders.enums import OrderStatus, PaymentMethod, RefundStatus
-from shequn.orders.models import Order, RefundRequest
-from shequn.orders.selectors import after_payment_url
-from shequn.payments import actions as payment_actions
-from shequn.payments.sandbox import server
+from shequn.testing.catalog import api_token_for
 from shequn.testing.factories import MembershipFactory, UserFactory
 from shequn.testing.payments import sandbox, sandbox_key_dir
 from shequn.testing.two_shops import login
@@ -52,31 +50,55 @@ def paid_community(community, operator):
     return community
 
 
+JSON = "application/json"
+
+
 def sku(community, spec="入会"):
     return selectors.fee_skus(community)[spec]
 
 
-def buy(user, community, spec="入会"):
-    return order_actions.create_order(
-        user, sku_id=sku(community, spec).pk, quantity=1, fulfilment="none", payment_method=PaymentMethod.SANDBOX
+def api(user) -> Client:
+    return Client(headers=api_token_for(user, token=f"membership-{user.pk}-{uuid.uuid4().hex}"))
+
+
+def order_fee(user, community, spec="入会", quantity=1):
+    """POST /api/v1/orders for the fee SKU; the response (201, or the rules' refusal)."""
+    return api(user).post(
+        "/api/v1/orders",
+        {"sku_id": sku(community, spec).pk, "quantity": quantity, "fulfilment": "none", "payment_method": "sandbox"},
+        content_type=JSON,
     )
 
 
-def pay(order, commit):
-    url = payment_actions.start_payment(order, order.user)
+def pay(user, number, commit):
+    """Start paying and confirm on the sandbox cashier page; the cashier's response."""
+    pay_url = api(user).post(f"/api/v1/payments/orders/{number}/pay").json()["pay_url"]
     with commit():
-        server.confirm(url.rstrip("/").rsplit("/", 1)[-1])
-    order.refresh_from_db()
-    return order
+        return login(user).post(urlsplit(pay_url).path, {"action": "confirm"})
 
 
-def ask_refund(order, commit, amount=FEE):
+def order_of(user, number) -> dict:
+    return api(user).get(f"/api/v1/orders/{number}").json()
+
+
+def buy(user, community, commit, spec="入会") -> dict:
+    created = order_fee(user, community, spec)
+    assert created.status_code == 201, created.content
+    pay(user, created.json()["number"], commit)
+    return order_of(user, created.json()["number"])
+
+
+def ask_refund(user, order: dict, commit, amount=FEE):
     with commit():
-        request = order_actions.request_refund(
-            order.user, order.number, order.lines.get().pk, amount_fen=amount, reason="不想参加了"
+        return api(user).post(
+            f"/api/v1/orders/{order['number']}/refunds",
+            {"line_id": order["lines"][0]["id"], "amount_fen": amount, "reason": "不想参加了"},
+            content_type=JSON,
         )
-    request.refresh_from_db()
-    return request
+
+
+def refunds_of(user) -> list[tuple[str, int]]:
+    return [(row["status"], row["amount_fen"]) for row in api(user).get("/api/v1/orders/refunds").json()["items"]]
 
 
 def test_paying_the_fee_makes_a_member_carrying_the_invite(sandbox, commit, paid_community, operator, member):
@@ -92,40 +114,57 @@ def test_paying_the_fee_makes_a_member_carrying_the_invite(sandbox, commit, paid
     assert went["Location"] == f"/checkout/?sku={sku(community).pk}&quantity=1"
     assert not selectors.is_community_member(member, community)
 
-    order = buy(member, community)
-    assert order.total_fen == FEE
+    created = order_fee(member, community)
+    assert created.status_code == 201
+    assert (created.json()["kind"], created.json()["total_fen"]) == ("membership", FEE)
     paid_at = timezone.now()
-    order = pay(order, commit)
-    assert order.status == OrderStatus.COMPLETED
+    cashier = pay(member, created.json()["number"], commit)
+    assert cashier["Location"] == f"/c/{community.pk}/"  # the landing page: the community
+    order = order_of(member, created.json()["number"])
+    assert order["status"] == "completed"
     membership = CommunityMembership.objects.get(community=community, user=member)
     assert (membership.status, membership.invited_by, membership.channel) == (MemberStatus.ACTIVE, inviter, channel)
     assert membership.expires_at is not None
     assert abs(membership.expires_at - (paid_at + timedelta(days=365))) < timedelta(minutes=1)
     term = MembershipTerm.objects.get(membership=membership)
-    assert (term.kind, term.amount_fen, term.order_id, term.ends_at) == (
+    assert (term.kind, term.amount_fen, term.line_id, term.ends_at) == (
         TermKind.JOIN,
         FEE,
-        order.pk,
+        order["lines"][0]["id"],
         membership.expires_at,
     )
     assert community.join_requests.get(user=member).status == JoinRequestStatus.JOINED
-    assert after_payment_url(order) == f"/c/{community.pk}/"
     assert selectors.is_community_member(member, community)
     assert Notification.objects.get(user=member, kind="community.membership_paid").title == "欢迎加入「张江三文鱼群」"
-    with pytest.raises(DomainError) as twice:
-        buy(member, community)
-    assert twice.value.code == "already_member"
-    # paid() is idempotent per order line.
-    from shequn.communities.rules import MembershipRules
+    twice = order_fee(member, community)
+    assert (twice.status_code, twice.json()["code"]) == (409, "already_member")
 
-    assert MembershipRules().paid(order, order.lines.get()) is None
+
+def test_paid_is_idempotent_per_order_line(sandbox, commit, paid_community, member):
+    order = buy(member, paid_community, commit)
+    membership = CommunityMembership.objects.get(community=paid_community, user=member)
+    expires = membership.expires_at
+
+    class Line:
+        pk = order["lines"][0]["id"]
+        product_id = sku(paid_community).product_id
+        spec = "入会"
+        total_fen = FEE
+
+    class Order:
+        pk = 0
+        user = member
+        paid_at = None
+
+    assert MembershipRules().paid(Order(), Line()) is None
+    membership.refresh_from_db()
+    assert membership.expires_at == expires
     assert MembershipTerm.objects.filter(membership=membership).count() == 1
 
 
 def test_expiry_reminder_loss_of_access_and_renewal(sandbox, commit, paid_community, member):
     community = paid_community
-    start = timezone.now()
-    order = pay(buy(member, community), commit)
+    buy(member, community, commit)
     membership = CommunityMembership.objects.get(community=community, user=member)
     expires = membership.expires_at
     assert expires is not None
@@ -145,25 +184,23 @@ def test_expiry_reminder_loss_of_access_and_renewal(sandbox, commit, paid_commun
         # The former member is offered the renewal (at the renewal price).
         page = login(member).get(reverse("communities:join", args=[community.invite_code])).content.decode()
         assert 'data-testid="renew-button">续费 ¥69.00<' in page
-        renewal = pay(buy(member, community, "续费"), commit)
-        assert renewal.total_fen == 6900
+        renewal = buy(member, community, commit, "续费")
+        assert (renewal["total_fen"], renewal["status"]) == (6900, "completed")
         membership.refresh_from_db()
         assert membership.status == MemberStatus.ACTIVE
         assert membership.expires_at == timezone.now() + timedelta(days=365)
         assert login(member).get(board).status_code == 200
     terms = list(MembershipTerm.objects.filter(membership=membership).values_list("kind", "amount_fen"))
     assert terms == [(TermKind.JOIN, FEE), (TermKind.RENEWAL, 6900)]
-    assert order.pk != renewal.pk
-    assert start < membership.expires_at
 
 
 def test_early_renewal_extends_from_the_current_expiry(sandbox, commit, paid_community, member):
     community = paid_community
-    pay(buy(member, community), commit)
+    buy(member, community, commit)
     membership = CommunityMembership.objects.get(community=community, user=member)
     first_expiry = membership.expires_at
     assert first_expiry is not None
-    pay(buy(member, community, "续费"), commit)
+    buy(member, community, commit, "续费")
     membership.refresh_from_db()
     assert membership.expires_at == first_expiry + timedelta(days=365)
     renewal_term = MembershipTerm.objects.get(membership=membership, kind=TermKind.RENEWAL)
@@ -174,46 +211,46 @@ def test_refund_inside_the_window_ends_membership_and_returns_the_fee_exactly_on
     sandbox, commit, paid_community, member
 ):
     community = paid_community
-    order = pay(buy(member, community), commit)
+    order = buy(member, community, commit)
     with time_machine.travel(timezone.now() + timedelta(days=2, hours=23), tick=False):
-        request = ask_refund(order, commit)
-        assert request.status == RefundStatus.REFUNDED
-        assert request.decided_by is None  # approved by the rule, no staff
+        asked = ask_refund(member, order, commit)
+        assert asked.status_code == 201
         now = timezone.now()
-    order.refresh_from_db()
-    assert (order.refunded_fen, order.lines.get().refunded_fen) == (FEE, FEE)
+    assert refunds_of(member) == [("refunded", FEE)]  # approved by the rule, no staff
+    order = order_of(member, order["number"])
+    assert (order["refunded_fen"], order["lines"][0]["refunded_fen"]) == (FEE, FEE)
     membership = CommunityMembership.objects.get(community=community, user=member)
     assert (membership.status, membership.expires_at) == (MemberStatus.FORMER, now)
     assert MembershipTerm.objects.get(membership=membership).refunded_at == now
     assert not selectors.is_community_member(member, community)
-    with pytest.raises(DomainError) as again:
-        ask_refund(order, commit)
-    assert again.value.code == "fee_already_refunded"
-    # The refunded hook running twice (a repeated gateway notification) changes nothing more.
-    assert actions.end_refunded_term(order, order.lines.get(), FEE) is False
-    assert RefundRequest.objects.filter(order=order).count() == 1
-    assert Order.objects.get(pk=order.pk).refunded_fen == FEE
+    again = ask_refund(member, order, commit)
+    assert (again.status_code, again.json()["code"]) == (409, "fee_already_refunded")
+
+    # The refunded hook running again (a repeated gateway notification) changes nothing more.
+    class Line:
+        pk = order["lines"][0]["id"]
+
+    assert actions.end_refunded_term(None, Line(), FEE) is False
+    assert refunds_of(member) == [("refunded", FEE)]
+    assert order_of(member, order["number"])["refunded_fen"] == FEE
     assert Notification.objects.filter(user=member, kind="community.fee_refunded").count() == 1
 
 
 def test_no_refund_after_the_refund_window(sandbox, commit, paid_community, member):
-    order = pay(buy(member, paid_community), commit)
-    with (
-        time_machine.travel(timezone.now() + timedelta(days=3, minutes=1), tick=False),
-        pytest.raises(DomainError) as closed,
-    ):
-        ask_refund(order, commit)
-    assert (closed.value.code, closed.value.message) == ("refund_window_closed", "加入超过 3 天，不支持退款")
+    order = buy(member, paid_community, commit)
+    with time_machine.travel(timezone.now() + timedelta(days=3, minutes=1), tick=False):
+        closed = ask_refund(member, order, commit)
+    assert closed.status_code == 409
+    assert (closed.json()["code"], closed.json()["message"]) == ("refund_window_closed", "加入超过 3 天，不支持退款")
     assert selectors.is_community_member(member, paid_community)
-    assert RefundRequest.objects.count() == 0
+    assert refunds_of(member) == []
 
 
 def test_only_the_latest_term_is_refundable(sandbox, commit, paid_community, member):
-    first = pay(buy(member, paid_community), commit)
-    pay(buy(member, paid_community, "续费"), commit)
-    with pytest.raises(DomainError) as older:
-        ask_refund(first, commit)
-    assert older.value.code == "refund_not_latest"
+    first = buy(member, paid_community, commit)
+    buy(member, paid_community, commit, "续费")
+    older = ask_refund(member, first, commit)
+    assert (older.status_code, older.json()["code"]) == (409, "refund_not_latest")
 
 
 def test_the_last_seat_goes_to_the_first_payer_and_the_other_fee_comes_back(sandbox, commit, community, operator):
@@ -227,31 +264,25 @@ def test_the_last_seat_goes_to_the_first_payer_and_the_other_fee_comes_back(sand
         actor=operator,
     )
     first, second = UserFactory.create(), UserFactory.create()
-    first_order, second_order = buy(first, community), buy(second, community)  # both see one seat left
-    pay(first_order, commit)
-    second_order = pay(second_order, commit)
+    first_order, second_order = order_fee(first, community).json(), order_fee(second, community).json()
+    pay(first, first_order["number"], commit)
+    pay(second, second_order["number"], commit)
     assert selectors.is_community_member(first, community)
     assert not CommunityMembership.objects.filter(community=community, user=second).exists()
-    assert second_order.refunded_fen == FEE
-    assert RefundRequest.objects.get(order=second_order).status == RefundStatus.REFUNDED
+    assert order_of(second, second_order["number"])["refunded_fen"] == FEE
+    assert refunds_of(second) == [("refunded", FEE)]
     assert Notification.objects.get(user=second, kind="community.fee_refunded").body == "社群名额已满，已为你全额退款"
-    with pytest.raises(DomainError) as full:
-        buy(UserFactory.create(), community)
-    assert full.value.code == "community_full"
+    full = order_fee(UserFactory.create(), community)
+    assert (full.status_code, full.json()["code"]) == (409, "community_full")
 
 
-def test_checkout_refuses_what_the_rules_refuse(paid_community, operator, member):
+def test_checkout_refuses_what_the_rules_refuse(paid_community, member):
     community = paid_community
-    with pytest.raises(DomainError) as renew_first:
-        buy(member, community, "续费")
-    assert renew_first.value.code == "renewal_not_allowed"
-    with pytest.raises(DomainError) as two:
-        order_actions.create_order(
-            member, sku_id=sku(community).pk, quantity=2, fulfilment="none", payment_method=PaymentMethod.SANDBOX
-        )
-    assert two.value.code == "membership_quantity"
+    renew_first = order_fee(member, community, "续费")
+    assert (renew_first.status_code, renew_first.json()["code"]) == (409, "renewal_not_allowed")
+    two = order_fee(member, community, quantity=2)
+    assert (two.status_code, two.json()["code"]) == (422, "membership_quantity")
     banned = MembershipFactory.create(community=community, status=MemberStatus.BANNED).user
-    with pytest.raises(DomainError) as barred:
-        buy(banned, community)
-    assert barred.value.code == "member_banned"
-    assert Order.objects.count() == 0
+    barred = order_fee(banned, community)
+    assert (barred.status_code, barred.json()["code"]) == (403, "member_banned")
+    assert api(member).get("/api/v1/orders").json()["count"] == 0
