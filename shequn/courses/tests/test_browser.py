@@ -139,5 +139,7 @@ def test_a_member_buys_a_camp_at_the_checkout_and_lands_on_the_course(sandbox, n
     assert page.get_by_test_id("my-cohort").inner_text().startswith("第1期")
     assert page.get_by_test_id("progress-count").inner_text() == "0/1"
     shot(page, "camp-enrolled")
-    enrolment = Enrolment.objects.get(course=camp, user=member)
-    assert (enrolment.source, enrolment.cohort.name, enrolment.cohort.seats_taken) == (EnrolmentSource.PAID, "第1期", 1)
+    enrolment = Enrolment.objects.select_related("cohort").get(course=camp, user=member)
+    cohort = enrolment.cohort
+    assert cohort is not None
+    assert (enrolment.source, cohort.name, cohort.seats_taken) == (EnrolmentSource.PAID, "第1期", 1)
