@@ -93,3 +93,30 @@ def test_twelve_simultaneous_payments_for_five_seats(sandbox):
         sorted(outcomes, key=lambda row: not row[0])
         == [(True, "completed", 0, [])] * 5 + [(False, "completed", FEE, [("refunded", FEE)])] * 7
     )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_twelve_simultaneous_free_joins_for_five_places():
+    operator = StaffFactory.create(role=StaffRole.OPERATOR)
+    community = CommunityFactory.create(shop=operator.shop)
+    actions.do_update_membership_settings(
+        operator.shop, community, join_policy=JoinPolicy.OPEN, fee_fen=0, capacity=5, actor=operator.user
+    )
+    users = [UserFactory.create() for _ in range(12)]
+    start = threading.Barrier(len(users))
+
+    def join(user) -> str:
+        try:
+            start.wait(timeout=30)
+            actions.do_join(community, user)
+            return "joined"
+        except Exception as error:  # the outcome is what the test asserts
+            return getattr(error, "code", repr(error))
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=len(users)) as pool:
+        outcomes = sorted(pool.map(join, users))
+    assert outcomes == ["community_full"] * 7 + ["joined"] * 5
+    assert selectors.current_member_count(community) == 5
