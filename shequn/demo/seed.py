@@ -25,10 +25,12 @@ from shequn.catalog.pinyin import pinyin_keys
 from shequn.communities import actions as community_actions
 from shequn.communities.enums import SubGroupKind
 from shequn.communities.models import Channel, Community, CommunityMembership, Post, PostProduct
+from shequn.courses.models import Course
 from shequn.shops.models import PickupPoint, Shop, StaffMember
 
 from . import data
 from .seed_content import seed_content
+from .seed_courses import seed_courses
 
 
 @dataclass
@@ -66,6 +68,10 @@ def seed(
         _channels_and_sub_groups(communities, staff, rng, report)
     if with_orders:
         _orders(shop, staff, members, rng, report, order_count)
+    # Paid things (courses ...) come after the past orders: those pick among the on-shelf SKUs
+    # and go the goods way, which a course seat does not.
+    with transaction.atomic():
+        _courses(shop, communities[0], staff, report)
     return report
 
 
@@ -323,6 +329,14 @@ def _posts(
         )
     PostProduct.objects.bulk_create(cards)
     report.add(f"{len(data.POSTS)} posts with {len(cards)} product cards")
+
+
+def _courses(shop: Shop, community: Community, staff: dict[str, User], report: SeedReport) -> None:
+    """A free members-only course and a paid 训练营 with its first cohort (see seed_courses)."""
+    if Course.objects.filter(community=community).exists():
+        return
+    courses = seed_courses(shop, community, staff["operator"])
+    report.add(f"{len(courses)} courses in {community.name} (one free, one paid with a cohort)")
 
 
 def _orders(

@@ -18,6 +18,8 @@ from shequn.content.actions import answer_keyword
 from shequn.content.enums import ArticleStatus
 from shequn.content.models import Article, ArticleProduct, ContentSettings, KeywordRule, PushJob
 from shequn.core.models import AuditLog
+from shequn.courses.enums import CourseAccess, CourseStatus
+from shequn.courses.models import Cohort, Course, Enrolment, Lesson
 from shequn.demo import data
 from shequn.demo.seed import seed
 from shequn.notifications.models import Notification
@@ -50,6 +52,10 @@ COUNTED = (
     ThreadLike,
     Notification,
     AuditLog,
+    Course,
+    Lesson,
+    Cohort,
+    Enrolment,
 )
 
 
@@ -64,7 +70,7 @@ def test_seed_builds_the_demo_shop_and_is_idempotent() -> None:
     report = seed(with_images=False, order_count=25)
 
     shop = Shop.objects.get(slug=data.DEMO_SHOP_SLUG)
-    assert Product.objects.filter(shop=shop).count() == len(data.PRODUCTS)
+    assert Product.objects.filter(shop=shop, kind=ProductKind.GOODS).count() == len(data.PRODUCTS)
     assert Product.objects.filter(shop=shop, returnable=False).exists()
     assert Product.objects.filter(shop=shop, per_person_cap__isnull=False).exists()
     assert Sku.objects.filter(shop=shop, member_price_fen__isnull=False).exists()
@@ -106,6 +112,7 @@ def test_seed_builds_the_demo_shop_and_is_idempotent() -> None:
         assert Sku.objects.get(pk=sku_id).stock == before - held
 
     _assert_community_content(shop)
+    _assert_courses(shop)
 
     counts = _counts()
     call_command("seed_demo", "--no-images", "--orders", "25")
@@ -113,7 +120,7 @@ def test_seed_builds_the_demo_shop_and_is_idempotent() -> None:
 
 
 def _assert_community_content(shop: Shop) -> None:
-    first, second, third = Community.objects.filter(shop=shop).order_by("id")
+    first, second, third = Community.objects.filter(shop=shop).order_by("id")[:3]
     # Articles: three published with goods cards in the first community, one scheduled for
     # tomorrow 08:00 Shanghai with a push waiting for it, one draft; one published in each other.
     published = Article.objects.filter(community=first, status=ArticleStatus.PUBLISHED)
@@ -166,3 +173,20 @@ def _assert_community_content(shop: Shop) -> None:
     assert threads.filter(is_promotional=True).count() == 1
     assert AuditLog.objects.filter(action="board.thread_flags").count() == 3
     assert Notification.objects.filter(kind="board.comment").count() == 8
+
+
+def _assert_courses(shop: Shop) -> None:
+    first = Community.objects.filter(shop=shop).order_by("id").first()
+    courses = Course.objects.filter(shop=shop)
+    assert courses.count() == 2
+    assert set(courses.values_list("community", "status")) == {(first.pk, CourseStatus.PUBLISHED)}
+    free = courses.get(access=CourseAccess.MEMBERS_ONLY)
+    assert Lesson.objects.filter(course=free).count() == 3
+    assert Enrolment.objects.filter(course=free).count() == 2
+    camp = courses.get(access=CourseAccess.PAID)
+    assert camp.product is not None
+    assert camp.product.kind == ProductKind.COURSE
+    cohort = Cohort.objects.get(course=camp)
+    assert cohort.sku is not None
+    assert cohort.sku.price_fen == camp.price_fen == 19900
+    assert cohort.sku.stock == cohort.capacity == 30
