@@ -257,3 +257,24 @@ def test_capacity_changes_move_the_seats_for_sale_and_a_rename_keeps_the_sku(
     cohort.refresh_from_db()
     sku = Sku.objects.get(pk=sku_id)
     assert (cohort.sku_id, sku.spec, sku.stock) == (sku_id, "第一期", actions.UNLIMITED_SEATS - 2)
+
+
+def test_a_course_turned_free_or_deleted_takes_its_product_off_sale(shop, community, operator):
+    course = make_course(shop, community, operator, title="摄影课", access=CourseAccess.PAID, price_fen=PRICE)
+    product_id = course.product_id
+    assert Sku.objects.get(product_id=product_id).product.on_shelf is True
+    data = actions.CourseInput(community_id=community.pk, title="摄影课", status="published")
+    course = actions.do_update_course(shop, course, data, actor=operator)
+    assert (course.access, course.price_fen, course.product_id) == (CourseAccess.MEMBERS_ONLY, None, product_id)
+    sku = Sku.objects.select_related("product").get(product_id=product_id)
+    assert (sku.product.on_shelf, sku.is_active) == (False, False)
+
+    data = actions.CourseInput(
+        community_id=community.pk, title="摄影课", access=CourseAccess.PAID, price_fen=9900, status="published"
+    )
+    course = actions.do_update_course(shop, course, data, actor=operator)
+    sku.refresh_from_db()
+    assert (sku.product.on_shelf, sku.is_active, sku.price_fen) == (True, True, 9900)
+    actions.do_delete_course(shop, course, actor=operator)
+    sku = Sku.objects.select_related("product").get(pk=sku.pk)
+    assert (sku.product.on_shelf, sku.is_active) == (False, False)
