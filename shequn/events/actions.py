@@ -566,8 +566,8 @@ def check_event_input(
         fields["capacity"] = f"已有 {event.confirmed_count} 人确认参加，名额不能少于这个数"
     if data.price_fen is None or not 0 <= data.price_fen <= PRICE_MAX_FEN:
         fields["price_fen"] = "票价需在 ¥0 到 ¥100,000 之间（0 为免费）"
-    elif event is not None and (data.price_fen > 0) != event.is_paid and event.registrations.exists():
-        fields["price_fen"] = "已有人报名，不能在免费和收费之间切换"
+    elif event is not None and (data.price_fen > 0) != event.is_paid and event.status != EventStatus.DRAFT:
+        fields["price_fen"] = "活动发布后不能在免费和收费之间切换"
     if not 1 <= (data.reminder_hours or 0) <= REMINDER_HOURS_MAX:
         fields["reminder_hours"] = f"提前提醒时间需在 1 到 {REMINDER_HOURS_MAX} 小时之间"
     sub_group = None

@@ -154,3 +154,41 @@ def test_staff_cancel_tells_members(console_client, event, members):
     assert Notification.objects.get(user=members[0], kind="events.cancelled").title == "活动取消：农场品鉴日"
     page = login(members[0]).get(event_url(event)).content.decode()
     assert "活动已取消" in page
+
+
+def test_staff_create_a_paid_chapter_event_and_edit_it(console_client, shop, community):
+    from shequn.communities.enums import SubGroupKind
+    from shequn.communities.models import SubGroup
+
+    chapter = SubGroup.objects.create(community=community, name="杭州分会", kind=SubGroupKind.CHAPTER, city="杭州")
+    starts = timezone.localtime(timezone.now() + timedelta(days=7)).replace(second=0, microsecond=0)
+    form = {
+        "community": community.pk,
+        "sub_group": chapter.pk,
+        "title": "果酱工坊",
+        "venue": "西溪活动室",
+        "starts_at": starts.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (starts + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        "capacity": "12",
+        "price": "68",
+        "reminder_hours": "24",
+    }
+    assert "杭州分会" in console_client.get("/console/events/new/").content.decode()
+    console_client.post("/console/events/new/", form)
+    event = Event.objects.get(title="果酱工坊")
+    assert (event.sub_group, event.price_fen, event.capacity) == (chapter, 6800, 12)
+    assert event.ticket_product is not None
+    assert event.ticket_product.on_shelf is False  # on sale once published
+    edit = console_client.get(f"/console/events/{event.pk}/edit/").content.decode()
+    assert 'value="68.00"' in edit
+    saved = console_client.post(f"/console/events/{event.pk}/edit/", {**form, "capacity": "20", "price": "58"})
+    assert saved["Location"] == f"/console/events/{event.pk}/"
+    console_client.post(f"/console/events/{event.pk}/publish/")
+    event.refresh_from_db()
+    assert (event.capacity, event.price_fen, event.status) == (20, 5800, "published")
+    assert event.ticket_product is not None
+    sku = event.ticket_product.skus.get()
+    assert (sku.price_fen, sku.stock, event.ticket_product.on_shelf) == (5800, 20, True)
+    listing = console_client.get("/console/events/").content.decode()
+    assert "果酱工坊" in listing
+    assert "杭州分会" in listing

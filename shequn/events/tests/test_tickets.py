@@ -12,7 +12,7 @@ import time_machine
 from shequn.catalog.models import Sku
 from shequn.events import actions, selectors
 from shequn.events.enums import RegistrationStatus
-from shequn.events.errors import TicketRequired
+from shequn.events.errors import InvalidEvent, TicketRequired
 from shequn.events.models import Event, Registration
 from shequn.notifications.models import Notification
 from shequn.testing.payments import run_scheduled_tasks, sandbox, sandbox_key_dir
@@ -214,3 +214,29 @@ def test_a_declined_offer_passes_on_and_a_lapse_runs_from_its_scheduled_task(san
     # Nobody left in line: the seat is for sale to anyone.
     workshop.refresh_from_db()
     assert (selectors.seats_left(workshop), sku_of(workshop).stock) == (1, 1)
+
+
+def test_changing_capacity_moves_ticket_stock_around_held_seats(shop, operator, workshop, members):
+    order_ticket(members[0], workshop)  # unpaid, but holds the only seat
+    assert sku_of(workshop).stock == 0
+    data = actions.EventInput(
+        title=workshop.title,
+        venue=workshop.venue,
+        starts_at=workshop.starts_at,
+        ends_at=workshop.ends_at,
+        capacity=3,
+        price_fen=6800,
+    )
+    actions.do_update_event(shop, workshop, data, actor=operator)
+    assert (sku_of(workshop).stock, sku_of(workshop).price_fen) == (2, 6800)
+    assert order_ticket(members[1], workshop).status_code == 201
+    data.capacity = 1  # two seats are held by orders
+    with pytest.raises(InvalidEvent) as shrink:
+        actions.do_update_event(shop, workshop, data, actor=operator)
+    assert shrink.value.message == "名额不能少于已售出和待支付的门票数"
+    data.capacity, data.price_fen = 3, 0
+    with pytest.raises(InvalidEvent) as switch:
+        actions.do_update_event(shop, workshop, data, actor=operator)
+    assert switch.value.details["fields"] == {"price_fen": "活动发布后不能在免费和收费之间切换"}
+    workshop.refresh_from_db()
+    assert (workshop.capacity, workshop.price_fen, sku_of(workshop).stock) == (3, 6800, 1)
