@@ -114,6 +114,9 @@ def test_settings_form_shows_each_problem(community, console_client):
     assert saved.status_code == 302
     community.refresh_from_db()
     assert (community.join_policy, community.fee_fen, community.validity_days) == ("approval", 9900, 365)
+    listing = console_client.get(reverse("communities:console_communities")).content.decode()
+    assert 'data-testid="community-fee">¥99.00 / 365 天' in listing
+    assert "审核加入" in listing
 
 
 # --- recruitment windows ----------------------------------------------------------------
