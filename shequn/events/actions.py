@@ -644,7 +644,7 @@ def do_update_event(shop: Shop, event: Event, data: EventInput, *, actor: Any, i
     with transaction.atomic():
         locked = Event.objects.select_for_update().select_related("shop", "community").get(pk=event.pk)
         data, sub_group = check_event_input(shop, locked.community, data, event=locked)
-        old_capacity, old_starts_at = locked.capacity, locked.starts_at
+        old_capacity, old_starts_at, old_reminder_hours = locked.capacity, locked.starts_at, locked.reminder_hours
         _apply(locked, data, sub_group)
         if locked.starts_at != old_starts_at:
             locked.reminder_sent_at = None  # the new time deserves its own reminder
@@ -670,7 +670,7 @@ def do_update_event(shop: Shop, event: Event, data: EventInput, *, actor: Any, i
             locked.save(update_fields=["ticket_product"])
         audit.record(actor=actor, shop=shop, action="events.event_updated", obj=locked, ip=ip, capacity=locked.capacity)
         if locked.status == EventStatus.PUBLISHED:
-            if locked.starts_at != old_starts_at:
+            if locked.starts_at != old_starts_at or locked.reminder_hours != old_reminder_hours:
                 _schedule_reminder(locked)
             if locked.capacity > old_capacity:
                 promote_waitlist(locked.pk)

@@ -105,3 +105,49 @@ def test_simultaneous_cancellations_promote_each_waitlisted_member_once():
         Registration.objects.filter(event=event, status=RegistrationStatus.CONFIRMED).values_list("user_id", flat=True)
     ) == {user.pk for user in waiting}
     assert Notification.objects.filter(kind="events.promoted").count() == 3
+
+
+def test_ten_members_ordering_tickets_at_once_for_three_seats():
+    """Paid events count seats in the ticket's stock: the orders app reserves it in one statement."""
+    from django.test import Client
+
+    from shequn.events import selectors
+    from shequn.testing.accounts import bearer
+
+    shop = ShopFactory.create()
+    community = CommunityFactory.create(shop=shop)
+    starts_at = timezone.now() + timedelta(days=2)
+    data = actions.EventInput(
+        title="工坊",
+        venue="活动室",
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=2),
+        capacity=3,
+        price_fen=6800,
+    )
+    event = actions.do_publish_event(shop, actions.do_create_event(shop, community, data, actor=None), actor=None)
+    sku = selectors.ticket_sku(event)
+    assert sku is not None
+    clients = []
+    for _ in range(10):
+        user = UserFactory.create()
+        MembershipFactory.create(community=community, user=user)
+        clients.append(Client(headers=bearer(user)))
+
+    def order(client) -> Callable[[], str]:
+        def call() -> str:
+            response = client.post(
+                "/api/v1/orders",
+                {"sku_id": sku.pk, "quantity": 1, "fulfilment": "none", "payment_method": "sandbox"},
+                content_type="application/json",
+            )
+            return str(response.status_code) if response.status_code == 201 else response.json()["code"]
+
+        return call
+
+    outcomes = run_at_once([order(client) for client in clients])
+    assert outcomes.count("201") == 3
+    assert len(outcomes) == 10
+    assert set(outcomes) - {"201"} <= {"sold_out", "event_full"}
+    sku.refresh_from_db()
+    assert sku.stock == 0

@@ -94,6 +94,7 @@ def test_staff_create_publish_and_see_attendees(console_client, community, membe
     assert page.index("成员1") < page.index("成员2")
     assert 'data-testid="confirmed-count">1<' in page
     assert 'data-testid="waitlisted-count">1<' in page
+    assert page.count('data-testid="manual-checkin"') == 1  # the confirmed member only
 
 
 def test_check_in_from_the_qr_url_once(console_client, event, members, operator):
