@@ -8,6 +8,7 @@ from django.utils import timezone
 from shequn.events import actions
 from shequn.events.enums import EventStatus, RegistrationStatus
 from shequn.events.models import Event, Registration
+from shequn.events.views import ticket_qr_svg
 from shequn.notifications.models import Notification
 
 from .conftest import login, make_event
@@ -37,7 +38,8 @@ def test_members_rsvp_wait_and_get_promoted_on_the_pages(event, members):
     assert 'data-testid="ticket-qr"' in page
     qr = first.get(event_url(event) + "ticket.svg")
     assert (qr.status_code, qr["Content-Type"]) == (200, "image/svg+xml")
-    assert b"<svg" in qr.content
+    mine = Registration.objects.get(event=event, user=members[0])
+    assert qr.content == ticket_qr_svg(actions.checkin_url(mine))  # the QR holds the check-in URL
     assert third.get(event_url(event) + "ticket.svg").status_code == 404  # waitlisted: no ticket yet
 
     first.post(event_url(event) + "cancel/")
