@@ -26,11 +26,13 @@ from shequn.communities import actions as community_actions
 from shequn.communities.enums import SubGroupKind
 from shequn.communities.models import Channel, Community, CommunityMembership, Post, PostProduct
 from shequn.courses.models import Course
+from shequn.events.models import Event
 from shequn.shops.models import PickupPoint, Shop, StaffMember
 
 from . import data
 from .seed_content import seed_content
 from .seed_courses import seed_courses
+from .seed_events import seed_events
 
 
 @dataclass
@@ -68,10 +70,11 @@ def seed(
         _channels_and_sub_groups(communities, staff, rng, report)
     if with_orders:
         _orders(shop, staff, members, rng, report, order_count)
-    # Paid things (courses ...) come after the past orders: those pick among the on-shelf SKUs
+    # Paid things (courses, event tickets ...) come after the past orders: those pick among the on-shelf SKUs
     # and go the goods way, which a course seat does not.
     with transaction.atomic():
         _courses(shop, communities[0], staff, report)
+        _events(shop, communities[0], staff, report)
     return report
 
 
@@ -337,6 +340,14 @@ def _courses(shop: Shop, community: Community, staff: dict[str, User], report: S
         return
     courses = seed_courses(shop, community, staff["operator"])
     report.add(f"{len(courses)} courses in {community.name} (one free, one paid with a cohort)")
+
+
+def _events(shop: Shop, community: Community, staff: dict[str, User], report: SeedReport) -> None:
+    """A free event with RSVPs and a waitlist, and a paid workshop with tickets (see seed_events)."""
+    if Event.objects.filter(community=community).exists():
+        return
+    events = seed_events(shop, community, staff["operator"])
+    report.add(f"{len(events)} events in {community.name} (one free with a waitlist, one with paid tickets)")
 
 
 def _orders(

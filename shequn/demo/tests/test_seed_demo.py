@@ -22,6 +22,8 @@ from shequn.courses.enums import CourseAccess, CourseStatus
 from shequn.courses.models import Cohort, Course, Enrolment, Lesson
 from shequn.demo import data
 from shequn.demo.seed import seed
+from shequn.events.enums import EventStatus, RegistrationStatus
+from shequn.events.models import Event, Registration
 from shequn.notifications.models import Notification
 from shequn.orders.enums import OrderStatus
 from shequn.orders.models import Order, OrderEvent, OrderLine, RefundRequest
@@ -56,6 +58,8 @@ COUNTED = (
     Lesson,
     Cohort,
     Enrolment,
+    Event,
+    Registration,
 )
 
 
@@ -113,6 +117,7 @@ def test_seed_builds_the_demo_shop_and_is_idempotent() -> None:
 
     _assert_community_content(shop)
     _assert_courses(shop)
+    _assert_events(shop)
 
     counts = _counts()
     call_command("seed_demo", "--no-images", "--orders", "25")
@@ -176,7 +181,7 @@ def _assert_community_content(shop: Shop) -> None:
 
 
 def _assert_courses(shop: Shop) -> None:
-    first = Community.objects.filter(shop=shop).order_by("id").first()
+    first = Community.objects.filter(shop=shop).order_by("id")[0]
     courses = Course.objects.filter(shop=shop)
     assert courses.count() == 2
     assert set(courses.values_list("community", "status")) == {(first.pk, CourseStatus.PUBLISHED)}
@@ -190,3 +195,21 @@ def _assert_courses(shop: Shop) -> None:
     assert cohort.sku is not None
     assert cohort.sku.price_fen == camp.price_fen == 19900
     assert cohort.sku.stock == cohort.capacity == 30
+
+
+def _assert_events(shop: Shop) -> None:
+    first = Community.objects.filter(shop=shop).order_by("id")[0]
+    events = Event.objects.filter(shop=shop)
+    assert set(events.values_list("community", "status")) == {(first.pk, EventStatus.PUBLISHED)}
+    free = events.get(price_fen=0)
+    # Eight RSVPs for six seats: six confirmed, two waiting in order.
+    assert free.confirmed_count == free.capacity == 6
+    registrations = Registration.objects.filter(event=free)
+    assert registrations.filter(status=RegistrationStatus.CONFIRMED).count() == 6
+    waiting = registrations.filter(status=RegistrationStatus.WAITLISTED).order_by("position")
+    assert list(waiting.values_list("position", flat=True)) == [1, 2]
+    paid = events.get(price_fen__gt=0)
+    assert paid.ticket_product is not None
+    assert paid.ticket_product.kind == ProductKind.TICKET
+    ticket = Sku.objects.get(product=paid.ticket_product)
+    assert (ticket.price_fen, ticket.stock) == (paid.price_fen, paid.capacity)
