@@ -38,8 +38,8 @@ def test_members_rsvp_wait_and_get_promoted_on_the_pages(event, members):
     assert 'data-testid="ticket-qr"' in page
     qr = first.get(event_url(event) + "ticket.svg")
     assert (qr.status_code, qr["Content-Type"]) == (200, "image/svg+xml")
-    mine = Registration.objects.get(event=event, user=members[0])
-    assert qr.content == ticket_qr_svg(actions.checkin_url(mine))  # the QR holds the check-in URL
+    ticket = Registration.objects.get(event=event, user=members[0])
+    assert qr.content == ticket_qr_svg(actions.checkin_url(ticket))  # the QR holds the check-in URL
     assert third.get(event_url(event) + "ticket.svg").status_code == 404  # waitlisted: no ticket yet
 
     first.post(event_url(event) + "cancel/")
