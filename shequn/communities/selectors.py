@@ -82,6 +82,9 @@ def is_banned(user: Any, community: Community) -> bool:
 
 
 class NotAMember(PermissionDenied):
+    """Members-only content is invisible to everyone else (ADR 0002): a 404, like a missing id."""
+
+    status = 404
     code = "not_a_member"
 
 

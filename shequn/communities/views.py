@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -196,7 +196,8 @@ def post_detail(request: HttpRequest, community_id: int, post_id: int) -> HttpRe
     try:
         post = selectors.access_member_post(request.user, community_id, post_id)
     except selectors.NotAMember:
-        return _not_a_member_page(request, community_id)
+        # A post is members-only content: invisible (404). The community's home shows the join page.
+        raise Http404("post not found") from None
     return render(request, "communities/post_detail.html", {"post": post, "community": post.community})
 
 

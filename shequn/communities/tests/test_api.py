@@ -45,9 +45,9 @@ def test_feed_is_for_members_only(community, member, operator, product):
     post = actions.do_create_post(community.shop, community, "今日到货", [product.pk], actor=operator)
     client = client_for(member)
     response = client.get(f"{BASE}/{community.pk}/posts")
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert response.json()["code"] == "not_a_member"
-    assert client.get(f"{BASE}/{community.pk}/posts/{post.pk}").status_code == 403
+    assert client.get(f"{BASE}/{community.pk}/posts/{post.pk}").status_code == 404
     actions.do_join(community, member)
     feed = client.get(f"{BASE}/{community.pk}/posts").json()
     assert feed["count"] == 1

@@ -111,7 +111,7 @@ def test_non_member_cannot_read_the_feed(community, member, operator, product):
     assert "张江三文鱼群" in html
     assert community.invite_code not in html  # knowing the id must not reveal the invite code
     response = client.get(reverse("communities:post_detail", args=[community.pk, post.pk]))
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert "仅成员可见的消息" not in response.content.decode()
     assert Client().get(reverse("communities:community_home", args=[community.pk])).status_code == 302
 

@@ -140,7 +140,7 @@ def _qr_matrix_in(image, modules):
 
 def test_poster_needs_membership_and_a_font(community, member, monkeypatch):
     url = reverse("communities:my_poster_png", args=[community.pk])
-    assert login(member).get(url).status_code == 403
+    assert login(member).get(url).status_code == 404
     assert Client().get(url).status_code == 302
     actions.do_join(community, member)
     monkeypatch.setattr(posters, "FONT_CANDIDATES", ())
