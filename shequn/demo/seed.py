@@ -33,6 +33,7 @@ from . import data
 from .seed_content import seed_content
 from .seed_courses import seed_courses
 from .seed_events import seed_events
+from .seed_membership import LEADERS_INVITE_CODE, seed_membership
 
 
 @dataclass
@@ -53,6 +54,7 @@ def seed(
     rng_seed: int = 20261122,
     with_images: bool = True,
     with_orders: bool = True,
+    with_offers: bool = True,
     order_count: int = data.ORDER_COUNT,
     echo: Callable[[str], Any] | None = None,
 ) -> SeedReport:
@@ -70,11 +72,13 @@ def seed(
         _channels_and_sub_groups(communities, staff, rng, report)
     if with_orders:
         _orders(shop, staff, members, rng, report, order_count)
-    # Paid things (courses, event tickets ...) come after the past orders: those pick among the on-shelf SKUs
-    # and go the goods way, which a course seat does not.
-    with transaction.atomic():
-        _courses(shop, communities[0], staff, report)
-        _events(shop, communities[0], staff, report)
+    # Offers (a paid community, courses, events) come after the past orders: those pick among
+    # the on-shelf SKUs and go the goods way, which a fee, a course seat or a ticket does not.
+    if with_offers:
+        with transaction.atomic():
+            _paid_membership(shop, staff, report)
+            _courses(shop, communities[0], staff, report)
+            _events(shop, communities[0], staff, report)
     return report
 
 
@@ -332,6 +336,15 @@ def _posts(
         )
     PostProduct.objects.bulk_create(cards)
     report.add(f"{len(data.POSTS)} posts with {len(cards)} product cards")
+
+
+def _paid_membership(shop: Shop, staff: dict[str, User], report: SeedReport) -> None:
+    """One community turned paid and an invitation-only one added (see seed_membership)."""
+    rows = Community.objects.filter(shop=shop)
+    if rows.filter(fee_fen__gt=0).exists() and rows.filter(invite_code=LEADERS_INVITE_CODE).exists():
+        return
+    paid, leaders = seed_membership(shop, staff["operator"])
+    report.add(f"paid community {paid.name} (fee {paid.fee_fen / 100:.0f} yuan), invitation-only {leaders.name}")
 
 
 def _courses(shop: Shop, community: Community, staff: dict[str, User], report: SeedReport) -> None:

@@ -12,8 +12,9 @@ from shequn.accounts.models import User
 from shequn.board.models import BoardCategory, Comment, Thread, ThreadLike
 from shequn.catalog.kinds import ProductKind
 from shequn.catalog.models import Product, Sku
-from shequn.communities.models import Channel, Community, CommunityMembership, Post, SubGroup
-from shequn.communities.selectors import is_community_member
+from shequn.communities.enums import JoinPolicy, MemberStatus
+from shequn.communities.models import Channel, Community, CommunityMembership, Post, RecruitmentWindow, SubGroup
+from shequn.communities.selectors import fee_skus, is_community_member, recruitment
 from shequn.content.actions import answer_keyword
 from shequn.content.enums import ArticleStatus
 from shequn.content.models import Article, ArticleProduct, ContentSettings, KeywordRule, PushJob
@@ -60,6 +61,7 @@ COUNTED = (
     Enrolment,
     Event,
     Registration,
+    RecruitmentWindow,
 )
 
 
@@ -69,7 +71,8 @@ def _counts() -> dict[str, int]:
 
 @pytest.mark.django_db(transaction=True)  # payments complete in on_commit callbacks, as in production
 def test_seed_builds_the_demo_shop_and_is_idempotent() -> None:
-    seed(with_images=False, with_orders=False)
+    # As on a first `make run`: the past orders are made before the offers (fee, courses, events).
+    seed(with_images=False, with_orders=False, with_offers=False)
     stock_before_orders = dict(Sku.objects.values_list("pk", "stock"))
     report = seed(with_images=False, order_count=25)
 
@@ -85,7 +88,7 @@ def test_seed_builds_the_demo_shop_and_is_idempotent() -> None:
     staff_user = User.objects.get(username="operator")
     assert staff_user.check_password(data.DEMO_PASSWORD)
     assert User.objects.filter(phone__startswith="139").count() == data.MEMBER_COUNT
-    assert Community.objects.filter(shop=shop).count() == 3
+    assert Community.objects.filter(shop=shop).count() == 4  # the three of data.py and the leaders' one
     assert PickupPoint.objects.filter(shop=shop).count() == 2
     # Channels and sub-groups: seats counted by the actions match the members placed.
     assert Channel.objects.filter(community__shop=shop).count() == 3 * len(data.CHANNELS)
@@ -105,6 +108,8 @@ def test_seed_builds_the_demo_shop_and_is_idempotent() -> None:
         if order.paid_at is not None:
             assert Payment.objects.filter(order=order, status="succeeded").exists()
     assert RefundRequest.objects.filter(shop=shop).exists()
+    # Past orders are goods: course seats and tickets are not bought the goods way.
+    assert not OrderLine.objects.filter(order__shop=shop).exclude(sku__product__kind=ProductKind.GOODS).exists()
     # Inbox messages carry the time of their step, not one time for the whole order.
     for order in orders.filter(paid_at__isnull=False, payment_method="sandbox"):
         paid_message = Notification.objects.get(user=order.user, kind="order.paid", link__contains=order.number)
@@ -116,6 +121,7 @@ def test_seed_builds_the_demo_shop_and_is_idempotent() -> None:
         assert Sku.objects.get(pk=sku_id).stock == before - held
 
     _assert_community_content(shop)
+    _assert_paid_membership(shop)
     _assert_courses(shop)
     _assert_events(shop)
 
@@ -213,3 +219,18 @@ def _assert_events(shop: Shop) -> None:
     assert paid.ticket_product.kind == ProductKind.TICKET
     ticket = Sku.objects.get(product=paid.ticket_product)
     assert (ticket.price_fen, ticket.stock) == (paid.price_fen, paid.capacity)
+
+
+def _assert_paid_membership(shop: Shop) -> None:
+    paid = Community.objects.get(shop=shop, fee_fen__gt=0)
+    assert (paid.name, paid.fee_fen, paid.validity_days, paid.refund_days) == ("千岛湖鲜鱼·萧山宝妈群", 9900, 365, 3)
+    assert paid.fee_product is not None
+    assert paid.fee_product.kind == ProductKind.MEMBERSHIP
+    assert {spec: sku.price_fen for spec, sku in fee_skus(paid).items()} == {"入会": 9900, "续费": 9900}
+    assert recruitment(paid).is_open
+    memberships = CommunityMembership.objects.filter(community=paid)
+    assert memberships.filter(status=MemberStatus.ACTIVE, expires_at__isnull=False).count() == 2
+    assert memberships.filter(status=MemberStatus.FORMER).count() == 1
+    leaders = Community.objects.get(shop=shop, join_policy=JoinPolicy.INVITE_ONLY)
+    assert CommunityMembership.objects.filter(community=leaders, status=MemberStatus.ACTIVE).count() == 5
+    assert not Community.objects.filter(shop=shop, fee_fen__gt=0).exclude(pk=paid.pk).exists()
