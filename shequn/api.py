@@ -7,8 +7,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import SessionAuth
 
 from shequn.accounts.api import router as accounts_router
-from shequn.analytics.api import router as analytics_router
 from shequn.accounts.auth import BearerTokenAuth
+from shequn.analytics.api import router as analytics_router
 from shequn.board.api import router as board_router
 from shequn.catalog.api import router as catalog_router
 from shequn.communities.api import router as communities_router

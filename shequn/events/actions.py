@@ -48,7 +48,7 @@ from shequn.core.events import on_commit
 from shequn.notifications.actions import notify
 from shequn.shops.models import Shop
 
-from . import selectors, tasks
+from . import selectors, signals, tasks
 from .enums import LIVE_STATUSES, EventStatus, RegistrationStatus
 from .errors import (
     AlreadyRegistered,
@@ -697,8 +697,9 @@ def do_publish_event(shop: Shop, event: Event, *, actor: Any, ip: str | None = N
 
 def do_cancel_event(shop: Shop, event: Event, *, actor: Any, reason: str = "", ip: str | None = None) -> Event:
     """Call the event off: every waitlist place, offer and free seat ends, and everyone who was
-    signed up is told. Paid tickets stay confirmed until refunded: refunds of a cancelled
-    event's tickets are approved by rule, so each member's request goes through at once."""
+    signed up is told. Paid tickets are refunded in full at once: ``event_cancelled`` names
+    their orders and the orders app refunds them in this transaction (the ticket rules' refunded
+    hook then marks each registration refunded when the gateway confirms)."""
     if event.shop_id != shop.pk:
         raise EventNotFound("活动不存在")
     reason = (reason or "").strip()[:200]
@@ -725,10 +726,14 @@ def do_cancel_event(shop: Shop, event: Event, *, actor: Any, reason: str = "", i
                     kind="events.cancelled",
                     title=f"活动取消：{locked.title}",
                     body=(f"原定 {_when(locked)} 的活动已取消。{reason}" + ("" if not reason else "。"))
-                    + ("门票款请在订单中申请退款，系统会自动同意。" if paid_ticket else "")
+                    + ("门票款将全额原路退回。" if paid_ticket else "")
                     + "给你带来不便，敬请谅解。",
                     link=event_path(locked),
                 )
+        paid_order_ids = [
+            r.order_id for r in live if r.status == RegistrationStatus.CONFIRMED and r.order_id is not None
+        ]
+        signals.event_cancelled.send(sender=Event, event=locked, paid_order_ids=paid_order_ids)
         audit.record(
             actor=actor, shop=shop, action="events.event_cancelled", obj=locked, ip=ip, told=len(live), reason=reason
         )

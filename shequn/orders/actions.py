@@ -974,6 +974,14 @@ def approve_refund(refund: RefundRequest, actor: Any) -> RefundRequest:
     return refund
 
 
+def refund_cancelled_event(sender: Any, event: Any, paid_order_ids: Sequence[int], **kwargs: Any) -> None:
+    """Receiver of ``events.signals.event_cancelled``: refund every paid ticket of the event in full."""
+    for order_id in sorted(paid_order_ids):
+        order = Order.objects.select_for_update().select_related("user", "shop").get(pk=order_id)
+        for line in OrderLine.objects.filter(order=order).order_by("pk"):
+            refund_automatically(order, line, f"活动「{event.title}」已取消，门票全额退款")
+
+
 def reject_refund(shop: Shop, refund: RefundRequest, actor: Any, reason: str, ip: str | None = None) -> RefundRequest:
     require_permission(actor, shop, permissions.DECIDE_REFUNDS)
     reason = (reason or "").strip()

@@ -162,18 +162,26 @@ def test_an_abandoned_order_gives_the_seat_back(workshop, members):
     assert order_ticket(members[1], workshop).status_code == 201  # the seat is for sale again
 
 
-def test_no_refund_by_rule_within_24_hours_unless_cancelled(sandbox, commit, shop, operator, workshop, members):
+def test_no_refund_by_rule_within_24_hours_and_a_cancelled_event_refunds_every_ticket_once(
+    sandbox, commit, shop, operator, workshop, members
+):
     order = buy(members[0], workshop, commit)
     with time_machine.travel(workshop.starts_at - timedelta(hours=23)):
         refused = ask_refund(members[0], order, commit)
         assert refused.status_code == 409
         assert refused.json()["message"] == "活动开始前 24 小时内不能退票，如有特殊情况请联系商家"
-        actions.do_cancel_event(shop, workshop, actor=operator, reason="场地维修")
+        with commit():
+            actions.do_cancel_event(shop, workshop, actor=operator, reason="场地维修")
         told = Notification.objects.get(user=members[0], kind="events.cancelled")
-        assert "门票款请在订单中申请退款，系统会自动同意" in told.body
-        assert ask_refund(members[0], order, commit).status_code == 201
-    assert refunds_of(members[0]) == [("refunded", "临时有事")]
+        assert "门票款将全额原路退回" in told.body
+        # Refunded in full without anyone asking; asking again finds nothing left.
+        assert refunds_of(members[0]) == [("refunded", "活动「手作果酱工坊」已取消，门票全额退款")]
+        again = ask_refund(members[0], order, commit)
+        assert again.status_code == 422
+    refunded = api_client(members[0]).get(f"/api/v1/orders/{order['number']}").json()
+    assert refunded["refunded_fen"] == PRICE
     assert registration(workshop, members[0]).status == RegistrationStatus.REFUNDED
+    assert Notification.objects.filter(user=members[0], kind="refund.refunded").count() == 1
 
 
 def test_paying_for_a_cancelled_event_is_refunded_at_once(sandbox, commit, shop, operator, workshop, members):

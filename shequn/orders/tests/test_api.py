@@ -82,7 +82,14 @@ def test_idempotency_key_same_body_same_order_different_body_422(client, member,
 
 def test_idempotency_key_while_first_request_runs_is_409(client, member, sku):
     body = order_body(member, sku)
-    full = {"cart_item_ids": None, "pickup_point_id": None, "buyer_note": "", "post_id": None, "article_id": None, **body}
+    full = {
+        "cart_item_ids": None,
+        "pickup_point_id": None,
+        "buyer_note": "",
+        "post_id": None,
+        "article_id": None,
+        **body,
+    }
     IdempotencyKey.objects.create(user=member, scope="orders.create", key="k-2", fingerprint=fingerprint(full))
     response = client.post(
         API, body, content_type="application/json", headers=auth_headers(member, **{"Idempotency-Key": "k-2"})
