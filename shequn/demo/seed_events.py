@@ -19,8 +19,8 @@ from shequn.events.models import Event
 from shequn.shops.models import Shop
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-TASTING_DAY = "崇明农场品鉴日"
-WORKSHOP = "手作果酱工坊"
+TASTING_DAY = "千岛湖渔场开放日"
+WORKSHOP = "三文鱼刺身刀工课"
 TASTING_CAPACITY = 6
 TASTING_RSVPS = 8  # two more than the seats: the last two wait
 
@@ -41,9 +41,9 @@ def seed_events(shop: Shop, community: Community, staff_user: User) -> list[Even
         community,
         actions.EventInput(
             title=TASTING_DAY,
-            venue="崇明有机农场",
-            address="上海市崇明区港沿镇园艺村 88 号",
-            description="跟着农场主走一遍菜园，现摘现尝当季蔬果，中午有农家午餐。请穿方便走路的鞋。",
+            venue="千岛湖鲜鱼农场",
+            address="浙江省杭州市淳安县千岛湖镇渔港路 8 号",
+            description="跟着渔场师傅看一网鱼怎么起水、怎么分拣，现场尝鲜，中午有鱼头宴。请穿方便走路的鞋。",
             starts_at=tasting_starts,
             ends_at=tasting_starts + timedelta(hours=5),
             capacity=TASTING_CAPACITY,
@@ -68,9 +68,9 @@ def seed_events(shop: Shop, community: Community, staff_user: User) -> list[Even
         community,
         actions.EventInput(
             title=WORKSHOP,
-            venue="社区活动室",
-            address="上海市浦东新区张江路 500 号 2 楼",
-            description="用农场的草莓和蓝莓做两瓶果酱带回家，材料和玻璃瓶都已备好。",
+            venue="滨江社区活动室",
+            address="浙江省杭州市滨江区江南大道 500 号 2 楼",
+            description="渔场师傅手把手教你分切三文鱼，做一盘刺身带回家，刀具和食材都已备好。",
             starts_at=workshop_starts,
             ends_at=workshop_starts + timedelta(hours=2),
             capacity=12,

@@ -19,6 +19,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from shequn.accounts.models import Address, User
+from shequn.catalog.kinds import ProductKind
 from shequn.catalog.models import Sku
 from shequn.communities.models import Post
 from shequn.core.errors import DomainError
@@ -82,7 +83,9 @@ def seed_orders(
         return
     order_count -= existing
     skus = list(
-        Sku.objects.filter(shop=shop, is_active=True, product__on_shelf=True).select_related("product").order_by("id")
+        Sku.objects.filter(shop=shop, is_active=True, product__on_shelf=True, product__kind=ProductKind.GOODS)
+        .select_related("product")
+        .order_by("id")
     )
     pickup_points = list(PickupPoint.objects.filter(shop=shop, is_active=True))
     addresses = {address.user_id: address for address in Address.objects.filter(user__in=members, is_default=True)}
