@@ -11,7 +11,7 @@ other channels after commit.
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -224,6 +224,7 @@ class CheckoutPlan:
     post: Post | None = None
     article: Article | None = None
     cart_item_ids: list[int] = field(default_factory=list)
+    pay_by: datetime | None = None  # an earlier unpaid deadline than the shop's (trusted callers)
 
     @property
     def kind(self) -> str:
@@ -279,11 +280,19 @@ def check_checkout(
     post_id: int | None = None,
     article_id: int | None = None,
     require_destination: bool = True,
+    lines: Sequence[tuple[int, int]] | None = None,
+    unit_prices: Mapping[int, int] | None = None,
+    pay_by: datetime | None = None,
 ) -> CheckoutPlan:
     """Validate a checkout (from cart lines, or one SKU for "buy now") into a plan.
 
     ``require_destination=False`` lets the checkout page quote totals before an address
     or pickup point is chosen.
+
+    Trusted callers only (never from request data): ``lines`` are ``(sku_id, quantity)`` pairs
+    bought together (a group-buy sign-up), ``unit_prices`` set a line's price by SKU id (a
+    campaign price) instead of the shelf or member price, and ``pay_by`` ends the unpaid
+    window earlier than the shop's timeout (a campaign's deadline).
     """
     if not getattr(user, "is_authenticated", False):
         raise NotFound("请先登录", code="not_authenticated")
@@ -291,7 +300,11 @@ def check_checkout(
     cart_ids: list[int] = []
     cart_post_id: int | None = None
     cart_article_id: int | None = None
-    if sku_id is not None:
+    if lines is not None:
+        if not lines:
+            raise CartEmpty("请先选择要购买的商品")
+        wanted.extend((check_available_sku(pk), _check_quantity(count)) for pk, count in lines)
+    elif sku_id is not None:
         wanted.append((check_available_sku(sku_id), _check_quantity(quantity)))
     else:
         items = CartItem.objects.filter(user=user).select_related("sku__product", "shop").order_by("added_at", "id")
@@ -355,14 +368,18 @@ def check_checkout(
 
     # Ask about membership (one query) only when being a member would change a price.
     member = any(unit_price(sku, True)[1] for sku, _ in wanted) and is_shop_member(user, shop)
-    lines = []
+    planned = []
     for sku, count in wanted:
-        price, member_price = unit_price(sku, member)
-        lines.append(PlannedLine(sku=sku, quantity=count, unit_price_fen=price, member_price=member_price))
+        if unit_prices is not None and sku.pk in unit_prices:
+            price, member_price = unit_prices[sku.pk], False
+        else:
+            price, member_price = unit_price(sku, member)
+        planned.append(PlannedLine(sku=sku, quantity=count, unit_price_fen=price, member_price=member_price))
     return CheckoutPlan(
         user=user,
         shop=shop,
-        lines=lines,
+        lines=planned,
+        pay_by=pay_by,
         fulfilment=fulfilment,
         payment_method=payment_method,
         address=address,
@@ -494,6 +511,8 @@ def do_create_order(plan: CheckoutPlan) -> Order:
     expires_at = (
         now + timedelta(minutes=plan.shop.unpaid_timeout_minutes) if plan.payment_method != PaymentMethod.COD else None
     )
+    if expires_at is not None and plan.pay_by is not None:
+        expires_at = min(expires_at, plan.pay_by)
     pairs = [(line.sku, line.quantity) for line in plan.lines]
     for sku, quantity in pairs:
         # Already short when checked out: refuse before writing anything (in a sold-out rush
@@ -562,6 +581,7 @@ def _release_stock(order: Order) -> bool:
     if not is_goods(order.kind):
         for line in lines:
             rules_for(order.kind).released(order, line)
+    signals.order_released.send(sender=Order, order=order)
     return True
 
 
@@ -625,6 +645,34 @@ def cancel_unpaid_order(shop: Shop, order_id: int, actor: Any, *, reason: str = 
         return order
 
 
+def cancel_automatically(order_id: int, reason: str) -> bool:
+    """Cancel an unpaid order for a reason of the system (its campaign closed). Returns False when
+    it is no longer unpaid (paid, closed or cancelled already)."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().select_related("user", "shop").filter(pk=order_id).first()
+        if order is None or order.status != OrderStatus.PENDING_PAYMENT:
+            return False
+        _cancel(order, None, reason)
+    return True
+
+
+def move_for_pickup(order: Order, to_status: str, *, actor: Any, note: str) -> Order:
+    """Ready-for-pickup or picked-up on behalf of a pickup point's keeper (a group-buy leader).
+
+    The caller has authorised ``actor`` for this order's pickup point; the caller holds the
+    order's row lock. The member is told, as when staff move it.
+    """
+    if to_status not in (OrderStatus.READY_FOR_PICKUP, OrderStatus.PICKED_UP):
+        raise InvalidTransition("只能标记待自提或已自提")
+    transition(order, to_status, actor=actor, note=note)
+    if to_status == OrderStatus.READY_FOR_PICKUP:
+        where = order.pickup_point.name if order.pickup_point else "自提点"
+        _notify_member(order, "order.ready_for_pickup", "商品可以自提了", f"你的订单已到「{where}」，请凭取货码自提。")
+    else:
+        _notify_member(order, "order.picked_up", "已自提", "你已取走订单商品，祝用餐愉快。")
+    return order
+
+
 # --- payment (called by the payments app) ---------------------------------------------
 
 
@@ -659,6 +707,7 @@ def mark_paid(order: Order, *, paid_at: datetime | None = None, actor: Any = Non
             )
         _notify_member(locked, "order.paid", "支付成功", f"订单 {locked.number} 已付款 {_yuan(locked.total_fen)}。")
         _grant(locked)
+        signals.order_paid.send(sender=Order, order=locked)
         _copy_state(order, locked)
     return True
 
@@ -716,6 +765,7 @@ def reinstate_closed_order(order: Order, *, paid_at: datetime | None = None) -> 
             + ("，我们会尽快为你发货。" if is_goods(locked.kind) else "。"),
         )
         _grant(locked)
+        signals.order_paid.send(sender=Order, order=locked)
         _copy_state(order, locked)
     return True
 
@@ -950,13 +1000,18 @@ def _approve(order: Order, refund: RefundRequest, actor: Any, note: str) -> None
     )
 
 
-def refund_automatically(order: Order, line: OrderLine, reason: str) -> RefundRequest | None:
-    """Refund what is left of ``line`` without anyone asking (the caller holds the order's row lock).
+def refund_automatically(
+    order: Order, line: OrderLine, reason: str, *, amount_fen: int | None = None
+) -> RefundRequest | None:
+    """Refund ``amount_fen`` of ``line`` (default: all that is left) without anyone asking.
 
-    Used when what was paid for cannot be granted (a seat went, a campaign failed). Returns
-    None when nothing is left to refund.
+    The caller holds the order's row lock. Used when what was paid for cannot be granted (a
+    seat went, a campaign failed), or part of it (goods short at the pickup point, a lower
+    tier price reached). Returns None when nothing is left to refund; never more than is left.
     """
-    amount = refundable_left_fen(line)
+    line = OrderLine.objects.get(pk=line.pk)  # fresh: an earlier refund may have moved it
+    left = refundable_left_fen(line)
+    amount = left if amount_fen is None else min(amount_fen, left)
     if amount <= 0:
         return None
     refund = _new_refund(order, line, amount, reason, requested_by=order.user)
@@ -1032,8 +1087,10 @@ def complete_refund(refund: RefundRequest, *, refunded_at: datetime | None = Non
         _notify_member(
             order, "refund.refunded", "退款成功", f"「{locked.line.title}」已退款 {_yuan(amount)}，原路退回。"
         )
+        line = OrderLine.objects.get(pk=locked.line_id)
         if not is_goods(order.kind):
-            rules_for(order.kind).refunded(order, OrderLine.objects.get(pk=locked.line_id), amount)
+            rules_for(order.kind).refunded(order, line, amount)
+        signals.line_refunded.send(sender=Order, order=order, line=line, amount_fen=amount)
         _copy_state(refund, locked)
     return True
 

@@ -8,6 +8,7 @@ its app (communities, courses, events).
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 
 from shequn.catalog import kinds
@@ -224,3 +225,27 @@ def test_a_staff_approved_refund_of_goods_still_goes_through_the_gateway_once(sa
 
 def test_the_member_returns_to_the_order_page_for_goods(shop):
     assert after_payment_url("NO-SUCH") == reverse("orders:order_detail", args=["NO-SUCH"])
+
+
+def test_a_partial_automatic_refund_pays_back_that_amount_and_never_more_than_is_left(sandbox, commit, shop):
+    goods = SkuFactory.create(product__shop=shop, price_fen=3500, stock=5)
+    point = shop.pickup_points.create(name="团长自提点", address="一号楼")
+    order = actions.create_order(
+        UserFactory.create(), sku_id=goods.pk, quantity=2, fulfilment="pickup", payment_method="sandbox",
+        pickup_point_id=point.pk,
+    )  # fmt: skip
+    pay(order, commit)
+    line = order.lines.get()
+    with commit(), transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        short = actions.refund_automatically(locked, line, "到货少一份，退回差价", amount_fen=3500)
+    with commit(), transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        rest = actions.refund_automatically(locked, line, "再退", amount_fen=99999)
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        assert actions.refund_automatically(locked, line, "已退完") is None
+    order.refresh_from_db()
+    assert (short.amount_fen, rest.amount_fen, order.refunded_fen) == (3500, 3500, 7000)
+    assert GatewayRefund.objects.filter(payment__order=order, status="success").count() == 2
+    assert Payment.objects.get(order=order).refunded_fen == 7000
