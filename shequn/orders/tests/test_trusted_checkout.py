@@ -1,9 +1,11 @@
 """What group buying needs from orders: trusted prices and lines, an earlier unpaid deadline,
 lifecycle signals, cancelling and pickup moves on the system's behalf."""
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from django.dispatch import Signal
 from django.utils import timezone
 
 from shequn.core.errors import InvalidTransition
@@ -24,18 +26,26 @@ def shop():
 def received():
     """Every lifecycle signal sent, as (name, order number, extra)."""
     log: list[tuple] = []
-    handlers = {
-        "paid": lambda sender, order, **kw: log.append(("paid", order.number)),
-        "released": lambda sender, order, **kw: log.append(("released", order.number)),
-        "refunded": lambda sender, order, line, amount_fen, **kw: log.append(("refunded", order.number, amount_fen)),
-    }
-    signals.order_paid.connect(handlers["paid"], sender=Order, weak=False)
-    signals.order_released.connect(handlers["released"], sender=Order, weak=False)
-    signals.line_refunded.connect(handlers["refunded"], sender=Order, weak=False)
+
+    def paid(sender, order, **kwargs):
+        log.append(("paid", order.number))
+
+    def released(sender, order, **kwargs):
+        log.append(("released", order.number))
+
+    def refunded(sender, order, line, amount_fen, **kwargs):
+        log.append(("refunded", order.number, amount_fen))
+
+    pairs: list[tuple[Signal, Callable[..., None]]] = [
+        (signals.order_paid, paid),
+        (signals.order_released, released),
+        (signals.line_refunded, refunded),
+    ]
+    for signal, handler in pairs:
+        signal.connect(handler, sender=Order, weak=False)
     yield log
-    signals.order_paid.disconnect(handlers["paid"], sender=Order)
-    signals.order_released.disconnect(handlers["released"], sender=Order)
-    signals.line_refunded.disconnect(handlers["refunded"], sender=Order)
+    for signal, handler in pairs:
+        signal.disconnect(handler, sender=Order)
 
 
 def campaign_order(shop, user=None, **extra):

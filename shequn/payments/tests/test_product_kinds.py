@@ -246,6 +246,8 @@ def test_a_partial_automatic_refund_pays_back_that_amount_and_never_more_than_is
         locked = Order.objects.select_for_update().get(pk=order.pk)
         assert actions.refund_automatically(locked, line, "已退完") is None
     order.refresh_from_db()
+    assert short is not None
+    assert rest is not None
     assert (short.amount_fen, rest.amount_fen, order.refunded_fen) == (3500, 3500, 7000)
     assert GatewayRefund.objects.filter(payment__order=order, status="success").count() == 2
     assert Payment.objects.get(order=order).refunded_fen == 7000
