@@ -16,10 +16,14 @@ from shequn.content.api import router as content_router
 from shequn.core.errors import DomainError
 from shequn.courses.api import router as courses_router
 from shequn.events.api import router as events_router
+from shequn.fulfilment.api import router as fulfilment_router
+from shequn.groupbuy.api import router as groupbuy_router
+from shequn.leaders.api import router as leaders_router
 from shequn.notifications.api import router as notifications_router
 from shequn.orders.api import router as orders_router
 from shequn.payments.api import router as payments_router
 from shequn.shops.api import router as shops_router
+from shequn.teambuy.api import router as teambuy_router
 
 api = NinjaAPI(
     title="shequn API",
@@ -67,3 +71,7 @@ api.add_router("/orders", orders_router)
 api.add_router("/payments", payments_router)
 api.add_router("/notifications", notifications_router)
 api.add_router("/analytics", analytics_router)
+api.add_router("/leaders", leaders_router)
+api.add_router("/groupbuy", groupbuy_router)
+api.add_router("/fulfilment", fulfilment_router)
+api.add_router("/teambuy", teambuy_router)

@@ -54,8 +54,12 @@ INSTALLED_APPS = [
     "shequn.content",
     "shequn.courses",
     "shequn.events",
+    "shequn.leaders",
     "shequn.orders",
     "shequn.payments",
+    "shequn.groupbuy",
+    "shequn.fulfilment",
+    "shequn.teambuy",
     "shequn.notifications",
     "shequn.analytics",
     # Demo data and benchmark endpoints; may import every app, so it comes last.

@@ -15,8 +15,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("shequn.content.urls")),
     path("", include("shequn.courses.urls")),
     path("", include("shequn.events.urls")),
+    path("", include("shequn.leaders.urls")),
     path("", include("shequn.orders.urls")),
     path("", include("shequn.payments.urls")),
+    path("", include("shequn.groupbuy.urls")),
+    path("", include("shequn.fulfilment.urls")),
+    path("", include("shequn.teambuy.urls")),
     path("", include("shequn.notifications.urls")),
     path("", include("shequn.analytics.urls")),
 ]
