@@ -169,7 +169,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "items_param": ",".join(str(i) for i in (source.get("cart_item_ids") or [])),
         "choice": choice,
         "addresses": addresses,
-        "pickup_points": list(active_pickup_points(plan.shop)),
+        # A group-buy leader's point serves its campaigns only, not the shop's ordinary checkout.
+        "pickup_points": list(active_pickup_points(plan.shop).filter(leader__isnull=True)),
         "delivery_fee_fen": actions.shipping_fee(plan.shop, Fulfilment.DELIVERY, plan.items_total_fen),
         "free_shipping_threshold_fen": plan.shop.free_shipping_threshold_fen,
         "cod_enabled": plan.shop.cod_enabled,

@@ -3,10 +3,11 @@ from django.test import Client
 from django.urls import reverse
 
 from shequn.core.models import AuditLog
+from shequn.leaders.models import Leader
 from shequn.orders import actions
 from shequn.orders.enums import OrderStatus, RefundStatus
 from shequn.orders.models import CartItem, Order, RefundRequest
-from shequn.testing.factories import PickupPointFactory
+from shequn.testing.factories import CommunityFactory, PickupPointFactory
 from shequn.testing.orders import make_member, make_shop, make_sku, make_staff, paid_order, place_order
 
 pytestmark = pytest.mark.django_db
@@ -103,6 +104,23 @@ def test_checkout_with_pickup_and_cod(member_client, member, sku):
         point,
         3500,
     )
+
+
+def test_a_leaders_pickup_point_is_not_offered_at_the_ordinary_checkout(member_client, sku):
+    shop_point = PickupPointFactory.create(shop=sku.shop, name="农场门店")
+    leader_point = PickupPointFactory.create(shop=sku.shop, name="阳光小区团长点")
+    Leader.objects.create(
+        shop=sku.shop,
+        user=make_member(),
+        community=CommunityFactory.create(shop=sku.shop),
+        status="active",
+        pickup_point=leader_point,
+        point_name=leader_point.name,
+        point_address="阳光小区 3 幢",
+        contact_phone="13900000000",
+    )
+    page = member_client.get(reverse("orders:checkout"), {"sku": sku.pk, "quantity": 1})
+    assert [point.name for point in page.context["pickup_points"]] == [shop_point.name]
 
 
 def test_my_orders_tabs_and_cancel(member_client, member, sku):
