@@ -1,9 +1,7 @@
 import pytest
-from django.test import Client
 
 from shequn.board.models import BoardCategory
-from shequn.testing.catalog import api_token_for
-from shequn.testing.factories import CommunityFactory, MembershipFactory, UserFactory
+from shequn.testing.community import api_client, community, make_members, member, other_member, outsider
 from shequn.testing.two_shops import (
     console_client,
     login,
@@ -14,12 +12,21 @@ from shequn.testing.two_shops import (
     shop,
 )
 
-__all__ = ["console_client", "login", "operator", "other_console_client", "other_operator", "other_shop", "shop"]
-
-
-@pytest.fixture
-def community(shop):
-    return CommunityFactory.create(shop=shop, name="张江三文鱼群", invite_code="join-zhangjiang")
+__all__ = [
+    "api_client",
+    "community",
+    "console_client",
+    "login",
+    "make_members",
+    "member",
+    "operator",
+    "other_console_client",
+    "other_member",
+    "other_operator",
+    "other_shop",
+    "outsider",
+    "shop",
+]
 
 
 @pytest.fixture
@@ -28,26 +35,3 @@ def categories(community):
         name: BoardCategory.objects.create(shop=community.shop, community=community, name=name, position=index)
         for index, name in enumerate(["求职", "招聘", "知识分享", "问答"])
     }
-
-
-@pytest.fixture
-def member(community):
-    user = UserFactory.create(nickname="小王")
-    MembershipFactory.create(community=community, user=user)
-    return user
-
-
-@pytest.fixture
-def other_member(community):
-    user = UserFactory.create(nickname="老李")
-    MembershipFactory.create(community=community, user=user)
-    return user
-
-
-@pytest.fixture
-def outsider(db):
-    return UserFactory.create(nickname="路人")
-
-
-def api_client(user) -> Client:
-    return Client(headers=api_token_for(user))

@@ -1,8 +1,7 @@
 import pytest
-from django.test import Client
 
-from shequn.testing.catalog import api_token_for, make_product
-from shequn.testing.factories import CommunityFactory, MembershipFactory, UserFactory
+from shequn.testing.catalog import make_product
+from shequn.testing.community import api_client, community, make_members, member, other_member, outsider
 from shequn.testing.two_shops import (
     console_client,
     login,
@@ -13,30 +12,23 @@ from shequn.testing.two_shops import (
     shop,
 )
 
-__all__ = ["console_client", "login", "operator", "other_console_client", "other_operator", "other_shop", "shop"]
-
-
-@pytest.fixture
-def community(shop):
-    return CommunityFactory.create(shop=shop, name="张江三文鱼群", invite_code="join-zhangjiang")
-
-
-@pytest.fixture
-def member(community):
-    user = UserFactory.create(nickname="小王")
-    MembershipFactory.create(community=community, user=user)
-    return user
-
-
-@pytest.fixture
-def outsider(db):
-    return UserFactory.create(nickname="路人")
+__all__ = [
+    "api_client",
+    "community",
+    "console_client",
+    "login",
+    "make_members",
+    "member",
+    "operator",
+    "other_console_client",
+    "other_member",
+    "other_operator",
+    "other_shop",
+    "outsider",
+    "shop",
+]
 
 
 @pytest.fixture
 def product(shop):
     return make_product(shop, "三文鱼刺身")
-
-
-def api_client(user) -> Client:
-    return Client(headers=api_token_for(user))

@@ -1,10 +1,8 @@
 import pytest
-from django.test import Client
 
 from shequn.courses import actions
 from shequn.courses.enums import CourseAccess, CourseStatus, LessonKind
-from shequn.testing.accounts import bearer
-from shequn.testing.factories import CommunityFactory, MembershipFactory, UserFactory
+from shequn.testing.community import api_client, community, make_members, member, other_member, outsider
 from shequn.testing.two_shops import (
     console_client,
     login,
@@ -15,35 +13,21 @@ from shequn.testing.two_shops import (
     shop,
 )
 
-__all__ = ["console_client", "login", "operator", "other_console_client", "other_operator", "other_shop", "shop"]
-
-
-@pytest.fixture
-def community(shop):
-    return CommunityFactory.create(shop=shop, name="张江读书会", invite_code="join-reading")
-
-
-@pytest.fixture
-def member(community):
-    user = UserFactory.create(nickname="小王")
-    MembershipFactory.create(community=community, user=user)
-    return user
-
-
-@pytest.fixture
-def other_member(community):
-    user = UserFactory.create(nickname="老李")
-    MembershipFactory.create(community=community, user=user)
-    return user
-
-
-@pytest.fixture
-def outsider(db):
-    return UserFactory.create(nickname="路人")
-
-
-def api_client(user) -> Client:
-    return Client(headers=bearer(user))
+__all__ = [
+    "api_client",
+    "community",
+    "console_client",
+    "login",
+    "make_members",
+    "member",
+    "operator",
+    "other_console_client",
+    "other_member",
+    "other_operator",
+    "other_shop",
+    "outsider",
+    "shop",
+]
 
 
 def make_course(shop, community, operator, *, lessons=3, **fields):

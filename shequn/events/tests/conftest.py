@@ -1,13 +1,11 @@
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from shequn.events import actions
 from shequn.events.models import Event
-from shequn.testing.accounts import bearer
-from shequn.testing.factories import CommunityFactory, MembershipFactory, UserFactory
+from shequn.testing.community import api_client, community, make_members, member, other_member, outsider
 from shequn.testing.two_shops import (
     console_client,
     login,
@@ -18,31 +16,26 @@ from shequn.testing.two_shops import (
     shop,
 )
 
-__all__ = ["console_client", "login", "operator", "other_console_client", "other_operator", "other_shop", "shop"]
-
-
-@pytest.fixture
-def community(shop):
-    return CommunityFactory.create(shop=shop, name="崇明农场会员群", invite_code="join-chongming")
-
-
-def make_members(community, count: int, prefix: str = "成员") -> list:
-    users = []
-    for index in range(count):
-        user = UserFactory.create(nickname=f"{prefix}{index + 1}")
-        MembershipFactory.create(community=community, user=user)
-        users.append(user)
-    return users
+__all__ = [
+    "api_client",
+    "community",
+    "console_client",
+    "login",
+    "make_members",
+    "member",
+    "operator",
+    "other_console_client",
+    "other_member",
+    "other_operator",
+    "other_shop",
+    "outsider",
+    "shop",
+]
 
 
 @pytest.fixture
 def members(community):
     return make_members(community, 3)
-
-
-@pytest.fixture
-def outsider(db):
-    return UserFactory.create(nickname="路人")
 
 
 def event_input(**overrides) -> actions.EventInput:
@@ -71,7 +64,3 @@ def make_event(shop, community, actor=None, *, publish: bool = True, **overrides
 @pytest.fixture
 def event(shop, community, operator):
     return make_event(shop, community, operator)
-
-
-def api_client(user) -> Client:
-    return Client(headers=bearer(user))
