@@ -5,8 +5,14 @@ which starts a throwaway cluster and sets DATABASE_URL. Run anywhere else, such 
 instead of quietly passing on SQLite, where ``select_for_update`` is a no-op and races look fine.
 """
 
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import pytest
-from django.db import connection
+from django.db import connection, connections
+
+from shequn.core.errors import DomainError
 
 
 @pytest.fixture(autouse=True)
@@ -19,3 +25,39 @@ def _postgres_marker_needs_postgres(request: pytest.FixtureRequest) -> None:
             "`scripts/with-postgres .venv/bin/pytest -m postgres` (make test does).",
             pytrace=False,
         )
+
+
+def run_at_once(calls: Sequence[Callable[[], Any]]) -> list[Any]:
+    """Run every call in its own thread (own database connection), all released at once.
+
+    Returns the outcomes sorted (by their text): a call's return value, or the code of the
+    DomainError it raised. Any other exception fails the test, as it should.
+    """
+    start = threading.Barrier(len(calls))
+    outcomes: list[Any] = []
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def run(call: Callable[[], Any]) -> None:
+        try:
+            start.wait(timeout=30)
+            result = call()
+        except DomainError as error:
+            result = error.code
+        except BaseException as error:  # reported below, in the test's thread
+            with lock:
+                failures.append(error)
+            return
+        finally:
+            connections.close_all()
+        with lock:
+            outcomes.append(result)
+
+    workers = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    if failures:
+        raise failures[0]
+    return sorted(outcomes, key=str)

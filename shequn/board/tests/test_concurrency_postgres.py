@@ -1,42 +1,16 @@
 """Races only a real engine shows (PostgreSQL pass): simultaneous promotional posts by one
 member stop exactly at the daily limit, and simultaneous likes count exactly."""
 
-import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import connections
 
 from shequn.board import actions
-from shequn.board.errors import PromotionLimitReached
 from shequn.board.models import Thread, ThreadLike
 from shequn.testing.factories import CommunityFactory, MembershipFactory, UserFactory
+from shequn.testing.postgres import run_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_at_once(calls: list[Callable[[], str]]) -> list[str]:
-    start = threading.Barrier(len(calls))
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def run(call: Callable[[], str]) -> None:
-        try:
-            start.wait(timeout=30)
-            result = call()
-        except PromotionLimitReached as error:
-            result = error.code
-        finally:
-            connections.close_all()
-        with lock:
-            outcomes.append(result)
-
-    workers = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=60)
-    return sorted(outcomes)
 
 
 def test_simultaneous_promotional_posts_stop_at_the_limit():

@@ -1,45 +1,19 @@
 """Races only a real engine shows (PostgreSQL pass): simultaneous free enrolments stop exactly
 at a cohort's capacity, a member's double tap enrols once, and done marks count once."""
 
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
-from shequn.core.errors import DomainError
 from shequn.courses import actions
 from shequn.courses.enums import CourseStatus
 from shequn.courses.models import Cohort, Enrolment, LessonProgress
 from shequn.testing.factories import CommunityFactory, MembershipFactory, StaffFactory, UserFactory
+from shequn.testing.postgres import run_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_at_once(calls: list[Callable[[], str]]) -> list[str]:
-    start = threading.Barrier(len(calls))
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def run(call: Callable[[], str]) -> None:
-        try:
-            start.wait(timeout=30)
-            result = call()
-        except DomainError as error:
-            result = error.code
-        finally:
-            connections.close_all()
-        with lock:
-            outcomes.append(result)
-
-    workers = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=60)
-    return sorted(outcomes)
 
 
 def make_camp(capacity: int):

@@ -1,12 +1,10 @@
 """Races only a real engine shows (PostgreSQL pass): simultaneous RSVPs never overbook and
 get distinct waitlist places; simultaneous cancellations promote each waitlisted member once."""
 
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from shequn.events import actions
@@ -14,32 +12,9 @@ from shequn.events.enums import RegistrationStatus
 from shequn.events.models import Event, Registration
 from shequn.notifications.models import Notification
 from shequn.testing.factories import CommunityFactory, MembershipFactory, ShopFactory, UserFactory
+from shequn.testing.postgres import run_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_at_once(calls: list[Callable[[], str]]) -> list[str]:
-    start = threading.Barrier(len(calls))
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def run(call: Callable[[], str]) -> None:
-        try:
-            start.wait(timeout=30)
-            result = call()
-        except Exception as error:  # the outcome is what the test asserts
-            result = f"error: {error!r}"
-        finally:
-            connections.close_all()
-        with lock:
-            outcomes.append(result)
-
-    workers = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=60)
-    return sorted(outcomes)
 
 
 def make_event(capacity: int, members: int) -> tuple[Event, list]:
