@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from shequn.core.phone import mask_name, mask_phone
+
 from .enums import LeaderStatus
 
 
@@ -37,6 +39,8 @@ class Leader(models.Model):
     # Commission on completed, non-refunded campaign sales, in basis points (1000 = 10%).
     commission_rate_bp = models.PositiveIntegerField(default=0)
     application_note = models.CharField(max_length=200, blank=True)
+    # Why the operator rejected or suspended (shown to the member); cleared on approval/resume.
+    decision_note = models.CharField(max_length=200, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -52,3 +56,17 @@ class Leader(models.Model):
 
     def __str__(self) -> str:
         return f"{self.point_name} ({self.user})"
+
+    @property
+    def commission_percent(self) -> str:
+        """1000 basis points → "10", 850 → "8.5"."""
+        return f"{self.commission_rate_bp / 100:g}"
+
+    @property
+    def masked_contact_phone(self) -> str:
+        """What members see (138****1234)."""
+        return mask_phone(self.contact_phone)
+
+    @property
+    def masked_leader_name(self) -> str:
+        return mask_name(self.user.display_name)
