@@ -216,9 +216,9 @@ def test_suspended_leader_is_not_returned_by_leader_of_and_resumes(shop, operato
         "leaders.suspend",
         "leaders.resume",
     ]
-    with pytest.raises(LeaderTransitionRefused) as refused:
+    with pytest.raises(LeaderTransitionRefused) as wrong_step:
         actions.do_approve(shop, leader, commission_rate_bp=1000, actor=operator)
-    assert refused.value.message == "只能审核待审核的申请"
+    assert wrong_step.value.message == "只能审核待审核的申请"
 
 
 def test_update_keeps_the_pickup_point_in_step(shop, operator, community, estate, member):
