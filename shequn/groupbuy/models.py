@@ -54,6 +54,11 @@ class CampaignItem(models.Model):
     stock_limit = models.PositiveIntegerField()  # units this campaign may sell
     # Units held by live sign-ups (unpaid or paid); single-statement F() updates keep it exact.
     sold = models.PositiveIntegerField(default=0)
+    # Units of confirmed (paid) sign-ups; tiers and the campaign minimum count these.
+    paid_units = models.PositiveIntegerField(default=0)
+    # The best tier price reached so far (None = none yet). It only ever goes down: once a
+    # tier was reached and the difference given back, it is not taken away again.
+    tier_price_fen = models.PositiveIntegerField(null=True, blank=True)
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -113,3 +118,24 @@ class SignUp(models.Model):
             models.UniqueConstraint(fields=["campaign", "sequence"], name="unique_sequence_per_campaign"),
         ]
         indexes = [models.Index(fields=["campaign", "status"], name="signup_campaign_status")]
+
+
+class SignUpLine(models.Model):
+    """One campaign item in a sign-up: its order line, the units still wanted and the money given back.
+
+    ``returned_fen`` is every fen this app asked the gateway to give back on the line (fewer
+    units, a tier price, a failed campaign); what the member keeps paying is always
+    ``paid - returned``, so a second run of any refund step finds nothing left to return.
+    """
+
+    sign_up = models.ForeignKey(SignUp, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(CampaignItem, on_delete=models.PROTECT, related_name="sign_up_lines")
+    order_line = models.OneToOneField("orders.OrderLine", on_delete=models.PROTECT, related_name="+")
+    units = models.PositiveIntegerField()  # still wanted (reduced by changes; 0 when cancelled)
+    unit_price_fen = models.PositiveIntegerField()  # the price paid per unit
+    returned_fen = models.PositiveIntegerField(default=0)
+    tier_refunded_fen = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["sign_up", "item"], name="one_line_per_item_per_sign_up")]
