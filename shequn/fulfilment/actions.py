@@ -1,0 +1,443 @@
+"""Every fulfilment and settlement write. ``check_*`` validates, ``do_*``/verbs change data.
+
+Goods received (``receive_goods``): once per campaign × leader, serialised on the leader's
+row. A shortage of a SKU is given to the **latest sign-ups first** (highest sequence number
+first: the earliest neighbours to sign up keep their goods); each short sign-up gets an
+automatic partial refund of unit price × missing units (all that is left on the line when
+the whole line is short). Every order with something left to hand over then moves to
+ready-for-pickup, gets a pickup ticket (6-digit code + QR token) and the member is told.
+
+Uncollected goods (``remind_uncollected``): N days (``UNCOLLECTED_AFTER_DAYS``) after ready,
+an open ticket gets one reminder to the member and one alert to the operator. Nothing is
+refunded: the goods are fresh and were handed over to the pickup point; the ticket stays
+open so the member can still collect, and the operator settles anything else with the
+member by hand (a refund through the order's after-sales if they decide so).
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from shequn.core import audit
+from shequn.core.alerts import raise_alert
+from shequn.core.errors import InvalidTransition
+from shequn.core.money import format_fen
+from shequn.groupbuy.enums import CampaignStatus
+from shequn.groupbuy.models import SignUp
+from shequn.leaders.models import Leader
+from shequn.notifications.actions import notify
+from shequn.orders import actions as order_actions
+from shequn.orders.enums import OrderStatus
+from shequn.orders.models import Order
+from shequn.shops.models import Shop
+from shequn.shops.permissions import CONFIRM_COD, FULFIL_ORDERS
+from shequn.shops.selectors import require_permission
+
+from . import selectors
+from .enums import SettlementStatus, TicketStatus
+from .errors import (
+    AlreadyPickedUp,
+    CampaignNotSucceeded,
+    GoodsAlreadyReceived,
+    InvalidPayout,
+    InvalidPeriod,
+    InvalidReceipt,
+    InvalidSettlementState,
+    NothingToSettle,
+    NotReadyForPickup,
+    NotYourPickupPoint,
+    TicketNotFound,
+)
+from .models import GoodsReceipt, Payout, PickupTicket, Settlement, SettlementLine, ShortageRefund
+
+UNCOLLECTED_AFTER_DAYS = getattr(settings, "FULFILMENT_UNCOLLECTED_DAYS", 3)
+CODE_ATTEMPTS = 20
+MAX_PERIOD_DAYS = 366
+
+
+def _hhmm(moment: datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%H:%M") if moment else ""
+
+
+def verify_url(ticket: PickupTicket) -> str:
+    return settings.SITE_URL + reverse("fulfilment:leader_verify_token", args=[ticket.token])
+
+
+# --- goods received -------------------------------------------------------------------
+
+
+@dataclass
+class Shortfall:
+    sign_up: SignUp
+    want: selectors.Wanted
+    units: int  # missing units of this line
+
+
+def allocate_shortage(sign_ups: list[SignUp], sku_id: int, shortage: int) -> list[Shortfall]:
+    """Give ``shortage`` missing units of ``sku_id`` to the latest sign-ups first (by sequence)."""
+    found: list[Shortfall] = []
+    for sign_up in sorted(sign_ups, key=lambda s: (s.sequence or 0, s.pk), reverse=True):
+        if shortage <= 0:
+            break
+        for want in selectors.wanted(sign_up):
+            if want.sku_id != sku_id or shortage <= 0:
+                continue
+            units = min(want.units, shortage)
+            found.append(Shortfall(sign_up, want, units))
+            shortage -= units
+    return found
+
+
+def check_received(expected: dict[int, tuple[str, str, int]], received: dict[int, int]) -> dict[int, int]:
+    fields: dict[str, str] = {}
+    clean: dict[int, int] = {}
+    for sku_id, (title, _spec, units) in expected.items():
+        value = received.get(sku_id)
+        if value is None:
+            fields[str(sku_id)] = f"请填写「{title}」的实收数量"
+        elif not isinstance(value, int) or value < 0 or value > units:
+            fields[str(sku_id)] = f"「{title}」的实收数量应在 0 到 {units} 之间"
+        else:
+            clean[sku_id] = value
+    unknown = set(received) - set(expected)
+    if unknown:
+        fields[str(min(unknown))] = "这件商品不在本次接龙的到货清单中"
+    if fields:
+        raise InvalidReceipt(next(iter(fields.values())), details={"fields": fields})
+    return clean
+
+
+def _new_code() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def issue_ticket(sign_up: SignUp, order: Order, *, now: datetime) -> PickupTicket:
+    """The sign-up's pickup ticket (one per sign-up); the code is unique among open codes of the point."""
+    existing = PickupTicket.objects.filter(sign_up=sign_up).first()
+    if existing is not None:
+        return existing
+    for attempt in range(CODE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return PickupTicket.objects.create(
+                    shop_id=order.shop_id,
+                    sign_up=sign_up,
+                    order=order,
+                    pickup_point_id=order.pickup_point_id or 0,
+                    code=_new_code(),
+                    token=secrets.token_urlsafe(24),
+                    ready_at=now,
+                )
+        except IntegrityError:
+            if attempt == CODE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def receive_goods(leader: Leader, campaign_id: int, received: dict[int, int], *, actor: Any) -> list[GoodsReceipt]:
+    """The leader confirms what arrived at their point, once per campaign (see the module docstring)."""
+    with transaction.atomic():
+        leader = Leader.objects.select_for_update().select_related("pickup_point").get(pk=leader.pk)
+        campaign = selectors.access_leader_campaign(leader, campaign_id)
+        if campaign.status != CampaignStatus.SUCCEEDED:
+            raise CampaignNotSucceeded("接龙成团后才能确认收货")
+        done = GoodsReceipt.objects.filter(campaign=campaign, leader=leader).order_by("id").first()
+        if done is not None:
+            raise GoodsAlreadyReceived(f"已确认收货（{_hhmm(done.confirmed_at)}），不能重复提交")
+        expected = selectors.expected_units(campaign, leader)
+        clean = check_received(expected, received)
+        now = timezone.now()
+        receipts = [
+            GoodsReceipt.objects.create(
+                shop_id=leader.shop_id,
+                campaign=campaign,
+                leader=leader,
+                sku_id=sku_id,
+                expected=expected[sku_id][2],
+                received=clean[sku_id],
+                confirmed_by=actor,
+            )
+            for sku_id in sorted(expected)
+        ]
+        sign_ups = list(selectors.confirmed_sign_ups(campaign, leader))
+        short: dict[int, list[tuple[GoodsReceipt, Shortfall]]] = {}
+        for receipt in receipts:
+            for shortfall in allocate_shortage(sign_ups, receipt.sku_id, receipt.shortage):
+                short.setdefault(shortfall.sign_up.pk, []).append((receipt, shortfall))
+        # Lock orders in id order so two points never wait on each other.
+        for sign_up in sorted(sign_ups, key=lambda s: s.order_id):
+            order = (
+                Order.objects.select_for_update()
+                .select_related("user", "shop", "pickup_point")
+                .get(pk=sign_up.order_id)
+            )
+            missing_units = {want.order_line.pk: 0 for want in selectors.wanted(sign_up)}
+            for receipt, shortfall in short.get(sign_up.pk, []):
+                whole_line = shortfall.units >= shortfall.want.units
+                amount = None if whole_line else shortfall.want.unit_price_fen * shortfall.units
+                reason = f"「{shortfall.want.title}」到货少 {shortfall.units} 份，自动退款"
+                refund = order_actions.refund_automatically(order, shortfall.want.order_line, reason, amount_fen=amount)
+                ShortageRefund.objects.create(
+                    receipt=receipt,
+                    sign_up=sign_up,
+                    units=shortfall.units,
+                    amount_fen=refund.amount_fen if refund else 0,
+                    refund=refund,
+                )
+                missing_units[shortfall.want.order_line.pk] += shortfall.units
+            wants = {want.order_line.pk: want.units for want in selectors.wanted(sign_up)}
+            if all(missing_units.get(pk, 0) >= units for pk, units in wants.items()):
+                continue  # nothing left to hand over: fully refunded, no pickup
+            if order.status != OrderStatus.PAID:
+                continue
+            order_actions.move_for_pickup(order, OrderStatus.READY_FOR_PICKUP, actor=actor, note="团长已确认到货")
+            ticket = issue_ticket(sign_up, order, now=now)
+            where = order.pickup_point.name if order.pickup_point else "自提点"
+            notify(
+                order.user,
+                shop=order.shop,
+                kind="groupbuy.pickup_code",
+                title="取货码",
+                body=f"「{campaign.title}」已到「{where}」，取货码 {ticket.code}，出示二维码或报取货码即可取货。",
+                link=reverse("fulfilment:my_pickup", args=[order.number]),
+            )
+        return receipts
+
+
+# --- pickup verification ----------------------------------------------------------------
+
+
+def _hand_over(ticket: PickupTicket, leader: Leader, actor: Any) -> PickupTicket:
+    if ticket.status == TicketStatus.PICKED_UP:
+        raise AlreadyPickedUp(
+            f"已核销（{_hhmm(ticket.picked_up_at)}）",
+            details={"picked_up_at": ticket.picked_up_at.isoformat() if ticket.picked_up_at else None},
+        )
+    order = Order.objects.select_for_update().select_related("user", "shop", "pickup_point").get(pk=ticket.order_id)
+    if order.status != OrderStatus.READY_FOR_PICKUP:
+        raise NotReadyForPickup(f"订单状态为「{OrderStatus(order.status).label}」，不能核销")
+    try:
+        order_actions.move_for_pickup(order, OrderStatus.PICKED_UP, actor=actor, note=f"团长核销取货码 {ticket.code}")
+    except InvalidTransition:
+        raise NotReadyForPickup("订单当前不能核销") from None
+    now = timezone.now()
+    PickupTicket.objects.filter(pk=ticket.pk).update(
+        status=TicketStatus.PICKED_UP, picked_up_at=now, picked_up_by=actor
+    )
+    ticket.status, ticket.picked_up_at, ticket.picked_up_by = TicketStatus.PICKED_UP, now, actor
+    return ticket
+
+
+def verify_code(leader: Leader, code: str, *, actor: Any) -> PickupTicket:
+    """The leader types a member's 6-digit code: only codes of their own point are found."""
+    code = (code or "").strip()
+    if not (len(code) == 6 and code.isdigit()):
+        raise TicketNotFound("请输入 6 位数字取货码")
+    with transaction.atomic():
+        tickets = PickupTicket.objects.select_for_update().filter(pickup_point_id=leader.pickup_point_id, code=code)
+        ticket = tickets.filter(status=TicketStatus.OPEN).first() or tickets.order_by("-picked_up_at").first()
+        if ticket is None:
+            raise TicketNotFound("取货码无效，请核对后重新输入")
+        return _hand_over(ticket, leader, actor)
+
+
+def verify_token(user: Any, token: str) -> PickupTicket:
+    """The leader scanned the member's QR: only a leader of that pickup point may hand over."""
+    with transaction.atomic():
+        ticket = PickupTicket.objects.select_for_update().filter(token=token).first() if token else None
+        if ticket is None:
+            raise TicketNotFound("取货码无效")
+        leader = selectors.my_leaders(user).filter(shop_id=ticket.shop_id).first()
+        if leader is None or leader.pickup_point_id != ticket.pickup_point_id:
+            raise NotYourPickupPoint("这不是你的自提点的订单，不能核销")
+        return _hand_over(ticket, leader, user)
+
+
+# --- uncollected goods ------------------------------------------------------------------
+
+
+def remind_uncollected(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Remind each member once and alert the operator once, N days after their goods were ready."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=UNCOLLECTED_AFTER_DAYS)
+    due = PickupTicket.objects.filter(status=TicketStatus.OPEN, reminded_at__isnull=True, ready_at__lte=cutoff)
+    reminded = 0
+    for ticket_id in list(due.order_by("ready_at", "id").values_list("pk", flat=True)[:limit]):
+        with transaction.atomic():
+            claimed = PickupTicket.objects.filter(
+                pk=ticket_id, status=TicketStatus.OPEN, reminded_at__isnull=True
+            ).update(reminded_at=now)
+            if claimed != 1:
+                continue
+            ticket = PickupTicket.objects.select_related("order__user", "shop", "pickup_point").get(pk=ticket_id)
+            notify(
+                ticket.order.user,
+                shop=ticket.shop,
+                kind="groupbuy.uncollected",
+                title="商品待取，请尽快自提",
+                body=f"你的团购商品已在「{ticket.pickup_point.name}」放了 {UNCOLLECTED_AFTER_DAYS} 天，"
+                f"取货码 {ticket.code}。生鲜商品不支持退款，请尽快取走。",
+                link=reverse("fulfilment:my_pickup", args=[ticket.order.number]),
+            )
+            raise_alert(
+                kind="groupbuy.uncollected",
+                message=f"订单 {ticket.order.number} 在「{ticket.pickup_point.name}」"
+                f"超过 {UNCOLLECTED_AFTER_DAYS} 天未自提",
+                shop=ticket.shop,
+                order=ticket.order.number,
+                ticket=ticket.pk,
+            )
+            reminded += 1
+    return reminded
+
+
+# --- settlements -------------------------------------------------------------------------
+
+
+def _local_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    zone = timezone.get_current_timezone()
+    return (
+        timezone.make_aware(datetime.combine(start, time.min), zone),
+        timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), zone),
+    )
+
+
+def check_period(start: date | None, end: date | None) -> tuple[date, date]:
+    if start is None or end is None:
+        raise InvalidPeriod("请选择结算周期的开始和结束日期")
+    if end < start:
+        raise InvalidPeriod("结束日期不能早于开始日期")
+    if (end - start).days >= MAX_PERIOD_DAYS:
+        raise InvalidPeriod("结算周期不能超过一年")
+    if end >= timezone.localdate():
+        raise InvalidPeriod("只能结算今天以前的周期")
+    return start, end
+
+
+def create_settlements(
+    shop: Shop, actor: Any, *, start: date | None, end: date | None, ip: str | None = None
+) -> list[Settlement]:
+    """One statement per leader with commission in the period: every completed campaign order
+    of the period not yet settled. Orders are settled at most once (unique settlement line)."""
+    require_permission(actor, shop, FULFIL_ORDERS)
+    start, end = check_period(start, end)
+    since, until = _local_bounds(start, end)
+    completed = Q(order__completed_at__gte=since, order__completed_at__lt=until)
+    created: list[Settlement] = []
+    with transaction.atomic():
+        for leader in Leader.objects.select_for_update().filter(shop=shop).order_by("id"):
+            rows = selectors.commission_rows(leader, completed=completed, unsettled_only=True)
+            if not rows:
+                continue
+            settlement = Settlement.objects.create(
+                shop=shop,
+                leader=leader,
+                period_start=start,
+                period_end=end,
+                base_fen=sum(r.base_fen for r in rows),
+                commission_fen=sum(r.commission_fen for r in rows),
+                created_by=actor,
+            )
+            SettlementLine.objects.bulk_create(
+                SettlementLine(
+                    settlement=settlement,
+                    order=r.order,
+                    sign_up=r.sign_up,
+                    paid_fen=r.paid_fen,
+                    refunded_fen=r.refunded_fen,
+                    base_fen=r.base_fen,
+                    rate_bp=leader.commission_rate_bp,
+                    commission_fen=r.commission_fen,
+                )
+                for r in rows
+            )
+            audit.record(
+                actor=actor,
+                shop=shop,
+                action="settlement.create",
+                obj=settlement,
+                ip=ip,
+                leader=leader.pk,
+                period=f"{start}~{end}",
+                orders=len(rows),
+                commission_fen=settlement.commission_fen,
+            )
+            created.append(settlement)
+        if not created:
+            raise NothingToSettle("这个周期没有待结算的已完成订单")
+    return created
+
+
+def confirm_settlement(shop: Shop, settlement_id: int, actor: Any, *, ip: str | None = None) -> Settlement:
+    """Finance confirms the amount; from here on the statement never changes."""
+    require_permission(actor, shop, CONFIRM_COD)
+    with transaction.atomic():
+        settlement = selectors.access_settlement(shop, settlement_id, lock=True)
+        if settlement.status != SettlementStatus.DRAFT:
+            raise InvalidSettlementState(f"结算单{SettlementStatus(settlement.status).label}，不能再确认")
+        settlement.status = SettlementStatus.CONFIRMED
+        settlement.confirmed_by = actor
+        settlement.confirmed_at = timezone.now()
+        settlement.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+        audit.record(
+            actor=actor,
+            shop=shop,
+            action="settlement.confirm",
+            obj=settlement,
+            ip=ip,
+            amount_fen=settlement.commission_fen,
+        )
+    return settlement
+
+
+def record_payout(
+    shop: Shop, settlement_id: int, actor: Any, *, amount_fen: int, reference: str, ip: str | None = None
+) -> Payout:
+    """Finance records the money sent to the leader for a confirmed statement (exactly once)."""
+    require_permission(actor, shop, CONFIRM_COD)
+    reference = (reference or "").strip()
+    with transaction.atomic():
+        settlement = selectors.access_settlement(shop, settlement_id, lock=True)
+        if settlement.status != SettlementStatus.CONFIRMED:
+            message = "结算单已打款" if settlement.status == SettlementStatus.PAID else "请先确认结算单"
+            raise InvalidSettlementState(message)
+        if amount_fen != settlement.commission_fen:
+            raise InvalidPayout(
+                f"打款金额应为 {format_fen(settlement.commission_fen)}",
+                details={"fields": {"amount_fen": "打款金额与结算金额不一致"}},
+            )
+        if not reference or len(reference) > 64:
+            raise InvalidPayout(
+                "请填写转账流水号（最多 64 个字）", details={"fields": {"reference": "请填写转账流水号"}}
+            )
+        payout = Payout.objects.create(
+            settlement=settlement, amount_fen=amount_fen, reference=reference, recorded_by=actor
+        )
+        settlement.status = SettlementStatus.PAID
+        settlement.save(update_fields=["status"])
+        audit.record(
+            actor=actor,
+            shop=shop,
+            action="settlement.payout",
+            obj=settlement,
+            ip=ip,
+            amount_fen=amount_fen,
+            reference=reference,
+        )
+        notify(
+            settlement.leader.user,
+            shop=shop,
+            kind="leader.payout",
+            title="团长佣金已打款",
+            body=f"{settlement.period_start}~{settlement.period_end} 佣金 {format_fen(amount_fen)} 已打款，"
+            f"流水号 {reference}。",
+            link=reverse("fulfilment:leader_commission"),
+        )
+    return payout

@@ -1,0 +1,352 @@
+"""Pages of group-buy fulfilment: the operator console (supplier summary, pick lists,
+settlements), the leader console on mobile (pick lists, goods received, pickup verification,
+commission) and the member's pickup code. Thin: parse, call one action, render."""
+
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from shequn.communities.links import qr_svg
+from shequn.core.audit import client_ip
+from shequn.core.errors import DomainError
+from shequn.core.money import format_fen
+from shequn.core.pages import int_or_none
+from shequn.shops.console import console_view
+from shequn.shops.permissions import FULFIL_ORDERS, VIEW_ORDERS
+
+from . import actions, exports, selectors
+from .enums import TicketStatus
+
+PICK_HEADER = ["序号", "成员", "商品", "规格", "数量"]
+SUMMARY_HEADER = ["商品", "规格", "总数量", "金额（元）", "各团长数量"]
+
+
+def _login(request: HttpRequest) -> HttpResponse | None:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    return None
+
+
+def _date_or_none(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _download(data: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def pick_list_response(campaign: Any, leader: Any, fmt: str) -> HttpResponse | None:
+    rows = selectors.pick_list(campaign, leader)
+    table = [[r.sequence, r.name, r.title, r.spec, r.units] for r in rows]
+    name = f"pick-list-{campaign.pk}-{leader.pk}"
+    if fmt == "csv":
+        return _download(exports.to_csv(PICK_HEADER, table), exports.CSV_CONTENT_TYPE, f"{name}.csv")
+    if fmt == "xlsx":
+        return _download(exports.to_xlsx("拣货单", PICK_HEADER, table), exports.XLSX_CONTENT_TYPE, f"{name}.xlsx")
+    if fmt == "pdf":
+        point = leader.pickup_point
+        where = f"{point.name}（{point.address}）" if point else leader.point_name
+        subtitle = f"自提点：{where}　取货日期：{campaign.pickup_date}"
+        data = exports.to_pdf(f"拣货单 · {campaign.title}", subtitle, PICK_HEADER, table)
+        return _download(data, exports.PDF_CONTENT_TYPE, f"{name}.pdf")
+    return None
+
+
+def summary_table(shop: Any, rows: list[selectors.SummaryRow]) -> list[list[Any]]:
+    leaders = {leader.pk: leader.point_name for leader in selectors.shop_leaders(shop)}
+    return [
+        [
+            r.title,
+            r.spec,
+            r.units,
+            f"{r.amount_fen / 100:.2f}",
+            "；".join(f"{leaders.get(lid, lid)} {units}" for lid, units in sorted(r.per_leader.items())),
+        ]
+        for r in rows
+    ]
+
+
+# --- operator console --------------------------------------------------------------------
+
+
+@require_GET
+@console_view(FULFIL_ORDERS)
+def console_fulfilment(request: HttpRequest) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    campaigns = list(selectors.fulfilment_campaigns(shop).prefetch_related("leaders__pickup_point"))
+    dates = sorted({c.pickup_date for c in campaigns}, reverse=True)
+    return render(request, "fulfilment/console/fulfilment.html", {"campaigns": campaigns, "dates": dates})
+
+
+@require_GET
+@console_view(FULFIL_ORDERS)
+def console_summary(request: HttpRequest) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    campaign_id = int_or_none(request.GET.get("campaign"))
+    campaign = selectors.access_campaign(shop, campaign_id) if campaign_id else None
+    pickup_date = _date_or_none(request.GET.get("date"))
+    rows = selectors.supplier_summary(shop, campaign=campaign, pickup_date=pickup_date)
+    table = summary_table(shop, rows)
+    fmt = request.GET.get("format")
+    if fmt == "csv":
+        return _download(exports.to_csv(SUMMARY_HEADER, table), exports.CSV_CONTENT_TYPE, "supplier-summary.csv")
+    if fmt == "xlsx":
+        data = exports.to_xlsx("采购汇总", SUMMARY_HEADER, table)
+        return _download(data, exports.XLSX_CONTENT_TYPE, "supplier-summary.xlsx")
+    query = request.GET.copy()
+    query.pop("format", None)
+    return render(
+        request,
+        "fulfilment/console/summary.html",
+        {
+            "campaign": campaign,
+            "pickup_date": pickup_date,
+            "table": table,
+            "total_fen": sum(r.amount_fen for r in rows),
+            "query": query.urlencode(),
+        },
+    )
+
+
+@require_GET
+@console_view(FULFIL_ORDERS)
+def console_pick_list(request: HttpRequest, campaign_id: int, leader_id: int) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    campaign = selectors.access_campaign(shop, campaign_id)
+    leader = selectors.access_leader(shop, leader_id)
+    download = pick_list_response(campaign, leader, request.GET.get("format") or "")
+    if download is not None:
+        return download
+    rows = selectors.pick_list(campaign, leader)
+    return render(
+        request,
+        "fulfilment/console/pick_list.html",
+        {"campaign": campaign, "leader": leader, "rows": rows, "totals": selectors.pick_totals(rows)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@console_view(VIEW_ORDERS)
+def console_settlements(request: HttpRequest) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    if request.method == "POST":
+        try:
+            created = actions.create_settlements(
+                shop,
+                request.user,
+                start=_date_or_none(request.POST.get("start")),
+                end=_date_or_none(request.POST.get("end")),
+                ip=client_ip(request),
+            )
+            messages.success(request, f"已生成 {len(created)} 张结算单")
+        except DomainError as error:
+            messages.error(request, error.message)
+        return redirect("fulfilment:console_settlements")
+    return render(
+        request, "fulfilment/console/settlements.html", {"settlements": selectors.shop_settlements(shop)[:200]}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@console_view(VIEW_ORDERS)
+def console_settlement(request: HttpRequest, settlement_id: int) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    settlement = selectors.access_settlement(shop, settlement_id)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "confirm":
+                actions.confirm_settlement(shop, settlement.pk, request.user, ip=client_ip(request))
+                messages.success(request, "结算单已确认")
+            else:
+                amount = round(float(request.POST.get("amount") or 0) * 100)
+                actions.record_payout(
+                    shop,
+                    settlement.pk,
+                    request.user,
+                    amount_fen=amount,
+                    reference=request.POST.get("reference") or "",
+                    ip=client_ip(request),
+                )
+                messages.success(request, "打款已记录")
+        except (DomainError, ValueError) as error:
+            messages.error(request, getattr(error, "message", "请填写正确的金额"))
+        return redirect("fulfilment:console_settlement", settlement.pk)
+    return render(
+        request,
+        "fulfilment/console/settlement.html",
+        {
+            "settlement": settlement,
+            "lines": settlement.lines.select_related("order", "sign_up__user"),
+            "payout": getattr(settlement, "payout", None),
+            "amount_yuan": f"{settlement.commission_fen / 100:.2f}",
+        },
+    )
+
+
+# --- leader console (mobile) ----------------------------------------------------------------
+
+
+@require_GET
+def leader_pick_lists(request: HttpRequest) -> HttpResponse:
+    if (login := _login(request)) is not None:
+        return login
+    leader = selectors.my_leader(request.user)
+    campaign_id = int_or_none(request.GET.get("campaign"))
+    if campaign_id is None:
+        return render(
+            request,
+            "fulfilment/leader/pick_lists.html",
+            {"leader": leader, "campaigns": selectors.leader_campaigns(leader)},
+        )
+    campaign = selectors.access_leader_campaign(leader, campaign_id)
+    download = pick_list_response(campaign, leader, request.GET.get("format") or "")
+    if download is not None:
+        return download
+    rows = selectors.pick_list(campaign, leader)
+    return render(
+        request,
+        "fulfilment/leader/pick_list.html",
+        {"leader": leader, "campaign": campaign, "rows": rows, "totals": selectors.pick_totals(rows)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def leader_receive(request: HttpRequest) -> HttpResponse:
+    if (login := _login(request)) is not None:
+        return login
+    leader = selectors.my_leader(request.user)
+    campaign_id = int_or_none(request.GET.get("campaign") or request.POST.get("campaign"))
+    if campaign_id is None:
+        return render(
+            request,
+            "fulfilment/leader/receive_list.html",
+            {"leader": leader, "campaigns": selectors.leader_campaigns(leader)},
+        )
+    campaign = selectors.access_leader_campaign(leader, campaign_id)
+    expected = selectors.expected_units(campaign, leader)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        received = {sku_id: int_or_none(request.POST.get(f"sku_{sku_id}")) for sku_id in expected}
+        try:
+            actions.receive_goods(
+                leader,
+                campaign.pk,
+                {k: v for k, v in received.items() if v is not None},
+                actor=request.user,
+            )
+            messages.success(request, "已确认收货，成员已收到取货通知")
+            return redirect(f"{reverse('fulfilment:leader_receive')}?campaign={campaign.pk}")
+        except DomainError as error:
+            errors = (error.details or {}).get("fields", {})
+            messages.error(request, error.message)
+    items = [
+        {"sku_id": sku_id, "title": title, "spec": spec, "units": units, "error": errors.get(str(sku_id), "")}
+        for sku_id, (title, spec, units) in sorted(expected.items())
+    ]
+    return render(
+        request,
+        "fulfilment/leader/receive.html",
+        {
+            "leader": leader,
+            "campaign": campaign,
+            "items": items,
+            "receipts": list(selectors.receipts(campaign, leader)),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def leader_verify(request: HttpRequest) -> HttpResponse:
+    if (login := _login(request)) is not None:
+        return login
+    leader = selectors.my_leader(request.user)
+    result: dict[str, Any] = {}
+    if request.method == "POST":
+        try:
+            ticket = actions.verify_code(leader, request.POST.get("code") or "", actor=request.user)
+            result = {"ok": True, "ticket": ticket, "name": selectors.member_name(ticket.sign_up.user)}
+        except DomainError as error:
+            result = {"ok": False, "message": error.message, "code": request.POST.get("code") or ""}
+    recent = selectors.point_tickets(leader, status=TicketStatus.PICKED_UP).order_by("-picked_up_at")[:10]
+    return render(
+        request,
+        "fulfilment/leader/verify.html",
+        {"leader": leader, "result": result, "recent": recent, "open_count": selectors.open_ticket_count(leader)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def leader_verify_token(request: HttpRequest, token: str) -> HttpResponse:
+    """The URL in the member's QR: a leader scans it and confirms the hand-over."""
+    if (login := _login(request)) is not None:
+        return login
+    ticket = selectors.ticket_by_token(token)
+    result: dict[str, Any] = {}
+    if request.method == "POST":
+        try:
+            ticket = actions.verify_token(request.user, token)
+            result = {"ok": True}
+        except DomainError as error:
+            result = {"ok": False, "message": error.message}
+    elif not selectors.my_leaders(request.user).filter(pickup_point_id=ticket.pickup_point_id).exists():
+        result = {"ok": False, "message": "这不是你的自提点的订单，不能核销"}
+    return render(
+        request,
+        "fulfilment/leader/verify_token.html",
+        {
+            "ticket": ticket,
+            "result": result,
+            "name": selectors.member_name(ticket.sign_up.user),
+            "lines": ticket.order.lines.all(),
+        },
+    )
+
+
+@require_GET
+def leader_commission(request: HttpRequest) -> HttpResponse:
+    if (login := _login(request)) is not None:
+        return login
+    leader = selectors.my_leader(request.user)
+    rows = selectors.commission_rows(leader)
+    settlements = leader.settlements.select_related("payout").all()[:50]
+    return render(
+        request,
+        "fulfilment/leader/commission.html",
+        {
+            "leader": leader,
+            "rows": rows,
+            "total": format_fen(sum(r.commission_fen for r in rows)),
+            "unsettled": format_fen(sum(r.commission_fen for r in rows if not r.settled)),
+            "settlements": settlements,
+            "rate": f"{leader.commission_rate_bp / 100:g}%",
+        },
+    )
+
+
+# --- member -------------------------------------------------------------------------------
+
+
+@require_GET
+def my_pickup(request: HttpRequest, number: str) -> HttpResponse:
+    if (login := _login(request)) is not None:
+        return login
+    sign_up, ticket = selectors.member_ticket(request.user, number)
+    qr = qr_svg(actions.verify_url(ticket)).decode() if ticket and ticket.status == TicketStatus.OPEN else ""
+    if qr.startswith("<?xml"):
+        qr = qr.split("?>", 1)[1]
+    return render(
+        request,
+        "fulfilment/my_pickup.html",
+        {"sign_up": sign_up, "ticket": ticket, "qr": qr, "point": sign_up.leader.pickup_point},
+    )
