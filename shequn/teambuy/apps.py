@@ -5,3 +5,12 @@ class TeambuyConfig(AppConfig):
     name = "shequn.teambuy"
     label = "teambuy"
     verbose_name = "拼团"
+
+    def ready(self) -> None:
+        from shequn.orders.models import Order
+        from shequn.orders.signals import order_paid, order_released
+
+        from . import actions
+
+        order_paid.connect(actions.on_order_paid, sender=Order, dispatch_uid="teambuy.order_paid")
+        order_released.connect(actions.on_order_released, sender=Order, dispatch_uid="teambuy.order_released")
