@@ -38,20 +38,24 @@ def test_member_applies_on_the_page_and_sees_the_status(shop, community, estate,
     bad = client.post(url, form(community, estate, contact_phone="12", point_name=""))
     assert bad.status_code == 422
     text = bad.content.decode()
-    assert "请填写自提点名称" in text and "请输入正确的 11 位手机号" in text
+    assert "请填写自提点名称" in text
+    assert "请输入正确的 11 位手机号" in text
     assert POINT["point_address"] in text  # what was typed is kept
     assert Leader.objects.count() == 0
 
     done = client.post(url, form(community, estate))
-    assert done.status_code == 302 and done["Location"] == reverse("leaders:home")
+    assert done.status_code == 302
+    assert done["Location"] == reverse("leaders:home")
     leader = Leader.objects.get()
     assert (leader.status, leader.application_note, leader.sub_group_id) == ("applied", "我家楼下就是便利店", estate.pk)
 
     home = client.get(reverse("leaders:home")).content.decode()
     assert "申请已提交，店铺审核后会通知你" in home
-    assert 'data-status="applied"' in home and "待审核" in home
+    assert 'data-status="applied"' in home
+    assert "待审核" in home
     again = client.get(url).content.decode()
-    assert "你已提交团长申请" in again and 'data-testid="apply-form"' not in again
+    assert "你已提交团长申请" in again
+    assert 'data-testid="apply-form"' not in again
 
 
 def test_non_members_get_404_with_a_message_and_anonymous_sign_in_first(shop, community, outsider):
@@ -61,7 +65,8 @@ def test_non_members_get_404_with_a_message_and_anonymous_sign_in_first(shop, co
     assert "仅本店社群的成员可以申请成为团长，请先加入社群" in response.content.decode()
     assert login(outsider).post(url, {"point_name": "x"}).status_code == 404
     anonymous = Client().get(url)
-    assert anonymous.status_code == 302 and "login" in anonymous["Location"]
+    assert anonymous.status_code == 302
+    assert "login" in anonymous["Location"]
     assert Client().get(reverse("leaders:home")).status_code == 302
 
 
@@ -69,7 +74,8 @@ def test_leader_home_shows_status_point_commission_and_links(shop, operator, com
     leader = applied(shop, community, estate, member)
     actions.do_approve(shop, leader, commission_rate_bp=850, actor=operator)
     html = login(member).get("/leader/").content.decode()
-    assert 'data-status="active"' in html and "在职" in html
+    assert 'data-status="active"' in html
+    assert "在职" in html
     assert f'<dd data-testid="point-name">{POINT["point_name"]}</dd>' in html
     assert '<dd data-testid="commission-rate">8.5%</dd>' in html
     assert "13912345678" in html  # the leader sees their own number
