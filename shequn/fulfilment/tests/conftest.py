@@ -14,9 +14,19 @@ from shequn.leaders.enums import LeaderStatus
 from shequn.leaders.models import Leader
 from shequn.orders import actions as order_actions
 from shequn.testing.factories import CommunityFactory, PickupPointFactory, SkuFactory, UserFactory
+from shequn.testing.payments import sandbox, sandbox_key_dir
 from shequn.testing.two_shops import console_client, operator, other_console_client, other_operator, other_shop, shop
 
-__all__ = ["console_client", "operator", "other_console_client", "other_operator", "other_shop", "shop"]
+__all__ = [
+    "console_client",
+    "operator",
+    "other_console_client",
+    "other_operator",
+    "other_shop",
+    "sandbox",
+    "sandbox_key_dir",
+    "shop",
+]
 
 
 def make_leader(shop: Any, name: str, *, rate_bp: int = 1000, community: Any = None) -> Leader:
