@@ -5,3 +5,13 @@ class GroupbuyConfig(AppConfig):
     name = "shequn.groupbuy"
     label = "groupbuy"
     verbose_name = "社区团购"
+
+    def ready(self) -> None:
+        from shequn.orders import signals
+        from shequn.orders.models import Order
+
+        from . import actions
+
+        signals.order_paid.connect(actions.on_order_paid, sender=Order, dispatch_uid="groupbuy.order_paid")
+        signals.order_released.connect(actions.on_order_released, sender=Order, dispatch_uid="groupbuy.order_released")
+        signals.line_refunded.connect(actions.on_line_refunded, sender=Order, dispatch_uid="groupbuy.line_refunded")

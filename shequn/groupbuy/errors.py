@@ -1,0 +1,43 @@
+"""Stable error codes of group buying (接龙). Codes never change once shipped."""
+
+from shequn.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+
+
+class CampaignNotFound(NotFound):
+    """Also what members outside the taking-part communities and other shops' staff see."""
+
+    code = "campaign_not_found"
+
+
+class SignUpNotFound(NotFound):
+    code = "sign_up_not_found"
+
+
+class LeaderNotFound(NotFound):
+    code = "leader_not_found"
+
+
+class CampaignInvalid(InvalidInput):
+    code = "campaign_invalid"
+
+
+class CampaignNotOpen(Conflict):
+    """Not open for sign-ups: a draft, not started, past its deadline, or closed."""
+
+    code = "campaign_not_open"
+
+
+class CampaignSoldOut(Conflict):
+    code = "campaign_sold_out"
+
+
+class PerPersonCapExceeded(Conflict):
+    code = "campaign_cap_exceeded"
+
+
+class SignUpNotChangeable(Conflict):
+    code = "sign_up_not_changeable"
+
+
+class NotALeader(PermissionDenied):
+    code = "not_a_leader"

@@ -1,0 +1,341 @@
+"""Pages of group buying: the member's campaign page (countdown, items, live list, sign-up),
+my group-buys, the leader's mobile console and the operator console. Thin: parse, call one
+action, render."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from shequn.catalog.models import Sku
+from shequn.core.audit import client_ip
+from shequn.core.errors import DomainError
+from shequn.core.pages import int_or_none
+from shequn.shops.console import console_view
+from shequn.shops.permissions import MANAGE_CATALOG
+
+from . import actions, forms, selectors
+from .enums import CampaignStatus, SignUpStatus
+from .models import Campaign, SignUp
+
+
+def _login(request: HttpRequest) -> HttpResponse | None:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    return None
+
+
+def _items_view(campaign: Campaign) -> list[dict[str, Any]]:
+    rows = []
+    for item in campaign.items.all():
+        rows.append(
+            {
+                "item": item,
+                "sku": item.sku,
+                "shelf_price_fen": item.sku.price_fen,  # the real shelf price, the only reference shown
+                "price_fen": actions._current_price(item),
+                "left": max(0, item.stock_limit - item.sold),
+                "tiers": list(item.tiers.all()),
+            }
+        )
+    return rows
+
+
+# --- members -------------------------------------------------------------------------
+
+
+@require_GET
+def campaign_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    if (login := _login(request)) is not None:
+        return login
+    campaign = selectors.access_member_campaign(request.user, campaign_id)
+    leaders = selectors.member_leaders(request.user, campaign)
+    chosen = selectors.default_leader(request.user, leaders)
+    mine = selectors.my_sign_ups(request.user).filter(campaign=campaign)
+    return render(
+        request,
+        "groupbuy/campaign.html",
+        {
+            "campaign": campaign,
+            "items": _items_view(campaign),
+            "leaders": leaders,
+            "chosen_leader": chosen,
+            "entries": selectors.live_list(campaign),
+            "mine": mine,
+            "is_open": campaign.status == CampaignStatus.OPEN
+            and campaign.starts_at <= timezone.now() < campaign.deadline,
+            "paid_units": selectors.paid_units(campaign),
+        },
+    )
+
+
+@require_GET
+def live_list_fragment(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    if (login := _login(request)) is not None:
+        return login
+    campaign = selectors.access_member_campaign(request.user, campaign_id)
+    return render(
+        request,
+        "groupbuy/_live_list.html",
+        {"campaign": campaign, "entries": selectors.live_list(campaign), "paid_units": selectors.paid_units(campaign)},
+    )
+
+
+@require_POST
+def sign_up_submit(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    if (login := _login(request)) is not None:
+        return login
+    quantities = {}
+    for key, value in request.POST.items():
+        if key.startswith("qty-") and (item_id := int_or_none(key[4:])) and (count := int_or_none(value)):
+            quantities[item_id] = count
+    try:
+        entry = actions.sign_up(
+            request.user, campaign_id, quantities, leader_id=int_or_none(request.POST.get("leader"))
+        )
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        messages.error(request, error.message)
+        return redirect("groupbuy:campaign", campaign_id)
+    messages.success(request, "接龙成功，请在截止前完成支付")
+    return redirect("orders:order_detail", entry.order.number)
+
+
+@require_GET
+def my_group_buys(request: HttpRequest) -> HttpResponse:
+    if (login := _login(request)) is not None:
+        return login
+    return render(
+        request,
+        "groupbuy/mine.html",
+        {"sign_ups": selectors.my_sign_ups(request.user)[:50], "now": timezone.now(), "OPEN": CampaignStatus.OPEN},
+    )
+
+
+@require_POST
+def change_submit(request: HttpRequest, sign_up_id: int) -> HttpResponse:
+    if (login := _login(request)) is not None:
+        return login
+    quantities = {}
+    for key, value in request.POST.items():
+        if key.startswith("qty-") and (item_id := int_or_none(key[4:])) is not None:
+            count = int_or_none(value)
+            quantities[item_id] = count if count is not None else -1
+    try:
+        actions.change_sign_up(request.user, sign_up_id, quantities)
+        messages.success(request, "已修改接龙，差额将原路退回")
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        messages.error(request, error.message)
+    return redirect("groupbuy:mine")
+
+
+@require_POST
+def cancel_submit(request: HttpRequest, sign_up_id: int) -> HttpResponse:
+    if (login := _login(request)) is not None:
+        return login
+    try:
+        entry = actions.cancel_sign_up(request.user, sign_up_id)
+        messages.success(request, "已取消接龙" + ("，款项将原路退回" if entry.status == SignUpStatus.REFUNDED else ""))
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        messages.error(request, error.message)
+    return redirect("groupbuy:mine")
+
+
+# --- leaders (mobile console) ------------------------------------------------------------
+
+
+def _catalog(shop: Any) -> Any:
+    return (
+        Sku.objects.filter(shop=shop, is_active=True, product__kind="goods")
+        .select_related("product")
+        .order_by("product__title", "spec")
+    )
+
+
+@require_GET
+def leader_campaigns(request: HttpRequest) -> HttpResponse:
+    if (login := _login(request)) is not None:
+        return login
+    leader = selectors.active_leader(request.user)
+    campaigns = list(selectors.leader_campaigns(leader)[:50])
+    for campaign in campaigns:
+        campaign.my_count = SignUp.objects.filter(  # type: ignore[attr-defined]
+            campaign=campaign, leader=leader, status=SignUpStatus.CONFIRMED
+        ).count()
+    return render(request, "groupbuy/leader/campaigns.html", {"leader": leader, "campaigns": campaigns})
+
+
+@require_GET
+def leader_campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    if (login := _login(request)) is not None:
+        return login
+    leader = selectors.active_leader(request.user)
+    campaign = selectors.access_leader_campaign(leader, campaign_id)
+    return render(
+        request,
+        "groupbuy/leader/campaign.html",
+        {
+            "leader": leader,
+            "campaign": campaign,
+            "items": _items_view(campaign),
+            "entries": selectors.live_list(campaign, leader=leader),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def leader_create(request: HttpRequest) -> HttpResponse:
+    if (login := _login(request)) is not None:
+        return login
+    leader = selectors.active_leader(request.user)
+    values: dict[str, Any] = forms.initial_from(None)
+    error = ""
+    if request.method == "POST":
+        values = request.POST.dict()
+        try:
+            campaign = actions.do_create_leader_campaign(leader, forms.parse_campaign(request.POST))
+        except DomainError as failure:
+            if failure.status == 404:
+                raise
+            error = failure.message
+        else:
+            messages.success(request, "接龙已发布到你的社群")
+            return redirect("groupbuy:leader_campaign", campaign.pk)
+    return render(
+        request,
+        "groupbuy/leader/create.html",
+        {
+            "leader": leader,
+            "values": values,
+            "error": error,
+            "skus": _catalog(leader.shop),
+            "rows": forms.item_rows(values),
+        },
+    )
+
+
+# --- operator console --------------------------------------------------------------------
+
+
+@console_view(MANAGE_CATALOG)
+@require_GET
+def console_campaigns(request: HttpRequest) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    campaigns = selectors.shop_campaigns(shop)
+    status = request.GET.get("status") or ""
+    shown = campaigns.filter(status=status) if status in CampaignStatus.values else campaigns
+    return render(
+        request,
+        "groupbuy/console/campaigns.html",
+        {
+            "campaigns": shown[:100],
+            "rate": selectors.success_rate(campaigns),
+            "status": status,
+            "statuses": CampaignStatus.choices,
+        },
+    )
+
+
+@console_view(MANAGE_CATALOG)
+@require_GET
+def console_campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    campaign = selectors.access_campaign(shop, campaign_id)
+    return render(
+        request,
+        "groupbuy/console/campaign.html",
+        {
+            "campaign": campaign,
+            "items": _items_view(campaign),
+            "entries": selectors.live_list(campaign),
+            "leaders": campaign.leaders.select_related("pickup_point", "community"),
+            "paid_units": selectors.paid_units(campaign),
+        },
+    )
+
+
+def _console_form(request: HttpRequest, campaign: Campaign | None) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    values: dict[str, Any] = forms.initial_from(campaign)
+    chosen = [leader.pk for leader in campaign.leaders.all()] if campaign else []
+    error = ""
+    if request.method == "POST":
+        values = request.POST.dict()
+        chosen = [pk for pk in (int_or_none(x) for x in request.POST.getlist("leaders")) if pk]
+        try:
+            data = forms.parse_campaign(request.POST)
+            if campaign is None:
+                saved = actions.do_create_campaign(shop, request.user, data, chosen, ip=client_ip(request))
+            else:
+                saved = actions.do_update_campaign(shop, campaign, request.user, data, chosen, ip=client_ip(request))
+        except DomainError as failure:
+            if failure.status == 404 and failure.code != "leader_not_found":
+                raise
+            error = failure.message
+        else:
+            messages.success(request, "接龙已保存，发布后团长社群即可看到")
+            return redirect("groupbuy:console_campaign", saved.pk)
+    return render(
+        request,
+        "groupbuy/console/form.html",
+        {
+            "campaign": campaign,
+            "values": values,
+            "error": error,
+            "chosen": chosen,
+            "leaders": selectors.shop_active_leaders(shop),
+            "skus": _catalog(shop),
+            "rows": forms.item_rows(values),
+        },
+    )
+
+
+@console_view(MANAGE_CATALOG)
+@require_http_methods(["GET", "POST"])
+def console_create(request: HttpRequest) -> HttpResponse:
+    return _console_form(request, None)
+
+
+@console_view(MANAGE_CATALOG)
+@require_http_methods(["GET", "POST"])
+def console_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = selectors.access_campaign(request.console_shop, campaign_id)  # type: ignore[attr-defined]
+    return _console_form(request, campaign)
+
+
+@console_view(MANAGE_CATALOG)
+@require_POST
+def console_publish(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    campaign = selectors.access_campaign(shop, campaign_id)
+    try:
+        actions.do_publish_campaign(shop, campaign, request.user, ip=client_ip(request))
+        messages.success(request, "接龙已发布到团长的社群")
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("groupbuy:console_campaign", campaign.pk)
+
+
+@console_view(MANAGE_CATALOG)
+@require_POST
+def console_cancel(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    campaign = selectors.access_campaign(shop, campaign_id)
+    try:
+        actions.do_cancel_campaign(
+            shop, campaign, request.user, reason=request.POST.get("reason", ""), ip=client_ip(request)
+        )
+        messages.success(request, "接龙已取消，已付款的接龙将全额退款")
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect(reverse("groupbuy:console_campaign", args=[campaign.pk]))
