@@ -211,10 +211,7 @@ def test_the_member_sees_their_code_and_qr_and_nobody_else_does(ready):
     page = member_client(wang.user).get(f"/groupbuy/orders/{wang.order.number}/pickup/")
     body = page.content.decode()
     assert page.status_code == 200
-    assert (
-        f'data-testid="pickup-code" style="font-size:2.4rem;letter-spacing:.3em;text-align:center">{ticket.code}<'
-        in body
-    )
+    assert f'data-testid="pickup-code">{ticket.code}<' in body
     assert "<svg" in body
     assert member_client(zhao.user).get(f"/groupbuy/orders/{wang.order.number}/pickup/").status_code == 404
     api = member_client(wang.user).get(
