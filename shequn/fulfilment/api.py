@@ -11,7 +11,7 @@ from ninja import Query, Router, Schema, Status
 from shequn.core.audit import client_ip
 from shequn.core.schemas import error_responses
 from shequn.shops.console import api_console_shop
-from shequn.shops.permissions import FULFIL_ORDERS, VIEW_ORDERS
+from shequn.shops.permissions import CONFIRM_COD, FULFIL_ORDERS, VIEW_ORDERS
 
 from . import actions, selectors
 from .enums import TicketStatus
@@ -190,7 +190,7 @@ def settlements(request: HttpRequest) -> list[SettlementOut]:
 
 @console.post("/settlements", response={201: list[SettlementOut], **CONSOLE_ERRORS})
 def create_settlements(request: HttpRequest, payload: PeriodIn) -> Status:
-    shop = api_console_shop(request, VIEW_ORDERS)
+    shop = api_console_shop(request, FULFIL_ORDERS)
     created = actions.create_settlements(
         shop, request.user, start=payload.start, end=payload.end, ip=client_ip(request)
     )
@@ -199,7 +199,7 @@ def create_settlements(request: HttpRequest, payload: PeriodIn) -> Status:
 
 @console.post("/settlements/{int:settlement_id}/confirm", response={200: SettlementOut, **CONSOLE_ERRORS})
 def confirm_settlement(request: HttpRequest, settlement_id: int) -> SettlementOut:
-    shop = api_console_shop(request, VIEW_ORDERS)
+    shop = api_console_shop(request, CONFIRM_COD)
     return SettlementOut.from_model(
         actions.confirm_settlement(shop, settlement_id, request.user, ip=client_ip(request))
     )
@@ -207,7 +207,7 @@ def confirm_settlement(request: HttpRequest, settlement_id: int) -> SettlementOu
 
 @console.post("/settlements/{int:settlement_id}/payout", response={200: SettlementOut, **CONSOLE_ERRORS})
 def record_payout(request: HttpRequest, settlement_id: int, payload: PayoutIn) -> SettlementOut:
-    shop = api_console_shop(request, VIEW_ORDERS)
+    shop = api_console_shop(request, CONFIRM_COD)
     payout = actions.record_payout(
         shop,
         settlement_id,
