@@ -52,6 +52,7 @@ class World:
     skus: dict[str, Any]
     items: dict[str, CampaignItem]
     sign_ups: list[SignUp] = field(default_factory=list)
+    done_on: Any = None  # set by tests that complete orders
 
     def sign_up(self, leader: Leader, nickname: str, wants: dict[str, int], *, paid: bool = True) -> SignUp:
         """A member's paid sign-up at campaign prices, numbered in order (as the live list does)."""
