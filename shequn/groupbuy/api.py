@@ -1,3 +1,177 @@
-from ninja import Router
+"""Group-buying API under /api/v1/groupbuy: members (campaign, live list, sign-up, change,
+cancel, my sign-ups), leaders (/leader/...: their campaigns, their point's sign-ups, a campaign
+of their own) and operators (/console/...: campaigns across leaders with success rates,
+create, edit, publish, cancel)."""
+
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from shequn.core.audit import client_ip
+from shequn.core.errors import NotAuthenticated
+from shequn.core.schemas import error_responses
+from shequn.shops.console import api_console_shop
+from shequn.shops.permissions import MANAGE_CATALOG
+
+from . import actions, selectors
+from .models import SignUp
+from .schemas import (
+    CampaignIn,
+    CampaignListOut,
+    CampaignOut,
+    CancelIn,
+    ChangeIn,
+    ConsoleCampaignOut,
+    ListEntryOut,
+    SignUpIn,
+    SignUpOut,
+)
 
 router = Router(tags=["groupbuy"])
+leader = Router(tags=["groupbuy leader"])
+console = Router(tags=["groupbuy console"])
+
+READ_ERRORS = error_responses(401, 404)
+WRITE_ERRORS = error_responses(401, 404, 409, 422)
+LEADER_ERRORS = error_responses(401, 403, 404, 409, 422)
+CONSOLE_ERRORS = error_responses(401, 403, 404, 409, 422)
+
+
+def _sign_up(entry_id: int) -> SignUpOut:
+    entry = SignUp.objects.select_related("order").prefetch_related("lines").get(pk=entry_id)
+    return SignUpOut.from_model(entry)
+
+
+# --- members ---------------------------------------------------------------------------
+
+
+@router.get("/campaigns/{int:campaign_id}", response={200: CampaignOut, **READ_ERRORS})
+def campaign(request: HttpRequest, campaign_id: int) -> CampaignOut:
+    """A published campaign of a community the caller belongs to (404 otherwise)."""
+    return CampaignOut.from_model(selectors.access_member_campaign(request.user, campaign_id))
+
+
+@router.get("/campaigns/{int:campaign_id}/list", response={200: list[ListEntryOut], **READ_ERRORS})
+def live_list(request: HttpRequest, campaign_id: int) -> list[ListEntryOut]:
+    """The live list: confirmed sign-ups in sequence order, names masked ("1. 王** ×2 三文鱼 500g")."""
+    found = selectors.access_member_campaign(request.user, campaign_id)
+    return [ListEntryOut.from_entry(entry) for entry in selectors.live_list(found)]
+
+
+@router.post("/campaigns/{int:campaign_id}/sign-ups", response={201: SignUpOut, **WRITE_ERRORS})
+def sign_up(request: HttpRequest, campaign_id: int, body: SignUpIn) -> Status[SignUpOut]:
+    """Sign up: one order at the campaign prices, to pay before the deadline (then on the list).
+
+    409 ``campaign_not_open`` / ``campaign_deadline_passed`` / ``campaign_not_started``,
+    ``campaign_sold_out``, ``campaign_cap_exceeded``; 422 ``campaign_invalid``."""
+    quantities: dict[int, int] = {}
+    for row in body.quantities:
+        quantities[row.item_id] = quantities.get(row.item_id, 0) + row.quantity
+    entry = actions.sign_up(request.user, campaign_id, quantities, leader_id=body.leader_id)
+    return Status(201, _sign_up(entry.pk))
+
+
+@router.get("/sign-ups", response={200: list[SignUpOut], **READ_ERRORS})
+def my_sign_ups(request: HttpRequest) -> list[SignUpOut]:
+    if not request.user.is_authenticated:
+        raise NotAuthenticated("请先登录")
+    return [SignUpOut.from_model(entry) for entry in selectors.my_sign_ups(request.user)[:100]]
+
+
+@router.post("/sign-ups/{int:sign_up_id}/change", response={200: SignUpOut, **WRITE_ERRORS})
+def change(request: HttpRequest, sign_up_id: int, body: ChangeIn) -> SignUpOut:
+    """Fewer units before the deadline; the difference is refunded automatically, once."""
+    entry = actions.change_sign_up(request.user, sign_up_id, {q.item_id: q.quantity for q in body.quantities})
+    return _sign_up(entry.pk)
+
+
+@router.post("/sign-ups/{int:sign_up_id}/cancel", response={200: SignUpOut, **WRITE_ERRORS})
+def cancel(request: HttpRequest, sign_up_id: int) -> SignUpOut:
+    """Cancel before the deadline: unpaid → order cancelled; paid → refunded in full, once."""
+    entry = actions.cancel_sign_up(request.user, sign_up_id)
+    return _sign_up(entry.pk)
+
+
+# --- leaders ---------------------------------------------------------------------------
+
+
+@leader.get("/campaigns", response={200: list[CampaignOut], **LEADER_ERRORS})
+def leader_campaigns(request: HttpRequest) -> list[CampaignOut]:
+    me = selectors.active_leader(request.user)
+    return [CampaignOut.from_model(c) for c in selectors.leader_campaigns(me)[:100]]
+
+
+@leader.get("/campaigns/{int:campaign_id}/sign-ups", response={200: list[ListEntryOut], **LEADER_ERRORS})
+def leader_sign_ups(request: HttpRequest, campaign_id: int) -> list[ListEntryOut]:
+    """The live sign-ups of the caller's own pickup point."""
+    me = selectors.active_leader(request.user)
+    found = selectors.access_leader_campaign(me, campaign_id)
+    return [ListEntryOut.from_entry(entry) for entry in selectors.live_list(found, leader=me)]
+
+
+@leader.post("/campaigns", response={201: CampaignOut, **LEADER_ERRORS})
+def leader_create(request: HttpRequest, body: CampaignIn) -> Status[CampaignOut]:
+    """A campaign of the leader's own from the shop's catalog, published to their community."""
+    me = selectors.active_leader(request.user)
+    created = actions.do_create_leader_campaign(me, body.to_input())
+    return Status(201, CampaignOut.from_model(selectors.access_leader_campaign(me, created.pk)))
+
+
+# --- operators -------------------------------------------------------------------------
+
+
+@console.get("/campaigns", response={200: CampaignListOut, **CONSOLE_ERRORS})
+def console_campaigns(request: HttpRequest, status: str = "") -> CampaignListOut:
+    shop = api_console_shop(request, MANAGE_CATALOG)
+    campaigns = selectors.shop_campaigns(shop)
+    rate = selectors.success_rate(campaigns)
+    shown = campaigns.filter(status=status) if status else campaigns
+    return CampaignListOut(
+        items=[ConsoleCampaignOut.from_console(c) for c in shown[:100]],
+        closed=rate.closed,
+        succeeded=rate.succeeded,
+        success_rate_percent=rate.percent,
+    )
+
+
+@console.post("/campaigns", response={201: ConsoleCampaignOut, **CONSOLE_ERRORS})
+def console_create(request: HttpRequest, body: CampaignIn) -> Status[ConsoleCampaignOut]:
+    """A draft for the chosen leaders (publish to post it in their communities)."""
+    shop = api_console_shop(request, MANAGE_CATALOG)
+    created = actions.do_create_campaign(shop, request.user, body.to_input(), body.leader_ids, ip=client_ip(request))
+    return Status(201, ConsoleCampaignOut.from_console(selectors.access_campaign(shop, created.pk)))
+
+
+@console.get("/campaigns/{int:campaign_id}", response={200: ConsoleCampaignOut, **CONSOLE_ERRORS})
+def console_campaign(request: HttpRequest, campaign_id: int) -> ConsoleCampaignOut:
+    shop = api_console_shop(request, MANAGE_CATALOG)
+    return ConsoleCampaignOut.from_console(selectors.access_campaign(shop, campaign_id))
+
+
+@console.put("/campaigns/{int:campaign_id}", response={200: ConsoleCampaignOut, **CONSOLE_ERRORS})
+def console_update(request: HttpRequest, campaign_id: int, body: CampaignIn) -> ConsoleCampaignOut:
+    """Drafts only (409 ``campaign_not_draft`` once published)."""
+    shop = api_console_shop(request, MANAGE_CATALOG)
+    found = selectors.access_campaign(shop, campaign_id)
+    actions.do_update_campaign(shop, found, request.user, body.to_input(), body.leader_ids, ip=client_ip(request))
+    return ConsoleCampaignOut.from_console(selectors.access_campaign(shop, campaign_id))
+
+
+@console.post("/campaigns/{int:campaign_id}/publish", response={200: ConsoleCampaignOut, **CONSOLE_ERRORS})
+def console_publish(request: HttpRequest, campaign_id: int) -> ConsoleCampaignOut:
+    shop = api_console_shop(request, MANAGE_CATALOG)
+    found = selectors.access_campaign(shop, campaign_id)
+    actions.do_publish_campaign(shop, found, request.user, ip=client_ip(request))
+    return ConsoleCampaignOut.from_console(selectors.access_campaign(shop, campaign_id))
+
+
+@console.post("/campaigns/{int:campaign_id}/cancel", response={200: ConsoleCampaignOut, **CONSOLE_ERRORS})
+def console_cancel(request: HttpRequest, campaign_id: int, body: CancelIn) -> ConsoleCampaignOut:
+    """Call it off: every paid sign-up is refunded in full (409 ``campaign_closed`` when over)."""
+    shop = api_console_shop(request, MANAGE_CATALOG)
+    found = selectors.access_campaign(shop, campaign_id)
+    actions.do_cancel_campaign(shop, found, request.user, reason=body.reason, ip=client_ip(request))
+    return ConsoleCampaignOut.from_console(selectors.access_campaign(shop, campaign_id))
+
+
+router.add_router("/leader", leader)
+router.add_router("/console", console)

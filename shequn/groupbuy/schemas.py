@@ -1,0 +1,215 @@
+"""API shapes of group buying. Money in fen; times in ISO 8601 with zone."""
+
+from datetime import date, datetime
+
+from ninja import Schema
+
+from .actions import CampaignInput, ItemInput, TierInput, _current_price
+from .models import Campaign, CampaignItem, SignUp
+from .selectors import ListEntry
+
+
+class TierIO(Schema):
+    min_quantity: int
+    price_fen: int
+
+
+class ItemIn(Schema):
+    sku_id: int
+    price_fen: int
+    stock_limit: int
+    per_person_cap: int | None = None
+    tiers: list[TierIO] = []
+
+
+class CampaignIn(Schema):
+    title: str
+    description: str = ""
+    starts_at: datetime
+    deadline: datetime
+    pickup_date: date
+    min_total_units: int = 0
+    items: list[ItemIn]
+    leader_ids: list[int] = []  # operator campaigns only; a leader's own campaign is theirs alone
+
+    def to_input(self) -> CampaignInput:
+        return CampaignInput(
+            title=self.title,
+            description=self.description,
+            starts_at=self.starts_at,
+            deadline=self.deadline,
+            pickup_date=self.pickup_date,
+            min_total_units=self.min_total_units,
+            items=[
+                ItemInput(
+                    sku_id=item.sku_id,
+                    price_fen=item.price_fen,
+                    stock_limit=item.stock_limit,
+                    per_person_cap=item.per_person_cap,
+                    tiers=[TierInput(t.min_quantity, t.price_fen) for t in item.tiers],
+                )
+                for item in self.items
+            ],
+        )
+
+
+class ItemOut(Schema):
+    id: int
+    sku_id: int
+    title: str
+    spec: str
+    price_fen: int  # what a new sign-up pays now (the best tier reached, else the campaign price)
+    campaign_price_fen: int
+    shelf_price_fen: int  # the SKU's real shelf price: the only reference price shown
+    stock_limit: int
+    left: int
+    paid_units: int
+    per_person_cap: int | None
+    tiers: list[TierIO]
+
+    @staticmethod
+    def from_model(item: CampaignItem) -> "ItemOut":
+        return ItemOut(
+            id=item.pk,
+            sku_id=item.sku_id,
+            title=item.sku.product.title,
+            spec=item.sku.spec,
+            price_fen=_current_price(item),
+            campaign_price_fen=item.price_fen,
+            shelf_price_fen=item.sku.price_fen,
+            stock_limit=item.stock_limit,
+            left=max(0, item.stock_limit - item.sold),
+            paid_units=item.paid_units,
+            per_person_cap=item.per_person_cap,
+            tiers=[TierIO(min_quantity=t.min_quantity, price_fen=t.price_fen) for t in item.tiers.all()],
+        )
+
+
+class CampaignOut(Schema):
+    id: int
+    title: str
+    description: str
+    status: str
+    status_label: str
+    starts_at: datetime
+    deadline: datetime
+    pickup_date: date
+    min_total_units: int
+    created_by_leader_id: int | None
+    items: list[ItemOut]
+
+    @staticmethod
+    def from_model(campaign: Campaign) -> "CampaignOut":
+        return CampaignOut(
+            id=campaign.pk,
+            title=campaign.title,
+            description=campaign.description,
+            status=campaign.status,
+            status_label=campaign.get_status_display(),
+            starts_at=campaign.starts_at,
+            deadline=campaign.deadline,
+            pickup_date=campaign.pickup_date,
+            min_total_units=campaign.min_total_units,
+            created_by_leader_id=campaign.created_by_leader_id,
+            items=[ItemOut.from_model(item) for item in campaign.items.all()],
+        )
+
+
+class ConsoleCampaignOut(CampaignOut):
+    leader_ids: list[int]
+    confirmed_sign_ups: int
+
+    @staticmethod
+    def from_console(campaign: Campaign) -> "ConsoleCampaignOut":
+        base = CampaignOut.from_model(campaign).model_dump()
+        return ConsoleCampaignOut(
+            **base,
+            leader_ids=sorted(campaign.leaders.values_list("pk", flat=True)),
+            confirmed_sign_ups=getattr(campaign, "confirmed_count", 0),
+        )
+
+
+class CampaignListOut(Schema):
+    items: list[ConsoleCampaignOut]
+    closed: int
+    succeeded: int
+    success_rate_percent: int | None
+
+
+class ListEntryOut(Schema):
+    sequence: int
+    name: str  # masked: 王**
+    text: str  # ×2 三文鱼 500g
+    line: str  # 1. 王** ×2 三文鱼 500g
+
+    @staticmethod
+    def from_entry(entry: ListEntry) -> "ListEntryOut":
+        return ListEntryOut(
+            sequence=entry.sequence,
+            name=entry.name,
+            text=entry.text,
+            line=f"{entry.sequence}. {entry.name} {entry.text}",
+        )
+
+
+class QuantityIn(Schema):
+    item_id: int
+    quantity: int
+
+
+class SignUpIn(Schema):
+    quantities: list[QuantityIn]
+    leader_id: int | None = None
+
+
+class ChangeIn(Schema):
+    quantities: list[QuantityIn]
+
+
+class SignUpLineOut(Schema):
+    item_id: int
+    units: int
+    unit_price_fen: int
+    returned_fen: int
+
+
+class SignUpOut(Schema):
+    id: int
+    campaign_id: int
+    leader_id: int
+    status: str
+    status_label: str
+    sequence: int | None
+    units: int
+    order_number: str
+    order_total_fen: int
+    tier_refunded_fen: int
+    lines: list[SignUpLineOut]
+
+    @staticmethod
+    def from_model(entry: SignUp) -> "SignUpOut":
+        return SignUpOut(
+            id=entry.pk,
+            campaign_id=entry.campaign_id,
+            leader_id=entry.leader_id,
+            status=entry.status,
+            status_label=entry.get_status_display(),
+            sequence=entry.sequence,
+            units=entry.units,
+            order_number=entry.order.number,
+            order_total_fen=entry.order.total_fen,
+            tier_refunded_fen=entry.tier_refunded_fen,
+            lines=[
+                SignUpLineOut(
+                    item_id=line.item_id,
+                    units=line.units,
+                    unit_price_fen=line.unit_price_fen,
+                    returned_fen=line.returned_fen,
+                )
+                for line in entry.lines.all()
+            ],
+        )
+
+
+class CancelIn(Schema):
+    reason: str = ""
