@@ -40,7 +40,8 @@ def _destination(body: DestinationIn) -> actions.Destination:
 
 
 def _membership(member: TeamMember) -> MembershipOut:
-    return MembershipOut.from_model(member, reverse("payments:pay", args=[member.order.number]))
+    # POST there (the payments API) to start paying; the H5 pages use the order page's button.
+    return MembershipOut.from_model(member, reverse("api:pay_order", kwargs={"number": member.order.number}))
 
 
 def _team_out(team_id: int) -> TeamOut:

@@ -115,7 +115,7 @@ class MembershipOut(Schema):
     is_opener: bool
     order_number: str
     order_total_fen: int
-    pay_url: str
+    pay_url: str = Field(description="POST here to start paying the order (payments API)")
     team: TeamOut
 
     @staticmethod

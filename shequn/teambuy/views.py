@@ -50,7 +50,8 @@ def _destination(request: HttpRequest) -> actions.Destination:
 
 
 def _pay(member: Any) -> HttpResponse:
-    return redirect("payments:pay", number=member.order.number)
+    # The order page carries the pay button (the cashier starts on a POST).
+    return redirect("orders:order_detail", number=member.order.number)
 
 
 # --- members -------------------------------------------------------------------------------

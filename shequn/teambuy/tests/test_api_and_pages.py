@@ -111,7 +111,7 @@ def test_members_open_and_join_through_the_api_and_see_masked_names(offer, picku
     assert opened.status_code == 201
     membership = opened.json()
     assert (membership["is_opener"], membership["status"], membership["order_total_fen"]) == (True, "pending", 3990)
-    assert membership["pay_url"] == f"/orders/{membership['order_number']}/pay/"
+    assert membership["pay_url"] == f"/api/v1/payments/orders/{membership['order_number']}/pay"
     team_id = membership["team_id"]
     joined = post_json(Client(), f"/api/v1/teambuy/teams/{team_id}/join", body, **auth_headers(joiner))
     assert joined.status_code == 201
@@ -182,7 +182,7 @@ def test_member_pages_show_the_offer_the_team_and_my_teams(offer, destination, m
     joined = client.post(f"/teambuy/teams/{team.pk}/join/", {"where": f"pickup:{destination.pickup_point_id}"})
     member = TeamMember.objects.get(team=team, user=joiner)
     assert joined.status_code == 302
-    assert joined["Location"] == f"/orders/{member.order.number}/pay/"
+    assert joined["Location"] == f"/orders/{member.order.number}/"
     again = client.get(f"/teambuy/teams/{team.pk}/").content.decode()
     assert 'data-testid="my-status">待支付' in again
     assert 'data-testid="join-team"' not in again
