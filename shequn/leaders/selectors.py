@@ -128,6 +128,19 @@ def my_leader_roles(user: Any) -> QuerySet[Leader]:
     return _leaders().filter(user=user).order_by("-created_at", "-id")
 
 
+def shops_to_apply(user: Any) -> QuerySet[Shop]:
+    """Shops where the user belongs to an active community and has no leader row yet."""
+    if not getattr(user, "is_authenticated", False):
+        return Shop.objects.none()
+    memberships = CommunityMembership.objects.filter(community_selectors.current_q(), user=user)
+    return (
+        Shop.objects.filter(communities__is_active=True, communities__memberships__in=memberships)
+        .exclude(leaders__user=user)
+        .distinct()
+        .order_by("id")
+    )
+
+
 # --- console -----------------------------------------------------------------------
 
 

@@ -111,7 +111,14 @@ def home(request: HttpRequest) -> HttpResponse:
     to the campaign, pick-list, receiving, pickup and commission pages of the other apps."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    return render(request, "leaders/home.html", {"roles": list(selectors.my_leader_roles(request.user))})
+    return render(
+        request,
+        "leaders/home.html",
+        {
+            "roles": list(selectors.my_leader_roles(request.user)),
+            "shops_to_apply": selectors.shops_to_apply(request.user),
+        },
+    )
 
 
 @require_GET
