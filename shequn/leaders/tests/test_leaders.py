@@ -4,6 +4,7 @@ apps use (leader_of, require_leader, access_leader, active_leaders, leader_for_p
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 
 from shequn.core.errors import NotAuthenticated
 from shequn.core.models import AuditLog
@@ -279,6 +280,9 @@ def test_other_shops_cannot_reach_a_leader(shop, other_shop, operator, other_ope
     with pytest.raises(NotALeader) as refused:
         selectors.require_leader(member, other_shop)
     assert refused.value.message == "你还不是本店的团长"
+    with pytest.raises(NotAuthenticated):
+        selectors.require_leader(AnonymousUser(), shop)
+    assert selectors.leader_of(AnonymousUser(), shop) is None
     assert selectors.leader_for_pickup_point(PickupPointFactory.create(shop=shop)) is None
 
 
