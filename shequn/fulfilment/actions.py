@@ -144,7 +144,7 @@ def issue_ticket(sign_up: SignUp, order: Order, *, now: datetime) -> PickupTicke
 def receive_goods(leader: Leader, campaign_id: int, received: dict[int, int], *, actor: Any) -> list[GoodsReceipt]:
     """The leader confirms what arrived at their point, once per campaign (see the module docstring)."""
     with transaction.atomic():
-        leader = Leader.objects.select_for_update().select_related("pickup_point").get(pk=leader.pk)
+        leader = Leader.objects.select_for_update(of=("self",)).select_related("pickup_point").get(pk=leader.pk)
         campaign = selectors.access_leader_campaign(leader, campaign_id)
         if campaign.status != CampaignStatus.SUCCEEDED:
             raise CampaignNotSucceeded("接龙成团后才能确认收货")
@@ -174,7 +174,7 @@ def receive_goods(leader: Leader, campaign_id: int, received: dict[int, int], *,
         # Lock orders in id order so two points never wait on each other.
         for sign_up in sorted(sign_ups, key=lambda s: s.order_id):
             order = (
-                Order.objects.select_for_update()
+                Order.objects.select_for_update(of=("self",))
                 .select_related("user", "shop", "pickup_point")
                 .get(pk=sign_up.order_id)
             )
@@ -220,7 +220,11 @@ def _hand_over(ticket: PickupTicket, leader: Leader, actor: Any) -> PickupTicket
             f"已核销（{_hhmm(ticket.picked_up_at)}）",
             details={"picked_up_at": ticket.picked_up_at.isoformat() if ticket.picked_up_at else None},
         )
-    order = Order.objects.select_for_update().select_related("user", "shop", "pickup_point").get(pk=ticket.order_id)
+    order = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("user", "shop", "pickup_point")
+        .get(pk=ticket.order_id)
+    )
     if order.status != OrderStatus.READY_FOR_PICKUP:
         raise NotReadyForPickup(f"订单状态为「{OrderStatus(order.status).label}」，不能核销")
     try:
@@ -242,7 +246,10 @@ def verify_code(leader: Leader, code: str, *, actor: Any) -> PickupTicket:
         raise TicketNotFound("请输入 6 位数字取货码")
     with transaction.atomic():
         tickets = PickupTicket.objects.select_for_update().filter(pickup_point_id=leader.pickup_point_id, code=code)
-        ticket = tickets.filter(status=TicketStatus.OPEN).first() or tickets.order_by("-picked_up_at").first()
+        ticket = (
+            tickets.filter(status=TicketStatus.OPEN).first()
+            or tickets.filter(status=TicketStatus.PICKED_UP).order_by("-picked_up_at").first()
+        )
         if ticket is None:
             raise TicketNotFound("取货码无效，请核对后重新输入")
         return _hand_over(ticket, leader, actor)
