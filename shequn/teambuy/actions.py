@@ -325,6 +325,23 @@ def on_order_released(sender: Any, order: Order, **kwargs: Any) -> None:
     )
 
 
+def on_line_refunded(sender: Any, order: Order, line: OrderLine, amount_fen: int, **kwargs: Any) -> None:
+    """A paid member of a forming team got all their money back (after-sales): they leave and
+    their seat is free again. After success a refund is ordinary after-sales; after failure the
+    member was already marked refunded when the automatic refund was made."""
+    locked = Order.objects.select_for_update().filter(pk=order.pk).first()
+    if locked is None or locked.refunded_fen < locked.total_fen:
+        return
+    member = _member_of_order(locked)
+    if member is None or member.status != MemberStatus.PAID:
+        return
+    freed = Team.objects.filter(
+        pk=member.team_id, status=TeamStatus.FORMING, paid_count__gt=0, seats_taken__gt=0
+    ).update(paid_count=F("paid_count") - 1, seats_taken=F("seats_taken") - 1)
+    if freed == 1:
+        TeamMember.objects.filter(pk=member.pk).update(status=MemberStatus.REFUNDED)
+
+
 # --- expiry ------------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from shequn.teambuy import actions
 from shequn.teambuy.enums import MemberStatus, TeamStatus
 from shequn.teambuy.errors import AlreadyInTeam, TeamClosed, TeamFull
 from shequn.teambuy.models import TeamMember
+from shequn.testing.orders import make_staff
 from shequn.testing.payments import run_scheduled_tasks
 
 from .conftest import pay
@@ -199,3 +200,30 @@ def test_a_payment_landing_after_the_deadline_fails_the_team_and_is_refunded(
     assert GatewayRefund.objects.count() == 2
     assert kinds_for(second, "teambuy.failed") == 1
     assert kinds_for(opener, "teambuy.failed") == 1
+
+
+def test_a_paid_member_refunded_by_staff_before_success_frees_the_seat(
+    sandbox, shop, offer, destination, members, commit
+):
+    opener, second, third, _ = members
+    first = open_team(opener, offer, destination, commit)
+    team = first.team
+    leaving = actions.do_join_team(second, team.pk, destination)
+    pay(first.order, commit)
+    pay(leaving.order, commit)
+    line = leaving.order.lines.get()
+    refund = order_actions.request_refund(second, leaving.order.number, line.pk, amount_fen=3990, reason="不想要了")
+    with commit():
+        payment_actions.approve_refund(shop, refund, make_staff(shop, "owner"))
+    leaving.refresh_from_db()
+    team.refresh_from_db()
+    assert leaving.status == MemberStatus.REFUNDED
+    assert (team.seats_taken, team.paid_count, team.status) == (1, 1, TeamStatus.FORMING)
+    # The seat goes to someone else, and the team can still succeed with real members only.
+    joined = actions.do_join_team(third, team.pk, destination)
+    other = actions.do_join_team(members[3], team.pk, destination)
+    pay(joined.order, commit)
+    pay(other.order, commit)
+    team.refresh_from_db()
+    assert (team.status, team.paid_count, team.seats_taken) == (TeamStatus.SUCCEEDED, 3, 3)
+    assert kinds_for(second, "teambuy.succeeded") == 0
