@@ -27,12 +27,14 @@ from shequn.communities.enums import SubGroupKind
 from shequn.communities.models import Channel, Community, CommunityMembership, Post, PostProduct
 from shequn.courses.models import Course
 from shequn.events.models import Event
+from shequn.leaders.models import Leader
 from shequn.shops.models import PickupPoint, Shop, StaffMember
 
 from . import data
 from .seed_content import seed_content
 from .seed_courses import seed_courses
 from .seed_events import seed_events
+from .seed_leaders import seed_leaders
 from .seed_membership import LEADERS_INVITE_CODE, seed_membership
 
 
@@ -79,6 +81,7 @@ def seed(
             _paid_membership(shop, staff, report)
             _courses(shop, communities[0], staff, report)
             _events(shop, communities[0], staff, report)
+            _leaders(shop, staff, report)
     return report
 
 
@@ -345,6 +348,14 @@ def _paid_membership(shop: Shop, staff: dict[str, User], report: SeedReport) -> 
         return
     paid, leaders = seed_membership(shop, staff["operator"])
     report.add(f"paid community {paid.name} (fee {paid.fee_fen / 100:.0f} yuan), invitation-only {leaders.name}")
+
+
+def _leaders(shop: Shop, staff: dict[str, User], report: SeedReport) -> None:
+    """Two approved group-buy leaders with pickup points and one pending application (see seed_leaders)."""
+    if Leader.objects.filter(shop=shop).exists():
+        return
+    leaders = seed_leaders(shop, staff["operator"])
+    report.add(f"{len(leaders)} group-buy leaders ({sum(1 for x in leaders if x.pickup_point_id)} with pickup points)")
 
 
 def _courses(shop: Shop, community: Community, staff: dict[str, User], report: SeedReport) -> None:

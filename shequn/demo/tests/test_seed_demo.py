@@ -25,6 +25,7 @@ from shequn.demo import data
 from shequn.demo.seed import seed
 from shequn.events.enums import EventStatus, RegistrationStatus
 from shequn.events.models import Event, Registration
+from shequn.leaders.models import Leader
 from shequn.notifications.models import Notification
 from shequn.orders.enums import OrderStatus
 from shequn.orders.models import Order, OrderEvent, OrderLine, RefundRequest
@@ -89,7 +90,10 @@ def test_seed_builds_the_demo_shop_and_is_idempotent() -> None:
     assert staff_user.check_password(data.DEMO_PASSWORD)
     assert User.objects.filter(phone__startswith="139").count() == data.MEMBER_COUNT
     assert Community.objects.filter(shop=shop).count() == 4  # the three of data.py and the leaders' one
-    assert PickupPoint.objects.filter(shop=shop).count() == 2
+    # The shop's two points, and one for each of the two approved group-buy leaders.
+    assert PickupPoint.objects.filter(shop=shop, leader__isnull=True).count() == 2
+    assert Leader.objects.filter(shop=shop, status="active", pickup_point__isnull=False).count() == 2
+    assert Leader.objects.filter(shop=shop, status="applied").count() == 1
     # Channels and sub-groups: seats counted by the actions match the members placed.
     assert Channel.objects.filter(community__shop=shop).count() == 3 * len(data.CHANNELS)
     assert CommunityMembership.objects.filter(community__shop=shop, channel__isnull=False).exists()
