@@ -195,9 +195,10 @@ def receive_goods(leader: Leader, campaign_id: int, received: dict[int, int], *,
             wants = {want.order_line.pk: want.units for want in selectors.wanted(sign_up)}
             if all(missing_units.get(pk, 0) >= units for pk, units in wants.items()):
                 continue  # nothing left to hand over: fully refunded, no pickup
-            if order.status != OrderStatus.PAID:
-                continue
-            order_actions.move_for_pickup(order, OrderStatus.READY_FOR_PICKUP, actor=actor, note="团长已确认到货")
+            if order.status == OrderStatus.PAID:
+                order_actions.move_for_pickup(order, OrderStatus.READY_FOR_PICKUP, actor=actor, note="团长已确认到货")
+            elif order.status != OrderStatus.READY_FOR_PICKUP:
+                continue  # already handed over (staff marked it picked up): no code needed
             ticket = issue_ticket(sign_up, order, now=now)
             where = order.pickup_point.name if order.pickup_point else "自提点"
             notify(

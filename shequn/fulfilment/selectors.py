@@ -29,7 +29,9 @@ from .models import GoodsReceipt, PickupTicket, Settlement, SettlementLine
 
 # Campaigns whose sign-ups are shown on summaries and pick lists (open: a preview; succeeded: final).
 LISTED_STATUSES = (CampaignStatus.OPEN, CampaignStatus.SUCCEEDED)
-NOT_A_LEADER = "你还不是本店的团长，或团长资格已暂停"
+NOT_A_LEADER = "你还不是团长"
+# A suspended leader takes no new campaigns but still hands out what their point holds.
+FULFILLING_STATUSES = (LeaderStatus.ACTIVE, LeaderStatus.SUSPENDED)
 
 
 # --- leaders -----------------------------------------------------------------------
@@ -39,12 +41,12 @@ def my_leaders(user: Any) -> QuerySet[Leader]:
     if not getattr(user, "is_authenticated", False):
         return Leader.objects.none()
     return Leader.objects.select_related("shop", "pickup_point", "user").filter(
-        user=user, status=LeaderStatus.ACTIVE, pickup_point__isnull=False
+        user=user, status__in=FULFILLING_STATUSES, pickup_point__isnull=False
     )
 
 
 def my_leader(user: Any, shop_id: int | None = None) -> Leader:
-    """The caller's active leader role (in ``shop_id`` when given, else their first)."""
+    """The caller's leader role (active or suspended; in ``shop_id`` when given, else their first)."""
     if not getattr(user, "is_authenticated", False):
         raise NotAuthenticated("请先登录", code="not_authenticated")
     roles = my_leaders(user)

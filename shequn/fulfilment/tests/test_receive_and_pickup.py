@@ -252,3 +252,22 @@ def test_uncollected_goods_remind_the_member_and_alert_the_operator_once(ready):
     zhang = ready.sign_ups[3]
     assert zhang.user.notifications.filter(kind="groupbuy.uncollected").count() == 1
     assert RefundRequest.objects.count() == 0  # fresh goods: no refund
+
+
+def test_a_suspended_leader_still_hands_out_what_their_point_holds_but_a_rejected_one_cannot(ready):
+    from shequn.fulfilment import selectors
+    from shequn.fulfilment.errors import LeaderNotFound
+    from shequn.leaders.enums import LeaderStatus
+
+    first, second = ready.leaders
+    first.status = LeaderStatus.SUSPENDED
+    first.save()
+    wang = ready.sign_ups[0]
+    leader = selectors.my_leader(first.user)
+    assert actions.verify_code(leader, ticket_of(wang).code, actor=first.user).status == TicketStatus.PICKED_UP
+    second.status = LeaderStatus.REJECTED
+    second.save()
+    with pytest.raises(LeaderNotFound):
+        selectors.my_leader(second.user)
+    with pytest.raises(NotYourPickupPoint):
+        actions.verify_token(second.user, ticket_of(ready.sign_ups[1]).token)
