@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from shequn.notifications.models import Notification
 from shequn.orders import actions as order_actions
+from shequn.orders.models import RefundRequest
 from shequn.teambuy import actions
 from shequn.teambuy.enums import MemberStatus, TeamStatus
 from shequn.teambuy.models import Team, TeamMember, TeamOffer
@@ -78,3 +79,34 @@ def test_the_last_payments_landing_together_succeed_the_team_once():
     assert sorted(Notification.objects.filter(kind="teambuy.succeeded").values_list("user_id", flat=True)) == sorted(
         member.user_id for member in members
     )
+
+
+def test_a_payment_racing_the_expiry_is_refunded_exactly_once_either_way():
+    offer, destination = make_offer(team_size=3)
+    first = actions.do_open_team(UserFactory.create(), offer.pk, destination)
+    second = actions.do_join_team(UserFactory.create(), first.team_id, destination)
+    racing = actions.do_join_team(UserFactory.create(), first.team_id, destination)
+    order_actions.mark_paid(first.order)
+    order_actions.mark_paid(second.order)
+    Team.objects.filter(pk=first.team_id).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    outcomes = run_at_once([lambda: actions.expire_team(first.team_id), lambda: order_actions.mark_paid(racing.order)])
+    team = Team.objects.get(pk=first.team_id)
+    assert team.status == TeamStatus.FAILED
+    racing.refresh_from_db()
+    racing.order.refresh_from_db()
+    if racing.order.paid_at is not None:  # the payment landed first: refunded with the others
+        assert racing.status == MemberStatus.REFUNDED
+        assert RefundRequest.objects.filter(order=racing.order).count() == 1
+        paid = 3
+    else:  # the expiry cancelled the order first: the payment was refused
+        assert "invalid_transition" in outcomes
+        assert racing.status == MemberStatus.LEFT
+        assert RefundRequest.objects.filter(order=racing.order).count() == 0
+        paid = 2
+    for member in (first, second):
+        member.refresh_from_db()
+        assert member.status == MemberStatus.REFUNDED
+        assert RefundRequest.objects.filter(order=member.order).count() == 1
+    assert RefundRequest.objects.count() == paid
+    assert TeamMember.objects.filter(team=team, status__in=[MemberStatus.PENDING, MemberStatus.PAID]).count() == 0

@@ -14,7 +14,7 @@ from shequn.orders.models import RefundRequest
 from shequn.payments import actions as payment_actions
 from shequn.payments.models import GatewayRefund
 from shequn.payments.sandbox import server
-from shequn.teambuy import actions
+from shequn.teambuy import actions, selectors
 from shequn.teambuy.enums import MemberStatus, TeamStatus
 from shequn.teambuy.errors import AlreadyInTeam, TeamClosed, TeamFull
 from shequn.teambuy.models import TeamMember
@@ -58,6 +58,9 @@ def test_a_team_of_three_completes_once_the_third_member_pays(sandbox, offer, de
     pay(joined[0].order, commit)
     team.refresh_from_db()
     assert (team.status, team.paid_count) == (TeamStatus.FORMING, 2)
+    held = {first.order_id, *(member.order_id for member in joined)}
+    assert set(selectors.held_order_ids(team.shop)) == held  # not to be fulfilled yet
+    assert selectors.is_held(first.order_id) is True
     assert kinds_for(opener, "teambuy.succeeded") == 0
     pay(joined[1].order, commit)
     team.refresh_from_db()
@@ -65,6 +68,8 @@ def test_a_team_of_three_completes_once_the_third_member_pays(sandbox, offer, de
     assert team.succeeded_at is not None
     for user in (opener, second, third):
         assert kinds_for(user, "teambuy.succeeded") == 1
+    assert list(selectors.held_order_ids(team.shop)) == []
+    assert selectors.is_held(first.order_id) is False
     assert list(TeamMember.objects.filter(team=team).values_list("status", flat=True)) == [MemberStatus.PAID] * 3
 
     # The deadline passing afterwards changes nothing: no refunds for a team that succeeded.
