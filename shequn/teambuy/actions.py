@@ -67,7 +67,7 @@ def check_offer(shop: Shop, data: OfferInput, *, offer: TeamOffer | None = None)
     """Validate an offer; every problem is reported per field (``details["fields"]``)."""
     errors: dict[str, str] = {}
     sku = None
-    if data.sku_id:
+    if isinstance(data.sku_id, int) and 0 < data.sku_id < 2**31:  # out of range: no such SKU
         sku = (
             Sku.objects.select_related("product")
             .filter(pk=data.sku_id, shop=shop, product__shop=shop, is_active=True)

@@ -34,7 +34,8 @@ def shop_teams(shop: Shop, *, status: str = "", offer_id: int | None = None) -> 
     if status in TeamStatus.values:
         teams = teams.filter(status=status)
     if offer_id:
-        teams = teams.filter(offer_id=offer_id)
+        # An id out of the column's range matches nothing (and must not reach the database).
+        teams = teams.filter(offer_id=offer_id) if 0 < offer_id < 2**31 else teams.none()
     return teams
 
 

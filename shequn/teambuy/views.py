@@ -27,6 +27,7 @@ from shequn.shops.permissions import MANAGE_CATALOG
 
 from . import actions, selectors
 from .enums import TeamStatus
+from .errors import InvalidOffer
 from .models import Team, TeamOffer
 
 PAGE_SIZE = 20
@@ -147,14 +148,18 @@ def my_teams(request: HttpRequest) -> HttpResponse:
 # --- console -------------------------------------------------------------------------------
 
 
-def _parse_when(value: str) -> datetime | None:
+def _parse_when(value: str, field: str) -> datetime | None:
+    """A datetime-local value; blank is None; anything unreadable is a field error."""
     value = (value or "").strip()
     if not value:
         return None
-    parsed = parse_datetime(value)
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)
-    return parsed
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        parsed = None
+    if parsed is None:
+        raise InvalidOffer("时间格式不正确", details={"fields": {field: "时间格式不正确"}})
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
 def _yuan_to_fen(value: str) -> int | None:
@@ -172,8 +177,8 @@ def _offer_input(request: HttpRequest) -> actions.OfferInput:
         team_size=int_or_none(post.get("team_size")),
         team_price_fen=_yuan_to_fen(post.get("team_price") or ""),
         time_limit_hours=int_or_none(post.get("time_limit_hours")),
-        starts_at=_parse_when(post.get("starts_at") or ""),
-        ends_at=_parse_when(post.get("ends_at") or ""),
+        starts_at=_parse_when(post.get("starts_at") or "", "starts_at"),
+        ends_at=_parse_when(post.get("ends_at") or "", "ends_at"),
         is_active=post.get("is_active") == "1",
     )
 
@@ -212,8 +217,8 @@ def _offer_form(request: HttpRequest, offer: TeamOffer | None) -> HttpResponse:
     if request.method == "POST":
         values = {key: request.POST.get(key, "") for key in values}
         values["is_active"] = request.POST.get("is_active") == "1"
-        data = _offer_input(request)
         try:
+            data = _offer_input(request)
             if offer is None:
                 offer = actions.do_create_offer(shop, data, actor=request.user, ip=client_ip(request))
                 messages.success(request, "拼团活动已创建")

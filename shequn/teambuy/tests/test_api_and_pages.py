@@ -193,3 +193,26 @@ def test_member_pages_show_the_offer_the_team_and_my_teams(offer, destination, m
     assert qr["Content-Type"] == "image/svg+xml"
     assert b"<svg" in qr.content
     assert Team.objects.get(pk=team.pk).seats_taken == 2
+
+
+def test_out_of_range_ids_and_impossible_dates_are_answered_not_crashed(shop, console_client, sku):
+    assert console_client.get("/console/teambuy/teams/?offer=99999999999999999999").status_code == 200
+    bad = console_client.post(
+        "/console/teambuy/new/",
+        {"sku": "99999999999999999999", "team_size": "3", "team_price": "1", "time_limit_hours": "24"},
+    )
+    assert bad.status_code == 422
+    assert "请选择本店在售的商品规格" in bad.content.decode()
+    odd_date = console_client.post(
+        "/console/teambuy/new/",
+        {
+            "sku": sku.pk,
+            "team_size": "3",
+            "team_price": "39.90",
+            "time_limit_hours": "24",
+            "starts_at": "2026-13-40T10:00",
+        },
+    )
+    assert odd_date.status_code == 422
+    assert "时间格式不正确" in odd_date.content.decode()
+    assert TeamOffer.objects.count() == 0
