@@ -1,0 +1,333 @@
+"""Group-buy sign-up burst over HTTP: 500 members signing up for one campaign at the same moment.
+
+    .venv/bin/python bench/groupbuy_signup.py run [--members 500] [--rounds 3]   # on DATABASE_URL or SQLite
+    .venv/bin/python bench/groupbuy_signup.py report                             # results -> docs/benchmarks.md
+
+`make bench` should run it on SQLite, then on PostgreSQL through scripts/with-postgres, then
+write the report (see scripts/bench). Each run:
+
+1. migrates a fresh database (a temporary SHEQUN_VAR_DIR for SQLite; the throwaway cluster for
+   PostgreSQL) and creates a shop, a SKU, a community with a leader and a pickup point, and
+   N members of the community, each with an API token;
+2. starts granian (WSGI, as `make run`; helpers shared with bench/order_create.py);
+3. per round, opens a new campaign (stock limit = N units) and has all N members POST
+   /api/v1/groupbuy/campaigns/{id}/sign-ups at the same instant (one connection and one
+   request each, from several load processes), then checks that the campaign's sold counter
+   equals the sign-ups answered 201;
+4. prints sign-ups/s (201s over the burst's wall time, first request sent to last answer),
+   p50 and p99 latency and errors.
+
+Traffic goes to 127.0.0.1 only, and every loop is bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from order_create import (  # bench/ is not a package
+    free_port,
+    machine,
+    percentile,
+    server_env,
+    start_redis,
+    start_server,
+    stop_server,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "var" / "bench"
+DOC = ROOT / "docs" / "benchmarks.md"
+
+
+@dataclass
+class Result:
+    database: str
+    members: int
+    rounds: int
+    sign_ups: int
+    errors: int
+    sign_ups_per_second: float
+    p50_ms: float
+    p99_ms: float
+    counters_consistent: bool
+    error_sample: str = ""
+
+
+def python_in(env: dict[str, str], code: str) -> str:
+    output = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    return output.stdout.strip().splitlines()[-1]
+
+
+def prepare(env: dict[str, str], members: int) -> list[str]:
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    code = f"""
+import json
+import django
+django.setup()
+from shequn.accounts.actions import do_issue_token
+from shequn.accounts.models import User
+from shequn.catalog.models import Product, Sku
+from shequn.communities.models import Community, CommunityMembership
+from shequn.leaders.models import Leader
+from shequn.shops.models import PickupPoint, Shop
+shop = Shop.objects.create(name="压测店", slug="bench-groupbuy")
+product = Product.objects.create(shop=shop, title="压测三文鱼", on_shelf=True, returnable=False)
+Sku.objects.create(shop=shop, product=product, spec="500g", price_fen=6900, stock=10_000_000)
+community = Community.objects.create(shop=shop, name="压测社群")
+point = PickupPoint.objects.create(shop=shop, name="压测自提点", address="杭州市滨江区")
+boss = User.objects.create_user(username="bench-leader")
+Leader.objects.create(shop=shop, user=boss, community=community, status="active", pickup_point=point,
+                      point_name=point.name, point_address=point.address, contact_phone="13900000000")
+users = User.objects.bulk_create([User(username=f"gb{{n}}", nickname=f"邻居{{n}}") for n in range({members})])
+CommunityMembership.objects.bulk_create([CommunityMembership(community=community, user=u) for u in users])
+print(json.dumps([do_issue_token(u, name="bench").token for u in users]))
+"""
+    return list(json.loads(python_in(env, code)))
+
+
+def open_campaign(env: dict[str, str], stock: int, round_number: int) -> tuple[int, int]:
+    code = f"""
+import json
+from datetime import timedelta
+import django
+django.setup()
+from django.utils import timezone
+from shequn.accounts.models import User
+from shequn.catalog.models import Sku
+from shequn.groupbuy import actions
+from shequn.leaders.models import Leader
+leader = Leader.objects.get(user__username="bench-leader")
+sku = Sku.objects.get(shop=leader.shop)
+now = timezone.now()
+data = actions.CampaignInput(
+    title="压测接龙 {round_number}", starts_at=now - timedelta(minutes=1), deadline=now + timedelta(hours=6),
+    pickup_date=(timezone.localtime(now) + timedelta(days=1)).date(),
+    items=[actions.ItemInput(sku_id=sku.pk, price_fen=5900, stock_limit={stock})],
+)
+campaign = actions.do_create_leader_campaign(leader, data)
+print(json.dumps([campaign.pk, campaign.items.get().pk]))
+"""
+    campaign_id, item_id = json.loads(python_in(env, code))
+    return int(campaign_id), int(item_id)
+
+
+def read_sold(env: dict[str, str], item_id: int) -> int:
+    code = (
+        "import django; django.setup(); from shequn.groupbuy.models import CampaignItem; "
+        f"print(CampaignItem.objects.get(pk={item_id}).sold)"
+    )
+    return int(python_in(env, code))
+
+
+def client_worker(
+    port: int, path: str, body: bytes, tokens: list[str], start_at: float, queue: multiprocessing.Queue
+) -> None:
+    """One load process: a thread per member, each sending its one sign-up at ``start_at``."""
+    import threading
+
+    results: list[tuple[float, float, int, str]] = []  # (sent, answered, status, error)
+    lock = threading.Lock()
+
+    def one(token: str) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        while time.time() < start_at:
+            time.sleep(0.001)
+        sent = time.time()
+        try:
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
+            payload = response.read()
+            outcome = (sent, time.time(), response.status, "" if response.status == 201 else payload[:200].decode())
+        except (OSError, http.client.HTTPException) as error:
+            outcome = (sent, time.time(), 0, f"{type(error).__name__}: {error}")
+        finally:
+            connection.close()
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=one, args=(token,)) for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    queue.put(results)
+
+
+def burst(port: int, campaign_id: int, item_id: int, tokens: list[str], processes: int) -> list[tuple]:
+    context = multiprocessing.get_context("spawn")
+    queue: multiprocessing.Queue = context.Queue()
+    path = f"/api/v1/groupbuy/campaigns/{campaign_id}/sign-ups"
+    body = json.dumps({"quantities": [{"item_id": item_id, "quantity": 1}]}).encode()
+    start_at = time.time() + 3.0  # every process and thread is up before the burst
+    shares = [tokens[index::processes] for index in range(processes)]
+    workers = [
+        context.Process(target=client_worker, args=(port, path, body, share, start_at, queue))
+        for share in shares
+        if share
+    ]
+    for worker in workers:
+        worker.start()
+    results: list[tuple] = []
+    for _ in workers:
+        results.extend(queue.get(timeout=400))
+    for worker in workers:
+        worker.join(timeout=30)
+    return results
+
+
+def measure(args: argparse.Namespace) -> Result:
+    database_url = os.environ.get("DATABASE_URL", "")
+    database = "postgresql" if database_url.startswith(("postgres://", "postgresql://")) else "sqlite"
+    use_redis = args.redis if args.redis is not None else database == "postgresql"
+    var_dir = tempfile.mkdtemp(prefix="shequn-bench-gb-")
+    redis = None
+    latencies: list[float] = []
+    errors: list[str] = []
+    wall = 0.0
+    consistent = True
+    try:
+        env = server_env(var_dir)
+        env.pop("REDIS_URL", None)
+        if use_redis:
+            redis, env["REDIS_URL"] = start_redis()
+        print(f"[{database}] preparing: migrate, shop, leader, {args.members} members with tokens", flush=True)
+        tokens = prepare(env, args.members)
+        port = free_port()
+        server = start_server(env, port, args.workers, args.threads)
+        try:
+            for round_number in range(1, args.rounds + 1):
+                campaign_id, item_id = open_campaign(env, args.members, round_number)
+                results = burst(port, campaign_id, item_id, tokens, args.processes)
+                ok = [r for r in results if r[2] == 201]
+                latencies += [r[1] - r[0] for r in ok]
+                errors += [f"{r[2]}: {r[3]}" for r in results if r[2] != 201]
+                wall += max(r[1] for r in results) - min(r[0] for r in results)
+                sold = read_sold(env, item_id)
+                consistent &= sold == len(ok)
+                print(
+                    f"[{database}] round {round_number}: {len(ok)}/{len(results)} signed up, sold {sold}, "
+                    f"burst {max(r[1] for r in results) - min(r[0] for r in results):.2f} s",
+                    flush=True,
+                )
+        finally:
+            stop_server(server)
+    finally:
+        if redis is not None:
+            redis.terminate()
+            redis.wait(timeout=10)
+        shutil.rmtree(var_dir, ignore_errors=True)
+    result = Result(
+        database=database + (" + redis" if use_redis else ""),
+        members=args.members,
+        rounds=args.rounds,
+        sign_ups=len(latencies),
+        errors=len(errors),
+        sign_ups_per_second=len(latencies) / wall if wall else 0.0,
+        p50_ms=percentile(latencies, 0.50) * 1000,
+        p99_ms=percentile(latencies, 0.99) * 1000,
+        counters_consistent=consistent,
+        error_sample=errors[0] if errors else "",
+    )
+    print(format_result(result), flush=True)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    (RESULTS_DIR / f"groupbuy_signup-{database}.json").write_text(
+        json.dumps(
+            {
+                "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                "args": vars(args),
+                "machine": machine(),
+                "result": asdict(result),
+            },
+            indent=2,
+        )
+    )
+    return result
+
+
+def format_result(result: Result) -> str:
+    return (
+        f"[{result.database}] {result.sign_ups_per_second:8.1f} sign-ups/s  p50 {result.p50_ms:7.1f} ms  "
+        f"p99 {result.p99_ms:7.1f} ms  sign-ups {result.sign_ups}  errors {result.errors}  "
+        f"counters consistent: {result.counters_consistent}"
+        + (f"\n    first error: {result.error_sample}" if result.error_sample else "")
+    )
+
+
+def report() -> None:
+    """Rewrites this benchmark's own section of docs/benchmarks.md from var/bench/groupbuy_signup-*.json."""
+    runs = [json.loads(path.read_text()) for path in sorted(RESULTS_DIR.glob("groupbuy_signup-*.json"))]
+    if not runs:
+        print("no results in var/bench: run `bench/groupbuy_signup.py run` first", file=sys.stderr)
+        sys.exit(1)
+    start, end = "<!-- bench:groupbuy_signup:start", "<!-- bench:groupbuy_signup:end -->"
+    lines = [start + " (generated by bench/groupbuy_signup.py report) -->", ""]
+    lines.append(
+        "| database | members at once | rounds | sign-ups/s | p50 ms | p99 ms | errors | counters consistent |"
+    )
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---|")
+    notes = []
+    for run in runs:
+        r = run["result"]
+        lines.append(
+            f"| {r['database']} | {r['members']} | {r['rounds']} | {r['sign_ups_per_second']:.1f} | "
+            f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} | {'yes' if r['counters_consistent'] else 'NO'} |"
+        )
+        notes.append(
+            f"- {r['database']}: {run['when']}; {run['machine']}; granian {run['args']['workers']} worker(s) × "
+            f"{run['args']['threads']} threads"
+        )
+    lines += ["", *notes, "", end]
+    generated = "\n".join(lines)
+    text = DOC.read_text() if DOC.exists() else ""
+    if start in text and end in text:
+        text = text[: text.index(start)] + generated + text[text.index(end) + len(end) :]
+    else:
+        heading = (
+            "## Group-buy sign-up burst (bench/groupbuy_signup.py)\n\n"
+            "All members of a community sign up for one campaign at the same instant over HTTP "
+            "(`POST /api/v1/groupbuy/campaigns/{id}/sign-ups`, one unit each, one request per member). "
+            "Every sign-up takes the campaign row lock, creates its pickup order at the campaign price "
+            "(stock reserved) and takes the campaign's counter with one conditional UPDATE, so sign-ups "
+            "of one campaign are serialised by design; sign-ups/s is the 201 answers over the burst's "
+            "wall time, and the sold counter is checked against them after each round.\n\n"
+        )
+        text = text.rstrip() + "\n\n" + heading + generated + "\n"
+    DOC.write_text(text)
+    print(f"wrote {DOC.relative_to(ROOT)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="measure on DATABASE_URL (or a temporary SQLite database)")
+    run.add_argument("--members", type=int, default=int(os.environ.get("BENCH_GB_MEMBERS", "500")))
+    run.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_GB_ROUNDS", "3")))
+    run.add_argument("--processes", type=int, default=4, help="load-generator processes")
+    run.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", "1")))
+    run.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", "8")))
+    run.add_argument("--redis", action=argparse.BooleanOptionalAction, default=None)
+    commands.add_parser("report", help="write this benchmark's section of docs/benchmarks.md")
+    args = parser.parse_args()
+    os.chdir(ROOT)
+    if args.command == "run":
+        measure(args)
+    else:
+        report()
+
+
+if __name__ == "__main__":
+    main()
