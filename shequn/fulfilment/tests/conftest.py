@@ -5,14 +5,19 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.apps import apps
+from django.conf import settings
 from django.utils import timezone
 
+from shequn.fulfilment import actions, selectors
+from shequn.fulfilment.models import PickupTicket
 from shequn.groupbuy.enums import CampaignStatus, SignUpStatus
 from shequn.groupbuy.models import Campaign, CampaignItem, CampaignLeader, SignUp
 from shequn.leaders.enums import LeaderStatus
 from shequn.leaders.models import Leader
 from shequn.orders import actions as order_actions
+from shequn.orders.models import RefundRequest
 from shequn.testing.factories import CommunityFactory, PickupPointFactory, SkuFactory, UserFactory
 from shequn.testing.payments import sandbox, sandbox_key_dir
 from shequn.testing.two_shops import console_client, operator, other_console_client, other_operator, other_shop, shop
@@ -142,3 +147,25 @@ def world(shop, operator) -> World:
     w.sign_up(first, "李四", {"fish": 1, "shrimp": 1})
     w.sign_up(first, "张三", {"shrimp": 2})
     return w
+
+
+@pytest.fixture
+def completed(world):
+    """翠苑 short one fish (李四 refunded ¥39.90, confirmed); everything picked up, then completed."""
+    first, second = world.leaders
+    actions.receive_goods(
+        first, world.campaign.pk, {world.skus["fish"].pk: 2, world.skus["shrimp"].pk: 3}, actor=first.user
+    )
+    actions.receive_goods(second, world.campaign.pk, {world.skus["fish"].pk: 3}, actor=second.user)
+    order_actions.complete_refund(RefundRequest.objects.get())  # the gateway confirmed it
+    assert selectors.commission_rows(first) == []  # picked up is not complete yet
+    leaders = {leader.pickup_point_id: leader for leader in world.leaders}
+    for ticket in PickupTicket.objects.all():
+        leader = leaders[ticket.pickup_point_id]
+        actions.verify_code(leader, ticket.code, actor=leader.user)
+    assert selectors.commission_rows(first) == []
+    done_at = timezone.now() + timedelta(days=settings.AFTER_SALES_WINDOW_DAYS, hours=1)
+    with time_machine.travel(done_at):
+        assert order_actions.auto_complete_orders() == 4
+    world.done_on = timezone.localtime(done_at).date()
+    return world

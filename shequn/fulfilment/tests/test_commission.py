@@ -13,9 +13,7 @@ from shequn.core.models import AuditLog
 from shequn.fulfilment import actions, selectors
 from shequn.fulfilment.enums import SettlementStatus
 from shequn.fulfilment.errors import InvalidPayout, InvalidSettlementState, NothingToSettle
-from shequn.fulfilment.models import PickupTicket, SettlementLine
-from shequn.orders import actions as order_actions
-from shequn.orders.models import RefundRequest
+from shequn.fulfilment.models import SettlementLine
 from shequn.shops.enums import StaffRole
 from shequn.testing.accounts import member_client
 from shequn.testing.factories import StaffFactory
@@ -23,28 +21,6 @@ from shequn.testing.orders import auth_headers
 from shequn.testing.two_shops import login
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def completed(world):
-    """翠苑 short one fish (李四 refunded ¥39.90, confirmed); everything picked up, then completed."""
-    first, second = world.leaders
-    actions.receive_goods(
-        first, world.campaign.pk, {world.skus["fish"].pk: 2, world.skus["shrimp"].pk: 3}, actor=first.user
-    )
-    actions.receive_goods(second, world.campaign.pk, {world.skus["fish"].pk: 3}, actor=second.user)
-    order_actions.complete_refund(RefundRequest.objects.get())  # the gateway confirmed it
-    assert selectors.commission_rows(first) == []  # picked up is not complete yet
-    leaders = {leader.pickup_point_id: leader for leader in world.leaders}
-    for ticket in PickupTicket.objects.all():
-        leader = leaders[ticket.pickup_point_id]
-        actions.verify_code(leader, ticket.code, actor=leader.user)
-    assert selectors.commission_rows(first) == []
-    done_at = timezone.now() + timedelta(days=settings.AFTER_SALES_WINDOW_DAYS, hours=1)
-    with time_machine.travel(done_at):
-        assert order_actions.auto_complete_orders() == 4
-    world.done_on = timezone.localtime(done_at).date()
-    return world
 
 
 def test_commission_is_the_rate_on_what_members_kept_paying(completed):

@@ -48,3 +48,25 @@ def test_one_code_verified_on_several_phones_at_once_hands_over_once(world):
     order.refresh_from_db()
     assert order.status == OrderStatus.PICKED_UP
     assert OrderEvent.objects.filter(order=order, to_status=OrderStatus.PICKED_UP).count() == 1
+
+
+def test_simultaneous_settlement_runs_settle_each_order_once(completed, operator):
+    from datetime import timedelta
+
+    import time_machine
+    from django.conf import settings
+    from django.utils import timezone
+
+    from shequn.fulfilment.models import Settlement, SettlementLine
+
+    day = completed.done_on
+
+    def settle():
+        actions.create_settlements(completed.shop, operator, start=day, end=day)
+        return "ok"
+
+    # the clock is moved for the whole process (every thread) from here
+    with time_machine.travel(timezone.now() + timedelta(days=settings.AFTER_SALES_WINDOW_DAYS + 2)):
+        assert run_at_once([settle] * 3) == ["nothing_to_settle"] * 2 + ["ok"]
+    assert Settlement.objects.count() == 2
+    assert SettlementLine.objects.count() == 4
