@@ -2,6 +2,8 @@
 it and hands over once (the second time the page says when); the leader scans another member's
 QR (opens the URL it holds) and confirms."""
 
+import os
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -11,6 +13,13 @@ from shequn.fulfilment.models import PickupTicket
 from shequn.orders.enums import OrderStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+SCREENSHOTS = os.environ.get("SHEQUN_SCREENSHOTS")  # a folder to keep screenshots in, for a look
+
+
+def shot(page, name):
+    if SCREENSHOTS:
+        page.screenshot(path=os.path.join(SCREENSHOTS, f"fulfilment-{name}.png"), full_page=True)
 
 
 def signed_in(new_page, live_server, user):
@@ -41,6 +50,7 @@ def test_the_leader_verifies_a_members_pickup_code_on_a_phone(world, new_page, l
     code = member.get_by_test_id("pickup-code").inner_text().strip()
     assert len(code) == 6
     assert member.locator("[data-testid=pickup-qr] svg").count() == 1
+    shot(member, "member-code")
 
     leader = signed_in(new_page, live_server, first.user)
     leader.goto("/leader/verify/")
@@ -51,6 +61,7 @@ def test_the_leader_verifies_a_members_pickup_code_on_a_phone(world, new_page, l
     leader.get_by_label("取货码").fill(code)
     leader.get_by_role("button", name="核销").click()
     result = leader.get_by_test_id("verify-result").inner_text()
+    shot(leader, "leader-verify-twice")
     assert result.startswith("已核销（")
     wang.order.refresh_from_db()
     assert wang.order.status == OrderStatus.PICKED_UP
@@ -61,7 +72,10 @@ def test_the_leader_verifies_a_members_pickup_code_on_a_phone(world, new_page, l
     # scanning 李四's QR opens the URL it holds on the leader's phone
     ticket = PickupTicket.objects.get(sign_up=li)
     leader.goto(actions.verify_url(ticket).replace(settings.SITE_URL, live_server.url))
+    shot(leader, "leader-scanned")
     leader.get_by_test_id("confirm-pickup").click()
     assert leader.get_by_test_id("verify-result").inner_text() == "核销成功：李*"
     li.order.refresh_from_db()
+    leader.goto(f"/leader/pick-lists/?campaign={world.campaign.pk}")
+    shot(leader, "leader-pick-list")
     assert li.order.status == OrderStatus.PICKED_UP
