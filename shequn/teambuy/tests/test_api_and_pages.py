@@ -186,6 +186,7 @@ def test_member_pages_show_the_offer_the_team_and_my_teams(offer, destination, m
     again = client.get(f"/teambuy/teams/{team.pk}/").content.decode()
     assert 'data-testid="my-status">待支付' in again
     assert 'data-testid="join-team"' not in again
+    assert "成团后才会发货或备货" in again
     mine = client.get("/teambuy/mine/").content.decode()
     assert f'data-team-id="{team.pk}"' in mine
     assert "我参的团" in mine
