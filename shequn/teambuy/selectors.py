@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.utils import timezone
 
 from shequn.core.phone import mask_name
@@ -30,7 +30,12 @@ def access_offer(shop: Shop, offer_id: int) -> TeamOffer:
 
 
 def shop_teams(shop: Shop, *, status: str = "", offer_id: int | None = None) -> QuerySet[Team]:
-    teams = Team.objects.filter(shop=shop).select_related("offer", "opened_by").order_by("-created_at", "-id")
+    teams = (
+        Team.objects.filter(shop=shop)
+        .select_related("offer", "opened_by")
+        .prefetch_related(Prefetch("members", TeamMember.objects.select_related("order").order_by("joined_at", "id")))
+        .order_by("-created_at", "-id")
+    )
     if status in TeamStatus.values:
         teams = teams.filter(status=status)
     if offer_id:

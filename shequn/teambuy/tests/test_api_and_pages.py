@@ -217,3 +217,19 @@ def test_out_of_range_ids_and_impossible_dates_are_answered_not_crashed(shop, co
     assert odd_date.status_code == 422
     assert "时间格式不正确" in odd_date.content.decode()
     assert TeamOffer.objects.count() == 0
+
+
+def test_console_teams_list_each_teams_orders_and_holds_paid_ones_until_success(
+    sandbox, offer, destination, members, commit, console_client
+):
+    from .conftest import pay
+
+    with commit():
+        first = actions.do_open_team(members[0], offer.pk, destination)
+    pay(first.order, commit)
+    joined = actions.do_join_team(members[1], first.team_id, destination)
+    page = console_client.get("/console/teambuy/teams/?status=forming").content.decode()
+    assert f'data-team-id="{first.team_id}"' in page
+    assert f"{first.order.number}</a> 已支付（待成团，暂不发货）" in page
+    assert f"{joined.order.number}</a> 待支付<br>" in page
+    assert "2 / 1 / 3" in page
