@@ -13,6 +13,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from shequn.communities.models import CommunityMembership
 from shequn.communities.selectors import current_q
+from shequn.core.errors import NotAuthenticated
 from shequn.core.phone import mask_name
 from shequn.leaders.enums import LeaderStatus
 from shequn.leaders.models import Leader
@@ -128,14 +129,12 @@ def live_list(campaign: Campaign, *, leader: Leader | None = None) -> list[ListE
 
 def active_leader(user: Any, shop: Shop | None = None) -> Leader:
     """The caller's active leader role (in ``shop`` when given); else 403 not_a_leader."""
+    if not getattr(user, "is_authenticated", False):
+        raise NotAuthenticated("请先登录")
     leaders = Leader.objects.filter(user=user, status=LeaderStatus.ACTIVE, pickup_point__isnull=False)
     if shop is not None:
         leaders = leaders.filter(shop=shop)
-    leader = (
-        leaders.select_related("shop", "pickup_point", "community").order_by("id").first()
-        if getattr(user, "is_authenticated", False)
-        else None
-    )
+    leader = leaders.select_related("shop", "pickup_point", "community").order_by("id").first()
     if leader is None:
         raise NotALeader("你还不是在职团长")
     return leader

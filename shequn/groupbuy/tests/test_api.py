@@ -151,3 +151,17 @@ def test_leader_creates_a_campaign_for_their_own_point(world):
         content_type="application/json",
     )
     assert signed.json()["leader_id"] == world.leader_east.pk
+
+
+def test_anonymous_callers_are_asked_to_sign_in(world):
+    campaign = world.open_campaign()
+    anonymous = Client()
+    assert anonymous.get(f"{BASE}/leader/campaigns").status_code == 401
+    assert anonymous.get(f"{BASE}/sign-ups").status_code == 401
+    signed = anonymous.post(
+        f"{BASE}/campaigns/{campaign.pk}/sign-ups",
+        {"quantities": [{"item_id": campaign.items.get().pk, "quantity": 1}]},
+        content_type="application/json",
+    )
+    assert signed.status_code == 401
+    assert anonymous.get(f"{BASE}/campaigns/{campaign.pk}").status_code == 401
