@@ -165,3 +165,21 @@ def test_anonymous_callers_are_asked_to_sign_in(world):
     )
     assert signed.status_code == 401
     assert anonymous.get(f"{BASE}/campaigns/{campaign.pk}").status_code == 401
+
+
+def test_drafts_are_edited_and_published_campaigns_are_not(world):
+    console = client_for(world.operator, **{"X-Shop": world.shop.slug})
+    created = console.post(f"{BASE}/console/campaigns", campaign_body(world), content_type="application/json").json()
+    edited = console.put(
+        f"{BASE}/console/campaigns/{created['id']}",
+        campaign_body(world, title="改名后的接龙", leader_ids=[world.leader_west.pk]),
+        content_type="application/json",
+    )
+    assert (edited.json()["title"], edited.json()["leader_ids"]) == ("改名后的接龙", [world.leader_west.pk])
+    console.post(f"{BASE}/console/campaigns/{created['id']}/publish")
+    again = console.put(
+        f"{BASE}/console/campaigns/{created['id']}", campaign_body(world), content_type="application/json"
+    )
+    assert again.status_code == 409
+    assert again.json()["code"] == "campaign_not_draft"
+    assert Campaign.objects.get(pk=created["id"]).title == "改名后的接龙"

@@ -244,3 +244,17 @@ def test_outsiders_see_no_campaign(world):
     campaign = world.open_campaign()
     with pytest.raises(CampaignNotFound):
         selectors.access_member_campaign(UserFactory.create(), campaign.pk)
+
+
+def test_the_sweeper_closes_what_the_eta_task_missed(world, django_capture_on_commit_callbacks, sandbox):
+    campaign = world.open_campaign(min_total_units=1)  # no on_commit here: the ETA task was never queued
+    sign_and_pay(world, campaign, "王小明", django_capture_on_commit_callbacks, salmon=1)
+    assert actions.close_due_campaigns() == 0  # not due yet
+    with time_machine.travel(campaign.deadline + timedelta(minutes=1)):
+        run_scheduled_tasks()  # only the paid order's own unpaid-close task is queued
+        with django_capture_on_commit_callbacks(execute=True):
+            assert actions.close_due_campaigns() == 1
+            assert actions.close_due_campaigns() == 0
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SUCCEEDED
+    assert Notification.objects.filter(kind="groupbuy.succeeded").count() == 1
