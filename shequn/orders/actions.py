@@ -225,6 +225,7 @@ class CheckoutPlan:
     article: Article | None = None
     cart_item_ids: list[int] = field(default_factory=list)
     pay_by: datetime | None = None  # an earlier unpaid deadline than the shop's (trusted callers)
+    hold: str = ""  # why the goods wait (trusted callers); see Order.hold_reason
 
     @property
     def kind(self) -> str:
@@ -283,6 +284,7 @@ def check_checkout(
     lines: Sequence[tuple[int, int]] | None = None,
     unit_prices: Mapping[int, int] | None = None,
     pay_by: datetime | None = None,
+    hold: str = "",
 ) -> CheckoutPlan:
     """Validate a checkout (from cart lines, or one SKU for "buy now") into a plan.
 
@@ -292,7 +294,8 @@ def check_checkout(
     Trusted callers only (never from request data): ``lines`` are ``(sku_id, quantity)`` pairs
     bought together (a group-buy sign-up), ``unit_prices`` set a line's price by SKU id (a
     campaign price) instead of the shelf or member price, and ``pay_by`` ends the unpaid
-    window earlier than the shop's timeout (a campaign's deadline).
+    window earlier than the shop's timeout (a campaign's deadline), and ``hold`` keeps the
+    goods from being handed over until the caller's ``release_hold`` (a team still forming).
     """
     if not getattr(user, "is_authenticated", False):
         raise NotFound("请先登录", code="not_authenticated")
@@ -380,6 +383,7 @@ def check_checkout(
         shop=shop,
         lines=planned,
         pay_by=pay_by,
+        hold=hold[:60],
         fulfilment=fulfilment,
         payment_method=payment_method,
         address=address,
@@ -470,6 +474,7 @@ def _insert_order(plan: CheckoutPlan, expires_at: datetime | None) -> Order:
         "shipping_fee_fen": plan.shipping_fee_fen,
         "total_fen": plan.total_fen,
         "kind": plan.kind,
+        "hold_reason": plan.hold,
         "post": plan.post,
         "article": plan.article,
         "community": plan.community,
@@ -643,6 +648,18 @@ def cancel_unpaid_order(shop: Shop, order_id: int, actor: Any, *, reason: str = 
         _cancel(order, actor, f"商家取消订单{'：' + reason.strip() if reason.strip() else ''}")
         audit.record(actor=actor, shop=shop, action="order.cancel", obj=order, ip=ip, reason=reason.strip())
         return order
+
+
+def release_hold(order: Order, note: str) -> bool:
+    """The reason to wait is gone (the team or campaign succeeded): the goods may be handed over.
+
+    Returns False when the order was not on hold. Written in the order's timeline.
+    """
+    if Order.objects.filter(pk=order.pk).exclude(hold_reason="").update(hold_reason="") != 1:
+        return False
+    order.hold_reason = ""
+    OrderEvent.objects.create(order=order, from_status=order.status, to_status=order.status, note=note[:255])
+    return True
 
 
 def cancel_automatically(order_id: int, reason: str) -> bool:

@@ -66,6 +66,9 @@ class Order(models.Model):
         "content.Article", null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
     )
     expires_at = models.DateTimeField(null=True, blank=True)  # unpaid deadline (None for COD)
+    # Why the goods must not be handed over yet (a team or a campaign still forming); "" = free
+    # to fulfil. Set at creation by the app that made the order, cleared by it (release_hold).
+    hold_reason = models.CharField(max_length=60, blank=True)
     stock_released = models.BooleanField(default=False)  # set once, when close/cancel returns the stock
     tracking_company = models.CharField(max_length=32, blank=True)
     tracking_number = models.CharField(max_length=64, blank=True)

@@ -95,6 +95,7 @@ class OrderOut(Schema):
     kind: str  # goods, membership, course or ticket
     fulfilment: str
     payment_method: str
+    hold_reason: str  # why the goods wait (a team or campaign still forming); "" = free to fulfil
     community_id: int | None
     post_id: int | None
     article_id: int | None  # bought from this article's product card
@@ -239,6 +240,7 @@ def order_out(order: Order, *, console: bool = False, timeline: bool = False) ->
         "status_label": order.get_status_display(),
         "kind": order.kind,
         "fulfilment": order.fulfilment,
+        "hold_reason": order.hold_reason,
         "community_id": order.community_id,
         "post_id": order.post_id,
         "article_id": order.article_id,

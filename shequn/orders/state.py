@@ -39,6 +39,8 @@ REFUND_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 _DELIVERY_ONLY = frozenset({S.SHIPPED, S.DELIVERED})
+# Handing goods over: refused while the order is on hold.
+_HAND_OVER = frozenset({S.SHIPPED, S.DELIVERED, S.READY_FOR_PICKUP, S.PICKED_UP})
 _PICKUP_ONLY = frozenset({S.READY_FOR_PICKUP, S.PICKED_UP})
 
 # The timestamp each status stamps on the order.
@@ -72,6 +74,8 @@ def _refuse(order: Order, to_status: str, *, reinstate: bool) -> str | None:
         return "订单尚未付款"
     if to_status == S.CLOSED and order.payment_method == PaymentMethod.COD:
         return "货到付款订单不会超时关闭"
+    if order.hold_reason and to_status in _HAND_OVER:
+        return f"{order.hold_reason}，暂不能发货或备货"
     if from_status == S.PAID and to_status == S.COMPLETED and order.fulfilment != Fulfilment.NONE:
         return "订单尚未发货或自提，不能完成"
     if to_status == S.COMPLETED and order.paid_at is None:

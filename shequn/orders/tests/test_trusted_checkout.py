@@ -127,3 +127,19 @@ def test_pickup_moves_on_behalf_of_a_pickup_point(shop):
         "order.ready_for_pickup",
         "order.picked_up",
     ]
+
+
+def test_a_held_order_is_not_handed_over_until_the_hold_is_released(shop):
+    order, _, _ = campaign_order(shop, hold="拼团中")
+    assert order.hold_reason == "拼团中"
+    actions.mark_paid(order)
+    leader = UserFactory.create()
+    with pytest.raises(InvalidTransition) as held:
+        actions.move_for_pickup(order, OrderStatus.READY_FOR_PICKUP, actor=leader, note="到货")
+    assert held.value.message == "拼团中，暂不能发货或备货"
+    assert actions.release_hold(order, "拼团成功，可以备货") is True
+    assert actions.release_hold(order, "again") is False
+    actions.move_for_pickup(order, OrderStatus.READY_FOR_PICKUP, actor=leader, note="到货")
+    order.refresh_from_db()
+    assert (order.status, order.hold_reason) == (OrderStatus.READY_FOR_PICKUP, "")
+    assert "拼团成功，可以备货" in list(order.events.values_list("note", flat=True))
