@@ -21,6 +21,7 @@ from .schemas import (
     CancelIn,
     ChangeIn,
     ConsoleCampaignOut,
+    LeaderRateOut,
     ListEntryOut,
     SignUpIn,
     SignUpOut,
@@ -130,6 +131,16 @@ def console_campaigns(request: HttpRequest, status: str = "") -> CampaignListOut
         closed=rate.closed,
         succeeded=rate.succeeded,
         success_rate_percent=rate.percent,
+        leaders=[
+            LeaderRateOut(
+                leader_id=row.leader.pk,
+                point_name=row.leader.point_name,
+                closed=row.rate.closed,
+                succeeded=row.rate.succeeded,
+                success_rate_percent=row.rate.percent,
+            )
+            for row in selectors.leader_success_rates(shop)
+        ],
     )
 
 

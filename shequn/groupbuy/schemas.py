@@ -129,11 +129,20 @@ class ConsoleCampaignOut(CampaignOut):
         )
 
 
+class LeaderRateOut(Schema):
+    leader_id: int
+    point_name: str
+    closed: int
+    succeeded: int
+    success_rate_percent: int | None
+
+
 class CampaignListOut(Schema):
     items: list[ConsoleCampaignOut]
     closed: int
     succeeded: int
     success_rate_percent: int | None
+    leaders: list[LeaderRateOut]
 
 
 class ListEntryOut(Schema):

@@ -208,3 +208,22 @@ def success_rate(campaigns: QuerySet[Campaign]) -> SuccessRate:
 
 def paid_units(campaign: Campaign) -> int:
     return CampaignItem.objects.filter(campaign=campaign).aggregate(total=Sum("paid_units"))["total"] or 0
+
+
+@dataclass(frozen=True)
+class LeaderRate:
+    leader: Leader
+    rate: SuccessRate
+
+
+def leader_success_rates(shop: Shop) -> list[LeaderRate]:
+    """Each active leader's closed campaigns (succeeded or failed) and how many succeeded."""
+    closed = Q(campaigns__status__in=[CampaignStatus.SUCCEEDED, CampaignStatus.FAILED])
+    leaders = shop_active_leaders(shop).annotate(
+        closed=Count("campaigns", filter=closed, distinct=True),
+        succeeded=Count("campaigns", filter=Q(campaigns__status=CampaignStatus.SUCCEEDED), distinct=True),
+    )
+    return [
+        LeaderRate(leader=leader, rate=SuccessRate(closed=leader.closed, succeeded=leader.succeeded))
+        for leader in leaders.order_by("id")
+    ]

@@ -240,6 +240,7 @@ def console_campaigns(request: HttpRequest) -> HttpResponse:
         {
             "campaigns": shown[:100],
             "rate": selectors.success_rate(campaigns),
+            "leader_rates": selectors.leader_success_rates(shop),
             "status": status,
             "statuses": CampaignStatus.choices,
         },

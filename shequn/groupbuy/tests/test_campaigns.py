@@ -12,7 +12,7 @@ from shequn.communities.models import Post
 from shequn.groupbuy import actions, selectors
 from shequn.groupbuy.enums import CampaignStatus, SignUpStatus
 from shequn.groupbuy.errors import CampaignInvalid, CampaignNotOpen, CampaignSoldOut, PerPersonCapExceeded
-from shequn.groupbuy.models import CampaignItem, CampaignLeader, SignUp
+from shequn.groupbuy.models import Campaign, CampaignItem, CampaignLeader, SignUp
 from shequn.notifications.models import Notification
 from shequn.orders.enums import OrderStatus, RefundStatus
 from shequn.orders.models import Order, RefundRequest
@@ -258,3 +258,23 @@ def test_the_sweeper_closes_what_the_eta_task_missed(world, django_capture_on_co
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SUCCEEDED
     assert Notification.objects.filter(kind="groupbuy.succeeded").count() == 1
+
+
+def test_success_rates_overall_and_per_leader(world, django_capture_on_commit_callbacks, sandbox):
+    won = world.open_campaign(min_total_units=1)
+    sign_and_pay(world, won, "王小明", django_capture_on_commit_callbacks, salmon=1)
+    lost = world.open_campaign(min_total_units=99)
+    own = actions.do_create_leader_campaign(world.leader_west, world.campaign_input(min_total_units=0))
+    with (
+        time_machine.travel(won.deadline + timedelta(seconds=1)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert actions.close_due_campaigns() == 3
+    statuses = dict(Campaign.objects.values_list("pk", "status"))
+    assert (statuses[won.pk], statuses[lost.pk], statuses[own.pk]) == ("succeeded", "failed", "succeeded")
+    rate = selectors.success_rate(Campaign.objects.filter(shop=world.shop))
+    assert (rate.closed, rate.succeeded, rate.percent) == (3, 2, 67)
+    per_leader = {
+        row.leader.pk: (row.rate.closed, row.rate.succeeded) for row in selectors.leader_success_rates(world.shop)
+    }
+    assert per_leader == {world.leader_east.pk: (2, 1), world.leader_west.pk: (3, 2)}
