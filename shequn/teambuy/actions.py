@@ -44,6 +44,10 @@ MIN_HOURS, MAX_HOURS = 1, 72
 MAX_TITLE_LENGTH = 60
 
 
+# Orders of a forming team keep their goods until the team succeeds (Order.hold_reason).
+TEAM_HOLD = "拼团中，成团后发货"
+
+
 def team_link(team: Team) -> str:
     return reverse("teambuy:team", args=[team.pk])
 
@@ -197,6 +201,7 @@ def _take_seat(user: Any, team: Team, offer: TeamOffer, destination: Destination
         pickup_point_id=destination.pickup_point_id,
         address_id=destination.address_id,
         payment_method=destination.payment_method,
+        hold=TEAM_HOLD,
     )
     try:
         with transaction.atomic():
@@ -312,6 +317,24 @@ def _succeed(team: Team, now: datetime) -> None:
             "拼团成功",
             f"「{team.offer.title}」{team.team_size} 人已成团，我们会尽快为你安排发货或备货。",
         )
+    # After commit, each order in its own transaction: releasing here would lock other members'
+    # orders while a parallel payment holds one of them and waits for this team (a deadlock).
+    on_commit(tasks.release_team_holds_later, team.pk)
+
+
+def release_team_holds(team_id: int) -> int:
+    """A succeeded team's orders may be fulfilled now. Returns how many were released; idempotent
+    (the sweeper calls it again for any order still held)."""
+    released = 0
+    held = TeamMember.objects.filter(
+        team_id=team_id, team__status=TeamStatus.SUCCEEDED, status=MemberStatus.PAID
+    ).exclude(order__hold_reason="")
+    for order_id in list(held.values_list("order_id", flat=True)):
+        with transaction.atomic():
+            order = Order.objects.select_for_update().get(pk=order_id)
+            if order_actions.release_hold(order, "拼团成功，可以发货或备货"):
+                released += 1
+    return released
 
 
 def on_order_released(sender: Any, order: Order, **kwargs: Any) -> None:
@@ -406,4 +429,13 @@ def expire_due_teams(*, now: datetime | None = None, limit: int = 200) -> int:
     )
     for team_id in list(unsettled[:limit]):
         settle_failed_team(team_id)
+    still_held = (
+        Team.objects.filter(
+            status=TeamStatus.SUCCEEDED, members__status=MemberStatus.PAID, members__order__hold_reason__gt=""
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    for team_id in list(still_held[:limit]):
+        release_team_holds(team_id)
     return failed

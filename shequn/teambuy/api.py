@@ -25,7 +25,7 @@ from .schemas import (
 router = Router(tags=["teambuy"])
 console = Router(tags=["teambuy console"])
 
-READ_ERRORS = error_responses(401, 404)
+READ_ERRORS = error_responses(401, 404, 422)
 WRITE_ERRORS = error_responses(401, 404, 409, 422)
 CONSOLE_ERRORS = error_responses(401, 403, 404, 422)
 
@@ -83,7 +83,7 @@ def join_team(request: HttpRequest, team_id: int, body: DestinationIn) -> Status
     return Status(201, _membership(member))
 
 
-@router.get("/me/teams", response={200: Page[MembershipOut], **error_responses(401)})
+@router.get("/me/teams", response={200: Page[MembershipOut], **error_responses(401, 422)})
 def my_teams(request: HttpRequest, query: Query[PageQuery]) -> dict:
     page = paginate(selectors.my_teams(request.user), query.page, query.page_size)
     page["items"] = [_membership(member) for member in page["items"]]

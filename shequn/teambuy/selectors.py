@@ -122,18 +122,3 @@ def seconds_left(team: Team) -> int:
 
 
 # --- for fulfilment (apps above teambuy) -------------------------------------------------
-
-
-def held_order_ids(shop: Shop) -> QuerySet[TeamMember, int]:
-    """Orders that must not be fulfilled yet: paid into a team that is still forming.
-
-    Succeeded teams release their orders; failed teams' orders are refunded."""
-    return TeamMember.objects.filter(
-        shop=shop, team__status=TeamStatus.FORMING, status__in=LIVE_MEMBER_STATUSES
-    ).values_list("order_id", flat=True)
-
-
-def is_held(order_id: int) -> bool:
-    return TeamMember.objects.filter(
-        order_id=order_id, team__status=TeamStatus.FORMING, status__in=LIVE_MEMBER_STATUSES
-    ).exists()

@@ -31,3 +31,12 @@ def schedule_expiry(team_id: int, expires_at: datetime) -> None:
 
 def settle_team_later(team_id: int) -> None:
     settle_team(team_id)
+
+
+@db_task(retries=3, retry_delay=30)
+def release_team_holds(team_id: int) -> int:
+    return actions.release_team_holds(team_id)
+
+
+def release_team_holds_later(team_id: int) -> None:
+    release_team_holds(team_id)

@@ -7,14 +7,15 @@ from datetime import timedelta
 import pytest
 import time_machine
 
+from shequn.core.errors import InvalidTransition
 from shequn.notifications.models import Notification
 from shequn.orders import actions as order_actions
 from shequn.orders.enums import OrderStatus, RefundStatus
-from shequn.orders.models import RefundRequest
+from shequn.orders.models import Order, RefundRequest
 from shequn.payments import actions as payment_actions
 from shequn.payments.models import GatewayRefund
 from shequn.payments.sandbox import server
-from shequn.teambuy import actions, selectors
+from shequn.teambuy import actions
 from shequn.teambuy.enums import MemberStatus, TeamStatus
 from shequn.teambuy.errors import AlreadyInTeam, TeamClosed, TeamFull
 from shequn.teambuy.models import TeamMember
@@ -38,6 +39,7 @@ def kinds_for(user, kind):
 
 def test_a_team_of_three_completes_once_the_third_member_pays(sandbox, offer, destination, members, commit, sku):
     opener, second, third, late = members
+    staff = make_staff(offer.shop)
     first = open_team(opener, offer, destination, commit)
     team = first.team
     assert (team.status, team.seats_taken, team.team_size) == (TeamStatus.FORMING, 1, 3)
@@ -58,9 +60,12 @@ def test_a_team_of_three_completes_once_the_third_member_pays(sandbox, offer, de
     pay(joined[0].order, commit)
     team.refresh_from_db()
     assert (team.status, team.paid_count) == (TeamStatus.FORMING, 2)
-    held = {first.order_id, *(member.order_id for member in joined)}
-    assert set(selectors.held_order_ids(team.shop)) == held  # not to be fulfilled yet
-    assert selectors.is_held(first.order_id) is True
+    # Not to be fulfilled yet: staff cannot hand over a forming team's order (pickup here).
+    orders = [first.order, *(member.order for member in joined)]
+    assert {Order.objects.get(pk=o.pk).hold_reason for o in orders} == {actions.TEAM_HOLD}
+    with pytest.raises(InvalidTransition) as held:
+        order_actions.mark_ready_for_pickup(team.shop, first.order_id, staff)
+    assert held.value.message == "拼团中，成团后发货，暂不能发货或备货"
     assert kinds_for(opener, "teambuy.succeeded") == 0
     pay(joined[1].order, commit)
     team.refresh_from_db()
@@ -68,8 +73,9 @@ def test_a_team_of_three_completes_once_the_third_member_pays(sandbox, offer, de
     assert team.succeeded_at is not None
     for user in (opener, second, third):
         assert kinds_for(user, "teambuy.succeeded") == 1
-    assert list(selectors.held_order_ids(team.shop)) == []
-    assert selectors.is_held(first.order_id) is False
+    assert {Order.objects.get(pk=o.pk).hold_reason for o in orders} == {""}  # released after commit
+    ready = order_actions.mark_ready_for_pickup(team.shop, first.order_id, staff)
+    assert ready.status == OrderStatus.READY_FOR_PICKUP
     assert list(TeamMember.objects.filter(team=team).values_list("status", flat=True)) == [MemberStatus.PAID] * 3
 
     # The deadline passing afterwards changes nothing: no refunds for a team that succeeded.
