@@ -5,7 +5,10 @@ import pytest
 from shequn.demo.seed_fulfilment import seed_fulfilment
 from shequn.fulfilment.enums import TicketStatus
 from shequn.fulfilment.models import GoodsReceipt, PickupTicket
+from shequn.fulfilment.tests.conftest import world
 from shequn.orders.models import RefundRequest
+
+__all__ = ["world"]
 
 pytestmark = pytest.mark.django_db
 
