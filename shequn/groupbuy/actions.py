@@ -55,6 +55,7 @@ from .errors import (
 from .models import Campaign, CampaignItem, CampaignLeader, CampaignTier, SignUp, SignUpLine
 
 MAX_TITLE = 100
+HOLD_REASON = "接龙尚未成团"
 MAX_ITEMS = 20
 MAX_TIERS = 5
 
@@ -371,6 +372,7 @@ def sign_up(user: Any, campaign_id: int, quantities: Mapping[int, int], *, leade
             pickup_point_id=leader.pickup_point_id,
             payment_method=PaymentMethod.SANDBOX,
             pay_by=locked.deadline,
+            hold=HOLD_REASON,  # no goods handed over before the campaign succeeds
         )
         # After the SKUs (lock order): one conditional UPDATE per item, never above the limit.
         for item_id, count in sorted(wanted.items()):
@@ -692,7 +694,9 @@ def finish_closed_campaign(campaign: Campaign, *, reason: str = "") -> int:
     for order_id in list(pending):
         if order_actions.cancel_automatically(order_id, f"接龙「{campaign.title}」已截止，未付款的接龙已取消"):
             finished += 1
-    if campaign.status not in (CampaignStatus.FAILED, CampaignStatus.CANCELLED):
+    if campaign.status == CampaignStatus.SUCCEEDED:
+        return finished + _release_holds(campaign)
+    if campaign.status != CampaignStatus.FAILED and campaign.status != CampaignStatus.CANCELLED:
         return finished
     if campaign.status == CampaignStatus.FAILED:
         why = f"接龙「{campaign.title}」未达到成团件数，全额退款"
@@ -721,6 +725,18 @@ def finish_closed_campaign(campaign: Campaign, *, reason: str = "") -> int:
     return finished
 
 
+def _release_holds(campaign: Campaign) -> int:
+    """The campaign succeeded: its confirmed orders may now be prepared and picked up."""
+    released = 0
+    held = SignUp.objects.filter(campaign=campaign, status=SignUpStatus.CONFIRMED).exclude(order__hold_reason="")
+    for order_id in list(held.values_list("order_id", flat=True)):
+        with transaction.atomic():
+            order = Order.objects.select_for_update().get(pk=order_id)
+            if order_actions.release_hold(order, f"接龙「{campaign.title}」已成团，可以备货提货"):
+                released += 1
+    return released
+
+
 def close_due_campaigns(*, now: datetime | None = None, limit: int = 100) -> int:
     """The sweeper: close open campaigns past their deadline, and finish closed ones a crash left
     with unpaid or unrefunded sign-ups. Returns how many campaigns it closed."""
@@ -734,6 +750,9 @@ def close_due_campaigns(*, now: datetime | None = None, limit: int = 100) -> int
         Campaign.objects.filter(status__in=selectors.CLOSED_STATUSES, sign_ups__status=SignUpStatus.PENDING_PAYMENT)
         | Campaign.objects.filter(
             status__in=(CampaignStatus.FAILED, CampaignStatus.CANCELLED), sign_ups__status=SignUpStatus.CONFIRMED
+        )
+        | Campaign.objects.filter(status=CampaignStatus.SUCCEEDED, sign_ups__status=SignUpStatus.CONFIRMED).exclude(
+            sign_ups__order__hold_reason=""
         )
     ).distinct()
     for campaign in list(leftovers[:limit]):

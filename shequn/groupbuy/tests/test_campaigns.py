@@ -101,6 +101,8 @@ def test_two_leaders_members_sign_up_pay_and_the_campaign_succeeds(world, django
     ]
     item = CampaignItem.objects.get(campaign=campaign)
     assert (item.sold, item.paid_units) == (3, 3)
+    # Until the campaign succeeds, the goods wait: the order is on hold.
+    assert Order.objects.get(pk=wang.order_id).hold_reason == "接龙尚未成团"
 
     with time_machine.travel(campaign.deadline + timedelta(seconds=1)):
         run_scheduled_tasks()
@@ -110,6 +112,7 @@ def test_two_leaders_members_sign_up_pay_and_the_campaign_succeeds(world, django
     notes = Notification.objects.filter(kind="groupbuy.succeeded").order_by("user_id")
     assert notes.count() == 2
     assert "东苑自提点" in notes.get(user=wang.user).body
+    assert set(Order.objects.filter(sign_up__campaign=campaign).values_list("hold_reason", flat=True)) == {""}
     assert RefundRequest.objects.count() == 0
 
 
