@@ -27,15 +27,20 @@ from shequn.communities.enums import SubGroupKind
 from shequn.communities.models import Channel, Community, CommunityMembership, Post, PostProduct
 from shequn.courses.models import Course
 from shequn.events.models import Event
+from shequn.groupbuy.models import Campaign
 from shequn.leaders.models import Leader
 from shequn.shops.models import PickupPoint, Shop, StaffMember
+from shequn.teambuy.models import TeamOffer
 
 from . import data
 from .seed_content import seed_content
 from .seed_courses import seed_courses
 from .seed_events import seed_events
+from .seed_fulfilment import seed_fulfilment
+from .seed_groupbuy import seed_groupbuy
 from .seed_leaders import seed_leaders
 from .seed_membership import LEADERS_INVITE_CODE, seed_membership
+from .seed_teambuy import seed_teambuy
 
 
 @dataclass
@@ -82,6 +87,8 @@ def seed(
             _courses(shop, communities[0], staff, report)
             _events(shop, communities[0], staff, report)
             _leaders(shop, staff, report)
+        # These pay through the sandbox (its notifications are delivered when each step commits).
+        _group_buying(shop, staff, report)
     return report
 
 
@@ -356,6 +363,24 @@ def _leaders(shop: Shop, staff: dict[str, User], report: SeedReport) -> None:
         return
     leaders = seed_leaders(shop, staff["operator"])
     report.add(f"{len(leaders)} group-buy leaders ({sum(1 for x in leaders if x.pickup_point_id)} with pickup points)")
+
+
+def _group_buying(shop: Shop, staff: dict[str, User], report: SeedReport) -> None:
+    """Campaigns at the leaders' points (one succeeded and partly picked up, one open) and a team
+    forming (see seed_groupbuy, seed_fulfilment, seed_teambuy)."""
+    from .seed_orders import inline_payments
+
+    if Campaign.objects.filter(shop=shop).exists() and TeamOffer.objects.filter(shop=shop).exists():
+        return
+    with inline_payments():
+        campaigns = seed_groupbuy(shop, staff["operator"], list(Leader.objects.filter(shop=shop).order_by("id")))
+        picked_up = seed_fulfilment(shop, staff["operator"])
+        offer = seed_teambuy(shop, staff["operator"])
+    if campaigns is not None:
+        succeeded, still_open = campaigns
+        report.add(f"campaigns: {succeeded.title} (succeeded, {picked_up} picked up), {still_open.title} (open)")
+    if offer is not None:
+        report.add(f"team buy: {offer.title}, one team forming")
 
 
 def _courses(shop: Shop, community: Community, staff: dict[str, User], report: SeedReport) -> None:

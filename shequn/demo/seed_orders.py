@@ -55,7 +55,7 @@ DAYS_BACK = 45
 
 
 @contextmanager
-def _inline_payments() -> Iterator[None]:
+def inline_payments() -> Iterator[None]:
     """Tasks run at once and sandbox notifications go through Django in-process."""
     from huey.contrib.djhuey import HUEY
 
@@ -96,7 +96,7 @@ def seed_orders(
     made: dict[str, int] = {}
     failures = 0
     report.progress(f"  {len(targets)} past orders through the real order and payment actions (takes a minute)")
-    with _inline_payments():
+    with inline_payments():
         for index, target in enumerate(targets, start=1):
             if index % 100 == 0:
                 report.progress(f"    {index}/{len(targets)}")

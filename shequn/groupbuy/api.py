@@ -31,7 +31,7 @@ router = Router(tags=["groupbuy"])
 leader = Router(tags=["groupbuy leader"])
 console = Router(tags=["groupbuy console"])
 
-READ_ERRORS = error_responses(401, 404)
+READ_ERRORS = error_responses(401, 404, 422)
 WRITE_ERRORS = error_responses(401, 404, 409, 422)
 LEADER_ERRORS = error_responses(401, 403, 404, 409, 422)
 CONSOLE_ERRORS = error_responses(401, 403, 404, 409, 422)

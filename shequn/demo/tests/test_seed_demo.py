@@ -25,12 +25,14 @@ from shequn.demo import data
 from shequn.demo.seed import seed
 from shequn.events.enums import EventStatus, RegistrationStatus
 from shequn.events.models import Event, Registration
+from shequn.groupbuy.models import Campaign, SignUp
 from shequn.leaders.models import Leader
 from shequn.notifications.models import Notification
 from shequn.orders.enums import OrderStatus
 from shequn.orders.models import Order, OrderEvent, OrderLine, RefundRequest
 from shequn.payments.models import Payment
 from shequn.shops.models import PickupPoint, Shop, StaffMember
+from shequn.teambuy.models import TeamMember, TeamOffer
 
 LIVE = [s for s in OrderStatus.values if s not in (OrderStatus.CANCELLED, OrderStatus.CLOSED)]
 
@@ -63,6 +65,11 @@ COUNTED = (
     Event,
     Registration,
     RecruitmentWindow,
+    Leader,
+    Campaign,
+    SignUp,
+    TeamOffer,
+    TeamMember,
 )
 
 
@@ -94,6 +101,12 @@ def test_seed_builds_the_demo_shop_and_is_idempotent() -> None:
     assert PickupPoint.objects.filter(shop=shop, leader__isnull=True).count() == 2
     assert Leader.objects.filter(shop=shop, status="active", pickup_point__isnull=False).count() == 2
     assert Leader.objects.filter(shop=shop, status="applied").count() == 1
+    # Group buying: a succeeded campaign (goods received, some picked up), an open one, a team forming.
+    assert set(Campaign.objects.filter(shop=shop).values_list("status", flat=True)) == {"succeeded", "open"}
+    assert SignUp.objects.filter(campaign__shop=shop, status="confirmed", sequence__isnull=False).exists()
+    assert Order.objects.filter(shop=shop, sign_up__isnull=False, status="picked_up").exists()
+    assert TeamMember.objects.filter(team__offer__shop=shop, team__status="forming", status="paid").count() == 1
+    assert TeamOffer.objects.filter(shop=shop).count() == 1
     # Channels and sub-groups: seats counted by the actions match the members placed.
     assert Channel.objects.filter(community__shop=shop).count() == 3 * len(data.CHANNELS)
     assert CommunityMembership.objects.filter(community__shop=shop, channel__isnull=False).exists()
@@ -108,14 +121,17 @@ def test_seed_builds_the_demo_shop_and_is_idempotent() -> None:
     assert {OrderStatus.COMPLETED, OrderStatus.CLOSED, OrderStatus.PAID, OrderStatus.PENDING_PAYMENT} <= statuses
     for order in orders:
         assert OrderEvent.objects.filter(order=order).exists()
-        assert order.created_at <= (order.paid_at or order.created_at)
+        # The gateway's success_time has whole seconds (WeChat's format), our created_at microseconds.
+        assert order.created_at.replace(microsecond=0) <= (order.paid_at or order.created_at)
         if order.paid_at is not None:
             assert Payment.objects.filter(order=order, status="succeeded").exists()
     assert RefundRequest.objects.filter(shop=shop).exists()
     # Past orders are goods: course seats and tickets are not bought the goods way.
     assert not OrderLine.objects.filter(order__shop=shop).exclude(sku__product__kind=ProductKind.GOODS).exists()
-    # Inbox messages carry the time of their step, not one time for the whole order.
-    for order in orders.filter(paid_at__isnull=False, payment_method="sandbox"):
+    # Inbox messages of the backdated past orders carry the time of their step, not one time for
+    # the whole order (group-buy and team orders are made now, by their own seeds).
+    past = orders.filter(sign_up__isnull=True).exclude(pk__in=TeamMember.objects.values("order_id"))
+    for order in past.filter(paid_at__isnull=False, payment_method="sandbox"):
         paid_message = Notification.objects.get(user=order.user, kind="order.paid", link__contains=order.number)
         assert paid_message.created_at == order.paid_at
 
