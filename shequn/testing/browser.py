@@ -144,3 +144,25 @@ def new_page(browser: Browser, live_server: Any, request: pytest.FixtureRequest)
 def page(new_page: Callable[..., Page]) -> Page:
     """A mobile page (390x844, zh-CN) against the live server; ``page.goto("/path/")``."""
     return new_page()
+
+
+@pytest.fixture
+def signed_in_page(new_page: Callable[..., Page], live_server: Any) -> Callable[..., Page]:
+    """Factory: ``signed_in_page(user, **options)`` opens a page already signed in as ``user``
+    (a real session cookie, as after the sign-in form); ``options`` as for ``new_page``."""
+
+    def open_as(user: Any, **options: Any) -> Page:
+        from django.conf import settings
+        from django.test import Client
+
+        client = Client()
+        client.force_login(user)
+        page = new_page(**options)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+        return page
+
+    return open_as
+
+
+DESKTOP = {"viewport": {"width": 1280, "height": 900}, "is_mobile": False, "has_touch": False}
