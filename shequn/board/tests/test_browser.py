@@ -5,8 +5,6 @@ hidden from the console's moderation queue and leaves the board."""
 import os
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from shequn.board import actions
 from shequn.board.models import BoardCategory, Thread
@@ -24,23 +22,7 @@ def shot(page, name):
         page.screenshot(path=os.path.join(SCREENSHOTS, f"board-{name}.png"), full_page=True)
 
 
-def signed_in(new_page, live_server, user, **options):
-    client = Client()
-    client.force_login(user)
-    page = new_page(**options)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return page
-
-
-def test_a_member_posts_a_thread_and_another_member_comments(new_page, live_server):
+def test_a_member_posts_a_thread_and_another_member_comments(signed_in_page):
     shop = ShopFactory.create(slug="zhangjiang", name="张江鲜鱼农场")
     community = CommunityFactory.create(shop=shop, name="张江邻里群", invite_code="zhangjiang-2026")
     for position, name in enumerate(["求职", "招聘", "知识分享", "问答"]):
@@ -50,7 +32,7 @@ def test_a_member_posts_a_thread_and_another_member_comments(new_page, live_serv
     for user in (author, commenter):
         MembershipFactory.create(community=community, user=user)
 
-    page = signed_in(new_page, live_server, author)
+    page = signed_in_page(author)
     page.goto(f"/c/{community.pk}/board/")
     page.get_by_test_id("empty-board").wait_for()
     page.get_by_test_id("new-thread").click()
@@ -70,7 +52,7 @@ def test_a_member_posts_a_thread_and_another_member_comments(new_page, live_serv
     assert thread.category is not None
     assert thread.category.name == "问答"
 
-    other = signed_in(new_page, live_server, commenter)
+    other = signed_in_page(commenter)
     other.goto(f"/c/{community.pk}/board/")
     other.get_by_test_id("category-link").filter(has_text="问答").click()
     other.get_by_test_id("thread-title").filter(has_text="张江附近哪里可以钓鱼").click()
@@ -97,7 +79,7 @@ def test_a_member_posts_a_thread_and_another_member_comments(new_page, live_serv
     shot(page, "search")
 
 
-def test_a_reported_thread_is_hidden_from_the_console_queue(new_page, live_server):
+def test_a_reported_thread_is_hidden_from_the_console_queue(signed_in_page):
     shop = ShopFactory.create(slug="binjiang", name="滨江鲜鱼农场")
     operator = StaffFactory.create(shop=shop, role=StaffRole.OPERATOR).user
     community = CommunityFactory.create(shop=shop, name="滨江邻里群", invite_code="binjiang-board")
@@ -108,14 +90,14 @@ def test_a_reported_thread_is_hidden_from_the_console_queue(new_page, live_serve
         spammer, community, category_id=None, title="加微信领红包", body="快来", is_promotional=True
     )
 
-    member = signed_in(new_page, live_server, reporter)
+    member = signed_in_page(reporter)
     member.goto(f"/c/{community.pk}/board/t/{thread.pk}/")
     member.get_by_test_id("report-thread").locator("summary").click()
     member.get_by_test_id("report-reason").fill("广告刷屏")
     member.get_by_test_id("report-submit").click()
     member.get_by_text("已收到你的举报").wait_for()
 
-    console = signed_in(new_page, live_server, operator, viewport={"width": 1280, "height": 900}, is_mobile=False)
+    console = signed_in_page(operator, viewport={"width": 1280, "height": 900}, is_mobile=False)
     console.goto("/console/board/")
     assert console.get_by_test_id("open-report-count").inner_text() == "1"
     console.get_by_test_id("moderation-link").click()

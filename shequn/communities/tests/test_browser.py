@@ -6,8 +6,6 @@ Sign-in itself belongs to the accounts app; here both people carry a session coo
 import os
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from shequn.communities.models import CommunityMembership
 from shequn.shops.enums import StaffRole
@@ -19,28 +17,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SCREENSHOTS = os.environ.get("SHEQUN_SCREENSHOTS")  # a folder to keep screenshots in, for a look
 
 
-def signed_in(new_page, live_server, user, **options):
-    client = Client()
-    client.force_login(user)
-    page = new_page(**options)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return page
-
-
 def shot(page, name):
     if SCREENSHOTS:
         page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
 
 
-def test_member_joins_by_invite_link_and_buys_from_a_post(new_page, live_server):
+def test_member_joins_by_invite_link_and_buys_from_a_post(signed_in_page):
     shop = ShopFactory.create(slug="qiandao", name="千岛湖鲜鱼农场")
     operator = StaffFactory.create(shop=shop, role=StaffRole.OPERATOR).user
     community = CommunityFactory.create(shop=shop, name="滨江三文鱼群", invite_code="binjiang-2026")
@@ -50,7 +32,7 @@ def test_member_joins_by_invite_link_and_buys_from_a_post(new_page, live_server)
     make_product(shop, "北极甜虾", actor=operator)
 
     # The operator posts from the console composer.
-    console = signed_in(new_page, live_server, operator, viewport={"width": 1280, "height": 900}, is_mobile=False)
+    console = signed_in_page(operator, viewport={"width": 1280, "height": 900}, is_mobile=False)
     console.goto(f"/console/communities/{community.pk}/")
     console.get_by_label("帖子内容").fill("今日现捕三文鱼，明天送到！")
     console.locator(f'[data-testid="composer-product"][value="{product.pk}"]').check()
@@ -61,7 +43,7 @@ def test_member_joins_by_invite_link_and_buys_from_a_post(new_page, live_server)
 
     # The member opens the invite link shared by 老王.
     member = UserFactory.create(phone="13912345678")
-    page = signed_in(new_page, live_server, member)
+    page = signed_in_page(member)
     page.goto(f"/c/join/{community.invite_code}/?from={inviter.pk}")
     page.get_by_test_id("community-name").wait_for()
     shot(page, "join")

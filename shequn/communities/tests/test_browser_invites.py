@@ -10,14 +10,14 @@ from PIL import Image
 from shequn.communities import actions, posters
 from shequn.communities.links import invite_url
 from shequn.communities.models import CommunityMembership
-from shequn.communities.tests.test_browser import shot, signed_in
+from shequn.communities.tests.test_browser import shot
 from shequn.shops.enums import StaffRole
 from shequn.testing.factories import CommunityFactory, ShopFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_member_downloads_poster_and_a_friend_joins_through_a_channel(new_page, live_server):
+def test_member_downloads_poster_and_a_friend_joins_through_a_channel(signed_in_page, new_page, live_server):
     shop = ShopFactory.create(slug="poster-shop", name="千岛湖鲜鱼农场")
     operator = StaffFactory.create(shop=shop, role=StaffRole.OPERATOR).user
     community = CommunityFactory.create(shop=shop, name="滨江三文鱼群", invite_code="poster-2026")
@@ -25,7 +25,7 @@ def test_member_downloads_poster_and_a_friend_joins_through_a_channel(new_page, 
     actions.do_join(community, sharer)
     channel = actions.do_create_channel(community, "地铁海报", code="metro", actor=operator)
 
-    page = signed_in(new_page, live_server, sharer)
+    page = signed_in_page(sharer)
     page.goto(f"/c/{community.pk}/")
     page.get_by_text("邀请好友加入").click()
     page.get_by_test_id("my-poster-link").click()
@@ -47,7 +47,7 @@ def test_member_downloads_poster_and_a_friend_joins_through_a_channel(new_page, 
     friend = UserFactory.create(nickname="小李")
     link = invite_url(community, inviter=sharer, channel=channel).removeprefix(live_server.url)
     link = link[link.index("/c/join/") :]
-    friend_page = signed_in(new_page, live_server, friend)
+    friend_page = signed_in_page(friend)
     friend_page.goto(link)
     friend_page.get_by_test_id("inviter").wait_for()
     assert "老王 邀请你加入" in friend_page.get_by_test_id("inviter").inner_text()
@@ -57,7 +57,7 @@ def test_member_downloads_poster_and_a_friend_joins_through_a_channel(new_page, 
     assert (joined.invited_by, joined.channel) == (sharer, channel)
 
 
-def test_operator_creates_a_channel_and_splits_a_full_sub_group(new_page, live_server):
+def test_operator_creates_a_channel_and_splits_a_full_sub_group(signed_in_page, new_page, live_server):
     shop = ShopFactory.create(slug="console-shop", name="千岛湖鲜鱼农场")
     operator = StaffFactory.create(shop=shop, role=StaffRole.OPERATOR).user
     community = CommunityFactory.create(shop=shop, name="滨江三文鱼群", invite_code="console-2026")
@@ -67,7 +67,7 @@ def test_operator_creates_a_channel_and_splits_a_full_sub_group(new_page, live_s
         actions.do_join(community, user)
         actions.do_join_sub_group(user, group)
 
-    console = signed_in(new_page, live_server, operator, viewport={"width": 1280, "height": 900}, is_mobile=False)
+    console = signed_in_page(operator, viewport={"width": 1280, "height": 900}, is_mobile=False)
     console.goto(f"/console/communities/{community.pk}/channels/")
     form = console.get_by_test_id("channel-form")
     form.get_by_label("名称").fill("周末市集")

@@ -3,8 +3,6 @@ member finds the push in the inbox, reads the article (sanitised, product card w
 and 购买) and the 购买 button leads to the product page tagged with the article."""
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from shequn.content.models import Article, PushJob
 from shequn.shops.enums import StaffRole
@@ -14,23 +12,7 @@ from shequn.testing.factories import CommunityFactory, MembershipFactory, ShopFa
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def signed_in(new_page, live_server, user, **options):
-    client = Client()
-    client.force_login(user)
-    page = new_page(**options)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return page
-
-
-def test_staff_publish_an_article_with_a_product_card_and_a_member_reads_it_from_the_inbox(new_page, live_server):
+def test_staff_publish_an_article_with_a_product_card_and_a_member_reads_it_from_the_inbox(signed_in_page):
     shop = ShopFactory.create(slug="zhangjiang", name="张江鲜鱼农场")
     community = CommunityFactory.create(shop=shop, name="张江邻里群", invite_code="zhangjiang-content")
     product = make_product(shop, "挪威三文鱼刺身")
@@ -38,7 +20,7 @@ def test_staff_publish_an_article_with_a_product_card_and_a_member_reads_it_from
     MembershipFactory.create(community=community, user=member)
     operator = StaffFactory.create(shop=shop, role=StaffRole.OPERATOR).user
 
-    console = signed_in(new_page, live_server, operator, viewport={"width": 1280, "height": 900}, is_mobile=False)
+    console = signed_in_page(operator, viewport={"width": 1280, "height": 900}, is_mobile=False)
     console.goto("/console/content/")
     console.get_by_test_id("new-article").first.click()
     console.get_by_test_id("article-title-input").fill("本周三文鱼到货")
@@ -56,7 +38,7 @@ def test_staff_publish_an_article_with_a_product_card_and_a_member_reads_it_from
     assert console.get_by_test_id("push-sent").inner_text() == "1"
     assert PushJob.objects.get(article=article).sent == 1
 
-    page = signed_in(new_page, live_server, member)
+    page = signed_in_page(member)
     dialogs: list[str] = []
 
     def on_dialog(dialog):

@@ -6,8 +6,6 @@ import os
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from shequn.courses import actions
@@ -29,30 +27,14 @@ def shot(page, name):
         page.screenshot(path=os.path.join(SCREENSHOTS, f"courses-{name}.png"), full_page=True)
 
 
-def signed_in(new_page, live_server, user, **options):
-    client = Client()
-    client.force_login(user)
-    page = new_page(**options)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return page
-
-
-def test_operator_builds_a_course_and_a_member_studies_it(new_page, live_server):
+def test_operator_builds_a_course_and_a_member_studies_it(signed_in_page):
     shop = ShopFactory.create(slug="reading", name="张江书店")
     community = CommunityFactory.create(shop=shop, name="张江读书会", invite_code="reading-2026")
     operator = StaffFactory.create(shop=shop, role=StaffRole.OPERATOR).user
     member = UserFactory.create(nickname="小王")
     MembershipFactory.create(community=community, user=member)
 
-    console = signed_in(new_page, live_server, operator, viewport={"width": 1280, "height": 900})
+    console = signed_in_page(operator, viewport={"width": 1280, "height": 900})
     console.goto("/console/courses/")
     console.get_by_test_id("new-course").click()
     console.get_by_label("社群").select_option(label="张江读书会")
@@ -70,7 +52,7 @@ def test_operator_builds_a_course_and_a_member_studies_it(new_page, live_server)
     assert console.get_by_test_id("lesson-row").count() == 3
     shot(console, "console-course")
 
-    page = signed_in(new_page, live_server, member)
+    page = signed_in_page(member)
     page.goto(f"/c/{community.pk}/courses/")
     page.get_by_test_id("course-title").click()
     assert page.get_by_test_id("lesson-state").nth(1).inner_text() == "报名后学习"
@@ -96,7 +78,7 @@ def test_operator_builds_a_course_and_a_member_studies_it(new_page, live_server)
     assert Enrolment.objects.get(course=course).user == member
 
 
-def test_a_member_buys_a_camp_at_the_checkout_and_lands_on_the_course(sandbox, new_page, live_server):
+def test_a_member_buys_a_camp_at_the_checkout_and_lands_on_the_course(signed_in_page, sandbox):
     shop = ShopFactory.create(slug="bakery", name="张江烘焙坊")
     community = CommunityFactory.create(shop=shop, name="烘焙爱好者", invite_code="bakery-2026")
     operator = StaffFactory.create(shop=shop, role=StaffRole.OPERATOR).user
@@ -122,7 +104,7 @@ def test_a_member_buys_a_camp_at_the_checkout_and_lands_on_the_course(sandbox, n
         actor=operator,
     )
 
-    page = signed_in(new_page, live_server, member)
+    page = signed_in_page(member)
     page.goto(f"/c/{community.pk}/courses/{camp.pk}/")
     assert page.get_by_test_id("course-price").inner_text() == "¥199.00"
     shot(page, "camp")

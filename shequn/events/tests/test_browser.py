@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from shequn.events import actions
@@ -25,23 +24,7 @@ def shot(page, name):
         page.screenshot(path=os.path.join(SCREENSHOTS, f"events-{name}.png"), full_page=True)
 
 
-def signed_in(new_page, live_server, user, **options):
-    client = Client()
-    client.force_login(user)
-    page = new_page(**options)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return page
-
-
-def test_waitlist_promotion_ticket_qr_and_check_in_at_the_door(new_page, live_server):
+def test_waitlist_promotion_ticket_qr_and_check_in_at_the_door(signed_in_page):
     shop = ShopFactory.create(slug="chongming", name="崇明有机农场")
     operator = StaffFactory.create(shop=shop, role=StaffRole.OPERATOR).user
     community = CommunityFactory.create(shop=shop, name="崇明农场会员群", invite_code="chongming-2026")
@@ -67,7 +50,7 @@ def test_waitlist_promotion_ticket_qr_and_check_in_at_the_door(new_page, live_se
     )
     url = f"/c/{community.pk}/events/{event.pk}/"
 
-    first = signed_in(new_page, live_server, early)
+    first = signed_in_page(early)
     first.goto(f"/c/{community.pk}/events/")
     first.get_by_test_id("event-title").filter(has_text="农场品鉴日").click()
     assert first.get_by_test_id("seats-left").inner_text() == "1"
@@ -75,7 +58,7 @@ def test_waitlist_promotion_ticket_qr_and_check_in_at_the_door(new_page, live_se
     first.get_by_text("报名成功").wait_for()
     first.get_by_test_id("ticket-qr").wait_for()
 
-    second = signed_in(new_page, live_server, late)
+    second = signed_in_page(late)
     second.goto(url)
     assert second.get_by_test_id("rsvp-button").inner_text() == "名额已满，加入候补"
     second.get_by_test_id("rsvp-button").click()
@@ -91,7 +74,7 @@ def test_waitlist_promotion_ticket_qr_and_check_in_at_the_door(new_page, live_se
     shot(second, "ticket")
 
     ticket = Registration.objects.get(user=late, status="confirmed")
-    door = signed_in(new_page, live_server, operator, viewport={"width": 1280, "height": 900}, is_mobile=False)
+    door = signed_in_page(operator, viewport={"width": 1280, "height": 900}, is_mobile=False)
     door.goto(actions.checkin_url(ticket).replace(settings.SITE_URL, ""))
     assert door.get_by_test_id("ticket-member").inner_text() == "老李"
     door.get_by_test_id("confirm-checkin").click()

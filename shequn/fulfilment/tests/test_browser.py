@@ -6,7 +6,6 @@ import os
 
 import pytest
 from django.conf import settings
-from django.test import Client
 
 from shequn.fulfilment import actions
 from shequn.fulfilment.models import PickupTicket
@@ -22,37 +21,21 @@ def shot(page, name):
         page.screenshot(path=os.path.join(SCREENSHOTS, f"fulfilment-{name}.png"), full_page=True)
 
 
-def signed_in(new_page, live_server, user):
-    client = Client()
-    client.force_login(user)
-    page = new_page()
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return page
-
-
-def test_the_leader_verifies_a_members_pickup_code_on_a_phone(world, new_page, live_server):
+def test_the_leader_verifies_a_members_pickup_code_on_a_phone(signed_in_page, world, live_server):
     first, _ = world.leaders
     wang, _zhao, li, _zhang = world.sign_ups
     actions.receive_goods(
         first, world.campaign.pk, {world.skus["fish"].pk: 3, world.skus["shrimp"].pk: 3}, actor=first.user
     )
 
-    member = signed_in(new_page, live_server, wang.user)
+    member = signed_in_page(wang.user)
     member.goto(f"/groupbuy/orders/{wang.order.number}/pickup/")
     code = member.get_by_test_id("pickup-code").inner_text().strip()
     assert len(code) == 6
     assert member.locator("[data-testid=pickup-qr] svg").count() == 1
     shot(member, "member-code")
 
-    leader = signed_in(new_page, live_server, first.user)
+    leader = signed_in_page(first.user)
     leader.goto("/leader/verify/")
     assert leader.get_by_test_id("open-count").inner_text() == "3"
     leader.get_by_label("取货码").fill(code)

@@ -5,8 +5,6 @@ the live list update without reload."""
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -15,26 +13,8 @@ from shequn.groupbuy.models import Campaign, SignUp
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def signed_in(new_page, live_server, user, **options):
-    client = Client()
-    client.force_login(user)
-    page = new_page(**options)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return page
-
-
-def test_operator_creates_member_pays_and_the_neighbour_sees_the_list_live(world, sandbox, new_page, live_server):
-    console = signed_in(
-        new_page, live_server, world.operator, viewport={"width": 1280, "height": 900}, is_mobile=False, has_touch=False
-    )
+def test_operator_creates_member_pays_and_the_neighbour_sees_the_list_live(signed_in_page, world, sandbox):
+    console = signed_in_page(world.operator, viewport={"width": 1280, "height": 900}, is_mobile=False, has_touch=False)
     console.goto("/console/groupbuy/new/")
     now = timezone.localtime()
     console.get_by_test_id("field-title").fill("周末三文鱼接龙")
@@ -53,12 +33,12 @@ def test_operator_creates_member_pays_and_the_neighbour_sees_the_list_live(world
     campaign = Campaign.objects.get()
     assert sorted(campaign.leaders.values_list("pk", flat=True)) == sorted([world.leader_east.pk, world.leader_west.pk])
 
-    neighbour = signed_in(new_page, live_server, world.members["李阿姨"])
+    neighbour = signed_in_page(world.members["李阿姨"])
     neighbour.goto(f"/groupbuy/campaigns/{campaign.pk}/")
     expect(neighbour.get_by_test_id("list-empty")).to_be_visible()
     assert neighbour.get_by_test_id("shelf-price").inner_text() == "店内价 ¥69.00"
 
-    member = signed_in(new_page, live_server, world.members["王小明"])
+    member = signed_in_page(world.members["王小明"])
     member.goto(f"/groupbuy/campaigns/{campaign.pk}/")
     member.get_by_test_id("qty-input").fill("2")
     member.get_by_test_id("sign-up-button").click()

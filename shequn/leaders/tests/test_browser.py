@@ -3,8 +3,6 @@ phone is pointed out first), the operator approves in the console at 8.5%, and t
 leader centre shows the pickup point and commission; a neighbour sees the phone masked."""
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from shequn.communities.models import SubGroup
 from shequn.leaders.enums import LeaderStatus
@@ -19,23 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 DESKTOP = {"viewport": {"width": 1280, "height": 800}, "is_mobile": False, "has_touch": False}
 
 
-def signed_in(new_page, live_server, user, **options):
-    client = Client()
-    client.force_login(user)
-    page = new_page(**options)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return page
-
-
-def test_member_applies_operator_approves_leader_centre_shows_it(new_page, live_server):
+def test_member_applies_operator_approves_leader_centre_shows_it(signed_in_page):
     shop = ShopFactory.create(slug="binjiang", name="千岛湖鲜鱼")
     community = CommunityFactory.create(shop=shop, name="滨江邻里群")
     SubGroup.objects.create(community=community, name="东区邻里", kind="neighbourhood")
@@ -45,7 +27,7 @@ def test_member_applies_operator_approves_leader_centre_shows_it(new_page, live_
         MembershipFactory.create(community=community, user=user)
     operator = StaffFactory.create(shop=shop, role=StaffRole.OPERATOR).user
 
-    page = signed_in(new_page, live_server, member)
+    page = signed_in_page(member)
     page.goto("/leader/")
     page.get_by_test_id("no-leader-role").wait_for()
     page.get_by_test_id("apply-link").click()
@@ -61,7 +43,7 @@ def test_member_applies_operator_approves_leader_centre_shows_it(new_page, live_
     page.get_by_test_id("leader-status").wait_for()
     assert page.get_by_test_id("leader-status").inner_text() == "待审核"
 
-    console = signed_in(new_page, live_server, operator, **DESKTOP)
+    console = signed_in_page(operator, **DESKTOP)
     console.goto("/console/leaders/")
     assert console.get_by_test_id("pending-count").inner_text() == "1"
     console.get_by_test_id("leader-open").click()
@@ -78,6 +60,6 @@ def test_member_applies_operator_approves_leader_centre_shows_it(new_page, live_
     assert leader.status == LeaderStatus.ACTIVE
     assert PickupPoint.objects.get(leader=leader).address == "滨江区江南大道 1088 号东区 8 幢底商"
 
-    seen = signed_in(new_page, live_server, neighbour)
+    seen = signed_in_page(neighbour)
     seen.goto(f"/leader/p/{leader.pk}/")
     assert seen.get_by_test_id("point-phone").inner_text() == "139****5678"

@@ -3,8 +3,6 @@
 import os
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from shequn.orders.enums import OrderStatus
 from shequn.payments.models import GatewayNotification
@@ -16,31 +14,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SCREENSHOTS = os.environ.get("SHEQUN_SCREENSHOTS")
 
 
-def signed_in(new_page, live_server, user):
-    client = Client()
-    client.force_login(user)
-    page = new_page()
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return page
-
-
 def shot(page, name):
     if SCREENSHOTS:
         page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
 
 
-def test_member_pays_in_the_sandbox_cashier(sandbox, new_page, live_server):
+def test_member_pays_in_the_sandbox_cashier(signed_in_page, sandbox):
     shop = ShopFactory.create(name="千岛湖鲜鱼农场")
     order = make_order(shop=shop, price_fen=4990)
-    page = signed_in(new_page, live_server, order.user)
+    page = signed_in_page(order.user)
 
     page.goto(f"/orders/{order.number}/")
     page.get_by_test_id("pay-button").click()

@@ -5,8 +5,6 @@ import os
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -29,22 +27,6 @@ def shot(page, name):
         page.screenshot(path=os.path.join(SCREENSHOTS, f"teambuy-{name}.png"), full_page=True)
 
 
-def signed_in(new_page, live_server, user):
-    client = Client()
-    client.force_login(user)
-    page = new_page()
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return page
-
-
 def pay_at_cashier(page):
     page.wait_for_url("**/orders/**")
     page.get_by_test_id("pay-button").click()
@@ -53,7 +35,7 @@ def pay_at_cashier(page):
     page.wait_for_url("**/orders/**")
 
 
-def test_open_a_team_share_it_a_neighbour_joins_both_pay_and_the_team_succeeds(sandbox, new_page, live_server):
+def test_open_a_team_share_it_a_neighbour_joins_both_pay_and_the_team_succeeds(signed_in_page, sandbox, live_server):
     shop = ShopFactory.create(slug="qiandao", name="千岛湖鱼庄")
     sku = make_sku(shop, price_fen=5990, stock=20, title="千岛湖有机鱼头")
     PickupPointFactory.create(shop=shop, name="阳光小区东门")
@@ -67,7 +49,7 @@ def test_open_a_team_share_it_a_neighbour_joins_both_pay_and_the_team_succeeds(s
     )
     opener, neighbour = UserFactory.create(nickname="王小明"), UserFactory.create(nickname="李华")
 
-    first = signed_in(new_page, live_server, opener)
+    first = signed_in_page(opener)
     first.goto(f"{live_server.url}/teambuy/offers/{offer.pk}/")
     assert first.get_by_test_id("team-price").inner_text() == "¥39.90"
     assert first.get_by_test_id("team-size").inner_text() == "2 人"
@@ -84,7 +66,7 @@ def test_open_a_team_share_it_a_neighbour_joins_both_pay_and_the_team_succeeds(s
     expect(first.get_by_test_id("share-qr")).to_be_visible()
     shot(first, "team-forming")
 
-    second = signed_in(new_page, live_server, neighbour)
+    second = signed_in_page(neighbour)
     second.goto(share_link)
     assert second.get_by_test_id("member").all_inner_texts() == ["王**（团长） · 已支付"]
     second.get_by_test_id("join-team").click()
