@@ -445,6 +445,7 @@ def _refund_everything(order: Order, entry: SignUp, reason: str) -> int:
     given = 0
     for line in SignUpLine.objects.filter(sign_up=entry).select_related("order_line").order_by("pk"):
         SignUpLine.objects.filter(pk=line.pk).update(units=0)
+        order_actions.restock_line(line.order_line, line.units)  # never handed over: back on the shelf
         line.units = 0
         given += _return(order, line, _owed(line, line.order_line, None), reason)
     SignUp.objects.filter(pk=entry.pk).update(status=SignUpStatus.REFUNDED, units=0)
@@ -556,6 +557,7 @@ def change_sign_up(user: Any, sign_up_id: int, quantities: Mapping[int, int]) ->
                 continue
             less = line.units - count
             _give_back([SignUpLine(item_id=line.item_id, units=less)], paid=True)
+            order_actions.restock_line(line.order_line, less)
             SignUpLine.objects.filter(pk=line.pk).update(units=count)
             line.units = count
             _return(

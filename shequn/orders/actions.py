@@ -662,6 +662,21 @@ def release_hold(order: Order, note: str) -> bool:
     return True
 
 
+def restock_line(line: OrderLine, units: int) -> None:
+    """``units`` of a paid line will not be handed over (refunded before fulfilment, e.g. a
+    group-buy sign-up reduced or a campaign that failed): they go back on the shelf and stop
+    counting towards the member's per-person cap. The caller holds the order's row lock and
+    calls this once per given-back unit (its own bookkeeping makes that exact)."""
+    if units <= 0:
+        return
+    Sku.objects.filter(pk=line.sku_id).update(stock=F("stock") + units)
+    PurchaseCounter.objects.filter(
+        user_id=Order.objects.values_list("user_id", flat=True).get(pk=line.order_id),
+        product_id=line.product_id,
+        quantity__gte=units,
+    ).update(quantity=F("quantity") - units)
+
+
 def cancel_automatically(order_id: int, reason: str) -> bool:
     """Cancel an unpaid order for a reason of the system (its campaign closed). Returns False when
     it is no longer unpaid (paid, closed or cancelled already)."""

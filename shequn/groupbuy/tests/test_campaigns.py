@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from shequn.catalog.models import Sku
 from shequn.communities.models import Post
 from shequn.groupbuy import actions, selectors
 from shequn.groupbuy.enums import CampaignStatus, SignUpStatus
@@ -120,6 +121,7 @@ def test_a_campaign_missing_its_minimum_fails_and_every_paid_order_is_refunded_o
     world, django_capture_on_commit_callbacks, sandbox
 ):
     campaign = world.open_campaign(min_total_units=10)
+    stock_before = Sku.objects.get(pk=world.salmon.pk).stock
     wang = sign_and_pay(world, campaign, "王小明", django_capture_on_commit_callbacks, salmon=2)
     li = sign_and_pay(world, campaign, "李阿姨", django_capture_on_commit_callbacks, salmon=1)
     with django_capture_on_commit_callbacks(execute=True):
@@ -146,6 +148,7 @@ def test_a_campaign_missing_its_minimum_fails_and_every_paid_order_is_refunded_o
     unpaid.refresh_from_db()
     assert unpaid.status == SignUpStatus.CANCELLED
     assert Order.objects.get(pk=unpaid.order_id).status == OrderStatus.CANCELLED
+    assert Sku.objects.get(pk=world.salmon.pk).stock == stock_before  # nothing was handed over
 
 
 def test_tier_price_refunds_the_difference_exactly_once(world, django_capture_on_commit_callbacks, sandbox):
@@ -206,12 +209,15 @@ def test_unpaid_order_closing_gives_units_back(world, django_capture_on_commit_c
 
 def test_member_reduces_then_cancels_refunds_exactly_once(world, django_capture_on_commit_callbacks, sandbox):
     campaign = world.open_campaign()
+    stock_before = Sku.objects.get(pk=world.salmon.pk).stock
     wang = sign_and_pay(world, campaign, "王小明", django_capture_on_commit_callbacks, salmon=3)
     item = campaign.items.get()
+    assert Sku.objects.get(pk=world.salmon.pk).stock == stock_before - 3
     with django_capture_on_commit_callbacks(execute=True):
         actions.change_sign_up(wang.user, wang.pk, {item.pk: 1})
     wang.refresh_from_db()
     assert (wang.units, wang.status) == (1, SignUpStatus.CONFIRMED)
+    assert Sku.objects.get(pk=world.salmon.pk).stock == stock_before - 1  # the two units are back on the shelf
     assert CampaignItem.objects.get(pk=item.pk).sold == 1
     assert [r.amount_fen for r in RefundRequest.objects.filter(order_id=wang.order_id)] == [2 * 5900]
     with django_capture_on_commit_callbacks(execute=True):
@@ -221,6 +227,7 @@ def test_member_reduces_then_cancels_refunds_exactly_once(world, django_capture_
     assert sorted(r.amount_fen for r in RefundRequest.objects.filter(order_id=wang.order_id)) == [5900, 11800]
     assert Order.objects.get(pk=wang.order_id).refunded_fen == 3 * 5900
     assert CampaignItem.objects.get(pk=item.pk).sold == 0
+    assert Sku.objects.get(pk=world.salmon.pk).stock == stock_before
     assert selectors.live_list(campaign) == []
     from shequn.groupbuy.errors import SignUpNotChangeable
 
