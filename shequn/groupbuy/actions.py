@@ -50,6 +50,7 @@ from .errors import (
     CampaignSoldOut,
     LeaderNotFound,
     PerPersonCapExceeded,
+    PickupPointFull,
     SignUpNotChangeable,
 )
 from .models import Campaign, CampaignItem, CampaignLeader, CampaignTier, SignUp, SignUpLine
@@ -346,6 +347,7 @@ def sign_up(user: Any, campaign_id: int, quantities: Mapping[int, int], *, leade
         items = {item.pk: item for item in CampaignItem.objects.filter(campaign=locked).select_related("sku__product")}
         if any(item_id not in items for item_id in wanted):
             raise CampaignInvalid("商品不在本次接龙中", details={"field": "quantities"})
+        _check_point_capacity(leader, locked)
         held = _live_units(locked, user)
         for item_id, count in sorted(wanted.items()):
             item = items[item_id]
@@ -398,6 +400,23 @@ def sign_up(user: Any, campaign_id: int, quantities: Mapping[int, int], *, leade
             ]
         )
     return entry
+
+
+def _check_point_capacity(leader: Leader, campaign: Campaign) -> None:
+    """A pickup point takes at most ``capacity_per_day`` live sign-ups for one pickup date, across
+    campaigns. The leader row lock makes the count exact when two campaigns share the date."""
+    capacity = Leader.objects.select_for_update().values_list("capacity_per_day", flat=True).get(pk=leader.pk)
+    if capacity is None:
+        return
+    taken = SignUp.objects.filter(
+        leader=leader, campaign__pickup_date=campaign.pickup_date, status__in=selectors.LIVE_STATUSES
+    ).count()
+    if taken >= capacity:
+        day = f"{campaign.pickup_date:%m月%d日}"
+        raise PickupPointFull(
+            f"「{leader.point_name}」{day}的取货名额已满（每天 {capacity} 单），请选择其他团长",
+            details={"leader_id": leader.pk, "capacity_per_day": capacity},
+        )
 
 
 def _current_price(item: CampaignItem) -> int:

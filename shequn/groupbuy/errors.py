@@ -41,3 +41,7 @@ class SignUpNotChangeable(Conflict):
 
 class NotALeader(PermissionDenied):
     code = "not_a_leader"
+
+
+class PickupPointFull(Conflict):
+    code = "pickup_point_full"

@@ -12,8 +12,15 @@ from shequn.catalog.models import Sku
 from shequn.communities.models import Post
 from shequn.groupbuy import actions, selectors
 from shequn.groupbuy.enums import CampaignStatus, SignUpStatus
-from shequn.groupbuy.errors import CampaignInvalid, CampaignNotOpen, CampaignSoldOut, PerPersonCapExceeded
+from shequn.groupbuy.errors import (
+    CampaignInvalid,
+    CampaignNotOpen,
+    CampaignSoldOut,
+    PerPersonCapExceeded,
+    PickupPointFull,
+)
 from shequn.groupbuy.models import Campaign, CampaignItem, CampaignLeader, SignUp
+from shequn.leaders.models import Leader
 from shequn.notifications.models import Notification
 from shequn.orders.enums import OrderStatus, RefundStatus
 from shequn.orders.models import Order, RefundRequest
@@ -288,3 +295,18 @@ def test_success_rates_overall_and_per_leader(world, django_capture_on_commit_ca
         row.leader.pk: (row.rate.closed, row.rate.succeeded) for row in selectors.leader_success_rates(world.shop)
     }
     assert per_leader == {world.leader_east.pk: (2, 1), world.leader_west.pk: (3, 2)}
+
+
+def test_a_pickup_points_daily_capacity_is_shared_by_campaigns_with_the_same_pickup_date(world):
+    Leader.objects.filter(pk=world.leader_east.pk).update(capacity_per_day=1)
+    first = world.open_campaign(title="周五三文鱼接龙")
+    second = world.open_campaign(title="周五基围虾接龙")  # same pickup date
+    item = {campaign.pk: campaign.items.get().pk for campaign in (first, second)}
+    actions.sign_up(world.members["王小明"], first.pk, {item[first.pk]: 1})
+    with pytest.raises(PickupPointFull) as full:
+        actions.sign_up(world.members["张三"], second.pk, {item[second.pk]: 1})
+    assert full.value.message.startswith("「东苑自提点」")
+    assert "取货名额已满（每天 1 单）" in full.value.message
+    assert SignUp.objects.filter(campaign=second).count() == 0
+    # The west point has no limit: its member still signs up.
+    assert actions.sign_up(world.members["李阿姨"], second.pk, {item[second.pk]: 1}).leader == world.leader_west
