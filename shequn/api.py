@@ -15,6 +15,7 @@ from shequn.communities.api import router as communities_router
 from shequn.content.api import router as content_router
 from shequn.core.errors import DomainError
 from shequn.courses.api import router as courses_router
+from shequn.distribution.api import router as distribution_router
 from shequn.events.api import router as events_router
 from shequn.fulfilment.api import router as fulfilment_router
 from shequn.groupbuy.api import router as groupbuy_router
@@ -24,6 +25,7 @@ from shequn.orders.api import router as orders_router
 from shequn.payments.api import router as payments_router
 from shequn.shops.api import router as shops_router
 from shequn.teambuy.api import router as teambuy_router
+from shequn.wallets.api import router as wallets_router
 
 api = NinjaAPI(
     title="shequn API",
@@ -75,3 +77,5 @@ api.add_router("/leaders", leaders_router)
 api.add_router("/groupbuy", groupbuy_router)
 api.add_router("/fulfilment", fulfilment_router)
 api.add_router("/teambuy", teambuy_router)
+api.add_router("/distribution", distribution_router)
+api.add_router("/wallets", wallets_router)

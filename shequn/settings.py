@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "shequn.core",
     "shequn.shops",
     "shequn.accounts",
+    "shequn.wallets",
     "shequn.catalog",
     "shequn.communities",
     "shequn.board",
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "shequn.groupbuy",
     "shequn.fulfilment",
     "shequn.teambuy",
+    "shequn.distribution",
     "shequn.notifications",
     "shequn.analytics",
     # Demo data and benchmark endpoints; may import every app, so it comes last.

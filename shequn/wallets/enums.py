@@ -1,0 +1,18 @@
+from django.db import models
+
+
+class AccountKind(models.TextChoices):
+    """The ledger's accounts. A shop has one of each shop kind; a holder (promoter, leader) one of
+    each holder kind per shop. Balances are signed: money moves as entries that sum to zero."""
+
+    # The shop's side.
+    COMMISSION_EXPENSE = "commission_expense", "佣金支出"  # debited (negative) as commission is earned
+    # A holder's side (a promoter or a group-buy leader).
+    FROZEN = "frozen", "冻结中"  # earned on a paid order, waiting for the after-sales window
+    AVAILABLE = "available", "可提现"  # settled; may be withdrawn. Negative = a debt from a reversal
+    IN_TRANSIT = "in_transit", "提现中"  # asked for and approved, the payout not yet confirmed
+    PAID_OUT = "paid_out", "已提现"  # confirmed by the payout gateway
+
+
+HOLDER_KINDS = (AccountKind.FROZEN, AccountKind.AVAILABLE, AccountKind.IN_TRANSIT, AccountKind.PAID_OUT)
+SHOP_KINDS = (AccountKind.COMMISSION_EXPENSE,)

@@ -1,0 +1,57 @@
+"""A double-entry ledger in integer fen: every movement is one LedgerTransaction whose entries sum
+to zero; an account's balance is the sum of its entries (kept on the row by the same statement
+that writes them, and checked against the entries by tests)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from .enums import AccountKind
+
+
+class Account(models.Model):
+    shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="ledger_accounts")
+    # The holder (a promoter or a leader) for holder kinds; None for the shop's own accounts.
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_accounts"
+    )
+    kind = models.CharField(max_length=20, choices=AccountKind.choices)
+    balance_fen = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "holder", "kind"], name="one_account_per_holder_kind"),
+            models.UniqueConstraint(
+                fields=["shop", "kind"], condition=Q(holder__isnull=True), name="one_shop_account_per_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.holder_id or 'shop'})"
+
+
+class LedgerTransaction(models.Model):
+    """One movement of money. ``reference`` makes posting idempotent: the same reference posts once
+    (e.g. "commission:freeze:line:42", "withdrawal:paid:7")."""
+
+    shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="+")
+    reference = models.CharField(max_length=120, unique=True)
+    memo = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Entry(models.Model):
+    transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    amount_fen = models.BigIntegerField()  # signed; never 0
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=~Q(amount_fen=0), name="entry_not_zero")]
