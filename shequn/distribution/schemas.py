@@ -1,0 +1,141 @@
+"""API shapes for referral distribution. Names shown to others are masked."""
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Schema
+
+from shequn.core.phone import mask_name
+
+from .models import CommissionRule, DistributionSettings, Promoter, PromoterLevel
+
+
+class OpenBody(Schema):
+    """A write body whose unknown fields the API passes on, so the action can refuse them by name."""
+
+    def data(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class SettingsIn(OpenBody):
+    enabled: bool | None = None
+    auto_approve: bool | None = None
+    tiers: int | None = None
+    attribution: str | None = None
+    binding_days: int | None = None
+
+
+class SettingsOut(Schema):
+    enabled: bool
+    auto_approve: bool
+    tiers: int
+    attribution: str
+    binding_days: int
+
+    @staticmethod
+    def from_model(found: DistributionSettings) -> "SettingsOut":
+        return SettingsOut(
+            enabled=found.enabled,
+            auto_approve=found.auto_approve,
+            tiers=2 if found.tier2_enabled else 1,
+            attribution=found.attribution,
+            binding_days=found.binding_days,
+        )
+
+
+class RuleIn(OpenBody):
+    scope: str
+    kind: str
+    tier1_value: int
+    tier2_value: int = 0
+    category_id: int | None = None
+    product_id: int | None = None
+    basis: str = "sale"
+
+
+class RuleOut(Schema):
+    id: int
+    scope: str
+    category_id: int | None
+    product_id: int | None
+    kind: str
+    tier1_value: int
+    tier2_value: int
+
+    @staticmethod
+    def from_model(rule: CommissionRule) -> "RuleOut":
+        return RuleOut(
+            id=rule.pk,
+            scope=rule.scope,
+            category_id=rule.category_id,
+            product_id=rule.product_id,
+            kind=rule.kind,
+            tier1_value=rule.tier1_value,
+            tier2_value=rule.tier2_value,
+        )
+
+
+class LevelIn(Schema):
+    name: str
+    min_sales_fen: int
+    extra_bp: int = 0
+
+
+class LevelOut(Schema):
+    id: int
+    name: str
+    min_sales_fen: int
+    extra_bp: int
+
+    @staticmethod
+    def from_model(level: PromoterLevel) -> "LevelOut":
+        return LevelOut(id=level.pk, name=level.name, min_sales_fen=level.min_sales_fen, extra_bp=level.extra_bp)
+
+
+class PromoterOut(Schema):
+    id: int
+    code: str
+    status: str
+    applied_at: datetime
+    decided_at: datetime | None
+
+    @staticmethod
+    def from_model(promoter: Promoter) -> "PromoterOut":
+        return PromoterOut(
+            id=promoter.pk,
+            code=promoter.code,
+            status=promoter.status,
+            applied_at=promoter.applied_at,
+            decided_at=promoter.decided_at,
+        )
+
+
+class ConsolePromoterOut(PromoterOut):
+    user_id: int
+    name: str
+
+    @staticmethod
+    def from_model(promoter: Promoter) -> "ConsolePromoterOut":
+        return ConsolePromoterOut(
+            **PromoterOut.from_model(promoter).model_dump(),
+            user_id=promoter.user_id,
+            name=mask_name(str(promoter.user)),
+        )
+
+
+class PromoterQuery(Schema):
+    status: str | None = None
+    page: int = 1
+    page_size: int = 20
+
+
+class VisitIn(Schema):
+    code: str
+    target: str = ""
+
+
+class VisitOut(Schema):
+    promoter_code: str
+    bound: bool
+    bound_promoter_code: str | None
+    expires_at: datetime | None
