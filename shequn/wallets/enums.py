@@ -16,3 +16,19 @@ class AccountKind(models.TextChoices):
 
 HOLDER_KINDS = (AccountKind.FROZEN, AccountKind.AVAILABLE, AccountKind.IN_TRANSIT, AccountKind.PAID_OUT)
 SHOP_KINDS = (AccountKind.COMMISSION_EXPENSE,)
+
+
+class WithdrawalStatus(models.TextChoices):
+    """requested → (first_approved →) paying → paid | failed; requested/first_approved → rejected.
+    The money sits in IN_TRANSIT from the request until paid (→ PAID_OUT) or rejected/failed
+    (→ back to AVAILABLE, exactly once)."""
+
+    REQUESTED = "requested", "待审核"
+    FIRST_APPROVED = "first_approved", "待复核"  # above the second-approval amount: one more approver
+    PAYING = "paying", "打款中"  # handed to the payout gateway, result not known yet
+    PAID = "paid", "已到账"
+    FAILED = "failed", "打款失败"
+    REJECTED = "rejected", "已驳回"
+
+
+OPEN_WITHDRAWAL_STATUSES = (WithdrawalStatus.REQUESTED, WithdrawalStatus.FIRST_APPROVED, WithdrawalStatus.PAYING)

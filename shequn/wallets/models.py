@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from .enums import AccountKind
+from .enums import AccountKind, WithdrawalStatus
 
 
 class Account(models.Model):
@@ -55,3 +55,54 @@ class Entry(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [models.CheckConstraint(condition=~Q(amount_fen=0), name="entry_not_zero")]
+
+
+class Withdrawal(models.Model):
+    """A holder's request to take AVAILABLE money out (see enums.WithdrawalStatus for the states)."""
+
+    shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="+")
+    holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="withdrawals")
+    amount_fen = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=20, choices=WithdrawalStatus.choices, default=WithdrawalStatus.REQUESTED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    first_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    first_approved_at = models.DateTimeField(null=True, blank=True)
+    second_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    second_approved_at = models.DateTimeField(null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reject_reason = models.CharField(max_length=200, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)  # handed to the payout gateway
+    finished_at = models.DateTimeField(null=True, blank=True)  # paid, failed or rejected
+    failure_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["shop", "status"]), models.Index(fields=["holder", "created_at"])]
+        constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="withdrawal_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"提现 {self.out_bill_no}"
+
+    @property
+    def out_bill_no(self) -> str:
+        """The merchant's bill number at the payout gateway."""
+        return f"WD{self.pk:010d}"
+
+
+class SandboxTransfer(models.Model):
+    """The sandbox payout gateway's own record of a transfer (what WeChat would hold on its side)."""
+
+    out_bill_no = models.CharField(max_length=32, unique=True)
+    amount_fen = models.PositiveBigIntegerField()
+    state = models.CharField(max_length=12, default="ACCEPTED")  # ACCEPTED → SUCCESS | FAIL
+    fail_reason = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.out_bill_no} {self.state}"

@@ -1,0 +1,53 @@
+"""Reads for the wallet pages, the finance queue and the API."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from shequn.shops.models import Shop
+
+from .enums import OPEN_WITHDRAWAL_STATUSES, AccountKind
+from .errors import WithdrawalNotFound
+from .models import Account, Entry, Withdrawal
+
+
+def access_withdrawal(shop: Shop, withdrawal_id: int, *, lock: bool = False) -> Withdrawal:
+    """One of the shop's withdrawals; another shop's id looks absent (404)."""
+    rows = Withdrawal.objects.filter(shop=shop, pk=withdrawal_id)
+    if lock:
+        rows = rows.select_for_update()
+    found = rows.select_related("holder").first()
+    if found is None:
+        raise WithdrawalNotFound("提现申请不存在")
+    return found
+
+
+def withdrawal_queue(shop: Shop, status: str = "") -> QuerySet[Withdrawal]:
+    """The finance queue: open withdrawals (or those of ``status``), oldest first."""
+    rows = Withdrawal.objects.filter(shop=shop).select_related("holder", "first_approved_by", "second_approved_by")
+    if status:
+        return rows.filter(status=status).order_by("-created_at", "-id")
+    return rows.filter(status__in=OPEN_WITHDRAWAL_STATUSES).order_by("created_at", "id")
+
+
+def holder_shops(holder: Any) -> QuerySet[Shop]:
+    """The shops where ``holder`` has a wallet (an account of any kind)."""
+    return Shop.objects.filter(ledger_accounts__holder=holder).distinct().order_by("id")
+
+
+def holder_entries(shop: Shop, holder: Any) -> QuerySet[Entry]:
+    """The holder's ledger entries in ``shop``, newest first, with their transaction's memo."""
+    return (
+        Entry.objects.filter(account__shop=shop, account__holder=holder)
+        .exclude(account__kind=AccountKind.COMMISSION_EXPENSE)
+        .select_related("transaction", "account")
+        .order_by("-id")
+    )
+
+
+def holder_withdrawals(shop: Shop, holder: Any) -> QuerySet[Withdrawal]:
+    return Withdrawal.objects.filter(shop=shop, holder=holder).order_by("-created_at", "-id")
+
+
+def holder_accounts(shop: Shop, holder: Any) -> QuerySet[Account]:
+    return Account.objects.filter(shop=shop, holder=holder)
