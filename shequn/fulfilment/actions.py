@@ -39,6 +39,7 @@ from shequn.orders.models import Order
 from shequn.shops.models import Shop
 from shequn.shops.permissions import CONFIRM_COD, FULFIL_ORDERS
 from shequn.shops.selectors import require_permission
+from shequn.wallets import flows as wallet_flows
 
 from . import selectors
 from .enums import SettlementStatus, TicketStatus
@@ -394,6 +395,15 @@ def confirm_settlement(shop: Shop, settlement_id: int, actor: Any, *, ip: str | 
         settlement.confirmed_by = actor
         settlement.confirmed_at = timezone.now()
         settlement.save(update_fields=["status", "confirmed_by", "confirmed_at"])
+        if settlement.commission_fen > 0:
+            # The hand-off to the wallet: one credit per confirmed statement, withdrawable at once.
+            wallet_flows.credit_available(
+                shop,
+                settlement.leader.user,
+                settlement.commission_fen,
+                reference=f"leader-settlement:{settlement.pk}",
+                memo=f"团长佣金结算 {settlement.period_start}~{settlement.period_end}",
+            )
         audit.record(
             actor=actor,
             shop=shop,
