@@ -104,8 +104,8 @@ def check_settings(data: dict[str, Any]) -> dict[str, Any]:
 @transaction.atomic
 def do_update_settings(actor: Any, shop: Shop, data: dict[str, Any], *, ip: str | None = None) -> DistributionSettings:
     cleaned = check_settings(data)
-    found = selectors.shop_settings(shop)
-    found = DistributionSettings.objects.select_for_update().get(pk=found.pk)
+    DistributionSettings.objects.get_or_create(shop=shop)
+    found = DistributionSettings.objects.select_for_update().get(shop=shop)
     for key, value in cleaned.items():
         setattr(found, key, value)
     found.save()

@@ -5,3 +5,14 @@ class DistributionConfig(AppConfig):
     name = "shequn.distribution"
     label = "distribution"
     verbose_name = "分销"
+
+    def ready(self) -> None:
+        from shequn.orders import signals
+        from shequn.orders.models import Order
+
+        from . import commissions, tasks  # noqa: F401  (tasks registers the periodic sweep)
+
+        signals.order_paid.connect(commissions.on_order_paid, sender=Order, dispatch_uid="distribution.order_paid")
+        signals.line_refunded.connect(
+            commissions.on_line_refunded, sender=Order, dispatch_uid="distribution.line_refunded"
+        )

@@ -13,8 +13,8 @@ from .models import Binding, Commission, CommissionRule, DistributionSettings, P
 
 
 def shop_settings(shop: Shop) -> DistributionSettings:
-    found, _ = DistributionSettings.objects.get_or_create(shop=shop)
-    return found
+    """The shop's settings; the defaults (unsaved) when the operator never changed them."""
+    return DistributionSettings.objects.filter(shop=shop).first() or DistributionSettings(shop=shop)
 
 
 def access_promoter(shop: Shop, promoter_id: int) -> Promoter:

@@ -1,0 +1,170 @@
+"""The commission lifecycle, driven by the orders signals (receivers are idempotent).
+
+- Paid: for each line, commission on what the buyer actually paid for it (the goods paid split
+  over the lines by their totals) net of refunds so far → the buyer's promoter (tier 1) and, if
+  the shop enables it, that promoter's own promoter (tier 2); frozen in wallets.
+- Refunded: commission comes back in proportion to the refunded amount, from frozen if not
+  settled yet, else from available (which may go negative: a debt later commission pays back).
+- Completed (every line's after-sales window closed): a periodic sweep settles what is left.
+Nobody earns for a sign-up: commission only ever starts from a paid order line.
+"""
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from shequn.core.money import percent_of, split_by_weights
+from shequn.orders.enums import OrderStatus
+from shequn.orders.models import Order, OrderLine
+from shequn.wallets import flows
+
+from . import selectors
+from .enums import CommissionStatus, PromoterStatus, RuleKind
+from .models import Commission, CommissionRule, Promoter
+
+SETTLE_BATCH = 500
+
+
+def line_paid_amounts(order: Order) -> dict[int, int]:
+    """What the buyer paid for each line: the goods part of the order split by line totals."""
+    lines = list(order.lines.all())
+    goods_paid = max(0, order.total_fen - order.shipping_fee_fen)
+    parts = split_by_weights(goods_paid, [line.total_fen for line in lines])
+    return {line.pk: part for line, part in zip(lines, parts, strict=True)}
+
+
+def commission_amount(rule: CommissionRule, tier: int, base_fen: int, quantity: int, extra_bp: int = 0) -> int:
+    value = rule.tier1_value if tier == 1 else rule.tier2_value
+    if value == 0 or base_fen <= 0:
+        return 0
+    if rule.kind == RuleKind.PERCENT:
+        return percent_of(base_fen, value + (extra_bp if tier == 1 else 0))
+    return min(base_fen, value * quantity)
+
+
+def _earners(order: Order) -> list[tuple[int, Promoter]]:
+    """(tier, promoter) for the buyer: their bound promoter and, if enabled, that promoter's own."""
+    binding = selectors.active_binding(order.shop, order.user)
+    if binding is None or binding.promoter.status != PromoterStatus.APPROVED:
+        return []
+    settings = selectors.shop_settings(order.shop)
+    if not settings.enabled:
+        return []
+    tier1 = binding.promoter
+    if tier1.user_id == order.user_id:
+        return []
+    earners = [(1, tier1)]
+    if settings.tier2_enabled:
+        tier2 = selectors.upline(tier1)
+        if tier2 is not None and tier2.user_id not in (order.user_id, tier1.user_id):
+            earners.append((2, tier2))
+    return earners
+
+
+def freeze_reference(tier: int, line_id: int) -> str:
+    return f"commission:{tier}:line:{line_id}"
+
+
+def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:
+    earners = _earners(order)
+    if not earners:
+        return
+    paid = line_paid_amounts(order)
+    levels = {p.pk: selectors.promoter_level(p) for _, p in earners}
+    for line in order.lines.select_related("product"):
+        base = max(0, paid[line.pk] - line.refunded_fen)
+        rule = selectors.rule_for(order.shop, line.product)
+        if rule is None:
+            continue
+        for tier, promoter in earners:
+            level = levels[promoter.pk]
+            amount = commission_amount(rule, tier, base, line.quantity, level.extra_bp if level else 0)
+            if amount <= 0:
+                continue
+            _, created = Commission.objects.get_or_create(
+                line=line,
+                tier=tier,
+                defaults={
+                    "shop": order.shop,
+                    "promoter": promoter,
+                    "order": order,
+                    "base_fen": base,
+                    "amount_fen": amount,
+                },
+            )
+            if created:
+                flows.freeze(
+                    order.shop,
+                    promoter.user,
+                    amount,
+                    reference=freeze_reference(tier, line.pk),
+                    memo=f"订单 {order.pk} 第{tier}级佣金",
+                )
+
+
+def on_line_refunded(sender: Any, order: Order, line: OrderLine, amount_fen: int, **kwargs: Any) -> None:
+    """Take back commission in proportion to the line's refunded total (idempotent per refund total)."""
+    line.refresh_from_db(fields=["refunded_fen"])
+    for commission in Commission.objects.select_for_update().filter(line=line).select_related("promoter__user"):
+        if commission.base_fen <= 0:
+            continue
+        refunded = min(line.refunded_fen, commission.base_fen)
+        target = (commission.amount_fen * refunded + commission.base_fen // 2) // commission.base_fen
+        if refunded >= commission.base_fen:
+            target = commission.amount_fen
+        delta = min(target, commission.amount_fen) - commission.reversed_fen
+        if delta <= 0:
+            continue
+        frozen = commission.status == CommissionStatus.FROZEN
+        flows.reverse(
+            commission.shop,
+            commission.promoter.user,
+            delta,
+            frozen=frozen,
+            reference=f"commission-reverse:{commission.tier}:line:{line.pk}:{target}",
+            memo=f"订单 {order.pk} 退款，退回佣金",
+        )
+        commission.reversed_fen = F("reversed_fen") + delta
+        fields = ["reversed_fen"]
+        if frozen and target >= commission.amount_fen:
+            commission.status = CommissionStatus.REVERSED
+            fields.append("status")
+        commission.save(update_fields=fields)
+
+
+def settle_commission(commission_id: int) -> bool:
+    """Settle one frozen commission of a completed order (what is left after reversals)."""
+    with transaction.atomic():
+        commission = (
+            Commission.objects.select_for_update()
+            .select_related("promoter__user", "order", "shop")
+            .filter(pk=commission_id, status=CommissionStatus.FROZEN, order__status=OrderStatus.COMPLETED)
+            .first()
+        )
+        if commission is None:
+            return False
+        left = commission.amount_fen - commission.reversed_fen
+        if left > 0:
+            flows.settle(
+                commission.shop,
+                commission.promoter.user,
+                left,
+                reference=f"commission-settle:{commission.tier}:line:{commission.line_id}",
+                memo=f"订单 {commission.order_id} 售后期结束，佣金结算",
+            )
+        commission.status = CommissionStatus.SETTLED if left > 0 else CommissionStatus.REVERSED
+        commission.settled_at = timezone.now()
+        commission.save(update_fields=["status", "settled_at"])
+        return True
+
+
+def settle_completed(limit: int = SETTLE_BATCH) -> int:
+    """Settle frozen commission on completed orders, one row lock at a time; returns how many."""
+    ids = list(
+        Commission.objects.filter(status=CommissionStatus.FROZEN, order__status=OrderStatus.COMPLETED)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    return sum(1 for commission_id in ids if settle_commission(commission_id))

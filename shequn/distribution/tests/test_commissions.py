@@ -1,0 +1,144 @@
+"""Commission lifecycle: frozen on payment, reversed on refunds, settled after the window."""
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from shequn.distribution import actions, commissions, tasks
+from shequn.distribution.enums import CommissionStatus
+from shequn.distribution.models import Commission
+from shequn.orders import actions as order_actions
+from shequn.orders.enums import OrderStatus
+from shequn.testing.factories import AddressFactory, UserFactory
+from shequn.testing.orders import make_sku, make_staff, paid_order
+from shequn.wallets import ledger
+from shequn.wallets.enums import AccountKind
+
+from .helpers import approved_promoter, chain
+
+pytestmark = pytest.mark.django_db
+
+
+def balances(shop, promoter):
+    found = ledger.holder_balances(shop, promoter.user)
+    return found.get(AccountKind.FROZEN, 0), found.get(AccountKind.AVAILABLE, 0)
+
+
+@pytest.fixture
+def setup(shop, operator):
+    actions.do_update_settings(operator, shop, {"tiers": 2, "attribution": "last_touch"})
+    actions.do_save_rule(operator, shop, {"scope": "shop", "kind": "percent", "tier1_value": 1000, "tier2_value": 300})
+    promoters = chain(shop, "ABCDE")
+    buyer = promoters["E"].user
+    AddressFactory.create(user=buyer)
+    return promoters, buyer, make_sku(shop, price_fen=5000, stock=10)
+
+
+def deliver_and_complete(shop, order):
+    staff = make_staff(shop)
+    order_actions.ship_order(shop, order.pk, staff, tracking_company="顺丰", tracking_number="SF1")
+    order_actions.mark_delivered(shop, order.pk, staff)
+    later = timezone.now() + timedelta(days=settings.AFTER_SALES_WINDOW_DAYS + 1)
+    assert order_actions.auto_complete_orders(now=later) == 1
+    order.refresh_from_db()
+    assert order.status == OrderStatus.COMPLETED
+
+
+def test_in_a_chain_five_deep_only_the_two_promoters_above_the_buyer_earn(shop, setup):
+    promoters, buyer, sku = setup
+    # Sign-ups alone earned nobody anything.
+    assert Commission.objects.count() == 0
+    assert all(balances(shop, p) == (0, 0) for p in promoters.values())
+
+    order = paid_order(buyer, sku, quantity=2)  # 100.00 of goods + shipping (not commissioned)
+    assert balances(shop, promoters["D"]) == (1000, 0)  # tier 1: 10% of 100.00
+    assert balances(shop, promoters["C"]) == (300, 0)  # tier 2: 3%
+    for name in "ABE":
+        assert balances(shop, promoters[name]) == (0, 0)
+    assert Commission.objects.count() == 2
+
+    # Idempotent: the receiver running again moves nothing.
+    commissions.on_order_paid(None, order=order)
+    assert balances(shop, promoters["D"]) == (1000, 0)
+
+    deliver_and_complete(shop, order)
+    assert tasks.settle_commissions.call_local() == 2
+    assert tasks.settle_commissions.call_local() == 0
+    assert balances(shop, promoters["D"]) == (0, 1000)
+    assert balances(shop, promoters["C"]) == (0, 300)
+    assert set(Commission.objects.values_list("status", flat=True)) == {CommissionStatus.SETTLED}
+
+
+def test_tier_two_earns_nothing_when_the_shop_keeps_one_tier(shop, operator, setup):
+    promoters, buyer, sku = setup
+    actions.do_update_settings(operator, shop, {"tiers": 1})
+    paid_order(buyer, sku)
+    assert balances(shop, promoters["D"]) == (500, 0)
+    assert balances(shop, promoters["C"]) == (0, 0)
+
+
+def test_a_buyer_who_never_came_through_a_link_earns_nobody_commission(shop, setup):
+    _promoters, _, sku = setup
+    stranger = UserFactory.create()
+    AddressFactory.create(user=stranger)
+    paid_order(stranger, sku)
+    assert Commission.objects.count() == 0
+
+
+def test_refund_before_settlement_removes_the_frozen_commission(shop, operator, setup):
+    promoters, buyer, sku = setup
+    order = paid_order(buyer, sku, quantity=2)
+    line = order.lines.get()
+    refund = order_actions.request_refund(buyer, order.number, line.pk, amount_fen=5000, reason="坏了一个")
+    order_actions.approve_refund(refund, operator)
+    order_actions.complete_refund(refund)
+    assert balances(shop, promoters["D"]) == (500, 0)
+    assert balances(shop, promoters["C"]) == (150, 0)
+
+    refund = order_actions.request_refund(buyer, order.number, line.pk, amount_fen=5000, reason="都坏了")
+    order_actions.approve_refund(refund, operator)
+    order_actions.complete_refund(refund)
+    assert balances(shop, promoters["D"]) == (0, 0)
+    assert balances(shop, promoters["C"]) == (0, 0)
+    assert set(Commission.objects.values_list("status", flat=True)) == {CommissionStatus.REVERSED}
+
+
+def test_refund_after_settlement_is_a_reversal_that_may_leave_a_debt(shop, operator, setup):
+    promoters, buyer, sku = setup
+    order = paid_order(buyer, sku, quantity=2)
+    deliver_and_complete(shop, order)
+    tasks.settle_commissions.call_local()
+    assert balances(shop, promoters["D"]) == (0, 1000)
+    d = promoters["D"].user
+    # D withdraws the 10.00 (in transit), then the buyer gets a refund after completion.
+    ledger.post(
+        shop,
+        "test-withdrawal",
+        [
+            (ledger.account(shop, AccountKind.AVAILABLE, d), -1000),
+            (ledger.account(shop, AccountKind.IN_TRANSIT, d), 1000),
+        ],
+    )
+    line = order.lines.get()
+    refund = order_actions.request_refund(buyer, order.number, line.pk, amount_fen=10000, reason="售后")
+    order_actions.approve_refund(refund, operator)
+    order_actions.complete_refund(refund)
+    assert balances(shop, promoters["D"]) == (0, -1000)  # a debt
+    assert balances(shop, promoters["C"]) == (0, 0)
+    commission = Commission.objects.get(tier=1)
+    assert (commission.status, commission.reversed_fen) == (CommissionStatus.SETTLED, 1000)
+
+    # The next settled commission pays the debt back first.
+    again = paid_order(buyer, sku, quantity=3)
+    deliver_and_complete(shop, again)
+    tasks.settle_commissions.call_local()
+    assert balances(shop, promoters["D"]) == (0, 500)
+
+
+def test_a_self_purchase_earns_nothing(shop):
+    promoter = approved_promoter(shop)
+    AddressFactory.create(user=promoter.user)
+    paid_order(promoter.user, make_sku(shop))
+    assert Commission.objects.count() == 0

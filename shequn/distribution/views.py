@@ -1,0 +1,120 @@
+"""Pages: the landing hop of a promoter link (/r/<code>/?to=<path>), the member's promoter
+centre (/promoter/) with share links and QR codes, and the QR image itself."""
+
+import contextlib
+from typing import Any
+from urllib.parse import urlencode
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from shequn.catalog.models import Product
+from shequn.core.audit import client_ip
+from shequn.core.errors import DomainError, InvalidInput
+from shequn.shops.models import Shop
+from shequn.wallets import ledger
+from shequn.wallets.enums import AccountKind
+
+from . import actions, selectors
+from .enums import PromoterStatus
+from .errors import InvalidCode
+from .models import Binding, Promoter, Visit
+
+SHARE_PRODUCTS = 20
+
+
+def _safe_target(request: HttpRequest, target: str, fallback: str) -> str:
+    if target and target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts=None):
+        return target
+    return fallback
+
+
+def share_path(promoter: Promoter, target: str) -> str:
+    """The link a promoter shares for a page of the shop: /r/<code>/?to=<page>."""
+    return f"{reverse('distribution:landing', args=[promoter.code])}?{urlencode({'to': target})}"
+
+
+@require_GET
+def landing(request: HttpRequest, code: str) -> HttpResponse:
+    """Record the visit, bind a signed-in visitor (self-referral and loops are simply not bound),
+    and go on to the page the link points at."""
+    try:
+        promoter = selectors.promoter_by_code(code)
+    except InvalidCode:
+        return redirect("/")
+    home = reverse("catalog:shop_home", args=[promoter.shop.slug])
+    target = _safe_target(request, request.GET.get("to", ""), home)
+    device = actions.device_hash(client_ip(request), request.headers.get("User-Agent", ""))
+    # The visit is kept even when the binding is refused (own code or a loop).
+    with contextlib.suppress(DomainError):
+        actions.record_visit(promoter.code, request.user, device=device, target=target)
+    return redirect(target)
+
+
+def _shares(promoter: Promoter) -> list[dict[str, str]]:
+    shop: Shop = promoter.shop
+    pages = [("店铺首页", reverse("catalog:shop_home", args=[shop.slug]))]
+    products = Product.objects.filter(shop=shop).order_by("-id")[:SHARE_PRODUCTS]
+    pages += [(p.title, reverse("catalog:product_detail", args=[shop.slug, p.pk])) for p in products]
+    return [{"title": title, "target": target, "link": share_path(promoter, target)} for title, target in pages]
+
+
+def promoter_home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    rows: list[dict[str, Any]] = []
+    for promoter in Promoter.objects.filter(user=request.user).select_related("shop"):
+        row: dict[str, Any] = {"promoter": promoter}
+        if promoter.status == PromoterStatus.APPROVED:
+            found = ledger.holder_balances(promoter.shop, request.user)
+            row.update(
+                shares=_shares(promoter),
+                visits=Visit.objects.filter(promoter=promoter).count(),
+                customers=Binding.objects.filter(promoter=promoter).count(),
+                frozen_fen=found.get(AccountKind.FROZEN, 0),
+                available_fen=found.get(AccountKind.AVAILABLE, 0),
+                paid_out_fen=found.get(AccountKind.PAID_OUT, 0),
+                level=selectors.promoter_level(promoter),
+            )
+        rows.append(row)
+    apply_shop = Shop.objects.filter(slug=request.GET.get("shop", "")).first()
+    if apply_shop is not None and any(row["promoter"].shop_id == apply_shop.pk for row in rows):
+        apply_shop = None
+    return render(request, "distribution/promoter_home.html", {"rows": rows, "apply_shop": apply_shop})
+
+
+@require_POST
+def apply(request: HttpRequest, slug: str) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("distribution:promoter_home"))
+    shop = Shop.objects.filter(slug=slug).first()
+    if shop is None:
+        return redirect("distribution:promoter_home")
+    try:
+        promoter = actions.do_apply(request.user, shop)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, "申请已通过" if promoter.status == PromoterStatus.APPROVED else "申请已提交，请等待审核"
+        )
+    return redirect("distribution:promoter_home")
+
+
+@require_GET
+def qr(request: HttpRequest, code: str) -> HttpResponse:
+    """An SVG QR code of the full share link for ``?to=<page>``."""
+    try:
+        promoter = selectors.promoter_by_code(code)
+    except InvalidCode:
+        raise InvalidInput("推广码无效", code="invalid_code") from None
+    target = _safe_target(request, request.GET.get("to", ""), reverse("catalog:shop_home", args=[promoter.shop.slug]))
+    url = request.build_absolute_uri(share_path(promoter, target))
+    svg = segno.make(url, error="m").svg_inline(scale=4)
+    return HttpResponse(svg, content_type="image/svg+xml")
