@@ -2,6 +2,7 @@
 operators set the shop's rules and decide applications under /console/ (X-Shop header)."""
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 from django.http import HttpRequest
@@ -14,13 +15,15 @@ from shequn.shops.console import api_console_shop
 from shequn.shops.permissions import MANAGE_CATALOG
 from shequn.shops.selectors import access_shop_by_slug
 
-from . import actions, selectors
+from . import actions, figures, selectors
 from .errors import PromoterNotFound
 from .schemas import (
     ConsolePromoterOut,
+    FiguresOut,
     LevelIn,
     LevelOut,
     OpenBody,
+    PromoterFiguresOut,
     PromoterOut,
     PromoterQuery,
     RuleIn,
@@ -52,6 +55,17 @@ def my_promoter(request: HttpRequest, slug: str) -> PromoterOut:
     if promoter is None:
         raise PromoterNotFound("你还不是本店推广员")
     return PromoterOut.from_model(promoter)
+
+
+@router.get("/shops/{slug}/promoter/figures", response={200: PromoterFiguresOut, **MEMBER_ERRORS})
+def my_figures(request: HttpRequest, slug: str) -> PromoterFiguresOut:
+    """Visitors, bound customers and team (tier 2) with masked names, orders, commission by status."""
+    if not request.user.is_authenticated:
+        raise NotAuthenticated("请先登录", code="not_authenticated")
+    promoter = selectors.my_promoter(request.user, access_shop_by_slug(slug))
+    if promoter is None:
+        raise PromoterNotFound("你还不是本店推广员")
+    return PromoterFiguresOut(**figures.promoter_figures(promoter))
 
 
 @router.post("/visits", response={200: VisitOut, **error_responses(401, 404, 422)})
@@ -94,6 +108,14 @@ def update_settings(request: HttpRequest, body: SettingsIn) -> SettingsOut:
     shop = api_console_shop(request, MANAGE_CATALOG)
     found = actions.do_update_settings(request.user, shop, _with_unknown_fields(request, body), ip=client_ip(request))
     return SettingsOut.from_model(found)
+
+
+@router.get("/console/figures", response={200: FiguresOut, **CONSOLE_ERRORS})
+def console_figures(request: HttpRequest) -> FiguresOut:
+    """Top promoters, commission cost vs sales, referral tree depth/breadth, K-factor (referred
+    buyers per buyer) and suspicious patterns (one device, many people; many refunded lines)."""
+    shop = api_console_shop(request, MANAGE_CATALOG)
+    return FiguresOut(**asdict(figures.shop_figures(shop)))
 
 
 @router.get("/console/rules", response={200: list[RuleOut], **CONSOLE_ERRORS})

@@ -139,3 +139,46 @@ class VisitOut(Schema):
     bound: bool
     bound_promoter_code: str | None
     expires_at: datetime | None
+
+
+class TopPromoterOut(Schema):
+    code: str
+    name: str
+    sales_fen: int
+    commission_fen: int
+    orders: int
+
+
+class SharedDeviceOut(Schema):
+    device: str
+    people: int
+
+
+class RapidRefundOut(Schema):
+    code: str
+    lines: int
+    refunded: int
+
+
+class FiguresOut(Schema):
+    top_promoters: list[TopPromoterOut]
+    commission_fen: int
+    referred_sales_fen: int
+    shop_sales_fen: int
+    tree_depth: int
+    tree_breadth: int
+    buyers: int
+    referred_buyers: int
+    k_factor: float
+    shared_devices: list[SharedDeviceOut]
+    rapid_refunds: list[RapidRefundOut]
+
+
+class PromoterFiguresOut(Schema):
+    visits: int
+    customers: int
+    customer_names: list[str]
+    team: list[str]
+    orders: int
+    frozen_commission_fen: int
+    settled_commission_fen: int
