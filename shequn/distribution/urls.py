@@ -8,4 +8,8 @@ urlpatterns: list[URLPattern] = [
     path("promoter/", views.promoter_home, name="promoter_home"),
     path("promoter/apply/<slug:slug>/", views.apply, name="apply"),
     path("promoter/qr/<str:code>.svg", views.qr, name="qr"),
+    path("console/distribution/", views.console_home, name="console_home"),
+    path("console/distribution/settings/", views.console_settings, name="console_settings"),
+    path("console/distribution/rules/", views.console_rule, name="console_rule"),
+    path("console/distribution/promoters/<int:promoter_id>/decide/", views.console_decide, name="console_decide"),
 ]

@@ -17,11 +17,13 @@ from django.views.decorators.http import require_GET, require_POST
 from shequn.catalog.models import Product
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError, InvalidInput
+from shequn.shops.console import console_view
 from shequn.shops.models import Shop
+from shequn.shops.permissions import MANAGE_CATALOG
 from shequn.wallets import ledger
 from shequn.wallets.enums import AccountKind
 
-from . import actions, selectors
+from . import actions, figures, selectors
 from .enums import PromoterStatus
 from .errors import InvalidCode
 from .models import Binding, Promoter, Visit
@@ -118,3 +120,72 @@ def qr(request: HttpRequest, code: str) -> HttpResponse:
     url = request.build_absolute_uri(share_path(promoter, target))
     svg = segno.make(url, error="m").svg_inline(scale=4)
     return HttpResponse(svg, content_type="image/svg+xml")
+
+
+# --- operator console ----------------------------------------------------------------
+
+
+@console_view(MANAGE_CATALOG)
+@require_GET
+def console_home(request: HttpRequest) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    return render(
+        request,
+        "distribution/console/home.html",
+        {
+            "settings": selectors.shop_settings(shop),
+            "rules": selectors.shop_rules(shop),
+            "pending": selectors.shop_promoters(shop, PromoterStatus.PENDING)[:50],
+            "approved_count": selectors.shop_promoters(shop, PromoterStatus.APPROVED).count(),
+            "figures": figures.shop_figures(shop),
+        },
+    )
+
+
+@console_view(MANAGE_CATALOG)
+@require_POST
+def console_decide(request: HttpRequest, promoter_id: int) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    try:
+        promoter = selectors.access_promoter(shop, promoter_id)
+        actions.do_decide(
+            request.user, shop, promoter, approve=request.POST.get("approve") == "1", ip=client_ip(request)
+        )
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "已处理推广员申请")
+    return redirect("distribution:console_home")
+
+
+@console_view(MANAGE_CATALOG)
+@require_POST
+def console_settings(request: HttpRequest) -> HttpResponse:
+    """Only the allowed settings are on the form; anything else posted is refused by name."""
+    shop = request.console_shop  # type: ignore[attr-defined]
+    data: dict[str, Any] = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+    for key in ("enabled", "auto_approve"):
+        data[key] = data.get(key) == "on"
+    try:
+        actions.do_update_settings(request.user, shop, data, ip=client_ip(request))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "分销设置已保存")
+    return redirect("distribution:console_home")
+
+
+@console_view(MANAGE_CATALOG)
+@require_POST
+def console_rule(request: HttpRequest) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    data: dict[str, Any] = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken" and v != ""}
+    try:
+        actions.do_save_rule(request.user, shop, data, ip=client_ip(request))
+    except (DomainError, ValueError) as error:
+        messages.error(request, getattr(error, "message", "请填写整数"))
+    else:
+        messages.success(request, "佣金规则已保存")
+    return redirect("distribution:console_home")
