@@ -29,6 +29,18 @@ from .errors import InvalidCode
 from .models import Binding, Promoter, Visit
 
 SHARE_PRODUCTS = 20
+PENDING_CODE_SESSION_KEY = "distribution_ref"
+
+
+def bind_on_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """A visitor who arrived through a link signed out is bound when they sign in."""
+    if request is None or not hasattr(request, "session"):
+        return
+    code = request.session.pop(PENDING_CODE_SESSION_KEY, None)
+    if not code:
+        return
+    with contextlib.suppress(DomainError):
+        actions.do_bind(selectors.promoter_by_code(code), user)
 
 
 def _safe_target(request: HttpRequest, target: str, fallback: str) -> str:
@@ -56,6 +68,8 @@ def landing(request: HttpRequest, code: str) -> HttpResponse:
     # The visit is kept even when the binding is refused (own code or a loop).
     with contextlib.suppress(DomainError):
         actions.record_visit(promoter.code, request.user, device=device, target=target)
+    if not request.user.is_authenticated:
+        request.session[PENDING_CODE_SESSION_KEY] = promoter.code  # bound when they sign in
     return redirect(target)
 
 
@@ -83,6 +97,7 @@ def promoter_home(request: HttpRequest) -> HttpResponse:
                 available_fen=found.get(AccountKind.AVAILABLE, 0),
                 paid_out_fen=found.get(AccountKind.PAID_OUT, 0),
                 level=selectors.promoter_level(promoter),
+                figures=figures.promoter_figures(promoter),
             )
         rows.append(row)
     apply_shop = Shop.objects.filter(slug=request.GET.get("shop", "")).first()

@@ -55,3 +55,21 @@ def test_a_member_applies_from_the_page_for_free(shop, operator):
     assert response.status_code == 302
     assert Promoter.objects.get(user=member).status == "approved"
     assert client.get("/promoter/").content.decode().count('data-testid="share-link"') == 1
+
+
+def test_a_visitor_signed_out_is_bound_when_they_sign_in(shop):
+    promoter = approved_promoter(shop)
+    visitor = UserFactory.create()
+    client = Client()
+    client.get(f"/r/{promoter.code}/", {"to": f"/s/{shop.slug}/"})
+    assert Binding.objects.count() == 0
+    client.force_login(visitor)
+    assert Binding.objects.get(customer=visitor).promoter_id == promoter.pk
+
+
+def test_the_promoter_centre_shows_the_team_masked(shop):
+    upper = approved_promoter(shop)
+    lower = approved_promoter(shop, nickname="张三")
+    actions.do_bind(upper, lower.user)
+    html = login(upper.user).get("/promoter/").content.decode()
+    assert "我的团队（二级）：张*" in html
