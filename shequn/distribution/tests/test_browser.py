@@ -24,8 +24,8 @@ def test_a_shared_link_earns_frozen_then_available_commission(signed_in_page):
     owner = make_staff(shop)
     actions.do_update_settings(owner, shop, {"auto_approve": True})
     actions.do_save_rule(owner, shop, {"scope": "shop", "kind": "percent", "tier1_value": 1000})
-    product = ProductFactory(shop=shop, title="挪威三文鱼礼盒", returnable=True)
-    SkuFactory(product=product, spec="500g", price_fen=3500, stock=10)
+    product = ProductFactory.create(shop=shop, title="挪威三文鱼礼盒", returnable=True)
+    SkuFactory.create(product=product, spec="500g", price_fen=3500, stock=10)
     a, b = make_member(nickname="阿甲"), make_member(nickname="阿乙")
 
     promoter_page = signed_in_page(a)
