@@ -40,6 +40,7 @@ from shequn.shops.models import Shop
 from shequn.shops.permissions import CONFIRM_COD, FULFIL_ORDERS
 from shequn.shops.selectors import require_permission
 from shequn.wallets import flows as wallet_flows
+from shequn.wallets.ledger import InsufficientBalance
 
 from . import selectors
 from .enums import SettlementStatus, TicketStatus
@@ -438,6 +439,19 @@ def record_payout(
         payout = Payout.objects.create(
             settlement=settlement, amount_fen=amount_fen, reference=reference, recorded_by=actor
         )
+        if amount_fen > 0:
+            # Paid by hand: take it out of the wallet the confirmation credited, so the leader cannot
+            # withdraw it again (refused if they already did).
+            try:
+                wallet_flows.pay_out_externally(
+                    shop,
+                    settlement.leader.user,
+                    amount_fen,
+                    reference=f"leader-settlement-payout:{settlement.pk}",
+                    memo=f"团长佣金线下打款 {reference}",
+                )
+            except InsufficientBalance:
+                raise InvalidPayout("团长已从钱包提现了这笔佣金，不能再线下打款") from None
         settlement.status = SettlementStatus.PAID
         settlement.save(update_fields=["status"])
         audit.record(

@@ -56,3 +56,16 @@ def reverse(
 def credit_available(shop: Any, holder: Any, amount_fen: int, *, reference: str, memo: str = "") -> LedgerTransaction:
     """Money earned outright (a confirmed group-buy leader settlement): withdrawable at once."""
     return _move(shop, holder, AccountKind.COMMISSION_EXPENSE, AccountKind.AVAILABLE, amount_fen, reference, memo)
+
+
+def pay_out_externally(shop: Any, holder: Any, amount_fen: int, *, reference: str, memo: str = "") -> LedgerTransaction:
+    """Money already sent to the holder outside the wallet (e.g. finance's bank transfer for a
+    leader settlement): AVAILABLE → PAID_OUT, refused with InsufficientBalance if the holder no
+    longer has it (already withdrawn), so the same money is never paid twice."""
+    amount = _amount(amount_fen)
+    available = ledger.account(shop, AccountKind.AVAILABLE, holder)
+    paid_out = ledger.account(shop, AccountKind.PAID_OUT, holder)
+    txn, _ = ledger.post(
+        shop, reference, [(available, -amount), (paid_out, amount)], memo=memo, require_non_negative=[available]
+    )
+    return txn

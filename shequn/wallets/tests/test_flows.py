@@ -80,3 +80,20 @@ def test_holders_of_different_shops_have_separate_books():
     flows.credit_available(other, promoter, 200, reference="b")
     assert ledger.balance(shop, AccountKind.AVAILABLE, promoter) == 100
     assert ledger.balance(other, AccountKind.AVAILABLE, promoter) == 200
+
+
+def test_an_external_payout_takes_available_once_and_never_below_zero():
+    shop, leader = ShopFactory.create(), UserFactory.create()
+    flows.credit_available(shop, leader, 1_000, reference="s:1")
+    flows.pay_out_externally(shop, leader, 1_000, reference="p:1", memo="银行转账")
+    flows.pay_out_externally(shop, leader, 1_000, reference="p:1")  # the same payout recorded again
+    assert balances(shop, leader) == {
+        "frozen": 0,
+        "available": 0,
+        "in_transit": 0,
+        "paid_out": 1_000,
+        "expense": -1_000,
+    }
+    with pytest.raises(ledger.InsufficientBalance):
+        flows.pay_out_externally(shop, leader, 1, reference="p:2")
+    assert LedgerTransaction.objects.filter(reference="p:2").count() == 0
