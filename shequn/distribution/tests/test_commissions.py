@@ -142,3 +142,15 @@ def test_a_self_purchase_earns_nothing(shop):
     AddressFactory.create(user=promoter.user)
     paid_order(promoter.user, make_sku(shop))
     assert Commission.objects.count() == 0
+
+
+def test_a_level_earned_by_own_settled_sales_raises_the_tier_one_rate(shop, operator, setup):
+    promoters, buyer, sku = setup
+    actions.do_save_level(operator, shop, name="银牌", min_sales_fen=10000, extra_bp=500)
+    first = paid_order(buyer, sku, quantity=2)  # 100.00 at 10%: no level yet
+    assert balances(shop, promoters["D"]) == (1000, 0)
+    deliver_and_complete(shop, first)
+    tasks.settle_commissions.call_local()
+    paid_order(buyer, sku, quantity=2)  # D reached 银牌 by own sales: 15% now; C's tier 2 unchanged
+    assert balances(shop, promoters["D"]) == (1500, 1000)
+    assert balances(shop, promoters["C"]) == (300, 300)

@@ -3,6 +3,7 @@
 import pytest
 
 from shequn.distribution import actions, figures
+from shequn.orders import actions as order_actions
 from shequn.testing.community import api_client
 from shequn.testing.factories import AddressFactory, UserFactory
 from shequn.testing.orders import make_sku, paid_order
@@ -59,3 +60,16 @@ def test_promoter_figures_mask_names(shop, world):
     d = api_client(promoters["D"].user).get(f"{BASE}/shops/{shop.slug}/promoter/figures").json()
     assert sorted(d["customer_names"]) == ["买**", "买**", "买**"]
     assert (d["orders"], d["frozen_commission_fen"], d["team"]) == (3, 1500, [])
+
+
+def test_repeated_refunds_on_a_promoters_sales_are_flagged(shop, operator, world):
+    promoters, buyers = world
+    for buyer in buyers[:2]:
+        order = buyer.orders.get()
+        line = order.lines.get()
+        refund = order_actions.request_refund(buyer, order.number, line.pk, amount_fen=5000, reason="不要了")
+        order_actions.approve_refund(refund, operator)
+        order_actions.complete_refund(refund)
+    found = figures.shop_figures(shop)
+    assert found.rapid_refunds == [{"code": promoters["D"].code, "lines": 3, "refunded": 2}]
+    assert found.commission_fen == 500 + 150  # one unrefunded sale left: tier 1 + tier 2
