@@ -15,7 +15,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from shequn.core.money import percent_of, split_by_weights
+from shequn.core.money import format_fen, percent_of, split_by_weights
+from shequn.notifications.actions import notify
 from shequn.orders.enums import OrderStatus
 from shequn.orders.models import Order, OrderLine
 from shequn.wallets import flows
@@ -102,6 +103,14 @@ def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:
                     reference=freeze_reference(tier, line.pk),
                     memo=f"订单 {order.pk} 第{tier}级佣金",
                 )
+                notify(
+                    promoter.user,
+                    shop=order.shop,
+                    kind="distribution",
+                    title=f"新佣金 {format_fen(amount)}（冻结中）",
+                    body="售后期结束后结算为可提现",
+                    link="/promoter/",
+                )
 
 
 def on_line_refunded(sender: Any, order: Order, line: OrderLine, amount_fen: int, **kwargs: Any) -> None:
@@ -157,6 +166,14 @@ def settle_commission(commission_id: int) -> bool:
         commission.status = CommissionStatus.SETTLED if left > 0 else CommissionStatus.REVERSED
         commission.settled_at = timezone.now()
         commission.save(update_fields=["status", "settled_at"])
+        if left > 0:
+            notify(
+                commission.promoter.user,
+                shop=commission.shop,
+                kind="distribution",
+                title=f"佣金 {format_fen(left)} 已结算，可提现",
+                link="/promoter/",
+            )
         return True
 
 

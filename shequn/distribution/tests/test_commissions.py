@@ -9,6 +9,7 @@ from django.utils import timezone
 from shequn.distribution import actions, commissions, tasks
 from shequn.distribution.enums import CommissionStatus
 from shequn.distribution.models import Commission
+from shequn.notifications.models import Notification
 from shequn.orders import actions as order_actions
 from shequn.orders.enums import OrderStatus
 from shequn.testing.factories import AddressFactory, UserFactory
@@ -69,6 +70,9 @@ def test_in_a_chain_five_deep_only_the_two_promoters_above_the_buyer_earn(shop, 
     assert balances(shop, promoters["D"]) == (0, 1000)
     assert balances(shop, promoters["C"]) == (0, 300)
     assert set(Commission.objects.values_list("status", flat=True)) == {CommissionStatus.SETTLED}
+    assert list(
+        Notification.objects.filter(user=promoters["D"].user).order_by("id").values_list("title", flat=True)
+    ) == ["新佣金 ¥10.00（冻结中）", "佣金 ¥10.00 已结算，可提现"]
 
 
 def test_tier_two_earns_nothing_when_the_shop_keeps_one_tier(shop, operator, setup):
