@@ -4,8 +4,10 @@ operators set the shop's rules and decide applications under /console/ (X-Shop h
 import json
 from dataclasses import asdict
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest
+from django.urls import reverse
 from ninja import Query, Router, Status
 
 from shequn.core.audit import client_ip
@@ -15,7 +17,8 @@ from shequn.shops.console import api_console_shop
 from shequn.shops.permissions import MANAGE_CATALOG
 from shequn.shops.selectors import access_shop_by_slug
 
-from . import actions, figures, selectors
+from . import actions, figures, links, selectors
+from .enums import PromoterStatus
 from .errors import PromoterNotFound
 from .schemas import (
     ConsolePromoterOut,
@@ -30,6 +33,7 @@ from .schemas import (
     RuleOut,
     SettingsIn,
     SettingsOut,
+    ShareLinkOut,
     VisitIn,
     VisitOut,
 )
@@ -66,6 +70,27 @@ def my_figures(request: HttpRequest, slug: str) -> PromoterFiguresOut:
     if promoter is None:
         raise PromoterNotFound("你还不是本店推广员")
     return PromoterFiguresOut(**figures.promoter_figures(promoter))
+
+
+@router.get("/shops/{slug}/promoter/links", response={200: list[ShareLinkOut], **MEMBER_ERRORS})
+def my_links(request: HttpRequest, slug: str) -> list[ShareLinkOut]:
+    """An approved promoter's links for the shop home and its latest products, each with its QR code."""
+    if not request.user.is_authenticated:
+        raise NotAuthenticated("请先登录", code="not_authenticated")
+    promoter = selectors.my_promoter(request.user, access_shop_by_slug(slug))
+    if promoter is None or promoter.status != PromoterStatus.APPROVED:
+        raise PromoterNotFound("你还不是本店推广员")
+    return [
+        ShareLinkOut(
+            title=share["title"],
+            target=share["target"],
+            link=request.build_absolute_uri(share["link"]),
+            qr=request.build_absolute_uri(reverse("distribution:qr", args=[promoter.code]))
+            + "?"
+            + urlencode({"to": share["target"]}),
+        )
+        for share in links.shares(promoter)
+    ]
 
 
 @router.post("/visits", response={200: VisitOut, **error_responses(401, 404, 422)})

@@ -182,3 +182,10 @@ class PromoterFiguresOut(Schema):
     orders: int
     frozen_commission_fen: int
     settled_commission_fen: int
+
+
+class ShareLinkOut(Schema):
+    title: str
+    target: str
+    link: str
+    qr: str

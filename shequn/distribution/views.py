@@ -3,7 +3,6 @@ centre (/promoter/) with share links and QR codes, and the QR image itself."""
 
 import contextlib
 from typing import Any
-from urllib.parse import urlencode
 
 import segno
 from django.contrib import messages
@@ -14,7 +13,6 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from shequn.catalog.models import Product
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError, InvalidInput
 from shequn.shops.console import console_view
@@ -23,12 +21,11 @@ from shequn.shops.permissions import MANAGE_CATALOG
 from shequn.wallets import ledger
 from shequn.wallets.enums import AccountKind
 
-from . import actions, figures, selectors
+from . import actions, figures, links, selectors
 from .enums import PromoterStatus
 from .errors import InvalidCode
 from .models import Binding, Promoter, Visit
 
-SHARE_PRODUCTS = 20
 PENDING_CODE_SESSION_KEY = "distribution_ref"
 
 
@@ -47,11 +44,6 @@ def _safe_target(request: HttpRequest, target: str, fallback: str) -> str:
     if target and target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts=None):
         return target
     return fallback
-
-
-def share_path(promoter: Promoter, target: str) -> str:
-    """The link a promoter shares for a page of the shop: /r/<code>/?to=<page>."""
-    return f"{reverse('distribution:landing', args=[promoter.code])}?{urlencode({'to': target})}"
 
 
 @require_GET
@@ -73,14 +65,6 @@ def landing(request: HttpRequest, code: str) -> HttpResponse:
     return redirect(target)
 
 
-def _shares(promoter: Promoter) -> list[dict[str, str]]:
-    shop: Shop = promoter.shop
-    pages = [("店铺首页", reverse("catalog:shop_home", args=[shop.slug]))]
-    products = Product.objects.filter(shop=shop).order_by("-id")[:SHARE_PRODUCTS]
-    pages += [(p.title, reverse("catalog:product_detail", args=[shop.slug, p.pk])) for p in products]
-    return [{"title": title, "target": target, "link": share_path(promoter, target)} for title, target in pages]
-
-
 def promoter_home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
@@ -90,7 +74,7 @@ def promoter_home(request: HttpRequest) -> HttpResponse:
         if promoter.status == PromoterStatus.APPROVED:
             found = ledger.holder_balances(promoter.shop, request.user)
             row.update(
-                shares=_shares(promoter),
+                shares=links.shares(promoter),
                 visits=Visit.objects.filter(promoter=promoter).count(),
                 customers=Binding.objects.filter(promoter=promoter).count(),
                 frozen_fen=found.get(AccountKind.FROZEN, 0),
@@ -132,7 +116,7 @@ def qr(request: HttpRequest, code: str) -> HttpResponse:
     except InvalidCode:
         raise InvalidInput("推广码无效", code="invalid_code") from None
     target = _safe_target(request, request.GET.get("to", ""), reverse("catalog:shop_home", args=[promoter.shop.slug]))
-    url = request.build_absolute_uri(share_path(promoter, target))
+    url = request.build_absolute_uri(links.share_path(promoter, target))
     svg = segno.make(url, error="m").svg_inline(scale=4)
     return HttpResponse(svg, content_type="image/svg+xml")
 

@@ -90,3 +90,21 @@ def test_other_shops_staff_get_404(shop, other_console_client, console_client):
     assert CommissionRule.objects.filter(pk=rule.pk).exists()
     assert console_client.delete(f"{BASE}/console/rules/{rule.pk}").status_code == 204
     assert Promoter.objects.get(pk=promoter.pk).status == "approved"
+
+
+def test_an_approved_promoter_gets_share_links_with_qr(shop):
+    from shequn.testing.orders import make_sku
+
+    on_shelf = make_sku(shop, title="三文鱼").product
+    make_sku(shop, title="下架商品", on_shelf=False)
+    promoter = approved_promoter(shop)
+    found = api_client(promoter.user).get(f"{BASE}/shops/{shop.slug}/promoter/links").json()
+    assert [link["title"] for link in found] == ["店铺首页", "三文鱼"]
+    target = f"/s/{shop.slug}/p/{on_shelf.pk}/"
+    assert found[1]["target"] == target
+    assert found[1]["link"] == f"http://testserver/r/{promoter.code}/?to=%2Fs%2F{shop.slug}%2Fp%2F{on_shelf.pk}%2F"
+    assert found[1]["qr"].startswith(f"http://testserver/promoter/qr/{promoter.code}.svg?to=")
+    pending = UserFactory.create()
+    api_client(pending).post(f"{BASE}/shops/{shop.slug}/promoter")
+    response = api_client(pending).get(f"{BASE}/shops/{shop.slug}/promoter/links")
+    assert (response.status_code, response.json()["code"]) == (404, "promoter_not_found")
