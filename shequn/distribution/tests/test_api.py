@@ -1,10 +1,12 @@
 """The distribution API: members apply and arrive through codes; operators work their own shop only."""
 
 import pytest
+from django.utils import timezone
 
+from shequn.content.models import Article
 from shequn.distribution.models import CommissionRule, Promoter
 from shequn.testing.community import api_client
-from shequn.testing.factories import UserFactory
+from shequn.testing.factories import CommunityFactory, UserFactory
 
 from .helpers import approved_promoter
 
@@ -97,9 +99,16 @@ def test_an_approved_promoter_gets_share_links_with_qr(shop):
 
     on_shelf = make_sku(shop, title="三文鱼").product
     make_sku(shop, title="下架商品", on_shelf=False)
+    community = CommunityFactory.create(shop=shop, name="三文鱼群", invite_code="salmon01")
+    article = Article.objects.create(
+        shop=shop, community=community, title="怎么挑三文鱼", status="published", published_at=timezone.now()
+    )
+    Article.objects.create(shop=shop, community=community, title="草稿")
     promoter = approved_promoter(shop)
     found = api_client(promoter.user).get(f"{BASE}/shops/{shop.slug}/promoter/links").json()
-    assert [link["title"] for link in found] == ["店铺首页", "三文鱼"]
+    assert [link["title"] for link in found] == ["店铺首页", "三文鱼", "社群海报 · 三文鱼群", "文章 · 怎么挑三文鱼"]
+    assert found[2]["target"] == "/c/join/salmon01/"
+    assert found[3]["target"] == f"/c/{community.pk}/articles/{article.pk}/"
     target = f"/s/{shop.slug}/p/{on_shelf.pk}/"
     assert found[1]["target"] == target
     assert found[1]["link"] == f"http://testserver/r/{promoter.code}/?to=%2Fs%2F{shop.slug}%2Fp%2F{on_shelf.pk}%2F"
