@@ -81,6 +81,10 @@ def test_console_creates_publishes_and_lists_with_success_rate(world, console_cl
     listing = console_client.get("/console/groupbuy/").content.decode()
     assert "基围虾接龙" in listing
     assert "接龙中" in listing
+    # One success-rate table, one row per active leader, and a plain-text page title.
+    assert listing.count('data-testid="leader-rates"') == 1
+    assert listing.count('data-testid="leader-rate-row"') == 2
+    assert "<title>社区团购 · " in listing
     bad = console_client.post("/console/groupbuy/new/", {**form, "item-0-tiers": "20:45.00"})
     assert "阶梯价须随件数增加而严格降低" in bad.content.decode()
     console_client.post(f"/console/groupbuy/{campaign.pk}/cancel/", {"reason": "天气原因"})
