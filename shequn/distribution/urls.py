@@ -7,6 +7,7 @@ urlpatterns: list[URLPattern] = [
     path("r/<str:code>/", views.landing, name="landing"),
     path("promoter/", views.promoter_home, name="promoter_home"),
     path("promoter/apply/<slug:slug>/", views.apply, name="apply"),
+    path("promoter/poster/<str:code>/", views.poster, name="poster"),
     path("promoter/qr/<str:code>.svg", views.qr, name="qr"),
     path("console/distribution/", views.console_home, name="console_home"),
     path("console/distribution/settings/", views.console_settings, name="console_settings"),

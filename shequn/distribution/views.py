@@ -9,12 +9,18 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from shequn.catalog import selectors as catalog_selectors
+from shequn.catalog.models import Product
+from shequn.communities.models import Community
+from shequn.content.enums import ArticleStatus
+from shequn.content.models import Article
 from shequn.core.audit import client_ip
-from shequn.core.errors import DomainError, InvalidInput
+from shequn.core.errors import DomainError, InvalidInput, NotFound
+from shequn.core.phone import mask_name
 from shequn.shops.console import console_view
 from shequn.shops.models import Shop
 from shequn.shops.permissions import MANAGE_CATALOG
@@ -119,6 +125,81 @@ def qr(request: HttpRequest, code: str) -> HttpResponse:
     url = request.build_absolute_uri(links.share_path(promoter, target))
     svg = segno.make(url, error="m").svg_inline(scale=4)
     return HttpResponse(svg, content_type="image/svg+xml")
+
+
+def _poster_subject(promoter: Promoter, target: str) -> dict[str, Any] | None:
+    """What a share target shows on the poster: one of the shop's pages that the promoter centre
+    offers (home, a product on the shelf, a community poster, a published article), else None."""
+    shop = promoter.shop
+    try:
+        match = resolve(target.split("?", 1)[0])
+    except Resolver404:
+        return None
+    name, kwargs = match.view_name, match.kwargs
+    if name == "catalog:shop_home" and kwargs.get("slug") == shop.slug:
+        return {"title": shop.name, "image": None, "price_fen": None}
+    if name == "catalog:product_detail" and kwargs.get("slug") == shop.slug:
+        product = Product.objects.filter(shop=shop, pk=kwargs["product_id"], on_shelf=True).first()
+        if product is None:
+            return None
+        prices = sorted({sku.price_fen for sku in catalog_selectors.active_skus(product)})
+        cover = catalog_selectors.cover_image(product)
+        return {
+            "title": product.title,
+            "image": cover.image.url if cover is not None else None,
+            "price_fen": prices[0] if prices else None,
+            "price_from": len(prices) > 1,
+        }
+    if name == "communities:join":
+        community = Community.objects.filter(shop=shop, invite_code=kwargs["invite_code"], is_active=True).first()
+        if community is None:
+            return None
+        return {"title": community.name, "image": community.cover.url if community.cover else None, "price_fen": None}
+    if name == "content:article_detail":
+        article = Article.objects.filter(
+            shop=shop,
+            pk=kwargs["article_id"],
+            community_id=kwargs["community_id"],
+            status=ArticleStatus.PUBLISHED,
+            community__is_active=True,
+        ).first()
+        if article is None:
+            return None
+        return {"title": article.title, "image": article.cover.url if article.cover else None, "price_fen": None}
+    return None
+
+
+@require_GET
+def poster(request: HttpRequest, code: str) -> HttpResponse:
+    """The promoter's own share poster for ``?to=<page>``: what is shared, the QR code and the link,
+    to be saved as an image. Only the (approved) promoter themself may open it; others get 404."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    promoter = (
+        Promoter.objects.filter(code=code, user=request.user, status=PromoterStatus.APPROVED)
+        .select_related("shop", "user")
+        .first()
+    )
+    if promoter is None:
+        raise NotFound("推广码不存在", code="invalid_code")
+    target = _safe_target(request, request.GET.get("to", ""), "")
+    subject = _poster_subject(promoter, target) if target else None
+    if subject is None:
+        raise InvalidInput(
+            "不能为这个页面生成海报：只能分享本店的首页、在售商品、社群海报和已发布的文章", code="invalid_target"
+        )
+    return render(
+        request,
+        "distribution/poster.html",
+        {
+            "promoter": promoter,
+            "shop": promoter.shop,
+            "subject": subject,
+            "target": target,
+            "share_url": request.build_absolute_uri(links.share_path(promoter, target)),
+            "promoter_name": mask_name(promoter.user.display_name),
+        },
+    )
 
 
 # --- operator console ----------------------------------------------------------------

@@ -3,10 +3,12 @@ the promoter centre shows links, QR codes and frozen commission."""
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
+from shequn.content.models import Article
 from shequn.distribution import actions
 from shequn.distribution.models import Binding, Promoter, Visit
-from shequn.testing.factories import UserFactory
+from shequn.testing.factories import CommunityFactory, UserFactory
 from shequn.testing.orders import make_sku
 from shequn.testing.two_shops import login
 
@@ -73,3 +75,69 @@ def test_the_promoter_centre_shows_the_team_masked(shop):
     actions.do_bind(upper, lower.user)
     html = login(upper.user).get("/promoter/").content.decode()
     assert "我的团队（二级）：张*" in html
+
+
+def test_the_promoter_opens_a_product_poster_with_title_price_qr_and_link(shop):
+    promoter = approved_promoter(shop, nickname="阿甲")
+    sku = make_sku(shop, title="挪威三文鱼礼盒", price_fen=3590)
+    target = f"/s/{shop.slug}/p/{sku.product.pk}/"
+    client = login(promoter.user)
+    centre = client.get("/promoter/").content.decode()
+    assert f'href="/promoter/poster/{promoter.code}/?to={target}" data-testid="share-poster"' in centre
+    page = client.get(f"/promoter/poster/{promoter.code}/", {"to": target})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f'data-testid="poster-shop">{shop.name}<' in html
+    assert 'data-testid="poster-title">挪威三文鱼礼盒<' in html
+    assert 'data-testid="poster-price">¥35.90<' in html
+    assert 'data-testid="poster-promoter">阿* 推荐<' in html
+    assert f'src="/promoter/qr/{promoter.code}.svg?to={target}"' in html
+    assert f'value="http://testserver/r/{promoter.code}/?to=%2Fs%2F{shop.slug}%2Fp%2F{sku.product.pk}%2F"' in html
+    assert "长按保存图片或截图分享" in html
+
+
+def test_posters_for_the_shop_home_a_community_and_an_article(shop):
+    promoter = approved_promoter(shop)
+    community = CommunityFactory.create(shop=shop, name="三文鱼爱好者")
+    article = Article.objects.create(
+        shop=shop, community=community, title="三文鱼的十种吃法", status="published", published_at=timezone.now()
+    )
+    client = login(promoter.user)
+    for target, title in [
+        (f"/s/{shop.slug}/", shop.name),
+        (f"/c/join/{community.invite_code}/", "三文鱼爱好者"),
+        (f"/c/{community.pk}/articles/{article.pk}/", "三文鱼的十种吃法"),
+    ]:
+        html = client.get(f"/promoter/poster/{promoter.code}/", {"to": target}).content.decode()
+        assert f'data-testid="poster-title">{title}<' in html
+        assert 'data-testid="poster-price"' not in html
+
+
+def test_only_the_promoter_opens_their_poster(shop):
+    promoter = approved_promoter(shop)
+    target = f"/s/{shop.slug}/"
+    assert login(UserFactory.create()).get(f"/promoter/poster/{promoter.code}/", {"to": target}).status_code == 404
+    signed_out = Client().get(f"/promoter/poster/{promoter.code}/", {"to": target})
+    assert (signed_out.status_code, signed_out["Location"].startswith("/login/")) == (302, True)
+    Promoter.objects.filter(pk=promoter.pk).update(status="pending")
+    assert login(promoter.user).get(f"/promoter/poster/{promoter.code}/", {"to": target}).status_code == 404
+
+
+def test_a_poster_for_an_unsafe_or_foreign_target_is_refused(shop, other_shop):
+    promoter = approved_promoter(shop)
+    foreign = make_sku(other_shop, title="别家商品").product
+    off_shelf = make_sku(shop, title="下架商品", on_shelf=False).product
+    client = login(promoter.user)
+    for target in [
+        "https://evil.example/",
+        "//evil.example/s/salmon/",
+        "/s/salmon/p/../../admin/",
+        f"/s/{other_shop.slug}/p/{foreign.pk}/",
+        f"/s/{shop.slug}/p/{foreign.pk}/",
+        f"/s/{shop.slug}/p/{off_shelf.pk}/",
+        "/console/",
+        "",
+    ]:
+        response = client.get(f"/promoter/poster/{promoter.code}/", {"to": target})
+        assert response.status_code == 422, target
+        assert "不能为这个页面生成海报" in response.content.decode()
