@@ -2,6 +2,7 @@
 centre (/promoter/) with share links and QR codes, and the QR image itself."""
 
 import contextlib
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import segno
@@ -20,6 +21,8 @@ from shequn.content.enums import ArticleStatus
 from shequn.content.models import Article
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError, InvalidInput, NotFound
+from shequn.core.money import format_fen
+from shequn.core.pages import int_or_none
 from shequn.core.phone import mask_name
 from shequn.shops.console import console_view
 from shequn.shops.models import Shop
@@ -29,10 +32,11 @@ from shequn.wallets.enums import AccountKind
 
 from . import actions, figures, links, selectors
 from .enums import PromoterStatus
-from .errors import InvalidCode
+from .errors import InvalidCode, LevelNotFound
 from .models import Binding, Promoter, Visit
 
 PENDING_CODE_SESSION_KEY = "distribution_ref"
+MAX_HUNDREDTHS_INPUT = 10_000_000  # ¥10,000,000 as a level threshold is more than enough
 
 
 def bind_on_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
@@ -218,6 +222,9 @@ def console_home(request: HttpRequest) -> HttpResponse:
             "pending": selectors.shop_promoters(shop, PromoterStatus.PENDING)[:50],
             "approved_count": selectors.shop_promoters(shop, PromoterStatus.APPROVED).count(),
             "figures": figures.shop_figures(shop),
+            "levels": [
+                {"level": level, "extra_points": _points(level.extra_bp)} for level in selectors.shop_levels(shop)
+            ],
         },
     )
 
@@ -269,3 +276,57 @@ def console_rule(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, "佣金规则已保存")
     return redirect("distribution:console_home")
+
+
+def _hundredths(raw: str | None) -> int | None:
+    """ "35.9" → 3590 (yuan → fen, or percentage points → basis points); blank, negative,
+    malformed or finer than two decimals → None."""
+    try:
+        value = Decimal((raw or "").strip())
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or not 0 <= value <= MAX_HUNDREDTHS_INPUT or value != value.quantize(Decimal("0.01")):
+        return None
+    return int(value * 100)
+
+
+def _points(bp: int) -> str:
+    """150 basis points → "1.5" (percentage points, as the form takes them)."""
+    return f"{Decimal(bp) / 100:f}".rstrip("0").rstrip(".") if bp % 100 else str(bp // 100)
+
+
+@console_view(MANAGE_CATALOG)
+@require_POST
+def console_level(request: HttpRequest) -> HttpResponse:
+    """Add a level (a new sales threshold) or edit one (its name and extra points; its threshold
+    stays: a different threshold is a different level). Levels are earned by own sales only."""
+    shop = request.console_shop  # type: ignore[attr-defined]
+    level_id = int_or_none(request.POST.get("level_id"))
+    existing = None
+    if level_id is not None:
+        existing = selectors.shop_levels(shop).filter(pk=level_id).first()
+        if existing is None:
+            raise LevelNotFound("等级不存在")
+    extra_bp = _hundredths(request.POST.get("extra_points"))
+    min_sales_fen = existing.min_sales_fen if existing else _hundredths(request.POST.get("min_sales"))
+    if min_sales_fen is None:
+        messages.error(request, "销售门槛请填写金额（元），例如 500 或 99.90")
+    elif extra_bp is None:
+        messages.error(request, "佣金加成请填写百分点，例如 2 或 1.5（最多两位小数）")
+    elif existing is None and (taken := selectors.shop_levels(shop).filter(min_sales_fen=min_sales_fen).first()):
+        messages.error(request, f"销售门槛 {format_fen(min_sales_fen)} 已有等级「{taken.name}」，请在列表中修改它")
+    else:
+        try:
+            level = actions.do_save_level(
+                request.user,
+                shop,
+                name=request.POST.get("name") or "",
+                min_sales_fen=min_sales_fen,
+                extra_bp=extra_bp,
+                ip=client_ip(request),
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"推广员等级「{level.name}」已保存")
+    return redirect(f"{reverse('distribution:console_home')}#levels")

@@ -3,7 +3,7 @@
 import pytest
 
 from shequn.distribution import actions
-from shequn.distribution.models import CommissionRule, DistributionSettings, Promoter
+from shequn.distribution.models import CommissionRule, DistributionSettings, Promoter, PromoterLevel
 from shequn.testing.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -49,3 +49,63 @@ def test_other_shops_operator_gets_404_deciding(shop, other_console_client):
     response = other_console_client.post(f"/console/distribution/promoters/{promoter.pk}/decide/", {"approve": "1"})
     assert response.status_code == 404
     assert Promoter.objects.get(pk=promoter.pk).status == "pending"
+
+
+def test_operator_adds_and_edits_levels_earned_by_own_sales(shop, console_client):
+    page = console_client.get("/console/distribution/").content.decode()
+    assert "等级只按推广员<strong>自己</strong>带来、已过售后期的成交额" in page
+    assert "尚未设置等级" in page
+
+    done = console_client.post(
+        "/console/distribution/levels/", {"name": "银牌", "min_sales": "500", "extra_points": "1.5"}, follow=True
+    )
+    assert "推广员等级「银牌」已保存" in done.content.decode()
+    console_client.post("/console/distribution/levels/", {"name": "金牌", "min_sales": "2000.50", "extra_points": "3"})
+    levels = list(PromoterLevel.objects.filter(shop=shop).values_list("name", "min_sales_fen", "extra_bp"))
+    assert levels == [("银牌", 50_000, 150), ("金牌", 200_050, 300)]
+    html = console_client.get("/console/distribution/").content.decode()
+    assert html.count('data-testid="level-row"') == 2
+    assert 'data-testid="level-threshold">¥500.00<' in html
+    assert 'data-testid="level-threshold">¥2,000.50<' in html
+    assert 'value="1.5" inputmode="decimal" required aria-label="一级佣金加成（百分点）"' in html
+
+    silver = PromoterLevel.objects.get(shop=shop, name="银牌")
+    console_client.post(
+        "/console/distribution/levels/",
+        {"level_id": str(silver.pk), "name": "白银", "min_sales": "1", "extra_points": "2"},
+    )
+    silver.refresh_from_db()
+    assert (silver.name, silver.min_sales_fen, silver.extra_bp) == ("白银", 50_000, 200)  # the threshold stays
+    assert PromoterLevel.objects.filter(shop=shop).count() == 2
+
+
+def test_bad_level_input_is_refused_with_a_clear_message(shop, console_client):
+    console_client.post("/console/distribution/levels/", {"name": "银牌", "min_sales": "500", "extra_points": "1"})
+    for data, message in [
+        (
+            {"name": "重复", "min_sales": "500.00", "extra_points": "2"},
+            "销售门槛 ¥500.00 已有等级「银牌」，请在列表中修改它",
+        ),
+        ({"name": "金牌", "min_sales": "五百", "extra_points": "2"}, "销售门槛请填写金额（元），例如 500 或 99.90"),
+        ({"name": "金牌", "min_sales": "-1", "extra_points": "2"}, "销售门槛请填写金额（元），例如 500 或 99.90"),
+        (
+            {"name": "金牌", "min_sales": "800", "extra_points": "0.125"},
+            "佣金加成请填写百分点，例如 2 或 1.5（最多两位小数）",
+        ),
+        ({"name": "金牌", "min_sales": "800", "extra_points": "51"}, "等级门槛与加成须为合理的非负数"),
+        ({"name": "", "min_sales": "800", "extra_points": "2"}, "等级名称须为 1 到 20 个字"),
+    ]:
+        response = console_client.post("/console/distribution/levels/", data, follow=True)
+        assert message in response.content.decode(), data
+    assert list(PromoterLevel.objects.filter(shop=shop).values_list("name", "extra_bp")) == [("银牌", 100)]
+
+
+def test_another_shops_level_cannot_be_edited(shop, other_shop, console_client):
+    foreign = PromoterLevel.objects.create(shop=other_shop, name="别家", min_sales_fen=100, extra_bp=100)
+    response = console_client.post(
+        "/console/distribution/levels/", {"level_id": str(foreign.pk), "name": "改名", "extra_points": "5"}
+    )
+    assert response.status_code == 404
+    foreign.refresh_from_db()
+    assert (foreign.name, foreign.extra_bp) == ("别家", 100)
+    assert PromoterLevel.objects.filter(shop=shop).count() == 0
