@@ -1,18 +1,24 @@
 """Figures for the promoter centre and the operator console (reads only)."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q, Sum
 
 from shequn.core.phone import mask_name
-from shequn.orders.models import Order
+from shequn.orders.enums import RefundStatus
+from shequn.orders.models import Order, RefundRequest
 from shequn.shops.models import Shop
 
 from .enums import CommissionStatus, PromoterStatus
 from .models import Binding, Commission, Promoter, Visit
 
 SUSPICIOUS_BUYERS_PER_DEVICE = 3
+# "Rapid refunds": a promoter's referred lines refunded within RAPID_REFUND_DAYS of payment (the
+# buyer asked within that time and the money went back), flagged from RAPID_REFUND_MIN_LINES such
+# lines making at least RAPID_REFUND_SHARE of the promoter's referred lines.
+RAPID_REFUND_DAYS = 7
 RAPID_REFUND_MIN_LINES = 2
 RAPID_REFUND_SHARE = 0.5
 TOP = 10
@@ -76,17 +82,40 @@ def shop_figures(shop: Shop) -> ShopFigures:
         .order_by("-people")[:TOP]
     ):
         found.shared_devices.append({"device": device["device_hash"][:8], "people": device["people"]})
-    for refunds in (
-        commissions.filter(tier=1)
-        .values("promoter__code")
-        .annotate(lines=Count("id"), refunded=Count("id", filter=Q(reversed_fen__gt=0)))
-        .filter(refunded__gte=RAPID_REFUND_MIN_LINES)
-    ):
-        if refunds["refunded"] / refunds["lines"] >= RAPID_REFUND_SHARE:
-            found.rapid_refunds.append(
-                {"code": refunds["promoter__code"], "lines": refunds["lines"], "refunded": refunds["refunded"]}
-            )
+    found.rapid_refunds = rapid_refunds(shop)
     return found
+
+
+def rapid_refunds(shop: Shop, days: int = RAPID_REFUND_DAYS) -> list[dict[str, Any]]:
+    """Promoters whose bound buyers get their money back soon after paying: per promoter, the
+    referred (tier-1) lines and those with a refund asked within ``days`` of the order's payment
+    and completed; flagged from RAPID_REFUND_MIN_LINES such lines making RAPID_REFUND_SHARE of them.
+    A refund asked after the window (a late after-sales case) does not count."""
+    window_end = ExpressionWrapper(OuterRef("order__paid_at") + timedelta(days=days), output_field=DateTimeField())
+    quick = RefundRequest.objects.filter(
+        line=OuterRef("line"), status=RefundStatus.REFUNDED, created_at__lte=window_end
+    )
+    flagged = []
+    for row in (
+        Commission.objects.filter(shop=shop, tier=1)
+        .annotate(quick=Exists(quick))
+        .values("promoter__code")
+        .annotate(lines=Count("id"), refunded=Count("id", filter=Q(quick=True)))
+        .filter(refunded__gte=RAPID_REFUND_MIN_LINES)
+        .order_by("-refunded", "promoter__code")
+    ):
+        share = row["refunded"] / row["lines"]
+        if share >= RAPID_REFUND_SHARE:
+            flagged.append(
+                {
+                    "code": row["promoter__code"],
+                    "lines": row["lines"],
+                    "refunded": row["refunded"],
+                    "share": round(share, 2),
+                    "days": days,
+                }
+            )
+    return flagged
 
 
 def referral_tree(shop: Shop) -> tuple[int, int]:

@@ -1,12 +1,14 @@
 """Figures: the operator's view of promoters and suspicious patterns, the promoter's own view."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from shequn.distribution import actions, figures
 from shequn.orders import actions as order_actions
 from shequn.testing.community import api_client
 from shequn.testing.factories import AddressFactory, UserFactory
-from shequn.testing.orders import make_sku, paid_order
+from shequn.testing.orders import make_sku, make_staff, paid_order
 
 from .helpers import chain
 
@@ -15,8 +17,18 @@ pytestmark = pytest.mark.django_db
 BASE = "/api/v1/distribution"
 
 
+PAID_AT = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
 @pytest.fixture
-def world(shop, operator):
+def clock(time_machine):
+    """Time stands still at PAID_AT while the world is built (the orders are paid then)."""
+    time_machine.move_to(PAID_AT, tick=False)
+    return time_machine
+
+
+@pytest.fixture
+def world(shop, operator, clock):
     actions.do_update_settings(operator, shop, {"tiers": 2})
     actions.do_save_rule(operator, shop, {"scope": "shop", "kind": "percent", "tier1_value": 1000, "tier2_value": 300})
     promoters = chain(shop, "ABCD")  # A←B←C←D: each bound to the one before
@@ -62,14 +74,70 @@ def test_promoter_figures_mask_names(shop, world):
     assert (d["orders"], d["frozen_commission_fen"], d["team"]) == (3, 1500, [])
 
 
-def test_repeated_refunds_on_a_promoters_sales_are_flagged(shop, operator, world):
+def refund_in_full(buyer, operator):
+    order = buyer.orders.get()
+    line = order.lines.get()
+    refund = order_actions.request_refund(buyer, order.number, line.pk, amount_fen=line.total_fen, reason="不要了")
+    order_actions.approve_refund(refund, operator)
+    order_actions.complete_refund(refund)
+    return refund
+
+
+def test_refunds_within_the_window_after_payment_flag_the_promoter(shop, operator, world, clock):
     promoters, buyers = world
+    clock.move_to(PAID_AT + timedelta(days=figures.RAPID_REFUND_DAYS) - timedelta(minutes=1), tick=False)
     for buyer in buyers[:2]:
-        order = buyer.orders.get()
-        line = order.lines.get()
-        refund = order_actions.request_refund(buyer, order.number, line.pk, amount_fen=5000, reason="不要了")
-        order_actions.approve_refund(refund, operator)
-        order_actions.complete_refund(refund)
+        refund_in_full(buyer, operator)
     found = figures.shop_figures(shop)
-    assert found.rapid_refunds == [{"code": promoters["D"].code, "lines": 3, "refunded": 2}]
+    assert found.rapid_refunds == [{"code": promoters["D"].code, "lines": 3, "refunded": 2, "share": 0.67, "days": 7}]
     assert found.commission_fen == 500 + 150  # one unrefunded sale left: tier 1 + tier 2
+
+
+def test_refunds_after_the_window_do_not_count(shop, operator, world, clock):
+    _promoters, buyers = world
+    clock.move_to(PAID_AT + timedelta(days=figures.RAPID_REFUND_DAYS, minutes=1), tick=False)
+    for buyer in buyers:
+        refund_in_full(buyer, operator)
+    found = figures.shop_figures(shop)
+    assert found.rapid_refunds == []
+    assert found.commission_fen == 0  # the commission was still taken back
+
+
+def test_one_quick_refund_and_one_late_one_are_not_enough(shop, operator, world, clock):
+    promoters, buyers = world
+    clock.move_to(PAID_AT + timedelta(days=1), tick=False)
+    refund_in_full(buyers[0], operator)
+    clock.move_to(PAID_AT + timedelta(days=10), tick=False)
+    refund_in_full(buyers[1], operator)
+    assert figures.rapid_refunds(shop) == []
+    # Counted over a longer window, both are quick.
+    assert figures.rapid_refunds(shop, days=30) == [
+        {"code": promoters["D"].code, "lines": 3, "refunded": 2, "share": 0.67, "days": 30}
+    ]
+
+
+def test_refunds_asked_quickly_but_rejected_or_not_yet_paid_back_do_not_count(shop, operator, world, clock):
+    _promoters, buyers = world
+    clock.move_to(PAID_AT + timedelta(days=2), tick=False)
+    first = buyers[0].orders.get()
+    line = first.lines.get()
+    refused = order_actions.request_refund(buyers[0], first.number, line.pk, amount_fen=5000, reason="不要了")
+    order_actions.reject_refund(shop, refused, make_staff(shop), "商品无质量问题")
+    second = buyers[1].orders.get()
+    pending = order_actions.request_refund(
+        buyers[1], second.number, second.lines.get().pk, amount_fen=5000, reason="不要了"
+    )
+    order_actions.approve_refund(pending, operator)  # the gateway has not confirmed yet
+    refund_in_full(buyers[2], operator)
+    assert figures.rapid_refunds(shop) == []
+
+
+def test_the_flag_appears_in_the_console_figures_api(shop, operator, world, clock, console_client):
+    promoters, buyers = world
+    clock.move_to(PAID_AT + timedelta(days=3), tick=False)
+    for buyer in buyers:
+        refund_in_full(buyer, operator)
+    response = console_client.get(f"{BASE}/console/figures")
+    assert response.status_code == 200
+    row = response.json()["rapid_refunds"][0]
+    assert (row["code"], row["lines"], row["refunded"]) == (promoters["D"].code, 3, 3)
