@@ -2,6 +2,7 @@
 centre (/promoter/) with share links and QR codes, and the QR image itself."""
 
 import contextlib
+import io
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -127,8 +128,10 @@ def qr(request: HttpRequest, code: str) -> HttpResponse:
         raise InvalidInput("推广码无效", code="invalid_code") from None
     target = _safe_target(request, request.GET.get("to", ""), reverse("catalog:shop_home", args=[promoter.shop.slug]))
     url = request.build_absolute_uri(links.share_path(promoter, target))
-    svg = segno.make(url, error="m").svg_inline(scale=4)
-    return HttpResponse(svg, content_type="image/svg+xml")
+    # A standalone SVG document (with its namespace), so that <img src> and a saved file render it.
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=4, xmldecl=False, title="推广二维码")
+    return HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
 
 
 def _poster_subject(promoter: Promoter, target: str) -> dict[str, Any] | None:
