@@ -95,6 +95,11 @@ def test_a_poster_sale_becomes_money_in_the_promoters_wallet(sandbox, signed_in_
     promoter_page.goto("/promoter/")
     expect(promoter_page.get_by_test_id("promoter-status")).to_have_text("已通过")
     expect(promoter_page.get_by_test_id("share-poster")).to_have_count(2)  # the shop home and the product
+    title = promoter_page.get_by_test_id("share-row").nth(1).locator(".grow")
+    expect(title).to_have_text("挪威三文鱼礼盒")
+    box = title.bounding_box()
+    assert box is not None
+    assert box["height"] < 40  # one line (it was squeezed to a character a line)
     promoter_page.get_by_test_id("share-poster").nth(1).click()
     expect(promoter_page.get_by_test_id("poster-title")).to_have_text("挪威三文鱼礼盒")
     expect(promoter_page.get_by_test_id("poster-shop")).to_have_text("千岛湖鲜鱼农场")

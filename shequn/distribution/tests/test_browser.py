@@ -10,9 +10,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from shequn.distribution import actions, tasks
-from shequn.distribution.models import Binding
+from shequn.distribution.models import Binding, PromoterLevel
 from shequn.orders import actions as order_actions
 from shequn.orders.models import Order
+from shequn.testing.browser import DESKTOP
 from shequn.testing.factories import ProductFactory, SkuFactory
 from shequn.testing.orders import make_member, make_shop, make_staff
 
@@ -63,3 +64,33 @@ def test_a_shared_link_earns_frozen_then_available_commission(signed_in_page):
     promoter_page.reload()
     expect(promoter_page.get_by_test_id("frozen")).to_have_text("¥0.00")
     expect(promoter_page.get_by_test_id("available")).to_have_text("¥3.50")
+
+
+def test_the_operator_adds_and_edits_a_level_in_the_console(signed_in_page):
+    shop = make_shop(name="千岛湖鲜鱼农场")
+    operator = make_staff(shop, role="operator")
+    console = signed_in_page(operator, **DESKTOP)
+    console.goto("/console/distribution/")
+    expect(console.get_by_test_id("levels-note")).to_contain_text("自己")
+    console.get_by_test_id("new-level-name").fill("银牌")
+    console.get_by_test_id("new-level-threshold").fill("500")
+    console.get_by_test_id("new-level-extra").fill("1.5")
+    console.get_by_test_id("add-level").click()
+    expect(console.get_by_text("推广员等级「银牌」已保存")).to_be_visible()
+    expect(console.get_by_test_id("level-threshold")).to_have_text("¥500.00")
+    expect(console.get_by_test_id("level-extra")).to_have_value("1.5")
+
+    # The same threshold again is refused; the row's own form edits the name and the points.
+    console.get_by_test_id("new-level-name").fill("重复")
+    console.get_by_test_id("new-level-threshold").fill("500.00")
+    console.get_by_test_id("new-level-extra").fill("2")
+    console.get_by_test_id("add-level").click()
+    expect(console.get_by_text("销售门槛 ¥500.00 已有等级「银牌」，请在列表中修改它")).to_be_visible()
+    console.get_by_test_id("level-name").fill("白银")
+    console.get_by_test_id("level-extra").fill("2.25")
+    console.get_by_test_id("level-save").click()
+    expect(console.get_by_text("推广员等级「白银」已保存")).to_be_visible()
+    expect(console.get_by_test_id("level-row")).to_have_count(1)
+    assert list(PromoterLevel.objects.filter(shop=shop).values_list("name", "min_sales_fen", "extra_bp")) == [
+        ("白银", 50_000, 225)
+    ]
