@@ -5,10 +5,12 @@
   the shop enables it, that promoter's own promoter (tier 2); frozen in wallets.
 - Refunded: commission comes back in proportion to the refunded amount, from frozen if not
   settled yet, else from available (which may go negative: a debt later commission pays back).
-- Completed (every line's after-sales window closed): a periodic sweep settles what is left.
+- Completed (every line's after-sales window closed): a periodic sweep settles what is left,
+  in batches (one ledger transaction per promoter and batch).
 Nobody earns for a sign-up: commission only ever starts from a paid order line.
 """
 
+from collections import defaultdict
 from typing import Any
 
 from django.db import transaction
@@ -16,9 +18,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from shequn.core.money import format_fen, percent_of, split_by_weights
-from shequn.notifications.actions import notify
+from shequn.notifications.actions import notify, notify_many
 from shequn.orders.enums import OrderStatus
 from shequn.orders.models import Order, OrderLine
+from shequn.shops.models import Shop
 from shequn.wallets import flows
 
 from . import selectors
@@ -26,6 +29,7 @@ from .enums import CommissionStatus, PromoterStatus, RuleKind
 from .models import Commission, CommissionRule, Promoter
 
 SETTLE_BATCH = 500
+LINK = "/promoter/"
 
 
 def line_paid_amounts(order: Order) -> dict[int, int]:
@@ -143,45 +147,59 @@ def on_line_refunded(sender: Any, order: Order, line: OrderLine, amount_fen: int
         commission.save(update_fields=fields)
 
 
-def settle_commission(commission_id: int) -> bool:
-    """Settle one frozen commission of a completed order (what is left after reversals)."""
-    with transaction.atomic():
-        commission = (
-            Commission.objects.select_for_update()
-            .select_related("promoter__user", "order", "shop")
-            .filter(pk=commission_id, status=CommissionStatus.FROZEN, order__status=OrderStatus.COMPLETED)
-            .first()
-        )
-        if commission is None:
-            return False
-        left = commission.amount_fen - commission.reversed_fen
-        if left > 0:
-            flows.settle(
-                commission.shop,
-                commission.promoter.user,
-                left,
-                reference=f"commission-settle:{commission.tier}:line:{commission.line_id}",
-                memo=f"订单 {commission.order_id} 售后期结束，佣金结算",
-            )
-        commission.status = CommissionStatus.SETTLED if left > 0 else CommissionStatus.REVERSED
-        commission.settled_at = timezone.now()
-        commission.save(update_fields=["status", "settled_at"])
-        if left > 0:
-            notify(
-                commission.promoter.user,
-                shop=commission.shop,
-                kind="distribution",
-                title=f"佣金 {format_fen(left)} 已结算，可提现",
-                link="/promoter/",
-            )
-        return True
-
-
 def settle_completed(limit: int = SETTLE_BATCH) -> int:
-    """Settle frozen commission on completed orders, one row lock at a time; returns how many."""
-    ids = list(
-        Commission.objects.filter(status=CommissionStatus.FROZEN, order__status=OrderStatus.COMPLETED)
-        .order_by("id")
-        .values_list("id", flat=True)[:limit]
-    )
-    return sum(1 for commission_id in ids if settle_commission(commission_id))
+    """Settle one batch of frozen commission on completed orders; returns how many it settled
+    (fewer than ``limit``: nothing is left).
+
+    The batch's rows are locked (rows another sweep holds are skipped); each promoter's part —
+    what is left after reversals — moves FROZEN → AVAILABLE in one ledger transaction (a debt
+    from an earlier reversal is paid back first, being on the same AVAILABLE account); the rows
+    are marked in two updates and each promoter is told once. A fixed number of statements per
+    batch and shop, however many promoters it pays."""
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            Commission.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=CommissionStatus.FROZEN, order__status=OrderStatus.COMPLETED)
+            .order_by("id")
+            .values_list("id", "shop_id", "promoter_id", "amount_fen", "reversed_fen")[:limit]
+        )
+        if not rows:
+            return 0
+        # (shop, promoter) → [(commission id, what is left to settle)]
+        parts: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+        for commission_id, shop_id, promoter_id, amount, reversed_fen in rows:
+            parts[(shop_id, promoter_id)].append((commission_id, amount - reversed_fen))
+        settled = [cid for items in parts.values() for cid, left in items if left > 0]
+        Commission.objects.filter(pk__in=settled).update(status=CommissionStatus.SETTLED, settled_at=now)
+        reversed_ids = [cid for items in parts.values() for cid, left in items if left <= 0]
+        Commission.objects.filter(pk__in=reversed_ids).update(status=CommissionStatus.REVERSED, settled_at=now)
+        holders = dict(Promoter.objects.filter(pk__in={p for _, p in parts}).values_list("pk", "user_id"))
+        for shop in Shop.objects.filter(pk__in={s for s, _ in parts}).order_by("pk"):
+            earned = [
+                (promoter_id, sum(left for _, left in items), min(cid for cid, _ in items), len(items))
+                for (shop_id, promoter_id), items in sorted(parts.items())
+                if shop_id == shop.pk
+            ]
+            earned = [row for row in earned if row[1] > 0]
+            flows.settle_many(
+                shop,
+                [
+                    (holders[p], amount, f"commission-settle:{p}:{first}", f"{count} 笔订单售后期结束，佣金结算")
+                    for p, amount, first, count in earned
+                ],
+            )
+            notify_many(
+                shop,
+                "distribution",
+                [
+                    (
+                        holders[p],
+                        f"佣金 {format_fen(amount)} 已结算，可提现",
+                        f"{count} 笔订单售后期已结束",
+                        "/promoter/",
+                    )
+                    for p, amount, _, count in earned
+                ],
+            )
+    return len(rows)

@@ -2,6 +2,7 @@
 
     freeze(shop, holder, amount_fen, *, reference, memo="")       COMMISSION_EXPENSE → FROZEN
     settle(shop, holder, amount_fen, *, reference, memo="")       FROZEN → AVAILABLE
+    settle_many(shop, [(holder, amount_fen, reference, memo), …])  the same for a batch
     reverse(shop, holder, amount_fen, *, frozen, reference, memo="")
         FROZEN (frozen=True) or AVAILABLE (frozen=False; may go negative = a debt that later
         settles pay back, since they land on the same AVAILABLE account) → COMMISSION_EXPENSE
@@ -11,6 +12,7 @@ Each returns the ledger transaction; the same reference moves money once (a seco
 first transaction and writes nothing). Amounts must be positive integers (fen).
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from . import ledger
@@ -41,7 +43,19 @@ def freeze(shop: Any, holder: Any, amount_fen: int, *, reference: str, memo: str
 
 def settle(shop: Any, holder: Any, amount_fen: int, *, reference: str, memo: str = "") -> LedgerTransaction:
     """Frozen commission becomes withdrawable."""
-    return _move(shop, holder, AccountKind.FROZEN, AccountKind.AVAILABLE, amount_fen, reference, memo)
+    return settle_many(shop, [(holder, amount_fen, reference, memo)])[0]
+
+
+def settle_many(shop: Any, moves: Sequence[tuple[Any, int, str, str]]) -> list[LedgerTransaction]:
+    """``settle`` for a batch of (holder, amount_fen, reference, memo), posted together."""
+    holders = [holder for holder, *_ in moves]
+    frozen = ledger.accounts(shop, AccountKind.FROZEN, holders)
+    available = ledger.accounts(shop, AccountKind.AVAILABLE, holders)
+    postings = []
+    for holder, amount_fen, reference, memo in moves:
+        amount, holder_id = _amount(amount_fen), getattr(holder, "pk", holder)
+        postings.append(ledger.Posting(reference, [(frozen[holder_id], -amount), (available[holder_id], amount)], memo))
+    return [txn for txn, _ in ledger.post_many(shop, postings)] if postings else []
 
 
 def reverse(

@@ -16,6 +16,7 @@ from shequn.testing.factories import AddressFactory, UserFactory
 from shequn.testing.orders import make_sku, make_staff, paid_order
 from shequn.wallets import ledger
 from shequn.wallets.enums import AccountKind
+from shequn.wallets.models import Account, LedgerTransaction
 
 from .helpers import approved_promoter, chain
 
@@ -158,3 +159,26 @@ def test_a_level_earned_by_own_settled_sales_raises_the_tier_one_rate(shop, oper
     paid_order(buyer, sku, quantity=2)  # D reached 银牌 by own sales: 15% now; C's tier 2 unchanged
     assert balances(shop, promoters["D"]) == (1500, 1000)
     assert balances(shop, promoters["C"]) == (300, 300)
+
+
+def test_a_sweep_pays_each_promoter_once_per_batch_and_leaves_the_rest_for_the_next(shop, setup):
+    promoters, buyer, sku = setup
+    orders = [paid_order(buyer, sku) for _ in range(3)]  # 50.00 each: D earns 5.00, C 1.50 per order
+    for order in orders:
+        deliver_and_complete(shop, order)
+
+    assert commissions.settle_completed(limit=4) == 4  # the first two orders' commission, both tiers
+    assert balances(shop, promoters["D"]) == (500, 1000)
+    assert balances(shop, promoters["C"]) == (150, 300)
+    moves = LedgerTransaction.objects.filter(reference__startswith="commission-settle:")
+    assert sorted(moves.values_list("memo", flat=True)) == ["2 笔订单售后期结束，佣金结算"] * 2
+    assert list(
+        Notification.objects.filter(user=promoters["D"].user, title__contains="已结算").values_list("title", "body")
+    ) == [("佣金 ¥10.00 已结算，可提现", "2 笔订单售后期已结束")]
+
+    assert commissions.settle_completed(limit=4) == 2
+    assert commissions.settle_completed(limit=4) == 0
+    assert balances(shop, promoters["D"]) == (0, 1500)
+    assert balances(shop, promoters["C"]) == (0, 450)
+    assert moves.count() == 4
+    assert sum(Account.objects.filter(shop=shop).values_list("balance_fen", flat=True)) == 0
