@@ -141,3 +141,20 @@ def test_a_poster_for_an_unsafe_or_foreign_target_is_refused(shop, other_shop):
         response = client.get(f"/promoter/poster/{promoter.code}/", {"to": target})
         assert response.status_code == 422, target
         assert "不能为这个页面生成海报" in response.content.decode()
+
+
+def test_a_pending_applicant_is_told_to_wait_and_a_rejected_one_may_apply_again(shop, operator):
+    member = UserFactory.create()
+    promoter = actions.do_apply(member, shop)
+    client = login(member)
+    html = client.get("/promoter/").content.decode()
+    assert 'data-testid="promoter-status">待审核<' in html
+    assert "申请已提交，店铺审核通过后这里会出现你的推广链接和海报。" in html
+    assert 'data-testid="reapply-button"' not in html
+    actions.do_decide(operator, shop, promoter, approve=False)
+    html = client.get("/promoter/").content.decode()
+    assert 'data-testid="promoter-status">已拒绝<' in html
+    assert "店铺未通过你的申请。你可以再次申请（免费，无需购买）。" in html
+    client.post(f"/promoter/apply/{shop.slug}/")
+    assert Promoter.objects.get(pk=promoter.pk).status == "pending"
+    assert 'data-testid="reapply-button"' not in client.get("/promoter/").content.decode()
