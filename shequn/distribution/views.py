@@ -9,6 +9,7 @@ from typing import Any
 import segno
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
@@ -17,7 +18,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from shequn.catalog import selectors as catalog_selectors
 from shequn.catalog.models import Product
-from shequn.communities.models import Community
+from shequn.communities.models import Community, CommunityMembership
+from shequn.communities.selectors import current_q
 from shequn.content.enums import ArticleStatus
 from shequn.content.models import Article
 from shequn.core.audit import client_ip
@@ -25,6 +27,7 @@ from shequn.core.errors import DomainError, InvalidInput, NotFound
 from shequn.core.money import format_fen
 from shequn.core.pages import int_or_none
 from shequn.core.phone import mask_name
+from shequn.orders.models import Order
 from shequn.shops.console import console_view
 from shequn.shops.models import Shop
 from shequn.shops.permissions import MANAGE_CATALOG
@@ -34,9 +37,10 @@ from shequn.wallets.enums import AccountKind
 from . import actions, figures, links, selectors
 from .enums import PromoterStatus
 from .errors import InvalidCode, LevelNotFound
-from .models import Binding, Promoter, Visit
+from .models import Binding, DistributionSettings, Promoter, Visit
 
 PENDING_CODE_SESSION_KEY = "distribution_ref"
+SHOPS_TO_PROMOTE = 20
 MAX_HUNDREDTHS_INPUT = 10_000_000  # ¥10,000,000 as a level threshold is more than enough
 
 
@@ -98,7 +102,26 @@ def promoter_home(request: HttpRequest) -> HttpResponse:
     apply_shop = Shop.objects.filter(slug=request.GET.get("shop", "")).first()
     if apply_shop is not None and any(row["promoter"].shop_id == apply_shop.pk for row in rows):
         apply_shop = None
-    return render(request, "distribution/promoter_home.html", {"rows": rows, "apply_shop": apply_shop})
+    taken = {row["promoter"].shop_id for row in rows} | ({apply_shop.pk} if apply_shop else set())
+    return render(
+        request,
+        "distribution/promoter_home.html",
+        {"rows": rows, "apply_shop": apply_shop, "shops_to_promote": _shops_to_promote(request.user, taken)},
+    )
+
+
+def _shops_to_promote(user: Any, taken: set[int]) -> QuerySet[Shop]:
+    """Shops the member knows (a current community member, or bought there) whose promotion is
+    open and that they have not applied to: offered on the promoter centre, free to apply."""
+    member_of = CommunityMembership.objects.filter(current_q(), user=user, community__is_active=True)
+    bought_from = Order.objects.filter(user=user, paid_at__isnull=False)
+    closed = DistributionSettings.objects.filter(enabled=False).values("shop_id")
+    return (
+        Shop.objects.filter(Q(pk__in=member_of.values("community__shop_id")) | Q(pk__in=bought_from.values("shop_id")))
+        .exclude(pk__in=taken)
+        .exclude(pk__in=closed)
+        .order_by("name", "pk")[:SHOPS_TO_PROMOTE]
+    )
 
 
 @require_POST

@@ -1,8 +1,9 @@
 """Issue 5 end to end in Chromium: a promoter's poster to money in their WeChat balance.
 
-Member A applies to promote; the operator approves in the console (auto-approve is off) and sets
-a 10% rule; A opens the product poster from the promoter centre and shares its link; B, new to the
-shop, opens it, buys (¥35.90 + ¥10.00 delivery) and pays in the sandbox cashier; A sees ¥3.59
+Member A (in the shop's community) applies to promote from 我的 → 推广中心; the operator
+approves in the console (auto-approve is off) and sets a 10% rule; A opens the product poster
+from the promoter centre and shares its link; B, new to the shop, opens it, buys (¥35.90 +
+¥10.00 delivery) and pays in the sandbox cashier; A sees ¥3.59
 frozen; the operator ships and marks the order delivered; after the after-sales window
 (time-machine) the order completes and the settle task makes the ¥3.59 available; A withdraws it
 on /wallet/; a finance staff member approves it on /console/withdrawals/; the sandbox payout's
@@ -31,7 +32,7 @@ from shequn.orders import actions as order_actions
 from shequn.orders.models import Order
 from shequn.shops.enums import StaffRole
 from shequn.testing.browser import DESKTOP
-from shequn.testing.factories import ProductFactory, SkuFactory
+from shequn.testing.factories import CommunityFactory, MembershipFactory, ProductFactory, SkuFactory
 from shequn.testing.orders import make_member, make_shop, make_staff
 from shequn.testing.payments import run_scheduled_tasks, sandbox, sandbox_key_dir
 from shequn.wallets import flows, ledger, payouts
@@ -69,10 +70,15 @@ def test_a_poster_sale_becomes_money_in_the_promoters_wallet(sandbox, signed_in_
     SkuFactory.create(product=product, spec="500g", price_fen=3590, stock=10)
     a, b = make_member(nickname="阿甲"), make_member(nickname="阿乙")
 
-    # A applies for free; the application waits for the operator.
+    MembershipFactory.create(user=a, community=CommunityFactory.create(shop=shop, name="三文鱼爱好者群"))
+
+    # A, a member of the shop's community, finds the shop in 我的 → 推广中心 and applies for free;
+    # the application waits for the operator.
     promoter_page = signed_in_page(a)
-    promoter_page.goto(f"/promoter/?shop={shop.slug}")
-    promoter_page.get_by_test_id("apply-button").click()
+    promoter_page.goto("/me/")
+    promoter_page.get_by_test_id("promoter-link").click()
+    expect(promoter_page.get_by_test_id("shop-to-promote")).to_have_text("千岛湖鲜鱼农场申请")
+    promoter_page.get_by_test_id("apply-shop-button").click()
     expect(promoter_page.get_by_text("申请已提交，请等待审核")).to_be_visible()
     expect(promoter_page.get_by_test_id("promoter-status")).to_have_text("待审核")
     expect(promoter_page.get_by_test_id("share-link")).to_have_count(0)
@@ -94,7 +100,8 @@ def test_a_poster_sale_becomes_money_in_the_promoters_wallet(sandbox, signed_in_
     # A opens the promoter centre, then the product's poster, and takes the link from it.
     promoter_page.goto("/promoter/")
     expect(promoter_page.get_by_test_id("promoter-status")).to_have_text("已通过")
-    expect(promoter_page.get_by_test_id("share-poster")).to_have_count(2)  # the shop home and the product
+    # The shop home, the product and the community's poster.
+    expect(promoter_page.get_by_test_id("share-poster")).to_have_count(3)
     title = promoter_page.get_by_test_id("share-row").nth(1).locator(".grow")
     expect(title).to_have_text("挪威三文鱼礼盒")
     box = title.bounding_box()

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from shequn.content.models import Article
 from shequn.distribution import actions
-from shequn.distribution.models import Binding, Promoter, Visit
-from shequn.testing.factories import CommunityFactory, UserFactory
+from shequn.distribution.models import Binding, DistributionSettings, Promoter, Visit
+from shequn.testing.factories import CommunityFactory, MembershipFactory, ShopFactory, UserFactory
 from shequn.testing.orders import make_sku
 from shequn.testing.two_shops import login
 
@@ -158,3 +158,22 @@ def test_a_pending_applicant_is_told_to_wait_and_a_rejected_one_may_apply_again(
     client.post(f"/promoter/apply/{shop.slug}/")
     assert Promoter.objects.get(pk=promoter.pk).status == "pending"
     assert 'data-testid="reapply-button"' not in client.get("/promoter/").content.decode()
+
+
+def test_the_promoter_centre_offers_the_shops_a_member_belongs_to(shop, other_shop, operator):
+    member = UserFactory.create()
+    client = login(member)
+    assert "加入店铺的社群后即可在这里免费申请，无需购买。" in client.get("/promoter/").content.decode()
+    MembershipFactory.create(user=member, community=CommunityFactory.create(shop=shop))
+    MembershipFactory.create(user=member, community=CommunityFactory.create(shop=other_shop))
+    ShopFactory.create(name="不相干的店")
+    DistributionSettings.objects.create(shop=other_shop, enabled=False)  # promotion closed there
+    html = client.get("/promoter/").content.decode()
+    assert html.count('data-testid="shop-to-promote"') == 1
+    assert f'action="/promoter/apply/{shop.slug}/"' in html
+    assert "不相干的店" not in html
+    client.post(f"/promoter/apply/{shop.slug}/")
+    assert Promoter.objects.get(user=member).status == "pending"
+    html = client.get("/promoter/").content.decode()
+    assert 'data-testid="shop-to-promote"' not in html
+    assert 'data-testid="promoter-status">待审核<' in html
