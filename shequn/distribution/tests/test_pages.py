@@ -5,10 +5,12 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from shequn.catalog.models import ProductImage
 from shequn.content.models import Article
 from shequn.distribution import actions
 from shequn.distribution.models import Binding, DistributionSettings, Promoter, Visit
-from shequn.testing.factories import CommunityFactory, MembershipFactory, ShopFactory, UserFactory
+from shequn.testing.catalog import image_upload
+from shequn.testing.factories import CommunityFactory, MembershipFactory, ShopFactory, SkuFactory, UserFactory
 from shequn.testing.orders import make_sku
 from shequn.testing.two_shops import login
 
@@ -94,6 +96,14 @@ def test_the_promoter_opens_a_product_poster_with_title_price_qr_and_link(shop):
     assert f'src="/promoter/qr/{promoter.code}.svg?to={target}"' in html
     assert f'value="http://testserver/r/{promoter.code}/?to=%2Fs%2F{shop.slug}%2Fp%2F{sku.product.pk}%2F"' in html
     assert "长按保存图片或截图分享" in html
+    assert 'data-testid="poster-image"' not in html  # no photo yet
+
+    ProductImage.objects.create(product=sku.product, image=image_upload("salmon.png"))
+    SkuFactory.create(product=sku.product, spec="1kg", price_fen=6590)
+    html = client.get(f"/promoter/poster/{promoter.code}/", {"to": target}).content.decode()
+    image = ProductImage.objects.get(product=sku.product)
+    assert f'src="{image.image.url}" alt="挪威三文鱼礼盒" data-testid="poster-image"' in html
+    assert 'data-testid="poster-price">¥35.90 起<' in html  # the lowest of two prices
 
 
 def test_posters_for_the_shop_home_a_community_and_an_article(shop):
