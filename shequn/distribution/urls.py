@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern] = [
     path("console/distribution/", views.console_home, name="console_home"),
     path("console/distribution/settings/", views.console_settings, name="console_settings"),
     path("console/distribution/rules/", views.console_rule, name="console_rule"),
+    path("console/distribution/rules/<int:rule_id>/delete/", views.console_rule_delete, name="console_rule_delete"),
     path("console/distribution/levels/", views.console_level, name="console_level"),
     path("console/distribution/promoters/<int:promoter_id>/decide/", views.console_decide, name="console_decide"),
 ]

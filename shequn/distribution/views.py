@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from shequn.catalog import selectors as catalog_selectors
-from shequn.catalog.models import Product
+from shequn.catalog.models import Category, Product
 from shequn.communities.models import Community, CommunityMembership
 from shequn.communities.selectors import current_q
 from shequn.content.enums import ArticleStatus
@@ -35,12 +35,13 @@ from shequn.wallets import ledger
 from shequn.wallets.enums import AccountKind
 
 from . import actions, figures, links, selectors
-from .enums import PromoterStatus
+from .enums import PromoterStatus, RuleKind
 from .errors import InvalidCode, LevelNotFound
 from .models import Binding, DistributionSettings, Promoter, Visit
 
 PENDING_CODE_SESSION_KEY = "distribution_ref"
 SHOPS_TO_PROMOTE = 20
+RULE_PRODUCT_CHOICES = 200
 MAX_HUNDREDTHS_INPUT = 10_000_000  # ¥10,000,000 as a level threshold is more than enough
 
 
@@ -244,7 +245,12 @@ def console_home(request: HttpRequest) -> HttpResponse:
         "distribution/console/home.html",
         {
             "settings": selectors.shop_settings(shop),
-            "rules": selectors.shop_rules(shop),
+            "rules": [
+                {"rule": rule, "tier1": _rate(rule, rule.tier1_value), "tier2": _rate(rule, rule.tier2_value)}
+                for rule in selectors.shop_rules(shop)
+            ],
+            "categories": Category.objects.filter(shop=shop),
+            "products": Product.objects.filter(shop=shop).order_by("-id")[:RULE_PRODUCT_CHOICES],
             "pending": selectors.shop_promoters(shop, PromoterStatus.PENDING)[:50],
             "approved_count": selectors.shop_promoters(shop, PromoterStatus.APPROVED).count(),
             "figures": figures.shop_figures(shop),
@@ -290,17 +296,41 @@ def console_settings(request: HttpRequest) -> HttpResponse:
     return redirect("distribution:console_home")
 
 
+def _rate(rule: Any, value: int) -> str:
+    """How the console shows a tier's value: "10%" (basis points) or "¥1.50/件" (fen per unit)."""
+    return f"{_points(value)}%" if rule.kind == RuleKind.PERCENT else f"{format_fen(value)}/件"
+
+
 @console_view(MANAGE_CATALOG)
 @require_POST
 def console_rule(request: HttpRequest) -> HttpResponse:
+    """The form takes percent (按比例) or yuan per unit (固定金额), up to two decimals; both are
+    ×100 in the rule (basis points, fen). Anything else posted goes to the action, which refuses
+    what RULES.md forbids by name."""
     shop = request.console_shop  # type: ignore[attr-defined]
     data: dict[str, Any] = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken" and v != ""}
+    for key in ("tier1_value", "tier2_value"):
+        if key in data:
+            value = _hundredths(data[key])
+            if value is None:
+                messages.error(request, "佣金请填写数字：按比例填百分比（如 10 或 2.5），固定金额填元/件（如 1.50）")
+                return redirect("distribution:console_home")
+            data[key] = value
     try:
         actions.do_save_rule(request.user, shop, data, ip=client_ip(request))
-    except (DomainError, ValueError) as error:
-        messages.error(request, getattr(error, "message", "请填写整数"))
+    except DomainError as error:
+        messages.error(request, error.message)
     else:
         messages.success(request, "佣金规则已保存")
+    return redirect("distribution:console_home")
+
+
+@console_view(MANAGE_CATALOG)
+@require_POST
+def console_rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    actions.do_delete_rule(request.user, shop, selectors.access_rule(shop, rule_id), ip=client_ip(request))
+    messages.success(request, "佣金规则已删除")
     return redirect("distribution:console_home")
 
 

@@ -5,6 +5,7 @@ import pytest
 from shequn.distribution import actions
 from shequn.distribution.models import CommissionRule, DistributionSettings, Promoter, PromoterLevel
 from shequn.testing.factories import UserFactory
+from shequn.testing.orders import make_sku
 
 pytestmark = pytest.mark.django_db
 
@@ -38,10 +39,13 @@ def test_operator_approves_and_configures_from_the_page(shop, console_client):
     assert DistributionSettings.objects.get(shop=shop).tier2_enabled is True
 
     console_client.post(
-        "/console/distribution/rules/", {"scope": "shop", "kind": "percent", "tier1_value": "800", "tier2_value": "200"}
+        "/console/distribution/rules/", {"scope": "shop", "kind": "percent", "tier1_value": "8", "tier2_value": "2"}
     )
-    assert CommissionRule.objects.get(shop=shop).tier1_value == 800
-    assert "800 基点" in console_client.get("/console/distribution/").content.decode()
+    rule = CommissionRule.objects.get(shop=shop)
+    assert (rule.tier1_value, rule.tier2_value) == (800, 200)  # basis points
+    html = console_client.get("/console/distribution/").content.decode()
+    assert 'data-testid="rule-tier1">8%<' in html
+    assert 'data-testid="rule-tier2">2%<' in html
 
 
 def test_other_shops_operator_gets_404_deciding(shop, other_console_client):
@@ -109,3 +113,46 @@ def test_another_shops_level_cannot_be_edited(shop, other_shop, console_client):
     foreign.refresh_from_db()
     assert (foreign.name, foreign.extra_bp) == ("别家", 100)
     assert PromoterLevel.objects.filter(shop=shop).count() == 0
+
+
+def test_rules_in_percent_or_yuan_per_unit_for_a_chosen_product_and_deleted(shop, other_shop, console_client):
+    sku = make_sku(shop, title="挪威三文鱼礼盒")
+    page = console_client.get("/console/distribution/").content.decode()
+    assert f'<option value="{sku.product.pk}">挪威三文鱼礼盒</option>' in page
+    console_client.post("/console/distribution/rules/", {"scope": "shop", "kind": "percent", "tier1_value": "2.5"})
+    done = console_client.post(
+        "/console/distribution/rules/",
+        {
+            "scope": "product",
+            "product_id": str(sku.product.pk),
+            "category_id": "",
+            "kind": "fixed",
+            "tier1_value": "1.50",
+        },
+        follow=True,
+    )
+    assert "佣金规则已保存" in done.content.decode()
+    rules = {r.scope: (r.kind, r.tier1_value, r.product_id) for r in CommissionRule.objects.filter(shop=shop)}
+    assert rules == {"shop": ("percent", 250, None), "product": ("fixed", 150, sku.product.pk)}
+    html = done.content.decode()
+    assert 'data-testid="rule-tier1">2.5%<' in html
+    assert 'data-testid="rule-tier1">¥1.50/件<' in html
+
+    for value, message in [
+        ("十", "佣金请填写数字：按比例填百分比（如 10 或 2.5），固定金额填元/件（如 1.50）"),
+        ("0.001", "佣金请填写数字：按比例填百分比（如 10 或 2.5），固定金额填元/件（如 1.50）"),
+        ("51", "一级与二级佣金合计不能超过成交额的 50%"),
+    ]:
+        refused = console_client.post(
+            "/console/distribution/rules/", {"scope": "shop", "kind": "percent", "tier1_value": value}, follow=True
+        )
+        assert message in refused.content.decode(), value
+    assert CommissionRule.objects.get(shop=shop, scope="shop").tier1_value == 250
+
+    foreign = CommissionRule.objects.create(shop=other_shop, scope="shop", kind="percent", tier1_value=100)
+    assert console_client.post(f"/console/distribution/rules/{foreign.pk}/delete/").status_code == 404
+    product_rule = CommissionRule.objects.get(shop=shop, scope="product")
+    deleted = console_client.post(f"/console/distribution/rules/{product_rule.pk}/delete/", follow=True)
+    assert "佣金规则已删除" in deleted.content.decode()
+    assert list(CommissionRule.objects.filter(shop=shop).values_list("scope", flat=True)) == ["shop"]
+    assert CommissionRule.objects.filter(pk=foreign.pk).exists()
