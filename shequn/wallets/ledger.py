@@ -12,7 +12,8 @@
 - ``require_non_negative`` names accounts that must not go below zero after the post (e.g. a
   holder's AVAILABLE when withdrawing): the post is refused with InsufficientBalance instead.
 - ``post_many`` writes a batch (a settlement sweep) in a fixed number of statements: one lock
-  query, one insert of transactions, one CASE update per 500 accounts, one insert of entries.
+  query, one insert of transactions, one prepared balance update run for every account, one
+  insert of entries.
 """
 
 from collections import defaultdict
@@ -20,15 +21,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
-from django.db.models import BigIntegerField, Case, F, Sum, Value, When
+from django.db import connection, transaction
+from django.db.models import F, Sum
 
 from shequn.core.errors import Conflict
 
 from .enums import AccountKind
 from .models import Account, Entry, LedgerTransaction
-
-UPDATE_CHUNK = 500
 
 
 class InsufficientBalance(Conflict):
@@ -85,13 +84,14 @@ def _net_legs(posting: Posting) -> dict[int, int]:
 
 
 def _move_balances(deltas: dict[int, int], guarded: set[int]) -> None:
-    """Add each delta to its account; a guarded account may not go below zero."""
-    plain = sorted(pk for pk in deltas if pk not in guarded or deltas[pk] >= 0)
-    for start in range(0, len(plain), UPDATE_CHUNK):
-        chunk = plain[start : start + UPDATE_CHUNK]
-        change = Case(*(When(pk=pk, then=Value(deltas[pk])) for pk in chunk), output_field=BigIntegerField())
-        Account.objects.filter(pk__in=chunk).update(balance_fen=F("balance_fen") + change)
-    for pk in sorted(set(deltas) - set(plain)):
+    """Add each delta to its account in place (``balance = balance + delta``, one prepared
+    statement run for all of them); a guarded account may not go below zero."""
+    plain = [(deltas[pk], pk) for pk in sorted(deltas) if pk not in guarded or deltas[pk] >= 0]
+    if plain:
+        table, quote = Account._meta.db_table, connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.executemany(f"UPDATE {quote(table)} SET balance_fen = balance_fen + %s WHERE id = %s", plain)  # noqa: S608
+    for pk in sorted(pk for pk in deltas if pk in guarded and deltas[pk] < 0):
         amount = deltas[pk]
         if Account.objects.filter(pk=pk, balance_fen__gte=-amount).update(balance_fen=F("balance_fen") + amount) != 1:
             raise InsufficientBalance("余额不足", details={"account_id": pk, "amount_fen": -amount})
