@@ -168,7 +168,7 @@ def _poster_subject(promoter: Promoter, target: str) -> dict[str, Any] | None:
         return None
     name, kwargs = match.view_name, match.kwargs
     if name == "catalog:shop_home" and kwargs.get("slug") == shop.slug:
-        return {"title": shop.name, "image": None, "price_fen": None}
+        return {"title": shop.name, "image": shop.logo.url if shop.logo else None, "price_fen": None}
     if name == "catalog:product_detail" and kwargs.get("slug") == shop.slug:
         product = Product.objects.filter(shop=shop, pk=kwargs["product_id"], on_shelf=True).first()
         if product is None:

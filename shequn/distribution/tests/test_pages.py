@@ -121,6 +121,8 @@ def test_posters_for_the_shop_home_a_community_and_an_article(shop):
         html = client.get(f"/promoter/poster/{promoter.code}/", {"to": target}).content.decode()
         assert f'data-testid="poster-title">{title}<' in html
         assert 'data-testid="poster-price"' not in html
+        # The shop's name is not printed twice on the home's poster.
+        assert ('data-testid="poster-shop"' in html) is (title != shop.name)
 
 
 def test_only_the_promoter_opens_their_poster(shop):
