@@ -442,8 +442,8 @@ who joined before them), 100,000 completed order lines, and their frozen tier-1 
 the periodic task `distribution.tasks.settle_commissions`, in a fresh process, settles all of it:
 batches of `SETTLE_BATCH` commission rows locked with `SKIP LOCKED`, one ledger transaction per
 promoter and batch written by `ledger.post_many` (one lock query, one insert of transactions, one
-`CASE` update per 500 accounts, one insert of entries), two updates of the commission rows and one
-insert of notifications per batch. "Statements" counts every SQL statement of the task; the RSS
+prepared `balance = balance + delta` update run for every account, one insert of entries), two
+updates of the commission rows and one insert of notifications per batch. "Statements" counts every SQL statement of the task; the RSS
 figures are the settling process's own (before the task, and its peak).
 
 Run `.venv/bin/python bench/commission_settle.py run` (SQLite), `scripts/with-postgres

@@ -14,7 +14,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from shequn.core.money import format_fen, percent_of, split_by_weights
@@ -160,7 +160,8 @@ def settle_completed(limit: int = SETTLE_BATCH) -> int:
     with transaction.atomic():
         rows = list(
             Commission.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status=CommissionStatus.FROZEN, order__status=OrderStatus.COMPLETED)
+            .filter(status=CommissionStatus.FROZEN)  # walked in id order through commission_frozen_idx
+            .filter(Exists(Order.objects.filter(pk=OuterRef("order_id"), status=OrderStatus.COMPLETED)))
             .order_by("id")
             .values_list("id", "shop_id", "promoter_id", "amount_fen", "reversed_fen")[:limit]
         )
