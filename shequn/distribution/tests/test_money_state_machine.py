@@ -7,11 +7,17 @@ buyers (bound); a third buyer came on their own. The rules drive the real order 
 - a buyer checks out 1–3 lines from the cart and pays (orders.actions.create_order + mark_paid);
 - a buyer asks for part or all of a line back, staff approve, and the gateway confirms at once or
   later (orders.actions.request_refund / approve_refund / complete_refund);
-- staff ship and deliver an order, or complete a delivered one early (so refunds can come after
-  settlement); time passes beyond the after-sales window, orders auto-complete, the settle task runs;
-- T1 or T2 asks to withdraw (sometimes more than they have), finance approves (two approvers above
-  the threshold) or rejects, the sandbox payout gateway delivers its result, sometimes twice
-  (amounts ending in 99 fen fail there).
+- staff ship and deliver an order, or complete a delivered one early (it settles, and a refund
+  may follow: a reversal from available money, maybe a debt); time passes (within or beyond the
+  after-sales window), orders auto-complete, the settle task runs;
+- T1 or T2 asks to withdraw (sometimes more than they have: refused), finance approves (two
+  approvers above the threshold) or rejects (not once it is paying or finished), the sandbox
+  payout gateway delivers its signed result at once or later, sometimes twice (amounts ending in
+  99 fen fail there: the money comes back once).
+
+Rules draw what happens next inside them (rather than being many small rules) because swarm
+testing switches whole rules off per run, and the money's later life (settle → withdraw →
+approve → payout) must be reached within 25 runs of 15 steps.
 
 After every step:
 
