@@ -157,7 +157,9 @@ class SharedDeviceOut(Schema):
 class RapidRefundOut(Schema):
     code: str
     lines: int
-    refunded: int
+    refunded: int  # refunded within ``days`` of payment
+    share: float
+    days: int
 
 
 class FiguresOut(Schema):

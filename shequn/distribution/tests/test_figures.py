@@ -140,4 +140,14 @@ def test_the_flag_appears_in_the_console_figures_api(shop, operator, world, cloc
     response = console_client.get(f"{BASE}/console/figures")
     assert response.status_code == 200
     row = response.json()["rapid_refunds"][0]
-    assert (row["code"], row["lines"], row["refunded"]) == (promoters["D"].code, 3, 3)
+    assert row == {"code": promoters["D"].code, "lines": 3, "refunded": 3, "share": 1.0, "days": 7}
+
+
+def test_the_console_page_names_the_window_of_the_rapid_refunds(shop, operator, world, clock, client):
+    promoters, buyers = world
+    clock.move_to(PAID_AT + timedelta(days=3), tick=False)
+    for buyer in buyers[:2]:
+        refund_in_full(buyer, operator)
+    client.force_login(operator)
+    page = client.get("/console/distribution/").content.decode()
+    assert f"推广码 {promoters['D'].code}：3 笔推广成交中 2 笔在付款后 7 天内退款（67%）" in page
