@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.cache import cache
+from huey.contrib.djhuey import HUEY
 
 pytest_plugins = ["shequn.testing.postgres", "shequn.testing.redis", "shequn.testing.browser"]
 
@@ -12,6 +13,15 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _clear_huey_schedule():
+    # Huey runs immediately under pytest but keeps ETA tasks in memory for the process: a test's
+    # leftover scheduled tasks must not run in (or be counted by) the next test.
+    HUEY.storage.flush_all()
+    yield
+    HUEY.storage.flush_all()
 
 
 @pytest.fixture(autouse=True)
