@@ -51,6 +51,7 @@ def console_view(
             request.console_shop = shop  # type: ignore[attr-defined]
             return view(request, *args, **kwargs)
 
+        wrapper.console_permission = permission  # type: ignore[attr-defined]  # read by the console menu
         return wrapper
 
     return decorator
