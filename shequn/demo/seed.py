@@ -35,6 +35,8 @@ from shequn.teambuy.models import TeamOffer
 from . import data
 from .seed_content import seed_content
 from .seed_courses import seed_courses
+from .seed_distribution import is_seeded as distribution_seeded
+from .seed_distribution import seed_distribution
 from .seed_events import seed_events
 from .seed_fulfilment import seed_fulfilment
 from .seed_groupbuy import seed_groupbuy
@@ -89,6 +91,7 @@ def seed(
             _leaders(shop, staff, report)
         # These pay through the sandbox (its notifications are delivered when each step commits).
         _group_buying(shop, staff, report)
+        _distribution(shop, staff, report)
     return report
 
 
@@ -381,6 +384,23 @@ def _group_buying(shop: Shop, staff: dict[str, User], report: SeedReport) -> Non
         report.add(f"campaigns: {succeeded.title} (succeeded, {picked_up} picked up), {still_open.title} (open)")
     if offer is not None:
         report.add(f"team buy: {offer.title}, one team forming")
+
+
+def _distribution(shop: Shop, staff: dict[str, User], report: SeedReport) -> None:
+    """Promoters (13900000001 approved with a team, one applicant), rules, bound customers' paid
+    orders (frozen and settled commission) and a withdrawal waiting for finance (see seed_distribution)."""
+    from .seed_orders import inline_payments
+
+    if distribution_seeded(shop):
+        return
+    with inline_payments():
+        seeded = seed_distribution(shop, staff["operator"])
+    if seeded is not None:
+        names = "、".join(p.user.phone or p.user.username for p in seeded.promoters)
+        report.add(
+            f"distribution: promoters {names} (approved), 1 applicant, {len(seeded.orders)} referred orders, "
+            f"{'1 withdrawal waiting for finance' if seeded.withdrawal else 'no withdrawal'}"
+        )
 
 
 def _courses(shop: Shop, community: Community, staff: dict[str, User], report: SeedReport) -> None:
