@@ -14,6 +14,7 @@ from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from shequn.catalog.kinds import ProductKind
 from shequn.catalog.models import Category, Product
 from shequn.core import audit
 from shequn.core.errors import InvalidInput, NotAuthenticated
@@ -149,6 +150,8 @@ def check_rule(shop: Shop, data: dict[str, Any]) -> dict[str, Any]:
         cleaned["product"] = Product.objects.filter(shop=shop, pk=data.get("product_id") or 0).first()
         if cleaned["product"] is None:
             raise InvalidRule("商品不存在", details={"field": "product_id"})
+        if cleaned["product"].kind == ProductKind.MEMBERSHIP:
+            raise InvalidRule("社群会费不计佣金：为拉人入会付费属于按人头计酬", details={"field": "product_id"})
     return cleaned
 
 

@@ -7,7 +7,8 @@
   settled yet, else from available (which may go negative: a debt later commission pays back).
 - Completed (every line's after-sales window closed): a periodic sweep settles what is left,
   in batches (one ledger transaction per promoter and batch).
-Nobody earns for a sign-up: commission only ever starts from a paid order line.
+Nobody earns for a sign-up: commission only ever starts from a paid order line, and never from
+a community's membership fee (that would be paying per recruit).
 """
 
 from collections import defaultdict
@@ -17,6 +18,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
+from shequn.catalog.kinds import ProductKind
 from shequn.core.money import format_fen, percent_of, split_by_weights
 from shequn.notifications.actions import notify, notify_many
 from shequn.orders.enums import OrderStatus
@@ -73,6 +75,10 @@ def freeze_reference(tier: int, line_id: int) -> str:
 
 
 def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:
+    if order.kind == ProductKind.MEMBERSHIP:
+        # A community's fee earns nobody commission: paying for bringing in fee-paying members
+        # is paying per recruit (RULES.md, anti-pyramid), however the fee is called.
+        return
     earners = _earners(order)
     if not earners:
         return

@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from shequn.catalog import selectors as catalog_selectors
+from shequn.catalog.kinds import ProductKind
 from shequn.catalog.models import Category, Product
 from shequn.communities.models import Community, CommunityMembership
 from shequn.communities.selectors import current_q
@@ -250,7 +251,9 @@ def console_home(request: HttpRequest) -> HttpResponse:
                 for rule in selectors.shop_rules(shop)
             ],
             "categories": Category.objects.filter(shop=shop),
-            "products": Product.objects.filter(shop=shop).order_by("-id")[:RULE_PRODUCT_CHOICES],
+            "products": Product.objects.filter(shop=shop)
+            .exclude(kind=ProductKind.MEMBERSHIP)  # a membership fee earns no commission
+            .order_by("-id")[:RULE_PRODUCT_CHOICES],
             "pending": selectors.shop_promoters(shop, PromoterStatus.PENDING)[:50],
             "approved_count": selectors.shop_promoters(shop, PromoterStatus.APPROVED).count(),
             "figures": figures.shop_figures(shop),

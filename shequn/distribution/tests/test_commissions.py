@@ -6,13 +6,17 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from shequn.communities import actions as community_actions
+from shequn.communities import selectors as community_selectors
+from shequn.communities.enums import JoinPolicy
 from shequn.distribution import actions, commissions, tasks
 from shequn.distribution.enums import CommissionStatus
-from shequn.distribution.models import Commission
+from shequn.distribution.errors import InvalidRule
+from shequn.distribution.models import Commission, CommissionRule
 from shequn.notifications.models import Notification
 from shequn.orders import actions as order_actions
-from shequn.orders.enums import OrderStatus
-from shequn.testing.factories import AddressFactory, UserFactory
+from shequn.orders.enums import Fulfilment, OrderStatus, PaymentMethod
+from shequn.testing.factories import AddressFactory, CommunityFactory, UserFactory
 from shequn.testing.orders import make_sku, make_staff, paid_order
 from shequn.wallets import ledger
 from shequn.wallets.enums import AccountKind
@@ -182,3 +186,37 @@ def test_a_sweep_pays_each_promoter_once_per_batch_and_leaves_the_rest_for_the_n
     assert balances(shop, promoters["C"]) == (0, 450)
     assert moves.count() == 4
     assert sum(Account.objects.filter(shop=shop).values_list("balance_fen", flat=True)) == 0
+
+
+def test_a_community_fee_earns_nobody_commission_but_goods_from_the_same_buyer_do(shop, operator, setup):
+    """Paying promoters for bringing in fee-paying members would be paying per recruit."""
+    promoters, buyer, sku = setup
+    community = CommunityFactory.create(shop=shop)
+    community_actions.do_update_membership_settings(
+        shop, community, join_policy=JoinPolicy.OPEN, fee_fen=9900, validity_days=365, actor=operator
+    )
+    fee = community_selectors.fee_skus(community)["入会"]
+    order = order_actions.create_order(
+        buyer, sku_id=fee.pk, quantity=1, fulfilment=Fulfilment.NONE, payment_method=PaymentMethod.SANDBOX
+    )
+    order_actions.mark_paid(order)
+    assert order.kind == "membership"
+    assert Commission.objects.count() == 0
+    assert balances(shop, promoters["D"]) == (0, 0)
+
+    paid_order(buyer, sku)  # the same bound buyer's goods order earns as usual
+    assert balances(shop, promoters["D"]) == (500, 0)
+
+
+def test_a_rule_for_a_community_fee_is_refused(shop, operator):
+    community = CommunityFactory.create(shop=shop)
+    community_actions.do_update_membership_settings(
+        shop, community, join_policy=JoinPolicy.OPEN, fee_fen=9900, validity_days=365, actor=operator
+    )
+    fee = community_selectors.fee_skus(community)["入会"]
+    with pytest.raises(InvalidRule) as refused:
+        actions.do_save_rule(
+            operator, shop, {"scope": "product", "product_id": fee.product_id, "kind": "percent", "tier1_value": 500}
+        )
+    assert refused.value.message == "社群会费不计佣金：为拉人入会付费属于按人头计酬"
+    assert not CommissionRule.objects.exists()
