@@ -203,6 +203,13 @@ def do_save_level(
     return level
 
 
+def do_delete_level(actor: Any, shop: Shop, level: PromoterLevel, *, ip: str | None = None) -> None:
+    """Promoters at this level fall back to the next lower one for commission from now on;
+    commission already earned keeps its amount."""
+    audit.record(actor=actor, shop=shop, action="distribution.level_deleted", obj=level, ip=ip, name=level.name)
+    level.delete()
+
+
 # --- promoters -----------------------------------------------------------------------
 
 

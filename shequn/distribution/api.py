@@ -165,6 +165,13 @@ def delete_rule(request: HttpRequest, rule_id: int) -> Status[None]:
     return Status(204, None)
 
 
+@router.delete("/console/levels/{int:level_id}", response={204: None, **CONSOLE_ERRORS})
+def delete_level(request: HttpRequest, level_id: int) -> Status[None]:
+    shop = api_console_shop(request, MANAGE_CATALOG)
+    actions.do_delete_level(request.user, shop, selectors.access_level(shop, level_id), ip=client_ip(request))
+    return Status(204, None)
+
+
 @router.get("/console/levels", response={200: list[LevelOut], **CONSOLE_ERRORS})
 def levels(request: HttpRequest) -> list[LevelOut]:
     shop = api_console_shop(request, MANAGE_CATALOG)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from shequn.shops.models import Shop
 
 from .enums import CommissionStatus, PromoterStatus, RuleScope
-from .errors import InvalidCode, PromoterNotFound, RuleNotFound
+from .errors import InvalidCode, LevelNotFound, PromoterNotFound, RuleNotFound
 from .models import Binding, Commission, CommissionRule, DistributionSettings, Promoter, PromoterLevel
 
 
@@ -28,6 +28,13 @@ def access_rule(shop: Shop, rule_id: int) -> CommissionRule:
     found = CommissionRule.objects.filter(shop=shop, pk=rule_id).first()
     if found is None:
         raise RuleNotFound("佣金规则不存在")
+    return found
+
+
+def access_level(shop: Shop, level_id: int) -> PromoterLevel:
+    found = PromoterLevel.objects.filter(shop=shop, pk=level_id).first()
+    if found is None:
+        raise LevelNotFound("等级不存在")
     return found
 
 

@@ -14,5 +14,6 @@ urlpatterns: list[URLPattern] = [
     path("console/distribution/rules/", views.console_rule, name="console_rule"),
     path("console/distribution/rules/<int:rule_id>/delete/", views.console_rule_delete, name="console_rule_delete"),
     path("console/distribution/levels/", views.console_level, name="console_level"),
+    path("console/distribution/levels/<int:level_id>/delete/", views.console_level_delete, name="console_level_delete"),
     path("console/distribution/promoters/<int:promoter_id>/decide/", views.console_decide, name="console_decide"),
 ]

@@ -337,6 +337,16 @@ def console_rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
     return redirect("distribution:console_home")
 
 
+@console_view(MANAGE_CATALOG)
+@require_POST
+def console_level_delete(request: HttpRequest, level_id: int) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    level = selectors.access_level(shop, level_id)
+    actions.do_delete_level(request.user, shop, level, ip=client_ip(request))
+    messages.success(request, f"推广员等级「{level.name}」已删除")
+    return redirect(f"{reverse('distribution:console_home')}#levels")
+
+
 def _hundredths(raw: str | None) -> int | None:
     """ "35.9" → 3590 (yuan → fen, or percentage points → basis points); blank, negative,
     malformed or finer than two decimals → None."""

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from shequn.content.models import Article
-from shequn.distribution.models import CommissionRule, Promoter
+from shequn.distribution.models import CommissionRule, Promoter, PromoterLevel
 from shequn.testing.community import api_client
 from shequn.testing.factories import CommunityFactory, UserFactory
 
@@ -92,6 +92,10 @@ def test_other_shops_staff_get_404(shop, other_console_client, console_client):
     assert CommissionRule.objects.filter(pk=rule.pk).exists()
     assert console_client.delete(f"{BASE}/console/rules/{rule.pk}").status_code == 204
     assert Promoter.objects.get(pk=promoter.pk).status == "approved"
+    level = PromoterLevel.objects.create(shop=shop, name="银牌", min_sales_fen=100, extra_bp=100)
+    assert other_console_client.delete(f"{BASE}/console/levels/{level.pk}").status_code == 404
+    assert console_client.delete(f"{BASE}/console/levels/{level.pk}").status_code == 204
+    assert console_client.get(f"{BASE}/console/levels").json() == []
 
 
 def test_an_approved_promoter_gets_share_links_with_qr(shop):

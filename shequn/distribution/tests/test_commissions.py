@@ -220,3 +220,14 @@ def test_a_rule_for_a_community_fee_is_refused(shop, operator):
         )
     assert refused.value.message == "社群会费不计佣金：为拉人入会付费属于按人头计酬"
     assert not CommissionRule.objects.exists()
+
+
+def test_after_a_level_is_deleted_new_commission_falls_back_and_earned_commission_stays(shop, operator, setup):
+    promoters, buyer, sku = setup
+    level = actions.do_save_level(operator, shop, name="银牌", min_sales_fen=0, extra_bp=500)
+    paid_order(buyer, sku, quantity=2)  # 100.00 at 10% + 5 points
+    assert balances(shop, promoters["D"]) == (1500, 0)
+    actions.do_delete_level(operator, shop, level)
+    paid_order(buyer, sku, quantity=2)  # back to the rule's 10%
+    assert balances(shop, promoters["D"]) == (2500, 0)
+    assert sorted(Commission.objects.filter(tier=1).values_list("amount_fen", flat=True)) == [1000, 1500]

@@ -2,6 +2,7 @@
 
 import pytest
 
+from shequn.core.models import AuditLog
 from shequn.distribution import actions
 from shequn.distribution.models import CommissionRule, DistributionSettings, Promoter, PromoterLevel
 from shequn.testing.factories import UserFactory
@@ -156,3 +157,23 @@ def test_rules_in_percent_or_yuan_per_unit_for_a_chosen_product_and_deleted(shop
     assert "佣金规则已删除" in deleted.content.decode()
     assert list(CommissionRule.objects.filter(shop=shop).values_list("scope", flat=True)) == ["shop"]
     assert CommissionRule.objects.filter(pk=foreign.pk).exists()
+
+
+def test_operator_deletes_a_level_and_it_is_audited(shop, console_client):
+    kept = PromoterLevel.objects.create(shop=shop, name="银牌", min_sales_fen=50000, extra_bp=100)
+    gone = PromoterLevel.objects.create(shop=shop, name="金牌", min_sales_fen=100000, extra_bp=200)
+    response = console_client.post(f"/console/distribution/levels/{gone.pk}/delete/", follow=True)
+    assert "推广员等级「金牌」已删除" in response.content.decode()
+    assert list(PromoterLevel.objects.filter(shop=shop).values_list("name", flat=True)) == ["银牌"]
+    assert AuditLog.objects.filter(shop=shop, action="distribution.level_deleted").count() == 1
+    page = console_client.get("/console/distribution/").content.decode()
+    assert page.count('data-testid="level-row"') == 1
+    assert kept.name in page
+
+
+def test_another_shops_level_cannot_be_deleted_and_a_get_deletes_nothing(shop, other_shop, console_client):
+    foreign = PromoterLevel.objects.create(shop=other_shop, name="别家", min_sales_fen=100, extra_bp=100)
+    assert console_client.post(f"/console/distribution/levels/{foreign.pk}/delete/").status_code == 404
+    own = PromoterLevel.objects.create(shop=shop, name="银牌", min_sales_fen=100, extra_bp=100)
+    assert console_client.get(f"/console/distribution/levels/{own.pk}/delete/").status_code == 405
+    assert PromoterLevel.objects.count() == 2
