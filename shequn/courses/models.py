@@ -141,3 +141,17 @@ class LessonProgress(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["enrolment", "lesson"], name="unique_lesson_progress")]
+
+
+class LessonUnlockNotice(models.Model):
+    """A drip lesson announced to an enrolled member; the database refuses a second row, so a
+    member hears about each lesson once however often (or concurrently) the sweeper runs.
+    ``run`` marks which sweep inserted the row: that sweep, and only it, sends the message."""
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="unlock_notices")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="unlock_notices")
+    run = models.UUIDField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["enrolment", "lesson"], name="unique_lesson_unlock_notice")]
