@@ -1,6 +1,8 @@
 """Member pages of courses (list, course, lesson, audio) and their console pages (courses,
 lessons, cohorts, enrolments with progress). Thin: parse, call one action, render."""
 
+import mimetypes
+import os
 from datetime import datetime
 from typing import Any
 
@@ -8,7 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,6 +22,7 @@ from shequn.catalog.forms import parse_yuan, yuan
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError
 from shequn.core.pages import field_errors, int_or_none
+from shequn.core.ranges import ranged_file_response
 from shequn.shops.console import console_view
 from shequn.shops.permissions import MANAGE_COMMUNITIES
 
@@ -133,7 +136,16 @@ def lesson_audio(request: HttpRequest, community_id: int, course_id: int, lesson
     _, state = selectors.access_member_lesson(request.user, community_id, course_id, lesson_id)
     if not state.lesson.audio:
         raise LessonNotFound("本课没有音频")
-    response = FileResponse(state.lesson.audio.open("rb"))
+    audio = state.lesson.audio
+    name = os.path.basename(audio.name or "")
+    response = ranged_file_response(
+        audio.open("rb"),
+        size=audio.size,
+        range_header=request.headers.get("Range"),
+        if_range=request.headers.get("If-Range"),
+        content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+        filename=name,
+    )
     response["Cache-Control"] = "private, no-store"
     return response
 
