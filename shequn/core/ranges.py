@@ -10,8 +10,10 @@ any app: give it an open binary file, its size and the request's ``Range`` heade
   a suffix longer than the file is the whole file);
 - several ranges (``bytes=0-1,5-9``) → 200 with the whole file (RFC 9110 lets a server ignore
   Range; multipart/byteranges is not worth it for players, which never ask for it);
-- unsatisfiable (start at or past the end, ``bytes=-0``, an empty file) or malformed (another
-  unit, ``bytes=5-2``, no numbers) → 416 with ``Content-Range: bytes */total``;
+- another unit (``items=0-1``) or no ``=`` → 200 with the whole file (RFC 9110 §14.2: an
+  unknown range unit is ignored);
+- unsatisfiable (start at or past the end, ``bytes=-0``, an empty file) or malformed bytes
+  (``bytes=5-2``, no numbers) → 416 with ``Content-Range: bytes */total``;
 - an ``If-Range`` header → 200 with the whole file: we send no validators, so we cannot tell
   whether the client's copy is current, and RFC 9110 §13.1.5 then requires ignoring Range.
 
@@ -66,14 +68,14 @@ class ByteRange:
 def parse_range(header: str | None, size: int) -> ByteRange | None:
     """The single byte range ``header`` asks of a file of ``size`` bytes.
 
-    None means "serve the whole file with 200" (no header, or several ranges). Raises
+    None means "serve the whole file with 200" (no header, several ranges, another unit). Raises
     RangeNotSatisfiable for a range that cannot be served or a header that cannot be parsed.
     """
     if header is None:
         return None
     unit, sep, specs = header.strip().partition("=")
     if not sep or unit.strip().lower() != "bytes":
-        raise RangeNotSatisfiable(header)
+        return None  # RFC 9110 §14.2: a range unit the server does not understand is ignored
     parts = [part.strip() for part in specs.split(",")]
     if len(parts) > 1:
         return None
