@@ -37,7 +37,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from order_create import (  # bench/ is not a package
+from docsection import write_section  # bench/ is not a package
+from order_create import (
     free_port,
     machine,
     percentile,
@@ -49,7 +50,6 @@ from order_create import (  # bench/ is not a package
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "var" / "bench"
-DOC = ROOT / "docs" / "benchmarks.md"
 
 
 @dataclass
@@ -291,23 +291,18 @@ def report() -> None:
             f"{run['args']['threads']} threads"
         )
     lines += ["", *notes, "", end]
-    generated = "\n".join(lines)
-    text = DOC.read_text() if DOC.exists() else ""
-    if start in text and end in text:
-        text = text[: text.index(start)] + generated + text[text.index(end) + len(end) :]
-    else:
-        heading = (
-            "## Group-buy sign-up burst (bench/groupbuy_signup.py)\n\n"
-            "All members of a community sign up for one campaign at the same instant over HTTP "
-            "(`POST /api/v1/groupbuy/campaigns/{id}/sign-ups`, one unit each, one request per member). "
-            "Every sign-up takes the campaign row lock, creates its pickup order at the campaign price "
-            "(stock reserved) and takes the campaign's counter with one conditional UPDATE, so sign-ups "
-            "of one campaign are serialised by design; sign-ups/s is the 201 answers over the burst's "
-            "wall time, and the sold counter is checked against them after each round.\n\n"
-        )
-        text = text.rstrip() + "\n\n" + heading + generated + "\n"
-    DOC.write_text(text)
-    print(f"wrote {DOC.relative_to(ROOT)}")
+    write_section("groupbuy_signup", "\n".join(lines), SECTION_INTRO)
+
+
+SECTION_INTRO = """## Group-buy sign-up burst (bench/groupbuy_signup.py)
+
+All members of a community sign up for one campaign at the same instant over HTTP (`POST
+/api/v1/groupbuy/campaigns/{id}/sign-ups`, one unit each, one request per member). Every sign-up
+takes the campaign row lock, creates its pickup order at the campaign price (stock reserved) and
+takes the campaign's counter with one conditional UPDATE, so sign-ups of one campaign are
+serialised by design; sign-ups/s is the 201 answers over the burst's wall time, and the sold
+counter is checked against them after each round.
+"""
 
 
 def main() -> None:

@@ -40,9 +40,10 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from docsection import write_section  # bench/ is not a package
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "var" / "bench"
-DOC = ROOT / "docs" / "benchmarks.md"
 REAL_PATH = "/api/v1/orders"
 NAIVE_PATH = "/bench/naive-order/"
 STOCK = 10_000_000
@@ -438,17 +439,7 @@ def report() -> None:
                 f"{run['args']['threads']} threads; {run['args']['seconds']:.0f} s per endpoint)"
             )
     lines += ["", *ratios, "", "<!-- bench:order_create:end -->"]
-    generated = "\n".join(lines)
-    text = DOC.read_text() if DOC.exists() else ""
-    start, end = "<!-- bench:order_create:start", "<!-- bench:order_create:end -->"
-    if start in text and end in text:
-        head = text[: text.index(start)]
-        tail = text[text.index(end) + len(end) :]
-        text = head + generated + tail
-    else:
-        text = text.rstrip() + "\n\n" + generated + "\n"
-    DOC.write_text(text)
-    print(f"wrote {DOC.relative_to(ROOT)}")
+    write_section("order_create", "\n".join(lines))
 
 
 def main() -> None:
