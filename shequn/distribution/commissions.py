@@ -169,22 +169,27 @@ def settle_completed(limit: int = SETTLE_BATCH) -> int:
             .filter(status=CommissionStatus.FROZEN)  # walked in id order through commission_frozen_idx
             .filter(Exists(Order.objects.filter(pk=OuterRef("order_id"), status=OrderStatus.COMPLETED)))
             .order_by("id")
-            .values_list("id", "shop_id", "promoter_id", "amount_fen", "reversed_fen")[:limit]
+            .values_list("id", "shop_id", "promoter_id", "order_id", "amount_fen", "reversed_fen")[:limit]
         )
         if not rows:
             return 0
-        # (shop, promoter) → [(commission id, what is left to settle)]
-        parts: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
-        for commission_id, shop_id, promoter_id, amount, reversed_fen in rows:
-            parts[(shop_id, promoter_id)].append((commission_id, amount - reversed_fen))
-        settled = [cid for items in parts.values() for cid, left in items if left > 0]
+        # (shop, promoter) → [(commission id, what is left to settle, order id)]
+        parts: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
+        for commission_id, shop_id, promoter_id, order_id, amount, reversed_fen in rows:
+            parts[(shop_id, promoter_id)].append((commission_id, amount - reversed_fen, order_id))
+        settled = [cid for items in parts.values() for cid, left, _ in items if left > 0]
         Commission.objects.filter(pk__in=settled).update(status=CommissionStatus.SETTLED, settled_at=now)
-        reversed_ids = [cid for items in parts.values() for cid, left in items if left <= 0]
+        reversed_ids = [cid for items in parts.values() for cid, left, _ in items if left <= 0]
         Commission.objects.filter(pk__in=reversed_ids).update(status=CommissionStatus.REVERSED, settled_at=now)
         holders = dict(Promoter.objects.filter(pk__in={p for _, p in parts}).values_list("pk", "user_id"))
         for shop in Shop.objects.filter(pk__in={s for s, _ in parts}).order_by("pk"):
             earned = [
-                (promoter_id, sum(left for _, left in items), min(cid for cid, _ in items), len(items))
+                (
+                    promoter_id,
+                    sum(left for _, left, _ in items),
+                    min(cid for cid, _, _ in items),
+                    len({order_id for _, _, order_id in items}),
+                )
                 for (shop_id, promoter_id), items in sorted(parts.items())
                 if shop_id == shop.pk
             ]

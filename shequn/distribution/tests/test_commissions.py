@@ -231,3 +231,22 @@ def test_after_a_level_is_deleted_new_commission_falls_back_and_earned_commissio
     paid_order(buyer, sku, quantity=2)  # back to the rule's 10%
     assert balances(shop, promoters["D"]) == (2500, 0)
     assert sorted(Commission.objects.filter(tier=1).values_list("amount_fen", flat=True)) == [1000, 1500]
+
+
+def test_the_settlement_message_counts_orders_not_lines(shop, setup):
+    promoters, buyer, sku = setup
+    second = make_sku(shop, price_fen=3000, stock=10)
+    order = order_actions.create_order(
+        buyer,
+        lines=[(sku.pk, 1), (second.pk, 1)],
+        fulfilment=Fulfilment.DELIVERY,
+        payment_method=PaymentMethod.SANDBOX,
+        address_id=buyer.addresses.first().pk,
+    )
+    order_actions.mark_paid(order)
+    deliver_and_complete(shop, order)
+    tasks.settle_commissions.call_local()
+    assert balances(shop, promoters["D"]) == (0, 800)  # 10% of 50.00 + 30.00, two lines
+    assert list(
+        Notification.objects.filter(user=promoters["D"].user, title__contains="已结算").values_list("title", "body")
+    ) == [("佣金 ¥8.00 已结算，可提现", "1 笔订单售后期已结束")]
