@@ -166,3 +166,17 @@ def signed_in_page(new_page: Callable[..., Page], live_server: Any) -> Callable[
 
 
 DESKTOP = {"viewport": {"width": 1280, "height": 900}, "is_mobile": False, "has_touch": False}
+
+
+def buy_now_and_pay(page: Page) -> None:
+    """On a product page: buy now, submit the checkout as filled in, pay in the sandbox cashier,
+    and wait until the order page says paid."""
+    from playwright.sync_api import expect
+
+    page.get_by_test_id("buy-now").click()
+    expect(page.get_by_test_id("checkout-form")).to_be_visible()
+    page.get_by_test_id("submit-order").click()
+    expect(page.get_by_test_id("order-number")).to_be_visible()
+    page.get_by_test_id("pay-button").click()
+    page.get_by_test_id("pay-confirm").click()
+    expect(page.get_by_test_id("order-status")).to_have_attribute("data-status", "paid")

@@ -31,7 +31,7 @@ from shequn.notifications.models import Notification
 from shequn.orders import actions as order_actions
 from shequn.orders.models import Order
 from shequn.shops.enums import StaffRole
-from shequn.testing.browser import DESKTOP
+from shequn.testing.browser import DESKTOP, buy_now_and_pay
 from shequn.testing.factories import CommunityFactory, MembershipFactory, ProductFactory, SkuFactory
 from shequn.testing.orders import make_member, make_shop, make_staff
 from shequn.testing.payments import run_scheduled_tasks, sandbox, sandbox_key_dir
@@ -127,13 +127,7 @@ def test_a_poster_sale_becomes_money_in_the_promoters_wallet(sandbox, signed_in_
     buyer.goto(link)
     expect(buyer.get_by_test_id("buy-now")).to_be_visible()
     assert Binding.objects.get(customer=b).promoter.user == a
-    buyer.get_by_test_id("buy-now").click()
-    expect(buyer.get_by_test_id("checkout-form")).to_be_visible()
-    buyer.get_by_test_id("submit-order").click()
-    expect(buyer.get_by_test_id("order-number")).to_be_visible()
-    buyer.get_by_test_id("pay-button").click()
-    buyer.get_by_test_id("pay-confirm").click()
-    expect(buyer.get_by_test_id("order-status")).to_have_attribute("data-status", "paid")
+    buy_now_and_pay(buyer)
     order = Order.objects.get(user=b)
     assert order.total_fen == 4590  # ¥35.90 + ¥10.00 delivery; commission is on the goods only
 

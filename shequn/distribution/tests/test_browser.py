@@ -13,7 +13,7 @@ from shequn.distribution import actions, tasks
 from shequn.distribution.models import Binding, PromoterLevel
 from shequn.orders import actions as order_actions
 from shequn.orders.models import Order
-from shequn.testing.browser import DESKTOP
+from shequn.testing.browser import DESKTOP, buy_now_and_pay
 from shequn.testing.factories import ProductFactory, SkuFactory
 from shequn.testing.orders import make_member, make_shop, make_staff
 
@@ -42,13 +42,7 @@ def test_a_shared_link_earns_frozen_then_available_commission(signed_in_page):
     buyer_page.goto(product_link)
     expect(buyer_page.get_by_test_id("buy-now")).to_be_visible()
     assert Binding.objects.get(customer=b).promoter.user == a
-    buyer_page.get_by_test_id("buy-now").click()
-    expect(buyer_page.get_by_test_id("checkout-form")).to_be_visible()
-    buyer_page.get_by_test_id("submit-order").click()
-    expect(buyer_page.get_by_test_id("order-number")).to_be_visible()
-    buyer_page.get_by_test_id("pay-button").click()
-    buyer_page.get_by_test_id("pay-confirm").click()
-    expect(buyer_page.get_by_test_id("order-status")).to_have_attribute("data-status", "paid")
+    buy_now_and_pay(buyer_page)
 
     promoter_page.goto("/promoter/")
     expect(promoter_page.get_by_test_id("frozen")).to_have_text("¥3.50")  # 10% of ¥35.00 (not the shipping)
