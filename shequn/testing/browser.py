@@ -39,6 +39,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 MOBILE_VIEWPORT = {"width": 390, "height": 844}
+# One patience for actions and assertions alike: on a loaded 2-core machine an htmx swap can
+# take longer than Playwright's 5 s default for expect(), while actions already waited 10 s.
+TIMEOUT_MS = float(os.environ.get("SHEQUN_BROWSER_TIMEOUT_MS", "10000"))
 RESULTS_DIR = Path(os.environ.get("SHEQUN_TEST_RESULTS", "test-results"))
 BROWSER_FIXTURES = {"browser", "page", "new_page"}
 
@@ -71,8 +74,9 @@ def browser() -> Iterator[Browser]:
             "or run `make test`, which installs it.",
             pytrace=False,
         )
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=TIMEOUT_MS)
     # Playwright's sync API keeps an event loop running in this thread for the whole session;
     # Django would otherwise refuse every ORM call the tests make from it.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
@@ -122,7 +126,7 @@ def new_page(browser: Browser, live_server: Any, request: pytest.FixtureRequest)
 
     def open_page(**overrides: Any) -> Page:
         context = browser.new_context(**{**_context_options(live_server.url), **overrides})
-        context.set_default_timeout(float(os.environ.get("SHEQUN_BROWSER_TIMEOUT_MS", "10000")))
+        context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context.new_page()
 
