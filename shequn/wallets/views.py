@@ -1,8 +1,6 @@
 """The holder's wallet page (/wallet/), the finance withdrawals queue (/console/withdrawals/) and
 the payout gateway's callback. Thin: parse, call one action, render."""
 
-from decimal import Decimal, InvalidOperation
-
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
@@ -14,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError
+from shequn.core.money import parse_yuan
 from shequn.core.pages import int_or_none
 from shequn.shops.console import console_view
 
@@ -21,17 +20,6 @@ from . import actions, conf, ledger, selectors
 from .enums import WithdrawalStatus
 
 PAGE_SIZE = 30
-
-
-def yuan_to_fen(raw: str | None) -> int | None:
-    """ "12.5" → 1250; blank, malformed, or finer than a fen → None."""
-    try:
-        value = Decimal((raw or "").strip())
-    except InvalidOperation:
-        return None
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
-        return None
-    return int(value * 100)
 
 
 @require_http_methods(["GET", "POST"])
@@ -45,11 +33,8 @@ def wallet(request: HttpRequest) -> HttpResponse:
     amount_text = ""
     if request.method == "POST" and shop is not None:
         amount_text = request.POST.get("amount") or ""
-        amount = yuan_to_fen(amount_text)
         try:
-            if amount is None:
-                actions.check_withdrawal_amount(None)
-            withdrawal = actions.request_withdrawal(shop, request.user, amount or 0)
+            withdrawal = actions.request_withdrawal(shop, request.user, parse_yuan(amount_text))
         except DomainError as error:
             errors["amount"] = error.message
         else:

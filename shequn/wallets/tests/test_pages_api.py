@@ -50,7 +50,7 @@ def test_the_withdraw_form_reports_clear_errors_and_submits(shop, holder):
     assert response.status_code == 422
     assert 'data-testid="amount-error">单笔提现至少 ¥1.00<' in response.content.decode()
     response = client.post("/wallet/", {"shop": shop.pk, "amount": "abc"})
-    assert 'data-testid="amount-error">请填写提现金额<' in response.content.decode()
+    assert 'data-testid="amount-error">请输入金额，如 35.90，最多两位小数<' in response.content.decode()
     response = client.post("/wallet/", {"shop": shop.pk, "amount": "100.01"})
     assert 'data-testid="amount-error">余额不足<' in response.content.decode()
     response = client.post("/wallet/", {"shop": shop.pk, "amount": "25.50"})
