@@ -188,7 +188,7 @@ def _course_values(request: HttpRequest) -> dict[str, Any]:
 
 
 def _course_input(request: HttpRequest, values: dict[str, Any]) -> actions.CourseInput:
-    price_fen = parse_yuan(values["price"], required=False, field="price_fen")
+    price_fen = parse_yuan(values["price"], max_fen=actions.PRICE_MAX_FEN, required=False, field="price_fen")
     drip = int_or_none(values["drip_interval_days"])
     return actions.CourseInput(
         community_id=values["community_id"],

@@ -169,6 +169,7 @@ def _datetime(value: str | None) -> datetime | None:
 
 def _form_input(request: HttpRequest) -> actions.EventInput:
     post = request.POST
+    price_fen = parse_yuan(post.get("price"), max_fen=actions.PRICE_MAX_FEN, required=False, field="price_fen")
     return actions.EventInput(
         title=post.get("title") or "",
         venue=post.get("venue") or "",
@@ -178,7 +179,7 @@ def _form_input(request: HttpRequest) -> actions.EventInput:
         ends_at=_datetime(post.get("ends_at")),
         rsvp_deadline=_datetime(post.get("rsvp_deadline")),
         capacity=int_or_none(post.get("capacity")),
-        price_fen=parse_yuan(post.get("price"), required=False, field="price_fen") or 0,  # blank is free
+        price_fen=price_fen or 0,  # blank is free
         sub_group_id=int_or_none(post.get("sub_group")),
         reminder_hours=int_or_none(post.get("reminder_hours")) or 0,
     )
