@@ -221,9 +221,13 @@ def console_settings(request: HttpRequest) -> HttpResponse:
         try:
             data = actions.ShopSettingsInput(
                 unpaid_timeout_minutes=_int_field(post.get("unpaid_timeout_minutes", ""), "unpaid_timeout_minutes"),
-                shipping_fee_fen=parse_yuan(post.get("shipping_fee_yuan"), field="shipping_fee_fen"),
+                shipping_fee_fen=parse_yuan(
+                    post.get("shipping_fee_yuan"), max_fen=actions.MAX_SHIPPING_FEE_FEN, field="shipping_fee_fen"
+                ),
                 free_shipping_threshold_fen=parse_yuan(
-                    post.get("free_shipping_threshold_yuan"), field="free_shipping_threshold_fen"
+                    post.get("free_shipping_threshold_yuan"),
+                    max_fen=actions.MAX_FREE_SHIPPING_THRESHOLD_FEN,
+                    field="free_shipping_threshold_fen",
                 ),
                 cod_enabled=post.get("cod_enabled") in {"1", "on", "true"},
             )
