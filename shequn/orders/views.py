@@ -18,6 +18,7 @@ from shequn.core.errors import DomainError, NotFound
 from shequn.core.idempotency import run_idempotent
 from shequn.core.ids import random_token
 from shequn.core.money import format_yuan_input, parse_yuan
+from shequn.core.pages import field_errors
 from shequn.shops import permissions
 from shequn.shops.console import console_view
 from shequn.shops.permissions import role_allows
@@ -261,6 +262,7 @@ def request_refund(request: HttpRequest, number: str, line_id: int) -> HttpRespo
         "left_fen": left,
         "refusal": actions.refund_refusal(order, line),
         "error": error,
+        "amount_error": field_errors(error).get("amount") if error else None,
         "amount": request.POST.get("amount") if request.method == "POST" else format_yuan_input(left),
         "reason": request.POST.get("reason", ""),
     }

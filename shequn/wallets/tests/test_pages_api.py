@@ -7,6 +7,7 @@ from shequn.core.phone import mask_name
 from shequn.shops.enums import StaffRole
 from shequn.testing.accounts import bearer, member_client
 from shequn.testing.factories import ShopFactory, StaffFactory, UserFactory
+from shequn.testing.money import beside_input, keeps_typed_value, yuan_refusals
 from shequn.testing.two_shops import login
 from shequn.wallets import actions, flows, ledger
 from shequn.wallets.enums import WithdrawalStatus
@@ -133,3 +134,19 @@ def test_the_finance_api_and_other_shops_get_404(shop, holder, finance):
     assert (rejected.status_code, rejected.json()["status"]) == (200, "rejected")
     again = client.post(f"/api/v1/wallets/console/withdrawals/{withdrawal.pk}/approve", headers=headers)
     assert (again.status_code, again.json()["code"]) == (409, "invalid_withdrawal_state")
+
+
+@pytest.mark.parametrize(("typed", "message"), yuan_refusals())
+def test_a_withdrawal_amount_that_cannot_be_read_is_an_error_beside_the_field(shop, holder, typed, message):
+    response = member_client(holder).post("/wallet/", {"shop": shop.pk, "amount": typed})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert message in beside_input(html, "amount")
+    assert keeps_typed_value(html, "amount", typed)
+    assert not Withdrawal.objects.exists()
+
+
+def test_a_withdrawal_in_yuan_is_requested_in_fen(shop, holder):
+    response = member_client(holder).post("/wallet/", {"shop": shop.pk, "amount": "35.90"})
+    assert response.status_code == 302
+    assert Withdrawal.objects.get().amount_fen == 3590
