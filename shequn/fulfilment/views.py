@@ -70,7 +70,7 @@ def summary_table(shop: Any, rows: list[selectors.SummaryRow]) -> list[list[Any]
             r.title,
             r.spec,
             r.units,
-            f"{r.amount_fen / 100:.2f}",
+            format_yuan_input(r.amount_fen),
             "；".join(f"{leaders.get(lid, lid)} {units}" for lid, units in sorted(r.per_leader.items())),
         ]
         for r in rows

@@ -12,12 +12,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError
-from shequn.core.money import parse_yuan
-from shequn.core.pages import int_or_none
+from shequn.core.pages import form_errors, int_or_none
 from shequn.shops.console import console_view
 
 from . import actions, conf, ledger, selectors
 from .enums import WithdrawalStatus
+from .forms import WithdrawalForm
 
 PAGE_SIZE = 30
 
@@ -33,13 +33,17 @@ def wallet(request: HttpRequest) -> HttpResponse:
     amount_text = ""
     if request.method == "POST" and shop is not None:
         amount_text = request.POST.get("amount") or ""
-        try:
-            withdrawal = actions.request_withdrawal(shop, request.user, parse_yuan(amount_text))
-        except DomainError as error:
-            errors["amount"] = error.message
+        form = WithdrawalForm(request.POST)
+        if not form.is_valid():
+            errors = form_errors(form)
         else:
-            messages.success(request, f"已提交提现申请 {withdrawal.out_bill_no}，等待审核")
-            return redirect(f"{reverse('wallets:wallet')}?shop={shop.pk}")
+            try:
+                withdrawal = actions.request_withdrawal(shop, request.user, form.cleaned_data["amount"])
+            except DomainError as error:
+                errors["amount"] = error.message
+            else:
+                messages.success(request, f"已提交提现申请 {withdrawal.out_bill_no}，等待审核")
+                return redirect(f"{reverse('wallets:wallet')}?shop={shop.pk}")
     context: dict = {"shops": shops, "shop": shop, "errors": errors, "amount_text": amount_text}
     if shop is not None:
         context.update(
