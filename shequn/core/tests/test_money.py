@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 from django import forms
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from shequn.core.forms import YuanField
@@ -156,6 +156,8 @@ def test_format_yuan_input_is_the_value_of_an_input_box():
 
 
 @given(st.integers(min_value=0, max_value=MAX_FEN))
+@example(0)
+@example(MAX_FEN)
 def test_yuan_round_trips_through_the_input_box_and_the_display(fen):
     assert parse_yuan(format_yuan_input(fen)) == fen
     assert parse_yuan(format_fen(fen)) == fen
