@@ -1,42 +1,16 @@
 """Console forms. Prices are typed in yuan ("35.00") and stored in fen; rules live in actions."""
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
 
+from shequn.core.forms import YuanField
+
 from .actions import ProductInput, SkuInput
 from .models import Category
 
-
-def parse_yuan(text: str | None) -> int | None:
-    """ "35.5" → 3550 fen; blank → None. Rejects negatives and more than two decimals."""
-    text = (text or "").strip().replace("¥", "").replace(",", "")
-    if not text:
-        return None
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise forms.ValidationError("请输入正确的金额，如 35.00") from None
-    if not amount.is_finite() or amount < 0:
-        raise forms.ValidationError("金额不能为负数")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise forms.ValidationError("金额最多两位小数")
-    if amount > Decimal("10000000"):
-        raise forms.ValidationError("金额太大了")
-    return int(amount * 100)
-
-
-def yuan(fen: int | None) -> str:
-    return "" if fen is None else f"{fen // 100}.{fen % 100:02d}"
-
-
-class YuanField(forms.CharField):
-    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
-        return parse_yuan(super().to_python(value))
-
-    def prepare_value(self, value: Any) -> Any:
-        return yuan(value) if isinstance(value, int) else value
+# A shelf price above ¥10,000,000 is a typo (the bound these forms have always had).
+MAX_PRICE_FEN = 1_000_000_000
 
 
 class ProductForm(forms.Form):
@@ -68,9 +42,9 @@ class ProductForm(forms.Form):
 class SkuRowForm(forms.Form):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
     spec = forms.CharField(label="规格", max_length=64, required=False)
-    price = YuanField(label="售价（元）", required=False)
-    list_price = YuanField(label="划线价（元）", required=False)
-    member_price = YuanField(label="会员价（元）", required=False)
+    price = YuanField(label="售价（元）", max_fen=MAX_PRICE_FEN, required=False)
+    list_price = YuanField(label="划线价（元）", max_fen=MAX_PRICE_FEN, required=False)
+    member_price = YuanField(label="会员价（元）", max_fen=MAX_PRICE_FEN, required=False)
     stock = forms.IntegerField(label="初始库存", min_value=0, required=False)
     weight_grams = forms.IntegerField(label="重量（克）", min_value=0, required=False)
     is_active = forms.BooleanField(label="启用", required=False, initial=True)

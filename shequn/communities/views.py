@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,9 +15,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from shequn.catalog import selectors as catalog_selectors
-from shequn.catalog.forms import parse_yuan, yuan
 from shequn.core.audit import client_ip
 from shequn.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from shequn.core.money import InvalidAmount, format_yuan_input, parse_yuan
 from shequn.core.pages import field_errors, int_or_none
 from shequn.shops.console import console_view
 from shequn.shops.permissions import MANAGE_COMMUNITIES
@@ -695,18 +694,19 @@ def manage_members(request: HttpRequest, community_id: int) -> HttpResponse:
 
 
 def _yuan_field(post: Any, name: str, errors: dict[str, str]) -> int | None:
+    """Blank is None; what cannot be read is an error next to the field ``name``."""
     try:
-        return parse_yuan(post.get(name))
-    except ValidationError as error:
-        errors[name] = error.messages[0]
+        return parse_yuan(post.get(name), required=False)
+    except InvalidAmount as error:
+        errors[name] = error.message
         return None
 
 
 def _settings_values(community: Community) -> dict[str, Any]:
     return {
         "join_policy": community.join_policy,
-        "fee": yuan(community.fee_fen) if community.fee_fen else "0",
-        "renewal_fee": yuan(community.renewal_fee_fen),
+        "fee": format_yuan_input(community.fee_fen) if community.fee_fen else "0",
+        "renewal_fee": format_yuan_input(community.renewal_fee_fen),
         "validity_days": community.validity_days if community.validity_days is not None else "",
         "capacity": community.capacity if community.capacity is not None else "",
         "refund_days": community.refund_days,

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django import forms
+
 from .errors import DomainError
 
 
@@ -17,3 +19,9 @@ def field_errors(error: DomainError) -> dict[str, str]:
     """Per-field messages of a validation error (``details["fields"]``), for re-rendering a form."""
     fields = error.details.get("fields") if error.details else None
     return dict(fields) if isinstance(fields, dict) else {}
+
+
+def form_errors(form: forms.Form) -> dict[str, str]:
+    """The first message of each field of a bound form that did not validate, by field name:
+    the same shape as ``field_errors``, so a page shows both the same way."""
+    return {name: str(messages[0]) for name, messages in form.errors.items()}

@@ -6,7 +6,6 @@ import os
 from datetime import datetime
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
@@ -18,9 +17,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from shequn.catalog.forms import parse_yuan, yuan
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError
+from shequn.core.money import format_yuan_input, parse_yuan
 from shequn.core.pages import field_errors, int_or_none
 from shequn.core.ranges import ranged_file_response
 from shequn.shops.console import console_view
@@ -28,7 +27,7 @@ from shequn.shops.permissions import MANAGE_COMMUNITIES
 
 from . import actions, selectors
 from .enums import CourseAccess, CourseStatus, EnrolmentStatus, LessonKind
-from .errors import InvalidCohort, InvalidCourse, LessonNotFound
+from .errors import InvalidCohort, LessonNotFound
 from .models import Cohort, Course, Lesson
 
 PAGE_SIZE = 20
@@ -189,11 +188,7 @@ def _course_values(request: HttpRequest) -> dict[str, Any]:
 
 
 def _course_input(request: HttpRequest, values: dict[str, Any]) -> actions.CourseInput:
-    try:
-        price_fen = parse_yuan(values["price"])
-    except forms.ValidationError as error:
-        message = error.messages[0]
-        raise InvalidCourse(message, details={"fields": {"price_fen": message}}) from None
+    price_fen = parse_yuan(values["price"], max_fen=actions.PRICE_MAX_FEN, required=False, field="price_fen")
     drip = int_or_none(values["drip_interval_days"])
     return actions.CourseInput(
         community_id=values["community_id"],
@@ -258,7 +253,7 @@ def _values_of(course: Course) -> dict[str, Any]:
         "title": course.title,
         "description": course.description,
         "access": course.access,
-        "price": yuan(course.price_fen),
+        "price": format_yuan_input(course.price_fen),
         "drip_interval_days": str(course.drip_interval_days),
         "status": course.status,
         "position": str(course.position),

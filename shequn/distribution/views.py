@@ -3,7 +3,7 @@ centre (/promoter/) with share links and QR codes, and the QR image itself."""
 
 import contextlib
 import io
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import segno
@@ -25,7 +25,7 @@ from shequn.content.enums import ArticleStatus
 from shequn.content.models import Article
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError, InvalidInput, NotFound
-from shequn.core.money import format_fen
+from shequn.core.money import InvalidAmount, format_fen, parse_yuan
 from shequn.core.pages import int_or_none
 from shequn.core.phone import mask_name
 from shequn.orders.models import Order
@@ -348,15 +348,13 @@ def console_level_delete(request: HttpRequest, level_id: int) -> HttpResponse:
 
 
 def _hundredths(raw: str | None) -> int | None:
-    """ "35.9" → 3590 (yuan → fen, or percentage points → basis points); blank, negative,
-    malformed or finer than two decimals → None."""
+    """ "35.9" → 3590 (yuan → fen, or percentage points → basis points): both are read as
+    yuan are, by ``core.money.parse_yuan`` (two decimals at most, no float). Blank, negative,
+    malformed, finer than two decimals or above the cap → None; the caller says what it wanted."""
     try:
-        value = Decimal((raw or "").strip())
-    except InvalidOperation:
+        return parse_yuan(raw, max_fen=MAX_HUNDREDTHS_INPUT * 100)
+    except InvalidAmount:
         return None
-    if not value.is_finite() or not 0 <= value <= MAX_HUNDREDTHS_INPUT or value != value.quantize(Decimal("0.01")):
-        return None
-    return int(value * 100)
 
 
 def _points(bp: int) -> str:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError
+from shequn.core.money import format_yuan_input, parse_yuan
 from shequn.core.pages import field_errors, int_or_none
 from shequn.shops.console import console_view
 from shequn.shops.permissions import MANAGE_COMMUNITIES
@@ -166,19 +167,9 @@ def _datetime(value: str | None) -> datetime | None:
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
-def _price_fen(value: str | None) -> int | None:
-    """Yuan as typed (``29.9``) to fen; empty means free."""
-    text = (value or "").strip()
-    if not text:
-        return 0
-    try:
-        return round(float(text) * 100)
-    except ValueError:
-        return None
-
-
 def _form_input(request: HttpRequest) -> actions.EventInput:
     post = request.POST
+    price_fen = parse_yuan(post.get("price"), max_fen=actions.PRICE_MAX_FEN, required=False, field="price_fen")
     return actions.EventInput(
         title=post.get("title") or "",
         venue=post.get("venue") or "",
@@ -188,7 +179,7 @@ def _form_input(request: HttpRequest) -> actions.EventInput:
         ends_at=_datetime(post.get("ends_at")),
         rsvp_deadline=_datetime(post.get("rsvp_deadline")),
         capacity=int_or_none(post.get("capacity")),
-        price_fen=_price_fen(post.get("price")),  # type: ignore[arg-type]
+        price_fen=price_fen or 0,  # blank is free
         sub_group_id=int_or_none(post.get("sub_group")),
         reminder_hours=int_or_none(post.get("reminder_hours")) or 0,
     )
@@ -213,7 +204,7 @@ def _form_values(event: Event | None, request: HttpRequest | None = None) -> dic
         "ends_at": _local_input(event.ends_at),
         "rsvp_deadline": _local_input(event.rsvp_deadline),
         "capacity": str(event.capacity),
-        "price": f"{event.price_fen / 100:.2f}" if event.price_fen else "",
+        "price": format_yuan_input(event.price_fen) if event.price_fen else "",
         "sub_group": str(event.sub_group_id or ""),
         "reminder_hours": str(event.reminder_hours),
     }

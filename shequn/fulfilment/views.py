@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from shequn.communities.links import qr_svg
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError
-from shequn.core.money import format_fen
-from shequn.core.pages import int_or_none
+from shequn.core.money import format_fen, format_yuan_input, parse_yuan
+from shequn.core.pages import field_errors, int_or_none
 from shequn.shops.console import console_view
 from shequn.shops.permissions import FULFIL_ORDERS, VIEW_ORDERS
 
@@ -70,7 +70,7 @@ def summary_table(shop: Any, rows: list[selectors.SummaryRow]) -> list[list[Any]
             r.title,
             r.spec,
             r.units,
-            f"{r.amount_fen / 100:.2f}",
+            format_yuan_input(r.amount_fen),
             "；".join(f"{leaders.get(lid, lid)} {units}" for lid, units in sorted(r.per_leader.items())),
         ]
         for r in rows
@@ -163,25 +163,33 @@ def console_settlements(request: HttpRequest) -> HttpResponse:
 def console_settlement(request: HttpRequest, settlement_id: int) -> HttpResponse:
     shop = request.console_shop  # type: ignore[attr-defined]
     settlement = selectors.access_settlement(shop, settlement_id)
+    amount_text = format_yuan_input(settlement.commission_fen)
+    errors: dict[str, str] = {}
+    status = 200
     if request.method == "POST":
         try:
             if request.POST.get("action") == "confirm":
                 actions.confirm_settlement(shop, settlement.pk, request.user, ip=client_ip(request))
                 messages.success(request, "结算单已确认")
             else:
-                amount = round(float(request.POST.get("amount") or 0) * 100)
+                amount_text = request.POST.get("amount") or ""
                 actions.record_payout(
                     shop,
                     settlement.pk,
                     request.user,
-                    amount_fen=amount,
+                    amount_fen=parse_yuan(amount_text, field="amount_fen"),
                     reference=request.POST.get("reference") or "",
                     ip=client_ip(request),
                 )
                 messages.success(request, "打款已记录")
-        except (DomainError, ValueError) as error:
-            messages.error(request, getattr(error, "message", "请填写正确的金额"))
-        return redirect("fulfilment:console_settlement", settlement.pk)
+        except DomainError as error:
+            errors, status = field_errors(error), error.status
+            if error.message not in errors.values():
+                messages.error(request, error.message)  # e.g. 打款金额应为 ¥12.00, beside the field's note
+            if not errors:
+                return redirect("fulfilment:console_settlement", settlement.pk)
+        else:
+            return redirect("fulfilment:console_settlement", settlement.pk)
     return render(
         request,
         "fulfilment/console/settlement.html",
@@ -189,8 +197,11 @@ def console_settlement(request: HttpRequest, settlement_id: int) -> HttpResponse
             "settlement": settlement,
             "lines": settlement.lines.select_related("order", "sign_up__user"),
             "payout": getattr(settlement, "payout", None),
-            "amount_yuan": f"{settlement.commission_fen / 100:.2f}",
+            "amount_yuan": amount_text,
+            "reference": request.POST.get("reference", "") if request.method == "POST" else "",
+            "errors": errors,
         },
+        status=status,
     )
 
 

@@ -5,35 +5,30 @@ Prices are typed in yuan ("59.00"); tiers as "件数:价格" pairs separated by 
 """
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils import timezone
+
+from shequn.core.money import InvalidAmount, format_yuan_input, parse_yuan
 
 from .actions import CampaignInput, ItemInput, TierInput
 from .errors import CampaignInvalid
 from .models import Campaign
 
 ITEM_ROWS = 5
+MAX_PRICE_FEN = 100_000_000  # ¥1,000,000 a unit: above that it is a typo
 
 
 def _bad(message: str, field: str) -> CampaignInvalid:
     return CampaignInvalid(message, details={"field": field})
 
 
-def yuan_to_fen(text: str, field: str) -> int:
-    text = (text or "").strip().replace("¥", "").replace(",", "")
+def _price_fen(text: str, field: str) -> int:
+    """Read by ``core.money.parse_yuan``; its message is shown next to ``field``."""
     try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise _bad("请输入正确的金额，如 59.00", field) from None
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")) or amount > Decimal("1000000"):
-        raise _bad("请输入正确的金额，最多两位小数", field)
-    return int(amount * 100)
-
-
-def fen_to_yuan(fen: int | None) -> str:
-    return "" if fen is None else f"{fen // 100}.{fen % 100:02d}"
+        return parse_yuan(text, max_fen=MAX_PRICE_FEN)
+    except InvalidAmount as error:
+        raise _bad(error.message, field) from None
 
 
 def _int(text: str, field: str, *, blank: int | None = None) -> int | None:
@@ -70,7 +65,7 @@ def parse_tiers(text: str) -> list[TierInput]:
         count = _int(quantity, "items")
         if count is None or not price.strip():
             raise _bad("阶梯价格式如 50:49.00（满 50 件每件 ¥49.00）", "items")
-        tiers.append(TierInput(min_quantity=count, price_fen=yuan_to_fen(price, "items")))
+        tiers.append(TierInput(min_quantity=count, price_fen=_price_fen(price, "items")))
     return tiers
 
 
@@ -83,7 +78,7 @@ def parse_campaign(data: Any) -> CampaignInput:
         items.append(
             ItemInput(
                 sku_id=sku_id,
-                price_fen=yuan_to_fen(data.get(f"item-{row}-price", ""), "items"),
+                price_fen=_price_fen(data.get(f"item-{row}-price", ""), "items"),
                 stock_limit=_int(data.get(f"item-{row}-stock", ""), "items", blank=0) or 0,
                 per_person_cap=_int(data.get(f"item-{row}-cap", ""), "items"),
                 tiers=parse_tiers(data.get(f"item-{row}-tiers", "")),
@@ -121,11 +116,11 @@ def initial_from(campaign: Campaign | None) -> dict[str, str]:
     }
     for row, item in enumerate(campaign.items.all()):
         values[f"item-{row}-sku"] = str(item.sku_id)
-        values[f"item-{row}-price"] = fen_to_yuan(item.price_fen)
+        values[f"item-{row}-price"] = format_yuan_input(item.price_fen)
         values[f"item-{row}-stock"] = str(item.stock_limit)
         values[f"item-{row}-cap"] = "" if item.per_person_cap is None else str(item.per_person_cap)
         values[f"item-{row}-tiers"] = ", ".join(
-            f"{tier.min_quantity}:{fen_to_yuan(tier.price_fen)}" for tier in item.tiers.all()
+            f"{tier.min_quantity}:{format_yuan_input(tier.price_fen)}" for tier in item.tiers.all()
         )
     return values
 

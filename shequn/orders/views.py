@@ -1,6 +1,5 @@
 """Pages: member H5 (cart, checkout, orders, refunds) and the operator console. Thin: parse, act, render."""
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import messages
@@ -15,9 +14,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shequn.catalog.kinds import ProductKind, is_goods
 from shequn.core.audit import client_ip
-from shequn.core.errors import DomainError, InvalidInput, NotFound
+from shequn.core.errors import DomainError, NotFound
 from shequn.core.idempotency import run_idempotent
 from shequn.core.ids import random_token
+from shequn.core.money import format_yuan_input, parse_yuan
+from shequn.core.pages import field_errors
 from shequn.shops import permissions
 from shequn.shops.console import console_view
 from shequn.shops.permissions import role_allows
@@ -42,18 +43,6 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
     return fallback
-
-
-def yuan_to_fen(raw: str) -> int:
-    """'12.5' → 1250; refuses more than two decimals, negatives and garbage."""
-    try:
-        amount = Decimal((raw or "").strip())
-    except InvalidOperation:
-        raise InvalidInput("请输入正确的金额，例如 12.50", code="invalid_amount") from None
-    fen = amount * 100
-    if not amount.is_finite() or fen != fen.to_integral_value() or fen <= 0:
-        raise InvalidInput("请输入正确的金额，例如 12.50", code="invalid_amount")
-    return int(fen)
 
 
 # --- cart -----------------------------------------------------------------------------
@@ -256,7 +245,7 @@ def request_refund(request: HttpRequest, number: str, line_id: int) -> HttpRespo
                 request.user,
                 number,
                 line_id,
-                amount_fen=yuan_to_fen(request.POST.get("amount", "")),
+                amount_fen=parse_yuan(request.POST.get("amount", ""), min_fen=1, field="amount"),
                 reason=request.POST.get("reason", ""),
             )
         except DomainError as raised:
@@ -273,7 +262,8 @@ def request_refund(request: HttpRequest, number: str, line_id: int) -> HttpRespo
         "left_fen": left,
         "refusal": actions.refund_refusal(order, line),
         "error": error,
-        "amount": request.POST.get("amount") if request.method == "POST" else f"{left / 100:.2f}",
+        "amount_error": field_errors(error).get("amount") if error else None,
+        "amount": request.POST.get("amount") if request.method == "POST" else format_yuan_input(left),
         "reason": request.POST.get("reason", ""),
     }
     return render(request, "orders/request_refund.html", context, status=error.status if error else 200)

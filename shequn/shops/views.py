@@ -4,7 +4,6 @@ Thin: parse the form, call one action, redirect. Input mistakes and conflicts co
 a flash message; a foreign id is a 404 and a missing permission a 403 (core middleware).
 """
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import messages
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import Conflict, InvalidInput, NotFound
+from shequn.core.money import format_yuan_input, parse_yuan
 from shequn.core.pages import field_errors
 from shequn.core.phone import mask_phone
 
@@ -202,22 +202,6 @@ def console_pickup_point_toggle(request: HttpRequest, pickup_point_id: int) -> H
 # --- shop settings ---------------------------------------------------------------------------------------
 
 
-def _yuan_to_fen(raw: str, field: str) -> int:
-    try:
-        value = Decimal((raw or "0").strip() or "0")
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
-        message = "请输入金额（元），最多两位小数"
-        raise InvalidInput(message, code="invalid_amount", details={"fields": {field: message}})
-    return int(value * 100)
-
-
-def _fen_to_yuan(fen: int) -> str:
-    yuan, cents = divmod(int(fen), 100)
-    return f"{yuan}.{cents:02d}"
-
-
 def _int_field(raw: str, field: str) -> int:
     raw = (raw or "").strip()
     if not raw.isdigit():
@@ -237,9 +221,13 @@ def console_settings(request: HttpRequest) -> HttpResponse:
         try:
             data = actions.ShopSettingsInput(
                 unpaid_timeout_minutes=_int_field(post.get("unpaid_timeout_minutes", ""), "unpaid_timeout_minutes"),
-                shipping_fee_fen=_yuan_to_fen(post.get("shipping_fee_yuan", ""), "shipping_fee_fen"),
-                free_shipping_threshold_fen=_yuan_to_fen(
-                    post.get("free_shipping_threshold_yuan", ""), "free_shipping_threshold_fen"
+                shipping_fee_fen=parse_yuan(
+                    post.get("shipping_fee_yuan"), max_fen=actions.MAX_SHIPPING_FEE_FEN, field="shipping_fee_fen"
+                ),
+                free_shipping_threshold_fen=parse_yuan(
+                    post.get("free_shipping_threshold_yuan"),
+                    max_fen=actions.MAX_FREE_SHIPPING_THRESHOLD_FEN,
+                    field="free_shipping_threshold_fen",
                 ),
                 cod_enabled=post.get("cod_enabled") in {"1", "on", "true"},
             )
@@ -251,9 +239,9 @@ def console_settings(request: HttpRequest) -> HttpResponse:
             return redirect("shops:console_settings")
     values = {
         "unpaid_timeout_minutes": request.POST.get("unpaid_timeout_minutes", shop.unpaid_timeout_minutes),
-        "shipping_fee_yuan": request.POST.get("shipping_fee_yuan", _fen_to_yuan(shop.shipping_fee_fen)),
+        "shipping_fee_yuan": request.POST.get("shipping_fee_yuan", format_yuan_input(shop.shipping_fee_fen)),
         "free_shipping_threshold_yuan": request.POST.get(
-            "free_shipping_threshold_yuan", _fen_to_yuan(shop.free_shipping_threshold_fen)
+            "free_shipping_threshold_yuan", format_yuan_input(shop.free_shipping_threshold_fen)
         ),
         "cod_enabled": shop.cod_enabled if request.method == "GET" else request.POST.get("cod_enabled") == "1",
     }

@@ -20,6 +20,7 @@ from shequn.accounts.models import Address
 from shequn.catalog.models import Sku
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError
+from shequn.core.money import format_yuan_input, parse_yuan
 from shequn.core.pages import field_errors, int_or_none
 from shequn.shops.console import console_view
 from shequn.shops.models import PickupPoint
@@ -162,20 +163,13 @@ def _parse_when(value: str, field: str) -> datetime | None:
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
-def _yuan_to_fen(value: str) -> int | None:
-    try:
-        return round(float(value) * 100) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
 def _offer_input(request: HttpRequest) -> actions.OfferInput:
     post = request.POST
     return actions.OfferInput(
         sku_id=int_or_none(post.get("sku")),
         title=post.get("title") or "",
         team_size=int_or_none(post.get("team_size")),
-        team_price_fen=_yuan_to_fen(post.get("team_price") or ""),
+        team_price_fen=parse_yuan(post.get("team_price"), required=False, field="team_price_fen"),
         time_limit_hours=int_or_none(post.get("time_limit_hours")),
         starts_at=_parse_when(post.get("starts_at") or "", "starts_at"),
         ends_at=_parse_when(post.get("ends_at") or "", "ends_at"),
@@ -205,7 +199,7 @@ def _offer_form(request: HttpRequest, offer: TeamOffer | None) -> HttpResponse:
         "sku": str(offer.sku_id) if offer else "",
         "title": offer.title if offer else "",
         "team_size": offer.team_size if offer else 3,
-        "team_price": f"{offer.team_price_fen / 100:.2f}" if offer else "",
+        "team_price": format_yuan_input(offer.team_price_fen) if offer else "",
         "time_limit_hours": offer.time_limit_hours if offer else 24,
         "starts_at": timezone.localtime(offer.starts_at).strftime("%Y-%m-%dT%H:%M") if offer else "",
         "ends_at": timezone.localtime(offer.ends_at).strftime("%Y-%m-%dT%H:%M") if offer and offer.ends_at else "",

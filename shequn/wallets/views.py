@@ -1,8 +1,6 @@
 """The holder's wallet page (/wallet/), the finance withdrawals queue (/console/withdrawals/) and
 the payout gateway's callback. Thin: parse, call one action, render."""
 
-from decimal import Decimal, InvalidOperation
-
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
@@ -14,24 +12,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError
-from shequn.core.pages import int_or_none
+from shequn.core.pages import form_errors, int_or_none
 from shequn.shops.console import console_view
 
 from . import actions, conf, ledger, selectors
 from .enums import WithdrawalStatus
+from .forms import WithdrawalForm
 
 PAGE_SIZE = 30
-
-
-def yuan_to_fen(raw: str | None) -> int | None:
-    """ "12.5" → 1250; blank, malformed, or finer than a fen → None."""
-    try:
-        value = Decimal((raw or "").strip())
-    except InvalidOperation:
-        return None
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
-        return None
-    return int(value * 100)
 
 
 @require_http_methods(["GET", "POST"])
@@ -45,16 +33,17 @@ def wallet(request: HttpRequest) -> HttpResponse:
     amount_text = ""
     if request.method == "POST" and shop is not None:
         amount_text = request.POST.get("amount") or ""
-        amount = yuan_to_fen(amount_text)
-        try:
-            if amount is None:
-                actions.check_withdrawal_amount(None)
-            withdrawal = actions.request_withdrawal(shop, request.user, amount or 0)
-        except DomainError as error:
-            errors["amount"] = error.message
+        form = WithdrawalForm(request.POST)
+        if not form.is_valid():
+            errors = form_errors(form)
         else:
-            messages.success(request, f"已提交提现申请 {withdrawal.out_bill_no}，等待审核")
-            return redirect(f"{reverse('wallets:wallet')}?shop={shop.pk}")
+            try:
+                withdrawal = actions.request_withdrawal(shop, request.user, form.cleaned_data["amount"])
+            except DomainError as error:
+                errors["amount"] = error.message
+            else:
+                messages.success(request, f"已提交提现申请 {withdrawal.out_bill_no}，等待审核")
+                return redirect(f"{reverse('wallets:wallet')}?shop={shop.pk}")
     context: dict = {"shops": shops, "shop": shop, "errors": errors, "amount_text": amount_text}
     if shop is not None:
         context.update(

@@ -4,11 +4,13 @@ from django.urls import reverse
 
 from shequn.catalog import actions
 from shequn.catalog.actions import SkuInput
+from shequn.catalog.forms import MAX_PRICE_FEN
 from shequn.catalog.models import Category, Product, Sku
 from shequn.core.models import AuditLog
 from shequn.shops.enums import StaffRole
 from shequn.testing.catalog import image_upload, make_product
 from shequn.testing.factories import ShopFactory, StaffFactory
+from shequn.testing.money import keeps_typed_value, yuan_refusals
 
 pytestmark = pytest.mark.django_db
 
@@ -289,3 +291,50 @@ def test_site_root_goes_to_the_only_shop_or_lists_them(client):
     assert "鲜鱼农场" in page
     assert "烘焙坊" in page
     assert f"/s/{first.slug}/" in page
+
+
+def _sku_row(html: str, name: str) -> str:
+    """The table row holding the input ``name``: each SKU row shows its errors in its first cell."""
+    at = html.index(f'name="{name}"')
+    return html[html.rindex("<tr", 0, at) : html.index("</tr>", at)]
+
+
+@pytest.mark.parametrize("field", ["price", "list_price", "member_price"])
+@pytest.mark.parametrize(("typed", "message"), yuan_refusals(max_fen=MAX_PRICE_FEN))
+def test_a_sku_price_that_cannot_be_read_is_an_error_in_its_row(console_client, shop, field, typed, message):
+    data = {
+        "title": "三文鱼刺身",
+        "sku-TOTAL_FORMS": "1",
+        "sku-INITIAL_FORMS": "0",
+        "sku-0-spec": "500g",
+        "sku-0-price": "35",
+        "sku-0-is_active": "on",
+        f"sku-0-{field}": typed,
+    }
+    response = console_client.post(reverse("catalog:console_product_new"), data)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert message in _sku_row(html, f"sku-0-{field}")
+    assert keeps_typed_value(html, f"sku-0-{field}", typed)
+    assert 'value="三文鱼刺身"' in html
+    assert not Product.objects.exists()
+
+
+def test_sku_prices_in_yuan_are_saved_in_fen_and_shown_back(console_client, shop):
+    data = {
+        "title": "三文鱼刺身",
+        "sku-TOTAL_FORMS": "1",
+        "sku-INITIAL_FORMS": "0",
+        "sku-0-spec": "500g",
+        "sku-0-price": "35.90",
+        "sku-0-list_price": "¥45",
+        "sku-0-member_price": "３２．５",
+        "sku-0-is_active": "on",
+    }
+    assert console_client.post(reverse("catalog:console_product_new"), data).status_code == 302
+    product = Product.objects.get(shop=shop)
+    sku = product.skus.get()
+    assert (sku.price_fen, sku.list_price_fen, sku.member_price_fen) == (3590, 4500, 3250)
+    html = console_client.get(reverse("catalog:console_product_edit", args=[product.pk])).content.decode()
+    assert keeps_typed_value(html, "sku-0-price", "35.90")
+    assert keeps_typed_value(html, "sku-0-member_price", "32.50")

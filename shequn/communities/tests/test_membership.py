@@ -18,6 +18,7 @@ from shequn.core.errors import DomainError
 from shequn.core.models import AuditLog
 from shequn.notifications.models import Notification
 from shequn.testing.factories import CommunityFactory, MembershipFactory, UserFactory
+from shequn.testing.money import beside_input, keeps_typed_value, yuan_refusals
 from shequn.testing.two_shops import login
 
 pytestmark = pytest.mark.django_db
@@ -117,6 +118,32 @@ def test_settings_form_shows_each_problem(community, console_client):
     listing = console_client.get(reverse("communities:console_communities")).content.decode()
     assert 'data-testid="community-fee">¥99.00 / 365 天' in listing
     assert "审核加入" in listing
+
+
+@pytest.mark.parametrize("field", ["fee", "renewal_fee"])
+@pytest.mark.parametrize(("typed", "message"), yuan_refusals())
+def test_a_fee_that_cannot_be_read_is_an_error_beside_the_field(community, console_client, field, typed, message):
+    url = reverse("communities:console_membership", args=[community.pk])
+    form = {"join_policy": "approval", "fee": "99", "validity_days": "365", "renewal_reminder_days": "7"}
+    response = console_client.post(url, {**form, field: typed})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert message in beside_input(html, field)
+    assert keeps_typed_value(html, field, typed)
+    assert keeps_typed_value(html, "validity_days", "365")
+    community.refresh_from_db()
+    assert community.fee_fen == 0
+
+
+def test_fees_in_yuan_are_saved_in_fen_and_shown_back(community, console_client):
+    url = reverse("communities:console_membership", args=[community.pk])
+    form = {"join_policy": "approval", "fee": "35.90", "renewal_fee": "¥29.9", "validity_days": "365"}
+    assert console_client.post(url, {**form, "renewal_reminder_days": "7"}).status_code == 302
+    community.refresh_from_db()
+    assert (community.fee_fen, community.renewal_fee_fen) == (3590, 2990)
+    html = console_client.get(url).content.decode()
+    assert keeps_typed_value(html, "fee", "35.90")
+    assert keeps_typed_value(html, "renewal_fee", "29.90")
 
 
 # --- recruitment windows ----------------------------------------------------------------

@@ -10,6 +10,7 @@ from shequn.courses import actions
 from shequn.courses.enums import CourseStatus, LessonKind
 from shequn.courses.errors import InvalidCourse, InvalidLesson
 from shequn.courses.models import Course, Lesson
+from shequn.testing.money import beside_input, keeps_typed_value, yuan_refusals
 
 from .conftest import api_client, login, make_course
 
@@ -331,3 +332,33 @@ def test_every_course_route_declares_its_errors(db):
         for method, operation in operations.items():
             declared = {str(status) for status in operation["responses"]}
             assert {"401", "404", "422"} <= declared, (method, path, declared)
+
+
+def _paid_course_form(community, price: str) -> dict:
+    return {
+        "community_id": community.pk,
+        "title": "写作课",
+        "access": "paid",
+        "price": price,
+        "drip_interval_days": "1",
+        "status": "draft",
+    }
+
+
+@pytest.mark.parametrize(("typed", "message"), yuan_refusals(max_fen=actions.PRICE_MAX_FEN))
+def test_a_course_price_that_cannot_be_read_is_an_error_beside_the_field(community, operator, typed, message):
+    response = login(operator).post("/console/courses/new/", _paid_course_form(community, typed))
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert message in beside_input(html, "price")
+    assert keeps_typed_value(html, "price", typed)
+    assert keeps_typed_value(html, "title", "写作课")
+    assert not Course.objects.exists()
+
+
+def test_a_course_price_in_yuan_is_saved_in_fen_and_shown_back(community, operator):
+    client = login(operator)
+    assert client.post("/console/courses/new/", _paid_course_form(community, "35.90")).status_code == 302
+    course = Course.objects.get(title="写作课")
+    assert course.price_fen == 3590
+    assert keeps_typed_value(client.get(f"/console/courses/{course.pk}/").content.decode(), "price", "35.90")

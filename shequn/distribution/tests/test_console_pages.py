@@ -6,6 +6,7 @@ from shequn.core.models import AuditLog
 from shequn.distribution import actions
 from shequn.distribution.models import CommissionRule, DistributionSettings, Promoter, PromoterLevel
 from shequn.testing.factories import UserFactory
+from shequn.testing.money import yuan_refusals
 from shequn.testing.orders import make_sku
 
 pytestmark = pytest.mark.django_db
@@ -177,3 +178,32 @@ def test_another_shops_level_cannot_be_deleted_and_a_get_deletes_nothing(shop, o
     own = PromoterLevel.objects.create(shop=shop, name="银牌", min_sales_fen=100, extra_bp=100)
     assert console_client.get(f"/console/distribution/levels/{own.pk}/delete/").status_code == 405
     assert PromoterLevel.objects.count() == 2
+
+
+BAD_HUNDREDTHS = [typed for typed, _message in yuan_refusals()]
+
+
+@pytest.mark.parametrize("typed", BAD_HUNDREDTHS)
+def test_a_level_threshold_or_rule_amount_that_cannot_be_read_is_refused_with_the_pages_message(
+    shop, console_client, typed
+):
+    # This page's established behaviour: several small forms on one page, a flash message on top.
+    level = console_client.post(
+        "/console/distribution/levels/", {"name": "银牌", "min_sales": typed, "extra_points": "1"}, follow=True
+    )
+    assert level.status_code == 200
+    assert "销售门槛请填写金额（元），例如 500 或 99.90" in level.content.decode()
+    rule = console_client.post(
+        "/console/distribution/rules/", {"scope": "shop", "kind": "fixed", "tier1_value": typed}, follow=True
+    )
+    assert rule.status_code == 200
+    assert "佣金请填写数字：按比例填百分比（如 10 或 2.5），固定金额填元/件（如 1.50）" in rule.content.decode()
+    assert not PromoterLevel.objects.filter(shop=shop).exists()
+    assert not CommissionRule.objects.filter(shop=shop).exists()
+
+
+def test_a_level_threshold_and_a_rule_in_yuan_are_saved_in_fen(shop, console_client):
+    console_client.post("/console/distribution/levels/", {"name": "银牌", "min_sales": "35.90", "extra_points": "1"})
+    console_client.post("/console/distribution/rules/", {"scope": "shop", "kind": "fixed", "tier1_value": "¥1.5"})
+    assert PromoterLevel.objects.get(shop=shop).min_sales_fen == 3590
+    assert CommissionRule.objects.get(shop=shop).tier1_value == 150

@@ -10,6 +10,7 @@ from shequn.events.enums import EventStatus, RegistrationStatus
 from shequn.events.models import Event, Registration
 from shequn.events.views import ticket_qr_svg
 from shequn.notifications.models import Notification
+from shequn.testing.money import beside_input, keeps_typed_value, yuan_refusals
 
 from .conftest import login, make_event
 
@@ -195,3 +196,34 @@ def test_staff_create_a_paid_chapter_event_and_edit_it(console_client, shop, com
     listing = console_client.get("/console/events/").content.decode()
     assert "果酱工坊" in listing
     assert "杭州分会" in listing
+
+
+def _event_form(community) -> dict:
+    starts = timezone.localtime(timezone.now() + timedelta(days=5)).replace(second=0, microsecond=0)
+    return {
+        "community": community.pk,
+        "title": "春茶品鉴",
+        "venue": "茶园",
+        "starts_at": starts.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (starts + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        "capacity": "10",
+        "reminder_hours": "24",
+    }
+
+
+@pytest.mark.parametrize(("typed", "message"), yuan_refusals(max_fen=actions.PRICE_MAX_FEN))
+def test_a_ticket_price_that_cannot_be_read_is_an_error_beside_the_field(console_client, community, typed, message):
+    response = console_client.post("/console/events/new/", {**_event_form(community), "price": typed})
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert message in beside_input(page, "price")
+    assert keeps_typed_value(page, "price", typed)
+    assert 'value="春茶品鉴"' in page  # nothing typed is lost
+    assert not Event.objects.exists()
+
+
+def test_a_ticket_price_in_yuan_is_saved_in_fen(console_client, community):
+    console_client.post("/console/events/new/", {**_event_form(community), "price": "35.90"})
+    event = Event.objects.get(title="春茶品鉴")
+    assert event.price_fen == 3590
+    assert 'value="35.90"' in console_client.get(f"/console/events/{event.pk}/edit/").content.decode()

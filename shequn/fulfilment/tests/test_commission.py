@@ -17,6 +17,7 @@ from shequn.fulfilment.models import SettlementLine
 from shequn.shops.enums import StaffRole
 from shequn.testing.accounts import member_client
 from shequn.testing.factories import StaffFactory
+from shequn.testing.money import beside_input, keeps_typed_value, yuan_refusals
 from shequn.testing.orders import auth_headers
 from shequn.testing.two_shops import login
 
@@ -124,3 +125,45 @@ def test_settlement_pages_and_api_and_other_shops_get_404(completed, shop, opera
     assert foreign.status_code == 404
     page = login(finance).get(f"/console/fulfilment/settlements/{statement.pk}/")
     assert "BANK-7" in page.content.decode()
+
+
+@pytest.fixture
+def confirmed_statement(completed, shop, operator):
+    """The second leader's settlement (¥9.58), confirmed by finance: ready for the payout form."""
+    with time_machine.travel(timezone.now() + timedelta(days=settings.AFTER_SALES_WINDOW_DAYS + 2)):
+        actions.create_settlements(shop, operator, start=completed.done_on, end=completed.done_on)
+    statement = selectors.shop_settlements(shop).get(leader=completed.leaders[1])
+    finance = StaffFactory.create(shop=shop, role=StaffRole.FINANCE).user
+    actions.confirm_settlement(shop, statement.pk, finance)
+    return statement, login(finance)
+
+
+@pytest.mark.parametrize(("typed", "message"), yuan_refusals())
+def test_a_payout_amount_that_cannot_be_read_is_an_error_beside_the_field(confirmed_statement, typed, message):
+    statement, client = confirmed_statement
+    response = client.post(
+        f"/console/fulfilment/settlements/{statement.pk}/",
+        {"action": "payout", "amount": typed, "reference": "BANK-9"},
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert message in beside_input(page, "amount")
+    assert keeps_typed_value(page, "amount", typed)
+    assert keeps_typed_value(page, "reference", "BANK-9")
+    statement.refresh_from_db()
+    assert statement.status == SettlementStatus.CONFIRMED
+
+
+def test_a_payout_in_yuan_is_recorded_in_fen_and_a_wrong_amount_says_what_is_due(confirmed_statement):
+    statement, client = confirmed_statement
+    url = f"/console/fulfilment/settlements/{statement.pk}/"
+    assert keeps_typed_value(client.get(url).content.decode(), "amount", "9.58")
+    wrong = client.post(url, {"action": "payout", "amount": "9.50", "reference": "BANK-9"})
+    assert wrong.status_code == 422
+    page = wrong.content.decode()
+    assert "打款金额与结算金额不一致" in beside_input(page, "amount")
+    assert "打款金额应为 ¥9.58" in page
+    paid = client.post(url, {"action": "payout", "amount": "9.58", "reference": "BANK-9"})
+    assert paid.status_code == 302
+    statement.refresh_from_db()
+    assert (statement.status, statement.payout.amount_fen) == (SettlementStatus.PAID, 958)

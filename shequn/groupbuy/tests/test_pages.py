@@ -7,9 +7,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from shequn.groupbuy.forms import MAX_PRICE_FEN
 from shequn.groupbuy.models import Campaign, SignUp
 from shequn.orders.actions import mark_paid
 from shequn.testing.factories import UserFactory
+from shequn.testing.money import keeps_typed_value, yuan_refusals
 
 from .conftest import login
 
@@ -115,3 +117,41 @@ def test_leader_console_lists_and_creates(world):
     assert client.get(f"/leader/campaigns/{campaign.pk}/").status_code == 200
     # Another leader cannot open it.
     assert login(world.leader_west.user).get(f"/leader/campaigns/{campaign.pk}/").status_code == 404
+
+
+def _campaign_form(world, **change) -> dict:
+    now = timezone.localtime()
+    return {
+        "title": "鲈鱼接龙",
+        "starts_at": now.strftime("%Y-%m-%dT%H:%M"),
+        "deadline": (now + timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M"),
+        "pickup_date": (now + timedelta(days=1)).date().isoformat(),
+        "item-0-sku": str(world.shrimp.pk),
+        "item-0-price": "39.90",
+        "item-0-stock": "100",
+        "item-0-tiers": "",
+        "leaders": [str(world.leader_east.pk)],
+        **change,
+    }
+
+
+@pytest.mark.parametrize("field", ["item-0-price", "item-0-tiers"])
+@pytest.mark.parametrize(("typed", "message"), yuan_refusals(max_fen=MAX_PRICE_FEN))
+def test_a_campaign_price_that_cannot_be_read_is_the_forms_error(world, console_client, field, typed, message):
+    value = typed if field == "item-0-price" else f"20:{typed}"
+    response = console_client.post("/console/groupbuy/new/", _campaign_form(world, **{field: value}))
+    assert response.status_code == 200  # the form's established re-render, with its message on top
+    html = response.content.decode()
+    assert f'data-testid="form-error">{message}<' in html
+    assert keeps_typed_value(html, "item-0-price", _campaign_form(world, **{field: value})["item-0-price"])
+    assert 'value="鲈鱼接龙"' in html
+    assert not Campaign.objects.exists()
+
+
+def test_campaign_prices_in_yuan_are_saved_in_fen_and_shown_back(world, console_client):
+    response = console_client.post("/console/groupbuy/new/", _campaign_form(world, **{"item-0-price": "35.90"}))
+    assert response.status_code == 302
+    campaign = Campaign.objects.get()
+    assert campaign.items.get().price_fen == 3590
+    html = console_client.get(f"/console/groupbuy/{campaign.pk}/edit/").content.decode()
+    assert keeps_typed_value(html, "item-0-price", "35.90")

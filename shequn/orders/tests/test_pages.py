@@ -8,6 +8,7 @@ from shequn.orders import actions
 from shequn.orders.enums import OrderStatus, RefundStatus
 from shequn.orders.models import CartItem, Order, RefundRequest
 from shequn.testing.factories import CommunityFactory, PickupPointFactory
+from shequn.testing.money import beside_input, keeps_typed_value, yuan_refusals
 from shequn.testing.orders import make_member, make_shop, make_sku, make_staff, paid_order, place_order
 
 pytestmark = pytest.mark.django_db
@@ -319,3 +320,24 @@ def test_console_home_shows_todays_orders_and_sales():
     assert 'data-testid="today-orders">2<' in html
     # Only the paid order counts: 2 × ¥35 plus ¥10 shipping (below the ¥99 free-shipping line).
     assert 'data-testid="today-sales">¥80.00<' in html
+
+
+@pytest.mark.parametrize(("typed", "message"), yuan_refusals(min_fen=1))
+def test_a_refund_amount_that_cannot_be_read_is_an_error_beside_the_field(member_client, member, shop, typed, message):
+    order = paid_order(member, make_sku(shop), 2)
+    url = reverse("orders:request_refund", args=[order.number, order.lines.get().pk])
+    response = member_client.post(url, {"amount": typed, "reason": "坏了"})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert message in beside_input(html, "amount")
+    assert keeps_typed_value(html, "amount", typed)
+    assert "坏了</textarea>" in html
+    assert not RefundRequest.objects.exists()
+
+
+def test_a_refund_amount_in_yuan_is_requested_in_fen(member_client, member, shop):
+    order = paid_order(member, make_sku(shop), 2)
+    url = reverse("orders:request_refund", args=[order.number, order.lines.get().pk])
+    assert keeps_typed_value(member_client.get(url).content.decode(), "amount", "70.00")
+    assert member_client.post(url, {"amount": "35.90", "reason": "少了"}).status_code == 302
+    assert RefundRequest.objects.get().amount_fen == 3590

@@ -4,9 +4,11 @@ import pytest
 from django.test import Client
 
 from shequn.core.models import AuditLog
+from shequn.shops import actions as shop_actions
 from shequn.shops.enums import StaffRole
 from shequn.shops.models import PickupPoint, StaffMember
 from shequn.testing.factories import PickupPointFactory, StaffFactory, UserFactory
+from shequn.testing.money import beside_input, keeps_typed_value, yuan_refusals
 
 pytestmark = pytest.mark.django_db
 
@@ -273,3 +275,37 @@ def test_adding_an_existing_account_never_changes_its_password():
     member.refresh_from_db()
     assert not member.check_password("takeover-123")
     assert StaffMember.objects.filter(shop=owner.shop, user=member).exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "max_fen"),
+    [
+        ("shipping_fee_yuan", shop_actions.MAX_SHIPPING_FEE_FEN),
+        ("free_shipping_threshold_yuan", shop_actions.MAX_FREE_SHIPPING_THRESHOLD_FEN),
+    ],
+)
+def test_a_shipping_amount_that_cannot_be_read_is_an_error_beside_the_field(field, max_fen):
+    owner = StaffFactory.create(role=StaffRole.OWNER)
+    client = _client(owner)
+    form = {"unpaid_timeout_minutes": "45", "shipping_fee_yuan": "8", "free_shipping_threshold_yuan": "99"}
+    for typed, message in yuan_refusals(max_fen=max_fen):
+        response = client.post("/console/settings/", {**form, field: typed})
+        assert response.status_code == 422, typed
+        html = response.content.decode()
+        assert message in beside_input(html, field), typed
+        assert keeps_typed_value(html, field, typed)
+        assert keeps_typed_value(html, "unpaid_timeout_minutes", "45")
+    owner.shop.refresh_from_db()
+    assert owner.shop.unpaid_timeout_minutes != 45
+
+
+def test_shipping_amounts_in_yuan_are_saved_in_fen_and_shown_back():
+    owner = StaffFactory.create(role=StaffRole.OWNER)
+    client = _client(owner)
+    form = {"unpaid_timeout_minutes": "45", "shipping_fee_yuan": "¥8.5", "free_shipping_threshold_yuan": "35.90"}
+    assert client.post("/console/settings/", form).status_code == 302
+    owner.shop.refresh_from_db()
+    assert (owner.shop.shipping_fee_fen, owner.shop.free_shipping_threshold_fen) == (850, 3590)
+    html = client.get("/console/settings/").content.decode()
+    assert keeps_typed_value(html, "shipping_fee_yuan", "8.50")
+    assert keeps_typed_value(html, "free_shipping_threshold_yuan", "35.90")

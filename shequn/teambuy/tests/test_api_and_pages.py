@@ -10,6 +10,7 @@ from shequn.core.models import AuditLog
 from shequn.teambuy import actions
 from shequn.teambuy.models import Team, TeamMember, TeamOffer
 from shequn.testing.factories import SkuFactory
+from shequn.testing.money import beside_input, keeps_typed_value, yuan_refusals
 from shequn.testing.orders import auth_headers, make_sku
 
 pytestmark = pytest.mark.django_db
@@ -233,3 +234,29 @@ def test_console_teams_list_each_teams_orders_and_holds_paid_ones_until_success(
     assert f"{first.order.number}</a> 已支付（待成团，暂不发货）" in page
     assert f"{joined.order.number}</a> 待支付<br>" in page
     assert "2 / 1 / 3" in page
+
+
+@pytest.mark.parametrize(("typed", "message"), yuan_refusals())
+def test_a_team_price_that_cannot_be_read_is_an_error_beside_the_field(console_client, sku, typed, message):
+    response = console_client.post(
+        "/console/teambuy/new/",
+        {"sku": sku.pk, "title": "鱼头团", "team_size": "3", "team_price": typed, "time_limit_hours": "24"},
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert message in beside_input(page, "team_price")
+    assert keeps_typed_value(page, "team_price", typed)
+    assert 'value="鱼头团"' in page
+    assert not TeamOffer.objects.exists()
+
+
+def test_a_team_price_in_yuan_is_saved_in_fen_and_shown_back(console_client, sku):
+    response = console_client.post(
+        "/console/teambuy/new/",
+        {"sku": sku.pk, "team_size": "3", "team_price": "35.90", "time_limit_hours": "24", "is_active": "1"},
+    )
+    assert response.status_code == 302
+    offer = TeamOffer.objects.get()
+    assert offer.team_price_fen == 3590
+    edit = console_client.get(f"/console/teambuy/{offer.pk}/").content.decode()
+    assert keeps_typed_value(edit, "team_price", "35.90")

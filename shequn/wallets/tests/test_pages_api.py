@@ -7,6 +7,7 @@ from shequn.core.phone import mask_name
 from shequn.shops.enums import StaffRole
 from shequn.testing.accounts import bearer, member_client
 from shequn.testing.factories import ShopFactory, StaffFactory, UserFactory
+from shequn.testing.money import beside_input, keeps_typed_value, yuan_refusals
 from shequn.testing.two_shops import login
 from shequn.wallets import actions, flows, ledger
 from shequn.wallets.enums import WithdrawalStatus
@@ -50,7 +51,7 @@ def test_the_withdraw_form_reports_clear_errors_and_submits(shop, holder):
     assert response.status_code == 422
     assert 'data-testid="amount-error">单笔提现至少 ¥1.00<' in response.content.decode()
     response = client.post("/wallet/", {"shop": shop.pk, "amount": "abc"})
-    assert 'data-testid="amount-error">请填写提现金额<' in response.content.decode()
+    assert 'data-testid="amount-error">请输入金额，如 35.90，最多两位小数<' in response.content.decode()
     response = client.post("/wallet/", {"shop": shop.pk, "amount": "100.01"})
     assert 'data-testid="amount-error">余额不足<' in response.content.decode()
     response = client.post("/wallet/", {"shop": shop.pk, "amount": "25.50"})
@@ -133,3 +134,19 @@ def test_the_finance_api_and_other_shops_get_404(shop, holder, finance):
     assert (rejected.status_code, rejected.json()["status"]) == (200, "rejected")
     again = client.post(f"/api/v1/wallets/console/withdrawals/{withdrawal.pk}/approve", headers=headers)
     assert (again.status_code, again.json()["code"]) == (409, "invalid_withdrawal_state")
+
+
+@pytest.mark.parametrize(("typed", "message"), yuan_refusals())
+def test_a_withdrawal_amount_that_cannot_be_read_is_an_error_beside_the_field(shop, holder, typed, message):
+    response = member_client(holder).post("/wallet/", {"shop": shop.pk, "amount": typed})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert message in beside_input(html, "amount")
+    assert keeps_typed_value(html, "amount", typed)
+    assert not Withdrawal.objects.exists()
+
+
+def test_a_withdrawal_in_yuan_is_requested_in_fen(shop, holder):
+    response = member_client(holder).post("/wallet/", {"shop": shop.pk, "amount": "35.90"})
+    assert response.status_code == 302
+    assert Withdrawal.objects.get().amount_fen == 3590
