@@ -1,8 +1,11 @@
 """Member sign-in by phone + one-time code: single use, expiry, brute force, floods."""
 
+import json
 import logging
 from datetime import timedelta
+from typing import Any
 
+import httpx
 import pytest
 import time_machine
 from django.test import Client
@@ -10,8 +13,9 @@ from django.utils import timezone
 
 from shequn.accounts.actions import do_send_otp, do_verify_otp, hash_code, member_username
 from shequn.accounts.models import ApiToken, OtpCode, User
+from shequn.accounts.sms import HttpSmsBackend, code_message
 from shequn.accounts.tasks import purge_old_otp_codes
-from shequn.core.errors import InvalidInput
+from shequn.core.errors import DomainError, InvalidInput
 
 pytestmark = pytest.mark.django_db
 
@@ -269,3 +273,29 @@ def test_old_codes_are_purged(sms_outbox):
         purge_old_otp_codes()  # runs inline under pytest; twice is harmless
         purge_old_otp_codes()
     assert list(OtpCode.objects.values_list("phone", flat=True)) == ["13900001111"]
+
+
+def test_http_sms_backend_posts_the_message_to_the_relay(settings, monkeypatch):
+    settings.SMS_HTTP_URL = "https://sms-relay.internal/send"
+    settings.SMS_HTTP_TOKEN = "relay-token"
+    seen: list[httpx.Request] = []
+
+    def relay(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204 if len(seen) == 1 else 503)
+
+    def post(url: str, **kwargs: Any) -> httpx.Response:
+        with httpx.Client(transport=httpx.MockTransport(relay)) as client:
+            return client.post(url, **kwargs)
+
+    monkeypatch.setattr(httpx, "post", post)
+    HttpSmsBackend().send_code(PHONE, "123456", ttl_minutes=10)
+    assert str(seen[0].url) == "https://sms-relay.internal/send"
+    assert seen[0].headers["Authorization"] == "Bearer relay-token"
+    assert json.loads(seen[0].read()) == {"phone": PHONE, "message": code_message("123456", 10)}
+    # A relay that fails is a failed send: the member is told, and the code cannot be used.
+    settings.SMS_BACKEND = "shequn.accounts.sms.HttpSmsBackend"
+    with pytest.raises(DomainError) as error:
+        do_send_otp(PHONE, ip=None)
+    assert error.value.code == "sms_failed"
+    assert not OtpCode.objects.filter(phone=PHONE, expires_at__gt=timezone.now()).exists()

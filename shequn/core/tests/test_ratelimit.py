@@ -16,6 +16,7 @@ from django.utils import timezone
 from shequn.core.errors import RateLimited
 from shequn.core.models import RateLimitCounter
 from shequn.core.ratelimit import count, hit, lock, locked_for, purge_expired, reset
+from shequn.testing.postgres import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -170,3 +171,15 @@ def test_two_web_processes_without_redis_share_one_count(tmp_path):
     assert (first + second).count("refused") == 10
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT count FROM core_ratelimitcounter").fetchall() == [(30,)]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_database_counter_loses_no_hit_and_reads_its_own_count_under_concurrency(settings):
+    settings.RATELIMIT_STORE = "database"
+    racers = 16
+    outcomes = run_at_once([lambda: hit("race", limit=racers - 4, window_seconds=60)] * racers)
+    # Every hit counted once, each saw its own count: exactly the first 12 pass, 4 are refused.
+    assert sorted(o for o in outcomes if o != "rate_limited") == list(range(1, racers - 3))
+    assert outcomes.count("rate_limited") == 4
+    assert RateLimitCounter.objects.get(key="ratelimit:race").count == racers
