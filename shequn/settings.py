@@ -22,16 +22,24 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+# Production: secure cookies, HSTS and SSL redirect (end of this file), and the production
+# system checks (shequn.*.checks) refuse what must not run live: the sandbox cashier, SMS
+# codes written to the log, rate-limit counters or locks held in one process's memory.
+SHEQUN_PRODUCTION = env_bool("SHEQUN_PRODUCTION", False)
+
+
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and env_bool("SHEQUN_PRODUCTION", False):
+    if not DEBUG and SHEQUN_PRODUCTION:
         raise RuntimeError("SECRET_KEY must be set in production")
     SECRET_KEY = "shequn-development-only-secret-key-change-me-0123456789abcdef"  # noqa: S105
-ALLOWED_HOSTS = [
-    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()
-]
-CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 # Absolute base URL of this deployment: used for invite links, QR codes and payment callbacks.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
@@ -158,6 +166,11 @@ else:
         "consumer": {"workers": 2, "worker_type": "thread", "periodic": True},
     }
 
+# Rate-limit counters and lockouts must be shared by every web worker and survive restarts:
+# in Redis when there is one (atomic INCR), otherwise in the database (core.RateLimitCounter,
+# single-statement F() updates). "cache" with a local-memory cache is per process (check shequn.core.W002).
+RATELIMIT_STORE = os.environ.get("RATELIMIT_STORE", "cache" if REDIS_URL else "database")
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "shequn" / "locale"]
@@ -205,18 +218,33 @@ LOGGING = {
 # Member sign-in by one-time code.
 OTP_TTL_SECONDS = 10 * 60
 OTP_MAX_ATTEMPTS = 5  # wrong guesses before a code is burnt
-OTP_SEND_LIMIT_PER_PHONE = (5, 60 * 60)  # at most 5 codes an hour for one phone
+# Limits are per (phone, IP) and per IP, never per phone or account alone: knowing someone's
+# phone number or username must not be enough to lock them out from elsewhere.
+OTP_SEND_LIMIT_PER_PHONE_AND_IP = (5, 60 * 60)  # at most 5 codes an hour for one phone from one IP
 OTP_SEND_LIMIT_PER_IP = (20, 60 * 60)
-OTP_RESEND_INTERVAL_SECONDS = 60
-LOGIN_LIMIT_PER_IP = (20, 10 * 60)  # staff password attempts per IP per 10 minutes
-LOGIN_LIMIT_PER_USERNAME = (10, 10 * 60)  # staff password attempts per username per 10 minutes
-OTP_VERIFY_LIMIT_PER_PHONE = (20, 60 * 60)  # code checks for one phone an hour
+OTP_RESEND_INTERVAL_SECONDS = 60  # per phone, from anywhere: at most one text a minute
+OTP_VERIFY_LIMIT_PER_PHONE_AND_IP = (20, 60 * 60)  # code checks for one phone from one IP an hour
 OTP_VERIFY_LIMIT_PER_IP = (60, 60 * 60)
+LOGIN_LIMIT_PER_IP = (30, 10 * 60)  # staff password attempts per IP per 10 minutes, any usernames
+# Staff password failures lock the (username, IP) pair with a growing lockout: after
+# LOGIN_FAILURES_BEFORE_LOCKOUT failures, BASE seconds, doubling with every further failure up
+# to MAX; failures are remembered for a day and forgotten on a successful sign-in.
+LOGIN_FAILURES_BEFORE_LOCKOUT = 5
+LOGIN_LOCKOUT_BASE_SECONDS = 60
+LOGIN_LOCKOUT_MAX_SECONDS = 60 * 60
+LOGIN_FAILURE_MEMORY_SECONDS = 24 * 60 * 60
+# The development default writes codes to the log (check shequn.accounts.W001 flags it for production).
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "shequn.accounts.sms.ConsoleSmsBackend")
+SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")  # for shequn.accounts.sms.HttpSmsBackend
+SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
 NOTIFICATION_CHANNELS = ["shequn.notifications.channels.InboxChannel"]
 
-# Payments: the sandbox speaks WeChat Pay v3; keys live under VAR_DIR/sandbox-pay.
-PAYMENT_GATEWAYS = ["sandbox", "cod"]
+# Payments: the gateways members may pay with, by name ("sandbox", "cod"). The sandbox speaks
+# WeChat Pay v3 and its cashier takes no money; its keys live under VAR_DIR/sandbox-pay.
+# Left out, its cashier and API pages answer 404. In production it is a start-up error
+# (check shequn.payments.E001) unless SHEQUN_ALLOW_SANDBOX_IN_PRODUCTION=1 says this is a demo.
+PAYMENT_GATEWAYS = env_list("SHEQUN_PAYMENT_GATEWAYS", "sandbox,cod")
+SHEQUN_ALLOW_SANDBOX_IN_PRODUCTION = env_bool("SHEQUN_ALLOW_SANDBOX_IN_PRODUCTION", False)
 PAYMENT_NOTIFY_URL = os.environ.get("PAYMENT_NOTIFY_URL", f"{SITE_URL}/api/v1/payments/notify/sandbox")
 SANDBOX_PAY_MCHID = os.environ.get("SANDBOX_PAY_MCHID", "1900000001")
 SANDBOX_PAY_APPID = os.environ.get("SANDBOX_PAY_APPID", "wxd0000000000sandbox")
@@ -232,7 +260,7 @@ PAYMENT_NOTIFICATION_MAX_SKEW_SECONDS = 300
 ORDER_UNPAID_TIMEOUT_MINUTES_DEFAULT = 30
 AFTER_SALES_WINDOW_DAYS = 7
 
-if env_bool("SHEQUN_PRODUCTION", False):
+if SHEQUN_PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True

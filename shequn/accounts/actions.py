@@ -70,8 +70,10 @@ def check_can_send_otp(phone: str, ip: str | None) -> None:
     if ip:
         limit, window = _limit("OTP_SEND_LIMIT_PER_IP")
         ratelimit.hit(f"otp-send-ip:{ip}", limit, window)
-    limit, window = _limit("OTP_SEND_LIMIT_PER_PHONE")
-    ratelimit.hit(f"otp-send-phone:{phone}", limit, window)
+    # Per phone *and* IP: someone elsewhere cannot use up a member's quota (the resend interval
+    # above still caps how often any phone is texted).
+    limit, window = _limit("OTP_SEND_LIMIT_PER_PHONE_AND_IP")
+    ratelimit.hit(f"otp-send-phone:{phone}:{ip or '-'}", limit, window)
 
 
 def do_send_otp(raw_phone: str, *, ip: str | None) -> OtpSent:
@@ -112,8 +114,10 @@ def _member_for_phone(phone: str) -> User:
 
 
 def check_can_verify_otp(phone: str, ip: str | None) -> None:
-    limit, window = _limit("OTP_VERIFY_LIMIT_PER_PHONE")
-    ratelimit.hit(f"otp-verify-phone:{phone}", limit, window)
+    # Guessing is capped per code (OTP_MAX_ATTEMPTS, then it is burnt) and codes per minute by the
+    # resend interval; these windows bound one address, never the phone from everywhere.
+    limit, window = _limit("OTP_VERIFY_LIMIT_PER_PHONE_AND_IP")
+    ratelimit.hit(f"otp-verify-phone:{phone}:{ip or '-'}", limit, window)
     if ip:
         limit, window = _limit("OTP_VERIFY_LIMIT_PER_IP")
         ratelimit.hit(f"otp-verify-ip:{ip}", limit, window)
@@ -167,20 +171,51 @@ def do_verify_otp(raw_phone: str, code: str, *, ip: str | None) -> User:
 # --- staff password sign-in and API tokens -----------------------------------------------
 
 
+def _login_pair(username: str, ip: str | None) -> str:
+    return f"login:{username.lower()}:{ip or '-'}"
+
+
+def check_login_not_locked(username: str, ip: str | None) -> None:
+    wait = ratelimit.locked_for(f"{_login_pair(username, ip)}:lock")
+    if wait:
+        minutes = max(1, -(-wait // 60))
+        raise RateLimited(
+            f"密码错误次数过多，请 {minutes} 分钟后再试",
+            code="login_locked",
+            details={"retry_after": wait},
+        )
+
+
+def _count_login_failure(username: str, ip: str | None) -> None:
+    """Lock the (username, IP) pair after repeated failures, for longer with each further one."""
+    pair = _login_pair(username, ip)
+    failures = ratelimit.count(f"{pair}:failures", int(settings.LOGIN_FAILURE_MEMORY_SECONDS))
+    threshold = int(settings.LOGIN_FAILURES_BEFORE_LOCKOUT)
+    if failures >= threshold:
+        seconds = int(settings.LOGIN_LOCKOUT_BASE_SECONDS) * 2 ** min(failures - threshold, 30)
+        ratelimit.lock(f"{pair}:lock", min(seconds, int(settings.LOGIN_LOCKOUT_MAX_SECONDS)))
+
+
 def check_staff_credentials(username: str, password: str, *, ip: str | None) -> User:
-    """Rate-limited password check for shop staff (and platform admins)."""
+    """Rate-limited password check for shop staff (and platform admins).
+
+    Limits are per IP (any usernames) and, with a growing lockout, per (username, IP): failures
+    from one address never lock the account for the staff member signing in from another.
+    """
     username = (username or "").strip()
     if ip:
         limit, window = _limit("LOGIN_LIMIT_PER_IP")
         ratelimit.hit(f"login-ip:{ip}", limit, window)
-    if username:
-        limit, window = _limit("LOGIN_LIMIT_PER_USERNAME")
-        ratelimit.hit(f"login-username:{username.lower()}", limit, window)
     if not username or not password:
         raise InvalidInput("请输入用户名和密码", code="credentials_missing")
+    check_login_not_locked(username, ip)
     user = authenticate(username=username, password=password)
     if not isinstance(user, User):
+        _count_login_failure(username, ip)
         raise NotAuthenticated("用户名或密码错误", code="bad_credentials")
+    pair = _login_pair(username, ip)
+    ratelimit.reset(f"{pair}:failures")
+    ratelimit.reset(f"{pair}:lock")
     if not (user.is_superuser or StaffMember.objects.filter(user=user, is_active=True).exists()):
         raise NotAuthenticated("该账号不是店铺员工", code="not_staff")
     return user

@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
+import httpx
 from django.conf import settings
 from django.utils.module_loading import import_string
 
@@ -30,6 +31,24 @@ class ConsoleSmsBackend:
 
     def send_code(self, phone: str, code: str, *, ttl_minutes: int) -> None:
         logger.info("SMS to %s: %s", mask_phone(phone), code_message(code, ttl_minutes))
+
+
+class HttpSmsBackend:
+    """Production: POSTs ``{"phone": ..., "message": ...}`` as JSON to ``SMS_HTTP_URL``.
+
+    The URL is an SMS relay of the deployment (or a provider with such an API); ``SMS_HTTP_TOKEN``,
+    when set, goes in ``Authorization: Bearer``. A non-2xx answer is a failure (the code is burnt).
+    """
+
+    def send_code(self, phone: str, code: str, *, ttl_minutes: int) -> None:
+        headers = {"Authorization": f"Bearer {settings.SMS_HTTP_TOKEN}"} if settings.SMS_HTTP_TOKEN else {}
+        response = httpx.post(
+            settings.SMS_HTTP_URL,
+            json={"phone": phone, "message": code_message(code, ttl_minutes)},
+            headers=headers,
+            timeout=10.0,
+        )
+        response.raise_for_status()
 
 
 @dataclass(frozen=True)

@@ -20,4 +20,7 @@ class DomainErrorMiddleware:
             return None
         if request.path.startswith("/api/") or request.headers.get("Accept") == "application/json":
             return JsonResponse(exception.as_dict(), status=exception.status)
-        return render(request, "error.html", {"error": exception}, status=exception.status)
+        # Inside the console (a console view has set the shop) the page keeps the console's
+        # layout and menu; elsewhere it is the member site's.
+        template = "console/error.html" if getattr(request, "console_shop", None) is not None else "error.html"
+        return render(request, template, {"error": exception}, status=exception.status)

@@ -65,3 +65,19 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+class RateLimitCounter(models.Model):
+    """One rate-limit counter or lock (``core.ratelimit``) when there is no Redis.
+
+    Every web worker reads and writes the same row; counts change only by single-statement
+    ``F()`` updates, so two workers never lose a hit. A row whose ``expires_at`` has passed
+    counts as absent and is reused by the next hit of its key.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.count} until {self.expires_at:%Y-%m-%d %H:%M:%S}"

@@ -357,6 +357,8 @@ def console_order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         "refunds": selectors.order_refunds(order),
         "S": OrderStatus,
         "can": _staff_can(request),
+        # Shown beside a disabled button to roles that may not confirm, so they know whom to ask.
+        "confirm_cod_hint": permissions.required_roles_hint(permissions.CONFIRM_COD),
         "can_confirm_cod": order.payment_method == PaymentMethod.COD
         and order.paid_at is None
         and order.status not in (OrderStatus.CANCELLED, OrderStatus.CLOSED),

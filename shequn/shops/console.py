@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from shequn.core.errors import InvalidInput, NotFound
 
 from .models import Shop
-from .selectors import require_permission, staff_shops
+from .selectors import check_role_allows, require_permission, staff_membership, staff_shops
 
 SESSION_KEY = "console_shop_id"
 
@@ -47,8 +47,12 @@ def console_view(
             shop = current_console_shop(request)
             if shop is None:
                 return redirect_to_login(request.get_full_path(), login_url="/console/login/")
-            request.staff = require_permission(request.user, shop, permission)  # type: ignore[attr-defined]
+            staff = staff_membership(request.user, shop)
+            # Set before the role check: a refusal renders in the console layout, with the menu
+            # of the pages this role may open (core.middleware.DomainErrorMiddleware).
+            request.staff = staff  # type: ignore[attr-defined]
             request.console_shop = shop  # type: ignore[attr-defined]
+            check_role_allows(staff, permission)
             return view(request, *args, **kwargs)
 
         wrapper.console_permission = permission  # type: ignore[attr-defined]  # read by the console menu

@@ -66,3 +66,17 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 
 def role_allows(role: str, permission: str) -> bool:
     return permission in ROLE_PERMISSIONS.get(role, frozenset())
+
+
+def roles_allowed(permission: str) -> list[str]:
+    """The roles that hold ``permission``, in the order of StaffRole (owner first)."""
+    return [role for role in StaffRole.values if role_allows(role, permission)]
+
+
+def required_roles_hint(permission: str) -> str:
+    """``"需要店主、管理员或财务角色"``: who can do it, for a disabled button or a 403 page."""
+    labels = [str(StaffRole(role).label) for role in roles_allowed(permission)]
+    if not labels:
+        return ""
+    names = labels[0] if len(labels) == 1 else "、".join(labels[:-1]) + "或" + labels[-1]
+    return f"需要{names}角色"

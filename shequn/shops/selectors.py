@@ -7,8 +7,9 @@ from django.db.models import QuerySet
 from shequn.core.errors import NotFound, PermissionDenied
 from shequn.core.models import AuditLog
 
+from .enums import StaffRole
 from .models import PickupPoint, Shop, StaffMember
-from .permissions import role_allows
+from .permissions import required_roles_hint, role_allows, roles_allowed
 
 
 def access_shop_by_slug(slug: str) -> Shop:
@@ -37,9 +38,20 @@ def staff_membership(user: Any, shop: Shop) -> StaffMember:
 def require_permission(user: Any, shop: Shop, permission: str) -> StaffMember:
     """Authorise a staff action: the caller must be active staff of ``shop`` with a role that allows it."""
     membership = staff_membership(user, shop)
-    if not role_allows(membership.role, permission):
-        raise PermissionDenied("你的角色没有此操作的权限", code="permission_denied")
+    check_role_allows(membership, permission)
     return membership
+
+
+def check_role_allows(membership: StaffMember, permission: str) -> None:
+    """PermissionDenied naming the caller's role and the roles that may do it."""
+    if not role_allows(membership.role, permission):
+        role = str(StaffRole(membership.role).label) if membership.role in StaffRole.values else membership.role
+        hint = required_roles_hint(permission)
+        raise PermissionDenied(
+            f"你的角色（{role}）没有此操作的权限" + (f"，{hint}" if hint else ""),
+            code="permission_denied",
+            details={"required_roles": roles_allowed(permission)},
+        )
 
 
 def active_pickup_points(shop: Shop) -> QuerySet[PickupPoint]:

@@ -5,7 +5,7 @@ Two granian WSGI processes (as ``scripts/run`` starts one, on different ports) a
 ``scripts/with-postgres``) and one throwaway Redis (cache and RedisHuey). Everything the
 tests assert goes through HTTP on 127.0.0.1:
 
-- the OTP send limit per phone is one counter in Redis, not one per process;
+- the OTP send limit per phone and IP is one counter in Redis, not one per process;
 - an order created through process 1 is read and paid through process 2; the payer pays at the
   (sandbox) gateway, whose notification the Huey consumer delivers over HTTP to process 1, and
   process 2 reports the order paid; the member's own pay-page flow works across the two as well;
@@ -341,7 +341,7 @@ def create_order(client: httpx.Client, stack: Stack, *, sku_id: int, pickup_poin
 
 
 def test_otp_send_limit_is_one_counter_across_web_processes(stack: Stack) -> None:
-    limit, _window = settings.OTP_SEND_LIMIT_PER_PHONE
+    limit, _window = settings.OTP_SEND_LIMIT_PER_PHONE_AND_IP
     interval = int(settings.OTP_RESEND_INTERVAL_SECONDS)
     phone = "13912340001"
     web = stack.web

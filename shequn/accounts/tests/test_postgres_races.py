@@ -44,7 +44,7 @@ def _race(work: Callable[[int], object]) -> tuple[list[object], list[BaseExcepti
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_one_code_signs_in_exactly_once_under_concurrency(sms_outbox, settings):
-    settings.OTP_VERIFY_LIMIT_PER_PHONE = (1000, 3600)
+    settings.OTP_VERIFY_LIMIT_PER_PHONE_AND_IP = (1000, 3600)
     do_send_otp(PHONE, ip=None)
     code = sms_outbox.last_code(PHONE)
     results, errors = _race(lambda _: do_verify_otp(PHONE, code, ip=None).pk)

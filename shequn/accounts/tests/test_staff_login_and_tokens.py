@@ -1,8 +1,11 @@
 """Staff sign-in by password (rate-limited), logout, and API tokens (hashed, revocable)."""
 
+from datetime import timedelta
+
 import pytest
 import time_machine
 from django.test import Client
+from django.utils import timezone
 
 from shequn.accounts.actions import do_issue_token
 from shequn.accounts.auth import hash_token
@@ -62,19 +65,60 @@ def test_login_rate_limited_per_ip(settings):
     assert response.status_code == 302
 
 
-def test_login_rate_limited_per_username(settings):
-    settings.LOGIN_LIMIT_PER_USERNAME = (3, 600)
+def _sign_in(username: str, password: str, ip: str):
+    return Client().post("/console/login/", {"username": username, "password": password}, REMOTE_ADDR=ip)
+
+
+def test_failures_lock_out_the_guessing_address_with_growing_backoff_not_the_staff_member(settings):
+    settings.LOGIN_FAILURES_BEFORE_LOCKOUT = 3
+    settings.LOGIN_LOCKOUT_BASE_SECONDS = 60
+    settings.LOGIN_LOCKOUT_MAX_SECONDS = 3600
     staff = StaffFactory.create()
+    username = staff.user.username
+    attacker, office = "10.2.0.1", "10.3.0.1"
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        for _ in range(3):
+            assert _sign_in(username, "wrong", attacker).status_code == 401
+        # The guessing address is locked for a minute, even with the right password...
+        response = _sign_in(username, STAFF_PASSWORD, attacker)
+        assert response.status_code == 429
+        assert "请 1 分钟后再试" in response.content.decode()
+        # ...while the staff member, from their own address, signs in.
+        assert _sign_in(username, STAFF_PASSWORD, office).status_code == 302
+    with time_machine.travel(start + timedelta(seconds=61), tick=False):
+        assert _sign_in(username, "wrong", attacker).status_code == 401  # the lock is over; one more failure
+    with time_machine.travel(start + timedelta(seconds=61 + 61), tick=False):
+        # The next lockout is twice as long: two minutes, so still locked a minute later.
+        response = _sign_in(username, "wrong", attacker)
+        assert response.status_code == 429
+        assert "请 1 分钟后再试" in response.content.decode()
+        assert _sign_in(username, STAFF_PASSWORD, office).status_code == 302
+    with time_machine.travel(start + timedelta(seconds=61 + 121), tick=False):
+        assert _sign_in(username, "wrong", attacker).status_code == 401
+    with time_machine.travel(start + timedelta(seconds=61 + 121 + 1), tick=False):
+        response = _sign_in(username, "wrong", attacker)
+        assert response.status_code == 429
+        assert "请 4 分钟后再试" in response.content.decode()  # four minutes this time
+    with time_machine.travel(start + timedelta(seconds=61 + 121 + 241), tick=False):
+        # A successful sign-in from the address forgets its failures: one slip is not a lockout.
+        assert _sign_in(username, STAFF_PASSWORD, attacker).status_code == 302
+        assert _sign_in(username, "wrong", attacker).status_code == 401
+        assert _sign_in(username, STAFF_PASSWORD, attacker).status_code == 302
+
+
+def test_login_lockout_over_the_api_says_when_to_retry(settings):
+    settings.LOGIN_FAILURES_BEFORE_LOCKOUT = 2
+    staff = StaffFactory.create()
+    body = {"username": staff.user.username, "password": "wrong"}
     client = Client()
-    for n in range(3):
-        response = client.post(
-            "/console/login/", {"username": staff.user.username, "password": "wrong"}, REMOTE_ADDR=f"10.2.0.{n}"
-        )
+    for _ in range(2):
+        response = client.post("/api/v1/accounts/tokens", body, content_type="application/json", REMOTE_ADDR="10.4.0.1")
         assert response.status_code == 401
-    response = client.post(
-        "/console/login/", {"username": staff.user.username, "password": STAFF_PASSWORD}, REMOTE_ADDR="10.2.0.9"
-    )
+    response = client.post("/api/v1/accounts/tokens", body, content_type="application/json", REMOTE_ADDR="10.4.0.1")
     assert response.status_code == 429
+    assert response.json()["code"] == "login_locked"
+    assert 0 < response.json()["details"]["retry_after"] <= settings.LOGIN_LOCKOUT_BASE_SECONDS
 
 
 def test_login_refuses_offsite_next():

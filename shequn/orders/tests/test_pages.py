@@ -221,8 +221,12 @@ def test_console_offers_cod_confirmation_until_the_cash_is_confirmed(member, sho
     assert f'action="{reverse("payments:console_confirm_cod", args=[order.pk])}"' in page
     assert 'data-testid="ship-button"' not in page  # finance does not ship
     operator_page = staff_client(shop, role="operator").get(reverse("orders:console_order_detail", args=[order.pk]))
-    assert 'data-testid="ship-button"' in operator_page.content.decode()
-    assert 'data-testid="confirm-cod-button"' not in operator_page.content.decode()  # nor does an operator take cash
+    operator_html = operator_page.content.decode()
+    assert 'data-testid="ship-button"' in operator_html
+    # Nor does an operator take cash: the button is disabled and says whom to ask.
+    assert f'action="{reverse("payments:console_confirm_cod", args=[order.pk])}"' not in operator_html
+    assert 'disabled aria-describedby="confirm-cod-hint"' in operator_html
+    assert "需要店主、管理员或财务角色" in operator_html
     actions.mark_paid(order)
     page = client.get(reverse("orders:console_order_detail", args=[order.pk])).content.decode()
     assert 'data-testid="confirm-cod-button"' not in page

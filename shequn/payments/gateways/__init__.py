@@ -7,6 +7,9 @@ from shequn.core.errors import InvalidInput
 from .base import Gateway
 from .cod import CodGateway
 
+# Every name settings.PAYMENT_GATEWAYS may hold (SHEQUN_PAYMENT_GATEWAYS); check shequn.payments.E002.
+GATEWAY_NAMES = ("sandbox", "cod")
+
 
 def get_gateway(name: str) -> Gateway:
     if name not in settings.PAYMENT_GATEWAYS:

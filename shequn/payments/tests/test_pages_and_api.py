@@ -112,6 +112,24 @@ def test_console_confirm_cod_button(sandbox):
     assert logged_in(outsider).post(url).status_code == 404
 
 
+def test_console_cod_order_shows_who_may_confirm_the_cash(sandbox):
+    shop = ShopFactory.create()
+    order = make_order(shop=shop, payment_method=PaymentMethod.COD)
+    page = reverse("orders:console_order_detail", args=[order.pk])
+    confirm_url = reverse("payments:console_confirm_cod", args=[order.pk])
+    operator = StaffFactory.create(shop=shop, role=StaffRole.OPERATOR).user
+    html = logged_in(operator).get(page).content.decode()
+    # The operator sees the button, disabled, and whom to ask; there is no form to post.
+    assert "确认已收款" in html
+    assert 'disabled aria-describedby="confirm-cod-hint" data-testid="confirm-cod-button"' in html
+    assert 'data-testid="confirm-cod-hint">需要店主、管理员或财务角色</span>' in html
+    assert f'action="{confirm_url}"' not in html
+    finance = StaffFactory.create(shop=shop, role=StaffRole.FINANCE).user
+    html = logged_in(finance).get(page).content.decode()
+    assert f'action="{confirm_url}"' in html
+    assert "confirm-cod-hint" not in html
+
+
 def test_console_approve_refund_button(sandbox, commit):
     shop = ShopFactory.create()
     order = make_order(shop=shop, quantity=2)
