@@ -63,9 +63,17 @@ def test_campaign_from_console_to_pickup_and_commission(world, sandbox, new_page
     expect(console.get_by_test_id("campaign-status")).to_have_text("接龙中")
     campaign = Campaign.objects.get()
 
-    # A neighbour watches the live list; members of both estates sign up and pay.
+    # A neighbour taps the campaign's card in the community feed and watches the live list;
+    # members of both estates sign up and pay.
     neighbour = signed_in_page(world.members["张三"])
-    neighbour.goto(f"/groupbuy/campaigns/{campaign.pk}/")
+    neighbour.goto(f"/c/{world.community.pk}/")
+    card = neighbour.get_by_test_id("campaign-card")
+    expect(card).to_contain_text("【接龙】周末三文鱼接龙")
+    expect(card.get_by_test_id("campaign-card-price")).to_have_text("¥59.00")
+    expect(card.get_by_test_id("campaign-card-progress")).to_have_text("已接龙 0 件 / 满 3 件成团")
+    card.click()
+    neighbour.wait_for_url(f"**/groupbuy/campaigns/{campaign.pk}/")
+    expect(neighbour.get_by_test_id("qty-input")).to_have_value("1")
     expect(neighbour.get_by_test_id("list-empty")).to_be_visible()
     east_order = sign_up_and_pay(signed_in_page(world.members["王小明"]), campaign, 2)
     expect(neighbour.get_by_test_id("list-entry")).to_have_text(["1. 王** ×2 三文鱼 500g"], timeout=10_000)
