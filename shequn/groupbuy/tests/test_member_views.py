@@ -3,6 +3,7 @@ campaign page tells the truth after a failure, a campaign posted to the feed is 
 正在接龙 page and API list the open campaigns of the member's own communities only, and the
 quantity box starts at 1."""
 
+import importlib
 import re
 from datetime import timedelta
 
@@ -279,3 +280,20 @@ def test_the_quantity_box_starts_at_one_and_an_edit_at_the_current_quantity(
     )
     page = client.get(f"/groupbuy/campaigns/{two.pk}/").content.decode()
     assert re.findall(r'name="qty-\d+" min="(\d)"[^>]*value="(\d)"', page) == [("0", "0"), ("0", "0")]
+
+
+def test_posts_published_before_the_card_lose_their_bare_link(world):
+    from django.apps import apps
+
+    migration = importlib.import_module("shequn.groupbuy.migrations.0004_posts_without_bare_link")
+    campaign = world.open_campaign()
+    post = Post.objects.get(community=world.community)
+    old_body = f"{post.body}\n立即接龙：/groupbuy/campaigns/{campaign.pk}/"
+    Post.objects.filter(pk=post.pk).update(body=old_body)
+    other = Post.objects.create(
+        shop=world.shop, community=world.community, author=world.operator, body="立即接龙：不是接龙帖"
+    )
+    migration.drop_bare_links(apps, None)
+    post.refresh_from_db()
+    assert post.body == old_body.rsplit("\n", 1)[0]
+    assert Post.objects.get(pk=other.pk).body == "立即接龙：不是接龙帖"  # only campaign posts change
