@@ -24,6 +24,7 @@ from shequn.shops.permissions import MANAGE_COMMUNITIES
 from shequn.shops.selectors import access_shop_by_slug, require_permission
 
 from . import actions, posters, selectors
+from .cards import attach_cards
 from .enums import ChannelKind, ExpiryFilter, JoinPolicy, JoinRequestStatus, MemberRole, MemberStatus, SubGroupKind
 from .links import invite_url, qr_svg
 from .models import Community
@@ -176,12 +177,14 @@ def member_community_view(view: Callable[..., HttpResponse]) -> Callable[..., Ht
 @require_GET
 @member_community_view
 def community_home(request: HttpRequest, community: Community) -> HttpResponse:
+    page_obj = _page(request, selectors.community_feed(community))
+    page_obj.object_list = attach_cards(page_obj.object_list)
     return render(
         request,
         "communities/community_home.html",
         {
             "community": community,
-            "page_obj": _page(request, selectors.community_feed(community)),
+            "page_obj": page_obj,
             "share_url": invite_url(community, inviter=request.user),
             "membership": selectors.my_membership(request.user, community),
         },
@@ -197,6 +200,7 @@ def post_detail(request: HttpRequest, community_id: int, post_id: int) -> HttpRe
     except selectors.NotAMember:
         # A post is members-only content: invisible (404). The community's home shows the join page.
         raise Http404("post not found") from None
+    attach_cards([post])
     return render(request, "communities/post_detail.html", {"post": post, "community": post.community})
 
 

@@ -253,7 +253,7 @@ def _post_body(campaign: Campaign) -> str:
     for item in CampaignItem.objects.filter(campaign=campaign).select_related("sku__product"):
         lines.append(f"· {item.sku.product.title} {item.sku.spec} 接龙价 {format_fen(item.price_fen)}")
     lines.append(f"截止 {local_deadline(campaign.deadline)}，{campaign.pickup_date:%m月%d日} 到团长自提点提货")
-    lines.append(f"立即接龙：{campaign_link(campaign)}")
+    # The link travels as the campaign card under the post (selectors.campaign_cards), not as text.
     return "\n".join(lines)
 
 

@@ -1,14 +1,15 @@
-"""Group-buying API under /api/v1/groupbuy: members (campaign, live list, sign-up, change,
+"""Group-buying API under /api/v1/groupbuy: members (open campaigns, campaign, live list, sign-up, change,
 cancel, my sign-ups), leaders (/leader/...: their campaigns, their point's sign-ups, a campaign
 of their own) and operators (/console/...: campaigns across leaders with success rates,
 create, edit, publish, cancel)."""
 
 from django.http import HttpRequest
-from ninja import Router, Status
+from django.utils import timezone
+from ninja import Query, Router, Status
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import NotAuthenticated
-from shequn.core.schemas import error_responses
+from shequn.core.schemas import Page, error_responses, paginate
 from shequn.shops.console import api_console_shop
 from shequn.shops.permissions import MANAGE_CATALOG
 
@@ -21,6 +22,8 @@ from .schemas import (
     CancelIn,
     ChangeIn,
     ConsoleCampaignOut,
+    GroupBuyCampaignSummaryOut,
+    GroupBuyOpenCampaignQuery,
     LeaderRateOut,
     ListEntryOut,
     SignUpIn,
@@ -43,6 +46,17 @@ def _sign_up(entry_id: int) -> SignUpOut:
 
 
 # --- members ---------------------------------------------------------------------------
+
+
+@router.get("/campaigns", response={200: Page[GroupBuyCampaignSummaryOut], **READ_ERRORS})
+def open_campaigns(request: HttpRequest, query: Query[GroupBuyOpenCampaignQuery]) -> dict:
+    """Campaigns taking sign-ups now in the caller's communities, closing soonest first
+    (``community_id``: one of them; 404 ``community_not_found`` for any other community)."""
+    found = selectors.open_campaigns(request.user, community_id=query.community_id)
+    page = paginate(found, query.page, query.page_size)
+    now = timezone.now()
+    page["items"] = [GroupBuyCampaignSummaryOut.from_summary(selectors.summarise(c, now=now)) for c in page["items"]]
+    return page
 
 
 @router.get("/campaigns/{int:campaign_id}", response={200: CampaignOut, **READ_ERRORS})

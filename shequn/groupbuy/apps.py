@@ -7,10 +7,13 @@ class GroupbuyConfig(AppConfig):
     verbose_name = "社区团购"
 
     def ready(self) -> None:
+        from shequn.communities import cards
         from shequn.orders import signals
         from shequn.orders.models import Order
 
-        from . import actions
+        from . import actions, selectors
+
+        cards.register("groupbuy.campaign", selectors.campaign_cards)
 
         signals.order_paid.connect(actions.on_order_paid, sender=Order, dispatch_uid="groupbuy.order_paid")
         signals.order_released.connect(actions.on_order_released, sender=Order, dispatch_uid="groupbuy.order_released")

@@ -6,7 +6,7 @@ from ninja import Schema
 
 from .actions import CampaignInput, ItemInput, TierInput, _current_price
 from .models import Campaign, CampaignItem, SignUp
-from .selectors import ListEntry
+from .selectors import CampaignSummary, ListEntry
 
 
 class TierIO(Schema):
@@ -222,3 +222,47 @@ class SignUpOut(Schema):
 
 class CancelIn(Schema):
     reason: str = ""
+
+
+class GroupBuyOpenCampaignQuery(Schema):
+    community_id: int | None = None  # one of the caller's communities (404 otherwise); none: all of them
+    page: int = 1
+    page_size: int = 20
+
+
+class GroupBuyCampaignSummaryOut(Schema):
+    """A campaign as its card shows it: title, price, deadline, progress and the page to sign up on."""
+
+    id: int
+    title: str
+    status: str
+    status_label: str
+    is_open: bool
+    price_fen: int  # the lowest price a new sign-up pays now
+    several_prices: bool  # the items differ in price ("起")
+    item_count: int
+    deadline: datetime
+    pickup_date: date
+    paid_units: int
+    min_total_units: int
+    progress_percent: int  # paid units against the minimum, capped at 100
+    url: str  # the campaign page (path)
+
+    @staticmethod
+    def from_summary(summary: CampaignSummary) -> "GroupBuyCampaignSummaryOut":
+        return GroupBuyCampaignSummaryOut(
+            id=summary.campaign_id,
+            title=summary.title,
+            status=summary.status,
+            status_label=summary.status_label,
+            is_open=summary.is_open,
+            price_fen=summary.price_fen,
+            several_prices=summary.several_prices,
+            item_count=summary.item_count,
+            deadline=summary.deadline,
+            pickup_date=summary.pickup_date,
+            paid_units=summary.paid_units,
+            min_total_units=summary.min_total_units,
+            progress_percent=summary.progress_percent,
+            url=summary.url,
+        )

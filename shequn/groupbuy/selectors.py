@@ -6,14 +6,19 @@ the caller's shop (``access_*(shop, id)``: foreign ids look absent). Leaders see
 point's campaigns and sign-ups.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.urls import reverse
+from django.utils import timezone
 
-from shequn.communities.models import CommunityMembership
+from shequn.communities.cards import PostCard
+from shequn.communities.models import CommunityMembership, Post
 from shequn.communities.selectors import current_q
-from shequn.core.errors import NotAuthenticated
+from shequn.core.errors import NotAuthenticated, NotFound
 from shequn.core.phone import mask_name
 from shequn.leaders.enums import LeaderStatus
 from shequn.leaders.models import Leader
@@ -21,7 +26,7 @@ from shequn.shops.models import Shop
 
 from .enums import CampaignStatus, SignUpStatus
 from .errors import CampaignNotFound, LeaderNotFound, NotALeader, SignUpNotFound
-from .models import Campaign, CampaignItem, SignUp, SignUpLine
+from .models import Campaign, CampaignItem, CampaignLeader, SignUp, SignUpLine
 
 CAMPAIGN_NOT_FOUND = "接龙不存在或仅对参与社群的成员开放"
 LIVE_STATUSES = (SignUpStatus.PENDING_PAYMENT, SignUpStatus.CONFIRMED)
@@ -76,7 +81,7 @@ def my_sign_ups(user: Any) -> QuerySet[SignUp]:
     return (
         SignUp.objects.filter(user=user)
         .select_related("campaign", "leader__pickup_point", "order")
-        .prefetch_related("lines__item__sku__product")
+        .prefetch_related("lines__item__sku__product", "lines__order_line")
         .order_by("-created_at", "-id")
     )
 
@@ -86,6 +91,118 @@ def access_my_sign_up(user: Any, sign_up_id: int) -> SignUp:
     if sign_up is None:
         raise SignUpNotFound("接龙记录不存在")
     return sign_up
+
+
+def _current_communities(user: Any) -> QuerySet[CommunityMembership]:
+    return CommunityMembership.objects.filter(current_q(), user=user, community__is_active=True)
+
+
+def open_campaigns(user: Any, *, community_id: int | None = None) -> QuerySet[Campaign]:
+    """Campaigns taking sign-ups now in the communities ``user`` belongs to (in ``community_id``
+    only, when given: a community they do not belong to is 404), closing soonest first."""
+    if not getattr(user, "is_authenticated", False):
+        raise NotAuthenticated("请先登录")
+    communities = _current_communities(user)
+    if community_id is not None:
+        communities = communities.filter(community_id=community_id)
+        if not communities.exists():
+            raise NotFound("社群不存在或你还不是成员", code="community_not_found")
+    now = timezone.now()
+    ids = Campaign.objects.filter(
+        status=CampaignStatus.OPEN,
+        starts_at__lte=now,
+        deadline__gt=now,
+        leaders__community_id__in=communities.values("community_id"),
+    ).values("pk")
+    return with_items(Campaign.objects.filter(pk__in=ids)).order_by("deadline", "id")
+
+
+@dataclass(frozen=True)
+class CampaignSummary:
+    """What a card shows of a campaign: in a feed post, on the open campaigns page, in the API."""
+
+    campaign_id: int
+    title: str
+    status: str
+    status_label: str
+    is_open: bool  # taking sign-ups right now
+    price_fen: int  # the lowest price a new sign-up pays now
+    several_prices: bool  # items at different prices: the card says "起"
+    item_count: int
+    deadline: datetime
+    pickup_date: date
+    paid_units: int
+    min_total_units: int
+    url: str
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.min_total_units:
+            return 100
+        return min(100, self.paid_units * 100 // self.min_total_units)
+
+
+def summarise(campaign: Campaign, *, now: datetime | None = None) -> CampaignSummary:
+    """``campaign`` with its items prefetched (``with_items``): no query of its own."""
+    now = now or timezone.now()
+    items = list(campaign.items.all())
+    prices = [min(item.price_fen, item.tier_price_fen or item.price_fen) for item in items]
+    return CampaignSummary(
+        campaign_id=campaign.pk,
+        title=campaign.title,
+        status=campaign.status,
+        status_label=campaign.get_status_display(),
+        is_open=campaign.status == CampaignStatus.OPEN and campaign.starts_at <= now < campaign.deadline,
+        price_fen=min(prices, default=0),
+        several_prices=len(set(prices)) > 1,
+        item_count=len(items),
+        deadline=campaign.deadline,
+        pickup_date=campaign.pickup_date,
+        paid_units=sum(item.paid_units for item in items),
+        min_total_units=campaign.min_total_units,
+        url=reverse("groupbuy:campaign", args=[campaign.pk]),
+    )
+
+
+CARD_TEMPLATE = "groupbuy/_campaign_card.html"
+
+
+def campaign_cards(posts: Sequence[Post]) -> dict[int, list[PostCard]]:
+    """Provider of ``communities.cards``: the campaign card of each post announcing a campaign.
+
+    Two queries for any number of posts. The feed is members-only already; the card's link
+    leads to the campaign page, which checks membership again."""
+    links = (
+        CampaignLeader.objects.filter(post_id__in=[post.pk for post in posts])
+        .exclude(campaign__status=CampaignStatus.DRAFT)
+        .values_list("post_id", "campaign_id")
+        .distinct()
+    )
+    by_post: dict[int, list[int]] = {}
+    for post_id, campaign_id in links:
+        by_post.setdefault(post_id, []).append(campaign_id)
+    if not by_post:
+        return {}
+    wanted = {campaign_id for ids in by_post.values() for campaign_id in ids}
+    campaigns = {c.pk: c for c in with_items(Campaign.objects.filter(pk__in=wanted))}
+    now = timezone.now()
+    return {
+        post_id: [PostCard(CARD_TEMPLATE, summarise(campaigns[pk], now=now)) for pk in sorted(set(ids))]
+        for post_id, ids in by_post.items()
+    }
+
+
+def campaign_state_label(campaign: Campaign) -> str:
+    """The honest headline of a campaign: a failed or cancelled one says whether every paid
+    sign-up has its money back yet ("未成团，已全额退款") or not ("未成团，退款中")."""
+    label = campaign.get_status_display()
+    if campaign.status not in (CampaignStatus.FAILED, CampaignStatus.CANCELLED):
+        return label
+    paid = SignUp.objects.filter(campaign=campaign, order__paid_at__isnull=False)
+    if not paid.exists():
+        return label
+    owed = paid.filter(Q(status=SignUpStatus.CONFIRMED) | Q(order__refunded_fen__lt=F("order__total_fen"))).exists()
+    return f"{label}，{'退款中' if owed else '已全额退款'}"
 
 
 @dataclass(frozen=True)

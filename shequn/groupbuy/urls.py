@@ -4,6 +4,7 @@ from . import views
 
 app_name = "groupbuy"
 urlpatterns = [
+    path("groupbuy/campaigns/", views.open_campaigns, name="open_campaigns"),
     path("groupbuy/campaigns/<int:campaign_id>/", views.campaign_page, name="campaign"),
     path("groupbuy/campaigns/<int:campaign_id>/list/", views.live_list_fragment, name="live_list"),
     path("groupbuy/campaigns/<int:campaign_id>/sign-up/", views.sign_up_submit, name="sign_up"),

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shequn.catalog.models import Sku
+from shequn.communities.cards import PostCard
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError
 from shequn.core.pages import int_or_none
@@ -22,6 +24,8 @@ from shequn.shops.permissions import MANAGE_CATALOG
 from . import actions, forms, selectors
 from .enums import CampaignStatus, SignUpStatus
 from .models import Campaign, SignUp
+
+OPEN_PAGE_SIZE = 20
 
 
 def _login(request: HttpRequest) -> HttpResponse | None:
@@ -56,19 +60,23 @@ def campaign_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = selectors.access_member_campaign(request.user, campaign_id)
     leaders = selectors.member_leaders(request.user, campaign)
     chosen = selectors.default_leader(request.user, leaders)
-    mine = selectors.my_sign_ups(request.user).filter(campaign=campaign)
+    mine = list(selectors.my_sign_ups(request.user).filter(campaign=campaign))
+    is_open = campaign.status == CampaignStatus.OPEN and campaign.starts_at <= timezone.now() < campaign.deadline
     return render(
         request,
         "groupbuy/campaign.html",
         {
             "campaign": campaign,
+            "state_label": selectors.campaign_state_label(campaign),
             "items": _items_view(campaign),
+            "single_item": len(campaign.items.all()) == 1,
             "leaders": leaders,
             "chosen_leader": chosen,
             "entries": selectors.live_list(campaign),
             "mine": mine,
-            "is_open": campaign.status == CampaignStatus.OPEN
-            and campaign.starts_at <= timezone.now() < campaign.deadline,
+            # Only a live sign-up of an open campaign can still be changed or cancelled.
+            "can_change": is_open and any(entry.status in selectors.LIVE_STATUSES for entry in mine),
+            "is_open": is_open,
             "paid_units": selectors.paid_units(campaign),
         },
     )
@@ -105,6 +113,19 @@ def sign_up_submit(request: HttpRequest, campaign_id: int) -> HttpResponse:
         return redirect("groupbuy:campaign", campaign_id)
     messages.success(request, "接龙成功，请在截止前完成支付")
     return redirect("orders:order_detail", entry.order.number)
+
+
+@require_GET
+def open_campaigns(request: HttpRequest) -> HttpResponse:
+    """正在接龙: the campaigns taking sign-ups in the member's communities (?community=<id>: one)."""
+    if (login := _login(request)) is not None:
+        return login
+    community_id = int_or_none(request.GET.get("community"))
+    campaigns = selectors.open_campaigns(request.user, community_id=community_id)
+    page = Paginator(campaigns, OPEN_PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    cards = [PostCard(selectors.CARD_TEMPLATE, selectors.summarise(c, now=now)) for c in page.object_list]
+    return render(request, "groupbuy/open_campaigns.html", {"page": page, "cards": cards, "community_id": community_id})
 
 
 @require_GET

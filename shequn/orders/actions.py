@@ -769,8 +769,8 @@ def reinstate_closed_order(order: Order, *, paid_at: datetime | None = None) -> 
     paid_at = paid_at or timezone.now()
     with transaction.atomic():
         locked = _lock_order(order)
-        if locked.status != OrderStatus.CLOSED:
-            return False
+        if locked.status != OrderStatus.CLOSED or locked.paid_at is not None:
+            return False  # not closed, or closed because it was refunded in full: never reopened
         lines = list(OrderLine.objects.filter(order=locked).select_related("sku__product"))
         pairs = [(line.sku, line.quantity) for line in lines]
         try:
@@ -942,6 +942,8 @@ def auto_complete_orders(*, now: datetime | None = None, limit: int = 500) -> in
 
 def refund_refusal(order: Order, line: OrderLine) -> DomainError | None:
     """Why ``line`` may not be refunded now (None when it may; the amount is checked separately)."""
+    if order.status == OrderStatus.CLOSED and order.paid_at is not None:
+        return RefundAmountInvalid("订单已全额退款，没有可退金额", details={"max_fen": 0})
     if order.paid_at is None or order.status in (OrderStatus.CANCELLED, OrderStatus.CLOSED):
         return OrderNotPaid("订单尚未付款，无需退款")
     if not is_goods(order.kind):
@@ -1119,12 +1121,22 @@ def complete_refund(refund: RefundRequest, *, refunded_at: datetime | None = Non
         _notify_member(
             order, "refund.refunded", "退款成功", f"「{locked.line.title}」已退款 {_yuan(amount)}，原路退回。"
         )
+        _close_if_refunded_in_full(order)
         line = OrderLine.objects.get(pk=locked.line_id)
         if not is_goods(order.kind):
             rules_for(order.kind).refunded(order, line, amount)
         signals.line_refunded.send(sender=Order, order=order, line=line, amount_fen=amount)
         _copy_state(refund, locked)
     return True
+
+
+def _close_if_refunded_in_full(order: Order) -> None:
+    """A paid order nothing was handed over for, now refunded to the last fen, is over: it
+    closes (交易关闭) and leaves the member's 待发货 list, whoever asked for the money back (a
+    failed campaign or team, a cancelled sign-up, the member). Any hold goes with it. The
+    caller's refunded_fen UPDATE holds the order row, so no one else moves it meanwhile."""
+    if order.status == OrderStatus.PAID and order.refunded_fen >= order.total_fen:
+        transition(order, OrderStatus.CLOSED, note="已全额退款，订单关闭", hold_reason="")
 
 
 def fail_refund(refund: RefundRequest, reason: str) -> bool:

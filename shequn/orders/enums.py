@@ -13,7 +13,7 @@ class OrderStatus(models.TextChoices):
     PICKED_UP = "picked_up", "已自提"  # member collected it
     COMPLETED = "completed", "已完成"  # done; only after-sales may still move money
     CANCELLED = "cancelled", "已取消"  # cancelled by the member or staff before payment
-    CLOSED = "closed", "已关闭"  # unpaid past its deadline; stock released
+    CLOSED = "closed", "已关闭"  # unpaid past its deadline (stock released), or refunded in full before hand-over
 
 
 class Fulfilment(models.TextChoices):

@@ -20,14 +20,15 @@ S = OrderStatus
 # Every move an order may make. Extra conditions (fulfilment, COD, paid) are in ``_refuse``.
 ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     S.PENDING_PAYMENT: frozenset({S.PAID, S.CANCELLED, S.CLOSED, S.SHIPPED, S.READY_FOR_PICKUP}),
-    S.PAID: frozenset({S.SHIPPED, S.READY_FOR_PICKUP, S.COMPLETED}),  # completed: nothing to hand over
+    # completed: nothing to hand over; closed: refunded in full before anything was handed over
+    S.PAID: frozenset({S.SHIPPED, S.READY_FOR_PICKUP, S.COMPLETED, S.CLOSED}),
     S.SHIPPED: frozenset({S.DELIVERED}),
     S.DELIVERED: frozenset({S.COMPLETED}),
     S.READY_FOR_PICKUP: frozenset({S.PICKED_UP}),
     S.PICKED_UP: frozenset({S.COMPLETED}),
     S.COMPLETED: frozenset(),
     S.CANCELLED: frozenset(),
-    S.CLOSED: frozenset({S.PAID}),  # late payment only, through reinstate_closed_order
+    S.CLOSED: frozenset({S.PAID}),  # a late payment of an unpaid order only, through reinstate_closed_order
 }
 
 REFUND_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -62,6 +63,10 @@ def _refuse(order: Order, to_status: str, *, reinstate: bool) -> str | None:
         return f"订单状态为「{S(from_status).label}」，不能变为「{S(to_status).label}」"
     if from_status == S.CLOSED and not reinstate:
         return "已关闭的订单只能在收到迟到的付款时恢复"
+    if from_status == S.CLOSED and order.paid_at is not None:
+        return "已全额退款的订单不能恢复"
+    if from_status == S.PAID and to_status == S.CLOSED and order.refunded_fen < order.total_fen:
+        return "订单尚未全额退款，不能关闭"
     if order.fulfilment != Fulfilment.DELIVERY and {from_status, to_status} & _DELIVERY_ONLY:
         return "自提订单不能发货或送达"
     if order.fulfilment != Fulfilment.PICKUP and {from_status, to_status} & _PICKUP_ONLY:
@@ -72,7 +77,7 @@ def _refuse(order: Order, to_status: str, *, reinstate: bool) -> str | None:
         and order.payment_method != PaymentMethod.COD
     ):
         return "订单尚未付款"
-    if to_status == S.CLOSED and order.payment_method == PaymentMethod.COD:
+    if from_status == S.PENDING_PAYMENT and to_status == S.CLOSED and order.payment_method == PaymentMethod.COD:
         return "货到付款订单不会超时关闭"
     if order.hold_reason and to_status in _HAND_OVER:
         return f"{order.hold_reason}，暂不能发货或备货"

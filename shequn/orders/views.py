@@ -180,7 +180,7 @@ MEMBER_TAB_LABELS = [
     ("to_ship", "待发货"),
     ("to_receive", "待收货"),
     ("done", "已完成"),
-    ("closed", "已取消"),
+    ("closed", "已关闭"),  # cancelled, closed unpaid, or refunded in full
 ]
 
 

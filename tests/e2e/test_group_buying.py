@@ -6,6 +6,10 @@ a reload; at the deadline (time-machine) the campaign succeeds; each leader's pi
 exactly their own members' lines; the east leader confirms the goods, the member shows the
 pickup code and the leader verifies it; after the after-sales window the order completes and
 the leader's commission shows.
+
+A member finds an open campaign from 我的 (正在接龙), signs up for the one unit the page starts
+with and pays; the campaign fails at its deadline: the order leaves 待发货 and shows 已全额退款,
+and the campaign page says so without offering changes.
 """
 
 from datetime import timedelta
@@ -23,7 +27,7 @@ from shequn.groupbuy.tests.conftest import world
 from shequn.orders import actions as order_actions
 from shequn.orders.models import Order
 from shequn.testing.browser import DESKTOP
-from shequn.testing.payments import sandbox, sandbox_key_dir
+from shequn.testing.payments import run_scheduled_tasks, sandbox, sandbox_key_dir
 from shequn.testing.two_shops import operator, shop
 
 __all__ = ["operator", "sandbox", "sandbox_key_dir", "shop", "world"]
@@ -63,9 +67,17 @@ def test_campaign_from_console_to_pickup_and_commission(world, sandbox, new_page
     expect(console.get_by_test_id("campaign-status")).to_have_text("接龙中")
     campaign = Campaign.objects.get()
 
-    # A neighbour watches the live list; members of both estates sign up and pay.
+    # A neighbour taps the campaign's card in the community feed and watches the live list;
+    # members of both estates sign up and pay.
     neighbour = signed_in_page(world.members["张三"])
-    neighbour.goto(f"/groupbuy/campaigns/{campaign.pk}/")
+    neighbour.goto(f"/c/{world.community.pk}/")
+    card = neighbour.get_by_test_id("campaign-card")
+    expect(card).to_contain_text("【接龙】周末三文鱼接龙")
+    expect(card.get_by_test_id("campaign-card-price")).to_have_text("¥59.00")
+    expect(card.get_by_test_id("campaign-card-progress")).to_have_text("已接龙 0 件 / 满 3 件成团")
+    card.click()
+    neighbour.wait_for_url(f"**/groupbuy/campaigns/{campaign.pk}/")
+    expect(neighbour.get_by_test_id("qty-input")).to_have_value("1")
     expect(neighbour.get_by_test_id("list-empty")).to_be_visible()
     east_order = sign_up_and_pay(signed_in_page(world.members["王小明"]), campaign, 2)
     expect(neighbour.get_by_test_id("list-entry")).to_have_text(["1. 王** ×2 三文鱼 500g"], timeout=10_000)
@@ -118,3 +130,47 @@ def test_campaign_from_console_to_pickup_and_commission(world, sandbox, new_page
     expect(east.get_by_test_id("commission-total")).to_have_text("¥11.80")
     expect(east.get_by_test_id("commission-row")).to_have_count(1)
     assert SignUp.objects.get(order=east_order).sequence == 1
+
+
+def test_a_member_finds_an_open_campaign_signs_up_for_one_and_sees_its_failure_honestly(
+    world, sandbox, signed_in_page
+) -> None:
+    campaign = world.open_campaign(min_total_units=10)
+    member = signed_in_page(world.members["王小明"])
+
+    # 我的 → 正在接龙 → the campaign's card → the campaign page, one unit already chosen.
+    member.goto("/me/")
+    member.get_by_test_id("open-campaigns-link").click()
+    card = member.get_by_test_id("campaign-card")
+    expect(card).to_have_count(1)
+    expect(card.get_by_test_id("campaign-card-progress")).to_have_text("已接龙 0 件 / 满 10 件成团")
+    card.click()
+    expect(member.get_by_test_id("qty-input")).to_have_value("1")
+    member.get_by_test_id("sign-up-button").click()
+    member.wait_for_url("**/orders/*/")
+    number = member.get_by_test_id("order-number").inner_text()
+    member.get_by_test_id("pay-button").click()
+    member.get_by_test_id("pay-confirm").click()
+    expect(member.get_by_test_id("order-status")).to_have_attribute("data-status", "paid")
+    member.goto("/orders/?tab=to_ship")
+    expect(member.locator(f'[data-testid="order-card"][data-number="{number}"]')).to_have_count(1)
+
+    # The deadline passes below the minimum: the campaign fails and the money goes back.
+    with time_machine.travel(campaign.deadline + timedelta(seconds=1)):
+        assert campaign_actions.close_due_campaigns() == 1
+        run_scheduled_tasks()
+    order = Order.objects.get(number=number)
+    assert (order.status, order.refunded_fen) == ("closed", 5900)
+
+    member.goto("/orders/?tab=to_ship")
+    expect(member.locator(f'[data-testid="order-card"][data-number="{number}"]')).to_have_count(0)
+    member.goto("/orders/?tab=closed")
+    closed = member.locator(f'[data-testid="order-card"][data-number="{number}"]')
+    expect(closed.get_by_test_id("order-status")).to_have_text("已全额退款")
+    member.goto(f"/groupbuy/campaigns/{campaign.pk}/")
+    expect(member.get_by_test_id("campaign-status")).to_have_text("未成团，已全额退款")
+    expect(member.get_by_test_id("closed-summary")).to_contain_text("截止时共接龙 1 件，未达到成团所需的 10 件")
+    expect(member.get_by_test_id("sign-up-state")).to_have_text("已全额退款 ¥59.00（三文鱼 1 件）")
+    expect(member.get_by_test_id("change-link")).to_have_count(0)
+    expect(member.get_by_test_id("list-empty")).to_have_count(0)
+    expect(member.get_by_test_id("qty-input")).to_have_count(0)

@@ -1,6 +1,8 @@
 """Lesson audio answers HTTP Range requests (so WeChat's and Safari's players can seek) without
 changing who may hear it."""
 
+from contextlib import closing
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -90,7 +92,9 @@ def test_unsatisfiable_ranges_get_416_with_the_total_size(lessons, member, heade
 def test_a_range_does_not_open_the_audio_to_anyone_new(lessons, member, other_member, outsider):
     first, locked = lessons
     headers = {"Range": "bytes=0-9"}
-    assert login(member).get(first, headers=headers).status_code == 206
+    # A streamed file stays open until its response is closed (as a WSGI server does).
+    with closing(login(member).get(first, headers=headers)) as allowed:
+        assert allowed.status_code == 206
     assert login(member).get(locked, headers=headers).status_code == 403  # locked until day 2
     assert login(other_member).get(first, headers=headers).status_code == 403  # member, not enrolled
     non_member = login(outsider).get(first, headers=headers)

@@ -55,12 +55,15 @@ def sign_and_pay(world, campaign, name, commit, **quantities):
     return entry
 
 
-def test_publishing_posts_once_per_community_with_the_link(world):
+def test_publishing_posts_once_per_community_with_the_card(world):
     campaign = world.open_campaign()
     assert campaign.status == CampaignStatus.OPEN
     posts = Post.objects.filter(community=world.community)
     assert posts.count() == 1  # two leaders, one community: one post
-    assert f"/groupbuy/campaigns/{campaign.pk}/" in posts.get().body
+    assert "【接龙】三文鱼周末接龙" in posts.get().body
+    assert "/groupbuy/" not in posts.get().body  # the link is the card under the post, not bare text
+    cards = selectors.campaign_cards(list(posts))
+    assert [card.data.url for card in cards[posts.get().pk]] == [f"/groupbuy/campaigns/{campaign.pk}/"]
     assert set(CampaignLeader.objects.filter(campaign=campaign).values_list("post_id", flat=True)) == {posts.get().pk}
 
 

@@ -5,7 +5,9 @@
   sequence numbers 1..300, unique and gap-free.
 - Sign-ups (each paid at once) racing the deadline close: each is either in before the close
   (confirmed, and counted by the close) or refused, never half: no order, unit or sequence
-  number is left over.
+  number is left over, and nothing is recorded after the close.
+
+Both assert outcomes only: no wall-time bound, and no claim about which side of a race won.
 """
 
 import contextlib
@@ -82,13 +84,10 @@ def test_500_members_for_a_stock_of_300(world):
     def sign(user: Any) -> Any:
         return lambda: actions.sign_up(user, campaign.pk, {item.pk: 1}).pk
 
-    started = time.monotonic()
     outcomes = run_pool([sign(user) for user in members])
-    took = time.monotonic() - started
     ids = [o for o in outcomes if isinstance(o, int)]
     assert Counter(o for o in outcomes if not isinstance(o, int)) == {"campaign_sold_out": 200}
-    assert len(ids) == 300
-    assert took < 60
+    assert len(ids) == len(set(ids)) == 300
     item.refresh_from_db()
     assert item.sold == 300
     assert SignUp.objects.filter(campaign=campaign).count() == 300
@@ -105,16 +104,21 @@ def test_500_members_for_a_stock_of_300(world):
 
 
 def test_sign_ups_racing_the_close_are_either_in_or_refused(world):
+    # No minimum: the close succeeds wherever it lands in the rush, so the outcome to check is
+    # only what happened to each sign-up, not which side of the race was luckier.
     campaign = world.open_campaign(
         items=[ItemInput(sku_id=world.salmon.pk, price_fen=5900, stock_limit=1000, per_person_cap=3)],
-        min_total_units=1,
+        min_total_units=0,
     )
     item = campaign.items.get()
     members = make_neighbours(world, 120, "赶末班")
     closing_at = timezone.now() + timedelta(hours=3)  # the close runs as if the deadline had passed
+    began: dict[int, Any] = {}  # user id → when their attempt started
+    closed: dict[str, Any] = {}
 
     def sign_and_pay(user: Any) -> Any:
         def call() -> Any:
+            began[user.pk] = timezone.now()
             entry = actions.sign_up(user, campaign.pk, {item.pk: 2})
             with contextlib.suppress(DomainError):  # the close cancelled the unpaid order first
                 mark_paid(entry.order)
@@ -123,33 +127,48 @@ def test_sign_ups_racing_the_close_are_either_in_or_refused(world):
         return call
 
     def close() -> Any:
-        # Close in the middle of the rush: once some sign-ups are on the list.
+        # Aim for the middle of the rush (a bounded wait for some confirmed sign-ups); the
+        # assertions below hold wherever the close actually lands.
         waited = time.monotonic() + 20
         while time.monotonic() < waited and SignUp.objects.filter(status=SignUpStatus.CONFIRMED).count() < 15:
             time.sleep(0.01)
-        return actions.close_campaign(campaign.pk, now=closing_at)
+        status = actions.close_campaign(campaign.pk, now=closing_at)
+        closed["returned_at"] = timezone.now()
+        return status
 
     outcomes = run_pool([close, *[sign_and_pay(user) for user in members]])
     counts = Counter(outcomes)
+    # The close ran exactly once; every attempt either got in or was refused because it had closed.
     assert counts[CampaignStatus.SUCCEEDED] == 1
     assert counts["in"] + counts["campaign_not_open"] == 120
-    assert counts["in"] >= 15  # both sides of the race happened
-    assert counts["campaign_not_open"] > 0
     campaign.refresh_from_db()
     item.refresh_from_db()
+    assert campaign.status == CampaignStatus.SUCCEEDED
     sign_ups = SignUp.objects.filter(campaign=campaign)
     # Every sign-up that got in has its one order; every refused one left nothing behind.
     assert sign_ups.count() == counts["in"]
     assert Order.objects.filter(sign_up__campaign=campaign).count() == counts["in"]
+    # Nothing is recorded after the close: no sign-up is newer than the close's return, and
+    # every attempt that began after it was refused.
+    assert not sign_ups.filter(created_at__gt=closed["returned_at"]).exists()
+    late = {user_id for user_id, at in began.items() if at > closed["returned_at"]}
+    assert not sign_ups.filter(user_id__in=late).exists()
     # Never half: nothing is left unpaid; each is on the list (paid before the close, counted),
     # refunded in full (paid after it) or cancelled unpaid by the close.
     by_status = Counter(sign_ups.values_list("status", flat=True))
     assert set(by_status) <= {SignUpStatus.CONFIRMED, SignUpStatus.REFUNDED, SignUpStatus.CANCELLED}
+    assert sum(by_status.values()) == counts["in"]
     assert not Order.objects.filter(sign_up__campaign=campaign, status=OrderStatus.PENDING_PAYMENT).exists()
     confirmed = sign_ups.filter(status=SignUpStatus.CONFIRMED)
+    # Exact totals: the campaign counts two units for each sign-up on the list and no others.
     assert item.paid_units == item.sold == 2 * confirmed.count()
+    assert campaign.last_sequence == confirmed.count()
     assert sorted(s or 0 for s in confirmed.values_list("sequence", flat=True)) == list(range(1, confirmed.count() + 1))
     for entry in sign_ups.filter(status=SignUpStatus.REFUNDED):
-        assert RefundRequest.objects.filter(order_id=entry.order_id).count() == 1
+        refunds = RefundRequest.objects.filter(order_id=entry.order_id)
+        assert [r.amount_fen for r in refunds] == [2 * 5900]
+    for entry in sign_ups.filter(status=SignUpStatus.CANCELLED):
+        assert Order.objects.get(pk=entry.order_id).status == OrderStatus.CANCELLED
     assert not Order.objects.filter(sign_up__in=confirmed, refunded_fen__gt=0).exists()
     assert RefundRequest.objects.filter(order__sign_up__in=confirmed).count() == 0
+    assert set(Order.objects.filter(sign_up__in=confirmed).values_list("hold_reason", flat=True)) <= {""}

@@ -9,8 +9,8 @@ from shequn.catalog.models import Sku
 from shequn.core.errors import InvalidTransition, NotFound, PermissionDenied
 from shequn.core.models import AuditLog
 from shequn.notifications.models import Notification
-from shequn.orders import actions
-from shequn.orders.enums import RefundStatus
+from shequn.orders import actions, selectors
+from shequn.orders.enums import OrderStatus, PaymentMethod, RefundStatus
 from shequn.orders.errors import (
     NotReturnable,
     OrderNotPaid,
@@ -19,6 +19,7 @@ from shequn.orders.errors import (
     RejectReasonRequired,
 )
 from shequn.orders.models import Order, OrderLine, RefundRequest
+from shequn.orders.state import transition
 from shequn.testing.orders import make_member, make_shop, make_sku, make_staff, paid_order, place_order
 
 pytestmark = pytest.mark.django_db
@@ -201,3 +202,53 @@ def test_refunds_never_exceed_the_payment_and_lines_sum_to_the_order(prices, qua
         )
         assert line.refunded_fen + open_fen <= line.total_fen
     assert Sku.objects.filter(shop=shop, stock__lt=0).count() == 0
+
+
+def _refund_in_full(order, staff):
+    for line in order.lines.order_by("id"):
+        refund = ask(order, line, line.total_fen - line.refunded_fen)
+        actions.approve_refund(refund, staff)
+        actions.complete_refund(refund)
+    order.refresh_from_db()
+    return order
+
+
+def test_a_paid_order_refunded_in_full_before_hand_over_closes_and_leaves_to_ship(member, shop, staff):
+    order = paid_order(member, make_sku(shop, price_fen=5000), 2)  # free shipping: the lines are the total
+    line = order.lines.get()
+    part = ask(order, line, 1000)
+    actions.approve_refund(part, staff)
+    actions.complete_refund(part)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID  # partly refunded: the rest is still to be sent
+    assert list(selectors.member_orders(member, "to_ship")) == [order]
+
+    _refund_in_full(order, staff)
+    assert (order.status, order.refunded_fen) == (OrderStatus.CLOSED, order.total_fen)
+    assert order.events.filter(to_status=OrderStatus.CLOSED, note="已全额退款，订单关闭").count() == 1
+    assert list(selectors.member_orders(member, "to_ship")) == []
+    assert list(selectors.member_orders(member, "closed")) == [order]
+    with pytest.raises(RefundAmountInvalid):
+        ask(order, line, 1)
+    # A late or repeated payment never reopens an order that was refunded in full.
+    assert actions.reinstate_closed_order(order) is False
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.CLOSED
+
+
+def test_a_cod_order_paid_then_refunded_in_full_closes_too(member, shop, staff):
+    order = paid_order(member, make_sku(shop, price_fen=9900), payment_method=PaymentMethod.COD)
+    assert order.status == OrderStatus.PAID
+    assert _refund_in_full(order, staff).status == OrderStatus.CLOSED
+
+
+def test_an_order_already_handed_over_keeps_its_status_when_refunded_in_full(member, shop, staff):
+    order = paid_order(member, make_sku(shop))
+    actions.ship_order(shop, order.pk, staff, tracking_company="顺丰", tracking_number="SF9")
+    assert _refund_in_full(order, staff).status == OrderStatus.SHIPPED  # after-sales of goods sent
+
+
+def test_the_state_machine_closes_a_paid_order_only_when_refunded_in_full(member, shop):
+    order = paid_order(member, make_sku(shop))
+    with pytest.raises(InvalidTransition) as error:
+        transition(order, OrderStatus.CLOSED)
+    assert "全额退款" in error.value.message

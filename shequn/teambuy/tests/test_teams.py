@@ -128,6 +128,8 @@ def test_a_team_at_two_of_three_expires_and_both_are_refunded_exactly_once(
         member.order.refresh_from_db()
         assert member.status == MemberStatus.REFUNDED
         assert member.order.refunded_fen == 3990
+        # Refunded in full before anything was sent: closed, off the member's 待发货 list.
+        assert (member.order.status, member.order.hold_reason) == (OrderStatus.CLOSED, "")
         refund = RefundRequest.objects.get(order=member.order)
         assert (refund.status, refund.amount_fen) == (RefundStatus.REFUNDED, 3990)
         assert GatewayRefund.objects.filter(refund_request=refund).count() == 1
