@@ -64,9 +64,11 @@ from .errors import (
 from .models import CartItem, Order, OrderEvent, OrderLine, PurchaseCounter, RefundRequest
 from .selectors import (
     OPEN_REFUND_STATUSES,
+    CartGroup,
     access_cart_item,
     access_member_order,
     access_order,
+    cart_groups,
     expired_unpaid_orders,
     refundable_left_fen,
 )
@@ -190,6 +192,15 @@ def remove_cart_item(user: Any, item_id: int) -> None:
     item.delete()
 
 
+def priced_cart(user: Any) -> list[CartGroup]:
+    """The member's cart by shop, each line at the price checkout will charge (``price_lines``),
+    so the cart's subtotal is the checkout quote's items total."""
+    groups = cart_groups(user)
+    for group in groups:
+        group.prices = price_lines(user, group.shop, [(item.sku, item.quantity) for item in group.items])
+    return groups
+
+
 # --- checkout -------------------------------------------------------------------------
 
 
@@ -265,6 +276,23 @@ def unit_price(sku: Sku, is_member: bool) -> tuple[int, bool]:
     if is_member and sku.member_price_fen is not None and sku.member_price_fen < sku.price_fen:
         return sku.member_price_fen, True
     return sku.price_fen, False
+
+
+def price_lines(
+    user: Any, shop: Shop, wanted: Sequence[tuple[Sku, int]], unit_prices: Mapping[int, int] | None = None
+) -> list[PlannedLine]:
+    """``(sku, quantity)`` pairs of ``shop`` at the price the buyer pays: the one pricing of the
+    cart, the checkout quote and the order (``unit_prices``: trusted callers' campaign prices)."""
+    # Ask about membership (one query) only when being a member would change a price.
+    member = any(unit_price(sku, True)[1] for sku, _ in wanted) and is_shop_member(user, shop)
+    planned = []
+    for sku, count in wanted:
+        if unit_prices is not None and sku.pk in unit_prices:
+            price, member_price = unit_prices[sku.pk], False
+        else:
+            price, member_price = unit_price(sku, member)
+        planned.append(PlannedLine(sku=sku, quantity=count, unit_price_fen=price, member_price=member_price))
+    return planned
 
 
 def check_checkout(
@@ -369,19 +397,10 @@ def check_checkout(
         elif require_destination:
             raise PickupPointRequired("请选择自提点")
 
-    # Ask about membership (one query) only when being a member would change a price.
-    member = any(unit_price(sku, True)[1] for sku, _ in wanted) and is_shop_member(user, shop)
-    planned = []
-    for sku, count in wanted:
-        if unit_prices is not None and sku.pk in unit_prices:
-            price, member_price = unit_prices[sku.pk], False
-        else:
-            price, member_price = unit_price(sku, member)
-        planned.append(PlannedLine(sku=sku, quantity=count, unit_price_fen=price, member_price=member_price))
     return CheckoutPlan(
         user=user,
         shop=shop,
-        lines=planned,
+        lines=price_lines(user, shop, wanted, unit_prices),
         pay_by=pay_by,
         hold=hold[:60],
         fulfilment=fulfilment,
@@ -400,6 +419,13 @@ def _sold_out(sku: Sku) -> SoldOut:
         f"「{sku.product.title} {sku.spec}」库存不足，已售罄或剩余不够",
         details={"sku_id": sku.pk, "product": sku.product.title},
     )
+
+
+def _check_stock_left(lines: Sequence[tuple[Sku, int]]) -> None:
+    """``SoldOut`` when a line is short by the stock read at checkout (a hint; reserving decides)."""
+    for sku, quantity in lines:
+        if sku.stock < quantity:
+            raise _sold_out(sku)
 
 
 def _reserve_stock(lines: Sequence[tuple[Sku, int]]) -> None:
@@ -519,11 +545,9 @@ def do_create_order(plan: CheckoutPlan) -> Order:
     if expires_at is not None and plan.pay_by is not None:
         expires_at = min(expires_at, plan.pay_by)
     pairs = [(line.sku, line.quantity) for line in plan.lines]
-    for sku, quantity in pairs:
-        # Already short when checked out: refuse before writing anything (in a sold-out rush
-        # most requests end here). The conditional UPDATE below stays the authority.
-        if sku.stock < quantity:
-            raise _sold_out(sku)
+    # Already short when checked out: refuse before writing anything (in a sold-out rush
+    # most requests end here). The conditional UPDATE below stays the authority.
+    _check_stock_left(pairs)
     with transaction.atomic():
         _hold_purchase_quantities(plan.user, pairs)
         order = _insert_order(plan, expires_at)
@@ -562,6 +586,48 @@ def do_create_order(plan: CheckoutPlan) -> Order:
         if expires_at is not None:
             on_commit(tasks.schedule_close, order.pk, expires_at)
     return order
+
+
+@dataclass
+class CheckoutQuote:
+    """What checkout charges for a choice before the order exists. Its figures are the plan's,
+    and the order is written from the same plan, so a quote, the checkout page and the order
+    never disagree."""
+
+    plan: CheckoutPlan
+
+    @property
+    def delivery_fee_fen(self) -> int:
+        """The fee were these goods delivered (whatever fulfilment is chosen now)."""
+        if not is_goods(self.plan.kind):
+            return 0
+        return shipping_fee(self.plan.shop, Fulfilment.DELIVERY, self.plan.items_total_fen)
+
+    @property
+    def free_shipping_threshold_fen(self) -> int:
+        return self.plan.shop.free_shipping_threshold_fen
+
+    @property
+    def free_shipping_gap_fen(self) -> int | None:
+        """How much more to buy for free delivery: 0 when delivery is free already, None when never free."""
+        if self.delivery_fee_fen == 0:
+            return 0
+        threshold = self.free_shipping_threshold_fen
+        return threshold - self.plan.items_total_fen if threshold > 0 else None
+
+    @property
+    def cod_available(self) -> bool:
+        return self.plan.shop.cod_enabled and is_goods(self.plan.kind)
+
+
+def quote_checkout(user: Any, *, check_stock: bool = True, **checkout: Any) -> CheckoutQuote:
+    """The checkout quote: ``check_checkout``'s plan for the same input as ``create_order``, except
+    that a destination not chosen yet is no error. Raises what creating the order would raise for
+    this input (``check_stock=False``: except a short stock, for a page that still shows the form)."""
+    plan = check_checkout(user, **checkout, require_destination=False)
+    if check_stock:
+        _check_stock_left([(line.sku, line.quantity) for line in plan.lines])
+    return CheckoutQuote(plan=plan)
 
 
 def create_order(user: Any, **checkout: Any) -> Order:

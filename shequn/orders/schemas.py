@@ -8,6 +8,7 @@ from pydantic import Field
 
 from shequn.core.phone import mask_phone
 
+from .actions import CheckoutQuote
 from .models import CartItem, Order, OrderEvent, OrderLine, RefundRequest
 from .selectors import CartGroup
 
@@ -35,11 +36,17 @@ class CartItemOut(Schema):
     on_shelf: bool
 
 
+class CartPricedItemOut(CartItemOut):
+    unit_price_fen: int  # what checkout charges per unit: the member price when it applies
+    member_price: bool  # the member price applied
+    total_fen: int
+
+
 class CartGroupOut(Schema):
     shop_slug: str
     shop_name: str
-    items: list[CartItemOut]
-    subtotal_fen: int
+    items: list[CartPricedItemOut]
+    subtotal_fen: int  # at the prices checkout charges: the quote's items_total_fen for these lines
 
 
 class OrderCreateIn(Schema):
@@ -56,6 +63,36 @@ class OrderCreateIn(Schema):
     buyer_note: str = ""
     post_id: int | None = None
     article_id: int | None = None
+
+
+class CheckoutQuoteLineOut(Schema):
+    sku_id: int
+    product_id: int
+    title: str
+    spec: str
+    price_fen: int  # the shelf price
+    unit_price_fen: int  # what the member pays per unit
+    member_price: bool  # the member price applied
+    quantity: int
+    total_fen: int
+    returnable: bool
+
+
+class CheckoutQuoteOut(Schema):
+    """What ``POST /orders`` with the same body would charge; computed by the same checkout."""
+
+    shop_slug: str
+    kind: str
+    fulfilment: str
+    payment_method: str
+    lines: list[CheckoutQuoteLineOut]
+    items_total_fen: int
+    shipping_fee_fen: int  # for the chosen fulfilment
+    total_fen: int  # items + shipping: the order's total_fen
+    delivery_fee_fen: int  # the fee were these goods delivered
+    free_shipping_threshold_fen: int  # 0 = delivery is never free
+    free_shipping_gap_fen: int | None = Field(description="more to buy for free delivery; 0 = free; null = never")
+    cod_available: bool  # cash on delivery may be chosen
 
 
 class OrderLineOut(Schema):
@@ -197,8 +234,48 @@ def cart_group_out(group: CartGroup) -> dict[str, Any]:
     return {
         "shop_slug": group.shop.slug,
         "shop_name": group.shop.name,
-        "items": [cart_item_out(item) for item in group.items],
+        "items": [
+            {
+                **cart_item_out(item),
+                "unit_price_fen": line.unit_price_fen,
+                "member_price": line.member_price,
+                "total_fen": line.total_fen,
+            }
+            for item, line in group.rows
+        ],
         "subtotal_fen": group.subtotal_fen,
+    }
+
+
+def checkout_quote_out(quote: CheckoutQuote) -> dict[str, Any]:
+    plan = quote.plan
+    return {
+        "shop_slug": plan.shop.slug,
+        "kind": plan.kind,
+        "fulfilment": plan.fulfilment,
+        "payment_method": plan.payment_method,
+        "lines": [
+            {
+                "sku_id": line.sku.pk,
+                "product_id": line.product.pk,
+                "title": line.product.title,
+                "spec": line.sku.spec,
+                "price_fen": line.sku.price_fen,
+                "unit_price_fen": line.unit_price_fen,
+                "member_price": line.member_price,
+                "quantity": line.quantity,
+                "total_fen": line.total_fen,
+                "returnable": line.product.returnable,
+            }
+            for line in plan.lines
+        ],
+        "items_total_fen": plan.items_total_fen,
+        "shipping_fee_fen": plan.shipping_fee_fen,
+        "total_fen": plan.total_fen,
+        "delivery_fee_fen": quote.delivery_fee_fen,
+        "free_shipping_threshold_fen": quote.free_shipping_threshold_fen,
+        "free_shipping_gap_fen": quote.free_shipping_gap_fen,
+        "cod_available": quote.cod_available,
     }
 
 

@@ -62,7 +62,7 @@ def yuan_to_fen(raw: str) -> int:
 @login_required
 @require_GET
 def cart(request: HttpRequest) -> HttpResponse:
-    return render(request, "orders/cart.html", {"groups": selectors.cart_groups(request.user)})
+    return render(request, "orders/cart.html", {"groups": actions.priced_cart(request.user)})
 
 
 @login_required
@@ -154,14 +154,15 @@ def checkout(request: HttpRequest) -> HttpResponse:
             error.status = status
         except DomainError as raised:
             error = raised
-    # The quote: totals for the current choice, so the member can fix input before submitting.
-    plan = actions.check_checkout(
+    # The quote (as the API's): totals for the current choice, so the member can fix input before submitting.
+    quote = actions.quote_checkout(
         request.user,
         **source,
         fulfilment=choice["fulfilment"] if choice["fulfilment"] in Fulfilment.values else Fulfilment.DELIVERY,
         payment_method=PaymentMethod.SANDBOX,
-        require_destination=False,
+        check_stock=False,
     )
+    plan = quote.plan
     next_url = request.get_full_path() if request.method == "GET" else reverse("orders:checkout")
     context = {
         "plan": plan,
@@ -171,9 +172,10 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "addresses": addresses,
         # A group-buy leader's point serves its campaigns only, not the shop's ordinary checkout.
         "pickup_points": list(active_pickup_points(plan.shop).filter(leader__isnull=True)),
-        "delivery_fee_fen": actions.shipping_fee(plan.shop, Fulfilment.DELIVERY, plan.items_total_fen),
-        "free_shipping_threshold_fen": plan.shop.free_shipping_threshold_fen,
-        "cod_enabled": plan.shop.cod_enabled,
+        "quote": quote,
+        "delivery_fee_fen": quote.delivery_fee_fen,
+        "free_shipping_threshold_fen": quote.free_shipping_threshold_fen,
+        "cod_enabled": quote.cod_available,
         "error": error,
         "submit_token": random_token(16),
         "address_new_next": next_url,
