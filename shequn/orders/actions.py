@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -36,8 +37,8 @@ from shequn.core.ids import readable_number
 from shequn.core.money import format_fen as _yuan
 from shequn.notifications.actions import notify
 from shequn.shops import permissions
-from shequn.shops.models import PickupPoint, Shop
-from shequn.shops.selectors import require_permission
+from shequn.shops.models import DeliverySlot, PickupPoint, Shop
+from shequn.shops.selectors import bookable_delivery_slots, require_permission
 
 from . import signals, tasks
 from .enums import Fulfilment, OrderStatus, PaymentMethod, RefundStatus
@@ -58,6 +59,10 @@ from .errors import (
     RefundNotFound,
     RefundReasonRequired,
     RejectReasonRequired,
+    SlotClosed,
+    SlotFull,
+    SlotNotFound,
+    SlotRequired,
     SoldOut,
     TrackingRequired,
 )
@@ -231,6 +236,7 @@ class CheckoutPlan:
     payment_method: str
     address: Address | None = None
     pickup_point: PickupPoint | None = None
+    delivery_slot: DeliverySlot | None = None
     buyer_note: str = ""
     post: Post | None = None
     article: Article | None = None
@@ -305,6 +311,7 @@ def check_checkout(
     quantity: int = 1,
     address_id: int | None = None,
     pickup_point_id: int | None = None,
+    delivery_slot_id: int | None = None,
     buyer_note: str = "",
     post_id: int | None = None,
     article_id: int | None = None,
@@ -316,8 +323,8 @@ def check_checkout(
 ) -> CheckoutPlan:
     """Validate a checkout (from cart lines, or one SKU for "buy now") into a plan.
 
-    ``require_destination=False`` lets the checkout page quote totals before an address
-    or pickup point is chosen.
+    ``require_destination=False`` lets the checkout page quote totals before an address,
+    pickup point or delivery slot is chosen.
 
     Trusted callers only (never from request data): ``lines`` are ``(sku_id, quantity)`` pairs
     bought together (a group-buy sign-up), ``unit_prices`` set a line's price by SKU id (a
@@ -396,6 +403,9 @@ def check_checkout(
                 raise PickupPointRequired("自提点不存在或已停用，请重新选择")
         elif require_destination:
             raise PickupPointRequired("请选择自提点")
+    # A held order (a team or campaign still forming) is handed over when its campaign says.
+    slot_required = require_destination and not hold and fulfilment == Fulfilment.DELIVERY
+    delivery_slot = check_delivery_slot(shop, fulfilment, delivery_slot_id, required=slot_required)
 
     return CheckoutPlan(
         user=user,
@@ -407,11 +417,52 @@ def check_checkout(
         payment_method=payment_method,
         address=address,
         pickup_point=pickup_point,
+        delivery_slot=delivery_slot,
         buyer_note=buyer_note,
         post=_post_of_shop(shop, post_id or cart_post_id),
         article=_article_of_shop(shop, article_id or cart_article_id),
         cart_item_ids=cart_ids,
     )
+
+
+def slot_refusal(slot: DeliverySlot, now: datetime) -> SlotClosed | SlotFull | None:
+    """Why ``slot`` takes no new order now (None when it does)."""
+    if slot.is_closed_at(now):
+        return SlotClosed(f"「{slot.label}」已截单，请选择其他时段", details={"delivery_slot_id": slot.pk})
+    if slot.booked >= slot.capacity:
+        return SlotFull(f"「{slot.label}」已约满，请选择其他时段", details={"delivery_slot_id": slot.pk})
+    return None
+
+
+def check_delivery_slot(shop: Shop, fulfilment: str, slot_id: int | None, *, required: bool) -> DeliverySlot | None:
+    """The chosen delivery slot of ``shop``, still bookable; ``slot_required`` when the shop
+    asks for one and ``required`` (a delivery order being placed). Nothing to hand over, no slot."""
+    if fulfilment == Fulfilment.NONE:
+        return None
+    if not slot_id:
+        if required and shop.delivery_slots_required:
+            raise SlotRequired("请选择配送时段")
+        return None
+    slot = DeliverySlot.objects.filter(pk=slot_id, shop=shop).first()
+    if slot is None:
+        raise SlotNotFound("配送时段不存在，请重新选择", details={"delivery_slot_id": slot_id})
+    refusal = slot_refusal(slot, timezone.now())
+    if refusal is not None:
+        raise refusal
+    return slot
+
+
+def _reserve_slot(slot: DeliverySlot, now: datetime) -> None:
+    """Take one place of ``slot`` or raise why not (the caller's transaction rolls back).
+
+    One conditional UPDATE, like stock: the row's lock serialises buyers of the last places.
+    """
+    taken = DeliverySlot.objects.filter(pk=slot.pk, is_open=True, cutoff_at__gt=now, booked__lt=F("capacity")).update(
+        booked=F("booked") + 1
+    )
+    if taken != 1:
+        slot.refresh_from_db()
+        raise slot_refusal(slot, now) or SlotFull(f"「{slot.label}」已约满，请选择其他时段")
 
 
 def _sold_out(sku: Sku) -> SoldOut:
@@ -506,6 +557,9 @@ def _insert_order(plan: CheckoutPlan, expires_at: datetime | None) -> Order:
         "community": plan.community,
         "expires_at": expires_at,
     }
+    if plan.delivery_slot is not None:
+        slot = plan.delivery_slot
+        values.update(delivery_slot=slot, delivery_slot_date=slot.date, delivery_slot_label=slot.label)
     if address is not None:
         values.update(
             recipient=address.recipient,
@@ -580,8 +634,11 @@ def do_create_order(plan: CheckoutPlan) -> Order:
             minutes = plan.shop.unpaid_timeout_minutes
             body = f"订单 {order.number} 待支付 {_yuan(order.total_fen)}，请在 {minutes} 分钟内完成支付。"
         _notify_member(order, "order.created", "订单已提交", body)
-        # Stock last: a popular SKU's row is the contended one, and its lock (PostgreSQL) is
-        # held until commit, so take it once everything else is written. SoldOut rolls it all back.
+        # The slot's place, then stock last: a popular slot's or SKU's row is the contended one,
+        # and its lock (PostgreSQL) is held until commit, so take them once everything else is
+        # written (lock order: counters, slot, SKUs). SlotFull or SoldOut rolls it all back.
+        if plan.delivery_slot is not None:
+            _reserve_slot(plan.delivery_slot, now)
         _reserve_stock(pairs)
         if expires_at is not None:
             on_commit(tasks.schedule_close, order.pk, expires_at)
@@ -619,6 +676,18 @@ class CheckoutQuote:
     def cod_available(self) -> bool:
         return self.plan.shop.cod_enabled and is_goods(self.plan.kind)
 
+    @cached_property
+    def delivery_slots(self) -> list[DeliverySlot]:
+        """The slots the member may choose now (none for what is not handed over)."""
+        if not is_goods(self.plan.kind):
+            return []
+        return list(bookable_delivery_slots(self.plan.shop, timezone.now()))
+
+    @property
+    def delivery_slot_required(self) -> bool:
+        """Whether a delivery order of this shop must choose a slot."""
+        return is_goods(self.plan.kind) and self.plan.shop.delivery_slots_required
+
 
 def quote_checkout(user: Any, *, check_stock: bool = True, **checkout: Any) -> CheckoutQuote:
     """The checkout quote: ``check_checkout``'s plan for the same input as ``create_order``, except
@@ -640,13 +709,15 @@ def create_order(user: Any, **checkout: Any) -> Order:
 
 
 def _release_stock(order: Order) -> bool:
-    """Give the order's stock and purchase quantities back, exactly once per order."""
+    """Give the order's stock, purchase quantities and delivery-slot place back, exactly once per order."""
     claimed = Order.objects.filter(pk=order.pk, stock_released=False).update(stock_released=True)
     if claimed != 1:
         return False
     order.stock_released = True
     lines = list(OrderLine.objects.filter(order_id=order.pk).order_by("sku_id"))
     _release_purchase_quantities(order.user_id, lines)
+    if order.delivery_slot_id:
+        DeliverySlot.objects.filter(pk=order.delivery_slot_id, booked__gt=0).update(booked=F("booked") - 1)
     for line in lines:
         Sku.objects.filter(pk=line.sku_id).update(stock=F("stock") + line.quantity)
     if not is_goods(order.kind):
@@ -843,8 +914,13 @@ def reinstate_closed_order(order: Order, *, paid_at: datetime | None = None) -> 
             with transaction.atomic():
                 # The member has paid: count the units, but the cap does not undo a payment.
                 _hold_purchase_quantities(locked.user, pairs, enforce_cap=False)
+                # The member paid in their window: the place is theirs again, past the cut-off too.
+                if locked.delivery_slot_id and not DeliverySlot.objects.filter(
+                    pk=locked.delivery_slot_id, booked__lt=F("capacity")
+                ).update(booked=F("booked") + 1):
+                    raise SlotFull("配送时段已约满")
                 _reserve_stock(pairs)
-        except SoldOut:
+        except (SoldOut, SlotFull):
             return False
         transition(
             locked,

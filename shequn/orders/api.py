@@ -111,6 +111,7 @@ def console_list_orders(request: HttpRequest, filters: Query[ConsoleOrderFilters
         search=filters.search,
         date_from=filters.date_from,
         date_to=filters.date_to,
+        delivery_slot_id=filters.delivery_slot_id,
     )
     return _page(rows, filters.page, filters.page_size, lambda order: order_out(order, console=True))
 

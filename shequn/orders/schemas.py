@@ -7,6 +7,7 @@ from ninja import Schema
 from pydantic import Field
 
 from shequn.core.phone import mask_phone
+from shequn.shops.models import DeliverySlot
 
 from .actions import CheckoutQuote
 from .models import CartItem, Order, OrderEvent, OrderLine, RefundRequest
@@ -60,6 +61,8 @@ class OrderCreateIn(Schema):
     payment_method: Literal["sandbox", "cod"]
     address_id: int | None = None
     pickup_point_id: int | None = None
+    # One of the quote's delivery_slots; required for delivery when the quote says so.
+    delivery_slot_id: int | None = None
     buyer_note: str = ""
     post_id: int | None = None
     article_id: int | None = None
@@ -78,6 +81,18 @@ class CheckoutQuoteLineOut(Schema):
     returnable: bool
 
 
+class CheckoutDeliverySlotOut(Schema):
+    """A delivery slot the member may choose now."""
+
+    id: int
+    date: date
+    starts_at: str  # "09:00", local time
+    ends_at: str
+    label: str  # 「12月8日（周二）09:00–12:00」
+    cutoff_at: datetime  # orders close at this moment
+    places_left: int
+
+
 class CheckoutQuoteOut(Schema):
     """What ``POST /orders`` with the same body would charge; computed by the same checkout."""
 
@@ -93,6 +108,9 @@ class CheckoutQuoteOut(Schema):
     free_shipping_threshold_fen: int  # 0 = delivery is never free
     free_shipping_gap_fen: int | None = Field(description="more to buy for free delivery; 0 = free; null = never")
     cod_available: bool  # cash on delivery may be chosen
+    delivery_slots: list[CheckoutDeliverySlotOut]  # the slots open for orders now, soonest first
+    delivery_slot_required: bool  # a delivery order must choose one of them (pickup may)
+    delivery_slot: CheckoutDeliverySlotOut | None  # the one chosen, still bookable
 
 
 class OrderLineOut(Schema):
@@ -124,6 +142,14 @@ class PickupPointOut(Schema):
     opening_hours: str
 
 
+class OrderDeliverySlotOut(Schema):
+    """The delivery slot as chosen at checkout (copied: later changes of the slot do not show)."""
+
+    id: int
+    date: date
+    label: str
+
+
 class OrderOut(Schema):
     number: str
     shop_slug: str
@@ -144,6 +170,7 @@ class OrderOut(Schema):
     recipient_phone: str  # masked in the console
     address: str
     pickup_point: PickupPointOut | None
+    delivery_slot: OrderDeliverySlotOut | None
     buyer_note: str
     tracking_company: str
     tracking_number: str
@@ -209,6 +236,7 @@ class ConsoleOrderFilters(Schema):
     search: str | None = Field(None, description="order number or phone digits")
     date_from: date | None = None
     date_to: date | None = None
+    delivery_slot_id: int | None = None
     page: int = 1
     page_size: int = 20
 
@@ -276,6 +304,21 @@ def checkout_quote_out(quote: CheckoutQuote) -> dict[str, Any]:
         "free_shipping_threshold_fen": quote.free_shipping_threshold_fen,
         "free_shipping_gap_fen": quote.free_shipping_gap_fen,
         "cod_available": quote.cod_available,
+        "delivery_slots": [delivery_slot_choice_out(slot) for slot in quote.delivery_slots],
+        "delivery_slot_required": quote.delivery_slot_required,
+        "delivery_slot": delivery_slot_choice_out(plan.delivery_slot) if plan.delivery_slot else None,
+    }
+
+
+def delivery_slot_choice_out(slot: DeliverySlot) -> dict[str, Any]:
+    return {
+        "id": slot.pk,
+        "date": slot.date,
+        "starts_at": f"{slot.starts_at:%H:%M}",
+        "ends_at": f"{slot.ends_at:%H:%M}",
+        "label": slot.label,
+        "cutoff_at": slot.cutoff_at,
+        "places_left": slot.places_left,
     }
 
 
@@ -333,6 +376,11 @@ def order_out(order: Order, *, console: bool = False, timeline: bool = False) ->
         "pickup_point": (
             {"id": point.pk, "name": point.name, "address": point.address, "opening_hours": point.opening_hours}
             if point
+            else None
+        ),
+        "delivery_slot": (
+            {"id": order.delivery_slot_id, "date": order.delivery_slot_date, "label": order.delivery_slot_label}
+            if order.delivery_slot_id
             else None
         ),
         "buyer_note": order.buyer_note,

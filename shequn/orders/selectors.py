@@ -160,9 +160,12 @@ def staff_orders(
     search: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
+    delivery_slot_id: int | None = None,
 ) -> QuerySet[Order]:
     """The shop's orders, newest first, with the console's filters (dates are local days, inclusive)."""
     rows = Order.objects.filter(shop=shop).select_related("user", "pickup_point")
+    if delivery_slot_id:
+        rows = rows.filter(delivery_slot_id=delivery_slot_id)
     if status:
         rows = rows.filter(status=status)
     if fulfilment:

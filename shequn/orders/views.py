@@ -1,5 +1,6 @@
 """Pages: member H5 (cart, checkout, orders, refunds) and the operator console. Thin: parse, act, render."""
 
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -21,7 +23,7 @@ from shequn.core.ids import random_token
 from shequn.shops import permissions
 from shequn.shops.console import console_view
 from shequn.shops.permissions import role_allows
-from shequn.shops.selectors import active_pickup_points, shop_overview, staff_shops
+from shequn.shops.selectors import active_pickup_points, console_delivery_slots, shop_overview, staff_shops
 
 from . import actions, selectors
 from .enums import Fulfilment, OrderStatus, PaymentMethod, RefundStatus
@@ -134,6 +136,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "payment_method": data.get("payment_method") or PaymentMethod.SANDBOX,
         "address_id": _int(data.get("address_id"), default_address),
         "pickup_point_id": _int(data.get("pickup_point_id")),
+        "delivery_slot_id": _int(data.get("delivery_slot_id")),
         "buyer_note": data.get("buyer_note", ""),
     }
     error: DomainError | None = None
@@ -310,6 +313,7 @@ def _console_filters(request: HttpRequest) -> dict[str, Any]:
         "search": (get.get("q") or "").strip() or None,
         "date_from": parse_date(get.get("date_from") or "") if get.get("date_from") else None,
         "date_to": parse_date(get.get("date_to") or "") if get.get("date_to") else None,
+        "delivery_slot_id": _int(get.get("slot")),
     }
 
 
@@ -352,6 +356,7 @@ def console_orders(request: HttpRequest) -> HttpResponse:
         "statuses": OrderStatus.choices,
         "fulfilments": Fulfilment.choices,
         "payment_methods": PaymentMethod.choices,
+        "slots": list(console_delivery_slots(shop, since=timezone.localdate() - timedelta(days=7))),
         "params": request.GET,
         "query": query.urlencode(),
     }
