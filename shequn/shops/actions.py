@@ -303,6 +303,11 @@ def _check_capacity(capacity: int, errors: dict[str, str]) -> None:
         errors["capacity"] = f"可约单数须在 1–{MAX_SLOT_CAPACITY} 之间"
 
 
+def _aware(moment: datetime) -> datetime:
+    """A time typed without an offset is the shop's local time (the console's and the farm's)."""
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
 def _check_cutoff(cutoff_at: datetime, day: date, starts_at: time, errors: dict[str, str]) -> None:
     starts = timezone.make_aware(datetime.combine(day, starts_at))
     if cutoff_at > starts:
@@ -316,7 +321,7 @@ def check_delivery_slot(data: DeliverySlotInput, *, today: date) -> dict[str, An
     if data.ends_at <= data.starts_at:
         errors["ends_at"] = "结束时间须晚于开始时间"
     _check_capacity(data.capacity, errors)
-    cutoff_at = data.cutoff_at or default_cutoff(data.date)
+    cutoff_at = _aware(data.cutoff_at) if data.cutoff_at else default_cutoff(data.date)
     _check_cutoff(cutoff_at, data.date, data.starts_at, errors)
     if errors:
         raise InvalidInput(next(iter(errors.values())), code="invalid_delivery_slot", details={"fields": errors})
@@ -349,13 +354,21 @@ def do_create_delivery_slot(shop: Shop, actor: Any, data: DeliverySlotInput, *, 
 
 
 def do_update_delivery_slot(
-    shop: Shop, actor: Any, slot_id: int, *, capacity: int, cutoff_at: datetime, ip: str | None
+    shop: Shop,
+    actor: Any,
+    slot_id: int,
+    *,
+    capacity: int | None = None,
+    cutoff_at: datetime | None = None,
+    ip: str | None,
 ) -> DeliverySlot:
-    """Change a slot's capacity or cut-off. The capacity never goes below the places taken: the
-    update is conditional on ``booked``, so an order taking a place meanwhile cannot be lost."""
+    """Change a slot's capacity or cut-off (None keeps it). The capacity never goes below the places
+    taken: the update is conditional on ``booked``, so an order taking a place meanwhile cannot be lost."""
     require_permission(actor, shop, permissions.MANAGE_DELIVERY_SLOTS)
     with transaction.atomic():
         slot = access_delivery_slot(shop, slot_id)
+        capacity = slot.capacity if capacity is None else capacity
+        cutoff_at = slot.cutoff_at if cutoff_at is None else _aware(cutoff_at)
         errors: dict[str, str] = {}
         _check_capacity(capacity, errors)
         _check_cutoff(cutoff_at, slot.date, slot.starts_at, errors)

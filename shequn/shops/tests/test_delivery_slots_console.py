@@ -139,3 +139,46 @@ def test_roles_without_the_permission_get_403_and_other_shops_404():
     assert outsider.get(reverse("shops:console_delivery_slot_edit", args=[slot.pk])).status_code == 404
     assert outsider.post(reverse("shops:console_delivery_slot_open", args=[slot.pk]), {"open": "0"}).status_code == 404
     assert DeliverySlot.objects.get(pk=slot.pk).is_open is True
+
+
+def test_the_operator_api_uses_the_same_actions():
+    shop = make_shop()
+    sku = make_sku(shop)
+    operator = make_staff(shop, role="operator")
+    api = Client(headers=auth_headers(operator))
+    base = f"/api/v1/shops/{shop.pk}/delivery-slots"
+    day = (timezone.localdate() + timedelta(days=2)).isoformat()
+    body = {"date": day, "starts_at": "09:00", "ends_at": "12:00", "capacity": 2, "cutoff_at": None}
+
+    created = api.post(base, body, content_type="application/json")
+    assert created.status_code == 201, created.content
+    slot = created.json()
+    assert (slot["capacity"], slot["booked"], slot["is_open"], slot["starts_at"]) == (2, 0, True, "09:00:00")
+    assert AuditLog.objects.filter(action="delivery_slot.create", object_id=str(slot["id"])).count() == 1
+    duplicate = api.post(base, body, content_type="application/json")
+    assert (duplicate.status_code, duplicate.json()["code"]) == (409, "slot_exists")
+    backwards = api.post(base, {**body, "ends_at": "08:00"}, content_type="application/json")
+    assert (backwards.status_code, backwards.json()["code"]) == (422, "invalid_delivery_slot")
+
+    for _ in range(2):
+        place_order(make_member(), sku, delivery_slot_id=slot["id"])
+    shrink = api.patch(f"{base}/{slot['id']}", {"capacity": 1}, content_type="application/json")
+    assert (shrink.status_code, shrink.json()["code"]) == (409, "capacity_below_booked")
+    grow = api.patch(f"{base}/{slot['id']}", {"capacity": 60}, content_type="application/json")
+    assert (grow.json()["capacity"], grow.json()["booked"]) == (60, 2)
+
+    closed = api.post(f"{base}/{slot['id']}/close")
+    assert closed.json()["is_open"] is False
+    assert [row["id"] for row in api.get(base).json()] == [slot["id"]]
+    assert api.post(f"{base}/{slot['id']}/open").json()["is_open"] is True
+
+    finance = Client(headers=auth_headers(make_staff(shop, role="finance")))
+    assert finance.get(base).status_code == 403
+    outsider = Client(headers=auth_headers(make_staff(make_shop())))
+    assert outsider.post(f"{base}/{slot['id']}/close").status_code == 404
+    other_shop = make_shop()
+    make_staff(other_shop, role="owner")
+    own_staff_elsewhere = Client(headers=auth_headers(make_staff(other_shop)))
+    other_base = f"/api/v1/shops/{other_shop.pk}/delivery-slots"
+    assert own_staff_elsewhere.post(f"{other_base}/{slot['id']}/close").status_code == 404  # not that shop's slot
+    assert DeliverySlot.objects.get(pk=slot["id"]).is_open is True
