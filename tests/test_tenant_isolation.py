@@ -23,6 +23,7 @@ from shequn.testing.factories import (
     StaffFactory,
     UserFactory,
 )
+from shequn.testing.orders import make_slot
 
 pytestmark = pytest.mark.django_db
 
@@ -47,10 +48,11 @@ def shop_a():
     cod_order = order_actions.create_order(
         member, sku_id=sku.pk, quantity=1, fulfilment="delivery", payment_method="cod", address_id=address.pk
     )
+    slot = make_slot(shop, capacity=5)
     return {
         "shop": shop, "owner": owner, "member": member, "address": address, "product": product, "sku": sku,
         "category": category, "community": community, "post": post, "order": order, "line": line,
-        "refund": refund, "cod_order": cod_order,
+        "refund": refund, "cod_order": cod_order, "slot": slot,
     }  # fmt: skip
 
 
@@ -60,7 +62,8 @@ def shop_b():
     owner = StaffFactory.create(shop=shop, role=StaffRole.OWNER).user
     member = UserFactory.create()
     AddressFactory.create(user=member)
-    return {"shop": shop, "owner": owner, "member": member}
+    sku = SkuFactory.create(product=ProductFactory.create(shop=shop), stock=10)
+    return {"shop": shop, "owner": owner, "member": member, "sku": sku}
 
 
 def _client(user) -> Client:
@@ -80,6 +83,8 @@ def test_staff_of_another_shop_get_404_for_every_console_page_and_action(shop_a,
         f"/console/orders/{a['order'].pk}/",
         f"/console/products/{a['product'].pk}/",
         f"/console/communities/{a['community'].pk}/",
+        f"/console/delivery-slots/{a['slot'].pk}/",
+        f"/console/fulfilment/slots/{a['slot'].pk}/",
     ]
     writes = [
         f"/console/orders/{a['order'].pk}/ship/",
@@ -94,10 +99,15 @@ def test_staff_of_another_shop_get_404_for_every_console_page_and_action(shop_a,
         f"/console/posts/{a['post'].pk}/publish/",
         f"/console/categories/{a['category'].pk}/",
         f"/console/communities/{a['community'].pk}/",
+        f"/console/delivery-slots/{a['slot'].pk}/",
+        f"/console/delivery-slots/{a['slot'].pk}/open/",
     ]
     for url in reads:
         assert staff_b.get(url).status_code == 404, url
-    form = {"tracking_company": "顺丰", "tracking_number": "SF1", "reason": "x", "stock": 0, "name": "被改了"}
+    form = {
+        "tracking_company": "顺丰", "tracking_number": "SF1", "reason": "x", "stock": 0, "name": "被改了",
+        "capacity": 1, "cutoff_at": "2030-01-01T08:00", "open": "0",
+    }  # fmt: skip
     for url in writes:
         response = staff_b.post(url, form)
         assert response.status_code == 404, url
@@ -123,6 +133,8 @@ def test_staff_of_another_shop_get_404_in_the_operator_api(shop_a, shop_b):
         (f"/api/v1/payments/console/refunds/{a['refund'].pk}/approve", {}),
         (f"/api/v1/payments/console/orders/{a['cod_order'].pk}/confirm-cod", {}),
         (f"/api/v1/catalog/console/skus/{a['sku'].pk}/stock", {"stock": 0}),
+        (f"/api/v1/shops/{shop_b['shop'].pk}/delivery-slots/{a['slot'].pk}/close", {}),
+        (f"/api/v1/shops/{a['shop'].pk}/delivery-slots/{a['slot'].pk}/close", {}),
     ]
     for url in reads:
         assert api_b.get(url).status_code == 404, url
@@ -150,6 +162,12 @@ def test_members_get_404_for_another_members_orders_addresses_and_refunds(shop_a
     for url in [f"/api/v1/orders/{number}", f"/api/v1/accounts/addresses/{a['address'].pk}"]:
         assert api_b.get(url).status_code == 404, url
     assert api_b.post(f"/api/v1/orders/{number}/cancel").status_code == 404
+    # Shop A's delivery slot is no choice at shop B's checkout.
+    body = {"sku_id": shop_b["sku"].pk, "fulfilment": "delivery", "payment_method": "sandbox"}
+    quote = api_b.post(
+        "/api/v1/orders/quote", {**body, "delivery_slot_id": a["slot"].pk}, content_type="application/json"
+    )
+    assert (quote.status_code, quote.json()["code"]) == (404, "slot_not_found")
     assert api_b.post(f"/api/v1/payments/orders/{number}/pay").status_code == 404
     refund_body = {"line_id": a["line"].pk, "amount_fen": 100, "reason": "x"}
     response = api_b.post(f"/api/v1/orders/{number}/refunds", refund_body, content_type="application/json")
@@ -177,3 +195,5 @@ def _assert_nothing_of_a_changed(a) -> None:
     assert a["category"].name != "被改了"
     a["community"].refresh_from_db()
     assert a["community"].name != "被改了"
+    a["slot"].refresh_from_db()
+    assert (a["slot"].capacity, a["slot"].is_open, a["slot"].booked) == (5, True, 0)

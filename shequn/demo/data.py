@@ -3,6 +3,8 @@
 Plain constants only (no model imports), so scripts can read DEMO_PASSWORD without Django.
 """
 
+from datetime import time
+
 DEMO_SHOP_SLUG = "qiandaohu-fish-farm"
 DEMO_SHOP_NAME = "千岛湖鲜鱼农场"
 # One password for every demo staff account; printed by `make run`. A demo, not a secret.
@@ -24,6 +26,11 @@ COMMUNITIES = [  # (name, invite code, description)
     ("千岛湖鲜鱼·西湖文三群", "demo-xihu", "西湖区文三路一带，自提点在文三路店。"),
     ("千岛湖鲜鱼·萧山宝妈群", "demo-xiaoshan", "宝宝辅食鱼、无刺鱼排，妈妈们放心选。"),
 ]
+
+# Next-day delivery windows of the farm (ADR 0006): (start, end, orders it can pack), for the
+# coming DELIVERY_SLOT_DAYS days.
+DELIVERY_SLOT_DAYS = 3
+DELIVERY_SLOTS = [(time(9, 0), time(12, 0), 50), (time(15, 0), time(18, 0), 30)]
 
 PICKUP_POINTS = [  # (name, address, opening hours, phone)
     ("滨江星光大道自提点", "浙江省杭州市滨江区江南大道 228 号星光大道一期 1 楼", "09:00-21:00", "0571-86660001"),

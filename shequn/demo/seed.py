@@ -11,11 +11,13 @@ import io
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from shequn.accounts.actions import member_username
@@ -29,7 +31,8 @@ from shequn.courses.models import Course
 from shequn.events.models import Event
 from shequn.groupbuy.models import Campaign
 from shequn.leaders.models import Leader
-from shequn.shops.models import PickupPoint, Shop, StaffMember
+from shequn.shops.actions import default_cutoff
+from shequn.shops.models import DeliverySlot, PickupPoint, Shop, StaffMember
 from shequn.teambuy.models import TeamOffer
 
 from . import data
@@ -73,6 +76,7 @@ def seed(
         shop = _shop(report)
         staff = _staff(shop, report)
         _pickup_points(shop, report)
+        _delivery_slots(shop, report)
         products = _catalog(shop, rng, report, with_images=with_images)
         members = _members(rng, report)
         communities = _communities(shop, members, rng, report)
@@ -140,6 +144,26 @@ def _pickup_points(shop: Shop, report: SeedReport) -> None:
         for name, address, hours, phone in data.PICKUP_POINTS
     )
     report.add(f"{len(data.PICKUP_POINTS)} pickup points")
+
+
+def _delivery_slots(shop: Shop, report: SeedReport) -> None:
+    """Next-day delivery (ADR 0006): the coming days' windows, cut off the day before at 20:00.
+    Seeding again adds the days that came into range and leaves existing slots alone."""
+    today = timezone.localdate()
+    added = 0
+    for days_ahead in range(1, data.DELIVERY_SLOT_DAYS + 1):
+        day = today + timedelta(days=days_ahead)
+        for starts_at, ends_at, capacity in data.DELIVERY_SLOTS:
+            _, created = DeliverySlot.objects.get_or_create(
+                shop=shop,
+                date=day,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                defaults={"capacity": capacity, "cutoff_at": default_cutoff(day)},
+            )
+            added += created
+    if added:
+        report.add(f"{added} delivery slots")
 
 
 def _catalog(shop: Shop, rng: random.Random, report: SeedReport, *, with_images: bool) -> dict[str, Product]:

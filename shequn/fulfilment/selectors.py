@@ -19,9 +19,9 @@ from shequn.groupbuy.enums import CampaignStatus, SignUpStatus
 from shequn.groupbuy.models import Campaign, CampaignLeader, SignUp
 from shequn.leaders.enums import LeaderStatus
 from shequn.leaders.models import Leader
-from shequn.orders.enums import OrderStatus
+from shequn.orders.enums import OrderStatus, PaymentMethod
 from shequn.orders.models import Order, OrderLine
-from shequn.shops.models import Shop
+from shequn.shops.models import DeliverySlot, Shop
 
 from .enums import TicketStatus
 from .errors import CampaignNotFound, LeaderNotFound, SettlementNotFound, TicketNotFound
@@ -331,3 +331,56 @@ def access_settlement(shop: Shop, settlement_id: int, *, lock: bool = False) -> 
     if settlement is None:
         raise SettlementNotFound("结算单不存在")
     return settlement
+
+
+# --- delivery slots: what to pack for each slot (docs/adr/0006) ------------------------------
+
+
+@dataclass
+class SlotPickRow:
+    number: str
+    name: str  # masked
+    destination: str  # the address, or the pickup point
+    title: str
+    spec: str
+    units: int
+    status_label: str
+
+
+def slot_orders(shop: Shop, slot: DeliverySlot) -> QuerySet[Order]:
+    """The slot's orders to pack: paid, or cash on delivery; never closed or cancelled ones."""
+    return (
+        Order.objects.filter(shop=shop, delivery_slot=slot)
+        .exclude(status__in=(OrderStatus.CANCELLED, OrderStatus.CLOSED))
+        .filter(Q(paid_at__isnull=False) | Q(payment_method=PaymentMethod.COD))
+        .select_related("user", "pickup_point")
+        .prefetch_related("lines")
+        .order_by("created_at", "id")
+    )
+
+
+def slot_pick_list(shop: Shop, slot: DeliverySlot) -> list[SlotPickRow]:
+    """One row per order line of the slot, in the order members bought."""
+    rows = []
+    for order in slot_orders(shop, slot):
+        destination = order.pickup_point.name if order.pickup_point else order.address_text
+        for line in order.lines.all():
+            rows.append(
+                SlotPickRow(
+                    order.number,
+                    member_name(order.user),
+                    destination,
+                    line.title,
+                    line.spec,
+                    line.quantity,
+                    order.get_status_display(),
+                )
+            )
+    return rows
+
+
+def slot_pick_totals(rows: list[SlotPickRow]) -> list[tuple[str, str, int]]:
+    totals: dict[tuple[str, str], int] = defaultdict(int)
+    for row in rows:
+        totals[(row.title, row.spec)] += row.units
+    return [(title, spec, units) for (title, spec), units in sorted(totals.items())]

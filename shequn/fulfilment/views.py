@@ -2,7 +2,7 @@
 settlements), the leader console on mobile (pick lists, goods received, pickup verification,
 commission) and the member's pickup code. Thin: parse, call one action, render."""
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -10,6 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from shequn.communities.links import qr_svg
@@ -19,12 +20,14 @@ from shequn.core.money import format_fen, format_yuan_input, parse_yuan
 from shequn.core.pages import field_errors, int_or_none
 from shequn.shops.console import console_view
 from shequn.shops.permissions import FULFIL_ORDERS, VIEW_ORDERS
+from shequn.shops.selectors import access_delivery_slot, console_delivery_slots
 
 from . import actions, exports, selectors
 from .enums import TicketStatus
 
 PICK_HEADER = ["序号", "成员", "商品", "规格", "数量"]
 SUMMARY_HEADER = ["商品", "规格", "总数量", "金额（元）", "各团长数量"]
+SLOT_PICK_HEADER = ["订单号", "买家", "收货地址 / 自提点", "商品", "规格", "数量", "状态"]
 
 
 def _login(request: HttpRequest) -> HttpResponse | None:
@@ -134,6 +137,33 @@ def console_pick_list(request: HttpRequest, campaign_id: int, leader_id: int) ->
         "fulfilment/console/pick_list.html",
         {"campaign": campaign, "leader": leader, "rows": rows, "totals": selectors.pick_totals(rows)},
     )
+
+
+@require_GET
+@console_view(FULFIL_ORDERS)
+def console_slot_pick_lists(request: HttpRequest) -> HttpResponse:
+    """Delivery slots from a week ago on, each with its places taken and a pick list."""
+    shop = request.console_shop  # type: ignore[attr-defined]
+    slots = console_delivery_slots(shop, since=timezone.localdate() - timedelta(days=7))
+    return render(request, "fulfilment/console/slot_pick_lists.html", {"slots": slots})
+
+
+@require_GET
+@console_view(FULFIL_ORDERS)
+def console_slot_pick_list(request: HttpRequest, slot_id: int) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    slot = access_delivery_slot(shop, slot_id)
+    rows = selectors.slot_pick_list(shop, slot)
+    table = [[r.number, r.name, r.destination, r.title, r.spec, r.units, r.status_label] for r in rows]
+    fmt = request.GET.get("format")
+    name = f"slot-pick-list-{slot.date:%Y%m%d}-{slot.starts_at:%H%M}"
+    if fmt == "csv":
+        return _download(exports.to_csv(SLOT_PICK_HEADER, table), exports.CSV_CONTENT_TYPE, f"{name}.csv")
+    if fmt == "xlsx":
+        data = exports.to_xlsx("时段拣货单", SLOT_PICK_HEADER, table)
+        return _download(data, exports.XLSX_CONTENT_TYPE, f"{name}.xlsx")
+    context = {"slot": slot, "rows": rows, "totals": selectors.slot_pick_totals(rows)}
+    return render(request, "fulfilment/console/slot_pick_list.html", context)
 
 
 @require_http_methods(["GET", "POST"])

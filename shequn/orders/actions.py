@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -36,8 +37,8 @@ from shequn.core.ids import readable_number
 from shequn.core.money import format_fen as _yuan
 from shequn.notifications.actions import notify
 from shequn.shops import permissions
-from shequn.shops.models import PickupPoint, Shop
-from shequn.shops.selectors import require_permission
+from shequn.shops.models import DeliverySlot, PickupPoint, Shop
+from shequn.shops.selectors import bookable_delivery_slots, require_permission
 
 from . import signals, tasks
 from .enums import Fulfilment, OrderStatus, PaymentMethod, RefundStatus
@@ -58,15 +59,21 @@ from .errors import (
     RefundNotFound,
     RefundReasonRequired,
     RejectReasonRequired,
+    SlotClosed,
+    SlotFull,
+    SlotNotFound,
+    SlotRequired,
     SoldOut,
     TrackingRequired,
 )
 from .models import CartItem, Order, OrderEvent, OrderLine, PurchaseCounter, RefundRequest
 from .selectors import (
     OPEN_REFUND_STATUSES,
+    CartGroup,
     access_cart_item,
     access_member_order,
     access_order,
+    cart_groups,
     expired_unpaid_orders,
     refundable_left_fen,
 )
@@ -190,6 +197,15 @@ def remove_cart_item(user: Any, item_id: int) -> None:
     item.delete()
 
 
+def priced_cart(user: Any) -> list[CartGroup]:
+    """The member's cart by shop, each line at the price checkout will charge (``price_lines``),
+    so the cart's subtotal is the checkout quote's items total."""
+    groups = cart_groups(user)
+    for group in groups:
+        group.prices = price_lines(user, group.shop, [(item.sku, item.quantity) for item in group.items])
+    return groups
+
+
 # --- checkout -------------------------------------------------------------------------
 
 
@@ -220,6 +236,7 @@ class CheckoutPlan:
     payment_method: str
     address: Address | None = None
     pickup_point: PickupPoint | None = None
+    delivery_slot: DeliverySlot | None = None
     buyer_note: str = ""
     post: Post | None = None
     article: Article | None = None
@@ -267,6 +284,23 @@ def unit_price(sku: Sku, is_member: bool) -> tuple[int, bool]:
     return sku.price_fen, False
 
 
+def price_lines(
+    user: Any, shop: Shop, wanted: Sequence[tuple[Sku, int]], unit_prices: Mapping[int, int] | None = None
+) -> list[PlannedLine]:
+    """``(sku, quantity)`` pairs of ``shop`` at the price the buyer pays: the one pricing of the
+    cart, the checkout quote and the order (``unit_prices``: trusted callers' campaign prices)."""
+    # Ask about membership (one query) only when being a member would change a price.
+    member = any(unit_price(sku, True)[1] for sku, _ in wanted) and is_shop_member(user, shop)
+    planned = []
+    for sku, count in wanted:
+        if unit_prices is not None and sku.pk in unit_prices:
+            price, member_price = unit_prices[sku.pk], False
+        else:
+            price, member_price = unit_price(sku, member)
+        planned.append(PlannedLine(sku=sku, quantity=count, unit_price_fen=price, member_price=member_price))
+    return planned
+
+
 def check_checkout(
     user: Any,
     *,
@@ -277,6 +311,7 @@ def check_checkout(
     quantity: int = 1,
     address_id: int | None = None,
     pickup_point_id: int | None = None,
+    delivery_slot_id: int | None = None,
     buyer_note: str = "",
     post_id: int | None = None,
     article_id: int | None = None,
@@ -288,8 +323,8 @@ def check_checkout(
 ) -> CheckoutPlan:
     """Validate a checkout (from cart lines, or one SKU for "buy now") into a plan.
 
-    ``require_destination=False`` lets the checkout page quote totals before an address
-    or pickup point is chosen.
+    ``require_destination=False`` lets the checkout page quote totals before an address,
+    pickup point or delivery slot is chosen.
 
     Trusted callers only (never from request data): ``lines`` are ``(sku_id, quantity)`` pairs
     bought together (a group-buy sign-up), ``unit_prices`` set a line's price by SKU id (a
@@ -368,26 +403,21 @@ def check_checkout(
                 raise PickupPointRequired("自提点不存在或已停用，请重新选择")
         elif require_destination:
             raise PickupPointRequired("请选择自提点")
+    # A held order (a team or campaign still forming) is handed over when its campaign says.
+    slot_required = require_destination and not hold and fulfilment == Fulfilment.DELIVERY
+    delivery_slot = check_delivery_slot(shop, fulfilment, delivery_slot_id, required=slot_required)
 
-    # Ask about membership (one query) only when being a member would change a price.
-    member = any(unit_price(sku, True)[1] for sku, _ in wanted) and is_shop_member(user, shop)
-    planned = []
-    for sku, count in wanted:
-        if unit_prices is not None and sku.pk in unit_prices:
-            price, member_price = unit_prices[sku.pk], False
-        else:
-            price, member_price = unit_price(sku, member)
-        planned.append(PlannedLine(sku=sku, quantity=count, unit_price_fen=price, member_price=member_price))
     return CheckoutPlan(
         user=user,
         shop=shop,
-        lines=planned,
+        lines=price_lines(user, shop, wanted, unit_prices),
         pay_by=pay_by,
         hold=hold[:60],
         fulfilment=fulfilment,
         payment_method=payment_method,
         address=address,
         pickup_point=pickup_point,
+        delivery_slot=delivery_slot,
         buyer_note=buyer_note,
         post=_post_of_shop(shop, post_id or cart_post_id),
         article=_article_of_shop(shop, article_id or cart_article_id),
@@ -395,11 +425,58 @@ def check_checkout(
     )
 
 
+def slot_refusal(slot: DeliverySlot, now: datetime) -> SlotClosed | SlotFull | None:
+    """Why ``slot`` takes no new order now (None when it does)."""
+    if slot.is_closed_at(now):
+        return SlotClosed(f"「{slot.label}」已截单，请选择其他时段", details={"delivery_slot_id": slot.pk})
+    if slot.booked >= slot.capacity:
+        return SlotFull(f"「{slot.label}」已约满，请选择其他时段", details={"delivery_slot_id": slot.pk})
+    return None
+
+
+def check_delivery_slot(shop: Shop, fulfilment: str, slot_id: int | None, *, required: bool) -> DeliverySlot | None:
+    """The chosen delivery slot of ``shop``, still bookable; ``slot_required`` when the shop
+    asks for one and ``required`` (a delivery order being placed). Nothing to hand over, no slot."""
+    if fulfilment == Fulfilment.NONE:
+        return None
+    if not slot_id:
+        if required and shop.delivery_slots_required:
+            raise SlotRequired("请选择配送时段")
+        return None
+    slot = DeliverySlot.objects.filter(pk=slot_id, shop=shop).first()
+    if slot is None:
+        raise SlotNotFound("配送时段不存在，请重新选择", details={"delivery_slot_id": slot_id})
+    refusal = slot_refusal(slot, timezone.now())
+    if refusal is not None:
+        raise refusal
+    return slot
+
+
+def _reserve_slot(slot: DeliverySlot, now: datetime) -> None:
+    """Take one place of ``slot`` or raise why not (the caller's transaction rolls back).
+
+    One conditional UPDATE, like stock: the row's lock serialises buyers of the last places.
+    """
+    taken = DeliverySlot.objects.filter(pk=slot.pk, is_open=True, cutoff_at__gt=now, booked__lt=F("capacity")).update(
+        booked=F("booked") + 1
+    )
+    if taken != 1:
+        slot.refresh_from_db()
+        raise slot_refusal(slot, now) or SlotFull(f"「{slot.label}」已约满，请选择其他时段")
+
+
 def _sold_out(sku: Sku) -> SoldOut:
     return SoldOut(
         f"「{sku.product.title} {sku.spec}」库存不足，已售罄或剩余不够",
         details={"sku_id": sku.pk, "product": sku.product.title},
     )
+
+
+def _check_stock_left(lines: Sequence[tuple[Sku, int]]) -> None:
+    """``SoldOut`` when a line is short by the stock read at checkout (a hint; reserving decides)."""
+    for sku, quantity in lines:
+        if sku.stock < quantity:
+            raise _sold_out(sku)
 
 
 def _reserve_stock(lines: Sequence[tuple[Sku, int]]) -> None:
@@ -480,6 +557,9 @@ def _insert_order(plan: CheckoutPlan, expires_at: datetime | None) -> Order:
         "community": plan.community,
         "expires_at": expires_at,
     }
+    if plan.delivery_slot is not None:
+        slot = plan.delivery_slot
+        values.update(delivery_slot=slot, delivery_slot_date=slot.date, delivery_slot_label=slot.label)
     if address is not None:
         values.update(
             recipient=address.recipient,
@@ -519,11 +599,9 @@ def do_create_order(plan: CheckoutPlan) -> Order:
     if expires_at is not None and plan.pay_by is not None:
         expires_at = min(expires_at, plan.pay_by)
     pairs = [(line.sku, line.quantity) for line in plan.lines]
-    for sku, quantity in pairs:
-        # Already short when checked out: refuse before writing anything (in a sold-out rush
-        # most requests end here). The conditional UPDATE below stays the authority.
-        if sku.stock < quantity:
-            raise _sold_out(sku)
+    # Already short when checked out: refuse before writing anything (in a sold-out rush
+    # most requests end here). The conditional UPDATE below stays the authority.
+    _check_stock_left(pairs)
     with transaction.atomic():
         _hold_purchase_quantities(plan.user, pairs)
         order = _insert_order(plan, expires_at)
@@ -556,12 +634,69 @@ def do_create_order(plan: CheckoutPlan) -> Order:
             minutes = plan.shop.unpaid_timeout_minutes
             body = f"订单 {order.number} 待支付 {_yuan(order.total_fen)}，请在 {minutes} 分钟内完成支付。"
         _notify_member(order, "order.created", "订单已提交", body)
-        # Stock last: a popular SKU's row is the contended one, and its lock (PostgreSQL) is
-        # held until commit, so take it once everything else is written. SoldOut rolls it all back.
+        # The slot's place, then stock last: a popular slot's or SKU's row is the contended one,
+        # and its lock (PostgreSQL) is held until commit, so take them once everything else is
+        # written (lock order: counters, slot, SKUs). SlotFull or SoldOut rolls it all back.
+        if plan.delivery_slot is not None:
+            _reserve_slot(plan.delivery_slot, now)
         _reserve_stock(pairs)
         if expires_at is not None:
             on_commit(tasks.schedule_close, order.pk, expires_at)
     return order
+
+
+@dataclass
+class CheckoutQuote:
+    """What checkout charges for a choice before the order exists. Its figures are the plan's,
+    and the order is written from the same plan, so a quote, the checkout page and the order
+    never disagree."""
+
+    plan: CheckoutPlan
+
+    @property
+    def delivery_fee_fen(self) -> int:
+        """The fee were these goods delivered (whatever fulfilment is chosen now)."""
+        if not is_goods(self.plan.kind):
+            return 0
+        return shipping_fee(self.plan.shop, Fulfilment.DELIVERY, self.plan.items_total_fen)
+
+    @property
+    def free_shipping_threshold_fen(self) -> int:
+        return self.plan.shop.free_shipping_threshold_fen
+
+    @property
+    def free_shipping_gap_fen(self) -> int | None:
+        """How much more to buy for free delivery: 0 when delivery is free already, None when never free."""
+        if self.delivery_fee_fen == 0:
+            return 0
+        threshold = self.free_shipping_threshold_fen
+        return threshold - self.plan.items_total_fen if threshold > 0 else None
+
+    @property
+    def cod_available(self) -> bool:
+        return self.plan.shop.cod_enabled and is_goods(self.plan.kind)
+
+    @cached_property
+    def delivery_slots(self) -> list[DeliverySlot]:
+        """The slots the member may choose now (none for what is not handed over)."""
+        if not is_goods(self.plan.kind):
+            return []
+        return list(bookable_delivery_slots(self.plan.shop, timezone.now()))
+
+    @property
+    def delivery_slot_required(self) -> bool:
+        """Whether a delivery order of this shop must choose a slot."""
+        return is_goods(self.plan.kind) and self.plan.shop.delivery_slots_required
+
+
+def quote_checkout(user: Any, *, check_stock: bool = True, **checkout: Any) -> CheckoutQuote:
+    """The checkout quote: ``check_checkout``'s plan for the same input as ``create_order``, except
+    that a destination not chosen yet is no error. Raises what creating the order would raise for
+    this input (``check_stock=False``: except a short stock, for a page that still shows the form)."""
+    plan = check_checkout(user, **checkout, require_destination=False)
+    if check_stock:
+        _check_stock_left([(line.sku, line.quantity) for line in plan.lines])
+    return CheckoutQuote(plan=plan)
 
 
 def create_order(user: Any, **checkout: Any) -> Order:
@@ -574,13 +709,15 @@ def create_order(user: Any, **checkout: Any) -> Order:
 
 
 def _release_stock(order: Order) -> bool:
-    """Give the order's stock and purchase quantities back, exactly once per order."""
+    """Give the order's stock, purchase quantities and delivery-slot place back, exactly once per order."""
     claimed = Order.objects.filter(pk=order.pk, stock_released=False).update(stock_released=True)
     if claimed != 1:
         return False
     order.stock_released = True
     lines = list(OrderLine.objects.filter(order_id=order.pk).order_by("sku_id"))
     _release_purchase_quantities(order.user_id, lines)
+    if order.delivery_slot_id:
+        DeliverySlot.objects.filter(pk=order.delivery_slot_id, booked__gt=0).update(booked=F("booked") - 1)
     for line in lines:
         Sku.objects.filter(pk=line.sku_id).update(stock=F("stock") + line.quantity)
     if not is_goods(order.kind):
@@ -777,8 +914,13 @@ def reinstate_closed_order(order: Order, *, paid_at: datetime | None = None) -> 
             with transaction.atomic():
                 # The member has paid: count the units, but the cap does not undo a payment.
                 _hold_purchase_quantities(locked.user, pairs, enforce_cap=False)
+                # The member paid in their window: the place is theirs again, past the cut-off too.
+                if locked.delivery_slot_id and not DeliverySlot.objects.filter(
+                    pk=locked.delivery_slot_id, booked__lt=F("capacity")
+                ).update(booked=F("booked") + 1):
+                    raise SlotFull("配送时段已约满")
                 _reserve_stock(pairs)
-        except SoldOut:
+        except (SoldOut, SlotFull):
             return False
         transition(
             locked,

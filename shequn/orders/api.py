@@ -20,6 +20,7 @@ from .schemas import (
     CartItemIn,
     CartItemOut,
     CartQuantityIn,
+    CheckoutQuoteOut,
     ConsoleOrderDetailOut,
     ConsoleOrderFilters,
     ConsoleOrderOut,
@@ -32,6 +33,7 @@ from .schemas import (
     ShipIn,
     cart_group_out,
     cart_item_out,
+    checkout_quote_out,
     order_out,
     refund_out,
 )
@@ -51,7 +53,7 @@ def _page(rows: Any, page: int, page_size: int, build: Any) -> dict[str, Any]:
 @router.get("/cart", response={200: list[CartGroupOut], **error_responses(401)})
 def list_cart(request: HttpRequest) -> Any:
     """The member's cart, grouped by shop."""
-    return [cart_group_out(group) for group in selectors.cart_groups(request.user)]
+    return [cart_group_out(group) for group in actions.priced_cart(request.user)]
 
 
 @router.post("/cart", response={201: CartItemOut, **error_responses(401, 404, 422)})
@@ -109,6 +111,7 @@ def console_list_orders(request: HttpRequest, filters: Query[ConsoleOrderFilters
         search=filters.search,
         date_from=filters.date_from,
         date_to=filters.date_to,
+        delivery_slot_id=filters.delivery_slot_id,
     )
     return _page(rows, filters.page, filters.page_size, lambda order: order_out(order, console=True))
 
@@ -204,6 +207,14 @@ def create_order(
         user=request.user, scope="orders.create", key=idempotency_key, payload=body, handler=handler
     )
     return Status(status, response)
+
+
+@router.post("/quote", response={200: CheckoutQuoteOut, **error_responses(401, 404, 409, 422)})
+def quote_order(request: HttpRequest, payload: OrderCreateIn) -> Any:
+    """What ``POST /orders`` with this body would charge, without ordering: lines at the price the
+    member pays, delivery fee and free-delivery gap, COD. A destination may still be missing; any
+    other input ``POST /orders`` would refuse is refused here with the same error."""
+    return checkout_quote_out(actions.quote_checkout(request.user, **payload.model_dump(mode="json")))
 
 
 @router.get("", response={200: Page[OrderOut], **error_responses(401, 422)})

@@ -91,3 +91,27 @@ class ShopRequired(InvalidInput):
     """A staff member of several shops must say which one (X-Shop header)."""
 
     code = "shop_required"
+
+
+class SlotRequired(InvalidInput):
+    """The shop asks delivery orders to choose a delivery slot."""
+
+    code = "slot_required"
+
+
+class SlotNotFound(NotFound):
+    """No delivery slot of this shop has that id."""
+
+    code = "slot_not_found"
+
+
+class SlotFull(Conflict):
+    """Every place of the delivery slot is taken."""
+
+    code = "slot_full"
+
+
+class SlotClosed(Conflict):
+    """The delivery slot is past its order cut-off, or staff closed it."""
+
+    code = "slot_closed"

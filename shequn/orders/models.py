@@ -46,6 +46,13 @@ class Order(models.Model):
         "shops.PickupPoint", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
     )
     buyer_note = models.CharField(max_length=200, blank=True)
+    # The delivery slot chosen at checkout, its date and label copied so the order reads the same
+    # whatever later happens to the slot (ADR 0006). Its place is given back with the stock.
+    delivery_slot = models.ForeignKey(
+        "shops.DeliverySlot", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    delivery_slot_date = models.DateField(null=True, blank=True)
+    delivery_slot_label = models.CharField(max_length=40, blank=True)
     items_total_fen = models.PositiveIntegerField()
     shipping_fee_fen = models.PositiveIntegerField(default=0)
     total_fen = models.PositiveIntegerField()  # what the member pays: items + shipping

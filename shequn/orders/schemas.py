@@ -7,7 +7,9 @@ from ninja import Schema
 from pydantic import Field
 
 from shequn.core.phone import mask_phone
+from shequn.shops.models import DeliverySlot
 
+from .actions import CheckoutQuote
 from .models import CartItem, Order, OrderEvent, OrderLine, RefundRequest
 from .selectors import CartGroup
 
@@ -35,11 +37,17 @@ class CartItemOut(Schema):
     on_shelf: bool
 
 
+class CartPricedItemOut(CartItemOut):
+    unit_price_fen: int  # what checkout charges per unit: the member price when it applies
+    member_price: bool  # the member price applied
+    total_fen: int
+
+
 class CartGroupOut(Schema):
     shop_slug: str
     shop_name: str
-    items: list[CartItemOut]
-    subtotal_fen: int
+    items: list[CartPricedItemOut]
+    subtotal_fen: int  # at the prices checkout charges: the quote's items_total_fen for these lines
 
 
 class OrderCreateIn(Schema):
@@ -53,9 +61,56 @@ class OrderCreateIn(Schema):
     payment_method: Literal["sandbox", "cod"]
     address_id: int | None = None
     pickup_point_id: int | None = None
+    # One of the quote's delivery_slots; required for delivery when the quote says so.
+    delivery_slot_id: int | None = None
     buyer_note: str = ""
     post_id: int | None = None
     article_id: int | None = None
+
+
+class CheckoutQuoteLineOut(Schema):
+    sku_id: int
+    product_id: int
+    title: str
+    spec: str
+    price_fen: int  # the shelf price
+    unit_price_fen: int  # what the member pays per unit
+    member_price: bool  # the member price applied
+    quantity: int
+    total_fen: int
+    returnable: bool
+
+
+class CheckoutDeliverySlotOut(Schema):
+    """A delivery slot the member may choose now."""
+
+    id: int
+    date: date
+    starts_at: str  # "09:00", local time
+    ends_at: str
+    label: str  # 「12月8日（周二）09:00–12:00」
+    cutoff_at: datetime  # orders close at this moment
+    places_left: int
+
+
+class CheckoutQuoteOut(Schema):
+    """What ``POST /orders`` with the same body would charge; computed by the same checkout."""
+
+    shop_slug: str
+    kind: str
+    fulfilment: str
+    payment_method: str
+    lines: list[CheckoutQuoteLineOut]
+    items_total_fen: int
+    shipping_fee_fen: int  # for the chosen fulfilment
+    total_fen: int  # items + shipping: the order's total_fen
+    delivery_fee_fen: int  # the fee were these goods delivered
+    free_shipping_threshold_fen: int  # 0 = delivery is never free
+    free_shipping_gap_fen: int | None = Field(description="more to buy for free delivery; 0 = free; null = never")
+    cod_available: bool  # cash on delivery may be chosen
+    delivery_slots: list[CheckoutDeliverySlotOut]  # the slots open for orders now, soonest first
+    delivery_slot_required: bool  # a delivery order must choose one of them (pickup may)
+    delivery_slot: CheckoutDeliverySlotOut | None  # the one chosen, still bookable
 
 
 class OrderLineOut(Schema):
@@ -87,6 +142,14 @@ class PickupPointOut(Schema):
     opening_hours: str
 
 
+class OrderDeliverySlotOut(Schema):
+    """The delivery slot as chosen at checkout (copied: later changes of the slot do not show)."""
+
+    id: int
+    date: date
+    label: str
+
+
 class OrderOut(Schema):
     number: str
     shop_slug: str
@@ -107,6 +170,7 @@ class OrderOut(Schema):
     recipient_phone: str  # masked in the console
     address: str
     pickup_point: PickupPointOut | None
+    delivery_slot: OrderDeliverySlotOut | None
     buyer_note: str
     tracking_company: str
     tracking_number: str
@@ -172,6 +236,7 @@ class ConsoleOrderFilters(Schema):
     search: str | None = Field(None, description="order number or phone digits")
     date_from: date | None = None
     date_to: date | None = None
+    delivery_slot_id: int | None = None
     page: int = 1
     page_size: int = 20
 
@@ -197,8 +262,63 @@ def cart_group_out(group: CartGroup) -> dict[str, Any]:
     return {
         "shop_slug": group.shop.slug,
         "shop_name": group.shop.name,
-        "items": [cart_item_out(item) for item in group.items],
+        "items": [
+            {
+                **cart_item_out(item),
+                "unit_price_fen": line.unit_price_fen,
+                "member_price": line.member_price,
+                "total_fen": line.total_fen,
+            }
+            for item, line in group.rows
+        ],
         "subtotal_fen": group.subtotal_fen,
+    }
+
+
+def checkout_quote_out(quote: CheckoutQuote) -> dict[str, Any]:
+    plan = quote.plan
+    return {
+        "shop_slug": plan.shop.slug,
+        "kind": plan.kind,
+        "fulfilment": plan.fulfilment,
+        "payment_method": plan.payment_method,
+        "lines": [
+            {
+                "sku_id": line.sku.pk,
+                "product_id": line.product.pk,
+                "title": line.product.title,
+                "spec": line.sku.spec,
+                "price_fen": line.sku.price_fen,
+                "unit_price_fen": line.unit_price_fen,
+                "member_price": line.member_price,
+                "quantity": line.quantity,
+                "total_fen": line.total_fen,
+                "returnable": line.product.returnable,
+            }
+            for line in plan.lines
+        ],
+        "items_total_fen": plan.items_total_fen,
+        "shipping_fee_fen": plan.shipping_fee_fen,
+        "total_fen": plan.total_fen,
+        "delivery_fee_fen": quote.delivery_fee_fen,
+        "free_shipping_threshold_fen": quote.free_shipping_threshold_fen,
+        "free_shipping_gap_fen": quote.free_shipping_gap_fen,
+        "cod_available": quote.cod_available,
+        "delivery_slots": [delivery_slot_choice_out(slot) for slot in quote.delivery_slots],
+        "delivery_slot_required": quote.delivery_slot_required,
+        "delivery_slot": delivery_slot_choice_out(plan.delivery_slot) if plan.delivery_slot else None,
+    }
+
+
+def delivery_slot_choice_out(slot: DeliverySlot) -> dict[str, Any]:
+    return {
+        "id": slot.pk,
+        "date": slot.date,
+        "starts_at": f"{slot.starts_at:%H:%M}",
+        "ends_at": f"{slot.ends_at:%H:%M}",
+        "label": slot.label,
+        "cutoff_at": slot.cutoff_at,
+        "places_left": slot.places_left,
     }
 
 
@@ -256,6 +376,11 @@ def order_out(order: Order, *, console: bool = False, timeline: bool = False) ->
         "pickup_point": (
             {"id": point.pk, "name": point.name, "address": point.address, "opening_hours": point.opening_hours}
             if point
+            else None
+        ),
+        "delivery_slot": (
+            {"id": order.delivery_slot_id, "date": order.delivery_slot_date, "label": order.delivery_slot_label}
+            if order.delivery_slot_id
             else None
         ),
         "buyer_note": order.buyer_note,

@@ -123,10 +123,17 @@ def member_refunds(user: Any) -> QuerySet[RefundRequest]:
 class CartGroup:
     shop: Shop
     items: list[CartItem] = field(default_factory=list)
+    # The items at the price checkout charges, in the same order: ``actions.PlannedLine``s set
+    # by ``actions.priced_cart`` (the checkout's own pricing), never computed here.
+    prices: list[Any] = field(default_factory=list)
+
+    @property
+    def rows(self) -> list[tuple[CartItem, Any]]:
+        return list(zip(self.items, self.prices, strict=True))
 
     @property
     def subtotal_fen(self) -> int:
-        return sum(item.sku.price_fen * item.quantity for item in self.items)
+        return sum(line.total_fen for line in self.prices)
 
 
 def cart_items(user: Any) -> QuerySet[CartItem]:
@@ -134,7 +141,7 @@ def cart_items(user: Any) -> QuerySet[CartItem]:
 
 
 def cart_groups(user: Any) -> list[CartGroup]:
-    """The member's cart grouped by shop (one checkout per shop)."""
+    """The member's cart grouped by shop (one checkout per shop), not priced: see ``actions.priced_cart``."""
     groups: dict[int, CartGroup] = {}
     for item in cart_items(user):
         groups.setdefault(item.shop_id, CartGroup(shop=item.shop)).items.append(item)
@@ -153,9 +160,12 @@ def staff_orders(
     search: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
+    delivery_slot_id: int | None = None,
 ) -> QuerySet[Order]:
     """The shop's orders, newest first, with the console's filters (dates are local days, inclusive)."""
     rows = Order.objects.filter(shop=shop).select_related("user", "pickup_point")
+    if delivery_slot_id:
+        rows = rows.filter(delivery_slot_id=delivery_slot_id)
     if status:
         rows = rows.filter(status=status)
     if fulfilment:

@@ -1,5 +1,6 @@
 """Pages: member H5 (cart, checkout, orders, refunds) and the operator console. Thin: parse, act, render."""
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -8,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,7 +24,7 @@ from shequn.core.pages import field_errors
 from shequn.shops import permissions
 from shequn.shops.console import console_view
 from shequn.shops.permissions import role_allows
-from shequn.shops.selectors import active_pickup_points, shop_overview, staff_shops
+from shequn.shops.selectors import active_pickup_points, console_delivery_slots, shop_overview, staff_shops
 
 from . import actions, selectors
 from .enums import Fulfilment, OrderStatus, PaymentMethod, RefundStatus
@@ -51,7 +53,7 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 @login_required
 @require_GET
 def cart(request: HttpRequest) -> HttpResponse:
-    return render(request, "orders/cart.html", {"groups": selectors.cart_groups(request.user)})
+    return render(request, "orders/cart.html", {"groups": actions.priced_cart(request.user)})
 
 
 @login_required
@@ -123,6 +125,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "payment_method": data.get("payment_method") or PaymentMethod.SANDBOX,
         "address_id": _int(data.get("address_id"), default_address),
         "pickup_point_id": _int(data.get("pickup_point_id")),
+        "delivery_slot_id": _int(data.get("delivery_slot_id")),
         "buyer_note": data.get("buyer_note", ""),
     }
     error: DomainError | None = None
@@ -143,14 +146,15 @@ def checkout(request: HttpRequest) -> HttpResponse:
             error.status = status
         except DomainError as raised:
             error = raised
-    # The quote: totals for the current choice, so the member can fix input before submitting.
-    plan = actions.check_checkout(
+    # The quote (as the API's): totals for the current choice, so the member can fix input before submitting.
+    quote = actions.quote_checkout(
         request.user,
         **source,
         fulfilment=choice["fulfilment"] if choice["fulfilment"] in Fulfilment.values else Fulfilment.DELIVERY,
         payment_method=PaymentMethod.SANDBOX,
-        require_destination=False,
+        check_stock=False,
     )
+    plan = quote.plan
     next_url = request.get_full_path() if request.method == "GET" else reverse("orders:checkout")
     context = {
         "plan": plan,
@@ -160,9 +164,10 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "addresses": addresses,
         # A group-buy leader's point serves its campaigns only, not the shop's ordinary checkout.
         "pickup_points": list(active_pickup_points(plan.shop).filter(leader__isnull=True)),
-        "delivery_fee_fen": actions.shipping_fee(plan.shop, Fulfilment.DELIVERY, plan.items_total_fen),
-        "free_shipping_threshold_fen": plan.shop.free_shipping_threshold_fen,
-        "cod_enabled": plan.shop.cod_enabled,
+        "quote": quote,
+        "delivery_fee_fen": quote.delivery_fee_fen,
+        "free_shipping_threshold_fen": quote.free_shipping_threshold_fen,
+        "cod_enabled": quote.cod_available,
         "error": error,
         "submit_token": random_token(16),
         "address_new_next": next_url,
@@ -298,6 +303,7 @@ def _console_filters(request: HttpRequest) -> dict[str, Any]:
         "search": (get.get("q") or "").strip() or None,
         "date_from": parse_date(get.get("date_from") or "") if get.get("date_from") else None,
         "date_to": parse_date(get.get("date_to") or "") if get.get("date_to") else None,
+        "delivery_slot_id": _int(get.get("slot")),
     }
 
 
@@ -340,6 +346,7 @@ def console_orders(request: HttpRequest) -> HttpResponse:
         "statuses": OrderStatus.choices,
         "fulfilments": Fulfilment.choices,
         "payment_methods": PaymentMethod.choices,
+        "slots": list(console_delivery_slots(shop, since=timezone.localdate() - timedelta(days=7))),
         "params": request.GET,
         "query": query.urlencode(),
     }

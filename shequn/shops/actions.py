@@ -6,18 +6,20 @@ action, object, IP), so a write without its audit entry cannot happen.
 
 import re
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from shequn.core import audit
 from shequn.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 from . import permissions
 from .enums import StaffRole
-from .models import PickupPoint, Shop, StaffMember
-from .selectors import access_console_pickup_point, access_staff_member, require_permission
+from .models import DeliverySlot, PickupPoint, Shop, StaffMember
+from .selectors import access_console_pickup_point, access_delivery_slot, access_staff_member, require_permission
 
 UNPAID_TIMEOUT_RANGE = (5, 24 * 60)  # minutes
 MAX_SHIPPING_FEE_FEN = 100_000  # ¥1,000
@@ -273,4 +275,145 @@ def do_update_shop_settings(shop: Shop, actor: Any, data: ShopSettingsInput, *, 
             audit.record(actor=actor, shop=locked, action="shop.update_settings", obj=locked, ip=ip, changes=changes)
     for name, value in values.items():
         setattr(shop, name, value)
+    return shop
+
+
+# --- delivery slots (docs/adr/0006) -------------------------------------------------------------
+
+MAX_SLOT_CAPACITY = 10_000
+DEFAULT_CUTOFF = time(20, 0)  # the day before the slot, 20:00: the farm packs overnight
+
+
+def default_cutoff(day: date) -> datetime:
+    """The usual order cut-off of a slot on ``day``: the day before at 20:00, local time."""
+    return timezone.make_aware(datetime.combine(day - timedelta(days=1), DEFAULT_CUTOFF))
+
+
+@dataclass(frozen=True)
+class DeliverySlotInput:
+    date: date
+    starts_at: time
+    ends_at: time
+    capacity: int
+    cutoff_at: datetime | None = None  # None: the day before at 20:00
+
+
+def _check_capacity(capacity: int, errors: dict[str, str]) -> None:
+    if not isinstance(capacity, int) or not 1 <= capacity <= MAX_SLOT_CAPACITY:
+        errors["capacity"] = f"可约单数须在 1–{MAX_SLOT_CAPACITY} 之间"
+
+
+def _aware(moment: datetime) -> datetime:
+    """A time typed without an offset is the shop's local time (the console's and the farm's)."""
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+def _check_cutoff(cutoff_at: datetime, day: date, starts_at: time, errors: dict[str, str]) -> None:
+    starts = timezone.make_aware(datetime.combine(day, starts_at))
+    if cutoff_at > starts:
+        errors["cutoff_at"] = "截单时间不能晚于时段开始"
+
+
+def check_delivery_slot(data: DeliverySlotInput, *, today: date) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    if data.date < today:
+        errors["date"] = "日期不能早于今天"
+    if data.ends_at <= data.starts_at:
+        errors["ends_at"] = "结束时间须晚于开始时间"
+    _check_capacity(data.capacity, errors)
+    cutoff_at = _aware(data.cutoff_at) if data.cutoff_at else default_cutoff(data.date)
+    _check_cutoff(cutoff_at, data.date, data.starts_at, errors)
+    if errors:
+        raise InvalidInput(next(iter(errors.values())), code="invalid_delivery_slot", details={"fields": errors})
+    return {
+        "date": data.date,
+        "starts_at": data.starts_at,
+        "ends_at": data.ends_at,
+        "capacity": data.capacity,
+        "cutoff_at": cutoff_at,
+    }
+
+
+def _audit_values(values: dict[str, Any]) -> dict[str, str]:
+    return {name: str(value) for name, value in values.items()}
+
+
+def do_create_delivery_slot(shop: Shop, actor: Any, data: DeliverySlotInput, *, ip: str | None) -> DeliverySlot:
+    require_permission(actor, shop, permissions.MANAGE_DELIVERY_SLOTS)
+    values = check_delivery_slot(data, today=timezone.localdate())
+    try:
+        with transaction.atomic():
+            slot = DeliverySlot.objects.create(shop=shop, **values)
+            audit.record(
+                actor=actor, shop=shop, action="delivery_slot.create", obj=slot, ip=ip, **_audit_values(values)
+            )
+    except IntegrityError:
+        message = "这一天已有相同的时段"
+        raise Conflict(message, code="slot_exists", details={"fields": {"date": message}}) from None
+    return slot
+
+
+def do_update_delivery_slot(
+    shop: Shop,
+    actor: Any,
+    slot_id: int,
+    *,
+    capacity: int | None = None,
+    cutoff_at: datetime | None = None,
+    ip: str | None,
+) -> DeliverySlot:
+    """Change a slot's capacity or cut-off (None keeps it). The capacity never goes below the places
+    taken: the update is conditional on ``booked``, so an order taking a place meanwhile cannot be lost."""
+    require_permission(actor, shop, permissions.MANAGE_DELIVERY_SLOTS)
+    with transaction.atomic():
+        slot = access_delivery_slot(shop, slot_id)
+        capacity = slot.capacity if capacity is None else capacity
+        cutoff_at = slot.cutoff_at if cutoff_at is None else _aware(cutoff_at)
+        errors: dict[str, str] = {}
+        _check_capacity(capacity, errors)
+        _check_cutoff(cutoff_at, slot.date, slot.starts_at, errors)
+        if errors:
+            raise InvalidInput(next(iter(errors.values())), code="invalid_delivery_slot", details={"fields": errors})
+        changed = DeliverySlot.objects.filter(pk=slot.pk, booked__lte=capacity).update(
+            capacity=capacity, cutoff_at=cutoff_at
+        )
+        if changed != 1:
+            slot.refresh_from_db()
+            message = f"已有 {slot.booked} 单预约了这个时段，可约单数不能少于 {slot.booked}"
+            raise Conflict(message, code="capacity_below_booked", details={"fields": {"capacity": message}})
+        changes = {
+            name: [str(old), str(new)]
+            for name, old, new in (("capacity", slot.capacity, capacity), ("cutoff_at", slot.cutoff_at, cutoff_at))
+            if old != new
+        }
+        slot.refresh_from_db()
+        audit.record(actor=actor, shop=shop, action="delivery_slot.update", obj=slot, ip=ip, changes=changes)
+    return slot
+
+
+def do_set_delivery_slot_open(shop: Shop, actor: Any, slot_id: int, *, is_open: bool, ip: str | None) -> DeliverySlot:
+    """Close a slot to new orders (the ones booked keep it), or open it again."""
+    require_permission(actor, shop, permissions.MANAGE_DELIVERY_SLOTS)
+    with transaction.atomic():
+        slot = access_delivery_slot(shop, slot_id)
+        if DeliverySlot.objects.filter(pk=slot.pk).exclude(is_open=is_open).update(is_open=is_open) == 1:
+            slot.is_open = is_open
+            action = "delivery_slot.open" if is_open else "delivery_slot.close"
+            audit.record(actor=actor, shop=shop, action=action, obj=slot, ip=ip)
+    return slot
+
+
+def do_set_delivery_slots_required(shop: Shop, actor: Any, *, required: bool, ip: str | None) -> Shop:
+    """Whether delivery orders must choose a slot at checkout."""
+    require_permission(actor, shop, permissions.MANAGE_DELIVERY_SLOTS)
+    with transaction.atomic():
+        if (
+            Shop.objects.filter(pk=shop.pk)
+            .exclude(delivery_slots_required=required)
+            .update(delivery_slots_required=required)
+        ):
+            audit.record(
+                actor=actor, shop=shop, action="shop.delivery_slots_required", obj=shop, ip=ip, required=required
+            )
+    shop.delivery_slots_required = required
     return shop

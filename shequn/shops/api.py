@@ -1,4 +1,4 @@
-"""Shop endpoints under /api/v1/shops/: public pickup points, operator staff and audit log.
+"""Shop endpoints under /api/v1/shops/: public pickup points, operator staff, delivery slots and audit log.
 
 Operator routes take the shop id in the path; a shop the caller does not work for is a 404,
 a role without the permission a 403.
@@ -7,6 +7,7 @@ a role without the permission a 403.
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Router, Status
 
 from shequn.core.audit import client_ip
@@ -15,7 +16,17 @@ from shequn.core.schemas import Page, error_responses, paginate
 
 from . import actions, permissions, selectors
 from .models import StaffMember
-from .schemas import AuditEntryOut, MyShopOut, PickupPointOut, StaffAddIn, StaffOut, StaffRoleIn
+from .schemas import (
+    AuditEntryOut,
+    DeliverySlotConsoleOut,
+    DeliverySlotCreateIn,
+    DeliverySlotUpdateIn,
+    MyShopOut,
+    PickupPointOut,
+    StaffAddIn,
+    StaffOut,
+    StaffRoleIn,
+)
 
 router = Router(tags=["shops"])
 
@@ -92,3 +103,51 @@ def audit_log(
     user = _authenticated(request)
     shop, _ = selectors.access_console_shop(user, shop_id, permissions.VIEW_AUDIT)
     return paginate(selectors.audit_entries(shop, action=action, actor_id=actor_id), page, page_size)
+
+
+# --- delivery slots (docs/adr/0006): the same actions as the console pages ------------------------
+
+_SLOT_ERRORS = error_responses(401, 403, 404, 409, 422)
+
+
+@router.get(
+    "/{shop_id}/delivery-slots", response={200: list[DeliverySlotConsoleOut], **error_responses(401, 403, 404, 422)}
+)
+def list_delivery_slots(request: HttpRequest, shop_id: int) -> Any:
+    """The shop's slots from today on, closed and full ones too, soonest first."""
+    user = _authenticated(request)
+    shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_DELIVERY_SLOTS)
+    return list(selectors.console_delivery_slots(shop, since=timezone.localdate()))
+
+
+@router.post("/{shop_id}/delivery-slots", response={201: DeliverySlotConsoleOut, **_SLOT_ERRORS})
+def create_delivery_slot(request: HttpRequest, shop_id: int, payload: DeliverySlotCreateIn) -> Any:
+    user = _authenticated(request)
+    shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_DELIVERY_SLOTS)
+    data = actions.DeliverySlotInput(**payload.model_dump())
+    return Status(201, actions.do_create_delivery_slot(shop, user, data, ip=client_ip(request)))
+
+
+@router.patch("/{shop_id}/delivery-slots/{slot_id}", response={200: DeliverySlotConsoleOut, **_SLOT_ERRORS})
+def update_delivery_slot(request: HttpRequest, shop_id: int, slot_id: int, payload: DeliverySlotUpdateIn) -> Any:
+    """Change the capacity or the cut-off; omitted fields stay as they are."""
+    user = _authenticated(request)
+    shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_DELIVERY_SLOTS)
+    return actions.do_update_delivery_slot(
+        shop, user, slot_id, capacity=payload.capacity, cutoff_at=payload.cutoff_at, ip=client_ip(request)
+    )
+
+
+@router.post("/{shop_id}/delivery-slots/{slot_id}/close", response={200: DeliverySlotConsoleOut, **_SLOT_ERRORS})
+def close_delivery_slot(request: HttpRequest, shop_id: int, slot_id: int) -> Any:
+    """No new orders for this slot; the ones booked keep it."""
+    user = _authenticated(request)
+    shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_DELIVERY_SLOTS)
+    return actions.do_set_delivery_slot_open(shop, user, slot_id, is_open=False, ip=client_ip(request))
+
+
+@router.post("/{shop_id}/delivery-slots/{slot_id}/open", response={200: DeliverySlotConsoleOut, **_SLOT_ERRORS})
+def open_delivery_slot(request: HttpRequest, shop_id: int, slot_id: int) -> Any:
+    user = _authenticated(request)
+    shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_DELIVERY_SLOTS)
+    return actions.do_set_delivery_slot_open(shop, user, slot_id, is_open=True, ip=client_ip(request))

@@ -1,5 +1,8 @@
+from datetime import date, datetime, time
+
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 
 from .enums import StaffRole
 
@@ -17,6 +20,8 @@ class Shop(models.Model):
     shipping_fee_fen = models.PositiveIntegerField(default=1000)
     free_shipping_threshold_fen = models.PositiveIntegerField(default=9900)
     cod_enabled = models.BooleanField(default=True)  # cash on delivery offered at checkout
+    # Delivery orders must choose one of the shop's delivery slots (pickup orders may); see ADR 0006.
+    delivery_slots_required = models.BooleanField(default=False)
     service_phone = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -52,3 +57,53 @@ class PickupPoint(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+WEEKDAYS = "一二三四五六日"
+
+
+class DeliverySlot(models.Model):
+    """A dated window in which the shop hands orders over (delivered, or ready at the pickup
+    point), for at most ``capacity`` orders, bookable until ``cutoff_at`` (docs/adr/0006).
+
+    ``booked`` moves only through single-statement conditional ``F()`` updates (orders.actions):
+    +1 when an order takes a place, -1 when it is closed or cancelled.
+    """
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="delivery_slots")
+    date = models.DateField()
+    starts_at = models.TimeField()
+    ends_at = models.TimeField()
+    capacity = models.PositiveIntegerField()  # orders, not units
+    booked = models.PositiveIntegerField(default=0)  # places held by live orders
+    cutoff_at = models.DateTimeField()  # no new orders from this moment (e.g. the day before, 20:00)
+    is_open = models.BooleanField(default=True)  # staff closed it: no new orders; booked ones keep it
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["date", "starts_at", "id"]
+        indexes = [models.Index(fields=["shop", "date"])]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "date", "starts_at", "ends_at"], name="unique_delivery_slot"),
+            models.CheckConstraint(condition=Q(booked__lte=F("capacity")), name="delivery_slot_not_overbooked"),
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="delivery_slot_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """「12月8日（周二）09:00–12:00」: what the member, the console and the order snapshot show."""
+        return slot_label(self.date, self.starts_at, self.ends_at)
+
+    @property
+    def places_left(self) -> int:
+        return max(0, self.capacity - self.booked)
+
+    def is_closed_at(self, now: datetime) -> bool:
+        return not self.is_open or now >= self.cutoff_at
+
+
+def slot_label(day: date, starts_at: time, ends_at: time) -> str:
+    return f"{day.month}月{day.day}日（周{WEEKDAYS[day.weekday()]}）{starts_at:%H:%M}–{ends_at:%H:%M}"

@@ -14,6 +14,7 @@ VIEW_MEMBERS = "members.view"
 MANAGE_STAFF = "staff.manage"
 VIEW_AUDIT = "audit.view"
 MANAGE_SHOP = "shop.manage"
+MANAGE_DELIVERY_SLOTS = "delivery_slots.manage"  # create, edit and close delivery slots
 
 # What the console shows next to each permission.
 LABELS: dict[str, str] = {
@@ -28,6 +29,7 @@ LABELS: dict[str, str] = {
     MANAGE_STAFF: "管理员工",
     VIEW_AUDIT: "查看操作日志",
     MANAGE_SHOP: "店铺设置与自提点",
+    MANAGE_DELIVERY_SLOTS: "管理配送时段",
 }
 
 ALL = frozenset(
@@ -43,6 +45,7 @@ ALL = frozenset(
         MANAGE_STAFF,
         VIEW_AUDIT,
         MANAGE_SHOP,
+        MANAGE_DELIVERY_SLOTS,
     }
 )
 
@@ -57,6 +60,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             VIEW_ORDERS,
             FULFIL_ORDERS,
             VIEW_MEMBERS,
+            MANAGE_DELIVERY_SLOTS,
         }
     ),
     StaffRole.SERVICE: frozenset({VIEW_DASHBOARD, VIEW_ORDERS, FULFIL_ORDERS, DECIDE_REFUNDS, VIEW_MEMBERS}),

@@ -1,6 +1,6 @@
 """API schemas of the shops app. Staff phones are masked for everyone but their owner."""
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from ninja import Field, Schema
@@ -76,3 +76,30 @@ class MyShopOut(Schema):
     name: str
     slug: str
     role: str
+
+
+class DeliverySlotConsoleOut(Schema):
+    """A delivery slot as the operator manages it (docs/adr/0006)."""
+
+    id: int
+    date: date
+    starts_at: time
+    ends_at: time
+    label: str
+    capacity: int  # orders
+    booked: int  # places held by live orders
+    cutoff_at: datetime
+    is_open: bool
+
+
+class DeliverySlotCreateIn(Schema):
+    date: date
+    starts_at: time
+    ends_at: time
+    capacity: int
+    cutoff_at: datetime | None = Field(None, description="null: the day before at 20:00, local time")
+
+
+class DeliverySlotUpdateIn(Schema):
+    capacity: int | None = Field(None, description="never below the places booked (409 capacity_below_booked)")
+    cutoff_at: datetime | None = None

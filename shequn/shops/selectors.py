@@ -1,14 +1,15 @@
 """Reads for shops and the staff-permission check every console write goes through."""
 
+from datetime import date, datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from shequn.core.errors import NotFound, PermissionDenied
 from shequn.core.models import AuditLog
 
 from .enums import StaffRole
-from .models import PickupPoint, Shop, StaffMember
+from .models import DeliverySlot, PickupPoint, Shop, StaffMember
 from .permissions import required_roles_hint, role_allows, roles_allowed
 
 
@@ -131,3 +132,27 @@ def shop_overview(shop: Shop) -> dict[str, int]:
 def shop_directory() -> QuerySet[Shop]:
     """Every shop of this deployment, oldest first (the site root lists them)."""
     return Shop.objects.order_by("id")
+
+
+# --- delivery slots ---------------------------------------------------------------------
+
+
+def bookable_delivery_slots(shop: Shop, now: datetime) -> QuerySet[DeliverySlot]:
+    """Slots a member may choose at checkout now: open, before their cut-off, with a place left."""
+    return DeliverySlot.objects.filter(shop=shop, is_open=True, cutoff_at__gt=now, booked__lt=F("capacity")).order_by(
+        "date", "starts_at", "id"
+    )
+
+
+def console_delivery_slots(shop: Shop, *, since: date) -> QuerySet[DeliverySlot]:
+    """The shop's slots from ``since`` on, for the console (closed and full ones too)."""
+    return DeliverySlot.objects.filter(shop=shop, date__gte=since).order_by("date", "starts_at", "id")
+
+
+def access_delivery_slot(shop: Shop, slot_id: int, *, lock: bool = False) -> DeliverySlot:
+    """A slot of ``shop``; another shop's id looks missing (404)."""
+    rows = DeliverySlot.objects.select_for_update() if lock else DeliverySlot.objects.all()
+    slot = rows.filter(shop=shop, pk=slot_id).first()
+    if slot is None:
+        raise NotFound("配送时段不存在", code="slot_not_found")
+    return slot

@@ -20,6 +20,18 @@ urlpatterns = [
         views.console_pickup_point_toggle,
         name="console_pickup_point_toggle",
     ),
+    path("console/delivery-slots/", views.console_delivery_slots, name="console_delivery_slots"),
+    path(
+        "console/delivery-slots/required/",
+        views.console_delivery_slots_required,
+        name="console_delivery_slots_required",
+    ),
+    path("console/delivery-slots/<int:slot_id>/", views.console_delivery_slot_edit, name="console_delivery_slot_edit"),
+    path(
+        "console/delivery-slots/<int:slot_id>/open/",
+        views.console_delivery_slot_open,
+        name="console_delivery_slot_open",
+    ),
     path("console/settings/", views.console_settings, name="console_settings"),
     path("console/switch-shop/", views.console_switch_shop, name="console_switch_shop"),
 ]

@@ -11,10 +11,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shequn.core.audit import client_ip
-from shequn.core.errors import Conflict, InvalidInput, NotFound
+from shequn.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from shequn.core.money import format_yuan_input, parse_yuan
 from shequn.core.pages import field_errors
 from shequn.core.phone import mask_phone
@@ -22,6 +23,7 @@ from shequn.core.phone import mask_phone
 from . import actions, permissions, selectors
 from .console import console_view, current_console_shop, set_console_shop
 from .enums import StaffRole
+from .forms import DeliverySlotEditForm, DeliverySlotForm, add_domain_error
 from .models import Shop, StaffMember
 
 AUDIT_PAGE_SIZE = 50
@@ -197,6 +199,85 @@ def console_pickup_point_toggle(request: HttpRequest, pickup_point_id: int) -> H
     )
     messages.success(request, f"自提点「{point.name}」已{'启用' if point.is_active else '停用'}")
     return redirect("shops:console_pickup_points")
+
+
+# --- delivery slots (docs/adr/0006) ------------------------------------------------------------------
+
+
+def _slots_page(request: HttpRequest, form: DeliverySlotForm, status: int = 200) -> HttpResponse:
+    shop = _shop(request)
+    context = {
+        "shop": shop,
+        "slots": selectors.console_delivery_slots(shop, since=timezone.localdate()),
+        "form": form,
+        "now": timezone.now(),
+    }
+    return render(request, "shops/console/delivery_slots.html", context, status=status)
+
+
+@console_view(permissions.MANAGE_DELIVERY_SLOTS)
+@require_http_methods(["GET", "POST"])
+def console_delivery_slots(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _slots_page(request, DeliverySlotForm())
+    form = DeliverySlotForm(request.POST)
+    if form.is_valid():
+        try:
+            slot = actions.do_create_delivery_slot(
+                _shop(request), request.user, actions.DeliverySlotInput(**form.cleaned_data), ip=client_ip(request)
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+            return _slots_page(request, form, status=error.status)
+        messages.success(request, f"已添加配送时段 {slot.label}")
+        return redirect("shops:console_delivery_slots")
+    return _slots_page(request, form, status=422)
+
+
+@console_view(permissions.MANAGE_DELIVERY_SLOTS)
+@require_http_methods(["GET", "POST"])
+def console_delivery_slot_edit(request: HttpRequest, slot_id: int) -> HttpResponse:
+    shop = _shop(request)
+    slot = selectors.access_delivery_slot(shop, slot_id)
+    status = 200
+    if request.method == "POST":
+        form = DeliverySlotEditForm(request.POST)
+        if form.is_valid():
+            try:
+                actions.do_update_delivery_slot(shop, request.user, slot.pk, **form.cleaned_data, ip=client_ip(request))
+            except DomainError as error:
+                add_domain_error(form, error)
+                status = error.status
+            else:
+                messages.success(request, f"配送时段 {slot.label} 已保存")
+                return redirect("shops:console_delivery_slots")
+        else:
+            status = 422
+    else:
+        form = DeliverySlotEditForm(
+            initial={"capacity": slot.capacity, "cutoff_at": timezone.localtime(slot.cutoff_at)}
+        )
+    return render(request, "shops/console/delivery_slot_form.html", {"slot": slot, "form": form}, status=status)
+
+
+@console_view(permissions.MANAGE_DELIVERY_SLOTS)
+@require_POST
+def console_delivery_slot_open(request: HttpRequest, slot_id: int) -> HttpResponse:
+    is_open = request.POST.get("open") == "1"
+    slot = actions.do_set_delivery_slot_open(
+        _shop(request), request.user, slot_id, is_open=is_open, ip=client_ip(request)
+    )
+    messages.success(request, f"配送时段 {slot.label} 已{'开放预约' if slot.is_open else '关闭预约'}")
+    return redirect("shops:console_delivery_slots")
+
+
+@console_view(permissions.MANAGE_DELIVERY_SLOTS)
+@require_POST
+def console_delivery_slots_required(request: HttpRequest) -> HttpResponse:
+    required = request.POST.get("required") == "1"
+    actions.do_set_delivery_slots_required(_shop(request), request.user, required=required, ip=client_ip(request))
+    messages.success(request, "快递订单须选择配送时段" if required else "快递订单可不选配送时段")
+    return redirect("shops:console_delivery_slots")
 
 
 # --- shop settings ---------------------------------------------------------------------------------------

@@ -74,3 +74,22 @@ def api_token(user: Any) -> str:
 
 def auth_headers(user: Any, **extra: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_token(user)}", **extra}
+
+
+def make_slot(shop: Any, *, days_ahead: int = 1, capacity: int = 50, **fields: Any) -> Any:
+    """A delivery slot ``days_ahead`` days from today, 09:00–12:00, cut off the day before at 20:00
+    (unless ``cutoff_at`` is given); ``fields`` override the rest."""
+    from datetime import time, timedelta
+
+    from django.utils import timezone
+
+    from shequn.shops.actions import default_cutoff
+    from shequn.shops.models import DeliverySlot
+
+    day = timezone.localdate() + timedelta(days=days_ahead)
+    fields.setdefault("starts_at", time(9, 0))
+    fields.setdefault("ends_at", time(12, 0))
+    fields.setdefault("cutoff_at", max(default_cutoff(day), timezone.now() + timedelta(hours=1)))
+    slot = DeliverySlot.objects.create(shop=shop, date=day, capacity=capacity, **fields)
+    slot.refresh_from_db()  # times given as "09:00" come back as time objects
+    return slot

@@ -31,7 +31,8 @@ from shequn.notifications.models import Notification
 from shequn.orders.enums import OrderStatus
 from shequn.orders.models import Order, OrderEvent, OrderLine, RefundRequest
 from shequn.payments.models import Payment
-from shequn.shops.models import PickupPoint, Shop, StaffMember
+from shequn.shops.models import DeliverySlot, PickupPoint, Shop, StaffMember
+from shequn.shops.selectors import bookable_delivery_slots
 from shequn.teambuy.models import TeamMember, TeamOffer
 
 LIVE = [s for s in OrderStatus.values if s not in (OrderStatus.CANCELLED, OrderStatus.CLOSED)]
@@ -42,6 +43,7 @@ COUNTED = (
     User,
     StaffMember,
     PickupPoint,
+    DeliverySlot,
     Product,
     Sku,
     Community,
@@ -100,6 +102,13 @@ def test_seed_builds_the_demo_shop_and_is_idempotent() -> None:
     # The shop's two points, and one for each of the two approved group-buy leaders.
     assert PickupPoint.objects.filter(shop=shop, leader__isnull=True).count() == 2
     assert Leader.objects.filter(shop=shop, status="active", pickup_point__isnull=False).count() == 2
+    # Next-day delivery: two windows a day for the coming days, open for orders now.
+    slots = DeliverySlot.objects.filter(shop=shop, date__gt=timezone.localdate())
+    assert slots.count() == data.DELIVERY_SLOT_DAYS * len(data.DELIVERY_SLOTS)
+    # Tomorrow's close the evening before at 20:00; the later days' are open whatever the hour.
+    bookable = bookable_delivery_slots(shop, timezone.now())
+    assert bookable.count() == slots.filter(cutoff_at__gt=timezone.now()).count()
+    assert bookable.count() >= (data.DELIVERY_SLOT_DAYS - 1) * len(data.DELIVERY_SLOTS)
     assert Leader.objects.filter(shop=shop, status="applied").count() == 1
     # Group buying: a succeeded campaign (goods received, some picked up), an open one, a team forming.
     assert set(Campaign.objects.filter(shop=shop).values_list("status", flat=True)) == {"succeeded", "open"}

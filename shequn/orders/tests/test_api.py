@@ -85,6 +85,7 @@ def test_idempotency_key_while_first_request_runs_is_409(client, member, sku):
     full = {
         "cart_item_ids": None,
         "pickup_point_id": None,
+        "delivery_slot_id": None,
         "buyer_note": "",
         "post_id": None,
         "article_id": None,

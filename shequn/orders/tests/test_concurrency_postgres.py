@@ -12,7 +12,7 @@ from shequn.catalog.models import Sku
 from shequn.core.errors import InvalidTransition
 from shequn.orders import actions
 from shequn.orders.enums import OrderStatus
-from shequn.orders.errors import PurchaseCapExceeded, SoldOut
+from shequn.orders.errors import PurchaseCapExceeded, SlotFull, SoldOut
 from shequn.orders.models import Order, OrderLine, PurchaseCounter
 from shequn.testing.orders import make_member, make_shop, make_sku
 
@@ -152,3 +152,74 @@ def test_close_racing_cancel_returns_the_stock_once():
         assert len(winners) == 1, results
         assert len(results) == 3
         assert Sku.objects.get(pk=sku.pk).stock == 100
+
+
+def test_200_buyers_racing_for_the_last_10_places_of_a_slot_get_exactly_10():
+    # ADR 0006: a slot's place moves by one conditional UPDATE, like stock; plenty of stock here,
+    # so the slot alone decides. Then places given back by cancellations (racing the sweeper)
+    # return exactly once, and the next rush gets exactly those.
+    from shequn.shops.models import DeliverySlot
+    from shequn.testing.orders import make_slot
+
+    assert connection.vendor == "postgresql"
+    shop = make_shop()
+    sku = make_sku(shop, stock=1000, title="明日达三文鱼")
+    slot = make_slot(shop, capacity=15)
+    buyers = _buyers(225)
+
+    def attempt(buyer: tuple[User, Address]) -> str:
+        user, address = buyer
+        try:
+            actions.create_order(
+                user,
+                sku_id=sku.pk,
+                fulfilment="delivery",
+                payment_method="sandbox",
+                address_id=address.pk,
+                delivery_slot_id=slot.pk,
+            )
+            return "ordered"
+        except SlotFull:
+            return "slot_full"
+        finally:
+            connections.close_all()
+
+    early = [attempt(buyer) for buyer in buyers[:5]]
+    assert early == ["ordered"] * 5
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        outcomes = list(pool.map(attempt, buyers[5:205]))  # any other exception fails the test here
+    assert outcomes.count("ordered") == 10
+    assert outcomes.count("slot_full") == 190
+    assert DeliverySlot.objects.get(pk=slot.pk).booked == 15
+    assert Order.objects.filter(delivery_slot=slot).count() == 15
+
+    # Each of the 5 early orders is cancelled by its member while the sweeper closes it.
+    early_orders = list(Order.objects.filter(user__in=[user for user, _ in buyers[:5]]))
+    later = max(order.expires_at or order.created_at for order in early_orders) + timedelta(minutes=1)
+
+    def release(job: tuple[str, Order]) -> str:
+        how, order = job
+        try:
+            if how == "cancel":
+                actions.cancel_order_by_member(order.user, order.number)
+            else:
+                actions.close_unpaid_order(order.pk, now=later)
+            return "done"
+        except InvalidTransition:
+            return "lost"
+        finally:
+            connections.close_all()
+
+    jobs = [(how, order) for order in early_orders for how in ("cancel", "close")]
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        list(pool.map(release, jobs))
+    assert DeliverySlot.objects.get(pk=slot.pk).booked == 10
+    assert Order.objects.filter(delivery_slot=slot, status__in=("cancelled", "closed")).count() == 5
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = list(pool.map(attempt, buyers[205:]))
+    assert outcomes.count("ordered") == 5
+    assert outcomes.count("slot_full") == 15
+    live = Order.objects.filter(delivery_slot=slot).exclude(status__in=("cancelled", "closed")).count()
+    assert DeliverySlot.objects.get(pk=slot.pk).booked == live == 15
+    assert Sku.objects.get(pk=sku.pk).stock == 1000 - 15

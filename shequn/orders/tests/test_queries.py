@@ -109,3 +109,35 @@ def test_the_response_is_built_from_the_rows_just_written(member, sku):
     assert created == read_back
     assert created["lines"][0]["id"] > 0
     assert [event["to_status"] for event in created["timeline"]] == ["pending_payment"]
+
+
+def test_a_delivery_slot_adds_one_read_and_one_update_and_only_when_chosen():
+    # ADR 0006: the slot is read with the checkout (to refuse a full or closed one early) and
+    # takes its place with one conditional UPDATE, just before stock (lock order: counters,
+    # slot, SKUs). An order without a slot runs exactly EXPECTED, even in a shop with slots.
+    from shequn.testing.orders import make_slot
+
+    shop = make_shop()
+    sku = make_sku(shop, stock=10)
+    member = make_member()
+    point = PickupPointFactory.create(shop=shop)
+    slot = make_slot(shop)
+    headers = auth_headers(member)
+    body = {"sku_id": sku.pk, "fulfilment": "pickup", "pickup_point_id": point.pk, "payment_method": "sandbox"}
+    client = Client()
+    create(client, headers, body)  # the first order: token and counter set-up, pinned above
+    assert create(client, headers, body) == EXPECTED
+
+    with_slot = create(client, headers, {**body, "delivery_slot_id": slot.pk})
+    pickup_at = EXPECTED.index("SELECT shops_pickuppoint") + 1
+    stock_at = EXPECTED.index("UPDATE catalog_sku")
+    assert (
+        with_slot
+        == [
+            *EXPECTED[:pickup_at],
+            "SELECT shops_deliveryslot",  # the chosen slot, of this shop
+            *EXPECTED[pickup_at:stock_at],
+            "UPDATE shops_deliveryslot",  # booked = booked + 1 WHERE open, before cut-off, booked < capacity
+            *EXPECTED[stock_at:],
+        ]
+    )
