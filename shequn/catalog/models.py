@@ -93,7 +93,13 @@ class Sku(models.Model):
             models.UniqueConstraint(fields=["product", "spec"], name="unique_sku_spec_per_product"),
             models.CheckConstraint(condition=Q(price_fen__gt=0), name="sku_price_positive"),
             models.CheckConstraint(
-                condition=Q(pricing=SkuPricing.PIECE) | Q(weight_price_fen__gt=0, weight_grams__gt=0),
+                condition=Q(pricing=SkuPricing.PIECE)
+                | Q(
+                    weight_price_fen__isnull=False,
+                    weight_price_fen__gt=0,
+                    weight_grams__isnull=False,
+                    weight_grams__gt=0,
+                ),
                 name="sku_weighed_has_rate_and_weight",
             ),
         ]

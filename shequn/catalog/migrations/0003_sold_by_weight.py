@@ -28,6 +28,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='sku',
-            constraint=models.CheckConstraint(condition=models.Q(('pricing', 'piece'), models.Q(('weight_grams__gt', 0), ('weight_price_fen__gt', 0)), _connector='OR'), name='sku_weighed_has_rate_and_weight'),
+            constraint=models.CheckConstraint(condition=models.Q(('pricing', 'piece'), models.Q(('weight_grams__gt', 0), ('weight_grams__isnull', False), ('weight_price_fen__gt', 0), ('weight_price_fen__isnull', False)), _connector='OR'), name='sku_weighed_has_rate_and_weight'),
         ),
     ]
