@@ -6,7 +6,7 @@ from django.test import Client
 
 from shequn.core.errors import NotFound, PermissionDenied
 from shequn.core.models import AuditLog as AuditEntry
-from shequn.fulfilment import actions
+from shequn.fulfilment import actions, selectors
 from shequn.fulfilment.errors import InvalidWeight, NotSoldByWeight, WeighingClosed
 from shequn.orders import actions as order_actions
 from shequn.orders.enums import PaymentMethod, RefundStatus
@@ -15,6 +15,7 @@ from shequn.payments import actions as payment_actions
 from shequn.payments.models import GatewayRefund, Payment
 from shequn.payments.sandbox import server
 from shequn.shops.enums import StaffRole
+from shequn.testing.accounts import member_client
 from shequn.testing.catalog import make_weighed_product
 from shequn.testing.factories import StaffFactory
 from shequn.testing.orders import auth_headers, make_member, make_sku, place_order
@@ -276,3 +277,23 @@ def test_cart_and_checkout_show_the_estimate_and_the_promise(member, fish):
     assert "每条预估 ¥42.00，按实际重量多退少不补" in cart
     checkout = client.get(f"/checkout/?sku={fish.pk}&quantity=2").content.decode()
     assert "预估 ¥84.00，按实际重量多退少不补" in checkout
+
+
+def test_the_console_pick_list_shows_the_estimated_weight_and_a_link_to_weigh(world, console_client):
+    # The group-buy fish head sold by weight (its lines as checkout would have snapshot them).
+    OrderLine.objects.filter(sku=world.skus["fish"]).update(
+        weight_unit_grams=500, weight_price_fen=3990, estimated_grams=500
+    )
+    first = world.leaders[0]
+    rows = {(row.name, row.title): row.weight_note for row in selectors.pick_list(world.campaign, first)}
+    assert rows[("王**", "有机鱼头")] == "预估 2 斤"
+    assert rows[("李*", "基围虾")] == ""
+    line = OrderLine.objects.get(sku=world.skus["fish"], order__user__nickname="王小明")
+    OrderLine.objects.filter(pk=line.pk).update(actual_grams=950)
+    page = console_client.get(f"/console/fulfilment/campaigns/{world.campaign.pk}/leaders/{first.pk}/pick-list/")
+    body = page.content.decode()
+    assert "预估 2 斤，实重 1.9 斤" in body
+    assert f'href="/console/orders/{line.order_id}/" data-testid="pick-weigh-link"' in body
+    leader_page = member_client(first.user).get(f"/leader/pick-lists/?campaign={world.campaign.pk}").content.decode()
+    assert "预估 2 斤，实重 1.9 斤" in leader_page
+    assert "pick-weigh-link" not in leader_page  # leaders see the weight, staff record it
