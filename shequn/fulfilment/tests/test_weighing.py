@@ -260,6 +260,13 @@ def test_staff_api_records_the_weight(sandbox, member, fish, pay, operator, othe
     again = client.post(url, {"actual_grams": 525}, content_type="application/json", headers=auth_headers(operator))
     assert again.json()["weight_refund_fen"] == 525
     assert RefundRequest.objects.filter(order=order).count() == 1
+    mine = client.get(f"/api/v1/orders/{order.number}", headers=auth_headers(member)).json()["lines"][0]
+    assert {k: mine[k] for k in ("unit_price_fen", "estimated_grams", "actual_grams", "weight_refund_fen")} == {
+        "unit_price_fen": 4200,
+        "estimated_grams": 600,
+        "actual_grams": 525,
+        "weight_refund_fen": 525,
+    }
     per_piece = place_order(member, make_sku(shop))
     order_actions.mark_paid(per_piece)
     refused = client.post(
