@@ -27,6 +27,7 @@ from .kinds import ProductKind
 from .models import Category, Collection, CollectionProduct, Product, ProductImage, Sku
 from .pinyin import pinyin_keys
 from .selectors import access_category, access_product
+from .weights import MAX_PIECE_GRAMS, MAX_WEIGHT_PRICE_FEN, SkuPricing, estimated_piece_price
 
 
 @dataclass
@@ -41,6 +42,11 @@ class SkuInput:
     weight_grams: int | None = None
     is_active: bool = True
     id: int | None = None
+    # Sold by weight (see catalog.weights): price_fen is then computed from these two and
+    # weight_grams (the estimated weight per piece).
+    pricing: str = SkuPricing.PIECE
+    weight_price_fen: int | None = None
+    piece_name: str = ""
 
 
 @dataclass
@@ -91,6 +97,11 @@ def check_sku_inputs(rows: Sequence[SkuInput]) -> None:
                 f"规格「{row.spec}」重复了，同一商品的规格不能相同", "duplicate_spec", row=index, field="spec"
             )
         seen.add(row.spec)
+        if row.pricing != SkuPricing.PIECE:
+            _check_weighed_sku(index, row)
+        else:
+            row.weight_price_fen = None
+            row.piece_name = ""
         if row.price_fen is None or row.price_fen <= 0:
             raise _invalid(f"规格「{row.spec}」：售价必须大于 0", "price_not_positive", row=index, field="price_fen")
         if row.list_price_fen is not None and row.list_price_fen < row.price_fen:
@@ -116,6 +127,59 @@ def check_sku_inputs(rows: Sequence[SkuInput]) -> None:
             raise _invalid(f"规格「{row.spec}」：库存不能为负数", "negative_stock", row=index, field="stock")
         if row.weight_grams is not None and row.weight_grams < 0:
             raise _invalid(f"规格「{row.spec}」：重量不能为负数", "negative_weight", row=index, field="weight_grams")
+
+
+def _check_weighed_sku(index: int, row: SkuInput) -> None:
+    """A weight-priced SKU: a price per 斤/公斤 and an estimated weight per piece, both bounded;
+    its price per piece is the estimate (rounded half up to the fen)."""
+    if row.pricing not in SkuPricing.values:
+        raise _invalid(f"规格「{row.spec}」：请选择计价方式", "invalid_pricing", row=index, field="pricing")
+    unit = "斤" if row.pricing == SkuPricing.JIN else "公斤"
+    if row.weight_price_fen is None or row.weight_price_fen <= 0:
+        raise _invalid(
+            f"规格「{row.spec}」：按{unit}计价时请填写每{unit}单价，且大于 0",
+            "weight_price_required",
+            row=index,
+            field="weight_price_fen",
+        )
+    if row.weight_price_fen > MAX_WEIGHT_PRICE_FEN:
+        raise _invalid(
+            f"规格「{row.spec}」：每{unit}单价太高了", "weight_price_too_high", row=index, field="weight_price_fen"
+        )
+    if row.weight_grams is None or row.weight_grams <= 0:
+        raise _invalid(
+            f"规格「{row.spec}」：按{unit}计价时请填写每件预估重量（克），且大于 0",
+            "estimated_weight_required",
+            row=index,
+            field="weight_grams",
+        )
+    if row.weight_grams > MAX_PIECE_GRAMS:
+        raise _invalid(
+            f"规格「{row.spec}」：每件预估重量不能超过 {MAX_PIECE_GRAMS // 1000} 公斤",
+            "estimated_weight_too_high",
+            row=index,
+            field="weight_grams",
+        )
+    if row.member_price_fen is not None:
+        raise _invalid(
+            f"规格「{row.spec}」：按重量计价的规格暂不支持会员价，请留空",
+            "weighed_member_price",
+            row=index,
+            field="member_price_fen",
+        )
+    row.piece_name = (row.piece_name or "").strip()
+    if len(row.piece_name) > 4:
+        raise _invalid(
+            f"规格「{row.spec}」：件的叫法最多 4 个字，如 条", "piece_name_too_long", row=index, field="piece_name"
+        )
+    row.price_fen = estimated_piece_price(row.pricing, row.weight_price_fen, row.weight_grams)
+    if row.price_fen <= 0:
+        raise _invalid(
+            f"规格「{row.spec}」：预估每件价格不足 ¥0.01，请检查单价和重量",
+            "estimated_price_zero",
+            row=index,
+            field="weight_price_fen",
+        )
 
 
 def check_can_put_on_shelf(product: Product) -> None:
@@ -174,6 +238,9 @@ def _sync_skus(shop: Shop, product: Product, rows: Sequence[SkuInput]) -> None:
                     "list_price_fen": row.list_price_fen,
                     "member_price_fen": row.member_price_fen,
                     "weight_grams": row.weight_grams,
+                    "pricing": row.pricing,
+                    "weight_price_fen": row.weight_price_fen,
+                    "piece_name": row.piece_name,
                     "is_active": row.is_active,
                     "position": position,
                 }

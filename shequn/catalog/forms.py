@@ -8,6 +8,7 @@ from shequn.core.forms import YuanField
 
 from .actions import ProductInput, SkuInput
 from .models import Category
+from .weights import SkuPricing
 
 # A shelf price above ¥10,000,000 is a typo (the bound these forms have always had).
 MAX_PRICE_FEN = 1_000_000_000
@@ -48,15 +49,28 @@ class SkuRowForm(forms.Form):
     stock = forms.IntegerField(label="初始库存", min_value=0, required=False)
     weight_grams = forms.IntegerField(label="重量（克）", min_value=0, required=False)
     is_active = forms.BooleanField(label="启用", required=False, initial=True)
+    # Sold by weight: the price per 斤/公斤 and the estimated weight per piece (weight_grams)
+    # give the price per piece; catalog.actions computes and validates it.
+    pricing = forms.ChoiceField(label="计价方式", choices=SkuPricing.choices, initial=SkuPricing.PIECE, required=False)
+    weight_price = YuanField(label="每斤/每公斤单价（元）", required=False)
+    piece_name = forms.CharField(label="件的叫法（如 条）", max_length=4, required=False)
 
     def is_blank(self) -> bool:
         data = self.cleaned_data
-        return not data.get("id") and not data.get("spec") and data.get("price") is None
+        return (
+            not data.get("id")
+            and not data.get("spec")
+            and data.get("price") is None
+            and data.get("weight_price") is None
+        )
 
     def to_input(self) -> SkuInput:
         data = self.cleaned_data
         price = data.get("price")
-        if price is None:
+        pricing = data.get("pricing") or SkuPricing.PIECE
+        if pricing != SkuPricing.PIECE:
+            price = 0  # computed from the price per weight and the estimated weight
+        elif price is None:
             raise forms.ValidationError(f"规格「{data.get('spec') or ''}」：请填写售价")
         return SkuInput(
             id=data.get("id") or None,
@@ -67,6 +81,9 @@ class SkuRowForm(forms.Form):
             stock=data.get("stock") or 0,
             weight_grams=data.get("weight_grams"),
             is_active=bool(data.get("is_active")),
+            pricing=pricing,
+            weight_price_fen=data.get("weight_price"),
+            piece_name=data.get("piece_name") or "",
         )
 
 

@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import Q
 
 from .kinds import ProductKind
+from .weights import SkuPricing
 
 
 class Category(models.Model):
@@ -76,7 +77,13 @@ class Sku(models.Model):
     member_price_fen = models.PositiveIntegerField(null=True, blank=True)  # for community members
     # Units available to sell; reserved (decremented) when an order is created.
     stock = models.PositiveIntegerField(default=0)
+    # Net weight per piece; for a weight-priced SKU the *estimated* weight per piece.
     weight_grams = models.PositiveIntegerField(null=True, blank=True)
+    # Sold by weight (see catalog.weights): price_fen is then the estimated price per piece,
+    # computed from weight_price_fen (fen per 斤 or per 公斤) × weight_grams.
+    pricing = models.CharField(max_length=5, choices=SkuPricing.choices, default=SkuPricing.PIECE)
+    weight_price_fen = models.PositiveIntegerField(null=True, blank=True)
+    piece_name = models.CharField(max_length=4, blank=True)  # what a piece is called: 条, 只; "" = 件
     is_active = models.BooleanField(default=True)
     position = models.PositiveIntegerField(default=0)
 
@@ -85,6 +92,16 @@ class Sku(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["product", "spec"], name="unique_sku_spec_per_product"),
             models.CheckConstraint(condition=Q(price_fen__gt=0), name="sku_price_positive"),
+            models.CheckConstraint(
+                condition=Q(pricing=SkuPricing.PIECE)
+                | Q(
+                    weight_price_fen__isnull=False,
+                    weight_price_fen__gt=0,
+                    weight_grams__isnull=False,
+                    weight_grams__gt=0,
+                ),
+                name="sku_weighed_has_rate_and_weight",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,5 +1,7 @@
 """API shapes for the catalog. Money is integer fen in fields named *_fen."""
 
+from typing import Literal
+
 from django.conf import settings
 from ninja import Field, Schema
 
@@ -57,6 +59,10 @@ class SkuOut(Schema):
     member_price_fen: int | None
     stock_label: str  # 有货 / 仅剩N件 / 已售罄
     in_stock: bool
+    # Sold by weight: price_fen is the estimated price per piece (see catalog.weights).
+    pricing: str = "piece"  # piece / jin / kg
+    weight_price_fen: int | None = None  # per 斤 or per 公斤
+    estimated_grams: int | None = None  # per piece, when sold by weight
 
     @staticmethod
     def from_model(sku: Sku) -> "SkuOut":
@@ -68,6 +74,9 @@ class SkuOut(Schema):
             member_price_fen=sku.member_price_fen,
             stock_label=stock_label(sku.stock),
             in_stock=sku.stock > 0,
+            pricing=sku.pricing,
+            weight_price_fen=sku.weight_price_fen,
+            estimated_grams=sku.weight_grams if sku.pricing != "piece" else None,
         )
 
 
@@ -179,6 +188,11 @@ class SkuIn(Schema):
     stock: int = 0  # new SKUs only; change existing stock with POST /console/skus/{id}/stock
     weight_grams: int | None = None
     is_active: bool = True
+    # Sold by weight: weight_grams is the estimated weight per piece and price_fen is
+    # computed (the estimate at weight_price_fen per 斤/公斤, rounded half up).
+    pricing: Literal["piece", "jin", "kg"] = "piece"
+    weight_price_fen: int | None = None
+    piece_name: str = ""
 
 
 class ProductIn(Schema):

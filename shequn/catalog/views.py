@@ -171,6 +171,9 @@ def _product_form_page(request: HttpRequest, product: Product | None) -> HttpRes
                     "stock": sku.stock,
                     "weight_grams": sku.weight_grams,
                     "is_active": sku.is_active,
+                    "pricing": sku.pricing,
+                    "weight_price": sku.weight_price_fen,
+                    "piece_name": sku.piece_name,
                 }
                 for sku in product.skus.all()
             ],

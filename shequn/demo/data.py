@@ -27,7 +27,7 @@ COMMUNITIES = [  # (name, invite code, description)
     ("千岛湖鲜鱼·萧山宝妈群", "demo-xiaoshan", "宝宝辅食鱼、无刺鱼排，妈妈们放心选。"),
 ]
 
-# Next-day delivery windows of the farm (ADR 0006): (start, end, orders it can pack), for the
+# Next-day delivery windows of the farm (ADR 0007): (start, end, orders it can pack), for the
 # coming DELIVERY_SLOT_DAYS days.
 DELIVERY_SLOT_DAYS = 3
 DELIVERY_SLOTS = [(time(9, 0), time(12, 0), 50), (time(15, 0), time(18, 0), 30)]
@@ -614,3 +614,17 @@ BOARD_THREADS: list[tuple[int, str, str, str, int, bool, list[tuple[int, str]], 
         True,
     ),
 ]
+
+# S1: sold by weight ("35 ¥/斤"), about 1.2 斤 a fish → ¥42.00 estimated a fish.
+WEIGHED_FISH: dict[str, str | int] = {
+    "title": "整条鲈鱼（按斤称重）",
+    "subtitle": "约 1.2 斤/条，¥35/斤，按实重多退少不补",
+    "description": (
+        "当天现捕整条鲈鱼，按每条约 1.2 斤预估价付款；打包时逐条称重，实重不足的差价自动原路退回，超重部分不另收费。"
+    ),
+    "category": "千岛湖淡水鱼",
+    "spec": "整条约1.2斤",
+    "estimated_grams": 600,
+    "price_per_jin_fen": 3500,
+    "stock": 200,
+}

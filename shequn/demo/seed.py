@@ -22,6 +22,7 @@ from PIL import Image, ImageDraw
 
 from shequn.accounts.actions import member_username
 from shequn.accounts.models import Address, User
+from shequn.catalog.actions import ProductInput, SkuInput, do_create_product
 from shequn.catalog.models import Category, Collection, CollectionProduct, Product, ProductImage, Sku
 from shequn.catalog.pinyin import pinyin_keys
 from shequn.communities import actions as community_actions
@@ -78,6 +79,7 @@ def seed(
         _pickup_points(shop, report)
         _delivery_slots(shop, report)
         products = _catalog(shop, rng, report, with_images=with_images)
+        products.update(_weighed_fish(shop, report))
         members = _members(rng, report)
         communities = _communities(shop, members, rng, report)
         _posts(shop, communities, staff, products, report)
@@ -147,7 +149,7 @@ def _pickup_points(shop: Shop, report: SeedReport) -> None:
 
 
 def _delivery_slots(shop: Shop, report: SeedReport) -> None:
-    """Next-day delivery (ADR 0006): the coming days' windows, cut off the day before at 20:00.
+    """Next-day delivery (ADR 0007): the coming days' windows, cut off the day before at 20:00.
     Seeding again adds the days that came into range and leaves existing slots alone."""
     today = timezone.localdate()
     added = 0
@@ -236,6 +238,42 @@ def _catalog(shop: Shop, rng: random.Random, report: SeedReport, *, with_images:
         f"{len(categories)} categories, {len(collections)} collections, {len(products)} products, {len(skus)} SKUs"
     )
     return {product.title: product for product in products}
+
+
+def _weighed_fish(shop: Shop, report: SeedReport) -> dict[str, Product]:
+    """S1's "35 ¥/斤": a whole sea bass sold by weight, about 1.2 斤 a fish (¥42.00 estimated);
+    staff weigh it at packing and a lighter fish refunds the difference. Made once."""
+    spec = data.WEIGHED_FISH
+    title = str(spec["title"])
+    existing = Product.objects.filter(shop=shop, title=title).first()
+    if existing is not None:
+        return {existing.title: existing}
+    category = Category.objects.filter(shop=shop, name=str(spec["category"])).first()
+    product = do_create_product(
+        shop,
+        ProductInput(
+            title=title,
+            subtitle=str(spec["subtitle"]),
+            description=str(spec["description"]),
+            category_id=category.pk if category else None,
+            returnable=False,
+        ),
+        [
+            SkuInput(
+                spec=str(spec["spec"]),
+                price_fen=0,  # computed: the price per 斤 × the estimated weight
+                stock=int(spec["stock"]),
+                weight_grams=int(spec["estimated_grams"]),
+                pricing="jin",
+                weight_price_fen=int(spec["price_per_jin_fen"]),
+                piece_name="条",
+            )
+        ],
+        on_shelf=True,
+        actor=None,
+    )
+    report.add(f"weighed product {product.title} (¥35.00/斤)")
+    return {product.title: product}
 
 
 _CATEGORY_COLOURS = [(250, 128, 114), (70, 130, 180), (222, 120, 60), (205, 92, 92), (107, 142, 35), (178, 34, 34)]

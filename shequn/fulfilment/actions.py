@@ -21,21 +21,24 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from shequn.catalog.weights import MAX_ACTUAL_OVER_ESTIMATE, line_weight, refund_step_fen
 from shequn.core import audit
 from shequn.core.alerts import raise_alert
-from shequn.core.errors import InvalidTransition
+from shequn.core.errors import InvalidTransition, NotFound
 from shequn.core.money import format_fen
 from shequn.groupbuy.enums import CampaignStatus
 from shequn.groupbuy.models import SignUp
 from shequn.leaders.models import Leader
 from shequn.notifications.actions import notify
 from shequn.orders import actions as order_actions
+from shequn.orders import selectors as order_selectors
 from shequn.orders.enums import OrderStatus
-from shequn.orders.models import Order
+from shequn.orders.models import Order, OrderEvent, OrderLine, RefundRequest
+from shequn.orders.selectors import refundable_left_fen
 from shequn.shops.models import Shop
 from shequn.shops.permissions import CONFIRM_COD, FULFIL_ORDERS
 from shequn.shops.selectors import require_permission
@@ -52,10 +55,13 @@ from .errors import (
     InvalidPeriod,
     InvalidReceipt,
     InvalidSettlementState,
+    InvalidWeight,
     NothingToSettle,
     NotReadyForPickup,
+    NotSoldByWeight,
     NotYourPickupPoint,
     TicketNotFound,
+    WeighingClosed,
 )
 from .models import GoodsReceipt, Payout, PickupTicket, Settlement, SettlementLine, ShortageRefund
 
@@ -473,3 +479,101 @@ def record_payout(
             link=reverse("fulfilment:leader_commission"),
         )
     return payout
+
+
+# --- sold by weight: weighing at packing ----------------------------------------------------
+
+
+def check_weight(line: OrderLine, grams: Any) -> int:
+    """Actual grams for the whole line: a positive integer, at most a few times the estimate."""
+    if not line.weight_unit_grams or not line.estimated_grams:
+        raise NotSoldByWeight(f"「{line.title}」按件计价，无需称重")
+    if isinstance(grams, bool) or not isinstance(grams, int) or grams < 1:
+        raise InvalidWeight("请填写实际重量（克），须为大于 0 的整数")
+    estimated = line.estimated_grams * line.quantity
+    if grams > estimated * MAX_ACTUAL_OVER_ESTIMATE:
+        raise InvalidWeight(
+            f"实重 {grams} 克超过预估 {estimated} 克的 {MAX_ACTUAL_OVER_ESTIMATE} 倍，请检查是否输错",
+            details={"estimated_grams": estimated},
+        )
+    return grams
+
+
+def settle_weight_refund(order: Order, line: OrderLine) -> RefundRequest | None:
+    """Refund what the line's recorded weight makes due and is not refunded yet (the caller
+    holds the order's row lock and the order is paid).
+
+    Idempotent: the line counts its weight refunds (``weight_refund_fen``), so weighing the
+    same again refunds nothing; a lighter correction refunds only the extra; a heavier one
+    takes nothing back. Never more than is still refundable on the line.
+    """
+    line = OrderLine.objects.select_for_update().get(pk=line.pk)
+    weight = line_weight(line)
+    if weight is None or weight.actual_grams is None:
+        return None
+    step = refund_step_fen(weight.due_fen, line.weight_refund_fen, refundable_left_fen(line))
+    if step <= 0:
+        return None
+    lighter = f"，少 {weight.lighter_by_label}" if weight.lighter_by_label else ""
+    prefix = "称重更正补退" if line.weight_refund_fen else "称重差价退款"
+    reason = f"{prefix}：实重 {weight.actual_label}{lighter}"
+    refund = order_actions.refund_automatically(order, line, reason, amount_fen=step)
+    if refund is not None:
+        OrderLine.objects.filter(pk=line.pk).update(weight_refund_fen=F("weight_refund_fen") + refund.amount_fen)
+    return refund
+
+
+def record_line_weight(
+    shop: Shop, order_id: int, line_id: int, grams: Any, *, actor: Any, ip: str | None = None
+) -> OrderLine:
+    """Staff record the actual weight of a weight-priced line at packing (audited).
+
+    Lighter than paid for: the difference is refunded automatically through the order's
+    refund flow (a COD order not yet paid gets it when the cash is confirmed, see
+    ``settle_weights_on_paid``). Heavier: nothing more is charged (多退少不补).
+    """
+    require_permission(actor, shop, FULFIL_ORDERS)
+    with transaction.atomic():
+        order = order_selectors.access_order(shop, order_id, lock=True)
+        line = OrderLine.objects.select_for_update().filter(order=order, pk=line_id).first()
+        if line is None:
+            raise NotFound("订单中没有这件商品", code="order_line_not_found")
+        grams = check_weight(line, grams)
+        if not order_selectors.weighing_open(order):
+            if order.paid_at is None and order.status == OrderStatus.PENDING_PAYMENT:
+                raise WeighingClosed("订单尚未付款，付款后再称重")
+            raise WeighingClosed(f"订单{OrderStatus(order.status).label}，不能再记录称重")
+        before = line.actual_grams
+        OrderLine.objects.filter(pk=line.pk).update(actual_grams=grams)
+        line.actual_grams = grams
+        weight = line_weight(line)
+        assert weight is not None
+        OrderEvent.objects.create(
+            order=order,
+            from_status=order.status,
+            to_status=order.status,
+            actor=actor,
+            note=f"称重：{line.title} {line.spec} 实重 {weight.actual_label}（预估 {weight.estimated_label}）"[:255],
+        )
+        audit.record(
+            actor=actor,
+            shop=shop,
+            action="order.line_weighed",
+            obj=order,
+            ip=ip,
+            line_id=line.pk,
+            actual_grams=grams,
+            previous_grams=before,
+        )
+        if order.paid_at is not None:
+            settle_weight_refund(order, line)
+        line.refresh_from_db()
+    return line
+
+
+def settle_weights_on_paid(sender: Any, order: Order, **kwargs: Any) -> None:
+    """Receiver of ``orders.signals.order_paid``: refund weight differences recorded before the
+    payment (a COD order weighed at packing; its cash refund completes at once, so what is
+    kept is what the weight cost)."""
+    for line in OrderLine.objects.filter(order=order, actual_grams__isnull=False).order_by("pk"):
+        settle_weight_refund(order, line)

@@ -6,10 +6,12 @@ read their pickup code (``/orders/{number}/pickup``)."""
 from datetime import date
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
+from shequn.catalog.weights import line_weight
 from shequn.core.audit import client_ip
 from shequn.core.schemas import error_responses
+from shequn.orders.models import OrderLine
 from shequn.shops.console import api_console_shop
 from shequn.shops.permissions import CONFIRM_COD, FULFIL_ORDERS, VIEW_ORDERS
 
@@ -148,6 +150,42 @@ class SettlementOut(Schema):
         )
 
 
+class WeightRecordIn(Schema):
+    actual_grams: int = Field(ge=1, le=10_000_000)  # the whole line, integer grams
+
+
+class WeightLineOut(Schema):
+    """A line sold by weight after weighing. Money in fen, weights in grams."""
+
+    line_id: int
+    order_number: str
+    unit: str  # 斤 or 公斤
+    weight_price_fen: int  # per unit
+    estimated_grams: int  # the whole line
+    actual_grams: int | None
+    actual_price_fen: int | None
+    difference_fen: int  # owed back for the weight (0 when heavier: not charged)
+    weight_refund_fen: int  # weight refunds issued so far
+    refunded_fen: int  # all refunds of the line the gateway confirmed
+
+    @staticmethod
+    def from_line(line: OrderLine, number: str) -> "WeightLineOut":
+        weight = line_weight(line)
+        assert weight is not None
+        return WeightLineOut(
+            line_id=line.pk,
+            order_number=number,
+            unit=weight.unit_name,
+            weight_price_fen=weight.rate_fen,
+            estimated_grams=weight.estimated_grams,
+            actual_grams=weight.actual_grams,
+            actual_price_fen=weight.actual_price_fen,
+            difference_fen=weight.due_fen,
+            weight_refund_fen=line.weight_refund_fen,
+            refunded_fen=line.refunded_fen,
+        )
+
+
 def _pick_rows(rows: list[selectors.PickRow]) -> list[PickRowOut]:
     return [PickRowOut(sequence=r.sequence, name=r.name, title=r.title, spec=r.spec, units=r.units) for r in rows]
 
@@ -180,6 +218,16 @@ def console_pick_list(request: HttpRequest, campaign_id: int, leader_id: int) ->
     campaign = selectors.access_campaign(shop, campaign_id)
     leader = selectors.access_leader(shop, leader_id)
     return _pick_rows(selectors.pick_list(campaign, leader))
+
+
+@console.post("/orders/{int:order_id}/lines/{int:line_id}/weight", response={200: WeightLineOut, **CONSOLE_ERRORS})
+def record_weight(request: HttpRequest, order_id: int, line_id: int, payload: WeightRecordIn) -> WeightLineOut:
+    """Record the actual weight of a line sold by weight; a lighter weight refunds the difference."""
+    shop = api_console_shop(request, FULFIL_ORDERS)
+    line = actions.record_line_weight(
+        shop, order_id, line_id, payload.actual_grams, actor=request.user, ip=client_ip(request)
+    )
+    return WeightLineOut.from_line(line, line.order.number)
 
 
 @console.get("/settlements", response={200: list[SettlementOut], **CONSOLE_ERRORS})

@@ -59,3 +59,19 @@ class InvalidSettlementState(Conflict):
 
 class InvalidPayout(InvalidInput):
     code = "invalid_payout"
+
+
+class InvalidWeight(InvalidInput):
+    """A recorded weight that is missing, not positive, or far beyond the estimate."""
+
+    code = "invalid_weight"
+
+
+class NotSoldByWeight(InvalidInput):
+    code = "not_sold_by_weight"
+
+
+class WeighingClosed(Conflict):
+    """The order cannot be weighed now: not paid online yet, or already completed, closed or cancelled."""
+
+    code = "weighing_closed"

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from shequn.catalog.weights import format_grams, line_weight
 from shequn.core.errors import NotAuthenticated
 from shequn.core.money import percent_of
 from shequn.core.phone import mask_name
@@ -152,6 +153,18 @@ class PickRow:
     spec: str
     units: int
     sign_up_id: int
+    # Sold by weight: "预估 1.2 斤" (and "实重 1.05 斤" once weighed); "" for goods priced per piece.
+    weight_note: str = ""
+    order_id: int | None = None
+
+
+def weight_note(line: OrderLine, units: int) -> str:
+    """The pick list's weight column for ``units`` of a weighed line: estimate, and actual once weighed."""
+    weight = line_weight(line)
+    if weight is None or line.estimated_grams is None:
+        return ""
+    note = f"预估 {format_grams(line.estimated_grams * units, weight.unit_grams)}"
+    return f"{note}，实重 {weight.actual_label}" if weight.actual_grams is not None else note
 
 
 @dataclass
@@ -174,7 +187,16 @@ def pick_list(campaign: Campaign, leader: Leader) -> list[PickRow]:
     for sign_up in confirmed_sign_ups(campaign, leader):
         for want in wanted(sign_up):
             rows.append(
-                PickRow(sign_up.sequence or 0, member_name(sign_up.user), want.title, want.spec, want.units, sign_up.pk)
+                PickRow(
+                    sign_up.sequence or 0,
+                    member_name(sign_up.user),
+                    want.title,
+                    want.spec,
+                    want.units,
+                    sign_up.pk,
+                    weight_note=weight_note(want.order_line, want.units),
+                    order_id=want.order_line.order_id,
+                )
             )
     return rows
 
@@ -333,7 +355,7 @@ def access_settlement(shop: Shop, settlement_id: int, *, lock: bool = False) -> 
     return settlement
 
 
-# --- delivery slots: what to pack for each slot (docs/adr/0006) ------------------------------
+# --- delivery slots: what to pack for each slot (docs/adr/0007) ------------------------------
 
 
 @dataclass

@@ -13,6 +13,11 @@ urlpatterns = [
     ),
     path("console/fulfilment/slots/", views.console_slot_pick_lists, name="console_slot_pick_lists"),
     path("console/fulfilment/slots/<int:slot_id>/", views.console_slot_pick_list, name="console_slot_pick_list"),
+    path(
+        "console/orders/<int:order_id>/lines/<int:line_id>/weight/",
+        views.console_record_weight,
+        name="console_record_weight",
+    ),
     path("console/fulfilment/settlements/", views.console_settlements, name="console_settlements"),
     path("console/fulfilment/settlements/<int:settlement_id>/", views.console_settlement, name="console_settlement"),
     path("leader/pick-lists/", views.leader_pick_lists, name="leader_pick_lists"),

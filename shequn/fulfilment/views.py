@@ -11,19 +11,21 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shequn.communities.links import qr_svg
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError
 from shequn.core.money import format_fen, format_yuan_input, parse_yuan
 from shequn.core.pages import field_errors, int_or_none
+from shequn.orders import selectors as order_selectors
 from shequn.shops.console import console_view
 from shequn.shops.permissions import FULFIL_ORDERS, VIEW_ORDERS
 from shequn.shops.selectors import access_delivery_slot, console_delivery_slots
 
 from . import actions, exports, selectors
 from .enums import TicketStatus
+from .forms import WeightRecordForm
 
 PICK_HEADER = ["序号", "成员", "商品", "规格", "数量"]
 SUMMARY_HEADER = ["商品", "规格", "总数量", "金额（元）", "各团长数量"]
@@ -391,3 +393,31 @@ def my_pickup(request: HttpRequest, number: str) -> HttpResponse:
         "fulfilment/my_pickup.html",
         {"sign_up": sign_up, "ticket": ticket, "qr": qr, "point": sign_up.leader.pickup_point},
     )
+
+
+@require_POST
+@console_view(FULFIL_ORDERS)
+def console_record_weight(request: HttpRequest, order_id: int, line_id: int) -> HttpResponse:
+    """Staff record the actual weight of a line sold by weight (console order page)."""
+    shop = request.console_shop  # type: ignore[attr-defined]
+    order_selectors.access_order(shop, order_id)  # a foreign id is a 404, not a message
+    form = WeightRecordForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "；".join(str(error) for errors in form.errors.values() for error in errors))
+    else:
+        try:
+            line = actions.record_line_weight(
+                shop,
+                order_id,
+                line_id,
+                form.cleaned_data["actual_grams"],
+                actor=request.user,
+                ip=client_ip(request),
+            )
+        except DomainError as error:
+            if error.status == 404:
+                raise
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"已记录「{line.title}」实重 {line.actual_grams} 克")
+    return redirect("orders:console_order_detail", order_id=order_id)

@@ -26,6 +26,7 @@ from django.utils import timezone
 from shequn.accounts.models import Address
 from shequn.catalog.kinds import ProductKind, is_goods, rules_for
 from shequn.catalog.models import Product, Sku
+from shequn.catalog.weights import sku_line_fields
 from shequn.communities.models import Community, Post
 from shequn.communities.selectors import is_shop_member
 from shequn.content.enums import ArticleStatus
@@ -618,6 +619,7 @@ def do_create_order(plan: CheckoutPlan) -> Order:
                     quantity=line.quantity,
                     total_fen=line.total_fen,
                     returnable=line.product.returnable,
+                    **sku_line_fields(line.sku),
                 )
                 for line in plan.lines
             ]

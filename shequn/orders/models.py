@@ -47,7 +47,7 @@ class Order(models.Model):
     )
     buyer_note = models.CharField(max_length=200, blank=True)
     # The delivery slot chosen at checkout, its date and label copied so the order reads the same
-    # whatever later happens to the slot (ADR 0006). Its place is given back with the stock.
+    # whatever later happens to the slot (ADR 0007). Its place is given back with the stock.
     delivery_slot = models.ForeignKey(
         "shops.DeliverySlot", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
     )
@@ -127,6 +127,13 @@ class OrderLine(models.Model):
     total_fen = models.PositiveIntegerField()
     returnable = models.BooleanField()
     refunded_fen = models.PositiveIntegerField(default=0)  # confirmed by the gateway
+    # Sold by weight (catalog.weights), snapshot at checkout; all None for a line priced per piece.
+    weight_unit_grams = models.PositiveIntegerField(null=True, blank=True)  # 500 (斤) or 1000 (公斤)
+    weight_price_fen = models.PositiveIntegerField(null=True, blank=True)  # per weight unit
+    estimated_grams = models.PositiveIntegerField(null=True, blank=True)  # per piece, as paid for
+    actual_grams = models.PositiveIntegerField(null=True, blank=True)  # the whole line, weighed at packing
+    # Weight-difference refunds issued on this line (requested, approved or done).
+    weight_refund_fen = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["id"]
@@ -137,6 +144,9 @@ class OrderLine(models.Model):
             ),
             models.CheckConstraint(condition=Q(refunded_fen__lte=F("total_fen")), name="line_refund_not_above_total"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(weight_refund_fen__lte=F("total_fen")), name="line_weight_refund_not_above_total"
+            ),
         ]
 
     def __str__(self) -> str:

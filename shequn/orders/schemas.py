@@ -124,6 +124,13 @@ class OrderLineOut(Schema):
     total_fen: int
     returnable: bool
     refunded_fen: int
+    # Sold by weight (catalog.weights); None for a line priced per piece. unit_price_fen is
+    # then the estimated price per piece; a lighter actual weight is refunded (weight_refund_fen).
+    weight_unit_grams: int | None = None  # 500 (斤) or 1000 (公斤)
+    weight_price_fen: int | None = None  # per weight unit
+    estimated_grams: int | None = None  # per piece
+    actual_grams: int | None = None  # the whole line, once weighed at packing
+    weight_refund_fen: int = 0
 
 
 class OrderEventOut(Schema):
@@ -336,6 +343,11 @@ def line_out(line: OrderLine) -> dict[str, Any]:
             "total_fen",
             "returnable",
             "refunded_fen",
+            "weight_unit_grams",
+            "weight_price_fen",
+            "estimated_grams",
+            "actual_grams",
+            "weight_refund_fen",
         )
     }
 

@@ -1,5 +1,6 @@
 """Reads for orders. Staff reads take the shop; member reads take the member. Foreign ids are 404."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -9,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from shequn.catalog.kinds import is_goods, rules_for
+from shequn.catalog.weights import pending_weight_refunds_fen
 from shequn.shops.models import Shop
 
 from .enums import OrderStatus, RefundStatus
@@ -86,6 +88,23 @@ def order_timeline(order: Order) -> QuerySet[OrderEvent]:
 
 def order_refunds(order: Order) -> QuerySet[RefundRequest]:
     return order.refunds.select_related("line").order_by("-created_at", "-id")
+
+
+def weighing_open(order: Order) -> bool:
+    """Whether staff may record weights on the order now: it holds money or will (COD), and is
+    neither completed (only after-sales moves money then), cancelled nor closed."""
+    if order.status in (OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.CLOSED):
+        return False
+    return order.paid_at is not None or order.is_cod
+
+
+def cod_to_collect_fen(order: Order, lines: Iterable[Any]) -> int | None:
+    """Cash to collect for an unpaid COD order: its total less weight differences owed back
+    (recorded as a payment of the total and an immediate cash refund when confirmed). None
+    when there is no cash to collect."""
+    if not order.is_cod or order.paid_at is not None:
+        return None
+    return order.total_fen - pending_weight_refunds_fen(lines)
 
 
 def refundable_left_fen(line: Any) -> int:

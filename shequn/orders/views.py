@@ -213,6 +213,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     context = {
         "order": order,
         "line_rows": _line_rows(order),
+        "cod_to_collect_fen": selectors.cod_to_collect_fen(order, order.lines.all()),
         "events": selectors.order_timeline(order),
         "refunds": selectors.order_refunds(order),
         "can_pay": order.status == OrderStatus.PENDING_PAYMENT and order.payment_method == PaymentMethod.SANDBOX,
@@ -357,9 +358,14 @@ def console_orders(request: HttpRequest) -> HttpResponse:
 @require_GET
 def console_order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     order = selectors.access_order(request.console_shop, order_id)  # type: ignore[attr-defined]
+    lines = list(order.lines.all())
+    to_collect = selectors.cod_to_collect_fen(order, lines)
     context = {
         "order": order,
-        "lines": order.lines.all(),
+        "lines": lines,
+        "cod_to_collect_fen": to_collect,
+        "cod_weight_credit_fen": 0 if to_collect is None else order.total_fen - to_collect,
+        "weighing_open": selectors.weighing_open(order),
         "events": selectors.order_timeline(order),
         "refunds": selectors.order_refunds(order),
         "S": OrderStatus,

@@ -278,7 +278,7 @@ def do_update_shop_settings(shop: Shop, actor: Any, data: ShopSettingsInput, *, 
     return shop
 
 
-# --- delivery slots (docs/adr/0006) -------------------------------------------------------------
+# --- delivery slots (docs/adr/0007) -------------------------------------------------------------
 
 MAX_SLOT_CAPACITY = 10_000
 DEFAULT_CUTOFF = time(20, 0)  # the day before the slot, 20:00: the farm packs overnight

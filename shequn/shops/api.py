@@ -105,7 +105,7 @@ def audit_log(
     return paginate(selectors.audit_entries(shop, action=action, actor_id=actor_id), page, page_size)
 
 
-# --- delivery slots (docs/adr/0006): the same actions as the console pages ------------------------
+# --- delivery slots (docs/adr/0007): the same actions as the console pages ------------------------
 
 _SLOT_ERRORS = error_responses(401, 403, 404, 409, 422)
 

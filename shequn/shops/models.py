@@ -20,7 +20,7 @@ class Shop(models.Model):
     shipping_fee_fen = models.PositiveIntegerField(default=1000)
     free_shipping_threshold_fen = models.PositiveIntegerField(default=9900)
     cod_enabled = models.BooleanField(default=True)  # cash on delivery offered at checkout
-    # Delivery orders must choose one of the shop's delivery slots (pickup orders may); see ADR 0006.
+    # Delivery orders must choose one of the shop's delivery slots (pickup orders may); see ADR 0007.
     delivery_slots_required = models.BooleanField(default=False)
     service_phone = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -64,7 +64,7 @@ WEEKDAYS = "一二三四五六日"
 
 class DeliverySlot(models.Model):
     """A dated window in which the shop hands orders over (delivered, or ready at the pickup
-    point), for at most ``capacity`` orders, bookable until ``cutoff_at`` (docs/adr/0006).
+    point), for at most ``capacity`` orders, bookable until ``cutoff_at`` (docs/adr/0007).
 
     ``booked`` moves only through single-statement conditional ``F()`` updates (orders.actions):
     +1 when an order takes a place, -1 when it is closed or cancelled.

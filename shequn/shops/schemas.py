@@ -79,7 +79,7 @@ class MyShopOut(Schema):
 
 
 class DeliverySlotConsoleOut(Schema):
-    """A delivery slot as the operator manages it (docs/adr/0006)."""
+    """A delivery slot as the operator manages it (docs/adr/0007)."""
 
     id: int
     date: date

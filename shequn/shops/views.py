@@ -201,7 +201,7 @@ def console_pickup_point_toggle(request: HttpRequest, pickup_point_id: int) -> H
     return redirect("shops:console_pickup_points")
 
 
-# --- delivery slots (docs/adr/0006) ------------------------------------------------------------------
+# --- delivery slots (docs/adr/0007) ------------------------------------------------------------------
 
 
 def _slots_page(request: HttpRequest, form: DeliverySlotForm, status: int = 200) -> HttpResponse:

@@ -42,3 +42,27 @@ def api_token_for(user: Any, token: str | None = None) -> dict[str, str]:
     token = token or f"test-token-{user.pk}"
     ApiToken.objects.create(user=user, token_hash=hash_token(token), name="tests")
     return {"Authorization": f"Bearer {token}"}
+
+
+def make_weighed_product(
+    shop: Shop,
+    title: str = "整条鲈鱼",
+    *,
+    pricing: str = "jin",
+    weight_price_fen: int = 3500,
+    estimated_grams: int = 600,
+    stock: int = 20,
+    on_shelf: bool = True,
+    actor: Any = None,
+) -> Product:
+    """A fresh fish sold by weight: ¥35.00/斤, about 1.2 斤 (600 g) a fish → ¥42.00 a fish."""
+    sku = SkuInput(
+        spec="整条",
+        price_fen=0,  # computed from the price per 斤 and the estimated weight
+        stock=stock,
+        weight_grams=estimated_grams,
+        pricing=pricing,
+        weight_price_fen=weight_price_fen,
+        piece_name="条",
+    )
+    return do_create_product(shop, ProductInput(title=title, returnable=False), [sku], on_shelf=on_shelf, actor=actor)

@@ -1,6 +1,18 @@
 from django import template
 
 from shequn.catalog.selectors import stock_label
+from shequn.catalog.weights import (
+    CHECKOUT_PROMISE,
+    PROMISE,
+    UNIT_GRAMS,
+    UNIT_NAMES,
+    LineWeight,
+    SkuPricing,
+    format_grams,
+    is_weighed,
+    line_weight,
+)
+from shequn.core.money import format_fen
 
 register = template.Library()
 
@@ -23,3 +35,30 @@ def from_price_filter(product: object) -> object:
     """The cheapest active SKU of a product (prefetched), or None."""
     skus = [sku for sku in product.skus.all() if sku.is_active]  # type: ignore[attr-defined]
     return min(skus, key=lambda sku: (sku.price_fen, sku.position, sku.pk)) if skus else None
+
+
+@register.filter(name="weight_pricing")
+def weight_pricing_filter(sku: object) -> str:
+    """{{ sku|weight_pricing }} → "¥35.00/斤 · 约 1.2 斤/条 · 按实重多退少不补"; "" when priced per piece."""
+    pricing = getattr(sku, "pricing", SkuPricing.PIECE)
+    if not is_weighed(pricing):
+        return ""
+    unit = UNIT_GRAMS[pricing]
+    rate = format_fen(sku.weight_price_fen)  # type: ignore[attr-defined]
+    piece = sku.piece_name or "件"  # type: ignore[attr-defined]
+    estimate = format_grams(sku.weight_grams, unit)  # type: ignore[attr-defined]
+    return f"{rate}/{UNIT_NAMES[unit]} · 约 {estimate}/{piece} · {PROMISE}"
+
+
+@register.filter(name="line_weight")
+def line_weight_filter(line: object) -> LineWeight | None:
+    """{% with weight=line|line_weight %}: an order line's estimated and actual weight, or None."""
+    return line_weight(line)
+
+
+@register.filter(name="weight_estimate")
+def weight_estimate_filter(sku: object, estimated_fen: int) -> str:
+    """{{ line.sku|weight_estimate:line.total_fen }} → "预估 ¥42.00，按实际重量多退少不补" ("" per piece)."""
+    if not is_weighed(getattr(sku, "pricing", SkuPricing.PIECE)):
+        return ""
+    return f"预估 {format_fen(int(estimated_fen))}，{CHECKOUT_PROMISE}"

@@ -50,6 +50,9 @@ def test_public_product_detail(shop):
         "member_price_fen": 3200,
         "stock_label": "有货",
         "in_stock": True,
+        "pricing": "piece",
+        "weight_price_fen": None,
+        "estimated_grams": None,
     }
     off = make_product(shop, on_shelf=False)
     response = Client().get(f"{BASE}/shops/{shop.slug}/products/{off.pk}")

@@ -87,7 +87,10 @@ def test_seed_builds_the_demo_shop_and_is_idempotent() -> None:
     report = seed(with_images=False, order_count=25)
 
     shop = Shop.objects.get(slug=data.DEMO_SHOP_SLUG)
-    assert Product.objects.filter(shop=shop, kind=ProductKind.GOODS).count() == len(data.PRODUCTS)
+    goods = Product.objects.filter(shop=shop, kind=ProductKind.GOODS)
+    assert goods.count() == len(data.PRODUCTS) + 1  # and the fish sold by weight
+    fish = Sku.objects.get(shop=shop, product__title=data.WEIGHED_FISH["title"])
+    assert (fish.pricing, fish.weight_price_fen, fish.weight_grams, fish.price_fen) == ("jin", 3500, 600, 4200)
     assert Product.objects.filter(shop=shop, returnable=False).exists()
     assert Product.objects.filter(shop=shop, per_person_cap__isnull=False).exists()
     assert Sku.objects.filter(shop=shop, member_price_fen__isnull=False).exists()

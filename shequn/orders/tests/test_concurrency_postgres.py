@@ -155,7 +155,7 @@ def test_close_racing_cancel_returns_the_stock_once():
 
 
 def test_200_buyers_racing_for_the_last_10_places_of_a_slot_get_exactly_10():
-    # ADR 0006: a slot's place moves by one conditional UPDATE, like stock; plenty of stock here,
+    # ADR 0007: a slot's place moves by one conditional UPDATE, like stock; plenty of stock here,
     # so the slot alone decides. Then places given back by cancellations (racing the sweeper)
     # return exactly once, and the next rush gets exactly those.
     from shequn.shops.models import DeliverySlot

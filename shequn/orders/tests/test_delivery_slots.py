@@ -1,4 +1,4 @@
-"""Delivery slots at checkout (ADR 0006): chosen, required, refused when full or closed, snapshotted
+"""Delivery slots at checkout (ADR 0007): chosen, required, refused when full or closed, snapshotted
 on the order, given back when the order is closed or cancelled."""
 
 from datetime import timedelta

@@ -112,7 +112,7 @@ def test_the_response_is_built_from_the_rows_just_written(member, sku):
 
 
 def test_a_delivery_slot_adds_one_read_and_one_update_and_only_when_chosen():
-    # ADR 0006: the slot is read with the checkout (to refuse a full or closed one early) and
+    # ADR 0007: the slot is read with the checkout (to refuse a full or closed one early) and
     # takes its place with one conditional UPDATE, just before stock (lock order: counters,
     # slot, SKUs). An order without a slot runs exactly EXPECTED, even in a shop with slots.
     from shequn.testing.orders import make_slot
