@@ -302,6 +302,12 @@ def price_lines(
     return planned
 
 
+def enabled_payment_methods() -> list[str]:
+    """The payment methods this deployment takes: those whose gateway is in PAYMENT_GATEWAYS
+    (production leaves the sandbox out, so its cashier cannot take pretend money)."""
+    return [method for method in PaymentMethod.values if method in settings.PAYMENT_GATEWAYS]
+
+
 def check_checkout(
     user: Any,
     *,
@@ -381,6 +387,8 @@ def check_checkout(
         raise InvalidInput("请选择配送方式", code="fulfilment_invalid")
     if payment_method not in PaymentMethod.values:
         raise PaymentMethodUnavailable("请选择支付方式")
+    if payment_method not in enabled_payment_methods():
+        raise PaymentMethodUnavailable(f"本站暂不支持{PaymentMethod(payment_method).label}")
     if payment_method == PaymentMethod.COD and not shop.cod_enabled:
         raise PaymentMethodUnavailable("该店铺不支持货到付款")
     buyer_note = (buyer_note or "").strip()
@@ -676,7 +684,13 @@ class CheckoutQuote:
 
     @property
     def cod_available(self) -> bool:
-        return self.plan.shop.cod_enabled and is_goods(self.plan.kind)
+        return PaymentMethod.COD in self.payment_methods
+
+    @cached_property
+    def payment_methods(self) -> list[str]:
+        """What the member may pay with here: the deployment's methods, cash only for goods of a shop taking it."""
+        cod_possible = self.plan.shop.cod_enabled and is_goods(self.plan.kind)
+        return [method for method in enabled_payment_methods() if method != PaymentMethod.COD or cod_possible]
 
     @cached_property
     def delivery_slots(self) -> list[DeliverySlot]:

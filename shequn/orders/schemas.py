@@ -108,6 +108,7 @@ class CheckoutQuoteOut(Schema):
     free_shipping_threshold_fen: int  # 0 = delivery is never free
     free_shipping_gap_fen: int | None = Field(description="more to buy for free delivery; 0 = free; null = never")
     cod_available: bool  # cash on delivery may be chosen
+    payment_methods: list[str]  # what may be chosen as payment_method here ("sandbox", "cod")
     delivery_slots: list[CheckoutDeliverySlotOut]  # the slots open for orders now, soonest first
     delivery_slot_required: bool  # a delivery order must choose one of them (pickup may)
     delivery_slot: CheckoutDeliverySlotOut | None  # the one chosen, still bookable
@@ -311,6 +312,7 @@ def checkout_quote_out(quote: CheckoutQuote) -> dict[str, Any]:
         "free_shipping_threshold_fen": quote.free_shipping_threshold_fen,
         "free_shipping_gap_fen": quote.free_shipping_gap_fen,
         "cod_available": quote.cod_available,
+        "payment_methods": quote.payment_methods,
         "delivery_slots": [delivery_slot_choice_out(slot) for slot in quote.delivery_slots],
         "delivery_slot_required": quote.delivery_slot_required,
         "delivery_slot": delivery_slot_choice_out(plan.delivery_slot) if plan.delivery_slot else None,

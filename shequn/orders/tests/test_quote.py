@@ -183,3 +183,42 @@ def test_the_quote_refuses_what_the_order_would_refuse(client, farm, change, sta
 def test_the_quote_needs_a_signed_in_member(client, farm):
     body = {"sku_id": farm["shrimp"].pk, "fulfilment": "delivery", "payment_method": "sandbox"}
     assert client.post(f"{API}/quote", body, content_type="application/json").status_code == 401
+
+
+def test_a_deployment_without_the_sandbox_offers_and_takes_cash_only(client, farm, settings):
+    """Production leaves the sandbox out of PAYMENT_GATEWAYS: checkout neither offers nor accepts it."""
+    settings.PAYMENT_GATEWAYS = ["cod"]
+    member = shop_member(farm)
+    headers = auth_headers(member)
+    body = {"sku_id": farm["shrimp"].pk, "quantity": 1, "fulfilment": "delivery", "payment_method": "sandbox"}
+
+    quote = client.post(f"{API}/quote", body, content_type="application/json", headers=headers)
+    assert quote.status_code == 422
+    assert quote.json()["code"] == "payment_method_unavailable"
+    refused = client.post(API, body, content_type="application/json", headers=headers)
+    assert (refused.status_code, refused.json()["code"]) == (422, "payment_method_unavailable")
+    assert not Order.objects.exists()
+
+    cash = client.post(
+        f"{API}/quote", {**body, "payment_method": "cod"}, content_type="application/json", headers=headers
+    )
+    assert cash.status_code == 200, cash.content
+    assert cash.json()["payment_methods"] == ["cod"]
+    assert cash.json()["cod_available"] is True
+
+    client.force_login(member)
+    page = client.get(f"/checkout/?sku={farm['shrimp'].pk}&quantity=1").content.decode()
+    assert 'data-testid="pay-sandbox"' not in page
+    assert re.search(r'value="cod"\s+checked', page), "cash on delivery is the one choice, already chosen"
+
+
+def test_the_quote_lists_the_payment_methods_a_member_may_choose(client, farm):
+    member = shop_member(farm)
+    body = {"sku_id": farm["shrimp"].pk, "quantity": 1, "fulfilment": "delivery", "payment_method": "sandbox"}
+    quote = client.post(f"{API}/quote", body, content_type="application/json", headers=auth_headers(member))
+    assert quote.json()["payment_methods"] == ["sandbox", "cod"]
+
+    farm["shop"].cod_enabled = False
+    farm["shop"].save(update_fields=["cod_enabled"])
+    quote = client.post(f"{API}/quote", body, content_type="application/json", headers=auth_headers(member))
+    assert (quote.json()["payment_methods"], quote.json()["cod_available"]) == (["sandbox"], False)
