@@ -172,13 +172,16 @@ def signed_in_page(new_page: Callable[..., Page], live_server: Any) -> Callable[
 DESKTOP = {"viewport": {"width": 1280, "height": 900}, "is_mobile": False, "has_touch": False}
 
 
-def buy_now_and_pay(page: Page) -> None:
-    """On a product page: buy now, submit the checkout as filled in, pay in the sandbox cashier,
-    and wait until the order page says paid."""
+def buy_now_and_pay(page: Page, *, delivery_slot: str | None = None) -> None:
+    """On a product page: buy now, submit the checkout as filled in (choosing the delivery slot
+    labelled ``delivery_slot`` when given), pay in the sandbox cashier, and wait until the order
+    page says paid."""
     from playwright.sync_api import expect
 
     page.get_by_test_id("buy-now").click()
     expect(page.get_by_test_id("checkout-form")).to_be_visible()
+    if delivery_slot is not None:
+        page.locator(f'[data-testid="slot-option"][data-label="{delivery_slot}"]').check()
     page.get_by_test_id("submit-order").click()
     expect(page.get_by_test_id("order-number")).to_be_visible()
     page.get_by_test_id("pay-button").click()
