@@ -60,3 +60,98 @@ def test_unknown_api_paths_and_bad_input_are_json_errors():
     assert response.status_code == 404
     assert response.json()["code"] == "region_not_found"
     assert [region["name"] for region in client.get("/api/v1/accounts/regions/330100").json()][:1] == ["上城区"]
+
+
+# --- values the database cannot hold are refused at the door (422 naming the field), never a 500 ---
+
+BIGINT_OVERFLOW = 2**63  # one past what SQLite and PostgreSQL integers hold
+PAGE_OVERFLOW = 9223372036854775807
+
+
+def _error_fields(response) -> list[str]:
+    body = response.json()
+    assert body["code"] == "invalid_input", body
+    return [str(error["loc"][-1]) for error in body["details"]["errors"]]
+
+
+def test_a_huge_page_number_is_a_422_naming_page_not_a_500():
+    from shequn.testing.orders import make_shop, make_sku
+
+    shop = make_shop()
+    make_sku(shop)
+    client = Client()
+    response = client.get(f"/api/v1/catalog/shops/{shop.slug}/products?page={PAGE_OVERFLOW}")
+    assert response.status_code == 422
+    assert _error_fields(response) == ["page"]
+    response = client.get(f"/api/v1/catalog/shops/{shop.slug}/products?page_size=101")
+    assert response.status_code == 422
+    assert _error_fields(response) == ["page_size"]
+    assert client.get(f"/api/v1/catalog/shops/{shop.slug}/products?page=2").json()["items"] == []
+
+
+def test_a_huge_id_in_the_path_query_or_body_is_a_422_naming_it():
+    from shequn.testing.accounts import bearer
+    from shequn.testing.orders import make_member, make_shop, make_sku
+
+    shop = make_shop()
+    make_sku(shop)
+    client = Client()
+    response = client.get(f"/api/v1/catalog/shops/{shop.slug}/products/{BIGINT_OVERFLOW}")
+    assert response.status_code == 422
+    assert _error_fields(response) == ["product_id"]
+    response = client.get(f"/api/v1/catalog/shops/{shop.slug}/products?category_id={BIGINT_OVERFLOW}")
+    assert response.status_code == 422
+    assert _error_fields(response) == ["category_id"]
+    headers = bearer(make_member())
+    response = client.post(
+        "/api/v1/orders/cart", {"sku_id": BIGINT_OVERFLOW}, content_type="application/json", headers=headers
+    )
+    assert response.status_code == 422
+    assert _error_fields(response) == ["sku_id"]
+    response = client.post(
+        "/api/v1/orders/cart", {"sku_id": 1, "quantity": 10**6}, content_type="application/json", headers=headers
+    )
+    assert response.status_code == 422
+    assert _error_fields(response) == ["quantity"]
+
+
+def _console_product(title: str, price_fen: int) -> dict:
+    return {"title": title, "skus": [{"spec": "500g", "price_fen": price_fen, "stock": 1}]}
+
+
+def test_a_price_past_the_column_or_a_nul_in_a_title_is_a_422_and_nothing_is_saved():
+    from shequn.catalog.models import Product
+    from shequn.testing.accounts import bearer
+    from shequn.testing.orders import make_shop, make_staff
+
+    shop = make_shop()
+    client = Client(headers=bearer(make_staff(shop)))
+    url = "/api/v1/catalog/console/products"
+    response = client.post(url, _console_product("三文鱼", 2147483648), content_type="application/json")
+    assert response.status_code == 422
+    assert _error_fields(response) == ["price_fen"]
+    response = client.post(url, _console_product("三文\x00鱼", 3500), content_type="application/json")
+    assert response.status_code == 422
+    assert _error_fields(response) == ["title"]
+    response = client.post(url, _console_product("三" * 121, 3500), content_type="application/json")
+    assert response.status_code == 422
+    assert _error_fields(response) == ["title"]
+    assert not Product.objects.filter(shop=shop).exists()
+    # The largest price the column holds, and line breaks in a description, are fine.
+    body = _console_product("三文鱼", 2147483647) | {"description": "产地：千岛湖\n\t冷链直送"}
+    response = client.post(url, body, content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert response.json()["skus"][0]["price_fen"] == 2147483647
+
+
+def test_control_characters_are_refused_in_single_line_text_and_query_strings():
+    from shequn.testing.orders import make_shop
+
+    shop = make_shop()
+    client = Client()
+    response = client.get(f"/api/v1/catalog/shops/{shop.slug}/products", {"q": "鱼\x1b"})
+    assert response.status_code == 422
+    assert _error_fields(response) == ["q"]
+    response = client.post("/api/v1/accounts/otp/send", {"phone": "1381234\x001234"}, content_type="application/json")
+    assert response.status_code == 422
+    assert _error_fields(response) == ["phone"]

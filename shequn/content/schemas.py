@@ -5,20 +5,15 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from shequn.core.schemas import MAX_PAGE_SIZE
+from shequn.core.schemas import Count, Id, MultilineText, Text
 
 from .enums import ArticleStatus, MatchType
 from .selectors import buy_url, card_price_fen
 
 
-class PageQuery(Schema):
-    page: int = Field(1, ge=1)
-    page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
-
-
 class CalendarQuery(Schema):
-    year: int = Field(..., ge=2000, le=2100)
-    month: int = Field(..., ge=1, le=12)
+    year: Count = Field(..., ge=2000, le=2100)
+    month: Count = Field(..., ge=1, le=12)
 
 
 class ProductCardOut(Schema):
@@ -77,18 +72,18 @@ class ArticleOut(ArticleSummaryOut):
 
 
 class ArticleIn(Schema):
-    title: str = Field(..., max_length=100)
-    body: str = Field("", max_length=100_000)  # HTML; sanitised on save
+    title: Text = Field(..., max_length=100)
+    body: MultilineText = Field("", max_length=100_000)  # HTML; sanitised on save
     status: ArticleStatus = ArticleStatus.DRAFT
     publish_at: datetime | None = None
     push_enabled: bool = False
     members_only: bool = True
-    product_ids: list[int] = Field(default_factory=list, max_length=50)
-    audio_duration_seconds: int | None = Field(None, ge=0)
+    product_ids: list[Id] = Field(default_factory=list, max_length=50)
+    audio_duration_seconds: Count | None = Field(None, ge=0)
 
 
 class AskIn(Schema):
-    text: str = Field(..., min_length=1, max_length=100)
+    text: MultilineText = Field(..., min_length=1, max_length=100)
 
 
 class ReplyOut(Schema):
@@ -112,10 +107,10 @@ class PushJobOut(Schema):
 
 
 class KeywordRuleIn(Schema):
-    keyword: str = Field(..., max_length=50)
+    keyword: Text = Field(..., max_length=50)
     match_type: MatchType = MatchType.EXACT
-    reply_article_id: int | None = None
-    reply_text: str = Field("", max_length=500)
+    reply_article_id: Id | None = None
+    reply_text: MultilineText = Field("", max_length=500)
     is_active: bool = True
 
 
@@ -130,8 +125,8 @@ class KeywordRuleOut(Schema):
 
 
 class SettingsIn(Schema):
-    max_pushes_per_day: int = Field(..., ge=0, le=10)
-    default_reply: str = Field(..., min_length=1, max_length=500)
+    max_pushes_per_day: Count = Field(..., ge=0, le=10)
+    default_reply: MultilineText = Field(..., min_length=1, max_length=500)
 
 
 class SettingsOut(Schema):

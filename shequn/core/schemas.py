@@ -1,14 +1,79 @@
-"""Shared API schemas: the error body every route declares, and the page envelope for lists."""
+"""Shared API schemas: the error body every route declares, the page envelope for lists, and the
+bounded input types every schema and path/query parameter uses.
 
-from typing import Any, Generic, TypeVar
+The input types exist because the databases are stricter than Python: SQLite and PostgreSQL
+cannot hold an integer past 64 bits, a ``PositiveIntegerField`` stops at 2,147,483,647 on
+PostgreSQL, and PostgreSQL refuses a NUL character in text. A value the columns cannot hold is
+refused at the door with a 422 naming the field, never by the database with a 500.
+"""
+
+import unicodedata
+from decimal import Decimal
+from typing import Annotated, Any, Generic, TypeVar
 
 from django.db.models import QuerySet
 from ninja import Schema
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, Field
 
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 100
+# Deep enough for any real list (10 million rows at 100 a page), small enough that the offset
+# ((page - 1) * page_size) always fits an SQL integer.
+MAX_PAGE = 100_000
+
+# Column bounds (the same on SQLite and PostgreSQL; Django's integer ranges).
+BIGINT_MAX = 9_223_372_036_854_775_807  # BigAutoField primary keys and foreign keys
+POSITIVE_INT_MAX = 2_147_483_647  # PositiveIntegerField: prices in fen, stock, positions
+POSITIVE_SMALL_INT_MAX = 32_767  # PositiveSmallIntegerField: days, hours, team sizes
+# How many units of one SKU a single cart line, order or sign-up may ask for.
+MAX_QUANTITY = 9_999
+
+# Line breaks and tabs belong in multi-line text (descriptions, articles, notes); no other control
+# character (NUL above all: PostgreSQL refuses it) belongs in anything a person typed.
+_MULTILINE_ALLOWED = frozenset("\n\r\t")
+
+
+def _refuse_control_characters(value: str, allowed: frozenset[str]) -> str:
+    for character in value:
+        # Cc: control characters (NUL, ESC …); Cs: lone surrogates, which no database can store.
+        if character not in allowed and unicodedata.category(character) in {"Cc", "Cs"}:
+            raise ValueError(f"不能包含控制字符 (U+{ord(character):04X})")
+    return value
+
+
+def _single_line(value: str) -> str:
+    return _refuse_control_characters(value, frozenset())
+
+
+def _multi_line(value: str) -> str:
+    return _refuse_control_characters(value, _MULTILINE_ALLOWED)
+
+
+# --- bounded input types: use these, never a bare int or str, in anything a client sends -----
+
+# A primary or foreign key (BigAutoField); path, query and body alike.
+Id = Annotated[int, Field(ge=1, le=BIGINT_MAX)]
+# Money in integer fen, as stored in a PositiveIntegerField.
+Fen = Annotated[int, Field(ge=0, le=POSITIVE_INT_MAX)]
+# Units of a SKU in one line.
+Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+# A non-negative count stored in a PositiveIntegerField (stock, capacity, position, caps).
+Count = Annotated[int, Field(ge=0, le=POSITIVE_INT_MAX)]
+# A non-negative count stored in a PositiveSmallIntegerField (days, hours, team sizes).
+SmallCount = Annotated[int, Field(ge=0, le=POSITIVE_SMALL_INT_MAX)]
+# A change to a PositiveIntegerField (stock moved by +n or -n).
+Delta = Annotated[int, Field(ge=-POSITIVE_INT_MAX, le=POSITIVE_INT_MAX)]
+# Coordinates as stored in DecimalField(max_digits=9, decimal_places=6); NaN and infinity refused.
+Latitude = Annotated[Decimal, Field(ge=-90, le=90, max_digits=9, decimal_places=6, allow_inf_nan=False)]
+Longitude = Annotated[Decimal, Field(ge=-180, le=180, max_digits=9, decimal_places=6, allow_inf_nan=False)]
+# One line of text: names, titles, codes, slugs, search words. Give it a max_length matching its
+# column with ``Field(max_length=…)`` where it is stored.
+Text = Annotated[str, AfterValidator(_single_line)]
+# Text that may span lines: descriptions, article bodies, notes, reasons.
+MultilineText = Annotated[str, AfterValidator(_multi_line)]
+# A search box.
+SearchText = Annotated[str, Field(max_length=100), AfterValidator(_single_line)]
 
 
 class ErrorOut(Schema):
@@ -22,6 +87,13 @@ def error_responses(*statuses: int) -> dict[int, type[ErrorOut]]:
     return dict.fromkeys(statuses, ErrorOut)
 
 
+class PageQuery(Schema):
+    """``?page=&page_size=`` of every list; subclass it to add a list's filters."""
+
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+    page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
+
+
 class Page(BaseModel, Generic[T]):
     items: list[T]
     count: int
@@ -30,8 +102,12 @@ class Page(BaseModel, Generic[T]):
 
 
 def paginate(queryset: QuerySet[Any], page: int, page_size: int) -> dict[str, Any]:
-    """Slice ``queryset`` into one page: {"items", "count", "page", "page_size"}."""
-    page = max(1, page)
+    """Slice ``queryset`` into one page: {"items", "count", "page", "page_size"}.
+
+    The bounds repeat PageQuery's so a caller that skipped it still cannot ask the database
+    for an offset it cannot hold.
+    """
+    page = max(1, min(MAX_PAGE, page))
     page_size = max(1, min(MAX_PAGE_SIZE, page_size))
     start = (page - 1) * page_size
     return {

@@ -7,9 +7,10 @@ from datetime import date
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
+from pydantic import Field
 
 from shequn.core.audit import client_ip
-from shequn.core.schemas import error_responses
+from shequn.core.schemas import Count, Fen, Id, Text, error_responses
 from shequn.shops.console import api_console_shop
 from shequn.shops.permissions import CONFIRM_COD, FULFIL_ORDERS, VIEW_ORDERS
 
@@ -27,7 +28,7 @@ CONSOLE_ERRORS = error_responses(401, 403, 404, 409, 422)
 
 
 class SummaryQuery(Schema):
-    campaign_id: int | None = None
+    campaign_id: Id | None = None
     pickup_date: date | None = None
 
 
@@ -54,8 +55,8 @@ class PickRowOut(Schema):
 
 
 class ReceivedIn(Schema):
-    sku_id: int
-    received: int
+    sku_id: Id
+    received: Count
 
 
 class ReceiveIn(Schema):
@@ -70,7 +71,7 @@ class ReceiptOut(Schema):
 
 
 class CodeIn(Schema):
-    code: str
+    code: Text = Field(..., max_length=6)
 
 
 class TicketOut(Schema):
@@ -117,8 +118,8 @@ class PeriodIn(Schema):
 
 
 class PayoutIn(Schema):
-    amount_fen: int
-    reference: str
+    amount_fen: Fen
+    reference: Text = Field(..., max_length=64)
 
 
 class SettlementOut(Schema):
@@ -175,7 +176,7 @@ def summary(request: HttpRequest, query: Query[SummaryQuery]) -> list[SummaryRow
 @console.get(
     "/campaigns/{int:campaign_id}/leaders/{int:leader_id}/pick-list", response={200: list[PickRowOut], **CONSOLE_ERRORS}
 )
-def console_pick_list(request: HttpRequest, campaign_id: int, leader_id: int) -> list[PickRowOut]:
+def console_pick_list(request: HttpRequest, campaign_id: Id, leader_id: Id) -> list[PickRowOut]:
     shop = api_console_shop(request, FULFIL_ORDERS)
     campaign = selectors.access_campaign(shop, campaign_id)
     leader = selectors.access_leader(shop, leader_id)
@@ -198,7 +199,7 @@ def create_settlements(request: HttpRequest, payload: PeriodIn) -> Status:
 
 
 @console.post("/settlements/{int:settlement_id}/confirm", response={200: SettlementOut, **CONSOLE_ERRORS})
-def confirm_settlement(request: HttpRequest, settlement_id: int) -> SettlementOut:
+def confirm_settlement(request: HttpRequest, settlement_id: Id) -> SettlementOut:
     shop = api_console_shop(request, CONFIRM_COD)
     return SettlementOut.from_model(
         actions.confirm_settlement(shop, settlement_id, request.user, ip=client_ip(request))
@@ -206,7 +207,7 @@ def confirm_settlement(request: HttpRequest, settlement_id: int) -> SettlementOu
 
 
 @console.post("/settlements/{int:settlement_id}/payout", response={200: SettlementOut, **CONSOLE_ERRORS})
-def record_payout(request: HttpRequest, settlement_id: int, payload: PayoutIn) -> SettlementOut:
+def record_payout(request: HttpRequest, settlement_id: Id, payload: PayoutIn) -> SettlementOut:
     shop = api_console_shop(request, CONFIRM_COD)
     payout = actions.record_payout(
         shop,
@@ -223,14 +224,14 @@ def record_payout(request: HttpRequest, settlement_id: int, payload: PayoutIn) -
 
 
 @leader_router.get("/campaigns/{int:campaign_id}/pick-list", response={200: list[PickRowOut], **READ_ERRORS})
-def leader_pick_list(request: HttpRequest, campaign_id: int) -> list[PickRowOut]:
+def leader_pick_list(request: HttpRequest, campaign_id: Id) -> list[PickRowOut]:
     leader = selectors.my_leader(request.user)
     campaign = selectors.access_leader_campaign(leader, campaign_id)
     return _pick_rows(selectors.pick_list(campaign, leader))
 
 
 @leader_router.post("/campaigns/{int:campaign_id}/receive", response={200: list[ReceiptOut], **WRITE_ERRORS})
-def receive(request: HttpRequest, campaign_id: int, payload: ReceiveIn) -> list[ReceiptOut]:
+def receive(request: HttpRequest, campaign_id: Id, payload: ReceiveIn) -> list[ReceiptOut]:
     leader = selectors.my_leader(request.user)
     receipts = actions.receive_goods(
         leader, campaign_id, {item.sku_id: item.received for item in payload.items}, actor=request.user
@@ -247,7 +248,7 @@ def verify_code(request: HttpRequest, payload: CodeIn) -> TicketOut:
 
 
 @leader_router.post("/verify/{token}", response={200: TicketOut, **WRITE_ERRORS})
-def verify_token(request: HttpRequest, token: str) -> TicketOut:
+def verify_token(request: HttpRequest, token: Text) -> TicketOut:
     return TicketOut.from_model(actions.verify_token(request.user, token))
 
 
@@ -276,7 +277,7 @@ def commission(request: HttpRequest) -> CommissionOut:
 
 
 @router.get("/orders/{number}/pickup", response={200: PickupOut, **READ_ERRORS})
-def my_pickup(request: HttpRequest, number: str) -> PickupOut:
+def my_pickup(request: HttpRequest, number: Text) -> PickupOut:
     sign_up, ticket = selectors.member_ticket(request.user, number)
     return PickupOut(
         order_number=sign_up.order.number, ticket=TicketOut.from_model(ticket, with_url=True) if ticket else None

@@ -8,7 +8,7 @@ from ninja import Router, Status
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import NotAuthenticated
-from shequn.core.schemas import error_responses
+from shequn.core.schemas import Id, Text, error_responses
 from shequn.shops.console import api_console_shop
 from shequn.shops.permissions import MANAGE_CATALOG
 
@@ -46,20 +46,20 @@ def _sign_up(entry_id: int) -> SignUpOut:
 
 
 @router.get("/campaigns/{int:campaign_id}", response={200: CampaignOut, **READ_ERRORS})
-def campaign(request: HttpRequest, campaign_id: int) -> CampaignOut:
+def campaign(request: HttpRequest, campaign_id: Id) -> CampaignOut:
     """A published campaign of a community the caller belongs to (404 otherwise)."""
     return CampaignOut.from_model(selectors.access_member_campaign(request.user, campaign_id))
 
 
 @router.get("/campaigns/{int:campaign_id}/list", response={200: list[ListEntryOut], **READ_ERRORS})
-def live_list(request: HttpRequest, campaign_id: int) -> list[ListEntryOut]:
+def live_list(request: HttpRequest, campaign_id: Id) -> list[ListEntryOut]:
     """The live list: confirmed sign-ups in sequence order, names masked ("1. 王** ×2 三文鱼 500g")."""
     found = selectors.access_member_campaign(request.user, campaign_id)
     return [ListEntryOut.from_entry(entry) for entry in selectors.live_list(found)]
 
 
 @router.post("/campaigns/{int:campaign_id}/sign-ups", response={201: SignUpOut, **WRITE_ERRORS})
-def sign_up(request: HttpRequest, campaign_id: int, body: SignUpIn) -> Status[SignUpOut]:
+def sign_up(request: HttpRequest, campaign_id: Id, body: SignUpIn) -> Status[SignUpOut]:
     """Sign up: one order at the campaign prices, to pay before the deadline (then on the list).
 
     409 ``campaign_not_open`` / ``campaign_deadline_passed`` / ``campaign_not_started``,
@@ -79,14 +79,14 @@ def my_sign_ups(request: HttpRequest) -> list[SignUpOut]:
 
 
 @router.post("/sign-ups/{int:sign_up_id}/change", response={200: SignUpOut, **WRITE_ERRORS})
-def change(request: HttpRequest, sign_up_id: int, body: ChangeIn) -> SignUpOut:
+def change(request: HttpRequest, sign_up_id: Id, body: ChangeIn) -> SignUpOut:
     """Fewer units before the deadline; the difference is refunded automatically, once."""
     entry = actions.change_sign_up(request.user, sign_up_id, {q.item_id: q.quantity for q in body.quantities})
     return _sign_up(entry.pk)
 
 
 @router.post("/sign-ups/{int:sign_up_id}/cancel", response={200: SignUpOut, **WRITE_ERRORS})
-def cancel(request: HttpRequest, sign_up_id: int) -> SignUpOut:
+def cancel(request: HttpRequest, sign_up_id: Id) -> SignUpOut:
     """Cancel before the deadline: unpaid → order cancelled; paid → refunded in full, once."""
     entry = actions.cancel_sign_up(request.user, sign_up_id)
     return _sign_up(entry.pk)
@@ -102,7 +102,7 @@ def leader_campaigns(request: HttpRequest) -> list[CampaignOut]:
 
 
 @leader.get("/campaigns/{int:campaign_id}/sign-ups", response={200: list[ListEntryOut], **LEADER_ERRORS})
-def leader_sign_ups(request: HttpRequest, campaign_id: int) -> list[ListEntryOut]:
+def leader_sign_ups(request: HttpRequest, campaign_id: Id) -> list[ListEntryOut]:
     """The live sign-ups of the caller's own pickup point."""
     me = selectors.active_leader(request.user)
     found = selectors.access_leader_campaign(me, campaign_id)
@@ -121,7 +121,7 @@ def leader_create(request: HttpRequest, body: CampaignIn) -> Status[CampaignOut]
 
 
 @console.get("/campaigns", response={200: CampaignListOut, **CONSOLE_ERRORS})
-def console_campaigns(request: HttpRequest, status: str = "") -> CampaignListOut:
+def console_campaigns(request: HttpRequest, status: Text = "") -> CampaignListOut:
     shop = api_console_shop(request, MANAGE_CATALOG)
     campaigns = selectors.shop_campaigns(shop)
     rate = selectors.success_rate(campaigns)
@@ -153,13 +153,13 @@ def console_create(request: HttpRequest, body: CampaignIn) -> Status[ConsoleCamp
 
 
 @console.get("/campaigns/{int:campaign_id}", response={200: ConsoleCampaignOut, **CONSOLE_ERRORS})
-def console_campaign(request: HttpRequest, campaign_id: int) -> ConsoleCampaignOut:
+def console_campaign(request: HttpRequest, campaign_id: Id) -> ConsoleCampaignOut:
     shop = api_console_shop(request, MANAGE_CATALOG)
     return ConsoleCampaignOut.from_console(selectors.access_campaign(shop, campaign_id))
 
 
 @console.put("/campaigns/{int:campaign_id}", response={200: ConsoleCampaignOut, **CONSOLE_ERRORS})
-def console_update(request: HttpRequest, campaign_id: int, body: CampaignIn) -> ConsoleCampaignOut:
+def console_update(request: HttpRequest, campaign_id: Id, body: CampaignIn) -> ConsoleCampaignOut:
     """Drafts only (409 ``campaign_not_draft`` once published)."""
     shop = api_console_shop(request, MANAGE_CATALOG)
     found = selectors.access_campaign(shop, campaign_id)
@@ -168,7 +168,7 @@ def console_update(request: HttpRequest, campaign_id: int, body: CampaignIn) -> 
 
 
 @console.post("/campaigns/{int:campaign_id}/publish", response={200: ConsoleCampaignOut, **CONSOLE_ERRORS})
-def console_publish(request: HttpRequest, campaign_id: int) -> ConsoleCampaignOut:
+def console_publish(request: HttpRequest, campaign_id: Id) -> ConsoleCampaignOut:
     shop = api_console_shop(request, MANAGE_CATALOG)
     found = selectors.access_campaign(shop, campaign_id)
     actions.do_publish_campaign(shop, found, request.user, ip=client_ip(request))
@@ -176,7 +176,7 @@ def console_publish(request: HttpRequest, campaign_id: int) -> ConsoleCampaignOu
 
 
 @console.post("/campaigns/{int:campaign_id}/cancel", response={200: ConsoleCampaignOut, **CONSOLE_ERRORS})
-def console_cancel(request: HttpRequest, campaign_id: int, body: CancelIn) -> ConsoleCampaignOut:
+def console_cancel(request: HttpRequest, campaign_id: Id, body: CancelIn) -> ConsoleCampaignOut:
     """Call it off: every paid sign-up is refunded in full (409 ``campaign_closed`` when over)."""
     shop = api_console_shop(request, MANAGE_CATALOG)
     found = selectors.access_campaign(shop, campaign_id)

@@ -7,15 +7,15 @@ a role without the permission a 403.
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Status
+from ninja import Query, Router, Status
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import NotAuthenticated
-from shequn.core.schemas import Page, error_responses, paginate
+from shequn.core.schemas import Id, Page, PageQuery, Text, error_responses, paginate
 
 from . import actions, permissions, selectors
 from .models import StaffMember
-from .schemas import AuditEntryOut, MyShopOut, PickupPointOut, StaffAddIn, StaffOut, StaffRoleIn
+from .schemas import AuditEntryOut, AuditQuery, MyShopOut, PickupPointOut, StaffAddIn, StaffOut, StaffRoleIn
 
 router = Router(tags=["shops"])
 
@@ -35,22 +35,22 @@ def my_shops(request: HttpRequest) -> Any:
 
 
 @router.get("/{slug}/pickup-points", auth=None, response={200: list[PickupPointOut], **error_responses(404, 422)})
-def pickup_points(request: HttpRequest, slug: str) -> Any:
+def pickup_points(request: HttpRequest, slug: Text) -> Any:
     """A shop's active pickup points, for the checkout picker."""
     return list(selectors.active_pickup_points(selectors.access_shop_by_slug(slug)))
 
 
 @router.get("/{shop_id}/staff", response={200: Page[StaffOut], **error_responses(401, 403, 404, 422)})
-def list_staff(request: HttpRequest, shop_id: int, page: int = 1, page_size: int = 20) -> Any:
+def list_staff(request: HttpRequest, shop_id: Id, query: Query[PageQuery]) -> Any:
     user = _authenticated(request)
     shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_STAFF)
-    result = paginate(selectors.staff_list(shop), page, page_size)
+    result = paginate(selectors.staff_list(shop), query.page, query.page_size)
     result["items"] = [StaffOut.from_member(member, user) for member in result["items"]]
     return result
 
 
 @router.post("/{shop_id}/staff", response={201: StaffOut, **error_responses(401, 403, 404, 409, 422)})
-def add_staff(request: HttpRequest, shop_id: int, payload: StaffAddIn) -> Any:
+def add_staff(request: HttpRequest, shop_id: Id, payload: StaffAddIn) -> Any:
     user = _authenticated(request)
     shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_STAFF)
     row = actions.do_add_staff(
@@ -65,7 +65,7 @@ def add_staff(request: HttpRequest, shop_id: int, payload: StaffAddIn) -> Any:
 
 
 @router.patch("/{shop_id}/staff/{staff_id}", response={200: StaffOut, **error_responses(401, 403, 404, 409, 422)})
-def change_staff_role(request: HttpRequest, shop_id: int, staff_id: int, payload: StaffRoleIn) -> Any:
+def change_staff_role(request: HttpRequest, shop_id: Id, staff_id: Id, payload: StaffRoleIn) -> Any:
     user = _authenticated(request)
     shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_STAFF)
     row = actions.do_change_role(shop, user, staff_id, role=payload.role, ip=client_ip(request))
@@ -73,7 +73,7 @@ def change_staff_role(request: HttpRequest, shop_id: int, staff_id: int, payload
 
 
 @router.delete("/{shop_id}/staff/{staff_id}", response={200: StaffOut, **error_responses(401, 403, 404, 409, 422)})
-def deactivate_staff(request: HttpRequest, shop_id: int, staff_id: int) -> Any:
+def deactivate_staff(request: HttpRequest, shop_id: Id, staff_id: Id) -> Any:
     user = _authenticated(request)
     shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_STAFF)
     row = actions.do_deactivate_staff(shop, user, staff_id, ip=client_ip(request))
@@ -83,12 +83,10 @@ def deactivate_staff(request: HttpRequest, shop_id: int, staff_id: int) -> Any:
 @router.get("/{shop_id}/audit", response={200: Page[AuditEntryOut], **error_responses(401, 403, 404, 422)})
 def audit_log(
     request: HttpRequest,
-    shop_id: int,
-    action: str = "",
-    actor_id: int | None = None,
-    page: int = 1,
-    page_size: int = 50,
+    shop_id: Id,
+    query: Query[AuditQuery],
 ) -> Any:
     user = _authenticated(request)
     shop, _ = selectors.access_console_shop(user, shop_id, permissions.VIEW_AUDIT)
-    return paginate(selectors.audit_entries(shop, action=action, actor_id=actor_id), page, page_size)
+    entries = selectors.audit_entries(shop, action=query.action, actor_id=query.actor_id)
+    return paginate(entries, query.page, query.page_size)

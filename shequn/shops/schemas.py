@@ -6,6 +6,7 @@ from typing import Any
 from ninja import Field, Schema
 
 from shequn.core.phone import mask_phone
+from shequn.core.schemas import MAX_PAGE_SIZE, Id, PageQuery, Text
 
 
 class PickupPointOut(Schema):
@@ -44,14 +45,14 @@ class StaffOut(Schema):
 
 
 class StaffAddIn(Schema):
-    username: str = Field(..., max_length=64)
-    role: str = Field(..., max_length=16)
+    username: Text = Field(..., max_length=64)
+    role: Text = Field(..., max_length=16)
     # Only for a username that does not exist yet: creates the staff account with this password.
-    new_password: str = Field("", max_length=128)
+    new_password: Text = Field("", max_length=128)
 
 
 class StaffRoleIn(Schema):
-    role: str = Field(..., max_length=16)
+    role: Text = Field(..., max_length=16)
 
 
 class AuditEntryOut(Schema):
@@ -76,3 +77,9 @@ class MyShopOut(Schema):
     name: str
     slug: str
     role: str
+
+
+class AuditQuery(PageQuery):
+    page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+    action: Text = Field("", max_length=64)
+    actor_id: Id | None = None

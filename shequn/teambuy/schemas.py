@@ -4,17 +4,14 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
+from shequn.core.schemas import Fen, Id, PageQuery, SmallCount, Text
+
 from .models import Team, TeamMember, TeamOffer
 
 
-class PageQuery(Schema):
-    page: int = 1
-    page_size: int = 20
-
-
 class TeamQuery(PageQuery):
-    status: str = ""
-    offer_id: int | None = None
+    status: Text = Field("", max_length=16)
+    offer_id: Id | None = None
 
 
 class OfferOut(Schema):
@@ -50,11 +47,11 @@ class OfferOut(Schema):
 
 
 class OfferIn(Schema):
-    sku_id: int
-    team_size: int = Field(description="2..10")
-    team_price_fen: int = Field(description="at least 1, below the SKU's shelf price")
-    time_limit_hours: int = Field(24, description="1..72")
-    title: str = ""
+    sku_id: Id
+    team_size: SmallCount = Field(description="2..10")
+    team_price_fen: Fen = Field(description="at least 1, below the SKU's shelf price")
+    time_limit_hours: SmallCount = Field(24, description="1..72")
+    title: Text = Field("", max_length=60)
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     is_active: bool = True
@@ -103,10 +100,10 @@ class TeamOut(Schema):
 
 
 class DestinationIn(Schema):
-    fulfilment: str = Field("pickup", description="pickup or delivery")
-    pickup_point_id: int | None = None
-    address_id: int | None = None
-    payment_method: str = "sandbox"
+    fulfilment: Text = Field("pickup", description="pickup or delivery", max_length=10)
+    pickup_point_id: Id | None = None
+    address_id: Id | None = None
+    payment_method: Text = Field("sandbox", max_length=10)
 
 
 class MembershipOut(Schema):
