@@ -1,7 +1,12 @@
 """The API as a whole keeps its promises: every route declares its errors, and errors are JSON with codes."""
 
+import typing
+
 import pytest
 from django.test import Client
+from pydantic import BaseModel
+
+from shequn.api import api
 
 pytestmark = pytest.mark.django_db
 
@@ -17,6 +22,54 @@ def _can_fail_validation(operation) -> bool:
     if "requestBody" in operation:
         return True
     return any(parameter["schema"].get("type") != "string" for parameter in operation.get("parameters", []))
+
+
+def _models_in(annotation) -> typing.Iterator[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for argument in typing.get_args(annotation):
+        yield from _models_in(argument)
+
+
+def _route_models() -> set[type[BaseModel]]:
+    """Every schema class a route takes or returns, and the schemas inside them."""
+    found: set[type[BaseModel]] = set()
+    pending: list[type[BaseModel]] = []
+    for router in api._get_bound_routers():
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                # ninja's own per-operation wrappers (path, query, body) hold the route's schemas.
+                for wrapper in operation.models:
+                    for field in wrapper.model_fields.values():
+                        pending.extend(_models_in(field.annotation))
+                for response_model in operation.response_models.values():
+                    if response_model is not None:
+                        for field in response_model.model_fields.values():
+                            pending.extend(_models_in(field.annotation))
+    while pending:
+        model = pending.pop()
+        if model in found:
+            continue
+        found.add(model)
+        for field in model.model_fields.values():
+            pending.extend(_models_in(field.annotation))
+    return found
+
+
+def test_every_schema_in_the_api_has_its_own_component_name():
+    """django-ninja keeps one OpenAPI component per class name: two schemas with one name would
+    document one route with another app's model."""
+    by_name: dict[str, set[str]] = {}
+    for model in _route_models():
+        by_name.setdefault(model.__name__, set()).add(f"{model.__module__}.{model.__qualname__}")
+    shared = {name: sorted(classes) for name, classes in by_name.items() if len(classes) > 1}
+    assert shared == {}, "\n".join(f"{name}: {', '.join(classes)}" for name, classes in sorted(shared.items()))
+    # And the spec documents each of them with its own fields.
+    components = Client().get("/api/v1/openapi.json").json()["components"]["schemas"]
+    for model in _route_models():
+        if model.__name__ in components:
+            documented = set(components[model.__name__].get("properties", {}))
+            assert documented == set(model.model_json_schema().get("properties", {})), model
 
 
 def test_openapi_is_served_and_lists_every_app():

@@ -12,8 +12,10 @@ from shequn.shops.permissions import MANAGE_COMMUNITIES
 from . import actions, selectors
 from .enums import ReportStatus
 from .schemas import (
-    CategoryIn,
-    CategoryOut,
+    BoardCategoryIn,
+    BoardCategoryOut,
+    BoardSettingsIn,
+    BoardSettingsOut,
     CommentIn,
     CommentOut,
     ConsoleCommentOut,
@@ -27,8 +29,6 @@ from .schemas import (
     ReportIn,
     ReportOut,
     ReportQuery,
-    SettingsIn,
-    SettingsOut,
     ThreadIn,
     ThreadOut,
     ThreadQuery,
@@ -42,11 +42,11 @@ WRITE_ERRORS = error_responses(401, 403, 404, 422)
 CONSOLE_ERRORS = error_responses(401, 403, 404, 422)
 
 
-@router.get("/communities/{int:community_id}/categories", response={200: Page[CategoryOut], **READ_ERRORS})
+@router.get("/communities/{int:community_id}/categories", response={200: Page[BoardCategoryOut], **READ_ERRORS})
 def categories(request: HttpRequest, community_id: Id, query: Query[PageQuery]) -> dict:
     community = selectors.access_member_board(request.user, community_id)
     page = paginate(selectors.active_categories(community), query.page, query.page_size)
-    page["items"] = [CategoryOut.from_model(c) for c in page["items"]]
+    page["items"] = [BoardCategoryOut.from_model(c) for c in page["items"]]
     return page
 
 
@@ -154,27 +154,27 @@ def set_flags(request: HttpRequest, community_id: Id, thread_id: Id, body: Flags
 # --- operator console ----------------------------------------------------------------
 
 
-@console.get("/communities/{int:community_id}/categories", response={200: Page[CategoryOut], **CONSOLE_ERRORS})
+@console.get("/communities/{int:community_id}/categories", response={200: Page[BoardCategoryOut], **CONSOLE_ERRORS})
 def console_categories(request: HttpRequest, community_id: Id, query: Query[PageQuery]) -> dict:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     page = paginate(selectors.community_categories(community), query.page, query.page_size)
-    page["items"] = [CategoryOut.from_model(c) for c in page["items"]]
+    page["items"] = [BoardCategoryOut.from_model(c) for c in page["items"]]
     return page
 
 
-@console.post("/communities/{int:community_id}/categories", response={201: CategoryOut, **CONSOLE_ERRORS})
-def console_create_category(request: HttpRequest, community_id: Id, body: CategoryIn) -> Status[CategoryOut]:
+@console.post("/communities/{int:community_id}/categories", response={201: BoardCategoryOut, **CONSOLE_ERRORS})
+def console_create_category(request: HttpRequest, community_id: Id, body: BoardCategoryIn) -> Status[BoardCategoryOut]:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     category = actions.do_create_category(
         shop, community, body.name, body.position, actor=request.user, ip=client_ip(request)
     )
-    return Status(201, CategoryOut.from_model(category))
+    return Status(201, BoardCategoryOut.from_model(category))
 
 
-@console.put("/categories/{int:category_id}", response={200: CategoryOut, **CONSOLE_ERRORS})
-def console_update_category(request: HttpRequest, category_id: Id, body: CategoryIn) -> CategoryOut:
+@console.put("/categories/{int:category_id}", response={200: BoardCategoryOut, **CONSOLE_ERRORS})
+def console_update_category(request: HttpRequest, category_id: Id, body: BoardCategoryIn) -> BoardCategoryOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     category = selectors.access_category(shop, category_id)
     actions.do_update_category(
@@ -186,17 +186,17 @@ def console_update_category(request: HttpRequest, category_id: Id, body: Categor
         actor=request.user,
         ip=client_ip(request),
     )
-    return CategoryOut.from_model(category)
+    return BoardCategoryOut.from_model(category)
 
 
-@console.get("/communities/{int:community_id}/settings", response={200: SettingsOut, **CONSOLE_ERRORS})
-def console_settings(request: HttpRequest, community_id: Id) -> SettingsOut:
+@console.get("/communities/{int:community_id}/settings", response={200: BoardSettingsOut, **CONSOLE_ERRORS})
+def console_settings(request: HttpRequest, community_id: Id) -> BoardSettingsOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
-    return SettingsOut.from_model(selectors.board_settings(selectors.access_community(shop, community_id)))
+    return BoardSettingsOut.from_model(selectors.board_settings(selectors.access_community(shop, community_id)))
 
 
-@console.put("/communities/{int:community_id}/settings", response={200: SettingsOut, **CONSOLE_ERRORS})
-def console_update_settings(request: HttpRequest, community_id: Id, body: SettingsIn) -> SettingsOut:
+@console.put("/communities/{int:community_id}/settings", response={200: BoardSettingsOut, **CONSOLE_ERRORS})
+def console_update_settings(request: HttpRequest, community_id: Id, body: BoardSettingsIn) -> BoardSettingsOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     row = actions.do_update_board_settings(
@@ -206,7 +206,7 @@ def console_update_settings(request: HttpRequest, community_id: Id, body: Settin
         actor=request.user,
         ip=client_ip(request),
     )
-    return SettingsOut.from_model(row)
+    return BoardSettingsOut.from_model(row)
 
 
 @console.get("/communities/{int:community_id}/threads", response={200: Page[ConsoleThreadOut], **CONSOLE_ERRORS})

@@ -10,15 +10,17 @@ from shequn.core.schemas import Count, Id, MultilineText, PageQuery, SearchText,
 from .models import BoardCategory, BoardSettings, Comment, Report, Thread
 
 
-class CategoryOut(Schema):
+class BoardCategoryOut(Schema):
     id: int
     name: str
     position: int
     is_active: bool
 
     @staticmethod
-    def from_model(category: BoardCategory) -> "CategoryOut":
-        return CategoryOut(id=category.pk, name=category.name, position=category.position, is_active=category.is_active)
+    def from_model(category: BoardCategory) -> "BoardCategoryOut":
+        return BoardCategoryOut(
+            id=category.pk, name=category.name, position=category.position, is_active=category.is_active
+        )
 
 
 class ThreadOut(Schema):
@@ -134,13 +136,13 @@ class ConsoleReportOut(ReportOut):
         )
 
 
-class SettingsOut(Schema):
+class BoardSettingsOut(Schema):
     community_id: int
     max_promotional_threads_per_day: int
 
     @staticmethod
-    def from_model(row: BoardSettings) -> "SettingsOut":
-        return SettingsOut(
+    def from_model(row: BoardSettings) -> "BoardSettingsOut":
+        return BoardSettingsOut(
             community_id=row.community_id, max_promotional_threads_per_day=row.max_promotional_threads_per_day
         )
 
@@ -180,13 +182,13 @@ class ReportQuery(PageQuery):
     status: Text = Field("open", max_length=16)
 
 
-class CategoryIn(Schema):
+class BoardCategoryIn(Schema):
     name: Text = Field(..., max_length=20)
     position: Count | None = None
     is_active: bool = True
 
 
-class SettingsIn(Schema):
+class BoardSettingsIn(Schema):
     max_promotional_threads_per_day: Count
 
 

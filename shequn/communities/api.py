@@ -19,11 +19,11 @@ from shequn.shops.selectors import access_shop_by_slug
 from . import actions, selectors
 from .links import invite_url
 from .schemas import (
-    ApplyIn,
     ChannelActiveIn,
     ChannelIn,
     ChannelJoinsOut,
     ChannelOut,
+    CommunityApplyIn,
     CommunityIn,
     CommunityOut,
     ConsoleCommunityOut,
@@ -644,7 +644,7 @@ def join_state(
 
 
 @router.post("/join-requests", response={201: JoinRequestOut, **MEMBER_WRITE_ERRORS})
-def apply(request: HttpRequest, body: ApplyIn) -> Status[JoinRequestOut]:
+def apply(request: HttpRequest, body: CommunityApplyIn) -> Status[JoinRequestOut]:
     """Apply to a community that reviews applications (409 ``recruitment_closed`` outside a window)."""
     community = selectors.community_by_invite_code(body.invite_code)
     created = actions.do_apply(

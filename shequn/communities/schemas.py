@@ -67,7 +67,7 @@ class JoinOut(Schema):
     joined: bool  # False when already a member
 
 
-class ProductCardOut(Schema):
+class PostProductCardOut(Schema):
     product_id: int
     title: str
     on_shelf: bool
@@ -85,7 +85,7 @@ class PostOut(Schema):
     is_pinned: bool
     author_name: str
     created_at: datetime
-    products: list[ProductCardOut]
+    products: list[PostProductCardOut]
 
     @staticmethod
     def from_model(post: Post) -> "PostOut":
@@ -98,7 +98,7 @@ class PostOut(Schema):
             thumb: Any = (images[0].thumbnail or images[0].image) if images else None
             buyable = product.on_shelf and cheapest is not None
             cards.append(
-                ProductCardOut(
+                PostProductCardOut(
                     product_id=product.pk,
                     title=product.title,
                     on_shelf=product.on_shelf,
@@ -434,7 +434,7 @@ class JoinStateOut(Schema):
         )
 
 
-class ApplyIn(Schema):
+class CommunityApplyIn(Schema):
     invite_code: Text = Field(..., max_length=32)
     message: MultilineText = Field("", max_length=200)
     from_user_id: Id | None = None

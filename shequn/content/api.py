@@ -20,12 +20,12 @@ from .schemas import (
     ArticleSummaryOut,
     AskIn,
     CalendarQuery,
+    ContentSettingsIn,
+    ContentSettingsOut,
     KeywordRuleIn,
     KeywordRuleOut,
     PushJobOut,
     ReplyOut,
-    SettingsIn,
-    SettingsOut,
 )
 
 router = Router(tags=["content"])
@@ -222,17 +222,17 @@ def console_keyword_rule_delete(request: HttpRequest, rule_id: Id) -> Status[Non
     return Status(204, None)
 
 
-@router.get("/console/communities/{int:community_id}/settings", response={200: SettingsOut, **CONSOLE_ERRORS})
-def console_settings(request: HttpRequest, community_id: Id) -> SettingsOut:
+@router.get("/console/communities/{int:community_id}/settings", response={200: ContentSettingsOut, **CONSOLE_ERRORS})
+def console_settings(request: HttpRequest, community_id: Id) -> ContentSettingsOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     found = selectors.content_settings(selectors.access_community(shop, community_id))
-    return SettingsOut(
+    return ContentSettingsOut(
         community_id=community_id, max_pushes_per_day=found.max_pushes_per_day, default_reply=found.default_reply
     )
 
 
-@router.put("/console/communities/{int:community_id}/settings", response={200: SettingsOut, **CONSOLE_ERRORS})
-def console_settings_update(request: HttpRequest, community_id: Id, payload: SettingsIn) -> SettingsOut:
+@router.put("/console/communities/{int:community_id}/settings", response={200: ContentSettingsOut, **CONSOLE_ERRORS})
+def console_settings_update(request: HttpRequest, community_id: Id, payload: ContentSettingsIn) -> ContentSettingsOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     found = actions.do_update_settings(
@@ -243,6 +243,6 @@ def console_settings_update(request: HttpRequest, community_id: Id, payload: Set
         actor=request.user,
         ip=client_ip(request),
     )
-    return SettingsOut(
+    return ContentSettingsOut(
         community_id=community_id, max_pushes_per_day=found.max_pushes_per_day, default_reply=found.default_reply
     )

@@ -16,15 +16,15 @@ class CalendarQuery(Schema):
     month: Count = Field(..., ge=1, le=12)
 
 
-class ProductCardOut(Schema):
+class ArticleProductCardOut(Schema):
     product_id: int
     title: str
     price_fen: int | None
     buy_url: str  # the product page with ?article=<id> (order-side attribution)
 
     @staticmethod
-    def from_card(card: Any, article_id: int) -> "ProductCardOut":
-        return ProductCardOut(
+    def from_card(card: Any, article_id: int) -> "ArticleProductCardOut":
+        return ArticleProductCardOut(
             product_id=card.product_id,
             title=card.product.title,
             price_fen=card_price_fen(card),
@@ -49,7 +49,7 @@ class ArticleOut(ArticleSummaryOut):
     audio_url: str | None
     audio_duration_seconds: int | None
     audio_duration: str  # mm:ss
-    products: list[ProductCardOut]
+    products: list[ArticleProductCardOut]
 
     @staticmethod
     def from_model(article: Any) -> "ArticleOut":
@@ -67,7 +67,9 @@ class ArticleOut(ArticleSummaryOut):
             audio_url=article.audio.url if article.audio else None,
             audio_duration_seconds=article.audio_duration_seconds,
             audio_duration=article.audio_duration_display,
-            products=[ProductCardOut.from_card(card, article.pk) for card in getattr(article, "product_cards", [])],
+            products=[
+                ArticleProductCardOut.from_card(card, article.pk) for card in getattr(article, "product_cards", [])
+            ],
         )
 
 
@@ -124,12 +126,12 @@ class KeywordRuleOut(Schema):
     is_active: bool
 
 
-class SettingsIn(Schema):
+class ContentSettingsIn(Schema):
     max_pushes_per_day: Count = Field(..., ge=0, le=10)
     default_reply: MultilineText = Field(..., min_length=1, max_length=500)
 
 
-class SettingsOut(Schema):
+class ContentSettingsOut(Schema):
     community_id: int
     max_pushes_per_day: int
     default_reply: str

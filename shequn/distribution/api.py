@@ -22,6 +22,8 @@ from .enums import PromoterStatus
 from .errors import PromoterNotFound
 from .schemas import (
     ConsolePromoterOut,
+    DistributionSettingsIn,
+    DistributionSettingsOut,
     FiguresOut,
     LevelIn,
     LevelOut,
@@ -31,8 +33,6 @@ from .schemas import (
     PromoterQuery,
     RuleIn,
     RuleOut,
-    SettingsIn,
-    SettingsOut,
     ShareLinkOut,
     VisitIn,
     VisitOut,
@@ -120,19 +120,19 @@ def _with_unknown_fields(request: HttpRequest, body: OpenBody) -> dict[str, Any]
     return {**body.data(), **extra}
 
 
-@router.get("/console/settings", response={200: SettingsOut, **CONSOLE_ERRORS})
-def console_settings(request: HttpRequest) -> SettingsOut:
+@router.get("/console/settings", response={200: DistributionSettingsOut, **CONSOLE_ERRORS})
+def console_settings(request: HttpRequest) -> DistributionSettingsOut:
     shop = api_console_shop(request, MANAGE_CATALOG)
-    return SettingsOut.from_model(selectors.shop_settings(shop))
+    return DistributionSettingsOut.from_model(selectors.shop_settings(shop))
 
 
-@router.put("/console/settings", response={200: SettingsOut, **CONSOLE_ERRORS})
-def update_settings(request: HttpRequest, body: SettingsIn) -> SettingsOut:
+@router.put("/console/settings", response={200: DistributionSettingsOut, **CONSOLE_ERRORS})
+def update_settings(request: HttpRequest, body: DistributionSettingsIn) -> DistributionSettingsOut:
     """At most two tiers (422 ``tier_limit``); no join fee or purchase (422 ``join_fee_forbidden``);
     no sign-up or team bonus (422 ``recruitment_bonus_forbidden`` / ``team_bonus_forbidden``)."""
     shop = api_console_shop(request, MANAGE_CATALOG)
     found = actions.do_update_settings(request.user, shop, _with_unknown_fields(request, body), ip=client_ip(request))
-    return SettingsOut.from_model(found)
+    return DistributionSettingsOut.from_model(found)
 
 
 @router.get("/console/figures", response={200: FiguresOut, **CONSOLE_ERRORS})

@@ -19,7 +19,7 @@ class OpenBody(Schema):
         return self.model_dump(exclude_unset=True)
 
 
-class SettingsIn(OpenBody):
+class DistributionSettingsIn(OpenBody):
     enabled: bool | None = None
     auto_approve: bool | None = None
     tiers: Count | None = None
@@ -27,7 +27,7 @@ class SettingsIn(OpenBody):
     binding_days: SmallCount | None = None
 
 
-class SettingsOut(Schema):
+class DistributionSettingsOut(Schema):
     enabled: bool
     auto_approve: bool
     tiers: int
@@ -35,8 +35,8 @@ class SettingsOut(Schema):
     binding_days: int
 
     @staticmethod
-    def from_model(found: DistributionSettings) -> "SettingsOut":
-        return SettingsOut(
+    def from_model(found: DistributionSettings) -> "DistributionSettingsOut":
+        return DistributionSettingsOut(
             enabled=found.enabled,
             auto_approve=found.auto_approve,
             tiers=2 if found.tier2_enabled else 1,

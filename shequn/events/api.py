@@ -17,10 +17,10 @@ from .enums import EventStatus, RegistrationStatus
 from .errors import RegistrationNotFound
 from .schemas import (
     AttendeeOut,
-    CancelIn,
     CheckInIn,
     CheckInOut,
     ConsoleEventOut,
+    EventCancelIn,
     EventDetailOut,
     EventIn,
     EventOut,
@@ -137,7 +137,7 @@ def console_publish_event(request: HttpRequest, event_id: Id) -> ConsoleEventOut
 
 
 @console.post("/events/{int:event_id}/cancel", response={200: ConsoleEventOut, **CONSOLE_ERRORS})
-def console_cancel_event(request: HttpRequest, event_id: Id, body: CancelIn) -> ConsoleEventOut:
+def console_cancel_event(request: HttpRequest, event_id: Id, body: EventCancelIn) -> ConsoleEventOut:
     """Everyone signed up is notified; paid tickets are refunded by rule when members ask."""
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     actions.do_cancel_event(

@@ -212,7 +212,7 @@ class EventIn(Schema):
         )
 
 
-class CancelIn(Schema):
+class EventCancelIn(Schema):
     reason: MultilineText = Field("", max_length=200)
 
 

@@ -74,7 +74,7 @@ class CodeIn(Schema):
     code: Text = Field(..., max_length=6)
 
 
-class TicketOut(Schema):
+class PickupTicketOut(Schema):
     order_number: str
     code: str
     status: str
@@ -82,7 +82,7 @@ class TicketOut(Schema):
     verify_url: str | None = None  # only while open (the QR's content)
 
     @classmethod
-    def from_model(cls, ticket: PickupTicket, *, with_url: bool = False) -> "TicketOut":
+    def from_model(cls, ticket: PickupTicket, *, with_url: bool = False) -> "PickupTicketOut":
         return cls(
             order_number=ticket.order.number,
             code=ticket.code,
@@ -94,7 +94,7 @@ class TicketOut(Schema):
 
 class PickupOut(Schema):
     order_number: str
-    ticket: TicketOut | None
+    ticket: PickupTicketOut | None
 
 
 class CommissionRowOut(Schema):
@@ -241,15 +241,15 @@ def receive(request: HttpRequest, campaign_id: Id, payload: ReceiveIn) -> list[R
     ]
 
 
-@leader_router.post("/verify", response={200: TicketOut, **WRITE_ERRORS})
-def verify_code(request: HttpRequest, payload: CodeIn) -> TicketOut:
+@leader_router.post("/verify", response={200: PickupTicketOut, **WRITE_ERRORS})
+def verify_code(request: HttpRequest, payload: CodeIn) -> PickupTicketOut:
     leader = selectors.my_leader(request.user)
-    return TicketOut.from_model(actions.verify_code(leader, payload.code, actor=request.user))
+    return PickupTicketOut.from_model(actions.verify_code(leader, payload.code, actor=request.user))
 
 
-@leader_router.post("/verify/{token}", response={200: TicketOut, **WRITE_ERRORS})
-def verify_token(request: HttpRequest, token: Text) -> TicketOut:
-    return TicketOut.from_model(actions.verify_token(request.user, token))
+@leader_router.post("/verify/{token}", response={200: PickupTicketOut, **WRITE_ERRORS})
+def verify_token(request: HttpRequest, token: Text) -> PickupTicketOut:
+    return PickupTicketOut.from_model(actions.verify_token(request.user, token))
 
 
 @leader_router.get("/commission", response={200: CommissionOut, **READ_ERRORS})
@@ -280,7 +280,7 @@ def commission(request: HttpRequest) -> CommissionOut:
 def my_pickup(request: HttpRequest, number: Text) -> PickupOut:
     sign_up, ticket = selectors.member_ticket(request.user, number)
     return PickupOut(
-        order_number=sign_up.order.number, ticket=TicketOut.from_model(ticket, with_url=True) if ticket else None
+        order_number=sign_up.order.number, ticket=PickupTicketOut.from_model(ticket, with_url=True) if ticket else None
     )
 
 

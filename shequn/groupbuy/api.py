@@ -15,10 +15,10 @@ from shequn.shops.permissions import MANAGE_CATALOG
 from . import actions, selectors
 from .models import SignUp
 from .schemas import (
+    CampaignCancelIn,
     CampaignIn,
     CampaignListOut,
     CampaignOut,
-    CancelIn,
     ChangeIn,
     ConsoleCampaignOut,
     LeaderRateOut,
@@ -176,7 +176,7 @@ def console_publish(request: HttpRequest, campaign_id: Id) -> ConsoleCampaignOut
 
 
 @console.post("/campaigns/{int:campaign_id}/cancel", response={200: ConsoleCampaignOut, **CONSOLE_ERRORS})
-def console_cancel(request: HttpRequest, campaign_id: Id, body: CancelIn) -> ConsoleCampaignOut:
+def console_cancel(request: HttpRequest, campaign_id: Id, body: CampaignCancelIn) -> ConsoleCampaignOut:
     """Call it off: every paid sign-up is refunded in full (409 ``campaign_closed`` when over)."""
     shop = api_console_shop(request, MANAGE_CATALOG)
     found = selectors.access_campaign(shop, campaign_id)

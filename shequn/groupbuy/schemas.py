@@ -223,5 +223,5 @@ class SignUpOut(Schema):
         )
 
 
-class CancelIn(Schema):
+class CampaignCancelIn(Schema):
     reason: MultilineText = Field("", max_length=200)

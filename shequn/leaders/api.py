@@ -12,7 +12,7 @@ from shequn.shops.permissions import MANAGE_COMMUNITIES
 
 from . import actions, selectors
 from .enums import LeaderStatus
-from .schemas import ApplyIn, ApproveIn, LeaderOut, LeaderQuery, PublicLeaderOut, ReasonIn, UpdateIn
+from .schemas import ApproveIn, LeaderApplyIn, LeaderOut, LeaderQuery, LeaderReasonIn, PublicLeaderOut, UpdateIn
 
 router = Router(tags=["leaders"])
 console = Router(tags=["leaders console"])
@@ -28,7 +28,7 @@ def _signed_in(request: HttpRequest) -> None:
 
 
 @router.post("/applications", response={201: LeaderOut, **WRITE_ERRORS})
-def apply(request: HttpRequest, body: ApplyIn) -> Status[LeaderOut]:
+def apply(request: HttpRequest, body: LeaderApplyIn) -> Status[LeaderOut]:
     """Apply to lead; 404 ``not_a_member`` for non-members of the shop's communities, 409
     ``leader_application_exists`` for a second application (a rejected member may apply again)."""
     _signed_in(request)
@@ -96,7 +96,7 @@ def console_approve(request: HttpRequest, leader_id: Id, body: ApproveIn) -> Lea
 
 
 @console.post("/leaders/{int:leader_id}/reject", response={200: LeaderOut, **CONSOLE_ERRORS})
-def console_reject(request: HttpRequest, leader_id: Id, body: ReasonIn) -> LeaderOut:
+def console_reject(request: HttpRequest, leader_id: Id, body: LeaderReasonIn) -> LeaderOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     leader = selectors.access_leader(shop, leader_id)
     actions.do_reject(shop, leader, reason=body.reason, actor=request.user, ip=client_ip(request))
@@ -104,7 +104,7 @@ def console_reject(request: HttpRequest, leader_id: Id, body: ReasonIn) -> Leade
 
 
 @console.post("/leaders/{int:leader_id}/suspend", response={200: LeaderOut, **CONSOLE_ERRORS})
-def console_suspend(request: HttpRequest, leader_id: Id, body: ReasonIn) -> LeaderOut:
+def console_suspend(request: HttpRequest, leader_id: Id, body: LeaderReasonIn) -> LeaderOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     leader = selectors.access_leader(shop, leader_id)
     actions.do_suspend(shop, leader, reason=body.reason, actor=request.user, ip=client_ip(request))

@@ -105,7 +105,7 @@ class LeaderOut(Schema):
         )
 
 
-class ApplyIn(Schema):
+class LeaderApplyIn(Schema):
     shop: Text = Field(..., max_length=64)  # the shop's slug
     community_id: Id | None = None  # may be left out when the member belongs to one community only
     sub_group_id: Id | None = None
@@ -123,7 +123,7 @@ class ApproveIn(Schema):
     commission_rate_bp: Count  # basis points: 1000 = 10%, at most 5000
 
 
-class ReasonIn(Schema):
+class LeaderReasonIn(Schema):
     reason: MultilineText = Field(..., max_length=200)
 
 

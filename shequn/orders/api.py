@@ -26,8 +26,8 @@ from .schemas import (
     OrderCreateIn,
     OrderDetailOut,
     OrderOut,
+    OrderReasonIn,
     OrderTabQuery,
-    ReasonIn,
     RefundIn,
     RefundOut,
     RefundQuery,
@@ -166,7 +166,7 @@ def console_complete(request: HttpRequest, order_id: Id) -> Any:
 
 
 @router.post("/console/orders/{order_id}/cancel", response={200: ConsoleOrderDetailOut, **_ACT_ERRORS})
-def console_cancel(request: HttpRequest, order_id: Id, payload: ReasonIn) -> Any:
+def console_cancel(request: HttpRequest, order_id: Id, payload: OrderReasonIn) -> Any:
     shop = console_shop(request, permissions.FULFIL_ORDERS)
     actions.cancel_unpaid_order(shop, order_id, request.user, reason=payload.reason, ip=client_ip(request))
     return _console_order(shop, order_id)
@@ -179,7 +179,7 @@ def console_list_refunds(request: HttpRequest, query: Query[RefundQuery]) -> Any
 
 
 @router.post("/console/refunds/{refund_id}/reject", response={200: RefundOut, **_ACT_ERRORS})
-def console_reject_refund(request: HttpRequest, refund_id: Id, payload: ReasonIn) -> Any:
+def console_reject_refund(request: HttpRequest, refund_id: Id, payload: OrderReasonIn) -> Any:
     shop = console_shop(request, permissions.DECIDE_REFUNDS)
     refund = selectors.access_refund(shop, refund_id)
     actions.reject_refund(shop, refund, request.user, payload.reason, ip=client_ip(request))

@@ -81,7 +81,7 @@ class OrderEventOut(Schema):
     created_at: datetime
 
 
-class PickupPointOut(Schema):
+class OrderPickupPointOut(Schema):
     id: int
     name: str
     address: str
@@ -107,7 +107,7 @@ class OrderOut(Schema):
     recipient: str
     recipient_phone: str  # masked in the console
     address: str
-    pickup_point: PickupPointOut | None
+    pickup_point: OrderPickupPointOut | None
     buyer_note: str
     tracking_company: str
     tracking_number: str
@@ -162,7 +162,7 @@ class ShipIn(Schema):
     tracking_number: Text = Field(..., max_length=64)
 
 
-class ReasonIn(Schema):
+class OrderReasonIn(Schema):
     reason: MultilineText = Field("", max_length=200)
 
 

@@ -57,7 +57,7 @@ class OfferIn(Schema):
     is_active: bool = True
 
 
-class MemberOut(Schema):
+class TeamMemberOut(Schema):
     name: str  # masked, e.g. 王**
     is_opener: bool
     status: str
@@ -76,7 +76,7 @@ class TeamOut(Schema):
     seconds_left: int
     succeeded_at: datetime | None
     failed_at: datetime | None
-    members: list[MemberOut] | None = None
+    members: list[TeamMemberOut] | None = None
 
     @staticmethod
     def from_model(team: Team, *, members: list[dict] | None = None, seconds_left: int = 0) -> "TeamOut":
@@ -93,7 +93,7 @@ class TeamOut(Schema):
             seconds_left=seconds_left,
             succeeded_at=team.succeeded_at,
             failed_at=team.failed_at,
-            members=[MemberOut(**{k: m[k] for k in ("name", "is_opener", "status")}) for m in members]
+            members=[TeamMemberOut(**{k: m[k] for k in ("name", "is_opener", "status")}) for m in members]
             if members is not None
             else None,
         )
