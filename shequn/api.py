@@ -4,10 +4,9 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import SessionAuth
 
 from shequn.accounts.api import router as accounts_router
-from shequn.accounts.auth import BearerTokenAuth
+from shequn.accounts.auth import BearerTokenAuth, SessionCookieAuth
 from shequn.analytics.api import router as analytics_router
 from shequn.board.api import router as board_router
 from shequn.catalog.api import router as catalog_router
@@ -33,7 +32,7 @@ api = NinjaAPI(
     description="Community commerce: members' shop, orders, payments and the operator console.",
     urls_namespace="api",
     # Bearer tokens for apps; the page session (with CSRF) for the H5 site's own calls.
-    auth=[BearerTokenAuth(), SessionAuth(csrf=True)],
+    auth=[BearerTokenAuth(), SessionCookieAuth(csrf=True)],
 )
 
 

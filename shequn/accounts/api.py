@@ -136,7 +136,7 @@ def list_provinces(request: HttpRequest) -> Any:
     return children_of(None)
 
 
-@router.get("/regions/{code}", auth=None, response={200: list[RegionOut], **error_responses(404)})
+@router.get("/regions/{code}", auth=None, response={200: list[RegionOut], **error_responses(404, 422)})
 def list_region_children(request: HttpRequest, code: Text) -> Any:
     """Children of a region (GB/T 2260 code) for a cascading picker; a district has none."""
     if get_region(code) is None:

@@ -12,8 +12,8 @@ from .selectors import buy_url, card_price_fen
 
 
 class CalendarQuery(Schema):
-    year: Count = Field(..., ge=2000, le=2100)
-    month: Count = Field(..., ge=1, le=12)
+    year: int = Field(..., ge=2000, le=2100)
+    month: int = Field(..., ge=1, le=12)
 
 
 class ArticleProductCardOut(Schema):
@@ -81,7 +81,7 @@ class ArticleIn(Schema):
     push_enabled: bool = False
     members_only: bool = True
     product_ids: list[Id] = Field(default_factory=list, max_length=50)
-    audio_duration_seconds: Count | None = Field(None, ge=0)
+    audio_duration_seconds: Count | None = None
 
 
 class AskIn(Schema):
@@ -127,7 +127,7 @@ class KeywordRuleOut(Schema):
 
 
 class ContentSettingsIn(Schema):
-    max_pushes_per_day: Count = Field(..., ge=0, le=10)
+    max_pushes_per_day: int = Field(..., ge=0, le=10)
     default_reply: MultilineText = Field(..., min_length=1, max_length=500)
 
 

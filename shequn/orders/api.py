@@ -219,12 +219,12 @@ def list_refunds(request: HttpRequest, query: Query[PageQuery]) -> Any:
     return _page(selectors.member_refunds(request.user), query.page, query.page_size, refund_out)
 
 
-@router.get("/{number}", response={200: OrderDetailOut, **error_responses(401, 404)})
+@router.get("/{number}", response={200: OrderDetailOut, **error_responses(401, 404, 422)})
 def get_order(request: HttpRequest, number: Text) -> Any:
     return order_out(selectors.access_member_order(request.user, number), timeline=True)
 
 
-@router.post("/{number}/cancel", response={200: OrderDetailOut, **error_responses(401, 404, 409)})
+@router.post("/{number}/cancel", response={200: OrderDetailOut, **error_responses(401, 404, 409, 422)})
 def cancel_order(request: HttpRequest, number: Text) -> Any:
     order = actions.cancel_order_by_member(request.user, number)
     return order_out(order, timeline=True)

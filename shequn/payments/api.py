@@ -43,7 +43,7 @@ def pay_order(
 
 @router.get(
     "/orders/{number}",
-    response={200: PaymentOut, **error_responses(401, 404)},
+    response={200: PaymentOut, **error_responses(401, 404, 422)},
     summary="The payment of the member's own order (after returning from the pay page, asks the gateway once)",
 )
 def get_payment(request: HttpRequest, number: Text) -> dict[str, object]:
