@@ -208,3 +208,18 @@ def test_control_characters_are_refused_in_single_line_text_and_query_strings():
     response = client.post("/api/v1/accounts/otp/send", {"phone": "1381234\x001234"}, content_type="application/json")
     assert response.status_code == 422
     assert _error_fields(response) == ["phone"]
+
+
+def test_a_look_ahead_longer_than_any_membership_term_is_a_422_not_a_500():
+    from shequn.testing.accounts import bearer
+    from shequn.testing.factories import CommunityFactory
+    from shequn.testing.orders import make_shop, make_staff
+
+    shop = make_shop()
+    community = CommunityFactory(shop=shop)
+    client = Client(headers=bearer(make_staff(shop)))
+    url = f"/api/v1/communities/console/communities/{community.pk}/members"
+    response = client.get(url, {"expiry": "expiring", "days": 2147483646})
+    assert response.status_code == 422
+    assert _error_fields(response) == ["days"]
+    assert client.get(url, {"expiry": "expiring", "days": 30}).status_code == 200

@@ -12,6 +12,7 @@ from shequn.core.phone import mask_phone
 from shequn.core.schemas import BIGINT_MAX, Count, Fen, Id, MultilineText, PageQuery, SmallCount, Text
 
 from . import selectors
+from .actions import MAX_VALIDITY_DAYS
 from .enums import ChannelKind, ExpiryFilter, JoinPolicy, JoinRequestStatus, MemberRole, MemberStatus, SubGroupKind
 from .links import invite_url
 from .models import Channel, Community, CommunityMembership, JoinRequest, Post, RecruitmentWindow, SubGroup, Tag
@@ -196,7 +197,8 @@ class MemberQuery(PageQuery):
     channel: Annotated[int, Field(ge=0, le=BIGINT_MAX)] | None = None  # a channel id; 0 = joined without a channel
     sub_group: Id | None = None
     expiry: ExpiryFilter | None = None  # expiring (within ``days``) or expired
-    days: Count = 7
+    # No term is longer than MAX_VALIDITY_DAYS, so neither is the window worth looking ahead.
+    days: int = Field(7, ge=0, le=MAX_VALIDITY_DAYS)
 
 
 class MuteIn(Schema):
