@@ -1,12 +1,15 @@
 """The API as a whole keeps its promises: every route declares its errors, and errors are JSON with codes."""
 
 import typing
+from decimal import Decimal
 
+import annotated_types
 import pytest
 from django.test import Client
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 
 from shequn.api import api
+from shequn.core import schemas as core_schemas
 
 pytestmark = pytest.mark.django_db
 
@@ -223,3 +226,54 @@ def test_a_look_ahead_longer_than_any_membership_term_is_a_422_not_a_500():
     assert response.status_code == 422
     assert _error_fields(response) == ["days"]
     assert client.get(url, {"expiry": "expiring", "days": 30}).status_code == 200
+
+
+def _leaves(annotation, metadata: list) -> typing.Iterator[tuple[typing.Any, list]]:
+    """(type, constraints) for each scalar a field can hold, through Optional, list and Annotated."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        base, *extra = typing.get_args(annotation)
+        # A pydantic Field(...) inside Annotated carries its constraints in its own metadata.
+        constraints = [inner for item in extra for inner in (getattr(item, "metadata", None) or [item])]
+        yield from _leaves(base, [*metadata, *constraints])
+    elif typing.get_args(annotation) and not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        for argument in typing.get_args(annotation):
+            yield from _leaves(argument, metadata)
+    else:
+        yield annotation, metadata
+
+
+def _input_fields() -> typing.Iterator[tuple[str, str, typing.Any, list]]:
+    """Every scalar a client sends: path, query, header and form parameters and body fields."""
+    seen: set[type[BaseModel]] = set()
+
+    def walk(model: type[BaseModel], where: str) -> typing.Iterator[tuple[str, str, typing.Any, list]]:
+        for name, field in model.model_fields.items():
+            for leaf, metadata in _leaves(field.annotation, list(field.metadata)):
+                if isinstance(leaf, type) and issubclass(leaf, BaseModel):
+                    if leaf not in seen:
+                        seen.add(leaf)
+                        yield from walk(leaf, leaf.__name__)
+                else:
+                    yield where, name, leaf, metadata
+
+    for router in api._get_bound_routers():
+        for path, path_view in router.path_operations.items():
+            for operation in path_view.operations:
+                for wrapper in operation.models:
+                    yield from walk(wrapper, f"{'/'.join(operation.methods)} {router.prefix}{path}")
+
+
+def test_every_number_and_text_a_client_sends_is_bounded_by_a_shared_type():
+    """Ids, amounts and counts stay inside their columns; text refuses NUL and control characters."""
+    text_checks = {core_schemas._single_line, core_schemas._multi_line}
+    unbounded = []
+    for where, name, leaf, metadata in _input_fields():
+        if leaf is str:
+            if not any(isinstance(item, AfterValidator) and item.func in text_checks for item in metadata):
+                unbounded.append(f"{where} {name}: str without Text/MultilineText")
+        elif leaf in (int, Decimal):
+            lower = any(isinstance(item, annotated_types.Ge | annotated_types.Gt) for item in metadata)
+            upper = any(isinstance(item, annotated_types.Le | annotated_types.Lt) for item in metadata)
+            if not (lower and upper):
+                unbounded.append(f"{where} {name}: {leaf.__name__} without both bounds")
+    assert unbounded == [], "\n".join(sorted(set(unbounded)))

@@ -1,6 +1,6 @@
 """/api/v1/orders: the member's cart, orders and refunds; /console/... for the caller's shop."""
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Header, Query, Router, Status
@@ -193,7 +193,7 @@ def console_reject_refund(request: HttpRequest, refund_id: Id, payload: OrderRea
 def create_order(
     request: HttpRequest,
     payload: OrderCreateIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+    idempotency_key: Annotated[Text | None, Header(alias="Idempotency-Key")] = None,
 ) -> Any:
     """Create an order. Send ``Idempotency-Key`` to make retries safe (same key and body → same order)."""
     body = payload.model_dump(mode="json")

@@ -1,6 +1,6 @@
 """Payments API: members pay, operators confirm COD cash and approve refunds, gateways call back."""
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Header, Router, Status
@@ -29,7 +29,7 @@ router = Router(tags=["payments"])
     summary="Start paying an order (returns the pay page URL); honours Idempotency-Key",
 )
 def pay_order(
-    request: HttpRequest, number: Text, idempotency_key: str | None = Header(None, alias="Idempotency-Key")
+    request: HttpRequest, number: Text, idempotency_key: Annotated[Text | None, Header(alias="Idempotency-Key")] = None
 ) -> Status[Any]:
     def handler() -> tuple[int, dict[str, str]]:
         order = access_member_order(request.user, number)
