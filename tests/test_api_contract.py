@@ -186,6 +186,7 @@ def test_a_price_past_the_column_or_a_nul_in_a_title_is_a_422_and_nothing_is_sav
     response = client.post(url, _console_product("三文鱼", 2147483648), content_type="application/json")
     assert response.status_code == 422
     assert _error_fields(response) == ["price_fen"]
+    assert response.json()["message"] == "请求参数有误：price_fen"
     response = client.post(url, _console_product("三文\x00鱼", 3500), content_type="application/json")
     assert response.status_code == 422
     assert _error_fields(response) == ["title"]
