@@ -278,3 +278,37 @@ def test_every_number_and_text_a_client_sends_is_bounded_by_a_shared_type():
             if not (lower and upper):
                 unbounded.append(f"{where} {name}: {leaf.__name__} without both bounds")
     assert unbounded == [], "\n".join(sorted(set(unbounded)))
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_values_it_cannot_hold_are_422s_before_they_reach_it():
+    """PostgreSQL, unlike SQLite, refuses a NUL in text and an integer past its column: the API
+    must answer 422 before the database is asked, not pass the database's error on as a 500."""
+    from django.db import DataError, transaction
+
+    from shequn.catalog.models import Product, Sku
+    from shequn.testing.accounts import bearer
+    from shequn.testing.catalog import make_product
+    from shequn.testing.orders import make_shop, make_staff
+
+    shop = make_shop()
+    make_product(shop)
+    # The engine really does refuse these, so the checks below are not vacuous.
+    with pytest.raises(DataError, match="NUL"), transaction.atomic():
+        Product.objects.filter(shop=shop).update(title="三文\x00鱼")
+    with pytest.raises(DataError, match="out of range"), transaction.atomic():
+        Sku.objects.filter(product__shop=shop).update(price_fen=2147483648)
+    client = Client(headers=bearer(make_staff(shop)))
+    url = "/api/v1/catalog/console/products"
+    response = client.post(url, _console_product("三文\x00鱼", 3500), content_type="application/json")
+    assert response.status_code == 422
+    assert _error_fields(response) == ["title"]
+    response = client.post(url, _console_product("三文鱼", 2147483648), content_type="application/json")
+    assert response.status_code == 422
+    assert _error_fields(response) == ["price_fen"]
+    response = Client().get(f"/api/v1/catalog/shops/{shop.slug}/products?page={PAGE_OVERFLOW}")
+    assert response.status_code == 422
+    assert _error_fields(response) == ["page"]
+    response = Client().get(f"/api/v1/catalog/shops/{shop.slug}/products/{BIGINT_OVERFLOW}")
+    assert response.status_code == 422
+    assert _error_fields(response) == ["product_id"]
