@@ -1,5 +1,6 @@
 """The API as a whole keeps its promises: every route declares its errors, and errors are JSON with codes."""
 
+import datetime
 import typing
 from decimal import Decimal
 
@@ -265,13 +266,18 @@ def _input_fields() -> typing.Iterator[tuple[str, str, typing.Any, list]]:
 
 
 def test_every_number_and_text_a_client_sends_is_bounded_by_a_shared_type():
-    """Ids, amounts and counts stay inside their columns; text refuses NUL and control characters."""
+    """Ids, amounts and counts stay inside their columns; text refuses NUL and control characters;
+    days and moments stay inside 2000-2099 and reach the database in UTC."""
     text_checks = {core_schemas._single_line, core_schemas._multi_line}
     unbounded = []
     for where, name, leaf, metadata in _input_fields():
         if leaf is str:
             if not any(isinstance(item, AfterValidator) and item.func in text_checks for item in metadata):
                 unbounded.append(f"{where} {name}: str without Text/MultilineText")
+        elif leaf in (datetime.datetime, datetime.date):
+            day_checks = {core_schemas._moment, core_schemas._day}
+            if not any(isinstance(item, AfterValidator) and item.func in day_checks for item in metadata):
+                unbounded.append(f"{where} {name}: {leaf.__name__} without Moment/Day")
         elif leaf in (int, Decimal):
             lower = any(isinstance(item, annotated_types.Ge | annotated_types.Gt) for item in metadata)
             upper = any(isinstance(item, annotated_types.Le | annotated_types.Lt) for item in metadata)
@@ -312,3 +318,45 @@ def test_on_postgresql_the_values_it_cannot_hold_are_422s_before_they_reach_it()
     response = Client().get(f"/api/v1/catalog/shops/{shop.slug}/products/{BIGINT_OVERFLOW}")
     assert response.status_code == 422
     assert _error_fields(response) == ["product_id"]
+
+
+def _event_body(community_id: int, starts_at: str, ends_at: str) -> dict:
+    return {
+        "community_id": community_id,
+        "title": "农场品鉴日",
+        "venue": "崇明有机农场",
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "capacity": 10,
+    }
+
+
+def _moments_are_taken_in_utc_and_bounded_to_this_century() -> None:
+    from shequn.events.models import Event
+    from shequn.testing.accounts import bearer
+    from shequn.testing.factories import CommunityFactory
+    from shequn.testing.orders import make_shop, make_staff
+
+    shop = make_shop()
+    community = CommunityFactory(shop=shop)
+    client = Client(headers=bearer(make_staff(shop)))
+    url = "/api/v1/events/console/events"
+    # Python allows UTC offsets up to ±23:59, PostgreSQL only to ±15:59: the moment is what counts.
+    body = _event_body(community.pk, "2090-06-01T10:00:00+16:58", "2090-06-01T14:00:00+16:58")
+    response = client.post(url, body, content_type="application/json")
+    assert response.status_code == 201, response.content
+    event = Event.objects.get(pk=response.json()["id"])
+    assert event.starts_at == datetime.datetime(2090, 5, 31, 17, 2, tzinfo=datetime.UTC)
+    body = _event_body(community.pk, "0001-01-01T00:00:00+08:00", "0001-01-01T04:00:00+08:00")
+    response = client.post(url, body, content_type="application/json")
+    assert response.status_code == 422
+    assert _error_fields(response) == ["starts_at", "ends_at"]
+
+
+def test_moments_are_taken_in_utc_and_bounded_to_this_century():
+    _moments_are_taken_in_utc_and_bounded_to_this_century()
+
+
+@pytest.mark.postgres
+def test_on_postgresql_moments_with_any_utc_offset_are_stored():
+    _moments_are_taken_in_utc_and_bounded_to_this_century()

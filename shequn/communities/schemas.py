@@ -9,7 +9,7 @@ from ninja import Schema
 from pydantic import Field
 
 from shequn.core.phone import mask_phone
-from shequn.core.schemas import BIGINT_MAX, Count, Fen, Id, MultilineText, PageQuery, SmallCount, Text
+from shequn.core.schemas import BIGINT_MAX, Count, Fen, Id, Moment, MultilineText, PageQuery, SmallCount, Text
 
 from . import selectors
 from .actions import MAX_VALIDITY_DAYS
@@ -202,7 +202,7 @@ class MemberQuery(PageQuery):
 
 
 class MuteIn(Schema):
-    until: datetime  # muted until this time (ISO 8601 with offset)
+    until: Moment  # muted until this time (ISO 8601 with offset)
 
 
 class RoleIn(Schema):
@@ -566,8 +566,8 @@ class MembershipSettingsOut(MembershipSettingsIn):
 
 
 class WindowIn(Schema):
-    opens_at: datetime  # ISO 8601 with offset
-    closes_at: datetime
+    opens_at: Moment  # ISO 8601 with offset
+    closes_at: Moment
     note: MultilineText = Field("", max_length=100)
 
 

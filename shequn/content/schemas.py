@@ -5,7 +5,7 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from shequn.core.schemas import Count, Id, MultilineText, Text
+from shequn.core.schemas import Count, Id, Moment, MultilineText, Text
 
 from .enums import ArticleStatus, MatchType
 from .selectors import buy_url, card_price_fen
@@ -77,7 +77,7 @@ class ArticleIn(Schema):
     title: Text = Field(..., max_length=100)
     body: MultilineText = Field("", max_length=100_000)  # HTML; sanitised on save
     status: ArticleStatus = ArticleStatus.DRAFT
-    publish_at: datetime | None = None
+    publish_at: Moment | None = None
     push_enabled: bool = False
     members_only: bool = True
     product_ids: list[Id] = Field(default_factory=list, max_length=50)

@@ -8,10 +8,12 @@ refused at the door with a 422 naming the field, never by the database with a 50
 """
 
 import unicodedata
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from ninja import Schema
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -42,6 +44,27 @@ def _refuse_control_characters(value: str, allowed: frozenset[str]) -> str:
     return value
 
 
+# The days and moments a client may name. Nothing a shop schedules or looks up lies outside them,
+# and inside them every engine can store a moment and Python can move it between time zones
+# (year 1 at +08:00 is year 0 in UTC, which Python cannot hold).
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+
+
+def _day(value: date) -> date:
+    if not EARLIEST_DAY <= value <= LATEST_DAY:
+        raise ValueError(f"日期须在 {EARLIEST_DAY} 到 {LATEST_DAY} 之间")
+    return value
+
+
+def _moment(value: datetime) -> datetime:
+    """An aware moment in UTC: PostgreSQL refuses UTC offsets past ±15:59 (Python allows ±23:59)."""
+    _day(value.date())
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)  # in the current time zone, as the actions would
+    return value.astimezone(UTC)
+
+
 def _single_line(value: str) -> str:
     return _refuse_control_characters(value, frozenset())
 
@@ -67,6 +90,9 @@ Delta = Annotated[int, Field(ge=-POSITIVE_INT_MAX, le=POSITIVE_INT_MAX)]
 # Coordinates as stored in DecimalField(max_digits=9, decimal_places=6); NaN and infinity refused.
 Latitude = Annotated[Decimal, Field(ge=-90, le=90, max_digits=9, decimal_places=6, allow_inf_nan=False)]
 Longitude = Annotated[Decimal, Field(ge=-180, le=180, max_digits=9, decimal_places=6, allow_inf_nan=False)]
+# A calendar day, and a moment (naive ones are taken in the shop's time zone), 2000 to 2099.
+Day = Annotated[date, AfterValidator(_day)]
+Moment = Annotated[datetime, AfterValidator(_moment)]
 # One line of text: names, titles, codes, slugs, search words. Give it a max_length matching its
 # column with ``Field(max_length=…)`` where it is stored.
 Text = Annotated[str, AfterValidator(_single_line)]

@@ -5,7 +5,7 @@ from datetime import datetime
 from ninja import Schema
 from pydantic import Field
 
-from shequn.core.schemas import Count, Fen, Id, MultilineText, PageQuery, SmallCount, Text
+from shequn.core.schemas import Count, Fen, Id, Moment, MultilineText, PageQuery, SmallCount, Text
 
 from .models import Cohort, Course, Enrolment, Lesson
 from .selectors import LessonState, Progress
@@ -253,8 +253,8 @@ class LessonOrderIn(Schema):
 
 class CohortIn(Schema):
     name: Text = Field(..., max_length=40)
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Moment
+    ends_at: Moment
     capacity: Count | None = None
 
 

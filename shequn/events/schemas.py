@@ -5,7 +5,7 @@ from datetime import datetime
 from ninja import Schema
 from pydantic import Field
 
-from shequn.core.schemas import Count, Fen, Id, MultilineText, PageQuery, SmallCount, Text
+from shequn.core.schemas import Count, Fen, Id, Moment, MultilineText, PageQuery, SmallCount, Text
 
 from . import actions, selectors
 from .models import Event, Registration
@@ -188,9 +188,9 @@ class EventIn(Schema):
     venue: Text = Field(..., max_length=60)
     address: Text = Field("", max_length=200)
     description: MultilineText = ""
-    starts_at: datetime
-    ends_at: datetime
-    rsvp_deadline: datetime | None = None
+    starts_at: Moment
+    ends_at: Moment
+    rsvp_deadline: Moment | None = None
     capacity: Count
     price_fen: Fen = 0  # 0 = free
     sub_group_id: Id | None = None  # a city chapter of the community

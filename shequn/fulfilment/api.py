@@ -10,7 +10,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from shequn.core.audit import client_ip
-from shequn.core.schemas import Count, Fen, Id, Text, error_responses
+from shequn.core.schemas import Count, Day, Fen, Id, Text, error_responses
 from shequn.shops.console import api_console_shop
 from shequn.shops.permissions import CONFIRM_COD, FULFIL_ORDERS, VIEW_ORDERS
 
@@ -29,7 +29,7 @@ CONSOLE_ERRORS = error_responses(401, 403, 404, 409, 422)
 
 class SummaryQuery(Schema):
     campaign_id: Id | None = None
-    pickup_date: date | None = None
+    pickup_date: Day | None = None
 
 
 class LeaderUnitsOut(Schema):
@@ -113,8 +113,8 @@ class CommissionOut(Schema):
 
 
 class PeriodIn(Schema):
-    start: date
-    end: date
+    start: Day
+    end: Day
 
 
 class PayoutIn(Schema):

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from ninja import Schema
 from pydantic import Field
 
-from shequn.core.schemas import Count, Fen, Id, MultilineText, Quantity, Text
+from shequn.core.schemas import Count, Day, Fen, Id, Moment, MultilineText, Quantity, Text
 
 from .actions import CampaignInput, ItemInput, TierInput, _current_price
 from .models import Campaign, CampaignItem, SignUp
@@ -28,9 +28,9 @@ class ItemIn(Schema):
 class CampaignIn(Schema):
     title: Text = Field(..., max_length=100)
     description: MultilineText = ""
-    starts_at: datetime
-    deadline: datetime
-    pickup_date: date
+    starts_at: Moment
+    deadline: Moment
+    pickup_date: Day
     min_total_units: Count = 0
     items: list[ItemIn]
     leader_ids: list[Id] = []  # operator campaigns only; a leader's own campaign is theirs alone

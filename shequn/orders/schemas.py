@@ -1,13 +1,13 @@
 """API shapes for orders. Money is integer fen; times are ISO 8601 with offset."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from ninja import Schema
 from pydantic import Field
 
 from shequn.core.phone import mask_phone
-from shequn.core.schemas import Fen, Id, MultilineText, PageQuery, Quantity, SearchText, Text
+from shequn.core.schemas import Day, Fen, Id, MultilineText, PageQuery, Quantity, SearchText, Text
 
 from .models import CartItem, Order, OrderEvent, OrderLine, RefundRequest
 from .selectors import CartGroup
@@ -171,8 +171,8 @@ class ConsoleOrderFilters(PageQuery):
     fulfilment: Text | None = Field(None, max_length=10)
     payment_method: Text | None = Field(None, max_length=10)
     search: SearchText | None = Field(None, description="order number or phone digits")
-    date_from: date | None = None
-    date_to: date | None = None
+    date_from: Day | None = None
+    date_to: Day | None = None
 
 
 class RefundQuery(PageQuery):

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
-from shequn.core.schemas import Fen, Id, PageQuery, SmallCount, Text
+from shequn.core.schemas import Fen, Id, Moment, PageQuery, SmallCount, Text
 
 from .models import Team, TeamMember, TeamOffer
 
@@ -52,8 +52,8 @@ class OfferIn(Schema):
     team_price_fen: Fen = Field(description="at least 1, below the SKU's shelf price")
     time_limit_hours: SmallCount = Field(24, description="1..72")
     title: Text = Field("", max_length=60)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
     is_active: bool = True
 
 
