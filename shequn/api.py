@@ -1,13 +1,14 @@
 """The /api/v1 root: one NinjaAPI, each app contributes its router."""
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import SessionAuth
 
 from shequn.accounts.api import router as accounts_router
-from shequn.accounts.auth import BearerTokenAuth
+from shequn.accounts.auth import BearerTokenAuth, SessionCookieAuth
 from shequn.analytics.api import router as analytics_router
 from shequn.board.api import router as board_router
 from shequn.catalog.api import router as catalog_router
@@ -33,7 +34,7 @@ api = NinjaAPI(
     description="Community commerce: members' shop, orders, payments and the operator console.",
     urls_namespace="api",
     # Bearer tokens for apps; the page session (with CSRF) for the H5 site's own calls.
-    auth=[BearerTokenAuth(), SessionAuth(csrf=True)],
+    auth=[BearerTokenAuth(), SessionCookieAuth(csrf=True)],
 )
 
 
@@ -47,11 +48,23 @@ def not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRes
     return api.create_response(request, {"code": "not_authenticated", "message": "请先登录"}, status=401)
 
 
+def _field_names(errors: list[dict[str, Any]]) -> list[str]:
+    """The fields named by pydantic's errors, in order: the last name in each error's location."""
+    names: list[str] = []
+    for error in errors:
+        name = next((str(part) for part in reversed(error.get("loc", ())) if isinstance(part, str)), "")
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
 @api.exception_handler(NinjaValidationError)
 def invalid_input(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    fields = _field_names(exc.errors)
+    message = f"请求参数有误：{', '.join(fields)}" if fields else "请求参数有误"
     return api.create_response(
         request,
-        {"code": "invalid_input", "message": "请求参数有误", "details": {"errors": exc.errors}},
+        {"code": "invalid_input", "message": message, "details": {"errors": exc.errors}},
         status=422,
     )
 

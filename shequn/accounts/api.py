@@ -3,11 +3,11 @@
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Status
+from ninja import Query, Router, Status
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import NotAuthenticated, NotFound
-from shequn.core.schemas import Page, error_responses, paginate
+from shequn.core.schemas import Id, Page, PageQuery, Text, error_responses, paginate
 
 from . import actions, selectors
 from .models import User
@@ -70,8 +70,8 @@ def issue_staff_token(request: HttpRequest, payload: PasswordTokenIn) -> Any:
 
 
 @router.get("/tokens", response={200: Page[TokenInfoOut], **error_responses(401, 422)})
-def list_tokens(request: HttpRequest, page: int = 1, page_size: int = 20) -> Any:
-    return paginate(selectors.my_tokens(_user(request)), page, page_size)
+def list_tokens(request: HttpRequest, query: Query[PageQuery]) -> Any:
+    return paginate(selectors.my_tokens(_user(request)), query.page, query.page_size)
 
 
 @router.delete("/tokens/current", response={204: None, **error_responses(401)})
@@ -85,7 +85,7 @@ def revoke_current_token(request: HttpRequest) -> Any:
 
 
 @router.delete("/tokens/{token_id}", response={200: TokenInfoOut, **error_responses(401, 404, 422)})
-def revoke_token(request: HttpRequest, token_id: int) -> Any:
+def revoke_token(request: HttpRequest, token_id: Id) -> Any:
     return actions.do_revoke_token(_user(request), token_id)
 
 
@@ -100,8 +100,8 @@ def update_me(request: HttpRequest, payload: ProfileIn) -> Any:
 
 
 @router.get("/addresses", response={200: Page[AddressOut], **error_responses(401, 422)})
-def list_addresses(request: HttpRequest, page: int = 1, page_size: int = 20) -> Any:
-    return paginate(selectors.my_addresses(_user(request)), page, page_size)
+def list_addresses(request: HttpRequest, query: Query[PageQuery]) -> Any:
+    return paginate(selectors.my_addresses(_user(request)), query.page, query.page_size)
 
 
 @router.post("/addresses", response={201: AddressOut, **error_responses(401, 422)})
@@ -110,22 +110,22 @@ def create_address(request: HttpRequest, payload: AddressIn) -> Any:
 
 
 @router.get("/addresses/{address_id}", response={200: AddressOut, **error_responses(401, 404, 422)})
-def get_address(request: HttpRequest, address_id: int) -> Any:
+def get_address(request: HttpRequest, address_id: Id) -> Any:
     return selectors.access_address(_user(request), address_id)
 
 
 @router.put("/addresses/{address_id}", response={200: AddressOut, **error_responses(401, 404, 422)})
-def update_address(request: HttpRequest, address_id: int, payload: AddressIn) -> Any:
+def update_address(request: HttpRequest, address_id: Id, payload: AddressIn) -> Any:
     return actions.do_update_address(_user(request), address_id, _address_input(payload))
 
 
 @router.post("/addresses/{address_id}/default", response={200: AddressOut, **error_responses(401, 404, 422)})
-def set_default_address(request: HttpRequest, address_id: int) -> Any:
+def set_default_address(request: HttpRequest, address_id: Id) -> Any:
     return actions.do_set_default_address(_user(request), address_id)
 
 
 @router.delete("/addresses/{address_id}", response={204: None, **error_responses(401, 404, 422)})
-def delete_address(request: HttpRequest, address_id: int) -> Any:
+def delete_address(request: HttpRequest, address_id: Id) -> Any:
     actions.do_delete_address(_user(request), address_id)
     return Status(204, None)
 
@@ -136,8 +136,8 @@ def list_provinces(request: HttpRequest) -> Any:
     return children_of(None)
 
 
-@router.get("/regions/{code}", auth=None, response={200: list[RegionOut], **error_responses(404)})
-def list_region_children(request: HttpRequest, code: str) -> Any:
+@router.get("/regions/{code}", auth=None, response={200: list[RegionOut], **error_responses(404, 422)})
+def list_region_children(request: HttpRequest, code: Text) -> Any:
     """Children of a region (GB/T 2260 code) for a cascading picker; a district has none."""
     if get_region(code) is None:
         raise NotFound("没有这个行政区划代码", code="region_not_found")

@@ -4,9 +4,11 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
+from shequn.core.schemas import Text
+
 
 class OtpSendIn(Schema):
-    phone: str = Field(..., max_length=32, examples=["13812341234"])
+    phone: Text = Field(..., max_length=32, examples=["13812341234"])
 
 
 class OtpSentOut(Schema):
@@ -16,9 +18,9 @@ class OtpSentOut(Schema):
 
 
 class OtpVerifyIn(Schema):
-    phone: str = Field(..., max_length=32)
-    code: str = Field(..., max_length=16)
-    token_name: str = Field("", max_length=64)
+    phone: Text = Field(..., max_length=32)
+    code: Text = Field(..., max_length=16)
+    token_name: Text = Field("", max_length=64)
 
 
 class MeOut(Schema):
@@ -39,7 +41,7 @@ class UserBriefOut(Schema):
 
 
 class ProfileIn(Schema):
-    nickname: str = Field(..., max_length=64)
+    nickname: Text = Field(..., max_length=64)
 
 
 class TokenOut(Schema):
@@ -49,9 +51,9 @@ class TokenOut(Schema):
 
 
 class PasswordTokenIn(Schema):
-    username: str = Field(..., max_length=64)
-    password: str = Field(..., max_length=256)
-    token_name: str = Field("", max_length=64)
+    username: Text = Field(..., max_length=64)
+    password: Text = Field(..., max_length=256)
+    token_name: Text = Field("", max_length=64)
 
 
 class TokenInfoOut(Schema):
@@ -63,12 +65,12 @@ class TokenInfoOut(Schema):
 
 
 class AddressIn(Schema):
-    recipient: str = Field(..., max_length=64)
-    phone: str = Field(..., max_length=32)
-    province_code: str = Field(..., max_length=6)
-    city_code: str = Field(..., max_length=6)
-    district_code: str = Field("", max_length=6)
-    detail: str = Field(..., max_length=400)
+    recipient: Text = Field(..., max_length=64)
+    phone: Text = Field(..., max_length=32)
+    province_code: Text = Field(..., max_length=6)
+    city_code: Text = Field(..., max_length=6)
+    district_code: Text = Field("", max_length=6)
+    detail: Text = Field(..., max_length=400)
     is_default: bool = False
 
 

@@ -6,7 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router
 
-from shequn.core.schemas import error_responses
+from shequn.core.schemas import Count, Id, error_responses
 from shequn.shops.console import api_console_shop
 from shequn.shops.permissions import VIEW_DASHBOARD
 
@@ -24,7 +24,7 @@ def _sales(sales: selectors.Sales) -> dict[str, int]:
     "/communities/{community_id}/figures",
     response={200: CommunityFiguresOut, **error_responses(401, 403, 404, 422)},
 )
-def community_figures(request: HttpRequest, community_id: int, days: int = 30) -> Any:
+def community_figures(request: HttpRequest, community_id: Id, days: Count = 30) -> Any:
     """Members, joins by channel, active members and sales of one community over 7, 30 or 90 days."""
     shop = api_console_shop(request, VIEW_DASHBOARD)
     community = selectors.access_community(shop, community_id)

@@ -11,7 +11,7 @@ class SalesOut(Schema):
     net_fen: int
 
 
-class ChannelJoinsOut(Schema):
+class AnalyticsChannelJoinsOut(Schema):
     channel_id: int | None  # None: joined without a channel code
     name: str
     joins: int
@@ -31,7 +31,7 @@ class CommunityFiguresOut(Schema):
     members: int
     former_members: int
     joins: int
-    joins_by_channel: list[ChannelJoinsOut]
+    joins_by_channel: list[AnalyticsChannelJoinsOut]
     active_members: int
     sales: SalesOut  # goods bought from the community's posts and articles
     from_posts: SalesOut

@@ -5,15 +5,17 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from shequn.core.audit import client_ip
-from shequn.core.schemas import Page, error_responses, paginate
+from shequn.core.schemas import Id, Page, PageQuery, error_responses, paginate
 from shequn.shops.console import api_console_shop
 from shequn.shops.permissions import MANAGE_COMMUNITIES
 
 from . import actions, selectors
 from .enums import ReportStatus
 from .schemas import (
-    CategoryIn,
-    CategoryOut,
+    BoardCategoryIn,
+    BoardCategoryOut,
+    BoardSettingsIn,
+    BoardSettingsOut,
     CommentIn,
     CommentOut,
     ConsoleCommentOut,
@@ -24,12 +26,9 @@ from .schemas import (
     LikeIn,
     LikeOut,
     ModerateIn,
-    PageQuery,
     ReportIn,
     ReportOut,
     ReportQuery,
-    SettingsIn,
-    SettingsOut,
     ThreadIn,
     ThreadOut,
     ThreadQuery,
@@ -43,16 +42,16 @@ WRITE_ERRORS = error_responses(401, 403, 404, 422)
 CONSOLE_ERRORS = error_responses(401, 403, 404, 422)
 
 
-@router.get("/communities/{int:community_id}/categories", response={200: Page[CategoryOut], **READ_ERRORS})
-def categories(request: HttpRequest, community_id: int, query: Query[PageQuery]) -> dict:
+@router.get("/communities/{int:community_id}/categories", response={200: Page[BoardCategoryOut], **READ_ERRORS})
+def categories(request: HttpRequest, community_id: Id, query: Query[PageQuery]) -> dict:
     community = selectors.access_member_board(request.user, community_id)
     page = paginate(selectors.active_categories(community), query.page, query.page_size)
-    page["items"] = [CategoryOut.from_model(c) for c in page["items"]]
+    page["items"] = [BoardCategoryOut.from_model(c) for c in page["items"]]
     return page
 
 
 @router.get("/communities/{int:community_id}/threads", response={200: Page[ThreadOut], **READ_ERRORS})
-def threads(request: HttpRequest, community_id: int, query: Query[ThreadQuery]) -> dict:
+def threads(request: HttpRequest, community_id: Id, query: Query[ThreadQuery]) -> dict:
     """Visible threads, pinned first; ``q`` searches title and body, ``category_id`` filters."""
     community = selectors.access_member_board(request.user, community_id)
     found = selectors.board_threads(
@@ -67,7 +66,7 @@ def threads(request: HttpRequest, community_id: int, query: Query[ThreadQuery]) 
     "/communities/{int:community_id}/threads",
     response={201: ThreadOut, **WRITE_ERRORS, **error_responses(429)},
 )
-def create_thread(request: HttpRequest, community_id: int, body: ThreadIn) -> Status[ThreadOut]:
+def create_thread(request: HttpRequest, community_id: Id, body: ThreadIn) -> Status[ThreadOut]:
     """429 ``promotion_limit_reached`` once the member used today's promotional threads; 403 ``member_muted``."""
     community = selectors.access_member_board(request.user, community_id)
     thread = actions.do_create_thread(
@@ -82,7 +81,7 @@ def create_thread(request: HttpRequest, community_id: int, body: ThreadIn) -> St
 
 
 @router.get("/communities/{int:community_id}/threads/{int:thread_id}", response={200: ThreadOut, **READ_ERRORS})
-def thread(request: HttpRequest, community_id: int, thread_id: int) -> ThreadOut:
+def thread(request: HttpRequest, community_id: Id, thread_id: Id) -> ThreadOut:
     found = selectors.access_member_thread(request.user, community_id, thread_id)
     return ThreadOut.from_model(found, liked=selectors.has_liked(request.user, found))
 
@@ -91,7 +90,7 @@ def thread(request: HttpRequest, community_id: int, thread_id: int) -> ThreadOut
     "/communities/{int:community_id}/threads/{int:thread_id}/comments",
     response={200: Page[CommentOut], **READ_ERRORS},
 )
-def comments(request: HttpRequest, community_id: int, thread_id: int, query: Query[PageQuery]) -> dict:
+def comments(request: HttpRequest, community_id: Id, thread_id: Id, query: Query[PageQuery]) -> dict:
     found = selectors.access_member_thread(request.user, community_id, thread_id)
     page = paginate(selectors.thread_comments(found), query.page, query.page_size)
     page["items"] = [CommentOut.from_model(c) for c in page["items"]]
@@ -102,7 +101,7 @@ def comments(request: HttpRequest, community_id: int, thread_id: int, query: Que
     "/communities/{int:community_id}/threads/{int:thread_id}/comments",
     response={201: CommentOut, **WRITE_ERRORS, **error_responses(429)},
 )
-def create_comment(request: HttpRequest, community_id: int, thread_id: int, body: CommentIn) -> Status[CommentOut]:
+def create_comment(request: HttpRequest, community_id: Id, thread_id: Id, body: CommentIn) -> Status[CommentOut]:
     found = selectors.access_member_thread(request.user, community_id, thread_id)
     return Status(201, CommentOut.from_model(actions.do_comment(request.user, found, body.body)))
 
@@ -111,7 +110,7 @@ def create_comment(request: HttpRequest, community_id: int, thread_id: int, body
     "/communities/{int:community_id}/threads/{int:thread_id}/like/toggle",
     response={200: LikeOut, **WRITE_ERRORS},
 )
-def toggle_like(request: HttpRequest, community_id: int, thread_id: int) -> LikeOut:
+def toggle_like(request: HttpRequest, community_id: Id, thread_id: Id) -> LikeOut:
     found = selectors.access_member_thread(request.user, community_id, thread_id)
     liked, count = actions.do_toggle_like(request.user, found)
     return LikeOut(liked=liked, like_count=count)
@@ -121,7 +120,7 @@ def toggle_like(request: HttpRequest, community_id: int, thread_id: int) -> Like
     "/communities/{int:community_id}/threads/{int:thread_id}/like",
     response={200: LikeOut, **WRITE_ERRORS},
 )
-def set_like(request: HttpRequest, community_id: int, thread_id: int, body: LikeIn) -> LikeOut:
+def set_like(request: HttpRequest, community_id: Id, thread_id: Id, body: LikeIn) -> LikeOut:
     """Idempotent like/unlike, for clients that retry."""
     found = selectors.access_member_thread(request.user, community_id, thread_id)
     liked, count = actions.do_set_like(request.user, found, body.liked)
@@ -132,7 +131,7 @@ def set_like(request: HttpRequest, community_id: int, thread_id: int, body: Like
     "/communities/{int:community_id}/threads/{int:thread_id}/reports",
     response={201: ReportOut, **WRITE_ERRORS},
 )
-def report(request: HttpRequest, community_id: int, thread_id: int, body: ReportIn) -> Status[ReportOut]:
+def report(request: HttpRequest, community_id: Id, thread_id: Id, body: ReportIn) -> Status[ReportOut]:
     found = selectors.access_member_thread(request.user, community_id, thread_id)
     comment = selectors.access_member_comment(found, body.comment_id) if body.comment_id else None
     return Status(201, ReportOut.from_model(actions.do_report(request.user, found, body.reason, comment=comment)))
@@ -142,7 +141,7 @@ def report(request: HttpRequest, community_id: int, thread_id: int, body: Report
     "/communities/{int:community_id}/threads/{int:thread_id}/flags",
     response={200: ThreadOut, **WRITE_ERRORS},
 )
-def set_flags(request: HttpRequest, community_id: int, thread_id: int, body: FlagsIn) -> ThreadOut:
+def set_flags(request: HttpRequest, community_id: Id, thread_id: Id, body: FlagsIn) -> ThreadOut:
     """Pin or feature (精华): the community's owner and admins."""
     found = selectors.access_member_thread(request.user, community_id, thread_id)
     actions.check_board_moderator(request.user, found.community)
@@ -155,27 +154,27 @@ def set_flags(request: HttpRequest, community_id: int, thread_id: int, body: Fla
 # --- operator console ----------------------------------------------------------------
 
 
-@console.get("/communities/{int:community_id}/categories", response={200: Page[CategoryOut], **CONSOLE_ERRORS})
-def console_categories(request: HttpRequest, community_id: int, query: Query[PageQuery]) -> dict:
+@console.get("/communities/{int:community_id}/categories", response={200: Page[BoardCategoryOut], **CONSOLE_ERRORS})
+def console_categories(request: HttpRequest, community_id: Id, query: Query[PageQuery]) -> dict:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     page = paginate(selectors.community_categories(community), query.page, query.page_size)
-    page["items"] = [CategoryOut.from_model(c) for c in page["items"]]
+    page["items"] = [BoardCategoryOut.from_model(c) for c in page["items"]]
     return page
 
 
-@console.post("/communities/{int:community_id}/categories", response={201: CategoryOut, **CONSOLE_ERRORS})
-def console_create_category(request: HttpRequest, community_id: int, body: CategoryIn) -> Status[CategoryOut]:
+@console.post("/communities/{int:community_id}/categories", response={201: BoardCategoryOut, **CONSOLE_ERRORS})
+def console_create_category(request: HttpRequest, community_id: Id, body: BoardCategoryIn) -> Status[BoardCategoryOut]:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     category = actions.do_create_category(
         shop, community, body.name, body.position, actor=request.user, ip=client_ip(request)
     )
-    return Status(201, CategoryOut.from_model(category))
+    return Status(201, BoardCategoryOut.from_model(category))
 
 
-@console.put("/categories/{int:category_id}", response={200: CategoryOut, **CONSOLE_ERRORS})
-def console_update_category(request: HttpRequest, category_id: int, body: CategoryIn) -> CategoryOut:
+@console.put("/categories/{int:category_id}", response={200: BoardCategoryOut, **CONSOLE_ERRORS})
+def console_update_category(request: HttpRequest, category_id: Id, body: BoardCategoryIn) -> BoardCategoryOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     category = selectors.access_category(shop, category_id)
     actions.do_update_category(
@@ -187,17 +186,17 @@ def console_update_category(request: HttpRequest, category_id: int, body: Catego
         actor=request.user,
         ip=client_ip(request),
     )
-    return CategoryOut.from_model(category)
+    return BoardCategoryOut.from_model(category)
 
 
-@console.get("/communities/{int:community_id}/settings", response={200: SettingsOut, **CONSOLE_ERRORS})
-def console_settings(request: HttpRequest, community_id: int) -> SettingsOut:
+@console.get("/communities/{int:community_id}/settings", response={200: BoardSettingsOut, **CONSOLE_ERRORS})
+def console_settings(request: HttpRequest, community_id: Id) -> BoardSettingsOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
-    return SettingsOut.from_model(selectors.board_settings(selectors.access_community(shop, community_id)))
+    return BoardSettingsOut.from_model(selectors.board_settings(selectors.access_community(shop, community_id)))
 
 
-@console.put("/communities/{int:community_id}/settings", response={200: SettingsOut, **CONSOLE_ERRORS})
-def console_update_settings(request: HttpRequest, community_id: int, body: SettingsIn) -> SettingsOut:
+@console.put("/communities/{int:community_id}/settings", response={200: BoardSettingsOut, **CONSOLE_ERRORS})
+def console_update_settings(request: HttpRequest, community_id: Id, body: BoardSettingsIn) -> BoardSettingsOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     row = actions.do_update_board_settings(
@@ -207,11 +206,11 @@ def console_update_settings(request: HttpRequest, community_id: int, body: Setti
         actor=request.user,
         ip=client_ip(request),
     )
-    return SettingsOut.from_model(row)
+    return BoardSettingsOut.from_model(row)
 
 
 @console.get("/communities/{int:community_id}/threads", response={200: Page[ConsoleThreadOut], **CONSOLE_ERRORS})
-def console_threads(request: HttpRequest, community_id: int, query: Query[ThreadQuery]) -> dict:
+def console_threads(request: HttpRequest, community_id: Id, query: Query[ThreadQuery]) -> dict:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     page = paginate(selectors.community_threads(community, search=query.q), query.page, query.page_size)
@@ -220,13 +219,13 @@ def console_threads(request: HttpRequest, community_id: int, query: Query[Thread
 
 
 @console.get("/threads/{int:thread_id}", response={200: ConsoleThreadOut, **CONSOLE_ERRORS})
-def console_thread(request: HttpRequest, thread_id: int) -> ConsoleThreadOut:
+def console_thread(request: HttpRequest, thread_id: Id) -> ConsoleThreadOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     return ConsoleThreadOut.from_model(selectors.access_thread(shop, thread_id))
 
 
 @console.get("/threads/{int:thread_id}/comments", response={200: Page[ConsoleCommentOut], **CONSOLE_ERRORS})
-def console_comments(request: HttpRequest, thread_id: int, query: Query[PageQuery]) -> dict:
+def console_comments(request: HttpRequest, thread_id: Id, query: Query[PageQuery]) -> dict:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     found = selectors.access_thread(shop, thread_id)
     page = paginate(found.comments.select_related("author").order_by("created_at", "id"), query.page, query.page_size)
@@ -235,7 +234,7 @@ def console_comments(request: HttpRequest, thread_id: int, query: Query[PageQuer
 
 
 @console.put("/threads/{int:thread_id}/flags", response={200: ConsoleThreadOut, **CONSOLE_ERRORS})
-def console_thread_flags(request: HttpRequest, thread_id: int, body: FlagsIn) -> ConsoleThreadOut:
+def console_thread_flags(request: HttpRequest, thread_id: Id, body: FlagsIn) -> ConsoleThreadOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     found = selectors.access_thread(shop, thread_id)
     actions.do_set_thread_flags(
@@ -245,7 +244,7 @@ def console_thread_flags(request: HttpRequest, thread_id: int, body: FlagsIn) ->
 
 
 @console.put("/threads/{int:thread_id}/hidden", response={200: ConsoleThreadOut, **CONSOLE_ERRORS})
-def console_thread_hidden(request: HttpRequest, thread_id: int, body: HiddenIn) -> ConsoleThreadOut:
+def console_thread_hidden(request: HttpRequest, thread_id: Id, body: HiddenIn) -> ConsoleThreadOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     found = selectors.access_thread(shop, thread_id)
     actions.do_set_thread_hidden(shop, found, body.hidden, actor=request.user, ip=client_ip(request))
@@ -253,7 +252,7 @@ def console_thread_hidden(request: HttpRequest, thread_id: int, body: HiddenIn) 
 
 
 @console.put("/comments/{int:comment_id}/hidden", response={200: ConsoleCommentOut, **CONSOLE_ERRORS})
-def console_comment_hidden(request: HttpRequest, comment_id: int, body: HiddenIn) -> ConsoleCommentOut:
+def console_comment_hidden(request: HttpRequest, comment_id: Id, body: HiddenIn) -> ConsoleCommentOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     comment = selectors.access_comment(shop, comment_id)
     actions.do_set_comment_hidden(shop, comment, body.hidden, actor=request.user, ip=client_ip(request))
@@ -271,7 +270,7 @@ def console_reports(request: HttpRequest, query: Query[ReportQuery]) -> dict:
 
 
 @console.post("/reports/{int:report_id}/moderate", response={200: ConsoleReportOut, **CONSOLE_ERRORS})
-def console_moderate(request: HttpRequest, report_id: int, body: ModerateIn) -> ConsoleReportOut:
+def console_moderate(request: HttpRequest, report_id: Id, body: ModerateIn) -> ConsoleReportOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     found = selectors.access_report(shop, report_id)
     moderated = actions.do_moderate_report(shop, found, body.action, actor=request.user, ip=client_ip(request))

@@ -3,19 +3,24 @@
 from datetime import datetime
 
 from ninja import Schema
+from pydantic import Field
+
+from shequn.core.schemas import Count, Id, MultilineText, PageQuery, SearchText, Text
 
 from .models import BoardCategory, BoardSettings, Comment, Report, Thread
 
 
-class CategoryOut(Schema):
+class BoardCategoryOut(Schema):
     id: int
     name: str
     position: int
     is_active: bool
 
     @staticmethod
-    def from_model(category: BoardCategory) -> "CategoryOut":
-        return CategoryOut(id=category.pk, name=category.name, position=category.position, is_active=category.is_active)
+    def from_model(category: BoardCategory) -> "BoardCategoryOut":
+        return BoardCategoryOut(
+            id=category.pk, name=category.name, position=category.position, is_active=category.is_active
+        )
 
 
 class ThreadOut(Schema):
@@ -131,31 +136,31 @@ class ConsoleReportOut(ReportOut):
         )
 
 
-class SettingsOut(Schema):
+class BoardSettingsOut(Schema):
     community_id: int
     max_promotional_threads_per_day: int
 
     @staticmethod
-    def from_model(row: BoardSettings) -> "SettingsOut":
-        return SettingsOut(
+    def from_model(row: BoardSettings) -> "BoardSettingsOut":
+        return BoardSettingsOut(
             community_id=row.community_id, max_promotional_threads_per_day=row.max_promotional_threads_per_day
         )
 
 
 class ThreadIn(Schema):
-    category_id: int | None = None
-    title: str
-    body: str
+    category_id: Id | None = None
+    title: Text = Field(..., max_length=60)
+    body: MultilineText
     is_promotional: bool = False
 
 
 class CommentIn(Schema):
-    body: str
+    body: MultilineText
 
 
 class ReportIn(Schema):
-    reason: str
-    comment_id: int | None = None  # report a comment of the thread instead of the thread itself
+    reason: MultilineText = Field(..., max_length=200)
+    comment_id: Id | None = None  # report a comment of the thread instead of the thread itself
 
 
 class LikeOut(Schema):
@@ -167,33 +172,24 @@ class LikeIn(Schema):
     liked: bool
 
 
-class ThreadQuery(Schema):
-    q: str = ""  # matches title or body
-    category_id: int | None = None
+class ThreadQuery(PageQuery):
+    q: SearchText = ""  # matches title or body
+    category_id: Id | None = None
     featured: bool = False  # only 精华 threads
-    page: int = 1
-    page_size: int = 20
 
 
-class PageQuery(Schema):
-    page: int = 1
-    page_size: int = 20
+class ReportQuery(PageQuery):
+    status: Text = Field("open", max_length=16)
 
 
-class ReportQuery(Schema):
-    status: str = "open"
-    page: int = 1
-    page_size: int = 20
-
-
-class CategoryIn(Schema):
-    name: str
-    position: int | None = None
+class BoardCategoryIn(Schema):
+    name: Text = Field(..., max_length=20)
+    position: Count | None = None
     is_active: bool = True
 
 
-class SettingsIn(Schema):
-    max_promotional_threads_per_day: int
+class BoardSettingsIn(Schema):
+    max_promotional_threads_per_day: Count
 
 
 class FlagsIn(Schema):
@@ -206,4 +202,4 @@ class HiddenIn(Schema):
 
 
 class ModerateIn(Schema):
-    action: str  # "hide" or "dismiss"
+    action: Text = Field(..., max_length=16)  # "hide" or "dismiss"

@@ -365,6 +365,9 @@ def do_set_stock(shop: Shop, sku: Sku, stock: int, *, actor: Any, ip: str | None
     return sku
 
 
+MAX_STOCK = 2_147_483_647  # what Sku.stock (a PositiveIntegerField) holds
+
+
 def do_adjust_stock(shop: Shop, sku: Sku, delta: int, *, actor: Any, ip: str | None = None, reason: str = "") -> Sku:
     """Add (or remove, when negative) units in one UPDATE; never below zero."""
     if not delta:
@@ -373,8 +376,10 @@ def do_adjust_stock(shop: Shop, sku: Sku, delta: int, *, actor: Any, ip: str | N
         rows = Sku.objects.filter(shop=shop, pk=sku.pk)
         if delta < 0:
             rows = rows.filter(stock__gte=-delta)
-        if not rows.update(stock=F("stock") + delta):
-            raise _invalid(f"库存不足，不能减少 {-delta} 件", "insufficient_stock", field="delta")
+            if not rows.update(stock=F("stock") + delta):
+                raise _invalid(f"库存不足，不能减少 {-delta} 件", "insufficient_stock", field="delta")
+        elif not rows.filter(stock__lte=MAX_STOCK - delta).update(stock=F("stock") + delta):
+            raise _invalid(f"库存最多 {MAX_STOCK:,} 件，不能再增加 {delta:,} 件", "stock_too_large", field="delta")
         audit.record(
             actor=actor, shop=shop, action="sku.stock_adjust", obj=sku, ip=ip, delta=delta, reason=reason[:200]
         )

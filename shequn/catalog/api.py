@@ -1,12 +1,13 @@
 """Catalog API: public shop-front reads, and operator endpoints under /console/ scoped to the caller's shop."""
 
 from django.http import HttpRequest
-from ninja import File, Query, Router, Schema, Status
+from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
+from pydantic import Field
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import InvalidInput
-from shequn.core.schemas import Page, error_responses, paginate
+from shequn.core.schemas import Id, Page, PageQuery, SearchText, Text, error_responses, paginate
 from shequn.shops.console import api_console_shop
 from shequn.shops.permissions import MANAGE_CATALOG
 from shequn.shops.selectors import access_shop_by_slug
@@ -36,20 +37,16 @@ PUBLIC_ERRORS = error_responses(404, 422)
 CONSOLE_ERRORS = error_responses(401, 403, 404, 422)
 
 
-class ProductFilters(Schema):
-    q: str | None = None  # name, full pinyin ("sanwenyu") or initials ("swy")
-    category_id: int | None = None
-    collection: str | None = None  # a collection slug
-    page: int = 1
-    page_size: int = 20
+class ProductFilters(PageQuery):
+    q: SearchText | None = None  # name, full pinyin ("sanwenyu") or initials ("swy")
+    category_id: Id | None = None
+    collection: Text | None = Field(None, max_length=64)  # a collection slug
 
 
-class ConsoleProductFilters(Schema):
-    q: str | None = None
-    category_id: int | None = None
+class ConsoleProductFilters(PageQuery):
+    q: SearchText | None = None
+    category_id: Id | None = None
     on_shelf: bool | None = None
-    page: int = 1
-    page_size: int = 20
 
 
 def _collection_out(collection: object, on_shelf_only: bool) -> CollectionOut:
@@ -61,19 +58,19 @@ def _collection_out(collection: object, on_shelf_only: bool) -> CollectionOut:
 
 
 @router.get("/shops/{slug}/categories", response={200: list[CategoryOut], **PUBLIC_ERRORS}, auth=None)
-def shop_categories(request: HttpRequest, slug: str) -> list[CategoryOut]:
+def shop_categories(request: HttpRequest, slug: Text) -> list[CategoryOut]:
     shop = access_shop_by_slug(slug)
     return [CategoryOut.from_model(c) for c in selectors.shop_categories(shop)]
 
 
 @router.get("/shops/{slug}/collections", response={200: list[CollectionOut], **PUBLIC_ERRORS}, auth=None)
-def shop_collections(request: HttpRequest, slug: str) -> list[CollectionOut]:
+def shop_collections(request: HttpRequest, slug: Text) -> list[CollectionOut]:
     shop = access_shop_by_slug(slug)
     return [_collection_out(c, on_shelf_only=True) for c in selectors.shop_collections(shop)]
 
 
 @router.get("/shops/{slug}/products", response={200: Page[ProductSummaryOut], **PUBLIC_ERRORS}, auth=None)
-def shop_products(request: HttpRequest, slug: str, filters: Query[ProductFilters]) -> dict:
+def shop_products(request: HttpRequest, slug: Text, filters: Query[ProductFilters]) -> dict:
     shop = access_shop_by_slug(slug)
     products = selectors.shelf_products(
         shop, query=filters.q, category_id=filters.category_id, collection_slug=filters.collection
@@ -84,7 +81,7 @@ def shop_products(request: HttpRequest, slug: str, filters: Query[ProductFilters
 
 
 @router.get("/shops/{slug}/products/{product_id}", response={200: ProductOut, **PUBLIC_ERRORS}, auth=None)
-def shop_product(request: HttpRequest, slug: str, product_id: int) -> ProductOut:
+def shop_product(request: HttpRequest, slug: Text, product_id: Id) -> ProductOut:
     shop = access_shop_by_slug(slug)
     return ProductOut.from_model(selectors.access_shelf_product(shop, product_id))
 
@@ -136,13 +133,13 @@ def console_create_product(request: HttpRequest, body: ProductIn) -> Status[Cons
 
 
 @console.get("/products/{product_id}", response={200: ConsoleProductOut, **CONSOLE_ERRORS})
-def console_product(request: HttpRequest, product_id: int) -> ConsoleProductOut:
+def console_product(request: HttpRequest, product_id: Id) -> ConsoleProductOut:
     shop = api_console_shop(request, MANAGE_CATALOG)
     return ConsoleProductOut.from_model(selectors.access_product(shop, product_id))
 
 
 @console.put("/products/{product_id}", response={200: ConsoleProductOut, **CONSOLE_ERRORS})
-def console_update_product(request: HttpRequest, product_id: int, body: ProductIn) -> ConsoleProductOut:
+def console_update_product(request: HttpRequest, product_id: Id, body: ProductIn) -> ConsoleProductOut:
     shop = api_console_shop(request, MANAGE_CATALOG)
     product = selectors.access_product(shop, product_id)
     product = actions.do_update_product(
@@ -152,7 +149,7 @@ def console_update_product(request: HttpRequest, product_id: int, body: ProductI
 
 
 @console.delete("/products/{product_id}", response={204: None, **error_responses(401, 403, 404, 409, 422)})
-def console_delete_product(request: HttpRequest, product_id: int) -> Status[None]:
+def console_delete_product(request: HttpRequest, product_id: Id) -> Status[None]:
     shop = api_console_shop(request, MANAGE_CATALOG)
     actions.do_delete_product(
         shop, selectors.access_product(shop, product_id), actor=request.user, ip=client_ip(request)
@@ -161,7 +158,7 @@ def console_delete_product(request: HttpRequest, product_id: int) -> Status[None
 
 
 @console.post("/products/{product_id}/shelf", response={200: ConsoleProductOut, **CONSOLE_ERRORS})
-def console_set_shelf(request: HttpRequest, product_id: int, body: ShelfIn) -> ConsoleProductOut:
+def console_set_shelf(request: HttpRequest, product_id: Id, body: ShelfIn) -> ConsoleProductOut:
     shop = api_console_shop(request, MANAGE_CATALOG)
     product = selectors.access_product(shop, product_id)
     actions.do_set_shelf(shop, product, body.on_shelf, actor=request.user, ip=client_ip(request))
@@ -169,7 +166,7 @@ def console_set_shelf(request: HttpRequest, product_id: int, body: ShelfIn) -> C
 
 
 @console.post("/products/{product_id}/images", response={201: ImageOut, **CONSOLE_ERRORS})
-def console_add_image(request: HttpRequest, product_id: int, image: File[UploadedFile]) -> Status[ImageOut]:
+def console_add_image(request: HttpRequest, product_id: Id, image: File[UploadedFile]) -> Status[ImageOut]:
     shop = api_console_shop(request, MANAGE_CATALOG)
     product = selectors.access_product(shop, product_id)
     row = actions.do_add_image(shop, product, image, actor=request.user, ip=client_ip(request))
@@ -177,14 +174,14 @@ def console_add_image(request: HttpRequest, product_id: int, image: File[Uploade
 
 
 @console.delete("/images/{image_id}", response={204: None, **CONSOLE_ERRORS})
-def console_delete_image(request: HttpRequest, image_id: int) -> Status[None]:
+def console_delete_image(request: HttpRequest, image_id: Id) -> Status[None]:
     shop = api_console_shop(request, MANAGE_CATALOG)
     actions.do_delete_image(shop, selectors.access_image(shop, image_id), actor=request.user, ip=client_ip(request))
     return Status(204, None)
 
 
 @console.post("/skus/{sku_id}/stock", response={200: ConsoleSkuOut, **CONSOLE_ERRORS})
-def console_stock(request: HttpRequest, sku_id: int, body: StockIn) -> ConsoleSkuOut:
+def console_stock(request: HttpRequest, sku_id: Id, body: StockIn) -> ConsoleSkuOut:
     """Set (``set_to``) or adjust (``delta``) a SKU's stock; exactly one of them."""
     shop = api_console_shop(request, MANAGE_CATALOG)
     sku = selectors.access_sku(shop, sku_id)
@@ -213,7 +210,7 @@ def console_create_category(request: HttpRequest, body: CategoryIn) -> Status[Ca
 
 
 @console.put("/categories/{category_id}", response={200: CategoryOut, **CONSOLE_ERRORS})
-def console_update_category(request: HttpRequest, category_id: int, body: CategoryIn) -> CategoryOut:
+def console_update_category(request: HttpRequest, category_id: Id, body: CategoryIn) -> CategoryOut:
     shop = api_console_shop(request, MANAGE_CATALOG)
     category = selectors.access_category(shop, category_id)
     category = actions.do_update_category(
@@ -223,7 +220,7 @@ def console_update_category(request: HttpRequest, category_id: int, body: Catego
 
 
 @console.delete("/categories/{category_id}", response={204: None, **CONSOLE_ERRORS})
-def console_delete_category(request: HttpRequest, category_id: int) -> Status[None]:
+def console_delete_category(request: HttpRequest, category_id: Id) -> Status[None]:
     shop = api_console_shop(request, MANAGE_CATALOG)
     category = selectors.access_category(shop, category_id)
     actions.do_delete_category(shop, category, actor=request.user, ip=client_ip(request))
@@ -246,7 +243,7 @@ def console_create_collection(request: HttpRequest, body: CollectionIn) -> Statu
 
 
 @console.put("/collections/{collection_id}", response={200: CollectionOut, **CONSOLE_ERRORS})
-def console_update_collection(request: HttpRequest, collection_id: int, body: CollectionIn) -> CollectionOut:
+def console_update_collection(request: HttpRequest, collection_id: Id, body: CollectionIn) -> CollectionOut:
     shop = api_console_shop(request, MANAGE_CATALOG)
     collection = selectors.access_collection(shop, collection_id)
     actions.do_update_collection(
@@ -256,7 +253,7 @@ def console_update_collection(request: HttpRequest, collection_id: int, body: Co
 
 
 @console.put("/collections/{collection_id}/products", response={200: CollectionOut, **CONSOLE_ERRORS})
-def console_collection_products(request: HttpRequest, collection_id: int, body: CollectionProductsIn) -> CollectionOut:
+def console_collection_products(request: HttpRequest, collection_id: Id, body: CollectionProductsIn) -> CollectionOut:
     shop = api_console_shop(request, MANAGE_CATALOG)
     collection = selectors.access_collection(shop, collection_id)
     actions.do_set_collection_products(shop, collection, body.product_ids, actor=request.user, ip=client_ip(request))
@@ -264,7 +261,7 @@ def console_collection_products(request: HttpRequest, collection_id: int, body: 
 
 
 @console.delete("/collections/{collection_id}", response={204: None, **CONSOLE_ERRORS})
-def console_delete_collection(request: HttpRequest, collection_id: int) -> Status[None]:
+def console_delete_collection(request: HttpRequest, collection_id: Id) -> Status[None]:
     shop = api_console_shop(request, MANAGE_CATALOG)
     collection = selectors.access_collection(shop, collection_id)
     actions.do_delete_collection(shop, collection, actor=request.user, ip=client_ip(request))

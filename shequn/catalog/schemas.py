@@ -5,6 +5,8 @@ from typing import Literal
 from django.conf import settings
 from ninja import Field, Schema
 
+from shequn.core.schemas import Count, Delta, Fen, Id, MultilineText, Text
+
 from .models import Category, Collection, Product, ProductImage, Sku
 from .selectors import stock_label
 
@@ -180,29 +182,29 @@ class ConsoleProductOut(Schema):
 
 
 class SkuIn(Schema):
-    id: int | None = None  # an existing SKU of this product; omitted for a new one
-    spec: str
-    price_fen: int
-    list_price_fen: int | None = None
-    member_price_fen: int | None = None
-    stock: int = 0  # new SKUs only; change existing stock with POST /console/skus/{id}/stock
-    weight_grams: int | None = None
+    id: Id | None = None  # an existing SKU of this product; omitted for a new one
+    spec: Text = Field(..., max_length=64)
+    price_fen: Fen
+    list_price_fen: Fen | None = None
+    member_price_fen: Fen | None = None
+    stock: Count = 0  # new SKUs only; change existing stock with POST /console/skus/{id}/stock
+    weight_grams: Count | None = None
     is_active: bool = True
     # Sold by weight: weight_grams is the estimated weight per piece and price_fen is
     # computed (the estimate at weight_price_fen per 斤/公斤, rounded half up).
     pricing: Literal["piece", "jin", "kg"] = "piece"
-    weight_price_fen: int | None = None
-    piece_name: str = ""
+    weight_price_fen: Fen | None = None
+    piece_name: Text = Field("", max_length=4)  # what a piece is called: 条, 只; "" = 件
 
 
 class ProductIn(Schema):
-    title: str
-    subtitle: str = ""
-    description: str = ""
-    category_id: int | None = None
+    title: Text = Field(..., max_length=120)
+    subtitle: Text = Field("", max_length=200)
+    description: MultilineText = ""
+    category_id: Id | None = None
     returnable: bool = True
-    per_person_cap: int | None = None
-    position: int = 0
+    per_person_cap: Count | None = None
+    position: Count = 0
     skus: list[SkuIn] | None = None  # on update: None leaves SKUs alone; a list replaces them
     on_shelf: bool = False  # on create only; use /shelf afterwards
 
@@ -212,21 +214,21 @@ class ShelfIn(Schema):
 
 
 class StockIn(Schema):
-    set_to: int | None = None  # absolute stock (stocktaking)
-    delta: int | None = None  # or add/remove units
-    reason: str = ""
+    set_to: Count | None = None  # absolute stock (stocktaking)
+    delta: Delta | None = None  # or add/remove units
+    reason: MultilineText = Field("", max_length=200)
 
 
 class CategoryIn(Schema):
-    name: str
-    position: int = 0
+    name: Text = Field(..., max_length=64)
+    position: Count = 0
 
 
 class CollectionIn(Schema):
-    name: str
-    slug: str
-    position: int = 0
+    name: Text = Field(..., max_length=64)
+    slug: Text = Field(..., max_length=64)
+    position: Count = 0
 
 
 class CollectionProductsIn(Schema):
-    product_ids: list[int]  # in display order
+    product_ids: list[Id]  # in display order

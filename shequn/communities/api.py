@@ -11,7 +11,7 @@ from ninja import Query, Router, Status
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import NotFound
-from shequn.core.schemas import Page, error_responses, paginate
+from shequn.core.schemas import Id, Page, PageQuery, Text, error_responses, paginate
 from shequn.shops.console import api_console_shop
 from shequn.shops.permissions import MANAGE_COMMUNITIES
 from shequn.shops.selectors import access_shop_by_slug
@@ -19,11 +19,11 @@ from shequn.shops.selectors import access_shop_by_slug
 from . import actions, selectors
 from .links import invite_url
 from .schemas import (
-    ApplyIn,
     ChannelActiveIn,
     ChannelIn,
     ChannelJoinsOut,
     ChannelOut,
+    CommunityApplyIn,
     CommunityIn,
     CommunityOut,
     ConsoleCommunityOut,
@@ -44,7 +44,6 @@ from .schemas import (
     MuteIn,
     MyInviteOut,
     MyMembershipOut,
-    PageQuery,
     PayIntentIn,
     PayIntentOut,
     PostIn,
@@ -72,7 +71,7 @@ CONSOLE_ERRORS = error_responses(401, 403, 404, 422)
 
 
 @router.get("/invites/{invite_code}", response={200: CommunityOut, **error_responses(404, 422)}, auth=None)
-def invite_preview(request: HttpRequest, invite_code: str) -> CommunityOut:
+def invite_preview(request: HttpRequest, invite_code: Text) -> CommunityOut:
     """What an invite link shows before joining: name, shop, member count."""
     return CommunityOut.from_model(selectors.community_by_invite_code(invite_code))
 
@@ -96,7 +95,7 @@ def mine(request: HttpRequest, query: Query[PageQuery]) -> dict:
 
 
 @router.get("/{int:community_id}/posts", response={200: Page[PostOut], **MEMBER_ERRORS})
-def feed(request: HttpRequest, community_id: int, query: Query[PageQuery]) -> dict:
+def feed(request: HttpRequest, community_id: Id, query: Query[PageQuery]) -> dict:
     community = selectors.access_member_community(request.user, community_id)
     page = paginate(selectors.community_feed(community), query.page, query.page_size)
     page["items"] = [PostOut.from_model(p) for p in page["items"]]
@@ -104,7 +103,7 @@ def feed(request: HttpRequest, community_id: int, query: Query[PageQuery]) -> di
 
 
 @router.get("/{int:community_id}/posts/{int:post_id}", response={200: PostOut, **MEMBER_ERRORS})
-def post(request: HttpRequest, community_id: int, post_id: int) -> PostOut:
+def post(request: HttpRequest, community_id: Id, post_id: Id) -> PostOut:
     return PostOut.from_model(selectors.access_member_post(request.user, community_id, post_id))
 
 
@@ -129,13 +128,13 @@ def console_create_community(request: HttpRequest, body: CommunityIn) -> Status[
 
 
 @console.get("/communities/{community_id}", response={200: ConsoleCommunityOut, **CONSOLE_ERRORS})
-def console_community(request: HttpRequest, community_id: int) -> ConsoleCommunityOut:
+def console_community(request: HttpRequest, community_id: Id) -> ConsoleCommunityOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     return ConsoleCommunityOut.from_model(selectors.access_community(shop, community_id))
 
 
 @console.put("/communities/{community_id}", response={200: ConsoleCommunityOut, **CONSOLE_ERRORS})
-def console_update_community(request: HttpRequest, community_id: int, body: CommunityIn) -> ConsoleCommunityOut:
+def console_update_community(request: HttpRequest, community_id: Id, body: CommunityIn) -> ConsoleCommunityOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     actions.do_update_community(
@@ -145,7 +144,7 @@ def console_update_community(request: HttpRequest, community_id: int, body: Comm
 
 
 @console.post("/communities/{community_id}/rotate-invite", response={200: ConsoleCommunityOut, **CONSOLE_ERRORS})
-def console_rotate_invite(request: HttpRequest, community_id: int) -> ConsoleCommunityOut:
+def console_rotate_invite(request: HttpRequest, community_id: Id) -> ConsoleCommunityOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     actions.do_rotate_invite_code(shop, community, actor=request.user, ip=client_ip(request))
@@ -153,7 +152,7 @@ def console_rotate_invite(request: HttpRequest, community_id: int) -> ConsoleCom
 
 
 @console.get("/communities/{community_id}/members", response={200: Page[MemberOut], **CONSOLE_ERRORS})
-def console_members(request: HttpRequest, community_id: int, query: Query[MemberQuery]) -> dict:
+def console_members(request: HttpRequest, community_id: Id, query: Query[MemberQuery]) -> dict:
     """Members, filtered by status, tag, join channel (0 = none), sub-group and expiry
     (``expiry=expiring&days=7``: current members whose membership ends within 7 days;
     ``expiry=expired``: expiry passed)."""
@@ -174,7 +173,7 @@ def console_members(request: HttpRequest, community_id: int, query: Query[Member
 
 
 @console.get("/communities/{community_id}/posts", response={200: Page[ConsolePostOut], **CONSOLE_ERRORS})
-def console_posts(request: HttpRequest, community_id: int, query: Query[PageQuery]) -> dict:
+def console_posts(request: HttpRequest, community_id: Id, query: Query[PageQuery]) -> dict:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     page = paginate(selectors.community_posts(community), query.page, query.page_size)
@@ -183,7 +182,7 @@ def console_posts(request: HttpRequest, community_id: int, query: Query[PageQuer
 
 
 @console.post("/communities/{community_id}/posts", response={201: ConsolePostOut, **CONSOLE_ERRORS})
-def console_create_post(request: HttpRequest, community_id: int, body: PostIn) -> Status[ConsolePostOut]:
+def console_create_post(request: HttpRequest, community_id: Id, body: PostIn) -> Status[ConsolePostOut]:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     created = actions.do_create_post(
@@ -199,13 +198,13 @@ def console_create_post(request: HttpRequest, community_id: int, body: PostIn) -
 
 
 @console.get("/posts/{post_id}", response={200: ConsolePostOut, **CONSOLE_ERRORS})
-def console_post(request: HttpRequest, post_id: int) -> ConsolePostOut:
+def console_post(request: HttpRequest, post_id: Id) -> ConsolePostOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     return ConsolePostOut.from_model(selectors.access_post(shop, post_id))
 
 
 @console.put("/posts/{post_id}", response={200: ConsolePostOut, **CONSOLE_ERRORS})
-def console_update_post(request: HttpRequest, post_id: int, body: PostIn) -> ConsolePostOut:
+def console_update_post(request: HttpRequest, post_id: Id, body: PostIn) -> ConsolePostOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     existing = selectors.access_post(shop, post_id)
     actions.do_update_post(
@@ -221,7 +220,7 @@ def console_update_post(request: HttpRequest, post_id: int, body: PostIn) -> Con
 
 
 @console.post("/posts/{post_id}/publish", response={200: ConsolePostOut, **CONSOLE_ERRORS})
-def console_publish_post(request: HttpRequest, post_id: int, body: PublishIn) -> ConsolePostOut:
+def console_publish_post(request: HttpRequest, post_id: Id, body: PublishIn) -> ConsolePostOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     existing = selectors.access_post(shop, post_id)
     actions.do_set_post_published(shop, existing, body.published, actor=request.user, ip=client_ip(request))
@@ -229,7 +228,7 @@ def console_publish_post(request: HttpRequest, post_id: int, body: PublishIn) ->
 
 
 @console.delete("/posts/{post_id}", response={204: None, **CONSOLE_ERRORS})
-def console_delete_post(request: HttpRequest, post_id: int) -> Status[None]:
+def console_delete_post(request: HttpRequest, post_id: Id) -> Status[None]:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     actions.do_delete_post(shop, selectors.access_post(shop, post_id), actor=request.user, ip=client_ip(request))
     return Status(204, None)
@@ -251,7 +250,7 @@ def _subtree_out(subtree: selectors.InviteSubtree) -> InviteSubtreeOut:
 
 
 @router.get("/{int:community_id}/invite", response={200: MyInviteOut, **MEMBER_ERRORS})
-def my_invite(request: HttpRequest, community_id: int) -> MyInviteOut:
+def my_invite(request: HttpRequest, community_id: Id) -> MyInviteOut:
     """The member's invite link, poster and QR, and how many joined through them (no reward: RULES.md)."""
     community = selectors.access_member_community(request.user, community_id)
     return MyInviteOut(
@@ -263,14 +262,14 @@ def my_invite(request: HttpRequest, community_id: int) -> MyInviteOut:
 
 
 @router.get("/{int:community_id}/membership", response={200: MemberOut, **MEMBER_ERRORS})
-def my_membership(request: HttpRequest, community_id: int) -> MemberOut:
+def my_membership(request: HttpRequest, community_id: Id) -> MemberOut:
     """The caller's own membership: role, mute, sub-group, tags, join channel."""
     community = selectors.access_member_community(request.user, community_id)
     return MemberOut.from_model(selectors.membership_in(community, request.user.pk or 0))
 
 
 @router.get("/{int:community_id}/sub-groups", response={200: Page[SubGroupOut], **MEMBER_ERRORS})
-def sub_groups(request: HttpRequest, community_id: int, query: Query[PageQuery]) -> dict:
+def sub_groups(request: HttpRequest, community_id: Id, query: Query[PageQuery]) -> dict:
     community = selectors.access_member_community(request.user, community_id)
     page = paginate(selectors.community_sub_groups(community).filter(is_active=True), query.page, query.page_size)
     page["items"] = [SubGroupOut.from_model(g) for g in page["items"]]
@@ -278,7 +277,7 @@ def sub_groups(request: HttpRequest, community_id: int, query: Query[PageQuery])
 
 
 @router.post("/{int:community_id}/sub-groups/{int:sub_group_id}/join", response={200: MemberOut, **MEMBER_WRITE_ERRORS})
-def join_sub_group(request: HttpRequest, community_id: int, sub_group_id: int) -> MemberOut:
+def join_sub_group(request: HttpRequest, community_id: Id, sub_group_id: Id) -> MemberOut:
     """Join a sub-group (leaving any other of this community); a full one is a 409 ``sub_group_full``."""
     community = selectors.access_member_community(request.user, community_id)
     sub_group = selectors.member_sub_group(request.user, sub_group_id)
@@ -289,14 +288,14 @@ def join_sub_group(request: HttpRequest, community_id: int, sub_group_id: int) -
 
 
 @router.post("/{int:community_id}/sub-groups/leave", response={200: MemberOut, **MEMBER_WRITE_ERRORS})
-def leave_sub_group(request: HttpRequest, community_id: int) -> MemberOut:
+def leave_sub_group(request: HttpRequest, community_id: Id) -> MemberOut:
     community = selectors.access_member_community(request.user, community_id)
     actions.do_leave_sub_group(request.user, community)
     return MemberOut.from_model(selectors.membership_in(community, request.user.pk or 0))
 
 
 def _moderation_target(
-    request: HttpRequest, community_id: int, user_id: int, *, moderators_only: bool = True
+    request: HttpRequest, community_id: Id, user_id: Id, *, moderators_only: bool = True
 ) -> tuple[Any, Any]:
     """For community admins: the community (members only) and the member acted on.
 
@@ -316,7 +315,7 @@ def _member_out(target: Any) -> MemberOut:
 @router.post(
     "/{int:community_id}/moderation/members/{int:user_id}/mute", response={200: MemberOut, **MEMBER_WRITE_ERRORS}
 )
-def admin_mute(request: HttpRequest, community_id: int, user_id: int, body: MuteIn) -> MemberOut:
+def admin_mute(request: HttpRequest, community_id: Id, user_id: Id, body: MuteIn) -> MemberOut:
     """Community owner/admins (or shop staff, or the member's sub-group admin) mute a member until a time."""
     community, target = _moderation_target(request, community_id, user_id, moderators_only=False)
     actions.do_mute(community, target, body.until, actor=request.user, ip=client_ip(request))
@@ -326,7 +325,7 @@ def admin_mute(request: HttpRequest, community_id: int, user_id: int, body: Mute
 @router.post(
     "/{int:community_id}/moderation/members/{int:user_id}/unmute", response={200: MemberOut, **MEMBER_WRITE_ERRORS}
 )
-def admin_unmute(request: HttpRequest, community_id: int, user_id: int) -> MemberOut:
+def admin_unmute(request: HttpRequest, community_id: Id, user_id: Id) -> MemberOut:
     community, target = _moderation_target(request, community_id, user_id, moderators_only=False)
     actions.do_unmute(community, target, actor=request.user, ip=client_ip(request))
     return _member_out(target)
@@ -335,7 +334,7 @@ def admin_unmute(request: HttpRequest, community_id: int, user_id: int) -> Membe
 @router.post(
     "/{int:community_id}/moderation/members/{int:user_id}/remove", response={200: MemberOut, **MEMBER_WRITE_ERRORS}
 )
-def admin_remove(request: HttpRequest, community_id: int, user_id: int) -> MemberOut:
+def admin_remove(request: HttpRequest, community_id: Id, user_id: Id) -> MemberOut:
     community, target = _moderation_target(request, community_id, user_id)
     actions.do_remove_member(community, target, actor=request.user, ip=client_ip(request))
     return _member_out(target)
@@ -344,7 +343,7 @@ def admin_remove(request: HttpRequest, community_id: int, user_id: int) -> Membe
 @router.post(
     "/{int:community_id}/moderation/members/{int:user_id}/ban", response={200: MemberOut, **MEMBER_WRITE_ERRORS}
 )
-def admin_ban(request: HttpRequest, community_id: int, user_id: int) -> MemberOut:
+def admin_ban(request: HttpRequest, community_id: Id, user_id: Id) -> MemberOut:
     community, target = _moderation_target(request, community_id, user_id)
     actions.do_remove_member(community, target, ban=True, actor=request.user, ip=client_ip(request))
     return _member_out(target)
@@ -353,7 +352,7 @@ def admin_ban(request: HttpRequest, community_id: int, user_id: int) -> MemberOu
 @router.post(
     "/{int:community_id}/moderation/members/{int:user_id}/owner", response={200: MemberOut, **MEMBER_WRITE_ERRORS}
 )
-def admin_transfer_ownership(request: HttpRequest, community_id: int, user_id: int) -> MemberOut:
+def admin_transfer_ownership(request: HttpRequest, community_id: Id, user_id: Id) -> MemberOut:
     """The owner hands the community to another member (they become admin)."""
     community, target = _moderation_target(request, community_id, user_id)
     actions.do_transfer_ownership(community, target, actor=request.user, ip=client_ip(request))
@@ -365,14 +364,14 @@ def admin_transfer_ownership(request: HttpRequest, community_id: int, user_id: i
 CONSOLE_WRITE_ERRORS = error_responses(401, 403, 404, 409, 422)
 
 
-def _console_target(request: HttpRequest, community_id: int, user_id: int) -> tuple[Any, Any, Any]:
+def _console_target(request: HttpRequest, community_id: Id, user_id: Id) -> tuple[Any, Any, Any]:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     return shop, community, selectors.access_membership(shop, community, user_id)
 
 
 @console.get("/communities/{int:community_id}/members/{int:user_id}", response={200: MemberOut, **CONSOLE_ERRORS})
-def console_member(request: HttpRequest, community_id: int, user_id: int) -> MemberOut:
+def console_member(request: HttpRequest, community_id: Id, user_id: Id) -> MemberOut:
     _, _, target = _console_target(request, community_id, user_id)
     return _member_out(target)
 
@@ -380,7 +379,7 @@ def console_member(request: HttpRequest, community_id: int, user_id: int) -> Mem
 @console.post(
     "/communities/{int:community_id}/members/{int:user_id}/mute", response={200: MemberOut, **CONSOLE_WRITE_ERRORS}
 )
-def console_mute(request: HttpRequest, community_id: int, user_id: int, body: MuteIn) -> MemberOut:
+def console_mute(request: HttpRequest, community_id: Id, user_id: Id, body: MuteIn) -> MemberOut:
     _, community, target = _console_target(request, community_id, user_id)
     actions.do_mute(community, target, body.until, actor=request.user, ip=client_ip(request))
     return _member_out(target)
@@ -389,7 +388,7 @@ def console_mute(request: HttpRequest, community_id: int, user_id: int, body: Mu
 @console.post(
     "/communities/{int:community_id}/members/{int:user_id}/unmute", response={200: MemberOut, **CONSOLE_WRITE_ERRORS}
 )
-def console_unmute(request: HttpRequest, community_id: int, user_id: int) -> MemberOut:
+def console_unmute(request: HttpRequest, community_id: Id, user_id: Id) -> MemberOut:
     _, community, target = _console_target(request, community_id, user_id)
     actions.do_unmute(community, target, actor=request.user, ip=client_ip(request))
     return _member_out(target)
@@ -398,7 +397,7 @@ def console_unmute(request: HttpRequest, community_id: int, user_id: int) -> Mem
 @console.post(
     "/communities/{int:community_id}/members/{int:user_id}/remove", response={200: MemberOut, **CONSOLE_WRITE_ERRORS}
 )
-def console_remove(request: HttpRequest, community_id: int, user_id: int) -> MemberOut:
+def console_remove(request: HttpRequest, community_id: Id, user_id: Id) -> MemberOut:
     _, community, target = _console_target(request, community_id, user_id)
     actions.do_remove_member(community, target, actor=request.user, ip=client_ip(request))
     return _member_out(target)
@@ -407,7 +406,7 @@ def console_remove(request: HttpRequest, community_id: int, user_id: int) -> Mem
 @console.post(
     "/communities/{int:community_id}/members/{int:user_id}/ban", response={200: MemberOut, **CONSOLE_WRITE_ERRORS}
 )
-def console_ban(request: HttpRequest, community_id: int, user_id: int) -> MemberOut:
+def console_ban(request: HttpRequest, community_id: Id, user_id: Id) -> MemberOut:
     _, community, target = _console_target(request, community_id, user_id)
     actions.do_remove_member(community, target, ban=True, actor=request.user, ip=client_ip(request))
     return _member_out(target)
@@ -416,7 +415,7 @@ def console_ban(request: HttpRequest, community_id: int, user_id: int) -> Member
 @console.post(
     "/communities/{int:community_id}/members/{int:user_id}/unban", response={200: MemberOut, **CONSOLE_WRITE_ERRORS}
 )
-def console_unban(request: HttpRequest, community_id: int, user_id: int) -> MemberOut:
+def console_unban(request: HttpRequest, community_id: Id, user_id: Id) -> MemberOut:
     _, community, target = _console_target(request, community_id, user_id)
     actions.do_unban(community, target, actor=request.user, ip=client_ip(request))
     return _member_out(target)
@@ -425,7 +424,7 @@ def console_unban(request: HttpRequest, community_id: int, user_id: int) -> Memb
 @console.post(
     "/communities/{int:community_id}/members/{int:user_id}/role", response={200: MemberOut, **CONSOLE_WRITE_ERRORS}
 )
-def console_set_role(request: HttpRequest, community_id: int, user_id: int, body: RoleIn) -> MemberOut:
+def console_set_role(request: HttpRequest, community_id: Id, user_id: Id, body: RoleIn) -> MemberOut:
     _, community, target = _console_target(request, community_id, user_id)
     actions.do_set_role(community, target, body.role, actor=request.user, ip=client_ip(request))
     return _member_out(target)
@@ -434,7 +433,7 @@ def console_set_role(request: HttpRequest, community_id: int, user_id: int, body
 @console.post(
     "/communities/{int:community_id}/members/{int:user_id}/owner", response={200: MemberOut, **CONSOLE_WRITE_ERRORS}
 )
-def console_transfer_ownership(request: HttpRequest, community_id: int, user_id: int) -> MemberOut:
+def console_transfer_ownership(request: HttpRequest, community_id: Id, user_id: Id) -> MemberOut:
     """Make this member the owner; the previous owner (if any) becomes an admin."""
     _, community, target = _console_target(request, community_id, user_id)
     actions.do_transfer_ownership(community, target, actor=request.user, ip=client_ip(request))
@@ -444,7 +443,7 @@ def console_transfer_ownership(request: HttpRequest, community_id: int, user_id:
 @console.put(
     "/communities/{int:community_id}/members/{int:user_id}/tags", response={200: MemberOut, **CONSOLE_WRITE_ERRORS}
 )
-def console_set_tags(request: HttpRequest, community_id: int, user_id: int, body: TagsIn) -> MemberOut:
+def console_set_tags(request: HttpRequest, community_id: Id, user_id: Id, body: TagsIn) -> MemberOut:
     _, community, target = _console_target(request, community_id, user_id)
     actions.do_set_member_tags(community, target, body.tag_ids, actor=request.user, ip=client_ip(request))
     return _member_out(target)
@@ -454,9 +453,7 @@ def console_set_tags(request: HttpRequest, community_id: int, user_id: int, body
     "/communities/{int:community_id}/members/{int:user_id}/sub-group",
     response={200: MemberOut, **CONSOLE_WRITE_ERRORS},
 )
-def console_assign_sub_group(
-    request: HttpRequest, community_id: int, user_id: int, body: SubGroupAssignIn
-) -> MemberOut:
+def console_assign_sub_group(request: HttpRequest, community_id: Id, user_id: Id, body: SubGroupAssignIn) -> MemberOut:
     """Move a member into a sub-group (capacity applies: 409 ``sub_group_full``) or out of any."""
     shop, community, target = _console_target(request, community_id, user_id)
     sub_group = selectors.access_sub_group(shop, body.sub_group_id) if body.sub_group_id else None
@@ -468,7 +465,7 @@ def console_assign_sub_group(
     "/communities/{int:community_id}/members/{int:user_id}/sub-group-admin",
     response={200: MemberOut, **CONSOLE_WRITE_ERRORS},
 )
-def console_sub_group_admin(request: HttpRequest, community_id: int, user_id: int, body: SubGroupAdminIn) -> MemberOut:
+def console_sub_group_admin(request: HttpRequest, community_id: Id, user_id: Id, body: SubGroupAdminIn) -> MemberOut:
     _, community, target = _console_target(request, community_id, user_id)
     actions.do_set_sub_group_admin(community, target, body.is_admin, actor=request.user, ip=client_ip(request))
     return _member_out(target)
@@ -478,7 +475,7 @@ def console_sub_group_admin(request: HttpRequest, community_id: int, user_id: in
 
 
 @console.get("/communities/{int:community_id}/channels", response={200: Page[ChannelOut], **CONSOLE_ERRORS})
-def console_channels(request: HttpRequest, community_id: int, query: Query[PageQuery]) -> dict:
+def console_channels(request: HttpRequest, community_id: Id, query: Query[PageQuery]) -> dict:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     page = paginate(selectors.community_channels(community), query.page, query.page_size)
@@ -487,7 +484,7 @@ def console_channels(request: HttpRequest, community_id: int, query: Query[PageQ
 
 
 @console.post("/communities/{int:community_id}/channels", response={201: ChannelOut, **CONSOLE_WRITE_ERRORS})
-def console_create_channel(request: HttpRequest, community_id: int, body: ChannelIn) -> Status[ChannelOut]:
+def console_create_channel(request: HttpRequest, community_id: Id, body: ChannelIn) -> Status[ChannelOut]:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     channel = actions.do_create_channel(
@@ -497,13 +494,13 @@ def console_create_channel(request: HttpRequest, community_id: int, body: Channe
 
 
 @console.get("/channels/{int:channel_id}", response={200: ChannelOut, **CONSOLE_ERRORS})
-def console_channel(request: HttpRequest, channel_id: int) -> ChannelOut:
+def console_channel(request: HttpRequest, channel_id: Id) -> ChannelOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     return ChannelOut.from_model(selectors.access_channel(shop, channel_id))
 
 
 @console.post("/channels/{int:channel_id}/active", response={200: ChannelOut, **CONSOLE_WRITE_ERRORS})
-def console_channel_active(request: HttpRequest, channel_id: int, body: ChannelActiveIn) -> ChannelOut:
+def console_channel_active(request: HttpRequest, channel_id: Id, body: ChannelActiveIn) -> ChannelOut:
     """Retire a channel (its link still joins, without attribution) or bring it back."""
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     channel = selectors.access_channel(shop, channel_id)
@@ -512,7 +509,7 @@ def console_channel_active(request: HttpRequest, channel_id: int, body: ChannelA
 
 
 @console.get("/communities/{int:community_id}/invite-tree", response={200: InviteTreeOut, **CONSOLE_ERRORS})
-def console_invite_tree(request: HttpRequest, community_id: int) -> InviteTreeOut:
+def console_invite_tree(request: HttpRequest, community_id: Id) -> InviteTreeOut:
     """Figures of the community's invite tree and joins per channel."""
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
@@ -539,7 +536,7 @@ def console_invite_tree(request: HttpRequest, community_id: int) -> InviteTreeOu
     "/communities/{int:community_id}/members/{int:user_id}/invite-tree",
     response={200: InviteSubtreeOut, **CONSOLE_ERRORS},
 )
-def console_member_invite_tree(request: HttpRequest, community_id: int, user_id: int) -> InviteSubtreeOut:
+def console_member_invite_tree(request: HttpRequest, community_id: Id, user_id: Id) -> InviteSubtreeOut:
     """Depth and size of one member's invite subtree."""
     _, community, target = _console_target(request, community_id, user_id)
     return _subtree_out(selectors.invite_subtree(community, target.user_id))
@@ -549,7 +546,7 @@ def console_member_invite_tree(request: HttpRequest, community_id: int, user_id:
 
 
 @console.get("/communities/{int:community_id}/sub-groups", response={200: Page[SubGroupOut], **CONSOLE_ERRORS})
-def console_sub_groups(request: HttpRequest, community_id: int, query: Query[PageQuery]) -> dict:
+def console_sub_groups(request: HttpRequest, community_id: Id, query: Query[PageQuery]) -> dict:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     page = paginate(selectors.community_sub_groups(community), query.page, query.page_size)
@@ -558,7 +555,7 @@ def console_sub_groups(request: HttpRequest, community_id: int, query: Query[Pag
 
 
 @console.post("/communities/{int:community_id}/sub-groups", response={201: SubGroupOut, **CONSOLE_WRITE_ERRORS})
-def console_create_sub_group(request: HttpRequest, community_id: int, body: SubGroupIn) -> Status[SubGroupOut]:
+def console_create_sub_group(request: HttpRequest, community_id: Id, body: SubGroupIn) -> Status[SubGroupOut]:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     sub_group = actions.do_create_sub_group(
@@ -568,13 +565,13 @@ def console_create_sub_group(request: HttpRequest, community_id: int, body: SubG
 
 
 @console.get("/sub-groups/{int:sub_group_id}", response={200: SubGroupOut, **CONSOLE_ERRORS})
-def console_sub_group(request: HttpRequest, sub_group_id: int) -> SubGroupOut:
+def console_sub_group(request: HttpRequest, sub_group_id: Id) -> SubGroupOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     return SubGroupOut.from_model(selectors.access_sub_group(shop, sub_group_id))
 
 
 @console.post("/sub-groups/{int:sub_group_id}/split", response={201: SplitOut, **CONSOLE_WRITE_ERRORS})
-def console_split_sub_group(request: HttpRequest, sub_group_id: int, body: SplitIn) -> Status[SplitOut]:
+def console_split_sub_group(request: HttpRequest, sub_group_id: Id, body: SplitIn) -> Status[SplitOut]:
     """Move the newest half of the members (admins stay) into a new sub-group; audited."""
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     sub_group = selectors.access_sub_group(shop, sub_group_id)
@@ -594,7 +591,7 @@ def console_split_sub_group(request: HttpRequest, sub_group_id: int, body: Split
 
 
 @console.get("/communities/{int:community_id}/tags", response={200: Page[TagOut], **CONSOLE_ERRORS})
-def console_tags(request: HttpRequest, community_id: int, query: Query[PageQuery]) -> dict:
+def console_tags(request: HttpRequest, community_id: Id, query: Query[PageQuery]) -> dict:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     page = paginate(selectors.community_tags(community), query.page, query.page_size)
@@ -603,7 +600,7 @@ def console_tags(request: HttpRequest, community_id: int, query: Query[PageQuery
 
 
 @console.post("/communities/{int:community_id}/tags", response={201: TagOut, **CONSOLE_WRITE_ERRORS})
-def console_create_tag(request: HttpRequest, community_id: int, body: TagIn) -> Status[TagOut]:
+def console_create_tag(request: HttpRequest, community_id: Id, body: TagIn) -> Status[TagOut]:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     tag = actions.do_create_tag(community, body.name, actor=request.user, ip=client_ip(request))
@@ -611,13 +608,13 @@ def console_create_tag(request: HttpRequest, community_id: int, body: TagIn) -> 
 
 
 @console.get("/tags/{int:tag_id}", response={200: TagOut, **CONSOLE_ERRORS})
-def console_tag(request: HttpRequest, tag_id: int) -> TagOut:
+def console_tag(request: HttpRequest, tag_id: Id) -> TagOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     return TagOut.from_model(selectors.access_tag(shop, tag_id))
 
 
 @console.delete("/tags/{int:tag_id}", response={204: None, **CONSOLE_ERRORS})
-def console_delete_tag(request: HttpRequest, tag_id: int) -> Status[None]:
+def console_delete_tag(request: HttpRequest, tag_id: Id) -> Status[None]:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     tag = selectors.access_tag(shop, tag_id)
     actions.do_delete_tag(tag.community, tag, actor=request.user, ip=client_ip(request))
@@ -628,7 +625,7 @@ def console_delete_tag(request: HttpRequest, tag_id: int) -> Status[None]:
 
 
 @router.get("/discover/{shop_slug}", response={200: Page[MembershipTermsOut], **error_responses(404, 422)}, auth=None)
-def discover(request: HttpRequest, shop_slug: str, query: Query[PageQuery]) -> dict:
+def discover(request: HttpRequest, shop_slug: Text, query: Query[PageQuery]) -> dict:
     """The shop's listed communities (invitation-only ones are not) with fee, validity and recruitment."""
     shop = access_shop_by_slug(shop_slug)
     page = paginate(selectors.discover(shop), query.page, query.page_size)
@@ -638,7 +635,7 @@ def discover(request: HttpRequest, shop_slug: str, query: Query[PageQuery]) -> d
 
 @router.get("/invites/{invite_code}/state", response={200: JoinStateOut, **MEMBER_ERRORS})
 def join_state(
-    request: HttpRequest, invite_code: str, from_user_id: int | None = None, channel_code: str | None = None
+    request: HttpRequest, invite_code: Text, from_user_id: Id | None = None, channel_code: Text | None = None
 ) -> JoinStateOut:
     """What the caller may do with this invite link now (join, apply, pay, renew, or why not)."""
     community = selectors.community_by_invite_code(invite_code)
@@ -647,7 +644,7 @@ def join_state(
 
 
 @router.post("/join-requests", response={201: JoinRequestOut, **MEMBER_WRITE_ERRORS})
-def apply(request: HttpRequest, body: ApplyIn) -> Status[JoinRequestOut]:
+def apply(request: HttpRequest, body: CommunityApplyIn) -> Status[JoinRequestOut]:
     """Apply to a community that reviews applications (409 ``recruitment_closed`` outside a window)."""
     community = selectors.community_by_invite_code(body.invite_code)
     created = actions.do_apply(
@@ -680,7 +677,7 @@ def my_memberships(request: HttpRequest, query: Query[PageQuery]) -> dict:
 
 
 @console.get("/communities/{int:community_id}/membership", response={200: MembershipSettingsOut, **CONSOLE_ERRORS})
-def console_membership(request: HttpRequest, community_id: int) -> MembershipSettingsOut:
+def console_membership(request: HttpRequest, community_id: Id) -> MembershipSettingsOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     return MembershipSettingsOut.from_model(selectors.access_community(shop, community_id))
 
@@ -689,7 +686,7 @@ def console_membership(request: HttpRequest, community_id: int) -> MembershipSet
     "/communities/{int:community_id}/membership", response={200: MembershipSettingsOut, **CONSOLE_WRITE_ERRORS}
 )
 def console_update_membership(
-    request: HttpRequest, community_id: int, body: MembershipSettingsIn
+    request: HttpRequest, community_id: Id, body: MembershipSettingsIn
 ) -> MembershipSettingsOut:
     """Policy, fee, renewal price, validity, capacity, refund days, reminder days (422 with
     ``details.fields`` listing every problem); audited."""
@@ -712,14 +709,14 @@ def console_update_membership(
 
 
 @console.get("/communities/{int:community_id}/windows", response={200: list[WindowOut], **CONSOLE_ERRORS})
-def console_windows(request: HttpRequest, community_id: int) -> list[WindowOut]:
+def console_windows(request: HttpRequest, community_id: Id) -> list[WindowOut]:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     return [WindowOut.from_model(w) for w in selectors.community_windows(community)]
 
 
 @console.post("/communities/{int:community_id}/windows", response={201: WindowOut, **CONSOLE_WRITE_ERRORS})
-def console_add_window(request: HttpRequest, community_id: int, body: WindowIn) -> Status[WindowOut]:
+def console_add_window(request: HttpRequest, community_id: Id, body: WindowIn) -> Status[WindowOut]:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     window = actions.do_add_window(
@@ -729,14 +726,14 @@ def console_add_window(request: HttpRequest, community_id: int, body: WindowIn) 
 
 
 @console.delete("/windows/{int:window_id}", response={204: None, **CONSOLE_ERRORS})
-def console_delete_window(request: HttpRequest, window_id: int) -> Status[None]:
+def console_delete_window(request: HttpRequest, window_id: Id) -> Status[None]:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     actions.do_remove_window(shop, selectors.access_window(shop, window_id), actor=request.user, ip=client_ip(request))
     return Status(204, None)
 
 
 @console.get("/communities/{int:community_id}/join-requests", response={200: Page[JoinRequestOut], **CONSOLE_ERRORS})
-def console_join_requests(request: HttpRequest, community_id: int, query: Query[JoinRequestQuery]) -> dict:
+def console_join_requests(request: HttpRequest, community_id: Id, query: Query[JoinRequestQuery]) -> dict:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     page = paginate(selectors.join_requests(community, query.status), query.page, query.page_size)
@@ -744,7 +741,7 @@ def console_join_requests(request: HttpRequest, community_id: int, query: Query[
     return page
 
 
-def _decide(request: HttpRequest, request_id: int, approve: bool) -> JoinRequestOut:
+def _decide(request: HttpRequest, request_id: Id, approve: bool) -> JoinRequestOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     join_request = selectors.access_join_request(shop, request_id)
     actions.do_decide_join_request(shop, join_request, approve, actor=request.user, ip=client_ip(request))
@@ -752,14 +749,14 @@ def _decide(request: HttpRequest, request_id: int, approve: bool) -> JoinRequest
 
 
 @console.post("/join-requests/{int:request_id}/approve", response={200: JoinRequestOut, **CONSOLE_WRITE_ERRORS})
-def console_approve_join_request(request: HttpRequest, request_id: int) -> JoinRequestOut:
+def console_approve_join_request(request: HttpRequest, request_id: Id) -> JoinRequestOut:
     """Approve: a free community admits the member at once (409 ``community_full`` keeps it
     pending); a paid one lets them pay. Audited; the member is notified."""
     return _decide(request, request_id, True)
 
 
 @console.post("/join-requests/{int:request_id}/reject", response={200: JoinRequestOut, **CONSOLE_WRITE_ERRORS})
-def console_reject_join_request(request: HttpRequest, request_id: int) -> JoinRequestOut:
+def console_reject_join_request(request: HttpRequest, request_id: Id) -> JoinRequestOut:
     return _decide(request, request_id, False)
 
 

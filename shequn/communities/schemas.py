@@ -1,15 +1,18 @@
 """API shapes for communities. Phone numbers only ever leave masked."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.urls import reverse
 from ninja import Schema
+from pydantic import Field
 
 from shequn.core.phone import mask_phone
+from shequn.core.schemas import BIGINT_MAX, Count, Fen, Id, Moment, MultilineText, PageQuery, SmallCount, Text
 
 from . import selectors
+from .actions import MAX_VALIDITY_DAYS
 from .enums import ChannelKind, ExpiryFilter, JoinPolicy, JoinRequestStatus, MemberRole, MemberStatus, SubGroupKind
 from .links import invite_url
 from .models import Channel, Community, CommunityMembership, JoinRequest, Post, RecruitmentWindow, SubGroup, Tag
@@ -55,9 +58,9 @@ class ConsoleCommunityOut(CommunityOut):
 
 
 class JoinIn(Schema):
-    invite_code: str
-    from_user_id: int | None = None  # the member who shared the link (?from=)
-    channel_code: str | None = None  # the channel (渠道码) of the link (?ch=)
+    invite_code: Text = Field(..., max_length=32)
+    from_user_id: Id | None = None  # the member who shared the link (?from=)
+    channel_code: Text | None = Field(None, max_length=32)  # the channel (渠道码) of the link (?ch=)
 
 
 class JoinOut(Schema):
@@ -65,7 +68,7 @@ class JoinOut(Schema):
     joined: bool  # False when already a member
 
 
-class ProductCardOut(Schema):
+class PostProductCardOut(Schema):
     product_id: int
     title: str
     on_shelf: bool
@@ -83,7 +86,7 @@ class PostOut(Schema):
     is_pinned: bool
     author_name: str
     created_at: datetime
-    products: list[ProductCardOut]
+    products: list[PostProductCardOut]
 
     @staticmethod
     def from_model(post: Post) -> "PostOut":
@@ -96,7 +99,7 @@ class PostOut(Schema):
             thumb: Any = (images[0].thumbnail or images[0].image) if images else None
             buyable = product.on_shelf and cheapest is not None
             cards.append(
-                ProductCardOut(
+                PostProductCardOut(
                     product_id=product.pk,
                     title=product.title,
                     on_shelf=product.on_shelf,
@@ -173,14 +176,14 @@ class MemberOut(Schema):
 
 
 class CommunityIn(Schema):
-    name: str
-    description: str = ""
+    name: Text = Field(..., max_length=100)
+    description: MultilineText = ""
     is_active: bool = True
 
 
 class PostIn(Schema):
-    body: str
-    product_ids: list[int] = []
+    body: MultilineText
+    product_ids: list[Id] = []
     is_pinned: bool = False
 
 
@@ -188,22 +191,18 @@ class PublishIn(Schema):
     published: bool
 
 
-class PageQuery(Schema):
-    page: int = 1
-    page_size: int = 20
-
-
 class MemberQuery(PageQuery):
     status: MemberStatus | None = None
-    tag: int | None = None
-    channel: int | None = None  # 0 = joined without a channel
-    sub_group: int | None = None
+    tag: Id | None = None
+    channel: Annotated[int, Field(ge=0, le=BIGINT_MAX)] | None = None  # a channel id; 0 = joined without a channel
+    sub_group: Id | None = None
     expiry: ExpiryFilter | None = None  # expiring (within ``days``) or expired
-    days: int = 7
+    # No term is longer than MAX_VALIDITY_DAYS, so neither is the window worth looking ahead.
+    days: int = Field(7, ge=0, le=MAX_VALIDITY_DAYS)
 
 
 class MuteIn(Schema):
-    until: datetime  # muted until this time (ISO 8601 with offset)
+    until: Moment  # muted until this time (ISO 8601 with offset)
 
 
 class RoleIn(Schema):
@@ -211,11 +210,11 @@ class RoleIn(Schema):
 
 
 class TagsIn(Schema):
-    tag_ids: list[int]
+    tag_ids: list[Id]
 
 
 class SubGroupAssignIn(Schema):
-    sub_group_id: int | None  # None = out of every sub-group
+    sub_group_id: Id | None  # None = out of every sub-group
 
 
 class SubGroupAdminIn(Schema):
@@ -223,9 +222,9 @@ class SubGroupAdminIn(Schema):
 
 
 class ChannelIn(Schema):
-    name: str
+    name: Text = Field(..., max_length=60)
     kind: ChannelKind = ChannelKind.POSTER
-    code: str = ""  # empty: a random code
+    code: Text = Field("", max_length=32)  # empty: a random code
 
 
 class ChannelActiveIn(Schema):
@@ -263,14 +262,14 @@ class ChannelOut(Schema):
 
 
 class SubGroupIn(Schema):
-    name: str
+    name: Text = Field(..., max_length=60)
     kind: SubGroupKind = SubGroupKind.CITY
-    city: str = ""
-    capacity: int = 500
+    city: Text = Field("", max_length=40)
+    capacity: Count = 500
 
 
 class SplitIn(Schema):
-    name: str = ""  # empty: "<name>·2群"
+    name: Text = Field("", max_length=60)  # empty: "<name>·2群"
 
 
 class SubGroupOut(Schema):
@@ -306,7 +305,7 @@ class SplitOut(Schema):
 
 
 class TagIn(Schema):
-    name: str
+    name: Text = Field(..., max_length=20)
 
 
 class TagOut(Schema):
@@ -437,17 +436,17 @@ class JoinStateOut(Schema):
         )
 
 
-class ApplyIn(Schema):
-    invite_code: str
-    message: str = ""
-    from_user_id: int | None = None
-    channel_code: str | None = None
+class CommunityApplyIn(Schema):
+    invite_code: Text = Field(..., max_length=32)
+    message: MultilineText = Field("", max_length=200)
+    from_user_id: Id | None = None
+    channel_code: Text | None = Field(None, max_length=32)
 
 
 class PayIntentIn(Schema):
-    invite_code: str
-    from_user_id: int | None = None  # recorded before payment, carried by the membership
-    channel_code: str | None = None
+    invite_code: Text = Field(..., max_length=32)
+    from_user_id: Id | None = None  # recorded before payment, carried by the membership
+    channel_code: Text | None = Field(None, max_length=32)
 
 
 class PayIntentOut(Schema):
@@ -492,9 +491,7 @@ class JoinRequestOut(Schema):
         )
 
 
-class JoinRequestQuery(Schema):
-    page: int = 1
-    page_size: int = 20
+class JoinRequestQuery(PageQuery):
     status: JoinRequestStatus | None = JoinRequestStatus.PENDING
 
 
@@ -528,12 +525,12 @@ class MyMembershipOut(Schema):
 
 class MembershipSettingsIn(Schema):
     join_policy: JoinPolicy = JoinPolicy.OPEN
-    fee_fen: int = 0
-    renewal_fee_fen: int | None = None
-    validity_days: int | None = None
-    capacity: int | None = None
-    refund_days: int = 0
-    renewal_reminder_days: int = 7
+    fee_fen: Fen = 0
+    renewal_fee_fen: Fen | None = None
+    validity_days: Count | None = None
+    capacity: Count | None = None
+    refund_days: SmallCount = 0
+    renewal_reminder_days: SmallCount = 7
 
 
 class MembershipSettingsOut(MembershipSettingsIn):
@@ -569,9 +566,9 @@ class MembershipSettingsOut(MembershipSettingsIn):
 
 
 class WindowIn(Schema):
-    opens_at: datetime  # ISO 8601 with offset
-    closes_at: datetime
-    note: str = ""
+    opens_at: Moment  # ISO 8601 with offset
+    closes_at: Moment
+    note: MultilineText = Field("", max_length=100)
 
 
 class WindowOut(Schema):

@@ -9,7 +9,7 @@ from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
 from shequn.core.audit import client_ip
-from shequn.core.schemas import Page, error_responses, paginate
+from shequn.core.schemas import Count, Id, Page, PageQuery, error_responses, paginate
 from shequn.shops.console import api_console_shop
 from shequn.shops.permissions import MANAGE_COMMUNITIES
 
@@ -20,13 +20,12 @@ from .schemas import (
     ArticleSummaryOut,
     AskIn,
     CalendarQuery,
+    ContentSettingsIn,
+    ContentSettingsOut,
     KeywordRuleIn,
     KeywordRuleOut,
-    PageQuery,
     PushJobOut,
     ReplyOut,
-    SettingsIn,
-    SettingsOut,
 )
 
 router = Router(tags=["content"])
@@ -66,7 +65,7 @@ def _rule_input(payload: KeywordRuleIn) -> actions.KeywordRuleInput:
 
 
 @router.get("/communities/{int:community_id}/articles", response={200: Page[ArticleSummaryOut], **READ_ERRORS})
-def articles(request: HttpRequest, community_id: int, query: Query[PageQuery]) -> dict:
+def articles(request: HttpRequest, community_id: Id, query: Query[PageQuery]) -> dict:
     community = selectors.access_member_content(request.user, community_id)
     page = paginate(selectors.member_articles(community), query.page, query.page_size)
     page["items"] = [_summary(article) for article in page["items"]]
@@ -74,12 +73,12 @@ def articles(request: HttpRequest, community_id: int, query: Query[PageQuery]) -
 
 
 @router.get("/communities/{int:community_id}/articles/{int:article_id}", response={200: ArticleOut, **READ_ERRORS})
-def article(request: HttpRequest, community_id: int, article_id: int) -> ArticleOut:
+def article(request: HttpRequest, community_id: Id, article_id: Id) -> ArticleOut:
     return ArticleOut.from_model(selectors.access_member_article(request.user, community_id, article_id))
 
 
 @router.post("/communities/{int:community_id}/ask", response={200: ReplyOut, **READ_ERRORS})
-def ask(request: HttpRequest, community_id: int, payload: AskIn) -> ReplyOut:
+def ask(request: HttpRequest, community_id: Id, payload: AskIn) -> ReplyOut:
     """The service box: the matching keyword reply, or the community's default reply."""
     community = selectors.access_member_content(request.user, community_id)
     reply = actions.answer_keyword(community, payload.text)
@@ -97,7 +96,7 @@ def ask(request: HttpRequest, community_id: int, payload: AskIn) -> ReplyOut:
 @router.get(
     "/console/communities/{int:community_id}/articles", response={200: Page[ArticleSummaryOut], **CONSOLE_ERRORS}
 )
-def console_articles(request: HttpRequest, community_id: int, query: Query[PageQuery]) -> dict:
+def console_articles(request: HttpRequest, community_id: Id, query: Query[PageQuery]) -> dict:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     page = paginate(selectors.community_articles(community), query.page, query.page_size)
@@ -106,7 +105,7 @@ def console_articles(request: HttpRequest, community_id: int, query: Query[PageQ
 
 
 @router.post("/console/communities/{int:community_id}/articles", response={201: ArticleOut, **CONSOLE_ERRORS})
-def console_article_create(request: HttpRequest, community_id: int, payload: ArticleIn) -> Status[ArticleOut]:
+def console_article_create(request: HttpRequest, community_id: Id, payload: ArticleIn) -> Status[ArticleOut]:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     created = actions.do_create_article(
@@ -116,13 +115,13 @@ def console_article_create(request: HttpRequest, community_id: int, payload: Art
 
 
 @router.get("/console/articles/{int:article_id}", response={200: ArticleOut, **CONSOLE_ERRORS})
-def console_article(request: HttpRequest, article_id: int) -> ArticleOut:
+def console_article(request: HttpRequest, article_id: Id) -> ArticleOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     return ArticleOut.from_model(selectors.access_article(shop, article_id))
 
 
 @router.put("/console/articles/{int:article_id}", response={200: ArticleOut, **CONSOLE_ERRORS})
-def console_article_update(request: HttpRequest, article_id: int, payload: ArticleIn) -> ArticleOut:
+def console_article_update(request: HttpRequest, article_id: Id, payload: ArticleIn) -> ArticleOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     found = selectors.access_article(shop, article_id)
     actions.do_update_article(shop, found, _article_input(payload), actor=request.user, ip=client_ip(request))
@@ -132,10 +131,10 @@ def console_article_update(request: HttpRequest, article_id: int, payload: Artic
 @router.post("/console/articles/{int:article_id}/media", response={200: ArticleOut, **CONSOLE_ERRORS})
 def console_article_media(
     request: HttpRequest,
-    article_id: int,
+    article_id: Id,
     cover: File[UploadedFile | None] = None,
     audio: File[UploadedFile | None] = None,
-    audio_duration_seconds: Form[int | None] = None,
+    audio_duration_seconds: Form[Count | None] = None,
 ) -> ArticleOut:
     """Multipart: a cover image and/or an audio note; a WAV's duration is measured, others take
     ``audio_duration_seconds``."""
@@ -154,7 +153,7 @@ def console_article_media(
 
 
 @router.post("/console/articles/{int:article_id}/push", response={200: PushJobOut, **CONSOLE_ERRORS})
-def console_article_push(request: HttpRequest, article_id: int) -> PushJobOut:
+def console_article_push(request: HttpRequest, article_id: Id) -> PushJobOut:
     """Push a published article now (once per article; the daily cap applies)."""
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     found = selectors.access_article(shop, article_id)
@@ -178,7 +177,7 @@ def console_push_jobs(request: HttpRequest, query: Query[PageQuery]) -> dict:
 
 
 @router.get("/console/push-jobs/{int:job_id}", response={200: PushJobOut, **CONSOLE_ERRORS})
-def console_push_job(request: HttpRequest, job_id: int) -> PushJobOut:
+def console_push_job(request: HttpRequest, job_id: Id) -> PushJobOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     return PushJobOut.model_validate(selectors.access_push_job(shop, job_id), from_attributes=True)
 
@@ -187,7 +186,7 @@ def console_push_job(request: HttpRequest, job_id: int) -> PushJobOut:
     "/console/communities/{int:community_id}/keyword-rules",
     response={200: Page[KeywordRuleOut], **CONSOLE_ERRORS},
 )
-def console_keyword_rules(request: HttpRequest, community_id: int, query: Query[PageQuery]) -> dict:
+def console_keyword_rules(request: HttpRequest, community_id: Id, query: Query[PageQuery]) -> dict:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     page = paginate(selectors.community_keyword_rules(community), query.page, query.page_size)
@@ -197,7 +196,7 @@ def console_keyword_rules(request: HttpRequest, community_id: int, query: Query[
 
 @router.post("/console/communities/{int:community_id}/keyword-rules", response={201: KeywordRuleOut, **CONSOLE_ERRORS})
 def console_keyword_rule_create(
-    request: HttpRequest, community_id: int, payload: KeywordRuleIn
+    request: HttpRequest, community_id: Id, payload: KeywordRuleIn
 ) -> Status[KeywordRuleOut]:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
@@ -208,7 +207,7 @@ def console_keyword_rule_create(
 
 
 @router.put("/console/keyword-rules/{int:rule_id}", response={200: KeywordRuleOut, **CONSOLE_ERRORS})
-def console_keyword_rule_update(request: HttpRequest, rule_id: int, payload: KeywordRuleIn) -> KeywordRuleOut:
+def console_keyword_rule_update(request: HttpRequest, rule_id: Id, payload: KeywordRuleIn) -> KeywordRuleOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     rule = selectors.access_keyword_rule(shop, rule_id)
     rule = actions.do_update_keyword_rule(shop, rule, _rule_input(payload), actor=request.user, ip=client_ip(request))
@@ -216,24 +215,24 @@ def console_keyword_rule_update(request: HttpRequest, rule_id: int, payload: Key
 
 
 @router.delete("/console/keyword-rules/{int:rule_id}", response={204: None, **CONSOLE_ERRORS})
-def console_keyword_rule_delete(request: HttpRequest, rule_id: int) -> Status[None]:
+def console_keyword_rule_delete(request: HttpRequest, rule_id: Id) -> Status[None]:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     rule = selectors.access_keyword_rule(shop, rule_id)
     actions.do_delete_keyword_rule(shop, rule, actor=request.user, ip=client_ip(request))
     return Status(204, None)
 
 
-@router.get("/console/communities/{int:community_id}/settings", response={200: SettingsOut, **CONSOLE_ERRORS})
-def console_settings(request: HttpRequest, community_id: int) -> SettingsOut:
+@router.get("/console/communities/{int:community_id}/settings", response={200: ContentSettingsOut, **CONSOLE_ERRORS})
+def console_settings(request: HttpRequest, community_id: Id) -> ContentSettingsOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     found = selectors.content_settings(selectors.access_community(shop, community_id))
-    return SettingsOut(
+    return ContentSettingsOut(
         community_id=community_id, max_pushes_per_day=found.max_pushes_per_day, default_reply=found.default_reply
     )
 
 
-@router.put("/console/communities/{int:community_id}/settings", response={200: SettingsOut, **CONSOLE_ERRORS})
-def console_settings_update(request: HttpRequest, community_id: int, payload: SettingsIn) -> SettingsOut:
+@router.put("/console/communities/{int:community_id}/settings", response={200: ContentSettingsOut, **CONSOLE_ERRORS})
+def console_settings_update(request: HttpRequest, community_id: Id, payload: ContentSettingsIn) -> ContentSettingsOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     found = actions.do_update_settings(
@@ -244,6 +243,6 @@ def console_settings_update(request: HttpRequest, community_id: int, payload: Se
         actor=request.user,
         ip=client_ip(request),
     )
-    return SettingsOut(
+    return ContentSettingsOut(
         community_id=community_id, max_pushes_per_day=found.max_pushes_per_day, default_reply=found.default_reply
     )

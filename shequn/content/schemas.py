@@ -5,15 +5,10 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from shequn.core.schemas import MAX_PAGE_SIZE
+from shequn.core.schemas import Count, Id, Moment, MultilineText, Text
 
 from .enums import ArticleStatus, MatchType
 from .selectors import buy_url, card_price_fen
-
-
-class PageQuery(Schema):
-    page: int = Field(1, ge=1)
-    page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
 
 
 class CalendarQuery(Schema):
@@ -21,15 +16,15 @@ class CalendarQuery(Schema):
     month: int = Field(..., ge=1, le=12)
 
 
-class ProductCardOut(Schema):
+class ArticleProductCardOut(Schema):
     product_id: int
     title: str
     price_fen: int | None
     buy_url: str  # the product page with ?article=<id> (order-side attribution)
 
     @staticmethod
-    def from_card(card: Any, article_id: int) -> "ProductCardOut":
-        return ProductCardOut(
+    def from_card(card: Any, article_id: int) -> "ArticleProductCardOut":
+        return ArticleProductCardOut(
             product_id=card.product_id,
             title=card.product.title,
             price_fen=card_price_fen(card),
@@ -54,7 +49,7 @@ class ArticleOut(ArticleSummaryOut):
     audio_url: str | None
     audio_duration_seconds: int | None
     audio_duration: str  # mm:ss
-    products: list[ProductCardOut]
+    products: list[ArticleProductCardOut]
 
     @staticmethod
     def from_model(article: Any) -> "ArticleOut":
@@ -72,23 +67,25 @@ class ArticleOut(ArticleSummaryOut):
             audio_url=article.audio.url if article.audio else None,
             audio_duration_seconds=article.audio_duration_seconds,
             audio_duration=article.audio_duration_display,
-            products=[ProductCardOut.from_card(card, article.pk) for card in getattr(article, "product_cards", [])],
+            products=[
+                ArticleProductCardOut.from_card(card, article.pk) for card in getattr(article, "product_cards", [])
+            ],
         )
 
 
 class ArticleIn(Schema):
-    title: str = Field(..., max_length=100)
-    body: str = Field("", max_length=100_000)  # HTML; sanitised on save
+    title: Text = Field(..., max_length=100)
+    body: MultilineText = Field("", max_length=100_000)  # HTML; sanitised on save
     status: ArticleStatus = ArticleStatus.DRAFT
-    publish_at: datetime | None = None
+    publish_at: Moment | None = None
     push_enabled: bool = False
     members_only: bool = True
-    product_ids: list[int] = Field(default_factory=list, max_length=50)
-    audio_duration_seconds: int | None = Field(None, ge=0)
+    product_ids: list[Id] = Field(default_factory=list, max_length=50)
+    audio_duration_seconds: Count | None = None
 
 
 class AskIn(Schema):
-    text: str = Field(..., min_length=1, max_length=100)
+    text: MultilineText = Field(..., min_length=1, max_length=100)
 
 
 class ReplyOut(Schema):
@@ -112,10 +109,10 @@ class PushJobOut(Schema):
 
 
 class KeywordRuleIn(Schema):
-    keyword: str = Field(..., max_length=50)
+    keyword: Text = Field(..., max_length=50)
     match_type: MatchType = MatchType.EXACT
-    reply_article_id: int | None = None
-    reply_text: str = Field("", max_length=500)
+    reply_article_id: Id | None = None
+    reply_text: MultilineText = Field("", max_length=500)
     is_active: bool = True
 
 
@@ -129,12 +126,12 @@ class KeywordRuleOut(Schema):
     is_active: bool
 
 
-class SettingsIn(Schema):
+class ContentSettingsIn(Schema):
     max_pushes_per_day: int = Field(..., ge=0, le=10)
-    default_reply: str = Field(..., min_length=1, max_length=500)
+    default_reply: MultilineText = Field(..., min_length=1, max_length=500)
 
 
-class SettingsOut(Schema):
+class ContentSettingsOut(Schema):
     community_id: int
     max_pushes_per_day: int
     default_reply: str

@@ -7,7 +7,7 @@ from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
 from shequn.core.audit import client_ip
-from shequn.core.schemas import Page, error_responses, paginate
+from shequn.core.schemas import Id, Page, PageQuery, error_responses, paginate
 from shequn.shops.console import api_console_shop
 from shequn.shops.models import Shop
 from shequn.shops.permissions import MANAGE_COMMUNITIES
@@ -32,7 +32,6 @@ from .schemas import (
     LessonOrderIn,
     LessonOut,
     LessonSummaryOut,
-    PageQuery,
     ProgressOut,
 )
 
@@ -65,7 +64,7 @@ def _detail(request: HttpRequest, course: Course) -> CourseDetailOut:
 
 
 @router.get("/communities/{int:community_id}/courses", response={200: Page[CourseOut], **READ_ERRORS})
-def courses(request: HttpRequest, community_id: int, query: Query[PageQuery]) -> dict:
+def courses(request: HttpRequest, community_id: Id, query: Query[PageQuery]) -> dict:
     """Published courses of a community (members only: 404 for everyone else)."""
     community = selectors.access_member_community(request.user, community_id)
     page = paginate(selectors.published_courses(community), query.page, query.page_size)
@@ -84,7 +83,7 @@ def courses(request: HttpRequest, community_id: int, query: Query[PageQuery]) ->
 
 
 @router.get("/communities/{int:community_id}/courses/{int:course_id}", response={200: CourseDetailOut, **READ_ERRORS})
-def course_detail(request: HttpRequest, community_id: int, course_id: int) -> CourseDetailOut:
+def course_detail(request: HttpRequest, community_id: Id, course_id: Id) -> CourseDetailOut:
     """The course with every lesson's lock state for the caller; bodies come from the lesson route."""
     return _detail(request, selectors.access_member_course(request.user, community_id, course_id))
 
@@ -93,7 +92,7 @@ def course_detail(request: HttpRequest, community_id: int, course_id: int) -> Co
     "/communities/{int:community_id}/courses/{int:course_id}/lessons/{int:lesson_id}",
     response={200: LessonOut, **LESSON_ERRORS},
 )
-def lesson(request: HttpRequest, community_id: int, course_id: int, lesson_id: int) -> LessonOut:
+def lesson(request: HttpRequest, community_id: Id, course_id: Id, lesson_id: Id) -> LessonOut:
     """403 ``not_enrolled`` before enrolling; 403 ``lesson_locked`` (details: day, opens_at) before its day."""
     course, state = selectors.access_member_lesson(request.user, community_id, course_id, lesson_id)
     audio_url = reverse("courses:lesson_audio", args=[community_id, course.pk, state.lesson.pk])
@@ -104,7 +103,7 @@ def lesson(request: HttpRequest, community_id: int, course_id: int, lesson_id: i
     "/communities/{int:community_id}/courses/{int:course_id}/enrol",
     response={201: EnrolmentOut, **ENROL_ERRORS},
 )
-def enrol(request: HttpRequest, community_id: int, course_id: int, body: EnrolIn) -> Status[EnrolmentOut]:
+def enrol(request: HttpRequest, community_id: Id, course_id: Id, body: EnrolIn) -> Status[EnrolmentOut]:
     """Free enrolment in a members-only course; ``cohort_id`` when it runs in cohorts.
     409 ``purchase_required`` for a paid course (buy its SKU through the orders API)."""
     course = selectors.access_member_course(request.user, community_id, course_id)
@@ -115,7 +114,7 @@ def enrol(request: HttpRequest, community_id: int, course_id: int, body: EnrolIn
     "/communities/{int:community_id}/courses/{int:course_id}/lessons/{int:lesson_id}/done",
     response={200: ProgressOut, **LESSON_ERRORS},
 )
-def mark_done(request: HttpRequest, community_id: int, course_id: int, lesson_id: int) -> ProgressOut:
+def mark_done(request: HttpRequest, community_id: Id, course_id: Id, lesson_id: Id) -> ProgressOut:
     """Mark an open lesson done (idempotent); returns the member's progress."""
     course, state = selectors.access_member_lesson(request.user, community_id, course_id, lesson_id)
     progress = actions.do_mark_done(request.user, course, state.lesson)
@@ -128,7 +127,7 @@ def mark_done(request: HttpRequest, community_id: int, course_id: int, lesson_id
     "/communities/{int:community_id}/courses/{int:course_id}/progress",
     response={200: ProgressOut, **LESSON_ERRORS},
 )
-def my_progress(request: HttpRequest, community_id: int, course_id: int) -> ProgressOut:
+def my_progress(request: HttpRequest, community_id: Id, course_id: Id) -> ProgressOut:
     """Lessons done of all lessons; 403 ``not_enrolled`` before enrolling."""
     course = selectors.access_member_course(request.user, community_id, course_id)
     enrolment = selectors.active_enrolment(request.user, course)
@@ -175,13 +174,13 @@ def console_create_course(request: HttpRequest, body: CourseIn) -> Status[Consol
 
 
 @console.get("/courses/{int:course_id}", response={200: ConsoleCourseOut, **CONSOLE_ERRORS})
-def console_course(request: HttpRequest, course_id: int) -> ConsoleCourseOut:
+def console_course(request: HttpRequest, course_id: Id) -> ConsoleCourseOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     return _console_course(shop, selectors.access_course(shop, course_id).pk)
 
 
 @console.put("/courses/{int:course_id}", response={200: ConsoleCourseOut, **CONSOLE_ERRORS})
-def console_update_course(request: HttpRequest, course_id: int, body: CourseIn) -> ConsoleCourseOut:
+def console_update_course(request: HttpRequest, course_id: Id, body: CourseIn) -> ConsoleCourseOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     course = selectors.access_course(shop, course_id)
     actions.do_update_course(shop, course, _course_input(body), actor=request.user, ip=client_ip(request))
@@ -189,7 +188,7 @@ def console_update_course(request: HttpRequest, course_id: int, body: CourseIn) 
 
 
 @console.delete("/courses/{int:course_id}", response={204: None, **CONSOLE_DELETE_ERRORS})
-def console_delete_course(request: HttpRequest, course_id: int) -> Status[None]:
+def console_delete_course(request: HttpRequest, course_id: Id) -> Status[None]:
     """409 ``course_in_use`` once anyone enrolled (set it back to draft instead)."""
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     actions.do_delete_course(shop, selectors.access_course(shop, course_id), actor=request.user, ip=client_ip(request))
@@ -197,7 +196,7 @@ def console_delete_course(request: HttpRequest, course_id: int) -> Status[None]:
 
 
 @console.get("/courses/{int:course_id}/lessons", response={200: list[ConsoleLessonOut], **CONSOLE_ERRORS})
-def console_lessons(request: HttpRequest, course_id: int) -> list[ConsoleLessonOut]:
+def console_lessons(request: HttpRequest, course_id: Id) -> list[ConsoleLessonOut]:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     course = selectors.access_course(shop, course_id)
     return [ConsoleLessonOut.from_model(row, index + 1) for index, row in enumerate(selectors.lessons(course))]
@@ -211,7 +210,7 @@ def _lesson_out(lesson_id: int, course: Course) -> ConsoleLessonOut:
 
 @console.post("/courses/{int:course_id}/lessons", response={201: ConsoleLessonOut, **CONSOLE_ERRORS})
 def console_create_lesson(
-    request: HttpRequest, course_id: int, body: Form[LessonIn], audio: File[UploadedFile] | None = None
+    request: HttpRequest, course_id: Id, body: Form[LessonIn], audio: File[UploadedFile] | None = None
 ) -> Status[ConsoleLessonOut]:
     """Multipart form (``audio`` file optional; required for an audio lesson)."""
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
@@ -230,7 +229,7 @@ def console_create_lesson(
 
 @console.post("/lessons/{int:lesson_id}", response={200: ConsoleLessonOut, **CONSOLE_ERRORS})
 def console_update_lesson(
-    request: HttpRequest, lesson_id: int, body: Form[LessonIn], audio: File[UploadedFile] | None = None
+    request: HttpRequest, lesson_id: Id, body: Form[LessonIn], audio: File[UploadedFile] | None = None
 ) -> ConsoleLessonOut:
     """Multipart form, like creation; an audio file left out keeps the current one."""
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
@@ -248,14 +247,14 @@ def console_update_lesson(
 
 
 @console.delete("/lessons/{int:lesson_id}", response={204: None, **CONSOLE_ERRORS})
-def console_delete_lesson(request: HttpRequest, lesson_id: int) -> Status[None]:
+def console_delete_lesson(request: HttpRequest, lesson_id: Id) -> Status[None]:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     actions.do_delete_lesson(shop, selectors.access_lesson(shop, lesson_id), actor=request.user, ip=client_ip(request))
     return Status(204, None)
 
 
 @console.put("/courses/{int:course_id}/lessons/order", response={200: list[ConsoleLessonOut], **CONSOLE_ERRORS})
-def console_reorder_lessons(request: HttpRequest, course_id: int, body: LessonOrderIn) -> list[ConsoleLessonOut]:
+def console_reorder_lessons(request: HttpRequest, course_id: Id, body: LessonOrderIn) -> list[ConsoleLessonOut]:
     """Every lesson id of the course exactly once, in the new order (422 ``invalid_lesson_order``)."""
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     course = selectors.access_course(shop, course_id)
@@ -264,7 +263,7 @@ def console_reorder_lessons(request: HttpRequest, course_id: int, body: LessonOr
 
 
 @console.get("/courses/{int:course_id}/cohorts", response={200: list[CohortOut], **CONSOLE_ERRORS})
-def console_cohorts(request: HttpRequest, course_id: int) -> list[CohortOut]:
+def console_cohorts(request: HttpRequest, course_id: Id) -> list[CohortOut]:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     course = selectors.access_course(shop, course_id)
     return [CohortOut.from_model(c) for c in selectors.course_cohorts(course)]
@@ -275,7 +274,7 @@ def _cohort_input(body: CohortIn) -> actions.CohortInput:
 
 
 @console.post("/courses/{int:course_id}/cohorts", response={201: CohortOut, **CONSOLE_ERRORS})
-def console_create_cohort(request: HttpRequest, course_id: int, body: CohortIn) -> Status[CohortOut]:
+def console_create_cohort(request: HttpRequest, course_id: Id, body: CohortIn) -> Status[CohortOut]:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     course = selectors.access_course(shop, course_id)
     cohort = actions.do_create_cohort(shop, course, _cohort_input(body), actor=request.user, ip=client_ip(request))
@@ -283,7 +282,7 @@ def console_create_cohort(request: HttpRequest, course_id: int, body: CohortIn) 
 
 
 @console.put("/cohorts/{int:cohort_id}", response={200: CohortOut, **CONSOLE_ERRORS})
-def console_update_cohort(request: HttpRequest, cohort_id: int, body: CohortIn) -> CohortOut:
+def console_update_cohort(request: HttpRequest, cohort_id: Id, body: CohortIn) -> CohortOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     cohort = selectors.access_cohort(shop, cohort_id)
     updated = actions.do_update_cohort(shop, cohort, _cohort_input(body), actor=request.user, ip=client_ip(request))
@@ -291,14 +290,14 @@ def console_update_cohort(request: HttpRequest, cohort_id: int, body: CohortIn) 
 
 
 @console.delete("/cohorts/{int:cohort_id}", response={204: None, **CONSOLE_DELETE_ERRORS})
-def console_delete_cohort(request: HttpRequest, cohort_id: int) -> Status[None]:
+def console_delete_cohort(request: HttpRequest, cohort_id: Id) -> Status[None]:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     actions.do_delete_cohort(shop, selectors.access_cohort(shop, cohort_id), actor=request.user, ip=client_ip(request))
     return Status(204, None)
 
 
 @console.get("/courses/{int:course_id}/enrolments", response={200: Page[EnrolmentProgressOut], **CONSOLE_ERRORS})
-def console_enrolments(request: HttpRequest, course_id: int, query: Query[EnrolmentQuery]) -> dict:
+def console_enrolments(request: HttpRequest, course_id: Id, query: Query[EnrolmentQuery]) -> dict:
     """Enrolments, newest first, with lessons done per member; ``status=active|refunded`` filters."""
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     course = selectors.access_course(shop, course_id)

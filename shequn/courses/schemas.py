@@ -3,6 +3,9 @@
 from datetime import datetime
 
 from ninja import Schema
+from pydantic import Field
+
+from shequn.core.schemas import Count, Fen, Id, Moment, MultilineText, PageQuery, SmallCount, Text
 
 from .models import Cohort, Course, Enrolment, Lesson
 from .selectors import LessonState, Progress
@@ -150,12 +153,7 @@ class LessonOut(LessonSummaryOut):
 
 
 class EnrolIn(Schema):
-    cohort_id: int | None = None
-
-
-class PageQuery(Schema):
-    page: int = 1
-    page_size: int = 20
+    cohort_id: Id | None = None
 
 
 # --- console ---------------------------------------------------------------------------
@@ -199,20 +197,18 @@ class ConsoleCourseOut(Schema):
 
 
 class CourseIn(Schema):
-    community_id: int
-    title: str
-    description: str = ""
-    access: str = "members_only"
-    price_fen: int | None = None
-    drip_interval_days: int = 1
-    status: str = "draft"
-    position: int = 0
+    community_id: Id
+    title: Text = Field(..., max_length=60)
+    description: MultilineText = ""
+    access: Text = Field("members_only", max_length=16)
+    price_fen: Fen | None = None
+    drip_interval_days: SmallCount = 1
+    status: Text = Field("draft", max_length=16)
+    position: Count = 0
 
 
-class CourseQuery(Schema):
-    community_id: int | None = None
-    page: int = 1
-    page_size: int = 20
+class CourseQuery(PageQuery):
+    community_id: Id | None = None
 
 
 class ConsoleLessonOut(Schema):
@@ -244,22 +240,22 @@ class ConsoleLessonOut(Schema):
 
 
 class LessonIn(Schema):
-    title: str
-    kind: str = "text"
-    body: str = ""
-    video_url: str = ""
-    audio_duration_seconds: int | None = None
+    title: Text = Field(..., max_length=60)
+    kind: Text = Field("text", max_length=8)
+    body: MultilineText = ""
+    video_url: Text = Field("", max_length=500)
+    audio_duration_seconds: Count | None = None
 
 
 class LessonOrderIn(Schema):
-    lesson_ids: list[int]
+    lesson_ids: list[Id]
 
 
 class CohortIn(Schema):
-    name: str
-    starts_at: datetime
-    ends_at: datetime
-    capacity: int | None = None
+    name: Text = Field(..., max_length=40)
+    starts_at: Moment
+    ends_at: Moment
+    capacity: Count | None = None
 
 
 class EnrolmentProgressOut(EnrolmentOut):
@@ -279,7 +275,5 @@ class EnrolmentProgressOut(EnrolmentOut):
         )
 
 
-class EnrolmentQuery(Schema):
-    status: str = ""
-    page: int = 1
-    page_size: int = 20
+class EnrolmentQuery(PageQuery):
+    status: Text = Field("", max_length=20)

@@ -12,7 +12,7 @@ from ninja import Query, Router, Status
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import NotAuthenticated
-from shequn.core.schemas import Page, error_responses, paginate
+from shequn.core.schemas import Id, Page, Text, error_responses, paginate
 from shequn.shops.console import api_console_shop
 from shequn.shops.permissions import MANAGE_CATALOG
 from shequn.shops.selectors import access_shop_by_slug
@@ -22,6 +22,8 @@ from .enums import PromoterStatus
 from .errors import PromoterNotFound
 from .schemas import (
     ConsolePromoterOut,
+    DistributionSettingsIn,
+    DistributionSettingsOut,
     FiguresOut,
     LevelIn,
     LevelOut,
@@ -31,8 +33,6 @@ from .schemas import (
     PromoterQuery,
     RuleIn,
     RuleOut,
-    SettingsIn,
-    SettingsOut,
     ShareLinkOut,
     VisitIn,
     VisitOut,
@@ -45,14 +45,14 @@ CONSOLE_ERRORS = error_responses(401, 403, 404, 422)
 
 
 @router.post("/shops/{slug}/promoter", response={201: PromoterOut, **MEMBER_ERRORS})
-def apply(request: HttpRequest, slug: str) -> Status[PromoterOut]:
+def apply(request: HttpRequest, slug: Text) -> Status[PromoterOut]:
     """Apply to promote the shop: free, no purchase needed (approved at once if the shop auto-approves)."""
     promoter = actions.do_apply(request.user, access_shop_by_slug(slug))
     return Status(201, PromoterOut.from_model(promoter))
 
 
 @router.get("/shops/{slug}/promoter", response={200: PromoterOut, **MEMBER_ERRORS})
-def my_promoter(request: HttpRequest, slug: str) -> PromoterOut:
+def my_promoter(request: HttpRequest, slug: Text) -> PromoterOut:
     if not request.user.is_authenticated:
         raise NotAuthenticated("请先登录", code="not_authenticated")
     promoter = selectors.my_promoter(request.user, access_shop_by_slug(slug))
@@ -62,7 +62,7 @@ def my_promoter(request: HttpRequest, slug: str) -> PromoterOut:
 
 
 @router.get("/shops/{slug}/promoter/figures", response={200: PromoterFiguresOut, **MEMBER_ERRORS})
-def my_figures(request: HttpRequest, slug: str) -> PromoterFiguresOut:
+def my_figures(request: HttpRequest, slug: Text) -> PromoterFiguresOut:
     """Visitors, bound customers and team (tier 2) with masked names, orders, commission by status."""
     if not request.user.is_authenticated:
         raise NotAuthenticated("请先登录", code="not_authenticated")
@@ -73,7 +73,7 @@ def my_figures(request: HttpRequest, slug: str) -> PromoterFiguresOut:
 
 
 @router.get("/shops/{slug}/promoter/links", response={200: list[ShareLinkOut], **MEMBER_ERRORS})
-def my_links(request: HttpRequest, slug: str) -> list[ShareLinkOut]:
+def my_links(request: HttpRequest, slug: Text) -> list[ShareLinkOut]:
     """An approved promoter's links for the shop home and its latest products, each with its QR code."""
     if not request.user.is_authenticated:
         raise NotAuthenticated("请先登录", code="not_authenticated")
@@ -120,19 +120,19 @@ def _with_unknown_fields(request: HttpRequest, body: OpenBody) -> dict[str, Any]
     return {**body.data(), **extra}
 
 
-@router.get("/console/settings", response={200: SettingsOut, **CONSOLE_ERRORS})
-def console_settings(request: HttpRequest) -> SettingsOut:
+@router.get("/console/settings", response={200: DistributionSettingsOut, **CONSOLE_ERRORS})
+def console_settings(request: HttpRequest) -> DistributionSettingsOut:
     shop = api_console_shop(request, MANAGE_CATALOG)
-    return SettingsOut.from_model(selectors.shop_settings(shop))
+    return DistributionSettingsOut.from_model(selectors.shop_settings(shop))
 
 
-@router.put("/console/settings", response={200: SettingsOut, **CONSOLE_ERRORS})
-def update_settings(request: HttpRequest, body: SettingsIn) -> SettingsOut:
+@router.put("/console/settings", response={200: DistributionSettingsOut, **CONSOLE_ERRORS})
+def update_settings(request: HttpRequest, body: DistributionSettingsIn) -> DistributionSettingsOut:
     """At most two tiers (422 ``tier_limit``); no join fee or purchase (422 ``join_fee_forbidden``);
     no sign-up or team bonus (422 ``recruitment_bonus_forbidden`` / ``team_bonus_forbidden``)."""
     shop = api_console_shop(request, MANAGE_CATALOG)
     found = actions.do_update_settings(request.user, shop, _with_unknown_fields(request, body), ip=client_ip(request))
-    return SettingsOut.from_model(found)
+    return DistributionSettingsOut.from_model(found)
 
 
 @router.get("/console/figures", response={200: FiguresOut, **CONSOLE_ERRORS})
@@ -159,14 +159,14 @@ def save_rule(request: HttpRequest, body: RuleIn) -> RuleOut:
 
 
 @router.delete("/console/rules/{int:rule_id}", response={204: None, **CONSOLE_ERRORS})
-def delete_rule(request: HttpRequest, rule_id: int) -> Status[None]:
+def delete_rule(request: HttpRequest, rule_id: Id) -> Status[None]:
     shop = api_console_shop(request, MANAGE_CATALOG)
     actions.do_delete_rule(request.user, shop, selectors.access_rule(shop, rule_id), ip=client_ip(request))
     return Status(204, None)
 
 
 @router.delete("/console/levels/{int:level_id}", response={204: None, **CONSOLE_ERRORS})
-def delete_level(request: HttpRequest, level_id: int) -> Status[None]:
+def delete_level(request: HttpRequest, level_id: Id) -> Status[None]:
     shop = api_console_shop(request, MANAGE_CATALOG)
     actions.do_delete_level(request.user, shop, selectors.access_level(shop, level_id), ip=client_ip(request))
     return Status(204, None)
@@ -205,7 +205,7 @@ def promoters(request: HttpRequest, query: Query[PromoterQuery]) -> dict:
     "/console/promoters/{int:promoter_id}/approve",
     response={200: ConsolePromoterOut, **CONSOLE_ERRORS, **error_responses(409)},
 )
-def approve(request: HttpRequest, promoter_id: int) -> ConsolePromoterOut:
+def approve(request: HttpRequest, promoter_id: Id) -> ConsolePromoterOut:
     shop = api_console_shop(request, MANAGE_CATALOG)
     found = selectors.access_promoter(shop, promoter_id)
     return ConsolePromoterOut.from_model(
@@ -217,7 +217,7 @@ def approve(request: HttpRequest, promoter_id: int) -> ConsolePromoterOut:
     "/console/promoters/{int:promoter_id}/reject",
     response={200: ConsolePromoterOut, **CONSOLE_ERRORS, **error_responses(409)},
 )
-def reject(request: HttpRequest, promoter_id: int) -> ConsolePromoterOut:
+def reject(request: HttpRequest, promoter_id: Id) -> ConsolePromoterOut:
     shop = api_console_shop(request, MANAGE_CATALOG)
     found = selectors.access_promoter(shop, promoter_id)
     return ConsolePromoterOut.from_model(

@@ -4,8 +4,10 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Schema
+from pydantic import Field
 
 from shequn.core.phone import mask_name
+from shequn.core.schemas import Count, Fen, Id, PageQuery, SmallCount, Text
 
 from .models import CommissionRule, DistributionSettings, Promoter, PromoterLevel
 
@@ -17,15 +19,15 @@ class OpenBody(Schema):
         return self.model_dump(exclude_unset=True)
 
 
-class SettingsIn(OpenBody):
+class DistributionSettingsIn(OpenBody):
     enabled: bool | None = None
     auto_approve: bool | None = None
-    tiers: int | None = None
-    attribution: str | None = None
-    binding_days: int | None = None
+    tiers: Count | None = None
+    attribution: Text | None = Field(None, max_length=16)
+    binding_days: SmallCount | None = None
 
 
-class SettingsOut(Schema):
+class DistributionSettingsOut(Schema):
     enabled: bool
     auto_approve: bool
     tiers: int
@@ -33,8 +35,8 @@ class SettingsOut(Schema):
     binding_days: int
 
     @staticmethod
-    def from_model(found: DistributionSettings) -> "SettingsOut":
-        return SettingsOut(
+    def from_model(found: DistributionSettings) -> "DistributionSettingsOut":
+        return DistributionSettingsOut(
             enabled=found.enabled,
             auto_approve=found.auto_approve,
             tiers=2 if found.tier2_enabled else 1,
@@ -44,13 +46,13 @@ class SettingsOut(Schema):
 
 
 class RuleIn(OpenBody):
-    scope: str
-    kind: str
-    tier1_value: int
-    tier2_value: int = 0
-    category_id: int | None = None
-    product_id: int | None = None
-    basis: str = "sale"
+    scope: Text = Field(..., max_length=16)
+    kind: Text = Field(..., max_length=16)
+    tier1_value: Count
+    tier2_value: Count = 0
+    category_id: Id | None = None
+    product_id: Id | None = None
+    basis: Text = Field("sale", max_length=16)
 
 
 class RuleOut(Schema):
@@ -76,9 +78,9 @@ class RuleOut(Schema):
 
 
 class LevelIn(Schema):
-    name: str
-    min_sales_fen: int
-    extra_bp: int = 0
+    name: Text = Field(..., max_length=20)
+    min_sales_fen: Fen
+    extra_bp: SmallCount = 0
 
 
 class LevelOut(Schema):
@@ -123,15 +125,13 @@ class ConsolePromoterOut(PromoterOut):
         )
 
 
-class PromoterQuery(Schema):
-    status: str | None = None
-    page: int = 1
-    page_size: int = 20
+class PromoterQuery(PageQuery):
+    status: Text | None = Field(None, max_length=16)
 
 
 class VisitIn(Schema):
-    code: str
-    target: str = ""
+    code: Text = Field(..., max_length=16)
+    target: Text = Field("", max_length=200)
 
 
 class VisitOut(Schema):

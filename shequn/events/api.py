@@ -8,7 +8,7 @@ from ninja import Query, Router, Status
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import NotAuthenticated
-from shequn.core.schemas import Page, error_responses, paginate
+from shequn.core.schemas import Id, Page, PageQuery, error_responses, paginate
 from shequn.shops.console import api_console_shop
 from shequn.shops.permissions import MANAGE_COMMUNITIES
 
@@ -17,16 +17,15 @@ from .enums import EventStatus, RegistrationStatus
 from .errors import RegistrationNotFound
 from .schemas import (
     AttendeeOut,
-    CancelIn,
     CheckInIn,
     CheckInOut,
     ConsoleEventOut,
+    EventCancelIn,
     EventDetailOut,
     EventIn,
     EventOut,
     EventQuery,
     MyEventOut,
-    PageQuery,
     RegistrationOut,
     StatusQuery,
     TicketOut,
@@ -41,7 +40,7 @@ CONSOLE_ERRORS = error_responses(401, 403, 404, 409, 422)
 
 
 @router.get("/communities/{int:community_id}/events", response={200: Page[EventOut], **READ_ERRORS})
-def events(request: HttpRequest, community_id: int, query: Query[EventQuery]) -> dict:
+def events(request: HttpRequest, community_id: Id, query: Query[EventQuery]) -> dict:
     """Upcoming events soonest first (``past=true``: ended ones, latest first). Members only."""
     community = selectors.access_member_community(request.user, community_id)
     page = paginate(selectors.community_events(community, past=query.past), query.page, query.page_size)
@@ -50,7 +49,7 @@ def events(request: HttpRequest, community_id: int, query: Query[EventQuery]) ->
 
 
 @router.get("/communities/{int:community_id}/events/{int:event_id}", response={200: EventDetailOut, **READ_ERRORS})
-def event(request: HttpRequest, community_id: int, event_id: int) -> EventDetailOut:
+def event(request: HttpRequest, community_id: Id, event_id: Id) -> EventDetailOut:
     found = selectors.access_member_event(request.user, community_id, event_id)
     return EventDetailOut.from_model(found, request.user)
 
@@ -58,7 +57,7 @@ def event(request: HttpRequest, community_id: int, event_id: int) -> EventDetail
 @router.post(
     "/communities/{int:community_id}/events/{int:event_id}/rsvp", response={200: RegistrationOut, **WRITE_ERRORS}
 )
-def rsvp(request: HttpRequest, community_id: int, event_id: int) -> RegistrationOut:
+def rsvp(request: HttpRequest, community_id: Id, event_id: Id) -> RegistrationOut:
     """Confirmed when a seat is free, else waitlisted; a repeat returns the same registration.
     409 ``ticket_required`` for a paid event with seats left (buy ``ticket_sku_id`` instead),
     409 ``registration_closed`` when not open."""
@@ -69,7 +68,7 @@ def rsvp(request: HttpRequest, community_id: int, event_id: int) -> Registration
 @router.post(
     "/communities/{int:community_id}/events/{int:event_id}/cancel", response={200: RegistrationOut, **WRITE_ERRORS}
 )
-def cancel(request: HttpRequest, community_id: int, event_id: int) -> RegistrationOut:
+def cancel(request: HttpRequest, community_id: Id, event_id: Id) -> RegistrationOut:
     """Leave the event or the waitlist; a free seat goes to the first waitlisted member.
     409 ``cannot_cancel`` for paid tickets (refund the order) or once the event started."""
     found = selectors.access_member_event(request.user, community_id, event_id)
@@ -77,7 +76,7 @@ def cancel(request: HttpRequest, community_id: int, event_id: int) -> Registrati
 
 
 @router.get("/communities/{int:community_id}/events/{int:event_id}/ticket", response={200: TicketOut, **READ_ERRORS})
-def ticket(request: HttpRequest, community_id: int, event_id: int) -> TicketOut:
+def ticket(request: HttpRequest, community_id: Id, event_id: Id) -> TicketOut:
     """The caller's ticket: the check-in URL its QR code encodes (confirmed registrations only)."""
     found = selectors.access_member_event(request.user, community_id, event_id)
     registration = selectors.live_registration(request.user, found)
@@ -117,13 +116,13 @@ def console_create_event(request: HttpRequest, body: EventIn) -> Status[ConsoleE
 
 
 @console.get("/events/{int:event_id}", response={200: ConsoleEventOut, **CONSOLE_ERRORS})
-def console_event(request: HttpRequest, event_id: int) -> ConsoleEventOut:
+def console_event(request: HttpRequest, event_id: Id) -> ConsoleEventOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     return ConsoleEventOut.from_model(selectors.access_event(shop, event_id))
 
 
 @console.put("/events/{int:event_id}", response={200: ConsoleEventOut, **CONSOLE_ERRORS})
-def console_update_event(request: HttpRequest, event_id: int, body: EventIn) -> ConsoleEventOut:
+def console_update_event(request: HttpRequest, event_id: Id, body: EventIn) -> ConsoleEventOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     found = selectors.access_event(shop, event_id)
     actions.do_update_event(shop, found, body.to_input(), actor=request.user, ip=client_ip(request))
@@ -131,14 +130,14 @@ def console_update_event(request: HttpRequest, event_id: int, body: EventIn) -> 
 
 
 @console.post("/events/{int:event_id}/publish", response={200: ConsoleEventOut, **CONSOLE_ERRORS})
-def console_publish_event(request: HttpRequest, event_id: int) -> ConsoleEventOut:
+def console_publish_event(request: HttpRequest, event_id: Id) -> ConsoleEventOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     actions.do_publish_event(shop, selectors.access_event(shop, event_id), actor=request.user, ip=client_ip(request))
     return ConsoleEventOut.from_model(selectors.access_event(shop, event_id))
 
 
 @console.post("/events/{int:event_id}/cancel", response={200: ConsoleEventOut, **CONSOLE_ERRORS})
-def console_cancel_event(request: HttpRequest, event_id: int, body: CancelIn) -> ConsoleEventOut:
+def console_cancel_event(request: HttpRequest, event_id: Id, body: EventCancelIn) -> ConsoleEventOut:
     """Everyone signed up is notified; paid tickets are refunded by rule when members ask."""
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     actions.do_cancel_event(
@@ -148,7 +147,7 @@ def console_cancel_event(request: HttpRequest, event_id: int, body: CancelIn) ->
 
 
 @console.get("/events/{int:event_id}/attendees", response={200: Page[AttendeeOut], **CONSOLE_ERRORS})
-def console_attendees(request: HttpRequest, event_id: int, query: Query[StatusQuery]) -> dict:
+def console_attendees(request: HttpRequest, event_id: Id, query: Query[StatusQuery]) -> dict:
     """Confirmed first, then offers, the waitlist in order, then cancelled and refunded."""
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     found = selectors.access_event(shop, event_id)
@@ -159,7 +158,7 @@ def console_attendees(request: HttpRequest, event_id: int, query: Query[StatusQu
 
 
 @console.post("/events/{int:event_id}/checkin", response={200: CheckInOut, **CONSOLE_ERRORS})
-def console_check_in(request: HttpRequest, event_id: int, body: CheckInIn) -> CheckInOut:
+def console_check_in(request: HttpRequest, event_id: Id, body: CheckInIn) -> CheckInOut:
     """Once per ticket: a repeat answers ``newly_checked_in: false`` and 已签到（HH:MM）.
     404 ``ticket_not_found`` for another shop's token; 409 ``check_in_refused`` for another
     event's ticket, a waitlisted or cancelled registration."""

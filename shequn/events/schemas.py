@@ -3,6 +3,9 @@
 from datetime import datetime
 
 from ninja import Schema
+from pydantic import Field
+
+from shequn.core.schemas import Count, Fen, Id, Moment, MultilineText, PageQuery, SmallCount, Text
 
 from . import actions, selectors
 from .models import Event, Registration
@@ -180,18 +183,18 @@ class CheckInOut(Schema):
 
 
 class EventIn(Schema):
-    community_id: int | None = None  # required to create; ignored on update
-    title: str
-    venue: str
-    address: str = ""
-    description: str = ""
-    starts_at: datetime
-    ends_at: datetime
-    rsvp_deadline: datetime | None = None
-    capacity: int
-    price_fen: int = 0  # 0 = free
-    sub_group_id: int | None = None  # a city chapter of the community
-    reminder_hours: int = 24
+    community_id: Id | None = None  # required to create; ignored on update
+    title: Text = Field(..., max_length=60)
+    venue: Text = Field(..., max_length=60)
+    address: Text = Field("", max_length=200)
+    description: MultilineText = ""
+    starts_at: Moment
+    ends_at: Moment
+    rsvp_deadline: Moment | None = None
+    capacity: Count
+    price_fen: Fen = 0  # 0 = free
+    sub_group_id: Id | None = None  # a city chapter of the community
+    reminder_hours: SmallCount = 24
 
     def to_input(self) -> actions.EventInput:
         return actions.EventInput(
@@ -209,26 +212,17 @@ class EventIn(Schema):
         )
 
 
-class CancelIn(Schema):
-    reason: str = ""
+class EventCancelIn(Schema):
+    reason: MultilineText = Field("", max_length=200)
 
 
 class CheckInIn(Schema):
-    token: str  # from the ticket's QR code (the whole check-in URL is accepted too)
+    token: Text = Field(..., max_length=32)  # from the ticket's QR code (the whole check-in URL is accepted too)
 
 
-class EventQuery(Schema):
+class EventQuery(PageQuery):
     past: bool = False
-    page: int = 1
-    page_size: int = 20
 
 
-class StatusQuery(Schema):
-    status: str = ""
-    page: int = 1
-    page_size: int = 20
-
-
-class PageQuery(Schema):
-    page: int = 1
-    page_size: int = 20
+class StatusQuery(PageQuery):
+    status: Text = Field("", max_length=16)

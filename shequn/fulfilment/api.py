@@ -6,11 +6,12 @@ read their pickup code (``/orders/{number}/pickup``)."""
 from datetime import date
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
 
 from shequn.catalog.weights import line_weight
 from shequn.core.audit import client_ip
-from shequn.core.schemas import error_responses
+from shequn.core.schemas import Count, Day, Fen, Id, Text, error_responses
 from shequn.orders.models import OrderLine
 from shequn.shops.console import api_console_shop
 from shequn.shops.permissions import CONFIRM_COD, FULFIL_ORDERS, VIEW_ORDERS
@@ -29,8 +30,8 @@ CONSOLE_ERRORS = error_responses(401, 403, 404, 409, 422)
 
 
 class SummaryQuery(Schema):
-    campaign_id: int | None = None
-    pickup_date: date | None = None
+    campaign_id: Id | None = None
+    pickup_date: Day | None = None
 
 
 class LeaderUnitsOut(Schema):
@@ -56,8 +57,8 @@ class PickRowOut(Schema):
 
 
 class ReceivedIn(Schema):
-    sku_id: int
-    received: int
+    sku_id: Id
+    received: Count
 
 
 class ReceiveIn(Schema):
@@ -72,10 +73,10 @@ class ReceiptOut(Schema):
 
 
 class CodeIn(Schema):
-    code: str
+    code: Text = Field(..., max_length=6)
 
 
-class TicketOut(Schema):
+class PickupTicketOut(Schema):
     order_number: str
     code: str
     status: str
@@ -83,7 +84,7 @@ class TicketOut(Schema):
     verify_url: str | None = None  # only while open (the QR's content)
 
     @classmethod
-    def from_model(cls, ticket: PickupTicket, *, with_url: bool = False) -> "TicketOut":
+    def from_model(cls, ticket: PickupTicket, *, with_url: bool = False) -> "PickupTicketOut":
         return cls(
             order_number=ticket.order.number,
             code=ticket.code,
@@ -95,7 +96,7 @@ class TicketOut(Schema):
 
 class PickupOut(Schema):
     order_number: str
-    ticket: TicketOut | None
+    ticket: PickupTicketOut | None
 
 
 class CommissionRowOut(Schema):
@@ -114,13 +115,13 @@ class CommissionOut(Schema):
 
 
 class PeriodIn(Schema):
-    start: date
-    end: date
+    start: Day
+    end: Day
 
 
 class PayoutIn(Schema):
-    amount_fen: int
-    reference: str
+    amount_fen: Fen
+    reference: Text = Field(..., max_length=64)
 
 
 class SettlementOut(Schema):
@@ -213,7 +214,7 @@ def summary(request: HttpRequest, query: Query[SummaryQuery]) -> list[SummaryRow
 @console.get(
     "/campaigns/{int:campaign_id}/leaders/{int:leader_id}/pick-list", response={200: list[PickRowOut], **CONSOLE_ERRORS}
 )
-def console_pick_list(request: HttpRequest, campaign_id: int, leader_id: int) -> list[PickRowOut]:
+def console_pick_list(request: HttpRequest, campaign_id: Id, leader_id: Id) -> list[PickRowOut]:
     shop = api_console_shop(request, FULFIL_ORDERS)
     campaign = selectors.access_campaign(shop, campaign_id)
     leader = selectors.access_leader(shop, leader_id)
@@ -221,7 +222,7 @@ def console_pick_list(request: HttpRequest, campaign_id: int, leader_id: int) ->
 
 
 @console.post("/orders/{int:order_id}/lines/{int:line_id}/weight", response={200: WeightLineOut, **CONSOLE_ERRORS})
-def record_weight(request: HttpRequest, order_id: int, line_id: int, payload: WeightRecordIn) -> WeightLineOut:
+def record_weight(request: HttpRequest, order_id: Id, line_id: Id, payload: WeightRecordIn) -> WeightLineOut:
     """Record the actual weight of a line sold by weight; a lighter weight refunds the difference."""
     shop = api_console_shop(request, FULFIL_ORDERS)
     line = actions.record_line_weight(
@@ -246,7 +247,7 @@ def create_settlements(request: HttpRequest, payload: PeriodIn) -> Status:
 
 
 @console.post("/settlements/{int:settlement_id}/confirm", response={200: SettlementOut, **CONSOLE_ERRORS})
-def confirm_settlement(request: HttpRequest, settlement_id: int) -> SettlementOut:
+def confirm_settlement(request: HttpRequest, settlement_id: Id) -> SettlementOut:
     shop = api_console_shop(request, CONFIRM_COD)
     return SettlementOut.from_model(
         actions.confirm_settlement(shop, settlement_id, request.user, ip=client_ip(request))
@@ -254,7 +255,7 @@ def confirm_settlement(request: HttpRequest, settlement_id: int) -> SettlementOu
 
 
 @console.post("/settlements/{int:settlement_id}/payout", response={200: SettlementOut, **CONSOLE_ERRORS})
-def record_payout(request: HttpRequest, settlement_id: int, payload: PayoutIn) -> SettlementOut:
+def record_payout(request: HttpRequest, settlement_id: Id, payload: PayoutIn) -> SettlementOut:
     shop = api_console_shop(request, CONFIRM_COD)
     payout = actions.record_payout(
         shop,
@@ -271,14 +272,14 @@ def record_payout(request: HttpRequest, settlement_id: int, payload: PayoutIn) -
 
 
 @leader_router.get("/campaigns/{int:campaign_id}/pick-list", response={200: list[PickRowOut], **READ_ERRORS})
-def leader_pick_list(request: HttpRequest, campaign_id: int) -> list[PickRowOut]:
+def leader_pick_list(request: HttpRequest, campaign_id: Id) -> list[PickRowOut]:
     leader = selectors.my_leader(request.user)
     campaign = selectors.access_leader_campaign(leader, campaign_id)
     return _pick_rows(selectors.pick_list(campaign, leader))
 
 
 @leader_router.post("/campaigns/{int:campaign_id}/receive", response={200: list[ReceiptOut], **WRITE_ERRORS})
-def receive(request: HttpRequest, campaign_id: int, payload: ReceiveIn) -> list[ReceiptOut]:
+def receive(request: HttpRequest, campaign_id: Id, payload: ReceiveIn) -> list[ReceiptOut]:
     leader = selectors.my_leader(request.user)
     receipts = actions.receive_goods(
         leader, campaign_id, {item.sku_id: item.received for item in payload.items}, actor=request.user
@@ -288,15 +289,15 @@ def receive(request: HttpRequest, campaign_id: int, payload: ReceiveIn) -> list[
     ]
 
 
-@leader_router.post("/verify", response={200: TicketOut, **WRITE_ERRORS})
-def verify_code(request: HttpRequest, payload: CodeIn) -> TicketOut:
+@leader_router.post("/verify", response={200: PickupTicketOut, **WRITE_ERRORS})
+def verify_code(request: HttpRequest, payload: CodeIn) -> PickupTicketOut:
     leader = selectors.my_leader(request.user)
-    return TicketOut.from_model(actions.verify_code(leader, payload.code, actor=request.user))
+    return PickupTicketOut.from_model(actions.verify_code(leader, payload.code, actor=request.user))
 
 
-@leader_router.post("/verify/{token}", response={200: TicketOut, **WRITE_ERRORS})
-def verify_token(request: HttpRequest, token: str) -> TicketOut:
-    return TicketOut.from_model(actions.verify_token(request.user, token))
+@leader_router.post("/verify/{token}", response={200: PickupTicketOut, **WRITE_ERRORS})
+def verify_token(request: HttpRequest, token: Text) -> PickupTicketOut:
+    return PickupTicketOut.from_model(actions.verify_token(request.user, token))
 
 
 @leader_router.get("/commission", response={200: CommissionOut, **READ_ERRORS})
@@ -324,10 +325,10 @@ def commission(request: HttpRequest) -> CommissionOut:
 
 
 @router.get("/orders/{number}/pickup", response={200: PickupOut, **READ_ERRORS})
-def my_pickup(request: HttpRequest, number: str) -> PickupOut:
+def my_pickup(request: HttpRequest, number: Text) -> PickupOut:
     sign_up, ticket = selectors.member_ticket(request.user, number)
     return PickupOut(
-        order_number=sign_up.order.number, ticket=TicketOut.from_model(ticket, with_url=True) if ticket else None
+        order_number=sign_up.order.number, ticket=PickupTicketOut.from_model(ticket, with_url=True) if ticket else None
     )
 
 

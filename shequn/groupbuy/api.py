@@ -9,17 +9,17 @@ from ninja import Query, Router, Status
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import NotAuthenticated
-from shequn.core.schemas import Page, error_responses, paginate
+from shequn.core.schemas import Id, Page, Text, error_responses, paginate
 from shequn.shops.console import api_console_shop
 from shequn.shops.permissions import MANAGE_CATALOG
 
 from . import actions, selectors
 from .models import SignUp
 from .schemas import (
+    CampaignCancelIn,
     CampaignIn,
     CampaignListOut,
     CampaignOut,
-    CancelIn,
     ChangeIn,
     ConsoleCampaignOut,
     GroupBuyCampaignSummaryOut,
@@ -60,20 +60,20 @@ def open_campaigns(request: HttpRequest, query: Query[GroupBuyOpenCampaignQuery]
 
 
 @router.get("/campaigns/{int:campaign_id}", response={200: CampaignOut, **READ_ERRORS})
-def campaign(request: HttpRequest, campaign_id: int) -> CampaignOut:
+def campaign(request: HttpRequest, campaign_id: Id) -> CampaignOut:
     """A published campaign of a community the caller belongs to (404 otherwise)."""
     return CampaignOut.from_model(selectors.access_member_campaign(request.user, campaign_id))
 
 
 @router.get("/campaigns/{int:campaign_id}/list", response={200: list[ListEntryOut], **READ_ERRORS})
-def live_list(request: HttpRequest, campaign_id: int) -> list[ListEntryOut]:
+def live_list(request: HttpRequest, campaign_id: Id) -> list[ListEntryOut]:
     """The live list: confirmed sign-ups in sequence order, names masked ("1. 王** ×2 三文鱼 500g")."""
     found = selectors.access_member_campaign(request.user, campaign_id)
     return [ListEntryOut.from_entry(entry) for entry in selectors.live_list(found)]
 
 
 @router.post("/campaigns/{int:campaign_id}/sign-ups", response={201: SignUpOut, **WRITE_ERRORS})
-def sign_up(request: HttpRequest, campaign_id: int, body: SignUpIn) -> Status[SignUpOut]:
+def sign_up(request: HttpRequest, campaign_id: Id, body: SignUpIn) -> Status[SignUpOut]:
     """Sign up: one order at the campaign prices, to pay before the deadline (then on the list).
 
     409 ``campaign_not_open`` / ``campaign_deadline_passed`` / ``campaign_not_started``,
@@ -93,14 +93,14 @@ def my_sign_ups(request: HttpRequest) -> list[SignUpOut]:
 
 
 @router.post("/sign-ups/{int:sign_up_id}/change", response={200: SignUpOut, **WRITE_ERRORS})
-def change(request: HttpRequest, sign_up_id: int, body: ChangeIn) -> SignUpOut:
+def change(request: HttpRequest, sign_up_id: Id, body: ChangeIn) -> SignUpOut:
     """Fewer units before the deadline; the difference is refunded automatically, once."""
     entry = actions.change_sign_up(request.user, sign_up_id, {q.item_id: q.quantity for q in body.quantities})
     return _sign_up(entry.pk)
 
 
 @router.post("/sign-ups/{int:sign_up_id}/cancel", response={200: SignUpOut, **WRITE_ERRORS})
-def cancel(request: HttpRequest, sign_up_id: int) -> SignUpOut:
+def cancel(request: HttpRequest, sign_up_id: Id) -> SignUpOut:
     """Cancel before the deadline: unpaid → order cancelled; paid → refunded in full, once."""
     entry = actions.cancel_sign_up(request.user, sign_up_id)
     return _sign_up(entry.pk)
@@ -116,7 +116,7 @@ def leader_campaigns(request: HttpRequest) -> list[CampaignOut]:
 
 
 @leader.get("/campaigns/{int:campaign_id}/sign-ups", response={200: list[ListEntryOut], **LEADER_ERRORS})
-def leader_sign_ups(request: HttpRequest, campaign_id: int) -> list[ListEntryOut]:
+def leader_sign_ups(request: HttpRequest, campaign_id: Id) -> list[ListEntryOut]:
     """The live sign-ups of the caller's own pickup point."""
     me = selectors.active_leader(request.user)
     found = selectors.access_leader_campaign(me, campaign_id)
@@ -135,7 +135,7 @@ def leader_create(request: HttpRequest, body: CampaignIn) -> Status[CampaignOut]
 
 
 @console.get("/campaigns", response={200: CampaignListOut, **CONSOLE_ERRORS})
-def console_campaigns(request: HttpRequest, status: str = "") -> CampaignListOut:
+def console_campaigns(request: HttpRequest, status: Text = "") -> CampaignListOut:
     shop = api_console_shop(request, MANAGE_CATALOG)
     campaigns = selectors.shop_campaigns(shop)
     rate = selectors.success_rate(campaigns)
@@ -167,13 +167,13 @@ def console_create(request: HttpRequest, body: CampaignIn) -> Status[ConsoleCamp
 
 
 @console.get("/campaigns/{int:campaign_id}", response={200: ConsoleCampaignOut, **CONSOLE_ERRORS})
-def console_campaign(request: HttpRequest, campaign_id: int) -> ConsoleCampaignOut:
+def console_campaign(request: HttpRequest, campaign_id: Id) -> ConsoleCampaignOut:
     shop = api_console_shop(request, MANAGE_CATALOG)
     return ConsoleCampaignOut.from_console(selectors.access_campaign(shop, campaign_id))
 
 
 @console.put("/campaigns/{int:campaign_id}", response={200: ConsoleCampaignOut, **CONSOLE_ERRORS})
-def console_update(request: HttpRequest, campaign_id: int, body: CampaignIn) -> ConsoleCampaignOut:
+def console_update(request: HttpRequest, campaign_id: Id, body: CampaignIn) -> ConsoleCampaignOut:
     """Drafts only (409 ``campaign_not_draft`` once published)."""
     shop = api_console_shop(request, MANAGE_CATALOG)
     found = selectors.access_campaign(shop, campaign_id)
@@ -182,7 +182,7 @@ def console_update(request: HttpRequest, campaign_id: int, body: CampaignIn) -> 
 
 
 @console.post("/campaigns/{int:campaign_id}/publish", response={200: ConsoleCampaignOut, **CONSOLE_ERRORS})
-def console_publish(request: HttpRequest, campaign_id: int) -> ConsoleCampaignOut:
+def console_publish(request: HttpRequest, campaign_id: Id) -> ConsoleCampaignOut:
     shop = api_console_shop(request, MANAGE_CATALOG)
     found = selectors.access_campaign(shop, campaign_id)
     actions.do_publish_campaign(shop, found, request.user, ip=client_ip(request))
@@ -190,7 +190,7 @@ def console_publish(request: HttpRequest, campaign_id: int) -> ConsoleCampaignOu
 
 
 @console.post("/campaigns/{int:campaign_id}/cancel", response={200: ConsoleCampaignOut, **CONSOLE_ERRORS})
-def console_cancel(request: HttpRequest, campaign_id: int, body: CancelIn) -> ConsoleCampaignOut:
+def console_cancel(request: HttpRequest, campaign_id: Id, body: CampaignCancelIn) -> ConsoleCampaignOut:
     """Call it off: every paid sign-up is refunded in full (409 ``campaign_closed`` when over)."""
     shop = api_console_shop(request, MANAGE_CATALOG)
     found = selectors.access_campaign(shop, campaign_id)

@@ -3,6 +3,9 @@
 from datetime import date, datetime
 
 from ninja import Schema
+from pydantic import Field
+
+from shequn.core.schemas import Count, Day, Fen, Id, Moment, MultilineText, PageQuery, Quantity, Text
 
 from .actions import CampaignInput, ItemInput, TierInput, _current_price
 from .models import Campaign, CampaignItem, SignUp
@@ -10,27 +13,27 @@ from .selectors import CampaignSummary, ListEntry
 
 
 class TierIO(Schema):
-    min_quantity: int
-    price_fen: int
+    min_quantity: Count
+    price_fen: Fen
 
 
 class ItemIn(Schema):
-    sku_id: int
-    price_fen: int
-    stock_limit: int
-    per_person_cap: int | None = None
+    sku_id: Id
+    price_fen: Fen
+    stock_limit: Count
+    per_person_cap: Count | None = None
     tiers: list[TierIO] = []
 
 
 class CampaignIn(Schema):
-    title: str
-    description: str = ""
-    starts_at: datetime
-    deadline: datetime
-    pickup_date: date
-    min_total_units: int = 0
+    title: Text = Field(..., max_length=100)
+    description: MultilineText = ""
+    starts_at: Moment
+    deadline: Moment
+    pickup_date: Day
+    min_total_units: Count = 0
     items: list[ItemIn]
-    leader_ids: list[int] = []  # operator campaigns only; a leader's own campaign is theirs alone
+    leader_ids: list[Id] = []  # operator campaigns only; a leader's own campaign is theirs alone
 
     def to_input(self) -> CampaignInput:
         return CampaignInput(
@@ -162,13 +165,13 @@ class ListEntryOut(Schema):
 
 
 class QuantityIn(Schema):
-    item_id: int
-    quantity: int
+    item_id: Id
+    quantity: Quantity
 
 
 class SignUpIn(Schema):
     quantities: list[QuantityIn]
-    leader_id: int | None = None
+    leader_id: Id | None = None
 
 
 class ChangeIn(Schema):
@@ -220,14 +223,12 @@ class SignUpOut(Schema):
         )
 
 
-class CancelIn(Schema):
-    reason: str = ""
+class CampaignCancelIn(Schema):
+    reason: MultilineText = Field("", max_length=200)
 
 
-class GroupBuyOpenCampaignQuery(Schema):
-    community_id: int | None = None  # one of the caller's communities (404 otherwise); none: all of them
-    page: int = 1
-    page_size: int = 20
+class GroupBuyOpenCampaignQuery(PageQuery):
+    community_id: Id | None = None  # one of the caller's communities (404 otherwise); none: all of them
 
 
 class GroupBuyCampaignSummaryOut(Schema):

@@ -6,13 +6,13 @@ from ninja import Query, Router, Status
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import NotAuthenticated
-from shequn.core.schemas import Page, error_responses, paginate
+from shequn.core.schemas import Id, Page, PageQuery, error_responses, paginate
 from shequn.shops.console import api_console_shop
 from shequn.shops.permissions import MANAGE_COMMUNITIES
 
 from . import actions, selectors
 from .enums import LeaderStatus
-from .schemas import ApplyIn, ApproveIn, LeaderOut, LeaderQuery, PageQuery, PublicLeaderOut, ReasonIn, UpdateIn
+from .schemas import ApproveIn, LeaderApplyIn, LeaderOut, LeaderQuery, LeaderReasonIn, PublicLeaderOut, UpdateIn
 
 router = Router(tags=["leaders"])
 console = Router(tags=["leaders console"])
@@ -28,7 +28,7 @@ def _signed_in(request: HttpRequest) -> None:
 
 
 @router.post("/applications", response={201: LeaderOut, **WRITE_ERRORS})
-def apply(request: HttpRequest, body: ApplyIn) -> Status[LeaderOut]:
+def apply(request: HttpRequest, body: LeaderApplyIn) -> Status[LeaderOut]:
     """Apply to lead; 404 ``not_a_member`` for non-members of the shop's communities, 409
     ``leader_application_exists`` for a second application (a rejected member may apply again)."""
     _signed_in(request)
@@ -60,7 +60,7 @@ def my_roles(request: HttpRequest, query: Query[PageQuery]) -> dict:
 
 
 @router.get("/{int:leader_id}", response={200: PublicLeaderOut, **READ_ERRORS})
-def leader_card(request: HttpRequest, leader_id: int) -> PublicLeaderOut:
+def leader_card(request: HttpRequest, leader_id: Id) -> PublicLeaderOut:
     """An active leader's pickup point as members of their community see it (phone masked)."""
     _signed_in(request)
     return PublicLeaderOut.from_model(selectors.member_leader(request.user, leader_id))
@@ -80,13 +80,13 @@ def console_leaders(request: HttpRequest, query: Query[LeaderQuery]) -> dict:
 
 
 @console.get("/leaders/{int:leader_id}", response={200: LeaderOut, **CONSOLE_ERRORS})
-def console_leader(request: HttpRequest, leader_id: int) -> LeaderOut:
+def console_leader(request: HttpRequest, leader_id: Id) -> LeaderOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     return LeaderOut.from_model(selectors.access_leader(shop, leader_id))
 
 
 @console.post("/leaders/{int:leader_id}/approve", response={200: LeaderOut, **CONSOLE_ERRORS})
-def console_approve(request: HttpRequest, leader_id: int, body: ApproveIn) -> LeaderOut:
+def console_approve(request: HttpRequest, leader_id: Id, body: ApproveIn) -> LeaderOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     leader = selectors.access_leader(shop, leader_id)
     actions.do_approve(
@@ -96,7 +96,7 @@ def console_approve(request: HttpRequest, leader_id: int, body: ApproveIn) -> Le
 
 
 @console.post("/leaders/{int:leader_id}/reject", response={200: LeaderOut, **CONSOLE_ERRORS})
-def console_reject(request: HttpRequest, leader_id: int, body: ReasonIn) -> LeaderOut:
+def console_reject(request: HttpRequest, leader_id: Id, body: LeaderReasonIn) -> LeaderOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     leader = selectors.access_leader(shop, leader_id)
     actions.do_reject(shop, leader, reason=body.reason, actor=request.user, ip=client_ip(request))
@@ -104,7 +104,7 @@ def console_reject(request: HttpRequest, leader_id: int, body: ReasonIn) -> Lead
 
 
 @console.post("/leaders/{int:leader_id}/suspend", response={200: LeaderOut, **CONSOLE_ERRORS})
-def console_suspend(request: HttpRequest, leader_id: int, body: ReasonIn) -> LeaderOut:
+def console_suspend(request: HttpRequest, leader_id: Id, body: LeaderReasonIn) -> LeaderOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     leader = selectors.access_leader(shop, leader_id)
     actions.do_suspend(shop, leader, reason=body.reason, actor=request.user, ip=client_ip(request))
@@ -112,7 +112,7 @@ def console_suspend(request: HttpRequest, leader_id: int, body: ReasonIn) -> Lea
 
 
 @console.post("/leaders/{int:leader_id}/resume", response={200: LeaderOut, **CONSOLE_ERRORS})
-def console_resume(request: HttpRequest, leader_id: int) -> LeaderOut:
+def console_resume(request: HttpRequest, leader_id: Id) -> LeaderOut:
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     leader = selectors.access_leader(shop, leader_id)
     actions.do_resume(shop, leader, actor=request.user, ip=client_ip(request))
@@ -120,7 +120,7 @@ def console_resume(request: HttpRequest, leader_id: int) -> LeaderOut:
 
 
 @console.patch("/leaders/{int:leader_id}", response={200: LeaderOut, **CONSOLE_ERRORS})
-def console_update(request: HttpRequest, leader_id: int, body: UpdateIn) -> LeaderOut:
+def console_update(request: HttpRequest, leader_id: Id, body: UpdateIn) -> LeaderOut:
     """Commission rate (basis points, ≤ 5000), capacity and point details; the pickup point follows."""
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     leader = selectors.access_leader(shop, leader_id)

@@ -5,8 +5,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from ninja import Schema
+from pydantic import Field
 
 from shequn.core.phone import mask_name, mask_phone
+from shequn.core.schemas import Count, Id, Latitude, Longitude, MultilineText, PageQuery, Text
 
 from .models import Leader
 
@@ -103,47 +105,40 @@ class LeaderOut(Schema):
         )
 
 
-class ApplyIn(Schema):
-    shop: str  # the shop's slug
-    community_id: int | None = None  # may be left out when the member belongs to one community only
-    sub_group_id: int | None = None
-    point_name: str
-    point_address: str
-    opening_hours: str = ""
-    contact_phone: str
-    latitude: Decimal | None = None
-    longitude: Decimal | None = None
-    capacity_per_day: int | None = None
-    note: str = ""
+class LeaderApplyIn(Schema):
+    shop: Text = Field(..., max_length=64)  # the shop's slug
+    community_id: Id | None = None  # may be left out when the member belongs to one community only
+    sub_group_id: Id | None = None
+    point_name: Text = Field(..., max_length=100)
+    point_address: Text = Field(..., max_length=255)
+    opening_hours: Text = Field("", max_length=100)
+    contact_phone: Text = Field(..., max_length=20)
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    capacity_per_day: Count | None = None
+    note: MultilineText = Field("", max_length=200)
 
 
 class ApproveIn(Schema):
-    commission_rate_bp: int  # basis points: 1000 = 10%, at most 5000
+    commission_rate_bp: Count  # basis points: 1000 = 10%, at most 5000
 
 
-class ReasonIn(Schema):
-    reason: str
+class LeaderReasonIn(Schema):
+    reason: MultilineText = Field(..., max_length=200)
 
 
 class UpdateIn(Schema):
     """Only the fields sent change; ``capacity_per_day: null`` means no daily limit."""
 
-    point_name: str | None = None
-    point_address: str | None = None
-    opening_hours: str | None = None
-    contact_phone: str | None = None
-    latitude: Decimal | None = None
-    longitude: Decimal | None = None
-    capacity_per_day: int | None = None
-    commission_rate_bp: int | None = None
+    point_name: Text | None = Field(None, max_length=100)
+    point_address: Text | None = Field(None, max_length=255)
+    opening_hours: Text | None = Field(None, max_length=100)
+    contact_phone: Text | None = Field(None, max_length=20)
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    capacity_per_day: Count | None = None
+    commission_rate_bp: Count | None = None
 
 
-class LeaderQuery(Schema):
-    status: str = ""  # applied | active | suspended | rejected; empty = all
-    page: int = 1
-    page_size: int = 20
-
-
-class PageQuery(Schema):
-    page: int = 1
-    page_size: int = 20
+class LeaderQuery(PageQuery):
+    status: Text = Field("", max_length=12)  # applied | active | suspended | rejected; empty = all

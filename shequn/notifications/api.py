@@ -3,9 +3,9 @@
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 
-from shequn.core.schemas import error_responses, paginate
+from shequn.core.schemas import PageQuery, error_responses, paginate
 
 from . import actions, selectors
 from .schemas import MarkReadIn, MarkReadOut, NotificationPage, UnreadCountOut
@@ -13,13 +13,8 @@ from .schemas import MarkReadIn, MarkReadOut, NotificationPage, UnreadCountOut
 router = Router(tags=["notifications"])
 
 
-class PageParams(Schema):
-    page: int = 1
-    page_size: int = 20
-
-
 @router.get("/", response={200: NotificationPage, **error_responses(401, 422)}, summary="The member's inbox")
-def list_notifications(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
+def list_notifications(request: HttpRequest, params: Query[PageQuery]) -> dict[str, Any]:
     return paginate(selectors.inbox(request.user), params.page, params.page_size)
 
 

@@ -2,6 +2,8 @@ from datetime import datetime
 
 from ninja import Schema
 
+from shequn.core.schemas import Id
+
 
 class NotificationOut(Schema):
     id: int
@@ -25,7 +27,7 @@ class UnreadCountOut(Schema):
 
 
 class MarkReadIn(Schema):
-    ids: list[int] | None = None  # omit to mark every unread message read
+    ids: list[Id] | None = None  # omit to mark every unread message read
 
 
 class MarkReadOut(Schema):

@@ -35,6 +35,7 @@ from shequn.core import audit
 from shequn.core.errors import Conflict, DomainError, InvalidInput, InvalidTransition, NotFound
 from shequn.core.events import on_commit
 from shequn.core.ids import readable_number
+from shequn.core.money import MAX_FEN
 from shequn.core.money import format_fen as _yuan
 from shequn.notifications.actions import notify
 from shequn.shops import permissions
@@ -52,6 +53,7 @@ from .errors import (
     NoteTooLong,
     NotReturnable,
     OrderNotPaid,
+    OrderTooLarge,
     PaymentMethodUnavailable,
     PickupPointRequired,
     ProductUnavailable,
@@ -416,7 +418,7 @@ def check_checkout(
     slot_required = require_destination and not hold and fulfilment == Fulfilment.DELIVERY
     delivery_slot = check_delivery_slot(shop, fulfilment, delivery_slot_id, required=slot_required)
 
-    return CheckoutPlan(
+    plan = CheckoutPlan(
         user=user,
         shop=shop,
         lines=price_lines(user, shop, wanted, unit_prices),
@@ -432,6 +434,10 @@ def check_checkout(
         article=_article_of_shop(shop, article_id or cart_article_id),
         cart_item_ids=cart_ids,
     )
+    if plan.total_fen > MAX_FEN:
+        # The order's amounts are PositiveIntegerFields (and WeChat Pay's total an int32).
+        raise OrderTooLarge(f"订单金额不能超过 {_yuan(MAX_FEN)}，请分开下单")
+    return plan
 
 
 def slot_refusal(slot: DeliverySlot, now: datetime) -> SlotClosed | SlotFull | None:

@@ -1,6 +1,6 @@
 """/api/v1/orders: the member's cart, orders and refunds; /console/... for the caller's shop."""
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Header, Query, Router, Status
@@ -8,7 +8,7 @@ from ninja import Header, Query, Router, Status
 from shequn.core.audit import client_ip
 from shequn.core.errors import NotFound
 from shequn.core.idempotency import run_idempotent
-from shequn.core.schemas import Page, error_responses, paginate
+from shequn.core.schemas import Id, Page, PageQuery, Text, error_responses, paginate
 from shequn.shops import permissions
 from shequn.shops.models import Shop
 from shequn.shops.selectors import require_permission, staff_shops
@@ -27,9 +27,11 @@ from .schemas import (
     OrderCreateIn,
     OrderDetailOut,
     OrderOut,
-    ReasonIn,
+    OrderReasonIn,
+    OrderTabQuery,
     RefundIn,
     RefundOut,
+    RefundQuery,
     ShipIn,
     cart_group_out,
     cart_item_out,
@@ -65,13 +67,13 @@ def add_cart_item(request: HttpRequest, payload: CartItemIn) -> Any:
 
 
 @router.patch("/cart/{item_id}", response={200: CartItemOut, **error_responses(401, 404, 422)})
-def update_cart_item(request: HttpRequest, item_id: int, payload: CartQuantityIn) -> Any:
+def update_cart_item(request: HttpRequest, item_id: Id, payload: CartQuantityIn) -> Any:
     item = actions.update_cart_item(request.user, item_id, payload.quantity)
     return cart_item_out(item)
 
 
 @router.delete("/cart/{item_id}", response={204: None, **error_responses(401, 404, 422)})
-def delete_cart_item(request: HttpRequest, item_id: int) -> Any:
+def delete_cart_item(request: HttpRequest, item_id: Id) -> Any:
     actions.remove_cart_item(request.user, item_id)
     return Status(204, None)
 
@@ -79,7 +81,7 @@ def delete_cart_item(request: HttpRequest, item_id: int) -> Any:
 # --- console: registered before the /{number} routes, so "console" is never read as a number
 
 
-def console_shop(request: HttpRequest, permission: str) -> Shop:
+def console_shop(request: HttpRequest, permission: Text) -> Shop:
     """The staff caller's shop: the ``X-Shop`` slug, or their only shop; checks ``permission``."""
     shops = staff_shops(request.user)
     slug = request.headers.get("X-Shop")
@@ -117,7 +119,7 @@ def console_list_orders(request: HttpRequest, filters: Query[ConsoleOrderFilters
 
 
 @router.get("/console/orders/{order_id}", response={200: ConsoleOrderDetailOut, **error_responses(401, 403, 404, 422)})
-def console_get_order(request: HttpRequest, order_id: int) -> Any:
+def console_get_order(request: HttpRequest, order_id: Id) -> Any:
     return _console_order(console_shop(request, permissions.VIEW_ORDERS), order_id)
 
 
@@ -125,7 +127,7 @@ _ACT_ERRORS = error_responses(401, 403, 404, 409, 422)
 
 
 @router.post("/console/orders/{order_id}/ship", response={200: ConsoleOrderDetailOut, **_ACT_ERRORS})
-def console_ship(request: HttpRequest, order_id: int, payload: ShipIn) -> Any:
+def console_ship(request: HttpRequest, order_id: Id, payload: ShipIn) -> Any:
     shop = console_shop(request, permissions.FULFIL_ORDERS)
     actions.ship_order(
         shop,
@@ -139,48 +141,48 @@ def console_ship(request: HttpRequest, order_id: int, payload: ShipIn) -> Any:
 
 
 @router.post("/console/orders/{order_id}/ready", response={200: ConsoleOrderDetailOut, **_ACT_ERRORS})
-def console_ready(request: HttpRequest, order_id: int) -> Any:
+def console_ready(request: HttpRequest, order_id: Id) -> Any:
     shop = console_shop(request, permissions.FULFIL_ORDERS)
     actions.mark_ready_for_pickup(shop, order_id, request.user, ip=client_ip(request))
     return _console_order(shop, order_id)
 
 
 @router.post("/console/orders/{order_id}/picked-up", response={200: ConsoleOrderDetailOut, **_ACT_ERRORS})
-def console_picked_up(request: HttpRequest, order_id: int) -> Any:
+def console_picked_up(request: HttpRequest, order_id: Id) -> Any:
     shop = console_shop(request, permissions.FULFIL_ORDERS)
     actions.mark_picked_up(shop, order_id, request.user, ip=client_ip(request))
     return _console_order(shop, order_id)
 
 
 @router.post("/console/orders/{order_id}/delivered", response={200: ConsoleOrderDetailOut, **_ACT_ERRORS})
-def console_delivered(request: HttpRequest, order_id: int) -> Any:
+def console_delivered(request: HttpRequest, order_id: Id) -> Any:
     shop = console_shop(request, permissions.FULFIL_ORDERS)
     actions.mark_delivered(shop, order_id, request.user, ip=client_ip(request))
     return _console_order(shop, order_id)
 
 
 @router.post("/console/orders/{order_id}/complete", response={200: ConsoleOrderDetailOut, **_ACT_ERRORS})
-def console_complete(request: HttpRequest, order_id: int) -> Any:
+def console_complete(request: HttpRequest, order_id: Id) -> Any:
     shop = console_shop(request, permissions.FULFIL_ORDERS)
     actions.complete_order(shop, order_id, request.user, ip=client_ip(request))
     return _console_order(shop, order_id)
 
 
 @router.post("/console/orders/{order_id}/cancel", response={200: ConsoleOrderDetailOut, **_ACT_ERRORS})
-def console_cancel(request: HttpRequest, order_id: int, payload: ReasonIn) -> Any:
+def console_cancel(request: HttpRequest, order_id: Id, payload: OrderReasonIn) -> Any:
     shop = console_shop(request, permissions.FULFIL_ORDERS)
     actions.cancel_unpaid_order(shop, order_id, request.user, reason=payload.reason, ip=client_ip(request))
     return _console_order(shop, order_id)
 
 
 @router.get("/console/refunds", response={200: Page[RefundOut], **error_responses(401, 403, 404, 422)})
-def console_list_refunds(request: HttpRequest, status: str | None = None, page: int = 1, page_size: int = 20) -> Any:
+def console_list_refunds(request: HttpRequest, query: Query[RefundQuery]) -> Any:
     shop = console_shop(request, permissions.VIEW_ORDERS)
-    return _page(selectors.shop_refunds(shop, status=status), page, page_size, refund_out)
+    return _page(selectors.shop_refunds(shop, status=query.status), query.page, query.page_size, refund_out)
 
 
 @router.post("/console/refunds/{refund_id}/reject", response={200: RefundOut, **_ACT_ERRORS})
-def console_reject_refund(request: HttpRequest, refund_id: int, payload: ReasonIn) -> Any:
+def console_reject_refund(request: HttpRequest, refund_id: Id, payload: OrderReasonIn) -> Any:
     shop = console_shop(request, permissions.DECIDE_REFUNDS)
     refund = selectors.access_refund(shop, refund_id)
     actions.reject_refund(shop, refund, request.user, payload.reason, ip=client_ip(request))
@@ -194,7 +196,7 @@ def console_reject_refund(request: HttpRequest, refund_id: int, payload: ReasonI
 def create_order(
     request: HttpRequest,
     payload: OrderCreateIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+    idempotency_key: Annotated[Text | None, Header(alias="Idempotency-Key")] = None,
 ) -> Any:
     """Create an order. Send ``Idempotency-Key`` to make retries safe (same key and body → same order)."""
     body = payload.model_dump(mode="json")
@@ -218,29 +220,29 @@ def quote_order(request: HttpRequest, payload: OrderCreateIn) -> Any:
 
 
 @router.get("", response={200: Page[OrderOut], **error_responses(401, 422)})
-def list_orders(request: HttpRequest, tab: str | None = None, page: int = 1, page_size: int = 20) -> Any:
+def list_orders(request: HttpRequest, query: Query[OrderTabQuery]) -> Any:
     """The member's own orders, newest first; ``tab`` is pending, to_ship, to_receive, done or closed."""
-    return _page(selectors.member_orders(request.user, tab), page, page_size, order_out)
+    return _page(selectors.member_orders(request.user, query.tab), query.page, query.page_size, order_out)
 
 
 @router.get("/refunds", response={200: Page[RefundOut], **error_responses(401, 422)})
-def list_refunds(request: HttpRequest, page: int = 1, page_size: int = 20) -> Any:
-    return _page(selectors.member_refunds(request.user), page, page_size, refund_out)
+def list_refunds(request: HttpRequest, query: Query[PageQuery]) -> Any:
+    return _page(selectors.member_refunds(request.user), query.page, query.page_size, refund_out)
 
 
-@router.get("/{number}", response={200: OrderDetailOut, **error_responses(401, 404)})
-def get_order(request: HttpRequest, number: str) -> Any:
+@router.get("/{number}", response={200: OrderDetailOut, **error_responses(401, 404, 422)})
+def get_order(request: HttpRequest, number: Text) -> Any:
     return order_out(selectors.access_member_order(request.user, number), timeline=True)
 
 
-@router.post("/{number}/cancel", response={200: OrderDetailOut, **error_responses(401, 404, 409)})
-def cancel_order(request: HttpRequest, number: str) -> Any:
+@router.post("/{number}/cancel", response={200: OrderDetailOut, **error_responses(401, 404, 409, 422)})
+def cancel_order(request: HttpRequest, number: Text) -> Any:
     order = actions.cancel_order_by_member(request.user, number)
     return order_out(order, timeline=True)
 
 
 @router.post("/{number}/refunds", response={201: RefundOut, **error_responses(401, 404, 409, 422)})
-def request_refund(request: HttpRequest, number: str, payload: RefundIn) -> Any:
+def request_refund(request: HttpRequest, number: Text, payload: RefundIn) -> Any:
     refund = actions.request_refund(
         request.user, number, payload.line_id, amount_fen=payload.amount_fen, reason=payload.reason
     )

@@ -49,6 +49,10 @@ class NoteTooLong(InvalidInput):
     code = "note_too_long"
 
 
+class OrderTooLarge(InvalidInput):
+    code = "order_too_large"
+
+
 class OrderNotFound(NotFound):
     code = "order_not_found"
 

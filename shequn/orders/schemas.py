@@ -7,6 +7,7 @@ from ninja import Schema
 from pydantic import Field
 
 from shequn.core.phone import mask_phone
+from shequn.core.schemas import Day, Fen, Id, MultilineText, PageQuery, Quantity, SearchText, Text
 from shequn.shops.models import DeliverySlot
 
 from .actions import CheckoutQuote
@@ -15,14 +16,14 @@ from .selectors import CartGroup
 
 
 class CartItemIn(Schema):
-    sku_id: int
-    quantity: int = 1
-    post_id: int | None = None
-    article_id: int | None = None  # the article whose product card it came from
+    sku_id: Id
+    quantity: Quantity = 1
+    post_id: Id | None = None
+    article_id: Id | None = None  # the article whose product card it came from
 
 
 class CartQuantityIn(Schema):
-    quantity: int
+    quantity: Quantity
 
 
 class CartItemOut(Schema):
@@ -53,19 +54,19 @@ class CartGroupOut(Schema):
 class OrderCreateIn(Schema):
     """Either ``sku_id`` (+ ``quantity``) for "buy now", or cart lines (all of one shop when omitted)."""
 
-    cart_item_ids: list[int] | None = None
-    sku_id: int | None = None
-    quantity: int = 1
+    cart_item_ids: list[Id] | None = None
+    sku_id: Id | None = None
+    quantity: Quantity = 1
     # "none" for a community fee, a course or a ticket (any value is taken as "none" for those).
     fulfilment: Literal["delivery", "pickup", "none"]
     payment_method: Literal["sandbox", "cod"]
-    address_id: int | None = None
-    pickup_point_id: int | None = None
+    address_id: Id | None = None
+    pickup_point_id: Id | None = None
     # One of the quote's delivery_slots; required for delivery when the quote says so.
-    delivery_slot_id: int | None = None
-    buyer_note: str = ""
-    post_id: int | None = None
-    article_id: int | None = None
+    delivery_slot_id: Id | None = None
+    buyer_note: MultilineText = Field("", max_length=200)
+    post_id: Id | None = None
+    article_id: Id | None = None
 
 
 class CheckoutQuoteLineOut(Schema):
@@ -143,7 +144,7 @@ class OrderEventOut(Schema):
     created_at: datetime
 
 
-class PickupPointOut(Schema):
+class OrderPickupPointOut(Schema):
     id: int
     name: str
     address: str
@@ -177,7 +178,7 @@ class OrderOut(Schema):
     recipient: str
     recipient_phone: str  # masked in the console
     address: str
-    pickup_point: PickupPointOut | None
+    pickup_point: OrderPickupPointOut | None
     delivery_slot: OrderDeliverySlotOut | None
     buyer_note: str
     tracking_company: str
@@ -207,9 +208,9 @@ class ConsoleOrderDetailOut(ConsoleOrderOut):
 
 
 class RefundIn(Schema):
-    line_id: int
-    amount_fen: int
-    reason: str
+    line_id: Id
+    amount_fen: Fen
+    reason: MultilineText = Field(..., max_length=200)
 
 
 class RefundOut(Schema):
@@ -229,24 +230,30 @@ class RefundOut(Schema):
 
 
 class ShipIn(Schema):
-    tracking_company: str
-    tracking_number: str
+    tracking_company: Text = Field(..., max_length=32)
+    tracking_number: Text = Field(..., max_length=64)
 
 
-class ReasonIn(Schema):
-    reason: str = ""
+class OrderReasonIn(Schema):
+    reason: MultilineText = Field("", max_length=200)
 
 
-class ConsoleOrderFilters(Schema):
-    status: str | None = None
-    fulfilment: str | None = None
-    payment_method: str | None = None
-    search: str | None = Field(None, description="order number or phone digits")
-    date_from: date | None = None
-    date_to: date | None = None
-    delivery_slot_id: int | None = None
-    page: int = 1
-    page_size: int = 20
+class ConsoleOrderFilters(PageQuery):
+    status: Text | None = Field(None, max_length=20)
+    fulfilment: Text | None = Field(None, max_length=10)
+    payment_method: Text | None = Field(None, max_length=10)
+    search: SearchText | None = Field(None, description="order number or phone digits")
+    date_from: Day | None = None
+    date_to: Day | None = None
+    delivery_slot_id: Id | None = None
+
+
+class RefundQuery(PageQuery):
+    status: Text | None = Field(None, max_length=20)
+
+
+class OrderTabQuery(PageQuery):
+    tab: Text | None = Field(None, max_length=20)  # pending, to_ship, to_receive, done or closed
 
 
 # --- builders: plain dicts so idempotent responses can be stored as JSON ----------------

@@ -1,6 +1,6 @@
 """Payments API: members pay, operators confirm COD cash and approve refunds, gateways call back."""
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Header, Router, Status
@@ -8,7 +8,7 @@ from ninja import Header, Router, Status
 from shequn.core.audit import client_ip
 from shequn.core.errors import InvalidInput, NotFound
 from shequn.core.idempotency import run_idempotent
-from shequn.core.schemas import ErrorOut, error_responses
+from shequn.core.schemas import ErrorOut, Id, Text, error_responses
 from shequn.orders.selectors import access_member_order, access_order, access_refund
 from shequn.shops import permissions
 from shequn.shops.models import Shop
@@ -29,7 +29,7 @@ router = Router(tags=["payments"])
     summary="Start paying an order (returns the pay page URL); honours Idempotency-Key",
 )
 def pay_order(
-    request: HttpRequest, number: str, idempotency_key: str | None = Header(None, alias="Idempotency-Key")
+    request: HttpRequest, number: Text, idempotency_key: Annotated[Text | None, Header(alias="Idempotency-Key")] = None
 ) -> Status[Any]:
     def handler() -> tuple[int, dict[str, str]]:
         order = access_member_order(request.user, number)
@@ -43,10 +43,10 @@ def pay_order(
 
 @router.get(
     "/orders/{number}",
-    response={200: PaymentOut, **error_responses(401, 404)},
+    response={200: PaymentOut, **error_responses(401, 404, 422)},
     summary="The payment of the member's own order (after returning from the pay page, asks the gateway once)",
 )
-def get_payment(request: HttpRequest, number: str) -> dict[str, object]:
+def get_payment(request: HttpRequest, number: Text) -> dict[str, object]:
     order = access_member_order(request.user, number)
     payment = payment_of(order)
     if payment is None:
@@ -82,7 +82,7 @@ def _payment_out(payment: Payment) -> dict[str, object]:
     }
 
 
-def _console_shop(request: HttpRequest, permission: str) -> Shop:
+def _console_shop(request: HttpRequest, permission: Text) -> Shop:
     """The staff caller's shop: the ``X-Shop`` slug, or their only shop; authorised for ``permission``."""
     shops = staff_shops(request.user)
     slug = (request.headers.get("X-Shop") or "").strip()
@@ -104,7 +104,7 @@ def _console_shop(request: HttpRequest, permission: str) -> Shop:
     response={200: PaymentOut, **error_responses(401, 403, 404, 409, 422)},
     summary="Staff confirm the cash of a cash-on-delivery order (audited); shop from X-Shop",
 )
-def confirm_cod(request: HttpRequest, order_id: int) -> dict[str, object]:
+def confirm_cod(request: HttpRequest, order_id: Id) -> dict[str, object]:
     shop = _console_shop(request, permissions.CONFIRM_COD)
     order = access_order(shop, order_id)
     return _payment_out(actions.confirm_cod_payment(shop, order, request.user, client_ip(request)))
@@ -115,7 +115,7 @@ def confirm_cod(request: HttpRequest, order_id: int) -> dict[str, object]:
     response={200: RefundDecisionOut, **error_responses(401, 403, 404, 409, 422, 502)},
     summary="Staff approve a refund; the money goes back through the gateway (audited); shop from X-Shop",
 )
-def approve_refund(request: HttpRequest, refund_id: int) -> dict[str, object]:
+def approve_refund(request: HttpRequest, refund_id: Id) -> dict[str, object]:
     shop = _console_shop(request, permissions.DECIDE_REFUNDS)
     refund = actions.approve_refund(shop, access_refund(shop, refund_id), request.user, client_ip(request))
     return {"refund_number": refund.number, "status": refund.status, "amount_fen": refund.amount_fen}

@@ -8,16 +8,17 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Status
+from ninja import Query, Router, Status
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import NotAuthenticated
-from shequn.core.schemas import Page, error_responses, paginate
+from shequn.core.schemas import Id, Page, PageQuery, Text, error_responses, paginate
 
 from . import actions, permissions, selectors
 from .models import StaffMember
 from .schemas import (
     AuditEntryOut,
+    AuditQuery,
     DeliverySlotConsoleOut,
     DeliverySlotCreateIn,
     DeliverySlotUpdateIn,
@@ -46,22 +47,22 @@ def my_shops(request: HttpRequest) -> Any:
 
 
 @router.get("/{slug}/pickup-points", auth=None, response={200: list[PickupPointOut], **error_responses(404, 422)})
-def pickup_points(request: HttpRequest, slug: str) -> Any:
+def pickup_points(request: HttpRequest, slug: Text) -> Any:
     """A shop's active pickup points, for the checkout picker."""
     return list(selectors.active_pickup_points(selectors.access_shop_by_slug(slug)))
 
 
 @router.get("/{shop_id}/staff", response={200: Page[StaffOut], **error_responses(401, 403, 404, 422)})
-def list_staff(request: HttpRequest, shop_id: int, page: int = 1, page_size: int = 20) -> Any:
+def list_staff(request: HttpRequest, shop_id: Id, query: Query[PageQuery]) -> Any:
     user = _authenticated(request)
     shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_STAFF)
-    result = paginate(selectors.staff_list(shop), page, page_size)
+    result = paginate(selectors.staff_list(shop), query.page, query.page_size)
     result["items"] = [StaffOut.from_member(member, user) for member in result["items"]]
     return result
 
 
 @router.post("/{shop_id}/staff", response={201: StaffOut, **error_responses(401, 403, 404, 409, 422)})
-def add_staff(request: HttpRequest, shop_id: int, payload: StaffAddIn) -> Any:
+def add_staff(request: HttpRequest, shop_id: Id, payload: StaffAddIn) -> Any:
     user = _authenticated(request)
     shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_STAFF)
     row = actions.do_add_staff(
@@ -76,7 +77,7 @@ def add_staff(request: HttpRequest, shop_id: int, payload: StaffAddIn) -> Any:
 
 
 @router.patch("/{shop_id}/staff/{staff_id}", response={200: StaffOut, **error_responses(401, 403, 404, 409, 422)})
-def change_staff_role(request: HttpRequest, shop_id: int, staff_id: int, payload: StaffRoleIn) -> Any:
+def change_staff_role(request: HttpRequest, shop_id: Id, staff_id: Id, payload: StaffRoleIn) -> Any:
     user = _authenticated(request)
     shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_STAFF)
     row = actions.do_change_role(shop, user, staff_id, role=payload.role, ip=client_ip(request))
@@ -84,7 +85,7 @@ def change_staff_role(request: HttpRequest, shop_id: int, staff_id: int, payload
 
 
 @router.delete("/{shop_id}/staff/{staff_id}", response={200: StaffOut, **error_responses(401, 403, 404, 409, 422)})
-def deactivate_staff(request: HttpRequest, shop_id: int, staff_id: int) -> Any:
+def deactivate_staff(request: HttpRequest, shop_id: Id, staff_id: Id) -> Any:
     user = _authenticated(request)
     shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_STAFF)
     row = actions.do_deactivate_staff(shop, user, staff_id, ip=client_ip(request))
@@ -94,15 +95,13 @@ def deactivate_staff(request: HttpRequest, shop_id: int, staff_id: int) -> Any:
 @router.get("/{shop_id}/audit", response={200: Page[AuditEntryOut], **error_responses(401, 403, 404, 422)})
 def audit_log(
     request: HttpRequest,
-    shop_id: int,
-    action: str = "",
-    actor_id: int | None = None,
-    page: int = 1,
-    page_size: int = 50,
+    shop_id: Id,
+    query: Query[AuditQuery],
 ) -> Any:
     user = _authenticated(request)
     shop, _ = selectors.access_console_shop(user, shop_id, permissions.VIEW_AUDIT)
-    return paginate(selectors.audit_entries(shop, action=action, actor_id=actor_id), page, page_size)
+    entries = selectors.audit_entries(shop, action=query.action, actor_id=query.actor_id)
+    return paginate(entries, query.page, query.page_size)
 
 
 # --- delivery slots (docs/adr/0007): the same actions as the console pages ------------------------
@@ -113,7 +112,7 @@ _SLOT_ERRORS = error_responses(401, 403, 404, 409, 422)
 @router.get(
     "/{shop_id}/delivery-slots", response={200: list[DeliverySlotConsoleOut], **error_responses(401, 403, 404, 422)}
 )
-def list_delivery_slots(request: HttpRequest, shop_id: int) -> Any:
+def list_delivery_slots(request: HttpRequest, shop_id: Id) -> Any:
     """The shop's slots from today on, closed and full ones too, soonest first."""
     user = _authenticated(request)
     shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_DELIVERY_SLOTS)
@@ -121,7 +120,7 @@ def list_delivery_slots(request: HttpRequest, shop_id: int) -> Any:
 
 
 @router.post("/{shop_id}/delivery-slots", response={201: DeliverySlotConsoleOut, **_SLOT_ERRORS})
-def create_delivery_slot(request: HttpRequest, shop_id: int, payload: DeliverySlotCreateIn) -> Any:
+def create_delivery_slot(request: HttpRequest, shop_id: Id, payload: DeliverySlotCreateIn) -> Any:
     user = _authenticated(request)
     shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_DELIVERY_SLOTS)
     data = actions.DeliverySlotInput(**payload.model_dump())
@@ -129,7 +128,7 @@ def create_delivery_slot(request: HttpRequest, shop_id: int, payload: DeliverySl
 
 
 @router.patch("/{shop_id}/delivery-slots/{slot_id}", response={200: DeliverySlotConsoleOut, **_SLOT_ERRORS})
-def update_delivery_slot(request: HttpRequest, shop_id: int, slot_id: int, payload: DeliverySlotUpdateIn) -> Any:
+def update_delivery_slot(request: HttpRequest, shop_id: Id, slot_id: Id, payload: DeliverySlotUpdateIn) -> Any:
     """Change the capacity or the cut-off; omitted fields stay as they are."""
     user = _authenticated(request)
     shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_DELIVERY_SLOTS)
@@ -139,7 +138,7 @@ def update_delivery_slot(request: HttpRequest, shop_id: int, slot_id: int, paylo
 
 
 @router.post("/{shop_id}/delivery-slots/{slot_id}/close", response={200: DeliverySlotConsoleOut, **_SLOT_ERRORS})
-def close_delivery_slot(request: HttpRequest, shop_id: int, slot_id: int) -> Any:
+def close_delivery_slot(request: HttpRequest, shop_id: Id, slot_id: Id) -> Any:
     """No new orders for this slot; the ones booked keep it."""
     user = _authenticated(request)
     shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_DELIVERY_SLOTS)
@@ -147,7 +146,7 @@ def close_delivery_slot(request: HttpRequest, shop_id: int, slot_id: int) -> Any
 
 
 @router.post("/{shop_id}/delivery-slots/{slot_id}/open", response={200: DeliverySlotConsoleOut, **_SLOT_ERRORS})
-def open_delivery_slot(request: HttpRequest, shop_id: int, slot_id: int) -> Any:
+def open_delivery_slot(request: HttpRequest, shop_id: Id, slot_id: Id) -> Any:
     user = _authenticated(request)
     shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_DELIVERY_SLOTS)
     return actions.do_set_delivery_slot_open(shop, user, slot_id, is_open=True, ip=client_ip(request))

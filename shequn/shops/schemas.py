@@ -6,6 +6,7 @@ from typing import Any
 from ninja import Field, Schema
 
 from shequn.core.phone import mask_phone
+from shequn.core.schemas import MAX_PAGE_SIZE, ClockTime, Count, Day, Id, Moment, PageQuery, Text
 
 
 class PickupPointOut(Schema):
@@ -44,14 +45,14 @@ class StaffOut(Schema):
 
 
 class StaffAddIn(Schema):
-    username: str = Field(..., max_length=64)
-    role: str = Field(..., max_length=16)
+    username: Text = Field(..., max_length=64)
+    role: Text = Field(..., max_length=16)
     # Only for a username that does not exist yet: creates the staff account with this password.
-    new_password: str = Field("", max_length=128)
+    new_password: Text = Field("", max_length=128)
 
 
 class StaffRoleIn(Schema):
-    role: str = Field(..., max_length=16)
+    role: Text = Field(..., max_length=16)
 
 
 class AuditEntryOut(Schema):
@@ -78,6 +79,12 @@ class MyShopOut(Schema):
     role: str
 
 
+class AuditQuery(PageQuery):
+    page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+    action: Text = Field("", max_length=64)
+    actor_id: Id | None = None
+
+
 class DeliverySlotConsoleOut(Schema):
     """A delivery slot as the operator manages it (docs/adr/0007)."""
 
@@ -93,13 +100,13 @@ class DeliverySlotConsoleOut(Schema):
 
 
 class DeliverySlotCreateIn(Schema):
-    date: date
-    starts_at: time
-    ends_at: time
-    capacity: int
-    cutoff_at: datetime | None = Field(None, description="null: the day before at 20:00, local time")
+    date: Day
+    starts_at: ClockTime
+    ends_at: ClockTime
+    capacity: Count
+    cutoff_at: Moment | None = Field(None, description="null: the day before at 20:00, local time")
 
 
 class DeliverySlotUpdateIn(Schema):
-    capacity: int | None = Field(None, description="never below the places booked (409 capacity_below_booked)")
-    cutoff_at: datetime | None = None
+    capacity: Count | None = Field(None, description="never below the places booked (409 capacity_below_booked)")
+    cutoff_at: Moment | None = None

@@ -6,21 +6,13 @@ from django.urls import reverse
 from ninja import Query, Router, Status
 
 from shequn.core.audit import client_ip
-from shequn.core.schemas import Page, error_responses, paginate
+from shequn.core.schemas import Id, Page, PageQuery, error_responses, paginate
 from shequn.shops.console import api_console_shop
 from shequn.shops.permissions import MANAGE_CATALOG
 
 from . import actions, selectors
 from .models import TeamMember
-from .schemas import (
-    DestinationIn,
-    MembershipOut,
-    OfferIn,
-    OfferOut,
-    PageQuery,
-    TeamOut,
-    TeamQuery,
-)
+from .schemas import DestinationIn, MembershipOut, OfferIn, OfferOut, TeamOut, TeamQuery
 
 router = Router(tags=["teambuy"])
 console = Router(tags=["teambuy console"])
@@ -50,12 +42,12 @@ def _team_out(team_id: int) -> TeamOut:
 
 
 @router.get("/offers/{int:offer_id}", response={200: OfferOut, **READ_ERRORS})
-def offer(request: HttpRequest, offer_id: int) -> OfferOut:
+def offer(request: HttpRequest, offer_id: Id) -> OfferOut:
     return OfferOut.from_model(selectors.public_offer(offer_id))
 
 
 @router.get("/offers/{int:offer_id}/teams", response={200: list[TeamOut], **READ_ERRORS})
-def open_teams(request: HttpRequest, offer_id: int) -> list[TeamOut]:
+def open_teams(request: HttpRequest, offer_id: Id) -> list[TeamOut]:
     """Teams of the offer still forming with a free seat, closest to their deadline first."""
     found = selectors.public_offer(offer_id)
     return [
@@ -64,7 +56,7 @@ def open_teams(request: HttpRequest, offer_id: int) -> list[TeamOut]:
 
 
 @router.post("/offers/{int:offer_id}/teams", response={201: MembershipOut, **WRITE_ERRORS})
-def open_team(request: HttpRequest, offer_id: int, body: DestinationIn) -> Status[MembershipOut]:
+def open_team(request: HttpRequest, offer_id: Id, body: DestinationIn) -> Status[MembershipOut]:
     """Open a team: the caller's order at the team price, to pay at ``pay_url`` before the deadline.
     409 ``team_offer_closed``; 409 ``sold_out``; 422 for a missing pickup point or address."""
     member = actions.do_open_team(request.user, offer_id, _destination(body))
@@ -72,12 +64,12 @@ def open_team(request: HttpRequest, offer_id: int, body: DestinationIn) -> Statu
 
 
 @router.get("/teams/{int:team_id}", response={200: TeamOut, **READ_ERRORS})
-def team(request: HttpRequest, team_id: int) -> TeamOut:
+def team(request: HttpRequest, team_id: Id) -> TeamOut:
     return _team_out(team_id)
 
 
 @router.post("/teams/{int:team_id}/join", response={201: MembershipOut, **WRITE_ERRORS})
-def join_team(request: HttpRequest, team_id: int, body: DestinationIn) -> Status[MembershipOut]:
+def join_team(request: HttpRequest, team_id: Id, body: DestinationIn) -> Status[MembershipOut]:
     """Take a seat: 409 ``team_full``, ``team_closed`` or ``already_in_team``."""
     member = actions.do_join_team(request.user, team_id, _destination(body))
     return Status(201, _membership(member))
@@ -124,13 +116,13 @@ def console_create_offer(request: HttpRequest, body: OfferIn) -> Status[OfferOut
 
 
 @console.get("/offers/{int:offer_id}", response={200: OfferOut, **CONSOLE_ERRORS})
-def console_offer(request: HttpRequest, offer_id: int) -> OfferOut:
+def console_offer(request: HttpRequest, offer_id: Id) -> OfferOut:
     shop = api_console_shop(request, MANAGE_CATALOG)
     return OfferOut.from_model(selectors.access_offer(shop, offer_id))
 
 
 @console.put("/offers/{int:offer_id}", response={200: OfferOut, **CONSOLE_ERRORS})
-def console_update_offer(request: HttpRequest, offer_id: int, body: OfferIn) -> OfferOut:
+def console_update_offer(request: HttpRequest, offer_id: Id, body: OfferIn) -> OfferOut:
     shop = api_console_shop(request, MANAGE_CATALOG)
     found = selectors.access_offer(shop, offer_id)
     actions.do_update_offer(shop, found, _offer_input(body), actor=request.user, ip=client_ip(request))
@@ -148,7 +140,7 @@ def console_teams(request: HttpRequest, query: Query[TeamQuery]) -> dict:
 
 
 @console.get("/teams/{int:team_id}", response={200: TeamOut, **CONSOLE_ERRORS})
-def console_team(request: HttpRequest, team_id: int) -> TeamOut:
+def console_team(request: HttpRequest, team_id: Id) -> TeamOut:
     shop = api_console_shop(request, MANAGE_CATALOG)
     found = selectors.access_team(shop, team_id)
     return TeamOut.from_model(

@@ -4,17 +4,14 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
+from shequn.core.schemas import Fen, Id, Moment, PageQuery, SmallCount, Text
+
 from .models import Team, TeamMember, TeamOffer
 
 
-class PageQuery(Schema):
-    page: int = 1
-    page_size: int = 20
-
-
 class TeamQuery(PageQuery):
-    status: str = ""
-    offer_id: int | None = None
+    status: Text = Field("", max_length=16)
+    offer_id: Id | None = None
 
 
 class OfferOut(Schema):
@@ -50,17 +47,17 @@ class OfferOut(Schema):
 
 
 class OfferIn(Schema):
-    sku_id: int
-    team_size: int = Field(description="2..10")
-    team_price_fen: int = Field(description="at least 1, below the SKU's shelf price")
-    time_limit_hours: int = Field(24, description="1..72")
-    title: str = ""
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    sku_id: Id
+    team_size: SmallCount = Field(description="2..10")
+    team_price_fen: Fen = Field(description="at least 1, below the SKU's shelf price")
+    time_limit_hours: SmallCount = Field(24, description="1..72")
+    title: Text = Field("", max_length=60)
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
     is_active: bool = True
 
 
-class MemberOut(Schema):
+class TeamMemberOut(Schema):
     name: str  # masked, e.g. 王**
     is_opener: bool
     status: str
@@ -79,7 +76,7 @@ class TeamOut(Schema):
     seconds_left: int
     succeeded_at: datetime | None
     failed_at: datetime | None
-    members: list[MemberOut] | None = None
+    members: list[TeamMemberOut] | None = None
 
     @staticmethod
     def from_model(team: Team, *, members: list[dict] | None = None, seconds_left: int = 0) -> "TeamOut":
@@ -96,17 +93,17 @@ class TeamOut(Schema):
             seconds_left=seconds_left,
             succeeded_at=team.succeeded_at,
             failed_at=team.failed_at,
-            members=[MemberOut(**{k: m[k] for k in ("name", "is_opener", "status")}) for m in members]
+            members=[TeamMemberOut(**{k: m[k] for k in ("name", "is_opener", "status")}) for m in members]
             if members is not None
             else None,
         )
 
 
 class DestinationIn(Schema):
-    fulfilment: str = Field("pickup", description="pickup or delivery")
-    pickup_point_id: int | None = None
-    address_id: int | None = None
-    payment_method: str = "sandbox"
+    fulfilment: Text = Field("pickup", description="pickup or delivery", max_length=10)
+    pickup_point_id: Id | None = None
+    address_id: Id | None = None
+    payment_method: Text = Field("sandbox", max_length=10)
 
 
 class MembershipOut(Schema):

@@ -5,11 +5,12 @@ import datetime
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
+from pydantic import Field
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import NotFound
 from shequn.core.phone import mask_name
-from shequn.core.schemas import Page, error_responses, paginate
+from shequn.core.schemas import Fen, Id, MultilineText, Page, PageQuery, Text, error_responses, paginate
 from shequn.shops.console import api_console_shop
 from shequn.shops.models import Shop
 
@@ -23,13 +24,8 @@ WRITE_ERRORS = error_responses(401, 404, 409, 422)
 CONSOLE_ERRORS = error_responses(401, 403, 404, 409, 422)
 
 
-class PageQuery(Schema):
-    page: int = 1
-    page_size: int = 20
-
-
 class QueueQuery(PageQuery):
-    status: str = ""
+    status: Text = Field("", max_length=20)
 
 
 class BalancesOut(Schema):
@@ -98,11 +94,11 @@ class ConsoleWithdrawalOut(WithdrawalOut):
 
 
 class WithdrawIn(Schema):
-    amount_fen: int
+    amount_fen: Fen
 
 
 class RejectIn(Schema):
-    reason: str
+    reason: MultilineText = Field(..., max_length=200)
 
 
 def _shop(shop_id: int) -> Shop:
@@ -113,7 +109,7 @@ def _shop(shop_id: int) -> Shop:
 
 
 @router.get("/shops/{int:shop_id}/balances", response={200: BalancesOut, **READ_ERRORS})
-def balances(request: HttpRequest, shop_id: int) -> BalancesOut:
+def balances(request: HttpRequest, shop_id: Id) -> BalancesOut:
     found = ledger.holder_balances(_shop(shop_id), request.user)
     return BalancesOut(
         frozen_fen=found["frozen"],
@@ -124,21 +120,21 @@ def balances(request: HttpRequest, shop_id: int) -> BalancesOut:
 
 
 @router.get("/shops/{int:shop_id}/entries", response={200: Page[EntryOut], **READ_ERRORS})
-def entries(request: HttpRequest, shop_id: int, query: Query[PageQuery]) -> dict:
+def entries(request: HttpRequest, shop_id: Id, query: Query[PageQuery]) -> dict:
     page = paginate(selectors.holder_entries(_shop(shop_id), request.user), query.page, query.page_size)
     page["items"] = [EntryOut.from_model(e) for e in page["items"]]
     return page
 
 
 @router.get("/shops/{int:shop_id}/withdrawals", response={200: Page[WithdrawalOut], **READ_ERRORS})
-def withdrawals(request: HttpRequest, shop_id: int, query: Query[PageQuery]) -> dict:
+def withdrawals(request: HttpRequest, shop_id: Id, query: Query[PageQuery]) -> dict:
     page = paginate(selectors.holder_withdrawals(_shop(shop_id), request.user), query.page, query.page_size)
     page["items"] = [WithdrawalOut.from_model(w) for w in page["items"]]
     return page
 
 
 @router.post("/shops/{int:shop_id}/withdrawals", response={201: WithdrawalOut, **WRITE_ERRORS})
-def withdraw(request: HttpRequest, shop_id: int, body: WithdrawIn) -> Status[WithdrawalOut]:
+def withdraw(request: HttpRequest, shop_id: Id, body: WithdrawIn) -> Status[WithdrawalOut]:
     withdrawal = actions.request_withdrawal(_shop(shop_id), request.user, body.amount_fen)
     return Status(201, WithdrawalOut.from_model(withdrawal))
 
@@ -152,14 +148,14 @@ def console_withdrawals(request: HttpRequest, query: Query[QueueQuery]) -> dict:
 
 
 @router.post("/console/withdrawals/{int:withdrawal_id}/approve", response={200: ConsoleWithdrawalOut, **CONSOLE_ERRORS})
-def console_approve(request: HttpRequest, withdrawal_id: int) -> ConsoleWithdrawalOut:
+def console_approve(request: HttpRequest, withdrawal_id: Id) -> ConsoleWithdrawalOut:
     shop = api_console_shop(request, actions.FINANCE_PERMISSION)
     withdrawal = actions.approve_withdrawal(shop, withdrawal_id, request.user, ip=client_ip(request))
     return ConsoleWithdrawalOut.from_model(withdrawal)
 
 
 @router.post("/console/withdrawals/{int:withdrawal_id}/reject", response={200: ConsoleWithdrawalOut, **CONSOLE_ERRORS})
-def console_reject(request: HttpRequest, withdrawal_id: int, body: RejectIn) -> ConsoleWithdrawalOut:
+def console_reject(request: HttpRequest, withdrawal_id: Id, body: RejectIn) -> ConsoleWithdrawalOut:
     shop = api_console_shop(request, actions.FINANCE_PERMISSION)
     withdrawal = actions.reject_withdrawal(shop, withdrawal_id, request.user, reason=body.reason, ip=client_ip(request))
     return ConsoleWithdrawalOut.from_model(withdrawal)

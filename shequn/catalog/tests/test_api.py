@@ -106,6 +106,12 @@ def test_console_crud(api, shop, operator):
     bad = api.post(f"{BASE}/console/skus/{sku_id}/stock", {"delta": -51}, content_type="application/json")
     assert bad.status_code == 422
     assert bad.json()["code"] == "insufficient_stock"
+    # Adding past what the stock column holds is refused, not a database error (PostgreSQL: 500).
+    too_many = api.post(
+        f"{BASE}/console/skus/{sku_id}/stock", {"delta": 2_147_483_600}, content_type="application/json"
+    )
+    assert (too_many.status_code, too_many.json()["code"]) == (422, "stock_too_large")
+    assert api.get(f"{BASE}/console/products/{product_id}").json()["skus"][0]["stock"] == 50
 
     shelf = api.post(
         f"{BASE}/console/products/{product_id}/shelf", {"on_shelf": False}, content_type="application/json"

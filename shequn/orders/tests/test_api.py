@@ -41,7 +41,14 @@ def test_cart_endpoints(client, member, sku):
     groups = client.get(f"{API}/cart", headers=headers).json()
     assert groups[0]["shop_slug"] == sku.shop.slug
     assert groups[0]["subtotal_fen"] == 3 * sku.price_fen
+    # Below one unit the schema refuses the field; above the per-line limit the cart rule does.
     response = client.patch(f"{API}/cart/{item_id}", {"quantity": 0}, content_type="application/json", headers=headers)
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_input"
+    assert [error["loc"][-1] for error in response.json()["details"]["errors"]] == ["quantity"]
+    response = client.patch(
+        f"{API}/cart/{item_id}", {"quantity": 100}, content_type="application/json", headers=headers
+    )
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_quantity"
     # Another member cannot touch this line.

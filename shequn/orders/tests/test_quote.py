@@ -158,7 +158,7 @@ def test_a_shop_that_never_ships_free_has_no_gap(client, farm):
 @pytest.mark.parametrize(
     ("change", "status", "code"),
     [
-        ({"quantity": 0}, 422, "invalid_quantity"),
+        ({"quantity": 100}, 422, "invalid_quantity"),  # past the 99 a line may hold
         ({"payment_method": "cod"}, 422, "payment_method_unavailable"),
         ({"address_id": 999_999}, 422, "address_required"),
         ({"quantity": 21}, 409, "sold_out"),
@@ -222,3 +222,26 @@ def test_the_quote_lists_the_payment_methods_a_member_may_choose(client, farm):
     farm["shop"].save(update_fields=["cod_enabled"])
     quote = client.post(f"{API}/quote", body, content_type="application/json", headers=auth_headers(member))
     assert (quote.json()["payment_methods"], quote.json()["cod_available"]) == (["sandbox"], False)
+
+
+def test_an_order_above_what_its_amount_columns_hold_is_refused_before_any_write(client, farm):
+    """Two units at ¥21,474,836.47 sum past the int32 total WeChat Pay and the columns take."""
+    dear = make_sku(farm["shop"], price_fen=2_147_483_647, stock=5, title="整船三文鱼")
+    pickup = PickupPointFactory.create(shop=farm["shop"])
+    body = {
+        "sku_id": dear.pk,
+        "quantity": 2,
+        "fulfilment": "pickup",
+        "pickup_point_id": pickup.pk,
+        "payment_method": "sandbox",
+    }
+    headers = auth_headers(make_member())
+    for path in (f"{API}/quote", API):
+        refused = client.post(path, body, content_type="application/json", headers=headers)
+        assert (refused.status_code, refused.json()["code"]) == (422, "order_too_large"), path
+        assert "¥21,474,836.47" in refused.json()["message"]
+    assert not Order.objects.exists()
+    assert Sku.objects.get(pk=dear.pk).stock == 5
+
+    one = client.post(f"{API}/quote", {**body, "quantity": 1}, content_type="application/json", headers=headers)
+    assert (one.status_code, one.json()["total_fen"]) == (200, 2_147_483_647)
