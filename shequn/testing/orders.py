@@ -36,6 +36,15 @@ def make_staff(shop: Any, role: str = "owner") -> Any:
     return StaffFactory(shop=shop, role=role).user
 
 
+def staff_client(shop: Any, role: str = "owner") -> Any:
+    """A test client signed in (session) as a new staff member of ``shop`` with ``role``."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(make_staff(shop, role=role))
+    return client
+
+
 def place_order(
     user: Any,
     sku: Any,

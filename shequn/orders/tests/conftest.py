@@ -1,4 +1,5 @@
 import pytest
+from django.test import Client
 
 from shequn.testing.orders import make_member, make_shop, make_sku
 
@@ -16,3 +17,10 @@ def sku(shop):
 @pytest.fixture
 def member(db):
     return make_member()
+
+
+@pytest.fixture
+def member_client(member):
+    client = Client()
+    client.force_login(member)
+    return client

@@ -2,27 +2,13 @@
 console order list shows and filters by slot; the slot's pick list lists what to pack."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from shequn.orders import actions
 from shequn.orders.models import Order
-from shequn.testing.orders import make_member, make_slot, make_staff, paid_order, place_order
+from shequn.testing.orders import make_member, make_slot, paid_order, place_order, staff_client
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def member_client(member):
-    client = Client()
-    client.force_login(member)
-    return client
-
-
-def staff_client(shop, role="owner"):
-    client = Client()
-    client.force_login(make_staff(shop, role=role))
-    return client
 
 
 def checkout_form(member, sku, **extra):

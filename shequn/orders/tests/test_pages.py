@@ -9,22 +9,9 @@ from shequn.orders.enums import OrderStatus, RefundStatus
 from shequn.orders.models import CartItem, Order, RefundRequest
 from shequn.testing.factories import CommunityFactory, PickupPointFactory
 from shequn.testing.money import beside_input, keeps_typed_value, yuan_refusals
-from shequn.testing.orders import make_member, make_shop, make_sku, make_staff, paid_order, place_order
+from shequn.testing.orders import make_member, make_shop, make_sku, make_staff, paid_order, place_order, staff_client
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def member_client(member):
-    client = Client()
-    client.force_login(member)
-    return client
-
-
-def staff_client(shop, role="owner"):
-    client = Client()
-    client.force_login(make_staff(shop, role=role))
-    return client
 
 
 def test_pages_need_login():

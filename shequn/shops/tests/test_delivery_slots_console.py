@@ -10,17 +10,20 @@ from django.utils import timezone
 
 from shequn.core.models import AuditLog
 from shequn.shops.models import DeliverySlot
-from shequn.testing.orders import auth_headers, make_member, make_shop, make_sku, make_slot, make_staff, place_order
+from shequn.testing.orders import (
+    auth_headers,
+    make_member,
+    make_shop,
+    make_sku,
+    make_slot,
+    make_staff,
+    place_order,
+    staff_client,
+)
 
 pytestmark = pytest.mark.django_db
 
 SLOTS = reverse("shops:console_delivery_slots")
-
-
-def staff_client(shop, role="owner"):
-    client = Client()
-    client.force_login(make_staff(shop, role=role))
-    return client
 
 
 def test_an_operator_adds_a_slot_with_the_usual_cutoff():
