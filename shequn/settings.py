@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "huey.contrib.djhuey",
     "shequn.core",
+    "shequn.gate",
     "shequn.shops",
     "shequn.accounts",
     "shequn.wallets",
