@@ -19,7 +19,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from .base import Admission, Claim, PoolSpec, PoolState, Refusal
+from .base import Admission, Claim, PoolSpec, PoolState, RateLimits, Refusal
 
 
 @dataclass
@@ -40,9 +40,31 @@ class _Delivery:
     delivered_at: float  # time.monotonic()
 
 
+class _Windows:
+    """Fixed windows of attempts per key (``member:7``, ``ip:10.0.0.1``), in this process's memory."""
+
+    def __init__(self, window_ms: int) -> None:
+        self._window = window_ms / 1000
+        self._counts: dict[str, tuple[float, int]] = {}  # key -> (window started, attempts)
+        self._next_sweep = 0.0
+
+    def hit(self, key: str, limit: int, now: float) -> bool:
+        """Count one attempt; True while the key is within its limit."""
+        if now >= self._next_sweep:  # drop finished windows now and then, so idle keys do not pile up
+            self._counts = {k: v for k, v in self._counts.items() if now - v[0] < self._window}
+            self._next_sweep = now + self._window
+        started, count = self._counts.get(key, (now, 0))
+        if now - started >= self._window:
+            started, count = now, 0
+        self._counts[key] = (started, count + 1)
+        return count + 1 <= limit
+
+
 class LocalGate:
-    def __init__(self) -> None:
+    def __init__(self, *, limits: RateLimits | None = None) -> None:
         self._lock = threading.Lock()
+        self._limits = limits
+        self._windows = _Windows(limits.window_ms) if limits else None
         self._pools: dict[str, _Pool] = {}
         self._new: OrderedDict[str, Claim] = OrderedDict()  # appended, not yet delivered
         self._pending: dict[str, _Delivery] = {}  # delivered, not yet acknowledged
@@ -103,11 +125,21 @@ class LocalGate:
 
     # --- attempts -------------------------------------------------------------------------
 
-    def attempt(self, pool_key: str, member_id: int, quantity: int = 1, *, now: datetime | None = None) -> Admission:
+    def attempt(
+        self,
+        pool_key: str,
+        member_id: int,
+        quantity: int = 1,
+        *,
+        now: datetime | None = None,
+        client_ip: str | None = None,
+    ) -> Admission:
         if quantity < 1:
             raise ValueError("quantity must be positive")
         now = now or timezone.now()
         with self._lock:
+            if self._rate_limited(member_id, client_ip):
+                return Admission(admitted=False, refusal=Refusal.RATE_LIMITED)
             pool = self._pools.get(pool_key)
             if pool is None:
                 return Admission(admitted=False, refusal=Refusal.NOT_READY)
@@ -127,6 +159,14 @@ class LocalGate:
             )
             self._new[claim.claim_id] = claim
             return Admission(admitted=True, claim_id=claim.claim_id, units_left=pool.units_left)
+
+    def _rate_limited(self, member_id: int, client_ip: str | None) -> bool:
+        if self._limits is None or self._windows is None:
+            return False
+        tick = time.monotonic()
+        member_ok = self._windows.hit(f"member:{member_id}", self._limits.per_member, tick)
+        ip_ok = client_ip is None or self._windows.hit(f"ip:{client_ip}", self._limits.per_ip, tick)
+        return not (member_ok and ip_ok)
 
     @staticmethod
     def _refusal(pool: _Pool, member_id: int, quantity: int, now: datetime) -> Refusal | None:
