@@ -36,7 +36,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import redis
+from redis.backoff import NoBackoff
 from redis.exceptions import ResponseError
+from redis.retry import Retry
 
 from .base import Admission, Claim, PoolSpec, PoolState, RateLimits, Refusal
 
@@ -143,7 +145,10 @@ def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
 
 class RedisGate:
     def __init__(self, url: str, *, limits: RateLimits | None = None) -> None:
-        self._client: redis.Redis = redis.Redis.from_url(url, decode_responses=True)
+        # No silent retries: an attempt whose answer was lost with the connection may have been
+        # admitted, and sending it again would admit the same tap twice (or answer over_cap for
+        # a claim that exists). The caller sees the error and the member decides to try again.
+        self._client: redis.Redis = redis.Redis.from_url(url, decode_responses=True, retry=Retry(NoBackoff(), 0))
         self._limits = limits
         # redis-py's Script sends EVALSHA and loads the script again when the server answers
         # NOSCRIPT (a restarted Redis has no scripts).
