@@ -19,6 +19,7 @@ tests run against both (``shequn/gate/tests``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -49,6 +50,15 @@ class RateLimits:
     per_member: int = 5
     per_ip: int = 50
     window_ms: int = 1_000
+
+
+POOL_KEY = re.compile(r"[A-Za-z0-9:_-]{1,100}")
+
+
+def check_pool_key(key: str) -> None:
+    """Engines refuse other names at configure (Redis builds key names and a hash tag from it)."""
+    if not POOL_KEY.fullmatch(key):
+        raise ValueError(f"pool key must be 1-100 characters of [A-Za-z0-9:_-], not {key!r}")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from .base import Admission, Claim, PoolSpec, PoolState, RateLimits, Refusal
+from .base import Admission, Claim, PoolSpec, PoolState, RateLimits, Refusal, check_pool_key
 
 
 @dataclass
@@ -63,6 +63,7 @@ class _Windows:
 class LocalGate:
     def __init__(self, *, limits: RateLimits | None = None) -> None:
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)  # a claim was appended: wake blocked readers
         self._limits = limits
         self._windows = _Windows(limits.window_ms) if limits else None
         self._pools: dict[str, _Pool] = {}
@@ -78,6 +79,7 @@ class LocalGate:
         held_by_member: Mapping[int, int] | None = None,
         priority_members: Iterable[int] = (),
     ) -> None:
+        check_pool_key(spec.key)
         with self._lock:
             self._pools[spec.key] = _Pool(
                 spec=spec,
@@ -158,6 +160,7 @@ class LocalGate:
                 admitted_at=now,
             )
             self._new[claim.claim_id] = claim
+            self._arrived.notify_all()
             return Admission(admitted=True, claim_id=claim.claim_id, units_left=pool.units_left)
 
     def _rate_limited(self, member_id: int, client_ip: str | None) -> bool:
@@ -203,17 +206,19 @@ class LocalGate:
 
     def read_claims(self, consumer: str, *, count: int = 100, block_ms: int = 0) -> list[Claim]:
         deadline = time.monotonic() + block_ms / 1000
-        while True:
-            with self._lock:
-                batch: list[Claim] = []
-                while self._new and len(batch) < count:
-                    _, claim = self._new.popitem(last=False)
-                    delivered = replace(claim, delivery_id=claim.claim_id)
-                    self._pending[claim.claim_id] = _Delivery(delivered, consumer, time.monotonic())
-                    batch.append(delivered)
-            if batch or time.monotonic() >= deadline:
-                return batch
-            time.sleep(0.005)
+        with self._arrived:
+            while not self._new:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return []
+                self._arrived.wait(left)
+            batch: list[Claim] = []
+            while self._new and len(batch) < count:
+                _, claim = self._new.popitem(last=False)
+                delivered = replace(claim, delivery_id=claim.claim_id)
+                self._pending[claim.claim_id] = _Delivery(delivered, consumer, time.monotonic())
+                batch.append(delivered)
+            return batch
 
     def pending_claims(self, consumer: str, *, idle_ms: int = 30_000, count: int = 100) -> list[Claim]:
         now = time.monotonic()

@@ -40,7 +40,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ResponseError
 from redis.retry import Retry
 
-from .base import Admission, Claim, PoolSpec, PoolState, RateLimits, Refusal
+from .base import Admission, Claim, PoolSpec, PoolState, RateLimits, Refusal, check_pool_key
 
 STREAM = "gate:claims"
 GROUP = "consumers"
@@ -169,6 +169,7 @@ class RedisGate:
         held_by_member: Mapping[int, int] | None = None,
         priority_members: Iterable[int] = (),
     ) -> None:
+        check_pool_key(spec.key)
         pool, held, priority = _keys(spec.key)
         run = secrets.token_hex(12)
         # Big maps are built under staging names first (not atomically, nobody reads them), then

@@ -3,6 +3,7 @@
 import threading
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from shequn.gate.base import Claim, RateLimits, Refusal
@@ -164,6 +165,17 @@ def test_claim_ids_are_unique_across_pools_and_reconfigurations(gate):
             seen.extend(gate.attempt(pool, round_, quantity=1).claim_id for _ in range(5))
     assert len(set(seen)) == len(seen) == 30
     assert all(claim_id and len(claim_id) <= 64 for claim_id in seen)
+
+
+@pytest.mark.parametrize("key", ["", "flash:{1}", "flash 1", "x" * 101])
+def test_pool_keys_are_plain_names(gate, key):
+    with pytest.raises(ValueError, match="pool key"):
+        gate.configure(spec(key=key))
+
+
+def test_a_blocking_read_with_nothing_to_read_returns_nothing(gate):
+    gate.configure(spec())
+    assert gate.read_claims("consumer-1", block_ms=1) == []
 
 
 def test_forget_drops_the_pool(gate):
