@@ -155,6 +155,9 @@ def test_configure_carries_big_holdings_and_priority_sets(gate):
     assert gate.attempt(POOL, 11_999).refusal == Refusal.OVER_CAP
     assert gate.attempt(POOL, 12_000).admitted
     assert gate.attempt(POOL, 12_001).refusal == Refusal.PRIORITY_ONLY
+    gate.add_priority_members(POOL, range(12_001, 24_001))
+    assert gate.attempt(POOL, 24_000).admitted
+    assert gate.attempt(POOL, 24_001).refusal == Refusal.PRIORITY_ONLY
 
 
 def test_claim_ids_are_unique_across_pools_and_reconfigurations(gate):
