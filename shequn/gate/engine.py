@@ -1,4 +1,5 @@
-"""The one gate the process uses: Redis when ``REDIS_URL`` is set, else one in-process engine."""
+"""The one gate the process uses: Redis when ``REDIS_URL`` (or ``GATE_REDIS_URL``) is set, else
+one in-process engine."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def get_gate() -> Gate:
     global _gate
     with _lock:
         if _gate is None:
-            url = settings.REDIS_URL
+            url = getattr(settings, "GATE_REDIS_URL", "") or settings.REDIS_URL
             _gate = RedisGate(url, limits=rate_limits()) if url else LocalGate(limits=rate_limits())
         return _gate
 

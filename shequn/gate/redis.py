@@ -51,6 +51,7 @@ STREAM = "gate:claims"
 GROUP = "consumers"
 CHUNK = 5_000  # members per command when (re)building big held maps and priority sets
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+STAGING_TTL_MS = 600_000
 ASYNC_CONNECTIONS = 64  # per event loop (per worker of an asyncio front)
 
 # KEYS: pool, held, priority, stream, member counter, address counter (or a dummy key)
@@ -199,13 +200,18 @@ class RedisGate:
                 fill.hset(staging_held, mapping=dict(part))
             for part in _chunks(members):
                 fill.sadd(staging_priority, *part)
+            # Staging keys left by a configure that died half way expire on their own.
+            fill.pexpire(staging_held, STAGING_TTL_MS)
+            fill.pexpire(staging_priority, STAGING_TTL_MS)
             fill.execute()
         with self._client.pipeline(transaction=True) as swap:
             swap.delete(pool, held, priority)
-            if holdings:
+            if holdings:  # RENAME carries the staging TTL over: PERSIST drops it
                 swap.rename(staging_held, held)
+                swap.persist(held)
             if members:
                 swap.rename(staging_priority, priority)
+                swap.persist(priority)
             swap.hset(
                 pool,
                 mapping={

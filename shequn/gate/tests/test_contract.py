@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from shequn.gate.base import Claim, RateLimits, Refusal
+from shequn.gate.redis import RedisGate
 
 from .conftest import spec
 
@@ -152,6 +153,10 @@ def test_configure_carries_big_holdings_and_priority_sets(gate):
         priority_members=members,
     )
     assert len(gate.state(POOL).held_by_member) == 6_000
+    if isinstance(gate, RedisGate):  # the rebuilt maps live as long as the pool, staging names are gone
+        keys = set(gate._client.keys("gate:*"))
+        assert keys == {"gate:{flash:1:1}:pool", "gate:{flash:1:1}:held", "gate:{flash:1:1}:priority"}
+        assert {gate._client.pttl(key) for key in keys} == {-1}
     assert gate.attempt(POOL, 11_999).refusal == Refusal.OVER_CAP
     assert gate.attempt(POOL, 12_000).admitted
     assert gate.attempt(POOL, 12_001).refusal == Refusal.PRIORITY_ONLY

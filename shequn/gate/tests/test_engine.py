@@ -37,6 +37,12 @@ def test_with_redis_url_the_gate_is_redis_and_takes_the_limits_from_the_settings
     assert gate.attempt("flash:1:1", 1_000_001).refusal == Refusal.RATE_LIMITED
 
 
+def test_the_gate_may_have_its_own_redis(settings, redis_url):
+    settings.REDIS_URL = ""
+    settings.GATE_REDIS_URL = redis_url
+    assert isinstance(get_gate(), RedisGate)
+
+
 def test_empty_limits_mean_no_limiter(settings):
     settings.REDIS_URL = ""
     settings.GATE_RATE_LIMITS = []
