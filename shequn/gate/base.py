@@ -47,8 +47,8 @@ class RateLimits:
     """Attempts allowed per member and per client address in one window, counted before anything
     else (refused attempts count too). An engine built without limits never answers rate_limited."""
 
-    per_member: int = 5
-    per_ip: int = 50
+    per_member: int = 10
+    per_ip: int = 200
     window_ms: int = 1_000
 
 
