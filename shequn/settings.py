@@ -172,6 +172,15 @@ else:
 # single-statement F() updates). "cache" with a local-memory cache is per process (check shequn.core.W002).
 RATELIMIT_STORE = os.environ.get("RATELIMIT_STORE", "cache" if REDIS_URL else "database")
 
+# The admission gate's limiter (shequn.gate): attempts per member, per client address, per window
+# in milliseconds, counted before anything else at the gate. A person taps a few times a second;
+# many members share a carrier's address, so the per-address figure is generous. Empty: no limits.
+GATE_RATE_LIMITS = [int(part) for part in env_list("SHEQUN_GATE_RATE_LIMITS", "10,200,1000")]
+# The gate's own Redis, when it should not share REDIS_URL's: the gate wants a Redis that comes
+# back empty after a crash (no persistence, noeviction; docs/adr/0009), Huey's queue wants one
+# that keeps its tasks. Empty: the gate uses REDIS_URL.
+GATE_REDIS_URL = os.environ.get("GATE_REDIS_URL", "")
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "shequn" / "locale"]

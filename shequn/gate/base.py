@@ -19,6 +19,7 @@ tests run against both (``shequn/gate/tests``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +37,28 @@ class Refusal(StrEnum):
     PRIORITY_ONLY = "priority_only"  # inside the priority window and the member is not in the priority set
     OVER_CAP = "over_cap"  # the member would hold more than per_member_cap
     SOLD_OUT = "sold_out"  # fewer units left than asked for
+    # Too many attempts from this member or this client address in the limiter's window (bots
+    # hammering the gate); checked first, so a refused flood costs one counter and nothing else.
+    RATE_LIMITED = "rate_limited"
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Attempts allowed per member and per client address in one window, counted before anything
+    else (refused attempts count too). An engine built without limits never answers rate_limited."""
+
+    per_member: int = 10
+    per_ip: int = 200
+    window_ms: int = 1_000
+
+
+POOL_KEY = re.compile(r"[A-Za-z0-9:_-]{1,100}")
+
+
+def check_pool_key(key: str) -> None:
+    """Engines refuse other names at configure (Redis builds key names and a hash tag from it)."""
+    if not POOL_KEY.fullmatch(key):
+        raise ValueError(f"pool key must be 1-100 characters of [A-Za-z0-9:_-], not {key!r}")
 
 
 @dataclass(frozen=True)
@@ -106,9 +129,21 @@ class Gate(Protocol):
     def close(self, pool_key: str) -> None:
         """End the pool now: no further admissions (the claims already made stay)."""
 
-    def attempt(self, pool_key: str, member_id: int, quantity: int = 1, *, now: datetime | None = None) -> Admission:
-        """Decide one attempt atomically: open, not paused, priority rule, cap, units; on success take
-        the units, record the member's holding and append the claim to the stream."""
+    def attempt(
+        self,
+        pool_key: str,
+        member_id: int,
+        quantity: int = 1,
+        *,
+        now: datetime | None = None,
+        client_ip: str | None = None,
+    ) -> Admission:
+        """Decide one attempt atomically: rate limits (when the engine has them; the per-address one
+        only when ``client_ip`` is given), open, not paused, priority rule, cap, units; on success
+        take the units, record the member's holding and append the claim to the stream.
+
+        ``now`` is for tests and replays; without it the engine's own clock decides (Redis: the
+        server's TIME, one clock for every web process)."""
 
     def release(self, pool_key: str, member_id: int, quantity: int) -> None:
         """Give ``quantity`` units back to the pool and lower the member's holding (an unpaid order

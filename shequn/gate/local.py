@@ -19,7 +19,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from .base import Admission, Claim, PoolSpec, PoolState, Refusal
+from .base import Admission, Claim, PoolSpec, PoolState, RateLimits, Refusal, check_pool_key
 
 
 @dataclass
@@ -40,9 +40,32 @@ class _Delivery:
     delivered_at: float  # time.monotonic()
 
 
+class _Windows:
+    """Fixed windows of attempts per key (``member:7``, ``ip:10.0.0.1``), in this process's memory."""
+
+    def __init__(self, window_ms: int) -> None:
+        self._window = window_ms / 1000
+        self._counts: dict[str, tuple[float, int]] = {}  # key -> (window started, attempts)
+        self._next_sweep = 0.0
+
+    def hit(self, key: str, limit: int, now: float) -> bool:
+        """Count one attempt; True while the key is within its limit."""
+        if now >= self._next_sweep:  # drop finished windows now and then, so idle keys do not pile up
+            self._counts = {k: v for k, v in self._counts.items() if now - v[0] < self._window}
+            self._next_sweep = now + self._window
+        started, count = self._counts.get(key, (now, 0))
+        if now - started >= self._window:
+            started, count = now, 0
+        self._counts[key] = (started, count + 1)
+        return count + 1 <= limit
+
+
 class LocalGate:
-    def __init__(self) -> None:
+    def __init__(self, *, limits: RateLimits | None = None) -> None:
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)  # a claim was appended: wake blocked readers
+        self._limits = limits
+        self._windows = _Windows(limits.window_ms) if limits else None
         self._pools: dict[str, _Pool] = {}
         self._new: OrderedDict[str, Claim] = OrderedDict()  # appended, not yet delivered
         self._pending: dict[str, _Delivery] = {}  # delivered, not yet acknowledged
@@ -56,6 +79,7 @@ class LocalGate:
         held_by_member: Mapping[int, int] | None = None,
         priority_members: Iterable[int] = (),
     ) -> None:
+        check_pool_key(spec.key)
         with self._lock:
             self._pools[spec.key] = _Pool(
                 spec=spec,
@@ -103,11 +127,21 @@ class LocalGate:
 
     # --- attempts -------------------------------------------------------------------------
 
-    def attempt(self, pool_key: str, member_id: int, quantity: int = 1, *, now: datetime | None = None) -> Admission:
+    def attempt(
+        self,
+        pool_key: str,
+        member_id: int,
+        quantity: int = 1,
+        *,
+        now: datetime | None = None,
+        client_ip: str | None = None,
+    ) -> Admission:
         if quantity < 1:
             raise ValueError("quantity must be positive")
         now = now or timezone.now()
         with self._lock:
+            if self._rate_limited(member_id, client_ip):
+                return Admission(admitted=False, refusal=Refusal.RATE_LIMITED)
             pool = self._pools.get(pool_key)
             if pool is None:
                 return Admission(admitted=False, refusal=Refusal.NOT_READY)
@@ -126,7 +160,16 @@ class LocalGate:
                 admitted_at=now,
             )
             self._new[claim.claim_id] = claim
+            self._arrived.notify_all()
             return Admission(admitted=True, claim_id=claim.claim_id, units_left=pool.units_left)
+
+    def _rate_limited(self, member_id: int, client_ip: str | None) -> bool:
+        if self._limits is None or self._windows is None:
+            return False
+        tick = time.monotonic()
+        member_ok = self._windows.hit(f"member:{member_id}", self._limits.per_member, tick)
+        ip_ok = client_ip is None or self._windows.hit(f"ip:{client_ip}", self._limits.per_ip, tick)
+        return not (member_ok and ip_ok)
 
     @staticmethod
     def _refusal(pool: _Pool, member_id: int, quantity: int, now: datetime) -> Refusal | None:
@@ -163,17 +206,19 @@ class LocalGate:
 
     def read_claims(self, consumer: str, *, count: int = 100, block_ms: int = 0) -> list[Claim]:
         deadline = time.monotonic() + block_ms / 1000
-        while True:
-            with self._lock:
-                batch: list[Claim] = []
-                while self._new and len(batch) < count:
-                    _, claim = self._new.popitem(last=False)
-                    delivered = replace(claim, delivery_id=claim.claim_id)
-                    self._pending[claim.claim_id] = _Delivery(delivered, consumer, time.monotonic())
-                    batch.append(delivered)
-            if batch or time.monotonic() >= deadline:
-                return batch
-            time.sleep(0.005)
+        with self._arrived:
+            while not self._new:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return []
+                self._arrived.wait(left)
+            batch: list[Claim] = []
+            while self._new and len(batch) < count:
+                _, claim = self._new.popitem(last=False)
+                delivered = replace(claim, delivery_id=claim.claim_id)
+                self._pending[claim.claim_id] = _Delivery(delivered, consumer, time.monotonic())
+                batch.append(delivered)
+            return batch
 
     def pending_claims(self, consumer: str, *, idle_ms: int = 30_000, count: int = 100) -> list[Claim]:
         now = time.monotonic()

@@ -4,6 +4,10 @@
 persistence (no RDB snapshots, no AOF) and its working directory in a temporary directory,
 yields ``redis://127.0.0.1:<port>/0`` and always stops the server and removes the directory.
 
+``redis_server`` (function scope) is the same kind of server as an object the test can
+``kill()`` with SIGKILL and ``start()`` again on the same port: with no persistence the new
+server starts empty, as a Redis that lost its data does.
+
 ``make test`` installs the ``redis-server`` package; without the binary the test FAILS with
 instructions (a skipped scale-out test would hide that the configuration was never proven).
 """
@@ -67,11 +71,13 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=STOP_TIMEOUT_SECONDS)
 
 
-def _start(binary: str, workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
+def _start(binary: str, workdir: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], int]:
+    """Start on ``port``, or on a free port (another one on each attempt) when it is None."""
     log = workdir / "redis.log"
     last_error = ""
+    fixed_port = port
     for _ in range(START_ATTEMPTS):
-        port = free_port()
+        port = fixed_port or free_port()
         # Arguments only, no config file: loopback, no persistence, data dir in the temp dir.
         command = [
             binary,
@@ -127,3 +133,48 @@ def redis_url() -> Iterator[str]:
         pytest.fail(str(error), pytrace=False)
     with running_redis(binary) as url:
         yield url
+
+
+class RedisServer:
+    """A throwaway redis-server a test may kill (SIGKILL, data gone) and start again on its port."""
+
+    def __init__(self, binary: str, workdir: Path) -> None:
+        self._binary, self._workdir = binary, workdir
+        self._process: subprocess.Popen[bytes] | None = None
+        self.port: int | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        """Start the server: on a free port the first time, on the same port after kill()."""
+        if self._process is not None and self._process.poll() is None:
+            raise RuntimeError("redis-server is already running")
+        self._process, self.port = _start(self._binary, self._workdir, self.port)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the out-of-memory killer would: no shutdown, no save."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+    def stop(self) -> None:
+        if self._process is not None:
+            _stop(self._process)
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    try:
+        binary = redis_server_binary()
+    except RedisUnavailable as error:
+        pytest.fail(str(error), pytrace=False)
+    workdir = Path(tempfile.mkdtemp(prefix="shequn-redis-"))
+    server = RedisServer(binary, workdir)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
