@@ -32,7 +32,7 @@ from shequn.communities.selectors import is_community_member
 from shequn.core import audit
 from shequn.core.errors import DomainError, InvalidTransition
 from shequn.core.events import on_commit
-from shequn.gate.base import Admission, Claim, PoolSpec, PoolState, Refusal
+from shequn.gate.base import Admission, Claim, PoolSpec, Refusal
 from shequn.notifications.models import Notification
 from shequn.orders import actions as order_actions
 from shequn.orders.enums import Fulfilment, PaymentMethod
@@ -43,7 +43,15 @@ from shequn.shops.selectors import require_permission
 
 from . import selectors, tasks
 from .enums import ClaimStatus, SaleStatus
-from .errors import REFUSAL_CODES, AttemptRefused, FlashItemNotFound, FlashSaleInvalid, MembersOnly, ReservationClosed
+from .errors import (
+    REFUSAL_CODES,
+    AttemptRefused,
+    FlashClaimNotFound,
+    FlashItemNotFound,
+    FlashSaleInvalid,
+    MembersOnly,
+    ReservationClosed,
+)
 from .gate import sale_gate
 from .models import FlashClaim, FlashItem, FlashSale, FlashSession, Reservation, pool_key
 from .state import transition, transition_claim
@@ -532,10 +540,6 @@ def _count(key: str) -> None:
             cache.add(key, 1, timeout=None)
 
 
-def attempts_seen(item_id: int) -> int:
-    return int(cache.get(f"flash:attempts:{item_id}") or 0)
-
-
 # --- the consumer: claims become orders -------------------------------------------------------
 
 
@@ -692,56 +696,17 @@ def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:
         order_actions.refund_automatically(order, line, reason[:200])
 
 
-# --- truth and recovery ---------------------------------------------------------------------
+# --- truth and recovery: reads live in selectors (the console, the API and tests share them) ----
+
+reconcile = selectors.reconcile
 
 
-@dataclass(frozen=True)
-class ItemTruth:
-    item_id: int
-    quantity: int
-    at_gate: int  # units left at the gate (PoolState.units_left)
-    admitted: int  # claims written, no order yet
-    unpaid: int  # units of unpaid orders
-    paid: int  # units of paid orders
-    released: int  # units given back (no order, or the unpaid order closed)
-    gate_ready: bool
-
-    @property
-    def accounted(self) -> int:
-        return self.at_gate + self.admitted + self.unpaid + self.paid
-
-    @property
-    def difference(self) -> int:
-        """0 when the identity holds; positive: units the gate lost (undersell); negative: oversold."""
-        return self.quantity - self.accounted
-
-    @property
-    def ok(self) -> bool:
-        return self.gate_ready and self.difference == 0
-
-
-def reconcile(item: FlashItem, state: PoolState | None = None) -> ItemTruth:
-    """units at the gate + claims admitted not yet ordered + unpaid orders + paid orders == quantity.
-
-    Claims still in the gate's stream (admitted, not yet read by the consumer) show as a positive
-    difference until the consumer writes them."""
-    state = state or sale_gate().state(pool_key(item.pk))
-    sums: dict[str, int] = defaultdict(int)
-    rows = FlashClaim.objects.filter(item=item).values_list("status", "quantity", "order__paid_at")
-    for status, quantity, paid_at in rows:
-        if status == ClaimStatus.ADMITTED:
-            sums["admitted"] += quantity
-        elif status == ClaimStatus.ORDERED:
-            sums["paid" if paid_at is not None else "unpaid"] += quantity
-        else:
-            sums["released"] += quantity
-    return ItemTruth(
-        item_id=item.pk,
-        quantity=item.quantity,
-        at_gate=state.units_left,
-        admitted=sums["admitted"],
-        unpaid=sums["unpaid"],
-        paid=sums["paid"],
-        released=sums["released"],
-        gate_ready=state.ready,
-    )
+def claim_status(user: Any, claim_id: str) -> FlashClaim | None:
+    """The member's claim as written by the consumer, or None while it waits in the gate's queue.
+    Polling runs the consumer for a moment first (idle embedded deployments have no dedicated one)."""
+    if not FlashClaim.objects.filter(claim_id=claim_id).exists():
+        materialise_claims(count=50)
+    found = FlashClaim.objects.filter(claim_id=claim_id).select_related("order").first()
+    if found is not None and found.user_id != getattr(user, "pk", None):
+        raise FlashClaimNotFound("抢购记录不存在")  # another member's claim looks absent
+    return found
