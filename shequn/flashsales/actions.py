@@ -11,6 +11,7 @@ pool from it.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -260,13 +261,18 @@ def _sale_items(sale: FlashSale) -> list[FlashItem]:
     return list(FlashItem.objects.filter(session__sale=sale).select_related("session__sale").order_by("pk"))
 
 
+_rebuilding = threading.Lock()
+
+
 def rebuild_pool(item_id: int) -> bool:
     """Rebuild a pool the gate lost (Redis restarted, data gone) from the database; only one caller
     rebuilds (the item's row lock), the others find it ready. Returns True when this call rebuilt.
 
     Claims the gate still holds in its stream are written first, so the count below sees them."""
     materialise_claims()
-    with transaction.atomic():
+    # Threads of this process wait on the lock below; other processes on the item's row lock
+    # (SQLite has no row locks, but then there is one web process and this lock suffices).
+    with _rebuilding, transaction.atomic():
         item = FlashItem.objects.select_for_update().select_related("session__sale").filter(pk=item_id).first()
         if item is None or item.session.sale.status not in (
             SaleStatus.SCHEDULED,
