@@ -263,6 +263,8 @@ def test_claims_become_orders_at_the_flash_price(running, commit):
     assert order.fulfilment == Fulfilment.DELIVERY
     assert order.expires_at <= timezone.now() + timedelta(minutes=10)
     assert order.status == OrderStatus.PENDING_PAYMENT
+    created = Notification.objects.get(user=member, kind="order.created")
+    assert created.body.endswith("请在 10 分钟内完成支付。")  # the sale's window, not the shop's
 
 
 def test_a_claim_delivered_twice_makes_one_order(running, gate, commit):
