@@ -682,8 +682,9 @@ def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:
     moment = min(moment, session.ends_at - timedelta(microseconds=1))
     gate = sale_gate()
     key = pool_key(item.pk)
-    if not gate.state(key).ready and session.sale.status != SaleStatus.ENDED:
-        _configure(item)  # the gate lost the pool: rebuild it (this claim is released, so not counted)
+    # A pool the gate lost is not rebuilt here: claims admitted before the loss may still wait in
+    # the stream, and only ``rebuild_pool`` (which writes them first, outside any transaction)
+    # counts them. Without the gate's word on a unit the money goes back (RULES.md allows either).
     admission = gate.attempt(key, row.user_id, row.quantity, now=moment)
     if admission.admitted:
         transition_claim(
@@ -695,8 +696,10 @@ def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:
             note="迟到的付款已到账，名额已恢复",
         )
         return
-    why = REFUSAL_MESSAGES[admission.refusal or Refusal.SOLD_OUT].format(cap=item.per_person_cap)
-    reason = f"秒杀名额已释放（{why}），付款全额退回"
+    reason = "秒杀名额已释放，付款全额退回"
+    if admission.refusal not in (None, Refusal.NOT_READY):
+        why = REFUSAL_MESSAGES[admission.refusal].format(cap=item.per_person_cap)
+        reason = f"秒杀名额已释放（{why}），付款全额退回"
     for line in OrderLine.objects.filter(order=order).order_by("pk"):
         order_actions.restock_line(line, line.quantity)  # never handed over: back on the shelf
         order_actions.refund_automatically(order, line, reason[:200])

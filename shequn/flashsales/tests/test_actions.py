@@ -378,6 +378,31 @@ def test_a_late_payment_is_refunded_when_the_units_sold_again(running, gate, com
     assert (truth.at_gate, truth.unpaid, truth.paid, truth.ok) == (0, 3, 0, True)
 
 
+def test_a_late_payment_while_the_gate_lost_the_pool_is_refunded_and_the_books_balance(running, gate, commit):
+    """Found by the state machine: rebuilding inside the payment's transaction would miss a claim
+    still in the stream and leave the gate one unit too many."""
+    item = item_of(running)
+    first, second = buyer("甲"), buyer("乙")
+    buy(first, item)
+    with commit():
+        actions.materialise_claims()
+    order = Order.objects.get(user=first)
+    url = payment_actions.start_payment(order, first)
+    buy(second, item)  # in the stream when the gate loses the pool
+    gate.forget(pool_key(item.pk))
+    with commit(), time_machine.travel(expiry(order)):
+        close_unpaid_order(order.pk)
+    with commit():
+        server.confirm(url.rstrip("/").rsplit("/", 1)[-1])
+    order.refresh_from_db()
+    assert (order.status, order.refunded_fen) == (OrderStatus.CLOSED, order.total_fen)
+    assert FlashClaim.objects.get(order=order).status == ClaimStatus.RELEASED
+    assert order.refunds.get().reason == "秒杀名额已释放，付款全额退回"
+    assert actions.rebuild_pool(item.pk)
+    truth = actions.reconcile(item)
+    assert (truth.at_gate, truth.unpaid, truth.paid, truth.ok) == (2, 1, 0, True)
+
+
 # --- truth and recovery -----------------------------------------------------------------------
 
 
