@@ -4,6 +4,7 @@ from . import views
 
 app_name = "flashsales"
 urlpatterns = [
+    path("flash/", views.open_sales, name="open_sales"),
     path("flash/<int:sale_id>/", views.sale_page, name="sale"),
     path("flash/<int:sale_id>/reserve/", views.reserve_submit, name="reserve"),
     path("flash/items/<int:item_id>/buy/", views.buy_submit, name="buy"),

@@ -35,6 +35,13 @@ def _login(request: HttpRequest) -> HttpResponse | None:
 
 
 @require_GET
+def open_sales(request: HttpRequest) -> HttpResponse:
+    """Sales members can reserve or buy now (the API's list, as a page)."""
+    sales = selectors.open_sales().prefetch_related("sessions")[:50]
+    return render(request, "flashsales/open_sales.html", {"sales": sales})
+
+
+@require_GET
 def sale_page(request: HttpRequest, sale_id: int) -> HttpResponse:
     if (login := _login(request)) is not None:
         return login

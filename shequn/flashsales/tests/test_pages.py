@@ -56,6 +56,9 @@ def test_before_the_start_the_page_counts_down_and_offers_only_reserving(shop, o
     assert "未开始" in html
     assert 'data-testid="reserve"' in html
     assert 'data-testid="buy"' not in html
+    listed = login(buyer("逛逛")).get("/flash/").content.decode()
+    assert f'href="/flash/{sale.pk}/"' in listed
+    assert "已预约 0 人" in listed
 
 
 def test_console_creates_in_yuan_schedules_and_shows_live_counters(shop, console_client, sku, commit):
