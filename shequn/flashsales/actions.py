@@ -529,6 +529,8 @@ def attempt(user: Any, item_id: int, quantity: int = 1, *, now: datetime | None 
         admission = gate.attempt(key, user.pk, quantity, now=now)
     elif admission.refusal == Refusal.NOT_READY and gate.state(key).ready:
         admission = gate.attempt(key, user.pk, quantity, now=now)  # rebuilt by another caller meanwhile
+    if admission.refusal == Refusal.NOT_READY and _sale_status(item_id) == SaleStatus.ENDED:
+        admission = Admission(admitted=False, refusal=Refusal.CLOSED)  # an ended sale is not rebuilt
     if not admission.admitted:
         assert admission.refusal is not None
         cap = None
@@ -536,6 +538,10 @@ def attempt(user: Any, item_id: int, quantity: int = 1, *, now: datetime | None 
             cap = FlashItem.objects.values_list("per_person_cap", flat=True).get(pk=item_id)
         raise refusal_error(admission.refusal, cap=cap)
     return admission
+
+
+def _sale_status(item_id: int) -> str | None:
+    return FlashItem.objects.filter(pk=item_id).values_list("session__sale__status", flat=True).first()
 
 
 def _count(key: str) -> None:

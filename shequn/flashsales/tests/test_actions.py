@@ -125,7 +125,7 @@ def test_scheduling_needs_the_stock_and_configures_the_gate(shop, operator, sku,
         actions.update_sale(shop, operator, sale.pk, sale_input(sku))
 
 
-def test_pause_resume_and_end_reach_the_gate(running, shop, operator, commit):
+def test_pause_resume_and_end_reach_the_gate(running, shop, operator, gate, commit):
     member = buyer()
     item = item_of(running)
     with commit():
@@ -140,6 +140,10 @@ def test_pause_resume_and_end_reach_the_gate(running, shop, operator, commit):
         actions.end_sale(shop, operator, running.pk)
     with pytest.raises(AttemptRefused, match="秒杀已结束"):
         actions.attempt(buyer("晚到"), item.pk)
+    gate.forget(pool_key(item.pk))  # an ended sale's pool lost: not rebuilt, still 已结束
+    with pytest.raises(AttemptRefused, match="秒杀已结束"):
+        actions.attempt(buyer("更晚"), item.pk)
+    assert not gate.state(pool_key(item.pk)).ready
 
 
 # --- reservations and the priority window ---------------------------------------------------
