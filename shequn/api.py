@@ -18,6 +18,7 @@ from shequn.core.errors import DomainError
 from shequn.courses.api import router as courses_router
 from shequn.distribution.api import router as distribution_router
 from shequn.events.api import router as events_router
+from shequn.flashsales.api import router as flashsales_router
 from shequn.fulfilment.api import router as fulfilment_router
 from shequn.groupbuy.api import router as groupbuy_router
 from shequn.leaders.api import router as leaders_router
@@ -90,5 +91,6 @@ api.add_router("/leaders", leaders_router)
 api.add_router("/groupbuy", groupbuy_router)
 api.add_router("/fulfilment", fulfilment_router)
 api.add_router("/teambuy", teambuy_router)
+api.add_router("/flashsales", flashsales_router)
 api.add_router("/distribution", distribution_router)
 api.add_router("/wallets", wallets_router)

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "shequn.groupbuy",
     "shequn.fulfilment",
     "shequn.teambuy",
+    "shequn.flashsales",
     "shequn.distribution",
     "shequn.notifications",
     "shequn.analytics",

@@ -49,11 +49,26 @@ def shop_a():
         member, sku_id=sku.pk, quantity=1, fulfilment="delivery", payment_method="cod", address_id=address.pk
     )
     slot = make_slot(shop, capacity=5)
+    flash_sale = _draft_flash_sale(shop, owner, sku)
     return {
         "shop": shop, "owner": owner, "member": member, "address": address, "product": product, "sku": sku,
         "category": category, "community": community, "post": post, "order": order, "line": line,
-        "refund": refund, "cod_order": cod_order, "slot": slot,
+        "refund": refund, "cod_order": cod_order, "slot": slot, "flash_sale": flash_sale,
     }  # fmt: skip
+
+
+def _draft_flash_sale(shop, owner, sku):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shequn.flashsales.actions import ItemInput, SaleInput, SessionInput, create_sale
+
+    starts = timezone.now() + timedelta(days=1)
+    item = ItemInput(sku_id=sku.pk, flash_price_fen=sku.price_fen - 1, quantity=1)
+    session = SessionInput(starts_at=starts, ends_at=starts + timedelta(hours=1), items=[item])
+    data = SaleInput(title="A 的秒杀", reservation_starts_at=starts - timedelta(hours=1), sessions=[session])
+    return create_sale(shop, owner, data)
 
 
 @pytest.fixture
@@ -85,6 +100,9 @@ def test_staff_of_another_shop_get_404_for_every_console_page_and_action(shop_a,
         f"/console/communities/{a['community'].pk}/",
         f"/console/delivery-slots/{a['slot'].pk}/",
         f"/console/fulfilment/slots/{a['slot'].pk}/",
+        f"/console/flash/{a['flash_sale'].pk}/",
+        f"/console/flash/{a['flash_sale'].pk}/edit/",
+        f"/console/flash/{a['flash_sale'].pk}/counters/",
     ]
     writes = [
         f"/console/orders/{a['order'].pk}/ship/",
@@ -101,6 +119,9 @@ def test_staff_of_another_shop_get_404_for_every_console_page_and_action(shop_a,
         f"/console/communities/{a['community'].pk}/",
         f"/console/delivery-slots/{a['slot'].pk}/",
         f"/console/delivery-slots/{a['slot'].pk}/open/",
+        f"/console/flash/{a['flash_sale'].pk}/edit/",
+        f"/console/flash/{a['flash_sale'].pk}/schedule/",
+        f"/console/flash/{a['flash_sale'].pk}/end/",
     ]
     for url in reads:
         assert staff_b.get(url).status_code == 404, url
@@ -126,6 +147,8 @@ def test_staff_of_another_shop_get_404_in_the_operator_api(shop_a, shop_b):
         f"/api/v1/communities/console/communities/{a['community'].pk}",
         f"/api/v1/communities/console/posts/{a['post'].pk}",
         f"/api/v1/shops/{a['shop'].pk}/staff",
+        f"/api/v1/flashsales/console/sales/{a['flash_sale'].pk}",
+        f"/api/v1/flashsales/console/sales/{a['flash_sale'].pk}/counters",
     ]
     writes = [
         (f"/api/v1/orders/console/orders/{a['order'].pk}/ship", {"tracking_company": "顺丰", "tracking_number": "SF1"}),
@@ -135,6 +158,8 @@ def test_staff_of_another_shop_get_404_in_the_operator_api(shop_a, shop_b):
         (f"/api/v1/catalog/console/skus/{a['sku'].pk}/stock", {"stock": 0}),
         (f"/api/v1/shops/{shop_b['shop'].pk}/delivery-slots/{a['slot'].pk}/close", {}),
         (f"/api/v1/shops/{a['shop'].pk}/delivery-slots/{a['slot'].pk}/close", {}),
+        (f"/api/v1/flashsales/console/sales/{a['flash_sale'].pk}/schedule", {}),
+        (f"/api/v1/flashsales/console/sales/{a['flash_sale'].pk}/end", {}),
     ]
     for url in reads:
         assert api_b.get(url).status_code == 404, url
@@ -197,3 +222,5 @@ def _assert_nothing_of_a_changed(a) -> None:
     assert a["community"].name != "被改了"
     a["slot"].refresh_from_db()
     assert (a["slot"].capacity, a["slot"].is_open, a["slot"].booked) == (5, True, 0)
+    a["flash_sale"].refresh_from_db()
+    assert (a["flash_sale"].status, a["flash_sale"].title) == ("draft", "A 的秒杀")

@@ -42,6 +42,7 @@ from .seed_courses import seed_courses
 from .seed_distribution import is_seeded as distribution_seeded
 from .seed_distribution import seed_distribution
 from .seed_events import seed_events
+from .seed_flashsales import seed_flashsale
 from .seed_fulfilment import seed_fulfilment
 from .seed_groupbuy import seed_groupbuy
 from .seed_leaders import seed_leaders
@@ -98,6 +99,7 @@ def seed(
         # These pay through the sandbox (its notifications are delivered when each step commits).
         _group_buying(shop, staff, report)
         _distribution(shop, staff, report)
+        _flash_sale(shop, staff, report)
     return report
 
 
@@ -446,6 +448,14 @@ def _group_buying(shop: Shop, staff: dict[str, User], report: SeedReport) -> Non
         report.add(f"campaigns: {succeeded.title} (succeeded, {picked_up} picked up), {still_open.title} (open)")
     if offer is not None:
         report.add(f"team buy: {offer.title}, one team forming")
+
+
+def _flash_sale(shop: Shop, staff: dict[str, User], report: SeedReport) -> None:
+    """A scheduled flash sale tomorrow at 10:00, open for reservations (see seed_flashsales)."""
+    with transaction.atomic():
+        sale = seed_flashsale(shop, staff["operator"])
+    if sale is not None:
+        report.add(f"flash sale: {sale.title} (scheduled, reservations open)")
 
 
 def _distribution(shop: Shop, staff: dict[str, User], report: SeedReport) -> None:

@@ -647,7 +647,8 @@ def do_create_order(plan: CheckoutPlan) -> Order:
         if order.payment_method == PaymentMethod.COD:
             body = f"订单 {order.number} 已提交，货到付款 {_yuan(order.total_fen)}。"
         else:
-            minutes = plan.shop.unpaid_timeout_minutes
+            # The window actually given: a campaign's or flash sale's ``pay_by`` may shorten the shop's.
+            minutes = max(1, round((expires_at - now).total_seconds() / 60)) if expires_at else 0
             body = f"订单 {order.number} 待支付 {_yuan(order.total_fen)}，请在 {minutes} 分钟内完成支付。"
         _notify_member(order, "order.created", "订单已提交", body)
         # The slot's place, then stock last: a popular slot's or SKU's row is the contended one,

@@ -25,6 +25,7 @@ from shequn.demo import data
 from shequn.demo.seed import seed
 from shequn.events.enums import EventStatus, RegistrationStatus
 from shequn.events.models import Event, Registration
+from shequn.flashsales.models import FlashItem, FlashSale
 from shequn.groupbuy.models import Campaign, SignUp
 from shequn.leaders.models import Leader
 from shequn.notifications.models import Notification
@@ -72,6 +73,8 @@ COUNTED = (
     SignUp,
     TeamOffer,
     TeamMember,
+    FlashSale,
+    FlashItem,
 )
 
 
@@ -119,6 +122,9 @@ def test_seed_builds_the_demo_shop_and_is_idempotent() -> None:
     assert Order.objects.filter(shop=shop, sign_up__isnull=False, status="picked_up").exists()
     assert TeamMember.objects.filter(team__offer__shop=shop, team__status="forming", status="paid").count() == 1
     assert TeamOffer.objects.filter(shop=shop).count() == 1
+    flash_sale = FlashSale.objects.get(shop=shop)
+    assert flash_sale.status == "scheduled"
+    assert FlashItem.objects.get(session__sale=flash_sale).quantity == 20
     # Channels and sub-groups: seats counted by the actions match the members placed.
     assert Channel.objects.filter(community__shop=shop).count() == 3 * len(data.CHANNELS)
     assert CommunityMembership.objects.filter(community__shop=shop, channel__isnull=False).exists()

@@ -1,0 +1,727 @@
+"""Every write of flash sales. ``check_*`` validates, the rest changes data.
+
+The buy path: ``attempt`` asks the gate (memory, no SQL) → the gate appends an admitted claim to
+its stream → ``materialise_claims`` (a Huey periodic task, or called directly) writes one
+``FlashClaim`` per claim id and one order through the orders app's checkout at the flash price →
+the member pays, or the order closes and ``on_order_released`` gives the units back to the gate
+exactly once. The database is the truth: ``reconcile`` checks it, ``rebuild_pool`` rebuilds a lost
+pool from it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q, Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from shequn.accounts.models import Address
+from shequn.catalog.kinds import is_goods
+from shequn.catalog.models import Sku
+from shequn.communities.models import Community
+from shequn.communities.selectors import is_community_member
+from shequn.core import audit
+from shequn.core.errors import DomainError, InvalidTransition
+from shequn.core.events import on_commit
+from shequn.gate.base import Admission, Claim, PoolSpec, Refusal
+from shequn.notifications.models import Notification
+from shequn.orders import actions as order_actions
+from shequn.orders.enums import Fulfilment, PaymentMethod
+from shequn.orders.models import Order, OrderLine
+from shequn.shops import permissions
+from shequn.shops.models import PickupPoint, Shop
+from shequn.shops.selectors import require_permission
+
+from . import selectors, tasks
+from .enums import ClaimStatus, SaleStatus
+from .errors import (
+    REFUSAL_CODES,
+    AttemptRefused,
+    FlashClaimNotFound,
+    FlashItemNotFound,
+    FlashSaleInvalid,
+    MembersOnly,
+    ReservationClosed,
+)
+from .gate import sale_gate
+from .models import FlashClaim, FlashItem, FlashSale, FlashSession, Reservation, pool_key
+from .state import transition, transition_claim
+
+logger = logging.getLogger(__name__)
+
+MAX_TITLE_LENGTH = 100
+MAX_SESSIONS = 10
+MAX_ITEMS_PER_SESSION = 20
+MAX_PAYMENT_TIMEOUT_MINUTES = 120
+REMINDER_CHUNK = 5_000  # reservations per INSERT … SELECT of the reminder
+MEMBERSHIP_CACHE_SECONDS = 60
+ITEM_CACHE_SECONDS = 30
+CONSUMER = "flashsales"
+LIVE_CLAIMS = (ClaimStatus.ADMITTED, ClaimStatus.ORDERED)
+VISIBLE_STATUSES = (SaleStatus.SCHEDULED, SaleStatus.RUNNING, SaleStatus.PAUSED, SaleStatus.ENDED)
+
+
+# --- create and edit -----------------------------------------------------------------------
+
+
+@dataclass
+class ItemInput:
+    sku_id: int
+    flash_price_fen: int
+    quantity: int
+    per_person_cap: int = 1
+
+
+@dataclass
+class SessionInput:
+    starts_at: datetime
+    ends_at: datetime
+    items: list[ItemInput] = field(default_factory=list)
+
+
+@dataclass
+class SaleInput:
+    title: str
+    reservation_starts_at: datetime
+    sessions: list[SessionInput]
+    description: str = ""
+    payment_timeout_minutes: int = 10
+    priority_minutes: int = 0
+    community_id: int | None = None
+
+
+def _invalid(message: str, **details: Any) -> FlashSaleInvalid:
+    return FlashSaleInvalid(message, details=details or None)
+
+
+def check_sale(shop: Shop, data: SaleInput) -> tuple[Community | None, dict[int, Sku]]:
+    """Validate a sale before anything is written; the messages say what to fix."""
+    title = (data.title or "").strip()
+    if not title:
+        raise _invalid("请填写活动名称", field="title")
+    if len(title) > MAX_TITLE_LENGTH:
+        raise _invalid(f"活动名称最多 {MAX_TITLE_LENGTH} 个字", field="title")
+    if not 1 <= data.payment_timeout_minutes <= MAX_PAYMENT_TIMEOUT_MINUTES:
+        raise _invalid(f"支付时限须在 1 到 {MAX_PAYMENT_TIMEOUT_MINUTES} 分钟之间", field="payment_timeout_minutes")
+    if data.priority_minutes < 0:
+        raise _invalid("预约优先时长不能为负数", field="priority_minutes")
+    if not data.sessions:
+        raise _invalid("请至少添加一个场次", field="sessions")
+    if len(data.sessions) > MAX_SESSIONS:
+        raise _invalid(f"最多 {MAX_SESSIONS} 个场次", field="sessions")
+    sessions = sorted(data.sessions, key=lambda s: s.starts_at)
+    for number, session in enumerate(sessions, start=1):
+        if session.ends_at <= session.starts_at:
+            raise _invalid(f"第 {number} 场的结束时间须晚于开始时间", field="sessions")
+        if data.priority_minutes and timedelta(minutes=data.priority_minutes) >= session.ends_at - session.starts_at:
+            raise _invalid(f"预约优先时长须短于第 {number} 场的时长", field="priority_minutes")
+        if number > 1 and session.starts_at < sessions[number - 2].ends_at:
+            raise _invalid(f"第 {number} 场与上一场时间重叠", field="sessions")
+        if not session.items:
+            raise _invalid(f"第 {number} 场至少需要一件商品", field="items")
+        if len(session.items) > MAX_ITEMS_PER_SESSION:
+            raise _invalid(f"每场最多 {MAX_ITEMS_PER_SESSION} 件商品", field="items")
+    if data.reservation_starts_at >= sessions[0].starts_at:
+        raise _invalid("预约开始时间须早于第一场开始时间", field="reservation_starts_at")
+    sku_ids = {item.sku_id for session in sessions for item in session.items}
+    skus = {sku.pk: sku for sku in Sku.objects.filter(pk__in=sku_ids, shop=shop).select_related("product")}
+    for number, session in enumerate(sessions, start=1):
+        seen: set[int] = set()
+        for item in session.items:
+            sku = skus.get(item.sku_id)
+            if sku is None:
+                raise _invalid("商品规格不存在", field="sku_id", sku_id=item.sku_id)
+            name = f"「{sku.product.title} {sku.spec}」"
+            if item.sku_id in seen:
+                raise _invalid(f"第 {number} 场中{name}重复了", field="sku_id", sku_id=item.sku_id)
+            seen.add(item.sku_id)
+            if not is_goods(sku.product.kind):
+                raise _invalid(f"{name}不是实物商品，秒杀只支持实物商品", field="sku_id", sku_id=item.sku_id)
+            if item.flash_price_fen < 1:
+                raise _invalid(f"{name}的秒杀价须大于 0", field="flash_price_fen", sku_id=item.sku_id)
+            if item.flash_price_fen >= sku.price_fen:
+                raise _invalid(f"{name}的秒杀价须低于售价", field="flash_price_fen", sku_id=item.sku_id)
+            if item.quantity < 1:
+                raise _invalid(f"{name}的秒杀数量至少 1 件", field="quantity", sku_id=item.sku_id)
+            if item.per_person_cap < 1:
+                raise _invalid(f"{name}的每人限购至少 1 件", field="per_person_cap", sku_id=item.sku_id)
+    community = None
+    if data.community_id is not None:
+        community = Community.objects.filter(pk=data.community_id, shop=shop).first()
+        if community is None:
+            raise _invalid("社群不存在", field="community_id")
+    return community, skus
+
+
+def _write_sessions(sale: FlashSale, data: SaleInput) -> None:
+    for session_input in sorted(data.sessions, key=lambda s: s.starts_at):
+        session = FlashSession.objects.create(
+            sale=sale, starts_at=session_input.starts_at, ends_at=session_input.ends_at
+        )
+        FlashItem.objects.bulk_create(
+            [
+                FlashItem(
+                    session=session,
+                    sku_id=item.sku_id,
+                    flash_price_fen=item.flash_price_fen,
+                    quantity=item.quantity,
+                    per_person_cap=item.per_person_cap,
+                    position=position,
+                )
+                for position, item in enumerate(session_input.items)
+            ]
+        )
+
+
+def create_sale(shop: Shop, actor: Any, data: SaleInput, *, ip: str | None = None) -> FlashSale:
+    require_permission(actor, shop, permissions.MANAGE_CATALOG)
+    community, _ = check_sale(shop, data)
+    with transaction.atomic():
+        sale = FlashSale.objects.create(
+            shop=shop,
+            title=data.title.strip(),
+            description=(data.description or "").strip(),
+            reservation_starts_at=data.reservation_starts_at,
+            payment_timeout_minutes=data.payment_timeout_minutes,
+            priority_minutes=data.priority_minutes,
+            community=community,
+            created_by=actor,
+        )
+        _write_sessions(sale, data)
+        audit.record(actor=actor, shop=shop, action="flashsale.create", obj=sale, ip=ip)
+    return sale
+
+
+def update_sale(shop: Shop, actor: Any, sale_id: int, data: SaleInput, *, ip: str | None = None) -> FlashSale:
+    """Replace a draft's fields, sessions and items (a scheduled sale is at the gate: pause or end it)."""
+    require_permission(actor, shop, permissions.MANAGE_CATALOG)
+    community, _ = check_sale(shop, data)
+    with transaction.atomic():
+        sale = selectors.access_sale(shop, sale_id, lock=True)
+        if sale.status != SaleStatus.DRAFT:
+            raise InvalidTransition("只有草稿状态的活动可以修改", code="flash_sale_not_draft")
+        FlashSale.objects.filter(pk=sale.pk).update(
+            title=data.title.strip(),
+            description=(data.description or "").strip(),
+            reservation_starts_at=data.reservation_starts_at,
+            payment_timeout_minutes=data.payment_timeout_minutes,
+            priority_minutes=data.priority_minutes,
+            community=community,
+        )
+        FlashSession.objects.filter(sale=sale).delete()
+        _write_sessions(sale, data)
+        audit.record(actor=actor, shop=shop, action="flashsale.update", obj=sale, ip=ip)
+        sale.refresh_from_db()
+    return sale
+
+
+# --- the gate's pools, from the database ---------------------------------------------------
+
+
+def _spec(item: FlashItem, units: int) -> PoolSpec:
+    session, sale = item.session, item.session.sale
+    priority_until = session.starts_at + timedelta(minutes=sale.priority_minutes) if sale.priority_minutes else None
+    return PoolSpec(
+        key=pool_key(item.pk),
+        units=units,
+        per_member_cap=item.per_person_cap,
+        opens_at=session.starts_at,
+        closes_at=session.ends_at,
+        priority_until=priority_until,
+        paused=sale.status == SaleStatus.PAUSED,
+    )
+
+
+def _configure(item: FlashItem) -> None:
+    """(Re)build ``item``'s pool from the tables: units = quantity less what live claims hold."""
+    held: dict[int, int] = defaultdict(int)
+    for user_id, quantity in FlashClaim.objects.filter(item=item, status__in=LIVE_CLAIMS).values_list(
+        "user_id", "quantity"
+    ):
+        held[user_id] += quantity
+    units = item.quantity - sum(held.values())
+    reservers = Reservation.objects.filter(sale_id=item.session.sale_id).values_list("user_id", flat=True)
+    gate = sale_gate()
+    gate.configure(_spec(item, units), held_by_member=held, priority_members=reservers.iterator(chunk_size=10_000))
+    if item.session.sale.status == SaleStatus.ENDED:
+        gate.close(pool_key(item.pk))
+
+
+def _sale_items(sale: FlashSale) -> list[FlashItem]:
+    return list(FlashItem.objects.filter(session__sale=sale).select_related("session__sale").order_by("pk"))
+
+
+_rebuilding = threading.Lock()
+
+
+def rebuild_pool(item_id: int) -> bool:
+    """Rebuild a pool the gate lost (Redis restarted, data gone) from the database; only one caller
+    rebuilds (the item's row lock), the others find it ready. Returns True when this call rebuilt.
+
+    Claims the gate still holds in its stream are written first, so the count below sees them."""
+    materialise_claims()
+    # Threads of this process wait on the lock below; other processes on the item's row lock
+    # (SQLite has no row locks, but then there is one web process and this lock suffices).
+    with _rebuilding, transaction.atomic():
+        item = FlashItem.objects.select_for_update().select_related("session__sale").filter(pk=item_id).first()
+        if item is None or item.session.sale.status not in (
+            SaleStatus.SCHEDULED,
+            SaleStatus.RUNNING,
+            SaleStatus.PAUSED,
+        ):
+            return False
+        if sale_gate().state(pool_key(item.pk)).ready:
+            return False
+        _configure(item)
+    return True
+
+
+def schedule_sale(shop: Shop, actor: Any, sale_id: int, *, ip: str | None = None) -> FlashSale:
+    """Publish a draft: reservations open, every item's pool is configured at the gate and the
+    reminders are scheduled for each session's start."""
+    require_permission(actor, shop, permissions.MANAGE_CATALOG)
+    with transaction.atomic():
+        sale = selectors.access_sale(shop, sale_id, lock=True)
+        items = _sale_items(sale)
+        wanted: dict[int, int] = defaultdict(int)
+        for item in items:
+            wanted[item.sku_id] += item.quantity
+        for sku in Sku.objects.filter(pk__in=wanted).select_related("product").order_by("pk"):
+            if sku.stock < wanted[sku.pk]:
+                raise _invalid(
+                    f"「{sku.product.title} {sku.spec}」库存 {sku.stock} 件，少于秒杀数量 {wanted[sku.pk]} 件",
+                    field="quantity",
+                    sku_id=sku.pk,
+                )
+        if sale.sessions.filter(ends_at__lte=timezone.now()).exists():
+            raise _invalid("有场次已经结束，请修改时间后再发布", field="sessions")
+        transition(sale, SaleStatus.SCHEDULED, actor=actor, note="发布秒杀")
+        audit.record(actor=actor, shop=shop, action="flashsale.schedule", obj=sale, ip=ip)
+        for item in items:
+            item.session.sale = sale
+            on_commit(_configure, item)
+        for session in sale.sessions.all():
+            on_commit(tasks.schedule_reminder, session.pk, session.starts_at)
+    return sale
+
+
+def pause_sale(shop: Shop, actor: Any, sale_id: int, *, ip: str | None = None) -> FlashSale:
+    return _move(shop, actor, sale_id, SaleStatus.PAUSED, "暂停秒杀", "flashsale.pause", ip)
+
+
+def resume_sale(shop: Shop, actor: Any, sale_id: int, *, ip: str | None = None) -> FlashSale:
+    return _move(shop, actor, sale_id, None, "恢复秒杀", "flashsale.resume", ip)
+
+
+def end_sale(shop: Shop, actor: Any, sale_id: int, *, ip: str | None = None) -> FlashSale:
+    return _move(shop, actor, sale_id, SaleStatus.ENDED, "提前结束秒杀", "flashsale.end", ip)
+
+
+def _move(
+    shop: Shop, actor: Any, sale_id: int, to_status: str | None, note: str, action: str, ip: str | None
+) -> FlashSale:
+    require_permission(actor, shop, permissions.MANAGE_CATALOG)
+    with transaction.atomic():
+        sale = selectors.access_sale(shop, sale_id, lock=True)
+        if to_status is None:  # resume: running once a session has started
+            if sale.status != SaleStatus.PAUSED:
+                raise InvalidTransition("只有已暂停的活动可以恢复", code="flash_sale_not_paused")
+            started = sale.sessions.filter(starts_at__lte=timezone.now()).exists()
+            to_status = SaleStatus.RUNNING if started else SaleStatus.SCHEDULED
+        transition(sale, to_status, actor=actor, note=note)
+        audit.record(actor=actor, shop=shop, action=action, obj=sale, ip=ip)
+        keys = [pool_key(pk) for pk in FlashItem.objects.filter(session__sale=sale).values_list("pk", flat=True)]
+        on_commit(_tell_gate, keys, to_status)
+        cache.delete_many([_item_cache_key(int(key.split(":")[1])) for key in keys])
+    return sale
+
+
+def _tell_gate(keys: Sequence[str], status: str) -> None:
+    gate = sale_gate()
+    for key in keys:
+        if status == SaleStatus.ENDED:
+            gate.close(key)
+        else:
+            gate.set_paused(key, status == SaleStatus.PAUSED)
+
+
+def end_finished_sales(*, now: datetime | None = None) -> int:
+    """Sales whose last session is over end (the sweeper)."""
+    now = now or timezone.now()
+    ended = 0
+    live = FlashSale.objects.filter(status__in=(SaleStatus.SCHEDULED, SaleStatus.RUNNING)).exclude(
+        sessions__ends_at__gt=now
+    )
+    for sale_id in list(live.values_list("pk", flat=True)[:100]):
+        with transaction.atomic():
+            sale = FlashSale.objects.select_for_update().get(pk=sale_id)
+            if sale.status in (SaleStatus.SCHEDULED, SaleStatus.RUNNING):
+                transition(sale, SaleStatus.ENDED, note="全部场次已结束")
+                ended += 1
+    return ended
+
+
+# --- reservations ---------------------------------------------------------------------------
+
+
+def _check_audience(user: Any, community_id: int | None, title: str = "") -> None:
+    """A community-only sale admits that community's current members. Cached per member for a
+    minute: the buy path asks it on every attempt and must not go to SQL each time."""
+    if community_id is None:
+        return
+    key = f"flash:member:{community_id}:{user.pk}"
+    member = cache.get(key)
+    if member is None:
+        member = is_community_member(user, Community(pk=community_id))
+        cache.set(key, member, MEMBERSHIP_CACHE_SECONDS)
+    if not member:
+        raise MembersOnly("本场秒杀仅限社群成员参与，请先加入社群")
+
+
+def reserve(user: Any, sale_id: int) -> tuple[Reservation, bool]:
+    """Reserve (预约) with one tap; the same member again changes nothing. Returns (reservation, created).
+
+    The count is a column moved by one conditional ``F()`` update in the reservation's own
+    transaction: exact under concurrency (the unique pair decides who is new), and the sale page
+    reads one integer instead of counting up to millions of rows on every view."""
+    sale = selectors.member_sale(sale_id)
+    if sale.status == SaleStatus.ENDED:
+        raise ReservationClosed("活动已结束")
+    if timezone.now() < sale.reservation_starts_at:
+        raise ReservationClosed("预约尚未开始")
+    _check_audience(user, sale.community_id)
+    existing = Reservation.objects.filter(sale=sale, user=user).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            reservation = Reservation.objects.create(sale=sale, user=user)
+            FlashSale.objects.filter(pk=sale.pk).update(reservation_count=F("reservation_count") + 1)
+    except IntegrityError:
+        return Reservation.objects.get(sale=sale, user=user), False
+    keys = [pool_key(pk) for pk in FlashItem.objects.filter(session__sale=sale).values_list("pk", flat=True)]
+    on_commit(_add_priority, keys, user.pk)
+    return reservation, True
+
+
+def _add_priority(keys: Sequence[str], user_id: int) -> None:
+    gate = sale_gate()
+    for key in keys:
+        gate.add_priority_members(key, [user_id])
+
+
+def remind_reservers(session_id: int) -> int:
+    """At a session's start every reserver gets one inbox message, written set-based: one
+    ``INSERT … SELECT`` per chunk of reservation ids, and the chunk's upper id stored on the
+    session in the same transaction, so a second run (or a retry after a crash) writes nothing
+    twice. Returns how many messages this call wrote."""
+    session = FlashSession.objects.select_related("sale").filter(pk=session_id).first()
+    if session is None:
+        return 0
+    sale = session.sale
+    if sale.status == SaleStatus.SCHEDULED and session.starts_at <= timezone.now():
+        with transaction.atomic():
+            locked = FlashSale.objects.select_for_update().get(pk=sale.pk)
+            if locked.status == SaleStatus.SCHEDULED:
+                transition(locked, SaleStatus.RUNNING, note="秒杀开始")
+    if sale.status not in (SaleStatus.SCHEDULED, SaleStatus.RUNNING):
+        return 0
+    last_id = Reservation.objects.filter(sale=sale).order_by("-pk").values_list("pk", flat=True).first() or 0
+    link = reverse("flashsales:sale", args=[sale.pk])
+    title = "秒杀开始了"
+    body = f"你预约的「{sale.title}」已开抢，数量有限，先到先得。"[:500]
+    table = Notification._meta.db_table
+    written = 0
+    start = session.reminded_up_to
+    while start < last_id:
+        end = min(start + REMINDER_CHUNK, last_id)
+        with transaction.atomic():
+            if FlashSession.objects.filter(pk=session.pk, reminded_up_to=start).update(reminded_up_to=end) != 1:
+                return written  # another run is on it
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {table} (user_id, shop_id, kind, title, body, link, created_at, read_at) "  # noqa: S608
+                    "SELECT r.user_id, %s, %s, %s, %s, %s, %s, NULL "
+                    f"FROM {Reservation._meta.db_table} r WHERE r.sale_id = %s AND r.id > %s AND r.id <= %s",
+                    [sale.shop_id, "flashsale.started", title, body, link, timezone.now(), sale.pk, start, end],
+                )
+                written += cursor.rowcount
+        start = end
+    return written
+
+
+def remind_due_sessions(*, now: datetime | None = None) -> int:
+    """The sweeper: sessions that started in the last hour and still owe reminders."""
+    now = now or timezone.now()
+    due = FlashSession.objects.filter(
+        starts_at__lte=now,
+        starts_at__gt=now - timedelta(hours=1),
+        sale__status__in=(SaleStatus.SCHEDULED, SaleStatus.RUNNING),
+    ).values_list("pk", flat=True)
+    return sum(remind_reservers(session_id) for session_id in list(due))
+
+
+# --- attempts (the hot path) ------------------------------------------------------------------
+
+
+def _item_cache_key(item_id: int) -> str:
+    return f"flash:item:{item_id}"
+
+
+def _item_facts(item_id: int) -> dict[str, Any]:
+    """What the buy path needs about an item besides the gate, cached briefly (read once per
+    half-minute per process, not per attempt)."""
+    key = _item_cache_key(item_id)
+    facts = cache.get(key)
+    if facts is None:
+        item = FlashItem.objects.select_related("session__sale").filter(pk=item_id).first()
+        if item is None or item.session.sale.status not in VISIBLE_STATUSES:
+            raise FlashItemNotFound("秒杀商品不存在")
+        sale = item.session.sale
+        facts = {"sale_id": sale.pk, "community_id": sale.community_id, "status": sale.status}
+        cache.set(key, facts, ITEM_CACHE_SECONDS)
+    return facts
+
+
+REFUSAL_MESSAGES = {
+    Refusal.NOT_READY: "抢购人数太多，请稍后再试",
+    Refusal.NOT_OPEN: "秒杀未开始",
+    Refusal.CLOSED: "秒杀已结束",
+    Refusal.PAUSED: "秒杀已暂停，请稍后再试",
+    Refusal.PRIORITY_ONLY: "预约用户优先购买中，请稍后再来",
+    Refusal.OVER_CAP: "每人限购 {cap} 件",
+    Refusal.SOLD_OUT: "已抢光",
+}
+
+
+def refusal_error(refusal: Refusal, *, cap: int | None = None) -> AttemptRefused:
+    message = REFUSAL_MESSAGES[refusal].format(cap=cap if cap is not None else "")
+    return AttemptRefused(message, code=REFUSAL_CODES[refusal], details={"refusal": refusal.value})
+
+
+def attempt(user: Any, item_id: int, quantity: int = 1, *, now: datetime | None = None) -> Admission:
+    """One member's attempt to buy ``quantity`` of a flash item; the gate decides at once.
+
+    SQL on this path: none once the item's facts and the member's community membership are
+    cached (what remains is the session/token lookup of authentication itself). An unknown
+    pool during a live sale (the gate lost it) is rebuilt from the database, then asked again.
+    Raises ``AttemptRefused`` with the gate's reason in words.
+    """
+    facts = _item_facts(item_id)
+    if facts["status"] == SaleStatus.DRAFT:
+        raise FlashItemNotFound("秒杀商品不存在")
+    _check_audience(user, facts["community_id"])
+    _count(f"flash:attempts:{item_id}")
+    gate = sale_gate()
+    key = pool_key(item_id)
+    admission = gate.attempt(key, user.pk, quantity, now=now)
+    if admission.refusal == Refusal.NOT_READY and rebuild_pool(item_id):
+        admission = gate.attempt(key, user.pk, quantity, now=now)
+    elif admission.refusal == Refusal.NOT_READY and gate.state(key).ready:
+        admission = gate.attempt(key, user.pk, quantity, now=now)  # rebuilt by another caller meanwhile
+    if admission.refusal == Refusal.NOT_READY and _sale_status(item_id) == SaleStatus.ENDED:
+        admission = Admission(admitted=False, refusal=Refusal.CLOSED)  # an ended sale is not rebuilt
+    if not admission.admitted:
+        assert admission.refusal is not None
+        cap = None
+        if admission.refusal == Refusal.OVER_CAP:
+            cap = FlashItem.objects.values_list("per_person_cap", flat=True).get(pk=item_id)
+        raise refusal_error(admission.refusal, cap=cap)
+    return admission
+
+
+def _sale_status(item_id: int) -> str | None:
+    return FlashItem.objects.filter(pk=item_id).values_list("session__sale__status", flat=True).first()
+
+
+def _count(key: str) -> None:
+    if not cache.add(key, 1, timeout=None):
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.add(key, 1, timeout=None)
+
+
+# --- the consumer: claims become orders -------------------------------------------------------
+
+
+@dataclass
+class Materialised:
+    ordered: int = 0
+    released: int = 0
+    duplicates: int = 0
+
+
+def materialise_claims(*, count: int = 200, consumer: str = CONSUMER, idle_ms: int = 30_000) -> Materialised:
+    """Read admitted claims from the gate and write each as a ``FlashClaim`` and one order at the
+    flash price (in its own transaction), then acknowledge them. Idempotent by claim id: a claim
+    delivered twice finds its row (unique ``claim_id``) and makes no second order. Claims another
+    consumer took and left unacknowledged for ``idle_ms`` are taken over."""
+    gate = sale_gate()
+    result = Materialised()
+    while True:
+        claims = gate.pending_claims(consumer, idle_ms=idle_ms, count=count) + gate.read_claims(consumer, count=count)
+        if not claims:
+            return result
+        done: list[Claim] = []
+        for claim in claims:
+            if not claim.pool_key.startswith("flash:"):
+                continue  # another owner's pool; its consumer takes it over once idle
+            outcome = _materialise(claim)
+            setattr(result, outcome, getattr(result, outcome) + 1)
+            done.append(claim)
+        gate.ack(done)  # after each claim's transaction committed
+        if len(claims) < count:
+            return result
+
+
+def _materialise(claim: Claim) -> str:
+    item_id = int(claim.pool_key.split(":", 1)[1])
+    with transaction.atomic():
+        if FlashClaim.objects.filter(Q(claim_id=claim.claim_id) | Q(regained_claim_id=claim.claim_id)).exists():
+            return "duplicates"
+        # The item's row lock serialises consumers of one item, so the check below is exact.
+        item = FlashItem.objects.select_for_update().select_related("session__sale__shop").filter(pk=item_id).first()
+        if item is None:
+            return "duplicates"
+        sale = item.session.sale
+        try:
+            with transaction.atomic():
+                row = FlashClaim.objects.create(
+                    claim_id=claim.claim_id,
+                    item=item,
+                    user_id=claim.member_id,
+                    quantity=claim.quantity,
+                    admitted_at=claim.admitted_at,
+                )
+        except IntegrityError:
+            return "duplicates"  # a parallel consumer wrote it first
+        held = FlashClaim.objects.filter(item=item, status__in=LIVE_CLAIMS).aggregate(units=Sum("quantity"))["units"]
+        if (held or 0) > item.quantity:
+            # The gate admitted more than the table allows (a pool rebuilt while a claim was in
+            # flight): the database refuses the surplus, and the gate keeps its unit (it had one too many).
+            transition_claim(row, ClaimStatus.RELEASED, sale_id=sale.pk, reason="已抢光", note="超出秒杀数量")
+            return "released"
+        try:
+            with transaction.atomic():
+                order = _create_order(row, item, sale)
+        except DomainError as error:
+            reason = error.message[:200]
+            transition_claim(row, ClaimStatus.RELEASED, sale_id=sale.pk, reason=reason, note="无法下单")
+            on_commit(_release_at_gate, item.pk, claim.member_id, claim.quantity)
+            return "released"
+        transition_claim(row, ClaimStatus.ORDERED, sale_id=sale.pk, order=order, note=f"订单 {order.number}")
+    return "ordered"
+
+
+def _create_order(row: FlashClaim, item: FlashItem, sale: FlashSale) -> Order:
+    """The order through the orders app's own checkout: trusted flash price, the sale's payment
+    deadline, the member's default address, else the shop's pickup point."""
+    user = get_user_model().objects.get(pk=row.user_id)
+    if not user.is_active:
+        raise FlashSaleInvalid("账号不可用，名额已释放", code="account_inactive")
+    methods = [m for m in order_actions.enabled_payment_methods() if m != PaymentMethod.COD]
+    if not methods:
+        raise FlashSaleInvalid("暂不支持在线支付，名额已释放", code="payment_unavailable")
+    address = Address.objects.filter(user=user).first()  # the default first (the model's ordering)
+    destination: dict[str, Any]
+    if address is not None:
+        destination = {"fulfilment": Fulfilment.DELIVERY, "address_id": address.pk}
+    else:
+        point = PickupPoint.objects.filter(shop_id=sale.shop_id, is_active=True).order_by("pk").first()
+        if point is None:
+            raise FlashSaleInvalid("你还没有收货地址，名额已释放；请先添加收货地址", code="address_required")
+        destination = {"fulfilment": Fulfilment.PICKUP, "pickup_point_id": point.pk}
+    return order_actions.create_order(
+        user,
+        lines=[(item.sku_id, row.quantity)],
+        unit_prices={item.sku_id: item.flash_price_fen},
+        pay_by=timezone.now() + timedelta(minutes=sale.payment_timeout_minutes),
+        payment_method=methods[0],
+        # A claim has no delivery slot to choose: the shop arranges delivery as for its other orders.
+        require_destination=False,
+        **destination,
+    )
+
+
+def _release_at_gate(item_id: int, member_id: int, quantity: int) -> None:
+    """After the release committed: the units go back to the gate (a lost gate rebuilds from the
+    table instead, and a crash before this line undersells until then, never oversells)."""
+    sale_gate().release(pool_key(item_id), member_id, quantity)
+
+
+# --- the order's lifecycle (receivers of orders.signals) --------------------------------------
+
+
+def on_order_released(sender: Any, order: Order, **kwargs: Any) -> None:
+    """An unpaid flash order closed (timeout) or was cancelled: its claim is released and its units
+    go back to the gate, exactly once (the claim's conditional status move decides)."""
+    row = FlashClaim.objects.filter(order_id=order.pk).select_related("item__session").first()
+    if row is None or row.status != ClaimStatus.ORDERED:
+        return
+    reason = "超时未支付，名额已释放" if order.status == "closed" else "订单已取消，名额已释放"
+    if transition_claim(row, ClaimStatus.RELEASED, sale_id=row.item.session.sale_id, reason=reason, note=reason):
+        on_commit(_release_at_gate, row.item_id, row.user_id, row.quantity)
+
+
+def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:
+    """A payment. For a claim already released (a late payment the orders app reinstated) the unit
+    must come back from the gate: taken again when the pool has one (and the member's cap allows),
+    otherwise the order is refunded in full and its shelf stock given back (RULES.md)."""
+    row = FlashClaim.objects.filter(order_id=order.pk).select_related("item__session__sale").first()
+    if row is None or row.status != ClaimStatus.RELEASED:
+        return
+    item = row.item
+    session = item.session
+    # Inside the window whatever the clock says: a late payment may land after the session ended.
+    moment = max(session.starts_at + timedelta(minutes=session.sale.priority_minutes), session.starts_at)
+    moment = min(moment, session.ends_at - timedelta(microseconds=1))
+    gate = sale_gate()
+    key = pool_key(item.pk)
+    # A pool the gate lost is not rebuilt here: claims admitted before the loss may still wait in
+    # the stream, and only ``rebuild_pool`` (which writes them first, outside any transaction)
+    # counts them. Without the gate's word on a unit the money goes back (RULES.md allows either).
+    admission = gate.attempt(key, row.user_id, row.quantity, now=moment)
+    if admission.admitted:
+        transition_claim(
+            row,
+            ClaimStatus.ORDERED,
+            sale_id=session.sale_id,
+            regained_claim_id=admission.claim_id,
+            reason="",
+            note="迟到的付款已到账，名额已恢复",
+        )
+        return
+    reason = "秒杀名额已释放，付款全额退回"
+    if admission.refusal not in (None, Refusal.NOT_READY):
+        why = REFUSAL_MESSAGES[admission.refusal].format(cap=item.per_person_cap)
+        reason = f"秒杀名额已释放（{why}），付款全额退回"
+    for line in OrderLine.objects.filter(order=order).order_by("pk"):
+        order_actions.restock_line(line, line.quantity)  # never handed over: back on the shelf
+        order_actions.refund_automatically(order, line, reason[:200])
+
+
+# --- truth and recovery: reads live in selectors (the console, the API and tests share them) ----
+
+reconcile = selectors.reconcile
+
+
+def claim_status(user: Any, claim_id: str) -> FlashClaim | None:
+    """The member's claim as written by the consumer, or None while it waits in the gate's queue.
+    Polling runs the consumer for a moment first (idle embedded deployments have no dedicated one)."""
+    if not FlashClaim.objects.filter(claim_id=claim_id).exists():
+        materialise_claims(count=50)
+    found = FlashClaim.objects.filter(claim_id=claim_id).select_related("order").first()
+    if found is not None and found.user_id != getattr(user, "pk", None):
+        raise FlashClaimNotFound("抢购记录不存在")  # another member's claim looks absent
+    return found

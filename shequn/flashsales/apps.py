@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class FlashsalesConfig(AppConfig):
+    name = "shequn.flashsales"
+    label = "flashsales"
+    verbose_name = "秒杀"
+
+    def ready(self) -> None:
+        from shequn.orders import signals
+        from shequn.orders.models import Order
+
+        from . import actions
+
+        signals.order_paid.connect(actions.on_order_paid, sender=Order, dispatch_uid="flashsales.order_paid")
+        signals.order_released.connect(
+            actions.on_order_released, sender=Order, dispatch_uid="flashsales.order_released"
+        )

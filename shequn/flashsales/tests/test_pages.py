@@ -1,0 +1,101 @@
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from shequn.flashsales import actions
+from shequn.flashsales.models import FlashItem, FlashSale
+from shequn.orders.models import Order
+
+from .conftest import buyer, item_of, login, make_running, sale_input
+
+pytestmark = pytest.mark.django_db
+HTMX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_member_page_reserve_buy_queue_then_order(running, commit):
+    member = buyer()
+    client = login(member)
+    html = client.get(f"/flash/{running.pk}/").content.decode()
+    assert "已预约 0 人" in html
+    assert "立即抢购" in html
+    assert 'data-testid="countdown"' in html
+    with commit():
+        client.post(f"/flash/{running.pk}/reserve/")
+        client.post(f"/flash/{running.pk}/reserve/")
+    assert "已预约 1 人" in client.get(f"/flash/{running.pk}/").content.decode()
+    item = item_of(running)
+    queued = client.post(f"/flash/items/{item.pk}/buy/", **HTMX).content.decode()
+    assert "排队中" in queued
+    assert 'hx-trigger="every 1s"' in queued
+    claim_id = queued.split("/flash/claims/")[1].split("/")[0]
+    with commit():
+        result = client.get(f"/flash/claims/{claim_id}/", **HTMX).content.decode()
+    order = Order.objects.get(user=member)
+    assert f'订单 <a href="/orders/{order.number}/"' in result
+    assert "去支付" in result
+    again = client.post(f"/flash/items/{item.pk}/buy/", **HTMX).content.decode()
+    assert "每人限购 1 件" in again
+
+
+def test_non_reservers_are_refused_in_chinese_during_the_priority_window(shop, operator, sku, commit, sandbox):
+    sale = make_running(shop, operator, sku, commit, priority_minutes=10)
+    client = login(buyer("路人"))
+    refused = client.post(f"/flash/items/{item_of(sale).pk}/buy/", **HTMX).content.decode()
+    assert "预约用户优先购买中" in refused
+    assert 'data-code="flash_priority_only"' in refused
+
+
+def test_before_the_start_the_page_counts_down_and_offers_only_reserving(shop, operator, sku, commit):
+    sale = actions.create_sale(shop, operator, sale_input(sku, starts_in=timedelta(hours=2)))
+    with commit():
+        actions.schedule_sale(shop, operator, sale.pk)
+    html = login(buyer()).get(f"/flash/{sale.pk}/").content.decode()
+    assert "距开抢还剩" in html
+    assert "未开始" in html
+    assert 'data-testid="reserve"' in html
+    assert 'data-testid="buy"' not in html
+    listed = login(buyer("逛逛")).get("/flash/").content.decode()
+    assert f'href="/flash/{sale.pk}/"' in listed
+    assert "已预约 0 人" in listed
+
+
+def test_console_creates_in_yuan_schedules_and_shows_live_counters(shop, console_client, sku, commit):
+    starts = timezone.localtime() + timedelta(hours=1)
+    form = {
+        "title": "周五秒杀",
+        "reservation_starts_at": (starts - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        "starts_at": starts.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (starts + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "payment_timeout_minutes": "10",
+        "priority_minutes": "5",
+        "item_0_sku": str(sku.pk),
+        "item_0_price": "2999.00",
+        "item_0_quantity": "5",
+        "item_0_cap": "1",
+    }
+    refused = console_client.post("/console/flash/new/", form).content.decode()
+    assert "「手机 256G」的秒杀价须低于售价" in refused
+    assert not FlashSale.objects.exists()
+    response = console_client.post("/console/flash/new/", {**form, "item_0_price": "999.00"})
+    sale = FlashSale.objects.get()
+    assert response.status_code == 302
+    assert FlashItem.objects.get().flash_price_fen == 99900
+    with commit():
+        console_client.post(f"/console/flash/{sale.pk}/schedule/")
+    page = console_client.get(f"/console/flash/{sale.pk}/").content.decode()
+    assert "已排期" in page
+    assert 'hx-trigger="every 3s"' in page
+    assert "✓ 账实相符" in page
+    counters = console_client.get(f"/console/flash/{sale.pk}/counters/").content.decode()
+    assert '<td data-testid="c-left">5</td>' in counters
+    assert "周五秒杀" in console_client.get("/console/flash/").content.decode()
+
+
+def test_console_of_another_shop_gets_404(running, other_console_client):
+    for url in ("", "edit/", "counters/"):
+        assert other_console_client.get(f"/console/flash/{running.pk}/{url}").status_code == 404
+    for move in ("pause", "end"):
+        assert other_console_client.post(f"/console/flash/{running.pk}/{move}/").status_code == 404
+    assert FlashSale.objects.get(pk=running.pk).status == "running"
