@@ -34,6 +34,7 @@ from shequn.core import audit
 from shequn.core.errors import DomainError, InvalidTransition
 from shequn.core.events import on_commit
 from shequn.gate.base import Admission, Claim, PoolSpec, Refusal
+from shequn.gate.engine import get_gate
 from shequn.notifications.models import Notification
 from shequn.orders import actions as order_actions
 from shequn.orders.enums import Fulfilment, PaymentMethod
@@ -53,7 +54,6 @@ from .errors import (
     MembersOnly,
     ReservationClosed,
 )
-from .gate import sale_gate
 from .models import FlashClaim, FlashItem, FlashSale, FlashSession, Reservation, pool_key
 from .state import transition, transition_claim
 
@@ -251,7 +251,7 @@ def _configure(item: FlashItem) -> None:
         held[user_id] += quantity
     units = item.quantity - sum(held.values())
     reservers = Reservation.objects.filter(sale_id=item.session.sale_id).values_list("user_id", flat=True)
-    gate = sale_gate()
+    gate = get_gate()
     gate.configure(_spec(item, units), held_by_member=held, priority_members=reservers.iterator(chunk_size=10_000))
     if item.session.sale.status == SaleStatus.ENDED:
         gate.close(pool_key(item.pk))
@@ -280,7 +280,7 @@ def rebuild_pool(item_id: int) -> bool:
             SaleStatus.PAUSED,
         ):
             return False
-        if sale_gate().state(pool_key(item.pk)).ready:
+        if get_gate().state(pool_key(item.pk)).ready:
             return False
         _configure(item)
     return True
@@ -347,7 +347,7 @@ def _move(
 
 
 def _tell_gate(keys: Sequence[str], status: str) -> None:
-    gate = sale_gate()
+    gate = get_gate()
     for key in keys:
         if status == SaleStatus.ENDED:
             gate.close(key)
@@ -415,7 +415,7 @@ def reserve(user: Any, sale_id: int) -> tuple[Reservation, bool]:
 
 
 def _add_priority(keys: Sequence[str], user_id: int) -> None:
-    gate = sale_gate()
+    gate = get_gate()
     for key in keys:
         gate.add_priority_members(key, [user_id])
 
@@ -522,7 +522,7 @@ def attempt(user: Any, item_id: int, quantity: int = 1, *, now: datetime | None 
         raise FlashItemNotFound("秒杀商品不存在")
     _check_audience(user, facts["community_id"])
     _count(f"flash:attempts:{item_id}")
-    gate = sale_gate()
+    gate = get_gate()
     key = pool_key(item_id)
     admission = gate.attempt(key, user.pk, quantity, now=now)
     if admission.refusal == Refusal.NOT_READY and rebuild_pool(item_id):
@@ -567,7 +567,7 @@ def materialise_claims(*, count: int = 200, consumer: str = CONSUMER, idle_ms: i
     flash price (in its own transaction), then acknowledge them. Idempotent by claim id: a claim
     delivered twice finds its row (unique ``claim_id``) and makes no second order. Claims another
     consumer took and left unacknowledged for ``idle_ms`` are taken over."""
-    gate = sale_gate()
+    gate = get_gate()
     result = Materialised()
     while True:
         claims = gate.pending_claims(consumer, idle_ms=idle_ms, count=count) + gate.read_claims(consumer, count=count)
@@ -657,7 +657,7 @@ def _create_order(row: FlashClaim, item: FlashItem, sale: FlashSale) -> Order:
 def _release_at_gate(item_id: int, member_id: int, quantity: int) -> None:
     """After the release committed: the units go back to the gate (a lost gate rebuilds from the
     table instead, and a crash before this line undersells until then, never oversells)."""
-    sale_gate().release(pool_key(item_id), member_id, quantity)
+    get_gate().release(pool_key(item_id), member_id, quantity)
 
 
 # --- the order's lifecycle (receivers of orders.signals) --------------------------------------
@@ -686,7 +686,7 @@ def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:
     # Inside the window whatever the clock says: a late payment may land after the session ended.
     moment = max(session.starts_at + timedelta(minutes=session.sale.priority_minutes), session.starts_at)
     moment = min(moment, session.ends_at - timedelta(microseconds=1))
-    gate = sale_gate()
+    gate = get_gate()
     key = pool_key(item.pk)
     # A pool the gate lost is not rebuilt here: claims admitted before the loss may still wait in
     # the stream, and only ``rebuild_pool`` (which writes them first, outside any transaction)

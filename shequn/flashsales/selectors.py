@@ -10,11 +10,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from shequn.gate.base import PoolState
+from shequn.gate.engine import get_gate
 from shequn.shops.models import Shop
 
 from .enums import ClaimStatus, SaleStatus
 from .errors import FlashClaimNotFound, FlashSaleNotFound
-from .gate import sale_gate
 from .models import FlashClaim, FlashItem, FlashSale, FlashSession, Reservation, pool_key
 
 MEMBER_STATUSES = (SaleStatus.SCHEDULED, SaleStatus.RUNNING, SaleStatus.PAUSED, SaleStatus.ENDED)
@@ -113,7 +113,7 @@ def reconcile(item: FlashItem, state: PoolState | None = None) -> ItemTruth:
 
     Claims still in the gate's stream (admitted, not yet read by the consumer) show as a positive
     difference until the consumer writes them."""
-    state = state or sale_gate().state(pool_key(item.pk))
+    state = state or get_gate().state(pool_key(item.pk))
     sums: dict[str, int] = defaultdict(int)
     rows = FlashClaim.objects.filter(item=item).values_list("status", "quantity", "order__paid_at")
     for status, quantity, paid_at in rows:
@@ -200,7 +200,7 @@ def member_view(sale: FlashSale, user: Any, *, now: datetime | None = None) -> M
     priority_until = None
     if session is not None and sale.priority_minutes:
         priority_until = session.starts_at + timedelta(minutes=sale.priority_minutes)
-    gate = sale_gate()
+    gate = get_gate()
     items = []
     if session is not None:
         for item in FlashItem.objects.filter(session=session).select_related("sku__product").order_by("position", "pk"):

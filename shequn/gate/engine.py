@@ -41,3 +41,12 @@ def reset_gate() -> None:
         if isinstance(_gate, RedisGate):
             _gate.close_connections()
         _gate = None
+
+
+def use_gate(gate: Gate | None) -> Gate | None:
+    """Put ``gate`` in place of the process-wide one (tests: a fresh engine each test); returns the
+    one it replaces, to put back afterwards. ``None`` lets the next ``get_gate()`` build it again."""
+    global _gate
+    with _lock:
+        previous, _gate = _gate, gate
+        return previous

@@ -16,8 +16,8 @@ from playwright.sync_api import expect
 
 from shequn.flashsales import actions
 from shequn.flashsales.actions import ItemInput, SaleInput, SessionInput
-from shequn.flashsales.gate import use_gate
 from shequn.flashsales.models import FlashClaim
+from shequn.gate.engine import use_gate
 from shequn.gate.local import LocalGate
 from shequn.orders.models import Order
 from shequn.testing.factories import AddressFactory, SkuFactory, UserFactory

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from shequn.flashsales import actions
 from shequn.flashsales.actions import ItemInput, SaleInput, SessionInput
-from shequn.flashsales.gate import use_gate
+from shequn.gate.engine import use_gate
 from shequn.gate.local import LocalGate
 from shequn.testing.factories import AddressFactory, PickupPointFactory, SkuFactory, UserFactory
 from shequn.testing.payments import sandbox, sandbox_key_dir

@@ -25,8 +25,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from shequn.flashsales import actions
 from shequn.flashsales.enums import ClaimStatus
 from shequn.flashsales.errors import AttemptRefused
-from shequn.flashsales.gate import use_gate
 from shequn.flashsales.models import FlashClaim, pool_key
+from shequn.gate.engine import use_gate
 from shequn.gate.local import LocalGate
 from shequn.orders.actions import cancel_order_by_member, close_unpaid_order
 from shequn.orders.enums import OrderStatus
