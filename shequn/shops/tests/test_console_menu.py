@@ -9,7 +9,7 @@ from shequn.testing.orders import make_shop, make_staff
 
 pytestmark = pytest.mark.django_db
 
-ALL_PAGES = 23  # + 配送时段, 按时段拣货 (ADR 0007)
+ALL_PAGES = 24  # + 配送时段, 按时段拣货 (ADR 0007), 秒杀 (flash sales)
 
 
 def nav(html: str) -> dict[str, str]:
