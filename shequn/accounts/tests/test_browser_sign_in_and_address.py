@@ -46,3 +46,27 @@ def test_member_signs_in_and_adds_addresses_with_the_region_picker(page: Page, s
     addresses = Address.objects.filter(user__phone=PHONE)
     assert addresses.count() == 2
     assert addresses.get(is_default=True).district == "浦东新区"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_province_chosen_before_the_picker_script_loads_still_fills_the_cities(signed_in_page) -> None:
+    """On a slow network the member may choose a province before the deferred script arrives."""
+    from shequn.testing.orders import make_member
+
+    page = signed_in_page(make_member())
+    held: list = []
+    page.route("**/region-picker*.js", lambda route: held.append(route))  # held until we let it through
+    page.goto("/me/addresses/new/", wait_until="commit")
+    page.locator("#province_code").select_option(label="浙江省")
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(25)
+    assert held, "the page asked for the region picker script"
+    expect(page.locator("#city_code option")).to_have_count(1)  # only the placeholder: no script yet
+
+    held[0].continue_()
+    expect(page.locator("#city_code option", has_text="杭州市")).to_have_count(1)
+    page.locator("#city_code").select_option(label="杭州市")
+    expect(page.locator("#district_code option", has_text="西湖区")).to_have_count(1)

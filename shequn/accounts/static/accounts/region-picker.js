@@ -39,6 +39,10 @@
         for (var next = index + 1; next < selects.length; next++) { reset(next); }
         if (select.value) { load(index + 1, select.value); }
       });
+      // A choice made before this deferred script ran (a slow network, a quick hand) fired its
+      // change event with nobody listening: fill the next list now unless the server already did.
+      var next = selects[index + 1];
+      if (select.value && next && next.options.length <= 1) { load(index + 1, select.value); }
     });
   });
 })();
