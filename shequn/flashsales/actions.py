@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -243,7 +244,11 @@ def _spec(item: FlashItem, units: int) -> PoolSpec:
 
 
 def _configure(item: FlashItem) -> None:
-    """(Re)build ``item``'s pool from the tables: units = quantity less what live claims hold."""
+    """(Re)build ``item``'s pool from the tables: units = quantity less what live claims hold.
+    Releases still on their way to the gate are counted here, so they are marked as back."""
+    FlashClaim.objects.filter(item=item, status=ClaimStatus.RELEASED, returned_to_gate=False).update(
+        returned_to_gate=True
+    )
     held: dict[int, int] = defaultdict(int)
     for user_id, quantity in FlashClaim.objects.filter(item=item, status__in=LIVE_CLAIMS).values_list(
         "user_id", "quantity"
@@ -529,6 +534,8 @@ def attempt(user: Any, item_id: int, quantity: int = 1, *, now: datetime | None 
         admission = gate.attempt(key, user.pk, quantity, now=now)
     elif admission.refusal == Refusal.NOT_READY and gate.state(key).ready:
         admission = gate.attempt(key, user.pk, quantity, now=now)  # rebuilt by another caller meanwhile
+    if admission.refusal == Refusal.SOLD_OUT and _return_check_due(item_id) and return_released_units(item_id):
+        admission = gate.attempt(key, user.pk, quantity, now=now)  # released units came back just now
     if admission.refusal == Refusal.NOT_READY and _sale_status(item_id) == SaleStatus.ENDED:
         admission = Admission(admitted=False, refusal=Refusal.CLOSED)  # an ended sale is not rebuilt
     if not admission.admitted:
@@ -538,6 +545,21 @@ def attempt(user: Any, item_id: int, quantity: int = 1, *, now: datetime | None 
             cap = FlashItem.objects.values_list("per_person_cap", flat=True).get(pk=item_id)
         raise refusal_error(admission.refusal, cap=cap)
     return admission
+
+
+# item id -> when this process last looked for released units on their way back (monotonic seconds)
+_return_checks: dict[int, float] = {}
+RETURN_CHECK_SECONDS = 1.0
+
+
+def _return_check_due(item_id: int) -> bool:
+    """A sold-out answer looks for pending releases at most once a second per item and process,
+    so a crowd hammering a sold-out item costs one indexed query a second, not one per attempt."""
+    now = time.monotonic()
+    if now - _return_checks.get(item_id, float("-inf")) < RETURN_CHECK_SECONDS:
+        return False
+    _return_checks[item_id] = now
+    return True
 
 
 def _sale_status(item_id: int) -> str | None:
@@ -610,7 +632,14 @@ def _materialise(claim: Claim) -> str:
         if (held or 0) > item.quantity:
             # The gate admitted more than the table allows (a pool rebuilt while a claim was in
             # flight): the database refuses the surplus, and the gate keeps its unit (it had one too many).
-            transition_claim(row, ClaimStatus.RELEASED, sale_id=sale.pk, reason="已抢光", note="超出秒杀数量")
+            transition_claim(
+                row,
+                ClaimStatus.RELEASED,
+                sale_id=sale.pk,
+                reason="已抢光",
+                note="超出秒杀数量",
+                returned_to_gate=True,  # nothing to give back
+            )
             return "released"
         try:
             with transaction.atomic():
@@ -618,7 +647,7 @@ def _materialise(claim: Claim) -> str:
         except DomainError as error:
             reason = error.message[:200]
             transition_claim(row, ClaimStatus.RELEASED, sale_id=sale.pk, reason=reason, note="无法下单")
-            on_commit(_release_at_gate, item.pk, claim.member_id, claim.quantity)
+            on_commit(return_released_units, item.pk, claim_ids=[row.pk])
             return "released"
         transition_claim(row, ClaimStatus.ORDERED, sale_id=sale.pk, order=order, note=f"订单 {order.number}")
     return "ordered"
@@ -654,10 +683,55 @@ def _create_order(row: FlashClaim, item: FlashItem, sale: FlashSale) -> Order:
     )
 
 
-def _release_at_gate(item_id: int, member_id: int, quantity: int) -> None:
-    """After the release committed: the units go back to the gate (a lost gate rebuilds from the
-    table instead, and a crash before this line undersells until then, never oversells)."""
-    get_gate().release(pool_key(item_id), member_id, quantity)
+RETURN_BATCH = 1_000  # released claims handed back per call (the next call takes the rest)
+
+
+def return_released_units(item_id: int | None = None, *, claim_ids: Sequence[int] | None = None) -> int:
+    """Released claims whose units have not reached the gate yet go back to it, each exactly once;
+    returns the units given back. Called after each release commits, by the buy path when an item
+    looks sold out, and every minute by the task consumer.
+
+    A release is marked and given to the gate in one transaction; when the gate does not hold the
+    pool (lost with Redis: the rebuild counts the units; or held by another process's in-process
+    engine: the web process takes it later), the mark is undone and the claim stays pending. So
+    a task consumer closing an unpaid order in the embedded default never loses the unit, and a
+    crash between commit and release only delays it. The conditional mark makes two sweepers
+    (threads or processes) give a claim back once."""
+    pending = FlashClaim.objects.filter(status=ClaimStatus.RELEASED, returned_to_gate=False)
+    if item_id is not None:
+        pending = pending.filter(item_id=item_id)
+    if claim_ids is not None:
+        pending = pending.filter(pk__in=claim_ids)
+    by_item: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for pk, item, member_id, quantity in pending.order_by("pk").values_list("pk", "item_id", "user_id", "quantity")[
+        :RETURN_BATCH
+    ]:
+        by_item[item].append((pk, member_id, quantity))
+    gate = get_gate()
+    returned = 0
+    for item, rows in by_item.items():
+        with transaction.atomic():
+            mine = [row for row in rows if _mark_returned(row[0], True)]
+            given = 0
+            for _, member_id, quantity in mine:
+                if not gate.release(pool_key(item), member_id, quantity):
+                    break  # this gate does not hold the pool: the rest stay pending
+                given += 1
+                returned += quantity
+            if given == 0:
+                transaction.set_rollback(True)  # the usual case in a process that does not hold the pool
+            for pk, _, _ in mine[given:] if given else ():
+                _mark_returned(pk, False)
+    return returned
+
+
+def _mark_returned(claim_pk: int, returned: bool) -> bool:
+    return (
+        FlashClaim.objects.filter(pk=claim_pk, status=ClaimStatus.RELEASED, returned_to_gate=not returned).update(
+            returned_to_gate=returned
+        )
+        == 1
+    )
 
 
 # --- the order's lifecycle (receivers of orders.signals) --------------------------------------
@@ -671,7 +745,7 @@ def on_order_released(sender: Any, order: Order, **kwargs: Any) -> None:
         return
     reason = "超时未支付，名额已释放" if order.status == "closed" else "订单已取消，名额已释放"
     if transition_claim(row, ClaimStatus.RELEASED, sale_id=row.item.session.sale_id, reason=reason, note=reason):
-        on_commit(_release_at_gate, row.item_id, row.user_id, row.quantity)
+        on_commit(return_released_units, row.item_id, claim_ids=[row.pk])
 
 
 def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:

@@ -192,8 +192,9 @@ class FlashItemTruthOut(Schema):
     unpaid: int
     paid: int
     released: int
+    returning: int  # released units the gate that holds the pool has not taken back yet
     gate_ready: bool
-    difference: int  # quantity − (at gate + admitted + unpaid + paid); 0 when the books balance
+    difference: int  # quantity − (at gate + admitted + unpaid + paid + returning); 0 when the books balance
     ok: bool
 
 
@@ -228,6 +229,7 @@ class FlashCountersOut(Schema):
                     unpaid=truth.unpaid,
                     paid=truth.paid,
                     released=truth.released,
+                    returning=truth.returning,
                     gate_ready=truth.gate_ready,
                     difference=truth.difference,
                     ok=truth.ok,

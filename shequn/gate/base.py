@@ -145,9 +145,14 @@ class Gate(Protocol):
         ``now`` is for tests and replays; without it the engine's own clock decides (Redis: the
         server's TIME, one clock for every web process)."""
 
-    def release(self, pool_key: str, member_id: int, quantity: int) -> None:
+    def release(self, pool_key: str, member_id: int, quantity: int) -> bool:
         """Give ``quantity`` units back to the pool and lower the member's holding (an unpaid order
-        closed, a claim that could not become an order). The caller makes sure it happens once."""
+        closed, a claim that could not become an order). The caller makes sure it happens once.
+
+        False (and nothing changed) when this gate does not know the pool: it was lost (the
+        owner's rebuild counts the units instead), or, for the in-process engine, it lives in
+        another process (a task consumer closing an order); the owner keeps the release pending
+        and gives it to the gate that holds the pool."""
 
     def read_claims(self, consumer: str, *, count: int = 100, block_ms: int = 0) -> list[Claim]:
         """Up to ``count`` claims not yet delivered to any consumer of the group, oldest first."""

@@ -188,19 +188,20 @@ class LocalGate:
             return Refusal.SOLD_OUT
         return None
 
-    def release(self, pool_key: str, member_id: int, quantity: int) -> None:
+    def release(self, pool_key: str, member_id: int, quantity: int) -> bool:
         if quantity < 1:
             raise ValueError("quantity must be positive")
         with self._lock:
             pool = self._pools.get(pool_key)
             if pool is None:
-                return  # the rebuild from the database counts the released units
+                return False  # lost, or held by another process: the owner keeps it pending
             pool.units_left += quantity
             held = pool.held.get(member_id, 0) - quantity
             if held > 0:
                 pool.held[member_id] = held
             else:
                 pool.held.pop(member_id, None)
+            return True
 
     # --- the claim stream -----------------------------------------------------------------
 

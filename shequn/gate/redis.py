@@ -330,12 +330,12 @@ class RedisGate:
             pair = self._async[loop] = (client, client.register_script(ATTEMPT))
         return self._admission(await pair[1](keys=keys, args=args))
 
-    def release(self, pool_key: str, member_id: int, quantity: int) -> None:
+    def release(self, pool_key: str, member_id: int, quantity: int) -> bool:
         if quantity < 1:
             raise ValueError("quantity must be positive")
         pool, held, _ = _keys(pool_key)
         # A pool that is gone is rebuilt from the database, which counts the released units.
-        self._release(keys=[pool, held], args=[member_id, quantity])
+        return bool(self._release(keys=[pool, held], args=[member_id, quantity]))
 
     # --- the claim stream -----------------------------------------------------------------
 

@@ -21,7 +21,7 @@ def test_an_unknown_pool_admits_nobody_until_configured(gate):
     gate.set_paused(POOL, False)
     gate.close(POOL)
     gate.add_priority_members(POOL, [7])
-    gate.release(POOL, 7, 1)
+    assert gate.release(POOL, 7, 1) is False  # nothing to give back to: the caller keeps it pending
     assert gate.state(POOL).ready is False
     assert gate.attempt(POOL, member_id=7).refusal == Refusal.NOT_READY
     gate.configure(spec())
@@ -98,7 +98,7 @@ def test_a_blocking_read_returns_the_claim_admitted_while_it_waits(gate):
 def test_release_gives_units_back_and_lowers_the_holding(gate):
     gate.configure(spec(units=2, cap=2))
     assert gate.attempt(POOL, 7, quantity=2).admitted
-    gate.release(POOL, 7, 1)
+    assert gate.release(POOL, 7, 1) is True
     state = gate.state(POOL)
     assert (state.units_left, dict(state.held_by_member)) == (1, {7: 1})
     gate.release(POOL, 7, 1)
