@@ -31,6 +31,7 @@ stream and counters per hash tag; see docs/adr/0009-admission-gate.md.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import weakref
 from collections.abc import Iterable, Mapping
@@ -46,6 +47,8 @@ from redis.exceptions import ResponseError
 from redis.retry import Retry
 
 from .base import Admission, Claim, PoolSpec, PoolState, RateLimits, Refusal, check_pool_key
+
+logger = logging.getLogger(__name__)
 
 STREAM = "gate:claims"
 GROUP = "consumers"
@@ -150,8 +153,36 @@ def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
         yield items[start : start + size]
 
 
+class GateServerUnsafe(RuntimeError):
+    """The gate's Redis could come back from a restart with an older pool, or drop keys under
+    memory pressure: admitting from it could oversell (docs/adr/0009-admission-gate.md)."""
+
+
+def server_risks(client: redis.Redis) -> list[str]:
+    """What in this Redis server's configuration breaks "a lost pool is a missing pool"."""
+    config = client.config_get("maxmemory-policy", "save", "appendonly", "appendfsync")
+    risks = []
+    if config.get("maxmemory-policy", "noeviction") != "noeviction":
+        risks.append(
+            f"maxmemory-policy is {config['maxmemory-policy']}: an evicted holding forgets a member's cap, "
+            "an evicted stream loses claims (set noeviction)"
+        )
+    if (config.get("save") or "").strip():
+        risks.append(
+            f'RDB snapshots are on (save {config["save"]!r}): a restart would load an older pool (set save "")'
+        )
+    if config.get("appendonly") == "yes" and config.get("appendfsync") != "always":
+        risks.append(
+            f"the append-only file is synced {config.get('appendfsync')}: a crash loses its last writes and a "
+            "restart loads an older pool (appendonly no, or appendfsync always)"
+        )
+    return risks
+
+
 class RedisGate:
-    def __init__(self, url: str, *, limits: RateLimits | None = None) -> None:
+    def __init__(self, url: str, *, limits: RateLimits | None = None, strict: bool = False) -> None:
+        """``strict`` (production): refuse to configure pools on a Redis whose settings could bring
+        an older pool back after a restart or evict gate keys; otherwise such a server is logged."""
         # No silent retries: an attempt whose answer was lost with the connection may have been
         # admitted, and sending it again would admit the same tap twice (or answer over_cap for
         # a claim that exists). The caller sees the error and the member decides to try again.
@@ -164,6 +195,8 @@ class RedisGate:
         self._set_field = self._client.register_script(SET_FIELD)
         self._add_priority = self._client.register_script(ADD_PRIORITY)
         self._url = url
+        self._strict = strict
+        self._server_checked = False
         # redis.asyncio clients belong to the event loop that made them: one per loop.
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[redis.asyncio.Redis, AsyncScript]]
         self._async = weakref.WeakKeyDictionary()
@@ -187,6 +220,7 @@ class RedisGate:
         priority_members: Iterable[int] = (),
     ) -> None:
         check_pool_key(spec.key)
+        self._check_server()
         pool, held, priority = _keys(spec.key)
         run = secrets.token_hex(12)
         # Big maps are built under staging names first (not atomically, nobody reads them), then
@@ -228,6 +262,21 @@ class RedisGate:
                 },
             )
             swap.execute()
+
+    def _check_server(self) -> None:
+        """Once per gate (and again after a refusal): is this Redis safe to admit from?"""
+        if self._server_checked:
+            return
+        try:
+            risks = server_risks(self._client)
+        except ResponseError as error:  # CONFIG disabled (managed Redis): cannot tell
+            logger.warning("cannot read the gate's Redis settings (%s); see docs/adr/0009-admission-gate.md", error)
+            risks = []
+        if risks and self._strict:
+            raise GateServerUnsafe("the admission gate's Redis is unsafe for admissions: " + "; ".join(risks))
+        for risk in risks:
+            logger.warning("the admission gate's Redis: %s", risk)
+        self._server_checked = True
 
     def add_priority_members(self, pool_key: str, member_ids: Iterable[int]) -> None:
         pool, _, priority = _keys(pool_key)
