@@ -111,7 +111,7 @@ def console_sales(request: HttpRequest) -> HttpResponse:
 def _console_form(request: HttpRequest, sale: FlashSale | None) -> HttpResponse:
     shop = request.console_shop  # type: ignore[attr-defined]
     if request.method == "POST":
-        form = FlashSaleForm(request.POST, shop=shop)
+        form = FlashSaleForm(request.POST, shop=shop, sale=sale)
         if form.is_valid():
             try:
                 if sale is None:
@@ -123,7 +123,7 @@ def _console_form(request: HttpRequest, sale: FlashSale | None) -> HttpResponse:
             except DomainError as error:
                 form.show_error(error.message, (error.details or {}).get("field"))
     else:
-        form = FlashSaleForm(shop=shop, initial=FlashSaleForm.initial_of(sale) if sale else None)
+        form = FlashSaleForm(shop=shop, sale=sale)
     return render(request, "flashsales/console/form.html", {"form": form, "sale": sale}, status=200)
 
 
