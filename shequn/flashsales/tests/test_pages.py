@@ -27,6 +27,9 @@ def test_member_page_reserve_buy_queue_then_order(running, commit):
         client.post(f"/flash/{running.pk}/reserve/")
         client.post(f"/flash/{running.pk}/reserve/")
     assert "已预约 1 人" in client.get(f"/flash/{running.pk}/").content.decode()
+    FlashSale.objects.filter(pk=running.pk).update(reservation_count=1_938_000)
+    assert "已预约 1,938,000 人" in client.get(f"/flash/{running.pk}/").content.decode()
+    assert "已预约 1,938,000 人" in client.get("/flash/").content.decode()
     item = item_of(running)
     queued = client.post(f"/flash/items/{item.pk}/buy/", **HTMX).content.decode()
     assert "排队中" in queued
