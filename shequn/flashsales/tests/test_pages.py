@@ -165,3 +165,16 @@ def test_console_of_another_shop_gets_404(running, other_console_client):
     for move in ("pause", "end"):
         assert other_console_client.post(f"/console/flash/{running.pk}/{move}/").status_code == 404
     assert FlashSale.objects.get(pk=running.pk).status == "running"
+
+
+def test_a_claim_that_never_becomes_an_order_stops_queueing_after_three_minutes(running):
+    """An admission lost with the gate's Redis never reaches the database: the page stops saying 排队中."""
+    client = login(buyer())
+    lost = "f00dfeedf00dfeedf00dfeed-7"
+    waiting = client.get(f"/flash/claims/{lost}/?n=5", **HTMX).content.decode()
+    assert "排队中" in waiting
+    assert f"/flash/claims/{lost}/?n=6" in waiting  # the next poll counts on
+    gave_up = client.get(f"/flash/claims/{lost}/?n=180", **HTMX).content.decode()
+    assert "排队超时，暂未生成订单" in gave_up
+    assert "hx-get" not in gave_up  # polling stops
+    assert "排队中" in client.get(f"/flash/claims/{lost}/?n=oops", **HTMX).content.decode()
