@@ -70,7 +70,9 @@ def attempt(request: HttpRequest, item_id: Id, body: FlashAttemptIn) -> Status[F
 @router.get("/claims/{claim_id}", response={200: FlashClaimOut, **READ_ERRORS})
 def claim(request: HttpRequest, claim_id: Text) -> FlashClaimOut:
     """A claim of mine: ``queued`` until the consumer writes it, then ``ordered`` (with the order) or
-    ``released`` (with the reason)."""
+    ``released`` (with the reason). Consumers write claims within seconds (a 150,000-unit sale within
+    about a minute); a claim still ``queued`` after three minutes was lost with the gate's Redis and
+    never becomes an order: its unit is back on sale (the member page says so after 180 polls)."""
     return _claim_out(request, claim_id)
 
 
