@@ -109,7 +109,7 @@ class Front:
             if token is not None:
                 await self._attempt(scope, receive, send, int(found[1]), token.decode("latin-1"))
                 return
-        await self.django(scope, receive, send)
+        await self.django(scope, _as_coroutine(receive), send)
 
     async def _attempt(self, scope: Scope, receive: Receive, send: Send, item_id: int, token: str) -> None:
         body, complete = await _read_body(receive)
@@ -183,6 +183,16 @@ async def _read_body(receive: Receive) -> tuple[bytes, bool]:
             return b"".join(chunks), True
         if size > MAX_BODY:
             return b"".join(chunks), False
+
+
+def _as_coroutine(receive: Receive) -> Receive:
+    """a2wsgi hands ``receive()`` to ``asyncio.run_coroutine_threadsafe``, which takes coroutines
+    only; granian's ``receive()`` returns another awaitable."""
+
+    async def coroutine() -> Message:
+        return await receive()
+
+    return coroutine
 
 
 def _replay(body: bytes, complete: bool, receive: Receive) -> Receive:

@@ -237,3 +237,44 @@ def test_tickets_are_not_issued_to_outsiders_of_a_community_only_sale(shop, oper
     assert answer(refused) == (403, {"code": "flash_members_only", "message": "本场秒杀仅限社群成员参与，请先加入社群"})
     granted = Client(headers=auth_headers(inside)).post(f"/api/v1/flashsales/items/{item.pk}/ticket")
     assert tickets.verify(granted.json()["ticket"], item.pk).member_id == inside.pk
+
+
+def test_django_reads_request_bodies_from_a_server_whose_receive_is_not_a_coroutine(front, sale, gate):
+    """granian's receive() returns a future, not a coroutine (a2wsgi needs the latter)."""
+    item = item_of(sale)
+    headers = [(name.lower().encode(), value.encode()) for name, value in auth_headers(buyer()).items()]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path(item.pk),
+        "raw_path": path(item.pk).encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"content-length", b"15"),
+            *headers,
+        ],
+        "client": ("10.0.0.7", 50_000),
+        "server": ("testserver", 80),
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def go() -> None:
+        def receive() -> asyncio.Future[dict[str, Any]]:
+            future = asyncio.get_running_loop().create_future()
+            future.set_result({"type": "http.request", "body": b'{"quantity": 1}', "more_body": False})
+            return future
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await front(scope, receive, send)  # type: ignore[arg-type]
+
+    asyncio.run(go())
+    assert sent[0]["status"] == 202
+    assert json.loads(b"".join(m.get("body", b"") for m in sent[1:]))["units_left"] == 1
