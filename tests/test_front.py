@@ -273,7 +273,7 @@ def test_django_reads_request_bodies_from_a_server_whose_receive_is_not_a_corout
         async def send(message: dict[str, Any]) -> None:
             sent.append(message)
 
-        await front(scope, receive, send)  # type: ignore[arg-type]
+        await front(scope, receive, send)
 
     asyncio.run(go())
     assert sent[0]["status"] == 202
