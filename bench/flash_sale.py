@@ -287,11 +287,20 @@ def _wrk_result(process: subprocess.Popen[str], timeout: float) -> dict[str, Any
 
 
 def _phase(
-    name: str, server: subprocess.Popen[bytes], port: int, path: str, values: Path, header: str, body: str, args: Any
+    name: str,
+    server: subprocess.Popen[bytes],
+    port: int,
+    path: str,
+    values: Path,
+    header: str,
+    body: str,
+    args: Any,
+    connections: int | None = None,
 ) -> dict[str, Any]:
+    connections = connections or args.connections
     cpu = process_tree_cpu_seconds(server.pid)
     result = _wrk_result(
-        _wrk(port, path, values, header, body, args.seconds, args.connections, args.script), args.seconds + 60
+        _wrk(port, path, values, header, body, args.seconds, connections, args.script), args.seconds + 60
     )
     spent = process_tree_cpu_seconds(server.pid)
     if cpu is not None and spent is not None and result["requests"]:
@@ -442,6 +451,19 @@ def measure(args: argparse.Namespace) -> None:
             _phase(
                 "attempt through the front (ASGI)", front, front_port, attempt_path, steady, "X-Flash-Ticket", one, args
             ),
+            # Closed-loop clients: twice the connections queue twice as many attempts (throughput
+            # against latency on a saturated machine).
+            _phase(
+                f"the same, {2 * args.connections} connections",
+                front,
+                front_port,
+                attempt_path,
+                steady,
+                "X-Flash-Ticket",
+                one,
+                args,
+                2 * args.connections,
+            ),
             _phase(
                 "attempt, Django endpoint (WSGI)",
                 django,
@@ -473,7 +495,7 @@ def measure(args: argparse.Namespace) -> None:
                 args,
             ),
         ]
-        for result in side[2:]:
+        for result in side[3:]:
             admitted = result["statuses"].get("201", 0) + result["statuses"].get("200", 0)
             result["orders_per_second"] = admitted / result["seconds"]
             result["projected_sell_out_seconds"] = UNITS / result["orders_per_second"] if admitted else None
@@ -586,7 +608,7 @@ def main() -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="measure on DATABASE_URL (PostgreSQL)")
     run.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_FLASH_SECONDS", "10")))
-    run.add_argument("--connections", type=int, default=int(os.environ.get("BENCH_FLASH_CONNECTIONS", "64")))
+    run.add_argument("--connections", type=int, default=int(os.environ.get("BENCH_FLASH_CONNECTIONS", "32")))
     run.add_argument("--workers", type=int, default=2)
     run.add_argument("--threads", type=int, default=2, help="Django threads per worker (WSGI, and a2wsgi in the front)")
     commands.add_parser("report", help="write docs/benchmarks.md from the last run")

@@ -476,7 +476,8 @@ def remind_due_sessions(*, now: datetime | None = None) -> int:
 
 
 def _item_cache_key(item_id: int) -> str:
-    return f"flash:item:{item_id}"
+    # v2: the facts carry the cap; a web process of the previous release finds no v1 entry to misread.
+    return f"flash:item:v2:{item_id}"
 
 
 def _item_facts(item_id: int) -> dict[str, Any]:
