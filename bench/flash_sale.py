@@ -600,7 +600,9 @@ INTRO = """## Flash sale (S4 scaled): `bench/flash_sale.py`
 
 1.9 million reservers, 150,000 units, attempts over HTTP on 127.0.0.1 through the thin front
 (docs/adr/0010-gate-front.md), then the claims materialised into orders; side by side the same
-attempt through the Django endpoint and today's checkout and naive order endpoints."""
+attempt through the Django endpoint and today's checkout and naive order endpoints. The machine
+is shared: the load average in the first line is part of the result; every run so far, the
+targets and what limits them (CPU per attempt) are in docs/adr/0010-gate-front.md."""
 
 
 def main() -> None:
