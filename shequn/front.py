@@ -8,10 +8,10 @@ here, on the event loop: parse the body, verify the ticket (an HMAC, no session,
 ``attempt_async`` on the Redis gate (or a direct in-memory attempt on the process's LocalGate),
 count the attempt, answer JSON through the same schema and refusal words as the Django endpoint
 (``FlashAdmissionOut.from_admission``, ``actions.refusal_error``). A pool the gate lost
-(``not_ready``) is rebuilt by Django's own ``settle_not_ready`` in a thread. Anything else, an
-attempt without a ticket or with a body the fast path does not take as it is included, goes to
-Django (WSGI, in a2wsgi's thread pool), which answers the same path the same way: with or
-without this front, the documented API is one.
+(``not_ready``) is rebuilt by Django's own ``settle_not_ready`` in a thread. Everything else goes
+to Django (WSGI, in a2wsgi's thread pool), including an attempt without a ticket (session or
+bearer token) or with a body the fast path does not accept: Django routes the same path and
+answers it the same way, so with or without this front the documented API is one.
 """
 
 from __future__ import annotations
