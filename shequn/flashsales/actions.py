@@ -44,10 +44,11 @@ from shequn.shops import permissions
 from shequn.shops.models import PickupPoint, Shop
 from shequn.shops.selectors import require_permission
 
-from . import selectors, tasks
+from . import selectors, tasks, tickets
 from .enums import ClaimStatus, SaleStatus
 from .errors import (
     REFUSAL_CODES,
+    AttemptRateLimited,
     AttemptRefused,
     FlashClaimNotFound,
     FlashItemNotFound,
@@ -480,7 +481,8 @@ def remind_due_sessions(*, now: datetime | None = None) -> int:
 
 
 def _item_cache_key(item_id: int) -> str:
-    return f"flash:item:{item_id}"
+    # v2: the facts carry the cap; a web process of the previous release finds no v1 entry to misread.
+    return f"flash:item:v2:{item_id}"
 
 
 def _item_facts(item_id: int) -> dict[str, Any]:
@@ -493,11 +495,18 @@ def _item_facts(item_id: int) -> dict[str, Any]:
         if item is None or item.session.sale.status not in VISIBLE_STATUSES:
             raise FlashItemNotFound("秒杀商品不存在")
         sale = item.session.sale
-        facts = {"sale_id": sale.pk, "community_id": sale.community_id, "status": sale.status}
+        facts = {
+            "sale_id": sale.pk,
+            "community_id": sale.community_id,
+            "status": sale.status,
+            "cap": item.per_person_cap,
+        }
         cache.set(key, facts, ITEM_CACHE_SECONDS)
     return facts
 
 
+# The one definition of the refusals' words: the Django endpoint, the page and the thin front
+# (shequn/front.py) all answer through ``refusal_error``.
 REFUSAL_MESSAGES = {
     Refusal.NOT_READY: "抢购人数太多，请稍后再试",
     Refusal.NOT_OPEN: "秒杀未开始",
@@ -506,43 +515,62 @@ REFUSAL_MESSAGES = {
     Refusal.PRIORITY_ONLY: "预约用户优先购买中，请稍后再来",
     Refusal.OVER_CAP: "每人限购 {cap} 件",
     Refusal.SOLD_OUT: "已抢光",
+    Refusal.RATE_LIMITED: "操作太频繁，请稍后再试",
 }
 
 
-def refusal_error(refusal: Refusal, *, cap: int | None = None) -> AttemptRefused:
+def refusal_error(refusal: Refusal, *, cap: int | None = None) -> DomainError:
     message = REFUSAL_MESSAGES[refusal].format(cap=cap if cap is not None else "")
-    return AttemptRefused(message, code=REFUSAL_CODES[refusal], details={"refusal": refusal.value})
+    error_class = AttemptRateLimited if refusal == Refusal.RATE_LIMITED else AttemptRefused
+    return error_class(message, code=REFUSAL_CODES[refusal], details={"refusal": refusal.value})
 
 
-def attempt(user: Any, item_id: int, quantity: int = 1, *, now: datetime | None = None) -> Admission:
-    """One member's attempt to buy ``quantity`` of a flash item; the gate decides at once.
+def issue_ticket(user: Any, item_id: int, *, now: float | None = None) -> tickets.Ticket:
+    """A gate ticket for this member and item, after the checks that need the database (the item
+    is on a published sale, the community-only audience). The attempt endpoint verifies it with
+    no session or SQL (``tickets.verify``)."""
+    facts = _item_facts(item_id)
+    if facts["status"] == SaleStatus.DRAFT:
+        raise FlashItemNotFound("秒杀商品不存在")
+    _check_audience(user, facts["community_id"])
+    return tickets.sign(user.pk, item_id, facts["cap"], now=now)
+
+
+def attempt(
+    user: Any, item_id: int, quantity: int = 1, *, now: datetime | None = None, client_ip: str | None = None
+) -> Admission:
+    """One signed-in member's attempt to buy ``quantity`` of a flash item; the gate decides at once.
 
     SQL on this path: none once the item's facts and the member's community membership are
-    cached (what remains is the session/token lookup of authentication itself). An unknown
-    pool during a live sale (the gate lost it) is rebuilt from the database, then asked again.
-    Raises ``AttemptRefused`` with the gate's reason in words.
+    cached (what remains is the session/token lookup of authentication itself). A ticket holder
+    skips these checks (the ticket carries them) and goes straight to ``admit``.
+    Raises ``AttemptRefused`` (or ``AttemptRateLimited``) with the gate's reason in words.
     """
     facts = _item_facts(item_id)
     if facts["status"] == SaleStatus.DRAFT:
         raise FlashItemNotFound("秒杀商品不存在")
     _check_audience(user, facts["community_id"])
-    _count(f"flash:attempts:{item_id}")
-    gate = get_gate()
-    key = pool_key(item_id)
-    admission = gate.attempt(key, user.pk, quantity, now=now)
-    if admission.refusal == Refusal.NOT_READY and rebuild_pool(item_id):
-        admission = gate.attempt(key, user.pk, quantity, now=now)
-    elif admission.refusal == Refusal.NOT_READY and gate.state(key).ready:
-        admission = gate.attempt(key, user.pk, quantity, now=now)  # rebuilt by another caller meanwhile
-    if admission.refusal == Refusal.SOLD_OUT and _return_check_due(item_id) and return_released_units(item_id):
-        admission = gate.attempt(key, user.pk, quantity, now=now)  # released units came back just now
-    if admission.refusal == Refusal.NOT_READY and _sale_status(item_id) == SaleStatus.ENDED:
-        admission = Admission(admitted=False, refusal=Refusal.CLOSED)  # an ended sale is not rebuilt
+    return admit(user.pk, item_id, quantity, cap=facts["cap"], now=now, client_ip=client_ip)
+
+
+def admit(
+    member_id: int,
+    item_id: int,
+    quantity: int = 1,
+    *,
+    cap: int,
+    now: datetime | None = None,
+    client_ip: str | None = None,
+) -> Admission:
+    """The gate's part of an attempt by a member whose right to try is settled (checked by
+    ``attempt``, or carried by a verified ticket): count it, ask the gate, settle a lost pool or
+    a sold-out answer (``settle``)."""
+    count_attempts(item_id)
+    admission = get_gate().attempt(pool_key(item_id), member_id, quantity, now=now, client_ip=client_ip)
+    if needs_settling(admission, item_id):
+        admission = settle(admission, member_id, item_id, quantity, now=now, client_ip=client_ip)
     if not admission.admitted:
         assert admission.refusal is not None
-        cap = None
-        if admission.refusal == Refusal.OVER_CAP:
-            cap = FlashItem.objects.values_list("per_person_cap", flat=True).get(pk=item_id)
         raise refusal_error(admission.refusal, cap=cap)
     return admission
 
@@ -552,7 +580,15 @@ _return_checks: dict[int, float] = {}
 RETURN_CHECK_SECONDS = 1.0
 
 
-def _return_check_due(item_id: int) -> bool:
+def needs_settling(admission: Admission, item_id: int) -> bool:
+    """Whether ``settle`` has something to do with this answer (no SQL: the buy path and the thin
+    front ask this first, and call ``settle`` only when it says so)."""
+    if admission.refusal == Refusal.NOT_READY:
+        return True
+    return admission.refusal == Refusal.SOLD_OUT and return_check_due(item_id)
+
+
+def return_check_due(item_id: int) -> bool:
     """A sold-out answer looks for pending releases at most once a second per item and process,
     so a crowd hammering a sold-out item costs one indexed query a second, not one per attempt."""
     now = time.monotonic()
@@ -562,16 +598,49 @@ def _return_check_due(item_id: int) -> bool:
     return True
 
 
+def settle(
+    admission: Admission,
+    member_id: int,
+    item_id: int,
+    quantity: int = 1,
+    *,
+    now: datetime | None = None,
+    client_ip: str | None = None,
+) -> Admission:
+    """The answers that need the database before they are final; others pass unchanged.
+
+    - not_ready during a live sale (the gate lost the pool): rebuilt from the database, then asked
+      again; an ended sale is not rebuilt and answers closed.
+    - sold_out: released units still on their way back (a unit released in another process) are
+      handed to the gate, then it is asked again (callers ask ``needs_settling`` first, which lets
+      this happen at most once a second per item and process).
+
+    The thin front calls this in a thread when ``needs_settling`` says so."""
+    gate = get_gate()
+    key = pool_key(item_id)
+    if admission.refusal == Refusal.NOT_READY:
+        # Rebuilt by this call, or by another caller meanwhile: ask again.
+        if rebuild_pool(item_id) or gate.state(key).ready:
+            admission = gate.attempt(key, member_id, quantity, now=now, client_ip=client_ip)
+        if admission.refusal == Refusal.NOT_READY and _sale_status(item_id) == SaleStatus.ENDED:
+            admission = Admission(admitted=False, refusal=Refusal.CLOSED)
+    elif admission.refusal == Refusal.SOLD_OUT and return_released_units(item_id):
+        admission = gate.attempt(key, member_id, quantity, now=now, client_ip=client_ip)
+    return admission
+
+
 def _sale_status(item_id: int) -> str | None:
     return FlashItem.objects.filter(pk=item_id).values_list("session__sale__status", flat=True).first()
 
 
-def _count(key: str) -> None:
-    if not cache.add(key, 1, timeout=None):
+def count_attempts(item_id: int, attempts: int = 1) -> None:
+    """Add to the item's attempt counter (the console's live figure; ``selectors.attempts_seen``)."""
+    key = f"flash:attempts:{item_id}"
+    if not cache.add(key, attempts, timeout=None):
         try:
-            cache.incr(key)
+            cache.incr(key, attempts)
         except ValueError:
-            cache.add(key, 1, timeout=None)
+            cache.add(key, attempts, timeout=None)
 
 
 # --- the consumer: claims become orders -------------------------------------------------------

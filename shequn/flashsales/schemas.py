@@ -1,15 +1,17 @@
 """API shapes of flash sales (every name starts with ``Flash``). Money in fen; times ISO 8601 with zone."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ninja import Schema
 from pydantic import Field
 
 from shequn.core.schemas import Count, Fen, Id, Moment, MultilineText, Quantity, SmallCount, Text
+from shequn.gate.base import Admission
 
 from .actions import ItemInput, SaleInput, SessionInput
 from .models import FlashClaim, FlashItem, FlashSale
 from .selectors import MemberView, SaleCounters
+from .tickets import Ticket
 
 
 class FlashItemIn(Schema):
@@ -182,6 +184,21 @@ class FlashAdmissionOut(Schema):
     claim_id: str
     status: str = "queued"
     units_left: int | None = None
+
+    @classmethod
+    def from_admission(cls, admission: Admission) -> "FlashAdmissionOut":
+        """The one shape of an admitted attempt (the Django endpoint and the thin front)."""
+        assert admission.claim_id is not None
+        return cls(claim_id=admission.claim_id, units_left=admission.units_left)
+
+
+class FlashTicketOut(Schema):
+    ticket: str  # send as the X-Flash-Ticket header with each attempt on this item
+    expires_at: datetime
+
+    @classmethod
+    def from_ticket(cls, ticket: Ticket) -> "FlashTicketOut":
+        return cls(ticket=ticket.token, expires_at=datetime.fromtimestamp(ticket.expires, tz=UTC))
 
 
 class FlashItemTruthOut(Schema):

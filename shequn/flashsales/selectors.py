@@ -172,6 +172,7 @@ def sale_counters(sale: FlashSale) -> SaleCounters:
 class MemberItem:
     item: FlashItem
     left: int | None  # units left at the gate (None: the gate does not know the pool now)
+    ticket: str | None = None  # the member's gate ticket for the buy button (issued by the page's view)
 
 
 @dataclass(frozen=True)
