@@ -1,7 +1,14 @@
 """Allowed moves of a sale and of a claim; ``transition`` and ``transition_claim`` are the only
-writers of their status, conditional on the old one, and each move is a ``FlashEvent``."""
+writers of their status, conditional on the old one (``create_claims`` writes new claims in their
+first status), and each move is a ``FlashEvent``."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from django.db import connection
+from django.utils import timezone
 
 from shequn.core.errors import InvalidTransition
 
@@ -69,3 +76,60 @@ def transition_claim(claim: FlashClaim, to_status: str, *, sale_id: int, note: s
         note=note[:255],
     )
     return True
+
+
+@dataclass(frozen=True)
+class NewClaim:
+    """A claim the consumer read from the gate, in the status it ends its first transaction in:
+    ordered (with its order) or released (with the reason shown to the member)."""
+
+    claim_id: str
+    item_id: int
+    sale_id: int
+    user_id: int
+    quantity: int
+    admitted_at: datetime
+    status: str
+    order_id: int | None = None
+    reason: str = ""
+    note: str = ""
+
+
+def create_claims(claims: Sequence[NewClaim]) -> set[str]:
+    """Write ``claims`` and their first move (admitted → ordered or released) in the history, two
+    statements for any number. A claim id already in the table is skipped (``ON CONFLICT DO
+    NOTHING``: the unique ``claim_id`` is the consumer's idempotency key). Returns the claim ids
+    written."""
+    if not claims:
+        return set()
+    table = FlashClaim._meta.db_table
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    values: list[str] = []
+    params: list[Any] = []
+    for claim in claims:
+        if claim.status not in CLAIM_TRANSITIONS[C.ADMITTED]:
+            raise InvalidTransition(f"抢购记录不能直接记为「{ClaimStatus(claim.status).label}」")
+        values.append("(%s, %s, %s, %s, %s, %s, %s, %s, %s)")
+        admitted_at = connection.ops.adapt_datetimefield_value(claim.admitted_at)
+        params += [claim.claim_id, claim.item_id, claim.user_id, claim.quantity, claim.status]
+        params += [claim.order_id, claim.reason[:200], admitted_at, now]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (claim_id, item_id, user_id, quantity, status, order_id, reason, admitted_at, "  # noqa: S608
+            f"created_at) VALUES {', '.join(values)} ON CONFLICT (claim_id) DO NOTHING RETURNING id, claim_id",
+            params,
+        )
+        written = dict((claim_id, pk) for pk, claim_id in cursor.fetchall())
+    FlashEvent.objects.bulk_create(
+        FlashEvent(
+            kind=SaleEventKind.CLAIM,
+            sale_id=claim.sale_id,
+            claim_id=written[claim.claim_id],
+            from_status=C.ADMITTED,
+            to_status=claim.status,
+            note=claim.note[:255],
+        )
+        for claim in claims
+        if claim.claim_id in written
+    )
+    return set(written)
