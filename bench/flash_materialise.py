@@ -26,6 +26,7 @@ import argparse
 import cProfile
 import os
 import pstats
+import re
 import sys
 import tempfile
 import time
@@ -206,16 +207,42 @@ def one_claim_at_a_time() -> int:
     return done
 
 
+def server_cpu_seconds() -> float | None:
+    """CPU time of this connection's PostgreSQL backend so far (same machine, from /proc)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(label: str, run: Any, item: Any, claims: int, stock_before: int, sku: Any) -> float:
-    started = time.perf_counter()
+    server_started = server_cpu_seconds()
+    started, cpu_started = time.perf_counter(), time.process_time()
     made = run()
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    server_ended = server_cpu_seconds()
+    server = ""
+    if server_started is not None and server_ended is not None:
+        busy = cpu + server_ended - server_started
+        server = (
+            f", {1000 * (server_ended - server_started) / made:5.2f} ms of the database's; "
+            f"{made / busy:,.0f} orders per CPU-second of both"
+        )
     sku.refresh_from_db()
     taken = stock_before - sku.stock
     rate = made / seconds
     print(
         f"  {label:<22} {made:>7,} orders in {seconds:7.2f} s = {rate:8,.0f} orders/s "
-        f"({1000 / rate:6.2f} ms each); {check(item, claims)}; stock down by {taken:,}",
+        f"({1000 / rate:6.2f} ms each, {1000 * cpu / made:5.2f} ms of this process's CPU{server}); "
+        f"{check(item, claims)}; stock down by {taken:,}",
         flush=True,
     )
     return rate
@@ -227,6 +254,7 @@ def main() -> None:
     parser.add_argument("--reference", type=int, default=1_000, help="claims for each reference path")
     parser.add_argument("--batch", type=int, default=500, help="claims per batch (materialise_claims count)")
     parser.add_argument("--profile", action="store_true", help="cProfile the batched run")
+    parser.add_argument("--statements", action="store_true", help="time the batched run's statements by kind")
     args = parser.parse_args()
     if not 1 <= args.reference <= args.claims <= 200_000:
         parser.error("need 1 <= --reference <= --claims <= 200000")
@@ -245,6 +273,24 @@ def main() -> None:
     def batched() -> int:
         return actions.materialise_claims(count=args.batch).ordered
 
+    if args.statements:
+        spent: dict[str, list[float]] = {}
+
+        def timing(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            begun = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                verb = sql.split(None, 1)[0].upper()
+                table = re.search(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', sql)
+                key = f"{verb} {table.group(1) if table else ''}"
+                spent.setdefault(key, []).append(time.perf_counter() - begun)
+
+        with connection.execute_wrapper(timing):
+            rate = timed(f"batched ({args.batch})", batched, batched_item, args.claims, stock, sku)
+        for key, times in sorted(spent.items(), key=lambda pair: -sum(pair[1])):
+            print(f"    {key:<40} {len(times):>5} statements {1000 * sum(times):9.1f} ms")
+        return
     if args.profile:
         profiler = cProfile.Profile()
         profiler.enable()

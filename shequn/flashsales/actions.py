@@ -653,7 +653,7 @@ def _read_batch(claims: Sequence[Claim]) -> _Batch:
         items=items,
         known=known,
         live=live,
-        users=get_user_model().objects.in_bulk(member_ids),
+        users=get_user_model().objects.only("id", "is_active").in_bulk(member_ids),
         addresses=addresses,
         pickup_points=pickup_points,
     )

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
 from django.utils import timezone
 
 from shequn.core.errors import InvalidTransition
+from shequn.core.sql import insert_rows
 
 from .enums import ClaimStatus, SaleEventKind, SaleStatus
 from .models import FlashClaim, FlashEvent, FlashSale
@@ -102,34 +102,30 @@ def create_claims(claims: Sequence[NewClaim]) -> set[str]:
     written."""
     if not claims:
         return set()
-    table = FlashClaim._meta.db_table
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    values: list[str] = []
-    params: list[Any] = []
     for claim in claims:
         if claim.status not in CLAIM_TRANSITIONS[C.ADMITTED]:
             raise InvalidTransition(f"抢购记录不能直接记为「{ClaimStatus(claim.status).label}」")
-        values.append("(%s, %s, %s, %s, %s, %s, %s, %s, %s)")
-        admitted_at = connection.ops.adapt_datetimefield_value(claim.admitted_at)
-        params += [claim.claim_id, claim.item_id, claim.user_id, claim.quantity, claim.status]
-        params += [claim.order_id, claim.reason[:200], admitted_at, now]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (claim_id, item_id, user_id, quantity, status, order_id, reason, admitted_at, "  # noqa: S608
-            f"created_at) VALUES {', '.join(values)} ON CONFLICT (claim_id) DO NOTHING RETURNING id, claim_id",
-            params,
+    now = timezone.now()
+    written = {
+        claim_id: pk
+        for pk, claim_id in insert_rows(
+            FlashClaim,
+            ("claim_id", "item", "user", "quantity", "status", "order", "reason", "admitted_at", "created_at"),
+            [
+                (c.claim_id, c.item_id, c.user_id, c.quantity, c.status, c.order_id, c.reason[:200], c.admitted_at, now)
+                for c in claims
+            ],
+            conflict="ON CONFLICT (claim_id) DO NOTHING",
+            returning=("id", "claim_id"),
         )
-        written = dict((claim_id, pk) for pk, claim_id in cursor.fetchall())
-    FlashEvent.objects.bulk_create(
-        FlashEvent(
-            kind=SaleEventKind.CLAIM,
-            sale_id=claim.sale_id,
-            claim_id=written[claim.claim_id],
-            from_status=C.ADMITTED,
-            to_status=claim.status,
-            note=claim.note[:255],
-        )
-        for claim in claims
-        if claim.claim_id in written
+    }
+    insert_rows(
+        FlashEvent,
+        ("kind", "sale", "claim", "from_status", "to_status", "actor", "note", "created_at"),
+        [
+            (SaleEventKind.CLAIM, c.sale_id, written[c.claim_id], C.ADMITTED, c.status, None, c.note[:255], now)
+            for c in claims
+            if c.claim_id in written
+        ],
     )
     return set(written)

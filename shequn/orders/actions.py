@@ -18,7 +18,7 @@ from functools import cached_property
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -37,6 +37,7 @@ from shequn.core.events import on_commit
 from shequn.core.ids import readable_number, readable_numbers
 from shequn.core.money import MAX_FEN
 from shequn.core.money import format_fen as _yuan
+from shequn.core.sql import insert_objects, insert_rows
 from shequn.notifications.actions import notify, notify_many
 from shequn.shops import permissions
 from shequn.shops.models import DeliverySlot, PickupPoint, Shop
@@ -604,11 +605,12 @@ def _order_row(plan: CheckoutPlan, expires_at: datetime | None) -> Order:
         post=plan.post,
         article=plan.article,
         community=plan.community,
+        delivery_slot=plan.delivery_slot,
         expires_at=expires_at,
     )
     if plan.delivery_slot is not None:
         slot = plan.delivery_slot
-        order.delivery_slot, order.delivery_slot_date, order.delivery_slot_label = slot, slot.date, slot.label
+        order.delivery_slot_date, order.delivery_slot_label = slot.date, slot.label
     if address is not None:
         order.recipient, order.recipient_phone = address.recipient, address.phone
         order.province, order.city, order.district = address.province, address.city, address.district
@@ -653,7 +655,9 @@ def _line_rows(plan: CheckoutPlan, order: Order) -> list[OrderLine]:
 
 
 def _created_event(plan: CheckoutPlan, order: Order) -> OrderEvent:
-    return OrderEvent(order=order, from_status="", to_status=order.status, actor=plan.user, note="买家提交订单")
+    return OrderEvent(
+        order=order, refund=None, from_status="", to_status=order.status, actor=plan.user, note="买家提交订单"
+    )
 
 
 def _created_message(order: Order, expires_at: datetime | None, now: datetime) -> str:
@@ -914,20 +918,20 @@ def _add_to_counters(product: Product, wanted: Mapping[int, Sequence[tuple[int, 
     per-person cap. Returns, for the members the cap refused, the units they may still take."""
     cap = product.per_person_cap
     table = PurchaseCounter._meta.db_table
-    values = []
-    params: list[Any] = []
-    for user_id, taking in sorted(wanted.items()):
-        values.append("(%s, %s, %s, %s)")
-        params += [product.shop_id, user_id, product.pk, sum(units for _, units in taking)]
     within_cap = f" WHERE {table}.quantity + excluded.quantity <= %s" if cap is not None else ""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (shop_id, user_id, product_id, quantity) VALUES {', '.join(values)} "  # noqa: S608
-            f"ON CONFLICT (user_id, product_id) DO UPDATE SET quantity = {table}.quantity + excluded.quantity"
-            f"{within_cap} RETURNING user_id",
-            [*params, cap] if cap is not None else params,
-        )
-        taken = {row[0] for row in cursor.fetchall()}
+    returned = insert_rows(
+        PurchaseCounter,
+        ("shop", "user", "product", "quantity"),
+        [
+            (product.shop_id, user_id, product.pk, sum(units for _, units in taking))
+            for user_id, taking in sorted(wanted.items())
+        ],
+        conflict=f"ON CONFLICT (user_id, product_id) DO UPDATE SET quantity = {table}.quantity + excluded.quantity"
+        + within_cap,
+        conflict_params=[cap] if cap is not None else [],
+        returning=("user_id",),
+    )
+    taken = {user_id for (user_id,) in returned}
     refused = [user_id for user_id in wanted if user_id not in taken]
     if cap is None or not refused:
         return {}
@@ -947,7 +951,7 @@ def _insert_orders(plans: Sequence[CheckoutPlan], now: datetime) -> list[Order]:
             order.number = number
         try:
             with transaction.atomic():
-                Order.objects.bulk_create(orders)
+                insert_objects(orders)
             break
         except IntegrityError:
             # A parallel checkout took one of the numbers after we looked: draw again.
@@ -955,17 +959,8 @@ def _insert_orders(plans: Sequence[CheckoutPlan], now: datetime) -> list[Order]:
                 order.pk = None
             if attempt == _NUMBER_ATTEMPTS - 1:
                 raise
-    lines = OrderLine.objects.bulk_create(
-        [line for plan, order in zip(plans, orders, strict=True) for line in _line_rows(plan, order)]
-    )
-    events = OrderEvent.objects.bulk_create(
-        [_created_event(plan, order) for plan, order in zip(plans, orders, strict=True)]
-    )
-    lines_of: dict[int, list[OrderLine]] = defaultdict(list)
-    for line in lines:
-        lines_of[line.order_id].append(line)
-    for order, event in zip(orders, events, strict=True):
-        _remember_related(order, lines=lines_of[order.pk], events=[event])
+    insert_objects([line for plan, order in zip(plans, orders, strict=True) for line in _line_rows(plan, order)])
+    insert_objects([_created_event(plan, order) for plan, order in zip(plans, orders, strict=True)])
     by_shop: dict[Shop, list[tuple[int, str, str, str]]] = defaultdict(list)
     closing: dict[datetime, list[int]] = defaultdict(list)
     for order, expires_at in zip(orders, deadlines, strict=True):
