@@ -50,12 +50,11 @@ def insert_rows(
 
     On PostgreSQL the values travel as one array per column (``SELECT * FROM unnest(…)``, as
     Django's ``bulk_create`` sends them), so the statement stays short whatever the row count;
-    elsewhere as one ``VALUES`` list."""
+    elsewhere as ``VALUES`` lists (as many rows per statement as the engine's variable limit allows)."""
     if not rows:
         return []
     fields = [model._meta.get_field(name) for name in columns]
     adapt = [_adapter(field) for field in fields]
-    params: list[Any]
     if connection.vendor == "postgresql":
         casts = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
         source = f"SELECT * FROM unnest({casts})"  # noqa: S608 (column types, not data)
@@ -63,15 +62,33 @@ def insert_rows(
             [convert(value) for value in column] if convert else list(column)
             for column, convert in zip(zip(*rows, strict=True), adapt, strict=True)
         ]
-    else:
+        return _execute(model, fields, source, params, conflict, conflict_params, returning)
+    # SQLite caps the variables of one statement: as many rows per statement as fit.
+    per_statement = max(1, ((connection.features.max_query_params or 999) - len(conflict_params)) // len(fields))
+    returned: list[tuple[Any, ...]] = []
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
         row = f"({', '.join(['%s'] * len(fields))})"
-        source = f"VALUES {', '.join([row] * len(rows))}"
+        source = f"VALUES {', '.join([row] * len(chunk))}"
         params = [
             convert(value) if convert else value
-            for values in rows
+            for values in chunk
             for value, convert in zip(values, adapt, strict=True)
         ]
-    names = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)  # type: ignore[union-attr]
+        returned += _execute(model, fields, source, params, conflict, conflict_params, returning)
+    return returned
+
+
+def _execute(
+    model: type[models.Model],
+    fields: Sequence[Any],
+    source: str,
+    params: list[Any],
+    conflict: str,
+    conflict_params: Sequence[Any],
+    returning: Sequence[str],
+) -> list[tuple[Any, ...]]:
+    names = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
     sql = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) {source} {conflict}"
     if returning:
         sql += f" RETURNING {', '.join(connection.ops.quote_name(name) for name in returning)}"

@@ -1,8 +1,9 @@
 """Every write of flash sales. ``check_*`` validates, the rest changes data.
 
 The buy path: ``attempt`` asks the gate (memory, no SQL) → the gate appends an admitted claim to
-its stream → ``materialise_claims`` (a Huey periodic task, or called directly) writes one
-``FlashClaim`` per claim id and one order through the orders app's checkout at the flash price →
+its stream → ``materialise_claims`` (a Huey periodic task, or called directly) writes the claims in
+batches, one ``FlashClaim`` per claim id and one order at the flash price through the orders app's
+bulk checkout (``create_orders``, checkout's builder; docs/adr/0010) →
 the member pays, or the order closes and ``on_order_released`` gives the units back to the gate
 exactly once. The database is the truth: ``reconcile`` checks it, ``rebuild_pool`` rebuilds a lost
 pool from it.

@@ -589,7 +589,10 @@ def _release_purchase_quantities(user_id: int, lines: Sequence[OrderLine]) -> No
 
 def _order_row(plan: CheckoutPlan, expires_at: datetime | None) -> Order:
     """The order as ``plan`` describes it (no number yet): amounts, destination snapshot, deadline."""
-    address = plan.address
+    items_total = plan.items_total_fen
+    shipping = shipping_fee(plan.shop, plan.fulfilment, items_total)
+    community = plan.community
+    # Attribution and slot by id: nothing reads them back from the new order (cheaper in bulk).
     order = Order(
         shop=plan.shop,
         user=plan.user,
@@ -597,21 +600,21 @@ def _order_row(plan: CheckoutPlan, expires_at: datetime | None) -> Order:
         payment_method=plan.payment_method,
         pickup_point=plan.pickup_point,
         buyer_note=plan.buyer_note,
-        items_total_fen=plan.items_total_fen,
-        shipping_fee_fen=plan.shipping_fee_fen,
-        total_fen=plan.total_fen,
+        items_total_fen=items_total,
+        shipping_fee_fen=shipping,
+        total_fen=items_total + shipping,
         kind=plan.kind,
         hold_reason=plan.hold,
-        post=plan.post,
-        article=plan.article,
-        community=plan.community,
-        delivery_slot=plan.delivery_slot,
+        post_id=plan.post.pk if plan.post else None,
+        article_id=plan.article.pk if plan.article else None,
+        community_id=community.pk if community else None,
+        delivery_slot_id=plan.delivery_slot.pk if plan.delivery_slot else None,
         expires_at=expires_at,
     )
     if plan.delivery_slot is not None:
         slot = plan.delivery_slot
         order.delivery_slot_date, order.delivery_slot_label = slot.date, slot.label
-    if address is not None:
+    if (address := plan.address) is not None:
         order.recipient, order.recipient_phone = address.recipient, address.phone
         order.province, order.city, order.district = address.province, address.city, address.district
         order.address_detail = address.detail
@@ -963,9 +966,9 @@ def _insert_orders(plans: Sequence[CheckoutPlan], now: datetime) -> list[Order]:
     insert_objects([_created_event(plan, order) for plan, order in zip(plans, orders, strict=True)])
     by_shop: dict[Shop, list[tuple[int, str, str, str]]] = defaultdict(list)
     closing: dict[datetime, list[int]] = defaultdict(list)
-    for order, expires_at in zip(orders, deadlines, strict=True):
+    for plan, order, expires_at in zip(plans, orders, deadlines, strict=True):
         message = (order.user_id, "订单已提交", _created_message(order, expires_at, now), order_link(order))
-        by_shop[order.shop].append(message)
+        by_shop[plan.shop].append(message)
         if expires_at is not None:
             closing[expires_at].append(order.pk)
     for shop, messages in by_shop.items():
