@@ -99,6 +99,14 @@ def order_link(order: Order) -> str:
     return reverse("orders:order_detail", args=[order.number])
 
 
+def _order_links(orders: Sequence[Order]) -> list[str]:
+    """``order_link`` of many orders: the URL reversed once (about 30 µs a call here), each number
+    put in its place."""
+    placeholder = "ORDERNUMBER"  # left as is by the URL quoting, found once in the path
+    pattern = reverse("orders:order_detail", args=[placeholder])
+    return [pattern.replace(placeholder, order.number) for order in orders]
+
+
 def _notify_member(order: Order, kind: str, title: str, body: str) -> None:
     notify(order.user, shop=order.shop, kind=kind, title=title, body=body, link=order_link(order))
 
@@ -966,9 +974,8 @@ def _insert_orders(plans: Sequence[CheckoutPlan], now: datetime) -> list[Order]:
     insert_objects([_created_event(plan, order) for plan, order in zip(plans, orders, strict=True)])
     by_shop: dict[Shop, list[tuple[int, str, str, str]]] = defaultdict(list)
     closing: dict[datetime, list[int]] = defaultdict(list)
-    for plan, order, expires_at in zip(plans, orders, deadlines, strict=True):
-        message = (order.user_id, "订单已提交", _created_message(order, expires_at, now), order_link(order))
-        by_shop[plan.shop].append(message)
+    for plan, order, expires_at, link in zip(plans, orders, deadlines, _order_links(orders), strict=True):
+        by_shop[plan.shop].append((order.user_id, "订单已提交", _created_message(order, expires_at, now), link))
         if expires_at is not None:
             closing[expires_at].append(order.pk)
     for shop, messages in by_shop.items():
