@@ -680,6 +680,7 @@ def _materialise_batch(claims: Sequence[Claim]) -> list[str]:
         now = timezone.now()
         new: dict[str, NewClaim] = {}
         ordering: list[tuple[str, order_actions.OrderRequest]] = []
+        surplus_items: set[int] = set()
         for claim in unique.values():
             item = batch.items.get(_item_id(claim))
             if item is None or claim.claim_id in batch.known:
@@ -695,6 +696,7 @@ def _materialise_batch(claims: Sequence[Claim]) -> list[str]:
                 new[claim.claim_id] = _new_claim(
                     claim, item, ClaimStatus.RELEASED, reason="已抢光", note="超出秒杀数量"
                 )
+                surplus_items.add(item.pk)
                 continue
             try:
                 request = _order_request(claim, item, user, batch, methods, now)
@@ -711,6 +713,10 @@ def _materialise_batch(claims: Sequence[Claim]) -> list[str]:
                 new[claim_id] = _new_claim(
                     claim, item, ClaimStatus.ORDERED, order_id=order.pk, note=f"订单 {order.number}"
                 )
+            elif item.pk in surplus_items:
+                # Its units were counted as held when a later claim was found surplus: only one
+                # claim at a time decides that exactly (as the live units stand after each).
+                raise Conflict("秒杀名额需逐条核对", code="flash_batch_recount")
             else:
                 released_at_gate.append((item.pk, claim.member_id, claim.quantity))
                 new[claim_id] = _new_claim(claim, item, ClaimStatus.RELEASED, reason=order.message)

@@ -22,6 +22,7 @@ from shequn.orders.actions import close_unpaid_order
 from shequn.orders.enums import Fulfilment, OrderStatus
 from shequn.orders.models import Order
 from shequn.testing.factories import PickupPointFactory, SkuFactory
+from shequn.testing.orders import place_order
 
 from .conftest import buyer, item_of, make_running
 from .test_actions import pay
@@ -205,3 +206,36 @@ def test_orders_made_in_bulk_live_the_life_of_checkouts(running, gate, commit):
     assert (claim.status, claim.reason) == (ClaimStatus.RELEASED, "超时未支付，名额已释放")
     assert gate.state(pool_key(item.pk)).units_left == 3 - 2 + 1
     assert actions.reconcile(item).ok
+
+
+def test_a_refused_order_next_to_a_surplus_claim_is_decided_claim_by_claim(shop, operator, gate, commit, sandbox):
+    # The gate admitted one claim too many (a rebuilt pool). In one batch the third claim looks
+    # surplus, but the first member cannot have an order (the product's cap, reached at checkout
+    # before): counted one claim at a time the third fits, and the books balance.
+    PickupPointFactory.create(shop=shop)
+    sku = SkuFactory.create(product__shop=shop, product__per_person_cap=1, price_fen=199900, stock=100)
+    item = item_of(make_running(shop, operator, sku, commit, quantity=2))
+    gate.configure(actions._spec(item, 3))
+    capped, second, third = buyer("已买过"), buyer("乙"), buyer("丙")
+    place_order(capped, sku)
+    for member in (capped, second, third):
+        actions.attempt(member, item.pk)
+    with commit():
+        result = actions.materialise_claims()
+    assert (result.ordered, result.released, result.duplicates) == (2, 1, 0)
+    claims = {claim.user_id: claim for claim in FlashClaim.objects.all()}
+    assert claims[capped.pk].status == ClaimStatus.RELEASED
+    assert claims[capped.pk].reason == f"「{sku.product.title}」每人限购 1 件，你已购买过"
+    assert {claims[second.pk].status, claims[third.pk].status} == {ClaimStatus.ORDERED}
+    assert gate.state(pool_key(item.pk)).units_left == 3 - 3 + 1
+
+
+def test_the_same_claim_twice_in_one_batch_makes_one_order(running, gate, commit):
+    item = item_of(running)
+    actions.attempt(buyer(), item.pk)
+    (claim,) = gate.read_claims("reader")
+    with commit():
+        assert actions._materialise_batch([claim, claim]) == ["ordered", "duplicates"]
+        assert actions._materialise_batch([claim]) == ["duplicates"]
+    assert Order.objects.count() == 1
+    assert FlashClaim.objects.get().claim_id == claim.claim_id
