@@ -1,6 +1,7 @@
 """Flash-sale consumer throughput: admitted claims at the gate becoming orders, in batches.
 
-    scripts/with-postgres .venv/bin/python bench/flash_materialise.py [--claims 20000] [--reference 1000] [--profile]
+    scripts/with-postgres .venv/bin/python bench/flash_materialise.py [--claims 20000] [--reference 1000]
+        [--batch 500] [--statements | --profile]
     .venv/bin/python bench/flash_materialise.py                                     # SQLite, temporary SHEQUN_VAR_DIR
 
 Measures the consumer only (the gate is the in-process LocalGate; filling it is not timed). Each run
@@ -16,8 +17,12 @@ running sale. Then, side by side in the same process and database:
    ``orders.actions.create_order`` plus its ``FlashClaim`` row and history → orders/s.
 
 After each it checks the books: one order per claim, stock down by exactly the units ordered,
-``reconcile`` balanced. Prints figures and the ratios; ``--profile`` prints the batched run's
-cProfile top functions (cumulative) instead of timing it cleanly. Nothing leaves 127.0.0.1.
+``reconcile`` balanced. Prints figures and the ratios, with this process's CPU and (PostgreSQL) the
+database backend's CPU per order, read from /proc: the consumer and its backend take turns on one
+connection, so "orders per CPU-second of both" is its rate on an otherwise idle machine, and moves
+far less than wall time when other work shares the cores. ``--statements`` times the batched run's
+statements by kind; ``--profile`` prints its cProfile top functions instead of timing it cleanly.
+Nothing leaves 127.0.0.1.
 """
 
 from __future__ import annotations
