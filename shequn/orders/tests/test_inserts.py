@@ -1,5 +1,6 @@
-"""``insert_rows`` and ``insert_objects``: the rows ``bulk_create`` would write, keys in order,
-conflicts read back, and SQLite's variable limit respected (several statements, same rows)."""
+"""``core.sql`` on rows of the apps that use it: ``insert_objects`` writes what ``bulk_create`` would
+write with the keys in order, ``insert_rows`` reads conflicts back, and SQLite's variable limit is
+respected (several statements, same rows). Here, not in core: core imports no app."""
 
 import pytest
 from django.db import connection
