@@ -582,8 +582,13 @@ def materialise_claims(*, count: int = 500, consumer: str = CONSUMER, idle_ms: i
         done = ours
         try:
             outcomes = _materialise_batch(ours)
-        except (DatabaseError, DomainError):
-            logger.exception("flash claims: a batch of %d failed; writing them one by one", len(ours))
+        except (DatabaseError, DomainError) as error:
+            logger.warning(
+                "flash claims: a batch of %d failed (%s); writing them one by one",
+                len(ours),
+                error,
+                exc_info=isinstance(error, DatabaseError),
+            )
             outcomes, done = [], []
             for claim in ours:
                 try:
