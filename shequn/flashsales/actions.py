@@ -1,8 +1,9 @@
 """Every write of flash sales. ``check_*`` validates, the rest changes data.
 
 The buy path: ``attempt`` asks the gate (memory, no SQL) → the gate appends an admitted claim to
-its stream → ``materialise_claims`` (a Huey periodic task, or called directly) writes one
-``FlashClaim`` per claim id and one order through the orders app's checkout at the flash price →
+its stream → ``materialise_claims`` (a Huey periodic task, or called directly) writes the claims in
+batches, one ``FlashClaim`` per claim id and one order at the flash price through the orders app's
+bulk checkout (``create_orders``, checkout's builder; docs/adr/0010) →
 the member pays, or the order closes and ``on_order_released`` gives the units back to the gate
 exactly once. The database is the truth: ``reconcile`` checks it, ``rebuild_pool`` rebuilds a lost
 pool from it.
@@ -21,7 +22,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -32,7 +33,7 @@ from shequn.catalog.models import Sku
 from shequn.communities.models import Community
 from shequn.communities.selectors import is_community_member
 from shequn.core import audit
-from shequn.core.errors import DomainError, InvalidTransition
+from shequn.core.errors import Conflict, DomainError, InvalidTransition
 from shequn.core.events import on_commit
 from shequn.gate.base import Admission, Claim, PoolSpec, Refusal
 from shequn.gate.engine import get_gate
@@ -57,7 +58,7 @@ from .errors import (
     ReservationClosed,
 )
 from .models import FlashClaim, FlashItem, FlashSale, FlashSession, Reservation, pool_key
-from .state import transition, transition_claim
+from .state import NewClaim, create_claims, transition, transition_claim
 
 logger = logging.getLogger(__name__)
 
@@ -653,109 +654,112 @@ class Materialised:
     duplicates: int = 0
 
 
-def materialise_claims(*, count: int = 200, consumer: str = CONSUMER, idle_ms: int = 30_000) -> Materialised:
-    """Read admitted claims from the gate and write each as a ``FlashClaim`` and one order at the
-    flash price (in its own transaction), then acknowledge them. Idempotent by claim id: a claim
+def materialise_claims(*, count: int = 500, consumer: str = CONSUMER, idle_ms: int = 30_000) -> Materialised:
+    """Read admitted claims from the gate, up to ``count`` at a time, and write each batch in one
+    transaction (``_materialise_batch``): one ``FlashClaim`` per claim id and one order at the flash
+    price per claim that can have one; then acknowledge the batch. Idempotent by claim id: a claim
     delivered twice finds its row (unique ``claim_id``) and makes no second order. Claims another
-    consumer took and left unacknowledged for ``idle_ms`` are taken over."""
+    consumer took and left unacknowledged for ``idle_ms`` are taken over. A batch that fails as a
+    whole is written claim by claim, so one bad claim stays at the gate (unacknowledged, for a
+    later delivery) without holding back the others."""
     gate = get_gate()
     result = Materialised()
     while True:
         claims = gate.pending_claims(consumer, idle_ms=idle_ms, count=count) + gate.read_claims(consumer, count=count)
         if not claims:
             return result
-        done: list[Claim] = []
-        for claim in claims:
-            if not claim.pool_key.startswith("flash:"):
-                continue  # another owner's pool; its consumer takes it over once idle
-            outcome = _materialise(claim)
+        # Another owner's pool: not acknowledged, so its own consumer takes it over once idle.
+        ours = [claim for claim in claims if claim.pool_key.startswith("flash:")]
+        done = ours
+        try:
+            outcomes = _materialise_batch(ours)
+        except (DatabaseError, DomainError) as error:
+            logger.warning(
+                "flash claims: a batch of %d failed (%s); writing them one by one",
+                len(ours),
+                error,
+                exc_info=isinstance(error, DatabaseError),
+            )
+            outcomes, done = [], []
+            for claim in ours:
+                try:
+                    outcomes += _materialise_batch([claim])
+                except (DatabaseError, DomainError):
+                    logger.exception("flash claim %s left at the gate for a later delivery", claim.claim_id)
+                    continue
+                done.append(claim)
+        for outcome in outcomes:
             setattr(result, outcome, getattr(result, outcome) + 1)
-            done.append(claim)
-        gate.ack(done)  # after each claim's transaction committed
+        gate.ack(done)  # after the batch's transaction committed
         if len(claims) < count:
             return result
 
 
 def _materialise(claim: Claim) -> str:
-    item_id = int(claim.pool_key.split(":", 1)[1])
-    with transaction.atomic():
-        if FlashClaim.objects.filter(Q(claim_id=claim.claim_id) | Q(regained_claim_id=claim.claim_id)).exists():
-            return "duplicates"
-        # The item's row lock serialises consumers of one item, so the check below is exact.
-        item = FlashItem.objects.select_for_update().select_related("session__sale__shop").filter(pk=item_id).first()
-        if item is None:
-            return "duplicates"
-        sale = item.session.sale
-        try:
-            with transaction.atomic():
-                row = FlashClaim.objects.create(
-                    claim_id=claim.claim_id,
-                    item=item,
-                    user_id=claim.member_id,
-                    quantity=claim.quantity,
-                    admitted_at=claim.admitted_at,
-                )
-        except IntegrityError:
-            return "duplicates"  # a parallel consumer wrote it first
-        held = FlashClaim.objects.filter(item=item, status__in=LIVE_CLAIMS).aggregate(units=Sum("quantity"))["units"]
-        if (held or 0) > item.quantity:
-            # The gate admitted more than the table allows (a pool rebuilt while a claim was in
-            # flight): the database refuses the surplus, and the gate keeps its unit (it had one too many).
-            transition_claim(
-                row,
-                ClaimStatus.RELEASED,
-                sale_id=sale.pk,
-                reason="已抢光",
-                note="超出秒杀数量",
-                returned_to_gate=True,  # nothing to give back
-            )
-            return "released"
-        try:
-            with transaction.atomic():
-                order = _create_order(row, item, sale)
-        except DomainError as error:
-            reason = error.message[:200]
-            transition_claim(row, ClaimStatus.RELEASED, sale_id=sale.pk, reason=reason, note="无法下单")
-            on_commit(return_released_units, item.pk, claim_ids=[row.pk])
-            return "released"
-        transition_claim(row, ClaimStatus.ORDERED, sale_id=sale.pk, order=order, note=f"订单 {order.number}")
-    return "ordered"
+    """One claim as a batch of one: "ordered", "released" or "duplicates"."""
+    return _materialise_batch([claim])[0]
 
 
-def _create_order(row: FlashClaim, item: FlashItem, sale: FlashSale) -> Order:
-    """The order through the orders app's own checkout: trusted flash price, the sale's payment
-    deadline, the member's default address, else the shop's pickup point."""
-    user = get_user_model().objects.get(pk=row.user_id)
-    if not user.is_active:
-        raise FlashSaleInvalid("账号不可用，名额已释放", code="account_inactive")
-    methods = [m for m in order_actions.enabled_payment_methods() if m != PaymentMethod.COD]
-    if not methods:
-        raise FlashSaleInvalid("暂不支持在线支付，名额已释放", code="payment_unavailable")
-    address = Address.objects.filter(user=user).first()  # the default first (the model's ordering)
-    destination: dict[str, Any]
-    if address is not None:
-        destination = {"fulfilment": Fulfilment.DELIVERY, "address_id": address.pk}
-    else:
-        point = PickupPoint.objects.filter(shop_id=sale.shop_id, is_active=True).order_by("pk").first()
-        if point is None:
-            raise FlashSaleInvalid("你还没有收货地址，名额已释放；请先添加收货地址", code="address_required")
-        destination = {"fulfilment": Fulfilment.PICKUP, "pickup_point_id": point.pk}
-    return order_actions.create_order(
-        user,
-        lines=[(item.sku_id, row.quantity)],
-        unit_prices={item.sku_id: item.flash_price_fen},
-        pay_by=timezone.now() + timedelta(minutes=sale.payment_timeout_minutes),
-        payment_method=methods[0],
-        # A claim has no delivery slot to choose: the shop arranges delivery as for its other orders.
-        require_destination=False,
-        **destination,
+def _item_id(claim: Claim) -> int:
+    return int(claim.pool_key.split(":", 1)[1])
+
+
+@dataclass
+class _Batch:
+    """What a batch of claims needs from the tables, read set-based once the items are locked."""
+
+    items: dict[int, FlashItem]
+    known: set[str]  # claim ids already written (as a claim or as a regained claim)
+    live: dict[int, int]  # item → units held by live claims
+    users: dict[int, Any]
+    addresses: dict[int, Address]  # user → default address (else their first)
+    pickup_points: dict[int, PickupPoint]  # shop → its first active pickup point
+
+
+def _read_batch(claims: Sequence[Claim]) -> _Batch:
+    # Item rows locked in primary-key order: consumers of one item are serialised, so the
+    # duplicate and live-units reads below are exact (a racing consumer has committed or waits).
+    items = {
+        item.pk: item
+        for item in FlashItem.objects.select_for_update(of=("self",))
+        .select_related("session__sale__shop")
+        .filter(pk__in={_item_id(claim) for claim in claims})
+        .order_by("pk")
+    }
+    ids = [claim.claim_id for claim in claims]
+    known: set[str] = set()
+    for claim_id, regained in FlashClaim.objects.filter(Q(claim_id__in=ids) | Q(regained_claim_id__in=ids)).values_list(
+        "claim_id", "regained_claim_id"
+    ):
+        known.update(found for found in (claim_id, regained) if found)
+    live = dict(
+        FlashClaim.objects.filter(item_id__in=items, status__in=LIVE_CLAIMS)
+        .values("item_id")
+        .annotate(units=Sum("quantity"))
+        .values_list("item_id", "units")
+    )
+    member_ids = {claim.member_id for claim in claims}
+    addresses: dict[int, Address] = {}
+    for address in Address.objects.filter(user_id__in=member_ids):  # the default first (the model's ordering)
+        addresses.setdefault(address.user_id, address)
+    pickup_points: dict[int, PickupPoint] = {}
+    shop_ids = {item.session.sale.shop_id for item in items.values()}
+    for point in PickupPoint.objects.filter(shop_id__in=shop_ids, is_active=True).order_by("pk"):
+        pickup_points.setdefault(point.shop_id, point)
+    return _Batch(
+        items=items,
+        known=known,
+        live=live,
+        users=get_user_model().objects.only("id", "is_active").in_bulk(member_ids),
+        addresses=addresses,
+        pickup_points=pickup_points,
     )
 
 
 RETURN_BATCH = 1_000  # released claims handed back per call (the next call takes the rest)
 
 
-def return_released_units(item_id: int | None = None, *, claim_ids: Sequence[int] | None = None) -> int:
+def return_released_units(item_id: int | None = None, *, claims: Sequence[str] | None = None) -> int:
     """Released claims whose units have not reached the gate yet go back to it, each exactly once;
     returns the units given back. Called after each release commits, by the buy path when an item
     looks sold out, and every minute by the task consumer.
@@ -769,8 +773,8 @@ def return_released_units(item_id: int | None = None, *, claim_ids: Sequence[int
     pending = FlashClaim.objects.filter(status=ClaimStatus.RELEASED, returned_to_gate=False)
     if item_id is not None:
         pending = pending.filter(item_id=item_id)
-    if claim_ids is not None:
-        pending = pending.filter(pk__in=claim_ids)
+    if claims is not None:
+        pending = pending.filter(claim_id__in=claims)
     by_item: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
     for pk, item, member_id, quantity in pending.order_by("pk").values_list("pk", "item_id", "user_id", "quantity")[
         :RETURN_BATCH
@@ -803,6 +807,142 @@ def _mark_returned(claim_pk: int, returned: bool) -> bool:
     )
 
 
+def _materialise_batch(claims: Sequence[Claim]) -> list[str]:
+    """Write a batch of claims in one transaction, in a statement count that does not grow with
+    the batch: lock the items, read duplicates, live units, members, addresses and pickup points
+    set-based, create the orders through ``orders.actions.create_orders`` (checkout's builder),
+    write the claims in their final status with their history, and give the units of claims that
+    cannot become orders back to the gate after commit. Returns each claim's outcome."""
+    outcomes: list[str] = []
+    unique: dict[str, Claim] = {}
+    for claim in claims:
+        outcomes.append("duplicates" if claim.claim_id in unique else "")
+        unique.setdefault(claim.claim_id, claim)
+    if not unique:
+        return outcomes
+    released_at_gate: list[str] = []  # claim ids whose units go back to the gate after commit
+    unrecorded: list[tuple[int, int, int]] = []  # (item, member, units) of claims no row can hold
+    with transaction.atomic():
+        batch = _read_batch(list(unique.values()))
+        methods = [m for m in order_actions.enabled_payment_methods() if m != PaymentMethod.COD]
+        now = timezone.now()
+        new: dict[str, NewClaim] = {}
+        ordering: list[tuple[str, order_actions.OrderRequest]] = []
+        surplus_items: set[int] = set()
+        for claim in unique.values():
+            item = batch.items.get(_item_id(claim))
+            if item is None or claim.claim_id in batch.known:
+                continue  # a duplicate (or an item that no longer exists): nothing to write
+            user = batch.users.get(claim.member_id)
+            if user is None:  # the account is gone: no row can name it, the unit goes back
+                # The account is gone: no row can name it, so its unit goes back without a pending mark.
+                unrecorded.append((item.pk, claim.member_id, claim.quantity))
+                new[claim.claim_id] = _new_claim(claim, item, ClaimStatus.RELEASED, reason="账号不存在")
+                continue
+            if batch.live.get(item.pk, 0) + claim.quantity > item.quantity:
+                # The gate admitted more than the table allows (a pool rebuilt while a claim was in
+                # flight): the database refuses the surplus, and the gate keeps its unit (it had one too many).
+                new[claim.claim_id] = _new_claim(
+                    claim, item, ClaimStatus.RELEASED, reason="已抢光", note="超出秒杀数量", returned=True
+                )
+                surplus_items.add(item.pk)
+                continue
+            try:
+                request = _order_request(claim, item, user, batch, methods, now)
+            except DomainError as error:
+                released_at_gate.append(claim.claim_id)
+                new[claim.claim_id] = _new_claim(claim, item, ClaimStatus.RELEASED, reason=error.message)
+                continue
+            batch.live[item.pk] = batch.live.get(item.pk, 0) + claim.quantity
+            ordering.append((claim.claim_id, request))
+        created = order_actions.create_orders([request for _, request in ordering])
+        for (claim_id, _), order in zip(ordering, created, strict=True):
+            claim, item = unique[claim_id], batch.items[_item_id(unique[claim_id])]
+            if isinstance(order, Order):
+                new[claim_id] = _new_claim(
+                    claim, item, ClaimStatus.ORDERED, order_id=order.pk, note=f"订单 {order.number}"
+                )
+            elif item.pk in surplus_items:
+                # Its units were counted as held when a later claim was found surplus: only one
+                # claim at a time decides that exactly (as the live units stand after each).
+                raise Conflict("秒杀名额需逐条核对", code="flash_batch_recount")
+            else:
+                released_at_gate.append(claim_id)
+                new[claim_id] = _new_claim(claim, item, ClaimStatus.RELEASED, reason=order.message)
+        rows = [claim for claim in new.values() if claim.user_id in batch.users]
+        written = create_claims(rows)
+        if len(written) != len(rows):
+            # Written by another writer the item locks did not hold back: its orders would be
+            # doubles, so the batch rolls back and is written claim by claim.
+            raise Conflict("抢购记录已存在", code="flash_claim_exists")
+        if released_at_gate:
+            on_commit(return_released_units, claims=released_at_gate)
+        if unrecorded:
+            on_commit(_release_unrecorded, unrecorded)
+    for index, claim in enumerate(claims):
+        if not outcomes[index]:
+            found = new.get(claim.claim_id)
+            outcomes[index] = "duplicates" if found is None else "ordered" if found.order_id else "released"
+    return outcomes
+
+
+def _release_unrecorded(releases: Sequence[tuple[int, int, int]]) -> None:
+    gate = get_gate()
+    for item_id, member_id, quantity in releases:
+        gate.release(pool_key(item_id), member_id, quantity)
+
+
+def _new_claim(
+    claim: Claim,
+    item: FlashItem,
+    status: str,
+    *,
+    order_id: int | None = None,
+    reason: str = "",
+    note: str = "",
+    returned: bool = False,
+) -> NewClaim:
+    return NewClaim(
+        claim_id=claim.claim_id,
+        item_id=item.pk,
+        sale_id=item.session.sale_id,
+        user_id=claim.member_id,
+        quantity=claim.quantity,
+        admitted_at=claim.admitted_at,
+        status=status,
+        order_id=order_id,
+        reason=reason[:200],
+        note=note or ("无法下单" if status == ClaimStatus.RELEASED else ""),
+        returned_to_gate=returned,
+    )
+
+
+def _order_request(
+    claim: Claim, item: FlashItem, user: Any, batch: _Batch, methods: Sequence[str], now: datetime
+) -> order_actions.OrderRequest:
+    """The claim's order for the orders app's checkout: trusted flash price, the sale's payment
+    deadline, the member's default address, else the shop's pickup point."""
+    sale = item.session.sale
+    if not user.is_active:
+        raise FlashSaleInvalid("账号不可用，名额已释放", code="account_inactive")
+    if not methods:
+        raise FlashSaleInvalid("暂不支持在线支付，名额已释放", code="payment_unavailable")
+    address = batch.addresses.get(user.pk)
+    point = batch.pickup_points.get(sale.shop_id)
+    if address is None and point is None:
+        raise FlashSaleInvalid("你还没有收货地址，名额已释放；请先添加收货地址", code="address_required")
+    return order_actions.OrderRequest(
+        user=user,
+        lines=[(item.sku_id, claim.quantity)],
+        unit_prices={item.sku_id: item.flash_price_fen},
+        pay_by=now + timedelta(minutes=sale.payment_timeout_minutes),
+        payment_method=methods[0],
+        fulfilment=Fulfilment.DELIVERY if address is not None else Fulfilment.PICKUP,
+        address=address,
+        pickup_point=None if address is not None else point,
+    )
+
+
 # --- the order's lifecycle (receivers of orders.signals) --------------------------------------
 
 
@@ -814,7 +954,7 @@ def on_order_released(sender: Any, order: Order, **kwargs: Any) -> None:
         return
     reason = "超时未支付，名额已释放" if order.status == "closed" else "订单已取消，名额已释放"
     if transition_claim(row, ClaimStatus.RELEASED, sale_id=row.item.session.sale_id, reason=reason, note=reason):
-        on_commit(return_released_units, row.item_id, claim_ids=[row.pk])
+        on_commit(return_released_units, row.item_id, claims=[row.claim_id])
 
 
 def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:

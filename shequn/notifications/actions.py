@@ -1,6 +1,6 @@
 """Writes to the member's inbox; every order and refund step comes through ``notify``."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
 
@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from shequn.core.events import on_commit
+from shequn.core.sql import insert_objects
 
 from .channels import Channel
 from .models import Notification
@@ -37,11 +38,13 @@ def notify(user: Any, *, shop: Any, kind: str, title: str, body: str = "", link:
     return notification
 
 
-def notify_many(shop: Any, kind: str, messages: Iterable[tuple[int, str, str, str]]) -> list[Notification]:
+def notify_many(shop: Any, kind: str, messages: Iterable[tuple[int, str, str, str]]) -> Sequence[Notification]:
     """``notify`` for a batch: (user id, title, body, link) each, inserted in one statement."""
-    notifications = Notification.objects.bulk_create(
-        Notification(user_id=user_id, shop=shop, kind=kind, title=title, body=body, link=link)
-        for user_id, title, body, link in messages
+    notifications = insert_objects(
+        [
+            Notification(user_id=user_id, shop=shop, kind=kind, title=title, body=body, link=link)
+            for user_id, title, body, link in messages
+        ]
     )
     if _outside_channels():
         for notification in notifications:
