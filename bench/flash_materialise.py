@@ -158,7 +158,7 @@ def checkout_per_claim(item: Any) -> int:
 
     gate = get_gate()
     done = 0
-    while claims := gate.read_claims(CONSUMER, count=200):
+    while claims := gate.read_claims("flash", CONSUMER, count=200):
         for claim in claims:
             with transaction.atomic():
                 assert not FlashClaim.objects.filter(
@@ -204,7 +204,7 @@ def one_claim_at_a_time() -> int:
 
     gate = get_gate()
     done = 0
-    while claims := gate.read_claims(actions.CONSUMER, count=200):
+    while claims := gate.read_claims("flash", actions.CONSUMER, count=200):
         for claim in claims:
             assert actions._materialise(claim) == "ordered"
             done += 1

@@ -57,7 +57,7 @@ from .errors import (
     MembersOnly,
     ReservationClosed,
 )
-from .models import FlashClaim, FlashItem, FlashSale, FlashSession, Reservation, pool_key
+from .models import POOL_OWNER, FlashClaim, FlashItem, FlashSale, FlashSession, Reservation, pool_key
 from .state import NewClaim, create_claims, transition, transition_claim
 
 logger = logging.getLogger(__name__)
@@ -665,23 +665,22 @@ def materialise_claims(*, count: int = 500, consumer: str = CONSUMER, idle_ms: i
     gate = get_gate()
     result = Materialised()
     while True:
-        claims = gate.pending_claims(consumer, idle_ms=idle_ms, count=count) + gate.read_claims(consumer, count=count)
+        claims = gate.pending_claims(POOL_OWNER, consumer, idle_ms=idle_ms, count=count)
+        claims += gate.read_claims(POOL_OWNER, consumer, count=count)
         if not claims:
             return result
-        # Another owner's pool: not acknowledged, so its own consumer takes it over once idle.
-        ours = [claim for claim in claims if claim.pool_key.startswith("flash:")]
-        done = ours
+        done = claims
         try:
-            outcomes = _materialise_batch(ours)
+            outcomes = _materialise_batch(claims)
         except (DatabaseError, DomainError) as error:
             logger.warning(
                 "flash claims: a batch of %d failed (%s); writing them one by one",
-                len(ours),
+                len(claims),
                 error,
                 exc_info=isinstance(error, DatabaseError),
             )
             outcomes, done = [], []
-            for claim in ours:
+            for claim in claims:
                 try:
                     outcomes += _materialise_batch([claim])
                 except (DatabaseError, DomainError):

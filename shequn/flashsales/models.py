@@ -80,8 +80,11 @@ class FlashItem(models.Model):
         return pool_key(self.pk)
 
 
+POOL_OWNER = "flash"  # the gate's name for this app's pools and claims stream (gate.base.owner_of)
+
+
 def pool_key(item_id: int) -> str:
-    return f"flash:{item_id}"
+    return f"{POOL_OWNER}:{item_id}"
 
 
 class Reservation(models.Model):

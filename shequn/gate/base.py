@@ -55,6 +55,12 @@ class RateLimits:
 POOL_KEY = re.compile(r"[A-Za-z0-9:_-]{1,100}")
 
 
+def owner_of(pool_key: str) -> str:
+    """The app that owns a pool: its key up to the first colon ("flash" for "flash:12"). Each owner's
+    claims go to a stream of their own, so one owner's consumers never hold up another's claims."""
+    return pool_key.split(":", 1)[0]
+
+
 def check_pool_key(key: str) -> None:
     """Engines refuse other names at configure (Redis builds key names and a hash tag from it)."""
     if not POOL_KEY.fullmatch(key):
@@ -154,11 +160,12 @@ class Gate(Protocol):
         another process (a task consumer closing an order); the owner keeps the release pending
         and gives it to the gate that holds the pool."""
 
-    def read_claims(self, consumer: str, *, count: int = 100, block_ms: int = 0) -> list[Claim]:
-        """Up to ``count`` claims not yet delivered to any consumer of the group, oldest first."""
+    def read_claims(self, owner: str, consumer: str, *, count: int = 100, block_ms: int = 0) -> list[Claim]:
+        """Up to ``count`` of ``owner``'s claims (pools named ``owner:…``) not yet delivered to any of
+        its consumers, oldest first."""
 
-    def pending_claims(self, consumer: str, *, idle_ms: int = 30_000, count: int = 100) -> list[Claim]:
-        """Claims delivered but not acknowledged for at least ``idle_ms`` (a consumer died):
+    def pending_claims(self, owner: str, consumer: str, *, idle_ms: int = 30_000, count: int = 100) -> list[Claim]:
+        """``owner``'s claims delivered but not acknowledged for at least ``idle_ms`` (a consumer died):
         handed to ``consumer`` to process again. Processing must be idempotent by claim_id."""
 
     def ack(self, claims: Iterable[Claim]) -> None:

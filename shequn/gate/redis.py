@@ -46,11 +46,10 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import ResponseError
 from redis.retry import Retry
 
-from .base import Admission, Claim, PoolSpec, PoolState, RateLimits, Refusal, check_pool_key
+from .base import Admission, Claim, PoolSpec, PoolState, RateLimits, Refusal, check_pool_key, owner_of
 
 logger = logging.getLogger(__name__)
 
-STREAM = "gate:claims"
 GROUP = "consumers"
 CHUNK = 5_000  # members per command when (re)building big held maps and priority sets
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -141,6 +140,11 @@ def epoch_ms(moment: datetime) -> int:
 
 def from_epoch_ms(ms: int) -> datetime:
     return EPOCH + timedelta(milliseconds=ms)
+
+
+def stream_of(owner: str) -> str:
+    """The claims stream of one owner (``base.owner_of``)."""
+    return f"gate:claims:{owner}"
 
 
 def _keys(pool_key: str) -> tuple[str, str, str]:
@@ -320,7 +324,7 @@ class RedisGate:
         limits = self._limits
         member_counter = f"gate:rate:member:{member_id}"
         address_counter = f"gate:rate:ip:{client_ip}" if client_ip else member_counter
-        keys = [pool, held, priority, STREAM, member_counter, address_counter]
+        keys = [pool, held, priority, stream_of(owner_of(pool_key)), member_counter, address_counter]
         args: list[Any] = [
             pool_key,
             member_id,
@@ -388,39 +392,43 @@ class RedisGate:
 
     # --- the claim stream -----------------------------------------------------------------
 
-    def _ensure_group(self) -> None:
+    def _ensure_group(self, stream: str) -> None:
         try:
             # From id 0: claims appended before the group existed (or after Redis lost it) are read.
-            self._client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+            self._client.xgroup_create(stream, GROUP, id="0", mkstream=True)
         except ResponseError as error:
             if "BUSYGROUP" not in str(error):
                 raise
 
-    def _with_group(self, command: Any) -> Any:
+    def _with_group(self, stream: str, command: Any) -> Any:
         try:
             return command()
         except ResponseError as error:
             if "NOGROUP" not in str(error):
                 raise
-        self._ensure_group()  # first use, or the stream vanished with Redis's data
+        self._ensure_group(stream)  # first use, or the stream vanished with Redis's data
         return command()
 
-    def read_claims(self, consumer: str, *, count: int = 100, block_ms: int = 0) -> list[Claim]:
+    def read_claims(self, owner: str, consumer: str, *, count: int = 100, block_ms: int = 0) -> list[Claim]:
+        stream = stream_of(owner)
         answer = self._with_group(
+            stream,
             lambda: self._client.xreadgroup(
-                GROUP, consumer, {STREAM: ">"}, count=count, block=block_ms if block_ms > 0 else None
-            )
+                GROUP, consumer, {stream: ">"}, count=count, block=block_ms if block_ms > 0 else None
+            ),
         )
         return [_claim(entry_id, fields) for _, entries in answer or [] for entry_id, fields in entries]
 
-    def pending_claims(self, consumer: str, *, idle_ms: int = 30_000, count: int = 100) -> list[Claim]:
+    def pending_claims(self, owner: str, consumer: str, *, idle_ms: int = 30_000, count: int = 100) -> list[Claim]:
+        stream = stream_of(owner)
         claims: list[Claim] = []
         cursor = "0-0"
         while len(claims) < count:
             answer = self._with_group(
+                stream,
                 lambda start=cursor: self._client.xautoclaim(
-                    STREAM, GROUP, consumer, min_idle_time=idle_ms, start_id=start, count=count - len(claims)
-                )
+                    stream, GROUP, consumer, min_idle_time=idle_ms, start_id=start, count=count - len(claims)
+                ),
             )
             cursor, entries = answer[0], answer[1]
             # An entry deleted from the stream while pending comes back empty (and leaves the PEL).
@@ -430,15 +438,19 @@ class RedisGate:
         return claims
 
     def ack(self, claims: Iterable[Claim]) -> None:
-        ids = [claim.delivery_id for claim in claims if claim.delivery_id]
-        if not ids:
+        by_stream: dict[str, list[str]] = {}
+        for claim in claims:
+            if claim.delivery_id:
+                by_stream.setdefault(stream_of(owner_of(claim.pool_key)), []).append(claim.delivery_id)
+        if not by_stream:
             return
         # XACK then XDEL, in one transaction: with a single consumer group an acknowledged claim is
         # needed by nobody, so the stream holds exactly the claims not yet safely in the database.
         # A MAXLEN/MINID trim could cut claims a slow consumer has not read yet.
         with self._client.pipeline(transaction=True) as done:
-            done.xack(STREAM, GROUP, *ids)
-            done.xdel(STREAM, *ids)
+            for stream, ids in by_stream.items():
+                done.xack(stream, GROUP, *ids)
+                done.xdel(stream, *ids)
             done.execute()
 
 

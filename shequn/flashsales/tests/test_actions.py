@@ -274,7 +274,7 @@ def test_claims_become_orders_at_the_flash_price(running, commit):
 def test_a_claim_delivered_twice_makes_one_order(running, gate, commit):
     item = item_of(running)
     admission = buy(buyer(), item)
-    (claim,) = gate.read_claims("dead-consumer")  # a consumer took it and died before acking
+    (claim,) = gate.read_claims("flash", "dead-consumer")  # a consumer took it and died before acking
     with commit():
         assert actions.materialise_claims(consumer="a").ordered == 0  # still leased to the dead one
         assert actions.materialise_claims(consumer="b", idle_ms=0).ordered == 1

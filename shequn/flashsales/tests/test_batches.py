@@ -45,7 +45,7 @@ def mixed_batch(shop: Any, other_shop: Any, operator: Any, other_operator: Any, 
 
     earlier = buyer("早到")
     actions.attempt(earlier, item.pk)
-    (delivered,) = gate.read_claims("dead-consumer")  # written by a consumer that died before acking
+    (delivered,) = gate.read_claims("flash", "dead-consumer")  # written by a consumer that died before acking
     with commit():
         assert actions._materialise(delivered) == "ordered"
     first, second, walker = buyer("甲"), buyer("乙"), buyer("自提", address=False)
@@ -96,8 +96,9 @@ def mixed_batch(shop: Any, other_shop: Any, operator: Any, other_operator: Any, 
     assert actions.reconcile(other_item).ok
     sku.refresh_from_db()
     assert sku.stock == 100 - 4
-    # The other owner's claim was not acknowledged: still pending, for its own consumer to take over.
-    assert [claim.pool_key for claim in gate.pending_claims("groupbuy", idle_ms=0)] == ["groupbuy:1"]
+    # The other owner's claim is in its own stream: the flash consumer never saw it; its owner reads it.
+    assert gate.pending_claims("flash", "flash-later", idle_ms=0) == []
+    assert [claim.pool_key for claim in gate.read_claims("groupbuy", "groupbuy-consumer")] == ["groupbuy:1"]
 
 
 def test_a_batch_of_mixed_claims_gives_exact_counts(shop, other_shop, operator, other_operator, gate, commit, sandbox):
@@ -174,7 +175,7 @@ def test_a_batch_that_fails_is_written_claim_by_claim_and_the_bad_claim_waits(
     assert (result.ordered, result.released, result.duplicates) == (1, 0, 0)
     assert FlashClaim.objects.get().user_id == good.pk
     assert "left at the gate" in caplog.text
-    (waiting,) = gate.pending_claims("later", idle_ms=0)  # not acknowledged: delivered again later
+    (waiting,) = gate.pending_claims("flash", "later", idle_ms=0)  # not acknowledged: delivered again later
     assert waiting.member_id == bad.pk
     monkeypatch.setattr(actions.order_actions, "create_orders", real)
     with commit():
@@ -233,7 +234,7 @@ def test_a_refused_order_next_to_a_surplus_claim_is_decided_claim_by_claim(shop,
 def test_the_same_claim_twice_in_one_batch_makes_one_order(running, gate, commit):
     item = item_of(running)
     actions.attempt(buyer(), item.pk)
-    (claim,) = gate.read_claims("reader")
+    (claim,) = gate.read_claims("flash", "reader")
     with commit():
         assert actions._materialise_batch([claim, claim]) == ["ordered", "duplicates"]
         assert actions._materialise_batch([claim]) == ["duplicates"]

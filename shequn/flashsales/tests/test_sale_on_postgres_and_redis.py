@@ -115,7 +115,7 @@ def test_a_sale_on_postgresql_and_redis(shop, operator, sku, gate, commit, sandb
     assert set(Counter(o for o in outcomes if o.startswith("flash_"))) <= {"flash_sold_out", "flash_over_cap"}
     assert gate.state(key).units_left == 0
 
-    crashed = gate.read_claims("crashed", count=5)  # a consumer wrote these, then died before its ack
+    crashed = gate.read_claims("flash", "crashed", count=5)  # a consumer wrote these, then died before its ack
     for claim in crashed:
         actions._materialise(claim)
     assert consume() == QUANTITY - 5  # the five crashed ones were taken over and found written
