@@ -29,7 +29,7 @@ from . import selectors
 from .enums import CommissionStatus, PromoterStatus, RuleKind
 from .models import Commission, CommissionRule, Promoter
 
-SETTLE_BATCH = 500
+SETTLE_BATCH = 2000
 LINK = "/promoter/"
 
 
