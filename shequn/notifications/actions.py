@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from shequn.core.bulk import insert_from
 from shequn.core.events import on_commit
 from shequn.core.sql import insert_objects
 
@@ -50,6 +51,19 @@ def notify_many(shop: Any, kind: str, messages: Iterable[tuple[int, str, str, st
         for notification in notifications:
             on_commit(_deliver, notification.pk)
     return notifications
+
+
+# What a queryset given to ``notify_from`` selects, in this order.
+NOTIFY_FROM_FIELDS = ["user_id", "shop_id", "kind", "title", "body", "link", "created_at"]
+
+
+def notify_from(rows: QuerySet[Any]) -> int:
+    """``notify`` for many members at once, set-based: ``rows`` is a ``values_list`` giving
+    (user id, shop id, kind, title, body, link, created at) per message, written by one INSERT …
+    SELECT (no Python object per message). Returns how many were written. Inbox only: outside
+    channels are not called for these (none but the inbox exists yet; one that comes will need a
+    bulk send of its own, not a call per message)."""
+    return insert_from(Notification, NOTIFY_FROM_FIELDS, rows)
 
 
 def mark_read(user: Any, notification_ids: list[int] | None = None) -> int:
