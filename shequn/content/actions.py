@@ -26,8 +26,8 @@ from shequn.catalog.models import Product
 from shequn.communities.enums import MemberStatus
 from shequn.communities.models import Community, CommunityMembership
 from shequn.core.audit import record
-from shequn.core.bulk import insert_from
 from shequn.core.events import on_commit
+from shequn.core.sql import insert_from
 from shequn.notifications.actions import notify_from
 from shequn.shops.models import Shop
 

@@ -1,12 +1,18 @@
-"""Many rows in one statement on hot paths: ``insert_rows`` where ``bulk_create`` cannot say it (an
-``ON CONFLICT`` clause read back with ``RETURNING``), and ``insert_objects``, ``bulk_create``'s rows
-without its per-value preparation (measured: most of a flash-sale consumer's CPU per order went
-there; bench/flash_materialise.py)."""
+"""Many rows in one statement (architecture rule 12), where the ORM has no method for it:
+
+- ``insert_from(model, fields, queryset)``: ``INSERT INTO … SELECT`` with the queryset's own SQL,
+  so the rows never come to Python (push fan-out, settlement, inbox rows for many members);
+- ``insert_rows``: rows from Python where ``bulk_create`` cannot say it (an ``ON CONFLICT`` clause
+  read back with ``RETURNING``);
+- ``insert_objects``: ``bulk_create``'s rows without its per-value preparation (measured: most of
+  a flash-sale consumer's CPU per order went there; bench/flash_materialise.py)."""
 
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, connections, models
+from django.db.models import Model, QuerySet
+from django.db.models.constants import OnConflict
 
 # Fields whose Python value is what the database takes (the drivers adapt int, str, bool, None).
 _AS_IS = {
@@ -115,3 +121,27 @@ def insert_objects[M: models.Model](objects: Sequence[M]) -> Sequence[M]:
         obj._state.adding = False
         obj._state.db = connection.alias
     return objects
+
+
+def insert_from(
+    model: type[Model], fields: Sequence[str], rows: QuerySet[Any], *, ignore_conflicts: bool = False
+) -> int:
+    """Insert the rows ``rows`` selects into ``model``'s table in one statement; returns how many
+    were written. The queryset's columns line up with ``fields`` by position (``values_list``
+    selects in the order given, annotations included): give every column without a database
+    default (``auto_now_add`` and Python-side defaults are not applied here). ``ignore_conflicts``
+    skips the rows a unique constraint refuses (INSERT OR IGNORE on SQLite, ON CONFLICT DO NOTHING
+    on PostgreSQL, as ``bulk_create`` does)."""
+    connection = connections[rows.db]
+    select, params = rows.query.get_compiler(using=rows.db).as_sql()
+    quote = connection.ops.quote_name
+    column_of = {field.attname: str(field.column) for field in model._meta.concrete_fields}
+    columns = ", ".join(quote(column_of[name]) for name in fields)
+    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
+    insert = connection.ops.insert_statement(on_conflict=on_conflict)
+    suffix = connection.ops.on_conflict_suffix_sql([], on_conflict, [], [])
+    # Table and column names come from the model; every value is a parameter of the SELECT.
+    sql = f"{insert} {quote(model._meta.db_table)} ({columns}) {select} {suffix}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount

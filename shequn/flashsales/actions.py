@@ -22,8 +22,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import F, Q, Sum
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F, Q, Sum, Value
 from django.urls import reverse
 from django.utils import timezone
 
@@ -37,7 +37,7 @@ from shequn.core.errors import Conflict, DomainError, InvalidTransition
 from shequn.core.events import on_commit
 from shequn.gate.base import Admission, Claim, PoolSpec, Refusal
 from shequn.gate.engine import get_gate
-from shequn.notifications.models import Notification
+from shequn.notifications.actions import notify_from
 from shequn.orders import actions as order_actions
 from shequn.orders.enums import Fulfilment, PaymentMethod
 from shequn.orders.models import Order, OrderLine
@@ -447,7 +447,6 @@ def remind_reservers(session_id: int) -> int:
     link = reverse("flashsales:sale", args=[sale.pk])
     title = "秒杀开始了"
     body = f"你预约的「{sale.title}」已开抢，数量有限，先到先得。"[:500]
-    table = Notification._meta.db_table
     written = 0
     start = session.reminded_up_to
     while start < last_id:
@@ -455,14 +454,17 @@ def remind_reservers(session_id: int) -> int:
         with transaction.atomic():
             if FlashSession.objects.filter(pk=session.pk, reminded_up_to=start).update(reminded_up_to=end) != 1:
                 return written  # another run is on it
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {table} (user_id, shop_id, kind, title, body, link, created_at, read_at) "  # noqa: S608
-                    "SELECT r.user_id, %s, %s, %s, %s, %s, %s, NULL "
-                    f"FROM {Reservation._meta.db_table} r WHERE r.sale_id = %s AND r.id > %s AND r.id <= %s",
-                    [sale.shop_id, "flashsale.started", title, body, link, timezone.now(), sale.pk, start, end],
+            written += notify_from(
+                Reservation.objects.filter(sale=sale, pk__gt=start, pk__lte=end).values_list(
+                    "user_id",
+                    Value(sale.shop_id),
+                    Value("flashsale.started"),
+                    Value(title),
+                    Value(body),
+                    Value(link),
+                    Value(timezone.now()),
                 )
-                written += cursor.rowcount
+            )
         start = end
     return written
 

@@ -9,9 +9,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from shequn.core.bulk import insert_from
 from shequn.core.events import on_commit
-from shequn.core.sql import insert_objects
+from shequn.core.sql import insert_from, insert_objects
 
 from .channels import Channel
 from .models import Notification

@@ -9,9 +9,9 @@ from django.db.models import F, Sum, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
-from shequn.core.bulk import insert_from
 from shequn.core.models import RateLimitCounter
 from shequn.core.money import FormatFen, format_fen
+from shequn.core.sql import insert_from
 
 AMOUNTS = [0, 5, 99, 100, 2990, 1234567, 100000000, 2147483647, -100, -123456789]
 
