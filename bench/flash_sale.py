@@ -363,13 +363,13 @@ def _sell_out(front: subprocess.Popen[bytes], port: int, built: dict[str, Any], 
 
 def _check_gate(item_id: int) -> dict[str, Any]:
     """Oversold units: the gate's pool, the holdings and the claims stream must each say 150,000."""
-    from shequn.flashsales.models import pool_key
+    from shequn.flashsales.models import POOL_OWNER, pool_key
     from shequn.gate.engine import get_gate
-    from shequn.gate.redis import STREAM
+    from shequn.gate.redis import stream_of
 
     gate = get_gate()
     state = gate.state(pool_key(item_id))
-    stream = int(gate._client.xlen(STREAM))  # type: ignore[attr-defined]  # only S4's claims so far
+    stream = int(gate._client.xlen(stream_of(POOL_OWNER)))  # type: ignore[attr-defined]  # only S4's claims so far
     held = sum(state.held_by_member.values())
     return {
         "units_left": state.units_left,
