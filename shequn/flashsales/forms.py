@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 
+from shequn.catalog.kinds import ProductKind
 from shequn.catalog.models import Sku
 from shequn.communities.models import Community
 from shequn.core.forms import YuanField
@@ -51,7 +52,12 @@ class FlashSaleForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.session_count, self.item_count = _shape(sale)
         self.fields["community"].queryset = Community.objects.filter(shop=shop)  # type: ignore[attr-defined]
-        skus = Sku.objects.filter(shop=shop, is_active=True).select_related("product").order_by("product__title", "pk")
+        # Flash sales sell goods only (actions.check_sale): courses, memberships and tickets are not offered.
+        skus = (
+            Sku.objects.filter(shop=shop, is_active=True, product__kind=ProductKind.GOODS)
+            .select_related("product")
+            .order_by("product__title", "pk")
+        )
         choices = [("", "—")] + [(sku.pk, f"{sku.product.title} {sku.spec}") for sku in skus]
         for s in range(self.session_count):
             first = s == 0

@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from shequn.catalog.kinds import ProductKind
 from shequn.flashsales import actions
 from shequn.flashsales.models import FlashItem, FlashSale, FlashSession
 from shequn.orders.models import Order
@@ -178,3 +179,10 @@ def test_a_claim_that_never_becomes_an_order_stops_queueing_after_three_minutes(
     assert "排队超时，暂未生成订单" in gave_up
     assert "hx-get" not in gave_up  # polling stops
     assert "排队中" in client.get(f"/flash/claims/{lost}/?n=oops", **HTMX).content.decode()
+
+
+def test_console_form_offers_goods_only(shop, console_client, sku):
+    course = SkuFactory.create(product__shop=shop, product__title="鱼料理训练营", product__kind=ProductKind.COURSE)
+    page = console_client.get("/console/flash/new/").content.decode()
+    assert f'<option value="{sku.pk}">' in page
+    assert f'<option value="{course.pk}">' not in page
