@@ -18,11 +18,14 @@ difference between what was paid, what should be kept and what was already retur
 running any step twice finds nothing left to return.
 """
 
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Sum
 from django.urls import reverse
@@ -32,9 +35,11 @@ from shequn.catalog.kinds import is_goods
 from shequn.catalog.models import Sku
 from shequn.communities.actions import do_create_post
 from shequn.core import audit
-from shequn.core.errors import NotAuthenticated
+from shequn.core.errors import DomainError, NotAuthenticated
 from shequn.core.events import on_commit
 from shequn.core.money import format_fen
+from shequn.gate.base import Admission, Claim, Gate, PoolSpec, Refusal
+from shequn.gate.engine import get_gate
 from shequn.leaders.models import Leader
 from shequn.notifications.actions import notify
 from shequn.orders import actions as order_actions
@@ -45,15 +50,28 @@ from shequn.shops.models import Shop
 from . import selectors, tasks
 from .enums import CampaignStatus, SignUpStatus
 from .errors import (
+    CampaignBusy,
     CampaignInvalid,
     CampaignNotOpen,
     CampaignSoldOut,
+    ClaimReleased,
     LeaderNotFound,
     PerPersonCapExceeded,
     PickupPointFull,
     SignUpNotChangeable,
+    TicketNotFound,
 )
-from .models import Campaign, CampaignItem, CampaignLeader, CampaignTier, SignUp, SignUpLine
+from .models import (
+    POOL_PREFIX,
+    Campaign,
+    CampaignItem,
+    CampaignLeader,
+    CampaignTier,
+    SignUp,
+    SignUpClaim,
+    SignUpLine,
+    pool_key,
+)
 
 MAX_TITLE = 100
 HOLD_REASON = "接龙尚未成团"
@@ -270,6 +288,7 @@ def _publish(campaign: Campaign, actor: Any, ip: str | None) -> None:
             posts[community.pk] = do_create_post(campaign.shop, community, body, actor=actor, ip=ip)
         CampaignLeader.objects.filter(pk=entry.pk).update(post=posts[community.pk])
     on_commit(tasks.schedule_close, campaign.pk, campaign.deadline)
+    on_commit(configure_pools, campaign.pk)
 
 
 def do_publish_campaign(shop: Shop, campaign: Campaign, actor: Any, *, ip: str | None = None) -> Campaign:
@@ -300,12 +319,12 @@ def do_cancel_campaign(shop: Shop, campaign: Campaign, actor: Any, *, reason: st
 # --- signing up --------------------------------------------------------------------------
 
 
-def _check_open(campaign: Campaign, now: datetime) -> None:
-    if campaign.status != CampaignStatus.OPEN:
-        raise CampaignNotOpen(f"接龙{CampaignStatus(campaign.status).label}，不能再接龙")
-    if now < campaign.starts_at:
-        raise CampaignNotOpen(f"接龙将于 {local_deadline(campaign.starts_at)} 开始", code="campaign_not_started")
-    if now >= campaign.deadline:
+def _check_open(status: str, starts_at: datetime, deadline: datetime, now: datetime) -> None:
+    if status != CampaignStatus.OPEN:
+        raise CampaignNotOpen(f"接龙{CampaignStatus(status).label}，不能再接龙")
+    if now < starts_at:
+        raise CampaignNotOpen(f"接龙将于 {local_deadline(starts_at)} 开始", code="campaign_not_started")
+    if now >= deadline:
         raise CampaignNotOpen("接龙已截止", code="campaign_deadline_passed")
 
 
@@ -324,8 +343,7 @@ def _item_name(item: CampaignItem) -> str:
     return f"「{item.sku.product.title} {item.sku.spec}」".replace(" 」", "」")
 
 
-def sign_up(user: Any, campaign_id: int, quantities: Mapping[int, int], *, leader_id: int | None = None) -> SignUp:
-    """Sign ``user`` up: one pickup order at the campaign's prices, payable until the deadline."""
+def _check_quantities(user: Any, quantities: Mapping[int, int]) -> dict[int, int]:
     if not getattr(user, "is_authenticated", False):
         raise NotAuthenticated("请先登录")
     wanted = {int(item_id): int(count) for item_id, count in quantities.items() if int(count) != 0}
@@ -333,73 +351,407 @@ def sign_up(user: Any, campaign_id: int, quantities: Mapping[int, int], *, leade
         raise CampaignInvalid("请选择要接龙的商品和数量", details={"field": "quantities"})
     if any(count < 1 or count > 999 for count in wanted.values()):
         raise CampaignInvalid("数量应在 1 到 999 之间", details={"field": "quantities"})
-    campaign = selectors.access_member_campaign(user, campaign_id)
-    leaders = selectors.member_leaders(user, campaign)
-    if leader_id is None:
-        leader = selectors.default_leader(user, leaders)
-    else:
-        leader = next((x for x in leaders if x.pk == leader_id), None)
-    if leader is None or leader.pickup_point_id is None:
-        raise LeaderNotFound("请选择你的团长")
+    return wanted
+
+
+# --- the admission gate: pools, attempts, the consumer -----------------------------------------
+#
+# Every campaign item is a pool at the gate (``jielong:{item.pk}``: its stock limit and per-person
+# cap). A sign-up asks the gate for each wanted item and answers at once (排队中); the consumer
+# turns the admitted claims into sign-ups and orders. The database stays the truth: ``sold`` is
+# what live sign-ups hold, so units at the gate + claims in the queue + ``sold`` = stock limit.
+
+CONSUMER = "groupbuy"
+FACTS_CACHE_SECONDS = 30
+MEMBER_CACHE_SECONDS = 60
+REQUEST_CACHE_SECONDS = 3_600
+
+
+def _pool_spec(campaign: Campaign, item: CampaignItem) -> PoolSpec:
+    return PoolSpec(
+        key=pool_key(item.pk),
+        units=max(0, item.stock_limit - item.sold),
+        # Without a per-person cap a member may take whatever is left.
+        per_member_cap=item.per_person_cap or item.stock_limit,
+        opens_at=campaign.starts_at,
+        closes_at=campaign.deadline,
+    )
+
+
+def _configure(campaign: Campaign, item: CampaignItem) -> None:
+    """(Re)build ``item``'s pool from the tables (caller holds the campaign lock): units = stock
+    limit less what live sign-ups hold, and what each member holds for the cap."""
+    held = (
+        SignUpLine.objects.filter(item=item, sign_up__status__in=selectors.LIVE_STATUSES, units__gt=0)
+        .values("sign_up__user_id")
+        .annotate(total=Sum("units"))
+        .values_list("sign_up__user_id", "total")
+    )
+    gate = get_gate()
+    gate.configure(_pool_spec(campaign, item), held_by_member=dict(held))
+    if campaign.status != CampaignStatus.OPEN:
+        gate.close(pool_key(item.pk))
+
+
+def configure_pools(campaign_id: int) -> None:
+    """After publishing (on commit): every item of the campaign becomes a pool at the gate."""
     with transaction.atomic():
-        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        _check_open(locked, timezone.now())
-        items = {item.pk: item for item in CampaignItem.objects.filter(campaign=locked).select_related("sku__product")}
-        if any(item_id not in items for item_id in wanted):
-            raise CampaignInvalid("商品不在本次接龙中", details={"field": "quantities"})
-        _check_point_capacity(leader, locked)
-        held = _live_units(locked, user)
-        for item_id, count in sorted(wanted.items()):
-            item = items[item_id]
-            if item.stock_limit - item.sold < count:
-                left = max(0, item.stock_limit - item.sold)
-                raise CampaignSoldOut(
-                    f"{_item_name(item)}已接满" if left == 0 else f"{_item_name(item)}只剩 {left} 件",
-                    details={"item_id": item_id, "left": left},
-                )
-            cap = item.per_person_cap
-            if cap is not None and held.get(item_id, 0) + count > cap:
-                already = held.get(item_id, 0)
-                raise PerPersonCapExceeded(
-                    f"{_item_name(item)}每人限购 {cap} 件" + (f"，你已接龙 {already} 件" if already else ""),
-                    details={"item_id": item_id, "cap": cap},
-                )
-        lines = [(items[item_id].sku_id, count) for item_id, count in sorted(wanted.items())]
-        prices = {items[item_id].sku_id: _current_price(items[item_id]) for item_id in wanted}
-        order = order_actions.create_order(
-            user,
-            lines=lines,
-            unit_prices=prices,
-            fulfilment=Fulfilment.PICKUP,
-            pickup_point_id=leader.pickup_point_id,
-            payment_method=PaymentMethod.SANDBOX,
-            pay_by=locked.deadline,
-            hold=HOLD_REASON,  # no goods handed over before the campaign succeeds
+        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+        for item in CampaignItem.objects.filter(campaign=campaign).order_by("pk"):
+            _configure(campaign, item)
+    cache.delete(_facts_key(campaign_id))
+
+
+def _close_pools(campaign_id: int) -> None:
+    """After the close (on commit): the gate admits nobody more for the campaign."""
+    gate = get_gate()
+    for item_id in CampaignItem.objects.filter(campaign_id=campaign_id).values_list("pk", flat=True):
+        gate.close(pool_key(item_id))
+    cache.delete(_facts_key(campaign_id))
+
+
+_rebuilding = threading.Lock()
+
+
+def rebuild_pool(item_id: int) -> bool:
+    """Rebuild a pool the gate lost (Redis restarted, a new process) from the database; only one
+    caller rebuilds (the campaign's row lock), the others find it ready. Returns True when this
+    call rebuilt it. Claims still in the gate's stream are written first, so the count sees them."""
+    materialise_claims()
+    with _rebuilding, transaction.atomic():
+        campaign_id = CampaignItem.objects.filter(pk=item_id).values_list("campaign_id", flat=True).first()
+        if campaign_id is None:
+            return False
+        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+        if campaign.status != CampaignStatus.OPEN or get_gate().state(pool_key(item_id)).ready:
+            return False
+        _configure(campaign, CampaignItem.objects.get(pk=item_id))
+    return True
+
+
+def _facts_key(campaign_id: int) -> str:
+    return f"jielong:facts:{campaign_id}"
+
+
+def _campaign_facts(campaign_id: int) -> dict[str, Any]:
+    """What the sign-up path needs about a campaign besides the gate, cached briefly (read once
+    per half-minute per process, not per sign-up); publishing and closing drop it."""
+    key = _facts_key(campaign_id)
+    facts = cache.get(key)
+    if facts is None:
+        campaign = Campaign.objects.exclude(status=CampaignStatus.DRAFT).filter(pk=campaign_id).first()
+        if campaign is None:
+            raise selectors.CampaignNotFound(selectors.CAMPAIGN_NOT_FOUND)
+        items = CampaignItem.objects.filter(campaign=campaign).select_related("sku__product")
+        facts = {
+            "status": campaign.status,
+            "starts_at": campaign.starts_at,
+            "deadline": campaign.deadline,
+            "caps": {item.pk: item.per_person_cap for item in items},
+            "names": {item.pk: _item_name(item) for item in items},
+        }
+        cache.set(key, facts, FACTS_CACHE_SECONDS)
+    return facts
+
+
+def _member_leaders(user: Any, campaign_id: int) -> tuple[list[int], int | None]:
+    """The campaign's leaders the member may sign up with, and the default one (cached a minute)."""
+    key = f"jielong:leaders:{campaign_id}:{user.pk}"
+    found = cache.get(key)
+    if found is None:
+        leaders = [x for x in selectors.member_leaders(user, Campaign(pk=campaign_id)) if x.pickup_point_id]
+        default = selectors.default_leader(user, leaders)
+        found = ([x.pk for x in leaders], default.pk if default else None)
+        cache.set(key, found, MEMBER_CACHE_SECONDS)
+    return found
+
+
+def _request_key(claim_id: str) -> str:
+    return f"jielong:request:{claim_id}"
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A sign-up the gate admitted, all of it or some items: the member polls ``ticket`` (the
+    first claim's id) until the consumer has written the sign-up."""
+
+    ticket: str
+    claim_ids: tuple[str, ...]
+    refused: tuple[DomainError, ...] = ()  # items the gate refused; the others are queued
+
+
+def join_queue(
+    user: Any,
+    campaign_id: int,
+    quantities: Mapping[int, int],
+    *,
+    leader_id: int | None = None,
+    client_ip: str | None = None,
+) -> Ticket:
+    """Sign ``user`` up through the gate: each wanted item is asked of its pool (in item order) and
+    the answer comes at once. No SQL once the campaign's facts and the member's leaders are cached.
+
+    Items are decided one by one: when one is refused and another admitted, the admitted ones stay
+    queued and ``refused`` says why for the others (a 接龙 line is per item). When none is admitted
+    the first refusal is raised: ``CampaignSoldOut``, ``PerPersonCapExceeded``, ``CampaignNotOpen``
+    or ``CampaignBusy``."""
+    wanted = _check_quantities(user, quantities)
+    facts = _campaign_facts(campaign_id)
+    leader_ids, default = _member_leaders(user, campaign_id)
+    if not leader_ids:
+        raise selectors.CampaignNotFound(selectors.CAMPAIGN_NOT_FOUND)
+    chosen = default if leader_id is None else (leader_id if leader_id in leader_ids else None)
+    if chosen is None:
+        raise LeaderNotFound("请选择你的团长")
+    _check_open(facts["status"], facts["starts_at"], facts["deadline"], timezone.now())
+    if any(item_id not in facts["caps"] for item_id in wanted):
+        raise CampaignInvalid("商品不在本次接龙中", details={"field": "quantities"})
+    gate = get_gate()
+    admitted: list[str] = []
+    refused: list[DomainError] = []
+    for item_id, count in sorted(wanted.items()):
+        admission = _attempt(gate, item_id, user.pk, count, client_ip)
+        if admission.claim_id is not None:
+            admitted.append(admission.claim_id)
+        else:
+            refused.append(_refusal_error(admission, facts, campaign_id, item_id, user))
+    if not admitted:
+        raise refused[0]
+    request = {"ticket": admitted[0], "leader": chosen}
+    cache.set_many({_request_key(claim_id): request for claim_id in admitted}, REQUEST_CACHE_SECONDS)
+    return Ticket(ticket=admitted[0], claim_ids=tuple(admitted), refused=tuple(refused))
+
+
+def _attempt(gate: Gate, item_id: int, member_id: int, count: int, client_ip: str | None) -> Admission:
+    key = pool_key(item_id)
+    admission = gate.attempt(key, member_id, count, client_ip=client_ip)
+    if admission.refusal == Refusal.NOT_READY and (rebuild_pool(item_id) or gate.state(key).ready):
+        admission = gate.attempt(key, member_id, count, client_ip=client_ip)  # rebuilt (by us or another caller)
+    return admission
+
+
+def _refusal_error(
+    admission: Admission, facts: Mapping[str, Any], campaign_id: int, item_id: int, user: Any
+) -> DomainError:
+    name = facts["names"][item_id]
+    refusal = admission.refusal
+    if refusal == Refusal.SOLD_OUT:
+        left = admission.units_left or 0
+        message = f"{name}已接满" if left == 0 else f"{name}只剩 {left} 件"
+        return CampaignSoldOut(message, details={"item_id": item_id, "left": left})
+    if refusal == Refusal.OVER_CAP:
+        cap = facts["caps"][item_id]
+        already = _live_units(Campaign(pk=campaign_id), user).get(item_id, 0)  # SQL on this refusal only
+        return PerPersonCapExceeded(
+            f"{name}每人限购 {cap} 件" + (f"，你已接龙 {already} 件" if already else ""),
+            details={"item_id": item_id, "cap": cap},
         )
-        # After the SKUs (lock order): one conditional UPDATE per item, never above the limit.
-        for item_id, count in sorted(wanted.items()):
-            taken = CampaignItem.objects.filter(pk=item_id, sold__lte=F("stock_limit") - count).update(
-                sold=F("sold") + count
-            )
-            if taken != 1:
-                raise CampaignSoldOut(f"{_item_name(items[item_id])}已接满", details={"item_id": item_id, "left": 0})
-        entry = SignUp.objects.create(
-            campaign=locked, leader=leader, user=user, order=order, units=sum(wanted.values())
+    if refusal == Refusal.NOT_OPEN:
+        return CampaignNotOpen(f"接龙将于 {local_deadline(facts['starts_at'])} 开始", code="campaign_not_started")
+    if refusal in (Refusal.CLOSED, Refusal.NOT_READY):
+        status = Campaign.objects.filter(pk=campaign_id).values_list("status", flat=True).first()
+        if status is not None and status != CampaignStatus.OPEN:
+            return CampaignNotOpen(f"接龙{CampaignStatus(status).label}，不能再接龙")
+        if refusal == Refusal.CLOSED:
+            return CampaignNotOpen("接龙已截止", code="campaign_deadline_passed")
+        return CampaignBusy("接龙的人太多了，请稍后再试")
+    return CampaignBusy("操作太频繁，请稍后再试")  # rate limited (or paused, which campaigns never are)
+
+
+@dataclass
+class Materialised:
+    signed_up: int = 0  # claims that became (part of) a sign-up
+    released: int = 0  # claims that could not, given back
+    duplicates: int = 0  # claims delivered again, already written
+
+
+def materialise_claims(*, count: int = 200, consumer: str = CONSUMER, idle_ms: int = 30_000) -> Materialised:
+    """Read admitted claims from the gate in batches and write them: the claims of one request
+    (one ticket) become one sign-up with one order, each in its own transaction; then the batch is
+    acknowledged. Idempotent by claim id: a claim delivered twice finds its ``SignUpClaim`` and
+    makes nothing twice. Claims another consumer left unacknowledged for ``idle_ms`` are taken over."""
+    gate = get_gate()
+    result = Materialised()
+    while True:
+        claims = gate.pending_claims(consumer, idle_ms=idle_ms, count=count) + gate.read_claims(consumer, count=count)
+        if not claims:
+            return result
+        # Another owner's claims (flash sales) are left alone; their consumer takes them over once idle.
+        mine = [claim for claim in claims if claim.pool_key.startswith(POOL_PREFIX)]
+        for group, leader_id in _requests(mine):
+            outcome = _materialise(group, leader_id)
+            setattr(result, outcome, getattr(result, outcome) + len(group))
+        gate.ack(mine)  # after each sign-up's transaction committed
+        if len(claims) < count:
+            return result
+
+
+def _requests(claims: Sequence[Claim]) -> list[tuple[list[Claim], int | None]]:
+    """Group a batch's claims by the request that made them (one round trip to the cache). A claim
+    whose request the cache forgot is a sign-up of its own with the member's default leader."""
+    requests = cache.get_many([_request_key(claim.claim_id) for claim in claims])
+    groups: dict[str, list[Claim]] = {}
+    leaders: dict[str, int | None] = {}
+    for claim in claims:
+        request = requests.get(_request_key(claim.claim_id)) or {}
+        ticket = request.get("ticket", claim.claim_id)
+        groups.setdefault(ticket, []).append(claim)
+        leaders[ticket] = request.get("leader")
+    return [(group, leaders[ticket]) for ticket, group in groups.items()]
+
+
+def _item_id(claim: Claim) -> int:
+    return int(claim.pool_key.removeprefix(POOL_PREFIX))
+
+
+def _materialise(claims: list[Claim], leader_id: int | None) -> str:
+    member_id = claims[0].member_id
+    campaign_id = (
+        CampaignItem.objects.filter(pk__in=[_item_id(c) for c in claims]).values_list("campaign_id", flat=True).first()
+    )
+    if campaign_id is None:
+        return "duplicates"  # its campaign is gone: nothing to write, nothing to give back
+    with transaction.atomic():
+        # The campaign's row lock serialises consumers (and sign-up changes) of one campaign, so
+        # the check for claims written before is exact; the unique claim id backs it up.
+        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+        known = set(
+            SignUpClaim.objects.filter(claim_id__in=[c.claim_id for c in claims]).values_list("claim_id", flat=True)
         )
-        by_sku = {line.sku_id: line for line in order.lines.all()}
-        SignUpLine.objects.bulk_create(
+        fresh = [claim for claim in claims if claim.claim_id not in known]
+        if not fresh:
+            return "duplicates"
+        ids = [claim.claim_id for claim in fresh]
+        SignUpClaim.objects.bulk_create(
             [
-                SignUpLine(
-                    sign_up=entry,
-                    item=items[item_id],
-                    order_line=by_sku[items[item_id].sku_id],
-                    units=count,
-                    unit_price_fen=by_sku[items[item_id].sku_id].unit_price_fen,
+                SignUpClaim(
+                    claim_id=claim.claim_id,
+                    item_id=_item_id(claim),
+                    user_id=member_id,
+                    units=claim.quantity,
+                    admitted_at=claim.admitted_at,
                 )
-                for item_id, count in sorted(wanted.items())
+                for claim in fresh
             ]
         )
+        wanted = {_item_id(claim): claim.quantity for claim in fresh}
+        try:
+            with transaction.atomic():
+                entry = _write_sign_up(campaign, member_id, leader_id, wanted)
+        except DomainError as error:
+            SignUpClaim.objects.filter(claim_id__in=ids).update(
+                released_code=error.code, released_reason=error.message[:200]
+            )
+            # A unit the database refused (no room left) was one the gate should not have had
+            # (a pool rebuilt while a claim was in flight): the gate keeps it, and is right again.
+            if not isinstance(error, CampaignSoldOut):
+                on_commit(_release_at_gate, member_id, wanted)
+            return "released"
+        SignUpClaim.objects.filter(claim_id__in=ids).update(sign_up=entry)
+    return "signed_up"
+
+
+def _release_at_gate(member_id: int, units_by_item: Mapping[int, int]) -> None:
+    """After the release committed: the units go back to the gate (a lost pool rebuilds from the
+    tables instead; a crash before this line undersells until then, never oversells)."""
+    gate = get_gate()
+    for item_id, units in sorted(units_by_item.items()):
+        gate.release(pool_key(item_id), member_id, units)
+
+
+def _write_sign_up(campaign: Campaign, member_id: int, leader_id: int | None, wanted: Mapping[int, int]) -> SignUp:
+    """One sign-up and its pickup order for admitted claims (caller holds the campaign lock).
+    The database checks again what the gate decided (open, cap, room), and what the gate does
+    not know (the member's leader, the pickup point's daily capacity)."""
+    user = get_user_model().objects.get(pk=member_id)
+    if not user.is_active:
+        raise CampaignInvalid("账号不可用，名额已释放", code="account_inactive")
+    _check_open(campaign.status, campaign.starts_at, campaign.deadline, timezone.now())
+    leaders = [x for x in selectors.member_leaders(user, campaign) if x.pickup_point_id]
+    leader = next((x for x in leaders if x.pk == leader_id), None) or selectors.default_leader(user, leaders)
+    if leader is None:
+        raise LeaderNotFound("你已不在参与接龙的社群中，名额已释放")
+    items = {item.pk: item for item in CampaignItem.objects.filter(campaign=campaign).select_related("sku__product")}
+    _check_point_capacity(leader, campaign)
+    held = _live_units(campaign, user)
+    for item_id, count in sorted(wanted.items()):
+        cap = items[item_id].per_person_cap
+        if cap is not None and held.get(item_id, 0) + count > cap:
+            raise PerPersonCapExceeded(
+                f"{_item_name(items[item_id])}每人限购 {cap} 件", details={"item_id": item_id, "cap": cap}
+            )
+    lines = [(items[item_id].sku_id, count) for item_id, count in sorted(wanted.items())]
+    prices = {items[item_id].sku_id: _current_price(items[item_id]) for item_id in wanted}
+    order = order_actions.create_order(
+        user,
+        lines=lines,
+        unit_prices=prices,
+        fulfilment=Fulfilment.PICKUP,
+        pickup_point_id=leader.pickup_point_id,
+        payment_method=PaymentMethod.SANDBOX,
+        pay_by=campaign.deadline,
+        hold=HOLD_REASON,  # no goods handed over before the campaign succeeds
+    )
+    # After the SKUs (lock order): one conditional UPDATE per item, never above the limit.
+    for item_id, count in sorted(wanted.items()):
+        taken = CampaignItem.objects.filter(pk=item_id, sold__lte=F("stock_limit") - count).update(
+            sold=F("sold") + count
+        )
+        if taken != 1:
+            raise CampaignSoldOut(f"{_item_name(items[item_id])}已接满", details={"item_id": item_id, "left": 0})
+    entry = SignUp.objects.create(campaign=campaign, leader=leader, user=user, order=order, units=sum(wanted.values()))
+    by_sku = {line.sku_id: line for line in order.lines.all()}
+    SignUpLine.objects.bulk_create(
+        [
+            SignUpLine(
+                sign_up=entry,
+                item=items[item_id],
+                order_line=by_sku[items[item_id].sku_id],
+                units=count,
+                unit_price_fen=by_sku[items[item_id].sku_id].unit_price_fen,
+            )
+            for item_id, count in sorted(wanted.items())
+        ]
+    )
     return entry
+
+
+def ticket_status(user: Any, ticket: str) -> SignUpClaim | None:
+    """The member's ticket as the consumer wrote it (with its sign-up, or why it was released), or
+    None while it waits in the gate's queue. Polling runs the consumer for a moment first (an
+    embedded deployment has no dedicated one)."""
+    if not SignUpClaim.objects.filter(claim_id=ticket).exists():
+        materialise_claims(count=50)
+    found = SignUpClaim.objects.filter(claim_id=ticket).select_related("sign_up__order", "item").first()
+    if found is not None and found.user_id != getattr(user, "pk", None):
+        raise TicketNotFound("接龙排队记录不存在")  # another member's ticket looks absent
+    return found
+
+
+def sign_up(user: Any, campaign_id: int, quantities: Mapping[int, int], *, leader_id: int | None = None) -> SignUp:
+    """Join the queue and wait for the consumer: the sign-up with its order, or the reason it was
+    released (``ClaimReleased`` with the reason's code). For callers that need the sign-up now
+    (the demo data, tests, the benchmark's reference); members' requests answer at once instead."""
+    ticket = join_queue(user, campaign_id, quantities, leader_id=leader_id)
+    found = ticket_status(user, ticket.ticket)
+    if found is None:
+        raise CampaignBusy("接龙排队中，请稍后查看")  # another consumer holds the claim right now
+    if found.sign_up is None:
+        raise RELEASE_ERRORS.get(found.released_code, ClaimReleased)(found.released_reason, code=found.released_code)
+    return found.sign_up
+
+
+# What a released claim's stored code is raised as again by ``sign_up``.
+RELEASE_ERRORS: dict[str, type[DomainError]] = {
+    CampaignSoldOut.code: CampaignSoldOut,
+    PerPersonCapExceeded.code: PerPersonCapExceeded,
+    PickupPointFull.code: PickupPointFull,
+    LeaderNotFound.code: LeaderNotFound,
+    "account_inactive": CampaignInvalid,
+    CampaignNotOpen.code: CampaignNotOpen,
+    "campaign_not_started": CampaignNotOpen,
+    "campaign_deadline_passed": CampaignNotOpen,
+}
 
 
 def _check_point_capacity(leader: Leader, campaign: Campaign) -> None:
@@ -426,7 +778,10 @@ def _current_price(item: CampaignItem) -> int:
 # --- order lifecycle (receivers of orders.signals) ------------------------------------------
 
 
-def _give_back(lines: Iterable[SignUpLine], *, paid: bool) -> None:
+def _give_back(lines: Iterable[SignUpLine], *, paid: bool, user_id: int) -> None:
+    """Units a sign-up no longer holds go back to the campaign, and after commit to the gate.
+    Callers decide exactly once (a conditional status move, or the order and campaign locks)."""
+    released: dict[int, int] = {}
     for line in sorted(lines, key=lambda x: x.item_id):
         if line.units <= 0:
             continue
@@ -435,6 +790,28 @@ def _give_back(lines: Iterable[SignUpLine], *, paid: bool) -> None:
             CampaignItem.objects.filter(pk=line.item_id, paid_units__gte=line.units).update(
                 paid_units=F("paid_units") - line.units
             )
+        released[line.item_id] = line.units
+    if released:
+        on_commit(_release_at_gate, user_id, released)
+
+
+# Far above any campaign's sign-up count: numbers are moved out of the way and back, so no two
+# sign-ups of a campaign share one for a moment (the unique pair is checked row by row).
+SEQUENCE_SHIFT = 1_000_000_000
+
+
+def _leave_list(entry: SignUp) -> None:
+    """A confirmed sign-up leaves the live list (refunded): everyone after it moves up one, so the
+    list stays 1, 2, 3 … N, as a 接龙 does when someone withdraws. Caller holds the campaign lock."""
+    if entry.sequence is None:
+        return
+    SignUp.objects.filter(pk=entry.pk).update(sequence=None)
+    later = SignUp.objects.filter(campaign_id=entry.campaign_id, sequence__gt=entry.sequence)
+    later.update(sequence=F("sequence") + SEQUENCE_SHIFT)
+    SignUp.objects.filter(campaign_id=entry.campaign_id, sequence__gt=SEQUENCE_SHIFT).update(
+        sequence=F("sequence") - SEQUENCE_SHIFT - 1
+    )
+    Campaign.objects.filter(pk=entry.campaign_id).update(last_sequence=F("last_sequence") - 1)
 
 
 def _owed(line: SignUpLine, order_line: OrderLine, price_now: int | None) -> int:
@@ -484,7 +861,7 @@ def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:
         # Paid too late: the campaign closed (or the order had closed and a late payment
         # reinstated it). It was not counted, so it cannot stay: the money goes back in full.
         if entry.status == SignUpStatus.PENDING_PAYMENT:
-            _give_back(lines, paid=False)
+            _give_back(lines, paid=False, user_id=entry.user_id)
         elif entry.status == SignUpStatus.CANCELLED:
             pass  # counters were given back when the order closed
         _refund_everything(order, entry, f"接龙「{campaign.title}」已截止，付款未能计入，全额退款")
@@ -527,7 +904,7 @@ def on_order_released(sender: Any, order: Order, **kwargs: Any) -> None:
         != 1
     ):
         return
-    _give_back(SignUpLine.objects.filter(sign_up=entry), paid=False)
+    _give_back(SignUpLine.objects.filter(sign_up=entry), paid=False, user_id=entry.user_id)
 
 
 def on_line_refunded(sender: Any, order: Order, line: OrderLine, amount_fen: int, **kwargs: Any) -> None:
@@ -539,7 +916,8 @@ def on_line_refunded(sender: Any, order: Order, line: OrderLine, amount_fen: int
     Campaign.objects.select_for_update().get(pk=entry.campaign_id)
     if SignUp.objects.filter(pk=entry.pk, status=SignUpStatus.CONFIRMED).update(status=SignUpStatus.REFUNDED) == 1:
         lines = list(SignUpLine.objects.filter(sign_up=entry))
-        _give_back(lines, paid=True)
+        _give_back(lines, paid=True, user_id=entry.user_id)
+        _leave_list(SignUp.objects.get(pk=entry.pk))
         SignUpLine.objects.filter(sign_up=entry).update(units=0)
         SignUp.objects.filter(pk=entry.pk).update(units=0)
 
@@ -568,14 +946,15 @@ def change_sign_up(user: Any, sign_up_id: int, quantities: Mapping[int, int]) ->
                 raise CampaignInvalid(f"{_item_name(line.item)}只能减少数量", details={"field": "quantities"})
         if all(new_units.get(line.item_id, line.units) == 0 for line in lines):
             _refund_everything(order, entry, f"取消接龙「{campaign.title}」")
-            _give_back(lines, paid=True)
+            _give_back(lines, paid=True, user_id=entry.user_id)
+            _leave_list(entry)
             return SignUp.objects.get(pk=entry.pk)
         for line in lines:
             count = new_units.get(line.item_id, line.units)
             if count == line.units:
                 continue
             less = line.units - count
-            _give_back([SignUpLine(item_id=line.item_id, units=less)], paid=True)
+            _give_back([SignUpLine(item_id=line.item_id, units=less)], paid=True, user_id=entry.user_id)
             order_actions.restock_line(line.order_line, less)
             SignUpLine.objects.filter(pk=line.pk).update(units=count)
             line.units = count
@@ -664,6 +1043,7 @@ def close_campaign(
     Returns the new status, or None when it was closed already (or not yet due).
     """
     now = now or timezone.now()
+    materialise_claims()  # claims admitted before the close are sign-ups it counts (or cancels)
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().select_related("shop").filter(pk=campaign_id).first()
         allowed = (CampaignStatus.OPEN, CampaignStatus.DRAFT) if cancel else (CampaignStatus.OPEN,)
@@ -679,6 +1059,7 @@ def close_campaign(
         if Campaign.objects.filter(pk=campaign.pk, status=campaign.status).update(status=status, closed_at=now) != 1:
             return None
         campaign.status, campaign.closed_at = status, now
+        on_commit(_close_pools, campaign.pk)
         if status == CampaignStatus.SUCCEEDED:
             _notify_success(campaign)
     finish_closed_campaign(campaign, reason=reason)
