@@ -413,20 +413,25 @@ def _close_pools(campaign_id: int) -> None:
 _rebuilding = threading.Lock()
 
 
-def rebuild_pool(item_id: int) -> bool:
-    """Rebuild a pool the gate lost (Redis restarted, a new process) from the database; only one
-    caller rebuilds (the campaign's row lock), the others find it ready. Returns True when this
-    call rebuilt it. Claims still in the gate's stream are written first, so the count sees them."""
+def rebuild_pools(item_id: int) -> bool:
+    """Rebuild the pools the gate lost (Redis restarted, a new process) of ``item_id``'s campaign
+    from the database; only one caller rebuilds (the campaign's row lock), the others find them
+    ready. Returns True when this call rebuilt any. Claims still in the gate's stream are written
+    first, so the count sees them; every lost pool of the campaign is rebuilt at once, so a
+    request for several items does not wait on a rebuild between its attempts."""
     materialise_claims()
     with _rebuilding, transaction.atomic():
         campaign_id = CampaignItem.objects.filter(pk=item_id).values_list("campaign_id", flat=True).first()
         if campaign_id is None:
             return False
         campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
-        if campaign.status != CampaignStatus.OPEN or get_gate().state(pool_key(item_id)).ready:
+        if campaign.status != CampaignStatus.OPEN:
             return False
-        _configure(campaign, CampaignItem.objects.get(pk=item_id))
-    return True
+        gate = get_gate()
+        lost = [x for x in CampaignItem.objects.filter(campaign=campaign) if not gate.state(pool_key(x.pk)).ready]
+        for item in lost:
+            _configure(campaign, item)
+    return bool(lost)
 
 
 def _facts_key(campaign_id: int) -> str:
@@ -470,6 +475,10 @@ def _request_key(claim_id: str) -> str:
     return f"jielong:request:{claim_id}"
 
 
+def _leader_key(item_id: int, member_id: int) -> str:
+    return f"jielong:leader:{item_id}:{member_id}"
+
+
 @dataclass(frozen=True)
 class Ticket:
     """A sign-up the gate admitted, all of it or some items: the member polls ``ticket`` (the
@@ -506,6 +515,8 @@ def join_queue(
     _check_open(facts["status"], facts["starts_at"], facts["deadline"], timezone.now())
     if any(item_id not in facts["caps"] for item_id in wanted):
         raise CampaignInvalid("商品不在本次接龙中", details={"field": "quantities"})
+    if chosen != default:  # before the attempts: the consumer may read a claim at once
+        cache.set_many({_leader_key(item_id, user.pk): chosen for item_id in wanted}, REQUEST_CACHE_SECONDS)
     gate = get_gate()
     admitted: list[str] = []
     refused: list[DomainError] = []
@@ -517,15 +528,15 @@ def join_queue(
             refused.append(_refusal_error(admission, facts, campaign_id, item_id, user))
     if not admitted:
         raise refused[0]
-    request = {"ticket": admitted[0], "leader": chosen}
-    cache.set_many({_request_key(claim_id): request for claim_id in admitted}, REQUEST_CACHE_SECONDS)
+    if len(admitted) > 1:  # the claims of one request make one sign-up (see ``_requests``)
+        cache.set_many({_request_key(claim_id): admitted[0] for claim_id in admitted}, REQUEST_CACHE_SECONDS)
     return Ticket(ticket=admitted[0], claim_ids=tuple(admitted), refused=tuple(refused))
 
 
 def _attempt(gate: Gate, item_id: int, member_id: int, count: int, client_ip: str | None) -> Admission:
     key = pool_key(item_id)
     admission = gate.attempt(key, member_id, count, client_ip=client_ip)
-    if admission.refusal == Refusal.NOT_READY and (rebuild_pool(item_id) or gate.state(key).ready):
+    if admission.refusal == Refusal.NOT_READY and (rebuild_pools(item_id) or gate.state(key).ready):
         admission = gate.attempt(key, member_id, count, client_ip=client_ip)  # rebuilt (by us or another caller)
     return admission
 
@@ -577,7 +588,7 @@ def materialise_claims(*, count: int = 200, consumer: str = CONSUMER, idle_ms: i
         if not claims:
             return result
         # Another owner's claims (flash sales) are left alone; their consumer takes them over once idle.
-        mine = [claim for claim in claims if claim.pool_key.startswith(POOL_PREFIX)]
+        mine = list({c.claim_id: c for c in claims if c.pool_key.startswith(POOL_PREFIX)}.values())
         for group, leader_id in _requests(mine):
             outcome = _materialise(group, leader_id)
             setattr(result, outcome, getattr(result, outcome) + len(group))
@@ -587,16 +598,18 @@ def materialise_claims(*, count: int = 200, consumer: str = CONSUMER, idle_ms: i
 
 
 def _requests(claims: Sequence[Claim]) -> list[tuple[list[Claim], int | None]]:
-    """Group a batch's claims by the request that made them (one round trip to the cache). A claim
-    whose request the cache forgot is a sign-up of its own with the member's default leader."""
-    requests = cache.get_many([_request_key(claim.claim_id) for claim in claims])
+    """Group a batch's claims by the request that made them, with the leader the member chose
+    (one round trip to the cache). A claim whose request the cache does not know (a one-item
+    request, or one the consumer read before its request finished) is a sign-up of its own; a
+    claim without a chosen leader gets the member's default one."""
+    keys = [_request_key(c.claim_id) for c in claims] + [_leader_key(_item_id(c), c.member_id) for c in claims]
+    known = cache.get_many(keys)
     groups: dict[str, list[Claim]] = {}
     leaders: dict[str, int | None] = {}
     for claim in claims:
-        request = requests.get(_request_key(claim.claim_id)) or {}
-        ticket = request.get("ticket", claim.claim_id)
+        ticket = known.get(_request_key(claim.claim_id), claim.claim_id)
         groups.setdefault(ticket, []).append(claim)
-        leaders[ticket] = request.get("leader")
+        leaders[ticket] = known.get(_leader_key(_item_id(claim), claim.member_id))
     return [(group, leaders[ticket]) for ticket, group in groups.items()]
 
 

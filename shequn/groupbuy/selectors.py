@@ -20,13 +20,14 @@ from shequn.communities.models import CommunityMembership, Post
 from shequn.communities.selectors import current_q
 from shequn.core.errors import NotAuthenticated, NotFound
 from shequn.core.phone import mask_name
+from shequn.gate.engine import get_gate
 from shequn.leaders.enums import LeaderStatus
 from shequn.leaders.models import Leader
 from shequn.shops.models import Shop
 
 from .enums import CampaignStatus, SignUpStatus
 from .errors import CampaignNotFound, LeaderNotFound, NotALeader, SignUpNotFound
-from .models import Campaign, CampaignItem, CampaignLeader, SignUp, SignUpLine
+from .models import Campaign, CampaignItem, CampaignLeader, SignUp, SignUpLine, pool_key
 
 CAMPAIGN_NOT_FOUND = "接龙不存在或仅对参与社群的成员开放"
 LIVE_STATUSES = (SignUpStatus.PENDING_PAYMENT, SignUpStatus.CONFIRMED)
@@ -321,6 +322,44 @@ def success_rate(campaigns: QuerySet[Campaign]) -> SuccessRate:
         closed=Count("id"), succeeded=Count("id", filter=Q(status=CampaignStatus.SUCCEEDED))
     )
     return SuccessRate(closed=counts["closed"] or 0, succeeded=counts["succeeded"] or 0)
+
+
+@dataclass(frozen=True)
+class ItemBooks:
+    """One campaign item's units, gate and database side by side (the reconciler's figures)."""
+
+    item_id: int
+    stock_limit: int
+    at_gate: int  # units the gate may still admit
+    sold: int  # units live sign-ups hold (the counter)
+    held_by_lines: int  # the same, summed from the sign-ups' lines
+    paid: int
+    gate_ready: bool
+
+    @property
+    def queued(self) -> int:
+        """Units admitted at the gate that the consumer has not written yet (0 once drained)."""
+        return self.stock_limit - self.at_gate - self.sold
+
+    @property
+    def ok(self) -> bool:
+        """Drained: at the gate + held by sign-ups = stock limit, and the counter matches the lines."""
+        return self.gate_ready and self.queued == 0 and self.sold == self.held_by_lines
+
+
+def reconcile(item: CampaignItem) -> ItemBooks:
+    state = get_gate().state(pool_key(item.pk))
+    item = CampaignItem.objects.get(pk=item.pk)
+    held = SignUpLine.objects.filter(item=item, sign_up__status__in=LIVE_STATUSES).aggregate(units=Sum("units"))
+    return ItemBooks(
+        item_id=item.pk,
+        stock_limit=item.stock_limit,
+        at_gate=state.units_left,
+        sold=item.sold,
+        held_by_lines=held["units"] or 0,
+        paid=item.paid_units,
+        gate_ready=state.ready,
+    )
 
 
 def paid_units(campaign: Campaign) -> int:
