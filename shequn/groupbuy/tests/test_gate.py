@@ -32,6 +32,13 @@ def limited(world: Any, stock: int, cap: int | None = 1) -> tuple[Any, Any]:
     return campaign, campaign.items.get()
 
 
+def written(user: Any, ticket: str) -> Any:
+    """The ticket's sign-up as the consumer wrote it (None: released)."""
+    claim = actions.ticket_status(user, ticket)
+    assert claim is not None
+    return claim.sign_up
+
+
 def refusal(call: Any) -> str:
     try:
         call()
@@ -110,11 +117,10 @@ def test_a_request_for_two_items_is_one_sign_up_with_one_order(world, gate):
     assert len(second.claim_ids) == 1
     assert [(e.code, e.message) for e in second.refused] == [("campaign_sold_out", "「基围虾 1斤」已接满")]
     actions.materialise_claims()
-    entry = actions.ticket_status(wang, first.ticket).sign_up
-    assert entry is not None
+    entry = written(wang, first.ticket)
     assert (entry.leader_id, entry.units, entry.order.total_fen) == (world.leader_west.pk, 3, 2 * 5900 + 3900)
     assert sorted(entry.lines.values_list("item_id", "units")) == [(salmon.pk, 2), (shrimp.pk, 1)]
-    assert actions.ticket_status(li, second.ticket).sign_up.units == 1
+    assert written(li, second.ticket).units == 1
     with pytest.raises(actions.TicketNotFound):
         actions.ticket_status(li, first.ticket)
 
@@ -127,8 +133,9 @@ def test_units_go_back_to_the_gate_once_and_sell_again(world, gate, django_captu
         assert refusal(lambda: actions.join_queue(members[3], campaign.pk, {item.pk: 1})) == "campaign_sold_out"
         # The first unpaid order times out, closed twice (the task and the sweeper); the second
         # member cancels theirs; the third pays and then cancels (refunded).
-        expired = Order.objects.get(pk=entries[0].order_id).expires_at + timedelta(seconds=1)
-        with time_machine.travel(expired):
+        expires_at = Order.objects.get(pk=entries[0].order_id).expires_at
+        assert expires_at is not None
+        with time_machine.travel(expires_at + timedelta(seconds=1)):
             assert close_unpaid_order(entries[0].order_id)
             assert not close_unpaid_order(entries[0].order_id)
         actions.cancel_sign_up(members[1], entries[1].pk)
@@ -166,7 +173,7 @@ def test_a_lost_pool_is_rebuilt_from_the_database_without_overselling(world, gat
     released = SignUpClaim.objects.get(sign_up__isnull=True)
     assert (released.released_code, released.released_reason) == ("campaign_sold_out", "「三文鱼 500g」已接满")
     assert selectors.reconcile(item).ok
-    assert actions.ticket_status(members[3], in_flight.ticket).sign_up is not None
+    assert written(members[3], in_flight.ticket) is not None
 
 
 def test_the_live_list_stays_one_to_n_when_a_paid_sign_up_is_cancelled(world, gate):
