@@ -19,6 +19,7 @@ running any step twice finds nothing left to return.
 """
 
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -365,6 +366,7 @@ CONSUMER = "groupbuy"
 FACTS_CACHE_SECONDS = 30
 MEMBER_CACHE_SECONDS = 60
 REQUEST_CACHE_SECONDS = 3_600
+SIGN_UP_WAIT_SECONDS = 60  # a burst queues behind other consumers writing their batches
 
 
 def _pool_spec(campaign: Campaign, item: CampaignItem) -> PoolSpec:
@@ -747,8 +749,12 @@ def sign_up(user: Any, campaign_id: int, quantities: Mapping[int, int], *, leade
     (the demo data, tests, the benchmark's reference); members' requests answer at once instead."""
     ticket = join_queue(user, campaign_id, quantities, leader_id=leader_id)
     found = ticket_status(user, ticket.ticket)
+    waited = time.monotonic() + SIGN_UP_WAIT_SECONDS
+    while found is None and time.monotonic() < waited:
+        time.sleep(0.01)  # another consumer is writing the claim right now
+        found = ticket_status(user, ticket.ticket)
     if found is None:
-        raise CampaignBusy("接龙排队中，请稍后查看")  # another consumer holds the claim right now
+        raise CampaignBusy("接龙排队中，请稍后在「我的接龙」查看")
     if found.sign_up is None:
         raise RELEASE_ERRORS.get(found.released_code, ClaimReleased)(found.released_reason, code=found.released_code)
     return found.sign_up
@@ -806,25 +812,6 @@ def _give_back(lines: Iterable[SignUpLine], *, paid: bool, user_id: int) -> None
         released[line.item_id] = line.units
     if released:
         on_commit(_release_at_gate, user_id, released)
-
-
-# Far above any campaign's sign-up count: numbers are moved out of the way and back, so no two
-# sign-ups of a campaign share one for a moment (the unique pair is checked row by row).
-SEQUENCE_SHIFT = 1_000_000_000
-
-
-def _leave_list(entry: SignUp) -> None:
-    """A confirmed sign-up leaves the live list (refunded): everyone after it moves up one, so the
-    list stays 1, 2, 3 … N, as a 接龙 does when someone withdraws. Caller holds the campaign lock."""
-    if entry.sequence is None:
-        return
-    SignUp.objects.filter(pk=entry.pk).update(sequence=None)
-    later = SignUp.objects.filter(campaign_id=entry.campaign_id, sequence__gt=entry.sequence)
-    later.update(sequence=F("sequence") + SEQUENCE_SHIFT)
-    SignUp.objects.filter(campaign_id=entry.campaign_id, sequence__gt=SEQUENCE_SHIFT).update(
-        sequence=F("sequence") - SEQUENCE_SHIFT - 1
-    )
-    Campaign.objects.filter(pk=entry.campaign_id).update(last_sequence=F("last_sequence") - 1)
 
 
 def _owed(line: SignUpLine, order_line: OrderLine, price_now: int | None) -> int:
@@ -930,7 +917,6 @@ def on_line_refunded(sender: Any, order: Order, line: OrderLine, amount_fen: int
     if SignUp.objects.filter(pk=entry.pk, status=SignUpStatus.CONFIRMED).update(status=SignUpStatus.REFUNDED) == 1:
         lines = list(SignUpLine.objects.filter(sign_up=entry))
         _give_back(lines, paid=True, user_id=entry.user_id)
-        _leave_list(SignUp.objects.get(pk=entry.pk))
         SignUpLine.objects.filter(sign_up=entry).update(units=0)
         SignUp.objects.filter(pk=entry.pk).update(units=0)
 
@@ -960,7 +946,6 @@ def change_sign_up(user: Any, sign_up_id: int, quantities: Mapping[int, int]) ->
         if all(new_units.get(line.item_id, line.units) == 0 for line in lines):
             _refund_everything(order, entry, f"取消接龙「{campaign.title}」")
             _give_back(lines, paid=True, user_id=entry.user_id)
-            _leave_list(entry)
             return SignUp.objects.get(pk=entry.pk)
         for line in lines:
             count = new_units.get(line.item_id, line.units)

@@ -44,7 +44,9 @@ CONSOLE_ERRORS = error_responses(401, 403, 404, 409, 422)
 
 
 def _sign_up(entry_id: int) -> SignUpOut:
-    entry = SignUp.objects.select_related("order").prefetch_related("lines").get(pk=entry_id)
+    entry = (
+        selectors.with_position(SignUp.objects.all()).select_related("order").prefetch_related("lines").get(pk=entry_id)
+    )
     return SignUpOut.from_model(entry)
 
 

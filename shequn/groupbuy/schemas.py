@@ -9,7 +9,7 @@ from shequn.core.schemas import Count, Day, Fen, Id, Moment, MultilineText, Page
 
 from .actions import CampaignInput, ItemInput, TierInput, _current_price
 from .models import Campaign, CampaignItem, SignUp, SignUpClaim
-from .selectors import CampaignSummary, ListEntry
+from .selectors import CampaignSummary, ListEntry, with_position
 
 
 class TierIO(Schema):
@@ -206,7 +206,8 @@ class SignUpOut(Schema):
             leader_id=entry.leader_id,
             status=entry.status,
             status_label=entry.get_status_display(),
-            sequence=entry.sequence,
+            # The number on the live list (1..N); the stored one only orders it.
+            sequence=entry.position if entry.status == "confirmed" else None,  # type: ignore[attr-defined]
             units=entry.units,
             order_number=entry.order.number,
             order_total_fen=entry.order.total_fen,
@@ -248,7 +249,10 @@ class SignUpTicketOut(Schema):
                 ticket=ticket, state="released", state_label="未能接龙", reason=claim.released_reason
             )
         return SignUpTicketOut(
-            ticket=ticket, state="signed_up", state_label="已接龙", sign_up=SignUpOut.from_model(claim.sign_up)
+            ticket=ticket,
+            state="signed_up",
+            state_label="已接龙",
+            sign_up=SignUpOut.from_model(with_position(SignUp.objects.all()).get(pk=claim.sign_up.pk)),
         )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -79,8 +79,9 @@ def access_member_campaign(user: Any, campaign_id: int) -> Campaign:
 
 
 def my_sign_ups(user: Any) -> QuerySet[SignUp]:
+    """The member's sign-ups, each with ``position``: its number on the live list when confirmed."""
     return (
-        SignUp.objects.filter(user=user)
+        with_position(SignUp.objects.filter(user=user))
         .select_related("campaign", "leader__pickup_point", "order")
         .prefetch_related("lines__item__sku__product", "lines__order_line")
         .order_by("-created_at", "-id")
@@ -215,7 +216,11 @@ class ListEntry:
 
 
 def live_list(campaign: Campaign, *, leader: Leader | None = None) -> list[ListEntry]:
-    """Confirmed sign-ups in sequence order: "1. 王** ×2 三文鱼 500g" (names masked)."""
+    """Confirmed sign-ups in payment order, numbered by their place on the list: "1. 王** ×2 三文鱼
+    500g" (names masked). The numbers are always 1..N: when a paid sign-up leaves (refunded), the
+    ones after it move up, as in a 接龙 where someone withdraws; the stored ``sequence`` (given at
+    payment, never reused) only orders the list. A leader's view shows their rows with the same
+    numbers as the whole list."""
     sign_ups = (
         SignUp.objects.filter(campaign=campaign, status=SignUpStatus.CONFIRMED)
         .select_related("user")
@@ -224,22 +229,37 @@ def live_list(campaign: Campaign, *, leader: Leader | None = None) -> list[ListE
         )
         .order_by("sequence")
     )
-    if leader is not None:
-        sign_ups = sign_ups.filter(leader=leader)
     entries = []
-    for sign_up in sign_ups:
+    for position, sign_up in enumerate(sign_ups, start=1):
+        if leader is not None and sign_up.leader_id != leader.pk:
+            continue
         text = "，".join(
             f"×{line.units} {line.item.sku.product.title} {line.item.sku.spec}".rstrip() for line in sign_up.lines.all()
         )
         entries.append(
             ListEntry(
-                sequence=sign_up.sequence or 0,
+                sequence=position,
                 name=mask_name(sign_up.user.display_name),
                 text=text,
                 leader_id=sign_up.leader_id,
             )
         )
     return entries
+
+
+def with_position(sign_ups: QuerySet[SignUp]) -> QuerySet[SignUp]:
+    """Each sign-up with ``position``: its number on its campaign's live list when confirmed (see
+    ``live_list``), in one correlated count per row (a member's handful of sign-ups)."""
+    ahead = (
+        SignUp.objects.filter(
+            campaign_id=OuterRef("campaign_id"), status=SignUpStatus.CONFIRMED, sequence__lte=OuterRef("sequence")
+        )
+        .order_by()
+        .values("campaign_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return sign_ups.annotate(position=Subquery(ahead, output_field=IntegerField()))
 
 
 # --- leaders -----------------------------------------------------------------------

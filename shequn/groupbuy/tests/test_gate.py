@@ -13,7 +13,6 @@ from shequn.groupbuy import actions, selectors
 from shequn.groupbuy.enums import SignUpStatus
 from shequn.groupbuy.models import SignUp, SignUpClaim, pool_key
 from shequn.orders.actions import close_unpaid_order, mark_paid
-from shequn.orders.enums import OrderStatus
 from shequn.orders.models import Order
 
 from .conftest import ItemInput, join
@@ -186,9 +185,13 @@ def test_the_live_list_stays_one_to_n_when_a_paid_sign_up_is_cancelled(world, ga
     actions.cancel_sign_up(members[1], entries[1].pk)
     listed = selectors.live_list(campaign)
     assert [(e.sequence, e.name) for e in listed] == [(1, "邻**"), (2, "邻**")]
-    assert [SignUp.objects.get(pk=e.pk).sequence for e in entries] == [1, None, 2, None]
     mark_paid(entries[3].order)
-    assert [SignUp.objects.get(pk=e.pk).sequence for e in entries] == [1, None, 2, 3]
+    assert [e.sequence for e in selectors.live_list(campaign)] == [1, 2, 3]
+    # Each member sees their own number as the list shows it; the stored ones keep payment order.
+    numbered = selectors.with_position(SignUp.objects.filter(campaign=campaign))
+    positions = {e.pk: e.position for e in numbered}  # type: ignore[attr-defined]
+    assert [positions[e.pk] for e in entries if SignUp.objects.get(pk=e.pk).status == "confirmed"] == [1, 2, 3]
+    assert [SignUp.objects.get(pk=e.pk).sequence for e in entries] == [1, 2, 3, 4]
     campaign.refresh_from_db()
-    assert campaign.last_sequence == 3
-    assert SignUp.objects.get(pk=entries[1].pk).order.status == OrderStatus.PAID
+    assert campaign.last_sequence == 4
+    assert SignUp.objects.get(pk=entries[1].pk).status == SignUpStatus.REFUNDED
