@@ -3,8 +3,12 @@
 Locks, always taken in this order so nothing can deadlock:
 
 - an existing order's row (``orders.Order``) before its campaign's row;
-- the campaign row before the SKU rows (``create_order`` reserves stock) and the item rows
-  (``CampaignItem`` counters are single conditional UPDATEs, taken after the SKUs).
+- the campaign row before the SKU rows (``create_order`` reserves stock, a refund restocks) and
+  the item rows (``CampaignItem`` counters are single conditional UPDATEs, taken after the SKUs:
+  whatever restocks a SKU does so before it gives the units back to the item), each by key;
+- a locked row only (``select_for_update(of=("self",))``): locking the rows joined with it (the
+  shop, the member) would hold every other transaction's commit on its foreign-key check of them,
+  a cycle PostgreSQL found between the close's cancellations and the sign-ups being written.
 
 A sign-up, a payment, a change and the close all hold the campaign row lock, so a sign-up
 racing the close is either in before the close counts (and counted) or refused after it. The
@@ -294,7 +298,7 @@ def _publish(campaign: Campaign, actor: Any, ip: str | None) -> None:
 
 def do_publish_campaign(shop: Shop, campaign: Campaign, actor: Any, *, ip: str | None = None) -> Campaign:
     with transaction.atomic():
-        locked = Campaign.objects.select_for_update().select_related("shop").get(pk=campaign.pk, shop=shop)
+        locked = Campaign.objects.select_for_update(of=("self",)).select_related("shop").get(pk=campaign.pk, shop=shop)
         if locked.status != CampaignStatus.DRAFT:
             raise CampaignNotOpen("这个接龙已经发布过了", code="campaign_not_draft")
         if locked.deadline <= timezone.now():
@@ -839,7 +843,7 @@ def _return(order: Order, line: SignUpLine, amount: int, reason: str, *, tier: b
 def _refund_everything(order: Order, entry: SignUp, reason: str) -> int:
     """Refund all a sign-up still holds (caller holds the order lock); the sign-up is refunded."""
     given = 0
-    for line in SignUpLine.objects.filter(sign_up=entry).select_related("order_line").order_by("pk"):
+    for line in SignUpLine.objects.filter(sign_up=entry).select_related("order_line").order_by("order_line__sku_id"):
         SignUpLine.objects.filter(pk=line.pk).update(units=0)
         order_actions.restock_line(line.order_line, line.units)  # never handed over: back on the shelf
         line.units = 0
@@ -860,11 +864,11 @@ def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:
     if entry.status != SignUpStatus.PENDING_PAYMENT or campaign.status != CampaignStatus.OPEN:
         # Paid too late: the campaign closed (or the order had closed and a late payment
         # reinstated it). It was not counted, so it cannot stay: the money goes back in full.
+        # The SKUs (restocked by the refund) before the items (lock order).
+        _refund_everything(order, entry, f"接龙「{campaign.title}」已截止，付款未能计入，全额退款")
         if entry.status == SignUpStatus.PENDING_PAYMENT:
             _give_back(lines, paid=False, user_id=entry.user_id)
-        elif entry.status == SignUpStatus.CANCELLED:
-            pass  # counters were given back when the order closed
-        _refund_everything(order, entry, f"接龙「{campaign.title}」已截止，付款未能计入，全额退款")
+        # A cancelled one gave its counters back when the order closed.
         return
     sequence = campaign.last_sequence + 1
     Campaign.objects.filter(pk=campaign.pk).update(last_sequence=sequence)
@@ -929,7 +933,7 @@ def change_sign_up(user: Any, sign_up_id: int, quantities: Mapping[int, int]) ->
     entry = selectors.access_my_sign_up(user, sign_up_id)
     new_units = {int(item_id): int(count) for item_id, count in quantities.items()}
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("user", "shop").get(pk=entry.order_id)
+        order = Order.objects.select_for_update(of=("self",)).select_related("user", "shop").get(pk=entry.order_id)
         campaign = Campaign.objects.select_for_update().get(pk=entry.campaign_id)
         entry = SignUp.objects.get(pk=entry.pk)
         _check_changeable(campaign, entry)
@@ -947,13 +951,15 @@ def change_sign_up(user: Any, sign_up_id: int, quantities: Mapping[int, int]) ->
             _refund_everything(order, entry, f"取消接龙「{campaign.title}」")
             _give_back(lines, paid=True, user_id=entry.user_id)
             return SignUp.objects.get(pk=entry.pk)
-        for line in lines:
-            count = new_units.get(line.item_id, line.units)
-            if count == line.units:
-                continue
-            less = line.units - count
-            _give_back([SignUpLine(item_id=line.item_id, units=less)], paid=True, user_id=entry.user_id)
-            order_actions.restock_line(line.order_line, less)
+        fewer = {x.pk: x.units - new_units[x.item_id] for x in lines if new_units.get(x.item_id, x.units) < x.units}
+        reduced = sorted((x for x in lines if x.pk in fewer), key=lambda x: x.order_line.sku_id)
+        for line in reduced:  # the SKUs, then the items (lock order)
+            order_actions.restock_line(line.order_line, fewer[line.pk])
+        _give_back(
+            [SignUpLine(item_id=x.item_id, units=fewer[x.pk]) for x in reduced], paid=True, user_id=entry.user_id
+        )
+        for line in reduced:
+            count, less = line.units - fewer[line.pk], fewer[line.pk]
             SignUpLine.objects.filter(pk=line.pk).update(units=count)
             line.units = count
             _return(
@@ -1011,7 +1017,7 @@ def give_tier_differences(campaign_id: int) -> int:
     )
     for order_id in sorted(set(candidates)):
         with transaction.atomic():
-            order = Order.objects.select_for_update().select_related("user", "shop").get(pk=order_id)
+            order = Order.objects.select_for_update(of=("self",)).select_related("user", "shop").get(pk=order_id)
             campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
             entry = SignUp.objects.get(order_id=order_id)
             if entry.status != SignUpStatus.CONFIRMED:
@@ -1043,7 +1049,9 @@ def close_campaign(
     now = now or timezone.now()
     materialise_claims()  # claims admitted before the close are sign-ups it counts (or cancels)
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().select_related("shop").filter(pk=campaign_id).first()
+        campaign = (
+            Campaign.objects.select_for_update(of=("self",)).select_related("shop").filter(pk=campaign_id).first()
+        )
         allowed = (CampaignStatus.OPEN, CampaignStatus.DRAFT) if cancel else (CampaignStatus.OPEN,)
         if campaign is None or campaign.status not in allowed:
             return None
@@ -1108,7 +1116,7 @@ def finish_closed_campaign(campaign: Campaign, *, reason: str = "") -> int:
     confirmed = SignUp.objects.filter(campaign=campaign, status=SignUpStatus.CONFIRMED).values_list("pk", "order_id")
     for entry_id, order_id in list(confirmed):
         with transaction.atomic():
-            order = Order.objects.select_for_update().select_related("user", "shop").get(pk=order_id)
+            order = Order.objects.select_for_update(of=("self",)).select_related("user", "shop").get(pk=order_id)
             entry = SignUp.objects.select_related("user").get(pk=entry_id)
             if entry.status != SignUpStatus.CONFIRMED:
                 continue
