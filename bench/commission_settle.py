@@ -437,10 +437,12 @@ A referral tree of 1,000,000 members (100,000 of them promoters, each member bou
 who joined before them), 100,000 completed order lines, and their frozen tier-1 (10 %) and tier-2
 (3 %) commission — 5 % of the lines partly refunded, their commission partly reversed. One run of
 the periodic task `distribution.tasks.settle_commissions`, in a fresh process, settles all of it:
-batches of `SETTLE_BATCH` commission rows locked with `SKIP LOCKED`, one ledger transaction per
-promoter and batch written by `ledger.post_many` (one lock query, one insert of transactions, one
-prepared `balance = balance + delta` update run for every account, one insert of entries), two
-updates of the commission rows and one insert of notifications per batch. The data is loaded with
+batches of `SETTLE_BATCH` commission rows locked with `SKIP LOCKED` (only their ids come to
+Python) and marked in one update; then, set-based, one ledger transaction per promoter and batch
+written by `ledger.post_holder_moves` (the per-promoter sums are a query used as a common table
+expression: one INSERT … SELECT opening missing accounts, one locking the accounts in id order,
+one INSERT … SELECT each for transactions and entries, one UPDATE … FROM moving the balances by
+the entries just written) and one INSERT … SELECT of notifications per batch. The data is loaded with
 raw inserts (COPY and `ANALYZE` on PostgreSQL). "Statements" counts every SQL statement of the
 task; the RSS figures are the settling process's own (before the task, and its peak).
 

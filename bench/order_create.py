@@ -9,9 +9,10 @@ the report. Each run:
 1. migrates a fresh database (a temporary SHEQUN_VAR_DIR for SQLite; the throwaway cluster for
    PostgreSQL) and creates a shop, one SKU with plenty of stock, a pickup point and one member
    with an API token per client;
-2. starts granian (WSGI, the same command as `make run`) with SHEQUN_BENCH_ENDPOINTS=1, which
-   also routes the naive endpoint (shequn/demo/bench_views.py: select_for_update, read the
-   stock, subtract in Python, save());
+2. starts granian with SHEQUN_BENCH_ENDPOINTS=1, which also routes the naive endpoint
+   (shequn/demo/bench_views.py: select_for_update, read the stock, subtract in Python, save()),
+   twice: plain WSGI, then through the thin front as `make run` serves it (ASGI, shequn.front,
+   Django in a2wsgi's threads), to show the rest of the site pays nothing for the front;
 3. for each endpoint, N client threads (in separate processes, so the load generator is not
    one GIL) POST orders over keep-alive connections for a fixed time, then it checks that the
    stock went down by exactly the units sold;
@@ -60,6 +61,7 @@ class Fixture:
 class Result:
     database: str
     endpoint: str
+    server: str  # "wsgi": granian WSGI; "front": granian ASGI, the thin front before Django
     clients: int
     seconds: float
     orders: int
@@ -128,23 +130,19 @@ def read_stock(env: dict[str, str], sku_id: int) -> int:
     return int(output.stdout.strip().splitlines()[-1])
 
 
-def start_server(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:
+SERVERS = {"wsgi": ("wsgi", "shequn.wsgi:application"), "front": ("asgi", "shequn.front:application")}
+
+
+def start_server(
+    env: dict[str, str], port: int, workers: int, threads: int, server: str = "wsgi"
+) -> subprocess.Popen[bytes]:
     granian = str(Path(sys.executable).parent / "granian")
-    command = [
-        granian,
-        "--interface",
-        "wsgi",
-        "shequn.wsgi:application",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--blocking-threads",
-        str(threads),
-        "--no-access-log",
-    ]
+    interface, target = SERVERS[server]
+    command = [granian, "--interface", interface, target, "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(workers), "--no-access-log"]
+    if interface == "wsgi":
+        command += ["--blocking-threads", str(threads)]
+    env = {**env, "WEB_THREADS": str(threads)}  # the front's Django threads (a2wsgi)
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -330,49 +328,19 @@ def measure(args: argparse.Namespace) -> list[Result]:
             redis, env["REDIS_URL"] = start_redis()
         print(f"[{database}] preparing: migrate, shop, SKU, {args.clients} members with tokens", flush=True)
         fixture = prepare(env, args.clients)
-        port = free_port()
-        server = start_server(env, port, args.workers, args.threads)
-        try:
-            for endpoint, path in (("real", REAL_PATH), ("naive", NAIVE_PATH)):
-                before = read_stock(env, fixture.sku_id)
-                print(f"[{database}] {endpoint} {path}: {args.clients} clients for {args.seconds:.0f} s", flush=True)
-                cpu_before = process_tree_cpu_seconds(server.pid)
-                latencies, errors = run_load(port, path, fixture, args.seconds, args.processes)
-                cpu_after = process_tree_cpu_seconds(server.pid)
-                sold = before - read_stock(env, fixture.sku_id)
-                server_cpu = (
-                    (cpu_after - cpu_before) * 1000 / len(latencies)
-                    if cpu_before is not None and cpu_after is not None and latencies
-                    else None
-                )
-                result = Result(
-                    database=database + (" + redis" if use_redis else ""),
-                    endpoint=endpoint,
-                    clients=args.clients,
-                    seconds=args.seconds,
-                    orders=len(latencies),
-                    errors=len(errors),
-                    orders_per_second=len(latencies) / args.seconds,
-                    p50_ms=percentile(latencies, 0.50) * 1000,
-                    p99_ms=percentile(latencies, 0.99) * 1000,
-                    # Every 2xx is one unit sold; on SQLite the naive endpoint may lose updates.
-                    stock_consistent=sold == len(latencies),
-                    server_cpu_ms_per_order=server_cpu,
-                    error_sample=errors[0] if errors else "",
-                )
-                results.append(result)
-                print(format_result(result), flush=True)
-        finally:
-            stop_server(server)
+        for server_name in args.servers:
+            results += measure_server(args, env, fixture, database, use_redis, server_name)
     finally:
         if redis is not None:
             redis.terminate()
             redis.wait(timeout=10)
         shutil.rmtree(var_dir, ignore_errors=True)
-    real = next(r for r in results if r.endpoint == "real")
-    naive = next(r for r in results if r.endpoint == "naive")
-    if naive.orders_per_second:
-        print(f"[{database}] real / naive throughput: {real.orders_per_second / naive.orders_per_second:.2f}x")
+    for server_name in args.servers:
+        real = next(r for r in results if r.endpoint == "real" and r.server == server_name)
+        naive = next(r for r in results if r.endpoint == "naive" and r.server == server_name)
+        if naive.orders_per_second:
+            ratio = real.orders_per_second / naive.orders_per_second
+            print(f"[{database}] {server_name}: real / naive throughput: {ratio:.2f}x")
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / f"order_create-{database}.json").write_text(
         json.dumps(
@@ -388,6 +356,51 @@ def measure(args: argparse.Namespace) -> list[Result]:
     return results
 
 
+def measure_server(
+    args: argparse.Namespace, env: dict[str, str], fixture: Fixture, database: str, use_redis: bool, server_name: str
+) -> list[Result]:
+    results: list[Result] = []
+    port = free_port()
+    server = start_server(env, port, args.workers, args.threads, server_name)
+    try:
+        for endpoint, path in (("real", REAL_PATH), ("naive", NAIVE_PATH)):
+            before = read_stock(env, fixture.sku_id)
+            print(
+                f"[{database}] {server_name} {endpoint} {path}: {args.clients} clients for {args.seconds:.0f} s",
+                flush=True,
+            )
+            cpu_before = process_tree_cpu_seconds(server.pid)
+            latencies, errors = run_load(port, path, fixture, args.seconds, args.processes)
+            cpu_after = process_tree_cpu_seconds(server.pid)
+            sold = before - read_stock(env, fixture.sku_id)
+            server_cpu = (
+                (cpu_after - cpu_before) * 1000 / len(latencies)
+                if cpu_before is not None and cpu_after is not None and latencies
+                else None
+            )
+            result = Result(
+                database=database + (" + redis" if use_redis else ""),
+                endpoint=endpoint,
+                server=server_name,
+                clients=args.clients,
+                seconds=args.seconds,
+                orders=len(latencies),
+                errors=len(errors),
+                orders_per_second=len(latencies) / args.seconds,
+                p50_ms=percentile(latencies, 0.50) * 1000,
+                p99_ms=percentile(latencies, 0.99) * 1000,
+                # Every 2xx is one unit sold; on SQLite the naive endpoint may lose updates.
+                stock_consistent=sold == len(latencies),
+                server_cpu_ms_per_order=server_cpu,
+                error_sample=errors[0] if errors else "",
+            )
+            results.append(result)
+            print(format_result(result), flush=True)
+    finally:
+        stop_server(server)
+    return results
+
+
 def machine() -> str:
     load = os.getloadavg()[0]
     return (
@@ -398,7 +411,7 @@ def machine() -> str:
 
 def format_result(result: Result) -> str:
     return (
-        f"[{result.database}] {result.endpoint:5s} {result.orders_per_second:8.1f} orders/s  "
+        f"[{result.database}] {result.server:5s} {result.endpoint:5s} {result.orders_per_second:8.1f} orders/s  "
         f"p50 {result.p50_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms  "
         f"orders {result.orders}  errors {result.errors}  stock consistent: {result.stock_consistent}  "
         f"server CPU {_cpu(result.server_cpu_ms_per_order)} ms/order"
@@ -418,26 +431,32 @@ def report() -> None:
         sys.exit(1)
     lines = ["<!-- bench:order_create:start (generated by bench/order_create.py report) -->", ""]
     lines.append(
-        "| database | endpoint | clients | orders/s | p50 ms | p99 ms | errors | stock consistent "
+        "| database | server | endpoint | clients | orders/s | p50 ms | p99 ms | errors | stock consistent "
         "| server CPU ms/order |"
     )
-    lines.append("|---|---|---:|---:|---:|---:|---:|---|---:|")
+    lines.append("|---|---|---|---:|---:|---:|---:|---:|---|---:|")
     ratios = []
     for run in runs:
-        by_endpoint = {r["endpoint"]: r for r in run["results"]}
+        by_key = {(r.get("server", "wsgi"), r["endpoint"]): r for r in run["results"]}
         for r in run["results"]:
             lines.append(
-                f"| {r['database']} | {r['endpoint']} | {r['clients']} | {r['orders_per_second']:.1f} | "
-                f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} | {'yes' if r['stock_consistent'] else 'NO'} | "
-                f"{_cpu(r.get('server_cpu_ms_per_order'))} |"
+                f"| {r['database']} | {r.get('server', 'wsgi')} | {r['endpoint']} | {r['clients']} | "
+                f"{r['orders_per_second']:.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} | "
+                f"{'yes' if r['stock_consistent'] else 'NO'} | {_cpu(r.get('server_cpu_ms_per_order'))} |"
             )
-        if by_endpoint.get("naive", {}).get("orders_per_second"):
-            ratio = by_endpoint["real"]["orders_per_second"] / by_endpoint["naive"]["orders_per_second"]
-            ratios.append(
-                f"- {run['results'][0]['database']}: real / naive = **{ratio:.2f}x** ({run['when']}; "
-                f"{run['machine']}; granian {run['args']['workers']} worker(s) × "
-                f"{run['args']['threads']} threads; {run['args']['seconds']:.0f} s per endpoint)"
-            )
+        figures = []
+        for server in dict.fromkeys(server for server, _ in by_key):
+            if by_key.get((server, "naive"), {}).get("orders_per_second"):
+                ratio = by_key[(server, "real")]["orders_per_second"] / by_key[(server, "naive")]["orders_per_second"]
+                figures.append(f"{server}: real / naive = **{ratio:.2f}x**")
+        if by_key.get(("wsgi", "real"), {}).get("orders_per_second") and ("front", "real") in by_key:
+            ratio = by_key[("front", "real")]["orders_per_second"] / by_key[("wsgi", "real")]["orders_per_second"]
+            figures.append(f"real endpoint through the front / plain WSGI = **{ratio:.2f}x**")
+        ratios.append(
+            f"- {run['results'][0]['database']}: {'; '.join(figures)} ({run['when']}; "
+            f"{run['machine']}; granian {run['args']['workers']} worker(s) × "
+            f"{run['args']['threads']} threads; {run['args']['seconds']:.0f} s per endpoint)"
+        )
     lines += ["", *ratios, "", "<!-- bench:order_create:end -->"]
     write_section("order_create", "\n".join(lines))
 
@@ -451,6 +470,13 @@ def main() -> None:
     run.add_argument("--processes", type=int, default=2, help="load-generator processes")
     run.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", "1")))
     run.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", "8")))
+    run.add_argument(
+        "--servers",
+        nargs="+",
+        choices=list(SERVERS),
+        default=list(SERVERS),
+        help="plain granian WSGI and/or the thin front (granian ASGI) before Django",
+    )
     run.add_argument(
         "--redis",
         action=argparse.BooleanOptionalAction,

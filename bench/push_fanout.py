@@ -8,9 +8,10 @@
 batches), sets the community's cap to two pushes a day and times, in-process:
 
 1. **push**: publishing an article with push enabled: the push job runs after commit (Huey in
-   immediate mode, so inline) through ``content.actions.run_push_job``: one values_list of
-   member ids, then per batch of 5,000 a bulk insert of cap slots (ignore_conflicts), one
-   read-back, a bulk insert of inbox rows and one counter update;
+   immediate mode, so inline) through ``content.actions.run_push_job``: per chunk of 5,000
+   members (a range of user ids found by one aggregate), one INSERT … SELECT of cap slots per
+   slot number from the membership table (conflicts skipped), one INSERT … SELECT of inbox rows,
+   a count of the members skipped and one counter update; no member id comes to Python;
 2. **push (tracemalloc)**: a second article the same day, identical work, measured under
    tracemalloc for the peak Python memory of the push (tracemalloc slows it, so its time is
    not the headline);
@@ -209,14 +210,14 @@ def report() -> None:
 SECTION_INTRO = """## Push fan-out to 100,000 members (`bench/push_fanout.py`)
 
 One article with push enabled, published to a community of 100,000 active members, in
-process (no HTTP): `content.actions.run_push_job` reads the member ids with one
-`values_list`, then per batch of 5,000 bulk-inserts the per-member daily cap slots
-(`PushDelivery`, unique on community + local date + member + slot, `ignore_conflicts`),
-reads back which members this job got, bulk-inserts their inbox rows and bumps the job's
-counters (the console's progress). No query per member: the query count is the same for 50
-or 100,000 members except for one round per batch. The community's cap is set to two pushes a
-day, so the second push delivers again (measured under tracemalloc for the peak Python
-memory) and the third is skipped for everyone by the cap.
+process (no HTTP): `content.actions.run_push_job` works chunk by chunk of 5,000 members (a
+range of user ids found by one aggregate): one INSERT … SELECT from the membership table per
+slot number writes the per-member daily cap slots (`PushDelivery`, unique on community + local
+date + member + slot; conflicts skipped, so the database decides the cap), one INSERT … SELECT
+writes the inbox rows of the members this job got, then the job's counters (the console's
+progress) move. No member comes to Python: statements grow by chunk, never by member. The
+community's cap is set to two pushes a day, so the second push delivers again (measured under
+tracemalloc for the peak Python memory) and the third is skipped for everyone by the cap.
 
 Run `.venv/bin/python bench/push_fanout.py run` (SQLite, temporary `SHEQUN_VAR_DIR`),
 `scripts/with-postgres .venv/bin/python bench/push_fanout.py run` (PostgreSQL), then

@@ -1,6 +1,7 @@
 """Reads for communities. Console reads go through ``access_*(shop, id)`` scoped to the shop;
 member reads check membership (a feed is for members only)."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -56,6 +57,18 @@ def is_shop_member(user: Any, shop: Shop) -> bool:
     return CommunityMembership.objects.filter(
         current_q(), user=user, community__shop=shop, community__is_active=True
     ).exists()
+
+
+def shop_member_pairs(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+    """``is_shop_member`` for many (user id, shop id) pairs in one query: the pairs that are members."""
+    wanted = set(pairs)
+    found = CommunityMembership.objects.filter(
+        current_q(),
+        user_id__in={user_id for user_id, _ in wanted},
+        community__shop_id__in={shop_id for _, shop_id in wanted},
+        community__is_active=True,
+    ).values_list("user_id", "community__shop_id")
+    return wanted & set(found)
 
 
 def is_community_member(user: Any, community: Community) -> bool:

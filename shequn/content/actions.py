@@ -3,8 +3,8 @@ inboxes under a per-member frequency cap, and keyword auto-replies.
 
 Staff writes are audited in the same transaction. Publishing is a conditional UPDATE, so an
 article is published (and pushed) exactly once whoever gets there first: the ETA task, the
-sweeper or staff. Pushes are set-based: member ids from one values_list, inbox rows and cap
-slots written with bulk_create in batches; no query per member.
+sweeper or staff. Pushes are set-based: per chunk of members (a range of user ids), cap slots
+and inbox rows are written by INSERT … SELECT from the membership table; no member comes to Python.
 """
 
 import wave
@@ -16,7 +16,7 @@ from typing import Any
 import nh3
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Q, Value
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +27,8 @@ from shequn.communities.enums import MemberStatus
 from shequn.communities.models import Community, CommunityMembership
 from shequn.core.audit import record
 from shequn.core.events import on_commit
-from shequn.notifications.models import Notification
+from shequn.core.sql import insert_from
+from shequn.notifications.actions import notify_from
 from shequn.shops.models import Shop
 
 from . import selectors, tasks
@@ -302,10 +303,12 @@ def run_push_job(job_id: int, *, now: datetime | None = None, batch_size: int = 
     """Write inbox entries for every active member, honouring the community's daily cap.
 
     Claims the job (pending, or running with a stale heartbeat: a run that died) so two live
-    runs never both push. Per batch of member ids, in one transaction: bulk-insert cap slots
-    with ignore_conflicts (the unique constraint decides who may still be pushed today, even
-    under races), read back which members this job got, bulk-insert their inbox rows, bump
-    the counters and the resume point. A resumed run starts after the last committed batch.
+    runs never both push. Then chunk by chunk of ``batch_size`` members (a range of user ids,
+    found by one aggregate), in one transaction: INSERT … SELECT the cap slots from the
+    membership table (the unique constraint decides who may still be pushed today, even under
+    races), INSERT … SELECT the inbox rows of the members this job got, and bump the counters
+    (the console's progress) and the resume point. A resumed run starts after the last
+    committed chunk. The number of statements grows with chunks, never with members.
     """
     now = now or timezone.now()
     claimable = Q(status=PushStatus.PENDING) | Q(status=PushStatus.RUNNING, heartbeat_at__lt=now - PUSH_STALE_AFTER)
@@ -319,38 +322,42 @@ def run_push_job(job_id: int, *, now: datetime | None = None, batch_size: int = 
     # The local day of the push's start, so a resumed run counts against the same day.
     local_date = timezone.localdate(job.started_at or now)
     members = CommunityMembership.objects.filter(community=community, status=MemberStatus.ACTIVE)
-    if job.last_user_id is not None:
-        members = members.filter(user_id__gt=job.last_user_id)
-    member_ids = list(members.order_by("user_id").values_list("user_id", flat=True))
-    PushJob.objects.filter(pk=job.pk).update(total=F("sent") + F("skipped_by_cap") + len(member_ids))
+    after = job.last_user_id or 0  # user ids start at 1
+    PushJob.objects.filter(pk=job.pk).update(
+        total=F("sent") + F("skipped_by_cap") + members.filter(user_id__gt=after).count()
+    )
     title = _push_title(article)
     link = reverse("content:article_detail", args=[community.pk, article.pk])
-    for start in range(0, len(member_ids), batch_size):
-        batch = member_ids[start : start + batch_size]
+    while True:
+        last = members.filter(user_id__gt=after).order_by("user_id")[:batch_size].aggregate(last=Max("user_id"))["last"]
+        if last is None:
+            break
+        in_chunk = members.filter(user_id__gt=after, user_id__lte=last)
         with transaction.atomic():
-            pushed = _take_slots(job, batch, local_date, cap)
-            Notification.objects.bulk_create(
-                (
-                    Notification(
-                        user_id=user_id,
-                        shop_id=job.shop_id,
-                        kind="content.article",
-                        title=title,
-                        body="社群有新文章，点击阅读",
-                        link=link,
-                    )
-                    for user_id in batch
-                    if user_id in pushed
-                ),
-                batch_size=batch_size,
+            _take_slots(job, in_chunk, local_date, cap)
+            sent = notify_from(
+                PushDelivery.objects.filter(push_job=job, user_id__gt=after, user_id__lte=last).values_list(
+                    "user_id",
+                    Value(job.shop_id),
+                    Value("content.article"),
+                    Value(title),
+                    Value("社群有新文章，点击阅读"),
+                    Value(link),
+                    Value(timezone.now()),
+                )
             )
+            skipped = in_chunk.filter(~_has_slot(job)).count()
             PushJob.objects.filter(pk=job.pk).update(
-                sent=F("sent") + len(pushed),
-                skipped_by_cap=F("skipped_by_cap") + len(batch) - len(pushed),
-                last_user_id=batch[-1],
+                sent=F("sent") + sent,
+                skipped_by_cap=F("skipped_by_cap") + skipped,
+                last_user_id=last,
                 heartbeat_at=timezone.now(),
             )
-    PushJob.objects.filter(pk=job.pk).update(status=PushStatus.DONE, finished_at=timezone.now())
+        after = last
+    # The total counted at the start; members joining or leaving meanwhile make the end differ.
+    PushJob.objects.filter(pk=job.pk).update(
+        status=PushStatus.DONE, finished_at=timezone.now(), total=F("sent") + F("skipped_by_cap")
+    )
     job.refresh_from_db()
     return job
 
@@ -365,26 +372,25 @@ def resume_stalled_pushes(*, now: datetime | None = None) -> int:
     return sum(run_push_job(job_id, now=now) is not None for job_id in list(stalled))
 
 
-def _take_slots(job: PushJob, user_ids: list[int], local_date: Any, cap: int) -> set[int]:
-    """The members of ``user_ids`` who got one of today's ``cap`` slots for this job."""
-    pushed: set[int] = set()
-    remaining = list(user_ids)
+def _has_slot(job: PushJob) -> Exists:
+    """The member (of a membership queryset) has a slot for this job."""
+    return Exists(PushDelivery.objects.filter(push_job=job, user_id=OuterRef("user_id")))
+
+
+def _take_slots(job: PushJob, members: QuerySet[CommunityMembership], local_date: Any, cap: int) -> None:
+    """Give each of ``members`` one of today's ``cap`` slots for this job where one is free.
+    One INSERT … SELECT per slot number, lowest first, for the members
+    this job has no slot for yet; a slot another push holds is skipped by the unique constraint,
+    in user id order (every push takes its locks in the same order)."""
     for slot in range(1, cap + 1):
-        if not remaining:
-            break
-        PushDelivery.objects.bulk_create(
-            (
-                PushDelivery(
-                    user_id=user_id, community_id=job.community_id, local_date=local_date, slot=slot, push_job=job
-                )
-                for user_id in remaining
-            ),
+        insert_from(
+            PushDelivery,
+            ["user_id", "community_id", "local_date", "slot", "push_job_id"],
+            members.filter(~_has_slot(job))
+            .order_by("user_id")
+            .values_list("user_id", "community_id", Value(local_date), Value(slot), Value(job.pk)),
             ignore_conflicts=True,
         )
-        got = set(PushDelivery.objects.filter(push_job=job, user_id__in=remaining).values_list("user_id", flat=True))
-        pushed |= got
-        remaining = [user_id for user_id in remaining if user_id not in got]
-    return pushed
 
 
 # --- settings and keyword replies ------------------------------------------------------

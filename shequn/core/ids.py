@@ -2,6 +2,7 @@
 
 import re
 import secrets
+from collections.abc import Collection
 
 from django.utils import timezone
 
@@ -19,6 +20,18 @@ def readable_number(prefix: str = "") -> str:
     number = f"{prefix}{now:%Y%m%d%H%M%S}{secrets.randbelow(10**6):06d}"
     assert OUT_TRADE_NO.match(number), number
     return number
+
+
+def readable_numbers(count: int, prefix: str = "", *, avoid: Collection[str] = ()) -> list[str]:
+    """``count`` distinct ``readable_number`` values of this second, none of them in ``avoid``
+    (a batch of orders: distinct among themselves; the caller checks them against the table)."""
+    stamp = f"{prefix}{timezone.localtime():%Y%m%d%H%M%S}"
+    numbers: dict[str, None] = {}
+    while len(numbers) < count:
+        number = f"{stamp}{secrets.randbelow(10**6):06d}"
+        if number not in avoid:
+            numbers[number] = None
+    return list(numbers)
 
 
 def random_token(nbytes: int = 24) -> str:

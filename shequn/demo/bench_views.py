@@ -117,7 +117,7 @@ def _create_order_naively(user: Any, body: dict[str, Any]) -> Order:
             user, shop=plan.shop, kind="order.created", title="订单已提交", body=order.number, link=order_link(order)
         )
         if expires_at is not None:
-            on_commit(tasks.schedule_close, order.pk, expires_at)
+            on_commit(tasks.schedule_close, [order.pk], expires_at)
     return order
 
 

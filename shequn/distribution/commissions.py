@@ -6,31 +6,30 @@
 - Refunded: commission comes back in proportion to the refunded amount, from frozen if not
   settled yet, else from available (which may go negative: a debt later commission pays back).
 - Completed (every line's after-sales window closed): a periodic sweep settles what is left,
-  in batches (one ledger transaction per promoter and batch).
+  in batches, set-based (one ledger transaction per promoter and batch).
 Nobody earns for a sign-up: commission only ever starts from a paid order line, and never from
 a community's membership fee (that would be paying per recruit).
 """
 
-from collections import defaultdict
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Case, CharField, Count, Exists, F, Min, OuterRef, Sum, Value, When
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from shequn.catalog.kinds import ProductKind
-from shequn.core.money import format_fen, percent_of, split_by_weights
-from shequn.notifications.actions import notify, notify_many
+from shequn.core.money import FormatFen, format_fen, percent_of, split_by_weights
+from shequn.notifications.actions import notify, notify_from
 from shequn.orders.enums import OrderStatus
 from shequn.orders.models import Order, OrderLine
-from shequn.shops.models import Shop
 from shequn.wallets import flows
 
 from . import selectors
 from .enums import CommissionStatus, PromoterStatus, RuleKind
 from .models import Commission, CommissionRule, Promoter
 
-SETTLE_BATCH = 500
+SETTLE_BATCH = 2000
 LINK = "/promoter/"
 
 
@@ -157,61 +156,62 @@ def settle_completed(limit: int = SETTLE_BATCH) -> int:
     """Settle one batch of frozen commission on completed orders; returns how many it settled
     (fewer than ``limit``: nothing is left).
 
-    The batch's rows are locked (rows another sweep holds are skipped); each promoter's part —
-    what is left after reversals — moves FROZEN → AVAILABLE in one ledger transaction (a debt
-    from an earlier reversal is paid back first, being on the same AVAILABLE account); the rows
-    are marked in two updates and each promoter is told once. A fixed number of statements per
-    batch and shop, however many promoters it pays."""
+    The batch's rows are locked (rows another sweep holds are skipped) and marked settled (or
+    reversed, when refunds took all of it) in one update; then set-based, whatever the batch
+    holds: each promoter's part (what is left after reversals) moves FROZEN → AVAILABLE in one
+    ledger transaction (a debt from an earlier reversal is paid back first, being on the same
+    AVAILABLE account), and each promoter is told once. Only the batch's ids come to Python; a
+    fixed number of statements per batch, however many promoters it pays."""
     now = timezone.now()
     with transaction.atomic():
-        rows = list(
+        ids = list(
             Commission.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=CommissionStatus.FROZEN)  # walked in id order through commission_frozen_idx
             .filter(Exists(Order.objects.filter(pk=OuterRef("order_id"), status=OrderStatus.COMPLETED)))
             .order_by("id")
-            .values_list("id", "shop_id", "promoter_id", "order_id", "amount_fen", "reversed_fen")[:limit]
+            .values_list("id", flat=True)[:limit]
         )
-        if not rows:
+        if not ids:
             return 0
-        # (shop, promoter) → [(commission id, what is left to settle, order id)]
-        parts: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
-        for commission_id, shop_id, promoter_id, order_id, amount, reversed_fen in rows:
-            parts[(shop_id, promoter_id)].append((commission_id, amount - reversed_fen, order_id))
-        settled = [cid for items in parts.values() for cid, left, _ in items if left > 0]
-        Commission.objects.filter(pk__in=settled).update(status=CommissionStatus.SETTLED, settled_at=now)
-        reversed_ids = [cid for items in parts.values() for cid, left, _ in items if left <= 0]
-        Commission.objects.filter(pk__in=reversed_ids).update(status=CommissionStatus.REVERSED, settled_at=now)
-        holders = dict(Promoter.objects.filter(pk__in={p for _, p in parts}).values_list("pk", "user_id"))
-        for shop in Shop.objects.filter(pk__in={s for s, _ in parts}).order_by("pk"):
-            earned = [
-                (
-                    promoter_id,
-                    sum(left for _, left, _ in items),
-                    min(cid for cid, _, _ in items),
-                    len({order_id for _, _, order_id in items}),
-                )
-                for (shop_id, promoter_id), items in sorted(parts.items())
-                if shop_id == shop.pk
-            ]
-            earned = [row for row in earned if row[1] > 0]
-            flows.settle_many(
-                shop,
-                [
-                    (holders[p], amount, f"commission-settle:{p}:{first}", f"{count} 笔订单售后期结束，佣金结算")
-                    for p, amount, first, count in earned
-                ],
+        batch = Commission.objects.filter(pk__in=ids)
+        batch.update(
+            status=Case(
+                When(amount_fen__gt=F("reversed_fen"), then=Value(CommissionStatus.SETTLED)),
+                default=Value(CommissionStatus.REVERSED),
+            ),
+            settled_at=now,
+        )
+        earned = (
+            batch.values("shop_id", "promoter_id", "promoter__user_id")
+            .annotate(
+                left=Sum(F("amount_fen") - F("reversed_fen")), first=Min("id"), orders=Count("order_id", distinct=True)
             )
-            notify_many(
-                shop,
-                "distribution",
-                [
-                    (
-                        holders[p],
-                        f"佣金 {format_fen(amount)} 已结算，可提现",
-                        f"{count} 笔订单售后期已结束",
-                        "/promoter/",
-                    )
-                    for p, amount, _, count in earned
-                ],
+            .filter(left__gt=0)
+        )
+        orders = Cast("orders", CharField())
+        flows.settle_from(
+            earned.values_list(
+                "shop_id",
+                "promoter__user_id",
+                "left",
+                Concat(
+                    Value("commission-settle:"),
+                    Cast("promoter_id", CharField()),
+                    Value(":"),
+                    Cast("first", CharField()),
+                ),
+                Concat(orders, Value(" 笔订单售后期结束，佣金结算")),
             )
-    return len(rows)
+        )
+        notify_from(
+            earned.values_list(
+                "promoter__user_id",
+                "shop_id",
+                Value("distribution"),
+                Concat(Value("佣金 "), FormatFen("left"), Value(" 已结算，可提现")),
+                Concat(orders, Value(" 笔订单售后期已结束")),
+                Value(LINK),
+                Value(now),
+            )
+        )
+    return len(ids)

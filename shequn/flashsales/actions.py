@@ -1,8 +1,9 @@
 """Every write of flash sales. ``check_*`` validates, the rest changes data.
 
 The buy path: ``attempt`` asks the gate (memory, no SQL) → the gate appends an admitted claim to
-its stream → ``materialise_claims`` (a Huey periodic task, or called directly) writes one
-``FlashClaim`` per claim id and one order through the orders app's checkout at the flash price →
+its stream → ``materialise_claims`` (a Huey periodic task, or called directly) writes the claims in
+batches, one ``FlashClaim`` per claim id and one order at the flash price through the orders app's
+bulk checkout (``create_orders``, checkout's builder; docs/adr/0010) →
 the member pays, or the order closes and ``on_order_released`` gives the units back to the gate
 exactly once. The database is the truth: ``reconcile`` checks it, ``rebuild_pool`` rebuilds a lost
 pool from it.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,8 +22,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, Sum
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F, Q, Sum, Value
 from django.urls import reverse
 from django.utils import timezone
 
@@ -31,11 +33,11 @@ from shequn.catalog.models import Sku
 from shequn.communities.models import Community
 from shequn.communities.selectors import is_community_member
 from shequn.core import audit
-from shequn.core.errors import DomainError, InvalidTransition
+from shequn.core.errors import Conflict, DomainError, InvalidTransition
 from shequn.core.events import on_commit
 from shequn.gate.base import Admission, Claim, PoolSpec, Refusal
 from shequn.gate.engine import get_gate
-from shequn.notifications.models import Notification
+from shequn.notifications.actions import notify_from
 from shequn.orders import actions as order_actions
 from shequn.orders.enums import Fulfilment, PaymentMethod
 from shequn.orders.models import Order, OrderLine
@@ -43,10 +45,11 @@ from shequn.shops import permissions
 from shequn.shops.models import PickupPoint, Shop
 from shequn.shops.selectors import require_permission
 
-from . import selectors, tasks
+from . import selectors, tasks, tickets
 from .enums import ClaimStatus, SaleStatus
 from .errors import (
     REFUSAL_CODES,
+    AttemptRateLimited,
     AttemptRefused,
     FlashClaimNotFound,
     FlashItemNotFound,
@@ -54,8 +57,8 @@ from .errors import (
     MembersOnly,
     ReservationClosed,
 )
-from .models import FlashClaim, FlashItem, FlashSale, FlashSession, Reservation, pool_key
-from .state import transition, transition_claim
+from .models import POOL_OWNER, FlashClaim, FlashItem, FlashSale, FlashSession, Reservation, pool_key
+from .state import NewClaim, create_claims, transition, transition_claim
 
 logger = logging.getLogger(__name__)
 
@@ -243,7 +246,11 @@ def _spec(item: FlashItem, units: int) -> PoolSpec:
 
 
 def _configure(item: FlashItem) -> None:
-    """(Re)build ``item``'s pool from the tables: units = quantity less what live claims hold."""
+    """(Re)build ``item``'s pool from the tables: units = quantity less what live claims hold.
+    Releases still on their way to the gate are counted here, so they are marked as back."""
+    FlashClaim.objects.filter(item=item, status=ClaimStatus.RELEASED, returned_to_gate=False).update(
+        returned_to_gate=True
+    )
     held: dict[int, int] = defaultdict(int)
     for user_id, quantity in FlashClaim.objects.filter(item=item, status__in=LIVE_CLAIMS).values_list(
         "user_id", "quantity"
@@ -440,7 +447,6 @@ def remind_reservers(session_id: int) -> int:
     link = reverse("flashsales:sale", args=[sale.pk])
     title = "秒杀开始了"
     body = f"你预约的「{sale.title}」已开抢，数量有限，先到先得。"[:500]
-    table = Notification._meta.db_table
     written = 0
     start = session.reminded_up_to
     while start < last_id:
@@ -448,14 +454,17 @@ def remind_reservers(session_id: int) -> int:
         with transaction.atomic():
             if FlashSession.objects.filter(pk=session.pk, reminded_up_to=start).update(reminded_up_to=end) != 1:
                 return written  # another run is on it
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {table} (user_id, shop_id, kind, title, body, link, created_at, read_at) "  # noqa: S608
-                    "SELECT r.user_id, %s, %s, %s, %s, %s, %s, NULL "
-                    f"FROM {Reservation._meta.db_table} r WHERE r.sale_id = %s AND r.id > %s AND r.id <= %s",
-                    [sale.shop_id, "flashsale.started", title, body, link, timezone.now(), sale.pk, start, end],
+            written += notify_from(
+                Reservation.objects.filter(sale=sale, pk__gt=start, pk__lte=end).values_list(
+                    "user_id",
+                    Value(sale.shop_id),
+                    Value("flashsale.started"),
+                    Value(title),
+                    Value(body),
+                    Value(link),
+                    Value(timezone.now()),
                 )
-                written += cursor.rowcount
+            )
         start = end
     return written
 
@@ -475,7 +484,8 @@ def remind_due_sessions(*, now: datetime | None = None) -> int:
 
 
 def _item_cache_key(item_id: int) -> str:
-    return f"flash:item:{item_id}"
+    # v2: the facts carry the cap; a web process of the previous release finds no v1 entry to misread.
+    return f"flash:item:v2:{item_id}"
 
 
 def _item_facts(item_id: int) -> dict[str, Any]:
@@ -488,11 +498,18 @@ def _item_facts(item_id: int) -> dict[str, Any]:
         if item is None or item.session.sale.status not in VISIBLE_STATUSES:
             raise FlashItemNotFound("秒杀商品不存在")
         sale = item.session.sale
-        facts = {"sale_id": sale.pk, "community_id": sale.community_id, "status": sale.status}
+        facts = {
+            "sale_id": sale.pk,
+            "community_id": sale.community_id,
+            "status": sale.status,
+            "cap": item.per_person_cap,
+        }
         cache.set(key, facts, ITEM_CACHE_SECONDS)
     return facts
 
 
+# The one definition of the refusals' words: the Django endpoint, the page and the thin front
+# (shequn/front.py) all answer through ``refusal_error``.
 REFUSAL_MESSAGES = {
     Refusal.NOT_READY: "抢购人数太多，请稍后再试",
     Refusal.NOT_OPEN: "秒杀未开始",
@@ -501,42 +518,117 @@ REFUSAL_MESSAGES = {
     Refusal.PRIORITY_ONLY: "预约用户优先购买中，请稍后再来",
     Refusal.OVER_CAP: "每人限购 {cap} 件",
     Refusal.SOLD_OUT: "已抢光",
+    Refusal.RATE_LIMITED: "操作太频繁，请稍后再试",
 }
 
 
-def refusal_error(refusal: Refusal, *, cap: int | None = None) -> AttemptRefused:
+def refusal_error(refusal: Refusal, *, cap: int | None = None) -> DomainError:
     message = REFUSAL_MESSAGES[refusal].format(cap=cap if cap is not None else "")
-    return AttemptRefused(message, code=REFUSAL_CODES[refusal], details={"refusal": refusal.value})
+    error_class = AttemptRateLimited if refusal == Refusal.RATE_LIMITED else AttemptRefused
+    return error_class(message, code=REFUSAL_CODES[refusal], details={"refusal": refusal.value})
 
 
-def attempt(user: Any, item_id: int, quantity: int = 1, *, now: datetime | None = None) -> Admission:
-    """One member's attempt to buy ``quantity`` of a flash item; the gate decides at once.
+def issue_ticket(user: Any, item_id: int, *, now: float | None = None) -> tickets.Ticket:
+    """A gate ticket for this member and item, after the checks that need the database (the item
+    is on a published sale, the community-only audience). The attempt endpoint verifies it with
+    no session or SQL (``tickets.verify``)."""
+    facts = _item_facts(item_id)
+    if facts["status"] == SaleStatus.DRAFT:
+        raise FlashItemNotFound("秒杀商品不存在")
+    _check_audience(user, facts["community_id"])
+    return tickets.sign(user.pk, item_id, facts["cap"], now=now)
+
+
+def attempt(
+    user: Any, item_id: int, quantity: int = 1, *, now: datetime | None = None, client_ip: str | None = None
+) -> Admission:
+    """One signed-in member's attempt to buy ``quantity`` of a flash item; the gate decides at once.
 
     SQL on this path: none once the item's facts and the member's community membership are
-    cached (what remains is the session/token lookup of authentication itself). An unknown
-    pool during a live sale (the gate lost it) is rebuilt from the database, then asked again.
-    Raises ``AttemptRefused`` with the gate's reason in words.
+    cached (what remains is the session/token lookup of authentication itself). A ticket holder
+    skips these checks (the ticket carries them) and goes straight to ``admit``.
+    Raises ``AttemptRefused`` (or ``AttemptRateLimited``) with the gate's reason in words.
     """
     facts = _item_facts(item_id)
     if facts["status"] == SaleStatus.DRAFT:
         raise FlashItemNotFound("秒杀商品不存在")
     _check_audience(user, facts["community_id"])
-    _count(f"flash:attempts:{item_id}")
-    gate = get_gate()
-    key = pool_key(item_id)
-    admission = gate.attempt(key, user.pk, quantity, now=now)
-    if admission.refusal == Refusal.NOT_READY and rebuild_pool(item_id):
-        admission = gate.attempt(key, user.pk, quantity, now=now)
-    elif admission.refusal == Refusal.NOT_READY and gate.state(key).ready:
-        admission = gate.attempt(key, user.pk, quantity, now=now)  # rebuilt by another caller meanwhile
-    if admission.refusal == Refusal.NOT_READY and _sale_status(item_id) == SaleStatus.ENDED:
-        admission = Admission(admitted=False, refusal=Refusal.CLOSED)  # an ended sale is not rebuilt
+    return admit(user.pk, item_id, quantity, cap=facts["cap"], now=now, client_ip=client_ip)
+
+
+def admit(
+    member_id: int,
+    item_id: int,
+    quantity: int = 1,
+    *,
+    cap: int,
+    now: datetime | None = None,
+    client_ip: str | None = None,
+) -> Admission:
+    """The gate's part of an attempt by a member whose right to try is settled (checked by
+    ``attempt``, or carried by a verified ticket): count it, ask the gate, settle a lost pool or
+    a sold-out answer (``settle``)."""
+    count_attempts(item_id)
+    admission = get_gate().attempt(pool_key(item_id), member_id, quantity, now=now, client_ip=client_ip)
+    if needs_settling(admission, item_id):
+        admission = settle(admission, member_id, item_id, quantity, now=now, client_ip=client_ip)
     if not admission.admitted:
         assert admission.refusal is not None
-        cap = None
-        if admission.refusal == Refusal.OVER_CAP:
-            cap = FlashItem.objects.values_list("per_person_cap", flat=True).get(pk=item_id)
         raise refusal_error(admission.refusal, cap=cap)
+    return admission
+
+
+# item id -> when this process last looked for released units on their way back (monotonic seconds)
+_return_checks: dict[int, float] = {}
+RETURN_CHECK_SECONDS = 1.0
+
+
+def needs_settling(admission: Admission, item_id: int) -> bool:
+    """Whether ``settle`` has something to do with this answer (no SQL: the buy path and the thin
+    front ask this first, and call ``settle`` only when it says so)."""
+    if admission.refusal == Refusal.NOT_READY:
+        return True
+    return admission.refusal == Refusal.SOLD_OUT and return_check_due(item_id)
+
+
+def return_check_due(item_id: int) -> bool:
+    """A sold-out answer looks for pending releases at most once a second per item and process,
+    so a crowd hammering a sold-out item costs one indexed query a second, not one per attempt."""
+    now = time.monotonic()
+    if now - _return_checks.get(item_id, float("-inf")) < RETURN_CHECK_SECONDS:
+        return False
+    _return_checks[item_id] = now
+    return True
+
+
+def settle(
+    admission: Admission,
+    member_id: int,
+    item_id: int,
+    quantity: int = 1,
+    *,
+    now: datetime | None = None,
+    client_ip: str | None = None,
+) -> Admission:
+    """The answers that need the database before they are final; others pass unchanged.
+
+    - not_ready during a live sale (the gate lost the pool): rebuilt from the database, then asked
+      again; an ended sale is not rebuilt and answers closed.
+    - sold_out: released units still on their way back (a unit released in another process) are
+      handed to the gate, then it is asked again (callers ask ``needs_settling`` first, which lets
+      this happen at most once a second per item and process).
+
+    The thin front calls this in a thread when ``needs_settling`` says so."""
+    gate = get_gate()
+    key = pool_key(item_id)
+    if admission.refusal == Refusal.NOT_READY:
+        # Rebuilt by this call, or by another caller meanwhile: ask again.
+        if rebuild_pool(item_id) or gate.state(key).ready:
+            admission = gate.attempt(key, member_id, quantity, now=now, client_ip=client_ip)
+        if admission.refusal == Refusal.NOT_READY and _sale_status(item_id) == SaleStatus.ENDED:
+            admission = Admission(admitted=False, refusal=Refusal.CLOSED)
+    elif admission.refusal == Refusal.SOLD_OUT and return_released_units(item_id):
+        admission = gate.attempt(key, member_id, quantity, now=now, client_ip=client_ip)
     return admission
 
 
@@ -544,12 +636,14 @@ def _sale_status(item_id: int) -> str | None:
     return FlashItem.objects.filter(pk=item_id).values_list("session__sale__status", flat=True).first()
 
 
-def _count(key: str) -> None:
-    if not cache.add(key, 1, timeout=None):
+def count_attempts(item_id: int, attempts: int = 1) -> None:
+    """Add to the item's attempt counter (the console's live figure; ``selectors.attempts_seen``)."""
+    key = f"flash:attempts:{item_id}"
+    if not cache.add(key, attempts, timeout=None):
         try:
-            cache.incr(key)
+            cache.incr(key, attempts)
         except ValueError:
-            cache.add(key, 1, timeout=None)
+            cache.add(key, attempts, timeout=None)
 
 
 # --- the consumer: claims become orders -------------------------------------------------------
@@ -562,102 +656,292 @@ class Materialised:
     duplicates: int = 0
 
 
-def materialise_claims(*, count: int = 200, consumer: str = CONSUMER, idle_ms: int = 30_000) -> Materialised:
-    """Read admitted claims from the gate and write each as a ``FlashClaim`` and one order at the
-    flash price (in its own transaction), then acknowledge them. Idempotent by claim id: a claim
+def materialise_claims(*, count: int = 500, consumer: str = CONSUMER, idle_ms: int = 30_000) -> Materialised:
+    """Read admitted claims from the gate, up to ``count`` at a time, and write each batch in one
+    transaction (``_materialise_batch``): one ``FlashClaim`` per claim id and one order at the flash
+    price per claim that can have one; then acknowledge the batch. Idempotent by claim id: a claim
     delivered twice finds its row (unique ``claim_id``) and makes no second order. Claims another
-    consumer took and left unacknowledged for ``idle_ms`` are taken over."""
+    consumer took and left unacknowledged for ``idle_ms`` are taken over. A batch that fails as a
+    whole is written claim by claim, so one bad claim stays at the gate (unacknowledged, for a
+    later delivery) without holding back the others."""
     gate = get_gate()
     result = Materialised()
     while True:
-        claims = gate.pending_claims(consumer, idle_ms=idle_ms, count=count) + gate.read_claims(consumer, count=count)
+        claims = gate.pending_claims(POOL_OWNER, consumer, idle_ms=idle_ms, count=count)
+        claims += gate.read_claims(POOL_OWNER, consumer, count=count)
         if not claims:
             return result
-        done: list[Claim] = []
-        for claim in claims:
-            if not claim.pool_key.startswith("flash:"):
-                continue  # another owner's pool; its consumer takes it over once idle
-            outcome = _materialise(claim)
+        done = claims
+        try:
+            outcomes = _materialise_batch(claims)
+        except (DatabaseError, DomainError) as error:
+            logger.warning(
+                "flash claims: a batch of %d failed (%s); writing them one by one",
+                len(claims),
+                error,
+                exc_info=isinstance(error, DatabaseError),
+            )
+            outcomes, done = [], []
+            for claim in claims:
+                try:
+                    outcomes += _materialise_batch([claim])
+                except (DatabaseError, DomainError):
+                    logger.exception("flash claim %s left at the gate for a later delivery", claim.claim_id)
+                    continue
+                done.append(claim)
+        for outcome in outcomes:
             setattr(result, outcome, getattr(result, outcome) + 1)
-            done.append(claim)
-        gate.ack(done)  # after each claim's transaction committed
+        gate.ack(done)  # after the batch's transaction committed
         if len(claims) < count:
             return result
 
 
 def _materialise(claim: Claim) -> str:
-    item_id = int(claim.pool_key.split(":", 1)[1])
-    with transaction.atomic():
-        if FlashClaim.objects.filter(Q(claim_id=claim.claim_id) | Q(regained_claim_id=claim.claim_id)).exists():
-            return "duplicates"
-        # The item's row lock serialises consumers of one item, so the check below is exact.
-        item = FlashItem.objects.select_for_update().select_related("session__sale__shop").filter(pk=item_id).first()
-        if item is None:
-            return "duplicates"
-        sale = item.session.sale
-        try:
-            with transaction.atomic():
-                row = FlashClaim.objects.create(
-                    claim_id=claim.claim_id,
-                    item=item,
-                    user_id=claim.member_id,
-                    quantity=claim.quantity,
-                    admitted_at=claim.admitted_at,
-                )
-        except IntegrityError:
-            return "duplicates"  # a parallel consumer wrote it first
-        held = FlashClaim.objects.filter(item=item, status__in=LIVE_CLAIMS).aggregate(units=Sum("quantity"))["units"]
-        if (held or 0) > item.quantity:
-            # The gate admitted more than the table allows (a pool rebuilt while a claim was in
-            # flight): the database refuses the surplus, and the gate keeps its unit (it had one too many).
-            transition_claim(row, ClaimStatus.RELEASED, sale_id=sale.pk, reason="已抢光", note="超出秒杀数量")
-            return "released"
-        try:
-            with transaction.atomic():
-                order = _create_order(row, item, sale)
-        except DomainError as error:
-            reason = error.message[:200]
-            transition_claim(row, ClaimStatus.RELEASED, sale_id=sale.pk, reason=reason, note="无法下单")
-            on_commit(_release_at_gate, item.pk, claim.member_id, claim.quantity)
-            return "released"
-        transition_claim(row, ClaimStatus.ORDERED, sale_id=sale.pk, order=order, note=f"订单 {order.number}")
-    return "ordered"
+    """One claim as a batch of one: "ordered", "released" or "duplicates"."""
+    return _materialise_batch([claim])[0]
 
 
-def _create_order(row: FlashClaim, item: FlashItem, sale: FlashSale) -> Order:
-    """The order through the orders app's own checkout: trusted flash price, the sale's payment
-    deadline, the member's default address, else the shop's pickup point."""
-    user = get_user_model().objects.get(pk=row.user_id)
-    if not user.is_active:
-        raise FlashSaleInvalid("账号不可用，名额已释放", code="account_inactive")
-    methods = [m for m in order_actions.enabled_payment_methods() if m != PaymentMethod.COD]
-    if not methods:
-        raise FlashSaleInvalid("暂不支持在线支付，名额已释放", code="payment_unavailable")
-    address = Address.objects.filter(user=user).first()  # the default first (the model's ordering)
-    destination: dict[str, Any]
-    if address is not None:
-        destination = {"fulfilment": Fulfilment.DELIVERY, "address_id": address.pk}
-    else:
-        point = PickupPoint.objects.filter(shop_id=sale.shop_id, is_active=True).order_by("pk").first()
-        if point is None:
-            raise FlashSaleInvalid("你还没有收货地址，名额已释放；请先添加收货地址", code="address_required")
-        destination = {"fulfilment": Fulfilment.PICKUP, "pickup_point_id": point.pk}
-    return order_actions.create_order(
-        user,
-        lines=[(item.sku_id, row.quantity)],
-        unit_prices={item.sku_id: item.flash_price_fen},
-        pay_by=timezone.now() + timedelta(minutes=sale.payment_timeout_minutes),
-        payment_method=methods[0],
-        # A claim has no delivery slot to choose: the shop arranges delivery as for its other orders.
-        require_destination=False,
-        **destination,
+def _item_id(claim: Claim) -> int:
+    return int(claim.pool_key.split(":", 1)[1])
+
+
+@dataclass
+class _Batch:
+    """What a batch of claims needs from the tables, read set-based once the items are locked."""
+
+    items: dict[int, FlashItem]
+    known: set[str]  # claim ids already written (as a claim or as a regained claim)
+    live: dict[int, int]  # item → units held by live claims
+    users: dict[int, Any]
+    addresses: dict[int, Address]  # user → default address (else their first)
+    pickup_points: dict[int, PickupPoint]  # shop → its first active pickup point
+
+
+def _read_batch(claims: Sequence[Claim]) -> _Batch:
+    # Item rows locked in primary-key order: consumers of one item are serialised, so the
+    # duplicate and live-units reads below are exact (a racing consumer has committed or waits).
+    items = {
+        item.pk: item
+        for item in FlashItem.objects.select_for_update(of=("self",))
+        .select_related("session__sale__shop")
+        .filter(pk__in={_item_id(claim) for claim in claims})
+        .order_by("pk")
+    }
+    ids = [claim.claim_id for claim in claims]
+    known: set[str] = set()
+    for claim_id, regained in FlashClaim.objects.filter(Q(claim_id__in=ids) | Q(regained_claim_id__in=ids)).values_list(
+        "claim_id", "regained_claim_id"
+    ):
+        known.update(found for found in (claim_id, regained) if found)
+    live = dict(
+        FlashClaim.objects.filter(item_id__in=items, status__in=LIVE_CLAIMS)
+        .values("item_id")
+        .annotate(units=Sum("quantity"))
+        .values_list("item_id", "units")
+    )
+    member_ids = {claim.member_id for claim in claims}
+    addresses: dict[int, Address] = {}
+    for address in Address.objects.filter(user_id__in=member_ids):  # the default first (the model's ordering)
+        addresses.setdefault(address.user_id, address)
+    pickup_points: dict[int, PickupPoint] = {}
+    shop_ids = {item.session.sale.shop_id for item in items.values()}
+    for point in PickupPoint.objects.filter(shop_id__in=shop_ids, is_active=True).order_by("pk"):
+        pickup_points.setdefault(point.shop_id, point)
+    return _Batch(
+        items=items,
+        known=known,
+        live=live,
+        users=get_user_model().objects.only("id", "is_active").in_bulk(member_ids),
+        addresses=addresses,
+        pickup_points=pickup_points,
     )
 
 
-def _release_at_gate(item_id: int, member_id: int, quantity: int) -> None:
-    """After the release committed: the units go back to the gate (a lost gate rebuilds from the
-    table instead, and a crash before this line undersells until then, never oversells)."""
-    get_gate().release(pool_key(item_id), member_id, quantity)
+RETURN_BATCH = 1_000  # released claims handed back per call (the next call takes the rest)
+
+
+def return_released_units(item_id: int | None = None, *, claims: Sequence[str] | None = None) -> int:
+    """Released claims whose units have not reached the gate yet go back to it, each exactly once;
+    returns the units given back. Called after each release commits, by the buy path when an item
+    looks sold out, and every minute by the task consumer.
+
+    A release is marked and given to the gate in one transaction; when the gate does not hold the
+    pool (lost with Redis: the rebuild counts the units; or held by another process's in-process
+    engine: the web process takes it later), the mark is undone and the claim stays pending. So
+    a task consumer closing an unpaid order in the embedded default never loses the unit, and a
+    crash between commit and release only delays it. The conditional mark makes two sweepers
+    (threads or processes) give a claim back once."""
+    pending = FlashClaim.objects.filter(status=ClaimStatus.RELEASED, returned_to_gate=False)
+    if item_id is not None:
+        pending = pending.filter(item_id=item_id)
+    if claims is not None:
+        pending = pending.filter(claim_id__in=claims)
+    by_item: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for pk, item, member_id, quantity in pending.order_by("pk").values_list("pk", "item_id", "user_id", "quantity")[
+        :RETURN_BATCH
+    ]:
+        by_item[item].append((pk, member_id, quantity))
+    gate = get_gate()
+    returned = 0
+    for item, rows in by_item.items():
+        with transaction.atomic():
+            mine = [row for row in rows if _mark_returned(row[0], True)]
+            given = 0
+            for _, member_id, quantity in mine:
+                if not gate.release(pool_key(item), member_id, quantity):
+                    break  # this gate does not hold the pool: the rest stay pending
+                given += 1
+                returned += quantity
+            if given == 0:
+                transaction.set_rollback(True)  # the usual case in a process that does not hold the pool
+            for pk, _, _ in mine[given:] if given else ():
+                _mark_returned(pk, False)
+    return returned
+
+
+def _mark_returned(claim_pk: int, returned: bool) -> bool:
+    return (
+        FlashClaim.objects.filter(pk=claim_pk, status=ClaimStatus.RELEASED, returned_to_gate=not returned).update(
+            returned_to_gate=returned
+        )
+        == 1
+    )
+
+
+def _materialise_batch(claims: Sequence[Claim]) -> list[str]:
+    """Write a batch of claims in one transaction, in a statement count that does not grow with
+    the batch: lock the items, read duplicates, live units, members, addresses and pickup points
+    set-based, create the orders through ``orders.actions.create_orders`` (checkout's builder),
+    write the claims in their final status with their history, and give the units of claims that
+    cannot become orders back to the gate after commit. Returns each claim's outcome."""
+    outcomes: list[str] = []
+    unique: dict[str, Claim] = {}
+    for claim in claims:
+        outcomes.append("duplicates" if claim.claim_id in unique else "")
+        unique.setdefault(claim.claim_id, claim)
+    if not unique:
+        return outcomes
+    released_at_gate: list[str] = []  # claim ids whose units go back to the gate after commit
+    unrecorded: list[tuple[int, int, int]] = []  # (item, member, units) of claims no row can hold
+    with transaction.atomic():
+        batch = _read_batch(list(unique.values()))
+        methods = [m for m in order_actions.enabled_payment_methods() if m != PaymentMethod.COD]
+        now = timezone.now()
+        new: dict[str, NewClaim] = {}
+        ordering: list[tuple[str, order_actions.OrderRequest]] = []
+        surplus_items: set[int] = set()
+        for claim in unique.values():
+            item = batch.items.get(_item_id(claim))
+            if item is None or claim.claim_id in batch.known:
+                continue  # a duplicate (or an item that no longer exists): nothing to write
+            user = batch.users.get(claim.member_id)
+            if user is None:  # the account is gone: no row can name it, the unit goes back
+                # The account is gone: no row can name it, so its unit goes back without a pending mark.
+                unrecorded.append((item.pk, claim.member_id, claim.quantity))
+                new[claim.claim_id] = _new_claim(claim, item, ClaimStatus.RELEASED, reason="账号不存在")
+                continue
+            if batch.live.get(item.pk, 0) + claim.quantity > item.quantity:
+                # The gate admitted more than the table allows (a pool rebuilt while a claim was in
+                # flight): the database refuses the surplus, and the gate keeps its unit (it had one too many).
+                new[claim.claim_id] = _new_claim(
+                    claim, item, ClaimStatus.RELEASED, reason="已抢光", note="超出秒杀数量", returned=True
+                )
+                surplus_items.add(item.pk)
+                continue
+            try:
+                request = _order_request(claim, item, user, batch, methods, now)
+            except DomainError as error:
+                released_at_gate.append(claim.claim_id)
+                new[claim.claim_id] = _new_claim(claim, item, ClaimStatus.RELEASED, reason=error.message)
+                continue
+            batch.live[item.pk] = batch.live.get(item.pk, 0) + claim.quantity
+            ordering.append((claim.claim_id, request))
+        created = order_actions.create_orders([request for _, request in ordering])
+        for (claim_id, _), order in zip(ordering, created, strict=True):
+            claim, item = unique[claim_id], batch.items[_item_id(unique[claim_id])]
+            if isinstance(order, Order):
+                new[claim_id] = _new_claim(
+                    claim, item, ClaimStatus.ORDERED, order_id=order.pk, note=f"订单 {order.number}"
+                )
+            elif item.pk in surplus_items:
+                # Its units were counted as held when a later claim was found surplus: only one
+                # claim at a time decides that exactly (as the live units stand after each).
+                raise Conflict("秒杀名额需逐条核对", code="flash_batch_recount")
+            else:
+                released_at_gate.append(claim_id)
+                new[claim_id] = _new_claim(claim, item, ClaimStatus.RELEASED, reason=order.message)
+        rows = [claim for claim in new.values() if claim.user_id in batch.users]
+        written = create_claims(rows)
+        if len(written) != len(rows):
+            # Written by another writer the item locks did not hold back: its orders would be
+            # doubles, so the batch rolls back and is written claim by claim.
+            raise Conflict("抢购记录已存在", code="flash_claim_exists")
+        if released_at_gate:
+            on_commit(return_released_units, claims=released_at_gate)
+        if unrecorded:
+            on_commit(_release_unrecorded, unrecorded)
+    for index, claim in enumerate(claims):
+        if not outcomes[index]:
+            found = new.get(claim.claim_id)
+            outcomes[index] = "duplicates" if found is None else "ordered" if found.order_id else "released"
+    return outcomes
+
+
+def _release_unrecorded(releases: Sequence[tuple[int, int, int]]) -> None:
+    gate = get_gate()
+    for item_id, member_id, quantity in releases:
+        gate.release(pool_key(item_id), member_id, quantity)
+
+
+def _new_claim(
+    claim: Claim,
+    item: FlashItem,
+    status: str,
+    *,
+    order_id: int | None = None,
+    reason: str = "",
+    note: str = "",
+    returned: bool = False,
+) -> NewClaim:
+    return NewClaim(
+        claim_id=claim.claim_id,
+        item_id=item.pk,
+        sale_id=item.session.sale_id,
+        user_id=claim.member_id,
+        quantity=claim.quantity,
+        admitted_at=claim.admitted_at,
+        status=status,
+        order_id=order_id,
+        reason=reason[:200],
+        note=note or ("无法下单" if status == ClaimStatus.RELEASED else ""),
+        returned_to_gate=returned,
+    )
+
+
+def _order_request(
+    claim: Claim, item: FlashItem, user: Any, batch: _Batch, methods: Sequence[str], now: datetime
+) -> order_actions.OrderRequest:
+    """The claim's order for the orders app's checkout: trusted flash price, the sale's payment
+    deadline, the member's default address, else the shop's pickup point."""
+    sale = item.session.sale
+    if not user.is_active:
+        raise FlashSaleInvalid("账号不可用，名额已释放", code="account_inactive")
+    if not methods:
+        raise FlashSaleInvalid("暂不支持在线支付，名额已释放", code="payment_unavailable")
+    address = batch.addresses.get(user.pk)
+    point = batch.pickup_points.get(sale.shop_id)
+    if address is None and point is None:
+        raise FlashSaleInvalid("你还没有收货地址，名额已释放；请先添加收货地址", code="address_required")
+    return order_actions.OrderRequest(
+        user=user,
+        lines=[(item.sku_id, claim.quantity)],
+        unit_prices={item.sku_id: item.flash_price_fen},
+        pay_by=now + timedelta(minutes=sale.payment_timeout_minutes),
+        payment_method=methods[0],
+        fulfilment=Fulfilment.DELIVERY if address is not None else Fulfilment.PICKUP,
+        address=address,
+        pickup_point=None if address is not None else point,
+    )
 
 
 # --- the order's lifecycle (receivers of orders.signals) --------------------------------------
@@ -671,7 +955,7 @@ def on_order_released(sender: Any, order: Order, **kwargs: Any) -> None:
         return
     reason = "超时未支付，名额已释放" if order.status == "closed" else "订单已取消，名额已释放"
     if transition_claim(row, ClaimStatus.RELEASED, sale_id=row.item.session.sale_id, reason=reason, note=reason):
-        on_commit(_release_at_gate, row.item_id, row.user_id, row.quantity)
+        on_commit(return_released_units, row.item_id, claims=[row.claim_id])
 
 
 def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:

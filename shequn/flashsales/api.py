@@ -2,16 +2,20 @@
 status) and operators (/console/...: list, create, edit, schedule, pause, resume, end, counters
 with the reconciler's figures)."""
 
+from typing import Any
+
 from django.http import HttpRequest
 from ninja import Query, Router, Status
+from ninja.security import APIKeyHeader
 
+from shequn.accounts.auth import BearerTokenAuth, SessionCookieAuth
 from shequn.core.audit import client_ip
 from shequn.core.schemas import Id, Page, PageQuery, Text, error_responses, paginate
 from shequn.shops.console import api_console_shop
 from shequn.shops.models import Shop
 from shequn.shops.permissions import MANAGE_CATALOG
 
-from . import actions, selectors
+from . import actions, selectors, tickets
 from .schemas import (
     FlashAdmissionOut,
     FlashAttemptIn,
@@ -22,6 +26,7 @@ from .schemas import (
     FlashReservationOut,
     FlashSaleIn,
     FlashSaleOut,
+    FlashTicketOut,
 )
 
 router = Router(tags=["flashsales"])
@@ -57,20 +62,51 @@ def reserve(request: HttpRequest, sale_id: Id) -> FlashReservationOut:
     return FlashReservationOut(reserved=True, created=created, reservation_count=count)
 
 
-@router.post("/items/{int:item_id}/attempts", response={202: FlashAdmissionOut, **WRITE_ERRORS})
+class FlashTicketAuth(APIKeyHeader):
+    """``X-Flash-Ticket: <ticket>``: the gate ticket from ``POST /items/{id}/ticket``, verified with no
+    session or database lookup (401 ``flash_ticket_expired``, 403 ``flash_ticket_invalid``)."""
+
+    param_name = tickets.HEADER
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        return tickets.verify(key) if key else None
+
+
+@router.post("/items/{int:item_id}/ticket", response={200: FlashTicketOut, **WRITE_ERRORS})
+def ticket(request: HttpRequest, item_id: Id) -> FlashTicketOut:
+    """A short-lived gate ticket for this item; send it as ``X-Flash-Ticket`` with each attempt.
+    403 ``flash_members_only``; 404 ``flash_item_not_found``."""
+    return FlashTicketOut.from_ticket(actions.issue_ticket(request.user, item_id))
+
+
+@router.post(
+    "/items/{int:item_id}/attempts",
+    response={202: FlashAdmissionOut, **WRITE_ERRORS},
+    auth=[FlashTicketAuth(), BearerTokenAuth(), SessionCookieAuth(csrf=True)],
+)
 def attempt(request: HttpRequest, item_id: Id, body: FlashAttemptIn) -> Status[FlashAdmissionOut]:
     """Try to buy: 202 with a claim id (queued; poll the claim until its order exists), or 409 with
     why not: ``flash_not_open``, ``flash_closed``, ``flash_paused``, ``flash_priority_only``,
-    ``flash_over_cap``, ``flash_sold_out``, ``flash_busy``; 403 ``flash_members_only``."""
-    admission = actions.attempt(request.user, item_id, body.quantity)
-    assert admission.claim_id is not None
-    return Status(202, FlashAdmissionOut(claim_id=admission.claim_id, units_left=admission.units_left))
+    ``flash_over_cap``, ``flash_sold_out``, ``flash_busy``; 429 ``flash_rate_limited``; 403
+    ``flash_members_only``. With an ``X-Flash-Ticket`` the thin front (shequn/front.py) answers this
+    path itself, in the same words; without one, the session or bearer token signs the member in."""
+    signed_in = request.auth  # type: ignore[attr-defined]  # set by ninja's authentication
+    if isinstance(signed_in, tickets.Ticket):
+        tickets.require_item(signed_in, item_id)
+        admission = actions.admit(
+            signed_in.member_id, item_id, body.quantity, cap=signed_in.cap, client_ip=client_ip(request)
+        )
+    else:
+        admission = actions.attempt(request.user, item_id, body.quantity, client_ip=client_ip(request))
+    return Status(202, FlashAdmissionOut.from_admission(admission))
 
 
 @router.get("/claims/{claim_id}", response={200: FlashClaimOut, **READ_ERRORS})
 def claim(request: HttpRequest, claim_id: Text) -> FlashClaimOut:
     """A claim of mine: ``queued`` until the consumer writes it, then ``ordered`` (with the order) or
-    ``released`` (with the reason)."""
+    ``released`` (with the reason). Consumers write claims within seconds (a 150,000-unit sale within
+    about a minute); a claim still ``queued`` after three minutes was lost with the gate's Redis and
+    never becomes an order: its unit is back on sale (the member page says so after 180 polls)."""
     return _claim_out(request, claim_id)
 
 

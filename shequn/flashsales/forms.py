@@ -1,5 +1,7 @@
-"""The console's sale form: one Django form, prices typed in yuan (``YuanField``); one session of up
-to ``ITEM_ROWS`` items per form (the API takes up to 10 sessions)."""
+"""The console's sale form: one Django form, prices typed in yuan (``YuanField``), several sessions
+of several items each. A new sale offers ``SESSION_ROWS`` sessions of ``ITEM_ROWS`` items; editing
+a sale offers every session and item it has (sales made through the API may have up to
+``MAX_SESSIONS`` of ``MAX_ITEMS_PER_SESSION``) plus one empty row of each, so saving never drops one."""
 
 from typing import Any
 
@@ -10,58 +12,117 @@ from shequn.communities.models import Community
 from shequn.core.forms import YuanField
 from shequn.shops.models import Shop
 
-from .actions import ItemInput, SaleInput, SessionInput
+from .actions import MAX_ITEMS_PER_SESSION, MAX_SESSIONS, ItemInput, SaleInput, SessionInput
 from .models import FlashSale
 
+SESSION_ROWS = 3
 ITEM_ROWS = 3
 MAX_PRICE_FEN = 100_000_000
 LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+ITEM_FIELDS = ("sku", "price", "quantity", "cap")
+# Errors the action reports about a field of the sale itself land next to it; the rest (they name
+# the session and the product) above the form.
+SALE_FIELDS = {"title", "payment_timeout_minutes", "priority_minutes", "reservation_starts_at"}
+
+
+def _shape(sale: FlashSale | None) -> tuple[int, int]:
+    """(sessions, items per session) the form offers."""
+    if sale is None:
+        return SESSION_ROWS, ITEM_ROWS
+    counts = [session.items.count() for session in sale.sessions.all()]
+    sessions = min(MAX_SESSIONS, max(SESSION_ROWS, len(counts) + 1))
+    items = min(MAX_ITEMS_PER_SESSION, max(ITEM_ROWS, max(counts, default=0) + 1))
+    return sessions, items
 
 
 class FlashSaleForm(forms.Form):
     title = forms.CharField(label="活动名称", max_length=100)
     description = forms.CharField(label="活动说明", required=False, max_length=2000, widget=forms.Textarea)
     reservation_starts_at = forms.DateTimeField(label="预约开始", widget=LOCAL)
-    starts_at = forms.DateTimeField(label="开抢时间", widget=LOCAL)
-    ends_at = forms.DateTimeField(label="结束时间", widget=LOCAL)
     payment_timeout_minutes = forms.IntegerField(label="支付时限（分钟）", min_value=1, max_value=120, initial=10)
     priority_minutes = forms.IntegerField(label="预约用户优先（分钟）", min_value=0, max_value=1440, initial=0)
     community: forms.ModelChoiceField = forms.ModelChoiceField(
         label="仅限社群", queryset=Community.objects.none(), required=False, empty_label="所有人"
     )
 
-    def __init__(self, *args: Any, shop: Shop, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, shop: Shop, sale: FlashSale | None = None, **kwargs: Any) -> None:
+        if sale is not None and not args and "initial" not in kwargs:
+            kwargs["initial"] = self.initial_of(sale)
         super().__init__(*args, **kwargs)
+        self.session_count, self.item_count = _shape(sale)
         self.fields["community"].queryset = Community.objects.filter(shop=shop)  # type: ignore[attr-defined]
         skus = Sku.objects.filter(shop=shop, is_active=True).select_related("product").order_by("product__title", "pk")
         choices = [("", "—")] + [(sku.pk, f"{sku.product.title} {sku.spec}") for sku in skus]
-        for row in range(ITEM_ROWS):
-            self.fields[f"item_{row}_sku"] = forms.TypedChoiceField(
-                label="商品", choices=choices, coerce=int, required=row == 0, empty_value=None
-            )
-            self.fields[f"item_{row}_price"] = YuanField(label="秒杀价", required=False, max_fen=MAX_PRICE_FEN)
-            self.fields[f"item_{row}_quantity"] = forms.IntegerField(label="数量", required=False, min_value=0)
-            self.fields[f"item_{row}_cap"] = forms.IntegerField(
-                label="每人限购", required=False, min_value=0, initial=1
-            )
+        for s in range(self.session_count):
+            first = s == 0
+            self.fields[f"session_{s}_starts_at"] = forms.DateTimeField(label="开抢时间", widget=LOCAL, required=first)
+            self.fields[f"session_{s}_ends_at"] = forms.DateTimeField(label="结束时间", widget=LOCAL, required=first)
+            for row in range(self.item_count):
+                prefix = f"session_{s}_item_{row}"
+                self.fields[f"{prefix}_sku"] = forms.TypedChoiceField(
+                    label="商品", choices=choices, coerce=int, required=first and row == 0, empty_value=None
+                )
+                self.fields[f"{prefix}_price"] = YuanField(label="秒杀价", required=False, max_fen=MAX_PRICE_FEN)
+                self.fields[f"{prefix}_quantity"] = forms.IntegerField(label="数量", required=False, min_value=0)
+                self.fields[f"{prefix}_cap"] = forms.IntegerField(
+                    label="每人限购", required=False, min_value=0, initial=1
+                )
 
-    def item_rows(self) -> list[list[Any]]:
+    def sale_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.base_fields]
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """For the template: each session's time fields and item rows."""
         return [
-            [self[f"item_{row}_{name}"] for name in ("sku", "price", "quantity", "cap")] for row in range(ITEM_ROWS)
+            {
+                "number": s + 1,
+                "starts_at": self[f"session_{s}_starts_at"],
+                "ends_at": self[f"session_{s}_ends_at"],
+                "rows": [
+                    [self[f"session_{s}_item_{row}_{name}"] for name in ITEM_FIELDS] for row in range(self.item_count)
+                ],
+            }
+            for s in range(self.session_count)
         ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for s in range(1, self.session_count):
+            has_items = any(data.get(f"session_{s}_item_{row}_sku") for row in range(self.item_count))
+            has_times = data.get(f"session_{s}_starts_at") or data.get(f"session_{s}_ends_at")
+            if (has_items or has_times) and not (
+                data.get(f"session_{s}_starts_at") and data.get(f"session_{s}_ends_at")
+            ):
+                self.add_error(f"session_{s}_starts_at", f"第 {s + 1} 场请填写开抢时间和结束时间")
+            elif has_times and not has_items:
+                self.add_error(f"session_{s}_starts_at", f"第 {s + 1} 场至少需要一件商品")
+        return data
 
     def to_input(self) -> SaleInput:
         data = self.cleaned_data
-        items = [
-            ItemInput(
-                sku_id=data[f"item_{row}_sku"],
-                flash_price_fen=data[f"item_{row}_price"] or 0,
-                quantity=data[f"item_{row}_quantity"] or 0,
-                per_person_cap=data[f"item_{row}_cap"] if data[f"item_{row}_cap"] is not None else 1,
+        sessions = []
+        for s in range(self.session_count):
+            if not data.get(f"session_{s}_starts_at"):
+                continue
+            items = []
+            for row in range(self.item_count):
+                prefix = f"session_{s}_item_{row}"
+                if not data.get(f"{prefix}_sku"):
+                    continue
+                cap = data.get(f"{prefix}_cap")
+                items.append(
+                    ItemInput(
+                        sku_id=data[f"{prefix}_sku"],
+                        flash_price_fen=data.get(f"{prefix}_price") or 0,
+                        quantity=data.get(f"{prefix}_quantity") or 0,
+                        per_person_cap=cap if cap is not None else 1,
+                    )
+                )
+            sessions.append(
+                SessionInput(
+                    starts_at=data[f"session_{s}_starts_at"], ends_at=data[f"session_{s}_ends_at"], items=items
+                )
             )
-            for row in range(ITEM_ROWS)
-            if data.get(f"item_{row}_sku")
-        ]
         community = data.get("community")
         return SaleInput(
             title=data["title"],
@@ -70,12 +131,11 @@ class FlashSaleForm(forms.Form):
             payment_timeout_minutes=data["payment_timeout_minutes"],
             priority_minutes=data["priority_minutes"],
             community_id=community.pk if community else None,
-            sessions=[SessionInput(starts_at=data["starts_at"], ends_at=data["ends_at"], items=items)],
+            sessions=sessions,
         )
 
-    @classmethod
-    def initial_of(cls, sale: FlashSale) -> dict[str, Any]:
-        session = sale.sessions.first()
+    @staticmethod
+    def initial_of(sale: FlashSale) -> dict[str, Any]:
         initial: dict[str, Any] = {
             "title": sale.title,
             "description": sale.description,
@@ -84,22 +144,23 @@ class FlashSaleForm(forms.Form):
             "priority_minutes": sale.priority_minutes,
             "community": sale.community_id,
         }
-        if session is not None:
-            initial.update(starts_at=session.starts_at, ends_at=session.ends_at)
-            for row, item in enumerate(session.items.all()[:ITEM_ROWS]):
+        for s, session in enumerate(sale.sessions.prefetch_related("items")):
+            initial.update({f"session_{s}_starts_at": session.starts_at, f"session_{s}_ends_at": session.ends_at})
+            for row, item in enumerate(session.items.all()):
+                prefix = f"session_{s}_item_{row}"
                 initial.update(
                     {
-                        f"item_{row}_sku": item.sku_id,
-                        f"item_{row}_price": item.flash_price_fen,
-                        f"item_{row}_quantity": item.quantity,
-                        f"item_{row}_cap": item.per_person_cap,
+                        f"{prefix}_sku": item.sku_id,
+                        f"{prefix}_price": item.flash_price_fen,
+                        f"{prefix}_quantity": item.quantity,
+                        f"{prefix}_cap": item.per_person_cap,
                     }
                 )
         return initial
 
     def show_error(self, message: str, field: str | None) -> None:
-        """A ``DomainError`` from the action, next to the field it names (else above the form)."""
-        names = {"sku_id": "item_0_sku", "flash_price_fen": "item_0_price", "quantity": "item_0_quantity"}
-        names.update({"per_person_cap": "item_0_cap", "sessions": "starts_at", "items": "item_0_sku"})
-        target = names.get(field or "", field)
-        self.add_error(target if target in self.fields else None, message)
+        """A ``DomainError`` from the action: next to the sale field it names, else above the form
+        (item and session messages name the session and the product)."""
+        if field == "community_id":
+            field = "community"
+        self.add_error(field if field in SALE_FIELDS or field == "community" else None, message)

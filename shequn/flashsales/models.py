@@ -80,8 +80,11 @@ class FlashItem(models.Model):
         return pool_key(self.pk)
 
 
+POOL_OWNER = "flash"  # the gate's name for this app's pools and claims stream (gate.base.owner_of)
+
+
 def pool_key(item_id: int) -> str:
-    return f"flash:{item_id}"
+    return f"{POOL_OWNER}:{item_id}"
 
 
 class Reservation(models.Model):
@@ -111,11 +114,23 @@ class FlashClaim(models.Model):
     # new claim id: the consumer reading that claim knows it is this one, not a new order.
     regained_claim_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     admitted_at = models.DateTimeField()
+    # For a released claim: its units are back at the gate (released there, counted by a rebuild,
+    # or never taken from it). False while the release waits for the gate that holds the pool:
+    # the embedded gate lives in the web process, and the task consumer that closes an unpaid
+    # order cannot reach it (actions.return_released_units hands it over).
+    returned_to_gate = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["item", "status"], name="flash_claim_item_status")]
+        indexes = [
+            models.Index(fields=["item", "status"], name="flash_claim_item_status"),
+            models.Index(
+                fields=["item"],
+                condition=Q(status="released", returned_to_gate=False),
+                name="flash_claim_returning",
+            ),
+        ]
 
 
 class FlashEvent(models.Model):

@@ -1,15 +1,17 @@
 """API shapes of flash sales (every name starts with ``Flash``). Money in fen; times ISO 8601 with zone."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ninja import Schema
 from pydantic import Field
 
 from shequn.core.schemas import Count, Fen, Id, Moment, MultilineText, Quantity, SmallCount, Text
+from shequn.gate.base import Admission
 
 from .actions import ItemInput, SaleInput, SessionInput
 from .models import FlashClaim, FlashItem, FlashSale
 from .selectors import MemberView, SaleCounters
+from .tickets import Ticket
 
 
 class FlashItemIn(Schema):
@@ -183,6 +185,21 @@ class FlashAdmissionOut(Schema):
     status: str = "queued"
     units_left: int | None = None
 
+    @classmethod
+    def from_admission(cls, admission: Admission) -> "FlashAdmissionOut":
+        """The one shape of an admitted attempt (the Django endpoint and the thin front)."""
+        assert admission.claim_id is not None
+        return cls(claim_id=admission.claim_id, units_left=admission.units_left)
+
+
+class FlashTicketOut(Schema):
+    ticket: str  # send as the X-Flash-Ticket header with each attempt on this item
+    expires_at: datetime
+
+    @classmethod
+    def from_ticket(cls, ticket: Ticket) -> "FlashTicketOut":
+        return cls(ticket=ticket.token, expires_at=datetime.fromtimestamp(ticket.expires, tz=UTC))
+
 
 class FlashItemTruthOut(Schema):
     item: FlashItemOut
@@ -192,8 +209,9 @@ class FlashItemTruthOut(Schema):
     unpaid: int
     paid: int
     released: int
+    returning: int  # released units the gate that holds the pool has not taken back yet
     gate_ready: bool
-    difference: int  # quantity − (at gate + admitted + unpaid + paid); 0 when the books balance
+    difference: int  # quantity − (at gate + admitted + unpaid + paid + returning); 0 when the books balance
     ok: bool
 
 
@@ -228,6 +246,7 @@ class FlashCountersOut(Schema):
                     unpaid=truth.unpaid,
                     paid=truth.paid,
                     released=truth.released,
+                    returning=truth.returning,
                     gate_ready=truth.gate_ready,
                     difference=truth.difference,
                     ok=truth.ok,

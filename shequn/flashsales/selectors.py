@@ -92,11 +92,12 @@ class ItemTruth:
     unpaid: int  # units of unpaid orders
     paid: int  # units of paid orders
     released: int  # units given back (no order, or the unpaid order closed)
+    returning: int  # of those, units on their way back: the gate that holds the pool has not taken them yet
     gate_ready: bool
 
     @property
     def accounted(self) -> int:
-        return self.at_gate + self.admitted + self.unpaid + self.paid
+        return self.at_gate + self.admitted + self.unpaid + self.paid + self.returning
 
     @property
     def difference(self) -> int:
@@ -109,20 +110,22 @@ class ItemTruth:
 
 
 def reconcile(item: FlashItem, state: PoolState | None = None) -> ItemTruth:
-    """units at the gate + claims admitted not yet ordered + unpaid orders + paid orders == quantity.
+    """units at the gate + claims admitted not yet ordered + unpaid orders + paid orders + released
+    units not yet back at the gate == quantity.
 
     Claims still in the gate's stream (admitted, not yet read by the consumer) show as a positive
     difference until the consumer writes them."""
     state = state or get_gate().state(pool_key(item.pk))
     sums: dict[str, int] = defaultdict(int)
-    rows = FlashClaim.objects.filter(item=item).values_list("status", "quantity", "order__paid_at")
-    for status, quantity, paid_at in rows:
+    rows = FlashClaim.objects.filter(item=item).values_list("status", "quantity", "order__paid_at", "returned_to_gate")
+    for status, quantity, paid_at, returned in rows:
         if status == ClaimStatus.ADMITTED:
             sums["admitted"] += quantity
         elif status == ClaimStatus.ORDERED:
             sums["paid" if paid_at is not None else "unpaid"] += quantity
         else:
             sums["released"] += quantity
+            sums["returning"] += 0 if returned else quantity
     return ItemTruth(
         item_id=item.pk,
         quantity=item.quantity,
@@ -131,6 +134,7 @@ def reconcile(item: FlashItem, state: PoolState | None = None) -> ItemTruth:
         unpaid=sums["unpaid"],
         paid=sums["paid"],
         released=sums["released"],
+        returning=sums["returning"],
         gate_ready=state.ready,
     )
 
@@ -168,6 +172,7 @@ def sale_counters(sale: FlashSale) -> SaleCounters:
 class MemberItem:
     item: FlashItem
     left: int | None  # units left at the gate (None: the gate does not know the pool now)
+    ticket: str | None = None  # the member's gate ticket for the buy button (issued by the page's view)
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,15 @@ def remind_session(session_id: int) -> int:
 
 @db_periodic_task(crontab(minute="*"))
 def consume_claims() -> int:
-    """Every minute (and whenever called): admitted claims at the gate become orders. A busy sale
-    runs dedicated consumers (``materialise_claims`` in a loop); this is the safety net."""
+    """Every minute (and whenever called): admitted claims at the gate become orders, and released
+    units still on their way go back to the gate (with Redis; an in-process gate lives in the web
+    process, whose buy path takes them). A busy sale runs dedicated consumers
+    (``materialise_claims`` in a loop); this is the safety net."""
     from . import actions
 
-    return actions.materialise_claims().ordered
+    ordered = actions.materialise_claims().ordered
+    actions.return_released_units()
+    return ordered
 
 
 @db_periodic_task(crontab(minute="*"))

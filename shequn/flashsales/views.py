@@ -2,6 +2,9 @@
 polled with htmx) and the console (list, form, schedule/pause/resume/end, live counters refreshed
 with htmx). Thin: parse, call one action, render."""
 
+from dataclasses import replace
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
@@ -46,7 +49,18 @@ def sale_page(request: HttpRequest, sale_id: int) -> HttpResponse:
     if (login := _login(request)) is not None:
         return login
     view = selectors.member_view(selectors.member_sale(sale_id), request.user)
+    if view.phase == "open":  # the buy buttons send a gate ticket (the thin front decides without SQL)
+        view = replace(view, items=[replace(row, ticket=_ticket(request.user, row.item.pk)) for row in view.items])
     return render(request, "flashsales/sale.html", {"view": view, "sale": view.sale})
+
+
+def _ticket(user: Any, item_id: int) -> str | None:
+    """None when the member may not try (e.g. not in the sale's community): the button then posts
+    the form, and the answer says why."""
+    try:
+        return actions.issue_ticket(user, item_id).token
+    except DomainError:
+        return None
 
 
 @require_POST
@@ -63,7 +77,8 @@ def reserve_submit(request: HttpRequest, sale_id: int) -> HttpResponse:
 
 @require_POST
 def buy_submit(request: HttpRequest, item_id: int) -> HttpResponse:
-    """立即抢购: admitted → 排队中 (the fragment polls the claim); refused → the reason."""
+    """立即抢购 without a gate ticket (the page's script sends ticketed attempts to the API): admitted →
+    排队中 (the fragment polls the claim); refused → the reason."""
     if (login := _login(request)) is not None:
         return login
     try:
@@ -94,7 +109,22 @@ def claim_status(request: HttpRequest, claim_id: str) -> HttpResponse:
         return login
     claim = actions.claim_status(request.user, claim_id[:64])
     template = "flashsales/_claim.html" if request.htmx else "flashsales/claim.html"  # type: ignore[attr-defined]
-    return render(request, template, {"claim": claim, "claim_id": claim_id[:64]})
+    polls = _polls(request)
+    context = {"claim": claim, "claim_id": claim_id[:64], "next_poll": polls + 1, "gave_up": polls >= QUEUE_PATIENCE}
+    return render(request, template, context)
+
+
+# Polls (one a second) after which a claim with no order is told it was probably lost: admissions
+# still in the gate's queue when its Redis died never reach the database (ADR 0009). A big sale's
+# consumers drain 150,000 claims in about a minute, so three minutes is patient enough.
+QUEUE_PATIENCE = 180
+
+
+def _polls(request: HttpRequest) -> int:
+    try:
+        return max(0, min(int(request.GET.get("n", "0")), QUEUE_PATIENCE))
+    except ValueError:
+        return 0
 
 
 # --- console ---------------------------------------------------------------------------
@@ -111,7 +141,7 @@ def console_sales(request: HttpRequest) -> HttpResponse:
 def _console_form(request: HttpRequest, sale: FlashSale | None) -> HttpResponse:
     shop = request.console_shop  # type: ignore[attr-defined]
     if request.method == "POST":
-        form = FlashSaleForm(request.POST, shop=shop)
+        form = FlashSaleForm(request.POST, shop=shop, sale=sale)
         if form.is_valid():
             try:
                 if sale is None:
@@ -123,7 +153,7 @@ def _console_form(request: HttpRequest, sale: FlashSale | None) -> HttpResponse:
             except DomainError as error:
                 form.show_error(error.message, (error.details or {}).get("field"))
     else:
-        form = FlashSaleForm(shop=shop, initial=FlashSaleForm.initial_of(sale) if sale else None)
+        form = FlashSaleForm(shop=shop, sale=sale)
     return render(request, "flashsales/console/form.html", {"form": form, "sale": sale}, status=200)
 
 

@@ -55,6 +55,12 @@ class RateLimits:
 POOL_KEY = re.compile(r"[A-Za-z0-9:_-]{1,100}")
 
 
+def owner_of(pool_key: str) -> str:
+    """The app that owns a pool: its key up to the first colon ("flash" for "flash:12"). Each owner's
+    claims go to a stream of their own, so one owner's consumers never hold up another's claims."""
+    return pool_key.split(":", 1)[0]
+
+
 def check_pool_key(key: str) -> None:
     """Engines refuse other names at configure (Redis builds key names and a hash tag from it)."""
     if not POOL_KEY.fullmatch(key):
@@ -145,15 +151,21 @@ class Gate(Protocol):
         ``now`` is for tests and replays; without it the engine's own clock decides (Redis: the
         server's TIME, one clock for every web process)."""
 
-    def release(self, pool_key: str, member_id: int, quantity: int) -> None:
+    def release(self, pool_key: str, member_id: int, quantity: int) -> bool:
         """Give ``quantity`` units back to the pool and lower the member's holding (an unpaid order
-        closed, a claim that could not become an order). The caller makes sure it happens once."""
+        closed, a claim that could not become an order). The caller makes sure it happens once.
 
-    def read_claims(self, consumer: str, *, count: int = 100, block_ms: int = 0) -> list[Claim]:
-        """Up to ``count`` claims not yet delivered to any consumer of the group, oldest first."""
+        False (and nothing changed) when this gate does not know the pool: it was lost (the
+        owner's rebuild counts the units instead), or, for the in-process engine, it lives in
+        another process (a task consumer closing an order); the owner keeps the release pending
+        and gives it to the gate that holds the pool."""
 
-    def pending_claims(self, consumer: str, *, idle_ms: int = 30_000, count: int = 100) -> list[Claim]:
-        """Claims delivered but not acknowledged for at least ``idle_ms`` (a consumer died):
+    def read_claims(self, owner: str, consumer: str, *, count: int = 100, block_ms: int = 0) -> list[Claim]:
+        """Up to ``count`` of ``owner``'s claims (pools named ``owner:…``) not yet delivered to any of
+        its consumers, oldest first."""
+
+    def pending_claims(self, owner: str, consumer: str, *, idle_ms: int = 30_000, count: int = 100) -> list[Claim]:
+        """``owner``'s claims delivered but not acknowledged for at least ``idle_ms`` (a consumer died):
         handed to ``consumer`` to process again. Processing must be idempotent by claim_id."""
 
     def ack(self, claims: Iterable[Claim]) -> None:

@@ -30,7 +30,11 @@ def get_gate() -> Gate:
     with _lock:
         if _gate is None:
             url = getattr(settings, "GATE_REDIS_URL", "") or settings.REDIS_URL
-            _gate = RedisGate(url, limits=rate_limits()) if url else LocalGate(limits=rate_limits())
+            _gate = (
+                RedisGate(url, limits=rate_limits(), strict=settings.SHEQUN_PRODUCTION)
+                if url
+                else LocalGate(limits=rate_limits())
+            )
         return _gate
 
 

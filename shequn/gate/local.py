@@ -12,14 +12,14 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.utils import timezone
 
-from .base import Admission, Claim, PoolSpec, PoolState, RateLimits, Refusal, check_pool_key
+from .base import Admission, Claim, PoolSpec, PoolState, RateLimits, Refusal, check_pool_key, owner_of
 
 
 @dataclass
@@ -67,7 +67,8 @@ class LocalGate:
         self._limits = limits
         self._windows = _Windows(limits.window_ms) if limits else None
         self._pools: dict[str, _Pool] = {}
-        self._new: OrderedDict[str, Claim] = OrderedDict()  # appended, not yet delivered
+        # owner → claims appended, not yet delivered
+        self._new: defaultdict[str, OrderedDict[str, Claim]] = defaultdict(OrderedDict)
         self._pending: dict[str, _Delivery] = {}  # delivered, not yet acknowledged
 
     # --- pools ----------------------------------------------------------------------------
@@ -159,7 +160,7 @@ class LocalGate:
                 quantity=quantity,
                 admitted_at=now,
             )
-            self._new[claim.claim_id] = claim
+            self._new[owner_of(pool_key)][claim.claim_id] = claim
             self._arrived.notify_all()
             return Admission(admitted=True, claim_id=claim.claim_id, units_left=pool.units_left)
 
@@ -188,42 +189,48 @@ class LocalGate:
             return Refusal.SOLD_OUT
         return None
 
-    def release(self, pool_key: str, member_id: int, quantity: int) -> None:
+    def release(self, pool_key: str, member_id: int, quantity: int) -> bool:
         if quantity < 1:
             raise ValueError("quantity must be positive")
         with self._lock:
             pool = self._pools.get(pool_key)
             if pool is None:
-                return  # the rebuild from the database counts the released units
+                return False  # lost, or held by another process: the owner keeps it pending
             pool.units_left += quantity
             held = pool.held.get(member_id, 0) - quantity
             if held > 0:
                 pool.held[member_id] = held
             else:
                 pool.held.pop(member_id, None)
+            return True
 
     # --- the claim stream -----------------------------------------------------------------
 
-    def read_claims(self, consumer: str, *, count: int = 100, block_ms: int = 0) -> list[Claim]:
+    def read_claims(self, owner: str, consumer: str, *, count: int = 100, block_ms: int = 0) -> list[Claim]:
         deadline = time.monotonic() + block_ms / 1000
         with self._arrived:
-            while not self._new:
+            new = self._new[owner]
+            while not new:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return []
                 self._arrived.wait(left)
             batch: list[Claim] = []
-            while self._new and len(batch) < count:
-                _, claim = self._new.popitem(last=False)
+            while new and len(batch) < count:
+                _, claim = new.popitem(last=False)
                 delivered = replace(claim, delivery_id=claim.claim_id)
                 self._pending[claim.claim_id] = _Delivery(delivered, consumer, time.monotonic())
                 batch.append(delivered)
             return batch
 
-    def pending_claims(self, consumer: str, *, idle_ms: int = 30_000, count: int = 100) -> list[Claim]:
+    def pending_claims(self, owner: str, consumer: str, *, idle_ms: int = 30_000, count: int = 100) -> list[Claim]:
         now = time.monotonic()
         with self._lock:
-            stale = [d for d in self._pending.values() if (now - d.delivered_at) * 1000 >= idle_ms][:count]
+            stale = [
+                d
+                for d in self._pending.values()
+                if owner_of(d.claim.pool_key) == owner and (now - d.delivered_at) * 1000 >= idle_ms
+            ][:count]
             for delivery in stale:
                 delivery.consumer, delivery.delivered_at = consumer, now
             return [delivery.claim for delivery in stale]

@@ -31,6 +31,7 @@ stream and counters per hash tag; see docs/adr/0009-admission-gate.md.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import weakref
 from collections.abc import Iterable, Mapping
@@ -45,9 +46,10 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import ResponseError
 from redis.retry import Retry
 
-from .base import Admission, Claim, PoolSpec, PoolState, RateLimits, Refusal, check_pool_key
+from .base import Admission, Claim, PoolSpec, PoolState, RateLimits, Refusal, check_pool_key, owner_of
 
-STREAM = "gate:claims"
+logger = logging.getLogger(__name__)
+
 GROUP = "consumers"
 CHUNK = 5_000  # members per command when (re)building big held maps and priority sets
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -140,6 +142,11 @@ def from_epoch_ms(ms: int) -> datetime:
     return EPOCH + timedelta(milliseconds=ms)
 
 
+def stream_of(owner: str) -> str:
+    """The claims stream of one owner (``base.owner_of``)."""
+    return f"gate:claims:{owner}"
+
+
 def _keys(pool_key: str) -> tuple[str, str, str]:
     prefix = f"gate:{{{pool_key}}}"
     return f"{prefix}:pool", f"{prefix}:held", f"{prefix}:priority"
@@ -150,8 +157,36 @@ def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
         yield items[start : start + size]
 
 
+class GateServerUnsafe(RuntimeError):
+    """The gate's Redis could come back from a restart with an older pool, or drop keys under
+    memory pressure: admitting from it could oversell (docs/adr/0009-admission-gate.md)."""
+
+
+def server_risks(client: redis.Redis) -> list[str]:
+    """What in this Redis server's configuration breaks "a lost pool is a missing pool"."""
+    config = client.config_get("maxmemory-policy", "save", "appendonly", "appendfsync")
+    risks = []
+    if config.get("maxmemory-policy", "noeviction") != "noeviction":
+        risks.append(
+            f"maxmemory-policy is {config['maxmemory-policy']}: an evicted holding forgets a member's cap, "
+            "an evicted stream loses claims (set noeviction)"
+        )
+    if (config.get("save") or "").strip():
+        risks.append(
+            f'RDB snapshots are on (save {config["save"]!r}): a restart would load an older pool (set save "")'
+        )
+    if config.get("appendonly") == "yes" and config.get("appendfsync") != "always":
+        risks.append(
+            f"the append-only file is synced {config.get('appendfsync')}: a crash loses its last writes and a "
+            "restart loads an older pool (appendonly no, or appendfsync always)"
+        )
+    return risks
+
+
 class RedisGate:
-    def __init__(self, url: str, *, limits: RateLimits | None = None) -> None:
+    def __init__(self, url: str, *, limits: RateLimits | None = None, strict: bool = False) -> None:
+        """``strict`` (production): refuse to configure pools on a Redis whose settings could bring
+        an older pool back after a restart or evict gate keys; otherwise such a server is logged."""
         # No silent retries: an attempt whose answer was lost with the connection may have been
         # admitted, and sending it again would admit the same tap twice (or answer over_cap for
         # a claim that exists). The caller sees the error and the member decides to try again.
@@ -164,6 +199,8 @@ class RedisGate:
         self._set_field = self._client.register_script(SET_FIELD)
         self._add_priority = self._client.register_script(ADD_PRIORITY)
         self._url = url
+        self._strict = strict
+        self._server_checked = False
         # redis.asyncio clients belong to the event loop that made them: one per loop.
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[redis.asyncio.Redis, AsyncScript]]
         self._async = weakref.WeakKeyDictionary()
@@ -187,6 +224,7 @@ class RedisGate:
         priority_members: Iterable[int] = (),
     ) -> None:
         check_pool_key(spec.key)
+        self._check_server()
         pool, held, priority = _keys(spec.key)
         run = secrets.token_hex(12)
         # Big maps are built under staging names first (not atomically, nobody reads them), then
@@ -228,6 +266,21 @@ class RedisGate:
                 },
             )
             swap.execute()
+
+    def _check_server(self) -> None:
+        """Once per gate (and again after a refusal): is this Redis safe to admit from?"""
+        if self._server_checked:
+            return
+        try:
+            risks = server_risks(self._client)
+        except ResponseError as error:  # CONFIG disabled (managed Redis): cannot tell
+            logger.warning("cannot read the gate's Redis settings (%s); see docs/adr/0009-admission-gate.md", error)
+            risks = []
+        if risks and self._strict:
+            raise GateServerUnsafe("the admission gate's Redis is unsafe for admissions: " + "; ".join(risks))
+        for risk in risks:
+            logger.warning("the admission gate's Redis: %s", risk)
+        self._server_checked = True
 
     def add_priority_members(self, pool_key: str, member_ids: Iterable[int]) -> None:
         pool, _, priority = _keys(pool_key)
@@ -271,7 +324,7 @@ class RedisGate:
         limits = self._limits
         member_counter = f"gate:rate:member:{member_id}"
         address_counter = f"gate:rate:ip:{client_ip}" if client_ip else member_counter
-        keys = [pool, held, priority, STREAM, member_counter, address_counter]
+        keys = [pool, held, priority, stream_of(owner_of(pool_key)), member_counter, address_counter]
         args: list[Any] = [
             pool_key,
             member_id,
@@ -330,48 +383,52 @@ class RedisGate:
             pair = self._async[loop] = (client, client.register_script(ATTEMPT))
         return self._admission(await pair[1](keys=keys, args=args))
 
-    def release(self, pool_key: str, member_id: int, quantity: int) -> None:
+    def release(self, pool_key: str, member_id: int, quantity: int) -> bool:
         if quantity < 1:
             raise ValueError("quantity must be positive")
         pool, held, _ = _keys(pool_key)
         # A pool that is gone is rebuilt from the database, which counts the released units.
-        self._release(keys=[pool, held], args=[member_id, quantity])
+        return bool(self._release(keys=[pool, held], args=[member_id, quantity]))
 
     # --- the claim stream -----------------------------------------------------------------
 
-    def _ensure_group(self) -> None:
+    def _ensure_group(self, stream: str) -> None:
         try:
             # From id 0: claims appended before the group existed (or after Redis lost it) are read.
-            self._client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+            self._client.xgroup_create(stream, GROUP, id="0", mkstream=True)
         except ResponseError as error:
             if "BUSYGROUP" not in str(error):
                 raise
 
-    def _with_group(self, command: Any) -> Any:
+    def _with_group(self, stream: str, command: Any) -> Any:
         try:
             return command()
         except ResponseError as error:
             if "NOGROUP" not in str(error):
                 raise
-        self._ensure_group()  # first use, or the stream vanished with Redis's data
+        self._ensure_group(stream)  # first use, or the stream vanished with Redis's data
         return command()
 
-    def read_claims(self, consumer: str, *, count: int = 100, block_ms: int = 0) -> list[Claim]:
+    def read_claims(self, owner: str, consumer: str, *, count: int = 100, block_ms: int = 0) -> list[Claim]:
+        stream = stream_of(owner)
         answer = self._with_group(
+            stream,
             lambda: self._client.xreadgroup(
-                GROUP, consumer, {STREAM: ">"}, count=count, block=block_ms if block_ms > 0 else None
-            )
+                GROUP, consumer, {stream: ">"}, count=count, block=block_ms if block_ms > 0 else None
+            ),
         )
         return [_claim(entry_id, fields) for _, entries in answer or [] for entry_id, fields in entries]
 
-    def pending_claims(self, consumer: str, *, idle_ms: int = 30_000, count: int = 100) -> list[Claim]:
+    def pending_claims(self, owner: str, consumer: str, *, idle_ms: int = 30_000, count: int = 100) -> list[Claim]:
+        stream = stream_of(owner)
         claims: list[Claim] = []
         cursor = "0-0"
         while len(claims) < count:
             answer = self._with_group(
+                stream,
                 lambda start=cursor: self._client.xautoclaim(
-                    STREAM, GROUP, consumer, min_idle_time=idle_ms, start_id=start, count=count - len(claims)
-                )
+                    stream, GROUP, consumer, min_idle_time=idle_ms, start_id=start, count=count - len(claims)
+                ),
             )
             cursor, entries = answer[0], answer[1]
             # An entry deleted from the stream while pending comes back empty (and leaves the PEL).
@@ -381,15 +438,19 @@ class RedisGate:
         return claims
 
     def ack(self, claims: Iterable[Claim]) -> None:
-        ids = [claim.delivery_id for claim in claims if claim.delivery_id]
-        if not ids:
+        by_stream: dict[str, list[str]] = {}
+        for claim in claims:
+            if claim.delivery_id:
+                by_stream.setdefault(stream_of(owner_of(claim.pool_key)), []).append(claim.delivery_id)
+        if not by_stream:
             return
         # XACK then XDEL, in one transaction: with a single consumer group an acknowledged claim is
         # needed by nobody, so the stream holds exactly the claims not yet safely in the database.
         # A MAXLEN/MINID trim could cut claims a slow consumer has not read yet.
         with self._client.pipeline(transaction=True) as done:
-            done.xack(STREAM, GROUP, *ids)
-            done.xdel(STREAM, *ids)
+            for stream, ids in by_stream.items():
+                done.xack(stream, GROUP, *ids)
+                done.xdel(stream, *ids)
             done.execute()
 
 

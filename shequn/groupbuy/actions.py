@@ -67,7 +67,7 @@ from .errors import (
     TicketNotFound,
 )
 from .models import (
-    POOL_PREFIX,
+    POOL_OWNER,
     Campaign,
     CampaignItem,
     CampaignLeader,
@@ -590,15 +590,15 @@ def materialise_claims(*, count: int = 200, consumer: str = CONSUMER, idle_ms: i
     gate = get_gate()
     result = Materialised()
     while True:
-        claims = gate.pending_claims(consumer, idle_ms=idle_ms, count=count) + gate.read_claims(consumer, count=count)
+        claims = gate.pending_claims(POOL_OWNER, consumer, idle_ms=idle_ms, count=count)
+        claims += gate.read_claims(POOL_OWNER, consumer, count=count)
         if not claims:
             return result
-        # Another owner's claims (flash sales) are left alone; their consumer takes them over once idle.
-        mine = list({c.claim_id: c for c in claims if c.pool_key.startswith(POOL_PREFIX)}.values())
-        for group, leader_id in _requests(mine):
+        unique = list({c.claim_id: c for c in claims}.values())
+        for group, leader_id in _requests(unique):
             outcome = _materialise(group, leader_id)
             setattr(result, outcome, getattr(result, outcome) + len(group))
-        gate.ack(mine)  # after each sign-up's transaction committed
+        gate.ack(claims)  # after each sign-up's transaction committed
         if len(claims) < count:
             return result
 
@@ -620,7 +620,7 @@ def _requests(claims: Sequence[Claim]) -> list[tuple[list[Claim], int | None]]:
 
 
 def _item_id(claim: Claim) -> int:
-    return int(claim.pool_key.removeprefix(POOL_PREFIX))
+    return int(claim.pool_key.split(":", 1)[1])
 
 
 def _materialise(claims: list[Claim], leader_id: int | None) -> str:

@@ -141,12 +141,12 @@ class SignUpLine(models.Model):
         constraints = [models.UniqueConstraint(fields=["sign_up", "item"], name="one_line_per_item_per_sign_up")]
 
 
-POOL_PREFIX = "jielong:"
+POOL_OWNER = "jielong"  # the gate's name for this app's pools and claims stream (gate.base.owner_of)
 
 
 def pool_key(item_id: int) -> str:
     """The admission gate's pool of one campaign item (its stock limit and per-person cap)."""
-    return f"{POOL_PREFIX}{item_id}"
+    return f"{POOL_OWNER}:{item_id}"
 
 
 class SignUpClaim(models.Model):

@@ -15,6 +15,12 @@ class PurchaseCapExceeded(Conflict):
     code = "purchase_cap_exceeded"
 
 
+class AccountInactive(Conflict):
+    """The buyer's account is disabled: no new orders (a trusted caller ordering on their behalf)."""
+
+    code = "account_inactive"
+
+
 class ProductUnavailable(InvalidInput):
     """Off the shelf, inactive SKU, or not of this shop."""
 

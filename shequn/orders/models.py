@@ -91,6 +91,11 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["shop", "status", "-created_at"]),
             models.Index(fields=["status", "expires_at"]),
+            # The console's order list (newest first) and its date counts; the dashboard's paid sums;
+            # a member's order list. Without them SQLite sorts all of a shop's orders per page.
+            models.Index(fields=["shop", "-created_at", "-id"], name="order_shop_newest"),
+            models.Index(fields=["shop", "paid_at"], name="order_shop_paid"),
+            models.Index(fields=["user", "-created_at", "-id"], name="order_user_newest"),
         ]
         constraints = [
             models.CheckConstraint(

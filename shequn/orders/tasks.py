@@ -1,5 +1,6 @@
 """Thin Huey tasks over orders.actions; each is safe to run twice."""
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from huey import crontab
@@ -9,9 +10,10 @@ from . import actions
 
 
 @db_task(retries=3, retry_delay=30)
-def close_expired_order(order_id: int) -> bool:
-    """Scheduled at the order's deadline; does nothing once the order was paid, cancelled or closed."""
-    return actions.close_unpaid_order(order_id)
+def close_expired_order(*order_ids: int) -> int:
+    """Scheduled at the orders' deadline (one task for the orders of a batch that share it); does
+    nothing for an order already paid, cancelled or closed. Returns how many it closed."""
+    return sum(actions.close_unpaid_order(order_id) for order_id in order_ids)
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -26,5 +28,5 @@ def complete_delivered_orders() -> int:
     return actions.auto_complete_orders()
 
 
-def schedule_close(order_id: int, expires_at: datetime) -> None:
-    close_expired_order.schedule(args=(order_id,), eta=expires_at)
+def schedule_close(order_ids: Sequence[int], expires_at: datetime) -> None:
+    close_expired_order.schedule(args=tuple(order_ids), eta=expires_at)

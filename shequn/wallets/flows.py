@@ -2,18 +2,21 @@
 
     freeze(shop, holder, amount_fen, *, reference, memo="")       COMMISSION_EXPENSE → FROZEN
     settle(shop, holder, amount_fen, *, reference, memo="")       FROZEN → AVAILABLE
-    settle_many(shop, [(holder, amount_fen, reference, memo), …])  the same for a batch
+    settle_from(moves)   the same for a batch, set-based: moves is a query of
+                         (shop id, holder id, amount_fen, reference, memo)
     reverse(shop, holder, amount_fen, *, frozen, reference, memo="")
         FROZEN (frozen=True) or AVAILABLE (frozen=False; may go negative = a debt that later
         settles pay back, since they land on the same AVAILABLE account) → COMMISSION_EXPENSE
     credit_available(shop, holder, amount_fen, *, reference, memo="")  COMMISSION_EXPENSE → AVAILABLE
 
 Each returns the ledger transaction; the same reference moves money once (a second call returns the
-first transaction and writes nothing). Amounts must be positive integers (fen).
+first transaction and writes nothing). Amounts must be positive integers (fen). ``settle_from``
+returns how many it posted and refuses (IntegrityError) a reference posted before.
 """
 
-from collections.abc import Sequence
 from typing import Any
+
+from django.db.models import QuerySet
 
 from . import ledger
 from .enums import AccountKind
@@ -43,19 +46,13 @@ def freeze(shop: Any, holder: Any, amount_fen: int, *, reference: str, memo: str
 
 def settle(shop: Any, holder: Any, amount_fen: int, *, reference: str, memo: str = "") -> LedgerTransaction:
     """Frozen commission becomes withdrawable."""
-    return settle_many(shop, [(holder, amount_fen, reference, memo)])[0]
+    return _move(shop, holder, AccountKind.FROZEN, AccountKind.AVAILABLE, amount_fen, reference, memo)
 
 
-def settle_many(shop: Any, moves: Sequence[tuple[Any, int, str, str]]) -> list[LedgerTransaction]:
-    """``settle`` for a batch of (holder, amount_fen, reference, memo), posted together."""
-    holders = [holder for holder, *_ in moves]
-    frozen = ledger.accounts(shop, AccountKind.FROZEN, holders)
-    available = ledger.accounts(shop, AccountKind.AVAILABLE, holders)
-    postings = []
-    for holder, amount_fen, reference, memo in moves:
-        amount, holder_id = _amount(amount_fen), getattr(holder, "pk", holder)
-        postings.append(ledger.Posting(reference, [(frozen[holder_id], -amount), (available[holder_id], amount)], memo))
-    return [txn for txn, _ in ledger.post_many(shop, postings)] if postings else []
+def settle_from(moves: QuerySet[Any]) -> int:
+    """``settle`` for every row of ``moves`` without bringing them to Python (a settlement sweep);
+    see ``ledger.post_holder_moves``. Returns how many were posted."""
+    return ledger.post_holder_moves(moves, AccountKind.FROZEN, AccountKind.AVAILABLE)
 
 
 def reverse(

@@ -234,17 +234,22 @@ def test_only_active_members_are_pushed(shop, community, operator, member):
 
 def test_a_race_between_two_jobs_still_honours_the_cap(shop, community, operator):
     """Two jobs claiming the same members' slot for the same day: the unique constraint lets one win."""
-    ids = add_members(community, 30)
+    ids = sorted(add_members(community, 30))
     first = publish(shop, community, operator, "甲", push=False)
     second = publish(shop, community, operator, "乙", push=False)
     job_a = PushJob.objects.create(shop=shop, community=community, article=first)
     job_b = PushJob.objects.create(shop=shop, community=community, article=second)
     today = datetime(2026, 3, 2, tzinfo=SHANGHAI).date()
-    # Interleave: each job takes slots for overlapping halves of the members.
-    won_a = actions._take_slots(job_a, ids[:20], today, 1)
-    won_b = actions._take_slots(job_b, ids[10:], today, 1)
-    assert won_a == set(ids[:20])
-    assert won_b == set(ids[20:])
+    memberships = CommunityMembership.objects.filter(community=community)
+    # Interleave: each job takes slots for overlapping parts of the members.
+    actions._take_slots(job_a, memberships.filter(user_id__in=ids[:20]), today, 1)
+    actions._take_slots(job_b, memberships.filter(user_id__in=ids[10:]), today, 1)
+
+    def won(job):
+        return sorted(PushDelivery.objects.filter(push_job=job).values_list("user_id", flat=True))
+
+    assert won(job_a) == ids[:20]
+    assert won(job_b) == ids[20:]
     assert PushDelivery.objects.filter(local_date=today).count() == 30
 
 
@@ -257,26 +262,31 @@ def test_a_push_job_runs_once(shop, community, operator, member):
     assert pushes(member.pk).count() == 1
 
 
-def count_push_queries(shop, operator, members: int) -> int:
+def count_push_queries(shop, operator, user_ids: list[int], batch_size: int) -> int:
+    """Statements of one push of a new community of ``user_ids`` in chunks of ``batch_size``."""
     community = CommunityFactory.create(shop=shop)
-    add_members(community, members)
+    add_existing(community, user_ids)
     article = publish(shop, community, operator, push=False)
     job = PushJob.objects.create(shop=shop, community=community, article=article)
     with CaptureQueriesContext(connection) as queries:
-        actions.run_push_job(job.pk, batch_size=5000)
+        actions.run_push_job(job.pk, batch_size=batch_size)
     job.refresh_from_db()
-    assert (job.sent, job.total) == (members, members)
-    assert (
-        Notification.objects.filter(kind="content.article", link__startswith=f"/c/{community.pk}/").count() == members
-    )
+    members = len(user_ids)
+    assert (job.status, job.sent, job.skipped_by_cap, job.total) == (PushStatus.DONE, members, 0, members)
+    inbox = Notification.objects.filter(kind="content.article", link__startswith=f"/c/{community.pk}/")
+    assert sorted(inbox.values_list("user_id", flat=True)) == sorted(user_ids)
     return len(queries)
 
 
-def test_push_is_bulk_queries_do_not_grow_with_members(shop, operator):
-    small = count_push_queries(shop, operator, 50)
-    large = count_push_queries(shop, operator, 500)
-    assert large == small
-    assert large <= 20
+def test_a_push_to_50_or_5000_members_runs_the_same_statements_and_each_chunk_a_fixed_number(shop, operator):
+    user_ids = add_members(CommunityFactory.create(shop=shop), 5000)
+    one_chunk = count_push_queries(shop, operator, user_ids[:50], batch_size=5000)
+    assert count_push_queries(shop, operator, user_ids, batch_size=5000) == one_chunk
+    # More chunks add the same few statements each: 2 chunks cost one chunk's more than 1, 5 four times that.
+    per_chunk = count_push_queries(shop, operator, user_ids, batch_size=2500) - one_chunk
+    assert count_push_queries(shop, operator, user_ids, batch_size=1000) == one_chunk + 4 * per_chunk
+    assert one_chunk <= 20
+    assert per_chunk <= 8
 
 
 # --- keyword replies -------------------------------------------------------------------
@@ -320,16 +330,16 @@ def test_a_push_that_died_mid_way_is_resumed_by_the_sweeper_without_double_pushe
     article = publish(shop, community, operator, push=False)
     job = PushJob.objects.create(shop=shop, community=community, article=article)
     start = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
-    real_bulk_create = Notification.objects.bulk_create
+    real_notify_from = actions.notify_from
     calls = {"n": 0}
 
     def dies_on_second_batch(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("worker killed")
-        return real_bulk_create(*args, **kwargs)
+        return real_notify_from(*args, **kwargs)
 
-    monkeypatch.setattr(Notification.objects, "bulk_create", dies_on_second_batch)
+    monkeypatch.setattr(actions, "notify_from", dies_on_second_batch)
     with time_machine.travel(start, tick=False), pytest.raises(RuntimeError):
         actions.run_push_job(job.pk, batch_size=10)
     monkeypatch.undo()

@@ -20,3 +20,10 @@ def masked_phone_filter(value: str | None) -> str:
 @register.filter(name="masked_name")
 def masked_name_filter(value: str | None) -> str:
     return mask_name(value or "")
+
+
+@register.filter(name="count")
+def count_filter(value: int | None) -> str:
+    """{{ sale.reservation_count|count }} → 1,938,000 (as Chinese pages write big counts; the zh-hans
+    locale's number format has no grouping)."""
+    return "" if value is None else f"{int(value):,}"

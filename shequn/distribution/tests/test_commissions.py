@@ -4,6 +4,8 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from shequn.communities import actions as community_actions
@@ -250,3 +252,27 @@ def test_the_settlement_message_counts_orders_not_lines(shop, setup):
     assert list(
         Notification.objects.filter(user=promoters["D"].user, title__contains="已结算").values_list("title", "body")
     ) == [("佣金 ¥8.00 已结算，可提现", "1 笔订单售后期已结束")]
+
+
+def settle_statements(shop, sku, promoters: int) -> int:
+    """Statements of the sweep settling one completed order for each of ``promoters`` new promoters."""
+    for _ in range(promoters):
+        promoter = approved_promoter(shop)
+        buyer = UserFactory.create()
+        AddressFactory.create(user=buyer)
+        actions.do_bind(promoter, buyer)
+        deliver_and_complete(shop, paid_order(buyer, sku))
+    with CaptureQueriesContext(connection) as queries:
+        assert commissions.settle_completed() == promoters
+    return len(queries)
+
+
+def test_a_sweep_runs_the_same_statements_for_two_promoters_or_six_and_the_books_stay_exact(shop, operator):
+    actions.do_save_rule(operator, shop, {"scope": "shop", "kind": "percent", "tier1_value": 1000})
+    sku = make_sku(shop, price_fen=5000, stock=20)
+    assert settle_statements(shop, sku, 2) == settle_statements(shop, sku, 6) <= 12
+    accounts = Account.objects.filter(shop=shop)
+    assert sum(accounts.values_list("balance_fen", flat=True)) == 0
+    assert all(account.balance_fen == ledger.entries_total(account.pk) for account in accounts)
+    assert sorted(accounts.filter(kind=AccountKind.AVAILABLE).values_list("balance_fen", flat=True)) == [500] * 8
+    assert set(Commission.objects.values_list("status", flat=True)) == {CommissionStatus.SETTLED}

@@ -17,6 +17,7 @@ from shequn.testing.orders import make_sku, make_staff, paid_order
 from shequn.testing.postgres import run_at_once
 from shequn.wallets import ledger
 from shequn.wallets.enums import AccountKind
+from shequn.wallets.models import Account
 
 from .helpers import approved_promoter
 
@@ -50,6 +51,9 @@ def test_simultaneous_settlement_sweeps_settle_each_commission_once():
     assert Commission.objects.filter(status=CommissionStatus.SETTLED).count() == 6
     found = ledger.holder_balances(shop, promoter.user)
     assert (found.get(AccountKind.FROZEN, 0), found.get(AccountKind.AVAILABLE, 0)) == (0, 3000)
+    accounts = Account.objects.filter(shop=shop)
+    assert sum(accounts.values_list("balance_fen", flat=True)) == 0
+    assert all(account.balance_fen == ledger.entries_total(account.pk) for account in accounts)
 
 
 def test_simultaneous_arrivals_leave_one_binding():

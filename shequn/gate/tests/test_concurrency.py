@@ -46,8 +46,8 @@ def assert_exactly_the_units_were_admitted(gate, admitted: list[tuple[int, str |
     assert len(admitted) == UNITS
     claim_ids = {claim_id for _, claim_id in admitted}
     assert len(claim_ids) == UNITS
-    claims = gate.read_claims("consumer-1", count=10 * UNITS)
-    assert gate.read_claims("consumer-2", count=10 * UNITS) == []
+    claims = gate.read_claims("flash", "consumer-1", count=10 * UNITS)
+    assert gate.read_claims("flash", "consumer-2", count=10 * UNITS) == []
     assert len(claims) == UNITS
     assert {claim.claim_id for claim in claims} == claim_ids
     assert Counter(claim.member_id for claim in claims) == Counter(member for member, _ in admitted)
@@ -75,7 +75,7 @@ def test_one_member_racing_fifty_attempts_gets_exactly_the_cap(gate):
     assert Counter(a.refusal for a in answers if not a.admitted) == {Refusal.OVER_CAP: 50 - CAP}
     state = gate.state(POOL)
     assert (state.units_left, dict(state.held_by_member)) == (UNITS - CAP, {7: CAP})
-    assert len(gate.read_claims("consumer-1", count=100)) == CAP
+    assert len(gate.read_claims("flash", "consumer-1", count=100)) == CAP
 
 
 def test_four_processes_attempting_at_once_admit_exactly_the_units(redis_url):

@@ -21,7 +21,7 @@ def test_an_unknown_pool_admits_nobody_until_configured(gate):
     gate.set_paused(POOL, False)
     gate.close(POOL)
     gate.add_priority_members(POOL, [7])
-    gate.release(POOL, 7, 1)
+    assert gate.release(POOL, 7, 1) is False  # nothing to give back to: the caller keeps it pending
     assert gate.state(POOL).ready is False
     assert gate.attempt(POOL, member_id=7).refusal == Refusal.NOT_READY
     gate.configure(spec())
@@ -42,15 +42,15 @@ def test_units_and_caps_are_exact_and_claims_reach_the_stream_once(gate):
     assert (third.admitted, third.units_left) == (True, 0)
     assert gate.attempt(POOL, 9).refusal == Refusal.SOLD_OUT
 
-    claims = gate.read_claims("consumer-1", count=10)
+    claims = gate.read_claims("flash", "consumer-1", count=10)
     assert [(c.claim_id, c.pool_key, c.member_id, c.quantity) for c in claims] == [
         (first.claim_id, POOL, 7, 1),
         (second.claim_id, POOL, 7, 1),
         (third.claim_id, POOL, 8, 1),
     ]
     assert all(abs(c.admitted_at - timezone.now()) < timedelta(minutes=1) for c in claims)
-    assert gate.read_claims("consumer-1") == []
-    assert gate.read_claims("consumer-2") == []  # one group: a claim is delivered to one consumer
+    assert gate.read_claims("flash", "consumer-1") == []
+    assert gate.read_claims("flash", "consumer-2") == []  # one group: a claim is delivered to one consumer
     state = gate.state(POOL)
     assert (state.units_left, state.admitted_units, dict(state.held_by_member)) == (0, 3, {7: 2, 8: 1})
 
@@ -59,36 +59,36 @@ def test_the_stream_delivers_each_claim_once_across_consumers(gate):
     gate.configure(spec(units=10, cap=10))
     ids = {gate.attempt(POOL, member).claim_id for member in range(10)}
     assert len(ids) == 10
-    first = gate.read_claims("consumer-1", count=4)
-    second = gate.read_claims("consumer-2", count=100)
+    first = gate.read_claims("flash", "consumer-1", count=4)
+    second = gate.read_claims("flash", "consumer-2", count=100)
     assert (len(first), len(second)) == (4, 6)
     assert {c.claim_id for c in first} | {c.claim_id for c in second} == ids
-    assert gate.read_claims("consumer-3") == []
+    assert gate.read_claims("flash", "consumer-3") == []
 
 
 def test_unacknowledged_claims_are_redelivered_when_stale_and_ack_ends_them(gate):
     gate.configure(spec(units=3, cap=3))
     for _ in range(3):
         gate.attempt(POOL, 7)
-    claims = gate.read_claims("consumer-1", count=10)
+    claims = gate.read_claims("flash", "consumer-1", count=10)
     assert len(claims) == 3
-    assert gate.pending_claims("consumer-2", idle_ms=60_000) == []  # not stale yet
-    stale = gate.pending_claims("consumer-2", idle_ms=0)
+    assert gate.pending_claims("flash", "consumer-2", idle_ms=60_000) == []  # not stale yet
+    stale = gate.pending_claims("flash", "consumer-2", idle_ms=0)
     assert [c.claim_id for c in stale] == [c.claim_id for c in claims]
-    assert [c.claim_id for c in gate.pending_claims("consumer-2", idle_ms=0, count=2)] == [
+    assert [c.claim_id for c in gate.pending_claims("flash", "consumer-2", idle_ms=0, count=2)] == [
         c.claim_id for c in claims[:2]
     ]
     gate.ack(stale[:2])
-    assert [c.claim_id for c in gate.pending_claims("consumer-3", idle_ms=0)] == [claims[2].claim_id]
+    assert [c.claim_id for c in gate.pending_claims("flash", "consumer-3", idle_ms=0)] == [claims[2].claim_id]
     gate.ack(claims[2:])
-    assert gate.pending_claims("consumer-3", idle_ms=0) == []
-    assert gate.read_claims("consumer-1") == []
+    assert gate.pending_claims("flash", "consumer-3", idle_ms=0) == []
+    assert gate.read_claims("flash", "consumer-1") == []
 
 
 def test_a_blocking_read_returns_the_claim_admitted_while_it_waits(gate):
     gate.configure(spec())
     read: list[Claim] = []
-    reader = threading.Thread(target=lambda: read.extend(gate.read_claims("consumer-1", block_ms=10_000)))
+    reader = threading.Thread(target=lambda: read.extend(gate.read_claims("flash", "consumer-1", block_ms=10_000)))
     reader.start()
     admission = gate.attempt(POOL, 7)
     reader.join()
@@ -98,7 +98,7 @@ def test_a_blocking_read_returns_the_claim_admitted_while_it_waits(gate):
 def test_release_gives_units_back_and_lowers_the_holding(gate):
     gate.configure(spec(units=2, cap=2))
     assert gate.attempt(POOL, 7, quantity=2).admitted
-    gate.release(POOL, 7, 1)
+    assert gate.release(POOL, 7, 1) is True
     state = gate.state(POOL)
     assert (state.units_left, dict(state.held_by_member)) == (1, {7: 1})
     gate.release(POOL, 7, 1)
@@ -183,7 +183,7 @@ def test_pool_keys_are_plain_names(gate, key):
 
 def test_a_blocking_read_with_nothing_to_read_returns_nothing(gate):
     gate.configure(spec())
-    assert gate.read_claims("consumer-1", block_ms=1) == []
+    assert gate.read_claims("flash", "consumer-1", block_ms=1) == []
 
 
 def test_forget_drops_the_pool(gate):
@@ -211,3 +211,18 @@ def test_rate_limits_refuse_a_hammering_member_and_address_first(make_gate):
     plain = make_gate()
     plain.configure(spec(units=100, cap=100))
     assert all(plain.attempt(POOL, 11).refusal != Refusal.RATE_LIMITED for _ in range(20))
+
+
+def test_each_owner_reads_only_its_own_claims(gate):
+    """A flash sale and a 接龙 running at once: neither consumer holds up the other's claims."""
+    gate.configure(spec())
+    gate.configure(spec(key="jielong:9"))
+    flash = gate.attempt(POOL, 7)
+    jielong = gate.attempt("jielong:9", 7)
+    assert [c.claim_id for c in gate.read_claims("jielong", "consumer-1")] == [jielong.claim_id]
+    assert gate.read_claims("jielong", "consumer-1") == []
+    (claim,) = gate.read_claims("flash", "consumer-2")
+    assert claim.claim_id == flash.claim_id
+    assert gate.pending_claims("jielong", "consumer-3", idle_ms=0)[0].claim_id == jielong.claim_id
+    gate.ack([claim])
+    assert gate.pending_claims("flash", "consumer-3", idle_ms=0) == []

@@ -91,8 +91,8 @@ def test_local_and_redis_engines_answer_alike(redis_url, operations):
                     local.configure(pool(units, cap), held_by_member=held)
                     remote.configure(pool(units, cap), held_by_member=held)
             assert local.state(POOL) == remote.state(POOL), operation
-        local_claims = local.read_claims("consumer", count=1_000)
-        remote_claims = remote.read_claims("consumer", count=1_000)
+        local_claims = local.read_claims("flash", "consumer", count=1_000)
+        remote_claims = remote.read_claims("flash", "consumer", count=1_000)
         # Equal claims compare everything but the ids and the delivery handles.
         assert [(c.pool_key, c.member_id, c.quantity, c.admitted_at) for c in local_claims] == [
             (c.pool_key, c.member_id, c.quantity, c.admitted_at) for c in remote_claims

@@ -63,7 +63,7 @@ def test_a_redis_killed_mid_burst_admits_nobody_until_rebuilt_and_never_oversell
     try:
         assert admitted_in_first_life.wait(timeout=60)
         # The consumer's last batch before the crash: these claims became orders in the database.
-        ordered_before = gate.read_claims("consumer-1", count=10 * UNITS)
+        ordered_before = gate.read_claims("flash", "consumer-1", count=10 * UNITS)
         phase[0] = "down"
         redis_server.kill()
         redis_server.start()
@@ -71,7 +71,7 @@ def test_a_redis_killed_mid_burst_admits_nobody_until_rebuilt_and_never_oversell
         assert refused_as_not_ready.wait(timeout=60)  # the hammers reach the empty Redis: not_ready
         assert gate.state(POOL).ready is False
         assert gate.attempt(POOL, 0).refusal == Refusal.NOT_READY
-        assert gate.read_claims("consumer-1") == []  # the stream and its group are re-created, empty
+        assert gate.read_claims("flash", "consumer-1") == []  # the stream and its group are re-created, empty
         # The owner rebuilds from its tables: the units less the orders it holds.
         phase[0] = "rebuilt"
         gate.configure(
@@ -102,7 +102,7 @@ def test_a_redis_killed_mid_burst_admits_nobody_until_rebuilt_and_never_oversell
     # script ran and before its answer arrived; that caller saw an error, and gets the order.)
     assert {run_of(c.claim_id) for c in ordered_before} == {first_run}
     assert len(ordered_before) + sum(1 for _ in second_life) == UNITS
-    after = gate.read_claims("consumer-1", count=10 * UNITS)
+    after = gate.read_claims("flash", "consumer-1", count=10 * UNITS)
     assert {c.claim_id for c in after} == {a.claim_id for a in second_life}
     state = gate.state(POOL)
     assert (state.units_left, sum(state.held_by_member.values())) == (0, UNITS)

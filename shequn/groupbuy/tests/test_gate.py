@@ -11,7 +11,7 @@ import time_machine
 from shequn.gate.local import LocalGate
 from shequn.groupbuy import actions, selectors
 from shequn.groupbuy.enums import SignUpStatus
-from shequn.groupbuy.models import SignUp, SignUpClaim, pool_key
+from shequn.groupbuy.models import POOL_OWNER, SignUp, SignUpClaim, pool_key
 from shequn.orders.actions import close_unpaid_order, mark_paid
 from shequn.orders.models import Order
 
@@ -74,9 +74,9 @@ class RedeliveringGate(LocalGate):
         super().__init__()
         self.again: list[Any] = []
 
-    def read_claims(self, consumer: str, *, count: int = 100, block_ms: int = 0) -> list[Any]:
+    def read_claims(self, owner: str, consumer: str, *, count: int = 100, block_ms: int = 0) -> list[Any]:
         again, self.again = self.again, []
-        batch = super().read_claims(consumer, count=count, block_ms=block_ms)
+        batch = super().read_claims(owner, consumer, count=count, block_ms=block_ms)
         self.again = list(batch)
         return again + batch
 
@@ -155,7 +155,7 @@ def test_a_lost_pool_is_rebuilt_from_the_database_without_overselling(world, gat
     for member in members[:2]:
         actions.sign_up(member, campaign.pk, {item.pk: 1})  # written
     in_flight = actions.join_queue(members[3], campaign.pk, {item.pk: 1})
-    taken = gate.read_claims("a-consumer-that-died")  # delivered, never acknowledged
+    taken = gate.read_claims(POOL_OWNER, "a-consumer-that-died")  # delivered, never acknowledged
     assert [c.claim_id for c in taken] == [in_flight.ticket]
     actions.join_queue(members[2], campaign.pk, {item.pk: 1})  # admitted, still in the queue
     gate.forget(pool_key(item.pk))  # the gate lost the pool (its stream survives here)

@@ -37,7 +37,7 @@ def test_member_page_signs_up_and_lands_on_the_order(world, gate):
     # consumer holds the claim; once it is written, the page moves on to the order to pay.
     assert response.status_code == 302
     assert response["Location"].startswith("/groupbuy/tickets/")
-    claims = gate.read_claims("another-consumer")
+    claims = gate.read_claims("jielong", "another-consumer")
     assert [(c.pool_key, c.member_id, c.quantity) for c in claims] == [
         (f"jielong:{item.pk}", world.members["王小明"].pk, 2)
     ]

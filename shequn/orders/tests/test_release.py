@@ -85,11 +85,11 @@ def test_scheduled_task_and_sweeper_close_once(member, sku, django_capture_on_co
         place_order(member, sku, 3)
     assert stock(sku) == 5
     # Before the deadline both are no-ops.
-    assert tasks.close_expired_order.call_local(first.pk) is False
+    assert tasks.close_expired_order.call_local(first.pk) == 0
     assert tasks.sweep_expired_orders.call_local() == 0
     with time_machine.travel(after_expiry(first, 5), tick=False):
-        assert tasks.close_expired_order.call_local(first.pk) is True
-        assert tasks.close_expired_order.call_local(first.pk) is False
+        assert tasks.close_expired_order.call_local(first.pk) == 1
+        assert tasks.close_expired_order.call_local(first.pk) == 0
         assert tasks.sweep_expired_orders.call_local() == 1  # the second one
         assert tasks.sweep_expired_orders.call_local() == 0
     assert stock(sku) == 10

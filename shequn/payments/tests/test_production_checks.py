@@ -32,7 +32,8 @@ def production(settings):
     """What a real deployment sets (scripts/test production_check): COD, Redis, an SMS relay."""
     settings.SHEQUN_PRODUCTION = True
     settings.PAYMENT_GATEWAYS = ["cod"]
-    settings.CACHES = {"default": {"BACKEND": REDIS, "LOCATION": "redis://redis.internal:6379/0"}}
+    settings.REDIS_URL = "redis://redis.internal:6379/0"  # the cache's, and the admission gate's
+    settings.CACHES = {"default": {"BACKEND": REDIS, "LOCATION": settings.REDIS_URL}}
     settings.RATELIMIT_STORE = "cache"
     settings.SMS_BACKEND = "shequn.accounts.sms.HttpSmsBackend"
     settings.SMS_HTTP_URL = "https://sms-relay.internal/send"

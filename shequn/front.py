@@ -1,0 +1,223 @@
+"""The thin front: an ASGI application that answers the flash-sale attempt itself and hands every
+other request to Django (docs/adr/0010-gate-front.md).
+
+    granian --interface asgi shequn.front:application      # what `make run` and production serve
+
+A ``POST /api/v1/flashsales/items/{id}/attempts`` carrying an ``X-Flash-Ticket`` header is decided
+here, on the event loop: parse the body, verify the ticket (an HMAC, no session, no SQL), one
+``attempt_async`` on the Redis gate (or a direct in-memory attempt on the process's LocalGate),
+count the attempt, answer JSON through the same schema and refusal words as the Django endpoint
+(``FlashAdmissionOut.from_admission``, ``actions.refusal_error``). A pool the gate lost
+(``not_ready``) is rebuilt by Django's own ``settle`` in a thread (which also hands a sold-out
+item the units released in another process). Everything else goes
+to Django (WSGI, in a2wsgi's thread pool), including an attempt without a ticket (session or
+bearer token) or with a body the fast path does not accept: Django routes the same path and
+answers it the same way, so with or without this front the documented API is one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, cast
+
+from a2wsgi import WSGIMiddleware
+from django.db import close_old_connections
+from django.urls import reverse
+from pydantic import ValidationError
+
+# isort: off
+from shequn.wsgi import application as django_application  # first: it sets Django up for the models below
+from shequn.core.errors import DomainError
+from shequn.flashsales import actions, tickets
+from shequn.flashsales.models import pool_key
+from shequn.flashsales.schemas import FlashAdmissionOut, FlashAttemptIn
+from shequn.gate.base import Admission
+from shequn.gate.engine import get_gate
+from shequn.gate.redis import RedisGate
+
+# isort: on
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[..., Awaitable[None]]
+
+MAX_BODY = 1024  # an attempt's body is {"quantity": n}; anything longer is Django's to judge
+COUNT_EVERY_SECONDS = 1.0  # attempt counters reach the cache in batches, off the event loop
+TICKET_HEADER = tickets.HEADER.lower().encode()
+JSON_HEADERS = [(b"content-type", b"application/json; charset=utf-8"), (b"x-content-type-options", b"nosniff")]
+
+
+def _attempt_path() -> re.Pattern[str]:
+    """The attempt URL as Django routes it, with the item id as a group (one definition of the path)."""
+    sample = 918273645
+    before, after = reverse("api:attempt", kwargs={"item_id": sample}).split(str(sample))
+    return re.compile(re.escape(before) + r"([1-9][0-9]{0,17})" + re.escape(after))
+
+
+class AttemptCounts:
+    """Attempts per item, written to the cache (``actions.count_attempts``) at most once a second
+    from a thread: a cache round trip per attempt would cost the event loop as much as the attempt."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[int, int] = {}
+        self._due = 0.0
+
+    def add(self, item_id: int) -> bool:
+        """Count one; True when a flush is due."""
+        with self._lock:
+            self._counts[item_id] = self._counts.get(item_id, 0) + 1
+            now = time.monotonic()
+            if now < self._due:
+                return False
+            self._due = now + COUNT_EVERY_SECONDS
+            return True
+
+    def flush(self) -> None:
+        with self._lock:
+            counts, self._counts = self._counts, {}
+        for item_id, attempts in counts.items():
+            actions.count_attempts(item_id, attempts)
+
+
+def _in_django_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    try:
+        return function(*args, **kwargs)
+    finally:
+        close_old_connections()  # as Django does at the end of a request
+
+
+class Front:
+    def __init__(self, django: ASGIApp) -> None:
+        self.django = django
+        self.counts = AttemptCounts()
+        self._path = _attempt_path()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] == "http" and scope["method"] == "POST" and (found := self._path.fullmatch(scope["path"])):
+            token = next((value for name, value in scope["headers"] if name == TICKET_HEADER), None)
+            if token is not None:
+                await self._attempt(scope, receive, send, int(found[1]), token.decode("latin-1"))
+                return
+        await self.django(scope, _as_coroutine(receive), send)
+
+    async def _attempt(self, scope: Scope, receive: Receive, send: Send, item_id: int, token: str) -> None:
+        body, complete = await _read_body(receive)
+        try:
+            if not complete:
+                raise ValueError("too long for an attempt")
+            quantity = FlashAttemptIn.model_validate_json(body).quantity
+        except (ValueError, ValidationError):
+            # Django answers what the fast path does not take, in its own words (422 invalid_input).
+            await self.django(scope, _replay(body, complete, receive), send)
+            return
+        try:
+            ticket = tickets.verify(token, item_id)
+        except DomainError as error:
+            await _answer(send, error.status, error.as_dict())
+            return
+        if self.counts.add(item_id):
+            asyncio.get_running_loop().run_in_executor(None, self.counts.flush)
+        client = scope.get("client")
+        client_ip = client[0] if client else None
+        gate = get_gate()
+        key = pool_key(item_id)
+        admission: Admission
+        if isinstance(gate, RedisGate):
+            admission = await gate.attempt_async(key, ticket.member_id, quantity, client_ip=client_ip)
+        else:  # the embedded LocalGate lives in this process: a few microseconds under its lock
+            admission = gate.attempt(key, ticket.member_id, quantity, client_ip=client_ip)
+        # A lost pool (Django rebuilds it) or a sold-out item with units on their way back.
+        if actions.needs_settling(admission, item_id):
+            admission = await asyncio.to_thread(
+                _in_django_thread,
+                actions.settle,
+                admission,
+                ticket.member_id,
+                item_id,
+                quantity,
+                client_ip=client_ip,
+            )
+        if admission.admitted:
+            await _answer(send, 202, FlashAdmissionOut.from_admission(admission).model_dump())
+            return
+        assert admission.refusal is not None
+        refused = actions.refusal_error(admission.refusal, cap=ticket.cap)
+        await _answer(send, refused.status, refused.as_dict())
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await asyncio.to_thread(self.counts.flush)
+                gate = get_gate()
+                if isinstance(gate, RedisGate):
+                    await gate.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    """The request body, or its first MAX_BODY-odd bytes and False when it is longer."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), False
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks), True
+        if size > MAX_BODY:
+            return b"".join(chunks), False
+
+
+def _as_coroutine(receive: Receive) -> Receive:
+    """a2wsgi hands ``receive()`` to ``asyncio.run_coroutine_threadsafe``, which takes coroutines
+    only; granian's ``receive()`` returns another awaitable."""
+
+    async def coroutine() -> Message:
+        return await receive()
+
+    return coroutine
+
+
+def _replay(body: bytes, complete: bool, receive: Receive) -> Receive:
+    """A receive that gives back what the front already read, then the rest of the request."""
+    replayed = False
+
+    async def again() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": not complete}
+        return await receive()
+
+    return again
+
+
+async def _answer(send: Send, status: int, body: dict[str, Any]) -> None:
+    payload = json.dumps(body).encode()  # as django-ninja renders (ASCII-escaped, same separators)
+    headers = [*JSON_HEADERS, (b"content-length", str(len(payload)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+# Django's requests run in a2wsgi's threads (WEB_THREADS, as granian's --blocking-threads in WSGI).
+# (django-stubs and a2wsgi type the WSGI callable's return differently; it is a WSGI application.)
+application = Front(WSGIMiddleware(cast(Any, django_application), workers=int(os.environ.get("WEB_THREADS", "8"))))

@@ -1,0 +1,64 @@
+"""``core.sql`` on rows of the apps that use it: ``insert_objects`` writes what ``bulk_create`` would
+write with the keys in order, ``insert_rows`` reads conflicts back, and SQLite's variable limit is
+respected (several statements, same rows). Here, not in core: core imports no app."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from shequn.core.sql import insert_objects, insert_rows
+from shequn.notifications.models import Notification
+from shequn.orders.models import PurchaseCounter
+from shequn.testing.factories import UserFactory
+from shequn.testing.orders import make_shop, make_sku
+
+pytestmark = pytest.mark.django_db
+
+
+def test_insert_objects_writes_what_bulk_create_writes_and_sets_the_keys():
+    shop, users = make_shop(), UserFactory.create_batch(3)
+    made = [Notification(user=user, shop=shop, kind="k", title=f"标题{n}", body="正文") for n, user in enumerate(users)]
+    by_django = Notification.objects.bulk_create(
+        [Notification(user=user, shop=shop, kind="k", title=f"标题{n}", body="正文") for n, user in enumerate(users)]
+    )
+    insert_objects(made)
+    assert [row.pk for row in made] == sorted(row.pk for row in made)
+    fields = ("user_id", "shop_id", "kind", "title", "body", "link", "read_at")
+    assert [Notification.objects.values_list(*fields).get(pk=row.pk) for row in made] == [
+        Notification.objects.values_list(*fields).get(pk=row.pk) for row in by_django
+    ]
+    assert all(row.created_at is not None and not row._state.adding for row in made)
+
+
+def test_a_conflict_clause_and_returning_tell_which_rows_went_in():
+    shop = make_shop()
+    sku = make_sku(shop)
+    users = UserFactory.create_batch(3)
+    PurchaseCounter.objects.create(shop=shop, user=users[0], product=sku.product, quantity=2)
+    returned = insert_rows(
+        PurchaseCounter,
+        ("shop", "user", "product", "quantity"),
+        [(shop.pk, user.pk, sku.product_id, 1) for user in users],
+        conflict="ON CONFLICT (user_id, product_id) DO NOTHING",
+        returning=("user_id",),
+    )
+    assert returned == [(users[1].pk,), (users[2].pk,)]
+    assert PurchaseCounter.objects.get(user=users[0]).quantity == 2
+
+
+def test_rows_beyond_sqlites_variable_limit_go_in_several_statements(monkeypatch):
+    # PostgreSQL takes any number of rows in one statement (one array per column).
+    monkeypatch.setattr(type(connection.features), "max_query_params", 20)  # 2 notifications per statement (8 columns)
+    shop, user = make_shop(), UserFactory.create()
+    made = [Notification(user=user, shop=shop, kind="k", title=str(n)) for n in range(5)]
+    with CaptureQueriesContext(connection) as queries:
+        insert_objects(made)
+    assert len(queries.captured_queries) == (1 if connection.vendor == "postgresql" else 3)
+    assert [row.title for row in Notification.objects.filter(pk__in=[row.pk for row in made]).order_by("pk")] == [
+        "0",
+        "1",
+        "2",
+        "3",
+        "4",
+    ]
+    assert [row.pk for row in made] == sorted({row.pk for row in made})

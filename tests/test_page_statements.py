@@ -1,0 +1,74 @@
+"""Member and console pages run the same number of SQL statements however much data the shop has
+(issue 14, item 4): each page is rendered with a small and a three-times larger data set and must
+make the same statements, and the count is pinned so a new query on these pages is a decision,
+not an accident. Measure a changed count with `-k name -s`; the numbers printed are the new pins."""
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from shequn.testing.factories import CommunityFactory, MembershipFactory, PostFactory
+from shequn.testing.orders import make_member, make_shop, make_sku, paid_order, staff_client
+
+pytestmark = pytest.mark.django_db
+
+
+class Shop:
+    def __init__(self) -> None:
+        self.shop = make_shop(slug="page-shop")
+        self.community = CommunityFactory.create(shop=self.shop)
+        self.member = make_member(nickname="看页面的人")
+        MembershipFactory.create(community=self.community, user=self.member)
+        self.console = staff_client(self.shop, role="owner")
+        self.browser = Client()
+        self.browser.force_login(self.member)
+        self.products: list[Any] = []
+
+    def grow(self, times: int) -> None:
+        """Add ``times`` of each thing: products, members, posts, orders (the member's and others')."""
+        for n in range(times):
+            sku = make_sku(self.shop, title=f"商品{len(self.products)}")
+            self.products.append(sku.product)
+            other = make_member(nickname=f"成员{n}")
+            MembershipFactory.create(community=self.community, user=other)
+            PostFactory.create(community=self.community, body=f"第 {n} 条动态")
+            paid_order(self.member, sku, 1)
+            paid_order(other, sku, 2)
+
+
+def statements(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(captured.captured_queries)
+
+
+# page: (who looks, its address, statements it makes)
+PAGES = {
+    "shop home": ("browser", lambda s: f"/s/{s.shop.slug}/", 10),
+    "product": ("browser", lambda s: f"/s/{s.shop.slug}/p/{s.products[0].pk}/", 7),
+    "community feed": ("browser", lambda s: f"/c/{s.community.pk}/", 10),
+    "my orders": ("browser", lambda s: "/orders/", 6),
+    "console dashboard": ("console", lambda s: "/console/", 13),
+    "console orders": ("console", lambda s: "/console/orders/", 13),
+    "console products": ("console", lambda s: "/console/products/", 10),
+    "console members": ("console", lambda s: f"/console/communities/{s.community.pk}/members/", 13),
+}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_statements_do_not_grow_with_the_data(page):
+    who, url_of, pinned = PAGES[page]
+    data = Shop()
+    data.grow(2)
+    client = getattr(data, who)
+    statements(client, url_of(data))  # warm per-process caches (site settings, permissions)
+    small = statements(client, url_of(data))
+    data.grow(4)
+    large = statements(client, url_of(data))
+    print(f"{page}: {small} -> {large}")
+    assert large == small
+    assert small == pinned
