@@ -22,6 +22,7 @@ difference between what was paid, what should be kept and what was already retur
 running any step twice finds nothing left to return.
 """
 
+import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,8 +32,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import F, Sum
+from django.db import DatabaseError, transaction
+from django.db.models import Count, F, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -77,6 +78,8 @@ from .models import (
     SignUpLine,
     pool_key,
 )
+
+logger = logging.getLogger(__name__)
 
 MAX_TITLE = 100
 HOLD_REASON = "接龙尚未成团"
@@ -584,9 +587,12 @@ class Materialised:
 
 def materialise_claims(*, count: int = 200, consumer: str = CONSUMER, idle_ms: int = 30_000) -> Materialised:
     """Read admitted claims from the gate in batches and write them: the claims of one request
-    (one ticket) become one sign-up with one order, each in its own transaction; then the batch is
-    acknowledged. Idempotent by claim id: a claim delivered twice finds its ``SignUpClaim`` and
-    makes nothing twice. Claims another consumer left unacknowledged for ``idle_ms`` are taken over."""
+    (one ticket) become one sign-up with one order, a campaign's requests of a batch in one
+    transaction (``_materialise_batch``); then the batch is acknowledged. Idempotent by claim id:
+    a claim delivered twice finds its ``SignUpClaim`` and makes nothing twice. Claims another
+    consumer left unacknowledged for ``idle_ms`` are taken over. A batch that fails as a whole is
+    written request by request, so one bad request stays at the gate (unacknowledged, for a later
+    delivery) without holding back the others."""
     gate = get_gate()
     result = Materialised()
     while True:
@@ -594,16 +600,34 @@ def materialise_claims(*, count: int = 200, consumer: str = CONSUMER, idle_ms: i
         claims += gate.read_claims(POOL_OWNER, consumer, count=count)
         if not claims:
             return result
-        unique = list({c.claim_id: c for c in claims}.values())
-        for group, leader_id in _requests(unique):
-            outcome = _materialise(group, leader_id)
-            setattr(result, outcome, getattr(result, outcome) + len(group))
-        gate.ack(claims)  # after each sign-up's transaction committed
+        by_campaign = _by_campaign(_requests(list({c.claim_id: c for c in claims}.values())))
+        done: list[Claim] = []
+        for campaign_id, requests in sorted(by_campaign.items()):
+            try:
+                outcomes = _materialise_batch(campaign_id, requests)
+            except (DatabaseError, DomainError) as error:
+                logger.warning(
+                    "接龙 claims: a batch of %d requests failed (%s); writing them one by one", len(requests), error
+                )
+                outcomes = []
+                for request in requests:
+                    try:
+                        outcomes += _materialise_batch(campaign_id, [request])
+                    except (DatabaseError, DomainError):
+                        logger.exception("接龙 claims %s left at the gate", [c.claim_id for c in request[0]])
+            for group, outcome in outcomes:
+                setattr(result, outcome, getattr(result, outcome) + len(group))
+                done += group
+        written = {c.claim_id for c in done}
+        gate.ack([c for c in claims if c.claim_id in written])  # after the transactions committed
         if len(claims) < count:
             return result
 
 
-def _requests(claims: Sequence[Claim]) -> list[tuple[list[Claim], int | None]]:
+Request = tuple[list[Claim], int | None]  # the claims of one request, and the leader the member chose
+
+
+def _requests(claims: Sequence[Claim]) -> list[Request]:
     """Group a batch's claims by the request that made them, with the leader the member chose
     (one round trip to the cache). A claim whose request the cache does not know (a one-item
     request, or one the consumer read before its request finished) is a sign-up of its own; a
@@ -619,55 +643,251 @@ def _requests(claims: Sequence[Claim]) -> list[tuple[list[Claim], int | None]]:
     return [(group, leaders[ticket]) for ticket, group in groups.items()]
 
 
+def _by_campaign(requests: Sequence[Request]) -> dict[int, list[Request]]:
+    """The batch's requests by campaign (one query); claims of items that no longer exist are dropped."""
+    campaigns = dict(
+        CampaignItem.objects.filter(pk__in={_item_id(c) for group, _ in requests for c in group}).values_list(
+            "pk", "campaign_id"
+        )
+    )
+    found: dict[int, list[Request]] = {}
+    for group, leader_id in requests:
+        campaign_id = campaigns.get(_item_id(group[0]))
+        if campaign_id is not None:
+            found.setdefault(campaign_id, []).append((group, leader_id))
+    return found
+
+
 def _item_id(claim: Claim) -> int:
     return int(claim.pool_key.split(":", 1)[1])
 
 
-def _materialise(claims: list[Claim], leader_id: int | None) -> str:
-    member_id = claims[0].member_id
-    campaign_id = (
-        CampaignItem.objects.filter(pk__in=[_item_id(c) for c in claims]).values_list("campaign_id", flat=True).first()
-    )
-    if campaign_id is None:
-        return "duplicates"  # its campaign is gone: nothing to write, nothing to give back
+@dataclass
+class _Tally:
+    """What the batch has taken so far, on top of the tables (read under the campaign lock)."""
+
+    room: dict[int, int]  # item → units left under its stock limit
+    held: dict[tuple[int, int], int]  # (member, item) → units in live sign-ups
+    capacity: dict[int, int | None]  # leader → sign-ups its point still takes that day (None: no limit)
+
+
+def _materialise_batch(campaign_id: int, requests: Sequence[Request]) -> list[tuple[list[Claim], str]]:
+    """Write a campaign's requests in one transaction under its row lock (so the duplicate, room,
+    cap and capacity reads are exact): set-based reads, the orders through
+    ``orders.actions.create_orders`` (checkout's builder), one conditional UPDATE per item, the
+    sign-ups, their lines and claims in bulk. The database checks again what the gate decided
+    (open, cap, room), and what the gate does not know (the member's leader, the pickup point's
+    daily capacity). A request that cannot become a sign-up is released with its reason; its units
+    go back to the gate after commit, except for want of room (the gate had a unit too many: a
+    pool rebuilt while a claim was in flight; it keeps it and is right again)."""
+    outcomes: list[tuple[list[Claim], str]] = []
     with transaction.atomic():
-        # The campaign's row lock serialises consumers (and sign-up changes) of one campaign, so
-        # the check for claims written before is exact; the unique claim id backs it up.
         campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
-        known = set(
-            SignUpClaim.objects.filter(claim_id__in=[c.claim_id for c in claims]).values_list("claim_id", flat=True)
-        )
-        fresh = [claim for claim in claims if claim.claim_id not in known]
+        ids = [c.claim_id for group, _ in requests for c in group]
+        known = set(SignUpClaim.objects.filter(claim_id__in=ids).values_list("claim_id", flat=True))
+        fresh: list[Request] = []
+        for group, leader_id in requests:
+            new = [c for c in group if c.claim_id not in known]
+            if len(new) < len(group):
+                outcomes.append(([c for c in group if c.claim_id in known], "duplicates"))
+            if new:
+                fresh.append((new, leader_id))
         if not fresh:
-            return "duplicates"
-        ids = [claim.claim_id for claim in fresh]
-        SignUpClaim.objects.bulk_create(
-            [
-                SignUpClaim(
-                    claim_id=claim.claim_id,
-                    item_id=_item_id(claim),
-                    user_id=member_id,
-                    units=claim.quantity,
-                    admitted_at=claim.admitted_at,
-                )
-                for claim in fresh
-            ]
+            return outcomes
+        members = sorted({group[0].member_id for group, _ in fresh})
+        users = get_user_model().objects.in_bulk(members)
+        items = {x.pk: x for x in CampaignItem.objects.filter(campaign=campaign).select_related("sku__product")}
+        leaders = selectors.pickup_leaders_of(members, campaign)
+        tally = _read_tally(campaign, members, items, leaders)
+        now = timezone.now()
+        planned: list[tuple[Request, Leader, order_actions.OrderRequest]] = []
+        refused: list[tuple[list[Claim], DomainError]] = []
+        for group, leader_id in fresh:
+            try:
+                leader, request = _plan(campaign, group, leader_id, users, items, leaders, tally, now)
+            except DomainError as error:
+                refused.append((group, error))
+                continue
+            planned.append(((group, leader_id), leader, request))
+        created = order_actions.create_orders([request for _, _, request in planned])
+        made: list[tuple[list[Claim], Leader, Order]] = []
+        for ((group, _), leader, _request), order in zip(planned, created, strict=True):
+            if isinstance(order, Order):
+                made.append((group, leader, order))
+            else:
+                refused.append((group, order))
+        _take_room(made, items)  # after the SKUs create_orders took (lock order)
+        _write_sign_ups(campaign, made, items)
+        _release(refused)
+    outcomes += [(group, "signed_up") for group, _, _ in made]
+    outcomes += [(group, "released") for group, _ in refused]
+    return outcomes
+
+
+def _read_tally(
+    campaign: Campaign,
+    members: Sequence[int],
+    items: Mapping[int, CampaignItem],
+    leaders: Mapping[int, tuple[list[Leader], Leader | None]],
+) -> _Tally:
+    held = (
+        SignUpLine.objects.filter(
+            sign_up__campaign=campaign, sign_up__user_id__in=members, sign_up__status__in=selectors.LIVE_STATUSES
         )
-        wanted = {_item_id(claim): claim.quantity for claim in fresh}
-        try:
-            with transaction.atomic():
-                entry = _write_sign_up(campaign, member_id, leader_id, wanted)
-        except DomainError as error:
-            SignUpClaim.objects.filter(claim_id__in=ids).update(
-                released_code=error.code, released_reason=error.message[:200]
+        .values("sign_up__user_id", "item_id")
+        .annotate(units=Sum("units"))
+        .values_list("sign_up__user_id", "item_id", "units")
+    )
+    # The leaders' rows, locked in key order, make the capacity counts exact when two campaigns
+    # share a pickup date.
+    leader_ids = sorted({x.pk for theirs, _ in leaders.values() for x in theirs})
+    limits = dict(
+        Leader.objects.select_for_update(of=("self",))
+        .filter(pk__in=leader_ids)
+        .order_by("pk")
+        .values_list("pk", "capacity_per_day")
+    )
+    taken = dict(
+        SignUp.objects.filter(
+            leader_id__in=leader_ids, campaign__pickup_date=campaign.pickup_date, status__in=selectors.LIVE_STATUSES
+        )
+        .values("leader_id")
+        .annotate(n=Count("pk"))
+        .values_list("leader_id", "n")
+    )
+    return _Tally(
+        room={x.pk: x.stock_limit - x.sold for x in items.values()},
+        held={(user_id, item_id): units for user_id, item_id, units in held},
+        capacity={pk: None if limit is None else limit - taken.get(pk, 0) for pk, limit in limits.items()},
+    )
+
+
+def _plan(
+    campaign: Campaign,
+    claims: list[Claim],
+    leader_id: int | None,
+    users: Mapping[int, Any],
+    items: Mapping[int, CampaignItem],
+    leaders: Mapping[int, tuple[list[Leader], Leader | None]],
+    tally: _Tally,
+    now: datetime,
+) -> tuple[Leader, order_actions.OrderRequest]:
+    """One request's checks against the tables and the batch so far, and its pickup order."""
+    member_id = claims[0].member_id
+    user = users.get(member_id)
+    if user is None or not user.is_active:
+        raise CampaignInvalid("账号不可用，名额已释放", code="account_inactive")
+    _check_open(campaign.status, campaign.starts_at, campaign.deadline, now)
+    theirs, default = leaders.get(member_id, ([], None))
+    leader = next((x for x in theirs if x.pk == leader_id), None) or default
+    if leader is None:
+        raise LeaderNotFound("你已不在参与接龙的社群中，名额已释放")
+    left = tally.capacity.get(leader.pk)
+    if left is not None and left <= 0:
+        day = f"{campaign.pickup_date:%m月%d日}"
+        capacity = leader.capacity_per_day
+        raise PickupPointFull(
+            f"「{leader.point_name}」{day}的取货名额已满（每天 {capacity} 单），请选择其他团长",
+            details={"leader_id": leader.pk, "capacity_per_day": capacity},
+        )
+    wanted = {_item_id(c): c.quantity for c in claims}
+    for item_id, count in sorted(wanted.items()):
+        item = items[item_id]
+        cap = item.per_person_cap
+        if cap is not None and tally.held.get((member_id, item_id), 0) + count > cap:
+            raise PerPersonCapExceeded(f"{_item_name(item)}每人限购 {cap} 件", details={"item_id": item_id, "cap": cap})
+        if tally.room[item_id] < count:
+            raise CampaignSoldOut(f"{_item_name(item)}已接满", details={"item_id": item_id, "left": 0})
+    for item_id, count in wanted.items():
+        tally.room[item_id] -= count
+        tally.held[(member_id, item_id)] = tally.held.get((member_id, item_id), 0) + count
+    if left is not None:
+        tally.capacity[leader.pk] = left - 1
+    return leader, order_actions.OrderRequest(
+        user=user,
+        lines=[(items[item_id].sku_id, count) for item_id, count in sorted(wanted.items())],
+        unit_prices={items[item_id].sku_id: _current_price(items[item_id]) for item_id in wanted},
+        fulfilment=Fulfilment.PICKUP,
+        pickup_point=leader.pickup_point,
+        payment_method=PaymentMethod.SANDBOX,
+        pay_by=campaign.deadline,
+        hold=HOLD_REASON,  # no goods handed over before the campaign succeeds
+    )
+
+
+def _take_room(made: Sequence[tuple[list[Claim], Leader, Order]], items: Mapping[int, CampaignItem]) -> None:
+    """One conditional UPDATE per item for the batch's units, never above the limit (the room was
+    read under the campaign lock, and only a consumer holding it takes any)."""
+    units: dict[int, int] = {}
+    for group, _, _ in made:
+        for claim in group:
+            units[_item_id(claim)] = units.get(_item_id(claim), 0) + claim.quantity
+    for item_id, count in sorted(units.items()):
+        taken = CampaignItem.objects.filter(pk=item_id, sold__lte=F("stock_limit") - count).update(
+            sold=F("sold") + count
+        )
+        if taken != 1:
+            raise CampaignSoldOut(f"{_item_name(items[item_id])}已接满", details={"item_id": item_id, "left": 0})
+
+
+def _write_sign_ups(
+    campaign: Campaign, made: Sequence[tuple[list[Claim], Leader, Order]], items: Mapping[int, CampaignItem]
+) -> None:
+    if not made:
+        return
+    entries = SignUp.objects.bulk_create(
+        [
+            SignUp(
+                campaign=campaign,
+                leader=leader,
+                user_id=group[0].member_id,
+                order=order,
+                units=sum(c.quantity for c in group),
             )
-            # A unit the database refused (no room left) was one the gate should not have had
-            # (a pool rebuilt while a claim was in flight): the gate keeps it, and is right again.
-            if not isinstance(error, CampaignSoldOut):
-                on_commit(_release_at_gate, member_id, wanted)
-            return "released"
-        SignUpClaim.objects.filter(claim_id__in=ids).update(sign_up=entry)
-    return "signed_up"
+            for group, leader, order in made
+        ]
+    )
+    order_lines = {
+        (line.order_id, line.sku_id): line for line in OrderLine.objects.filter(order_id__in=[o.pk for _, _, o in made])
+    }
+    lines: list[SignUpLine] = []
+    claims: list[SignUpClaim] = []
+    for entry, (group, _, order) in zip(entries, made, strict=True):
+        for claim in sorted(group, key=_item_id):
+            item = items[_item_id(claim)]
+            order_line = order_lines[(order.pk, item.sku_id)]
+            lines.append(
+                SignUpLine(
+                    sign_up=entry,
+                    item=item,
+                    order_line=order_line,
+                    units=claim.quantity,
+                    unit_price_fen=order_line.unit_price_fen,
+                )
+            )
+            claims.append(_claim_row(claim, sign_up=entry))
+    SignUpLine.objects.bulk_create(lines)
+    SignUpClaim.objects.bulk_create(claims)
+
+
+def _release(refused: Sequence[tuple[list[Claim], DomainError]]) -> None:
+    rows: list[SignUpClaim] = []
+    for group, error in refused:
+        rows += [_claim_row(c, released_code=error.code, released_reason=error.message[:200]) for c in group]
+        if not isinstance(error, CampaignSoldOut):
+            on_commit(_release_at_gate, group[0].member_id, {_item_id(c): c.quantity for c in group})
+    SignUpClaim.objects.bulk_create(rows)
+
+
+def _claim_row(claim: Claim, **written: Any) -> SignUpClaim:
+    return SignUpClaim(
+        claim_id=claim.claim_id,
+        item_id=_item_id(claim),
+        user_id=claim.member_id,
+        units=claim.quantity,
+        admitted_at=claim.admitted_at,
+        **written,
+    )
 
 
 def _release_at_gate(member_id: int, units_by_item: Mapping[int, int]) -> None:
@@ -676,63 +896,6 @@ def _release_at_gate(member_id: int, units_by_item: Mapping[int, int]) -> None:
     gate = get_gate()
     for item_id, units in sorted(units_by_item.items()):
         gate.release(pool_key(item_id), member_id, units)
-
-
-def _write_sign_up(campaign: Campaign, member_id: int, leader_id: int | None, wanted: Mapping[int, int]) -> SignUp:
-    """One sign-up and its pickup order for admitted claims (caller holds the campaign lock).
-    The database checks again what the gate decided (open, cap, room), and what the gate does
-    not know (the member's leader, the pickup point's daily capacity)."""
-    user = get_user_model().objects.get(pk=member_id)
-    if not user.is_active:
-        raise CampaignInvalid("账号不可用，名额已释放", code="account_inactive")
-    _check_open(campaign.status, campaign.starts_at, campaign.deadline, timezone.now())
-    leaders = [x for x in selectors.member_leaders(user, campaign) if x.pickup_point_id]
-    leader = next((x for x in leaders if x.pk == leader_id), None) or selectors.default_leader(user, leaders)
-    if leader is None:
-        raise LeaderNotFound("你已不在参与接龙的社群中，名额已释放")
-    items = {item.pk: item for item in CampaignItem.objects.filter(campaign=campaign).select_related("sku__product")}
-    _check_point_capacity(leader, campaign)
-    held = _live_units(campaign, user)
-    for item_id, count in sorted(wanted.items()):
-        cap = items[item_id].per_person_cap
-        if cap is not None and held.get(item_id, 0) + count > cap:
-            raise PerPersonCapExceeded(
-                f"{_item_name(items[item_id])}每人限购 {cap} 件", details={"item_id": item_id, "cap": cap}
-            )
-    lines = [(items[item_id].sku_id, count) for item_id, count in sorted(wanted.items())]
-    prices = {items[item_id].sku_id: _current_price(items[item_id]) for item_id in wanted}
-    order = order_actions.create_order(
-        user,
-        lines=lines,
-        unit_prices=prices,
-        fulfilment=Fulfilment.PICKUP,
-        pickup_point_id=leader.pickup_point_id,
-        payment_method=PaymentMethod.SANDBOX,
-        pay_by=campaign.deadline,
-        hold=HOLD_REASON,  # no goods handed over before the campaign succeeds
-    )
-    # After the SKUs (lock order): one conditional UPDATE per item, never above the limit.
-    for item_id, count in sorted(wanted.items()):
-        taken = CampaignItem.objects.filter(pk=item_id, sold__lte=F("stock_limit") - count).update(
-            sold=F("sold") + count
-        )
-        if taken != 1:
-            raise CampaignSoldOut(f"{_item_name(items[item_id])}已接满", details={"item_id": item_id, "left": 0})
-    entry = SignUp.objects.create(campaign=campaign, leader=leader, user=user, order=order, units=sum(wanted.values()))
-    by_sku = {line.sku_id: line for line in order.lines.all()}
-    SignUpLine.objects.bulk_create(
-        [
-            SignUpLine(
-                sign_up=entry,
-                item=items[item_id],
-                order_line=by_sku[items[item_id].sku_id],
-                units=count,
-                unit_price_fen=by_sku[items[item_id].sku_id].unit_price_fen,
-            )
-            for item_id, count in sorted(wanted.items())
-        ]
-    )
-    return entry
 
 
 def ticket_status(user: Any, ticket: str) -> SignUpClaim | None:
@@ -775,23 +938,6 @@ RELEASE_ERRORS: dict[str, type[DomainError]] = {
     "campaign_not_started": CampaignNotOpen,
     "campaign_deadline_passed": CampaignNotOpen,
 }
-
-
-def _check_point_capacity(leader: Leader, campaign: Campaign) -> None:
-    """A pickup point takes at most ``capacity_per_day`` live sign-ups for one pickup date, across
-    campaigns. The leader row lock makes the count exact when two campaigns share the date."""
-    capacity = Leader.objects.select_for_update().values_list("capacity_per_day", flat=True).get(pk=leader.pk)
-    if capacity is None:
-        return
-    taken = SignUp.objects.filter(
-        leader=leader, campaign__pickup_date=campaign.pickup_date, status__in=selectors.LIVE_STATUSES
-    ).count()
-    if taken >= capacity:
-        day = f"{campaign.pickup_date:%m月%d日}"
-        raise PickupPointFull(
-            f"「{leader.point_name}」{day}的取货名额已满（每天 {capacity} 单），请选择其他团长",
-            details={"leader_id": leader.pk, "capacity_per_day": capacity},
-        )
 
 
 def _current_price(item: CampaignItem) -> int:

@@ -12,6 +12,7 @@ from shequn.gate.local import LocalGate
 from shequn.groupbuy import actions, selectors
 from shequn.groupbuy.enums import SignUpStatus
 from shequn.groupbuy.models import POOL_OWNER, SignUp, SignUpClaim, pool_key
+from shequn.leaders.models import Leader
 from shequn.orders.actions import close_unpaid_order, mark_paid
 from shequn.orders.models import Order
 
@@ -195,3 +196,22 @@ def test_the_live_list_stays_one_to_n_when_a_paid_sign_up_is_cancelled(world, ga
     campaign.refresh_from_db()
     assert campaign.last_sequence == 4
     assert SignUp.objects.get(pk=entries[1].pk).status == SignUpStatus.REFUNDED
+
+
+def test_one_batch_writes_every_request_it_can_and_releases_the_rest(world, gate, django_capture_on_commit_callbacks):
+    # The east point takes 2 sign-ups that day: the batch's third request is released with the
+    # reason, its unit goes back to the gate, and the two before it are written with their orders.
+    Leader.objects.filter(pk=world.leader_east.pk).update(capacity_per_day=2)
+    campaign, item = limited(world, stock=10)
+    members = neighbours(world, 3)
+    tickets = [actions.join_queue(m, campaign.pk, {item.pk: 1}).ticket for m in members]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert actions.materialise_claims() == actions.Materialised(signed_up=2, released=1)
+    entries = [written(m, t) for m, t in zip(members, tickets, strict=True)]
+    assert [e is not None for e in entries] == [True, True, False]
+    assert [e.order.status for e in entries[:2]] == ["pending_payment", "pending_payment"]
+    released = SignUpClaim.objects.get(claim_id=tickets[2])
+    assert released.released_code == "pickup_point_full"
+    assert "取货名额已满（每天 2 单）" in released.released_reason
+    books = selectors.reconcile(item)
+    assert (books.at_gate, books.sold, books.ok) == (8, 2, True)
