@@ -3,7 +3,8 @@
 Locks, always taken in this order so nothing can deadlock:
 
 - an existing order's row (``orders.Order``) before its campaign's row;
-- the campaign row before the SKU rows (``create_order`` reserves stock, a refund restocks) and
+- the campaign row before the leaders' rows (the pickup points' daily capacity, by key), before
+  the SKU rows (``create_orders`` reserves stock, a refund restocks) and
   the item rows (``CampaignItem`` counters are single conditional UPDATEs, taken after the SKUs:
   whatever restocks a SKU does so before it gives the units back to the item), each by key;
 - a locked row only (``select_for_update(of=("self",))``): locking the rows joined with it (the
