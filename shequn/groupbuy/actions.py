@@ -548,7 +548,56 @@ def _attempt(gate: Gate, item_id: int, member_id: int, count: int, client_ip: st
     admission = gate.attempt(key, member_id, count, client_ip=client_ip)
     if admission.refusal == Refusal.NOT_READY and (rebuild_pools(item_id) or gate.state(key).ready):
         admission = gate.attempt(key, member_id, count, client_ip=client_ip)  # rebuilt (by us or another caller)
+    elif admission.refusal == Refusal.SOLD_OUT and _truth_check_due(item_id) and resync_undersold_pool(item_id):
+        admission = gate.attempt(key, member_id, count, client_ip=client_ip)
     return admission
+
+
+# item id -> when this process last compared a sold-out pool with the database (monotonic seconds)
+_truth_checks: dict[int, float] = {}
+TRUTH_CHECK_SECONDS = 1.0
+
+
+def _truth_check_due(item_id: int) -> bool:
+    """At most once a second per item and process: a crowd on a sold-out item costs one check a
+    second, not one per attempt."""
+    now = time.monotonic()
+    if now - _truth_checks.get(item_id, float("-inf")) < TRUTH_CHECK_SECONDS:
+        return False
+    _truth_checks[item_id] = now
+    return True
+
+
+def resync_undersold_pool(item_id: int) -> bool:
+    """A sold-out pool checked against the database: units given back where this process's gate
+    could not take them (``gate.release`` answered False: an unpaid order closed by the task
+    consumer, which in the embedded default has its own in-process gate) show as units the tables
+    have and the gate lacks; the pool is then rebuilt from the tables. Queued claims are written
+    first (only when the tables show more room than the gate: claims still queued look like room
+    until written), so the count sees them. Returns True when the pool was rebuilt."""
+    if not _more_room_in_the_tables(item_id):
+        return False
+    materialise_claims()
+    with _rebuilding, transaction.atomic():
+        campaign_id = CampaignItem.objects.filter(pk=item_id).values_list("campaign_id", flat=True).first()
+        if campaign_id is None:
+            return False
+        campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign_id)
+        if campaign.status != CampaignStatus.OPEN:
+            return False
+        if not _more_room_in_the_tables(item_id):
+            return False  # the gate agrees with the tables (or lost the pool: rebuild_pools' case)
+        _configure(campaign, CampaignItem.objects.get(pk=item_id))
+    return True
+
+
+def _more_room_in_the_tables(item_id: int) -> bool:
+    stock_limit = CampaignItem.objects.values_list("stock_limit", flat=True).get(pk=item_id)
+    held = SignUpLine.objects.filter(item_id=item_id, sign_up__status__in=selectors.LIVE_STATUSES).aggregate(
+        units=Sum("units")
+    )["units"]
+    state = get_gate().state(pool_key(item_id))
+    return state.ready and stock_limit - (held or 0) > state.units_left
 
 
 def _refusal_error(
