@@ -16,6 +16,19 @@ def _clear_cache():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_gate():
+    # The process-wide admission gate (LocalGate without REDIS_URL) outlives a test's database
+    # rows, and ids are reused after a rollback: every test starts with an empty one.
+    from shequn.gate.engine import use_gate
+    from shequn.gate.local import LocalGate
+
+    fresh = LocalGate()
+    previous = use_gate(fresh)
+    yield fresh
+    use_gate(previous)
+
+
+@pytest.fixture(autouse=True)
 def _clear_huey_schedule():
     # Huey runs immediately under pytest but keeps ETA tasks in memory for the process: a test's
     # leftover scheduled tasks must not run in (or be counted by) the next test.

@@ -10,12 +10,15 @@ write the report (see scripts/bench). Each run:
    PostgreSQL) and creates a shop, a SKU, a community with a leader and a pickup point, and
    N members of the community, each with an API token;
 2. starts granian (WSGI, as `make run`; helpers shared with bench/order_create.py);
-3. per round, opens a new campaign (stock limit = N units) and has all N members POST
-   /api/v1/groupbuy/campaigns/{id}/sign-ups at the same instant (one connection and one
-   request each, from several load processes), then checks that the campaign's sold counter
-   equals the sign-ups answered 201;
-4. prints sign-ups/s (201s over the burst's wall time, first request sent to last answer),
-   p50 and p99 latency and errors.
+3. per round, opens a new campaign (stock limit = N units) for each path and has all N members
+   sign up at the same instant (one connection and one request each, from several load
+   processes): "direct" (the reference, /bench/direct-sign-up/{id}/: the request waits for its
+   sign-up and order) and "gate" (POST /api/v1/groupbuy/campaigns/{id}/sign-ups: 202 with a
+   ticket at once, then members poll their tickets until every sign-up is written); then checks
+   that the campaign's sold counter equals the sign-ups answered and written;
+4. prints answered/s (over the burst's wall time, first request sent to last answer), the
+   gate's written/s (first request to last ticket resolved), p50 and p99 latency, errors, and
+   the gate/direct ratios.
 
 Traffic goes to 127.0.0.1 only, and every loop is bounded in time.
 """
@@ -55,6 +58,7 @@ RESULTS_DIR = ROOT / "var" / "bench"
 @dataclass
 class Result:
     database: str
+    path: str  # "direct": the request waits for its order; "gate": answered at once, written behind
     members: int
     rounds: int
     sign_ups: int
@@ -64,6 +68,9 @@ class Result:
     p99_ms: float
     counters_consistent: bool
     error_sample: str = ""
+    # Gate only: sign-ups written by the consumer per second, from the burst's first request to
+    # the last ticket resolved (members polling their tickets drive the consumer, as the page does).
+    materialised_per_second: float = 0.0
 
 
 def python_in(env: dict[str, str], code: str) -> str:
@@ -138,7 +145,7 @@ def client_worker(
     """One load process: a thread per member, each sending its one sign-up at ``start_at``."""
     import threading
 
-    results: list[tuple[float, float, int, str]] = []  # (sent, answered, status, error)
+    results: list[tuple[float, float, int, str, str]] = []  # (sent, answered, status, body or error, token)
     lock = threading.Lock()
 
     def one(token: str) -> None:
@@ -151,9 +158,9 @@ def client_worker(
             connection.request("POST", path, body=body, headers=headers)
             response = connection.getresponse()
             payload = response.read()
-            outcome = (sent, time.time(), response.status, "" if response.status == 201 else payload[:200].decode())
+            outcome = (sent, time.time(), response.status, payload[:300].decode(), token)
         except (OSError, http.client.HTTPException) as error:
-            outcome = (sent, time.time(), 0, f"{type(error).__name__}: {error}")
+            outcome = (sent, time.time(), 0, f"{type(error).__name__}: {error}", token)
         finally:
             connection.close()
         with lock:
@@ -167,10 +174,46 @@ def client_worker(
     queue.put(results)
 
 
-def burst(port: int, campaign_id: int, item_id: int, tokens: list[str], processes: int) -> list[tuple]:
+def drain(port: int, tickets: list[tuple[str, str]], threads: int = 8) -> tuple[int, float]:
+    """Members poll their tickets (each GET runs the consumer for a moment, as the 排队中 page does)
+    until every one is written or released, bounded in time. Returns (signed up, when done)."""
+    import threading
+
+    pending = list(tickets)
+    signed = 0
+    lock = threading.Lock()
+    give_up = time.time() + 300
+
+    def poll() -> None:
+        nonlocal signed
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        while time.time() < give_up:
+            with lock:
+                if not pending:
+                    break
+                ticket, token = pending.pop()
+            connection.request(
+                "GET", f"/api/v1/groupbuy/sign-up-tickets/{ticket}", headers={"Authorization": f"Bearer {token}"}
+            )
+            state = json.loads(connection.getresponse().read())["state"]
+            with lock:
+                if state == "queued":
+                    pending.insert(0, (ticket, token))
+                elif state == "signed_up":
+                    signed += 1
+        connection.close()
+
+    workers = [threading.Thread(target=poll) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=320)
+    return signed, time.time()
+
+
+def burst(port: int, path: str, item_id: int, tokens: list[str], processes: int) -> list[tuple]:
     context = multiprocessing.get_context("spawn")
     queue: multiprocessing.Queue = context.Queue()
-    path = f"/api/v1/groupbuy/campaigns/{campaign_id}/sign-ups"
     body = json.dumps({"quantities": [{"item_id": item_id, "quantity": 1}]}).encode()
     start_at = time.time() + 3.0  # every process and thread is up before the burst
     shares = [tokens[index::processes] for index in range(processes)]
@@ -189,16 +232,16 @@ def burst(port: int, campaign_id: int, item_id: int, tokens: list[str], processe
     return results
 
 
-def measure(args: argparse.Namespace) -> Result:
+def measure(args: argparse.Namespace) -> list[Result]:
     database_url = os.environ.get("DATABASE_URL", "")
     database = "postgresql" if database_url.startswith(("postgres://", "postgresql://")) else "sqlite"
     use_redis = args.redis if args.redis is not None else database == "postgresql"
     var_dir = tempfile.mkdtemp(prefix="shequn-bench-gb-")
     redis = None
-    latencies: list[float] = []
-    errors: list[str] = []
-    wall = 0.0
-    consistent = True
+    runs: dict[str, dict] = {
+        name: {"latencies": [], "errors": [], "wall": 0.0, "drain_wall": 0.0, "written": 0, "consistent": True}
+        for name in ("direct", "gate")
+    }
     try:
         env = server_env(var_dir)
         env.pop("REDIS_URL", None)
@@ -210,19 +253,33 @@ def measure(args: argparse.Namespace) -> Result:
         server = start_server(env, port, args.workers, args.threads)
         try:
             for round_number in range(1, args.rounds + 1):
-                campaign_id, item_id = open_campaign(env, args.members, round_number)
-                results = burst(port, campaign_id, item_id, tokens, args.processes)
-                ok = [r for r in results if r[2] == 201]
-                latencies += [r[1] - r[0] for r in ok]
-                errors += [f"{r[2]}: {r[3]}" for r in results if r[2] != 201]
-                wall += max(r[1] for r in results) - min(r[0] for r in results)
-                sold = read_sold(env, item_id)
-                consistent &= sold == len(ok)
-                print(
-                    f"[{database}] round {round_number}: {len(ok)}/{len(results)} signed up, sold {sold}, "
-                    f"burst {max(r[1] for r in results) - min(r[0] for r in results):.2f} s",
-                    flush=True,
-                )
+                for name in ("direct", "gate"):
+                    campaign_id, item_id = open_campaign(env, args.members, round_number)
+                    path = (
+                        f"/bench/direct-sign-up/{campaign_id}/"
+                        if name == "direct"
+                        else f"/api/v1/groupbuy/campaigns/{campaign_id}/sign-ups"
+                    )
+                    expected = 201 if name == "direct" else 202
+                    results = burst(port, path, item_id, tokens, args.processes)
+                    ok = [r for r in results if r[2] == expected]
+                    stats = runs[name]
+                    stats["latencies"] += [r[1] - r[0] for r in ok]
+                    stats["errors"] += [f"{r[2]}: {r[3][:200]}" for r in results if r[2] != expected]
+                    first, last = min(r[0] for r in results), max(r[1] for r in results)
+                    stats["wall"] += last - first
+                    written = len(ok)
+                    if name == "gate":
+                        written, done = drain(port, [(json.loads(r[3])["ticket"], r[4]) for r in ok])
+                        stats["drain_wall"] += done - first
+                        stats["written"] += written
+                    sold = read_sold(env, item_id)
+                    stats["consistent"] &= sold == written == len(ok)
+                    print(
+                        f"[{database}] round {round_number} {name}: {len(ok)}/{len(results)} answered {expected}, "
+                        f"written {written}, sold {sold}, burst {last - first:.2f} s",
+                        flush=True,
+                    )
         finally:
             stop_server(server)
     finally:
@@ -230,19 +287,32 @@ def measure(args: argparse.Namespace) -> Result:
             redis.terminate()
             redis.wait(timeout=10)
         shutil.rmtree(var_dir, ignore_errors=True)
-    result = Result(
-        database=database + (" + redis" if use_redis else ""),
-        members=args.members,
-        rounds=args.rounds,
-        sign_ups=len(latencies),
-        errors=len(errors),
-        sign_ups_per_second=len(latencies) / wall if wall else 0.0,
-        p50_ms=percentile(latencies, 0.50) * 1000,
-        p99_ms=percentile(latencies, 0.99) * 1000,
-        counters_consistent=consistent,
-        error_sample=errors[0] if errors else "",
-    )
-    print(format_result(result), flush=True)
+    results = []
+    for name, stats in runs.items():
+        latencies, errors, wall = stats["latencies"], stats["errors"], stats["wall"]
+        result = Result(
+            database=database + (" + redis" if use_redis else ""),
+            path=name,
+            members=args.members,
+            rounds=args.rounds,
+            sign_ups=len(latencies),
+            errors=len(errors),
+            sign_ups_per_second=len(latencies) / wall if wall else 0.0,
+            p50_ms=percentile(latencies, 0.50) * 1000,
+            p99_ms=percentile(latencies, 0.99) * 1000,
+            counters_consistent=stats["consistent"],
+            error_sample=errors[0] if errors else "",
+            materialised_per_second=stats["written"] / stats["drain_wall"] if stats["drain_wall"] else 0.0,
+        )
+        results.append(result)
+        print(format_result(result), flush=True)
+    direct, gate = results
+    if direct.sign_ups_per_second:
+        print(
+            f"[{database}] gate answered / direct: {gate.sign_ups_per_second / direct.sign_ups_per_second:.1f}x; "
+            f"gate written / direct: {gate.materialised_per_second / direct.sign_ups_per_second:.2f}x",
+            flush=True,
+        )
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / f"groupbuy_signup-{database}.json").write_text(
         json.dumps(
@@ -250,17 +320,19 @@ def measure(args: argparse.Namespace) -> Result:
                 "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                 "args": vars(args),
                 "machine": machine(),
-                "result": asdict(result),
+                "results": [asdict(result) for result in results],
             },
             indent=2,
         )
     )
-    return result
+    return results
 
 
 def format_result(result: Result) -> str:
     return (
-        f"[{result.database}] {result.sign_ups_per_second:8.1f} sign-ups/s  p50 {result.p50_ms:7.1f} ms  "
+        f"[{result.database}] {result.path:6} {result.sign_ups_per_second:8.1f} answered/s"
+        + (f" ({result.materialised_per_second:.1f} written/s)" if result.path == "gate" else "")
+        + f"  p50 {result.p50_ms:7.1f} ms  "
         f"p99 {result.p99_ms:7.1f} ms  sign-ups {result.sign_ups}  errors {result.errors}  "
         f"counters consistent: {result.counters_consistent}"
         + (f"\n    first error: {result.error_sample}" if result.error_sample else "")
@@ -276,19 +348,22 @@ def report() -> None:
     start, end = "<!-- bench:groupbuy_signup:start", "<!-- bench:groupbuy_signup:end -->"
     lines = [start + " (generated by bench/groupbuy_signup.py report) -->", ""]
     lines.append(
-        "| database | members at once | rounds | sign-ups/s | p50 ms | p99 ms | errors | counters consistent |"
+        "| database | path | members at once | rounds | answered/s | written/s | p50 ms | p99 ms | errors "
+        "| counters consistent |"
     )
-    lines.append("|---|---:|---:|---:|---:|---:|---:|---|")
+    lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
     notes = []
     for run in runs:
-        r = run["result"]
-        lines.append(
-            f"| {r['database']} | {r['members']} | {r['rounds']} | {r['sign_ups_per_second']:.1f} | "
-            f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} | {'yes' if r['counters_consistent'] else 'NO'} |"
-        )
+        for r in run["results"]:
+            written = r["materialised_per_second"] if r["path"] == "gate" else r["sign_ups_per_second"]
+            lines.append(
+                f"| {r['database']} | {r['path']} | {r['members']} | {r['rounds']} | {r['sign_ups_per_second']:.1f} | "
+                f"{written:.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} | "
+                f"{'yes' if r['counters_consistent'] else 'NO'} |"
+            )
         notes.append(
-            f"- {r['database']}: {run['when']}; {run['machine']}; granian {run['args']['workers']} worker(s) × "
-            f"{run['args']['threads']} threads"
+            f"- {run['results'][0]['database']}: {run['when']}; {run['machine']}; granian "
+            f"{run['args']['workers']} worker(s) × {run['args']['threads']} threads"
         )
     lines += ["", *notes, "", end]
     write_section("groupbuy_signup", "\n".join(lines), SECTION_INTRO)
@@ -296,12 +371,18 @@ def report() -> None:
 
 SECTION_INTRO = """## Group-buy sign-up burst (bench/groupbuy_signup.py)
 
-All members of a community sign up for one campaign at the same instant over HTTP (`POST
-/api/v1/groupbuy/campaigns/{id}/sign-ups`, one unit each, one request per member). Every sign-up
-takes the campaign row lock, creates its pickup order at the campaign price (stock reserved) and
-takes the campaign's counter with one conditional UPDATE, so sign-ups of one campaign are
-serialised by design; sign-ups/s is the 201 answers over the burst's wall time, and the sold
-counter is checked against them after each round.
+All members of a community sign up for one campaign at the same instant over HTTP, one unit each,
+one request per member, two ways in the same run (a fresh campaign each, stock = members):
+
+- **direct** (`/bench/direct-sign-up/{id}/`, the reference): the request waits for its sign-up and
+  order, as every sign-up did before the admission gate (`groupbuy.actions.sign_up`: the gate, then
+  the consumer writes it while the request waits);
+- **gate** (`POST /api/v1/groupbuy/campaigns/{id}/sign-ups`): the gate answers 202 with a ticket
+  at once (排队中); then members poll their tickets (each poll runs the consumer for a moment, as
+  the page does) until every sign-up is written. *answered/s* is 202s over the burst's wall time;
+  *written/s* is sign-ups written from the first request to the last ticket resolved.
+
+The sold counter is checked against the answers (and the written sign-ups) after each round.
 """
 
 

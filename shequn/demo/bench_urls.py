@@ -7,5 +7,6 @@ from shequn.urls import urlpatterns as site_urlpatterns
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("bench/naive-order/", bench_views.naive_create_order, name="bench_naive_order"),
+    path("bench/direct-sign-up/<int:campaign_id>/", bench_views.direct_sign_up, name="bench_direct_sign_up"),
     *site_urlpatterns,
 ]

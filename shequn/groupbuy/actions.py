@@ -3,8 +3,13 @@
 Locks, always taken in this order so nothing can deadlock:
 
 - an existing order's row (``orders.Order``) before its campaign's row;
-- the campaign row before the SKU rows (``create_order`` reserves stock) and the item rows
-  (``CampaignItem`` counters are single conditional UPDATEs, taken after the SKUs).
+- the campaign row before the leaders' rows (the pickup points' daily capacity, by key), before
+  the SKU rows (``create_orders`` reserves stock, a refund restocks) and
+  the item rows (``CampaignItem`` counters are single conditional UPDATEs, taken after the SKUs:
+  whatever restocks a SKU does so before it gives the units back to the item), each by key;
+- a locked row only (``select_for_update(of=("self",))``): locking the rows joined with it (the
+  shop, the member) would hold every other transaction's commit on its foreign-key check of them,
+  a cycle PostgreSQL found between the close's cancellations and the sign-ups being written.
 
 A sign-up, a payment, a change and the close all hold the campaign row lock, so a sign-up
 racing the close is either in before the close counts (and counted) or refused after it. The
@@ -18,13 +23,18 @@ difference between what was paid, what should be kept and what was already retur
 running any step twice finds nothing left to return.
 """
 
+import logging
+import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F, Sum
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import DatabaseError, transaction
+from django.db.models import Count, F, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -32,9 +42,11 @@ from shequn.catalog.kinds import is_goods
 from shequn.catalog.models import Sku
 from shequn.communities.actions import do_create_post
 from shequn.core import audit
-from shequn.core.errors import NotAuthenticated
+from shequn.core.errors import DomainError, NotAuthenticated
 from shequn.core.events import on_commit
 from shequn.core.money import format_fen
+from shequn.gate.base import Admission, Claim, Gate, PoolSpec, Refusal
+from shequn.gate.engine import get_gate
 from shequn.leaders.models import Leader
 from shequn.notifications.actions import notify
 from shequn.orders import actions as order_actions
@@ -45,15 +57,30 @@ from shequn.shops.models import Shop
 from . import selectors, tasks
 from .enums import CampaignStatus, SignUpStatus
 from .errors import (
+    CampaignBusy,
     CampaignInvalid,
     CampaignNotOpen,
     CampaignSoldOut,
+    ClaimReleased,
     LeaderNotFound,
     PerPersonCapExceeded,
     PickupPointFull,
     SignUpNotChangeable,
+    TicketNotFound,
 )
-from .models import Campaign, CampaignItem, CampaignLeader, CampaignTier, SignUp, SignUpLine
+from .models import (
+    POOL_OWNER,
+    Campaign,
+    CampaignItem,
+    CampaignLeader,
+    CampaignTier,
+    SignUp,
+    SignUpClaim,
+    SignUpLine,
+    pool_key,
+)
+
+logger = logging.getLogger(__name__)
 
 MAX_TITLE = 100
 HOLD_REASON = "接龙尚未成团"
@@ -270,11 +297,12 @@ def _publish(campaign: Campaign, actor: Any, ip: str | None) -> None:
             posts[community.pk] = do_create_post(campaign.shop, community, body, actor=actor, ip=ip)
         CampaignLeader.objects.filter(pk=entry.pk).update(post=posts[community.pk])
     on_commit(tasks.schedule_close, campaign.pk, campaign.deadline)
+    on_commit(configure_pools, campaign.pk)
 
 
 def do_publish_campaign(shop: Shop, campaign: Campaign, actor: Any, *, ip: str | None = None) -> Campaign:
     with transaction.atomic():
-        locked = Campaign.objects.select_for_update().select_related("shop").get(pk=campaign.pk, shop=shop)
+        locked = Campaign.objects.select_for_update(of=("self",)).select_related("shop").get(pk=campaign.pk, shop=shop)
         if locked.status != CampaignStatus.DRAFT:
             raise CampaignNotOpen("这个接龙已经发布过了", code="campaign_not_draft")
         if locked.deadline <= timezone.now():
@@ -300,12 +328,12 @@ def do_cancel_campaign(shop: Shop, campaign: Campaign, actor: Any, *, reason: st
 # --- signing up --------------------------------------------------------------------------
 
 
-def _check_open(campaign: Campaign, now: datetime) -> None:
-    if campaign.status != CampaignStatus.OPEN:
-        raise CampaignNotOpen(f"接龙{CampaignStatus(campaign.status).label}，不能再接龙")
-    if now < campaign.starts_at:
-        raise CampaignNotOpen(f"接龙将于 {local_deadline(campaign.starts_at)} 开始", code="campaign_not_started")
-    if now >= campaign.deadline:
+def _check_open(status: str, starts_at: datetime, deadline: datetime, now: datetime) -> None:
+    if status != CampaignStatus.OPEN:
+        raise CampaignNotOpen(f"接龙{CampaignStatus(status).label}，不能再接龙")
+    if now < starts_at:
+        raise CampaignNotOpen(f"接龙将于 {local_deadline(starts_at)} 开始", code="campaign_not_started")
+    if now >= deadline:
         raise CampaignNotOpen("接龙已截止", code="campaign_deadline_passed")
 
 
@@ -324,8 +352,7 @@ def _item_name(item: CampaignItem) -> str:
     return f"「{item.sku.product.title} {item.sku.spec}」".replace(" 」", "」")
 
 
-def sign_up(user: Any, campaign_id: int, quantities: Mapping[int, int], *, leader_id: int | None = None) -> SignUp:
-    """Sign ``user`` up: one pickup order at the campaign's prices, payable until the deadline."""
+def _check_quantities(user: Any, quantities: Mapping[int, int]) -> dict[int, int]:
     if not getattr(user, "is_authenticated", False):
         raise NotAuthenticated("请先登录")
     wanted = {int(item_id): int(count) for item_id, count in quantities.items() if int(count) != 0}
@@ -333,90 +360,634 @@ def sign_up(user: Any, campaign_id: int, quantities: Mapping[int, int], *, leade
         raise CampaignInvalid("请选择要接龙的商品和数量", details={"field": "quantities"})
     if any(count < 1 or count > 999 for count in wanted.values()):
         raise CampaignInvalid("数量应在 1 到 999 之间", details={"field": "quantities"})
-    campaign = selectors.access_member_campaign(user, campaign_id)
-    leaders = selectors.member_leaders(user, campaign)
-    if leader_id is None:
-        leader = selectors.default_leader(user, leaders)
-    else:
-        leader = next((x for x in leaders if x.pk == leader_id), None)
-    if leader is None or leader.pickup_point_id is None:
-        raise LeaderNotFound("请选择你的团长")
+    return wanted
+
+
+# --- the admission gate: pools, attempts, the consumer -----------------------------------------
+#
+# Every campaign item is a pool at the gate (``jielong:{item.pk}``: its stock limit and per-person
+# cap). A sign-up asks the gate for each wanted item and answers at once (排队中); the consumer
+# turns the admitted claims into sign-ups and orders. The database stays the truth: ``sold`` is
+# what live sign-ups hold, so units at the gate + claims in the queue + ``sold`` = stock limit.
+
+CONSUMER = "groupbuy"
+FACTS_CACHE_SECONDS = 30
+MEMBER_CACHE_SECONDS = 60
+REQUEST_CACHE_SECONDS = 3_600
+SIGN_UP_WAIT_SECONDS = 60  # a burst queues behind other consumers writing their batches
+
+
+def _pool_spec(campaign: Campaign, item: CampaignItem) -> PoolSpec:
+    return PoolSpec(
+        key=pool_key(item.pk),
+        units=max(0, item.stock_limit - item.sold),
+        # Without a per-person cap a member may take whatever is left.
+        per_member_cap=item.per_person_cap or item.stock_limit,
+        opens_at=campaign.starts_at,
+        closes_at=campaign.deadline,
+    )
+
+
+def _configure(campaign: Campaign, item: CampaignItem) -> None:
+    """(Re)build ``item``'s pool from the tables (caller holds the campaign lock): units = stock
+    limit less what live sign-ups hold, and what each member holds for the cap."""
+    held = (
+        SignUpLine.objects.filter(item=item, sign_up__status__in=selectors.LIVE_STATUSES, units__gt=0)
+        .values("sign_up__user_id")
+        .annotate(total=Sum("units"))
+        .values_list("sign_up__user_id", "total")
+    )
+    gate = get_gate()
+    gate.configure(_pool_spec(campaign, item), held_by_member=dict(held))
+    if campaign.status != CampaignStatus.OPEN:
+        gate.close(pool_key(item.pk))
+
+
+def configure_pools(campaign_id: int) -> None:
+    """After publishing (on commit): every item of the campaign becomes a pool at the gate."""
     with transaction.atomic():
-        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        _check_open(locked, timezone.now())
-        items = {item.pk: item for item in CampaignItem.objects.filter(campaign=locked).select_related("sku__product")}
-        if any(item_id not in items for item_id in wanted):
-            raise CampaignInvalid("商品不在本次接龙中", details={"field": "quantities"})
-        _check_point_capacity(leader, locked)
-        held = _live_units(locked, user)
-        for item_id, count in sorted(wanted.items()):
-            item = items[item_id]
-            if item.stock_limit - item.sold < count:
-                left = max(0, item.stock_limit - item.sold)
-                raise CampaignSoldOut(
-                    f"{_item_name(item)}已接满" if left == 0 else f"{_item_name(item)}只剩 {left} 件",
-                    details={"item_id": item_id, "left": left},
-                )
-            cap = item.per_person_cap
-            if cap is not None and held.get(item_id, 0) + count > cap:
-                already = held.get(item_id, 0)
-                raise PerPersonCapExceeded(
-                    f"{_item_name(item)}每人限购 {cap} 件" + (f"，你已接龙 {already} 件" if already else ""),
-                    details={"item_id": item_id, "cap": cap},
-                )
-        lines = [(items[item_id].sku_id, count) for item_id, count in sorted(wanted.items())]
-        prices = {items[item_id].sku_id: _current_price(items[item_id]) for item_id in wanted}
-        order = order_actions.create_order(
-            user,
-            lines=lines,
-            unit_prices=prices,
-            fulfilment=Fulfilment.PICKUP,
-            pickup_point_id=leader.pickup_point_id,
-            payment_method=PaymentMethod.SANDBOX,
-            pay_by=locked.deadline,
-            hold=HOLD_REASON,  # no goods handed over before the campaign succeeds
-        )
-        # After the SKUs (lock order): one conditional UPDATE per item, never above the limit.
-        for item_id, count in sorted(wanted.items()):
-            taken = CampaignItem.objects.filter(pk=item_id, sold__lte=F("stock_limit") - count).update(
-                sold=F("sold") + count
-            )
-            if taken != 1:
-                raise CampaignSoldOut(f"{_item_name(items[item_id])}已接满", details={"item_id": item_id, "left": 0})
-        entry = SignUp.objects.create(
-            campaign=locked, leader=leader, user=user, order=order, units=sum(wanted.values())
-        )
-        by_sku = {line.sku_id: line for line in order.lines.all()}
-        SignUpLine.objects.bulk_create(
-            [
-                SignUpLine(
-                    sign_up=entry,
-                    item=items[item_id],
-                    order_line=by_sku[items[item_id].sku_id],
-                    units=count,
-                    unit_price_fen=by_sku[items[item_id].sku_id].unit_price_fen,
-                )
-                for item_id, count in sorted(wanted.items())
-            ]
-        )
-    return entry
+        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+        for item in CampaignItem.objects.filter(campaign=campaign).order_by("pk"):
+            _configure(campaign, item)
+    cache.delete(_facts_key(campaign_id))
 
 
-def _check_point_capacity(leader: Leader, campaign: Campaign) -> None:
-    """A pickup point takes at most ``capacity_per_day`` live sign-ups for one pickup date, across
-    campaigns. The leader row lock makes the count exact when two campaigns share the date."""
-    capacity = Leader.objects.select_for_update().values_list("capacity_per_day", flat=True).get(pk=leader.pk)
-    if capacity is None:
-        return
-    taken = SignUp.objects.filter(
-        leader=leader, campaign__pickup_date=campaign.pickup_date, status__in=selectors.LIVE_STATUSES
-    ).count()
-    if taken >= capacity:
+def _close_pools(campaign_id: int) -> None:
+    """After the close (on commit): the gate admits nobody more for the campaign."""
+    gate = get_gate()
+    for item_id in CampaignItem.objects.filter(campaign_id=campaign_id).values_list("pk", flat=True):
+        gate.close(pool_key(item_id))
+    cache.delete(_facts_key(campaign_id))
+
+
+_rebuilding = threading.Lock()
+
+
+def rebuild_pools(item_id: int) -> bool:
+    """Rebuild the pools the gate lost (Redis restarted, a new process) of ``item_id``'s campaign
+    from the database; only one caller rebuilds (the campaign's row lock), the others find them
+    ready. Returns True when this call rebuilt any. Claims still in the gate's stream are written
+    first, so the count sees them; every lost pool of the campaign is rebuilt at once, so a
+    request for several items does not wait on a rebuild between its attempts."""
+    materialise_claims()
+    with _rebuilding, transaction.atomic():
+        campaign_id = CampaignItem.objects.filter(pk=item_id).values_list("campaign_id", flat=True).first()
+        if campaign_id is None:
+            return False
+        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+        if campaign.status != CampaignStatus.OPEN:
+            return False
+        gate = get_gate()
+        lost = [x for x in CampaignItem.objects.filter(campaign=campaign) if not gate.state(pool_key(x.pk)).ready]
+        for item in lost:
+            _configure(campaign, item)
+    return bool(lost)
+
+
+def _facts_key(campaign_id: int) -> str:
+    return f"jielong:facts:{campaign_id}"
+
+
+def _campaign_facts(campaign_id: int) -> dict[str, Any]:
+    """What the sign-up path needs about a campaign besides the gate, cached briefly (read once
+    per half-minute per process, not per sign-up); publishing and closing drop it."""
+    key = _facts_key(campaign_id)
+    facts = cache.get(key)
+    if facts is None:
+        campaign = Campaign.objects.exclude(status=CampaignStatus.DRAFT).filter(pk=campaign_id).first()
+        if campaign is None:
+            raise selectors.CampaignNotFound(selectors.CAMPAIGN_NOT_FOUND)
+        items = CampaignItem.objects.filter(campaign=campaign).select_related("sku__product")
+        facts = {
+            "status": campaign.status,
+            "starts_at": campaign.starts_at,
+            "deadline": campaign.deadline,
+            "caps": {item.pk: item.per_person_cap for item in items},
+            "names": {item.pk: _item_name(item) for item in items},
+        }
+        cache.set(key, facts, FACTS_CACHE_SECONDS)
+    return facts
+
+
+def _member_leaders(user: Any, campaign_id: int) -> tuple[list[int], int | None]:
+    """The campaign's leaders the member may sign up with, and the default one (cached a minute)."""
+    key = f"jielong:leaders:{campaign_id}:{user.pk}"
+    found = cache.get(key)
+    if found is None:
+        leaders = [x for x in selectors.member_leaders(user, Campaign(pk=campaign_id)) if x.pickup_point_id]
+        default = selectors.default_leader(user, leaders)
+        found = ([x.pk for x in leaders], default.pk if default else None)
+        cache.set(key, found, MEMBER_CACHE_SECONDS)
+    return found
+
+
+def _request_key(claim_id: str) -> str:
+    return f"jielong:request:{claim_id}"
+
+
+def _leader_key(item_id: int, member_id: int) -> str:
+    return f"jielong:leader:{item_id}:{member_id}"
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A sign-up the gate admitted, all of it or some items: the member polls ``ticket`` (the
+    first claim's id) until the consumer has written the sign-up."""
+
+    ticket: str
+    claim_ids: tuple[str, ...]
+    refused: tuple[DomainError, ...] = ()  # items the gate refused; the others are queued
+
+
+def join_queue(
+    user: Any,
+    campaign_id: int,
+    quantities: Mapping[int, int],
+    *,
+    leader_id: int | None = None,
+    client_ip: str | None = None,
+) -> Ticket:
+    """Sign ``user`` up through the gate: each wanted item is asked of its pool (in item order) and
+    the answer comes at once. No SQL once the campaign's facts and the member's leaders are cached.
+
+    Items are decided one by one: when one is refused and another admitted, the admitted ones stay
+    queued and ``refused`` says why for the others (a 接龙 line is per item). When none is admitted
+    the first refusal is raised: ``CampaignSoldOut``, ``PerPersonCapExceeded``, ``CampaignNotOpen``
+    or ``CampaignBusy``."""
+    wanted = _check_quantities(user, quantities)
+    facts = _campaign_facts(campaign_id)
+    leader_ids, default = _member_leaders(user, campaign_id)
+    if not leader_ids:
+        raise selectors.CampaignNotFound(selectors.CAMPAIGN_NOT_FOUND)
+    chosen = default if leader_id is None else (leader_id if leader_id in leader_ids else None)
+    if chosen is None:
+        raise LeaderNotFound("请选择你的团长")
+    _check_open(facts["status"], facts["starts_at"], facts["deadline"], timezone.now())
+    if any(item_id not in facts["caps"] for item_id in wanted):
+        raise CampaignInvalid("商品不在本次接龙中", details={"field": "quantities"})
+    if chosen != default:  # before the attempts: the consumer may read a claim at once
+        cache.set_many({_leader_key(item_id, user.pk): chosen for item_id in wanted}, REQUEST_CACHE_SECONDS)
+    gate = get_gate()
+    admitted: list[str] = []
+    refused: list[DomainError] = []
+    for item_id, count in sorted(wanted.items()):
+        admission = _attempt(gate, item_id, user.pk, count, client_ip)
+        if admission.claim_id is not None:
+            admitted.append(admission.claim_id)
+        else:
+            refused.append(_refusal_error(admission, facts, campaign_id, item_id, user))
+    if not admitted:
+        raise refused[0]
+    if len(admitted) > 1:  # the claims of one request make one sign-up (see ``_requests``)
+        cache.set_many({_request_key(claim_id): admitted[0] for claim_id in admitted}, REQUEST_CACHE_SECONDS)
+    return Ticket(ticket=admitted[0], claim_ids=tuple(admitted), refused=tuple(refused))
+
+
+def _attempt(gate: Gate, item_id: int, member_id: int, count: int, client_ip: str | None) -> Admission:
+    key = pool_key(item_id)
+    admission = gate.attempt(key, member_id, count, client_ip=client_ip)
+    if admission.refusal == Refusal.NOT_READY and (rebuild_pools(item_id) or gate.state(key).ready):
+        admission = gate.attempt(key, member_id, count, client_ip=client_ip)  # rebuilt (by us or another caller)
+    elif admission.refusal == Refusal.SOLD_OUT and _truth_check_due(item_id) and resync_undersold_pool(item_id):
+        admission = gate.attempt(key, member_id, count, client_ip=client_ip)
+    return admission
+
+
+# item id -> when this process last compared a sold-out pool with the database (monotonic seconds)
+_truth_checks: dict[int, float] = {}
+TRUTH_CHECK_SECONDS = 1.0
+
+
+def _truth_check_due(item_id: int) -> bool:
+    """At most once a second per item and process: a crowd on a sold-out item costs one check a
+    second, not one per attempt."""
+    now = time.monotonic()
+    if now - _truth_checks.get(item_id, float("-inf")) < TRUTH_CHECK_SECONDS:
+        return False
+    _truth_checks[item_id] = now
+    return True
+
+
+def resync_undersold_pool(item_id: int) -> bool:
+    """A sold-out pool checked against the database: units given back where this process's gate
+    could not take them (``gate.release`` answered False: an unpaid order closed by the task
+    consumer, which in the embedded default has its own in-process gate) show as units the tables
+    have and the gate lacks; the pool is then rebuilt from the tables. Queued claims are written
+    first (only when the tables show more room than the gate: claims still queued look like room
+    until written), so the count sees them. Returns True when the pool was rebuilt."""
+    if not _more_room_in_the_tables(item_id):
+        return False
+    materialise_claims()
+    with _rebuilding, transaction.atomic():
+        campaign_id = CampaignItem.objects.filter(pk=item_id).values_list("campaign_id", flat=True).first()
+        if campaign_id is None:
+            return False
+        campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign_id)
+        if campaign.status != CampaignStatus.OPEN:
+            return False
+        if not _more_room_in_the_tables(item_id):
+            return False  # the gate agrees with the tables (or lost the pool: rebuild_pools' case)
+        _configure(campaign, CampaignItem.objects.get(pk=item_id))
+    return True
+
+
+def _more_room_in_the_tables(item_id: int) -> bool:
+    stock_limit = CampaignItem.objects.values_list("stock_limit", flat=True).get(pk=item_id)
+    held = SignUpLine.objects.filter(item_id=item_id, sign_up__status__in=selectors.LIVE_STATUSES).aggregate(
+        units=Sum("units")
+    )["units"]
+    state = get_gate().state(pool_key(item_id))
+    return state.ready and stock_limit - (held or 0) > state.units_left
+
+
+def _refusal_error(
+    admission: Admission, facts: Mapping[str, Any], campaign_id: int, item_id: int, user: Any
+) -> DomainError:
+    name = facts["names"][item_id]
+    refusal = admission.refusal
+    if refusal == Refusal.SOLD_OUT:
+        left = admission.units_left or 0
+        message = f"{name}已接满" if left == 0 else f"{name}只剩 {left} 件"
+        return CampaignSoldOut(message, details={"item_id": item_id, "left": left})
+    if refusal == Refusal.OVER_CAP:
+        cap = facts["caps"][item_id]
+        already = _live_units(Campaign(pk=campaign_id), user).get(item_id, 0)  # SQL on this refusal only
+        return PerPersonCapExceeded(
+            f"{name}每人限购 {cap} 件" + (f"，你已接龙 {already} 件" if already else ""),
+            details={"item_id": item_id, "cap": cap},
+        )
+    if refusal == Refusal.NOT_OPEN:
+        return CampaignNotOpen(f"接龙将于 {local_deadline(facts['starts_at'])} 开始", code="campaign_not_started")
+    if refusal in (Refusal.CLOSED, Refusal.NOT_READY):
+        status = Campaign.objects.filter(pk=campaign_id).values_list("status", flat=True).first()
+        if status is not None and status != CampaignStatus.OPEN:
+            return CampaignNotOpen(f"接龙{CampaignStatus(status).label}，不能再接龙")
+        if refusal == Refusal.CLOSED:
+            return CampaignNotOpen("接龙已截止", code="campaign_deadline_passed")
+        return CampaignBusy("接龙的人太多了，请稍后再试")
+    return CampaignBusy("操作太频繁，请稍后再试")  # rate limited (or paused, which campaigns never are)
+
+
+@dataclass
+class Materialised:
+    signed_up: int = 0  # claims that became (part of) a sign-up
+    released: int = 0  # claims that could not, given back
+    duplicates: int = 0  # claims delivered again, already written
+
+
+def materialise_claims(*, count: int = 200, consumer: str = CONSUMER, idle_ms: int = 30_000) -> Materialised:
+    """Read admitted claims from the gate in batches and write them: the claims of one request
+    (one ticket) become one sign-up with one order, a campaign's requests of a batch in one
+    transaction (``_materialise_batch``); then the batch is acknowledged. Idempotent by claim id:
+    a claim delivered twice finds its ``SignUpClaim`` and makes nothing twice. Claims another
+    consumer left unacknowledged for ``idle_ms`` are taken over. A batch that fails as a whole is
+    written request by request, so one bad request stays at the gate (unacknowledged, for a later
+    delivery) without holding back the others."""
+    gate = get_gate()
+    result = Materialised()
+    while True:
+        claims = gate.pending_claims(POOL_OWNER, consumer, idle_ms=idle_ms, count=count)
+        claims += gate.read_claims(POOL_OWNER, consumer, count=count)
+        if not claims:
+            return result
+        by_campaign = _by_campaign(_requests(list({c.claim_id: c for c in claims}.values())))
+        done: list[Claim] = []
+        for campaign_id, requests in sorted(by_campaign.items()):
+            try:
+                outcomes = _materialise_batch(campaign_id, requests)
+            except (DatabaseError, DomainError) as error:
+                logger.warning(
+                    "接龙 claims: a batch of %d requests failed (%s); writing them one by one", len(requests), error
+                )
+                outcomes = []
+                for request in requests:
+                    try:
+                        outcomes += _materialise_batch(campaign_id, [request])
+                    except (DatabaseError, DomainError):
+                        logger.exception("接龙 claims %s left at the gate", [c.claim_id for c in request[0]])
+            for group, outcome in outcomes:
+                setattr(result, outcome, getattr(result, outcome) + len(group))
+                done += group
+        written = {c.claim_id for c in done}
+        gate.ack([c for c in claims if c.claim_id in written])  # after the transactions committed
+        if len(claims) < count:
+            return result
+
+
+Request = tuple[list[Claim], int | None]  # the claims of one request, and the leader the member chose
+
+
+def _requests(claims: Sequence[Claim]) -> list[Request]:
+    """Group a batch's claims by the request that made them, with the leader the member chose
+    (one round trip to the cache). A claim whose request the cache does not know (a one-item
+    request, or one the consumer read before its request finished) is a sign-up of its own; a
+    claim without a chosen leader gets the member's default one."""
+    keys = [_request_key(c.claim_id) for c in claims] + [_leader_key(_item_id(c), c.member_id) for c in claims]
+    known = cache.get_many(keys)
+    groups: dict[str, list[Claim]] = {}
+    leaders: dict[str, int | None] = {}
+    for claim in claims:
+        ticket = known.get(_request_key(claim.claim_id), claim.claim_id)
+        groups.setdefault(ticket, []).append(claim)
+        leaders[ticket] = known.get(_leader_key(_item_id(claim), claim.member_id))
+    return [(group, leaders[ticket]) for ticket, group in groups.items()]
+
+
+def _by_campaign(requests: Sequence[Request]) -> dict[int, list[Request]]:
+    """The batch's requests by campaign (one query); claims of items that no longer exist are dropped."""
+    campaigns = dict(
+        CampaignItem.objects.filter(pk__in={_item_id(c) for group, _ in requests for c in group}).values_list(
+            "pk", "campaign_id"
+        )
+    )
+    found: dict[int, list[Request]] = {}
+    for group, leader_id in requests:
+        campaign_id = campaigns.get(_item_id(group[0]))
+        if campaign_id is not None:
+            found.setdefault(campaign_id, []).append((group, leader_id))
+    return found
+
+
+def _item_id(claim: Claim) -> int:
+    return int(claim.pool_key.split(":", 1)[1])
+
+
+@dataclass
+class _Tally:
+    """What the batch has taken so far, on top of the tables (read under the campaign lock)."""
+
+    room: dict[int, int]  # item → units left under its stock limit
+    held: dict[tuple[int, int], int]  # (member, item) → units in live sign-ups
+    capacity: dict[int, int | None]  # leader → sign-ups its point still takes that day (None: no limit)
+
+
+def _materialise_batch(campaign_id: int, requests: Sequence[Request]) -> list[tuple[list[Claim], str]]:
+    """Write a campaign's requests in one transaction under its row lock (so the duplicate, room,
+    cap and capacity reads are exact): set-based reads, the orders through
+    ``orders.actions.create_orders`` (checkout's builder), one conditional UPDATE per item, the
+    sign-ups, their lines and claims in bulk. The database checks again what the gate decided
+    (open, cap, room), and what the gate does not know (the member's leader, the pickup point's
+    daily capacity). A request that cannot become a sign-up is released with its reason; its units
+    go back to the gate after commit, except for want of room (the gate had a unit too many: a
+    pool rebuilt while a claim was in flight; it keeps it and is right again)."""
+    outcomes: list[tuple[list[Claim], str]] = []
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+        ids = [c.claim_id for group, _ in requests for c in group]
+        known = set(SignUpClaim.objects.filter(claim_id__in=ids).values_list("claim_id", flat=True))
+        fresh: list[Request] = []
+        for group, leader_id in requests:
+            new = [c for c in group if c.claim_id not in known]
+            if len(new) < len(group):
+                outcomes.append(([c for c in group if c.claim_id in known], "duplicates"))
+            if new:
+                fresh.append((new, leader_id))
+        if not fresh:
+            return outcomes
+        members = sorted({group[0].member_id for group, _ in fresh})
+        users = get_user_model().objects.in_bulk(members)
+        items = {x.pk: x for x in CampaignItem.objects.filter(campaign=campaign).select_related("sku__product")}
+        leaders = selectors.pickup_leaders_of(members, campaign)
+        tally = _read_tally(campaign, members, items, leaders)
+        now = timezone.now()
+        planned: list[tuple[Request, Leader, order_actions.OrderRequest]] = []
+        refused: list[tuple[list[Claim], DomainError]] = []
+        for group, leader_id in fresh:
+            try:
+                leader, request = _plan(campaign, group, leader_id, users, items, leaders, tally, now)
+            except DomainError as error:
+                refused.append((group, error))
+                continue
+            planned.append(((group, leader_id), leader, request))
+        created = order_actions.create_orders([request for _, _, request in planned])
+        made: list[tuple[list[Claim], Leader, Order]] = []
+        for ((group, _), leader, _request), order in zip(planned, created, strict=True):
+            if isinstance(order, Order):
+                made.append((group, leader, order))
+            else:
+                refused.append((group, order))
+        _take_room(made, items)  # after the SKUs create_orders took (lock order)
+        _write_sign_ups(campaign, made, items)
+        _release(refused)
+    outcomes += [(group, "signed_up") for group, _, _ in made]
+    outcomes += [(group, "released") for group, _ in refused]
+    return outcomes
+
+
+def _read_tally(
+    campaign: Campaign,
+    members: Sequence[int],
+    items: Mapping[int, CampaignItem],
+    leaders: Mapping[int, tuple[list[Leader], Leader | None]],
+) -> _Tally:
+    held = (
+        SignUpLine.objects.filter(
+            sign_up__campaign=campaign, sign_up__user_id__in=members, sign_up__status__in=selectors.LIVE_STATUSES
+        )
+        .values("sign_up__user_id", "item_id")
+        .annotate(units=Sum("units"))
+        .values_list("sign_up__user_id", "item_id", "units")
+    )
+    # The leaders' rows, locked in key order, make the capacity counts exact when two campaigns
+    # share a pickup date.
+    leader_ids = sorted({x.pk for theirs, _ in leaders.values() for x in theirs})
+    limits = dict(
+        Leader.objects.select_for_update(of=("self",))
+        .filter(pk__in=leader_ids)
+        .order_by("pk")
+        .values_list("pk", "capacity_per_day")
+    )
+    taken = dict(
+        SignUp.objects.filter(
+            leader_id__in=leader_ids, campaign__pickup_date=campaign.pickup_date, status__in=selectors.LIVE_STATUSES
+        )
+        .values("leader_id")
+        .annotate(n=Count("pk"))
+        .values_list("leader_id", "n")
+    )
+    return _Tally(
+        room={x.pk: x.stock_limit - x.sold for x in items.values()},
+        held={(user_id, item_id): units for user_id, item_id, units in held},
+        capacity={pk: None if limit is None else limit - taken.get(pk, 0) for pk, limit in limits.items()},
+    )
+
+
+def _plan(
+    campaign: Campaign,
+    claims: list[Claim],
+    leader_id: int | None,
+    users: Mapping[int, Any],
+    items: Mapping[int, CampaignItem],
+    leaders: Mapping[int, tuple[list[Leader], Leader | None]],
+    tally: _Tally,
+    now: datetime,
+) -> tuple[Leader, order_actions.OrderRequest]:
+    """One request's checks against the tables and the batch so far, and its pickup order."""
+    member_id = claims[0].member_id
+    user = users.get(member_id)
+    if user is None or not user.is_active:
+        raise CampaignInvalid("账号不可用，名额已释放", code="account_inactive")
+    _check_open(campaign.status, campaign.starts_at, campaign.deadline, now)
+    theirs, default = leaders.get(member_id, ([], None))
+    leader = next((x for x in theirs if x.pk == leader_id), None) or default
+    if leader is None:
+        raise LeaderNotFound("你已不在参与接龙的社群中，名额已释放")
+    left = tally.capacity.get(leader.pk)
+    if left is not None and left <= 0:
         day = f"{campaign.pickup_date:%m月%d日}"
+        capacity = leader.capacity_per_day
         raise PickupPointFull(
             f"「{leader.point_name}」{day}的取货名额已满（每天 {capacity} 单），请选择其他团长",
             details={"leader_id": leader.pk, "capacity_per_day": capacity},
         )
+    wanted = {_item_id(c): c.quantity for c in claims}
+    for item_id, count in sorted(wanted.items()):
+        item = items[item_id]
+        cap = item.per_person_cap
+        if cap is not None and tally.held.get((member_id, item_id), 0) + count > cap:
+            raise PerPersonCapExceeded(f"{_item_name(item)}每人限购 {cap} 件", details={"item_id": item_id, "cap": cap})
+        if tally.room[item_id] < count:
+            raise CampaignSoldOut(f"{_item_name(item)}已接满", details={"item_id": item_id, "left": 0})
+    for item_id, count in wanted.items():
+        tally.room[item_id] -= count
+        tally.held[(member_id, item_id)] = tally.held.get((member_id, item_id), 0) + count
+    if left is not None:
+        tally.capacity[leader.pk] = left - 1
+    return leader, order_actions.OrderRequest(
+        user=user,
+        lines=[(items[item_id].sku_id, count) for item_id, count in sorted(wanted.items())],
+        unit_prices={items[item_id].sku_id: _current_price(items[item_id]) for item_id in wanted},
+        fulfilment=Fulfilment.PICKUP,
+        pickup_point=leader.pickup_point,
+        payment_method=PaymentMethod.SANDBOX,
+        pay_by=campaign.deadline,
+        hold=HOLD_REASON,  # no goods handed over before the campaign succeeds
+    )
+
+
+def _take_room(made: Sequence[tuple[list[Claim], Leader, Order]], items: Mapping[int, CampaignItem]) -> None:
+    """One conditional UPDATE per item for the batch's units, never above the limit (the room was
+    read under the campaign lock, and only a consumer holding it takes any)."""
+    units: dict[int, int] = {}
+    for group, _, _ in made:
+        for claim in group:
+            units[_item_id(claim)] = units.get(_item_id(claim), 0) + claim.quantity
+    for item_id, count in sorted(units.items()):
+        taken = CampaignItem.objects.filter(pk=item_id, sold__lte=F("stock_limit") - count).update(
+            sold=F("sold") + count
+        )
+        if taken != 1:
+            raise CampaignSoldOut(f"{_item_name(items[item_id])}已接满", details={"item_id": item_id, "left": 0})
+
+
+def _write_sign_ups(
+    campaign: Campaign, made: Sequence[tuple[list[Claim], Leader, Order]], items: Mapping[int, CampaignItem]
+) -> None:
+    if not made:
+        return
+    entries = SignUp.objects.bulk_create(
+        [
+            SignUp(
+                campaign=campaign,
+                leader=leader,
+                user_id=group[0].member_id,
+                order=order,
+                units=sum(c.quantity for c in group),
+            )
+            for group, leader, order in made
+        ]
+    )
+    order_lines = {
+        (line.order_id, line.sku_id): line for line in OrderLine.objects.filter(order_id__in=[o.pk for _, _, o in made])
+    }
+    lines: list[SignUpLine] = []
+    claims: list[SignUpClaim] = []
+    for entry, (group, _, order) in zip(entries, made, strict=True):
+        for claim in sorted(group, key=_item_id):
+            item = items[_item_id(claim)]
+            order_line = order_lines[(order.pk, item.sku_id)]
+            lines.append(
+                SignUpLine(
+                    sign_up=entry,
+                    item=item,
+                    order_line=order_line,
+                    units=claim.quantity,
+                    unit_price_fen=order_line.unit_price_fen,
+                )
+            )
+            claims.append(_claim_row(claim, sign_up=entry))
+    SignUpLine.objects.bulk_create(lines)
+    SignUpClaim.objects.bulk_create(claims)
+
+
+def _release(refused: Sequence[tuple[list[Claim], DomainError]]) -> None:
+    rows: list[SignUpClaim] = []
+    for group, error in refused:
+        rows += [_claim_row(c, released_code=error.code, released_reason=error.message[:200]) for c in group]
+        if not isinstance(error, CampaignSoldOut):
+            on_commit(_release_at_gate, group[0].member_id, {_item_id(c): c.quantity for c in group})
+    SignUpClaim.objects.bulk_create(rows)
+
+
+def _claim_row(claim: Claim, **written: Any) -> SignUpClaim:
+    return SignUpClaim(
+        claim_id=claim.claim_id,
+        item_id=_item_id(claim),
+        user_id=claim.member_id,
+        units=claim.quantity,
+        admitted_at=claim.admitted_at,
+        **written,
+    )
+
+
+def _release_at_gate(member_id: int, units_by_item: Mapping[int, int]) -> None:
+    """After the release committed: the units go back to the gate (a lost pool rebuilds from the
+    tables instead; a crash before this line undersells until then, never oversells)."""
+    gate = get_gate()
+    for item_id, units in sorted(units_by_item.items()):
+        gate.release(pool_key(item_id), member_id, units)
+
+
+def ticket_status(user: Any, ticket: str) -> SignUpClaim | None:
+    """The member's ticket as the consumer wrote it (with its sign-up, or why it was released), or
+    None while it waits in the gate's queue. Polling runs the consumer for a moment first (an
+    embedded deployment has no dedicated one)."""
+    if not SignUpClaim.objects.filter(claim_id=ticket).exists():
+        materialise_claims(count=50)
+    found = SignUpClaim.objects.filter(claim_id=ticket).select_related("sign_up__order", "item").first()
+    if found is not None and found.user_id != getattr(user, "pk", None):
+        raise TicketNotFound("接龙排队记录不存在")  # another member's ticket looks absent
+    return found
+
+
+def sign_up(user: Any, campaign_id: int, quantities: Mapping[int, int], *, leader_id: int | None = None) -> SignUp:
+    """Join the queue and wait for the consumer: the sign-up with its order, or the reason it was
+    released (``ClaimReleased`` with the reason's code). For callers that need the sign-up now
+    (the demo data, tests, the benchmark's reference); members' requests answer at once instead."""
+    ticket = join_queue(user, campaign_id, quantities, leader_id=leader_id)
+    found = ticket_status(user, ticket.ticket)
+    waited = time.monotonic() + SIGN_UP_WAIT_SECONDS
+    while found is None and time.monotonic() < waited:
+        time.sleep(0.01)  # another consumer is writing the claim right now
+        found = ticket_status(user, ticket.ticket)
+    if found is None:
+        raise CampaignBusy("接龙排队中，请稍后在「我的接龙」查看")
+    if found.sign_up is None:
+        raise RELEASE_ERRORS.get(found.released_code, ClaimReleased)(found.released_reason, code=found.released_code)
+    return found.sign_up
+
+
+# What a released claim's stored code is raised as again by ``sign_up``.
+RELEASE_ERRORS: dict[str, type[DomainError]] = {
+    CampaignSoldOut.code: CampaignSoldOut,
+    PerPersonCapExceeded.code: PerPersonCapExceeded,
+    PickupPointFull.code: PickupPointFull,
+    LeaderNotFound.code: LeaderNotFound,
+    "account_inactive": CampaignInvalid,
+    CampaignNotOpen.code: CampaignNotOpen,
+    "campaign_not_started": CampaignNotOpen,
+    "campaign_deadline_passed": CampaignNotOpen,
+}
 
 
 def _current_price(item: CampaignItem) -> int:
@@ -426,7 +997,10 @@ def _current_price(item: CampaignItem) -> int:
 # --- order lifecycle (receivers of orders.signals) ------------------------------------------
 
 
-def _give_back(lines: Iterable[SignUpLine], *, paid: bool) -> None:
+def _give_back(lines: Iterable[SignUpLine], *, paid: bool, user_id: int) -> None:
+    """Units a sign-up no longer holds go back to the campaign, and after commit to the gate.
+    Callers decide exactly once (a conditional status move, or the order and campaign locks)."""
+    released: dict[int, int] = {}
     for line in sorted(lines, key=lambda x: x.item_id):
         if line.units <= 0:
             continue
@@ -435,6 +1009,9 @@ def _give_back(lines: Iterable[SignUpLine], *, paid: bool) -> None:
             CampaignItem.objects.filter(pk=line.item_id, paid_units__gte=line.units).update(
                 paid_units=F("paid_units") - line.units
             )
+        released[line.item_id] = line.units
+    if released:
+        on_commit(_release_at_gate, user_id, released)
 
 
 def _owed(line: SignUpLine, order_line: OrderLine, price_now: int | None) -> int:
@@ -462,7 +1039,7 @@ def _return(order: Order, line: SignUpLine, amount: int, reason: str, *, tier: b
 def _refund_everything(order: Order, entry: SignUp, reason: str) -> int:
     """Refund all a sign-up still holds (caller holds the order lock); the sign-up is refunded."""
     given = 0
-    for line in SignUpLine.objects.filter(sign_up=entry).select_related("order_line").order_by("pk"):
+    for line in SignUpLine.objects.filter(sign_up=entry).select_related("order_line").order_by("order_line__sku_id"):
         SignUpLine.objects.filter(pk=line.pk).update(units=0)
         order_actions.restock_line(line.order_line, line.units)  # never handed over: back on the shelf
         line.units = 0
@@ -483,11 +1060,11 @@ def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:
     if entry.status != SignUpStatus.PENDING_PAYMENT or campaign.status != CampaignStatus.OPEN:
         # Paid too late: the campaign closed (or the order had closed and a late payment
         # reinstated it). It was not counted, so it cannot stay: the money goes back in full.
-        if entry.status == SignUpStatus.PENDING_PAYMENT:
-            _give_back(lines, paid=False)
-        elif entry.status == SignUpStatus.CANCELLED:
-            pass  # counters were given back when the order closed
+        # The SKUs (restocked by the refund) before the items (lock order).
         _refund_everything(order, entry, f"接龙「{campaign.title}」已截止，付款未能计入，全额退款")
+        if entry.status == SignUpStatus.PENDING_PAYMENT:
+            _give_back(lines, paid=False, user_id=entry.user_id)
+        # A cancelled one gave its counters back when the order closed.
         return
     sequence = campaign.last_sequence + 1
     Campaign.objects.filter(pk=campaign.pk).update(last_sequence=sequence)
@@ -527,7 +1104,7 @@ def on_order_released(sender: Any, order: Order, **kwargs: Any) -> None:
         != 1
     ):
         return
-    _give_back(SignUpLine.objects.filter(sign_up=entry), paid=False)
+    _give_back(SignUpLine.objects.filter(sign_up=entry), paid=False, user_id=entry.user_id)
 
 
 def on_line_refunded(sender: Any, order: Order, line: OrderLine, amount_fen: int, **kwargs: Any) -> None:
@@ -539,7 +1116,7 @@ def on_line_refunded(sender: Any, order: Order, line: OrderLine, amount_fen: int
     Campaign.objects.select_for_update().get(pk=entry.campaign_id)
     if SignUp.objects.filter(pk=entry.pk, status=SignUpStatus.CONFIRMED).update(status=SignUpStatus.REFUNDED) == 1:
         lines = list(SignUpLine.objects.filter(sign_up=entry))
-        _give_back(lines, paid=True)
+        _give_back(lines, paid=True, user_id=entry.user_id)
         SignUpLine.objects.filter(sign_up=entry).update(units=0)
         SignUp.objects.filter(pk=entry.pk).update(units=0)
 
@@ -552,7 +1129,7 @@ def change_sign_up(user: Any, sign_up_id: int, quantities: Mapping[int, int]) ->
     entry = selectors.access_my_sign_up(user, sign_up_id)
     new_units = {int(item_id): int(count) for item_id, count in quantities.items()}
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("user", "shop").get(pk=entry.order_id)
+        order = Order.objects.select_for_update(of=("self",)).select_related("user", "shop").get(pk=entry.order_id)
         campaign = Campaign.objects.select_for_update().get(pk=entry.campaign_id)
         entry = SignUp.objects.get(pk=entry.pk)
         _check_changeable(campaign, entry)
@@ -568,15 +1145,17 @@ def change_sign_up(user: Any, sign_up_id: int, quantities: Mapping[int, int]) ->
                 raise CampaignInvalid(f"{_item_name(line.item)}只能减少数量", details={"field": "quantities"})
         if all(new_units.get(line.item_id, line.units) == 0 for line in lines):
             _refund_everything(order, entry, f"取消接龙「{campaign.title}」")
-            _give_back(lines, paid=True)
+            _give_back(lines, paid=True, user_id=entry.user_id)
             return SignUp.objects.get(pk=entry.pk)
-        for line in lines:
-            count = new_units.get(line.item_id, line.units)
-            if count == line.units:
-                continue
-            less = line.units - count
-            _give_back([SignUpLine(item_id=line.item_id, units=less)], paid=True)
-            order_actions.restock_line(line.order_line, less)
+        fewer = {x.pk: x.units - new_units[x.item_id] for x in lines if new_units.get(x.item_id, x.units) < x.units}
+        reduced = sorted((x for x in lines if x.pk in fewer), key=lambda x: x.order_line.sku_id)
+        for line in reduced:  # the SKUs, then the items (lock order)
+            order_actions.restock_line(line.order_line, fewer[line.pk])
+        _give_back(
+            [SignUpLine(item_id=x.item_id, units=fewer[x.pk]) for x in reduced], paid=True, user_id=entry.user_id
+        )
+        for line in reduced:
+            count, less = line.units - fewer[line.pk], fewer[line.pk]
             SignUpLine.objects.filter(pk=line.pk).update(units=count)
             line.units = count
             _return(
@@ -634,7 +1213,7 @@ def give_tier_differences(campaign_id: int) -> int:
     )
     for order_id in sorted(set(candidates)):
         with transaction.atomic():
-            order = Order.objects.select_for_update().select_related("user", "shop").get(pk=order_id)
+            order = Order.objects.select_for_update(of=("self",)).select_related("user", "shop").get(pk=order_id)
             campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
             entry = SignUp.objects.get(order_id=order_id)
             if entry.status != SignUpStatus.CONFIRMED:
@@ -664,8 +1243,11 @@ def close_campaign(
     Returns the new status, or None when it was closed already (or not yet due).
     """
     now = now or timezone.now()
+    materialise_claims()  # claims admitted before the close are sign-ups it counts (or cancels)
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().select_related("shop").filter(pk=campaign_id).first()
+        campaign = (
+            Campaign.objects.select_for_update(of=("self",)).select_related("shop").filter(pk=campaign_id).first()
+        )
         allowed = (CampaignStatus.OPEN, CampaignStatus.DRAFT) if cancel else (CampaignStatus.OPEN,)
         if campaign is None or campaign.status not in allowed:
             return None
@@ -679,6 +1261,7 @@ def close_campaign(
         if Campaign.objects.filter(pk=campaign.pk, status=campaign.status).update(status=status, closed_at=now) != 1:
             return None
         campaign.status, campaign.closed_at = status, now
+        on_commit(_close_pools, campaign.pk)
         if status == CampaignStatus.SUCCEEDED:
             _notify_success(campaign)
     finish_closed_campaign(campaign, reason=reason)
@@ -729,7 +1312,7 @@ def finish_closed_campaign(campaign: Campaign, *, reason: str = "") -> int:
     confirmed = SignUp.objects.filter(campaign=campaign, status=SignUpStatus.CONFIRMED).values_list("pk", "order_id")
     for entry_id, order_id in list(confirmed):
         with transaction.atomic():
-            order = Order.objects.select_for_update().select_related("user", "shop").get(pk=order_id)
+            order = Order.objects.select_for_update(of=("self",)).select_related("user", "shop").get(pk=order_id)
             entry = SignUp.objects.select_related("user").get(pk=entry_id)
             if entry.status != SignUpStatus.CONFIRMED:
                 continue

@@ -26,8 +26,10 @@ from .schemas import (
     GroupBuyOpenCampaignQuery,
     LeaderRateOut,
     ListEntryOut,
+    RefusedItemOut,
     SignUpIn,
     SignUpOut,
+    SignUpTicketOut,
 )
 
 router = Router(tags=["groupbuy"])
@@ -36,12 +38,15 @@ console = Router(tags=["groupbuy console"])
 
 READ_ERRORS = error_responses(401, 404, 422)
 WRITE_ERRORS = error_responses(401, 404, 409, 422)
+SIGN_UP_ERRORS = error_responses(401, 404, 409, 422, 429)
 LEADER_ERRORS = error_responses(401, 403, 404, 409, 422)
 CONSOLE_ERRORS = error_responses(401, 403, 404, 409, 422)
 
 
 def _sign_up(entry_id: int) -> SignUpOut:
-    entry = SignUp.objects.select_related("order").prefetch_related("lines").get(pk=entry_id)
+    entry = (
+        selectors.with_position(SignUp.objects.all()).select_related("order").prefetch_related("lines").get(pk=entry_id)
+    )
     return SignUpOut.from_model(entry)
 
 
@@ -72,17 +77,30 @@ def live_list(request: HttpRequest, campaign_id: Id) -> list[ListEntryOut]:
     return [ListEntryOut.from_entry(entry) for entry in selectors.live_list(found)]
 
 
-@router.post("/campaigns/{int:campaign_id}/sign-ups", response={201: SignUpOut, **WRITE_ERRORS})
-def sign_up(request: HttpRequest, campaign_id: Id, body: SignUpIn) -> Status[SignUpOut]:
-    """Sign up: one order at the campaign prices, to pay before the deadline (then on the list).
-
-    409 ``campaign_not_open`` / ``campaign_deadline_passed`` / ``campaign_not_started``,
-    ``campaign_sold_out``, ``campaign_cap_exceeded``; 422 ``campaign_invalid``."""
+@router.post("/campaigns/{int:campaign_id}/sign-ups", response={202: SignUpTicketOut, **SIGN_UP_ERRORS})
+def sign_up(request: HttpRequest, campaign_id: Id, body: SignUpIn) -> Status[SignUpTicketOut]:
+    """Sign up through the admission gate: 202 with a ticket at once (排队中; poll
+    ``/sign-up-tickets/{ticket}`` until it is ``signed_up`` with the order to pay before the
+    deadline), items the gate refused listed in ``refused``; or, when nothing was admitted, 409
+    ``campaign_not_open`` / ``campaign_deadline_passed`` / ``campaign_not_started``,
+    ``campaign_sold_out``, ``campaign_cap_exceeded``; 429 ``campaign_busy``; 422 ``campaign_invalid``."""
     quantities: dict[int, int] = {}
     for row in body.quantities:
         quantities[row.item_id] = quantities.get(row.item_id, 0) + row.quantity
-    entry = actions.sign_up(request.user, campaign_id, quantities, leader_id=body.leader_id)
-    return Status(201, _sign_up(entry.pk))
+    ticket = actions.join_queue(
+        request.user, campaign_id, quantities, leader_id=body.leader_id, client_ip=client_ip(request)
+    )
+    out = SignUpTicketOut.from_claim(ticket.ticket, None)
+    out.refused = [RefusedItemOut(code=error.code, message=error.message) for error in ticket.refused]
+    return Status(202, out)
+
+
+@router.get("/sign-up-tickets/{ticket}", response={200: SignUpTicketOut, **READ_ERRORS})
+def sign_up_ticket(request: HttpRequest, ticket: Text) -> SignUpTicketOut:
+    """My sign-up ticket: ``queued`` (排队中), ``signed_up`` (with the sign-up) or ``released`` (why)."""
+    if not request.user.is_authenticated:
+        raise NotAuthenticated("请先登录")
+    return SignUpTicketOut.from_claim(ticket[:64], actions.ticket_status(request.user, ticket[:64]))
 
 
 @router.get("/sign-ups", response={200: list[SignUpOut], **READ_ERRORS})

@@ -1,6 +1,6 @@
 """Stable error codes of group buying (接龙). Codes never change once shipped."""
 
-from shequn.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from shequn.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited
 
 
 class CampaignNotFound(NotFound):
@@ -45,3 +45,21 @@ class NotALeader(PermissionDenied):
 
 class PickupPointFull(Conflict):
     code = "pickup_point_full"
+
+
+class CampaignBusy(RateLimited):
+    """The gate is rebuilding the campaign's pool, or this member or address tried too often."""
+
+    code = "campaign_busy"
+
+
+class TicketNotFound(NotFound):
+    """A queue ticket that is not the caller's looks absent."""
+
+    code = "sign_up_ticket_not_found"
+
+
+class ClaimReleased(Conflict):
+    """An admitted claim could not become a sign-up; ``code`` is the stored reason's code."""
+
+    code = "sign_up_released"

@@ -139,3 +139,33 @@ class SignUpLine(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["sign_up", "item"], name="one_line_per_item_per_sign_up")]
+
+
+POOL_OWNER = "jielong"  # the gate's name for this app's pools and claims stream (gate.base.owner_of)
+
+
+def pool_key(item_id: int) -> str:
+    """The admission gate's pool of one campaign item (its stock limit and per-person cap)."""
+    return f"{POOL_OWNER}:{item_id}"
+
+
+class SignUpClaim(models.Model):
+    """One claim the admission gate admitted for a campaign item, as the consumer wrote it.
+
+    The unique ``claim_id`` makes the consumer idempotent: a claim delivered twice finds its row.
+    A claim became part of ``sign_up``, or could not (``released_reason`` says why, and the gate
+    got its units back once, unless the database refused a unit the gate should not have had).
+    """
+
+    claim_id = models.CharField(max_length=64, unique=True)
+    item = models.ForeignKey(CampaignItem, on_delete=models.PROTECT, related_name="claims")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    units = models.PositiveIntegerField()
+    admitted_at = models.DateTimeField()
+    sign_up = models.ForeignKey(SignUp, null=True, blank=True, on_delete=models.PROTECT, related_name="claims")
+    released_code = models.CharField(max_length=40, blank=True)
+    released_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]

@@ -8,8 +8,8 @@ from pydantic import Field
 from shequn.core.schemas import Count, Day, Fen, Id, Moment, MultilineText, PageQuery, Quantity, Text
 
 from .actions import CampaignInput, ItemInput, TierInput, _current_price
-from .models import Campaign, CampaignItem, SignUp
-from .selectors import CampaignSummary, ListEntry
+from .models import Campaign, CampaignItem, SignUp, SignUpClaim
+from .selectors import CampaignSummary, ListEntry, with_position
 
 
 class TierIO(Schema):
@@ -206,7 +206,8 @@ class SignUpOut(Schema):
             leader_id=entry.leader_id,
             status=entry.status,
             status_label=entry.get_status_display(),
-            sequence=entry.sequence,
+            # The number on the live list (1..N); the stored one only orders it.
+            sequence=entry.position if entry.status == "confirmed" else None,  # type: ignore[attr-defined]
             units=entry.units,
             order_number=entry.order.number,
             order_total_fen=entry.order.total_fen,
@@ -220,6 +221,38 @@ class SignUpOut(Schema):
                 )
                 for line in entry.lines.all()
             ],
+        )
+
+
+class RefusedItemOut(Schema):
+    code: str
+    message: str
+
+
+class SignUpTicketOut(Schema):
+    """A sign-up through the gate: ``queued`` (排队中) until the consumer writes it, then
+    ``signed_up`` (with the sign-up and its order to pay) or ``released`` (with why)."""
+
+    ticket: str
+    state: str
+    state_label: str
+    sign_up: SignUpOut | None = None
+    reason: str = ""
+    refused: list[RefusedItemOut] = []  # items of the request the gate refused (the others are queued)
+
+    @staticmethod
+    def from_claim(ticket: str, claim: SignUpClaim | None) -> "SignUpTicketOut":
+        if claim is None:
+            return SignUpTicketOut(ticket=ticket, state="queued", state_label="排队中")
+        if claim.sign_up is None:
+            return SignUpTicketOut(
+                ticket=ticket, state="released", state_label="未能接龙", reason=claim.released_reason
+            )
+        return SignUpTicketOut(
+            ticket=ticket,
+            state="signed_up",
+            state_label="已接龙",
+            sign_up=SignUpOut.from_model(with_position(SignUp.objects.all()).get(pk=claim.sign_up.pk)),
         )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,13 +20,14 @@ from shequn.communities.models import CommunityMembership, Post
 from shequn.communities.selectors import current_q
 from shequn.core.errors import NotAuthenticated, NotFound
 from shequn.core.phone import mask_name
+from shequn.gate.engine import get_gate
 from shequn.leaders.enums import LeaderStatus
 from shequn.leaders.models import Leader
 from shequn.shops.models import Shop
 
 from .enums import CampaignStatus, SignUpStatus
 from .errors import CampaignNotFound, LeaderNotFound, NotALeader, SignUpNotFound
-from .models import Campaign, CampaignItem, CampaignLeader, SignUp, SignUpLine
+from .models import Campaign, CampaignItem, CampaignLeader, SignUp, SignUpLine, pool_key
 
 CAMPAIGN_NOT_FOUND = "接龙不存在或仅对参与社群的成员开放"
 LIVE_STATUSES = (SignUpStatus.PENDING_PAYMENT, SignUpStatus.CONFIRMED)
@@ -58,11 +59,34 @@ def default_leader(user: Any, leaders: list[Leader]) -> Leader | None:
     """The leader of the member's own sub-group when one takes part, else the first one."""
     if not leaders:
         return None
-    sub_groups = set(
+    sub_groups: set[int | None] = set(
         CommunityMembership.objects.filter(
             current_q(), user=user, community_id__in=[leader.community_id for leader in leaders]
         ).values_list("sub_group_id", flat=True)
     )
+    return _default_of(leaders, sub_groups)
+
+
+def pickup_leaders_of(user_ids: Sequence[int], campaign: Campaign) -> dict[int, tuple[list[Leader], Leader | None]]:
+    """For many members at once (two queries): the campaign's leaders with a pickup point each may
+    sign up with, and their default one (``member_leaders`` and ``default_leader``, set-based)."""
+    leaders = [x for x in campaign.leaders.select_related("pickup_point").order_by("id") if x.pickup_point_id]
+    memberships = CommunityMembership.objects.filter(
+        current_q(), user_id__in=user_ids, community_id__in={x.community_id for x in leaders}
+    ).values_list("user_id", "community_id", "sub_group_id")
+    communities: dict[int, set[int]] = {}
+    sub_groups: dict[int, set[int | None]] = {}
+    for user_id, community_id, sub_group_id in memberships:
+        communities.setdefault(user_id, set()).add(community_id)
+        sub_groups.setdefault(user_id, set()).add(sub_group_id)
+    found: dict[int, tuple[list[Leader], Leader | None]] = {}
+    for user_id in user_ids:
+        theirs = [x for x in leaders if x.community_id in communities.get(user_id, set())]
+        found[user_id] = (theirs, _default_of(theirs, sub_groups.get(user_id, set())) if theirs else None)
+    return found
+
+
+def _default_of(leaders: list[Leader], sub_groups: set[int | None]) -> Leader:
     for leader in leaders:
         if leader.sub_group_id is not None and leader.sub_group_id in sub_groups:
             return leader
@@ -78,8 +102,9 @@ def access_member_campaign(user: Any, campaign_id: int) -> Campaign:
 
 
 def my_sign_ups(user: Any) -> QuerySet[SignUp]:
+    """The member's sign-ups, each with ``position``: its number on the live list when confirmed."""
     return (
-        SignUp.objects.filter(user=user)
+        with_position(SignUp.objects.filter(user=user))
         .select_related("campaign", "leader__pickup_point", "order")
         .prefetch_related("lines__item__sku__product", "lines__order_line")
         .order_by("-created_at", "-id")
@@ -214,7 +239,11 @@ class ListEntry:
 
 
 def live_list(campaign: Campaign, *, leader: Leader | None = None) -> list[ListEntry]:
-    """Confirmed sign-ups in sequence order: "1. 王** ×2 三文鱼 500g" (names masked)."""
+    """Confirmed sign-ups in payment order, numbered by their place on the list: "1. 王** ×2 三文鱼
+    500g" (names masked). The numbers are always 1..N: when a paid sign-up leaves (refunded), the
+    ones after it move up, as in a 接龙 where someone withdraws; the stored ``sequence`` (given at
+    payment, never reused) only orders the list. A leader's view shows their rows with the same
+    numbers as the whole list."""
     sign_ups = (
         SignUp.objects.filter(campaign=campaign, status=SignUpStatus.CONFIRMED)
         .select_related("user")
@@ -223,22 +252,37 @@ def live_list(campaign: Campaign, *, leader: Leader | None = None) -> list[ListE
         )
         .order_by("sequence")
     )
-    if leader is not None:
-        sign_ups = sign_ups.filter(leader=leader)
     entries = []
-    for sign_up in sign_ups:
+    for position, sign_up in enumerate(sign_ups, start=1):
+        if leader is not None and sign_up.leader_id != leader.pk:
+            continue
         text = "，".join(
             f"×{line.units} {line.item.sku.product.title} {line.item.sku.spec}".rstrip() for line in sign_up.lines.all()
         )
         entries.append(
             ListEntry(
-                sequence=sign_up.sequence or 0,
+                sequence=position,
                 name=mask_name(sign_up.user.display_name),
                 text=text,
                 leader_id=sign_up.leader_id,
             )
         )
     return entries
+
+
+def with_position(sign_ups: QuerySet[SignUp]) -> QuerySet[SignUp]:
+    """Each sign-up with ``position``: its number on its campaign's live list when confirmed (see
+    ``live_list``), in one correlated count per row (a member's handful of sign-ups)."""
+    ahead = (
+        SignUp.objects.filter(
+            campaign_id=OuterRef("campaign_id"), status=SignUpStatus.CONFIRMED, sequence__lte=OuterRef("sequence")
+        )
+        .order_by()
+        .values("campaign_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return sign_ups.annotate(position=Subquery(ahead, output_field=IntegerField()))
 
 
 # --- leaders -----------------------------------------------------------------------
@@ -321,6 +365,44 @@ def success_rate(campaigns: QuerySet[Campaign]) -> SuccessRate:
         closed=Count("id"), succeeded=Count("id", filter=Q(status=CampaignStatus.SUCCEEDED))
     )
     return SuccessRate(closed=counts["closed"] or 0, succeeded=counts["succeeded"] or 0)
+
+
+@dataclass(frozen=True)
+class ItemBooks:
+    """One campaign item's units, gate and database side by side (the reconciler's figures)."""
+
+    item_id: int
+    stock_limit: int
+    at_gate: int  # units the gate may still admit
+    sold: int  # units live sign-ups hold (the counter)
+    held_by_lines: int  # the same, summed from the sign-ups' lines
+    paid: int
+    gate_ready: bool
+
+    @property
+    def queued(self) -> int:
+        """Units admitted at the gate that the consumer has not written yet (0 once drained)."""
+        return self.stock_limit - self.at_gate - self.sold
+
+    @property
+    def ok(self) -> bool:
+        """Drained: at the gate + held by sign-ups = stock limit, and the counter matches the lines."""
+        return self.gate_ready and self.queued == 0 and self.sold == self.held_by_lines
+
+
+def reconcile(item: CampaignItem) -> ItemBooks:
+    state = get_gate().state(pool_key(item.pk))
+    item = CampaignItem.objects.get(pk=item.pk)
+    held = SignUpLine.objects.filter(item=item, sign_up__status__in=LIVE_STATUSES).aggregate(units=Sum("units"))
+    return ItemBooks(
+        item_id=item.pk,
+        stock_limit=item.stock_limit,
+        at_gate=state.units_left,
+        sold=item.sold,
+        held_by_lines=held["units"] or 0,
+        paid=item.paid_units,
+        gate_ready=state.ready,
+    )
 
 
 def paid_units(campaign: Campaign) -> int:

@@ -20,6 +20,14 @@ def sweep_due_campaigns() -> int:
     return actions.close_due_campaigns()
 
 
+@db_periodic_task(crontab(minute="*"))
+def consume_sign_up_claims() -> int:
+    """Every minute (and whenever called): claims the gate admitted become sign-ups. A burst runs
+    dedicated consumers (``materialise_claims`` in a loop) and members' polling runs it too; this
+    is the safety net."""
+    return actions.materialise_claims().signed_up
+
+
 @db_task(retries=3, retry_delay=30)
 def give_tier_differences(campaign_id: int) -> int:
     """A tier was reached (or a sign-up paid after it was): give every paid difference back once."""

@@ -8,6 +8,7 @@ urlpatterns = [
     path("groupbuy/campaigns/<int:campaign_id>/", views.campaign_page, name="campaign"),
     path("groupbuy/campaigns/<int:campaign_id>/list/", views.live_list_fragment, name="live_list"),
     path("groupbuy/campaigns/<int:campaign_id>/sign-up/", views.sign_up_submit, name="sign_up"),
+    path("groupbuy/tickets/<str:ticket>/", views.ticket_page, name="ticket"),
     path("groupbuy/mine/", views.my_group_buys, name="mine"),
     path("groupbuy/mine/<int:sign_up_id>/change/", views.change_submit, name="change"),
     path("groupbuy/mine/<int:sign_up_id>/cancel/", views.cancel_submit, name="cancel"),

@@ -103,16 +103,46 @@ def sign_up_submit(request: HttpRequest, campaign_id: int) -> HttpResponse:
         if key.startswith("qty-") and (item_id := int_or_none(key[4:])) and (count := int_or_none(value)):
             quantities[item_id] = count
     try:
-        entry = actions.sign_up(
-            request.user, campaign_id, quantities, leader_id=int_or_none(request.POST.get("leader"))
+        ticket = actions.join_queue(
+            request.user,
+            campaign_id,
+            quantities,
+            leader_id=int_or_none(request.POST.get("leader")),
+            client_ip=client_ip(request),
         )
     except DomainError as error:
         if error.status == 404:
             raise
         messages.error(request, error.message)
         return redirect("groupbuy:campaign", campaign_id)
-    messages.success(request, "接龙成功，请在截止前完成支付")
-    return redirect("orders:order_detail", entry.order.number)
+    for refused in ticket.refused:
+        messages.warning(request, refused.message)
+    return redirect("groupbuy:ticket", ticket.ticket)
+
+
+@require_GET
+def ticket_page(request: HttpRequest, ticket: str) -> HttpResponse:
+    """排队中 (polls itself) until the consumer wrote the sign-up, then on to its order to pay;
+    a released claim goes back to the campaign with the reason."""
+    if (login := _login(request)) is not None:
+        return login
+    claim = actions.ticket_status(request.user, ticket[:64])
+    if claim is not None and claim.sign_up is not None:
+        messages.success(request, "接龙成功，请在截止前完成支付")
+        return _go(request, reverse("orders:order_detail", args=[claim.sign_up.order.number]))
+    if claim is not None:
+        messages.error(request, claim.released_reason or "未能接龙")
+        return _go(request, reverse("groupbuy:campaign", args=[claim.item.campaign_id]))
+    template = "groupbuy/_ticket.html" if request.htmx else "groupbuy/ticket.html"  # type: ignore[attr-defined]
+    return render(request, template, {"ticket": ticket[:64]})
+
+
+def _go(request: HttpRequest, url: str) -> HttpResponse:
+    if request.htmx:  # type: ignore[attr-defined]
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
 
 
 @require_GET

@@ -1173,7 +1173,7 @@ def cancel_automatically(order_id: int, reason: str) -> bool:
     """Cancel an unpaid order for a reason of the system (its campaign closed). Returns False when
     it is no longer unpaid (paid, closed or cancelled already)."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("user", "shop").filter(pk=order_id).first()
+        order = Order.objects.select_for_update(of=("self",)).select_related("user", "shop").filter(pk=order_id).first()
         if order is None or order.status != OrderStatus.PENDING_PAYMENT:
             return False
         _cancel(order, None, reason)
@@ -1553,7 +1553,7 @@ def refund_automatically(
 def approve_refund(refund: RefundRequest, actor: Any) -> RefundRequest:
     """Staff approved (authorised and audited by payments.actions.approve_refund, which then pays)."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("user", "shop").get(pk=refund.order_id)
+        order = Order.objects.select_for_update(of=("self",)).select_related("user", "shop").get(pk=refund.order_id)
         locked = _lock_refund(refund)
         _approve(order, locked, actor, f"商家同意退款 {_yuan(locked.amount_fen)}")
         _copy_state(refund, locked)
@@ -1563,7 +1563,7 @@ def approve_refund(refund: RefundRequest, actor: Any) -> RefundRequest:
 def refund_cancelled_event(sender: Any, event: Any, paid_order_ids: Sequence[int], **kwargs: Any) -> None:
     """Receiver of ``events.signals.event_cancelled``: refund every paid ticket of the event in full."""
     for order_id in sorted(paid_order_ids):
-        order = Order.objects.select_for_update().select_related("user", "shop").get(pk=order_id)
+        order = Order.objects.select_for_update(of=("self",)).select_related("user", "shop").get(pk=order_id)
         for line in OrderLine.objects.filter(order=order).order_by("pk"):
             refund_automatically(order, line, f"活动「{event.title}」已取消，门票全额退款")
 

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from shequn.communities.models import CommunityMembership, SubGroup
+from shequn.gate.local import LocalGate
 from shequn.groupbuy import actions
 from shequn.groupbuy.actions import CampaignInput, ItemInput, TierInput
 from shequn.leaders.enums import LeaderStatus
@@ -42,6 +43,12 @@ __all__ = [
     "sandbox_key_dir",
     "shop",
 ]
+
+
+@pytest.fixture
+def gate(_fresh_gate: LocalGate) -> LocalGate:
+    """The test's own empty in-process gate (the one get_gate() returns)."""
+    return _fresh_gate
 
 
 def make_leader(shop: Any, community: Any, sub_group: Any, name: str) -> Leader:

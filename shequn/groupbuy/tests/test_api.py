@@ -70,11 +70,23 @@ def test_operator_creates_publishes_and_members_sign_up_through_the_api(world):
         {"quantities": [{"item_id": item_id, "quantity": 2}]},
         content_type="application/json",
     )
-    assert signed.status_code == 201, signed.content
-    assert (signed.json()["status"], signed.json()["order_total_fen"]) == ("pending_payment", 11800)
-    assert signed.json()["leader_id"] == world.leader_east.pk
+    # The gate answers at once: queued (排队中); the ticket then shows the sign-up and its order.
+    assert signed.status_code == 202, signed.content
+    ticket = signed.json()
+    assert (ticket["state"], ticket["state_label"], ticket["sign_up"], ticket["refused"]) == (
+        "queued",
+        "排队中",
+        None,
+        [],
+    )
+    polled = member.get(f"{BASE}/sign-up-tickets/{ticket['ticket']}").json()
+    assert (polled["state"], polled["state_label"]) == ("signed_up", "已接龙")
+    entry = polled["sign_up"]
+    assert (entry["status"], entry["order_total_fen"]) == ("pending_payment", 11800)
+    assert entry["leader_id"] == world.leader_east.pk
+    assert client_for(world.members["李阿姨"]).get(f"{BASE}/sign-up-tickets/{ticket['ticket']}").status_code == 404
     assert member.get(f"{BASE}/campaigns/{campaign_id}/list").json() == []
-    mark_paid(Order.objects.get(number=signed.json()["order_number"]))
+    mark_paid(Order.objects.get(number=entry["order_number"]))
     assert member.get(f"{BASE}/campaigns/{campaign_id}/list").json() == [
         {"sequence": 1, "name": "王**", "text": "×2 三文鱼 500g", "line": "1. 王** ×2 三文鱼 500g"}
     ]
@@ -150,7 +162,8 @@ def test_leader_creates_a_campaign_for_their_own_point(world):
         {"quantities": [{"item_id": campaign.items.get().pk, "quantity": 1}]},
         content_type="application/json",
     )
-    assert signed.json()["leader_id"] == world.leader_east.pk
+    ticket = signed.json()["ticket"]
+    assert member.get(f"{BASE}/sign-up-tickets/{ticket}").json()["sign_up"]["leader_id"] == world.leader_east.pk
 
 
 def test_anonymous_callers_are_asked_to_sign_in(world):

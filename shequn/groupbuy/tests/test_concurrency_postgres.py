@@ -1,8 +1,12 @@
 """Races only a real engine shows (PostgreSQL pass).
 
-- 500 members sign up within a few seconds for a stock of 300: exactly 300 units are sold, the
-  other 200 are told it is full, nothing else goes wrong; the 300 then pay at once and get the
+- 500 members sign up within a few seconds for a stock of 300: the gate admits exactly 300, the
+  other 200 are told it is full, four consumers write exactly 300 sign-ups; the 300 then pay at once and get the
   sequence numbers 1..300, unique and gap-free.
+- 220 attempts (200 members, 20 of them twice) through the gate for 60 units, on the in-process
+  engine and on Redis: exactly 60 admitted, four racing consumers write exactly 60 sign-ups, all
+  pay at once (1..60), ten cancel at once (twice each): the live list shows 1..50 and ten units are back
+  at the gate, once.
 - Sign-ups (each paid at once) racing the deadline close: each is either in before the close
   (confirmed, and counted by the close) or refused, never half: no order, unit or sequence
   number is left over, and nothing is recorded after the close.
@@ -19,15 +23,19 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import redis
 from django.db import connections
 from django.utils import timezone
 
 from shequn.accounts.models import User
 from shequn.communities.models import CommunityMembership
 from shequn.core.errors import DomainError
-from shequn.groupbuy import actions
+from shequn.gate.engine import use_gate
+from shequn.gate.local import LocalGate
+from shequn.gate.redis import RedisGate
+from shequn.groupbuy import actions, selectors
 from shequn.groupbuy.enums import CampaignStatus, SignUpStatus
-from shequn.groupbuy.models import SignUp
+from shequn.groupbuy.models import SignUp, pool_key
 from shequn.orders.actions import mark_paid
 from shequn.orders.enums import OrderStatus
 from shequn.orders.models import Order, RefundRequest
@@ -82,12 +90,14 @@ def test_500_members_for_a_stock_of_300(world):
     members = make_neighbours(world, 500, "邻居")
 
     def sign(user: Any) -> Any:
-        return lambda: actions.sign_up(user, campaign.pk, {item.pk: 1}).pk
+        return lambda: actions.join_queue(user, campaign.pk, {item.pk: 1}).ticket
 
     outcomes = run_pool([sign(user) for user in members])
-    ids = [o for o in outcomes if isinstance(o, int)]
-    assert Counter(o for o in outcomes if not isinstance(o, int)) == {"campaign_sold_out": 200}
-    assert len(ids) == len(set(ids)) == 300
+    tickets = [o for o in outcomes if o != "campaign_sold_out"]
+    assert outcomes.count("campaign_sold_out") == 200
+    assert len(tickets) == len(set(tickets)) == 300
+    consumers = [lambda n=n: actions.materialise_claims(consumer=f"c{n}", count=25).signed_up for n in range(4)]
+    assert sum(run_pool(consumers)) == 300
     item.refresh_from_db()
     assert item.sold == 300
     assert SignUp.objects.filter(campaign=campaign).count() == 300
@@ -172,3 +182,64 @@ def test_sign_ups_racing_the_close_are_either_in_or_refused(world):
     assert not Order.objects.filter(sign_up__in=confirmed, refunded_fen__gt=0).exists()
     assert RefundRequest.objects.filter(order__sign_up__in=confirmed).count() == 0
     assert set(Order.objects.filter(sign_up__in=confirmed).values_list("hold_reason", flat=True)) <= {""}
+
+
+@pytest.fixture(params=["local", "redis"])
+def engine(request: pytest.FixtureRequest) -> Any:
+    """The gate the web processes share: in-process, or Redis (started for the tests)."""
+    if request.param == "local":
+        yield LocalGate()
+        return
+    url = request.getfixturevalue("redis_url")
+    with redis.Redis.from_url(url) as client:
+        client.flushdb()
+    gate = RedisGate(url)
+    yield gate
+    gate.close_connections()
+
+
+def test_a_burst_through_the_gate_numbers_the_list_one_to_n(world, engine):
+    previous = use_gate(engine)
+    try:
+        campaign = world.open_campaign(
+            items=[ItemInput(sku_id=world.salmon.pk, price_fen=5900, stock_limit=60, per_person_cap=1)],
+            min_total_units=0,
+        )
+        item = campaign.items.get()
+        assert engine.state(pool_key(item.pk)).ready  # configured when the publish committed
+        members = make_neighbours(world, 200, "抢接龙")
+        outcomes = run_pool(
+            [lambda m=m: actions.join_queue(m, campaign.pk, {item.pk: 1}).ticket for m in members]
+            + [lambda m=m: actions.join_queue(m, campaign.pk, {item.pk: 1}).ticket for m in members[:20]]
+        )
+        tickets = [o for o in outcomes if o not in ("campaign_sold_out", "campaign_cap_exceeded")]
+        # Exactly the stock is admitted, each member at most once (the cap), whatever the order.
+        assert len(tickets) == len(set(tickets)) == 60
+        assert len(outcomes) - len(tickets) == 160
+        assert outcomes.count("campaign_cap_exceeded") <= 20
+        # Four consumers race over the same claims, each taking over the others' at once.
+        consumers = [
+            lambda n=n: actions.materialise_claims(consumer=f"c{n}", count=7, idle_ms=0).signed_up for n in range(4)
+        ]
+        assert sum(run_pool(consumers)) == 60
+        assert SignUp.objects.filter(campaign=campaign).count() == 60
+        assert Order.objects.filter(sign_up__campaign=campaign).count() == 60
+        assert len(set(SignUp.objects.filter(campaign=campaign).values_list("user_id", flat=True))) == 60
+        assert selectors.reconcile(item).ok
+
+        # Everyone pays at once: numbers 1..60; then ten cancel at once: 1..50, units back once.
+        orders = list(Order.objects.filter(sign_up__campaign=campaign))
+        assert run_pool([(lambda order=order: mark_paid(order)) for order in orders]) == [True] * 60
+        entries = list(SignUp.objects.filter(campaign=campaign).select_related("user")[:10])
+        cancelled = run_pool([(lambda e=e: actions.cancel_sign_up(e.user, e.pk).status) for e in entries + entries])
+        assert Counter(cancelled) == {SignUpStatus.REFUNDED: 10, "sign_up_not_changeable": 10}
+        confirmed = SignUp.objects.filter(campaign=campaign, status=SignUpStatus.CONFIRMED)
+        assert confirmed.count() == 50
+        assert [e.sequence for e in selectors.live_list(campaign)] == list(range(1, 51))
+        assert sorted(e.position for e in selectors.with_position(confirmed)) == list(range(1, 51))  # type: ignore[attr-defined]
+        campaign.refresh_from_db()
+        assert campaign.last_sequence == 60  # numbers given at payment are never given again
+        books = selectors.reconcile(item)
+        assert (books.at_gate, books.sold, books.paid, books.ok) == (10, 50, 50, True)
+    finally:
+        use_gate(previous)

@@ -263,7 +263,7 @@ def test_the_quantity_box_starts_at_one_and_an_edit_at_the_current_quantity(
     assert 'value="1"' in box
     assert 'max="5"' in box  # the per-person cap
     # Submitting the form as it first shows signs up one unit.
-    client.post(f"/groupbuy/campaigns/{campaign.pk}/sign-up/", {f"qty-{item.pk}": "1"})
+    client.post(f"/groupbuy/campaigns/{campaign.pk}/sign-up/", {f"qty-{item.pk}": "1"}, follow=True)
     assert actions.SignUp.objects.get().units == 1
 
     wang = sign_and_pay(world, campaign, "李阿姨", django_capture_on_commit_callbacks, salmon=3)

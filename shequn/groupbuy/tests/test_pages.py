@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from shequn.groupbuy import actions
 from shequn.groupbuy.forms import MAX_PRICE_FEN
 from shequn.groupbuy.models import Campaign, SignUp
 from shequn.orders.actions import mark_paid
@@ -18,7 +19,7 @@ from .conftest import login
 pytestmark = pytest.mark.django_db
 
 
-def test_member_page_signs_up_and_lands_on_the_order(world):
+def test_member_page_signs_up_and_lands_on_the_order(world, gate):
     campaign = world.open_campaign()
     item = campaign.items.get()
     client = login(world.members["王小明"])
@@ -32,9 +33,26 @@ def test_member_page_signs_up_and_lands_on_the_order(world):
     response = client.post(
         f"/groupbuy/campaigns/{campaign.pk}/sign-up/", {f"qty-{item.pk}": "2", "leader": world.leader_east.pk}
     )
-    entry = SignUp.objects.get()
+    # The gate admits at once and the member waits on the ticket page (排队中) while another
+    # consumer holds the claim; once it is written, the page moves on to the order to pay.
     assert response.status_code == 302
-    assert response["Location"] == f"/orders/{entry.order.number}/"
+    assert response["Location"].startswith("/groupbuy/tickets/")
+    claims = gate.read_claims("jielong", "another-consumer")
+    assert [(c.pool_key, c.member_id, c.quantity) for c in claims] == [
+        (f"jielong:{item.pk}", world.members["王小明"].pk, 2)
+    ]
+    queued = client.get(response["Location"])
+    assert 'data-testid="queued"' in queued.content.decode()
+    assert "排队中" in queued.content.decode()
+    assert not SignUp.objects.exists()
+    polled = client.get(response["Location"], headers={"HX-Request": "true"})
+    assert 'hx-trigger="every 1s"' in polled.content.decode()
+    actions.materialise_claims(idle_ms=0)  # the claim's consumer died: this one takes it over
+    landed = client.get(response["Location"])
+    entry = SignUp.objects.get()
+    assert landed.status_code == 302
+    assert landed["Location"] == f"/orders/{entry.order.number}/"
+    assert client.get(response["Location"], headers={"HX-Request": "true"})["HX-Redirect"] == landed["Location"]
     mark_paid(entry.order)
     fragment = client.get(f"/groupbuy/campaigns/{campaign.pk}/list/").content.decode()
     assert "1. 王** ×2 三文鱼 500g" in fragment
