@@ -97,7 +97,9 @@ def test_500_members_for_a_stock_of_300(world):
     assert outcomes.count("campaign_sold_out") == 200
     assert len(tickets) == len(set(tickets)) == 300
     consumers = [lambda n=n: actions.materialise_claims(consumer=f"c{n}", count=25).signed_up for n in range(4)]
-    assert sum(run_pool(consumers)) == 300
+    # Some may already be written: a sold-out answer compares the gate with the tables, writing the
+    # queue first (actions.resync_undersold_pool). Either way each claim is written once.
+    assert sum(run_pool(consumers)) <= 300
     item.refresh_from_db()
     assert item.sold == 300
     assert SignUp.objects.filter(campaign=campaign).count() == 300
@@ -221,7 +223,7 @@ def test_a_burst_through_the_gate_numbers_the_list_one_to_n(world, engine):
         consumers = [
             lambda n=n: actions.materialise_claims(consumer=f"c{n}", count=7, idle_ms=0).signed_up for n in range(4)
         ]
-        assert sum(run_pool(consumers)) == 60
+        assert sum(run_pool(consumers)) <= 60  # the rest written by a sold-out answer's table check
         assert SignUp.objects.filter(campaign=campaign).count() == 60
         assert Order.objects.filter(sign_up__campaign=campaign).count() == 60
         assert len(set(SignUp.objects.filter(campaign=campaign).values_list("user_id", flat=True))) == 60
