@@ -54,21 +54,16 @@ def insert_rows(
     (values in ``columns`` order, as the model's fields hold them); returns what ``RETURNING`` gave,
     in the order of ``rows`` for inserted rows (as ``bulk_create`` relies on).
 
-    On PostgreSQL the values travel as one array per column (``SELECT * FROM unnest(…)``, as
-    Django's ``bulk_create`` sends them), so the statement stays short whatever the row count;
+    On PostgreSQL the values travel as one array per column (``unnest(…)``, as Django's
+    ``bulk_create`` sends them; a column with one value in every row as that value once), so the
+    statement stays short whatever the row count;
     elsewhere as ``VALUES`` lists (as many rows per statement as the engine's variable limit allows)."""
     if not rows:
         return []
     fields = [model._meta.get_field(name) for name in columns]
     adapt = [_adapter(field) for field in fields]
     if connection.vendor == "postgresql":
-        casts = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
-        source = f"SELECT * FROM unnest({casts})"  # noqa: S608 (column types, not data)
-        params = [
-            [convert(value) for value in column] if convert else list(column)
-            for column, convert in zip(zip(*rows, strict=True), adapt, strict=True)
-        ]
-        return _execute(model, fields, source, params, conflict, conflict_params, returning)
+        return _execute(model, fields, *_unnest(fields, adapt, rows), conflict, conflict_params, returning)
     # SQLite caps the variables of one statement: as many rows per statement as fit.
     per_statement = max(1, ((connection.features.max_query_params or 999) - len(conflict_params)) // len(fields))
     returned: list[tuple[Any, ...]] = []
@@ -83,6 +78,34 @@ def insert_rows(
         ]
         returned += _execute(model, fields, source, params, conflict, conflict_params, returning)
     return returned
+
+
+def _unnest(
+    fields: Sequence[Any], adapt: Sequence[Callable[[Any], Any] | None], rows: Sequence[Sequence[Any]]
+) -> tuple[str, list[Any]]:
+    """PostgreSQL's row source: one array per column through ``unnest``, except that a column
+    holding one value in every row is sent once, as that value (quoting arrays was most of a
+    batch's cost, and most columns of a batch of orders, lines or events are the same in every
+    row). The first column always goes as an array: it carries the row count."""
+    selected: list[str] = []
+    scalars: list[Any] = []
+    casts: list[str] = []
+    arrays: list[list[Any]] = []
+    for number, (field, column, convert) in enumerate(zip(fields, zip(*rows, strict=True), adapt, strict=True)):
+        first = column[0]
+        kind = field.db_type(connection)
+        # Same type as well as equal: 1 and True, or 0 and 0.0, are never taken for each other.
+        if number and all(type(value) is type(first) and value == first for value in column):
+            selected.append(f"%s::{kind}")
+            scalars.append(convert(first) if convert else first)
+        else:
+            selected.append(f"c{len(casts)}")
+            casts.append(f"%s::{kind}[]")
+            arrays.append([convert(value) for value in column] if convert else list(column))
+    names = ", ".join(f"c{n}" for n in range(len(casts)))
+    # Column types and positions, not data: every value is a parameter, the select list's first.
+    source = f"SELECT {', '.join(selected)} FROM unnest({', '.join(casts)}) AS t({names})"  # noqa: S608
+    return source, [*scalars, *arrays]
 
 
 def _execute(

@@ -5,6 +5,7 @@ respected (several statements, same rows). Here, not in core: core imports no ap
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from shequn.core.sql import insert_objects, insert_rows
 from shequn.notifications.models import Notification
@@ -62,3 +63,29 @@ def test_rows_beyond_sqlites_variable_limit_go_in_several_statements(monkeypatch
         "4",
     ]
     assert [row.pk for row in made] == sorted({row.pk for row in made})
+
+
+@pytest.mark.postgres
+def test_columns_the_same_in_every_row_go_once_and_every_row_holds_them():
+    shop, users = make_shop(), UserFactory.create_batch(3)
+    now = timezone.now()
+    rows = [(user.pk, shop.pk, "k", "同一标题", f"正文{n}", "", None, now) for n, user in enumerate(users)]
+    with CaptureQueriesContext(connection) as queries:
+        returned = insert_rows(
+            Notification,
+            ("user", "shop", "kind", "title", "body", "link", "read_at", "created_at"),
+            rows,
+            returning=("id",),
+        )
+    (sql,) = [query["sql"] for query in queries.captured_queries]
+    assert sql.count("同一标题") == 1  # sent once, not once per row
+    fields = ("user_id", "shop_id", "kind", "title", "body", "link", "read_at", "created_at")
+    assert [Notification.objects.values_list(*fields).get(pk=pk) for (pk,) in returned] == rows
+    # One row, every value its own: still one row.
+    (only,) = insert_rows(
+        PurchaseCounter,
+        ("shop", "user", "product", "quantity"),
+        [(shop.pk, users[0].pk, make_sku(shop).product_id, 1)],
+        returning=("quantity",),
+    )
+    assert only == (1,)
