@@ -7,12 +7,13 @@
 - ``insert_objects``: ``bulk_create``'s rows without its per-value preparation (measured: most of
   a flash-sale consumer's CPU per order went there; bench/flash_materialise.py)."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.db import connection, connections, models
 from django.db.models import Model, QuerySet
 from django.db.models.constants import OnConflict
+from django.utils import timezone
 
 # Fields whose Python value is what the database takes (the drivers adapt int, str, bool, None).
 _AS_IS = {
@@ -144,6 +145,29 @@ def insert_objects[M: models.Model](objects: Sequence[M]) -> Sequence[M]:
         obj._state.adding = False
         obj._state.db = connection.alias
     return objects
+
+
+def insert_values(
+    model: type[models.Model], rows: Sequence[Mapping[str, Any]], *, returning: Sequence[str] = ()
+) -> list[tuple[Any, ...]]:
+    """``insert_objects`` without building the instances, for rows nothing reads back: each row
+    maps attnames (``order_id``, ``title``) to values as the model's fields hold them; every
+    other concrete field but the automatic primary key takes its default, as constructing the
+    instance would (``auto_now`` / ``auto_now_add``: one ``now`` for the batch). Returns what
+    ``RETURNING`` gave, in the order of ``rows``."""
+    if not rows:
+        return []
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    names = [str(field.attname) for field in fields]
+    if unknown := set().union(*rows) - set(names):
+        raise ValueError(f"{model.__name__} has no column {sorted(unknown)}")
+    now = timezone.now()
+    defaults = [
+        now if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False) else field.get_default()
+        for field in fields
+    ]
+    filled = [[row.get(name, default) for name, default in zip(names, defaults, strict=True)] for row in rows]
+    return insert_rows(model, names, filled, returning=returning)
 
 
 def insert_from(

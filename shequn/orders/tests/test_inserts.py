@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from shequn.core.sql import insert_objects, insert_rows
+from shequn.core.sql import insert_objects, insert_rows, insert_values
 from shequn.notifications.models import Notification
 from shequn.orders.models import PurchaseCounter
 from shequn.testing.factories import UserFactory
@@ -29,6 +29,21 @@ def test_insert_objects_writes_what_bulk_create_writes_and_sets_the_keys():
         Notification.objects.values_list(*fields).get(pk=row.pk) for row in by_django
     ]
     assert all(row.created_at is not None and not row._state.adding for row in made)
+
+
+def test_insert_values_fills_the_defaults_an_instance_would_have():
+    shop, user = make_shop(), UserFactory.create()
+    by_django = Notification.objects.create(user=user, shop=shop, kind="k", title="标题")
+    ((pk,),) = insert_values(
+        Notification, [{"user_id": user.pk, "shop_id": shop.pk, "kind": "k", "title": "标题"}], returning=("id",)
+    )
+    fields = ("user_id", "shop_id", "kind", "title", "body", "link", "read_at")
+    assert Notification.objects.values_list(*fields).get(pk=pk) == Notification.objects.values_list(*fields).get(
+        pk=by_django.pk
+    )
+    assert Notification.objects.get(pk=pk).created_at >= by_django.created_at
+    with pytest.raises(ValueError, match="titel"):
+        insert_values(Notification, [{"user_id": user.pk, "titel": "错字"}])
 
 
 def test_a_conflict_clause_and_returning_tell_which_rows_went_in():
