@@ -1002,7 +1002,7 @@ def _insert_orders(plans: Sequence[CheckoutPlan], now: datetime) -> list[Order]:
 def _unused_numbers(count: int) -> list[str]:
     """``count`` distinct order numbers no order holds yet (one read for the batch)."""
     numbers = readable_numbers(count)
-    while taken := set(Order.objects.filter(number__in=numbers).values_list("number", flat=True)):
+    while taken := set(Order.objects.filter(number__any_of=numbers).order_by().values_list("number", flat=True)):
         kept = [number for number in numbers if number not in taken]
         numbers = kept + readable_numbers(len(taken), avoid=set(numbers))
     return numbers

@@ -104,3 +104,17 @@ def test_columns_the_same_in_every_row_go_once_and_every_row_holds_them():
         returning=("quantity",),
     )
     assert only == (1,)
+
+
+def test_any_of_finds_what_in_finds_with_one_array_on_postgresql():
+    shop = make_shop()
+    users = UserFactory.create_batch(3)
+    for user in users:
+        PurchaseCounter.objects.create(shop=shop, user=user, product=make_sku(shop).product, quantity=1)
+    wanted = {users[0].pk, users[2].pk, 10**9}
+    with CaptureQueriesContext(connection) as queries:
+        found = sorted(PurchaseCounter.objects.filter(user_id__any_of=wanted).values_list("user_id", flat=True))
+    assert found == sorted(PurchaseCounter.objects.filter(user_id__in=wanted).values_list("user_id", flat=True))
+    assert found == sorted([users[0].pk, users[2].pk])
+    assert ("= ANY(" in queries.captured_queries[0]["sql"]) == (connection.vendor == "postgresql")
+    assert not PurchaseCounter.objects.filter(user_id__any_of=[]).exists()
