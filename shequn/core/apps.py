@@ -6,4 +6,10 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
+        from django.db.models import Field, ForeignObject
+
         from . import checks  # noqa: F401  (registers the system checks)
+        from .sql import AnyOf, RelatedAnyOf
+
+        Field.register_lookup(AnyOf)
+        ForeignObject.register_lookup(RelatedAnyOf)

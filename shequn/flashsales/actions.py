@@ -729,9 +729,9 @@ def _read_batch(claims: Sequence[Claim]) -> _Batch:
     }
     ids = [claim.claim_id for claim in claims]
     known: set[str] = set()
-    for claim_id, regained in FlashClaim.objects.filter(Q(claim_id__in=ids) | Q(regained_claim_id__in=ids)).values_list(
-        "claim_id", "regained_claim_id"
-    ):
+    for claim_id, regained in FlashClaim.objects.filter(
+        Q(claim_id__any_of=ids) | Q(regained_claim_id__any_of=ids)
+    ).values_list("claim_id", "regained_claim_id"):
         known.update(found for found in (claim_id, regained) if found)
     live = dict(
         FlashClaim.objects.filter(item_id__in=items, status__in=LIVE_CLAIMS)
@@ -741,7 +741,7 @@ def _read_batch(claims: Sequence[Claim]) -> _Batch:
     )
     member_ids = {claim.member_id for claim in claims}
     addresses: dict[int, Address] = {}
-    for address in Address.objects.filter(user_id__in=member_ids):  # the default first (the model's ordering)
+    for address in Address.objects.filter(user_id__any_of=member_ids):  # the default first (the model's ordering)
         addresses.setdefault(address.user_id, address)
     pickup_points: dict[int, PickupPoint] = {}
     shop_ids = {item.session.sale.shop_id for item in items.values()}
@@ -751,7 +751,9 @@ def _read_batch(claims: Sequence[Claim]) -> _Batch:
         items=items,
         known=known,
         live=live,
-        users=get_user_model().objects.only("id", "is_active").in_bulk(member_ids),
+        users={
+            user.pk: user for user in get_user_model().objects.only("id", "is_active").filter(pk__any_of=member_ids)
+        },
         addresses=addresses,
         pickup_points=pickup_points,
     )

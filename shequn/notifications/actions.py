@@ -1,6 +1,6 @@
 """Writes to the member's inbox; every order and refund step comes through ``notify``."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from shequn.core.events import on_commit
-from shequn.core.sql import insert_from, insert_objects
+from shequn.core.sql import insert_from, insert_values
 
 from .channels import Channel
 from .models import Notification
@@ -38,18 +38,22 @@ def notify(user: Any, *, shop: Any, kind: str, title: str, body: str = "", link:
     return notification
 
 
-def notify_many(shop: Any, kind: str, messages: Iterable[tuple[int, str, str, str]]) -> Sequence[Notification]:
-    """``notify`` for a batch: (user id, title, body, link) each, inserted in one statement."""
-    notifications = insert_objects(
+def notify_many(shop: Any, kind: str, messages: Iterable[tuple[int, str, str, str]]) -> list[int]:
+    """``notify`` for a batch: (user id, title, body, link) each, inserted in one statement.
+    Returns the new messages' ids, in order."""
+    returned = insert_values(
+        Notification,
         [
-            Notification(user_id=user_id, shop=shop, kind=kind, title=title, body=body, link=link)
+            {"user_id": user_id, "shop_id": shop.pk, "kind": kind, "title": title, "body": body, "link": link}
             for user_id, title, body, link in messages
-        ]
+        ],
+        returning=("id",),
     )
+    ids = [pk for (pk,) in returned]
     if _outside_channels():
-        for notification in notifications:
-            on_commit(_deliver, notification.pk)
-    return notifications
+        for pk in ids:
+            on_commit(_deliver, pk)
+    return ids
 
 
 # What a queryset given to ``notify_from`` selects, in this order.

@@ -37,7 +37,7 @@ from shequn.core.events import on_commit
 from shequn.core.ids import readable_number, readable_numbers
 from shequn.core.money import MAX_FEN
 from shequn.core.money import format_fen as _yuan
-from shequn.core.sql import insert_objects, insert_rows
+from shequn.core.sql import insert_objects, insert_rows, insert_values
 from shequn.notifications.actions import notify, notify_many
 from shequn.shops import permissions
 from shequn.shops.models import DeliverySlot, PickupPoint, Shop
@@ -645,30 +645,30 @@ def _insert_order(plan: CheckoutPlan, expires_at: datetime | None) -> Order:
     raise AssertionError("unreachable")
 
 
+def _line_values(line: PlannedLine) -> dict[str, Any]:
+    """An order line's own columns (not its relations): what was bought, snapshot at checkout."""
+    return {
+        "title": line.product.title,
+        "spec": line.sku.spec,
+        "unit_price_fen": line.unit_price_fen,
+        "quantity": line.quantity,
+        "total_fen": line.total_fen,
+        "returnable": line.product.returnable,
+        **sku_line_fields(line.sku),
+    }
+
+
 def _line_rows(plan: CheckoutPlan, order: Order) -> list[OrderLine]:
-    """The order's lines: what was bought, snapshot at checkout."""
+    """The order's lines as checkout writes them: instances holding their product and SKU."""
     return [
-        OrderLine(
-            shop=plan.shop,
-            order=order,
-            product=line.product,
-            sku=line.sku,
-            title=line.product.title,
-            spec=line.sku.spec,
-            unit_price_fen=line.unit_price_fen,
-            quantity=line.quantity,
-            total_fen=line.total_fen,
-            returnable=line.product.returnable,
-            **sku_line_fields(line.sku),
-        )
+        OrderLine(shop=plan.shop, order=order, product=line.product, sku=line.sku, **_line_values(line))
         for line in plan.lines
     ]
 
 
-def _created_event(plan: CheckoutPlan, order: Order) -> OrderEvent:
-    return OrderEvent(
-        order=order, refund=None, from_status="", to_status=order.status, actor=plan.user, note="买家提交订单"
-    )
+def _created_event(order: Order) -> dict[str, Any]:
+    """The order's first event's own columns (not its order and actor)."""
+    return {"from_status": "", "to_status": order.status, "note": "买家提交订单"}
 
 
 def _created_message(order: Order, expires_at: datetime | None, now: datetime) -> str:
@@ -710,7 +710,7 @@ def do_create_order(plan: CheckoutPlan) -> Order:
         _hold_purchase_quantities(plan.user, pairs)
         order = _insert_order(plan, expires_at)
         lines = OrderLine.objects.bulk_create(_line_rows(plan, order))
-        event = _created_event(plan, order)
+        event = OrderEvent(order=order, refund=None, actor=plan.user, **_created_event(order))
         event.save(force_insert=True)
         _remember_related(order, lines=lines, events=[event])
         if plan.cart_item_ids:
@@ -970,8 +970,22 @@ def _insert_orders(plans: Sequence[CheckoutPlan], now: datetime) -> list[Order]:
                 order.pk = None
             if attempt == _NUMBER_ATTEMPTS - 1:
                 raise
-    insert_objects([line for plan, order in zip(plans, orders, strict=True) for line in _line_rows(plan, order)])
-    insert_objects([_created_event(plan, order) for plan, order in zip(plans, orders, strict=True)])
+    insert_values(
+        OrderLine,
+        [
+            {"shop_id": plan.shop.pk, "order_id": order.pk, "product_id": line.product.pk, "sku_id": line.sku.pk}
+            | _line_values(line)
+            for plan, order in zip(plans, orders, strict=True)
+            for line in plan.lines
+        ],
+    )
+    insert_values(
+        OrderEvent,
+        [
+            {"order_id": order.pk, "actor_id": plan.user.pk} | _created_event(order)
+            for plan, order in zip(plans, orders, strict=True)
+        ],
+    )
     by_shop: dict[Shop, list[tuple[int, str, str, str]]] = defaultdict(list)
     closing: dict[datetime, list[int]] = defaultdict(list)
     for plan, order, expires_at, link in zip(plans, orders, deadlines, _order_links(orders), strict=True):
@@ -988,7 +1002,7 @@ def _insert_orders(plans: Sequence[CheckoutPlan], now: datetime) -> list[Order]:
 def _unused_numbers(count: int) -> list[str]:
     """``count`` distinct order numbers no order holds yet (one read for the batch)."""
     numbers = readable_numbers(count)
-    while taken := set(Order.objects.filter(number__in=numbers).values_list("number", flat=True)):
+    while taken := set(Order.objects.filter(number__any_of=numbers).order_by().values_list("number", flat=True)):
         kept = [number for number in numbers if number not in taken]
         numbers = kept + readable_numbers(len(taken), avoid=set(numbers))
     return numbers
