@@ -286,7 +286,7 @@ def test_django_reads_request_bodies_from_a_server_whose_receive_is_not_a_corout
 def test_a_unit_released_by_the_task_process_sells_again_through_the_front(front, sale, gate, monkeypatch):
     """make run's task consumer closes unpaid orders with its own (empty) in-process gate: the unit
     reaches the web process's gate when the front finds the item sold out (on Redis, at once)."""
-    monkeypatch.setattr(actions, "RETURN_CHECK_SECONDS", 0)
+    monkeypatch.setattr(actions.sold_out_checks, "seconds", 0)
     item = item_of(sale)
     first, second, third = buyer("一号"), buyer("二号"), buyer("三号")
     for member in (first, second):

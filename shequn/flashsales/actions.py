@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from shequn.communities.selectors import is_community_member
 from shequn.core import audit
 from shequn.core.errors import Conflict, DomainError, InvalidTransition
 from shequn.core.events import on_commit
+from shequn.core.throttle import PerKeyThrottle
 from shequn.gate.base import Admission, Claim, PoolSpec, Refusal
 from shequn.gate.engine import get_gate
 from shequn.notifications.actions import notify_from
@@ -578,9 +578,9 @@ def admit(
     return admission
 
 
-# item id -> when this process last looked for released units on their way back (monotonic seconds)
-_return_checks: dict[int, float] = {}
-RETURN_CHECK_SECONDS = 1.0
+# A sold-out answer looks for released units on their way back at most once a second per item and
+# process: a crowd hammering a sold-out item costs one indexed query a second, not one per attempt.
+sold_out_checks = PerKeyThrottle(1.0)
 
 
 def needs_settling(admission: Admission, item_id: int) -> bool:
@@ -588,17 +588,7 @@ def needs_settling(admission: Admission, item_id: int) -> bool:
     front ask this first, and call ``settle`` only when it says so)."""
     if admission.refusal == Refusal.NOT_READY:
         return True
-    return admission.refusal == Refusal.SOLD_OUT and return_check_due(item_id)
-
-
-def return_check_due(item_id: int) -> bool:
-    """A sold-out answer looks for pending releases at most once a second per item and process,
-    so a crowd hammering a sold-out item costs one indexed query a second, not one per attempt."""
-    now = time.monotonic()
-    if now - _return_checks.get(item_id, float("-inf")) < RETURN_CHECK_SECONDS:
-        return False
-    _return_checks[item_id] = now
-    return True
+    return admission.refusal == Refusal.SOLD_OUT and sold_out_checks.due(item_id)
 
 
 def settle(
@@ -616,7 +606,7 @@ def settle(
       again; an ended sale is not rebuilt and answers closed.
     - sold_out: released units still on their way back (a unit released in another process) are
       handed to the gate, then it is asked again (callers ask ``needs_settling`` first, which lets
-      this happen at most once a second per item and process).
+      this happen at most once a second per item and process: ``sold_out_checks``).
 
     The thin front calls this in a thread when ``needs_settling`` says so."""
     gate = get_gate()

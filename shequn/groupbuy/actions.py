@@ -45,6 +45,7 @@ from shequn.core import audit
 from shequn.core.errors import DomainError, NotAuthenticated
 from shequn.core.events import on_commit
 from shequn.core.money import format_fen
+from shequn.core.throttle import PerKeyThrottle
 from shequn.gate.base import Admission, Claim, Gate, PoolSpec, Refusal
 from shequn.gate.engine import get_gate
 from shequn.leaders.models import Leader
@@ -548,24 +549,13 @@ def _attempt(gate: Gate, item_id: int, member_id: int, count: int, client_ip: st
     admission = gate.attempt(key, member_id, count, client_ip=client_ip)
     if admission.refusal == Refusal.NOT_READY and (rebuild_pools(item_id) or gate.state(key).ready):
         admission = gate.attempt(key, member_id, count, client_ip=client_ip)  # rebuilt (by us or another caller)
-    elif admission.refusal == Refusal.SOLD_OUT and _truth_check_due(item_id) and resync_undersold_pool(item_id):
+    elif admission.refusal == Refusal.SOLD_OUT and sold_out_checks.due(item_id) and resync_undersold_pool(item_id):
         admission = gate.attempt(key, member_id, count, client_ip=client_ip)
     return admission
 
 
-# item id -> when this process last compared a sold-out pool with the database (monotonic seconds)
-_truth_checks: dict[int, float] = {}
-TRUTH_CHECK_SECONDS = 1.0
-
-
-def _truth_check_due(item_id: int) -> bool:
-    """At most once a second per item and process: a crowd on a sold-out item costs one check a
-    second, not one per attempt."""
-    now = time.monotonic()
-    if now - _truth_checks.get(item_id, float("-inf")) < TRUTH_CHECK_SECONDS:
-        return False
-    _truth_checks[item_id] = now
-    return True
+# A sold-out answer compares the gate with the tables at most once a second per item and process.
+sold_out_checks = PerKeyThrottle(1.0)
 
 
 def resync_undersold_pool(item_id: int) -> bool:

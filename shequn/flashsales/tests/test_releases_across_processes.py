@@ -39,7 +39,7 @@ def task_process():
 
 @pytest.fixture
 def no_throttle(monkeypatch):
-    monkeypatch.setattr(actions, "RETURN_CHECK_SECONDS", 0)
+    monkeypatch.setattr(actions.sold_out_checks, "seconds", 0)
 
 
 def sold_out_with_one_unpaid_order_closed_by_the_task_process(running, commit, task_process):
@@ -113,7 +113,7 @@ def test_a_sold_out_item_looks_for_pending_releases_at_most_once_a_second(runnin
     for n in range(3):
         actions.attempt(buyer(f"买家{n}"), item.pk)
     crowd = [buyer(f"人群{n}") for n in range(5)]
-    actions._return_checks.pop(item.pk, None)
+    actions.sold_out_checks.forget(item.pk)
     with CaptureQueriesContext(connection) as first, pytest.raises(AttemptRefused, match="已抢光"):
         actions.attempt(crowd[0], item.pk)
     assert any("returned_to_gate" in query["sql"] for query in first.captured_queries)

@@ -227,7 +227,7 @@ def test_a_unit_released_in_the_task_process_sells_again_in_the_web_process(
     """make run's task consumer closes unpaid orders with its own, empty in-process gate: the unit
     it gives back never reaches the web process's gate, whose sold-out answer then checks the
     tables and rebuilds the pool (at most once a second per item)."""
-    monkeypatch.setattr(actions, "TRUTH_CHECK_SECONDS", 0)
+    monkeypatch.setattr(actions.sold_out_checks, "seconds", 0)
     campaign, item = limited(world, stock=2)
     members = neighbours(world, 4)
     with django_capture_on_commit_callbacks(execute=True):
