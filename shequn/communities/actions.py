@@ -769,7 +769,7 @@ MESSAGE_MAX = 200
 def _lock_community(community: Community) -> Community:
     """The community row, locked: joins, payments and approvals of one community queue here so
     the capacity count is exact (PostgreSQL; SQLite serialises writers anyway)."""
-    return Community.objects.select_for_update().select_related("shop").get(pk=community.pk)
+    return Community.objects.select_for_update(of=("self",)).select_related("shop").get(pk=community.pk)
 
 
 def _record_invite(community: Community, user: Any, inviter: Any, channel: Any) -> JoinRequest | None:
@@ -1103,7 +1103,7 @@ def do_decide_join_request(
         raise NotFound("入群申请不存在", code="join_request_not_found")
     with transaction.atomic():
         community = _lock_community(community)
-        request = JoinRequest.objects.select_for_update().select_related("user").get(pk=request.pk)
+        request = JoinRequest.objects.select_for_update(of=("self",)).select_related("user").get(pk=request.pk)
         if request.status != JoinRequestStatus.PENDING:
             raise JoinRequestDecided("该申请已处理", code="join_request_decided")
         now = timezone.now()
@@ -1280,7 +1280,9 @@ def end_refunded_term(order: Any, line: Any, amount_fen: int) -> bool:
         if term is None or term.refunded_at is not None:
             return False
         membership = (
-            CommunityMembership.objects.select_for_update().select_related("community__shop").get(pk=term.membership_id)
+            CommunityMembership.objects.select_for_update(of=("self",))
+            .select_related("community__shop")
+            .get(pk=term.membership_id)
         )
         now = timezone.now()
         term.refunded_at = now
@@ -1323,7 +1325,7 @@ def expire_memberships(*, now: datetime | None = None, limit: int = 1000) -> int
     for pk in due:
         with transaction.atomic():
             membership = (
-                CommunityMembership.objects.select_for_update()
+                CommunityMembership.objects.select_for_update(of=("self",))
                 .select_related("community__shop", "user")
                 .filter(pk=pk, status=MemberStatus.ACTIVE, expires_at__lte=now)
                 .first()

@@ -349,7 +349,7 @@ def do_update_lesson(shop: Shop, lesson: Lesson, data: LessonInput, *, actor: An
         raise LessonNotFound("课时不存在")
     check_lesson(data, lesson=lesson)
     with transaction.atomic():
-        lesson = Lesson.objects.select_for_update().select_related("course").get(pk=lesson.pk)
+        lesson = Lesson.objects.select_for_update(of=("self",)).select_related("course").get(pk=lesson.pk)
         _apply_lesson(lesson, data)
         lesson.save()
         audit.record(

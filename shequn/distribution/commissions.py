@@ -125,7 +125,9 @@ def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:
 def on_line_refunded(sender: Any, order: Order, line: OrderLine, amount_fen: int, **kwargs: Any) -> None:
     """Take back commission in proportion to the line's refunded total (idempotent per refund total)."""
     line.refresh_from_db(fields=["refunded_fen"])
-    for commission in Commission.objects.select_for_update().filter(line=line).select_related("promoter__user"):
+    for commission in (
+        Commission.objects.select_for_update(of=("self",)).filter(line=line).select_related("promoter__user")
+    ):
         if commission.base_fen <= 0:
             continue
         refunded = min(line.refunded_fen, commission.base_fen)

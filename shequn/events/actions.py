@@ -642,7 +642,7 @@ def do_update_event(shop: Shop, event: Event, data: EventInput, *, actor: Any, i
     if event.status == EventStatus.CANCELLED:
         raise InvalidEventTransition("活动已取消，不能再修改")
     with transaction.atomic():
-        locked = Event.objects.select_for_update().select_related("shop", "community").get(pk=event.pk)
+        locked = Event.objects.select_for_update(of=("self",)).select_related("shop", "community").get(pk=event.pk)
         data, sub_group = check_event_input(shop, locked.community, data, event=locked)
         old_capacity, old_starts_at, old_reminder_hours = locked.capacity, locked.starts_at, locked.reminder_hours
         _apply(locked, data, sub_group)
@@ -682,7 +682,7 @@ def do_publish_event(shop: Shop, event: Event, *, actor: Any, ip: str | None = N
     if event.shop_id != shop.pk:
         raise EventNotFound("活动不存在")
     with transaction.atomic():
-        locked = Event.objects.select_for_update().select_related("shop").get(pk=event.pk)
+        locked = Event.objects.select_for_update(of=("self",)).select_related("shop").get(pk=event.pk)
         if locked.status != EventStatus.DRAFT:
             raise InvalidEventTransition("只有草稿可以发布")
         if locked.starts_at <= timezone.now():
@@ -705,7 +705,7 @@ def do_cancel_event(shop: Shop, event: Event, *, actor: Any, reason: str = "", i
     reason = (reason or "").strip()[:200]
     now = timezone.now()
     with transaction.atomic():
-        locked = Event.objects.select_for_update().select_related("shop").get(pk=event.pk)
+        locked = Event.objects.select_for_update(of=("self",)).select_related("shop").get(pk=event.pk)
         if locked.status == EventStatus.CANCELLED:
             raise InvalidEventTransition("活动已取消")
         was_published = locked.status == EventStatus.PUBLISHED

@@ -280,7 +280,9 @@ def rebuild_pool(item_id: int) -> bool:
     # Threads of this process wait on the lock below; other processes on the item's row lock
     # (SQLite has no row locks, but then there is one web process and this lock suffices).
     with _rebuilding, transaction.atomic():
-        item = FlashItem.objects.select_for_update().select_related("session__sale").filter(pk=item_id).first()
+        item = (
+            FlashItem.objects.select_for_update(of=("self",)).select_related("session__sale").filter(pk=item_id).first()
+        )
         if item is None or item.session.sale.status not in (
             SaleStatus.SCHEDULED,
             SaleStatus.RUNNING,

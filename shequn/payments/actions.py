@@ -544,7 +544,7 @@ def _refund_refused(gateway_refund_id: int, error: GatewayError) -> None:
     with transaction.atomic():
         gateway_refund = GatewayRefund.objects.select_related("payment").get(pk=gateway_refund_id)
         order_for_payment(gateway_refund.payment.out_trade_no)
-        locked = GatewayRefund.objects.select_for_update().select_related("shop").get(pk=gateway_refund_id)
+        locked = GatewayRefund.objects.select_for_update(of=("self",)).select_related("shop").get(pk=gateway_refund_id)
         if locked.status != GatewayRefundStatus.PROCESSING or locked.refund_id:
             return
         GatewayRefund.objects.filter(pk=locked.pk).update(status=GatewayRefundStatus.CLOSED, finished_at=timezone.now())

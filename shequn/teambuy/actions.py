@@ -286,7 +286,7 @@ def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:
     member = _member_of_order(order)
     if member is None or member.status in (MemberStatus.PAID, MemberStatus.REFUNDED):
         return
-    team = Team.objects.select_for_update().select_related("offer", "shop").get(pk=member.team_id)
+    team = Team.objects.select_for_update(of=("self",)).select_related("offer", "shop").get(pk=member.team_id)
     now = timezone.now()
     if team.status == TeamStatus.FORMING and team.expires_at <= now:
         _fail(team, now)
@@ -375,7 +375,7 @@ def expire_team(team_id: int, *, now: datetime | None = None) -> bool:
     """
     now = now or timezone.now()
     with transaction.atomic():
-        team = Team.objects.select_for_update().select_related("offer", "shop").filter(pk=team_id).first()
+        team = Team.objects.select_for_update(of=("self",)).select_related("offer", "shop").filter(pk=team_id).first()
         if team is None or team.status != TeamStatus.FORMING or team.expires_at > now:
             failed = False
         else:
@@ -400,7 +400,7 @@ def settle_failed_team(team_id: int) -> int:
     )
     for member_id, order_id in list(pending):
         with transaction.atomic():
-            order = Order.objects.select_for_update().select_related("user", "shop").get(pk=order_id)
+            order = Order.objects.select_for_update(of=("self",)).select_related("user", "shop").get(pk=order_id)
             member = TeamMember.objects.select_for_update().get(pk=member_id)
             if member.status == MemberStatus.PAID:
                 _refund_member(order, member, "拼团未在时限内成团，付款全额退回")

@@ -226,7 +226,10 @@ def apply_payout_result(result: PayoutResult) -> Withdrawal | None:
         return None
     with transaction.atomic():
         withdrawal = (
-            Withdrawal.objects.select_for_update().select_related("shop", "holder").filter(pk=withdrawal_id).first()
+            Withdrawal.objects.select_for_update(of=("self",))
+            .select_related("shop", "holder")
+            .filter(pk=withdrawal_id)
+            .first()
         )
         if withdrawal is None or withdrawal.status != WithdrawalStatus.PAYING:
             return withdrawal

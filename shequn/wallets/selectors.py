@@ -15,7 +15,7 @@ def access_withdrawal(shop: Shop, withdrawal_id: int, *, lock: bool = False) -> 
     """One of the shop's withdrawals; another shop's id looks absent (404)."""
     rows = Withdrawal.objects.filter(shop=shop, pk=withdrawal_id)
     if lock:
-        rows = rows.select_for_update()
+        rows = rows.select_for_update(of=("self",))  # the withdrawal row only, not its holder
     found = rows.select_related("holder").first()
     if found is None:
         raise WithdrawalNotFound("提现申请不存在")

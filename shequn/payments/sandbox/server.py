@@ -333,7 +333,7 @@ def finish_refund(out_refund_no: str, status: str = "SUCCESS") -> None:
         raise ValueError(f"unknown refund status {status}")
     with transaction.atomic():
         refund = (
-            SandboxRefund.objects.select_for_update()
+            SandboxRefund.objects.select_for_update(of=("self",))
             .select_related("transaction")
             .filter(out_refund_no=out_refund_no)
             .first()
