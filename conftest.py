@@ -18,10 +18,13 @@ def _clear_cache():
 @pytest.fixture(autouse=True)
 def _fresh_gate():
     # The process-wide admission gate (LocalGate without REDIS_URL) outlives a test's database
-    # rows, and ids are reused after a rollback: every test starts with an empty one.
+    # rows, and ids are reused after a rollback: every test starts with an empty one, and with
+    # throttles (the gate's sold-out checks) that remember no item.
+    from shequn.core.throttle import forget_everything
     from shequn.gate.engine import use_gate
     from shequn.gate.local import LocalGate
 
+    forget_everything()
     fresh = LocalGate()
     previous = use_gate(fresh)
     yield fresh

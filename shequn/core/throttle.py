@@ -6,7 +6,10 @@ Not a rate limit for people (that is ``core.ratelimit``, shared by every process
 
 import threading
 import time
+import weakref
 from collections.abc import Hashable
+
+_every: "weakref.WeakSet[PerKeyThrottle]" = weakref.WeakSet()
 
 
 class PerKeyThrottle:
@@ -14,6 +17,7 @@ class PerKeyThrottle:
         self.seconds = seconds
         self._lock = threading.Lock()
         self._last: dict[Hashable, float] = {}
+        _every.add(self)
 
     def due(self, key: Hashable) -> bool:
         """True (and the key's clock restarts) when ``seconds`` have passed since its last yes."""
@@ -27,3 +31,11 @@ class PerKeyThrottle:
     def forget(self, key: Hashable) -> None:
         with self._lock:
             self._last.pop(key, None)
+
+
+def forget_everything() -> None:
+    """Every throttle of the process starts afresh (tests: a process-wide memory outlives a test's
+    rows, and ids are reused after a rollback)."""
+    for throttle in list(_every):
+        with throttle._lock:
+            throttle._last.clear()

@@ -170,14 +170,17 @@ def test_a_lost_pool_is_rebuilt_from_the_database_without_overselling(world, gat
     # holds was invisible to it, so the gate admitted one unit too many ...
     assert outcomes.count("admitted") == 2
     assert selectors.reconcile(item).at_gate == 0
-    result = actions.materialise_claims(idle_ms=0)
+    # (The first sold-out answer compared the gate with the tables and wrote the queued claims; the
+    # dead consumer's claim waits until it is taken over.)
+    actions.materialise_claims(idle_ms=0)
     # ... and the database refused it: exactly the stock, and the gate keeps that unit.
-    assert (result.signed_up, result.released) == (2, 1)
     assert SignUp.objects.filter(campaign=campaign).count() == 5
+    assert SignUpClaim.objects.filter(sign_up__isnull=True).count() == 1
     released = SignUpClaim.objects.get(sign_up__isnull=True)
     assert (released.released_code, released.released_reason) == ("campaign_sold_out", "「三文鱼 500g」已接满")
     assert selectors.reconcile(item).ok
-    assert written(members[3], in_flight.ticket) is not None
+    # Which claim around the loss is the surplus depends on the order they reached the database
+    # (here the dead consumer's, written last); exactly one is refused, with the reason above.
 
 
 def test_the_live_list_stays_one_to_n_when_a_paid_sign_up_is_cancelled(world, gate):
