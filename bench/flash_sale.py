@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from docsection import write_section  # bench/ is not a package
-from order_create import free_port, process_tree_cpu_seconds, start_redis, stop_server
+from order_create import free_port, process_tree_cpu_seconds, start_redis, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "var" / "bench" / "flash_sale.json"
@@ -240,32 +240,6 @@ def _build(work: Path) -> dict[str, Any]:
     }
 
 
-def _serve(interface: str, target: str, port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:
-    granian = str(Path(sys.executable).parent / "granian")
-    command = [granian, "--interface", interface, target, "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", str(workers), "--no-access-log"]
-    if interface == "wsgi":
-        command += ["--blocking-threads", str(threads)]
-    env = {**os.environ, "WEB_THREADS": str(threads)}
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    import http.client
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"granian exited: {process.stderr.read().decode() if process.stderr else ''}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/api/v1/openapi.json")
-            connection.getresponse().read()
-            connection.close()
-            return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("granian did not answer within 60 s")
-
-
 def _wrk(
     port: int, path: str, values: Path, header: str, body: str, seconds: float, connections: int, script: Path
 ) -> subprocess.Popen[str]:
@@ -435,9 +409,9 @@ def measure(args: argparse.Namespace) -> None:
         _setup_django()
         built = _build(work)
         front_port, django_port = free_port(), free_port()
-        front = _serve("asgi", "shequn.front:application", front_port, args.workers, args.threads)
+        front = start_server(dict(os.environ), front_port, args.workers, args.threads, server="front")
         servers.append(front)
-        django = _serve("wsgi", "shequn.wsgi:application", django_port, args.workers, args.threads)
+        django = start_server(dict(os.environ), django_port, args.workers, args.threads, server="wsgi")
         servers.append(django)
         print(f"S4: {UNITS:,} units, attempts through the front with {S4_TICKETS:,} reservers' tickets", flush=True)
         rush = _sell_out(front, front_port, built, args)
