@@ -34,6 +34,7 @@ from shequn.content.models import Article
 from shequn.core import audit
 from shequn.core.errors import Conflict, DomainError, InvalidInput, InvalidTransition, NotFound
 from shequn.core.events import on_commit
+from shequn.core.group_commit import GroupCommit
 from shequn.core.ids import readable_number, readable_numbers
 from shequn.core.money import MAX_FEN
 from shequn.core.money import format_fen as _yuan
@@ -828,7 +829,7 @@ class _Refused(Exception):
         self.refused = refused
 
 
-def do_create_orders(plans: Sequence[CheckoutPlan]) -> list[Order | DomainError]:
+def do_create_orders(plans: Sequence[CheckoutPlan], *, remember: bool = False) -> list[Order | DomainError]:
     """Create many orders with the same rows, messages and tasks as ``do_create_order``, in a
     statement count that does not grow with the batch: purchase counters one upsert per product,
     stock one conditional ``F()`` update per SKU (the batch's units summed), orders, lines,
@@ -836,7 +837,8 @@ def do_create_orders(plans: Sequence[CheckoutPlan]) -> list[Order | DomainError]
     cannot take the whole batch, exactly the plans beyond what it can take are refused (in
     batch order, the error checkout would raise) and the rest is taken again. Returns each
     plan's order or error, in order. Delivery slots are not taken here (one row per slot:
-    checkout's path)."""
+    checkout's path); cart lines bought are removed. ``remember``: each order holds its lines and
+    first event as ``prefetch_related`` would (for a response built without reading them back)."""
     now = timezone.now()
     outcome: dict[int, Order | DomainError] = {}
     for index, plan in enumerate(plans):
@@ -858,7 +860,7 @@ def do_create_orders(plans: Sequence[CheckoutPlan]) -> list[Order | DomainError]
                 outcome.update(refusal.refused)
                 taking = [index for index in taking if index not in refusal.refused]
         if taking:
-            orders = _insert_orders([plans[index] for index in taking], now)
+            orders = _insert_orders([plans[index] for index in taking], now, remember=remember)
             outcome.update(zip(taking, orders, strict=True))
     return [outcome[index] for index in range(len(plans))]
 
@@ -952,9 +954,10 @@ def _add_to_counters(product: Product, wanted: Mapping[int, Sequence[tuple[int, 
     return {user_id: max(0, cap - held.get(user_id, 0)) for user_id in refused}
 
 
-def _insert_orders(plans: Sequence[CheckoutPlan], now: datetime) -> list[Order]:
+def _insert_orders(plans: Sequence[CheckoutPlan], now: datetime, *, remember: bool) -> list[Order]:
     """Orders, lines, first events and inbox messages of ``plans`` (stock already taken), one
-    bulk INSERT each; their unpaid-close tasks after commit, one per deadline."""
+    bulk INSERT each; their cart lines deleted (one DELETE); their unpaid-close tasks after
+    commit, one per deadline. Lines and events are built as instances only to be ``remember``ed."""
     deadlines = [_expires_at(plan, now) for plan in plans]
     orders = [_order_row(plan, expires_at) for plan, expires_at in zip(plans, deadlines, strict=True)]
     for attempt in range(_NUMBER_ATTEMPTS):
@@ -970,22 +973,35 @@ def _insert_orders(plans: Sequence[CheckoutPlan], now: datetime) -> list[Order]:
                 order.pk = None
             if attempt == _NUMBER_ATTEMPTS - 1:
                 raise
-    insert_values(
-        OrderLine,
-        [
-            {"shop_id": plan.shop.pk, "order_id": order.pk, "product_id": line.product.pk, "sku_id": line.sku.pk}
-            | _line_values(line)
+    if remember:
+        lines = [_line_rows(plan, order) for plan, order in zip(plans, orders, strict=True)]
+        events = [
+            OrderEvent(order=order, refund=None, actor=plan.user, **_created_event(order))
             for plan, order in zip(plans, orders, strict=True)
-            for line in plan.lines
-        ],
-    )
-    insert_values(
-        OrderEvent,
-        [
-            {"order_id": order.pk, "actor_id": plan.user.pk} | _created_event(order)
-            for plan, order in zip(plans, orders, strict=True)
-        ],
-    )
+        ]
+        insert_objects([line for its_lines in lines for line in its_lines])
+        insert_objects(events)
+        for order, its_lines, event in zip(orders, lines, events, strict=True):
+            _remember_related(order, lines=its_lines, events=[event])
+    else:
+        insert_values(
+            OrderLine,
+            [
+                {"shop_id": plan.shop.pk, "order_id": order.pk, "product_id": line.product.pk, "sku_id": line.sku.pk}
+                | _line_values(line)
+                for plan, order in zip(plans, orders, strict=True)
+                for line in plan.lines
+            ],
+        )
+        insert_values(
+            OrderEvent,
+            [
+                {"order_id": order.pk, "actor_id": plan.user.pk} | _created_event(order)
+                for plan, order in zip(plans, orders, strict=True)
+            ],
+        )
+    if carts := [(plan.user.pk, pk) for plan in plans for pk in plan.cart_item_ids]:
+        CartItem.objects.filter(user_id__in={user for user, _ in carts}, pk__in={pk for _, pk in carts}).delete()
     by_shop: dict[Shop, list[tuple[int, str, str, str]]] = defaultdict(list)
     closing: dict[datetime, list[int]] = defaultdict(list)
     for plan, order, expires_at, link in zip(plans, orders, deadlines, _order_links(orders), strict=True):
@@ -1069,9 +1085,23 @@ def quote_checkout(user: Any, *, check_stock: bool = True, **checkout: Any) -> C
 
 
 def create_order(user: Any, **checkout: Any) -> Order:
-    """Check out (see ``check_checkout`` for the arguments) and create the order, reserving stock."""
+    """Check out (see ``check_checkout`` for the arguments) and create the order, reserving stock.
+
+    A checkout outside any transaction (a member's request) is written by group commit with the
+    checkouts other threads of this process make at the same moment (``do_create_orders`` for the
+    batch: one transaction, statements that do not grow with it; ADR 0013); inside a caller's
+    transaction, or with a delivery slot (one contended row per slot), it is written alone."""
     plan = check_checkout(user, **checkout)
-    return do_create_order(plan)
+    if plan.delivery_slot is not None or transaction.get_connection().in_atomic_block:
+        return do_create_order(plan)
+    return _checkouts.submit(plan)
+
+
+def _write_checkouts(plans: Sequence[CheckoutPlan]) -> list[Order | DomainError]:
+    return do_create_orders(plans, remember=True)
+
+
+_checkouts: GroupCommit[CheckoutPlan, Order] = GroupCommit(_write_checkouts)
 
 
 # --- release: close and cancel -------------------------------------------------------

@@ -273,7 +273,14 @@ def test_foreign_and_unpublished_articles_are_not_recorded(member, sku):
         assert (order.article, order.community) == (None, None)
 
 
-def test_cart_checkout_removes_bought_lines_only(member, shop):
+@pytest.mark.parametrize(
+    "written",
+    [
+        "inside a transaction: alone",
+        pytest.param("outside one: by group commit", marks=pytest.mark.django_db(transaction=True)),
+    ],
+)
+def test_cart_checkout_removes_bought_lines_only(member, shop, written):
     first, second = make_sku(shop), make_sku(shop)
     post = PostFactory.create(community__shop=shop)
     item1 = actions.add_to_cart(member, first.pk, 1, post_id=post.pk)

@@ -1,6 +1,7 @@
 """Races that only a real engine shows (SQLite serialises every writer). Run with scripts/with-postgres."""
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -223,3 +224,61 @@ def test_200_buyers_racing_for_the_last_10_places_of_a_slot_get_exactly_10():
     live = Order.objects.filter(delivery_slot=slot).exclude(status__in=("cancelled", "closed")).count()
     assert DeliverySlot.objects.get(pk=slot.pk).booked == live == 15
     assert Sku.objects.get(pk=sku.pk).stock == 1000 - 15
+
+
+def test_checkouts_arriving_while_a_batch_is_written_are_written_together_each_order_whole(monkeypatch):
+    # Group commit (ADR 0013): 40 members check out at once; the first batch is held until the
+    # other 39 wait behind it, so they are written as one batch of 39, of which only 29 units fit.
+    from shequn.notifications.models import Notification
+
+    shop = make_shop()
+    sku = make_sku(shop, stock=30, title="土鸡蛋")
+    buyers = _buyers(40)
+    batches: list[int] = []
+    write = actions.do_create_orders
+
+    def held_first(plans, **kwargs):
+        if not batches:
+            deadline = time.monotonic() + 30
+            while len(actions._checkouts._queue) < 39:
+                assert time.monotonic() < deadline, "the checkouts did not queue"
+                time.sleep(0.005)
+        batches.append(len(plans))
+        return write(plans, **kwargs)
+
+    monkeypatch.setattr(actions, "do_create_orders", held_first)
+    start = threading.Barrier(40)
+
+    def attempt(buyer: tuple[User, Address]) -> object:
+        user, address = buyer
+        start.wait()
+        try:
+            return actions.create_order(
+                user, sku_id=sku.pk, fulfilment="delivery", payment_method="sandbox", address_id=address.pk
+            )
+        except SoldOut as error:
+            return error
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        outcomes = list(pool.map(attempt, buyers))
+
+    assert batches == [1, 39]
+    orders = [outcome for outcome in outcomes if isinstance(outcome, Order)]
+    assert len(orders) == 30
+    assert sum(isinstance(outcome, SoldOut) for outcome in outcomes) == 10
+    assert Sku.objects.get(pk=sku.pk).stock == 0
+    for order in orders:  # each answer holds its own lines and event, as the tables do
+        assert [(line.pk, line.quantity) for line in order.lines.all()] == list(
+            OrderLine.objects.filter(order=order).values_list("pk", "quantity")
+        )
+        assert [event.to_status for event in order.events.all()] == [OrderStatus.PENDING_PAYMENT]
+    buyer_ids = {order.user_id for order in orders}
+    assert len(buyer_ids) == 30
+    assert set(Order.objects.filter(shop=shop).values_list("user_id", flat=True)) == buyer_ids
+    assert set(PurchaseCounter.objects.filter(product=sku.product).values_list("user_id", flat=True)) == buyer_ids
+    assert (
+        set(Notification.objects.filter(kind="order.created", shop=shop).values_list("user_id", flat=True)) == buyer_ids
+    )
+    assert Notification.objects.filter(kind="order.created", shop=shop).count() == 30

@@ -141,3 +141,60 @@ def test_a_delivery_slot_adds_one_read_and_one_update_and_only_when_chosen():
             *EXPECTED[stock_at:],
         ]
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_checkout_outside_a_transaction_is_written_by_group_commit_in_a_fixed_set_of_queries():
+    # A member's request is in no transaction: its order is written by group commit with the
+    # checkouts other threads make at the same moment (alone here, a batch of one), through
+    # ``do_create_orders``, whose statements do not grow with the batch (test_bulk.py).
+    shop = make_shop()
+    sku = make_sku(shop, stock=10)
+    member = make_member()
+    point = PickupPointFactory.create(shop=shop)
+    headers = auth_headers(member)
+    body = {"sku_id": sku.pk, "fulfilment": "pickup", "pickup_point_id": point.pk, "payment_method": "sandbox"}
+    client = Client()
+    create(client, headers, body)  # the first order: token and counter set-up
+    assert create(client, headers, body) == [
+        "SELECT accounts_apitoken",
+        "BEGIN ?",  # idempotency: the key claimed in its own short transaction
+        "INSERT core_idempotencykey",
+        "COMMIT ?",
+        "SELECT catalog_sku",  # checkout's reads, in the request's own thread
+        "SELECT shops_pickuppoint",
+        "BEGIN ?",  # the batch's transaction, on the leading thread's connection
+        "SAVEPOINT",  # counters then stock for the whole batch (undone to refuse what does not fit)
+        "INSERT orders_purchasecounter",  # one upsert per product: quantity + n within the cap
+        "UPDATE catalog_sku",  # one conditional F() update per SKU, the batch's units summed
+        "RELEASE",
+        "SELECT orders_order",  # the batch's order numbers, checked free in one read
+        "SAVEPOINT",
+        "INSERT orders_order",
+        "RELEASE",
+        "INSERT orders_orderline",
+        "INSERT orders_orderevent",
+        "INSERT notifications_notification",
+        "COMMIT ?",
+        "UPDATE core_idempotencykey",
+    ]
+    assert Order.objects.filter(user=member).count() == 2
+    assert PurchaseCounter.objects.get(user=member, product=sku.product).quantity == 2
+    sku.refresh_from_db()
+    assert sku.stock == 8
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_group_committed_order_answers_what_a_read_back_returns(member, sku):
+    headers = auth_headers(member)
+    point = PickupPointFactory.create(shop=sku.shop)
+    body = {"sku_id": sku.pk, "quantity": 2, "fulfilment": "pickup", "pickup_point_id": point.pk}
+    client = Client()
+    created = client.post(
+        API, {**body, "payment_method": "sandbox"}, content_type="application/json", headers=headers
+    ).json()
+    read_back = client.get(f"{API}/{created['number']}", headers=headers).json()
+    assert created == read_back
+    assert created["lines"][0]["id"] > 0
+    assert created["lines"][0]["quantity"] == 2
+    assert [event["to_status"] for event in created["timeline"]] == ["pending_payment"]
