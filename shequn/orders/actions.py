@@ -11,7 +11,7 @@ other channels after commit.
 """
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -335,6 +335,41 @@ def enabled_payment_methods() -> list[str]:
     return [method for method in PaymentMethod.values if method in settings.PAYMENT_GATEWAYS]
 
 
+@dataclass(frozen=True)
+class CheckoutReads:
+    """What ``check_checkout`` reads, read once for many checkouts (a group-committed batch): SKUs
+    with product and shop, pickup points, addresses, and which (buyer, shop) pairs are members
+    where a member price could apply. Carts, posts, articles and slots are still read per checkout."""
+
+    skus: Mapping[int, Sku]
+    pickup_points: Mapping[int, PickupPoint]
+    addresses: Mapping[int, Address]
+    members: set[tuple[int, int]]
+
+
+def _skus_by_id(sku_ids: Iterable[int]) -> dict[int, Sku]:
+    return {sku.pk: sku for sku in Sku.objects.select_related("product", "shop").filter(pk__in=set(sku_ids))}
+
+
+def read_for_checkouts(checkouts: Sequence[tuple[Any, Mapping[str, Any]]]) -> CheckoutReads:
+    """``CheckoutReads`` for ``(user, checkout)`` pairs as ``check_checkout`` takes them (at most
+    four queries, none for what no checkout names)."""
+    skus = _skus_by_id(checkout["sku_id"] for _, checkout in checkouts if checkout.get("sku_id"))
+    point_ids = {checkout["pickup_point_id"] for _, checkout in checkouts if checkout.get("pickup_point_id")}
+    address_ids = {checkout["address_id"] for _, checkout in checkouts if checkout.get("address_id")}
+    asking = [
+        (user.pk, sku.shop_id)
+        for user, checkout in checkouts
+        if (sku := skus.get(checkout.get("sku_id") or 0)) is not None and unit_price(sku, True)[1]
+    ]
+    return CheckoutReads(
+        skus=skus,
+        pickup_points=PickupPoint.objects.in_bulk(point_ids) if point_ids else {},
+        addresses=Address.objects.in_bulk(address_ids) if address_ids else {},
+        members=shop_member_pairs(asking) if asking else set(),
+    )
+
+
 def check_checkout(
     user: Any,
     *,
@@ -354,6 +389,7 @@ def check_checkout(
     unit_prices: Mapping[int, int] | None = None,
     pay_by: datetime | None = None,
     hold: str = "",
+    reads: CheckoutReads | None = None,
 ) -> CheckoutPlan:
     """Validate a checkout (from cart lines, or one SKU for "buy now") into a plan.
 
@@ -365,6 +401,8 @@ def check_checkout(
     campaign price) instead of the shelf or member price, and ``pay_by`` ends the unpaid
     window earlier than the shop's timeout (a campaign's deadline), and ``hold`` keeps the
     goods from being handed over until the caller's ``release_hold`` (a team still forming).
+    ``reads``: the rows read once for a batch of checkouts (``read_for_checkouts``), the same
+    checks made on them.
     """
     if not getattr(user, "is_authenticated", False):
         raise NotFound("请先登录", code="not_authenticated")
@@ -377,7 +415,8 @@ def check_checkout(
             raise CartEmpty("请先选择要购买的商品")
         wanted.extend((check_available_sku(pk), _check_quantity(count)) for pk, count in lines)
     elif sku_id is not None:
-        wanted.append((check_available_sku(sku_id), _check_quantity(quantity)))
+        sku = _available(sku_id, reads.skus.get(sku_id)) if reads else check_available_sku(sku_id)
+        wanted.append((sku, _check_quantity(quantity)))
     else:
         items = CartItem.objects.filter(user=user).select_related("sku__product", "shop").order_by("added_at", "id")
         if cart_item_ids is not None:
@@ -404,14 +443,22 @@ def check_checkout(
         pass
     elif fulfilment == Fulfilment.DELIVERY:
         if address_id:
-            address = Address.objects.filter(pk=address_id, user=user).first()
+            if reads is None:
+                address = Address.objects.filter(pk=address_id, user=user).first()
+            elif (address := reads.addresses.get(address_id)) is not None and address.user_id != user.pk:
+                address = None
             if address is None:
                 raise AddressRequired("收货地址不存在，请重新选择")
         elif require_destination:
             raise AddressRequired("请选择收货地址")
     else:
         if pickup_point_id:
-            pickup_point = PickupPoint.objects.filter(pk=pickup_point_id, shop=shop, is_active=True).first()
+            if reads is None:
+                pickup_point = PickupPoint.objects.filter(pk=pickup_point_id, shop=shop, is_active=True).first()
+            elif (pickup_point := reads.pickup_points.get(pickup_point_id)) is not None and (
+                pickup_point.shop_id != shop.pk or not pickup_point.is_active
+            ):
+                pickup_point = None
             if pickup_point is None:
                 raise PickupPointRequired("自提点不存在或已停用，请重新选择")
         elif require_destination:
@@ -424,7 +471,9 @@ def check_checkout(
         CheckoutPlan(
             user=user,
             shop=shop,
-            lines=price_lines(user, shop, wanted, unit_prices),
+            lines=price_lines(
+                user, shop, wanted, unit_prices, is_member=(user.pk, shop.pk) in reads.members if reads else None
+            ),
             pay_by=pay_by,
             hold=hold[:60],
             fulfilment=fulfilment,
@@ -752,12 +801,7 @@ class OrderRequest:
 def check_orders(requests: Sequence[OrderRequest]) -> list[CheckoutPlan | DomainError]:
     """``check_checkout`` for many orders, set-based: one read of the SKUs and at most one of
     memberships for the whole batch. Each request becomes its plan or the error checkout raises."""
-    skus = {
-        sku.pk: sku
-        for sku in Sku.objects.select_related("product", "shop").filter(
-            pk__in={sku_id for request in requests for sku_id, _ in request.lines}
-        )
-    }
+    skus = _skus_by_id(sku_id for request in requests for sku_id, _ in request.lines)
     members = _members_for_prices(requests, skus)
     checked: list[CheckoutPlan | DomainError] = []
     for request in requests:
@@ -816,9 +860,14 @@ def _check_request(request: OrderRequest, skus: Mapping[int, Sku], members: set[
 def create_orders(requests: Sequence[OrderRequest]) -> list[Order | DomainError]:
     """Check out many orders at once (``check_orders``, then ``do_create_orders``): each request
     becomes its order or the error its own checkout would have raised, in the caller's order."""
-    checked = check_orders(requests)
-    plans = [plan for plan in checked if isinstance(plan, CheckoutPlan)]
-    created = iter(do_create_orders(plans))
+    return _create_checked(check_orders(requests))
+
+
+def _create_checked(
+    checked: Sequence[CheckoutPlan | DomainError], *, remember: bool = False
+) -> list[Order | DomainError]:
+    """``do_create_orders`` for the plans among ``checked``; each plan's order or error, in order."""
+    created = iter(do_create_orders([plan for plan in checked if isinstance(plan, CheckoutPlan)], remember=remember))
     return [next(created) if isinstance(plan, CheckoutPlan) else plan for plan in checked]
 
 
@@ -1087,21 +1136,29 @@ def quote_checkout(user: Any, *, check_stock: bool = True, **checkout: Any) -> C
 def create_order(user: Any, **checkout: Any) -> Order:
     """Check out (see ``check_checkout`` for the arguments) and create the order, reserving stock.
 
-    A checkout outside any transaction (a member's request) is written by group commit with the
-    checkouts other threads of this process make at the same moment (``do_create_orders`` for the
-    batch: one transaction, statements that do not grow with it; ADR 0013); inside a caller's
+    A checkout outside any transaction (a member's request) is checked and written by group commit
+    with the checkouts other threads of this process make at the same moment (``_write_checkouts``:
+    reads and writes whose statements do not grow with the batch; ADR 0013); inside a caller's
     transaction, or with a delivery slot (one contended row per slot), it is written alone."""
-    plan = check_checkout(user, **checkout)
-    if plan.delivery_slot is not None or transaction.get_connection().in_atomic_block:
-        return do_create_order(plan)
-    return _checkouts.submit(plan)
+    if checkout.get("delivery_slot_id") or transaction.get_connection().in_atomic_block:
+        return do_create_order(check_checkout(user, **checkout))
+    return _checkouts.submit((user, checkout))
 
 
-def _write_checkouts(plans: Sequence[CheckoutPlan]) -> list[Order | DomainError]:
-    return do_create_orders(plans, remember=True)
+def _write_checkouts(checkouts: Sequence[tuple[Any, Mapping[str, Any]]]) -> list[Order | DomainError]:
+    """A group-committed batch: checked on rows read once for all (``read_for_checkouts``), then
+    written by ``do_create_orders``; each checkout's order or its own refusal, in order."""
+    reads = read_for_checkouts(checkouts)
+    checked: list[CheckoutPlan | DomainError] = []
+    for user, checkout in checkouts:
+        try:
+            checked.append(check_checkout(user, **checkout, reads=reads))
+        except DomainError as error:
+            checked.append(error)
+    return _create_checked(checked, remember=True)
 
 
-_checkouts: GroupCommit[CheckoutPlan, Order] = GroupCommit(_write_checkouts)
+_checkouts: GroupCommit[tuple[Any, Mapping[str, Any]], Order] = GroupCommit(_write_checkouts)
 
 
 # --- release: close and cancel -------------------------------------------------------

@@ -194,3 +194,48 @@ def test_one_batch_takes_the_same_statements_whatever_its_size(shop):
     small, large = statements(3), statements(40)
     assert small == large
     assert len(small) <= 16
+
+
+def test_a_group_committed_batch_checks_each_checkout_as_it_would_be_checked_alone(shop):
+    # ``_write_checkouts`` reads SKUs, pickup points, addresses and memberships once for the
+    # batch (ADR 0013); each checkout still gets exactly the order or refusal it gets alone.
+    from shequn.core.errors import DomainError
+    from shequn.testing.factories import MembershipFactory
+
+    sku = make_sku(shop, price_fen=3500, stock=4)
+    Sku.objects.filter(pk=sku.pk).update(member_price_fen=2900)
+    sku.refresh_from_db()
+    off_shelf = make_sku(shop, on_shelf=False)
+    point = PickupPointFactory.create(shop=shop)
+    closed_point = PickupPointFactory.create(shop=shop, is_active=False)
+    foreign_point = PickupPointFactory.create()
+    member, other, plain = make_member(), make_member(), make_member()
+    MembershipFactory.create(user=member, community__shop=shop)
+    pickup = {"fulfilment": "pickup", "payment_method": "sandbox", "sku_id": sku.pk}
+    checkouts: list[tuple[Any, dict[str, Any]]] = [
+        (member, {**pickup, "pickup_point_id": point.pk}),  # a member: the member price
+        (plain, {**pickup, "pickup_point_id": point.pk}),  # not a member: the shelf price
+        (plain, {**pickup, "pickup_point_id": closed_point.pk}),
+        (plain, {**pickup, "pickup_point_id": foreign_point.pk}),
+        (plain, {**pickup, "sku_id": off_shelf.pk, "pickup_point_id": point.pk}),
+        (plain, {**pickup, "fulfilment": "delivery", "address_id": other.addresses.get().pk}),  # another's address
+        (other, {**pickup, "fulfilment": "delivery", "address_id": other.addresses.get().pk, "quantity": 2}),
+        (member, {**pickup, "pickup_point_id": point.pk}),  # the fifth unit of four
+    ]
+    alone: list[str] = []
+    for user, checkout in checkouts:
+        try:
+            plan = actions.check_checkout(user, **checkout)
+            alone.append(f"{plan.lines[0].unit_price_fen}")
+        except DomainError as error:
+            alone.append(error.code)
+
+    outcomes = actions._write_checkouts(checkouts)
+
+    def told(outcome: Any) -> str:
+        return outcome.code if isinstance(outcome, DomainError) else f"{outcome.lines.get().unit_price_fen}"
+
+    assert alone == ["2900", "3500", "pickup_point_required", "pickup_point_required", "product_unavailable",
+                     "address_required", "3500", "2900"]  # fmt: skip
+    assert [told(outcome) for outcome in outcomes] == [*alone[:-1], "sold_out"]
+    assert Sku.objects.get(pk=sku.pk).stock == 0

@@ -161,7 +161,7 @@ def test_a_checkout_outside_a_transaction_is_written_by_group_commit_in_a_fixed_
         "BEGIN ?",  # idempotency: the key claimed in its own short transaction
         "INSERT core_idempotencykey",
         "COMMIT ?",
-        "SELECT catalog_sku",  # checkout's reads, in the request's own thread
+        "SELECT catalog_sku",  # the batch's reads, one per table for all its checkouts (read_for_checkouts)
         "SELECT shops_pickuppoint",
         "BEGIN ?",  # the batch's transaction, on the leading thread's connection
         "SAVEPOINT",  # counters then stock for the whole batch (undone to refuse what does not fit)
