@@ -1038,6 +1038,13 @@ def _refund_everything(order: Order, entry: SignUp, reason: str) -> int:
     return given
 
 
+def on_order_reinstating(sender: Any, order: Order, **kwargs: Any) -> None:
+    """A late payment reinstates a sign-up's order: its campaign's row now, before the SKUs the
+    reinstating takes (lock order), as ``on_order_paid`` will want it."""
+    campaign_ids = SignUp.objects.filter(order_id=order.pk).values_list("campaign_id", flat=True)
+    list(Campaign.objects.select_for_update(of=("self",)).filter(pk__in=campaign_ids).values_list("pk", flat=True))
+
+
 def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:
     entry = SignUp.objects.filter(order_id=order.pk).first()
     if entry is None:

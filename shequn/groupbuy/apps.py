@@ -15,6 +15,9 @@ class GroupbuyConfig(AppConfig):
 
         cards.register("groupbuy.campaign", selectors.campaign_cards)
 
+        signals.order_reinstating.connect(
+            actions.on_order_reinstating, sender=Order, dispatch_uid="groupbuy.order_reinstating"
+        )
         signals.order_paid.connect(actions.on_order_paid, sender=Order, dispatch_uid="groupbuy.order_paid")
         signals.order_released.connect(actions.on_order_released, sender=Order, dispatch_uid="groupbuy.order_released")
         signals.line_refunded.connect(actions.on_line_refunded, sender=Order, dispatch_uid="groupbuy.line_refunded")

@@ -1364,6 +1364,7 @@ def reinstate_closed_order(order: Order, *, paid_at: datetime | None = None) -> 
         locked = _lock_order(order)
         if locked.status != OrderStatus.CLOSED or locked.paid_at is not None:
             return False  # not closed, or closed because it was refunded in full: never reopened
+        signals.order_reinstating.send(sender=Order, order=locked)  # their rows before the SKUs
         lines = list(OrderLine.objects.filter(order=locked).select_related("sku__product"))
         pairs = [(line.sku, line.quantity) for line in lines]
         try:

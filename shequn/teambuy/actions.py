@@ -282,6 +282,13 @@ def _fail(team: Team, now: datetime) -> bool:
     return True
 
 
+def on_order_reinstating(sender: Any, order: Order, **kwargs: Any) -> None:
+    """A late payment reinstates a team member's order: the team's row now, before the SKUs the
+    reinstating takes (lock order), as ``on_order_paid`` will want it."""
+    team_ids = TeamMember.objects.filter(order_id=order.pk).values_list("team_id", flat=True)
+    list(Team.objects.select_for_update(of=("self",)).filter(pk__in=team_ids).values_list("pk", flat=True))
+
+
 def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:
     member = _member_of_order(order)
     if member is None or member.status in (MemberStatus.PAID, MemberStatus.REFUNDED):

@@ -8,10 +8,11 @@ class TeambuyConfig(AppConfig):
 
     def ready(self) -> None:
         from shequn.orders.models import Order
-        from shequn.orders.signals import line_refunded, order_paid, order_released
+        from shequn.orders.signals import line_refunded, order_paid, order_reinstating, order_released
 
         from . import actions
 
+        order_reinstating.connect(actions.on_order_reinstating, sender=Order, dispatch_uid="teambuy.order_reinstating")
         order_paid.connect(actions.on_order_paid, sender=Order, dispatch_uid="teambuy.order_paid")
         order_released.connect(actions.on_order_released, sender=Order, dispatch_uid="teambuy.order_released")
         line_refunded.connect(actions.on_line_refunded, sender=Order, dispatch_uid="teambuy.line_refunded")

@@ -313,3 +313,39 @@ def test_a_pickup_points_daily_capacity_is_shared_by_campaigns_with_the_same_pic
     assert SignUp.objects.filter(campaign=second).count() == 0
     # The west point has no limit: its member still signs up.
     assert actions.sign_up(world.members["李阿姨"], second.pk, {item[second.pk]: 1}).leader == world.leader_west
+
+
+def test_a_late_payment_locks_the_campaign_before_the_skus_and_refunds_in_full(
+    world, django_capture_on_commit_callbacks, sandbox
+):
+    # Lock order (module docstring): the order, then its campaign, then the SKUs. Reinstating a
+    # closed order takes stock again and then tells groupbuy, which locks the campaign: the
+    # campaign's row must be taken first (``orders.signals.order_reinstating``), or a consumer
+    # holding the campaign and waiting for the SKU deadlocks with it on PostgreSQL.
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from shequn.orders.actions import close_unpaid_order, reinstate_closed_order
+
+    campaign = world.open_campaign()
+    item = campaign.items.get()
+    entry = actions.sign_up(world.members["王小明"], campaign.pk, {item.pk: 2})
+    order = entry.order
+    Order.objects.filter(pk=order.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert close_unpaid_order(order.pk)
+    with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as queries:
+        assert reinstate_closed_order(order) is True
+    tables = [
+        (match.group(1), query["sql"].split(None, 1)[0].upper())
+        for query in queries.captured_queries
+        if (match := re.search(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', query["sql"]))
+    ]
+    campaign_read = tables.index(("groupbuy_campaign", "SELECT"))
+    stock_taken = tables.index(("catalog_sku", "UPDATE"))
+    assert campaign_read < stock_taken
+    # The sign-up was cancelled when the order closed: the late money goes back in full.
+    entry.refresh_from_db()
+    assert entry.status == SignUpStatus.REFUNDED
+    assert [r.amount_fen for r in RefundRequest.objects.filter(order_id=order.pk)] == [order.total_fen]
