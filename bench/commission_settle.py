@@ -438,13 +438,14 @@ who joined before them), 100,000 completed order lines, and their frozen tier-1 
 (3 %) commission — 5 % of the lines partly refunded, their commission partly reversed. One run of
 the periodic task `distribution.tasks.settle_commissions`, in a fresh process, settles all of it:
 batches of `SETTLE_BATCH` commission rows locked with `SKIP LOCKED` (only their ids come to
-Python) and marked in one update; then, set-based, one ledger transaction per promoter and batch
-written by `ledger.post_holder_moves` (the per-promoter sums are a query used as a common table
-expression: one INSERT … SELECT opening missing accounts, one locking the accounts in id order,
-one INSERT … SELECT each for transactions and entries, one UPDATE … FROM moving the balances by
-the entries just written) and one INSERT … SELECT of notifications per batch. The data is loaded with
-raw inserts (COPY and `ANALYZE` on PostgreSQL). "Statements" counts every SQL statement of the
-task; the RSS figures are the settling process's own (before the task, and its peak).
+Python, and go back as one array with their id range) and marked in one update; then, set-based,
+one ledger transaction per promoter and batch written by `ledger.post_holder_moves` (the
+per-promoter sums computed once into a temporary table; from it one INSERT … SELECT opening the
+missing accounts, one locking the accounts in id order, one INSERT … SELECT each for transactions
+and entries, one UPDATE … FROM moving the balances by the same sums) and one INSERT … SELECT of
+notifications per batch. The data is loaded with raw inserts (COPY and `ANALYZE` on
+PostgreSQL). "Statements" counts every SQL statement of the task; the RSS figures are the
+settling process's own (before the task, and its peak).
 
 Run `.venv/bin/python bench/commission_settle.py run` (SQLite), `scripts/with-postgres
 .venv/bin/python bench/commission_settle.py run` (PostgreSQL), then

@@ -147,27 +147,30 @@ def post(
     return post_many(shop, [Posting(reference, legs, memo)], require_non_negative=require_non_negative)[0]
 
 
-# The statements of ``post_holder_moves``, each preceded by ``WITH moves (…) AS (<the moves query>)``.
-# {account}, {txn}, {entry} are the models' tables; every value is a parameter.
+# The statements of ``post_holder_moves``. The moves are computed once per call into a temporary
+# table (every later statement reads that table, not the moves query again); {account}, {txn},
+# {entry} are the models' tables, {moves} the temporary one; every value is a parameter.
+_MOVES_TABLE = "ledger_holder_moves"
+_CREATE_MOVES = """CREATE TEMPORARY TABLE {moves} AS
+WITH m (shop_id, holder_id, amount_fen, reference, memo) AS ({select}) SELECT * FROM m"""
 _HOLDER_ACCOUNTS = "JOIN {account} a ON a.shop_id = m.shop_id AND a.holder_id = m.holder_id AND a.kind IN (%s, %s)"
 _OPEN_ACCOUNTS = """{insert_ignore} {account} (shop_id, holder_id, kind, balance_fen, created_at)
-SELECT m.shop_id, m.holder_id, k.kind, 0, %s FROM moves m, (SELECT %s AS kind UNION ALL SELECT %s) k
-WHERE true ORDER BY m.shop_id, m.holder_id, k.kind {ignore_suffix}"""
+SELECT m.shop_id, m.holder_id, k.kind, 0, %s FROM {moves} m, (SELECT %s AS kind UNION ALL SELECT %s) k
+WHERE NOT EXISTS (
+    SELECT 1 FROM {account} a WHERE a.shop_id = m.shop_id AND a.holder_id = m.holder_id AND a.kind = k.kind
+) ORDER BY m.shop_id, m.holder_id, k.kind {ignore_suffix}"""
 _LOCK_ACCOUNTS = (
-    "SELECT count(*) FROM (SELECT a.id FROM moves m {holder_accounts} ORDER BY a.id FOR UPDATE OF a) locked"
+    "SELECT count(*) FROM (SELECT a.id FROM {moves} m {holder_accounts} ORDER BY a.id FOR UPDATE OF a) locked"
 )
 _INSERT_TRANSACTIONS = """INSERT INTO {txn} (shop_id, reference, memo, created_at)
-SELECT shop_id, reference, memo, %s FROM moves"""
+SELECT shop_id, reference, memo, %s FROM {moves}"""
+_SIGNED_AMOUNT = "CASE WHEN a.kind = %s THEN -m.amount_fen ELSE m.amount_fen END"
 _INSERT_ENTRIES = """INSERT INTO {entry} (transaction_id, account_id, amount_fen)
-SELECT t.id, a.id, CASE WHEN a.kind = %s THEN -m.amount_fen ELSE m.amount_fen END
-FROM moves m JOIN {txn} t ON t.reference = m.reference {holder_accounts}"""
+SELECT t.id, a.id, {signed_amount} FROM {moves} m JOIN {txn} t ON t.reference = m.reference {holder_accounts}"""
 _MOVE_BALANCES = """UPDATE {account} SET balance_fen = balance_fen + moved.amount_fen
-FROM (
-    SELECT e.account_id, SUM(e.amount_fen) AS amount_fen FROM {entry} e
-    JOIN {txn} t ON t.id = e.transaction_id JOIN moves m ON m.reference = t.reference
-    GROUP BY e.account_id
-) moved
-WHERE {account}.id = moved.account_id"""
+FROM (SELECT a.id, SUM({signed_amount}) AS amount_fen FROM {moves} m {holder_accounts} GROUP BY a.id) moved
+WHERE {account}.id = moved.id"""
+_DROP_MOVES = "DROP TABLE {moves}"
 
 
 def post_holder_moves(moves: QuerySet[Any], source_kind: str, target_kind: str) -> int:
@@ -175,40 +178,41 @@ def post_holder_moves(moves: QuerySet[Any], source_kind: str, target_kind: str) 
 
     ``moves`` is a ``values_list`` queryset giving (shop id, holder id, amount_fen > 0,
     reference, memo) per move. Each row becomes one ledger transaction, ``source_kind`` −amount
-    and ``target_kind`` +amount, in five statements however many rows: open the accounts not
-    opened yet, lock the holders' two accounts in primary-key order (as every post does), insert
-    the transactions, insert their entries, then move each balance by the sum of the entries
-    just written, so balances equal the ledger by construction. Unlike ``post``, a reference
-    posted before is an IntegrityError (the caller's whole batch rolls back): the caller's own
-    rows (a commission settles once) keep references new.
+    and ``target_kind`` +amount, in a fixed number of statements however many rows: compute the
+    moves once into a temporary table, open the accounts not opened yet, lock the holders' two
+    accounts in primary-key order (as every post does), insert the transactions, insert their
+    entries, move each balance by the same signed amounts (summed per account: what the entries
+    just written sum to, without reading them back), drop the table. Unlike ``post``, a reference posted before is an
+    IntegrityError (the caller's whole batch rolls back): the caller's own rows (a commission
+    settles once) keep references new.
     """
     db = connections[moves.db]
     select, select_params = moves.query.get_compiler(using=moves.db).as_sql()
-    # The queryset's columns line up with these names by position.
-    with_moves = f"WITH moves (shop_id, holder_id, amount_fen, reference, memo) AS ({select})\n"
     quote = db.ops.quote_name
     names = {
         "account": quote(Account._meta.db_table),
         "txn": quote(LedgerTransaction._meta.db_table),
         "entry": quote(Entry._meta.db_table),
+        "moves": quote(_MOVES_TABLE),
         "insert_ignore": db.ops.insert_statement(on_conflict=OnConflict.IGNORE),
         "ignore_suffix": db.ops.on_conflict_suffix_sql([], OnConflict.IGNORE, [], []),
+        "signed_amount": _SIGNED_AMOUNT,
     }
     names["holder_accounts"] = _HOLDER_ACCOUNTS.format(**names)
     kinds = [source_kind, target_kind]
     now = db.ops.adapt_datetimefield_value(timezone.now())
-
-    def run(cursor: Any, statement: str, *params: Any) -> int:
-        cursor.execute(with_moves + statement.format(**names), [*select_params, *params])
-        return int(cursor.rowcount)
-
-    with transaction.atomic(using=moves.db), db.cursor() as cursor:
-        run(cursor, _OPEN_ACCOUNTS, now, *kinds)
+    # No savepoint of its own: inside a caller's transaction (a settlement batch) that batch is
+    # what commits or rolls back as one.
+    with transaction.atomic(using=moves.db, savepoint=False), db.cursor() as cursor:
+        cursor.execute(_CREATE_MOVES.format(select=select, **names), select_params)
+        cursor.execute(_OPEN_ACCOUNTS.format(**names), [now, *kinds])
         if db.features.has_select_for_update:  # SQLite: the write transaction holds the whole file
-            run(cursor, _LOCK_ACCOUNTS, *kinds)
-        posted = run(cursor, _INSERT_TRANSACTIONS, now)
-        run(cursor, _INSERT_ENTRIES, source_kind, *kinds)
-        run(cursor, _MOVE_BALANCES)
+            cursor.execute(_LOCK_ACCOUNTS.format(**names), kinds)
+        cursor.execute(_INSERT_TRANSACTIONS.format(**names), [now])
+        posted = int(cursor.rowcount)
+        cursor.execute(_INSERT_ENTRIES.format(**names), [source_kind, *kinds])
+        cursor.execute(_MOVE_BALANCES.format(**names), [source_kind, *kinds])
+        cursor.execute(_DROP_MOVES.format(**names))
     return posted
 
 

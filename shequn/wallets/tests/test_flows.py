@@ -1,6 +1,8 @@
 """The flows other apps call: freeze, settle, reverse (from frozen or available), credit_available."""
 
 import pytest
+from django.db.models import CharField, IntegerField, Value
+from django.db.models.functions import Cast, Concat
 
 from shequn.testing.factories import ShopFactory, UserFactory
 from shequn.wallets import flows, ledger
@@ -97,3 +99,28 @@ def test_an_external_payout_takes_available_once_and_never_below_zero():
     with pytest.raises(ledger.InsufficientBalance):
         flows.pay_out_externally(shop, leader, 1, reference="p:2")
     assert LedgerTransaction.objects.filter(reference="p:2").count() == 0
+
+
+def test_settle_from_posts_every_move_even_two_for_one_holder_and_balances_equal_the_entries():
+    shop, first, second = ShopFactory.create(), UserFactory.create(), UserFactory.create()
+    flows.freeze(shop, first, 500, reference="c:freeze:1")
+    flows.freeze(shop, second, 300, reference="c:freeze:2")
+    frozen = Account.objects.filter(shop=shop, kind=AccountKind.FROZEN)
+
+    def moves(amount_fen, tag):
+        return frozen.values_list(
+            "shop_id",
+            "holder_id",
+            Value(amount_fen, output_field=IntegerField()),
+            Concat(Value(f"c:settle:{tag}:"), Cast("holder_id", CharField())),
+            Value("结算"),
+        )
+
+    # Two moves per holder in one call; neither holder has an AVAILABLE account yet.
+    assert flows.settle_from(moves(100, "a").union(moves(200, "b"), all=True)) == 4
+    assert ledger.holder_balances(shop, first) == {"frozen": 200, "available": 300, "in_transit": 0, "paid_out": 0}
+    assert ledger.holder_balances(shop, second) == {"frozen": 0, "available": 300, "in_transit": 0, "paid_out": 0}
+    accounts = Account.objects.filter(shop=shop)
+    assert sum(accounts.values_list("balance_fen", flat=True)) == 0
+    assert all(account.balance_fen == ledger.entries_total(account.pk) for account in accounts)
+    assert LedgerTransaction.objects.filter(reference__startswith="c:settle:", memo="结算").count() == 4
