@@ -4,7 +4,8 @@ Console reads go through ``access_*(shop, id)``: an id of another shop raises No
 exactly like a missing one. Member reads only ever see on-shelf products.
 """
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from shequn.core.errors import NotFound
 from shequn.shops.models import Shop
@@ -114,10 +115,37 @@ def shop_collections(shop: Shop) -> QuerySet[Collection]:
 
 def collection_products(collection: Collection, *, on_shelf_only: bool = True) -> QuerySet[Product]:
     """The products of a collection in the collection's own order."""
-    products = Product.objects.filter(shop=collection.shop, collectionproduct__collection=collection)
+    products = Product.objects.filter(shop_id=collection.shop_id, collectionproduct__collection=collection)
     if on_shelf_only:
         products = products.filter(on_shelf=True)
     return _with_details(products).order_by("collectionproduct__position", "collectionproduct__id")
+
+
+def collection_shelves(shop: Shop, size: int) -> list[tuple[Collection, list[Product]]]:
+    """The shop front's collections, each with its first ``size`` on-shelf products in the
+    collection's order (``collection_products``); collections with none are left out. Four
+    queries however many collections there are: one window-ranked query takes every collection's
+    first products at once."""
+    collections = list(shop_collections(shop))
+    if not collections:
+        return []
+    ranked = (
+        Product.objects.filter(shop=shop, on_shelf=True, collectionproduct__collection__in=collections)
+        .annotate(
+            shelf_collection_id=F("collectionproduct__collection_id"),
+            shelf_rank=Window(
+                RowNumber(),
+                partition_by=F("collectionproduct__collection_id"),
+                order_by=[F("collectionproduct__position"), F("collectionproduct__id")],
+            ),
+        )
+        .filter(shelf_rank__lte=size)
+        .order_by("shelf_rank")
+    )
+    shelves: dict[int, list[Product]] = {collection.pk: [] for collection in collections}
+    for product in _with_details(ranked):
+        shelves[product.shelf_collection_id].append(product)  # type: ignore[attr-defined]
+    return [(collection, shelves[collection.pk]) for collection in collections if shelves[collection.pk]]
 
 
 # --- members (the shop front) ------------------------------------------------------

@@ -50,10 +50,10 @@ def shop_home(request: HttpRequest, slug: str) -> HttpResponse:
     filtering = bool(query or category_id or collection_slug)
     collections = []
     if not filtering and (request.GET.get("page") or "1") == "1":
-        for collection in selectors.shop_collections(shop):
-            items = list(selectors.collection_products(collection)[:6])
-            if items:
-                collections.append({"collection": collection, "products": items})
+        collections = [
+            {"collection": collection, "products": products}
+            for collection, products in selectors.collection_shelves(shop, 6)
+        ]
     return render(
         request,
         "catalog/shop_home.html",

@@ -154,7 +154,10 @@ class CommunityMembership(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["community", "status"], name="membership_community_status"),
+            # Member counts (status and expiry decide who counts) read the index alone.
+            models.Index(fields=["community", "status", "expires_at"], name="membership_community_current"),
+            # The console's member list, newest first, one page without sorting every member.
+            models.Index(fields=["community", "-joined_at", "-id"], name="membership_community_newest"),
             models.Index(fields=["status", "expires_at"], name="membership_status_expiry"),
         ]
         ordering = ["-joined_at"]

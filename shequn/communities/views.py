@@ -186,7 +186,7 @@ def community_home(request: HttpRequest, community: Community) -> HttpResponse:
             "community": community,
             "page_obj": page_obj,
             "share_url": invite_url(community, inviter=request.user),
-            "membership": selectors.my_membership(request.user, community),
+            "membership": community.viewer_membership,  # type: ignore[attr-defined]
         },
     )
 
@@ -268,15 +268,15 @@ def console_community_detail(request: HttpRequest, community_id: int) -> HttpRes
         except InvalidInput as error:
             messages.error(request, error.message)
         return redirect("communities:console_community_detail", community_id=community.pk)
-    members = selectors.community_members(community, status=MemberStatus.ACTIVE)
+    members_page = _page(request, selectors.community_members(community, status=MemberStatus.ACTIVE))
     return render(
         request,
         "communities/console/community_detail.html",
         {
             "community": community,
             "invite_link": invite_url(community),
-            "members_page": _page(request, members),
-            "member_count": members.count(),
+            "members_page": members_page,
+            "member_count": members_page.paginator.count,
             "posts": selectors.community_posts(community)[:50],
             "products": catalog_selectors.card_products(shop),
         },
@@ -397,7 +397,7 @@ def sub_groups(request: HttpRequest, community: Community) -> HttpResponse:
         {
             "community": community,
             "sub_groups": selectors.community_sub_groups(community).filter(is_active=True),
-            "membership": selectors.my_membership(request.user, community),
+            "membership": community.viewer_membership,  # type: ignore[attr-defined]
         },
     )
 
@@ -421,14 +421,14 @@ def console_members(request: HttpRequest, community_id: int) -> HttpResponse:
         "expiry": request.GET.get("expiry") if request.GET.get("expiry") in ExpiryFilter.values else None,
         "within_days": int_or_none(request.GET.get("days")),
     }
-    members = selectors.community_members(community, **filters)
+    members_page = _page(request, selectors.community_members(community, **filters))
     return render(
         request,
         "communities/console/members.html",
         {
             "community": community,
-            "members_page": _page(request, members),
-            "member_count": members.count(),
+            "members_page": members_page,
+            "member_count": members_page.paginator.count,
             "filters": filters,
             "status_value": status,
             "statuses": MemberStatus.choices,

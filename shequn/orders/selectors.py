@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -219,10 +219,12 @@ def todays_figures(shop: Shop) -> dict[str, int]:
     start = _local_midnight(timezone.localdate())
     end = start + timedelta(days=1)
     orders = Order.objects.filter(shop=shop, created_at__gte=start, created_at__lt=end).count()
-    paid = Order.objects.filter(shop=shop, paid_at__gte=start, paid_at__lt=end).aggregate(total=Sum("total_fen"))
+    paid = Order.objects.filter(shop=shop, paid_at__gte=start, paid_at__lt=end).aggregate(
+        count=Count("pk"), total=Sum("total_fen")
+    )
     return {
         "orders": orders,
-        "paid_orders": Order.objects.filter(shop=shop, paid_at__gte=start, paid_at__lt=end).count(),
+        "paid_orders": paid["count"],
         "paid_sales_fen": paid["total"] or 0,
         "to_ship": Order.objects.filter(shop=shop, status=OrderStatus.PAID).count(),
         "open_refunds": RefundRequest.objects.filter(shop=shop, status=RefundStatus.REQUESTED).count(),

@@ -218,6 +218,22 @@ def test_collections_keep_their_order(shop, operator):
     assert list(selectors.collection_products(collection, on_shelf_only=False)) == [b, a, c]
 
 
+def test_collection_shelves_show_each_collection_s_first_on_shelf_products_in_order(shop, operator):
+    a, b, c, d = (make_product(shop, name, actor=operator) for name in "甲乙丙丁")
+    off = make_product(shop, "下架", actor=operator, on_shelf=False)
+    new = actions.do_create_collection(shop, "本周上新", "new", position=1, actor=operator)
+    hot = actions.do_create_collection(shop, "热销", "hot", position=0, actor=operator)
+    empty = actions.do_create_collection(shop, "空专题", "empty", actor=operator)
+    actions.do_set_collection_products(shop, new, [d.pk, off.pk, b.pk, a.pk, c.pk], actor=operator)
+    actions.do_set_collection_products(shop, hot, [c.pk, a.pk], actor=operator)
+    actions.do_set_collection_products(shop, empty, [off.pk], actor=operator)
+
+    shelves = selectors.collection_shelves(shop, 3)
+
+    assert [(collection, products) for collection, products in shelves] == [(hot, [c, a]), (new, [d, b, a])]
+    assert [sku.price_fen for sku in shelves[0][1][0].skus.all()] == [sku.price_fen for sku in c.skus.all()]
+
+
 def test_collection_refuses_foreign_products(shop, other_shop, operator):
     from shequn.core.errors import NotFound
 

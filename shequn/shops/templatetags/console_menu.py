@@ -6,6 +6,8 @@ The permission is the one the page's ``console_view`` requires (read from the vi
 and the page cannot disagree.
 """
 
+from functools import cache
+
 from django import template
 from django.urls import resolve, reverse
 from django.utils.html import format_html
@@ -23,9 +25,17 @@ def console_link(context: template.Context, url_name: str, label: str) -> SafeSt
     if request is None or staff is None:
         return ""
     path = reverse(url_name)
-    permission = getattr(resolve(path).func, "console_permission", None)
+    permission = _permission_of(url_name)
     if permission is not None and not role_allows(staff.role, permission):
         return ""
     if request.path == path:
         return format_html('<a href="{}" aria-current="page">{}</a>', path, label)
     return format_html('<a href="{}">{}</a>', path, label)
+
+
+@cache
+def _permission_of(url_name: str) -> str | None:
+    """The permission the named page's view requires, resolved once per process (the URL table
+    does not change while it runs): resolving every menu link on every console page cost more
+    than the rest of the menu."""
+    return getattr(resolve(reverse(url_name)).func, "console_permission", None)
