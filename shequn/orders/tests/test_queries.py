@@ -40,6 +40,16 @@ def create(client, headers, body):
     return [statement(query["sql"]) for query in queries.captured_queries]
 
 
+def buy_now_at_a_pickup_point():
+    """A shop with a SKU of 10 and a pickup point, a member with a token, and the "buy now" body."""
+    shop = make_shop()
+    sku = make_sku(shop, stock=10)
+    member = make_member()
+    point = PickupPointFactory.create(shop=shop)
+    body = {"sku_id": sku.pk, "fulfilment": "pickup", "pickup_point_id": point.pk, "payment_method": "sandbox"}
+    return shop, sku, member, auth_headers(member), body
+
+
 # Under pytest the test runs inside a transaction, so each atomic block below shows as a
 # SAVEPOINT/RELEASE pair; in production the outer ones are BEGIN/COMMIT (not captured here).
 EXPECTED = [
@@ -64,12 +74,7 @@ EXPECTED = [
 
 
 def test_creating_an_order_takes_a_fixed_set_of_queries():
-    shop = make_shop()
-    sku = make_sku(shop, stock=10)
-    member = make_member()
-    point = PickupPointFactory.create(shop=shop)
-    headers = auth_headers(member)
-    body = {"sku_id": sku.pk, "fulfilment": "pickup", "pickup_point_id": point.pk, "payment_method": "sandbox"}
+    _, sku, member, headers, body = buy_now_at_a_pickup_point()
 
     # The member's first order of this product creates their purchase counter: the UPDATE
     # finds no row, so the counter is inserted (in a savepoint: a parallel checkout may race).
@@ -95,7 +100,14 @@ def test_creating_an_order_takes_a_fixed_set_of_queries():
     assert sku.stock == 8
 
 
-def test_the_response_is_built_from_the_rows_just_written(member, sku):
+@pytest.mark.parametrize(
+    "written",
+    [
+        "inside a transaction: alone",
+        pytest.param("outside one: by group commit", marks=pytest.mark.django_db(transaction=True)),
+    ],
+)
+def test_the_response_is_built_from_the_rows_just_written(member, sku, written):
     # The create response's lines and timeline come from memory, not a re-read: they must
     # be what a later GET (which reads them back) returns.
     headers = auth_headers(member)
@@ -117,13 +129,8 @@ def test_a_delivery_slot_adds_one_read_and_one_update_and_only_when_chosen():
     # slot, SKUs). An order without a slot runs exactly EXPECTED, even in a shop with slots.
     from shequn.testing.orders import make_slot
 
-    shop = make_shop()
-    sku = make_sku(shop, stock=10)
-    member = make_member()
-    point = PickupPointFactory.create(shop=shop)
+    shop, _, _, headers, body = buy_now_at_a_pickup_point()
     slot = make_slot(shop)
-    headers = auth_headers(member)
-    body = {"sku_id": sku.pk, "fulfilment": "pickup", "pickup_point_id": point.pk, "payment_method": "sandbox"}
     client = Client()
     create(client, headers, body)  # the first order: token and counter set-up, pinned above
     assert create(client, headers, body) == EXPECTED
@@ -148,12 +155,7 @@ def test_a_checkout_outside_a_transaction_is_written_by_group_commit_in_a_fixed_
     # A member's request is in no transaction: its order is written by group commit with the
     # checkouts other threads make at the same moment (alone here, a batch of one), through
     # ``do_create_orders``, whose statements do not grow with the batch (test_bulk.py).
-    shop = make_shop()
-    sku = make_sku(shop, stock=10)
-    member = make_member()
-    point = PickupPointFactory.create(shop=shop)
-    headers = auth_headers(member)
-    body = {"sku_id": sku.pk, "fulfilment": "pickup", "pickup_point_id": point.pk, "payment_method": "sandbox"}
+    _, sku, member, headers, body = buy_now_at_a_pickup_point()
     client = Client()
     create(client, headers, body)  # the first order: token and counter set-up
     assert create(client, headers, body) == [
@@ -182,19 +184,3 @@ def test_a_checkout_outside_a_transaction_is_written_by_group_commit_in_a_fixed_
     assert PurchaseCounter.objects.get(user=member, product=sku.product).quantity == 2
     sku.refresh_from_db()
     assert sku.stock == 8
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_group_committed_order_answers_what_a_read_back_returns(member, sku):
-    headers = auth_headers(member)
-    point = PickupPointFactory.create(shop=sku.shop)
-    body = {"sku_id": sku.pk, "quantity": 2, "fulfilment": "pickup", "pickup_point_id": point.pk}
-    client = Client()
-    created = client.post(
-        API, {**body, "payment_method": "sandbox"}, content_type="application/json", headers=headers
-    ).json()
-    read_back = client.get(f"{API}/{created['number']}", headers=headers).json()
-    assert created == read_back
-    assert created["lines"][0]["id"] > 0
-    assert created["lines"][0]["quantity"] == 2
-    assert [event["to_status"] for event in created["timeline"]] == ["pending_payment"]
