@@ -56,11 +56,13 @@ class TicketKind:
 
     def sign(self, fields: Sequence[str], *, now: float | None = None) -> tuple[str, int]:
         """The token and its expiry (epoch seconds)."""
-        assert len(fields) == self.fields and all(FIELD.fullmatch(field) for field in fields), fields
+        if len(fields) != self.fields or not all(FIELD.fullmatch(field) for field in fields):
+            raise ValueError(f"not this kind's ticket fields: {fields}")
         expires = int((time.time() if now is None else now) + TICKET_SECONDS)
         payload = ".".join([*fields, str(expires)])
         token = f"{payload}.{_signature(self.salt, payload, settings.SECRET_KEY)}"
-        assert len(token) <= self.max_length, token
+        if len(token) > self.max_length:
+            raise ValueError(f"a ticket longer than {self.max_length} characters")
         return token, expires
 
     def verify(self, token: str, *, now: float | None = None) -> tuple[list[str], int]:

@@ -46,7 +46,7 @@ from shequn.core.errors import DomainError, NotAuthenticated
 from shequn.core.events import on_commit
 from shequn.core.money import format_fen
 from shequn.core.throttle import PerKeyThrottle
-from shequn.gate.base import Admission, Claim, Gate, PoolSpec, Refusal
+from shequn.gate.base import Admission, Claim, PoolSpec, Refusal
 from shequn.gate.engine import get_gate
 from shequn.leaders.models import Leader
 from shequn.notifications.actions import notify
@@ -55,7 +55,7 @@ from shequn.orders.enums import Fulfilment, OrderStatus, PaymentMethod
 from shequn.orders.models import Order, OrderLine
 from shequn.shops.models import Shop
 
-from . import selectors, tasks
+from . import selectors, tasks, tickets
 from .enums import CampaignStatus, SignUpStatus
 from .errors import (
     CampaignBusy,
@@ -338,10 +338,10 @@ def _check_open(status: str, starts_at: datetime, deadline: datetime, now: datet
         raise CampaignNotOpen("接龙已截止", code="campaign_deadline_passed")
 
 
-def _live_units(campaign: Campaign, user: Any) -> dict[int, int]:
+def _live_units(campaign_id: int, member_id: int) -> dict[int, int]:
     rows = (
         SignUpLine.objects.filter(
-            sign_up__campaign=campaign, sign_up__user=user, sign_up__status__in=selectors.LIVE_STATUSES
+            sign_up__campaign_id=campaign_id, sign_up__user_id=member_id, sign_up__status__in=selectors.LIVE_STATUSES
         )
         .values("item_id")
         .annotate(units=Sum("units"))
@@ -356,6 +356,10 @@ def _item_name(item: CampaignItem) -> str:
 def _check_quantities(user: Any, quantities: Mapping[int, int]) -> dict[int, int]:
     if not getattr(user, "is_authenticated", False):
         raise NotAuthenticated("请先登录")
+    return _wanted(quantities)
+
+
+def _wanted(quantities: Mapping[int, int]) -> dict[int, int]:
     wanted = {int(item_id): int(count) for item_id, count in quantities.items() if int(count) != 0}
     if not wanted:
         raise CampaignInvalid("请选择要接龙的商品和数量", details={"field": "quantities"})
@@ -500,6 +504,58 @@ class Ticket:
     refused: tuple[DomainError, ...] = ()  # items the gate refused; the others are queued
 
 
+@dataclass(frozen=True)
+class SignUpRequest:
+    """One member's checked request: units per item (asked of the gate in item order) and the
+    leader whose pickup point it goes to."""
+
+    member_id: int
+    campaign_id: int
+    wanted: dict[int, int]
+    leader_id: int
+    default_leader_id: int | None
+
+    @property
+    def notes_leader(self) -> bool:
+        """The consumer must be told the leader (the cache, before the attempts): not the default."""
+        return self.leader_id != self.default_leader_id
+
+
+def issue_ticket(user: Any, campaign_id: int, *, now: float | None = None) -> tickets.Ticket:
+    """A gate ticket for this member and campaign, after the checks that need the database (signed
+    in, a member of a community taking part, the leaders they may choose, the campaign's items).
+    The sign-up endpoint verifies it with no session or SQL (``tickets.verify``)."""
+    if not getattr(user, "is_authenticated", False):
+        raise NotAuthenticated("请先登录")
+    facts = _campaign_facts(campaign_id)
+    leader_ids, default = _member_leaders(user, campaign_id)
+    if not leader_ids or default is None:
+        raise selectors.CampaignNotFound(selectors.CAMPAIGN_NOT_FOUND)
+    return tickets.sign(user.pk, campaign_id, default, leader_ids, sorted(facts["caps"]), now=now)
+
+
+def _choose_leader(leader_id: int | None, leader_ids: Sequence[int], default: int | None) -> int:
+    chosen = default if leader_id is None else (leader_id if leader_id in leader_ids else None)
+    if chosen is None:
+        raise LeaderNotFound("请选择你的团长")
+    return chosen
+
+
+def _check_items(wanted: Mapping[int, int], item_ids: Iterable[int]) -> None:
+    known = set(item_ids)
+    if any(item_id not in known for item_id in wanted):
+        raise CampaignInvalid("商品不在本次接龙中", details={"field": "quantities"})
+
+
+def ticket_request(ticket: tickets.Ticket, quantities: Mapping[int, int], leader_id: int | None) -> SignUpRequest:
+    """The request of a ticket holder, checked against the ticket alone (no I/O): the thin front
+    and the Django endpoint both start here. Whether the campaign is open is the gate's answer."""
+    wanted = _wanted(quantities)
+    chosen = _choose_leader(leader_id, ticket.leader_ids, ticket.default_leader_id)
+    _check_items(wanted, ticket.item_ids)
+    return SignUpRequest(ticket.member_id, ticket.campaign_id, wanted, chosen, ticket.default_leader_id)
+
+
 def join_queue(
     user: Any,
     campaign_id: int,
@@ -520,23 +576,56 @@ def join_queue(
     leader_ids, default = _member_leaders(user, campaign_id)
     if not leader_ids:
         raise selectors.CampaignNotFound(selectors.CAMPAIGN_NOT_FOUND)
-    chosen = default if leader_id is None else (leader_id if leader_id in leader_ids else None)
-    if chosen is None:
-        raise LeaderNotFound("请选择你的团长")
+    chosen = _choose_leader(leader_id, leader_ids, default)
     _check_open(facts["status"], facts["starts_at"], facts["deadline"], timezone.now())
-    if any(item_id not in facts["caps"] for item_id in wanted):
-        raise CampaignInvalid("商品不在本次接龙中", details={"field": "quantities"})
-    if chosen != default:  # before the attempts: the consumer may read a claim at once
-        cache.set_many({_leader_key(item_id, user.pk): chosen for item_id in wanted}, REQUEST_CACHE_SECONDS)
+    _check_items(wanted, facts["caps"])
+    return _join(SignUpRequest(user.pk, campaign_id, wanted, chosen, default), client_ip)
+
+
+def join_with_ticket(
+    ticket: tickets.Ticket, quantities: Mapping[int, int], *, leader_id: int | None = None, client_ip: str | None = None
+) -> Ticket:
+    """``join_queue`` for a ticket holder (the Django endpoint's answer when the front is not there)."""
+    return _join(ticket_request(ticket, quantities, leader_id), client_ip)
+
+
+def _join(request: SignUpRequest, client_ip: str | None) -> Ticket:
+    if request.notes_leader:
+        note_leader(request)
     gate = get_gate()
+    admissions = []
+    for item_id, count in sorted(request.wanted.items()):
+        admission = gate.attempt(pool_key(item_id), request.member_id, count, client_ip=client_ip)
+        if needs_settling(admission, item_id):
+            admission = settle(admission, request.member_id, item_id, count, client_ip=client_ip)
+        admissions.append(admission)
+    return queued(request, admissions)
+
+
+def note_leader(request: SignUpRequest) -> None:
+    """Before the attempts (the consumer may read a claim at once): the leader the member chose."""
+    keys = {_leader_key(item_id, request.member_id): request.leader_id for item_id in request.wanted}
+    cache.set_many(keys, REQUEST_CACHE_SECONDS)
+
+
+def queued_at_once(admissions: Sequence[Admission]) -> Ticket | None:
+    """One item admitted and nothing refused: the answer, which needs neither the cache nor the
+    database (the thin front gives it on its event loop; anything else goes through ``queued``)."""
+    if len(admissions) == 1 and (claim_id := admissions[0].claim_id) is not None:
+        return Ticket(ticket=claim_id, claim_ids=(claim_id,))
+    return None
+
+
+def queued(request: SignUpRequest, admissions: Sequence[Admission]) -> Ticket:
+    """The answer to the gate's ``admissions`` (one per wanted item, in item order): the ticket, the
+    claims of one request grouped for the consumer, or the first refusal raised."""
     admitted: list[str] = []
     refused: list[DomainError] = []
-    for item_id, count in sorted(wanted.items()):
-        admission = _attempt(gate, item_id, user.pk, count, client_ip)
+    for item_id, admission in zip(sorted(request.wanted), admissions, strict=True):
         if admission.claim_id is not None:
             admitted.append(admission.claim_id)
         else:
-            refused.append(_refusal_error(admission, facts, campaign_id, item_id, user))
+            refused.append(_refusal_error(admission, request.campaign_id, item_id, request.member_id))
     if not admitted:
         raise refused[0]
     if len(admitted) > 1:  # the claims of one request make one sign-up (see ``_requests``)
@@ -544,13 +633,26 @@ def join_queue(
     return Ticket(ticket=admitted[0], claim_ids=tuple(admitted), refused=tuple(refused))
 
 
-def _attempt(gate: Gate, item_id: int, member_id: int, count: int, client_ip: str | None) -> Admission:
+def needs_settling(admission: Admission, item_id: int) -> bool:
+    """Whether ``settle`` has something to do with this answer (no I/O: the thin front asks this
+    first and calls ``settle`` in a thread only when it says so)."""
+    if admission.refusal == Refusal.NOT_READY:
+        return True
+    return admission.refusal == Refusal.SOLD_OUT and sold_out_checks.due(item_id)
+
+
+def settle(
+    admission: Admission, member_id: int, item_id: int, count: int, *, client_ip: str | None = None
+) -> Admission:
+    """The answers that need the database before they are final: a pool the gate lost is rebuilt
+    from the tables, a sold-out pool compared with them (``resync_undersold_pool``); then the gate
+    is asked again."""
+    gate = get_gate()
     key = pool_key(item_id)
-    admission = gate.attempt(key, member_id, count, client_ip=client_ip)
     if admission.refusal == Refusal.NOT_READY and (rebuild_pools(item_id) or gate.state(key).ready):
-        admission = gate.attempt(key, member_id, count, client_ip=client_ip)  # rebuilt (by us or another caller)
-    elif admission.refusal == Refusal.SOLD_OUT and sold_out_checks.due(item_id) and resync_undersold_pool(item_id):
-        admission = gate.attempt(key, member_id, count, client_ip=client_ip)
+        return gate.attempt(key, member_id, count, client_ip=client_ip)  # rebuilt (by us or another caller)
+    if admission.refusal == Refusal.SOLD_OUT and resync_undersold_pool(item_id):
+        return gate.attempt(key, member_id, count, client_ip=client_ip)
     return admission
 
 
@@ -590,9 +692,8 @@ def _more_room_in_the_tables(item_id: int) -> bool:
     return state.ready and stock_limit - (held or 0) > state.units_left
 
 
-def _refusal_error(
-    admission: Admission, facts: Mapping[str, Any], campaign_id: int, item_id: int, user: Any
-) -> DomainError:
+def _refusal_error(admission: Admission, campaign_id: int, item_id: int, member_id: int) -> DomainError:
+    facts = _campaign_facts(campaign_id)
     name = facts["names"][item_id]
     refusal = admission.refusal
     if refusal == Refusal.SOLD_OUT:
@@ -601,7 +702,7 @@ def _refusal_error(
         return CampaignSoldOut(message, details={"item_id": item_id, "left": left})
     if refusal == Refusal.OVER_CAP:
         cap = facts["caps"][item_id]
-        already = _live_units(Campaign(pk=campaign_id), user).get(item_id, 0)  # SQL on this refusal only
+        already = _live_units(campaign_id, member_id).get(item_id, 0)  # SQL on this refusal only
         return PerPersonCapExceeded(
             f"{name}每人限购 {cap} 件" + (f"，你已接龙 {already} 件" if already else ""),
             details={"item_id": item_id, "cap": cap},

@@ -1,13 +1,14 @@
 """API shapes of group buying. Money in fen; times in ISO 8601 with zone."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from ninja import Schema
 from pydantic import Field
 
 from shequn.core.schemas import Count, Day, Fen, Id, Moment, MultilineText, PageQuery, Quantity, Text
 
-from .actions import CampaignInput, ItemInput, TierInput, _current_price
+from . import tickets
+from .actions import CampaignInput, ItemInput, Ticket, TierInput, _current_price
 from .models import Campaign, CampaignItem, SignUp, SignUpClaim
 from .selectors import CampaignSummary, ListEntry, with_position
 
@@ -173,6 +174,22 @@ class SignUpIn(Schema):
     quantities: list[QuantityIn]
     leader_id: Id | None = None
 
+    def quantity_map(self) -> dict[int, int]:
+        """Units per item (an item listed twice counts once, with both quantities)."""
+        quantities: dict[int, int] = {}
+        for row in self.quantities:
+            quantities[row.item_id] = quantities.get(row.item_id, 0) + row.quantity
+        return quantities
+
+
+class CampaignTicketOut(Schema):
+    ticket: str  # send as the X-Jielong-Ticket header with each sign-up for this campaign
+    expires_at: datetime
+
+    @classmethod
+    def from_ticket(cls, ticket: tickets.Ticket) -> "CampaignTicketOut":
+        return cls(ticket=ticket.token, expires_at=datetime.fromtimestamp(ticket.expires, tz=UTC))
+
 
 class ChangeIn(Schema):
     quantities: list[QuantityIn]
@@ -239,6 +256,12 @@ class SignUpTicketOut(Schema):
     sign_up: SignUpOut | None = None
     reason: str = ""
     refused: list[RefusedItemOut] = []  # items of the request the gate refused (the others are queued)
+
+    @staticmethod
+    def from_queued(queued: Ticket) -> "SignUpTicketOut":
+        """The sign-up's 202: queued, with the items the gate refused."""
+        refused = [RefusedItemOut(code=error.code, message=error.message) for error in queued.refused]
+        return SignUpTicketOut(ticket=queued.ticket, state="queued", state_label="排队中", refused=refused)
 
     @staticmethod
     def from_claim(ticket: str, claim: SignUpClaim | None) -> "SignUpTicketOut":
