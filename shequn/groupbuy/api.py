@@ -93,7 +93,7 @@ class CampaignTicketAuth(APIKeyHeader):
 
 
 @router.post("/campaigns/{int:campaign_id}/ticket", response={200: CampaignTicketOut, **TICKET_ERRORS})
-def ticket(request: HttpRequest, campaign_id: Id) -> CampaignTicketOut:
+def campaign_ticket(request: HttpRequest, campaign_id: Id) -> CampaignTicketOut:
     """A short-lived gate ticket for this campaign; send it as ``X-Jielong-Ticket`` with each sign-up.
     404 ``campaign_not_found`` (not published, or not a campaign of the caller's communities)."""
     return CampaignTicketOut.from_ticket(actions.issue_ticket(request.user, campaign_id))

@@ -10,7 +10,7 @@ from shequn.core.schemas import Count, Day, Fen, Id, Moment, MultilineText, Page
 from . import tickets
 from .actions import CampaignInput, ItemInput, Ticket, TierInput, _current_price
 from .models import Campaign, CampaignItem, SignUp, SignUpClaim
-from .selectors import CampaignSummary, ListEntry, with_position
+from .selectors import CampaignSummary, ListEntry, units_left, with_position
 
 
 class TierIO(Schema):
@@ -72,7 +72,7 @@ class ItemOut(Schema):
     tiers: list[TierIO]
 
     @staticmethod
-    def from_model(item: CampaignItem) -> "ItemOut":
+    def from_model(item: CampaignItem, campaign_status: str) -> "ItemOut":
         return ItemOut(
             id=item.pk,
             sku_id=item.sku_id,
@@ -82,7 +82,7 @@ class ItemOut(Schema):
             campaign_price_fen=item.price_fen,
             shelf_price_fen=item.sku.price_fen,
             stock_limit=item.stock_limit,
-            left=max(0, item.stock_limit - item.sold),
+            left=units_left(item, campaign_status),
             paid_units=item.paid_units,
             per_person_cap=item.per_person_cap,
             tiers=[TierIO(min_quantity=t.min_quantity, price_fen=t.price_fen) for t in item.tiers.all()],
@@ -115,7 +115,7 @@ class CampaignOut(Schema):
             pickup_date=campaign.pickup_date,
             min_total_units=campaign.min_total_units,
             created_by_leader_id=campaign.created_by_leader_id,
-            items=[ItemOut.from_model(item) for item in campaign.items.all()],
+            items=[ItemOut.from_model(item, campaign.status) for item in campaign.items.all()],
         )
 
 

@@ -405,6 +405,17 @@ def reconcile(item: CampaignItem) -> ItemBooks:
     )
 
 
+def units_left(item: CampaignItem, campaign_status: str) -> int:
+    """What members can still sign up for: the gate's figure while the campaign takes sign-ups and
+    the gate holds the item's pool (claims admitted but not yet written are taken already), the
+    tables' otherwise."""
+    if campaign_status == CampaignStatus.OPEN:
+        state = get_gate().state(pool_key(item.pk))
+        if state.ready:
+            return state.units_left
+    return max(0, item.stock_limit - item.sold)
+
+
 def paid_units(campaign: Campaign) -> int:
     return CampaignItem.objects.filter(campaign=campaign).aggregate(total=Sum("paid_units"))["total"] or 0
 
