@@ -45,6 +45,7 @@ from shequn.core import audit
 from shequn.core.errors import DomainError, NotAuthenticated
 from shequn.core.events import on_commit
 from shequn.core.money import format_fen
+from shequn.core.sql import insert_values
 from shequn.core.throttle import PerKeyThrottle
 from shequn.gate.base import Admission, Claim, PoolSpec, Refusal
 from shequn.gate.engine import get_gate
@@ -974,61 +975,69 @@ def _take_room(made: Sequence[tuple[list[Claim], Leader, Order]], items: Mapping
 def _write_sign_ups(
     campaign: Campaign, made: Sequence[tuple[list[Claim], Leader, Order]], items: Mapping[int, CampaignItem]
 ) -> None:
+    """The batch's sign-ups, lines and claims: three inserts of rows, no model instance per row
+    (``core.sql.insert_values``; Django's ``bulk_create`` preparing each value was most of the
+    consumer's time, bench/groupbuy_materialise.py)."""
     if not made:
         return
-    entries = SignUp.objects.bulk_create(
+    entry_ids = insert_values(
+        SignUp,
         [
-            SignUp(
-                campaign=campaign,
-                leader=leader,
-                user_id=group[0].member_id,
-                order=order,
-                units=sum(c.quantity for c in group),
-            )
+            {
+                "campaign_id": campaign.pk,
+                "leader_id": leader.pk,
+                "user_id": group[0].member_id,
+                "order_id": order.pk,
+                "units": sum(c.quantity for c in group),
+            }
             for group, leader, order in made
-        ]
+        ],
+        returning=("id",),
     )
     order_lines = {
-        (line.order_id, line.sku_id): line for line in OrderLine.objects.filter(order_id__in=[o.pk for _, _, o in made])
+        (order_id, sku_id): (line_id, price)
+        for line_id, order_id, sku_id, price in OrderLine.objects.filter(
+            order_id__in=[o.pk for _, _, o in made]
+        ).values_list("pk", "order_id", "sku_id", "unit_price_fen")
     }
-    lines: list[SignUpLine] = []
-    claims: list[SignUpClaim] = []
-    for entry, (group, _, order) in zip(entries, made, strict=True):
+    lines: list[dict[str, Any]] = []
+    claims: list[dict[str, Any]] = []
+    for (entry_id,), (group, _, order) in zip(entry_ids, made, strict=True):
         for claim in sorted(group, key=_item_id):
-            item = items[_item_id(claim)]
-            order_line = order_lines[(order.pk, item.sku_id)]
+            item_id = _item_id(claim)
+            line_id, price = order_lines[(order.pk, items[item_id].sku_id)]
             lines.append(
-                SignUpLine(
-                    sign_up=entry,
-                    item=item,
-                    order_line=order_line,
-                    units=claim.quantity,
-                    unit_price_fen=order_line.unit_price_fen,
-                )
+                {
+                    "sign_up_id": entry_id,
+                    "item_id": item_id,
+                    "order_line_id": line_id,
+                    "units": claim.quantity,
+                    "unit_price_fen": price,
+                }
             )
-            claims.append(_claim_row(claim, sign_up=entry))
-    SignUpLine.objects.bulk_create(lines)
-    SignUpClaim.objects.bulk_create(claims)
+            claims.append(_claim_row(claim, sign_up_id=entry_id))
+    insert_values(SignUpLine, lines)
+    insert_values(SignUpClaim, claims)
 
 
 def _release(refused: Sequence[tuple[list[Claim], DomainError]]) -> None:
-    rows: list[SignUpClaim] = []
+    rows: list[dict[str, Any]] = []
     for group, error in refused:
         rows += [_claim_row(c, released_code=error.code, released_reason=error.message[:200]) for c in group]
         if not isinstance(error, CampaignSoldOut):
             on_commit(_release_at_gate, group[0].member_id, {_item_id(c): c.quantity for c in group})
-    SignUpClaim.objects.bulk_create(rows)
+    insert_values(SignUpClaim, rows)
 
 
-def _claim_row(claim: Claim, **written: Any) -> SignUpClaim:
-    return SignUpClaim(
-        claim_id=claim.claim_id,
-        item_id=_item_id(claim),
-        user_id=claim.member_id,
-        units=claim.quantity,
-        admitted_at=claim.admitted_at,
+def _claim_row(claim: Claim, **written: Any) -> dict[str, Any]:
+    return {
+        "claim_id": claim.claim_id,
+        "item_id": _item_id(claim),
+        "user_id": claim.member_id,
+        "units": claim.quantity,
+        "admitted_at": claim.admitted_at,
         **written,
-    )
+    }
 
 
 def _release_at_gate(member_id: int, units_by_item: Mapping[int, int]) -> None:
@@ -1039,11 +1048,32 @@ def _release_at_gate(member_id: int, units_by_item: Mapping[int, int]) -> None:
         gate.release(pool_key(item_id), member_id, units)
 
 
+CONSUMER_KEY = "jielong:consumer"
+CONSUMER_QUIET_SECONDS = 2.0  # a dedicated consumer idle this long is taken for gone
+
+
+def run_consumer(seconds: float, *, count: int = 500, consumer: str = CONSUMER) -> Materialised:
+    """A dedicated consumer for a burst: ``materialise_claims`` in a loop for ``seconds``. While it
+    runs, members' ticket polls only read (``ticket_status``): a burst's polls would otherwise all
+    run the consumer and queue on the campaign's row lock. Give each consumer its own name."""
+    total = Materialised()
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        cache.set(CONSUMER_KEY, consumer, CONSUMER_QUIET_SECONDS)
+        done = materialise_claims(count=count, consumer=consumer)
+        total.signed_up += done.signed_up
+        total.released += done.released
+        total.duplicates += done.duplicates
+        if done == Materialised():
+            time.sleep(0.02)  # nothing queued
+    return total
+
+
 def ticket_status(user: Any, ticket: str) -> SignUpClaim | None:
     """The member's ticket as the consumer wrote it (with its sign-up, or why it was released), or
-    None while it waits in the gate's queue. Polling runs the consumer for a moment first (an
-    embedded deployment has no dedicated one)."""
-    if not SignUpClaim.objects.filter(claim_id=ticket).exists():
+    None while it waits in the gate's queue. When no dedicated consumer is running (an embedded
+    deployment has none), the poll runs the consumer for a moment first."""
+    if not SignUpClaim.objects.filter(claim_id=ticket).exists() and cache.get(CONSUMER_KEY) is None:
         materialise_claims(count=50)
     found = SignUpClaim.objects.filter(claim_id=ticket).select_related("sign_up__order", "item").first()
     if found is not None and found.user_id != getattr(user, "pk", None):
