@@ -1056,6 +1056,7 @@ def run_consumer(seconds: float, *, count: int = 500, consumer: str = CONSUMER) 
     """A dedicated consumer for a burst: ``materialise_claims`` in a loop for ``seconds``. While it
     runs, members' ticket polls only read (``ticket_status``): a burst's polls would otherwise all
     run the consumer and queue on the campaign's row lock. Give each consumer its own name."""
+    reverse("orders:order_detail", args=["0"])  # load the URLconf (order links) before the first batch
     total = Materialised()
     until = time.monotonic() + seconds
     while time.monotonic() < until:
