@@ -826,7 +826,7 @@ def _materialise_batch(campaign_id: int, requests: Sequence[Request]) -> list[tu
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
         ids = [c.claim_id for group, _ in requests for c in group]
-        known = set(SignUpClaim.objects.filter(claim_id__in=ids).values_list("claim_id", flat=True))
+        known = set(SignUpClaim.objects.filter(claim_id__any_of=ids).values_list("claim_id", flat=True))
         fresh: list[Request] = []
         for group, leader_id in requests:
             new = [c for c in group if c.claim_id not in known]
@@ -837,7 +837,7 @@ def _materialise_batch(campaign_id: int, requests: Sequence[Request]) -> list[tu
         if not fresh:
             return outcomes
         members = sorted({group[0].member_id for group, _ in fresh})
-        users = get_user_model().objects.in_bulk(members)
+        users = {user.pk: user for user in get_user_model().objects.filter(pk__any_of=members)}
         items = {x.pk: x for x in CampaignItem.objects.filter(campaign=campaign).select_related("sku__product")}
         leaders = selectors.pickup_leaders_of(members, campaign)
         tally = _read_tally(campaign, members, items, leaders)
@@ -874,7 +874,7 @@ def _read_tally(
 ) -> _Tally:
     held = (
         SignUpLine.objects.filter(
-            sign_up__campaign=campaign, sign_up__user_id__in=members, sign_up__status__in=selectors.LIVE_STATUSES
+            sign_up__campaign=campaign, sign_up__user_id__any_of=members, sign_up__status__in=selectors.LIVE_STATUSES
         )
         .values("sign_up__user_id", "item_id")
         .annotate(units=Sum("units"))
@@ -997,7 +997,7 @@ def _write_sign_ups(
     order_lines = {
         (order_id, sku_id): (line_id, price)
         for line_id, order_id, sku_id, price in OrderLine.objects.filter(
-            order_id__in=[o.pk for _, _, o in made]
+            order_id__any_of=[o.pk for _, _, o in made]
         ).values_list("pk", "order_id", "sku_id", "unit_price_fen")
     }
     lines: list[dict[str, Any]] = []
