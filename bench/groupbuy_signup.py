@@ -9,8 +9,8 @@ report (see scripts/bench). Each run:
 
 1. migrates a fresh database (a temporary SHEQUN_VAR_DIR for SQLite; the throwaway cluster for
    PostgreSQL), starts a throwaway Redis (the gate and the cache: dedicated consumers run in
-   their own processes, so the gate must be shared; `--no-redis` keeps the in-process gate and
-   leaves the writing to members' polls) and creates a shop, a SKU, a community with a leader and
+   their own processes, so the gate must be shared; the embedded default without Redis writes
+   through members' polls instead, not measured here) and creates a shop, a SKU, a community with a leader and
    a pickup point, and N members of the community, each with an API token;
 2. starts the thin front (granian ASGI, `shequn.front:application`, as `make run`);
 3. per round, opens a new campaign (stock limit = the burst's members) for each path:
@@ -288,8 +288,7 @@ def measure(args: argparse.Namespace) -> list[Result]:
         # per-address limit (200 a second) would refuse the burst; the per-member one stays.
         env["SHEQUN_GATE_RATE_LIMITS"] = "10,100000000,1000"
         env.pop("REDIS_URL", None)
-        if args.redis:
-            redis, env["REDIS_URL"] = start_redis()
+        redis, env["REDIS_URL"] = start_redis()
         print(f"[{database}] preparing: migrate, shop, leader, {args.members} members with tokens", flush=True)
         tokens = prepare(env, args.members)
         port = free_port()
@@ -299,7 +298,7 @@ def measure(args: argparse.Namespace) -> list[Result]:
                 for name in ("direct", "gate"):
                     members = sizes[name]
                     # The consumers start first: their start-up is not part of the burst.
-                    consumers = start_consumers(env, args.consumers, 300) if name == "gate" and args.redis else []
+                    consumers = start_consumers(env, args.consumers, 300) if name == "gate" else []
                     campaign_id, item_id, tickets = open_campaign(
                         env, members, round_number, members if name == "gate" else 0
                     )
@@ -313,17 +312,17 @@ def measure(args: argparse.Namespace) -> list[Result]:
                     try:
                         expected = 201 if name == "direct" else 202
                         cpu_before = process_tree_cpu_seconds(server.pid) or 0.0
-                        results = burst(port, path, item_id, headers, args)
+                        answers = burst(port, path, item_id, headers, args)
                         cpu = (process_tree_cpu_seconds(server.pid) or 0.0) - cpu_before
-                        ok = [r for r in results if r[2] == expected]
+                        ok = [r for r in answers if r[2] == expected]
                         answered = [json.loads(r[3]).get("ticket", "") for r in ok] if name == "gate" else []
                         books = written(env, item_id, answered, len(ok), timeout=240)
                     finally:
                         stop(consumers)
                     stats = runs[name]
                     stats["latencies"] += [r[1] - r[0] for r in ok]
-                    stats["errors"] += [f"{r[2]}: {r[3][:200]}" for r in results if r[2] != expected]
-                    first, last = min(r[0] for r in results), max(r[1] for r in results)
+                    stats["errors"] += [f"{r[2]}: {r[3][:200]}" for r in answers if r[2] != expected]
+                    first, last = min(r[0] for r in answers), max(r[1] for r in answers)
                     stats["wall"] += last - first
                     stats["cpu"] += cpu
                     stats["written"] += books["sign_ups"]
@@ -333,7 +332,7 @@ def measure(args: argparse.Namespace) -> list[Result]:
                         consistent &= books["tickets_signed_up"] == len(ok)
                     stats["consistent"] &= consistent
                     print(
-                        f"[{database}] round {round_number} {name}: {len(ok)}/{len(results)} answered {expected} "
+                        f"[{database}] round {round_number} {name}: {len(ok)}/{len(answers)} answered {expected} "
                         f"in {last - first:.2f} s; written {books['sign_ups']} by "
                         f"{max(books['last_written'], last) - first:.2f} s, sold {books['sold']}"
                         + (f", tickets signed up {books['tickets_signed_up']}" if name == "gate" else ""),
@@ -350,7 +349,7 @@ def measure(args: argparse.Namespace) -> list[Result]:
     for name, stats in runs.items():
         latencies, errors, wall = stats["latencies"], stats["errors"], stats["wall"]
         result = Result(
-            database=database + (" + redis" if args.redis else ""),
+            database=database + " + redis",
             path=name,
             members=sizes[name],
             rounds=args.rounds,
@@ -444,7 +443,7 @@ member, two ways in the same run (a fresh campaign each, stock = members), throu
   request waits), as every sign-up was answered before the gate answered at once;
 - **gate** (`POST /api/v1/groupbuy/campaigns/{id}/sign-ups` with `X-Jielong-Ticket`, 3,000
   members): the front verifies the gate ticket the campaign page issued and answers 202 (排队中)
-  on its event loop; two dedicated consumer processes (`groupbuy.actions.run_consumer`) write the
+  on its event loop; a dedicated consumer process (`groupbuy.actions.run_consumer`) writes the
   sign-ups behind. *answered/s* is 202s from the first request sent to the last answer;
   *written/s* is sign-ups from the first request sent to the last one written.
 
@@ -463,10 +462,9 @@ def main() -> None:
     run.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_GB_ROUNDS", "1")))
     run.add_argument("--processes", type=int, default=2, help="load-generator processes")
     run.add_argument("--connections", type=int, default=32, help="keep-alive connections per load process")
-    run.add_argument("--consumers", type=int, default=2, help="dedicated consumer processes (with Redis)")
+    run.add_argument("--consumers", type=int, default=1, help="dedicated consumer processes (with Redis)")
     run.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", "1")))
     run.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", "8")))
-    run.add_argument("--redis", action=argparse.BooleanOptionalAction, default=True)
     commands.add_parser("report", help="write this benchmark's section of docs/benchmarks.md")
     args = parser.parse_args()
     os.chdir(ROOT)
