@@ -1,18 +1,27 @@
-"""The thin front: an ASGI application that answers the flash-sale attempt itself and hands every
-other request to Django (docs/adr/0010-gate-front.md).
+"""The thin front: an ASGI application that answers the crowd moments' gate attempts itself and
+hands every other request to Django (docs/adr/0010-gate-front.md, 0012-jielong-through-the-gate.md).
 
     granian --interface asgi shequn.front:application      # what `make run` and production serve
 
-A ``POST /api/v1/flashsales/items/{id}/attempts`` carrying an ``X-Flash-Ticket`` header is decided
-here, on the event loop: parse the body, verify the ticket (an HMAC, no session, no SQL), one
-``attempt_async`` on the Redis gate (or a direct in-memory attempt on the process's LocalGate),
-count the attempt, answer JSON through the same schema and refusal words as the Django endpoint
-(``FlashAdmissionOut.from_admission``, ``actions.refusal_error``). A pool the gate lost
-(``not_ready``) is rebuilt by Django's own ``settle`` in a thread (which also hands a sold-out
-item the units released in another process). Everything else goes
-to Django (WSGI, in a2wsgi's thread pool), including an attempt without a ticket (session or
-bearer token) or with a body the fast path does not accept: Django routes the same path and
-answers it the same way, so with or without this front the documented API is one.
+Two paths are decided here, on the event loop, when they carry their signed gate ticket (an HMAC,
+no session, no SQL):
+
+- a flash attempt, ``POST /api/v1/flashsales/items/{id}/attempts`` with ``X-Flash-Ticket``: parse
+  the body, verify the ticket, one ``attempt_async`` on the Redis gate (or a direct in-memory
+  attempt on the process's LocalGate), count the attempt, answer through the same schema and
+  refusal words as the Django endpoint (``FlashAdmissionOut.from_admission``,
+  ``actions.refusal_error``);
+- a 接龙 sign-up, ``POST /api/v1/groupbuy/campaigns/{id}/sign-ups`` with ``X-Jielong-Ticket``: the
+  request checked against the ticket (``groupbuy.actions.ticket_request``), one attempt per item,
+  and a one-item admission answered at once; refusals (their words need the campaign's facts, and
+  每人限购's "你已接龙 N 件" a query) and multi-item requests (grouped for the consumer in the
+  cache) are answered by ``groupbuy.actions.queued`` in a Django thread.
+
+What needs the database before an answer is final (a pool the gate lost, a sold-out item with
+units on their way back) runs in a Django thread too (``settle``). Everything else goes to Django
+(WSGI, in a2wsgi's thread pool), including a request without a ticket (session or bearer token)
+or with a body the fast path does not accept: Django routes the same paths and answers them the
+same way, so with or without this front the documented API is one.
 """
 
 from __future__ import annotations
@@ -40,6 +49,10 @@ from shequn.flashsales.schemas import FlashAdmissionOut, FlashAttemptIn
 from shequn.gate.base import Admission
 from shequn.gate.engine import get_gate
 from shequn.gate.redis import RedisGate
+from shequn.groupbuy import actions as groupbuy
+from shequn.groupbuy import tickets as groupbuy_tickets
+from shequn.groupbuy.models import pool_key as jielong_pool_key
+from shequn.groupbuy.schemas import SignUpIn, SignUpTicketOut
 
 # isort: on
 
@@ -49,16 +62,17 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[..., Awaitable[None]]
 
-MAX_BODY = 1024  # an attempt's body is {"quantity": n}; anything longer is Django's to judge
+MAX_BODY = 4096  # a flash attempt is {"quantity": n}, a 接龙 sign-up ≤ 20 items; longer is Django's to judge
 COUNT_EVERY_SECONDS = 1.0  # attempt counters reach the cache in batches, off the event loop
 TICKET_HEADER = tickets.HEADER.lower().encode()
+SIGN_UP_TICKET_HEADER = groupbuy_tickets.HEADER.lower().encode()
 JSON_HEADERS = [(b"content-type", b"application/json; charset=utf-8"), (b"x-content-type-options", b"nosniff")]
 
 
-def _attempt_path() -> re.Pattern[str]:
-    """The attempt URL as Django routes it, with the item id as a group (one definition of the path)."""
+def _path(name: str, argument: str) -> re.Pattern[str]:
+    """A URL as Django routes it, with its id as a group (one definition of the path)."""
     sample = 918273645
-    before, after = reverse("api:attempt", kwargs={"item_id": sample}).split(str(sample))
+    before, after = reverse(name, kwargs={argument: sample}).split(str(sample))
     return re.compile(re.escape(before) + r"([1-9][0-9]{0,17})" + re.escape(after))
 
 
@@ -99,17 +113,23 @@ class Front:
     def __init__(self, django: ASGIApp) -> None:
         self.django = django
         self.counts = AttemptCounts()
-        self._path = _attempt_path()
+        self._routes = (
+            (_path("api:attempt", "item_id"), TICKET_HEADER, self._attempt),
+            (_path("api:sign_up", "campaign_id"), SIGN_UP_TICKET_HEADER, self._sign_up),
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
-        if scope["type"] == "http" and scope["method"] == "POST" and (found := self._path.fullmatch(scope["path"])):
-            token = next((value for name, value in scope["headers"] if name == TICKET_HEADER), None)
-            if token is not None:
-                await self._attempt(scope, receive, send, int(found[1]), token.decode("latin-1"))
-                return
+        if scope["type"] == "http" and scope["method"] == "POST":
+            for path, header, handler in self._routes:
+                if found := path.fullmatch(scope["path"]):
+                    token = next((value for name, value in scope["headers"] if name == header), None)
+                    if token is not None:
+                        await handler(scope, receive, send, int(found[1]), token.decode("latin-1"))
+                        return
+                    break
         await self.django(scope, _as_coroutine(receive), send)
 
     async def _attempt(self, scope: Scope, receive: Receive, send: Send, item_id: int, token: str) -> None:
@@ -129,15 +149,9 @@ class Front:
             return
         if self.counts.add(item_id):
             asyncio.get_running_loop().run_in_executor(None, self.counts.flush)
-        client = scope.get("client")
-        client_ip = client[0] if client else None
-        gate = get_gate()
+        client_ip = _client_ip(scope)
         key = pool_key(item_id)
-        admission: Admission
-        if isinstance(gate, RedisGate):
-            admission = await gate.attempt_async(key, ticket.member_id, quantity, client_ip=client_ip)
-        else:  # the embedded LocalGate lives in this process: a few microseconds under its lock
-            admission = gate.attempt(key, ticket.member_id, quantity, client_ip=client_ip)
+        admission = await _ask_gate(key, ticket.member_id, quantity, client_ip)
         # A lost pool (Django rebuilds it) or a sold-out item with units on their way back.
         if actions.needs_settling(admission, item_id):
             admission = await asyncio.to_thread(
@@ -156,6 +170,48 @@ class Front:
         refused = actions.refusal_error(admission.refusal, cap=ticket.cap)
         await _answer(send, refused.status, refused.as_dict())
 
+    async def _sign_up(self, scope: Scope, receive: Receive, send: Send, campaign_id: int, token: str) -> None:
+        body, complete = await _read_body(receive)
+        try:
+            if not complete:
+                raise ValueError("too long for a sign-up")
+            wanted = SignUpIn.model_validate_json(body)
+        except (ValueError, ValidationError):
+            await self.django(scope, _replay(body, complete, receive), send)  # 422 in Django's words
+            return
+        try:
+            ticket = groupbuy_tickets.verify(token, campaign_id)
+            request = groupbuy.ticket_request(ticket, wanted.quantity_map(), wanted.leader_id)
+        except DomainError as error:
+            await _answer(send, error.status, error.as_dict())
+            return
+        if request.notes_leader:
+            await asyncio.to_thread(_in_django_thread, groupbuy.note_leader, request)
+        client_ip = _client_ip(scope)
+        admissions: list[Admission] = []
+        for item_id, count in sorted(request.wanted.items()):
+            admission = await _ask_gate(jielong_pool_key(item_id), request.member_id, count, client_ip)
+            if groupbuy.needs_settling(admission, item_id):
+                admission = await asyncio.to_thread(
+                    _in_django_thread,
+                    groupbuy.settle,
+                    admission,
+                    request.member_id,
+                    item_id,
+                    count,
+                    client_ip=client_ip,
+                )
+            admissions.append(admission)
+        queued = groupbuy.queued_at_once(admissions)
+        if queued is None:
+            try:
+                queued = await asyncio.to_thread(_in_django_thread, groupbuy.queued, request, admissions)
+            except DomainError as error:
+                await _answer(send, error.status, error.as_dict())
+                return
+        assert queued is not None
+        await _answer(send, 202, SignUpTicketOut.from_queued(queued).model_dump())
+
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
@@ -168,6 +224,19 @@ class Front:
                     await gate.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _client_ip(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return client[0] if client else None
+
+
+async def _ask_gate(key: str, member_id: int, quantity: int, client_ip: str | None) -> Admission:
+    gate = get_gate()
+    if isinstance(gate, RedisGate):
+        return await gate.attempt_async(key, member_id, quantity, client_ip=client_ip)
+    # The embedded LocalGate lives in this process: a few microseconds under its lock.
+    return gate.attempt(key, member_id, quantity, client_ip=client_ip)
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:

@@ -1,35 +1,28 @@
-"""Gate tickets: a member's signed right to try for one flash item, checked with no session and no SQL.
+"""Flash-sale gate tickets: a member's signed right to try for one flash item (``gate.tickets``).
 
 The checks that need the database (signed in, the sale visible, the community-only audience) run
 once, when the sale page or ``POST /api/v1/flashsales/items/{id}/ticket`` issues the ticket
-(``actions.issue_ticket``). The attempt endpoint, whether the thin asyncio front
-(``shequn/front.py``) or Django's own, then only verifies an HMAC and an expiry and asks the gate.
-
-A ticket is ``<member>.<item>.<cap>.<expires>.<signature>``: ids, the item's per-member cap (fixed
-once a sale is scheduled; the refusal 每人限购 N 件 needs it), the expiry in epoch seconds, and
-HMAC-SHA256 over the rest with a key derived from ``SECRET_KEY`` (``SECRET_KEY_FALLBACKS`` are
-accepted too, so a key rotation does not refuse tickets issued a minute before). Within its
-lifetime a ticket can be replayed, but every replay is an attempt by the same member: the gate's
-per-member cap and rate limits bound what that buys (docs/adr/0010-gate-front.md).
+(``actions.issue_ticket``). A ticket is ``<member>.<item>.<cap>.<expires>.<signature>``: the item's
+per-member cap travels with it (fixed once a sale is scheduled; the refusal 每人限购 N 件 needs it).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import time
 from dataclasses import dataclass
-from functools import lru_cache
 
-from django.conf import settings
+from shequn.gate.tickets import TICKET_SECONDS, TicketKind
 
 from .errors import TicketExpired, TicketInvalid
 
-TICKET_SECONDS = 600  # long enough for one sale's rush; the page fetches a fresh one after that
+__all__ = ["HEADER", "TICKET_SECONDS", "Ticket", "require_item", "sign", "verify"]
+
 HEADER = "X-Flash-Ticket"
-SALT = b"shequn.flashsales.ticket"
-MAX_LENGTH = 200
+KIND = TicketKind(
+    salt=b"shequn.flashsales.ticket",
+    fields=3,
+    invalid=lambda: TicketInvalid("抢购凭证无效，请刷新页面"),
+    expired=lambda: TicketExpired("抢购凭证已过期，请刷新页面"),
+)
 
 
 @dataclass(frozen=True)
@@ -41,38 +34,17 @@ class Ticket:
     token: str
 
 
-@lru_cache(maxsize=8)
-def _key(secret: str) -> bytes:
-    return hashlib.sha256(SALT + secret.encode()).digest()
-
-
-def _signature(payload: str, secret: str) -> str:
-    digest = hmac.new(_key(secret), payload.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
 def sign(member_id: int, item_id: int, cap: int, *, now: float | None = None) -> Ticket:
-    expires = int((time.time() if now is None else now) + TICKET_SECONDS)
-    payload = f"{member_id}.{item_id}.{cap}.{expires}"
-    token = f"{payload}.{_signature(payload, settings.SECRET_KEY)}"
+    token, expires = KIND.sign([str(member_id), str(item_id), str(cap)], now=now)
     return Ticket(member_id=member_id, item_id=item_id, cap=cap, expires=expires, token=token)
 
 
 def verify(token: str, item_id: int | None = None, *, now: float | None = None) -> Ticket:
-    """The ticket, or ``TicketInvalid`` (403: malformed, forged, another item's) / ``TicketExpired``
-    (401). Checked in that order: a forged ticket never learns whether it would have been expired."""
-    parts = token.split(".") if len(token) <= MAX_LENGTH else []
-    if len(parts) != 5 or not all(part.isdigit() and len(part) <= 19 for part in parts[:4]):
-        raise TicketInvalid("抢购凭证无效，请刷新页面")
-    payload = token.rsplit(".", 1)[0]
-    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    if not any(hmac.compare_digest(parts[4], _signature(payload, secret)) for secret in secrets):
-        raise TicketInvalid("抢购凭证无效，请刷新页面")
-    ticket = Ticket(
-        member_id=int(parts[0]), item_id=int(parts[1]), cap=int(parts[2]), expires=int(parts[3]), token=token
-    )
-    if (time.time() if now is None else now) >= ticket.expires:
-        raise TicketExpired("抢购凭证已过期，请刷新页面")
+    """The ticket, or ``TicketInvalid`` (403: malformed, forged, another item's) / ``TicketExpired`` (401)."""
+    (member, item, cap), expires = KIND.verify(token, now=now)
+    if "-" in member + item + cap:
+        raise KIND.invalid()
+    ticket = Ticket(member_id=int(member), item_id=int(item), cap=int(cap), expires=expires, token=token)
     if item_id is not None:
         require_item(ticket, item_id)
     return ticket

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError
+from shequn.core.pages import queue_polls
 from shequn.shops.console import console_view
 from shequn.shops.permissions import MANAGE_CATALOG
 
@@ -109,22 +110,9 @@ def claim_status(request: HttpRequest, claim_id: str) -> HttpResponse:
         return login
     claim = actions.claim_status(request.user, claim_id[:64])
     template = "flashsales/_claim.html" if request.htmx else "flashsales/claim.html"  # type: ignore[attr-defined]
-    polls = _polls(request)
-    context = {"claim": claim, "claim_id": claim_id[:64], "next_poll": polls + 1, "gave_up": polls >= QUEUE_PATIENCE}
+    polls, gave_up = queue_polls(request)
+    context = {"claim": claim, "claim_id": claim_id[:64], "next_poll": polls + 1, "gave_up": gave_up}
     return render(request, template, context)
-
-
-# Polls (one a second) after which a claim with no order is told it was probably lost: admissions
-# still in the gate's queue when its Redis died never reach the database (ADR 0009). A big sale's
-# consumers drain 150,000 claims in about a minute, so three minutes is patient enough.
-QUEUE_PATIENCE = 180
-
-
-def _polls(request: HttpRequest) -> int:
-    try:
-        return max(0, min(int(request.GET.get("n", "0")), QUEUE_PATIENCE))
-    except ValueError:
-        return 0
 
 
 # --- console ---------------------------------------------------------------------------

@@ -45,8 +45,9 @@ from shequn.core import audit
 from shequn.core.errors import DomainError, NotAuthenticated
 from shequn.core.events import on_commit
 from shequn.core.money import format_fen
+from shequn.core.sql import insert_values
 from shequn.core.throttle import PerKeyThrottle
-from shequn.gate.base import Admission, Claim, Gate, PoolSpec, Refusal
+from shequn.gate.base import Admission, Claim, PoolSpec, Refusal
 from shequn.gate.engine import get_gate
 from shequn.leaders.models import Leader
 from shequn.notifications.actions import notify
@@ -55,7 +56,7 @@ from shequn.orders.enums import Fulfilment, OrderStatus, PaymentMethod
 from shequn.orders.models import Order, OrderLine
 from shequn.shops.models import Shop
 
-from . import selectors, tasks
+from . import selectors, tasks, tickets
 from .enums import CampaignStatus, SignUpStatus
 from .errors import (
     CampaignBusy,
@@ -338,10 +339,10 @@ def _check_open(status: str, starts_at: datetime, deadline: datetime, now: datet
         raise CampaignNotOpen("接龙已截止", code="campaign_deadline_passed")
 
 
-def _live_units(campaign: Campaign, user: Any) -> dict[int, int]:
+def _live_units(campaign_id: int, member_id: int) -> dict[int, int]:
     rows = (
         SignUpLine.objects.filter(
-            sign_up__campaign=campaign, sign_up__user=user, sign_up__status__in=selectors.LIVE_STATUSES
+            sign_up__campaign_id=campaign_id, sign_up__user_id=member_id, sign_up__status__in=selectors.LIVE_STATUSES
         )
         .values("item_id")
         .annotate(units=Sum("units"))
@@ -356,6 +357,10 @@ def _item_name(item: CampaignItem) -> str:
 def _check_quantities(user: Any, quantities: Mapping[int, int]) -> dict[int, int]:
     if not getattr(user, "is_authenticated", False):
         raise NotAuthenticated("请先登录")
+    return _wanted(quantities)
+
+
+def _wanted(quantities: Mapping[int, int]) -> dict[int, int]:
     wanted = {int(item_id): int(count) for item_id, count in quantities.items() if int(count) != 0}
     if not wanted:
         raise CampaignInvalid("请选择要接龙的商品和数量", details={"field": "quantities"})
@@ -500,6 +505,58 @@ class Ticket:
     refused: tuple[DomainError, ...] = ()  # items the gate refused; the others are queued
 
 
+@dataclass(frozen=True)
+class SignUpRequest:
+    """One member's checked request: units per item (asked of the gate in item order) and the
+    leader whose pickup point it goes to."""
+
+    member_id: int
+    campaign_id: int
+    wanted: dict[int, int]
+    leader_id: int
+    default_leader_id: int | None
+
+    @property
+    def notes_leader(self) -> bool:
+        """The consumer must be told the leader (the cache, before the attempts): not the default."""
+        return self.leader_id != self.default_leader_id
+
+
+def issue_ticket(user: Any, campaign_id: int, *, now: float | None = None) -> tickets.Ticket:
+    """A gate ticket for this member and campaign, after the checks that need the database (signed
+    in, a member of a community taking part, the leaders they may choose, the campaign's items).
+    The sign-up endpoint verifies it with no session or SQL (``tickets.verify``)."""
+    if not getattr(user, "is_authenticated", False):
+        raise NotAuthenticated("请先登录")
+    facts = _campaign_facts(campaign_id)
+    leader_ids, default = _member_leaders(user, campaign_id)
+    if not leader_ids or default is None:
+        raise selectors.CampaignNotFound(selectors.CAMPAIGN_NOT_FOUND)
+    return tickets.sign(user.pk, campaign_id, default, leader_ids, sorted(facts["caps"]), now=now)
+
+
+def _choose_leader(leader_id: int | None, leader_ids: Sequence[int], default: int | None) -> int:
+    chosen = default if leader_id is None else (leader_id if leader_id in leader_ids else None)
+    if chosen is None:
+        raise LeaderNotFound("请选择你的团长")
+    return chosen
+
+
+def _check_items(wanted: Mapping[int, int], item_ids: Iterable[int]) -> None:
+    known = set(item_ids)
+    if any(item_id not in known for item_id in wanted):
+        raise CampaignInvalid("商品不在本次接龙中", details={"field": "quantities"})
+
+
+def ticket_request(ticket: tickets.Ticket, quantities: Mapping[int, int], leader_id: int | None) -> SignUpRequest:
+    """The request of a ticket holder, checked against the ticket alone (no I/O): the thin front
+    and the Django endpoint both start here. Whether the campaign is open is the gate's answer."""
+    wanted = _wanted(quantities)
+    chosen = _choose_leader(leader_id, ticket.leader_ids, ticket.default_leader_id)
+    _check_items(wanted, ticket.item_ids)
+    return SignUpRequest(ticket.member_id, ticket.campaign_id, wanted, chosen, ticket.default_leader_id)
+
+
 def join_queue(
     user: Any,
     campaign_id: int,
@@ -520,23 +577,56 @@ def join_queue(
     leader_ids, default = _member_leaders(user, campaign_id)
     if not leader_ids:
         raise selectors.CampaignNotFound(selectors.CAMPAIGN_NOT_FOUND)
-    chosen = default if leader_id is None else (leader_id if leader_id in leader_ids else None)
-    if chosen is None:
-        raise LeaderNotFound("请选择你的团长")
+    chosen = _choose_leader(leader_id, leader_ids, default)
     _check_open(facts["status"], facts["starts_at"], facts["deadline"], timezone.now())
-    if any(item_id not in facts["caps"] for item_id in wanted):
-        raise CampaignInvalid("商品不在本次接龙中", details={"field": "quantities"})
-    if chosen != default:  # before the attempts: the consumer may read a claim at once
-        cache.set_many({_leader_key(item_id, user.pk): chosen for item_id in wanted}, REQUEST_CACHE_SECONDS)
+    _check_items(wanted, facts["caps"])
+    return _join(SignUpRequest(user.pk, campaign_id, wanted, chosen, default), client_ip)
+
+
+def join_with_ticket(
+    ticket: tickets.Ticket, quantities: Mapping[int, int], *, leader_id: int | None = None, client_ip: str | None = None
+) -> Ticket:
+    """``join_queue`` for a ticket holder (the Django endpoint's answer when the front is not there)."""
+    return _join(ticket_request(ticket, quantities, leader_id), client_ip)
+
+
+def _join(request: SignUpRequest, client_ip: str | None) -> Ticket:
+    if request.notes_leader:
+        note_leader(request)
     gate = get_gate()
+    admissions = []
+    for item_id, count in sorted(request.wanted.items()):
+        admission = gate.attempt(pool_key(item_id), request.member_id, count, client_ip=client_ip)
+        if needs_settling(admission, item_id):
+            admission = settle(admission, request.member_id, item_id, count, client_ip=client_ip)
+        admissions.append(admission)
+    return queued(request, admissions)
+
+
+def note_leader(request: SignUpRequest) -> None:
+    """Before the attempts (the consumer may read a claim at once): the leader the member chose."""
+    keys = {_leader_key(item_id, request.member_id): request.leader_id for item_id in request.wanted}
+    cache.set_many(keys, REQUEST_CACHE_SECONDS)
+
+
+def queued_at_once(admissions: Sequence[Admission]) -> Ticket | None:
+    """One item admitted and nothing refused: the answer, which needs neither the cache nor the
+    database (the thin front gives it on its event loop; anything else goes through ``queued``)."""
+    if len(admissions) == 1 and (claim_id := admissions[0].claim_id) is not None:
+        return Ticket(ticket=claim_id, claim_ids=(claim_id,))
+    return None
+
+
+def queued(request: SignUpRequest, admissions: Sequence[Admission]) -> Ticket:
+    """The answer to the gate's ``admissions`` (one per wanted item, in item order): the ticket, the
+    claims of one request grouped for the consumer, or the first refusal raised."""
     admitted: list[str] = []
     refused: list[DomainError] = []
-    for item_id, count in sorted(wanted.items()):
-        admission = _attempt(gate, item_id, user.pk, count, client_ip)
+    for item_id, admission in zip(sorted(request.wanted), admissions, strict=True):
         if admission.claim_id is not None:
             admitted.append(admission.claim_id)
         else:
-            refused.append(_refusal_error(admission, facts, campaign_id, item_id, user))
+            refused.append(_refusal_error(admission, request.campaign_id, item_id, request.member_id))
     if not admitted:
         raise refused[0]
     if len(admitted) > 1:  # the claims of one request make one sign-up (see ``_requests``)
@@ -544,13 +634,26 @@ def join_queue(
     return Ticket(ticket=admitted[0], claim_ids=tuple(admitted), refused=tuple(refused))
 
 
-def _attempt(gate: Gate, item_id: int, member_id: int, count: int, client_ip: str | None) -> Admission:
+def needs_settling(admission: Admission, item_id: int) -> bool:
+    """Whether ``settle`` has something to do with this answer (no I/O: the thin front asks this
+    first and calls ``settle`` in a thread only when it says so)."""
+    if admission.refusal == Refusal.NOT_READY:
+        return True
+    return admission.refusal == Refusal.SOLD_OUT and sold_out_checks.due(item_id)
+
+
+def settle(
+    admission: Admission, member_id: int, item_id: int, count: int, *, client_ip: str | None = None
+) -> Admission:
+    """The answers that need the database before they are final: a pool the gate lost is rebuilt
+    from the tables, a sold-out pool compared with them (``resync_undersold_pool``); then the gate
+    is asked again."""
+    gate = get_gate()
     key = pool_key(item_id)
-    admission = gate.attempt(key, member_id, count, client_ip=client_ip)
     if admission.refusal == Refusal.NOT_READY and (rebuild_pools(item_id) or gate.state(key).ready):
-        admission = gate.attempt(key, member_id, count, client_ip=client_ip)  # rebuilt (by us or another caller)
-    elif admission.refusal == Refusal.SOLD_OUT and sold_out_checks.due(item_id) and resync_undersold_pool(item_id):
-        admission = gate.attempt(key, member_id, count, client_ip=client_ip)
+        return gate.attempt(key, member_id, count, client_ip=client_ip)  # rebuilt (by us or another caller)
+    if admission.refusal == Refusal.SOLD_OUT and resync_undersold_pool(item_id):
+        return gate.attempt(key, member_id, count, client_ip=client_ip)
     return admission
 
 
@@ -590,9 +693,8 @@ def _more_room_in_the_tables(item_id: int) -> bool:
     return state.ready and stock_limit - (held or 0) > state.units_left
 
 
-def _refusal_error(
-    admission: Admission, facts: Mapping[str, Any], campaign_id: int, item_id: int, user: Any
-) -> DomainError:
+def _refusal_error(admission: Admission, campaign_id: int, item_id: int, member_id: int) -> DomainError:
+    facts = _campaign_facts(campaign_id)
     name = facts["names"][item_id]
     refusal = admission.refusal
     if refusal == Refusal.SOLD_OUT:
@@ -601,7 +703,7 @@ def _refusal_error(
         return CampaignSoldOut(message, details={"item_id": item_id, "left": left})
     if refusal == Refusal.OVER_CAP:
         cap = facts["caps"][item_id]
-        already = _live_units(Campaign(pk=campaign_id), user).get(item_id, 0)  # SQL on this refusal only
+        already = _live_units(campaign_id, member_id).get(item_id, 0)  # SQL on this refusal only
         return PerPersonCapExceeded(
             f"{name}每人限购 {cap} 件" + (f"，你已接龙 {already} 件" if already else ""),
             details={"item_id": item_id, "cap": cap},
@@ -724,7 +826,7 @@ def _materialise_batch(campaign_id: int, requests: Sequence[Request]) -> list[tu
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
         ids = [c.claim_id for group, _ in requests for c in group]
-        known = set(SignUpClaim.objects.filter(claim_id__in=ids).values_list("claim_id", flat=True))
+        known = set(SignUpClaim.objects.filter(claim_id__any_of=ids).values_list("claim_id", flat=True))
         fresh: list[Request] = []
         for group, leader_id in requests:
             new = [c for c in group if c.claim_id not in known]
@@ -735,7 +837,7 @@ def _materialise_batch(campaign_id: int, requests: Sequence[Request]) -> list[tu
         if not fresh:
             return outcomes
         members = sorted({group[0].member_id for group, _ in fresh})
-        users = get_user_model().objects.in_bulk(members)
+        users = {user.pk: user for user in get_user_model().objects.filter(pk__any_of=members)}
         items = {x.pk: x for x in CampaignItem.objects.filter(campaign=campaign).select_related("sku__product")}
         leaders = selectors.pickup_leaders_of(members, campaign)
         tally = _read_tally(campaign, members, items, leaders)
@@ -772,7 +874,7 @@ def _read_tally(
 ) -> _Tally:
     held = (
         SignUpLine.objects.filter(
-            sign_up__campaign=campaign, sign_up__user_id__in=members, sign_up__status__in=selectors.LIVE_STATUSES
+            sign_up__campaign=campaign, sign_up__user_id__any_of=members, sign_up__status__in=selectors.LIVE_STATUSES
         )
         .values("sign_up__user_id", "item_id")
         .annotate(units=Sum("units"))
@@ -873,61 +975,69 @@ def _take_room(made: Sequence[tuple[list[Claim], Leader, Order]], items: Mapping
 def _write_sign_ups(
     campaign: Campaign, made: Sequence[tuple[list[Claim], Leader, Order]], items: Mapping[int, CampaignItem]
 ) -> None:
+    """The batch's sign-ups, lines and claims: three inserts of rows, no model instance per row
+    (``core.sql.insert_values``; Django's ``bulk_create`` preparing each value was most of the
+    consumer's time, bench/groupbuy_materialise.py)."""
     if not made:
         return
-    entries = SignUp.objects.bulk_create(
+    entry_ids = insert_values(
+        SignUp,
         [
-            SignUp(
-                campaign=campaign,
-                leader=leader,
-                user_id=group[0].member_id,
-                order=order,
-                units=sum(c.quantity for c in group),
-            )
+            {
+                "campaign_id": campaign.pk,
+                "leader_id": leader.pk,
+                "user_id": group[0].member_id,
+                "order_id": order.pk,
+                "units": sum(c.quantity for c in group),
+            }
             for group, leader, order in made
-        ]
+        ],
+        returning=("id",),
     )
     order_lines = {
-        (line.order_id, line.sku_id): line for line in OrderLine.objects.filter(order_id__in=[o.pk for _, _, o in made])
+        (order_id, sku_id): (line_id, price)
+        for line_id, order_id, sku_id, price in OrderLine.objects.filter(
+            order_id__any_of=[o.pk for _, _, o in made]
+        ).values_list("pk", "order_id", "sku_id", "unit_price_fen")
     }
-    lines: list[SignUpLine] = []
-    claims: list[SignUpClaim] = []
-    for entry, (group, _, order) in zip(entries, made, strict=True):
+    lines: list[dict[str, Any]] = []
+    claims: list[dict[str, Any]] = []
+    for (entry_id,), (group, _, order) in zip(entry_ids, made, strict=True):
         for claim in sorted(group, key=_item_id):
-            item = items[_item_id(claim)]
-            order_line = order_lines[(order.pk, item.sku_id)]
+            item_id = _item_id(claim)
+            line_id, price = order_lines[(order.pk, items[item_id].sku_id)]
             lines.append(
-                SignUpLine(
-                    sign_up=entry,
-                    item=item,
-                    order_line=order_line,
-                    units=claim.quantity,
-                    unit_price_fen=order_line.unit_price_fen,
-                )
+                {
+                    "sign_up_id": entry_id,
+                    "item_id": item_id,
+                    "order_line_id": line_id,
+                    "units": claim.quantity,
+                    "unit_price_fen": price,
+                }
             )
-            claims.append(_claim_row(claim, sign_up=entry))
-    SignUpLine.objects.bulk_create(lines)
-    SignUpClaim.objects.bulk_create(claims)
+            claims.append(_claim_row(claim, sign_up_id=entry_id))
+    insert_values(SignUpLine, lines)
+    insert_values(SignUpClaim, claims)
 
 
 def _release(refused: Sequence[tuple[list[Claim], DomainError]]) -> None:
-    rows: list[SignUpClaim] = []
+    rows: list[dict[str, Any]] = []
     for group, error in refused:
         rows += [_claim_row(c, released_code=error.code, released_reason=error.message[:200]) for c in group]
         if not isinstance(error, CampaignSoldOut):
             on_commit(_release_at_gate, group[0].member_id, {_item_id(c): c.quantity for c in group})
-    SignUpClaim.objects.bulk_create(rows)
+    insert_values(SignUpClaim, rows)
 
 
-def _claim_row(claim: Claim, **written: Any) -> SignUpClaim:
-    return SignUpClaim(
-        claim_id=claim.claim_id,
-        item_id=_item_id(claim),
-        user_id=claim.member_id,
-        units=claim.quantity,
-        admitted_at=claim.admitted_at,
+def _claim_row(claim: Claim, **written: Any) -> dict[str, Any]:
+    return {
+        "claim_id": claim.claim_id,
+        "item_id": _item_id(claim),
+        "user_id": claim.member_id,
+        "units": claim.quantity,
+        "admitted_at": claim.admitted_at,
         **written,
-    )
+    }
 
 
 def _release_at_gate(member_id: int, units_by_item: Mapping[int, int]) -> None:
@@ -938,11 +1048,33 @@ def _release_at_gate(member_id: int, units_by_item: Mapping[int, int]) -> None:
         gate.release(pool_key(item_id), member_id, units)
 
 
+CONSUMER_KEY = "jielong:consumer"
+CONSUMER_QUIET_SECONDS = 2.0  # a dedicated consumer idle this long is taken for gone
+
+
+def run_consumer(seconds: float, *, count: int = 500, consumer: str = CONSUMER) -> Materialised:
+    """A dedicated consumer for a burst: ``materialise_claims`` in a loop for ``seconds``. While it
+    runs, members' ticket polls only read (``ticket_status``): a burst's polls would otherwise all
+    run the consumer and queue on the campaign's row lock. Give each consumer its own name."""
+    reverse("orders:order_detail", args=["0"])  # load the URLconf (order links) before the first batch
+    total = Materialised()
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        cache.set(CONSUMER_KEY, consumer, CONSUMER_QUIET_SECONDS)
+        done = materialise_claims(count=count, consumer=consumer)
+        total.signed_up += done.signed_up
+        total.released += done.released
+        total.duplicates += done.duplicates
+        if done == Materialised():
+            time.sleep(0.02)  # nothing queued
+    return total
+
+
 def ticket_status(user: Any, ticket: str) -> SignUpClaim | None:
     """The member's ticket as the consumer wrote it (with its sign-up, or why it was released), or
-    None while it waits in the gate's queue. Polling runs the consumer for a moment first (an
-    embedded deployment has no dedicated one)."""
-    if not SignUpClaim.objects.filter(claim_id=ticket).exists():
+    None while it waits in the gate's queue. When no dedicated consumer is running (an embedded
+    deployment has none), the poll runs the consumer for a moment first."""
+    if not SignUpClaim.objects.filter(claim_id=ticket).exists() and cache.get(CONSUMER_KEY) is None:
         materialise_claims(count=50)
     found = SignUpClaim.objects.filter(claim_id=ticket).select_related("sign_up__order", "item").first()
     if found is not None and found.user_id != getattr(user, "pk", None):

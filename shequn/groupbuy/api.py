@@ -3,30 +3,34 @@ cancel, my sign-ups), leaders (/leader/...: their campaigns, their point's sign-
 of their own) and operators (/console/...: campaigns across leaders with success rates,
 create, edit, publish, cancel)."""
 
+from typing import Any
+
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Status
+from ninja.security import APIKeyHeader
 
+from shequn.accounts.auth import BearerTokenAuth, SessionCookieAuth
 from shequn.core.audit import client_ip
 from shequn.core.errors import NotAuthenticated
 from shequn.core.schemas import Id, Page, Text, error_responses, paginate
 from shequn.shops.console import api_console_shop
 from shequn.shops.permissions import MANAGE_CATALOG
 
-from . import actions, selectors
+from . import actions, selectors, tickets
 from .models import SignUp
 from .schemas import (
     CampaignCancelIn,
     CampaignIn,
     CampaignListOut,
     CampaignOut,
+    CampaignTicketOut,
     ChangeIn,
     ConsoleCampaignOut,
     GroupBuyCampaignSummaryOut,
     GroupBuyOpenCampaignQuery,
     LeaderRateOut,
     ListEntryOut,
-    RefusedItemOut,
     SignUpIn,
     SignUpOut,
     SignUpTicketOut,
@@ -38,7 +42,8 @@ console = Router(tags=["groupbuy console"])
 
 READ_ERRORS = error_responses(401, 404, 422)
 WRITE_ERRORS = error_responses(401, 404, 409, 422)
-SIGN_UP_ERRORS = error_responses(401, 404, 409, 422, 429)
+SIGN_UP_ERRORS = error_responses(401, 403, 404, 409, 422, 429)
+TICKET_ERRORS = error_responses(401, 403, 404, 422)
 LEADER_ERRORS = error_responses(401, 403, 404, 409, 422)
 CONSOLE_ERRORS = error_responses(401, 403, 404, 409, 422)
 
@@ -77,22 +82,48 @@ def live_list(request: HttpRequest, campaign_id: Id) -> list[ListEntryOut]:
     return [ListEntryOut.from_entry(entry) for entry in selectors.live_list(found)]
 
 
-@router.post("/campaigns/{int:campaign_id}/sign-ups", response={202: SignUpTicketOut, **SIGN_UP_ERRORS})
+class CampaignTicketAuth(APIKeyHeader):
+    """``X-Jielong-Ticket: <ticket>``: the gate ticket from ``POST /campaigns/{id}/ticket``, verified
+    with no session or database lookup (401 ``campaign_ticket_expired``, 403 ``campaign_ticket_invalid``)."""
+
+    param_name = tickets.HEADER
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        return tickets.verify(key) if key else None
+
+
+@router.post("/campaigns/{int:campaign_id}/ticket", response={200: CampaignTicketOut, **TICKET_ERRORS})
+def campaign_ticket(request: HttpRequest, campaign_id: Id) -> CampaignTicketOut:
+    """A short-lived gate ticket for this campaign; send it as ``X-Jielong-Ticket`` with each sign-up.
+    404 ``campaign_not_found`` (not published, or not a campaign of the caller's communities)."""
+    return CampaignTicketOut.from_ticket(actions.issue_ticket(request.user, campaign_id))
+
+
+@router.post(
+    "/campaigns/{int:campaign_id}/sign-ups",
+    response={202: SignUpTicketOut, **SIGN_UP_ERRORS},
+    auth=[CampaignTicketAuth(), BearerTokenAuth(), SessionCookieAuth(csrf=True)],
+)
 def sign_up(request: HttpRequest, campaign_id: Id, body: SignUpIn) -> Status[SignUpTicketOut]:
     """Sign up through the admission gate: 202 with a ticket at once (排队中; poll
     ``/sign-up-tickets/{ticket}`` until it is ``signed_up`` with the order to pay before the
     deadline), items the gate refused listed in ``refused``; or, when nothing was admitted, 409
     ``campaign_not_open`` / ``campaign_deadline_passed`` / ``campaign_not_started``,
-    ``campaign_sold_out``, ``campaign_cap_exceeded``; 429 ``campaign_busy``; 422 ``campaign_invalid``."""
-    quantities: dict[int, int] = {}
-    for row in body.quantities:
-        quantities[row.item_id] = quantities.get(row.item_id, 0) + row.quantity
-    ticket = actions.join_queue(
-        request.user, campaign_id, quantities, leader_id=body.leader_id, client_ip=client_ip(request)
-    )
-    out = SignUpTicketOut.from_claim(ticket.ticket, None)
-    out.refused = [RefusedItemOut(code=error.code, message=error.message) for error in ticket.refused]
-    return Status(202, out)
+    ``campaign_sold_out``, ``campaign_cap_exceeded``; 429 ``campaign_busy``; 422 ``campaign_invalid``.
+    With an ``X-Jielong-Ticket`` the thin front (shequn/front.py) answers this path itself, in the
+    same words (403 ``campaign_ticket_invalid``, 401 ``campaign_ticket_expired``); without one, the
+    session or bearer token signs the member in."""
+    signed_in = request.auth  # type: ignore[attr-defined]  # set by ninja's authentication
+    if isinstance(signed_in, tickets.Ticket):
+        tickets.require_campaign(signed_in, campaign_id)
+        queued = actions.join_with_ticket(
+            signed_in, body.quantity_map(), leader_id=body.leader_id, client_ip=client_ip(request)
+        )
+    else:
+        queued = actions.join_queue(
+            request.user, campaign_id, body.quantity_map(), leader_id=body.leader_id, client_ip=client_ip(request)
+        )
+    return Status(202, SignUpTicketOut.from_queued(queued))
 
 
 @router.get("/sign-up-tickets/{ticket}", response={200: SignUpTicketOut, **READ_ERRORS})

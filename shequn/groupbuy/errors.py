@@ -1,6 +1,6 @@
 """Stable error codes of group buying (接龙). Codes never change once shipped."""
 
-from shequn.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited
+from shequn.core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied, RateLimited
 
 
 class CampaignNotFound(NotFound):
@@ -63,3 +63,15 @@ class ClaimReleased(Conflict):
     """An admitted claim could not become a sign-up; ``code`` is the stored reason's code."""
 
     code = "sign_up_released"
+
+
+class SignUpPassExpired(NotAuthenticated):
+    """The 接龙 gate ticket's lifetime is over: the page (or the ticket endpoint) issues a fresh one."""
+
+    code = "campaign_ticket_expired"
+
+
+class SignUpPassInvalid(PermissionDenied):
+    """A 接龙 gate ticket that is malformed, not signed by this site, or for another campaign."""
+
+    code = "campaign_ticket_invalid"

@@ -1,15 +1,16 @@
 """API shapes of group buying. Money in fen; times in ISO 8601 with zone."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from ninja import Schema
 from pydantic import Field
 
 from shequn.core.schemas import Count, Day, Fen, Id, Moment, MultilineText, PageQuery, Quantity, Text
 
-from .actions import CampaignInput, ItemInput, TierInput, _current_price
+from . import tickets
+from .actions import CampaignInput, ItemInput, Ticket, TierInput, _current_price
 from .models import Campaign, CampaignItem, SignUp, SignUpClaim
-from .selectors import CampaignSummary, ListEntry, with_position
+from .selectors import CampaignSummary, ListEntry, units_left, with_position
 
 
 class TierIO(Schema):
@@ -71,7 +72,7 @@ class ItemOut(Schema):
     tiers: list[TierIO]
 
     @staticmethod
-    def from_model(item: CampaignItem) -> "ItemOut":
+    def from_model(item: CampaignItem, campaign_status: str) -> "ItemOut":
         return ItemOut(
             id=item.pk,
             sku_id=item.sku_id,
@@ -81,7 +82,7 @@ class ItemOut(Schema):
             campaign_price_fen=item.price_fen,
             shelf_price_fen=item.sku.price_fen,
             stock_limit=item.stock_limit,
-            left=max(0, item.stock_limit - item.sold),
+            left=units_left(item, campaign_status),
             paid_units=item.paid_units,
             per_person_cap=item.per_person_cap,
             tiers=[TierIO(min_quantity=t.min_quantity, price_fen=t.price_fen) for t in item.tiers.all()],
@@ -114,7 +115,7 @@ class CampaignOut(Schema):
             pickup_date=campaign.pickup_date,
             min_total_units=campaign.min_total_units,
             created_by_leader_id=campaign.created_by_leader_id,
-            items=[ItemOut.from_model(item) for item in campaign.items.all()],
+            items=[ItemOut.from_model(item, campaign.status) for item in campaign.items.all()],
         )
 
 
@@ -172,6 +173,22 @@ class QuantityIn(Schema):
 class SignUpIn(Schema):
     quantities: list[QuantityIn]
     leader_id: Id | None = None
+
+    def quantity_map(self) -> dict[int, int]:
+        """Units per item (an item listed twice counts once, with both quantities)."""
+        quantities: dict[int, int] = {}
+        for row in self.quantities:
+            quantities[row.item_id] = quantities.get(row.item_id, 0) + row.quantity
+        return quantities
+
+
+class CampaignTicketOut(Schema):
+    ticket: str  # send as the X-Jielong-Ticket header with each sign-up for this campaign
+    expires_at: datetime
+
+    @classmethod
+    def from_ticket(cls, ticket: tickets.Ticket) -> "CampaignTicketOut":
+        return cls(ticket=ticket.token, expires_at=datetime.fromtimestamp(ticket.expires, tz=UTC))
 
 
 class ChangeIn(Schema):
@@ -239,6 +256,12 @@ class SignUpTicketOut(Schema):
     sign_up: SignUpOut | None = None
     reason: str = ""
     refused: list[RefusedItemOut] = []  # items of the request the gate refused (the others are queued)
+
+    @staticmethod
+    def from_queued(queued: Ticket) -> "SignUpTicketOut":
+        """The sign-up's 202: queued, with the items the gate refused."""
+        refused = [RefusedItemOut(code=error.code, message=error.message) for error in queued.refused]
+        return SignUpTicketOut(ticket=queued.ticket, state="queued", state_label="排队中", refused=refused)
 
     @staticmethod
     def from_claim(ticket: str, claim: SignUpClaim | None) -> "SignUpTicketOut":

@@ -72,7 +72,7 @@ def pickup_leaders_of(user_ids: Sequence[int], campaign: Campaign) -> dict[int, 
     sign up with, and their default one (``member_leaders`` and ``default_leader``, set-based)."""
     leaders = [x for x in campaign.leaders.select_related("pickup_point").order_by("id") if x.pickup_point_id]
     memberships = CommunityMembership.objects.filter(
-        current_q(), user_id__in=user_ids, community_id__in={x.community_id for x in leaders}
+        current_q(), user_id__any_of=user_ids, community_id__in={x.community_id for x in leaders}
     ).values_list("user_id", "community_id", "sub_group_id")
     communities: dict[int, set[int]] = {}
     sub_groups: dict[int, set[int | None]] = {}
@@ -403,6 +403,17 @@ def reconcile(item: CampaignItem) -> ItemBooks:
         paid=item.paid_units,
         gate_ready=state.ready,
     )
+
+
+def units_left(item: CampaignItem, campaign_status: str) -> int:
+    """What members can still sign up for: the gate's figure while the campaign takes sign-ups and
+    the gate holds the item's pool (claims admitted but not yet written are taken already), the
+    tables' otherwise."""
+    if campaign_status == CampaignStatus.OPEN:
+        state = get_gate().state(pool_key(item.pk))
+        if state.ready:
+            return state.units_left
+    return max(0, item.stock_limit - item.sold)
 
 
 def paid_units(campaign: Campaign) -> int:

@@ -17,7 +17,7 @@ from shequn.catalog.models import Sku
 from shequn.communities.cards import PostCard
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError
-from shequn.core.pages import int_or_none
+from shequn.core.pages import int_or_none, queue_polls
 from shequn.shops.console import console_view
 from shequn.shops.permissions import MANAGE_CATALOG
 
@@ -43,7 +43,7 @@ def _items_view(campaign: Campaign) -> list[dict[str, Any]]:
                 "sku": item.sku,
                 "shelf_price_fen": item.sku.price_fen,  # the real shelf price, the only reference shown
                 "price_fen": actions._current_price(item),
-                "left": max(0, item.stock_limit - item.sold),
+                "left": selectors.units_left(item, campaign.status),
                 "tiers": list(item.tiers.all()),
             }
         )
@@ -77,9 +77,19 @@ def campaign_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
             # Only a live sign-up of an open campaign can still be changed or cancelled.
             "can_change": is_open and any(entry.status in selectors.LIVE_STATUSES for entry in mine),
             "is_open": is_open,
+            # The sign-up button sends a gate ticket (the thin front decides without SQL).
+            "ticket": _ticket(request.user, campaign.pk) if is_open else None,
             "paid_units": selectors.paid_units(campaign),
         },
     )
+
+
+def _ticket(user: Any, campaign_id: int) -> str | None:
+    """None when the member may not sign up: the button then posts the form, and the answer says why."""
+    try:
+        return actions.issue_ticket(user, campaign_id).token
+    except DomainError:
+        return None
 
 
 @require_GET
@@ -123,7 +133,8 @@ def sign_up_submit(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @require_GET
 def ticket_page(request: HttpRequest, ticket: str) -> HttpResponse:
     """排队中 (polls itself) until the consumer wrote the sign-up, then on to its order to pay;
-    a released claim goes back to the campaign with the reason."""
+    a released claim goes back to the campaign with the reason; after three minutes of polls, a
+    claim still not written was probably lost with the gate's Redis, and the page says so."""
     if (login := _login(request)) is not None:
         return login
     claim = actions.ticket_status(request.user, ticket[:64])
@@ -134,7 +145,8 @@ def ticket_page(request: HttpRequest, ticket: str) -> HttpResponse:
         messages.error(request, claim.released_reason or "未能接龙")
         return _go(request, reverse("groupbuy:campaign", args=[claim.item.campaign_id]))
     template = "groupbuy/_ticket.html" if request.htmx else "groupbuy/ticket.html"  # type: ignore[attr-defined]
-    return render(request, template, {"ticket": ticket[:64]})
+    polls, gave_up = queue_polls(request)
+    return render(request, template, {"ticket": ticket[:64], "next_poll": polls + 1, "gave_up": gave_up})
 
 
 def _go(request: HttpRequest, url: str) -> HttpResponse:

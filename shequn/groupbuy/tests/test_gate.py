@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core.cache import cache
 
 from shequn.gate.engine import use_gate
 from shequn.gate.local import LocalGate
@@ -249,3 +250,25 @@ def test_a_unit_released_in_the_task_process_sells_again_in_the_web_process(
     assert again.status == "pending_payment"
     assert refusal(lambda: actions.join_queue(members[3], campaign.pk, {item.pk: 1})) == "campaign_sold_out"
     assert selectors.reconcile(item).ok
+
+
+def test_while_a_dedicated_consumer_runs_polls_only_read_and_it_writes_every_claim_in_batches(world, gate):
+    campaign, item = limited(world, stock=7)
+    members = neighbours(world, 7)
+    queued = [actions.join_queue(m, campaign.pk, {item.pk: 1}).ticket for m in members]
+    # A dedicated consumer announces itself: a poll then only reads (the claim stays queued) ...
+    cache.set(actions.CONSUMER_KEY, "groupbuy-1", actions.CONSUMER_QUIET_SECONDS)
+    assert actions.ticket_status(members[0], queued[0]) is None
+    assert not SignUp.objects.exists()
+    # ... and it writes every claim (read from the gate 3 at a time here).
+    assert actions.run_consumer(0.2, count=3, consumer="groupbuy-1") == actions.Materialised(signed_up=7)
+    assert [written(m, t).units for m, t in zip(members, queued, strict=True)] == [1] * 7
+    assert selectors.reconcile(item).ok
+    # Gone quiet: the next poll runs the consumer itself again.
+    cache.delete(actions.CONSUMER_KEY)
+    campaign.items.filter(pk=item.pk).update(stock_limit=8)
+    actions.configure_pools(campaign.pk)
+    late = join(world.community, "晚到的邻居", world.east)
+    ticket = actions.join_queue(late, campaign.pk, {item.pk: 1}).ticket
+    assert written(late, ticket).units == 1
+    assert SignUp.objects.count() == 8

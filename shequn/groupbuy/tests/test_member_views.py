@@ -13,8 +13,9 @@ from django.test import Client
 from django.utils import timezone
 
 from shequn.communities.models import Post, SubGroup
-from shequn.groupbuy import actions
+from shequn.groupbuy import actions, tickets
 from shequn.groupbuy.enums import CampaignStatus, SignUpStatus
+from shequn.groupbuy.models import pool_key
 from shequn.orders.enums import OrderStatus
 from shequn.orders.models import Order
 from shequn.testing.factories import CommunityFactory, SkuFactory
@@ -297,3 +298,40 @@ def test_posts_published_before_the_card_lose_their_bare_link(world):
     post.refresh_from_db()
     assert post.body == old_body.rsplit("\n", 1)[0]
     assert Post.objects.get(pk=other.pk).body == "立即接龙：不是接龙帖"  # only campaign posts change
+
+
+def test_the_sign_up_form_carries_a_gate_ticket_and_the_left_figure_is_the_gates(world, gate):
+    campaign = world.open_campaign()  # 50 units of salmon, 5 per person
+    item = campaign.items.get()
+    wang = world.members["王小明"]
+    actions.join_queue(wang, campaign.pk, {item.pk: 3})  # admitted at the gate, not written yet
+    page = login(wang).get(f"/groupbuy/campaigns/{campaign.pk}/").content.decode()
+    found = re.search(r'data-ticket="([^"]+)"', page)
+    assert found is not None
+    ticket = tickets.verify(found[1], campaign.pk)
+    assert (ticket.member_id, ticket.item_ids, ticket.default_leader_id) == (wang.pk, (item.pk,), world.leader_east.pk)
+    assert re.findall(r'data-testid="item-left">(\d+)<', page) == ["47"]
+    api = Client(headers=auth_headers(wang)).get(f"/api/v1/groupbuy/campaigns/{campaign.pk}").json()
+    assert [row["left"] for row in api["items"]] == [47]
+    # Once closed, the tables' figure: the close wrote the claim and cancelled its unpaid order, so
+    # the 3 units are back in the tables (the closed pool at the gate still says 47).
+    with time_machine.travel(campaign.deadline + timedelta(seconds=1)):
+        actions.close_campaign(campaign.pk)
+    assert gate.state(pool_key(item.pk)).units_left == 47
+    page = login(wang).get(f"/groupbuy/campaigns/{campaign.pk}/").content.decode()
+    assert 'data-ticket="' not in page
+    assert re.findall(r'data-testid="item-left">(\d+)<', page) == ["50"]
+
+
+def test_the_queue_page_gives_up_after_three_minutes_of_polls(world, gate):
+    wang = world.members["王小明"]
+    client = login(wang)
+    lost = "f00d-7"  # admitted by a gate whose Redis lost it: never written
+    waiting = client.get(f"/groupbuy/tickets/{lost}/?n=5", headers={"HX-Request": "true"}).content.decode()
+    assert 'data-testid="queued"' in waiting
+    assert f"/groupbuy/tickets/{lost}/?n=6" in waiting
+    for polls in (180, 10_000):
+        given_up = client.get(f"/groupbuy/tickets/{lost}/?n={polls}", headers={"HX-Request": "true"}).content.decode()
+        assert 'data-testid="queue-lost"' in given_up
+        assert "排队超时，暂未生成接龙订单" in given_up
+        assert "hx-get" not in given_up
