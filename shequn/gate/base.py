@@ -171,6 +171,12 @@ class Gate(Protocol):
     def ack(self, claims: Iterable[Claim]) -> None:
         """The claims are safely in the database; the stream may forget them."""
 
+    def unacknowledged(self, owner: str) -> list[Claim]:
+        """Every claim of ``owner`` not acknowledged yet, delivered to a consumer or not: what the
+        database may not hold yet. A pool rebuilt from the tables while its pool lives counts
+        these as taken too (a claim written but not yet acknowledged is counted twice until it
+        is: the gate then admits fewer, never more)."""
+
     def state(self, pool_key: str) -> PoolState: ...
 
     def forget(self, pool_key: str) -> None:

@@ -235,6 +235,11 @@ class LocalGate:
                 delivery.consumer, delivery.delivered_at = consumer, now
             return [delivery.claim for delivery in stale]
 
+    def unacknowledged(self, owner: str) -> list[Claim]:
+        with self._lock:
+            pending = [d.claim for d in self._pending.values() if owner_of(d.claim.pool_key) == owner]
+            return pending + list(self._new[owner].values())
+
     def ack(self, claims: Iterable[Claim]) -> None:
         with self._lock:
             for claim in claims:

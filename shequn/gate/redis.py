@@ -437,6 +437,11 @@ class RedisGate:
                 break
         return claims
 
+    def unacknowledged(self, owner: str) -> list[Claim]:
+        # An acknowledged claim is deleted from the stream (``ack``): the stream is the answer.
+        entries: Any = self._client.xrange(stream_of(owner), "-", "+")
+        return [_claim(entry_id, fields) for entry_id, fields in entries if fields]
+
     def ack(self, claims: Iterable[Claim]) -> None:
         by_stream: dict[str, list[str]] = {}
         for claim in claims:

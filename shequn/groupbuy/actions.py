@@ -383,10 +383,10 @@ REQUEST_CACHE_SECONDS = 3_600
 SIGN_UP_WAIT_SECONDS = 60  # a burst queues behind other consumers writing their batches
 
 
-def _pool_spec(campaign: Campaign, item: CampaignItem) -> PoolSpec:
+def _pool_spec(campaign: Campaign, item: CampaignItem, in_flight: int = 0) -> PoolSpec:
     return PoolSpec(
         key=pool_key(item.pk),
-        units=max(0, item.stock_limit - item.sold),
+        units=max(0, item.stock_limit - item.sold - in_flight),
         # Without a per-person cap a member may take whatever is left.
         per_member_cap=item.per_person_cap or item.stock_limit,
         opens_at=campaign.starts_at,
@@ -396,15 +396,21 @@ def _pool_spec(campaign: Campaign, item: CampaignItem) -> PoolSpec:
 
 def _configure(campaign: Campaign, item: CampaignItem) -> None:
     """(Re)build ``item``'s pool from the tables (caller holds the campaign lock): units = stock
-    limit less what live sign-ups hold, and what each member holds for the cap."""
-    held = (
+    limit less what live sign-ups hold and what claims still in the gate's stream hold (admitted,
+    perhaps being written by a consumer that has not committed yet), and what each member holds
+    for the cap, counted the same way."""
+    held = dict(
         SignUpLine.objects.filter(item=item, sign_up__status__in=selectors.LIVE_STATUSES, units__gt=0)
         .values("sign_up__user_id")
         .annotate(total=Sum("units"))
         .values_list("sign_up__user_id", "total")
     )
     gate = get_gate()
-    gate.configure(_pool_spec(campaign, item), held_by_member=dict(held))
+    key = pool_key(item.pk)
+    in_flight = [claim for claim in gate.unacknowledged(POOL_OWNER) if claim.pool_key == key]
+    for claim in in_flight:
+        held[claim.member_id] = held.get(claim.member_id, 0) + claim.quantity
+    gate.configure(_pool_spec(campaign, item, sum(c.quantity for c in in_flight)), held_by_member=held)
     if campaign.status != CampaignStatus.OPEN:
         gate.close(pool_key(item.pk))
 

@@ -85,6 +85,18 @@ def test_unacknowledged_claims_are_redelivered_when_stale_and_ack_ends_them(gate
     assert gate.read_claims("flash", "consumer-1") == []
 
 
+def test_unacknowledged_lists_every_claim_not_acknowledged_read_or_not(gate):
+    gate.configure(spec(units=3, cap=3))
+    admitted = [gate.attempt(POOL, 7).claim_id for _ in range(3)]
+    assert [c.claim_id for c in gate.unacknowledged("flash")] == admitted  # none read yet
+    read = gate.read_claims("flash", "consumer-1", count=2)
+    assert sorted(c.claim_id for c in gate.unacknowledged("flash")) == sorted(admitted)  # two read, one not
+    gate.ack(read[:1])
+    assert sorted(c.claim_id for c in gate.unacknowledged("flash")) == sorted(admitted[1:])
+    assert {(c.pool_key, c.member_id, c.quantity) for c in gate.unacknowledged("flash")} == {(POOL, 7, 1)}
+    assert gate.unacknowledged("jielong") == []  # another owner's stream
+
+
 def test_a_blocking_read_returns_the_claim_admitted_while_it_waits(gate):
     gate.configure(spec())
     read: list[Claim] = []
