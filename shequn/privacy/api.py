@@ -17,7 +17,11 @@ from .schemas import DeletionCheckOut, DeletionDoneOut, DeletionIn, ExportQuery
 
 router = Router(tags=["privacy"])
 
-_EXPORT_FILE = {"schema": {"type": "string", "format": "binary"}}
+# The export's two formats: a JSON document ({"format", "exported_at", "readme", "tables"}) or a zip.
+_EXPORT_CONTENT = {
+    "application/json": {"schema": {"type": "object"}},
+    "application/zip": {"schema": {"type": "string", "format": "binary"}},
+}
 
 
 def _user(request: HttpRequest) -> User:
@@ -34,7 +38,7 @@ def _user(request: HttpRequest) -> User:
         "responses": {
             "200": {
                 "description": "The member's data: a JSON document, or a zip holding one CSV per table",
-                "content": {"application/json": _EXPORT_FILE, "application/zip": _EXPORT_FILE},
+                "content": _EXPORT_CONTENT,
             }
         }
     },
