@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "shequn.distribution",
     "shequn.notifications",
     "shequn.analytics",
+    # Members' data rights (export, deletion): reads every app's rows about a member.
+    "shequn.privacy",
     # Demo data and benchmark endpoints; may import every app, so it comes last.
     "shequn.demo",
 ]

@@ -57,6 +57,7 @@ PAGES = {
     "product": ("browser", lambda s: f"/s/{s.shop.slug}/p/{s.products[0].pk}/", 7),
     "community feed": ("browser", lambda s: f"/c/{s.community.pk}/", 8),
     "my orders": ("browser", lambda s: "/orders/", 6),
+    "my data and account": ("browser", lambda s: "/me/data/", 8),
     "console dashboard": ("console", lambda s: "/console/", 12),
     "console orders": ("console", lambda s: "/console/orders/", 12),
     "console products": ("console", lambda s: "/console/products/", 10),

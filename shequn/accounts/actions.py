@@ -57,6 +57,11 @@ class OtpSent:
     resend_after: int
 
 
+def _phone_key(phone: str) -> str:
+    """The phone inside rate-limit keys: a keyed hash, since counter rows outlive their window (PIPL)."""
+    return hmac.new(settings.SECRET_KEY.encode(), f"ratelimit:{phone}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
 def check_can_send_otp(phone: str, ip: str | None) -> None:
     """Resend interval first (it costs no quota), then the per-IP and per-phone windows."""
     interval = int(settings.OTP_RESEND_INTERVAL_SECONDS)
@@ -73,7 +78,7 @@ def check_can_send_otp(phone: str, ip: str | None) -> None:
     # Per phone *and* IP: someone elsewhere cannot use up a member's quota (the resend interval
     # above still caps how often any phone is texted).
     limit, window = _limit("OTP_SEND_LIMIT_PER_PHONE_AND_IP")
-    ratelimit.hit(f"otp-send-phone:{phone}:{ip or '-'}", limit, window)
+    ratelimit.hit(f"otp-send-phone:{_phone_key(phone)}:{ip or '-'}", limit, window)
 
 
 def do_send_otp(raw_phone: str, *, ip: str | None) -> OtpSent:
@@ -117,7 +122,7 @@ def check_can_verify_otp(phone: str, ip: str | None) -> None:
     # Guessing is capped per code (OTP_MAX_ATTEMPTS, then it is burnt) and codes per minute by the
     # resend interval; these windows bound one address, never the phone from everywhere.
     limit, window = _limit("OTP_VERIFY_LIMIT_PER_PHONE_AND_IP")
-    ratelimit.hit(f"otp-verify-phone:{phone}:{ip or '-'}", limit, window)
+    ratelimit.hit(f"otp-verify-phone:{_phone_key(phone)}:{ip or '-'}", limit, window)
     if ip:
         limit, window = _limit("OTP_VERIFY_LIMIT_PER_IP")
         ratelimit.hit(f"otp-verify-ip:{ip}", limit, window)
