@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "shequn.distribution",
     "shequn.notifications",
     "shequn.analytics",
+    "shequn.merchants",
     # Demo data and benchmark endpoints; may import every app, so it comes last.
     "shequn.demo",
 ]
