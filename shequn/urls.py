@@ -26,6 +26,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("shequn.wallets.urls")),
     path("", include("shequn.notifications.urls")),
     path("", include("shequn.analytics.urls")),
+    path("", include("shequn.merchants.urls")),
 ]
 
 if settings.DEBUG:

@@ -204,6 +204,13 @@ SHOP_MOVES = {
 }
 
 
+def allowed_moves(shop: Shop) -> list[tuple[str, str]]:
+    """The platform actions ``shop`` allows now, as (move, label), for the platform console."""
+    labels = {"suspend": "暂停营业", "reinstate": "恢复营业", "close": "关闭店铺"}
+    allowed = shop_state.SHOP_TRANSITIONS.get(shop.status, frozenset())
+    return [(move, labels[move]) for move, (to_status, _) in SHOP_MOVES.items() if to_status in allowed]
+
+
 def do_change_shop_status(admin: Any, shop_id: int, move: str, *, reason: str, ip: str | None = None) -> Shop:
     """Suspend, reinstate or close a shop, with a reason (kept in the audit trail); its owners
     are told in the inbox. The shop's data is never touched."""
