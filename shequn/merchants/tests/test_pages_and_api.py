@@ -18,6 +18,7 @@ from shequn.testing.orders import (
     make_member,
     make_shop,
     make_sku,
+    make_staff,
     paid_order,
     place_order,
     staff_client,
@@ -178,10 +179,7 @@ def test_platform_console_is_forbidden_to_shop_staff_and_members(path):
 
 def test_platform_api_is_forbidden_to_shop_staff_and_members():
     shop = make_shop()
-    owner = UserFactory()
-    from shequn.shops.models import StaffMember
-
-    StaffMember.objects.create(shop=shop, user=owner, role="owner")
+    owner = make_staff(shop, "owner")
     for user in (owner, make_member()):
         response = Client().get("/api/v1/merchants/platform/shops", headers=auth_headers(user))
         assert (response.status_code, response.json()["code"]) == (403, "platform_staff_only")
