@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "shequn.analytics",
     # Members' data rights (export, deletion): reads every app's rows about a member.
     "shequn.privacy",
+    "shequn.merchants",
     # Demo data and benchmark endpoints; may import every app, so it comes last.
     "shequn.demo",
 ]

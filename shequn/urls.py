@@ -27,6 +27,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("shequn.notifications.urls")),
     path("", include("shequn.analytics.urls")),
     path("", include("shequn.privacy.urls")),
+    path("", include("shequn.merchants.urls")),
 ]
 
 if settings.DEBUG:

@@ -58,7 +58,7 @@ PAGES = {
     "community feed": ("browser", lambda s: f"/c/{s.community.pk}/", 8),
     "my orders": ("browser", lambda s: "/orders/", 6),
     "my data and account": ("browser", lambda s: "/me/data/", 8),
-    "console dashboard": ("console", lambda s: "/console/", 12),
+    "console dashboard": ("console", lambda s: "/console/", 13),  # + the first-run guide (one query)
     "console orders": ("console", lambda s: "/console/orders/", 12),
     "console products": ("console", lambda s: "/console/products/", 10),
     "console members": ("console", lambda s: f"/console/communities/{s.community.pk}/members/", 12),

@@ -2,7 +2,8 @@
 
 Every id of shop A (orders, refunds, addresses, products, SKUs, categories, communities, posts,
 pickup points, staff) answers 404 to shop B, never 403 (a foreign id looks exactly like a missing
-one) and never 200; and nothing of A changes.
+one) and never 200; and nothing of A changes. Shop B is made both by the factories and through
+merchant onboarding (apply, platform approval), and an onboarded shop is as closed to A's staff.
 """
 
 import pytest
@@ -71,10 +72,21 @@ def _draft_flash_sale(shop, owner, sku):
     return create_sale(shop, owner, data)
 
 
-@pytest.fixture
-def shop_b():
-    shop = ShopFactory.create(slug="shop-b")
-    owner = StaffFactory.create(shop=shop, role=StaffRole.OWNER).user
+@pytest.fixture(params=["seeded", "onboarded"])
+def shop_b(request):
+    """Shop B made by the factories, or as a merchant makes one: applied for, approved by the
+    platform, the applicant its owner."""
+    if request.param == "onboarded":
+        from shequn.merchants.actions import ApplicationInput, do_apply, do_approve
+
+        applicant = UserFactory.create()
+        data = ApplicationInput(name="新入驻小店", slug="shop-b", category="fresh", business_subject="individual")
+        application = do_apply(applicant, data)
+        shop = do_approve(UserFactory.create(is_staff=True), application.pk).shop
+        owner = applicant
+    else:
+        shop = ShopFactory.create(slug="shop-b")
+        owner = StaffFactory.create(shop=shop, role=StaffRole.OWNER).user
     member = UserFactory.create()
     AddressFactory.create(user=member)
     sku = SkuFactory.create(product=ProductFactory.create(shop=shop), stock=10)
@@ -224,3 +236,20 @@ def _assert_nothing_of_a_changed(a) -> None:
     assert (a["slot"].capacity, a["slot"].is_open, a["slot"].booked) == (5, True, 0)
     a["flash_sale"].refresh_from_db()
     assert (a["flash_sale"].status, a["flash_sale"].title) == ("draft", "A 的秒杀")
+
+
+def test_an_onboarded_shop_is_closed_to_another_shops_staff(shop_a):
+    from shequn.merchants.actions import ApplicationInput, do_apply, do_approve
+
+    applicant = UserFactory.create()
+    data = ApplicationInput(name="新店", slug="new-shop", category="grocery", business_subject="individual")
+    shop = do_approve(UserFactory.create(is_staff=True), do_apply(applicant, data).pk).shop
+    assert shop is not None
+    owner_api = _api(applicant)
+    assert [row["slug"] for row in owner_api.get("/api/v1/shops/mine").json()] == ["new-shop"]
+    api_a = _api(shop_a["owner"])
+    for path in (f"/api/v1/shops/{shop.pk}/staff", f"/api/v1/shops/{shop.pk}/audit"):
+        assert api_a.get(path).status_code == 404
+    staff_a = _client(shop_a["owner"])
+    staff_a.post("/console/switch-shop/", {"shop_id": shop.pk})
+    assert staff_a.get("/console/").context["shop"] == shop_a["shop"]  # still A's console

@@ -221,7 +221,7 @@ def check_staff_credentials(username: str, password: str, *, ip: str | None) -> 
     pair = _login_pair(username, ip)
     ratelimit.reset(f"{pair}:failures")
     ratelimit.reset(f"{pair}:lock")
-    if not (user.is_superuser or StaffMember.objects.filter(user=user, is_active=True).exists()):
+    if not (user.is_superuser or user.is_staff or StaffMember.objects.filter(user=user, is_active=True).exists()):
         raise NotAuthenticated("该账号不是店铺员工", code="not_staff")
     return user
 

@@ -404,7 +404,9 @@ def release_stock(sku_id: int, quantity: int) -> None:
 # --- images ------------------------------------------------------------------------
 
 
-def _thumbnail(image: Image.Image) -> ContentFile:
+def thumbnail_jpeg(image: Image.Image) -> ContentFile:
+    """The image turned upright and shrunk to fit THUMBNAIL_SIZE, as JPEG: every picture shown
+    small (product thumbnails, shop logos) is stored this way."""
     picture = ImageOps.exif_transpose(image) or image
     picture = picture.convert("RGB")
     picture.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
@@ -444,7 +446,7 @@ def do_add_image(
         row = ProductImage(product=product, position=position)
         upload.seek(0)
         row.image.save(upload.name or f"{stem}.jpg", upload, save=False)
-        row.thumbnail.save(f"{stem}-thumb.jpg", _thumbnail(image), save=False)
+        row.thumbnail.save(f"{stem}-thumb.jpg", thumbnail_jpeg(image), save=False)
         row.save()
         audit.record(actor=actor, shop=shop, action="product.image_add", obj=product, ip=ip, image_id=row.pk)
     return row

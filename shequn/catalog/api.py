@@ -33,7 +33,8 @@ from .schemas import (
 router = Router(tags=["catalog"])
 console = Router(tags=["catalog console"])
 
-PUBLIC_ERRORS = error_responses(404, 422)
+# 403: the platform suspended or closed the shop (shop_suspended, shop_closed).
+PUBLIC_ERRORS = error_responses(403, 404, 422)
 CONSOLE_ERRORS = error_responses(401, 403, 404, 422)
 
 

@@ -624,7 +624,9 @@ def console_delete_tag(request: HttpRequest, tag_id: Id) -> Status[None]:
 # --- paid membership and joining rules (ADR 0003) ----------------------------------------------
 
 
-@router.get("/discover/{shop_slug}", response={200: Page[MembershipTermsOut], **error_responses(404, 422)}, auth=None)
+@router.get(
+    "/discover/{shop_slug}", response={200: Page[MembershipTermsOut], **error_responses(403, 404, 422)}, auth=None
+)
 def discover(request: HttpRequest, shop_slug: Text, query: Query[PageQuery]) -> dict:
     """The shop's listed communities (invitation-only ones are not) with fee, validity and recruitment."""
     shop = access_shop_by_slug(shop_slug)

@@ -32,7 +32,11 @@ from shequn.courses.models import Course
 from shequn.events.models import Event
 from shequn.groupbuy.models import Campaign
 from shequn.leaders.models import Leader
+from shequn.merchants.actions import ApplicationInput, do_apply
+from shequn.merchants.enums import BusinessSubject
+from shequn.merchants.models import MerchantApplication
 from shequn.shops.actions import default_cutoff
+from shequn.shops.enums import ShopCategory
 from shequn.shops.models import DeliverySlot, PickupPoint, Shop, StaffMember
 from shequn.teambuy.models import TeamOffer
 
@@ -86,6 +90,7 @@ def seed(
         _posts(shop, communities, staff, products, report)
         seed_content(shop, communities, staff, products, report)
         _channels_and_sub_groups(communities, staff, rng, report)
+        _merchant_application(members, report)
     if with_orders:
         _orders(shop, staff, members, rng, report, order_count)
     # Offers (a paid community, courses, events) come after the past orders: those pick among
@@ -138,6 +143,21 @@ def _staff(shop: Shop, report: SeedReport) -> dict[str, User]:
         if created:
             report.add(f"user {username}" + (f" ({role})" if role else " (platform admin)"))
     return users
+
+
+def _merchant_application(members: list[User], report: SeedReport) -> None:
+    """A member's application to open a shop, waiting at /platform/applications/ for `platform`."""
+    applicant = members[4]
+    if MerchantApplication.objects.filter(applicant=applicant).exists():
+        return
+    do_apply(
+        applicant,
+        ApplicationInput(
+            name="湖畔果园", slug="hupan-orchard", category=ShopCategory.FRESH,
+            business_subject=BusinessSubject.COMPANY, licence_number="91350100M000100Y43",
+        ),
+    )  # fmt: skip
+    report.add("1 merchant application waiting for the platform")
 
 
 def _pickup_points(shop: Shop, report: SeedReport) -> None:

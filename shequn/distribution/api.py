@@ -40,7 +40,8 @@ from .schemas import (
 
 router = Router(tags=["distribution"])
 
-MEMBER_ERRORS = error_responses(401, 404, 409, 422)
+# 403: the platform suspended or closed the shop (shop_suspended, shop_closed).
+MEMBER_ERRORS = error_responses(401, 403, 404, 409, 422)
 CONSOLE_ERRORS = error_responses(401, 403, 404, 422)
 
 

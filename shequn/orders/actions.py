@@ -42,7 +42,7 @@ from shequn.core.sql import insert_objects, insert_rows, insert_values
 from shequn.notifications.actions import notify, notify_many
 from shequn.shops import permissions
 from shequn.shops.models import DeliverySlot, PickupPoint, Shop
-from shequn.shops.selectors import bookable_delivery_slots, require_permission
+from shequn.shops.selectors import bookable_delivery_slots, check_shop_open, require_permission
 
 from . import signals, tasks
 from .enums import Fulfilment, OrderStatus, PaymentMethod, RefundStatus
@@ -493,13 +493,14 @@ def _check_what_and_how(
     user: Any, wanted: Sequence[tuple[Sku, int]], fulfilment: str, payment_method: str
 ) -> tuple[Shop, str]:
     """The rules on what one order may hold and how it is handed over and paid (checkout's and
-    ``check_orders``'s): one shop, one kind, its purchase rules, a valid fulfilment (none for
+    ``check_orders``'s): one shop, open for business, one kind, its purchase rules, a valid fulfilment (none for
     what is not goods) and a payment method this deployment and shop take. Returns the shop
     and the fulfilment."""
     shops = {sku.shop_id for sku, _ in wanted}
     if len(shops) != 1:
         raise CartMixedShops("一次只能结算同一家店铺的商品")
     shop = wanted[0][0].shop
+    check_shop_open(shop)  # a shop the platform suspended or closed takes no order, by any path
     kinds = {sku.product.kind for sku, _ in wanted}
     if len(kinds) != 1:
         raise InvalidInput("会员、课程和门票需要单独下单，不能与其他商品一起结算", code="kinds_mixed")

@@ -192,7 +192,7 @@ def console_reject_refund(request: HttpRequest, refund_id: Id, payload: OrderRea
 # --- member orders --------------------------------------------------------------------
 
 
-@router.post("", response={201: OrderDetailOut, **error_responses(401, 404, 409, 422)})
+@router.post("", response={201: OrderDetailOut, **error_responses(401, 403, 404, 409, 422)})
 def create_order(
     request: HttpRequest,
     payload: OrderCreateIn,
@@ -211,7 +211,7 @@ def create_order(
     return Status(status, response)
 
 
-@router.post("/quote", response={200: CheckoutQuoteOut, **error_responses(401, 404, 409, 422)})
+@router.post("/quote", response={200: CheckoutQuoteOut, **error_responses(401, 403, 404, 409, 422)})
 def quote_order(request: HttpRequest, payload: OrderCreateIn) -> Any:
     """What ``POST /orders`` with this body would charge, without ordering: lines at the price the
     member pays, delivery fee and free-delivery gap, COD. A destination may still be missing; any

@@ -5,12 +5,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 
 from shequn.catalog.kinds import is_goods, rules_for
+from shequn.catalog.models import Product
 from shequn.catalog.weights import pending_weight_refunds_fen
+from shequn.communities.models import Community
+from shequn.core.models import AuditLog
 from shequn.shops.models import Shop
 
 from .enums import OrderStatus, RefundStatus
@@ -235,3 +238,47 @@ def expired_unpaid_orders(now: datetime | None = None) -> QuerySet[Order]:
     return Order.objects.filter(
         status=OrderStatus.PENDING_PAYMENT, expires_at__isnull=False, expires_at__lte=now or timezone.now()
     ).order_by("expires_at", "id")
+
+
+# --- the first-run guide on the console home ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GuideStep:
+    label: str
+    done: bool
+    url_name: str  # where the owner does it
+    hint: str
+
+
+def first_run_guide(shop: Shop) -> list[GuideStep]:
+    """What a new shop still has to do before members can buy, each step ticked by the data itself
+    (one query): a community, a product, and the payment set-up, which counts as done once the
+    payment options were saved in the shop settings or an order has been paid (payment works).
+    It lives here, beside the console home's other figures."""
+    done = (
+        Shop.objects.filter(pk=shop.pk)
+        .annotate(
+            community=Exists(Community.objects.filter(shop=shop)),
+            product=Exists(Product.objects.filter(shop=shop)),
+            settings_saved=Exists(AuditLog.objects.filter(shop=shop, action="shop.update_settings")),
+            paid=Exists(Order.objects.filter(shop=shop, paid_at__isnull=False)),
+        )
+        .values("community", "product", "settings_saved", "paid")
+        .get()
+    )
+    return [
+        GuideStep(
+            "创建第一个社群",
+            bool(done["community"]),
+            "communities:console_communities",
+            "会员在社群里看到你的商品和活动",
+        ),
+        GuideStep("上架第一件商品", bool(done["product"]), "catalog:console_product_new", "填写价格、库存和图片"),
+        GuideStep(
+            "完成支付设置",
+            bool(done["settings_saved"] or done["paid"]),
+            "shops:console_settings",
+            "确认在线支付与货到付款、运费规则并保存",
+        ),
+    ]

@@ -328,6 +328,10 @@ def console_dashboard(request: HttpRequest) -> HttpResponse:
         "can_manage_shop": role_allows(staff.role, permissions.MANAGE_SHOP),
         "can_view_audit": role_allows(staff.role, permissions.VIEW_AUDIT),
     }
+    if context["can_manage_shop"]:
+        guide = selectors.first_run_guide(shop)
+        # Shown until every step is done; the owner or an admin is the one to do them.
+        context["guide"] = guide if not all(step.done for step in guide) else None
     return render(request, "orders/console/dashboard.html", context)
 
 

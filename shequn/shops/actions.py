@@ -272,7 +272,9 @@ def do_update_shop_settings(shop: Shop, actor: Any, data: ShopSettingsInput, *, 
             for name, value in values.items():
                 setattr(locked, name, value)
             locked.save(update_fields=list(values))
-            audit.record(actor=actor, shop=locked, action="shop.update_settings", obj=locked, ip=ip, changes=changes)
+        # Recorded even without changes: saving confirms the payment options, which ticks the
+        # first-run guide's payment step (orders.selectors.first_run_guide).
+        audit.record(actor=actor, shop=locked, action="shop.update_settings", obj=locked, ip=ip, changes=changes)
     for name, value in values.items():
         setattr(shop, name, value)
     return shop

@@ -46,7 +46,7 @@ def my_shops(request: HttpRequest) -> Any:
     return [{"id": r.shop.pk, "name": r.shop.name, "slug": r.shop.slug, "role": r.role} for r in rows]
 
 
-@router.get("/{slug}/pickup-points", auth=None, response={200: list[PickupPointOut], **error_responses(404, 422)})
+@router.get("/{slug}/pickup-points", auth=None, response={200: list[PickupPointOut], **error_responses(403, 404, 422)})
 def pickup_points(request: HttpRequest, slug: Text) -> Any:
     """A shop's active pickup points, for the checkout picker."""
     return list(selectors.active_pickup_points(selectors.access_shop_by_slug(slug)))

@@ -11,13 +11,18 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 
 from shequn.core.errors import InvalidInput, NotFound
 
+from .errors import ShopUnavailable
 from .models import Shop
 from .selectors import check_role_allows, require_permission, staff_membership, staff_shops
 
 SESSION_KEY = "console_shop_id"
+# Reads only: a suspended or closed shop's staff may look, not change (``check_console_write``).
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PLATFORM_HOME = "/platform/"
 
 
 def current_console_shop(request: HttpRequest) -> Shop | None:
@@ -46,6 +51,8 @@ def console_view(
                 return redirect_to_login(request.get_full_path(), login_url="/console/login/")
             shop = current_console_shop(request)
             if shop is None:
+                if getattr(request.user, "is_staff", False):  # a platform admin works in the platform console
+                    return redirect(PLATFORM_HOME)
                 return redirect_to_login(request.get_full_path(), login_url="/console/login/")
             staff = staff_membership(request.user, shop)
             # Set before the role check: a refusal renders in the console layout, with the menu
@@ -53,6 +60,7 @@ def console_view(
             request.staff = staff  # type: ignore[attr-defined]
             request.console_shop = shop  # type: ignore[attr-defined]
             check_role_allows(staff, permission)
+            check_console_write(request, shop)
             return view(request, *args, **kwargs)
 
         wrapper.console_permission = permission  # type: ignore[attr-defined]  # read by the console menu
@@ -83,4 +91,14 @@ def api_console_shop(request: HttpRequest, permission: str, shop_id: int | None 
     if shop is None:
         raise NotFound("店铺不存在", code="shop_not_found")
     require_permission(user, shop, permission)
+    check_console_write(request, shop)
     return shop
+
+
+def check_console_write(request: HttpRequest, shop: Shop) -> None:
+    """A shop the platform suspended or closed keeps its console for reading (with a banner,
+    console/base.html); every change is refused with ShopUnavailable (403)."""
+    if not shop.is_open and request.method not in READ_METHODS:
+        raise ShopUnavailable(
+            f"店铺{shop.get_status_display()}，控制台只读，不能修改。如有疑问请联系平台。", code=f"shop_{shop.status}"
+        )

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from .enums import StaffRole
+from .enums import ShopCategory, ShopStatus, StaffRole
 
 
 class Shop(models.Model):
@@ -23,10 +23,19 @@ class Shop(models.Model):
     # Delivery orders must choose one of the shop's delivery slots (pickup orders may); see ADR 0007.
     delivery_slots_required = models.BooleanField(default=False)
     service_phone = models.CharField(max_length=20, blank=True)
+    category = models.CharField(max_length=16, choices=ShopCategory.choices, default=ShopCategory.OTHER)
+    # Moved only by ``shops.state.transition`` (the platform's suspend / reinstate / close).
+    status = models.CharField(max_length=12, choices=ShopStatus.choices, default=ShopStatus.ACTIVE)
+    status_reason = models.CharField(max_length=200, blank=True)  # why the platform suspended or closed it
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_open(self) -> bool:
+        """Members may shop and order here (not suspended or closed by the platform)."""
+        return self.status == ShopStatus.ACTIVE
 
 
 class StaffMember(models.Model):

@@ -8,16 +8,34 @@ from django.db.models import F, QuerySet
 from shequn.core.errors import NotFound, PermissionDenied
 from shequn.core.models import AuditLog
 
-from .enums import StaffRole
+from .enums import ShopStatus, StaffRole
+from .errors import ShopUnavailable
 from .models import DeliverySlot, PickupPoint, Shop, StaffMember
 from .permissions import required_roles_hint, role_allows, roles_allowed
 
 
 def access_shop_by_slug(slug: str) -> Shop:
+    """The shop a member page or public endpoint names; a suspended or closed shop refuses
+    (``check_shop_open``), so its pages say so instead of selling."""
     shop = Shop.objects.filter(slug=slug).first()
     if shop is None:
         raise NotFound("店铺不存在", code="shop_not_found")
+    check_shop_open(shop)
     return shop
+
+
+def check_shop_open(shop: Shop) -> None:
+    """ShopUnavailable (403) unless members may shop and order in ``shop``: the one check member
+    pages and checkout make. The shop's data stays; only new business is refused."""
+    if shop.status == ShopStatus.SUSPENDED:
+        raise ShopUnavailable(
+            f"「{shop.name}」暂停营业中，暂不接受下单。已下的订单不受影响，可在「我的订单」中查看。",
+            code="shop_suspended",
+        )
+    if shop.status == ShopStatus.CLOSED:
+        raise ShopUnavailable(
+            f"「{shop.name}」已关闭，不再接受下单。已下的订单可在「我的订单」中查看。", code="shop_closed"
+        )
 
 
 def staff_shops(user: Any) -> QuerySet[Shop]:
@@ -130,8 +148,8 @@ def shop_overview(shop: Shop) -> dict[str, int]:
 
 
 def shop_directory() -> QuerySet[Shop]:
-    """Every shop of this deployment, oldest first (the site root lists them)."""
-    return Shop.objects.order_by("id")
+    """Every shop of this deployment that is not closed, oldest first (the site root lists them)."""
+    return Shop.objects.exclude(status=ShopStatus.CLOSED).order_by("id")
 
 
 # --- delivery slots ---------------------------------------------------------------------
