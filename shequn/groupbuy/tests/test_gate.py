@@ -290,3 +290,17 @@ def test_a_pool_rebuilt_while_claims_are_being_written_counts_them_and_admits_no
     assert actions.materialise_claims(idle_ms=0) == actions.Materialised(signed_up=2)
     books = selectors.reconcile(item)
     assert (books.at_gate, books.sold, books.ok) == (0, 2, True)
+
+
+def test_the_dedicated_consumer_command_writes_the_queue(world, gate):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    campaign, item = limited(world, stock=5)
+    for member in neighbours(world, 3):
+        actions.join_queue(member, campaign.pk, {item.pk: 1})
+    out = StringIO()
+    call_command("run_jielong_consumer", "--seconds", "0.2", "--name", "burst-1", stdout=out)
+    assert out.getvalue().strip() == "signed up 3, released 0, duplicates 0"
+    assert SignUp.objects.filter(campaign=campaign).count() == 3
