@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "shequn.core",
     "shequn.gate",
+    "shequn.wechat",
     "shequn.shops",
     "shequn.accounts",
     "shequn.wallets",
@@ -225,6 +226,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # The Huey consumer installs its own handler; propagating too would print every line twice.
         "huey": {"propagate": False},
+        # httpx logs each request's URL at INFO, and WeChat's APIs take the AppSecret in the query.
+        "httpx": {"level": "WARNING"},
     },
 }
 
@@ -270,6 +273,17 @@ SANDBOX_PAY_DELIVERY = os.environ.get("SANDBOX_PAY_DELIVERY", "inline" if "PYTES
 # Empty: the sandbox's API runs in process. Set to e.g. http://127.0.0.1:8000/sandbox-pay to talk HTTP.
 SANDBOX_PAY_API_BASE = os.environ.get("SANDBOX_PAY_API_BASE", "")
 PAYMENT_NOTIFICATION_MAX_SKEW_SECONDS = 300
+
+# WeChat official account (服务号): web authorisation inside WeChat's browser and JS-SDK share
+# cards. Off unless WECHAT_APP_ID is set (the demo works without); check shequn.wechat.W001
+# warns when the AppSecret is missing. WECHAT_FAKE talks to the local fake (shequn.wechat.fake).
+WECHAT_APP_ID = os.environ.get("WECHAT_APP_ID", "")
+WECHAT_APP_SECRET = os.environ.get("WECHAT_APP_SECRET", "")
+WECHAT_OAUTH_SCOPE = os.environ.get("WECHAT_OAUTH_SCOPE", "snsapi_base")  # or snsapi_userinfo (asks consent)
+WECHAT_API_BASE = os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com")
+WECHAT_OPEN_BASE = os.environ.get("WECHAT_OPEN_BASE", "https://open.weixin.qq.com")
+WECHAT_FAKE = env_bool("WECHAT_FAKE", False)
+WECHAT_OAUTH_STATE_MAX_AGE_SECONDS = 10 * 60
 
 ORDER_UNPAID_TIMEOUT_MINUTES_DEFAULT = 30
 AFTER_SALES_WINDOW_DAYS = 7

@@ -8,6 +8,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("", include("shequn.accounts.urls")),
+    path("", include("shequn.wechat.urls")),
     path("", include("shequn.shops.urls")),
     path("", include("shequn.catalog.urls")),
     path("", include("shequn.communities.urls")),

@@ -8,13 +8,16 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError, InvalidInput
 from shequn.core.pages import field_errors
 from shequn.core.phone import mask_phone
+from shequn.wechat import actions as wechat_actions
+from shequn.wechat import client as wechat_client
+from shequn.wechat import selectors as wechat_selectors
 
 from . import actions, selectors
 from .models import Address, User
@@ -49,11 +52,31 @@ def _member(request: HttpRequest) -> User:
 
 @require_http_methods(["GET", "POST"])
 def member_login(request: HttpRequest) -> HttpResponse:
-    """Phone + one-time code. One plain form with two buttons, so it works without JavaScript."""
+    """Phone + one-time code. One plain form with two buttons, so it works without JavaScript.
+
+    Inside WeChat's browser the member is first sent through WeChat's web authorisation (unless
+    they came back from it: ``wechat`` in the query, or a WeChat identity waiting to be bound).
+    A waiting identity is bound to the account the phone signs in to.
+    """
     next_url = _safe_next(request, "/")
     if request.user.is_authenticated and request.method == "GET":
         return redirect(next_url)
-    context: dict[str, Any] = {"next": next_url, "phone": "", "code_sent": False, "error": None}
+    pending = wechat_actions.pending_identity(request.session)
+    if (
+        request.method == "GET"
+        and wechat_client.enabled()
+        and pending is None
+        and "wechat" not in request.GET
+        and wechat_selectors.is_wechat_browser(request.headers.get("User-Agent", ""))
+    ):
+        return redirect(f"{reverse('wechat:oauth_start')}?{urlencode({'next': next_url})}")
+    context: dict[str, Any] = {
+        "next": next_url,
+        "phone": "",
+        "code_sent": False,
+        "error": None,
+        "binding_wechat": pending is not None,
+    }
     status = 200
     if request.method == "POST":
         phone = request.POST.get("phone", "").strip()
@@ -65,12 +88,24 @@ def member_login(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"验证码已发送至 {mask_phone(sent.phone)}，10 分钟内有效")
             else:
                 user = actions.do_verify_otp(phone, request.POST.get("code", ""), ip=client_ip(request))
+                identity = wechat_actions.take_pending(request.session)
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                if identity is not None:
+                    _bind_wechat(request, user, identity)
                 return HttpResponseRedirect(next_url)
         except DomainError as error:
             context.update(error=error, code_sent=request.POST.get("action") != "send")
             status = error.status
     return render(request, "accounts/login.html", context, status=status)
+
+
+def _bind_wechat(request: HttpRequest, user: User, identity: wechat_client.WechatIdentity) -> None:
+    try:
+        wechat_actions.do_bind(user, identity)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "已绑定微信，下次在微信中打开将自动登录")
 
 
 @require_POST
@@ -131,6 +166,9 @@ def me(request: HttpRequest) -> HttpResponse:
         "nickname": nickname,
         "errors": errors,
         "default_address": selectors.default_address(user),
+        "wechat_enabled": wechat_client.enabled(),
+        "wechat_binding": wechat_selectors.binding_for(user),
+        "in_wechat": wechat_selectors.is_wechat_browser(request.headers.get("User-Agent", "")),
     }
     return render(request, "accounts/me.html", context, status=status)
 

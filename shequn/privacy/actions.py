@@ -22,6 +22,7 @@ from shequn.core.phone import mask_phone
 from shequn.leaders.models import Leader
 from shequn.notifications.models import Notification
 from shequn.orders.models import CartItem, Order
+from shequn.wechat.models import WechatBinding
 
 from . import selectors
 from .enums import ExportFormat, RequestKind, RequestOutcome
@@ -140,6 +141,8 @@ def _anonymise(user: User) -> None:
     OtpCode.objects.filter(phone=phone).delete()
     Notification.objects.filter(user=user).delete()
     CartItem.objects.filter(user=user).delete()
+    # The openid would let WeChat's browser sign in to the anonymised account, and names the person.
+    WechatBinding.objects.filter(user=user).delete()
     # Stored API responses (an order's, with its address) serve only retries of the member's calls.
     IdempotencyKey.objects.filter(user=user).delete()
     JoinRequest.objects.filter(user=user).update(message="")

@@ -1,0 +1,50 @@
+"""Test helpers for WeChat: the fake official account, and a person's WeChat app opening its pages."""
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from django.core.cache import cache
+
+from shequn.wechat.fake import FAKE, FakeApp, FakeWechat
+
+APP_ID = "wx5b7c682cca621df2"
+APP_SECRET = "fake-app-secret-3f9a1c7e5b2d4a6c"  # the fake's, never a real one
+# What WeChat's in-app browser on Android sends.
+WECHAT_USER_AGENT = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 "
+    "Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160065 MMWEBSDK/20231202 MicroMessenger/8.0.47.2560(0x28002F35) "
+    "WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64"
+)
+
+
+@pytest.fixture
+def wechat(settings: Any) -> Iterator[FakeWechat]:
+    """Turn WeChat on against the fake, with one official account whose OAuth domain is SITE_URL's host."""
+    settings.WECHAT_APP_ID = APP_ID
+    settings.WECHAT_APP_SECRET = APP_SECRET
+    settings.WECHAT_FAKE = True
+    settings.WECHAT_API_BASE = "https://api.weixin.qq.com"
+    settings.WECHAT_OPEN_BASE = "https://open.weixin.qq.com"
+    FAKE.reset()
+    FAKE.apps[APP_ID] = FakeApp(secret=APP_SECRET, oauth_domain=urlsplit(settings.SITE_URL).hostname or "")
+    cache.clear()
+    yield FAKE
+    FAKE.reset()
+    cache.clear()
+
+
+def wechat_authorize(authorize_url: str, person: str) -> httpx.Response:
+    """``person``'s WeChat app opens the authorize URL (WeChat's browser, signed in as them)."""
+    with httpx.Client(transport=httpx.WSGITransport(app=FAKE), cookies={"wechat_user": person}) as client:
+        return client.get(authorize_url.split("#", 1)[0])
+
+
+def callback_path(authorize_url: str, person: str) -> str:
+    """Where WeChat sends ``person`` back to (path and query of our callback), after they authorise."""
+    response = wechat_authorize(authorize_url, person)
+    assert response.status_code == 302, response.text
+    location = urlsplit(response.headers["Location"])
+    return f"{location.path}?{location.query}"

@@ -1,0 +1,182 @@
+"""The one adapter to the WeChat official account's web APIs: web authorisation and the JS-SDK.
+
+Talks to ``WECHAT_API_BASE`` over HTTPS, or, with ``WECHAT_FAKE``, to the in-process fake
+(``fake.FAKE``) through httpx's WSGI transport, so the same code path runs in tests and the demo.
+The AppSecret travels in query strings, as WeChat requires: neither URLs nor httpx's own request
+log (silenced in settings.LOGGING) ever reach the log, and errors carry WeChat's errcode only.
+"""
+
+import hashlib
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import httpx
+from django.conf import settings
+from django.core.cache import cache
+
+from . import fake
+
+logger = logging.getLogger("shequn.wechat")
+
+AUTHORIZE_PATH = "/connect/oauth2/authorize"
+# Credentials are renewed this long before WeChat says they expire, so none is used at its last second.
+EXPIRY_MARGIN_SECONDS = 300
+# WeChat's answers when a cached access token no longer works: renew it once and try again.
+STALE_TOKEN_ERRCODES = {40001, 40014, 42001}
+
+
+class WechatError(Exception):
+    """WeChat answered with an errcode (or could not be reached: errcode -1)."""
+
+    def __init__(self, errcode: int, errmsg: str):
+        super().__init__(f"WeChat error {errcode}: {errmsg}")
+        self.errcode = errcode
+        self.errmsg = errmsg
+
+
+def enabled() -> bool:
+    return bool(settings.WECHAT_APP_ID)
+
+
+def mask_openid(openid: str) -> str:
+    """``oAbc****wxyz``: enough to tell two apart in a log, not enough to address a person (PIPL)."""
+    if len(openid) <= 8:
+        return "****"
+    return f"{openid[:4]}****{openid[-4:]}"
+
+
+def _client() -> httpx.Client:
+    transport = httpx.WSGITransport(app=fake.FAKE) if settings.WECHAT_FAKE else None
+    return httpx.Client(base_url=settings.WECHAT_API_BASE, transport=transport, timeout=5.0)
+
+
+def _get(path: str, params: dict[str, str]) -> dict[str, Any]:
+    try:
+        with _client() as client:
+            response = client.get(path, params=params)
+        payload = response.json()
+    except (httpx.HTTPError, ValueError) as error:
+        # Not chained: an httpx error names the URL, and this URL carries the AppSecret.
+        logger.warning("WeChat %s unreachable: %s", path, type(error).__name__)
+        raise WechatError(-1, "unreachable") from None
+    if not isinstance(payload, dict):
+        raise WechatError(-1, "malformed answer")
+    errcode = int(payload.get("errcode") or 0)
+    if errcode:
+        logger.warning("WeChat %s answered errcode %s", path, errcode)
+        raise WechatError(errcode, str(payload.get("errmsg", "")))
+    return payload
+
+
+# --- web authorisation (网页授权) ------------------------------------------------------------
+
+
+def authorize_url(*, redirect_uri: str, scope: str, state: str) -> str:
+    # WeChat wants the parameters in exactly this order.
+    query = urlencode(
+        {
+            "appid": settings.WECHAT_APP_ID,
+            "redirect_uri": redirect_uri,
+            "response_type": "code",
+            "scope": scope,
+            "state": state,
+        }
+    )
+    return f"{settings.WECHAT_OPEN_BASE}{AUTHORIZE_PATH}?{query}#wechat_redirect"
+
+
+@dataclass(frozen=True)
+class WechatIdentity:
+    app_id: str
+    openid: str
+    unionid: str
+    scope: str
+    nickname: str = ""
+
+
+def exchange_code(code: str) -> WechatIdentity:
+    """Trade the code WeChat appended to our callback for the person's openid (and unionid).
+
+    With scope ``snsapi_userinfo`` the nickname is fetched too: the person agreed to share it.
+    """
+    answer = _get(
+        "/sns/oauth2/access_token",
+        {
+            "appid": settings.WECHAT_APP_ID,
+            "secret": settings.WECHAT_APP_SECRET,
+            "code": code,
+            "grant_type": "authorization_code",
+        },
+    )
+    openid, scope = str(answer["openid"]), str(answer.get("scope", ""))
+    nickname = ""
+    if "snsapi_userinfo" in scope.split(","):
+        info = _get("/sns/userinfo", {"access_token": str(answer["access_token"]), "openid": openid, "lang": "zh_CN"})
+        nickname = str(info.get("nickname", ""))[:64]
+    return WechatIdentity(
+        app_id=settings.WECHAT_APP_ID,
+        openid=openid,
+        unionid=str(answer.get("unionid", "")),
+        scope=scope,
+        nickname=nickname,
+    )
+
+
+# --- JS-SDK ---------------------------------------------------------------------------------------
+
+
+def _cache_key(name: str) -> str:
+    return f"wechat:{name}:{settings.WECHAT_APP_ID}"
+
+
+def _remember(name: str, value: str, expires_in: int) -> str:
+    cache.set(_cache_key(name), value, max(60, expires_in - EXPIRY_MARGIN_SECONDS))
+    return value
+
+
+def access_token(*, renew: bool = False) -> str:
+    """The account's access token (cgi-bin/token), shared through the cache until shortly before expiry."""
+    cached = None if renew else cache.get(_cache_key("access_token"))
+    if cached:
+        return str(cached)
+    answer = _get(
+        "/cgi-bin/token",
+        {"grant_type": "client_credential", "appid": settings.WECHAT_APP_ID, "secret": settings.WECHAT_APP_SECRET},
+    )
+    return _remember("access_token", str(answer["access_token"]), int(answer.get("expires_in", 7200)))
+
+
+def jsapi_ticket() -> str:
+    """The JS-SDK ticket, cached until shortly before expiry (WeChat limits how often it may be fetched).
+
+    A cached access token that WeChat no longer accepts is renewed once; a second refusal is raised.
+    """
+    cached = cache.get(_cache_key("jsapi_ticket"))
+    if cached:
+        return str(cached)
+    try:
+        answer = _get("/cgi-bin/ticket/getticket", {"access_token": access_token(), "type": "jsapi"})
+    except WechatError as error:
+        if error.errcode not in STALE_TOKEN_ERRCODES:
+            raise
+        answer = _get("/cgi-bin/ticket/getticket", {"access_token": access_token(renew=True), "type": "jsapi"})
+    return _remember("jsapi_ticket", str(answer["ticket"]), int(answer.get("expires_in", 7200)))
+
+
+def jssdk_signature(*, ticket: str, noncestr: str, timestamp: int, url: str) -> str:
+    """sha1 of the four fields in name order, raw values, ``url`` without its #fragment (JS-SDK appendix 1)."""
+    page = urlunsplit(urlsplit(url)._replace(fragment=""))
+    text = f"jsapi_ticket={ticket}&noncestr={noncestr}&timestamp={timestamp}&url={page}"
+    return hashlib.sha1(text.encode()).hexdigest()  # noqa: S324  (the algorithm WeChat specifies)
+
+
+def jssdk_config(url: str) -> dict[str, Any]:
+    """What ``wx.config`` needs for the page at ``url`` (appId, timestamp, nonceStr, signature)."""
+    noncestr = secrets.token_hex(8)
+    timestamp = int(time.time())
+    signature = jssdk_signature(ticket=jsapi_ticket(), noncestr=noncestr, timestamp=timestamp, url=url)
+    return {"appId": settings.WECHAT_APP_ID, "timestamp": timestamp, "nonceStr": noncestr, "signature": signature}

@@ -1,0 +1,149 @@
+"""Share cards: the JS-SDK signature, the cached jsapi_ticket, and the card on shared pages."""
+
+import json
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from django.contrib.staticfiles import finders
+from django.core.cache import cache
+from django.test import Client
+
+from shequn.testing.community import make_member
+from shequn.testing.factories import CommunityFactory
+from shequn.testing.orders import make_shop, make_sku
+from shequn.testing.wechat import APP_ID, WECHAT_USER_AGENT, wechat
+from shequn.wechat import client as wechat_client
+
+__all__ = ["wechat"]
+
+# The published example of WeChat's JS-SDK documentation (附录1 JS-SDK使用权限签名算法).
+DOC_TICKET = "sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg"
+DOC_NONCESTR = "Wm3WZYTPz0wzccnW"
+DOC_TIMESTAMP = 1414587457
+
+
+@pytest.mark.parametrize(
+    ("url", "signature"),
+    [
+        ("http://mp.weixin.qq.com?params=value", "0f9de62fce790f9a083d5c99e95740ceb90c27ed"),
+        ("http://mp.weixin.qq.com", "f4d90daf4b3bca3078ab155816175ba34c443a7b"),
+        # The #fragment is not part of the signed URL.
+        ("http://mp.weixin.qq.com?params=value#share", "0f9de62fce790f9a083d5c99e95740ceb90c27ed"),
+    ],
+)
+def test_signature_matches_wechats_published_example(url, signature):
+    assert (
+        wechat_client.jssdk_signature(ticket=DOC_TICKET, noncestr=DOC_NONCESTR, timestamp=DOC_TIMESTAMP, url=url)
+        == signature
+    )
+
+
+def test_ticket_is_cached_until_expiry_then_fetched_once_more(wechat):
+    with time_machine.travel("2026-11-01 10:00:00+08:00", tick=False) as traveller:
+        first = wechat_client.jsapi_ticket()
+        assert wechat_client.jsapi_ticket() == first
+        traveller.shift(timedelta(minutes=100))
+        assert wechat_client.jsapi_ticket() == first
+        assert wechat.calls == ["/cgi-bin/token", "/cgi-bin/ticket/getticket"]
+        traveller.shift(timedelta(hours=2))
+        second = wechat_client.jsapi_ticket()
+        assert second != first
+        assert wechat_client.jsapi_ticket() == second
+    assert wechat.calls == ["/cgi-bin/token", "/cgi-bin/ticket/getticket"] * 2
+
+
+def test_a_revoked_access_token_is_renewed_once(wechat, settings):
+    wechat_client.jsapi_ticket()
+    cache.delete(f"wechat:jsapi_ticket:{settings.WECHAT_APP_ID}")  # evicted; the cached token was not
+    wechat.revoke_tokens()  # e.g. the AppSecret was reset: WeChat no longer takes our cached token
+    assert wechat_client.jsapi_ticket()
+    assert wechat.calls[2:] == ["/cgi-bin/ticket/getticket", "/cgi-bin/token", "/cgi-bin/ticket/getticket"]
+
+
+def test_a_refusal_after_renewal_is_raised_not_retried_forever(wechat, monkeypatch):
+    monkeypatch.setattr(wechat, "_ticket", lambda query: {"errcode": 40001, "errmsg": "invalid credential"})
+    with pytest.raises(wechat_client.WechatError) as refused:
+        wechat_client.jsapi_ticket()
+    assert refused.value.errcode == 40001
+    assert wechat.calls == ["/cgi-bin/token", "/cgi-bin/ticket/getticket"] * 2  # renewed once, then raised
+
+
+def _card(html: str) -> dict[str, Any] | None:
+    found = re.search(r'<script id="wechat-share" type="application/json">(.*?)</script>', html, re.S)
+    return json.loads(found.group(1)) if found else None
+
+
+def _meta(html: str, name: str) -> str:
+    found = re.search(rf'<meta property="{name}" content="([^"]*)">', html)
+    return found.group(1) if found else ""
+
+
+def _product_url() -> str:
+    shop = make_shop()
+    sku = make_sku(shop, title="赣南脐橙 5 斤", subtitle="当季现摘，次日达")
+    return f"/s/{shop.slug}/p/{sku.product_id}/"
+
+
+@pytest.mark.django_db
+def test_product_page_in_wechat_carries_a_signed_share_card(wechat):
+    url = _product_url()
+    html = Client(HTTP_USER_AGENT=WECHAT_USER_AGENT).get(f"{url}?from=share").content.decode()
+    card = _card(html)
+    assert card is not None
+    assert card["share"]["title"] == "赣南脐橙 5 斤"
+    assert card["share"]["desc"] == "当季现摘，次日达"
+    assert card["share"]["link"] == f"http://testserver{url}?from=share"
+    config = card["config"]
+    assert config["appId"] == APP_ID
+    # What WeChat checks on wx.config: the signature over the cached ticket and this very page URL.
+    expected = wechat_client.jssdk_signature(
+        ticket=wechat_client.jsapi_ticket(),
+        noncestr=config["nonceStr"],
+        timestamp=config["timestamp"],
+        url=f"http://testserver{url}?from=share",
+    )
+    assert config["signature"] == expected
+    assert "jweixin-1.6.0.js" in html
+    script = finders.find("shequn/wechat-share.js")
+    assert script is not None
+    assert "wx.updateAppMessageShareData" in Path(str(script)).read_text()
+    assert _meta(html, "og:title") == "赣南脐橙 5 斤"
+
+
+@pytest.mark.django_db
+def test_other_browsers_get_open_graph_only(wechat):
+    url = _product_url()
+    html = Client().get(url).content.decode()
+    assert _meta(html, "og:title") == "赣南脐橙 5 斤"
+    assert _meta(html, "og:description") == "当季现摘，次日达"
+    assert _card(html) is None
+    assert wechat.calls == []  # no ticket fetched for a page WeChat will not configure
+
+
+@pytest.mark.django_db
+def test_with_wechat_off_or_down_the_page_still_renders_its_open_graph(wechat, settings, monkeypatch):
+    url = _product_url()
+    monkeypatch.setattr(wechat, "_token", lambda query: {"errcode": -1, "errmsg": "system error"})
+    html = Client(HTTP_USER_AGENT=WECHAT_USER_AGENT).get(url).content.decode()
+    assert _card(html) is None
+    assert _meta(html, "og:title") == "赣南脐橙 5 斤"
+    settings.WECHAT_APP_ID = ""
+    html = Client(HTTP_USER_AGENT=WECHAT_USER_AGENT).get(url).content.decode()
+    assert _card(html) is None
+    assert _meta(html, "og:title") == "赣南脐橙 5 斤"
+
+
+@pytest.mark.django_db
+def test_community_page_shares_its_name_and_description(wechat):
+    community = CommunityFactory.create(shop=make_shop(), description="<p>每周三团<b>新鲜蔬菜</b></p>")
+    member = make_member(community, "小王")
+    browser = Client(HTTP_USER_AGENT=WECHAT_USER_AGENT)
+    browser.force_login(member)
+    card = _card(browser.get(f"/c/{community.pk}/").content.decode())
+    assert card is not None
+    assert card["share"]["title"] == community.name
+    assert card["share"]["desc"] == "每周三团新鲜蔬菜"
