@@ -225,3 +225,13 @@ def test_the_api_deletes_the_account_and_its_token_stops_working(member, sms_out
     assert response.json() == {"deleted": True}
     assert client.get("/api/v1/me/deletion", headers=headers).status_code == 401
     assert rows_mentioning(PHONE) == []
+
+
+def test_deleting_removes_the_wechat_binding_so_the_openid_signs_in_nobody(member, sms_outbox):
+    from shequn.wechat.models import WechatBinding
+
+    WechatBinding.objects.create(user=member, app_id="wx0123456789abcdef", openid="o6_bmjrPTlm6_2sgVt7hMZOPfL2M")
+    delete_through_the_page(member_client(member), sms_outbox, PHONE)
+
+    assert not WechatBinding.objects.filter(openid="o6_bmjrPTlm6_2sgVt7hMZOPfL2M").exists()
+    assert rows_mentioning("o6_bmjrPTlm6_2sgVt7hMZOPfL2M") == []
