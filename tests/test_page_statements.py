@@ -53,7 +53,7 @@ def statements(client: Client, url: str) -> int:
 
 # page: (who looks, its address, statements it makes)
 PAGES = {
-    "shop home": ("browser", lambda s: f"/s/{s.shop.slug}/", 13),
+    "shop home": ("browser", lambda s: f"/s/{s.shop.slug}/", 11),
     "product": ("browser", lambda s: f"/s/{s.shop.slug}/p/{s.products[0].pk}/", 7),
     "community feed": ("browser", lambda s: f"/c/{s.community.pk}/", 8),
     "my orders": ("browser", lambda s: "/orders/", 6),
