@@ -58,7 +58,7 @@ PAGES = {
     "community feed": ("browser", lambda s: f"/c/{s.community.pk}/", 8),
     "my orders": ("browser", lambda s: "/orders/", 6),
     "console dashboard": ("console", lambda s: "/console/", 12),
-    "console orders": ("console", lambda s: "/console/orders/", 12),
+    "console orders": ("console", lambda s: "/console/orders/", 11),
     "console products": ("console", lambda s: "/console/products/", 10),
     "console members": ("console", lambda s: f"/console/communities/{s.community.pk}/members/", 12),
 }
