@@ -53,13 +53,13 @@ def statements(client: Client, url: str) -> int:
 
 # page: (who looks, its address, statements it makes)
 PAGES = {
-    "shop home": ("browser", lambda s: f"/s/{s.shop.slug}/", 13),
+    "shop home": ("browser", lambda s: f"/s/{s.shop.slug}/", 11),
     "product": ("browser", lambda s: f"/s/{s.shop.slug}/p/{s.products[0].pk}/", 7),
     "community feed": ("browser", lambda s: f"/c/{s.community.pk}/", 8),
     "my orders": ("browser", lambda s: "/orders/", 6),
     "my data and account": ("browser", lambda s: "/me/data/", 8),
     "console dashboard": ("console", lambda s: "/console/", 13),  # + the first-run guide (one query)
-    "console orders": ("console", lambda s: "/console/orders/", 12),
+    "console orders": ("console", lambda s: "/console/orders/", 11),
     "console products": ("console", lambda s: "/console/products/", 10),
     "console members": ("console", lambda s: f"/console/communities/{s.community.pk}/members/", 12),
 }

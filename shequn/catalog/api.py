@@ -77,7 +77,8 @@ def shop_products(request: HttpRequest, slug: Text, filters: Query[ProductFilter
         shop, query=filters.q, category_id=filters.category_id, collection_slug=filters.collection
     )
     page = paginate(products, filters.page, filters.page_size)
-    page["items"] = [ProductSummaryOut.from_model(p) for p in page["items"]]
+    selectors.attach_shelf_details(shop, page["items"])
+    page["items"] = [ProductSummaryOut.from_parts(p, p.from_sku, p.cover) for p in page["items"]]
     return page
 
 

@@ -7,6 +7,7 @@ from ninja import Field, Schema
 
 from shequn.core.schemas import Count, Delta, Fen, Id, MultilineText, Text
 
+from . import selectors
 from .models import Category, Collection, Product, ProductImage, Sku
 from .selectors import stock_label
 
@@ -112,10 +113,9 @@ class ProductSummaryOut(Schema):
     url: str
 
     @staticmethod
-    def from_model(product: Product) -> "ProductSummaryOut":
-        skus = [sku for sku in product.skus.all() if sku.is_active]
-        cheapest = min(skus, key=lambda sku: (sku.price_fen, sku.position, sku.pk)) if skus else None
-        images = list(product.images.all())
+    def from_parts(product: Product, cheapest: Sku | None, cover: ProductImage | None) -> "ProductSummaryOut":
+        """``cheapest`` and ``cover`` as ``selectors.attach_shelf_details`` or ``lowest_price_sku``
+        and ``cover_image`` give them."""
         return ProductSummaryOut(
             id=product.pk,
             title=product.title,
@@ -125,7 +125,7 @@ class ProductSummaryOut(Schema):
             per_person_cap=product.per_person_cap,
             from_price_fen=cheapest.price_fen if cheapest else None,
             member_price_fen=cheapest.member_price_fen if cheapest else None,
-            thumbnail_url=(_media_url(images[0].thumbnail) or _media_url(images[0].image)) if images else None,
+            thumbnail_url=(_media_url(cover.thumbnail) or _media_url(cover.image)) if cover else None,
             url=f"{settings.SITE_URL}/s/{product.shop.slug}/p/{product.pk}/",
         )
 
@@ -139,7 +139,9 @@ class ProductOut(ProductSummaryOut):
     @staticmethod
     def from_model(product: Product) -> "ProductOut":
         return ProductOut(
-            **ProductSummaryOut.from_model(product).model_dump(),
+            **ProductSummaryOut.from_parts(
+                product, selectors.lowest_price_sku(product), selectors.cover_image(product)
+            ).model_dump(),
             description=product.description,
             returnable_note="支持七天无理由退货" if product.returnable else "生鲜商品，不支持七天无理由退货",
             skus=[SkuOut.from_model(sku) for sku in product.skus.all() if sku.is_active],

@@ -4,7 +4,9 @@ Console reads go through ``access_*(shop, id)``: an id of another shop raises No
 exactly like a missing one. Member reads only ever see on-shelf products.
 """
 
-from django.db.models import F, Prefetch, Q, QuerySet, Window
+from collections.abc import Iterable
+
+from django.db.models import F, Prefetch, Q, QuerySet, Window, prefetch_related_objects
 from django.db.models.functions import RowNumber
 
 from shequn.core.errors import NotFound
@@ -16,11 +18,36 @@ from .models import Category, Collection, Product, ProductImage, Sku
 from .pinyin import normalise_query
 
 
-def _with_details(products: QuerySet[Product]) -> QuerySet[Product]:
-    return products.select_related("category", "shop").prefetch_related(
+def _skus_and_images() -> tuple[Prefetch, Prefetch]:
+    return (
         Prefetch("skus", queryset=Sku.objects.order_by("position", "id")),
         Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
     )
+
+
+def _with_details(products: QuerySet[Product]) -> QuerySet[Product]:
+    return products.select_related("category", "shop").prefetch_related(*_skus_and_images())
+
+
+def attach_shelf_details(shop: Shop, products: Iterable[Product]) -> None:
+    """Give shop-front products (``shelf_products``, ``collection_shelves``) what a product tile
+    shows, worked out once here rather than in the template: ``cover`` (the first image),
+    ``from_sku`` (the cheapest active SKU), ``several_skus``, and ``shop`` (the caller's: no join).
+    Two queries for all the lists of a page together; the SKUs and images go to plain lists
+    (``to_attr``): a prefetch into ``product.skus.all()`` builds a queryset per product, which
+    cost more than the queries (about 15 ms for 32 products, measured)."""
+    products = list(products)
+    skus, images = _skus_and_images()
+    prefetch_related_objects(
+        products,
+        Prefetch("skus", queryset=skus.queryset, to_attr="shelf_skus"),
+        Prefetch("images", queryset=images.queryset, to_attr="shelf_images"),
+    )
+    for product in products:
+        product.shop = shop
+        product.from_sku = cheapest_sku(product.shelf_skus)  # type: ignore[attr-defined]
+        product.cover = product.shelf_images[0] if product.shelf_images else None  # type: ignore[attr-defined]
+        product.several_skus = len(product.shelf_skus) > 1  # type: ignore[attr-defined]
 
 
 def search_products(products: QuerySet[Product], query: str | None) -> QuerySet[Product]:
@@ -123,9 +150,9 @@ def collection_products(collection: Collection, *, on_shelf_only: bool = True) -
 
 def collection_shelves(shop: Shop, size: int) -> list[tuple[Collection, list[Product]]]:
     """The shop front's collections, each with its first ``size`` on-shelf products in the
-    collection's order (``collection_products``); collections with none are left out. Four
+    collection's order (``collection_products``); collections with none are left out. Two
     queries however many collections there are: one window-ranked query takes every collection's
-    first products at once."""
+    first products at once. Their SKUs and images: ``attach_shelf_details``."""
     collections = list(shop_collections(shop))
     if not collections:
         return []
@@ -143,8 +170,8 @@ def collection_shelves(shop: Shop, size: int) -> list[tuple[Collection, list[Pro
         .order_by("shelf_rank")
     )
     shelves: dict[int, list[Product]] = {collection.pk: [] for collection in collections}
-    for product in _with_details(ranked):
-        shelves[product.shelf_collection_id].append(product)  # type: ignore[attr-defined]
+    for product in ranked:
+        shelves[product.shelf_collection_id].append(product)
     return [(collection, shelves[collection.pk]) for collection in collections if shelves[collection.pk]]
 
 
@@ -158,14 +185,15 @@ def shelf_products(
     category_id: int | None = None,
     collection_slug: str | None = None,
 ) -> QuerySet[Product]:
-    """On-shelf products of ``shop`` for the shop front, optionally searched and filtered."""
+    """On-shelf products of ``shop`` for the shop front, optionally searched and filtered; their
+    SKUs and images, once the page is cut: ``attach_shelf_details``."""
     products = goods(shop).filter(on_shelf=True)
     products = search_products(products, query)
     if category_id:
         products = products.filter(category_id=category_id)
     if collection_slug:
         products = products.filter(collectionproduct__collection__slug=collection_slug)
-    return _with_details(products).order_by("position", "-id")
+    return products.order_by("position", "-id")
 
 
 def access_shelf_product(shop: Shop, product_id: int) -> Product:
@@ -200,9 +228,14 @@ def stock_label(stock: int) -> str:
     return "有货"
 
 
+def cheapest_sku(skus: Iterable[Sku]) -> Sku | None:
+    """The active SKU a product's price is shown "from": the cheapest, then the first."""
+    active = [sku for sku in skus if sku.is_active]
+    return min(active, key=lambda sku: (sku.price_fen, sku.position, sku.pk)) if active else None
+
+
 def lowest_price_sku(product: Product) -> Sku | None:
-    skus = active_skus(product)
-    return min(skus, key=lambda sku: (sku.price_fen, sku.position, sku.pk)) if skus else None
+    return cheapest_sku(product.skus.all())
 
 
 def cover_image(product: Product) -> ProductImage | None:

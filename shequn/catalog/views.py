@@ -48,12 +48,12 @@ def shop_home(request: HttpRequest, slug: str) -> HttpResponse:
     collection_slug = (request.GET.get("collection") or "").strip()[:64] or None
     products = selectors.shelf_products(shop, query=query, category_id=category_id, collection_slug=collection_slug)
     filtering = bool(query or category_id or collection_slug)
-    collections = []
+    shelves = []
     if not filtering and (request.GET.get("page") or "1") == "1":
-        collections = [
-            {"collection": collection, "products": products}
-            for collection, products in selectors.collection_shelves(shop, 6)
-        ]
+        shelves = selectors.collection_shelves(shop, 6)
+    page_obj = _page(request, products)
+    page_obj.object_list = list(page_obj.object_list)
+    selectors.attach_shelf_details(shop, [*page_obj.object_list, *(p for _, shelf in shelves for p in shelf)])
     return render(
         request,
         "catalog/shop_home.html",
@@ -63,8 +63,8 @@ def shop_home(request: HttpRequest, slug: str) -> HttpResponse:
             "category_id": category_id,
             "collection_slug": collection_slug,
             "categories": selectors.shop_categories(shop),
-            "collections": collections,
-            "page_obj": _page(request, products),
+            "collections": [{"collection": collection, "products": products} for collection, products in shelves],
+            "page_obj": page_obj,
             "filtering": filtering,
         },
     )

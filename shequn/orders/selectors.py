@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Q, QuerySet, Subquery, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -183,9 +183,17 @@ def staff_orders(
     date_from: date | None = None,
     date_to: date | None = None,
     delivery_slot_id: int | None = None,
+    after: int | None = None,
 ) -> QuerySet[Order]:
-    """The shop's orders, newest first, with the console's filters (dates are local days, inclusive)."""
+    """The shop's orders, newest first, with the console's filters (dates are local days, inclusive).
+
+    ``after``: only the orders listed after that order of the shop (keyset paging: a page is read
+    straight from the ``(shop, -created_at, -id)`` index wherever it is, with no OFFSET and no count
+    of the shop's orders); an unknown id leaves nothing."""
     rows = Order.objects.filter(shop=shop).select_related("user", "pickup_point")
+    if after is not None:
+        placed = Subquery(Order.objects.filter(shop=shop, pk=after).values("created_at")[:1])
+        rows = rows.filter(Q(created_at__lt=placed) | Q(created_at=placed, pk__lt=after), created_at__lte=placed)
     if delivery_slot_id:
         rows = rows.filter(delivery_slot_id=delivery_slot_id)
     if status:

@@ -343,11 +343,15 @@ def console_orders(request: HttpRequest) -> HttpResponse:
         filters = _console_filters(request)
     except ValueError:
         filters = {}
-    page = Paginator(selectors.staff_orders(shop, **filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    after = _int(request.GET.get("after"))
+    rows = list(selectors.staff_orders(shop, after=after, **filters)[: PAGE_SIZE + 1])
+    orders = rows[:PAGE_SIZE]
     query = request.GET.copy()
-    query.pop("page", None)
+    query.pop("after", None)
     context = {
-        "page": page,
+        "orders": orders,
+        "after": after,
+        "next_after": orders[-1].pk if len(rows) > PAGE_SIZE else None,
         "figures": selectors.todays_figures(shop),
         "statuses": OrderStatus.choices,
         "fulfilments": Fulfilment.choices,

@@ -1,6 +1,6 @@
 from django import template
 
-from shequn.catalog.selectors import stock_label
+from shequn.catalog.selectors import lowest_price_sku, stock_label
 from shequn.catalog.weights import (
     CHECKOUT_PROMISE,
     PROMISE,
@@ -33,8 +33,7 @@ def cover_filter(product: object) -> object:
 @register.filter(name="from_price")
 def from_price_filter(product: object) -> object:
     """The cheapest active SKU of a product (prefetched), or None."""
-    skus = [sku for sku in product.skus.all() if sku.is_active]  # type: ignore[attr-defined]
-    return min(skus, key=lambda sku: (sku.price_fen, sku.position, sku.pk)) if skus else None
+    return lowest_price_sku(product)  # type: ignore[arg-type]
 
 
 @register.filter(name="weight_pricing")

@@ -61,6 +61,43 @@ def test_shop_home_collections_categories_and_pagination(shop):
     assert Client().get(url, {"category": category.pk}).status_code == 200
 
 
+def test_shop_home_tiles_show_the_cheapest_active_price_the_cover_and_link_to_the_product(shop):
+    fish = make_product(
+        shop,
+        "三文鱼刺身",
+        returnable=False,
+        skus=[
+            SkuInput(spec="整条", price_fen=9900, stock=5),
+            SkuInput(spec="500g", price_fen=3500, member_price_fen=3200, stock=3),
+            SkuInput(spec="试吃装", price_fen=900, stock=9, is_active=False),
+        ],
+    )
+    image = actions.do_add_image(shop, fish, image_upload(), actor=None)
+    make_product(shop, "北极甜虾", skus=[SkuInput(spec="1kg", price_fen=6500, stock=9)])
+    collection = actions.do_create_collection(shop, "本周上新", "new", actor=None)
+    actions.do_set_collection_products(shop, collection, [fish.pk], actor=None)
+
+    html = Client().get(reverse("catalog:shop_home", args=[shop.slug])).content.decode()
+
+    tiles = html.split('data-testid="product-tile"')[1:]
+    fish_tiles = [tile for tile in tiles if "三文鱼刺身" in tile]
+    assert len(fish_tiles) == 2  # in the collection and in the full list
+    for tile in fish_tiles:
+        tile = tile.split("</li>")[0]
+        assert f'href="{reverse("catalog:product_detail", args=[shop.slug, fish.pk])}"' in tile
+        assert "¥35.00<small" in tile
+        assert "起</small>" in tile
+        assert "会员价 ¥32.00" in tile
+        assert "¥9.00" not in tile  # the inactive SKU is not the price shown
+        assert f'src="{image.thumbnail.url}"' in tile
+        assert "生鲜" in tile
+    shrimp = next(tile for tile in tiles if "北极甜虾" in tile).split("</li>")[0]
+    assert "¥65.00</span>" in shrimp
+    assert "起" not in shrimp
+    assert "生鲜" not in shrimp
+    assert '<span class="thumb" aria-hidden="true"></span>' in shrimp
+
+
 def test_unknown_shop_is_404():
     assert Client().get(reverse("catalog:shop_home", args=["nope"])).status_code == 404
 

@@ -1,6 +1,9 @@
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from shequn.core.models import AuditLog
 from shequn.leaders.models import Leader
@@ -181,6 +184,43 @@ def test_console_order_list_filters_and_masks_phones(member, shop):
     page = client.get(reverse("orders:console_orders") + f"?q={pending.number}").content.decode()
     assert pending.number in page
     assert paid.number not in page
+
+
+def test_console_order_list_pages_through_every_order_once_newest_first_keeping_the_filters(member, shop):
+    client = staff_client(shop)
+    sku = make_sku(shop, stock=100)
+    orders = [paid_order(member, sku) for _ in range(43)]
+    place_order(member, sku)  # pending: filtered out below
+    same_minute = timezone.now()  # ties on created_at are broken by id, so no order is skipped or repeated
+    Order.objects.filter(pk__in=[o.pk for o in orders[10:30]]).update(created_at=same_minute)
+    expected = list(
+        Order.objects.filter(shop=shop, status=OrderStatus.PAID)
+        .order_by("-created_at", "-id")
+        .values_list("number", flat=True)
+    )
+
+    seen: list[str] = []
+    pages: list[int] = []
+    url: str | None = reverse("orders:console_orders") + "?status=paid"
+    while url:
+        page = client.get(url).content.decode()
+        numbers = re.findall(r'data-testid="console-order-row" data-number="([^"]+)"', page)
+        pages.append(len(numbers))
+        seen += numbers
+        following = re.search(r'<a href="\?([^"]*)" data-testid="next-page">', page)
+        url = reverse("orders:console_orders") + "?" + following.group(1).replace("&amp;", "&") if following else None
+        assert ("回到最新" in page) == (len(pages) > 1)
+    assert pages == [20, 20, 3]
+    assert seen == expected
+
+
+def test_console_order_list_after_a_foreign_order_shows_nothing_of_it(member, shop):
+    mine = paid_order(member, make_sku(shop))
+    foreign = paid_order(member, make_sku(make_shop(slug="other-shop")))
+    page = staff_client(shop).get(reverse("orders:console_orders"), {"after": foreign.pk}).content.decode()
+    assert "没有符合条件的订单" in page
+    assert foreign.number not in page
+    assert mine.number not in page
 
 
 def test_console_ship_and_deliver_from_the_detail_page(member, shop):
