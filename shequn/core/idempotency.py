@@ -35,8 +35,7 @@ def run_idempotent(
         raise InvalidInput("Idempotency-Key 不能超过 255 个字符", code="idempotency_key_too_long")
     digest = fingerprint(payload)
     try:
-        with transaction.atomic():
-            row = IdempotencyKey.objects.create(user=user, scope=scope, key=key, fingerprint=digest)
+        row = _claim(user=user, scope=scope, key=key, fingerprint=digest)
     except IntegrityError:
         existing = IdempotencyKey.objects.get(user=user, scope=scope, key=key)
         if existing.fingerprint != digest:
@@ -55,3 +54,13 @@ def run_idempotent(
         status=IdempotencyKey.Status.DONE, response_status=status, response_body=body
     )
     return status, body
+
+
+def _claim(**fields: Any) -> IdempotencyKey:
+    """The key's row, committed at once: in a request (autocommit) the INSERT is a transaction of
+    its own (one round trip, no BEGIN/COMMIT); inside a caller's transaction, a savepoint keeps a
+    duplicate key from breaking it."""
+    if transaction.get_connection().in_atomic_block:
+        with transaction.atomic():
+            return IdempotencyKey.objects.create(**fields)
+    return IdempotencyKey.objects.create(**fields)

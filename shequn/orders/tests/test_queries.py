@@ -160,9 +160,7 @@ def test_a_checkout_outside_a_transaction_is_written_by_group_commit_in_a_fixed_
     create(client, headers, body)  # the first order: token and counter set-up
     assert create(client, headers, body) == [
         "SELECT accounts_apitoken",
-        "BEGIN ?",  # idempotency: the key claimed in its own short transaction
-        "INSERT core_idempotencykey",
-        "COMMIT ?",
+        "INSERT core_idempotencykey",  # idempotency: the key claimed at once (autocommit: its own transaction)
         "SELECT catalog_sku",  # the batch's reads, one per table for all its checkouts (read_for_checkouts)
         "SELECT shops_pickuppoint",
         "BEGIN ?",  # the batch's transaction, on the leading thread's connection
