@@ -15,6 +15,7 @@ from shequn.core.errors import NotAuthenticated
 from shequn.core.schemas import Id, Page, PageQuery, Text, error_responses, paginate
 
 from . import actions, permissions, selectors
+from .console import api_console_shop
 from .models import StaffMember
 from .schemas import (
     AuditEntryOut,
@@ -55,7 +56,7 @@ def pickup_points(request: HttpRequest, slug: Text) -> Any:
 @router.get("/{shop_id}/staff", response={200: Page[StaffOut], **error_responses(401, 403, 404, 422)})
 def list_staff(request: HttpRequest, shop_id: Id, query: Query[PageQuery]) -> Any:
     user = _authenticated(request)
-    shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_STAFF)
+    shop = api_console_shop(request, permissions.MANAGE_STAFF, shop_id)
     result = paginate(selectors.staff_list(shop), query.page, query.page_size)
     result["items"] = [StaffOut.from_member(member, user) for member in result["items"]]
     return result
@@ -64,7 +65,7 @@ def list_staff(request: HttpRequest, shop_id: Id, query: Query[PageQuery]) -> An
 @router.post("/{shop_id}/staff", response={201: StaffOut, **error_responses(401, 403, 404, 409, 422)})
 def add_staff(request: HttpRequest, shop_id: Id, payload: StaffAddIn) -> Any:
     user = _authenticated(request)
-    shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_STAFF)
+    shop = api_console_shop(request, permissions.MANAGE_STAFF, shop_id)
     row = actions.do_add_staff(
         shop,
         user,
@@ -79,7 +80,7 @@ def add_staff(request: HttpRequest, shop_id: Id, payload: StaffAddIn) -> Any:
 @router.patch("/{shop_id}/staff/{staff_id}", response={200: StaffOut, **error_responses(401, 403, 404, 409, 422)})
 def change_staff_role(request: HttpRequest, shop_id: Id, staff_id: Id, payload: StaffRoleIn) -> Any:
     user = _authenticated(request)
-    shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_STAFF)
+    shop = api_console_shop(request, permissions.MANAGE_STAFF, shop_id)
     row = actions.do_change_role(shop, user, staff_id, role=payload.role, ip=client_ip(request))
     return StaffOut.from_member(row, user)
 
@@ -87,7 +88,7 @@ def change_staff_role(request: HttpRequest, shop_id: Id, staff_id: Id, payload: 
 @router.delete("/{shop_id}/staff/{staff_id}", response={200: StaffOut, **error_responses(401, 403, 404, 409, 422)})
 def deactivate_staff(request: HttpRequest, shop_id: Id, staff_id: Id) -> Any:
     user = _authenticated(request)
-    shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_STAFF)
+    shop = api_console_shop(request, permissions.MANAGE_STAFF, shop_id)
     row = actions.do_deactivate_staff(shop, user, staff_id, ip=client_ip(request))
     return StaffOut.from_member(row, user)
 
@@ -98,8 +99,8 @@ def audit_log(
     shop_id: Id,
     query: Query[AuditQuery],
 ) -> Any:
-    user = _authenticated(request)
-    shop, _ = selectors.access_console_shop(user, shop_id, permissions.VIEW_AUDIT)
+    _authenticated(request)
+    shop = api_console_shop(request, permissions.VIEW_AUDIT, shop_id)
     entries = selectors.audit_entries(shop, action=query.action, actor_id=query.actor_id)
     return paginate(entries, query.page, query.page_size)
 
@@ -114,15 +115,15 @@ _SLOT_ERRORS = error_responses(401, 403, 404, 409, 422)
 )
 def list_delivery_slots(request: HttpRequest, shop_id: Id) -> Any:
     """The shop's slots from today on, closed and full ones too, soonest first."""
-    user = _authenticated(request)
-    shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_DELIVERY_SLOTS)
+    _authenticated(request)
+    shop = api_console_shop(request, permissions.MANAGE_DELIVERY_SLOTS, shop_id)
     return list(selectors.console_delivery_slots(shop, since=timezone.localdate()))
 
 
 @router.post("/{shop_id}/delivery-slots", response={201: DeliverySlotConsoleOut, **_SLOT_ERRORS})
 def create_delivery_slot(request: HttpRequest, shop_id: Id, payload: DeliverySlotCreateIn) -> Any:
     user = _authenticated(request)
-    shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_DELIVERY_SLOTS)
+    shop = api_console_shop(request, permissions.MANAGE_DELIVERY_SLOTS, shop_id)
     data = actions.DeliverySlotInput(**payload.model_dump())
     return Status(201, actions.do_create_delivery_slot(shop, user, data, ip=client_ip(request)))
 
@@ -131,7 +132,7 @@ def create_delivery_slot(request: HttpRequest, shop_id: Id, payload: DeliverySlo
 def update_delivery_slot(request: HttpRequest, shop_id: Id, slot_id: Id, payload: DeliverySlotUpdateIn) -> Any:
     """Change the capacity or the cut-off; omitted fields stay as they are."""
     user = _authenticated(request)
-    shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_DELIVERY_SLOTS)
+    shop = api_console_shop(request, permissions.MANAGE_DELIVERY_SLOTS, shop_id)
     return actions.do_update_delivery_slot(
         shop, user, slot_id, capacity=payload.capacity, cutoff_at=payload.cutoff_at, ip=client_ip(request)
     )
@@ -141,12 +142,12 @@ def update_delivery_slot(request: HttpRequest, shop_id: Id, slot_id: Id, payload
 def close_delivery_slot(request: HttpRequest, shop_id: Id, slot_id: Id) -> Any:
     """No new orders for this slot; the ones booked keep it."""
     user = _authenticated(request)
-    shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_DELIVERY_SLOTS)
+    shop = api_console_shop(request, permissions.MANAGE_DELIVERY_SLOTS, shop_id)
     return actions.do_set_delivery_slot_open(shop, user, slot_id, is_open=False, ip=client_ip(request))
 
 
 @router.post("/{shop_id}/delivery-slots/{slot_id}/open", response={200: DeliverySlotConsoleOut, **_SLOT_ERRORS})
 def open_delivery_slot(request: HttpRequest, shop_id: Id, slot_id: Id) -> Any:
     user = _authenticated(request)
-    shop, _ = selectors.access_console_shop(user, shop_id, permissions.MANAGE_DELIVERY_SLOTS)
+    shop = api_console_shop(request, permissions.MANAGE_DELIVERY_SLOTS, shop_id)
     return actions.do_set_delivery_slot_open(shop, user, slot_id, is_open=True, ip=client_ip(request))

@@ -84,14 +84,6 @@ def access_pickup_point(shop: Shop, pickup_point_id: int) -> PickupPoint:
     return point
 
 
-def access_console_shop(user: Any, shop_id: int, permission: str) -> tuple[Shop, StaffMember]:
-    """The shop ``shop_id`` as seen by ``user`` for an operator API call: 404 for outsiders, 403 for a weak role."""
-    shop = Shop.objects.filter(pk=shop_id).first()
-    if shop is None:
-        raise NotFound("店铺不存在", code="shop_not_found")
-    return shop, require_permission(user, shop, permission)
-
-
 def staff_list(shop: Shop, *, include_inactive: bool = True) -> QuerySet[StaffMember]:
     rows = StaffMember.objects.filter(shop=shop).select_related("user")
     if not include_inactive:

@@ -1,9 +1,11 @@
 """The onboarding flow and the platform console as people use them: pages and API."""
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from shequn.core.models import AuditLog
 from shequn.merchants.enums import ApplicationStatus
@@ -154,6 +156,16 @@ def test_suspended_shop_pages_checkout_and_api_refuse_and_reinstate_reopens(admi
     refused = owner.post("/console/settings/", {"unpaid_timeout_minutes": "15"})
     assert refused.status_code == 403
     assert "控制台只读" in refused.content.decode()
+    # The operator API too: reading works, a change is refused (every console route, one check).
+    slots = f"/api/v1/shops/{shop.pk}/delivery-slots"
+    assert owner.get(slots).status_code == 200
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    slot = owner.post(
+        slots,
+        {"date": tomorrow, "starts_at": "09:00", "ends_at": "11:00", "capacity": 5},
+        content_type="application/json",
+    )
+    assert (slot.status_code, slot.json()["code"]) == (403, "shop_suspended")
 
     admin_client.post(f"/platform/shops/{shop.pk}/reinstate/", {"reason": "复核通过"})
     assert member_client.get("/s/laojie/").status_code == 200
