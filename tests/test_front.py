@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 import time_machine
 from django.test import Client
 
@@ -30,6 +29,7 @@ from shequn.gate.local import LocalGate
 from shequn.gate.redis import RedisGate
 from shequn.orders.actions import close_unpaid_order
 from shequn.orders.models import Order
+from shequn.testing.gate import engine_in_use
 from shequn.testing.orders import auth_headers
 from shequn.testing.payments import sandbox, sandbox_key_dir
 from shequn.testing.two_shops import operator, shop
@@ -44,19 +44,8 @@ LIMITS = RateLimits(per_member=MEMBER_LIMIT, per_ip=1_000, window_ms=60_000)
 
 @pytest.fixture(params=["local", "redis"])
 def gate(request: pytest.FixtureRequest) -> Iterator[Gate]:
-    engine: Gate
-    if request.param == "local":
-        engine = LocalGate(limits=LIMITS)
-    else:
-        url = request.getfixturevalue("redis_url")
-        with redis.Redis.from_url(url) as client:
-            client.flushdb()
-        engine = RedisGate(url, limits=LIMITS)
-    previous = use_gate(engine)
-    yield engine
-    use_gate(previous)
-    if isinstance(engine, RedisGate):
-        engine.close_connections()
+    with engine_in_use(request, request.param, LIMITS) as engine:
+        yield engine
 
 
 @pytest.fixture

@@ -12,18 +12,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis
 from django.test import Client
 
 from shequn.front import Front, application
 from shequn.gate.base import Gate, RateLimits
-from shequn.gate.engine import use_gate
-from shequn.gate.local import LocalGate
-from shequn.gate.redis import RedisGate
 from shequn.groupbuy import actions, selectors, tickets
 from shequn.groupbuy.models import SignUp, SignUpClaim, pool_key
 from shequn.groupbuy.tests.conftest import ItemInput, join, operator, shop, world
 from shequn.orders.models import Order
+from shequn.testing.gate import engine_in_use
 from shequn.testing.orders import auth_headers
 
 from .test_front import answer, ask_front
@@ -37,19 +34,8 @@ LIMITS = RateLimits(per_member=50, per_ip=1_000, window_ms=60_000)
 
 @pytest.fixture(params=["local", "redis"])
 def gate(request: pytest.FixtureRequest) -> Iterator[Gate]:
-    engine: Gate
-    if request.param == "local":
-        engine = LocalGate(limits=LIMITS)
-    else:
-        url = request.getfixturevalue("redis_url")
-        with redis.Redis.from_url(url) as client:
-            client.flushdb()
-        engine = RedisGate(url, limits=LIMITS)
-    previous = use_gate(engine)
-    yield engine
-    use_gate(previous)
-    if isinstance(engine, RedisGate):
-        engine.close_connections()
+    with engine_in_use(request, request.param, LIMITS) as engine:
+        yield engine
 
 
 @pytest.fixture
