@@ -38,6 +38,11 @@ if not SECRET_KEY:
     if not DEBUG and SHEQUN_PRODUCTION:
         raise RuntimeError("SECRET_KEY must be set in production")
     SECRET_KEY = "shequn-development-only-secret-key-change-me-0123456789abcdef"  # noqa: S105
+# Encrypts secrets at rest (merchants' payment keys), apart from SECRET_KEY: comma-separated,
+# newest first; older keys still decrypt until the stored secrets are re-encrypted (shequn.core.secrets).
+SHEQUN_SECRETS_KEYS = env_list("SHEQUN_SECRETS_KEY", "")
+if not SHEQUN_SECRETS_KEYS and not SHEQUN_PRODUCTION:
+    SHEQUN_SECRETS_KEYS = ["shequn-development-only-secrets-key-change-me"]
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 # Absolute base URL of this deployment: used for invite links, QR codes and payment callbacks.
@@ -261,7 +266,9 @@ NOTIFICATION_CHANNELS = ["shequn.notifications.channels.InboxChannel"]
 # WeChat Pay v3 and its cashier takes no money; its keys live under VAR_DIR/sandbox-pay.
 # Left out, its cashier and API pages answer 404. In production it is a start-up error
 # (check shequn.payments.E001) unless SHEQUN_ALLOW_SANDBOX_IN_PRODUCTION=1 says this is a demo.
-PAYMENT_GATEWAYS = env_list("SHEQUN_PAYMENT_GATEWAYS", "sandbox,cod")
+# "wechat" is real WeChat Pay (JSAPI) for each shop whose owner entered a complete merchant
+# configuration in the console; other shops keep the sandbox (payments.gateways.online_gateway).
+PAYMENT_GATEWAYS = env_list("SHEQUN_PAYMENT_GATEWAYS", "sandbox,wechat,cod")
 SHEQUN_ALLOW_SANDBOX_IN_PRODUCTION = env_bool("SHEQUN_ALLOW_SANDBOX_IN_PRODUCTION", False)
 PAYMENT_NOTIFY_URL = os.environ.get("PAYMENT_NOTIFY_URL", f"{SITE_URL}/api/v1/payments/notify/sandbox")
 SANDBOX_PAY_MCHID = os.environ.get("SANDBOX_PAY_MCHID", "1900000001")
@@ -274,6 +281,8 @@ SANDBOX_PAY_DELIVERY = os.environ.get("SANDBOX_PAY_DELIVERY", "inline" if "PYTES
 # Empty: the sandbox's API runs in process. Set to e.g. http://127.0.0.1:8000/sandbox-pay to talk HTTP.
 SANDBOX_PAY_API_BASE = os.environ.get("SANDBOX_PAY_API_BASE", "")
 PAYMENT_NOTIFICATION_MAX_SKEW_SECONDS = 300
+# WeChat Pay's API host for shops with a live merchant configuration.
+WECHAT_PAY_API_BASE = os.environ.get("WECHAT_PAY_API_BASE", "https://api.mch.weixin.qq.com")
 
 # WeChat official account (服务号): web authorisation inside WeChat's browser and JS-SDK share
 # cards. Off unless WECHAT_APP_ID is set (the demo works without); check shequn.wechat.W001

@@ -12,7 +12,7 @@ with several web workers each one would keep its own copy, and a restart would f
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Warning, register, run_checks
+from django.core.checks import CheckMessage, Error, Warning, register, run_checks
 from django.core.checks.messages import ERROR
 from django.core.exceptions import ImproperlyConfigured
 
@@ -22,6 +22,21 @@ LOCAL_MEMORY_CACHE = "shequn.core.W001"
 LOCAL_MEMORY_RATE_LIMITS = "shequn.core.W002"
 
 LOCMEM_BACKEND = "django.core.cache.backends.locmem.LocMemCache"
+NO_SECRETS_KEY = "shequn.core.E001"
+
+
+@register(PRODUCTION_TAG)
+def check_secrets_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Merchants' payment keys are stored encrypted under SHEQUN_SECRETS_KEY (shequn.core.secrets)."""
+    if settings.SHEQUN_PRODUCTION and not settings.SHEQUN_SECRETS_KEYS:
+        return [
+            Error(
+                "SHEQUN_SECRETS_KEY is not set: merchants' payment keys cannot be stored or read.",
+                hint="Set SHEQUN_SECRETS_KEY to a long random string kept apart from SECRET_KEY.",
+                id=NO_SECRETS_KEY,
+            )
+        ]
+    return []
 
 
 @register(PRODUCTION_TAG, deploy=True)

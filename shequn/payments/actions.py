@@ -7,19 +7,22 @@ Gateway calls (network in real life) never run while we hold row locks.
 """
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from shequn.core import audit
+from shequn.core import audit, secrets
 from shequn.core.alerts import raise_alert
-from shequn.core.errors import DomainError, NotFound
+from shequn.core.errors import DomainError, InvalidInput, NotFound
 from shequn.core.events import on_commit
 from shequn.core.money import format_fen
 from shequn.notifications.actions import notify
@@ -34,15 +37,14 @@ from shequn.shops.selectors import require_permission
 
 from .enums import GatewayRefundStatus, NotificationOutcome, PaymentStatus
 from .errors import NotCashOnDelivery, OrderAlreadyPaid, OrderNotPayable, PaymentMissing
-from .gateways import get_gateway, merchant_ids
+from .gateways import get_gateway, merchant_ids, notify_url, online_gateway
 from .gateways.base import GatewayError, NotificationRejected, Refund, Transaction, VerifiedNotification
 from .gateways.base import OrderAlreadyPaid as GatewayOrderAlreadyPaid
-from .gateways.wechat_v3 import refund_from_resource, transaction_from_resource
-from .models import GatewayNotification, GatewayRefund, Payment
+from .gateways.wechat_v3 import WechatPayV3Gateway, refund_from_resource, transaction_from_resource
+from .models import GatewayNotification, GatewayRefund, MerchantAccount, Payment, PlatformKey
 
 logger = logging.getLogger("shequn.payments")
 
-ONLINE_GATEWAY = "sandbox"
 # Reconciliation leaves the gateway this long to notify before it asks.
 RECONCILE_AFTER = timedelta(minutes=5)
 
@@ -61,8 +63,16 @@ def _order_link(number: str) -> str:
         return f"/orders/{number}/"
 
 
-def pay_page_url(prepay_id: str) -> str:
-    return reverse("payments:sandbox_pay_page", args=[prepay_id])
+def pay_page_url(payment: Payment) -> str:
+    """The sandbox's cashier, or our JSAPI cashier that opens WeChat's pay sheet."""
+    if payment.gateway == "wechat":
+        return reverse("payments:jsapi_cashier", args=[payment.out_trade_no])
+    return reverse("payments:sandbox_pay_page", args=[payment.prepay_id])
+
+
+def payer_openid(user: Any) -> str:
+    """The member's openid for JSAPI (set by the WeChat OAuth binding; empty outside WeChat)."""
+    return str(getattr(user, "wechat_openid", "") or "")
 
 
 def _notify_member(order: Order, kind: str, title: str, body: str) -> None:
@@ -81,15 +91,18 @@ def _description(order: Order) -> str:
 
 
 def start_payment(order: Order, user: Any) -> str:
-    """Open (or reopen) the sandbox payment of the member's own unpaid order; returns the pay page URL.
+    """Open (or reopen) the online payment of the member's own unpaid order; returns the pay page URL.
 
-    Safe to repeat: one Payment per order, and the gateway returns the same prepay for
-    the same ``out_trade_no``.
+    The gateway is chosen once per order (``gateways.online_gateway``): the shop's own
+    WeChat Pay inside WeChat when it is configured, else the sandbox. Safe to repeat: one
+    Payment per order, and the gateway returns the same prepay for the same ``out_trade_no``.
     """
     if order.user_id != getattr(user, "pk", None):
         raise OrderNotFound("订单不存在")
     if order.payment_method != PaymentMethod.SANDBOX:
         raise OrderNotPayable("货到付款订单无需在线支付")
+    openid = payer_openid(user)
+    chosen = online_gateway(order.shop, payer_openid=openid)
     with transaction.atomic():
         locked = order_for_payment(order.number)
         if locked.paid_at is not None:
@@ -103,7 +116,7 @@ def start_payment(order: Order, user: Any) -> str:
             payment = Payment.objects.create(
                 shop_id=locked.shop_id,
                 order=locked,
-                gateway=ONLINE_GATEWAY,
+                gateway=chosen.name,
                 out_trade_no=locked.number,
                 amount_fen=locked.total_fen,
             )
@@ -112,15 +125,31 @@ def start_payment(order: Order, user: Any) -> str:
         elif payment.status == PaymentStatus.CLOSED:
             raise OrderNotPayable("支付已关闭")
     if not payment.prepay_id:
-        prepay = get_gateway(payment.gateway).create(
+        gateway = chosen if chosen.name == payment.gateway else get_gateway(payment.gateway, order.shop)
+        prepay = gateway.create(
             out_trade_no=payment.out_trade_no,
             amount_fen=payment.amount_fen,
             description=_description(order),
-            notify_url=settings.PAYMENT_NOTIFY_URL,
+            notify_url=notify_url(payment.gateway, order.shop),
+            payer_openid=openid,
         )
         Payment.objects.filter(pk=payment.pk, prepay_id="").update(prepay_id=prepay.prepay_id)
         payment.prepay_id = prepay.prepay_id
-    return pay_page_url(payment.prepay_id)
+    return pay_page_url(payment)
+
+
+def jsapi_pay_params(order: Order, user: Any) -> dict[str, str]:
+    """The signed parameters of WeChat's pay sheet for the member's own order paid through the shop's WeChat Pay."""
+    if order.user_id != getattr(user, "pk", None):
+        raise OrderNotFound("订单不存在")
+    payment = Payment.objects.filter(order=order, gateway="wechat").exclude(prepay_id="").first()
+    if payment is None:
+        raise OrderNotPayable("该订单没有待支付的微信支付单")
+    if payment.status != PaymentStatus.CREATED:
+        raise OrderNotPayable("该订单的微信支付单已结束")
+    gateway = get_gateway("wechat", order.shop)
+    assert isinstance(gateway, WechatPayV3Gateway)
+    return gateway.jsapi_pay_params(payment.prepay_id)
 
 
 # --- gateway callbacks ------------------------------------------------------------------
@@ -136,9 +165,14 @@ class _Retryable(Exception):
     """Verified, but applying failed: stored as outcome ``error``; the gateway retries."""
 
 
-def handle_notification(gateway_name: str, headers: Any, body: bytes) -> GatewayNotification:
-    """Verify, decrypt and apply one callback. Raises NotificationRejected (4xx) before writing anything."""
-    gateway = get_gateway(gateway_name)
+def handle_notification(gateway_name: str, headers: Any, body: bytes, shop: Shop | None = None) -> GatewayNotification:
+    """Verify, decrypt and apply one callback. Raises NotificationRejected (4xx) before writing anything.
+
+    A live merchant's callbacks arrive at their shop's URL, verified with that shop's keys."""
+    try:
+        gateway = get_gateway(gateway_name, shop)
+    except InvalidInput as error:
+        raise NotificationRejected(f"通知校验失败：{error.message}", code="FAIL") from None
     verified = gateway.parse_notification(headers, body)
     return apply_notification(gateway_name, verified)
 
@@ -243,7 +277,7 @@ def _apply_transaction(gateway_name: str, txn: Transaction, order: Order | None,
             out_trade_no=txn.out_trade_no,
             transaction_id=txn.transaction_id,
         )
-    expected = merchant_ids(gateway_name)
+    expected = merchant_ids(gateway_name, order.shop)
     differences = {
         name: {"ours": ours, "gateway": theirs}
         for name, ours, theirs in (
@@ -346,7 +380,7 @@ def _apply_refund(
             out_trade_no=refund.out_trade_no,
             out_refund_no=refund.out_refund_no,
         )
-    expected = merchant_ids(gateway_name)
+    expected = merchant_ids(gateway_name, order.shop)
     differences = {
         name: {"ours": ours, "gateway": theirs}
         for name, ours, theirs in (
@@ -496,7 +530,7 @@ def pay_approved_refund(sender: Any, refund: RefundRequest, order: Order, **kwar
         amount_fen=refund.amount_fen,
         reason=refund.reason[:80],
     )
-    if get_gateway(payment.gateway).online:
+    if get_gateway(payment.gateway, order.shop).online:
         on_commit(submit_gateway_refund, gateway_refund.pk)
         return
     # Cash on delivery: staff hand the cash back; the refund is complete now.
@@ -510,18 +544,18 @@ def pay_approved_refund(sender: Any, refund: RefundRequest, order: Order, **kwar
 
 def submit_gateway_refund(gateway_refund_id: int) -> None:
     """Send a refund to the gateway (again, if need be: the same number refunds once)."""
-    gateway_refund = GatewayRefund.objects.select_related("payment").get(pk=gateway_refund_id)
+    gateway_refund = GatewayRefund.objects.select_related("payment__shop").get(pk=gateway_refund_id)
     if gateway_refund.status != GatewayRefundStatus.PROCESSING or gateway_refund.refund_id:
         return
     payment = gateway_refund.payment
     try:
-        result = get_gateway(payment.gateway).refund(
+        result = get_gateway(payment.gateway, payment.shop).refund(
             out_trade_no=payment.out_trade_no,
             out_refund_no=gateway_refund.out_refund_no,
             refund_fen=gateway_refund.amount_fen,
             total_fen=payment.amount_fen,
             reason=gateway_refund.reason,
-            notify_url=settings.PAYMENT_NOTIFY_URL,
+            notify_url=notify_url(payment.gateway, payment.shop),
         )
     except GatewayError as error:
         if error.details.get("gateway_code") in REFUND_REFUSALS:
@@ -580,7 +614,7 @@ def refresh_payment(payment: Payment) -> GatewayNotification | None:
     """Ask the gateway about one payment and apply a success exactly as its notification would."""
     if payment.status == PaymentStatus.SUCCEEDED or not payment.prepay_id:
         return None
-    gateway = get_gateway(payment.gateway)
+    gateway = get_gateway(payment.gateway, payment.shop)
     if not gateway.online:
         return None
     try:
@@ -597,7 +631,7 @@ def refresh_refund(gateway_refund: GatewayRefund) -> GatewayNotification | None:
     if not gateway_refund.refund_id:
         submit_gateway_refund(gateway_refund.pk)
         return None
-    gateway = get_gateway(gateway_refund.payment.gateway)
+    gateway = get_gateway(gateway_refund.payment.gateway, gateway_refund.payment.shop)
     try:
         refund = gateway.query_refund(gateway_refund.out_refund_no)
     except GatewayError as error:
@@ -621,10 +655,10 @@ def reconcile(*, older_than: timedelta = RECONCILE_AFTER, limit: int = 200) -> i
     cutoff = timezone.now() - older_than
     changed = 0
     payments = Payment.objects.filter(status=PaymentStatus.CREATED, created_at__lte=cutoff).exclude(prepay_id="")
-    for payment in payments.exclude(gateway="cod").order_by("created_at", "id")[:limit]:
+    for payment in payments.exclude(gateway="cod").select_related("shop").order_by("created_at", "id")[:limit]:
         changed += _applied(refresh_payment, payment)
     refunds = GatewayRefund.objects.filter(status=GatewayRefundStatus.PROCESSING, created_at__lte=cutoff)
-    for gateway_refund in refunds.exclude(payment__gateway="cod").select_related("payment")[:limit]:
+    for gateway_refund in refunds.exclude(payment__gateway="cod").select_related("payment__shop")[:limit]:
         changed += _applied(refresh_refund, gateway_refund)
     return changed
 
@@ -645,8 +679,8 @@ def close_gateway_payments(*, limit: int = 200) -> int:
     rows = Payment.objects.filter(
         status=PaymentStatus.CREATED, order__status__in=[OrderStatus.CLOSED, OrderStatus.CANCELLED]
     ).exclude(gateway="cod")
-    for payment in rows.order_by("id")[:limit]:
-        gateway = get_gateway(payment.gateway)
+    for payment in rows.select_related("shop").order_by("id")[:limit]:
+        gateway = get_gateway(payment.gateway, payment.shop)
         if payment.prepay_id:
             try:
                 gateway.close(payment.out_trade_no)
@@ -671,3 +705,169 @@ def sync_after_pay_page(out_trade_no: str) -> None:
             refresh_payment(payment)
         except NotificationRejected:
             logger.exception("applying the queried payment %s failed", out_trade_no)
+
+
+# --- a shop's live WeChat Pay merchant configuration (owner only, audited) ---------------------
+
+MCHID_PATTERN = re.compile(r"^[0-9]{8,16}$")
+APPID_PATTERN = re.compile(r"^wx[0-9A-Za-z]{14,30}$")
+MERCHANT_SERIAL_PATTERN = re.compile(r"^[0-9A-Fa-f]{8,64}$")
+PUBLIC_KEY_ID_PATTERN = re.compile(r"^PUB_KEY_ID_[0-9]{1,48}$")
+API_V3_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{32}$")
+
+
+@dataclass(frozen=True)
+class MerchantAccountInput:
+    mchid: str
+    appid: str
+    merchant_serial: str
+    merchant_private_key: str = ""  # PEM; blank keeps the stored key (the form never shows it back)
+    api_v3_key: str = ""  # blank keeps the stored key
+
+
+def _invalid(field_name: str, message: str) -> InvalidInput:
+    return InvalidInput(message, code="invalid_merchant_config", details={"fields": {field_name: message}})
+
+
+def _check_private_key(pem: str) -> None:
+    try:
+        key = serialization.load_pem_private_key(pem.strip().encode(), password=None)
+    except (ValueError, TypeError):
+        raise _invalid("merchant_private_key", "商户API私钥格式不正确（应为 apiclient_key.pem 的内容）") from None
+    if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < 2048:
+        raise _invalid("merchant_private_key", "商户API私钥应为 2048 位以上的 RSA 私钥")
+
+
+def check_merchant_account(data: MerchantAccountInput, existing: MerchantAccount | None) -> None:
+    if not MCHID_PATTERN.match(data.mchid):
+        raise _invalid("mchid", "商户号应为 8–16 位数字")
+    if not APPID_PATTERN.match(data.appid):
+        raise _invalid("appid", "AppID 格式不正确（以 wx 开头）")
+    if not MERCHANT_SERIAL_PATTERN.match(data.merchant_serial):
+        raise _invalid("merchant_serial", "证书序列号应为 8–64 位十六进制字符")
+    if data.merchant_private_key:
+        _check_private_key(data.merchant_private_key)
+    elif existing is None or not existing.merchant_private_key_encrypted:
+        raise _invalid("merchant_private_key", "请填写商户API私钥")
+    if data.api_v3_key:
+        if not API_V3_KEY_PATTERN.match(data.api_v3_key):
+            raise _invalid("api_v3_key", "APIv3 密钥应为 32 个字符")
+    elif existing is None or not existing.api_v3_key_encrypted:
+        raise _invalid("api_v3_key", "请填写 APIv3 密钥")
+
+
+def do_save_merchant_account(
+    shop: Shop, actor: Any, data: MerchantAccountInput, ip: str | None = None
+) -> MerchantAccount:
+    """Create or update the shop's merchant account. Secrets are encrypted before they reach a
+    column; blank secret fields keep what is stored. The audit entry names the fields, never values."""
+    require_permission(actor, shop, permissions.CONFIGURE_PAYMENTS)
+    with transaction.atomic():
+        account = MerchantAccount.objects.select_for_update().filter(shop=shop).first()
+        check_merchant_account(data, account)
+        if account is None:
+            account = MerchantAccount(shop=shop)
+        changed = [
+            name for name in ("mchid", "appid", "merchant_serial") if getattr(account, name) != getattr(data, name)
+        ]
+        account.mchid, account.appid, account.merchant_serial = data.mchid, data.appid, data.merchant_serial
+        if data.merchant_private_key:
+            account.merchant_private_key_encrypted = secrets.encrypt(data.merchant_private_key.strip())
+            changed.append("merchant_private_key")
+        if data.api_v3_key:
+            account.api_v3_key_encrypted = secrets.encrypt(data.api_v3_key)
+            changed.append("api_v3_key")
+        account.save()
+        audit.record(
+            actor=actor, shop=shop, action="payments.merchant_account.save", obj=account, ip=ip, fields=changed
+        )
+    return account
+
+
+def _platform_key_from_pem(pem: str, public_key_id: str) -> tuple[str, rsa.RSAPublicKey, Any]:
+    """(serial, public key, expiry) of a platform certificate, or of the WeChat Pay public key with its id."""
+    text = pem.strip()
+    if "BEGIN CERTIFICATE" in text:
+        try:
+            certificate = x509.load_pem_x509_certificate(text.encode())
+        except ValueError:
+            raise _invalid("pem", "平台证书格式不正确") from None
+        key: Any = certificate.public_key()
+        serial, expires_at = format(certificate.serial_number, "X"), certificate.not_valid_after_utc
+    else:
+        if not PUBLIC_KEY_ID_PATTERN.match(public_key_id):
+            raise _invalid("public_key_id", "请填写微信支付公钥ID（PUB_KEY_ID_ 开头）")
+        try:
+            key = serialization.load_pem_public_key(text.encode())
+        except ValueError:
+            raise _invalid("pem", "请粘贴平台证书或微信支付公钥（PEM 格式）") from None
+        serial, expires_at = public_key_id, None
+    if not isinstance(key, rsa.RSAPublicKey) or key.key_size < 2048:
+        raise _invalid("pem", "平台证书或公钥应为 2048 位以上的 RSA 密钥")
+    return serial, key, expires_at
+
+
+def do_add_platform_key(
+    shop: Shop, actor: Any, *, pem: str, public_key_id: str = "", ip: str | None = None
+) -> PlatformKey:
+    """Accept a new platform certificate or WeChat Pay public key alongside the live ones (rotation)."""
+    require_permission(actor, shop, permissions.CONFIGURE_PAYMENTS)
+    serial, key, expires_at = _platform_key_from_pem(pem, public_key_id.strip())
+    public_pem = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    with transaction.atomic():
+        account = MerchantAccount.objects.select_for_update().filter(shop=shop).first()
+        if account is None:
+            raise _invalid("pem", "请先保存商户号等基本配置")
+        platform_key, created = PlatformKey.objects.get_or_create(
+            account=account,
+            serial=serial,
+            defaults={
+                "public_key_pem": public_pem.decode(),
+                "from_certificate": expires_at is not None,
+                "expires_at": expires_at,
+            },
+        )
+        if not created and platform_key.retired_at is None:
+            raise InvalidInput("该证书或公钥已在使用中", code="platform_key_exists")
+        if not created:
+            PlatformKey.objects.filter(pk=platform_key.pk).update(retired_at=None)
+            platform_key.retired_at = None
+        audit.record(actor=actor, shop=shop, action="payments.platform_key.add", obj=platform_key, ip=ip, serial=serial)
+    return platform_key
+
+
+def do_retire_platform_key(shop: Shop, actor: Any, platform_key_id: int, ip: str | None = None) -> PlatformKey:
+    """Stop accepting signatures of one platform key (WeChat finished rotating away from it)."""
+    require_permission(actor, shop, permissions.CONFIGURE_PAYMENTS)
+    with transaction.atomic():
+        platform_key = PlatformKey.objects.select_for_update().filter(pk=platform_key_id, account__shop=shop).first()
+        if platform_key is None:
+            raise NotFound("平台证书不存在", code="platform_key_not_found")
+        if platform_key.retired_at is None:
+            platform_key.retired_at = timezone.now()
+            platform_key.save(update_fields=["retired_at"])
+            audit.record(
+                actor=actor,
+                shop=shop,
+                action="payments.platform_key.retire",
+                obj=platform_key,
+                ip=ip,
+                serial=platform_key.serial,
+            )
+    return platform_key
+
+
+def reencrypt_merchant_secrets() -> int:
+    """Move every stored merchant secret onto the newest SHEQUN_SECRETS_KEY; returns how many accounts.
+
+    Run after putting a new key first in SHEQUN_SECRETS_KEY; then the old key can be dropped."""
+    done = 0
+    for account in MerchantAccount.objects.exclude(merchant_private_key_encrypted="", api_v3_key_encrypted=""):
+        with transaction.atomic():
+            locked = MerchantAccount.objects.select_for_update().get(pk=account.pk)
+            for name in ("merchant_private_key_encrypted", "api_v3_key_encrypted"):
+                if getattr(locked, name):
+                    setattr(locked, name, secrets.reencrypt(getattr(locked, name)))
+            locked.save(update_fields=["merchant_private_key_encrypted", "api_v3_key_encrypted"])
+        done += 1
+    return done

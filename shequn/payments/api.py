@@ -71,6 +71,21 @@ def sandbox_notification(request: HttpRequest) -> HttpResponse:
     return HttpResponse(status=204)
 
 
+@router.post(
+    "/notify/wechat/{shop_id}",
+    auth=None,
+    url_name="wechat_notification",
+    response={204: None, 400: ErrorOut, 422: ErrorOut, 500: ErrorOut},
+    summary="WeChat Pay v3 notification for a shop's own merchant account; 204 when accepted",
+)
+def wechat_notification(request: HttpRequest, shop_id: Id) -> HttpResponse:
+    # Verified with that shop's platform keys and APIv3 key; an unknown shop or one without a
+    # complete configuration is refused like any unverifiable callback (400, nothing written).
+    shop = Shop.objects.filter(pk=shop_id).first()
+    actions.handle_notification("wechat", request.headers, request.body, shop=shop)
+    return HttpResponse(status=204)
+
+
 def _payment_out(payment: Payment) -> dict[str, object]:
     return {
         "order_number": payment.out_trade_no,

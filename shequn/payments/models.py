@@ -94,6 +94,7 @@ class SandboxTransaction(models.Model):
     description = models.CharField(max_length=127)
     amount_fen = models.PositiveIntegerField()
     notify_url = models.URLField(max_length=255)
+    payer_openid = models.CharField(max_length=128, blank=True)
     trade_state = models.CharField(max_length=10, choices=SandboxTradeState.choices, default=SandboxTradeState.NOTPAY)
     created_at = models.DateTimeField(auto_now_add=True)
     success_time = models.DateTimeField(null=True, blank=True)
@@ -111,3 +112,43 @@ class SandboxRefund(models.Model):
     notify_url = models.URLField(max_length=255)
     created_at = models.DateTimeField(auto_now_add=True)
     success_time = models.DateTimeField(null=True, blank=True)
+
+
+# --- Live WeChat Pay: a shop's own merchant account ---------------------------------------
+
+
+class MerchantAccount(models.Model):
+    """A shop's WeChat Pay merchant configuration. Secrets are Fernet tokens (``core.secrets``):
+    the columns never hold the private key or the APIv3 key themselves."""
+
+    shop = models.OneToOneField("shops.Shop", on_delete=models.CASCADE, related_name="merchant_account")
+    mchid = models.CharField(max_length=32, blank=True)  # 商户号
+    appid = models.CharField(max_length=32, blank=True)  # the official account's AppID the payer's openid belongs to
+    merchant_serial = models.CharField(max_length=64, blank=True)  # the merchant API certificate's serial
+    merchant_private_key_encrypted = models.TextField(blank=True)  # PEM, encrypted
+    api_v3_key_encrypted = models.TextField(blank=True)  # 32 characters, encrypted
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"merchant {self.mchid or '-'} of shop {self.shop_id}"
+
+
+class PlatformKey(models.Model):
+    """A key WeChat Pay signs answers and notifications with: a platform certificate (by its
+    serial) or the WeChat Pay public key (by its ``PUB_KEY_ID_…``). Several are live at once
+    while WeChat rotates; a retired one verifies nothing."""
+
+    account = models.ForeignKey(MerchantAccount, on_delete=models.CASCADE, related_name="platform_keys")
+    serial = models.CharField(max_length=64)
+    public_key_pem = models.TextField()  # public: no need to encrypt
+    from_certificate = models.BooleanField(default=False)
+    expires_at = models.DateTimeField(null=True, blank=True)  # a certificate's not-after
+    added_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-added_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["account", "serial"], name="unique_platform_key_serial")]
+
+    def __str__(self) -> str:
+        return self.serial

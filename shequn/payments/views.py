@@ -10,14 +10,24 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shequn.core.audit import client_ip
+from shequn.core.errors import DomainError
 from shequn.orders.selectors import access_member_order, access_order, access_refund, after_payment_url
 from shequn.shops import permissions
 from shequn.shops.console import console_view
+from shequn.shops.forms import add_domain_error
 
 from . import actions
+from .enums import PaymentStatus
 from .errors import PayPageNotFound
+from .forms import MerchantAccountForm, PlatformKeyForm
 from .sandbox import server as sandbox
-from .selectors import payment_for_prepay
+from .selectors import (
+    has_live_configuration,
+    merchant_account_of,
+    merchant_account_summary,
+    payment_for_prepay,
+    payment_of,
+)
 
 
 def _order_detail(number: str) -> str:
@@ -41,6 +51,24 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
     if order.is_cod:
         return redirect(_order_detail(order.number))
     return redirect(actions.start_payment(order, request.user))
+
+
+@login_required
+def jsapi_cashier(request: HttpRequest, number: str) -> HttpResponse:
+    """Inside WeChat: opens WeChat's pay sheet (WeixinJSBridge) for a prepay of the shop's own
+    merchant account, then polls the payment until it succeeded."""
+    order = access_member_order(request.user, number)
+    payment = payment_of(order)
+    if payment is not None and payment.status == PaymentStatus.SUCCEEDED:
+        return redirect(after_payment_url(order.number))
+    context = {
+        "order": order,
+        "pay_params": actions.jsapi_pay_params(order, request.user),
+        "status_url": reverse("api:get_payment", args=[order.number]),
+        "done_url": after_payment_url(order.number),
+        "order_url": _order_detail(order.number),
+    }
+    return render(request, "payments/jsapi_pay.html", context)
 
 
 def _require_sandbox() -> None:
@@ -115,3 +143,88 @@ def console_approve_refund(request: HttpRequest, refund_id: int) -> HttpResponse
     actions.approve_refund(shop, refund, request.user, client_ip(request))
     messages.success(request, f"已同意退款 {refund.number}，款项原路退回中")
     return redirect(_console_order_detail(refund.order_id))
+
+
+# --- the owner's WeChat Pay merchant configuration ------------------------------------------------
+
+
+def _merchant_page(
+    request: HttpRequest,
+    form: MerchantAccountForm | None = None,
+    key_form: PlatformKeyForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    account = merchant_account_of(shop)
+    if form is None:
+        initial = (
+            {"mchid": account.mchid, "appid": account.appid, "merchant_serial": account.merchant_serial}
+            if account
+            else {}
+        )
+        form = MerchantAccountForm(initial=initial)
+    context = {
+        "form": form,
+        "key_form": key_form or PlatformKeyForm(),
+        "account": account,
+        "stored": merchant_account_summary(account),
+        "platform_keys": list(account.platform_keys.all()) if account else [],
+        "complete": has_live_configuration(shop),
+    }
+    return render(request, "payments/console_merchant.html", context, status=status)
+
+
+@console_view(permissions.CONFIGURE_PAYMENTS)
+@require_http_methods(["GET", "POST"])
+def console_merchant(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _merchant_page(request)
+    form = MerchantAccountForm(request.POST)
+    if not form.is_valid():
+        return _merchant_page(request, form, status=422)
+    try:
+        actions.do_save_merchant_account(
+            request.console_shop,  # type: ignore[attr-defined]
+            request.user,
+            actions.MerchantAccountInput(**form.cleaned_data),
+            ip=client_ip(request),
+        )
+    except DomainError as error:
+        add_domain_error(form, error)
+        return _merchant_page(request, form, status=error.status)
+    messages.success(request, "微信支付商户配置已保存")
+    return redirect("payments:console_merchant")
+
+
+@require_POST
+@console_view(permissions.CONFIGURE_PAYMENTS)
+def console_platform_key_add(request: HttpRequest) -> HttpResponse:
+    key_form = PlatformKeyForm(request.POST)
+    if not key_form.is_valid():
+        return _merchant_page(request, key_form=key_form, status=422)
+    try:
+        platform_key = actions.do_add_platform_key(
+            request.console_shop,  # type: ignore[attr-defined]
+            request.user,
+            pem=key_form.cleaned_data["pem"],
+            public_key_id=key_form.cleaned_data["public_key_id"],
+            ip=client_ip(request),
+        )
+    except DomainError as error:
+        add_domain_error(key_form, error)
+        return _merchant_page(request, key_form=key_form, status=error.status)
+    messages.success(request, f"已添加平台证书 {platform_key.serial}")
+    return redirect("payments:console_merchant")
+
+
+@require_POST
+@console_view(permissions.CONFIGURE_PAYMENTS)
+def console_platform_key_retire(request: HttpRequest, key_id: int) -> HttpResponse:
+    platform_key = actions.do_retire_platform_key(
+        request.console_shop,  # type: ignore[attr-defined]
+        request.user,
+        key_id,
+        ip=client_ip(request),
+    )
+    messages.success(request, f"平台证书 {platform_key.serial} 已停用")
+    return redirect("payments:console_merchant")

@@ -23,8 +23,9 @@ AUTH_SCHEMA = "WECHATPAY2-SHA256-RSA2048"
 SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
 AES_ALGORITHM = "AEAD_AES_256_GCM"
 
-# Certificate serial numbers are hex strings (WeChat's are 40 upper-case hex digits).
-SERIAL_PATTERN = re.compile(r"^[0-9A-Fa-f]{8,64}$")
+# Certificate serial numbers are hex strings (WeChat's are 40 upper-case hex digits); a
+# notification signed with the WeChat Pay public key carries that key's id instead.
+SERIAL_PATTERN = re.compile(r"^(?:[0-9A-Fa-f]{8,64}|PUB_KEY_ID_[0-9]{1,48})$")
 NONCE_PATTERN = re.compile(r"^[0-9A-Za-z]{1,64}$")
 TIMESTAMP_PATTERN = re.compile(r"^\d{1,12}$")
 
@@ -67,6 +68,11 @@ def request_message(method: str, url: str, timestamp: str, nonce_str: str, body:
 def response_message(timestamp: str, nonce_str: str, body: str) -> str:
     """``timestamp\\nnonce\\nbody\\n``: what WeChat signs on responses and notifications."""
     return f"{timestamp}\n{nonce_str}\n{body}\n"
+
+
+def jsapi_message(appid: str, timestamp: str, nonce_str: str, package: str) -> str:
+    """``appId\ntimeStamp\nnonceStr\npackage\n``: what ``paySign`` signs for WeixinJSBridge (JSAPI 调起支付)."""
+    return f"{appid}\n{timestamp}\n{nonce_str}\n{package}\n"
 
 
 def authorization_header(

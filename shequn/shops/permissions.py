@@ -15,6 +15,7 @@ MANAGE_STAFF = "staff.manage"
 VIEW_AUDIT = "audit.view"
 MANAGE_SHOP = "shop.manage"
 MANAGE_DELIVERY_SLOTS = "delivery_slots.manage"  # create, edit and close delivery slots
+CONFIGURE_PAYMENTS = "payments.configure"  # the shop's own WeChat Pay merchant keys: the owner only
 
 # What the console shows next to each permission.
 LABELS: dict[str, str] = {
@@ -30,6 +31,7 @@ LABELS: dict[str, str] = {
     VIEW_AUDIT: "查看操作日志",
     MANAGE_SHOP: "店铺设置与自提点",
     MANAGE_DELIVERY_SLOTS: "管理配送时段",
+    CONFIGURE_PAYMENTS: "配置微信支付商户",
 }
 
 ALL = frozenset(
@@ -46,12 +48,13 @@ ALL = frozenset(
         VIEW_AUDIT,
         MANAGE_SHOP,
         MANAGE_DELIVERY_SLOTS,
+        CONFIGURE_PAYMENTS,
     }
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     StaffRole.OWNER: ALL,
-    StaffRole.ADMIN: ALL,
+    StaffRole.ADMIN: ALL - {CONFIGURE_PAYMENTS},
     StaffRole.OPERATOR: frozenset(
         {
             VIEW_DASHBOARD,

@@ -6,10 +6,12 @@ in-process (``SANDBOX_PAY_DELIVERY = "inline"`` posts through Django's test clie
 """
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from django.apps import apps
 from django.test import Client
 from huey.contrib.djhuey import HUEY
@@ -20,7 +22,14 @@ from shequn.orders.models import Order
 from shequn.payments.gateways.sandbox import certificate_cache
 from shequn.payments.sandbox import notify
 from shequn.payments.sandbox.keys import load_keys
-from shequn.testing.factories import AddressFactory, PickupPointFactory, ShopFactory, SkuFactory, UserFactory
+from shequn.testing.factories import (
+    AddressFactory,
+    PickupPointFactory,
+    ShopFactory,
+    SkuFactory,
+    StaffFactory,
+    UserFactory,
+)
 
 NOTIFY_PATH = "/api/v1/payments/notify/sandbox"
 
@@ -129,3 +138,72 @@ def run_scheduled_tasks(rounds: int | None = None) -> int:
             HUEY.execute(task)
             ran += 1
     return ran
+
+
+# --- a shop with its own (live) WeChat Pay merchant account, WeChat played by the sandbox ------------
+
+
+@dataclass
+class LiveWechat:
+    """A shop configured for live WeChat Pay with the sandbox's merchant keys, so the sandbox
+    server answers as api.mch.weixin.qq.com would; ``requests`` records what reached it."""
+
+    shop: Any
+    owner: Any
+    requests: list[tuple[str, str, dict[str, str], str]] = field(default_factory=list)
+
+    def notify_path(self) -> str:
+        return f"/api/v1/payments/notify/wechat/{self.shop.pk}"
+
+
+def private_key_pem(key: Any) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def certificate_pem(certificate: Any) -> str:
+    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def configure_live_merchant(shop: Any, owner: Any, *, with_platform_keys: bool = True) -> None:
+    """What the owner types into the console: the sandbox's merchant id, keys and platform certificates."""
+    from django.conf import settings
+
+    from shequn.payments import actions as payment_actions
+
+    keys = load_keys()
+    payment_actions.do_save_merchant_account(
+        shop,
+        owner,
+        payment_actions.MerchantAccountInput(
+            mchid=settings.SANDBOX_PAY_MCHID,
+            appid=settings.SANDBOX_PAY_APPID,
+            merchant_serial=keys.merchant_serial,
+            merchant_private_key=private_key_pem(keys.merchant_private_key),
+            api_v3_key=keys.api_v3_key.decode(),
+        ),
+    )
+    if with_platform_keys:
+        for platform_key in keys.platform_keys.values():
+            payment_actions.do_add_platform_key(shop, owner, pem=certificate_pem(platform_key.certificate))
+
+
+@pytest.fixture
+def live_wechat(sandbox: notify.Behaviour, monkeypatch: pytest.MonkeyPatch) -> LiveWechat:
+    """A shop whose owner entered a complete WeChat Pay configuration; its API calls reach the
+    sandbox server (which checks every signature) and are recorded."""
+    from shequn.payments.gateways import wechat_live
+    from shequn.payments.gateways.sandbox import sandbox_transport
+
+    shop = ShopFactory()
+    owner = StaffFactory(shop=shop, role="owner").user
+    live = LiveWechat(shop=shop, owner=owner)
+
+    def recording_transport(method: str, url: str, headers: dict[str, str], body: str) -> Any:
+        live.requests.append((method, url, dict(headers), body))
+        return sandbox_transport(method, url, headers, body)
+
+    monkeypatch.setattr(wechat_live, "live_transport", lambda: recording_transport)
+    configure_live_merchant(shop, owner)
+    return live

@@ -87,8 +87,10 @@ class Gateway(ABC):
     online: bool = True
 
     @abstractmethod
-    def create(self, *, out_trade_no: str, amount_fen: int, description: str, notify_url: str) -> Prepay:
-        """Open a transaction at the gateway (WeChat: JSAPI prepay)."""
+    def create(
+        self, *, out_trade_no: str, amount_fen: int, description: str, notify_url: str, payer_openid: str = ""
+    ) -> Prepay:
+        """Open a transaction at the gateway (WeChat: JSAPI prepay, for the payer's openid)."""
 
     @abstractmethod
     def query(self, out_trade_no: str) -> Transaction:

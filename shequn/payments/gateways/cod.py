@@ -11,7 +11,9 @@ class CodGateway(Gateway):
     name = "cod"
     online = False
 
-    def create(self, *, out_trade_no: str, amount_fen: int, description: str, notify_url: str) -> Prepay:
+    def create(
+        self, *, out_trade_no: str, amount_fen: int, description: str, notify_url: str, payer_openid: str = ""
+    ) -> Prepay:
         raise GatewayError("货到付款无需在线支付", code="cod_no_online_payment")
 
     def query(self, out_trade_no: str) -> Transaction:

@@ -114,6 +114,25 @@ class PlatformCertificates:
             self._last_refresh = None
 
 
+class StoredPlatformKeys:
+    """The platform keys a merchant entered (certificates or the WeChat Pay public key), by serial.
+
+    Nothing is downloaded: an unknown serial stays unknown (a 4xx), however often it comes.
+    """
+
+    def __init__(self, keys: Mapping[str, rsa.RSAPublicKey]):
+        self._keys = {serial.upper(): key for serial, key in keys.items()}
+
+    def public_key(self, serial: str, download: Callable[[], dict[str, rsa.RSAPublicKey]]) -> rsa.RSAPublicKey | None:
+        return self._keys.get(serial.upper())
+
+
+class PlatformKeys(Protocol):
+    def public_key(
+        self, serial: str, download: Callable[[], dict[str, rsa.RSAPublicKey]]
+    ) -> rsa.RSAPublicKey | None: ...
+
+
 def _headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {key.lower(): value for key, value in headers.items()}
 
@@ -164,7 +183,7 @@ class WechatPayV3Gateway(Gateway):
         name: str,
         credentials: MerchantCredentials,
         transport: Transport,
-        certificates: PlatformCertificates,
+        certificates: PlatformKeys,
         max_skew_seconds: int,
     ):
         self.name = name
@@ -263,6 +282,21 @@ class WechatPayV3Gateway(Gateway):
             payload["payer"] = {"openid": payer_openid}
         data = self._request("POST", "/v3/pay/transactions/jsapi", payload)
         return Prepay(prepay_id=str(data["prepay_id"]))
+
+    def jsapi_pay_params(self, prepay_id: str) -> dict[str, str]:
+        """What the H5 page hands ``WeixinJSBridge.invoke('getBrandWCPayRequest', …)``, signed with the merchant key."""
+        timestamp = wechatpay.now_timestamp()
+        nonce_str = wechatpay.nonce()
+        package = f"prepay_id={prepay_id}"
+        message = wechatpay.jsapi_message(self.credentials.appid, timestamp, nonce_str, package)
+        return {
+            "appId": self.credentials.appid,
+            "timeStamp": timestamp,
+            "nonceStr": nonce_str,
+            "package": package,
+            "signType": "RSA",
+            "paySign": wechatpay.sign(self.credentials.merchant_private_key, message),
+        }
 
     def query(self, out_trade_no: str) -> Transaction:
         data = self._request(

@@ -112,6 +112,7 @@ def _jsapi(payload: Any, query: Any) -> tuple[int, Any]:
     total = int(payload["amount"]["total"])
     if total <= 0:
         raise SandboxError(400, "PARAM_ERROR", "金额必须大于 0")
+    payer_openid = str((payload.get("payer") or {}).get("openid", ""))[:128]
     existing = SandboxTransaction.objects.filter(mchid=mchid, out_trade_no=out_trade_no).first()
     if existing is not None:
         # WeChat: repeating a prepay with the same parameters returns the same prepay_id.
@@ -132,6 +133,7 @@ def _jsapi(payload: Any, query: Any) -> tuple[int, Any]:
                 description=str(payload.get("description", ""))[:127],
                 amount_fen=total,
                 notify_url=str(payload["notify_url"]),
+                payer_openid=payer_openid,
             )
     except IntegrityError:
         created = SandboxTransaction.objects.get(mchid=mchid, out_trade_no=out_trade_no)
@@ -154,7 +156,7 @@ def transaction_resource(txn: SandboxTransaction) -> dict[str, Any]:
             bank_type="OTHERS",
             attach="",
             success_time=notify.rfc3339(txn.success_time),
-            payer={"openid": SANDBOX_OPENID},
+            payer={"openid": txn.payer_openid or SANDBOX_OPENID},
         )
         resource["amount"].update(payer_total=txn.amount_fen, payer_currency="CNY")
     return resource

@@ -1,8 +1,8 @@
 import pytest
 
-from shequn.testing.payments import sandbox, sandbox_key_dir
+from shequn.testing.payments import live_wechat, sandbox, sandbox_key_dir
 
-__all__ = ["sandbox", "sandbox_key_dir"]
+__all__ = ["live_wechat", "sandbox", "sandbox_key_dir"]
 
 
 @pytest.fixture(autouse=True)

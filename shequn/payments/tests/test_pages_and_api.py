@@ -199,7 +199,7 @@ def test_api_console_tenant_isolation(sandbox):
 def test_openapi_declares_the_error_responses():
     schema = Client().get("/api/v1/openapi.json").json()
     paths = {path: item for path, item in schema["paths"].items() if path.startswith("/api/v1/payments")}
-    assert len(paths) == 5
+    assert len(paths) == 6
     for item in paths.values():
         for operation in item.values():
             assert any(code.startswith("4") for code in operation["responses"]), operation["operationId"]

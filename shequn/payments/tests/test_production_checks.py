@@ -37,6 +37,7 @@ def production(settings):
     settings.RATELIMIT_STORE = "cache"
     settings.SMS_BACKEND = "shequn.accounts.sms.HttpSmsBackend"
     settings.SMS_HTTP_URL = "https://sms-relay.internal/send"
+    settings.SHEQUN_SECRETS_KEYS = [secrets.token_urlsafe(64)]
     return settings
 
 
@@ -61,8 +62,14 @@ def test_a_demo_may_run_the_sandbox_in_production_with_a_warning(production):
 
 def test_the_sandbox_in_development_is_fine(settings):
     settings.SHEQUN_PRODUCTION = False
-    assert settings.PAYMENT_GATEWAYS == ["sandbox", "cod"]
+    assert settings.PAYMENT_GATEWAYS == ["sandbox", "wechat", "cod"]
     assert "shequn.payments.E001" not in shequn_messages()
+
+
+def test_production_without_a_secrets_key_is_an_error(production):
+    # Merchants' payment keys are encrypted under it; SECRET_KEY is not used in its place.
+    production.SHEQUN_SECRETS_KEYS = []
+    assert shequn_messages() == {"shequn.core.E001": ERROR}
 
 
 def test_unknown_or_no_gateways_are_errors(production):
@@ -113,6 +120,7 @@ def test_manage_py_check_and_the_wsgi_app_refuse_the_sandbox_in_production(tmp_p
         SHEQUN_PRODUCTION="1",
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(64),
+        SHEQUN_SECRETS_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="shop.example.com",
         SHEQUN_VAR_DIR=str(tmp_path),
     )

@@ -9,7 +9,7 @@ from shequn.testing.orders import make_shop, make_staff
 
 pytestmark = pytest.mark.django_db
 
-ALL_PAGES = 24  # + 配送时段, 按时段拣货 (ADR 0007), 秒杀 (flash sales)
+ALL_PAGES = 25  # + 配送时段, 按时段拣货 (ADR 0007), 秒杀 (flash sales), 微信支付 (the owner's merchant keys)
 
 
 def nav(html: str) -> dict[str, str]:
@@ -39,6 +39,8 @@ def test_each_role_sees_its_own_pages(client):
     shop = make_shop()
     owner = menu(client, make_staff(shop, role=StaffRole.OWNER))
     assert len(owner) == ALL_PAGES
+    admin = menu(client, make_staff(shop, role=StaffRole.ADMIN))
+    assert admin.keys() == owner.keys() - {"微信支付"}  # payment keys are the owner's alone
     finance = menu(client, make_staff(shop, role=StaffRole.FINANCE))
     assert {"提现审核", "订单", "售后", "操作日志"} <= finance.keys()
     assert not {"商品", "分销推广", "员工与角色", "店铺设置", "社群"} & finance.keys()
