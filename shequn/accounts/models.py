@@ -30,10 +30,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     phone = models.CharField(max_length=20, unique=True, null=True, blank=True)
     nickname = models.CharField(max_length=64, blank=True)
     avatar = models.ImageField(upload_to="avatars/", blank=True)
-    # The payer's openid for WeChat Pay JSAPI and subscribe messages, under the platform's
-    # official account. Placeholder for the WeChat OAuth binding (issue 15) to fill; empty
-    # outside WeChat. Never logged or shown (RULES.md).
-    wechat_openid = models.CharField(max_length=64, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(auto_now_add=True)

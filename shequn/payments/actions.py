@@ -34,6 +34,7 @@ from shequn.orders.selectors import order_for_payment
 from shequn.shops import permissions
 from shequn.shops.models import Shop
 from shequn.shops.selectors import require_permission
+from shequn.wechat.selectors import payer_openid
 
 from .enums import GatewayRefundStatus, NotificationOutcome, PaymentStatus
 from .errors import NotCashOnDelivery, OrderAlreadyPaid, OrderNotPayable, PaymentMissing
@@ -68,11 +69,6 @@ def pay_page_url(payment: Payment) -> str:
     if payment.gateway == "wechat":
         return reverse("payments:jsapi_cashier", args=[payment.out_trade_no])
     return reverse("payments:sandbox_pay_page", args=[payment.prepay_id])
-
-
-def payer_openid(user: Any) -> str:
-    """The member's openid for JSAPI (set by the WeChat OAuth binding; empty outside WeChat)."""
-    return str(getattr(user, "wechat_openid", "") or "")
 
 
 def _notify_member(order: Order, kind: str, title: str, body: str) -> None:

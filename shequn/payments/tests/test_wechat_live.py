@@ -27,10 +27,12 @@ OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
 
 
 @pytest.fixture
-def member_in_wechat(live_wechat):
+def member_in_wechat(live_wechat, settings):
+    from shequn.wechat.models import WechatBinding
+
+    settings.WECHAT_APP_ID = "wx2421b1c4370ec43b"
     order = make_order(shop=live_wechat.shop, price_fen=2990)
-    order.user.wechat_openid = OPENID
-    order.user.save(update_fields=["wechat_openid"])
+    WechatBinding.objects.create(user=order.user, app_id=settings.WECHAT_APP_ID, openid=OPENID)  # the OAuth binding
     return order
 
 
