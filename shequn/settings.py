@@ -294,6 +294,15 @@ WECHAT_API_BASE = os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com")
 WECHAT_OPEN_BASE = os.environ.get("WECHAT_OPEN_BASE", "https://open.weixin.qq.com")
 WECHAT_FAKE = env_bool("WECHAT_FAKE", False)
 WECHAT_OAUTH_STATE_MAX_AGE_SECONDS = 10 * 60
+# Subscribe messages (订阅通知) of the official account: our template keys
+# (notifications.enums.SubscribeTemplate) → the template ids picked in the account's admin. With the
+# app id and a template id set, that event also goes out to members who accepted the template.
+WECHAT_SUBSCRIBE_TEMPLATES = {
+    key: os.environ.get(f"WECHAT_SUBSCRIBE_TEMPLATE_{key.upper()}", "")
+    for key in ("order_paid", "order_shipped", "pickup_ready", "flashsale_started", "refund_done")
+}
+if WECHAT_APP_ID and any(WECHAT_SUBSCRIBE_TEMPLATES.values()):
+    NOTIFICATION_CHANNELS.append("shequn.notifications.channels.WechatSubscribeChannel")
 
 ORDER_UNPAID_TIMEOUT_MINUTES_DEFAULT = 30
 AFTER_SALES_WINDOW_DAYS = 7

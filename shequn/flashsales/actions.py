@@ -37,7 +37,8 @@ from shequn.core.events import on_commit
 from shequn.core.throttle import PerKeyThrottle
 from shequn.gate.base import Admission, Claim, PoolSpec, Refusal
 from shequn.gate.engine import get_gate
-from shequn.notifications.actions import notify_from
+from shequn.notifications.actions import notify_from, queue_subscribe_messages_from
+from shequn.notifications.enums import SubscribeTemplate
 from shequn.orders import actions as order_actions
 from shequn.orders.enums import Fulfilment, PaymentMethod
 from shequn.orders.models import Order, OrderLine
@@ -466,6 +467,15 @@ def remind_reservers(session_id: int) -> int:
                     Value(link),
                     Value(timezone.now()),
                 )
+            )
+            # The same chunk as WeChat subscribe messages, to those who accepted them: one more INSERT … SELECT.
+            queue_subscribe_messages_from(
+                SubscribeTemplate.FLASHSALE_STARTED,
+                Reservation.objects.filter(sale=sale, pk__gt=start, pk__lte=end).values("user_id"),
+                event_prefix=f"flashsale.started:{session.pk}:",
+                title=title,
+                body=body,
+                page=link,
             )
         start = end
     return written

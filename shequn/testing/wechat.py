@@ -48,3 +48,38 @@ def callback_path(authorize_url: str, person: str) -> str:
     assert response.status_code == 302, response.text
     location = urlsplit(response.headers["Location"])
     return f"{location.path}?{location.query}"
+
+
+# Subscribe message templates the fake account has picked, by our template key.
+TEMPLATES = {
+    "order_paid": "TPL_ORDER_PAID_e3Xq9k2VdLw7Rb1Nc5Hs0aYfGu",
+    "order_shipped": "TPL_ORDER_SHIPPED_p4Wn8j1TcKv6Qa0Mb3Gr9z",
+    "pickup_ready": "TPL_PICKUP_READY_s7Yh2m5XeJq9Ub4Ld8Ft1w",
+    "flashsale_started": "TPL_FLASHSALE_STARTED_k2Ra6c0PgNx3Vd7Hj",
+    "refund_done": "TPL_REFUND_DONE_b9Tc3v6ZfMy1Se5Kq0Wn4h",
+}
+
+
+@pytest.fixture
+def wechat_subscribe(wechat: FakeWechat, settings: Any) -> Iterator[FakeWechat]:
+    """``wechat``, with the account's subscribe message templates configured and the subscribe channel on."""
+    from shequn.notifications import actions
+
+    wechat.subscribe_templates.update(TEMPLATES.values())
+    settings.WECHAT_SUBSCRIBE_TEMPLATES = dict(TEMPLATES)
+    settings.NOTIFICATION_CHANNELS = [
+        "shequn.notifications.channels.InboxChannel",
+        "shequn.notifications.channels.WechatSubscribeChannel",
+    ]
+    actions._outside_channels.cache_clear()
+    yield wechat
+    actions._outside_channels.cache_clear()
+
+
+def bind_wechat(user: Any, person: str) -> str:
+    """Bind ``user`` to ``person``'s WeChat as the OAuth sign-in does; returns the openid."""
+    from shequn.wechat.actions import do_bind
+    from shequn.wechat.client import WechatIdentity
+
+    identity = WechatIdentity(APP_ID, FAKE.openid(APP_ID, person), FAKE.unionid(person), "snsapi_base")
+    return do_bind(user, identity).openid

@@ -1,4 +1,5 @@
-"""The one adapter to the WeChat official account's web APIs: web authorisation and the JS-SDK.
+"""The one adapter to the WeChat official account's web APIs: web authorisation, the JS-SDK and
+subscribe messages (订阅通知).
 
 Talks to ``WECHAT_API_BASE`` over HTTPS, or, with ``WECHAT_FAKE``, to the in-process fake
 (``fake.FAKE``) through httpx's WSGI transport, so the same code path runs in tests and the demo.
@@ -10,6 +11,7 @@ import hashlib
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -55,12 +57,16 @@ def _client() -> httpx.Client:
 
 
 def _get(path: str, params: dict[str, str]) -> dict[str, Any]:
+    return _call("GET", path, params)
+
+
+def _call(method: str, path: str, params: dict[str, str], body: dict[str, Any] | None = None) -> dict[str, Any]:
     try:
         with _client() as client:
-            response = client.get(path, params=params)
+            response = client.request(method, path, params=params, json=body)
         payload = response.json()
     except (httpx.HTTPError, ValueError) as error:
-        # Not chained: an httpx error names the URL, and this URL carries the AppSecret.
+        # Not chained: an httpx error names the URL, and this URL carries the AppSecret or a token.
         logger.warning("WeChat %s unreachable: %s", path, type(error).__name__)
         raise WechatError(-1, "unreachable") from None
     if not isinstance(payload, dict):
@@ -150,20 +156,22 @@ def access_token(*, renew: bool = False) -> str:
     return _remember("access_token", str(answer["access_token"]), int(answer.get("expires_in", 7200)))
 
 
-def jsapi_ticket() -> str:
-    """The JS-SDK ticket, cached until shortly before expiry (WeChat limits how often it may be fetched).
-
-    A cached access token that WeChat no longer accepts is renewed once; a second refusal is raised.
-    """
-    cached = cache.get(_cache_key("jsapi_ticket"))
-    if cached:
-        return str(cached)
+def _with_token(call: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+    """``call(access_token)``; a cached token WeChat no longer accepts is renewed once, a second refusal raised."""
     try:
-        answer = _get("/cgi-bin/ticket/getticket", {"access_token": access_token(), "type": "jsapi"})
+        return call(access_token())
     except WechatError as error:
         if error.errcode not in STALE_TOKEN_ERRCODES:
             raise
-        answer = _get("/cgi-bin/ticket/getticket", {"access_token": access_token(renew=True), "type": "jsapi"})
+        return call(access_token(renew=True))
+
+
+def jsapi_ticket() -> str:
+    """The JS-SDK ticket, cached until shortly before expiry (WeChat limits how often it may be fetched)."""
+    cached = cache.get(_cache_key("jsapi_ticket"))
+    if cached:
+        return str(cached)
+    answer = _with_token(lambda token: _get("/cgi-bin/ticket/getticket", {"access_token": token, "type": "jsapi"}))
     return _remember("jsapi_ticket", str(answer["ticket"]), int(answer.get("expires_in", 7200)))
 
 
@@ -180,3 +188,17 @@ def jssdk_config(url: str) -> dict[str, Any]:
     timestamp = int(time.time())
     signature = jssdk_signature(ticket=jsapi_ticket(), noncestr=noncestr, timestamp=timestamp, url=url)
     return {"appId": settings.WECHAT_APP_ID, "timestamp": timestamp, "nonceStr": noncestr, "signature": signature}
+
+
+# --- subscribe messages (订阅通知) ------------------------------------------------------------
+
+SUBSCRIBE_SEND_PATH = "/cgi-bin/message/subscribe/bizsend"
+# The member holds no subscription (left) for this template: refused it, or each "accept" is used up.
+SUBSCRIPTION_REFUSED = 43101
+
+
+def send_subscribe_message(*, openid: str, template_id: str, url: str, data: dict[str, dict[str, str]]) -> None:
+    """Send one subscribe message of the official account (``bizsend``; ``page`` is the web page a tap
+    opens). Raises ``WechatError``: errcode 43101 when the member holds no subscription for it."""
+    body = {"touser": openid, "template_id": template_id, "page": url, "data": data}
+    _with_token(lambda token: _call("POST", SUBSCRIBE_SEND_PATH, {"access_token": token}, body))

@@ -9,17 +9,26 @@ It answers the paths of open.weixin.qq.com and api.weixin.qq.com as WeChat docum
   as for any unknown code); wrong appid 40013, wrong secret 40125;
 - ``GET /sns/userinfo``: only for a token of scope ``snsapi_userinfo`` (48001 otherwise);
 - ``GET /cgi-bin/token`` and ``GET /cgi-bin/ticket/getticket?type=jsapi``: 7200-second
-  credentials; an unknown token is 40001, an expired one 42001.
+  credentials; an unknown token is 40001, an expired one 42001;
+- ``POST /cgi-bin/message/subscribe/bizsend`` (订阅通知): 40037 for a template the account does not
+  have, 40003 for a malformed openid, 47003 for empty data or a value beyond its field type's
+  limit (thing 20 characters, phrase 5 …), 43101 when the person holds no subscription for the
+  template (each "accept" in the subscribe dialog allows one message, ``accept_subscription``);
+  ``fail_sends`` queues errcodes (e.g. -1 system busy) for the next sends; ``sent`` records each
+  message delivered.
 
 Errors are HTTP 200 with ``{"errcode": …, "errmsg": …}``, as WeChat answers. Times come from
 ``time.time()`` so tests move them with time-machine. ``calls`` records each API path called.
 """
 
 import hashlib
+import itertools
 import json
+import re
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any
@@ -28,6 +37,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 CODE_TTL_SECONDS = 5 * 60
 TOKEN_TTL_SECONDS = 7200
 SCOPES = {"snsapi_base", "snsapi_userinfo"}
+OPENID_PATTERN = re.compile(r"^[0-9A-Za-z_-]{28}$")
+# Subscribe message field types → the most characters a value may have (WeChat's 参数值内容限制).
+FIELD_LIMITS = {"thing": 20, "character_string": 32, "number": 32, "letter": 32, "symbol": 5, "phrase": 5, "name": 10}
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -59,6 +71,11 @@ class FakeWechat:
     sns_tokens: dict[str, _Grant] = field(default_factory=dict)
     tokens: dict[str, tuple[str, float]] = field(default_factory=dict)  # access_token → (app_id, expiry)
     calls: list[str] = field(default_factory=list)
+    subscribe_templates: set[str] = field(default_factory=set)  # template ids the account has picked
+    subscriptions: Counter[tuple[str, str]] = field(default_factory=Counter)  # (openid, template id) → sends left
+    failures: list[int] = field(default_factory=list)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    _msgids: Iterator[int] = field(default_factory=lambda: itertools.count(2_000_000_000))
 
     def reset(self) -> None:
         self.apps.clear()
@@ -67,6 +84,17 @@ class FakeWechat:
         self.sns_tokens.clear()
         self.tokens.clear()
         self.calls.clear()
+        self.subscribe_templates.clear()
+        self.subscriptions.clear()
+        self.failures.clear()
+        self.sent.clear()
+
+    def accept_subscription(self, openid: str, template_id: str, times: int = 1) -> None:
+        """The person tapped "accept" for this template in WeChat's subscribe dialog (WeChat keeps the count)."""
+        self.subscriptions[(openid, template_id)] += times
+
+    def fail_sends(self, *errcodes: int) -> None:
+        self.failures.extend(errcodes)
 
     def openid(self, app_id: str, person: str) -> str:
         """A person's openid under one app: stable, 28 characters, different in every app."""
@@ -91,8 +119,12 @@ class FakeWechat:
             "/cgi-bin/token": self._token,
             "/cgi-bin/ticket/getticket": self._ticket,
         }
-        handler = routes.get(path)
-        payload = handler(query) if handler else _error(404, "not found")
+        if environ.get("REQUEST_METHOD") == "POST" and path == "/cgi-bin/message/subscribe/bizsend":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            payload = self._bizsend(query, environ["wsgi.input"].read(length))
+        else:
+            handler = routes.get(path)
+            payload = handler(query) if handler else _error(404, "not found")
         body = json.dumps(payload, ensure_ascii=False).encode()
         start_response("200 OK", [("Content-Type", "application/json; encoding=utf-8")])
         return [body]
@@ -202,6 +234,37 @@ class FakeWechat:
         if query.get("type") != "jsapi":
             return _error(40097, "invalid args")
         return {"errcode": 0, "errmsg": "ok", "ticket": secrets.token_urlsafe(64), "expires_in": TOKEN_TTL_SECONDS}
+
+    def _bizsend(self, query: dict[str, str], content: bytes) -> dict[str, Any]:
+        held = self.tokens.get(query.get("access_token", ""))
+        if held is None:
+            return _error(40001, "invalid credential, access_token is invalid or not latest")
+        if held[1] <= time.time():
+            return _error(42001, "access_token expired")
+        try:
+            message = json.loads(content)
+        except ValueError:
+            return _error(47001, "data format error")
+        if self.failures:
+            return _error(self.failures.pop(0), "system error")
+        template_id, openid = message.get("template_id"), str(message.get("touser", ""))
+        if template_id not in self.subscribe_templates:
+            return _error(40037, "invalid template_id")
+        if not OPENID_PATTERN.match(openid):
+            return _error(40003, "invalid openid")
+        data = message.get("data")
+        if not isinstance(data, dict) or not data:
+            return _error(47003, "argument invalid! data is empty")
+        for key, item in data.items():
+            value = str(item.get("value", "")) if isinstance(item, dict) else ""
+            limit = FIELD_LIMITS.get(key.rstrip("0123456789"))
+            if not value or (limit is not None and len(value) > limit):
+                return _error(47003, f"argument invalid! data.{key}.value invalid")
+        if self.subscriptions[(openid, template_id)] <= 0:
+            return _error(43101, "user refuse to accept the msg")
+        self.subscriptions[(openid, template_id)] -= 1
+        self.sent.append(message)
+        return {"errcode": 0, "errmsg": "ok", "msgid": next(self._msgids)}
 
     def revoke_tokens(self) -> None:
         """What resetting the AppSecret or another server fetching tokens does: ours stop working."""

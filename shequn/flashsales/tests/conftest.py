@@ -20,6 +20,7 @@ from shequn.testing.two_shops import (
     other_shop,
     shop,
 )
+from shequn.testing.wechat import wechat, wechat_subscribe
 
 __all__ = [
     "console_client",
@@ -31,6 +32,8 @@ __all__ = [
     "sandbox",
     "sandbox_key_dir",
     "shop",
+    "wechat",
+    "wechat_subscribe",
 ]
 
 

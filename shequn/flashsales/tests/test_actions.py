@@ -248,6 +248,36 @@ def test_reminders_one_per_reserver_set_based_and_idempotent(shop, operator, sku
     assert sale.status == SaleStatus.RUNNING
 
 
+def test_reminders_go_as_subscribe_messages_to_reservers_who_accepted_them(
+    shop, operator, sku, commit, wechat_subscribe
+):
+    from shequn.notifications.actions import record_subscribe_results
+    from shequn.notifications.models import SubscribeMessage
+    from shequn.testing.wechat import TEMPLATES, bind_wechat
+
+    sale = actions.create_sale(shop, operator, sale_input(sku, starts_in=timedelta(minutes=5)))
+    with commit():
+        actions.schedule_sale(shop, operator, sale.pk)
+    session = sale.sessions.get()
+    reservers = [buyer(f"预约{n}") for n in range(3)]
+    openids = [bind_wechat(member, f"预约{n}") for n, member in enumerate(reservers)]
+    for member in reservers:
+        actions.reserve(member, sale.pk)
+    for member, openid in zip(reservers[:2], openids[:2], strict=True):  # the third never accepted the template
+        wechat_subscribe.accept_subscription(openid, TEMPLATES["flashsale_started"])
+        record_subscribe_results(member, {TEMPLATES["flashsale_started"]: "accept"})
+
+    with time_machine.travel(session.starts_at + timedelta(seconds=1)), commit():
+        assert actions.remind_reservers(session.pk) == 3
+    type(session).objects.filter(pk=session.pk).update(reminded_up_to=0)  # a rerun of the same session
+    with time_machine.travel(session.starts_at + timedelta(seconds=1)), commit():
+        actions.remind_reservers(session.pk)
+
+    assert sorted(sent["touser"] for sent in wechat_subscribe.sent) == sorted(openids[:2])
+    assert {sent["template_id"] for sent in wechat_subscribe.sent} == {TEMPLATES["flashsale_started"]}
+    assert SubscribeMessage.objects.count() == 2  # one per reserver and session, however often it runs
+
+
 # --- the consumer -----------------------------------------------------------------------------
 
 

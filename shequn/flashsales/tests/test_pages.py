@@ -186,3 +186,26 @@ def test_console_form_offers_goods_only(shop, console_client, sku):
     page = console_client.get("/console/flash/new/").content.decode()
     assert f'<option value="{sku.pk}">' in page
     assert f'<option value="{course.pk}">' not in page
+
+
+def test_a_reserver_in_wechat_is_offered_the_start_reminder_under_the_share_cards_one_config(
+    shop, operator, sku, commit, wechat_subscribe
+):
+    from shequn.testing.wechat import TEMPLATES, WECHAT_USER_AGENT, bind_wechat
+
+    sale = actions.create_sale(shop, operator, sale_input(sku, starts_in=timedelta(hours=2)))
+    with commit():
+        actions.schedule_sale(shop, operator, sale.pk)
+    member = buyer()
+    bind_wechat(member, "小林")
+    client = login(member)
+    client.defaults["HTTP_USER_AGENT"] = WECHAT_USER_AGENT
+    assert "wx-open-subscribe" not in client.get(f"/flash/{sale.pk}/").content.decode()  # not reserved yet
+
+    client.post(f"/flash/{sale.pk}/reserve/")
+    html = client.get(f"/flash/{sale.pk}/").content.decode()
+
+    assert f'<wx-open-subscribe template="{TEMPLATES["flashsale_started"]}"' in html
+    assert 'id="wechat-share"' in html  # the share card's wx.config (it lists the open tag) …
+    assert "wechat-subscribe-config" not in html  # … is the page's only one
+    assert html.count("jweixin-1.6.0.js") == 1

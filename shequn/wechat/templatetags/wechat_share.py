@@ -37,7 +37,15 @@ def share_card(context: dict[str, Any], title: str, description: str = "", image
     wechat: dict[str, Any] | None = None
     if client.enabled() and is_wechat_browser(request.headers.get("User-Agent", "")):
         try:
-            wechat = {"config": client.jssdk_config(link), "share": card}
+            wechat = {"config": page_jssdk_config(request), "share": card}
         except client.WechatError:
             logger.warning("No JS-SDK config for a shared page: the card falls back to WeChat's default")
     return {"card": card, "wechat": wechat}
+
+
+def page_jssdk_config(request: Any) -> dict[str, Any]:
+    """The page's ``wx.config`` (WeChat takes one per page): signed for the URL, and remembered on the
+    request so another tag on the same page (the subscribe button) configures nothing twice."""
+    config: dict[str, Any] = client.jssdk_config(request.build_absolute_uri())
+    request.wechat_jssdk_configured = True
+    return config
