@@ -20,7 +20,7 @@ from shequn.core.events import on_commit
 from shequn.core.models import AuditLog, IdempotencyKey
 from shequn.core.phone import mask_phone
 from shequn.leaders.models import Leader
-from shequn.notifications.models import Notification
+from shequn.notifications.models import Notification, SubscribeConsent, SubscribeMessage
 from shequn.orders.models import CartItem, Order
 from shequn.wechat.models import WechatBinding
 
@@ -140,6 +140,9 @@ def _anonymise(user: User) -> None:
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
     OtpCode.objects.filter(phone=phone).delete()
     Notification.objects.filter(user=user).delete()
+    # WeChat subscribe messages copy a notification's title and text; consents name the member's choices.
+    SubscribeMessage.objects.filter(user=user).delete()
+    SubscribeConsent.objects.filter(user=user).delete()
     CartItem.objects.filter(user=user).delete()
     # The openid would let WeChat's browser sign in to the anonymised account, and names the person.
     WechatBinding.objects.filter(user=user).delete()

@@ -19,7 +19,7 @@ from shequn.events.models import Registration
 from shequn.groupbuy.models import SignUp
 from shequn.leaders.enums import LeaderStatus
 from shequn.leaders.models import Leader
-from shequn.notifications.models import Notification
+from shequn.notifications.models import Notification, SubscribeConsent, SubscribeMessage
 from shequn.orders.enums import OrderStatus, RefundStatus
 from shequn.orders.models import Order, OrderLine, RefundRequest
 from shequn.payments.models import Payment
@@ -27,6 +27,7 @@ from shequn.shops.models import Shop, StaffMember
 from shequn.teambuy.models import TeamMember
 from shequn.wallets.enums import AccountKind
 from shequn.wallets.models import Account, Entry, Withdrawal
+from shequn.wechat.models import WechatBinding
 
 from .models import DataRequest
 
@@ -177,6 +178,21 @@ def _tables(user: Any) -> list[tuple[str, QuerySet[Any], tuple[str, ...]]]:
             "messages",
             Notification.objects.filter(user=user).order_by("created_at", "id"),
             ("shop__name", "kind", "title", "body", "link", "created_at", "read_at"),
+        ),
+        (
+            "wechat_bindings",
+            WechatBinding.objects.filter(user=user).order_by("id"),
+            ("app_id", "openid", "unionid", "nickname", "created_at", "last_sign_in_at"),
+        ),
+        (
+            "subscribe_consents",
+            SubscribeConsent.objects.filter(user=user).order_by("id"),
+            ("template", "accepted_at", "withdrawn_at", "withdrawn_reason"),
+        ),
+        (
+            "subscribe_messages",
+            SubscribeMessage.objects.filter(user=user).order_by("created_at", "id"),
+            ("template", "title", "body", "page", "status", "created_at", "sent_at"),
         ),
         (
             "board_threads",

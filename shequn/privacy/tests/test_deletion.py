@@ -235,3 +235,16 @@ def test_deleting_removes_the_wechat_binding_so_the_openid_signs_in_nobody(membe
 
     assert not WechatBinding.objects.filter(openid="o6_bmjrPTlm6_2sgVt7hMZOPfL2M").exists()
     assert rows_mentioning("o6_bmjrPTlm6_2sgVt7hMZOPfL2M") == []
+
+
+def test_deleting_removes_subscribe_consents_and_the_copies_of_messages_sent_through_wechat(member, sms_outbox):
+    from django.utils import timezone
+
+    from shequn.notifications.models import SubscribeConsent, SubscribeMessage
+
+    SubscribeConsent.objects.create(user=member, template="order_paid", accepted_at=timezone.now())
+    SubscribeMessage.objects.create(user=member, template="order_paid", event_key="order.paid:test", title="订单已支付")
+    delete_through_the_page(member_client(member), sms_outbox, PHONE)
+
+    assert not SubscribeConsent.objects.filter(user=member).exists()
+    assert not SubscribeMessage.objects.filter(user=member).exists()

@@ -129,5 +129,20 @@ def test_the_export_makes_the_same_statements_for_two_orders_or_twenty(world):
     large = _export_statements(client)
     assert len(json.loads(client.get("/me/data/export/?format=json").content)["tables"]["orders"]) == 20
     assert small == large
-    # Pinned: the session and user, one statement per table (19), the shops concerned, the log row and its shops.
-    assert large == 24, large
+    # Pinned: the session and user, one statement per table (22), the shops concerned, the log row and its shops.
+    assert large == 27, large
+
+
+def test_the_export_holds_the_wechat_binding_and_subscribe_choices(world):
+    from django.utils import timezone
+
+    from shequn.notifications.models import SubscribeConsent
+    from shequn.testing.wechat import bind_wechat
+
+    openid = bind_wechat(world["me"], "me")
+    SubscribeConsent.objects.create(user=world["me"], template="order_paid", accepted_at=timezone.now())
+
+    tables = json.loads(member_client(world["me"]).get("/me/data/export/?format=json").content)["tables"]
+
+    assert [row["openid"] for row in tables["wechat_bindings"]] == [openid]
+    assert [row["template"] for row in tables["subscribe_consents"]] == ["order_paid"]
