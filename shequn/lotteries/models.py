@@ -1,5 +1,7 @@
 """Lotteries (抽奖): a timed draw verified by commit–reveal, or an instant-win wheel (大转盘)."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -65,6 +67,12 @@ class Prize(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def odds_percent(self) -> str:
+        """The published odds as people read them: "12.5%"."""
+        percent = (Decimal(self.odds_ppm) / 10_000).normalize()
+        return f"{percent:f}%"
 
 
 class Entry(models.Model):

@@ -7,9 +7,10 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
+from shequn.accounts.models import Address
 from shequn.core.errors import NotFound
 from shequn.core.phone import mask_name
-from shequn.shops.models import Shop
+from shequn.shops.models import PickupPoint, Shop
 
 from . import draw
 from .enums import LotteryMode, LotteryStatus, WinStatus
@@ -73,6 +74,21 @@ def spins_left(user: Any, lottery: Lottery) -> int:
     if not getattr(user, "is_authenticated", False):
         return lottery.spins_per_member
     return max(0, lottery.spins_per_member - Spin.objects.filter(lottery=lottery, user=user).count())
+
+
+@dataclass(frozen=True)
+class Destinations:
+    """Where a winner may have a goods prize handed over."""
+
+    pickup_points: list[PickupPoint]
+    addresses: list[Address]
+
+
+def claim_destinations(user: Any, lottery: Lottery) -> Destinations:
+    return Destinations(
+        pickup_points=list(PickupPoint.objects.filter(shop_id=lottery.shop_id, is_active=True)),
+        addresses=list(Address.objects.filter(user=user)),
+    )
 
 
 def my_win(user: Any, win_id: int) -> Win:
