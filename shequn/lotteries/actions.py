@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shequn.catalog.models import Product, Sku
 from shequn.communities.models import Community
@@ -411,21 +412,21 @@ class SpinResult:
     spin: Spin | None  # None: admitted, not written yet (the page says 排队中)
 
 
-REFUSALS: dict[Refusal, tuple[type[DomainError], str, str]] = {
-    Refusal.NOT_OPEN: (Conflict, "lottery_not_open", "抽奖尚未开始"),
-    Refusal.CLOSED: (Conflict, "lottery_closed", "抽奖已结束"),
-    Refusal.PAUSED: (Conflict, "lottery_closed", "抽奖已结束"),
-    Refusal.OVER_CAP: (Conflict, "lottery_no_spins_left", "你的抽奖次数已用完"),
-    Refusal.SOLD_OUT: (Conflict, "lottery_closed", "抽奖已结束"),
-    Refusal.PRIORITY_ONLY: (Conflict, "lottery_not_open", "抽奖尚未开始"),
-    Refusal.RATE_LIMITED: (RateLimited, "lottery_rate_limited", "操作太频繁，请稍后再试"),
-    Refusal.NOT_READY: (Conflict, "lottery_busy", "参与人数较多，请稍后再试"),
+REFUSALS: dict[Refusal, tuple[type[DomainError], str, Any]] = {
+    Refusal.NOT_OPEN: (Conflict, "lottery_not_open", gettext_lazy("抽奖尚未开始")),
+    Refusal.CLOSED: (Conflict, "lottery_closed", gettext_lazy("抽奖已结束")),
+    Refusal.PAUSED: (Conflict, "lottery_closed", gettext_lazy("抽奖已结束")),
+    Refusal.OVER_CAP: (Conflict, "lottery_no_spins_left", gettext_lazy("你的抽奖次数已用完")),
+    Refusal.SOLD_OUT: (Conflict, "lottery_closed", gettext_lazy("抽奖已结束")),
+    Refusal.PRIORITY_ONLY: (Conflict, "lottery_not_open", gettext_lazy("抽奖尚未开始")),
+    Refusal.RATE_LIMITED: (RateLimited, "lottery_rate_limited", gettext_lazy("操作太频繁，请稍后再试")),
+    Refusal.NOT_READY: (Conflict, "lottery_busy", gettext_lazy("参与人数较多，请稍后再试")),
 }
 
 
 def refusal_error(refusal: Refusal) -> DomainError:
     kind, code, message = REFUSALS[refusal]
-    return kind(_(message), code=code)
+    return kind(str(message), code=code)
 
 
 def spin(user: Any, lottery_id: int, *, client_ip: str | None = None) -> SpinResult:
