@@ -8,6 +8,8 @@
 
 from collections import Counter
 from datetime import timedelta
+from functools import partial
+from typing import Any
 
 import pytest
 import time_machine
@@ -23,15 +25,18 @@ from .conftest import draw_input, published, wheel_input
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
+def spin_once(member: Any, lottery_id: int) -> str:
+    return actions.spin(member, lottery_id).claim_id
+
+
 def test_a_crowd_at_the_wheel_never_wins_more_than_the_stock(shop, operator, community, sku, commit):
     prize = PrizeInput(name="礼盒", kind="goods", value_fen=29900, quantity=5, sku_id=sku.pk, odds_ppm=draw.ODDS_SCALE)
     lottery = published(shop, operator, wheel_input(community, sku, prizes=[prize]), commit)
     members = make_members(community, 60)
     tapper = members[0]
     with time_machine.travel(lottery.starts_at + timedelta(minutes=1)):
-        calls = [lambda m=m: actions.spin(m, lottery.pk).claim_id for m in members[1:]]
-        calls += [lambda: actions.spin(tapper, lottery.pk).claim_id for _ in range(8)]
-        outcomes = run_at_once(calls)
+        spinners = members[1:] + [tapper] * 8
+        outcomes = run_at_once([partial(spin_once, member, lottery.pk) for member in spinners])
         actions.materialise_spins(idle_ms=0)  # anything a waiting caller gave up on
     refusals = Counter(o for o in outcomes if o.startswith("lottery_"))
     assert refusals == {"lottery_no_spins_left": 7}
@@ -45,9 +50,8 @@ def test_a_crowd_entering_gets_gap_free_numbers_and_one_draw(shop, operator, com
     lottery = published(shop, operator, draw_input(community, sku), commit)
     members = make_members(community, 40)
     with time_machine.travel(lottery.starts_at + timedelta(minutes=1)):
-        calls = [lambda m=m: actions.enter(m, lottery.pk)[0].number for m in members]
-        calls += [lambda: actions.enter(members[0], lottery.pk)[0].number for _ in range(5)]
-        run_at_once(calls)
+        entrants = members + [members[0]] * 5
+        run_at_once([partial(actions.enter, member, lottery.pk) for member in entrants])
     assert sorted(Entry.objects.values_list("number", flat=True)) == list(range(1, 41))
     assert lottery.draw_at is not None
     with time_machine.travel(lottery.draw_at + timedelta(seconds=1)):
