@@ -244,3 +244,24 @@ def test_wheel_members_only_and_not_before_the_start(shop, operator, community, 
         assert refused(lambda: actions.spin(outsider, lottery.pk)).code == "lottery_members_only"
         assert refused(lambda: actions.enter(member, lottery.pk)).code == "lottery_mode_mismatch"
     assert Entry.objects.count() == 0
+
+
+def test_a_delivered_prize_leaves_only_the_shops_delivery_fee_to_pay(shop, operator, community, sku, member, commit):
+    from shequn.testing.factories import AddressFactory
+
+    shop.shipping_fee_fen, shop.free_shipping_threshold_fen = 1000, 9900
+    shop.save(update_fields=["shipping_fee_fen", "free_shipping_threshold_fen"])
+    address = AddressFactory.create(user=member)
+    lottery = published(shop, operator, draw_input(community, sku), commit)
+    with time_machine.travel(lottery.starts_at + timedelta(minutes=1)):
+        actions.enter(member, lottery.pk)
+    with time_machine.travel(lottery.draw_at):
+        actions.draw_lottery(lottery.pk)
+    with time_machine.travel(lottery.draw_at + timedelta(hours=1)):
+        win = actions.claim_prize(member, Win.objects.get().pk, fulfilment="delivery", address_id=address.pk)
+    assert win.order is not None
+    assert (win.order.items_total_fen, win.order.total_fen, win.order.status) == (
+        0,
+        1000,
+        OrderStatus.PENDING_PAYMENT,
+    )

@@ -97,3 +97,13 @@ def test_drafts_are_not_public(client, shop, operator, community, sku):
 
     lottery = actions.create_lottery(shop, operator, draw_input(community, sku))
     assert client.get(f"/lotteries/{lottery.pk}/").status_code == 404
+
+
+def test_another_shops_operator_sees_no_lottery(shop, operator, other_console_client, community, sku):
+    from shequn.lotteries import actions
+
+    lottery = actions.create_lottery(shop, operator, draw_input(community, sku))
+    assert other_console_client.get(f"/console/lotteries/{lottery.pk}/").status_code == 404
+    assert other_console_client.post(f"/console/lotteries/{lottery.pk}/publish/").status_code == 404
+    lottery.refresh_from_db()
+    assert lottery.status == "draft"
