@@ -22,6 +22,7 @@ from shequn.flashsales.api import router as flashsales_router
 from shequn.fulfilment.api import router as fulfilment_router
 from shequn.groupbuy.api import router as groupbuy_router
 from shequn.leaders.api import router as leaders_router
+from shequn.lotteries.api import router as lotteries_router
 from shequn.merchants.api import router as merchants_router
 from shequn.notifications.api import router as notifications_router
 from shequn.orders.api import router as orders_router
@@ -94,6 +95,7 @@ api.add_router("/groupbuy", groupbuy_router)
 api.add_router("/fulfilment", fulfilment_router)
 api.add_router("/teambuy", teambuy_router)
 api.add_router("/flashsales", flashsales_router)
+api.add_router("/lotteries", lotteries_router)
 api.add_router("/distribution", distribution_router)
 api.add_router("/wallets", wallets_router)
 api.add_router("/me", privacy_router)

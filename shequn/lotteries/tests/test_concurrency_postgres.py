@@ -1,0 +1,60 @@
+"""Races only a real engine shows (PostgreSQL pass), with the in-process gate shared by threads.
+
+- 60 members spin a wheel whose one prize (stock 5) is hit by every draw: exactly 5 wins, 60
+  spins, stock 0; one member tapping 8 times at once spins exactly once.
+- 40 members enter a timed draw at once (one of them tapping 6 times): 40 entries numbered 1…40
+  without a gap; two draws racing write the winners once.
+"""
+
+from collections import Counter
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+import pytest
+import time_machine
+
+from shequn.lotteries import actions, draw
+from shequn.lotteries.actions import PrizeInput
+from shequn.lotteries.models import Entry, Prize, Spin, Win
+from shequn.testing.community import make_members
+from shequn.testing.postgres import run_at_once
+
+from .conftest import draw_input, published, wheel_input
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def spin_once(member: Any, lottery_id: int) -> str:
+    return actions.spin(member, lottery_id).claim_id
+
+
+def test_a_crowd_at_the_wheel_never_wins_more_than_the_stock(shop, operator, community, sku, commit):
+    prize = PrizeInput(name="礼盒", kind="goods", value_fen=29900, quantity=5, sku_id=sku.pk, odds_ppm=draw.ODDS_SCALE)
+    lottery = published(shop, operator, wheel_input(community, sku, prizes=[prize]), commit)
+    members = make_members(community, 60)
+    tapper = members[0]
+    with time_machine.travel(lottery.starts_at + timedelta(minutes=1)):
+        spinners = members[1:] + [tapper] * 8
+        outcomes = run_at_once([partial(spin_once, member, lottery.pk) for member in spinners])
+        actions.materialise_spins(idle_ms=0)  # anything a waiting caller gave up on
+    refusals = Counter(o for o in outcomes if o.startswith("lottery_"))
+    assert refusals == {"lottery_no_spins_left": 7}
+    assert Spin.objects.count() == 60
+    assert Spin.objects.filter(user=tapper).count() == 1
+    assert Win.objects.count() == 5
+    assert Prize.objects.get().left == 0
+
+
+def test_a_crowd_entering_gets_gap_free_numbers_and_one_draw(shop, operator, community, sku, commit):
+    lottery = published(shop, operator, draw_input(community, sku), commit)
+    members = make_members(community, 40)
+    with time_machine.travel(lottery.starts_at + timedelta(minutes=1)):
+        entrants = members + [members[0]] * 5
+        run_at_once([partial(actions.enter, member, lottery.pk) for member in entrants])
+    assert sorted(Entry.objects.values_list("number", flat=True)) == list(range(1, 41))
+    assert lottery.draw_at is not None
+    with time_machine.travel(lottery.draw_at + timedelta(seconds=1)):
+        drew = run_at_once([lambda: actions.draw_lottery(lottery.pk) for _ in range(4)])
+    assert drew == [False, False, False, True]
+    assert Win.objects.count() == 3
