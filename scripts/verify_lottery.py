@@ -4,7 +4,7 @@
 Usage: scripts/verify_lottery.py <URL or file of GET /api/v1/lotteries/<id>/verification>
 
 Standard library only, and it imports nothing from shequn: anyone can read these 60 lines and
-run them. The algorithm ("hmac-sha256-rank/v1", docs/adr/0016-verifiable-lottery.md):
+run them. The algorithm ("hmac-sha256-rank/v1", docs/adr/0017-verifiable-lottery.md):
 1. SHA-256 of the revealed seed's bytes must equal the hash published before the start.
 2. Each entry number n gets HMAC-SHA256(key=seed bytes, message=ASCII decimal digits of n), hex.
 3. Entries ranked by that hex (ties by number); prize slots listed by prize position, each repeated

@@ -1,4 +1,4 @@
-"""The published algorithms, pure and standard-library only (docs/adr/0016-verifiable-lottery.md).
+"""The published algorithms, pure and standard-library only (docs/adr/0017-verifiable-lottery.md).
 
 Timed draw (commit–reveal), ``hmac-sha256-rank/v1``:
 1. At publication a 32-byte secret seed is drawn; the lottery page shows SHA-256(seed) at once.

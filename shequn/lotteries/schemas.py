@@ -134,7 +134,7 @@ class LotteryVerificationWinnerOut(Schema):
 
 
 class LotteryVerificationOut(Schema):
-    """What anyone needs to recompute a timed draw (docs/adr/0016-verifiable-lottery.md)."""
+    """What anyone needs to recompute a timed draw (docs/adr/0017-verifiable-lottery.md)."""
 
     lottery_id: int
     title: str

@@ -105,7 +105,7 @@ def public_entries(lottery: Lottery) -> list[dict[str, Any]]:
 
 
 def verification(lottery: Lottery) -> dict[str, Any]:
-    """Everything needed to recompute a timed draw's winners (docs/adr/0016): the commitment, the
+    """Everything needed to recompute a timed draw's winners (docs/adr/0017): the commitment, the
     seed once drawn, the prizes, the entries and the published winners."""
     drawn = lottery.status == LotteryStatus.DRAWN
     winners = (
