@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from shequn.catalog import selectors as catalog_selectors
@@ -615,7 +616,11 @@ def console_sub_groups(request: HttpRequest, community_id: int) -> HttpResponse:
                 )
                 messages.success(
                     request,
-                    _("已拆分：%(moved)s 位最新加入的成员移入「%(name)s」")
+                    ngettext(
+                        "已拆分：%(moved)s 位最新加入的成员移入「%(name)s」",
+                        "已拆分：%(moved)s 位最新加入的成员移入「%(name)s」",
+                        len(moved),
+                    )
                     % {"moved": len(moved), "name": new_group.name},
                 )
             else:

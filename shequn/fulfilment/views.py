@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shequn.communities.links import qr_svg
@@ -197,7 +198,11 @@ def console_settlements(request: HttpRequest) -> HttpResponse:
                 end=_date_or_none(request.POST.get("end")),
                 ip=client_ip(request),
             )
-            messages.success(request, _("已生成 %(created)s 张结算单") % {"created": len(created)})
+            messages.success(
+                request,
+                ngettext("已生成 %(created)s 张结算单", "已生成 %(created)s 张结算单", len(created))
+                % {"created": len(created)},
+            )
         except DomainError as error:
             messages.error(request, error.message)
         return redirect("fulfilment:console_settlements")
