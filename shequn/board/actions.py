@@ -77,11 +77,11 @@ def check_thread(
     if not title:
         fields["title"] = _("请填写标题")
     elif len(title) > TITLE_MAX:
-        fields["title"] = _("标题不能超过 %(TITLE_MAX)s 个字") % {"TITLE_MAX": TITLE_MAX}
+        fields["title"] = _("标题不能超过 %(max)s 个字") % {"max": TITLE_MAX}
     if not body:
         fields["body"] = _("请填写内容")
     elif len(body) > BODY_MAX:
-        fields["body"] = _("内容不能超过 %(BODY_MAX)s 个字") % {"BODY_MAX": BODY_MAX}
+        fields["body"] = _("内容不能超过 %(max)s 个字") % {"max": BODY_MAX}
     if fields:
         raise InvalidThread(next(iter(fields.values())), details={"fields": fields})
     return category, title, body
@@ -141,7 +141,7 @@ def do_comment(user: Any, thread: Thread, body: str) -> Comment:
             _("请填写评论内容"), code="comment_required", details={"fields": {"body": _("请填写评论内容")}}
         )
     if len(body) > COMMENT_MAX:
-        message = _("评论不能超过 %(COMMENT_MAX)s 个字") % {"COMMENT_MAX": COMMENT_MAX}
+        message = _("评论不能超过 %(max)s 个字") % {"max": COMMENT_MAX}
         raise InvalidInput(message, code="comment_too_long", details={"fields": {"body": message}})
     ratelimit.hit(f"board:comment:{community.pk}:{user.pk}", COMMENTS_PER_WINDOW, FLOOD_WINDOW_SECONDS)
     with transaction.atomic():
@@ -192,7 +192,7 @@ def do_report(user: Any, thread: Thread, reason: str, comment: Comment | None = 
             _("请填写举报理由"), code="reason_required", details={"fields": {"reason": _("请填写举报理由")}}
         )
     if len(reason) > REASON_MAX:
-        message = _("举报理由不能超过 %(REASON_MAX)s 个字") % {"REASON_MAX": REASON_MAX}
+        message = _("举报理由不能超过 %(max)s 个字") % {"max": REASON_MAX}
         raise InvalidInput(message, code="reason_too_long", details={"fields": {"reason": message}})
     if comment is not None and comment.thread_id != thread.pk:
         raise InvalidInput(_("评论不属于该帖子"), code="comment_not_in_thread")
@@ -323,7 +323,7 @@ def check_category_fields(community: Community, name: str, *, exclude_id: int | 
             _("请填写分类名称"), code="category_name_required", details={"fields": {"name": _("请填写分类名称")}}
         )
     if len(name) > CATEGORY_NAME_MAX:
-        message = _("分类名称不能超过 %(CATEGORY_NAME_MAX)s 个字") % {"CATEGORY_NAME_MAX": CATEGORY_NAME_MAX}
+        message = _("分类名称不能超过 %(max)s 个字") % {"max": CATEGORY_NAME_MAX}
         raise InvalidInput(message, code="category_name_too_long", details={"fields": {"name": message}})
     duplicates = BoardCategory.objects.filter(community=community, name=name)
     if exclude_id:
@@ -375,9 +375,7 @@ def do_update_board_settings(
     if community.shop_id != shop.pk:
         raise BoardNotFound(_(selectors.BOARD_NOT_FOUND))
     if not 0 <= max_promotional_threads_per_day <= PROMOTIONAL_LIMIT_MAX:
-        message = _("每日推广帖上限需在 0 到 %(PROMOTIONAL_LIMIT_MAX)s 之间") % {
-            "PROMOTIONAL_LIMIT_MAX": PROMOTIONAL_LIMIT_MAX
-        }
+        message = _("每日推广帖上限需在 0 到 %(max)s 之间") % {"max": PROMOTIONAL_LIMIT_MAX}
         raise InvalidInput(
             message, code="invalid_promotional_limit", details={"fields": {"max_promotional_threads_per_day": message}}
         )

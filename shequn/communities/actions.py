@@ -171,7 +171,7 @@ def check_post_products(shop: Shop, product_ids: Sequence[int]) -> list[Product]
     ordered = list(dict.fromkeys(int(pk) for pk in product_ids))
     if len(ordered) > MAX_POST_PRODUCTS:
         raise InvalidInput(
-            _("一条帖子最多挂 %(MAX_POST_PRODUCTS)s 个商品") % {"MAX_POST_PRODUCTS": MAX_POST_PRODUCTS},
+            _("一条帖子最多挂 %(max)s 个商品") % {"max": MAX_POST_PRODUCTS},
             code="too_many_products",
         )
     found = {p.pk: p for p in catalog_selectors.goods(shop).filter(pk__in=ordered)}
@@ -889,9 +889,7 @@ def check_membership_settings(
         if validity_days is None:
             fields["validity_days"] = _("付费社群需要填写会员有效期（天）")
         elif not 1 <= validity_days <= MAX_VALIDITY_DAYS:
-            fields["validity_days"] = _("会员有效期为 1 到 %(MAX_VALIDITY_DAYS)s 天") % {
-                "MAX_VALIDITY_DAYS": MAX_VALIDITY_DAYS
-            }
+            fields["validity_days"] = _("会员有效期为 1 到 %(max)s 天") % {"max": MAX_VALIDITY_DAYS}
         if renewal_fee_fen is not None and renewal_fee_fen < 1:
             fields["renewal_fee_fen"] = _("续费价格至少 0.01 元（与入会费相同请留空）")
     else:
@@ -904,13 +902,9 @@ def check_membership_settings(
     if capacity is not None and not 1 <= capacity <= 1_000_000:
         fields["capacity"] = _("人数上限为 1 到 1000000（不限请留空）")
     if refund_days is None or not 0 <= refund_days <= MAX_REFUND_DAYS:
-        fields["refund_days"] = _("退款天数为 0 到 %(MAX_REFUND_DAYS)s（0 表示不支持退款）") % {
-            "MAX_REFUND_DAYS": MAX_REFUND_DAYS
-        }
+        fields["refund_days"] = _("退款天数为 0 到 %(max)s（0 表示不支持退款）") % {"max": MAX_REFUND_DAYS}
     if renewal_reminder_days is None or not 1 <= renewal_reminder_days <= MAX_REMINDER_DAYS:
-        fields["renewal_reminder_days"] = _("到期提醒提前 1 到 %(MAX_REMINDER_DAYS)s 天") % {
-            "MAX_REMINDER_DAYS": MAX_REMINDER_DAYS
-        }
+        fields["renewal_reminder_days"] = _("到期提醒提前 1 到 %(max)s 天") % {"max": MAX_REMINDER_DAYS}
     if fields:
         raise InvalidMembershipSettings(next(iter(fields.values())), details={"fields": fields})
 
@@ -1084,7 +1078,7 @@ def do_apply(
     message = (message or "").strip()
     if len(message) > MESSAGE_MAX:
         raise InvalidInput(
-            _("申请说明不能超过 %(MESSAGE_MAX)s 个字") % {"MESSAGE_MAX": MESSAGE_MAX},
+            _("申请说明不能超过 %(max)s 个字") % {"max": MESSAGE_MAX},
             code="message_too_long",
             details={"fields": {"message": _("太长")}},
         )

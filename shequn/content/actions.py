@@ -112,9 +112,7 @@ def check_article(shop: Shop, data: ArticleInput, *, now: datetime | None = None
             errors["publish_at"] = _("发布时间需晚于现在")
     ids = list(dict.fromkeys(data.product_ids))
     if len(ids) > MAX_ARTICLE_PRODUCTS:
-        errors["product_ids"] = _("最多插入 %(MAX_ARTICLE_PRODUCTS)s 个商品") % {
-            "MAX_ARTICLE_PRODUCTS": MAX_ARTICLE_PRODUCTS
-        }
+        errors["product_ids"] = _("最多插入 %(max)s 个商品") % {"max": MAX_ARTICLE_PRODUCTS}
     products = {p.pk: p for p in catalog_selectors.card_products(shop).filter(pk__in=ids)}
     if len(products) != len(ids):
         errors["product_ids"] = _("只能插入本店在售的商品")
@@ -411,9 +409,7 @@ def do_update_settings(
     errors: dict[str, str] = {}
     default_reply = (default_reply or "").strip()
     if not 0 <= max_pushes_per_day <= MAX_PUSHES_PER_DAY:
-        errors["max_pushes_per_day"] = _("每日推送上限需在 0 到 %(MAX_PUSHES_PER_DAY)s 之间") % {
-            "MAX_PUSHES_PER_DAY": MAX_PUSHES_PER_DAY
-        }
+        errors["max_pushes_per_day"] = _("每日推送上限需在 0 到 %(max)s 之间") % {"max": MAX_PUSHES_PER_DAY}
     if not default_reply:
         errors["default_reply"] = _("请填写默认回复")
     elif len(default_reply) > 500:

@@ -134,10 +134,10 @@ def check_course(shop: Shop, data: CourseInput, *, course: Course | None = None)
     if not data.title:
         fields["title"] = _("请填写课程名称")
     elif len(data.title) > TITLE_MAX:
-        fields["title"] = _("课程名称不能超过 %(TITLE_MAX)s 个字") % {"TITLE_MAX": TITLE_MAX}
+        fields["title"] = _("课程名称不能超过 %(max)s 个字") % {"max": TITLE_MAX}
     data.description = (data.description or "").strip()
     if len(data.description) > DESCRIPTION_MAX:
-        fields["description"] = _("课程简介不能超过 %(DESCRIPTION_MAX)s 个字") % {"DESCRIPTION_MAX": DESCRIPTION_MAX}
+        fields["description"] = _("课程简介不能超过 %(max)s 个字") % {"max": DESCRIPTION_MAX}
     if data.access not in CourseAccess.values:
         fields["access"] = _("请选择课程类型")
     elif data.access == CourseAccess.PAID:
@@ -148,9 +148,7 @@ def check_course(shop: Shop, data: CourseInput, *, course: Course | None = None)
     else:
         data.price_fen = None
     if data.drip_interval_days is None or not 0 <= data.drip_interval_days <= DRIP_INTERVAL_MAX:
-        fields["drip_interval_days"] = _("解锁间隔需在 0 到 %(DRIP_INTERVAL_MAX)s 天之间") % {
-            "DRIP_INTERVAL_MAX": DRIP_INTERVAL_MAX
-        }
+        fields["drip_interval_days"] = _("解锁间隔需在 0 到 %(max)s 天之间") % {"max": DRIP_INTERVAL_MAX}
     if data.status not in CourseStatus.values:
         fields["status"] = _("状态无效")
     if data.position is None or data.position < 0:
@@ -303,7 +301,7 @@ def check_lesson(data: LessonInput, *, lesson: Lesson | None = None) -> None:
     if not data.title:
         fields["title"] = _("请填写课时标题")
     elif len(data.title) > TITLE_MAX:
-        fields["title"] = _("课时标题不能超过 %(TITLE_MAX)s 个字") % {"TITLE_MAX": TITLE_MAX}
+        fields["title"] = _("课时标题不能超过 %(max)s 个字") % {"max": TITLE_MAX}
     if data.kind not in LessonKind.values:
         fields["kind"] = _("请选择课时类型")
     if len(data.body or "") > BODY_MAX:
@@ -427,7 +425,7 @@ def check_cohort(course: Course, data: CohortInput, *, cohort: Cohort | None = N
     if not data.name:
         fields["name"] = _("请填写期次名称，如 第1期")
     elif len(data.name) > COHORT_NAME_MAX:
-        fields["name"] = _("期次名称不能超过 %(COHORT_NAME_MAX)s 个字") % {"COHORT_NAME_MAX": COHORT_NAME_MAX}
+        fields["name"] = _("期次名称不能超过 %(max)s 个字") % {"max": COHORT_NAME_MAX}
     else:
         taken = Cohort.objects.filter(course=course, name=data.name)
         if cohort is not None:
@@ -444,9 +442,7 @@ def check_cohort(course: Course, data: CohortInput, *, cohort: Cohort | None = N
         fields["ends_at"] = _("结营时间需晚于开营时间")
     if data.capacity is not None:
         if not 1 <= data.capacity <= CAPACITY_MAX:
-            fields["capacity"] = _("名额需在 1 到 %(CAPACITY_MAX)s 之间，不限名额请留空") % {
-                "CAPACITY_MAX": CAPACITY_MAX
-            }
+            fields["capacity"] = _("名额需在 1 到 %(max)s 之间，不限名额请留空") % {"max": CAPACITY_MAX}
         elif cohort is not None and data.capacity < cohort.seats_taken:
             fields["capacity"] = _("名额不能少于已报名人数（%(seats_taken)s 人）") % {"seats_taken": cohort.seats_taken}
     _raise_fields(InvalidCohort, fields)

@@ -546,15 +546,15 @@ def check_event_input(
     if not data.title:
         fields["title"] = _("请填写活动名称")
     elif len(data.title) > TITLE_MAX:
-        fields["title"] = _("活动名称不能超过 %(TITLE_MAX)s 个字") % {"TITLE_MAX": TITLE_MAX}
+        fields["title"] = _("活动名称不能超过 %(max)s 个字") % {"max": TITLE_MAX}
     if not data.venue:
         fields["venue"] = _("请填写活动地点")
     elif len(data.venue) > VENUE_MAX:
-        fields["venue"] = _("地点不能超过 %(VENUE_MAX)s 个字") % {"VENUE_MAX": VENUE_MAX}
+        fields["venue"] = _("地点不能超过 %(max)s 个字") % {"max": VENUE_MAX}
     if len(data.address) > ADDRESS_MAX:
-        fields["address"] = _("详细地址不能超过 %(ADDRESS_MAX)s 个字") % {"ADDRESS_MAX": ADDRESS_MAX}
+        fields["address"] = _("详细地址不能超过 %(max)s 个字") % {"max": ADDRESS_MAX}
     if len(data.description) > DESCRIPTION_MAX:
-        fields["description"] = _("活动介绍不能超过 %(DESCRIPTION_MAX)s 个字") % {"DESCRIPTION_MAX": DESCRIPTION_MAX}
+        fields["description"] = _("活动介绍不能超过 %(max)s 个字") % {"max": DESCRIPTION_MAX}
     now = timezone.now()
     if data.starts_at is None:
         fields["starts_at"] = _("请填写开始时间")
@@ -567,7 +567,7 @@ def check_event_input(
     if data.rsvp_deadline is not None and data.starts_at is not None and data.rsvp_deadline > data.starts_at:
         fields["rsvp_deadline"] = _("报名截止时间不能晚于开始时间")
     if data.capacity is None or not 1 <= data.capacity <= CAPACITY_MAX:
-        fields["capacity"] = _("名额需在 1 到 %(CAPACITY_MAX)s 之间") % {"CAPACITY_MAX": CAPACITY_MAX}
+        fields["capacity"] = _("名额需在 1 到 %(max)s 之间") % {"max": CAPACITY_MAX}
     elif event is not None and data.capacity < event.confirmed_count:
         fields["capacity"] = _("已有 %(confirmed_count)s 人确认参加，名额不能少于这个数") % {
             "confirmed_count": event.confirmed_count
@@ -577,9 +577,7 @@ def check_event_input(
     elif event is not None and (data.price_fen > 0) != event.is_paid and event.status != EventStatus.DRAFT:
         fields["price_fen"] = _("活动发布后不能在免费和收费之间切换")
     if not 1 <= (data.reminder_hours or 0) <= REMINDER_HOURS_MAX:
-        fields["reminder_hours"] = _("提前提醒时间需在 1 到 %(REMINDER_HOURS_MAX)s 小时之间") % {
-            "REMINDER_HOURS_MAX": REMINDER_HOURS_MAX
-        }
+        fields["reminder_hours"] = _("提前提醒时间需在 1 到 %(max)s 小时之间") % {"max": REMINDER_HOURS_MAX}
     sub_group = None
     if data.sub_group_id:
         sub_group = SubGroup.objects.filter(

@@ -324,11 +324,11 @@ def remind_uncollected(*, now: datetime | None = None, limit: int = 500) -> int:
             )
             raise_alert(
                 kind="groupbuy.uncollected",
-                message=_("订单 %(number)s 在「%(name)s」超过 %(UNCOLLECTED_AFTER_DAYS)s 天未自提")
+                message=_("订单 %(number)s 在「%(name)s」超过 %(days)s 天未自提")
                 % {
                     "number": ticket.order.number,
                     "name": ticket.pickup_point.name,
-                    "UNCOLLECTED_AFTER_DAYS": UNCOLLECTED_AFTER_DAYS,
+                    "days": UNCOLLECTED_AFTER_DAYS,
                 },
                 shop=ticket.shop,
                 order=ticket.order.number,
@@ -525,8 +525,8 @@ def check_weight(line: OrderLine, grams: Any) -> int:
     estimated = line.estimated_grams * line.quantity
     if grams > estimated * MAX_ACTUAL_OVER_ESTIMATE:
         raise InvalidWeight(
-            _("实重 %(grams)s 克超过预估 %(estimated)s 克的 %(MAX_ACTUAL_OVER_ESTIMATE)s 倍，请检查是否输错")
-            % {"grams": grams, "estimated": estimated, "MAX_ACTUAL_OVER_ESTIMATE": MAX_ACTUAL_OVER_ESTIMATE},
+            _("实重 %(grams)s 克超过预估 %(estimated)s 克的 %(times)s 倍，请检查是否输错")
+            % {"grams": grams, "estimated": estimated, "times": MAX_ACTUAL_OVER_ESTIMATE},
             details={"estimated_grams": estimated},
         )
     return grams

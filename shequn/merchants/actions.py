@@ -66,8 +66,7 @@ def check_slug(raw: str) -> str:
     if not MIN_SLUG_LENGTH <= len(slug) <= MAX_SLUG_LENGTH:
         raise _invalid(
             "slug",
-            _("店铺地址须为 %(MIN_SLUG_LENGTH)s–%(MAX_SLUG_LENGTH)s 个字符")
-            % {"MIN_SLUG_LENGTH": MIN_SLUG_LENGTH, "MAX_SLUG_LENGTH": MAX_SLUG_LENGTH},
+            _("店铺地址须为 %(min)s–%(max)s 个字符") % {"min": MIN_SLUG_LENGTH, "max": MAX_SLUG_LENGTH},
             "slug_length",
         )
     if not _SLUG.match(slug):
@@ -105,9 +104,7 @@ def check_application(data: ApplicationInput) -> dict[str, str]:
     if not name:
         raise _invalid("name", _("请填写店铺名称"), "name_required")
     if len(name) > MAX_NAME_LENGTH:
-        raise _invalid(
-            "name", _("店铺名称最多 %(MAX_NAME_LENGTH)s 个字") % {"MAX_NAME_LENGTH": MAX_NAME_LENGTH}, "name_too_long"
-        )
+        raise _invalid("name", _("店铺名称最多 %(max)s 个字") % {"max": MAX_NAME_LENGTH}, "name_too_long")
     if data.category not in ShopCategory.values:
         raise _invalid("category", _("请选择经营类目"), "category_invalid")
     return {
@@ -189,7 +186,7 @@ def check_reason(reason: str) -> str:
     if len(reason) > MAX_REASON_LENGTH:
         raise _invalid(
             "reason",
-            _("原因最多 %(MAX_REASON_LENGTH)s 个字") % {"MAX_REASON_LENGTH": MAX_REASON_LENGTH},
+            _("原因最多 %(max)s 个字") % {"max": MAX_REASON_LENGTH},
             "reason_too_long",
         )
     return reason

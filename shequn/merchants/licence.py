@@ -27,7 +27,7 @@ def check_character(first17: str) -> str:
 def licence_problem(code: str) -> str | None:
     """Why ``code`` (normalised) is not a valid unified social credit code; None when it is."""
     if len(code) != LENGTH:
-        return _("统一社会信用代码应为 %(LENGTH)s 位（当前 %(code)s 位）") % {"LENGTH": LENGTH, "code": len(code)}
+        return _("统一社会信用代码应为 %(length)s 位（当前 %(code)s 位）") % {"length": LENGTH, "code": len(code)}
     if any(character not in ALPHABET for character in code):
         return _("统一社会信用代码只含数字和大写字母（不含 I、O、S、V、Z）")
     if not code[2:8].isdigit():
