@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shequn.communities import selectors as community_selectors
 from shequn.communities.models import Community, CommunityMembership
@@ -51,16 +52,16 @@ FLOOD_WINDOW_SECONDS = 600
 
 def check_member(user: Any, community: Community) -> None:
     if not getattr(user, "is_authenticated", False):
-        raise NotAuthenticated("请先登录", code="not_authenticated")
+        raise NotAuthenticated(_("请先登录"), code="not_authenticated")
     if not community.is_active or not community_selectors.is_community_member(user, community):
-        raise BoardNotFound(selectors.BOARD_NOT_FOUND)
+        raise BoardNotFound(_(selectors.BOARD_NOT_FOUND))
 
 
 def check_can_post(user: Any, community: Community) -> None:
     """Members may post and comment unless a moderator muted them."""
     check_member(user, community)
     if selectors.is_muted(user, community):
-        raise MemberMuted("你已被禁言，暂时不能发帖或评论", code="member_muted")
+        raise MemberMuted(_("你已被禁言，暂时不能发帖或评论"), code="member_muted")
 
 
 def check_thread(
@@ -72,15 +73,15 @@ def check_thread(
     categories = selectors.active_categories(community)
     category = categories.filter(pk=category_id).first() if category_id else None
     if category is None and categories.exists():
-        fields["category"] = "请选择分类"
+        fields["category"] = _("请选择分类")
     if not title:
-        fields["title"] = "请填写标题"
+        fields["title"] = _("请填写标题")
     elif len(title) > TITLE_MAX:
-        fields["title"] = f"标题不能超过 {TITLE_MAX} 个字"
+        fields["title"] = _("标题不能超过 %(max)s 个字") % {"max": TITLE_MAX}
     if not body:
-        fields["body"] = "请填写内容"
+        fields["body"] = _("请填写内容")
     elif len(body) > BODY_MAX:
-        fields["body"] = f"内容不能超过 {BODY_MAX} 个字"
+        fields["body"] = _("内容不能超过 %(max)s 个字") % {"max": BODY_MAX}
     if fields:
         raise InvalidThread(next(iter(fields.values())), details={"fields": fields})
     return category, title, body
@@ -91,9 +92,9 @@ def check_promotional_quota(user: Any, community: Community) -> None:
     limit = selectors.promotional_limit(community)
     if selectors.promotional_threads_today(user, community) >= limit:
         message = (
-            f"每位成员每天最多发 {limit} 条推广帖，你今天的推广名额已用完，请明天再发"
+            _("每位成员每天最多发 %(limit)s 条推广帖，你今天的推广名额已用完，请明天再发") % {"limit": limit}
             if limit
-            else "本社群互动区不允许发推广帖"
+            else _("本社群互动区不允许发推广帖")
         )
         raise PromotionLimitReached(message, details={"limit": limit, "fields": {"is_promotional": message}})
 
@@ -136,9 +137,11 @@ def do_comment(user: Any, thread: Thread, body: str) -> Comment:
     check_can_post(user, community)
     body = (body or "").strip()
     if not body:
-        raise InvalidInput("请填写评论内容", code="comment_required", details={"fields": {"body": "请填写评论内容"}})
+        raise InvalidInput(
+            _("请填写评论内容"), code="comment_required", details={"fields": {"body": _("请填写评论内容")}}
+        )
     if len(body) > COMMENT_MAX:
-        message = f"评论不能超过 {COMMENT_MAX} 个字"
+        message = _("评论不能超过 %(max)s 个字") % {"max": COMMENT_MAX}
         raise InvalidInput(message, code="comment_too_long", details={"fields": {"body": message}})
     ratelimit.hit(f"board:comment:{community.pk}:{user.pk}", COMMENTS_PER_WINDOW, FLOOD_WINDOW_SECONDS)
     with transaction.atomic():
@@ -149,8 +152,8 @@ def do_comment(user: Any, thread: Thread, body: str) -> Comment:
                 thread.author,
                 shop=community.shop,
                 kind="board.comment",
-                title=f"{user.display_name} 评论了你的帖子",
-                body=f"「{thread.title}」：{body[:80]}",
+                title=_("%(display_name)s 评论了你的帖子") % {"display_name": user.display_name},
+                body=_("「%(title)s」：%(body)s") % {"title": thread.title, "body": body[:80]},
                 link=thread_path(thread),
             )
     return comment
@@ -185,12 +188,14 @@ def do_report(user: Any, thread: Thread, reason: str, comment: Comment | None = 
     check_member(user, thread.community)
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("请填写举报理由", code="reason_required", details={"fields": {"reason": "请填写举报理由"}})
+        raise InvalidInput(
+            _("请填写举报理由"), code="reason_required", details={"fields": {"reason": _("请填写举报理由")}}
+        )
     if len(reason) > REASON_MAX:
-        message = f"举报理由不能超过 {REASON_MAX} 个字"
+        message = _("举报理由不能超过 %(max)s 个字") % {"max": REASON_MAX}
         raise InvalidInput(message, code="reason_too_long", details={"fields": {"reason": message}})
     if comment is not None and comment.thread_id != thread.pk:
-        raise InvalidInput("评论不属于该帖子", code="comment_not_in_thread")
+        raise InvalidInput(_("评论不属于该帖子"), code="comment_not_in_thread")
     existing = Report.objects.filter(thread=thread, comment=comment, reporter=user, status=ReportStatus.OPEN).first()
     if existing is not None:
         return existing
@@ -210,7 +215,7 @@ def do_report(user: Any, thread: Thread, reason: str, comment: Comment | None = 
 def check_board_moderator(user: Any, community: Community) -> None:
     check_member(user, community)
     if not selectors.is_board_moderator(user, community):
-        raise PermissionDenied("只有群主和管理员可以置顶或加精", code="not_board_moderator")
+        raise PermissionDenied(_("只有群主和管理员可以置顶或加精"), code="not_board_moderator")
 
 
 def do_set_thread_flags(
@@ -245,7 +250,7 @@ def _resolve_open_reports(reports: Any, status: str, actor: Any) -> int:
 def do_set_thread_hidden(shop: Shop, thread: Thread, hidden: bool, *, actor: Any, ip: str | None = None) -> Thread:
     """Hide a thread from the board (its open reports count as handled) or restore it."""
     if thread.shop_id != shop.pk:
-        raise ThreadNotFound("帖子不存在")
+        raise ThreadNotFound(_("帖子不存在"))
     with transaction.atomic():
         Thread.objects.filter(pk=thread.pk).update(is_hidden=hidden)
         thread.is_hidden = hidden
@@ -269,7 +274,7 @@ def do_set_comment_hidden(shop: Shop, comment: Comment, hidden: bool, *, actor: 
     """Hide or restore a comment; the thread's visible comment count follows, once per real change."""
     thread = comment.thread
     if thread.shop_id != shop.pk:
-        raise CommentNotFound("评论不存在")
+        raise CommentNotFound(_("评论不存在"))
     with transaction.atomic():
         changed = Comment.objects.filter(pk=comment.pk, is_hidden=not hidden).update(is_hidden=hidden)
         if changed:
@@ -292,7 +297,7 @@ def do_set_comment_hidden(shop: Shop, comment: Comment, hidden: bool, *, actor: 
 def do_moderate_report(shop: Shop, report: Report, action: str, *, actor: Any, ip: str | None = None) -> Report:
     """Work one report of the queue: hide what it points at, or dismiss it."""
     if report.shop_id != shop.pk:
-        raise ReportNotFound("举报不存在")
+        raise ReportNotFound(_("举报不存在"))
     if action == ModerationAction.HIDE:
         if report.comment is not None:
             do_set_comment_hidden(shop, report.comment, True, actor=actor, ip=ip)
@@ -303,7 +308,7 @@ def do_moderate_report(shop: Shop, report: Report, action: str, *, actor: Any, i
             _resolve_open_reports(Report.objects.filter(pk=report.pk), ReportStatus.DISMISSED, actor)
             audit.record(actor=actor, shop=shop, action="board.report_dismiss", obj=report, ip=ip)
     else:
-        raise InvalidInput("未知的处理方式", code="invalid_moderation_action")
+        raise InvalidInput(_("未知的处理方式"), code="invalid_moderation_action")
     report.refresh_from_db()
     return report
 
@@ -315,16 +320,16 @@ def check_category_fields(community: Community, name: str, *, exclude_id: int | 
     name = (name or "").strip()
     if not name:
         raise InvalidInput(
-            "请填写分类名称", code="category_name_required", details={"fields": {"name": "请填写分类名称"}}
+            _("请填写分类名称"), code="category_name_required", details={"fields": {"name": _("请填写分类名称")}}
         )
     if len(name) > CATEGORY_NAME_MAX:
-        message = f"分类名称不能超过 {CATEGORY_NAME_MAX} 个字"
+        message = _("分类名称不能超过 %(max)s 个字") % {"max": CATEGORY_NAME_MAX}
         raise InvalidInput(message, code="category_name_too_long", details={"fields": {"name": message}})
     duplicates = BoardCategory.objects.filter(community=community, name=name)
     if exclude_id:
         duplicates = duplicates.exclude(pk=exclude_id)
     if duplicates.exists():
-        message = f"已有名为「{name}」的分类"
+        message = _("已有名为「%(name)s」的分类") % {"name": name}
         raise InvalidInput(message, code="category_name_taken", details={"fields": {"name": message}})
     return name
 
@@ -333,7 +338,7 @@ def do_create_category(
     shop: Shop, community: Community, name: str, position: int | None = None, *, actor: Any, ip: str | None = None
 ) -> BoardCategory:
     if community.shop_id != shop.pk:
-        raise BoardNotFound(selectors.BOARD_NOT_FOUND)
+        raise BoardNotFound(_(selectors.BOARD_NOT_FOUND))
     name = check_category_fields(community, name)
     if position is None:
         last = BoardCategory.objects.filter(community=community).order_by("-position").first()
@@ -355,7 +360,7 @@ def do_update_category(
     ip: str | None = None,
 ) -> BoardCategory:
     if category.shop_id != shop.pk:
-        raise CategoryNotFound("分类不存在")
+        raise CategoryNotFound(_("分类不存在"))
     name = check_category_fields(category.community, name, exclude_id=category.pk)
     with transaction.atomic():
         category.name, category.position, category.is_active = name, max(0, position), is_active
@@ -368,14 +373,14 @@ def do_update_board_settings(
     shop: Shop, community: Community, *, max_promotional_threads_per_day: int, actor: Any, ip: str | None = None
 ) -> BoardSettings:
     if community.shop_id != shop.pk:
-        raise BoardNotFound(selectors.BOARD_NOT_FOUND)
+        raise BoardNotFound(_(selectors.BOARD_NOT_FOUND))
     if not 0 <= max_promotional_threads_per_day <= PROMOTIONAL_LIMIT_MAX:
-        message = f"每日推广帖上限需在 0 到 {PROMOTIONAL_LIMIT_MAX} 之间"
+        message = _("每日推广帖上限需在 0 到 %(max)s 之间") % {"max": PROMOTIONAL_LIMIT_MAX}
         raise InvalidInput(
             message, code="invalid_promotional_limit", details={"fields": {"max_promotional_threads_per_day": message}}
         )
     with transaction.atomic():
-        row, _ = BoardSettings.objects.update_or_create(
+        row, _created = BoardSettings.objects.update_or_create(
             community=community, defaults={"max_promotional_threads_per_day": max_promotional_threads_per_day}
         )
         audit.record(

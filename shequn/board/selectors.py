@@ -9,6 +9,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from shequn.communities import selectors as community_selectors
 from shequn.communities.enums import MemberRole, MemberStatus
@@ -28,7 +30,7 @@ from .models import (
     ThreadLike,
 )
 
-BOARD_NOT_FOUND = "互动区不存在或仅对社群成员开放"
+BOARD_NOT_FOUND = gettext_noop("互动区不存在或仅对社群成员开放")
 
 
 # --- members -----------------------------------------------------------------------
@@ -39,9 +41,9 @@ def access_member_board(user: Any, community_id: int) -> Community:
     try:
         community = community_selectors.active_community(community_id)
     except NotFound:
-        raise BoardNotFound(BOARD_NOT_FOUND) from None
+        raise BoardNotFound(_(BOARD_NOT_FOUND)) from None
     if not community_selectors.is_community_member(user, community):
-        raise BoardNotFound(BOARD_NOT_FOUND)
+        raise BoardNotFound(_(BOARD_NOT_FOUND))
     return community
 
 
@@ -88,7 +90,7 @@ def access_member_thread(user: Any, community_id: int, thread_id: int) -> Thread
     community = access_member_board(user, community_id)
     thread = _threads().filter(community=community, pk=thread_id, is_hidden=False).first()
     if thread is None:
-        raise ThreadNotFound("帖子不存在或已被隐藏")
+        raise ThreadNotFound(_("帖子不存在或已被隐藏"))
     return thread
 
 
@@ -99,7 +101,7 @@ def thread_comments(thread: Thread) -> QuerySet[Comment]:
 def access_member_comment(thread: Thread, comment_id: int) -> Comment:
     comment = Comment.objects.filter(thread=thread, pk=comment_id, is_hidden=False).first()
     if comment is None:
-        raise CommentNotFound("评论不存在或已被隐藏")
+        raise CommentNotFound(_("评论不存在或已被隐藏"))
     return comment
 
 
@@ -146,7 +148,7 @@ def community_categories(community: Community) -> QuerySet[BoardCategory]:
 def access_category(shop: Shop, category_id: int) -> BoardCategory:
     category = BoardCategory.objects.select_related("community").filter(shop=shop, pk=category_id).first()
     if category is None:
-        raise CategoryNotFound("分类不存在")
+        raise CategoryNotFound(_("分类不存在"))
     return category
 
 
@@ -166,14 +168,14 @@ def community_threads(community: Community, *, search: str = "") -> QuerySet[Thr
 def access_thread(shop: Shop, thread_id: int) -> Thread:
     thread = _threads().filter(shop=shop, pk=thread_id).first()
     if thread is None:
-        raise ThreadNotFound("帖子不存在")
+        raise ThreadNotFound(_("帖子不存在"))
     return thread
 
 
 def access_comment(shop: Shop, comment_id: int) -> Comment:
     comment = Comment.objects.select_related("thread", "author").filter(thread__shop=shop, pk=comment_id).first()
     if comment is None:
-        raise CommentNotFound("评论不存在")
+        raise CommentNotFound(_("评论不存在"))
     return comment
 
 
@@ -190,5 +192,5 @@ def moderation_queue(shop: Shop, status: str = ReportStatus.OPEN) -> QuerySet[Re
 def access_report(shop: Shop, report_id: int) -> Report:
     report = Report.objects.select_related("thread", "comment").filter(shop=shop, pk=report_id).first()
     if report is None:
-        raise ReportNotFound("举报不存在")
+        raise ReportNotFound(_("举报不存在"))
     return report

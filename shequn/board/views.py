@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shequn.core.audit import client_ip
@@ -95,7 +96,7 @@ def thread_new(request: HttpRequest, community_id: int) -> HttpResponse:
             error_message = error.message
             status = error.status
         else:
-            messages.success(request, "发布成功")
+            messages.success(request, _("发布成功"))
             return redirect("board:thread_detail", community_id=community.pk, thread_id=thread.pk)
     return render(
         request,
@@ -152,7 +153,7 @@ def thread_comment(request: HttpRequest, community_id: int, thread_id: int) -> H
         actions.do_comment(request.user, thread, body)
     except DomainError as error:
         return _render_thread(request, thread, comment_value=body, comment_error=error.message, status=error.status)
-    messages.success(request, "评论成功")
+    messages.success(request, _("评论成功"))
     return redirect(reverse("board:thread_detail", args=[community_id, thread_id]) + "#comments")
 
 
@@ -177,7 +178,7 @@ def thread_report(request: HttpRequest, community_id: int, thread_id: int) -> Ht
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "已收到你的举报，管理员会尽快处理")
+        messages.success(request, _("已收到你的举报，管理员会尽快处理"))
     return redirect("board:thread_detail", community_id=community_id, thread_id=thread_id)
 
 
@@ -195,7 +196,7 @@ def thread_flags(request: HttpRequest, community_id: int, thread_id: int) -> Htt
         actor=request.user,
         ip=client_ip(request),
     )
-    messages.success(request, "已更新")
+    messages.success(request, _("已更新"))
     return redirect("board:thread_detail", community_id=community_id, thread_id=thread_id)
 
 
@@ -258,7 +259,7 @@ def console_category_create(request: HttpRequest, community_id: int) -> HttpResp
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"已添加分类「{category.name}」")
+        messages.success(request, _("已添加分类「%(name)s」") % {"name": category.name})
     return redirect("board:console_community", community_id=community.pk)
 
 
@@ -280,7 +281,7 @@ def console_category_update(request: HttpRequest, category_id: int) -> HttpRespo
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "分类已保存")
+        messages.success(request, _("分类已保存"))
     return redirect("board:console_community", community_id=category.community_id)
 
 
@@ -301,7 +302,7 @@ def console_settings(request: HttpRequest, community_id: int) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "互动区设置已保存")
+        messages.success(request, _("互动区设置已保存"))
     return redirect("board:console_community", community_id=community.pk)
 
 
@@ -329,7 +330,7 @@ def console_thread_flags(request: HttpRequest, thread_id: int) -> HttpResponse:
         actor=request.user,
         ip=client_ip(request),
     )
-    messages.success(request, "帖子已更新")
+    messages.success(request, _("帖子已更新"))
     return _back(request, reverse("board:console_community", args=[thread.community_id]))
 
 
@@ -340,7 +341,7 @@ def console_thread_hidden(request: HttpRequest, thread_id: int) -> HttpResponse:
     thread = selectors.access_thread(shop, thread_id)
     hidden = request.POST.get("hidden") == "1"
     actions.do_set_thread_hidden(shop, thread, hidden, actor=request.user, ip=client_ip(request))
-    messages.success(request, "帖子已隐藏" if hidden else "帖子已恢复")
+    messages.success(request, _("帖子已隐藏") if hidden else _("帖子已恢复"))
     return _back(request, reverse("board:console_community", args=[thread.community_id]))
 
 
@@ -351,7 +352,7 @@ def console_comment_hidden(request: HttpRequest, comment_id: int) -> HttpRespons
     comment = selectors.access_comment(shop, comment_id)
     hidden = request.POST.get("hidden") == "1"
     actions.do_set_comment_hidden(shop, comment, hidden, actor=request.user, ip=client_ip(request))
-    messages.success(request, "评论已隐藏" if hidden else "评论已恢复")
+    messages.success(request, _("评论已隐藏") if hidden else _("评论已恢复"))
     return _back(request, reverse("board:console_thread", args=[comment.thread_id]))
 
 
@@ -385,5 +386,5 @@ def console_report_moderate(request: HttpRequest, report_id: int) -> HttpRespons
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "已隐藏被举报的内容" if action == "hide" else "已驳回举报")
+        messages.success(request, _("已隐藏被举报的内容") if action == "hide" else _("已驳回举报"))
     return redirect("board:console_reports")

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shequn.catalog import selectors as catalog_selectors
 from shequn.catalog.actions import check_image_upload
@@ -67,9 +68,9 @@ def new_invite_code() -> str:
 def _check_community_fields(name: str, description: str) -> tuple[str, str]:
     name = (name or "").strip()
     if not name:
-        raise InvalidInput("请填写社群名称", code="name_required", details={"field": "name"})
+        raise InvalidInput(_("请填写社群名称"), code="name_required", details={"field": "name"})
     if len(name) > 100:
-        raise InvalidInput("社群名称不能超过 100 个字", code="name_too_long", details={"field": "name"})
+        raise InvalidInput(_("社群名称不能超过 100 个字"), code="name_too_long", details={"field": "name"})
     return name, (description or "").strip()
 
 
@@ -97,7 +98,7 @@ def do_update_community(
 ) -> Community:
     name, description = _check_community_fields(name, description)
     if community.shop_id != shop.pk:
-        raise NotFound("社群不存在", code="community_not_found")
+        raise NotFound(_("社群不存在"), code="community_not_found")
     with transaction.atomic():
         community.name, community.description, community.is_active = name, description, is_active
         community.save(update_fields=["name", "description", "is_active"])
@@ -108,7 +109,7 @@ def do_update_community(
 def do_rotate_invite_code(shop: Shop, community: Community, *, actor: Any, ip: str | None = None) -> Community:
     """A new invite code: old links and QR codes stop working."""
     if community.shop_id != shop.pk:
-        raise NotFound("社群不存在", code="community_not_found")
+        raise NotFound(_("社群不存在"), code="community_not_found")
     with transaction.atomic():
         community.invite_code = new_invite_code()
         community.save(update_fields=["invite_code"])
@@ -121,9 +122,9 @@ def do_rotate_invite_code(shop: Shop, community: Community, *, actor: Any, ip: s
 
 def check_join(community: Community, user: Any) -> None:
     if not getattr(user, "is_authenticated", False):
-        raise NotAuthenticated("请先登录再加入社群", code="not_authenticated")
+        raise NotAuthenticated(_("请先登录再加入社群"), code="not_authenticated")
     if not community.is_active:
-        raise NotFound("邀请链接无效或已失效，请向群主索取新的链接", code="invite_not_found")
+        raise NotFound(_("邀请链接无效或已失效，请向群主索取新的链接"), code="invite_not_found")
 
 
 def do_join(
@@ -144,10 +145,11 @@ def do_join(
         assert existing is not None
         return existing, False
     if existing is not None and existing.status == MemberStatus.BANNED:
-        raise MemberBanned("你已被移出并禁止再次加入该社群", code="member_banned")
+        raise MemberBanned(_("你已被移出并禁止再次加入该社群"), code="member_banned")
     if community.is_paid:
         raise PaymentRequired(
-            f"加入该社群需支付入会费 {format_fen(community.fee_fen)}，请在加入页付款", code="payment_required"
+            _("加入该社群需支付入会费 %(fee_fen)s，请在加入页付款") % {"fee_fen": format_fen(community.fee_fen)},
+            code="payment_required",
         )
     inviter, channel = selectors.valid_invite(community, user, inviter_id, channel_code)
     try:
@@ -168,15 +170,20 @@ def check_post_products(shop: Shop, product_ids: Sequence[int]) -> list[Product]
     """Products for a post's cards: this shop's (foreign ids look absent) and on shelf."""
     ordered = list(dict.fromkeys(int(pk) for pk in product_ids))
     if len(ordered) > MAX_POST_PRODUCTS:
-        raise InvalidInput(f"一条帖子最多挂 {MAX_POST_PRODUCTS} 个商品", code="too_many_products")
+        raise InvalidInput(
+            _("一条帖子最多挂 %(max)s 个商品") % {"max": MAX_POST_PRODUCTS},
+            code="too_many_products",
+        )
     found = {p.pk: p for p in catalog_selectors.goods(shop).filter(pk__in=ordered)}
     products = []
     for pk in ordered:
         product = found.get(pk)
         if product is None:
-            raise NotFound("商品不存在", code="product_not_found")
+            raise NotFound(_("商品不存在"), code="product_not_found")
         if not product.on_shelf:
-            raise InvalidInput(f"商品「{product.title}」未上架，不能放进帖子", code="product_off_shelf")
+            raise InvalidInput(
+                _("商品「%(title)s」未上架，不能放进帖子") % {"title": product.title}, code="product_off_shelf"
+            )
         products.append(product)
     return products
 
@@ -184,9 +191,9 @@ def check_post_products(shop: Shop, product_ids: Sequence[int]) -> list[Product]
 def _check_body(body: str) -> str:
     body = (body or "").strip()
     if not body:
-        raise InvalidInput("请填写帖子内容", code="body_required", details={"field": "body"})
+        raise InvalidInput(_("请填写帖子内容"), code="body_required", details={"field": "body"})
     if len(body) > 5000:
-        raise InvalidInput("帖子内容不能超过 5000 个字", code="body_too_long", details={"field": "body"})
+        raise InvalidInput(_("帖子内容不能超过 5000 个字"), code="body_too_long", details={"field": "body"})
     return body
 
 
@@ -209,7 +216,7 @@ def do_create_post(
     ip: str | None = None,
 ) -> Post:
     if community.shop_id != shop.pk:
-        raise NotFound("社群不存在", code="community_not_found")
+        raise NotFound(_("社群不存在"), code="community_not_found")
     body = _check_body(body)
     products = check_post_products(shop, product_ids)
     if image is not None:
@@ -236,7 +243,7 @@ def do_update_post(
     ip: str | None = None,
 ) -> Post:
     if post.shop_id != shop.pk:
-        raise NotFound("帖子不存在", code="post_not_found")
+        raise NotFound(_("帖子不存在"), code="post_not_found")
     body = _check_body(body)
     products = check_post_products(shop, product_ids)
     with transaction.atomic():
@@ -250,7 +257,7 @@ def do_update_post(
 def do_set_post_published(shop: Shop, post: Post, published: bool, *, actor: Any, ip: str | None = None) -> Post:
     """Unpublish (hide from the feed, keep for the record) or publish again."""
     if post.shop_id != shop.pk:
-        raise NotFound("帖子不存在", code="post_not_found")
+        raise NotFound(_("帖子不存在"), code="post_not_found")
     with transaction.atomic():
         if post.is_published != published:
             post.is_published = published
@@ -263,7 +270,7 @@ def do_set_post_published(shop: Shop, post: Post, published: bool, *, actor: Any
 
 def do_delete_post(shop: Shop, post: Post, *, actor: Any, ip: str | None = None) -> None:
     if post.shop_id != shop.pk:
-        raise NotFound("帖子不存在", code="post_not_found")
+        raise NotFound(_("帖子不存在"), code="post_not_found")
     with transaction.atomic():
         audit.record(actor=actor, shop=shop, action="post.delete", obj=post, ip=ip, body=post.body[:200])
         image = post.image
@@ -285,7 +292,7 @@ MODERATOR_ROLES = (MemberRole.OWNER, MemberRole.ADMIN)
 def check_moderator(community: Community, actor: Any) -> str:
     """The actor's standing: "staff", "owner" or "admin"; PermissionDenied (403) otherwise."""
     if not getattr(actor, "is_authenticated", False):
-        raise NotAuthenticated("请先登录", code="not_authenticated")
+        raise NotAuthenticated(_("请先登录"), code="not_authenticated")
     role = (
         CommunityMembership.objects.filter(selectors.current_q(), community=community, user=actor)
         .values_list("role", flat=True)
@@ -296,23 +303,23 @@ def check_moderator(community: Community, actor: Any) -> str:
     staff = StaffMember.objects.filter(shop_id=community.shop_id, user=actor, is_active=True).first()
     if staff is not None and role_allows(staff.role, MANAGE_COMMUNITIES):
         return STAFF
-    raise PermissionDenied("只有社群管理员或有社群管理权限的店铺员工可以执行此操作", code="not_a_moderator")
+    raise PermissionDenied(_("只有社群管理员或有社群管理权限的店铺员工可以执行此操作"), code="not_a_moderator")
 
 
 def _check_same_community(community: Community, *objects: Any) -> None:
     for obj in objects:
         if obj is not None and obj.community_id != community.pk:
-            raise NotFound("社群中没有该对象", code="not_found")
+            raise NotFound(_("社群中没有该对象"), code="not_found")
 
 
 def _check_target(community: Community, standing: str, actor: Any, target: CommunityMembership) -> None:
     _check_same_community(community, target)
     if target.user_id == actor.pk:
-        raise InvalidInput("不能对自己执行此操作", code="cannot_moderate_self")
+        raise InvalidInput(_("不能对自己执行此操作"), code="cannot_moderate_self")
     if target.role == MemberRole.OWNER:
-        raise PermissionDenied("不能对群主执行此操作，请先转让群主", code="target_is_owner")
+        raise PermissionDenied(_("不能对群主执行此操作，请先转让群主"), code="target_is_owner")
     if standing == MemberRole.ADMIN and target.role == MemberRole.ADMIN:
-        raise PermissionDenied("管理员不能管理其他管理员，请联系群主", code="target_is_admin")
+        raise PermissionDenied(_("管理员不能管理其他管理员，请联系群主"), code="target_is_admin")
 
 
 def _audit(community: Community, actor: Any, action: str, obj: Any, ip: str | None, **detail: Any) -> None:
@@ -342,7 +349,7 @@ def _check_mute_rights(community: Community, actor: Any, target: CommunityMember
             .exists()
         ):
             if target.role in MODERATOR_ROLES or target.is_sub_group_admin:
-                raise PermissionDenied("分群管理员只能禁言本分群的普通成员", code="target_is_admin") from None
+                raise PermissionDenied(_("分群管理员只能禁言本分群的普通成员"), code="target_is_admin") from None
             return SUB_GROUP_ADMIN
         raise
 
@@ -357,14 +364,14 @@ def do_mute(
     standing = _check_mute_rights(community, actor, target)
     _check_target(community, standing, actor, target)
     if target.status != MemberStatus.ACTIVE:
-        raise InvalidInput("该成员已不在社群中", code="member_not_active")
+        raise InvalidInput(_("该成员已不在社群中"), code="member_not_active")
     now = timezone.now()
     if timezone.is_naive(until):
         until = timezone.make_aware(until)
     if until <= now:
-        raise InvalidInput("禁言结束时间必须晚于现在", code="mute_in_past", details={"field": "until"})
+        raise InvalidInput(_("禁言结束时间必须晚于现在"), code="mute_in_past", details={"field": "until"})
     if until - now > MAX_MUTE:
-        raise InvalidInput("禁言最长 365 天，更久请移出社群", code="mute_too_long", details={"field": "until"})
+        raise InvalidInput(_("禁言最长 365 天，更久请移出社群"), code="mute_too_long", details={"field": "until"})
     with transaction.atomic():
         target.muted_until = until
         target.save(update_fields=["muted_until"])
@@ -424,7 +431,7 @@ def do_unban(
     check_moderator(community, actor)
     _check_same_community(community, target)
     if target.status != MemberStatus.BANNED:
-        raise InvalidInput("该成员没有被封禁", code="member_not_banned")
+        raise InvalidInput(_("该成员没有被封禁"), code="member_not_banned")
     with transaction.atomic():
         target.status = MemberStatus.REMOVED
         target.save(update_fields=["status"])
@@ -442,12 +449,12 @@ def do_set_role(
     changes only through ``do_transfer_ownership``."""
     standing = check_moderator(community, actor)
     if standing not in (STAFF, MemberRole.OWNER):
-        raise PermissionDenied("只有群主或店铺员工可以设置成员角色", code="owner_or_staff_only")
+        raise PermissionDenied(_("只有群主或店铺员工可以设置成员角色"), code="owner_or_staff_only")
     if role not in ASSIGNABLE_ROLES:
-        raise InvalidInput("角色只能是管理员、团长或成员；转让群主请用转让功能", code="invalid_role")
+        raise InvalidInput(_("角色只能是管理员、团长或成员；转让群主请用转让功能"), code="invalid_role")
     _check_target(community, standing, actor, target)
     if target.status != MemberStatus.ACTIVE:
-        raise InvalidInput("该成员已不在社群中", code="member_not_active")
+        raise InvalidInput(_("该成员已不在社群中"), code="member_not_active")
     with transaction.atomic():
         previous = target.role
         target.role = role
@@ -466,10 +473,10 @@ def do_transfer_ownership(
     """
     standing = check_moderator(community, actor)
     if standing not in (STAFF, MemberRole.OWNER):
-        raise PermissionDenied("只有群主或店铺员工可以转让群主", code="owner_or_staff_only")
+        raise PermissionDenied(_("只有群主或店铺员工可以转让群主"), code="owner_or_staff_only")
     _check_same_community(community, new_owner)
     if new_owner.status != MemberStatus.ACTIVE:
-        raise InvalidInput("新群主必须是社群的正式成员", code="member_not_active")
+        raise InvalidInput(_("新群主必须是社群的正式成员"), code="member_not_active")
     if new_owner.role == MemberRole.OWNER:
         return new_owner
     with transaction.atomic():
@@ -493,15 +500,17 @@ def do_create_tag(community: Community, name: str, *, actor: Any, ip: str | None
     check_moderator(community, actor)
     name = (name or "").strip()
     if not name or len(name) > 20:
-        raise InvalidInput("标签名称为 1 到 20 个字", code="tag_name_invalid", details={"field": "name"})
+        raise InvalidInput(_("标签名称为 1 到 20 个字"), code="tag_name_invalid", details={"field": "name"})
     if Tag.objects.filter(community=community, name=name).exists():
-        raise InvalidInput(f"标签「{name}」已存在", code="tag_exists", details={"field": "name"})
+        raise InvalidInput(_("标签「%(name)s」已存在") % {"name": name}, code="tag_exists", details={"field": "name"})
     try:
         with transaction.atomic():
             tag = Tag.objects.create(community=community, name=name)
             _audit(community, actor, "tag.create", tag, ip)
     except IntegrityError:
-        raise InvalidInput(f"标签「{name}」已存在", code="tag_exists", details={"field": "name"}) from None
+        raise InvalidInput(
+            _("标签「%(name)s」已存在") % {"name": name}, code="tag_exists", details={"field": "name"}
+        ) from None
     return tag
 
 
@@ -522,7 +531,7 @@ def do_set_member_tags(
     wanted = set(int(pk) for pk in tag_ids)
     tags = list(Tag.objects.filter(community=community, pk__in=wanted))
     if len(tags) != len(wanted):
-        raise NotFound("标签不存在", code="tag_not_found")
+        raise NotFound(_("标签不存在"), code="tag_not_found")
     with transaction.atomic():
         target.tags.set(tags)
         _audit(community, actor, "member.set_tags", target, ip, user=target.user_id, tags=sorted(wanted))
@@ -547,22 +556,22 @@ def do_create_channel(
     check_moderator(community, actor)
     name = (name or "").strip()
     if not name or len(name) > 60:
-        raise InvalidInput("渠道名称为 1 到 60 个字", code="channel_name_invalid", details={"field": "name"})
+        raise InvalidInput(_("渠道名称为 1 到 60 个字"), code="channel_name_invalid", details={"field": "name"})
     if kind not in ChannelKind.values:
-        raise InvalidInput("渠道类型无效", code="channel_kind_invalid", details={"field": "kind"})
+        raise InvalidInput(_("渠道类型无效"), code="channel_kind_invalid", details={"field": "kind"})
     code = (code or "").strip() or secrets.token_urlsafe(6)
     if not CHANNEL_CODE.match(code):
         raise InvalidInput(
-            "渠道码为 2 到 32 位字母、数字、- 或 _", code="channel_code_invalid", details={"field": "code"}
+            _("渠道码为 2 到 32 位字母、数字、- 或 _"), code="channel_code_invalid", details={"field": "code"}
         )
     if Channel.objects.filter(community=community, code=code).exists():
-        raise InvalidInput("该渠道码已被使用", code="channel_code_taken", details={"field": "code"})
+        raise InvalidInput(_("该渠道码已被使用"), code="channel_code_taken", details={"field": "code"})
     try:
         with transaction.atomic():
             channel = Channel.objects.create(community=community, name=name, kind=kind, code=code)
             _audit(community, actor, "channel.create", channel, ip, code=code)
     except IntegrityError:
-        raise InvalidInput("该渠道码已被使用", code="channel_code_taken", details={"field": "code"}) from None
+        raise InvalidInput(_("该渠道码已被使用"), code="channel_code_taken", details={"field": "code"}) from None
     return channel
 
 
@@ -596,13 +605,13 @@ def do_create_sub_group(
     check_moderator(community, actor)
     name, city = (name or "").strip(), (city or "").strip()
     if not name or len(name) > 60:
-        raise InvalidInput("分群名称为 1 到 60 个字", code="sub_group_name_invalid", details={"field": "name"})
+        raise InvalidInput(_("分群名称为 1 到 60 个字"), code="sub_group_name_invalid", details={"field": "name"})
     if kind not in SubGroupKind.values:
-        raise InvalidInput("分群类型无效", code="sub_group_kind_invalid", details={"field": "kind"})
+        raise InvalidInput(_("分群类型无效"), code="sub_group_kind_invalid", details={"field": "kind"})
     if kind == SubGroupKind.CHAPTER and not city:
-        raise InvalidInput("城市分会需要填写城市", code="chapter_city_required", details={"field": "city"})
+        raise InvalidInput(_("城市分会需要填写城市"), code="chapter_city_required", details={"field": "city"})
     if not 2 <= int(capacity) <= 100_000:
-        raise InvalidInput("分群人数上限为 2 到 100000", code="capacity_invalid", details={"field": "capacity"})
+        raise InvalidInput(_("分群人数上限为 2 到 100000"), code="capacity_invalid", details={"field": "capacity"})
     with transaction.atomic():
         sub_group = SubGroup.objects.create(
             community=community, name=name, kind=kind, city=city[:40], capacity=int(capacity)
@@ -618,7 +627,8 @@ def _take_seat(sub_group: SubGroup) -> None:
     )
     if not taken:
         raise Conflict(
-            f"分群「{sub_group.name}」已满（{sub_group.capacity} 人），请选择其他分群或联系管理员",
+            _("分群「%(name)s」已满（%(capacity)s 人），请选择其他分群或联系管理员")
+            % {"name": sub_group.name, "capacity": sub_group.capacity},
             code="sub_group_full",
             details={"sub_group_id": sub_group.pk, "capacity": sub_group.capacity},
         )
@@ -641,7 +651,7 @@ def _move_into(membership: CommunityMembership, sub_group: SubGroup | None) -> b
 def do_join_sub_group(user: Any, sub_group: SubGroup) -> CommunityMembership:
     """A member picks their sub-group (leaving any other of the same community)."""
     if not getattr(user, "is_authenticated", False):
-        raise NotAuthenticated("请先登录", code="not_authenticated")
+        raise NotAuthenticated(_("请先登录"), code="not_authenticated")
     with transaction.atomic():
         membership = (
             CommunityMembership.objects.select_for_update()
@@ -649,7 +659,7 @@ def do_join_sub_group(user: Any, sub_group: SubGroup) -> CommunityMembership:
             .first()
         )
         if membership is None:
-            raise PermissionDenied("请先加入社群，再选择分群", code="not_a_member")
+            raise PermissionDenied(_("请先加入社群，再选择分群"), code="not_a_member")
         _move_into(membership, sub_group)
     return membership
 
@@ -673,7 +683,7 @@ def do_assign_sub_group(
     check_moderator(community, actor)
     _check_same_community(community, target, sub_group)
     if target.status != MemberStatus.ACTIVE:
-        raise InvalidInput("该成员已不在社群中", code="member_not_active")
+        raise InvalidInput(_("该成员已不在社群中"), code="member_not_active")
     with transaction.atomic():
         target = CommunityMembership.objects.select_for_update().get(pk=target.pk)
         previous = target.sub_group_id
@@ -699,7 +709,7 @@ def do_set_sub_group_admin(
     with transaction.atomic():
         target = CommunityMembership.objects.select_for_update().get(pk=target.pk)
         if target.sub_group_id is None or target.status != MemberStatus.ACTIVE:
-            raise InvalidInput("该成员不在任何分群中", code="not_in_sub_group")
+            raise InvalidInput(_("该成员不在任何分群中"), code="not_in_sub_group")
         target.is_sub_group_admin = is_admin
         target.save(update_fields=["is_sub_group_admin"])
         _audit(
@@ -731,7 +741,7 @@ def do_split_sub_group(
         members = CommunityMembership.objects.filter(sub_group=sub_group)
         total = members.count()
         if total < 2:
-            raise InvalidInput("分群至少要有 2 名成员才能拆分", code="sub_group_too_small")
+            raise InvalidInput(_("分群至少要有 2 名成员才能拆分"), code="sub_group_too_small")
         movers = list(
             members.filter(is_sub_group_admin=False)
             .order_by("-sub_group_joined_at", "-id")
@@ -748,11 +758,11 @@ def do_split_sub_group(
             split_from=sub_group,
         )
         now = timezone.now()
-        CommunityMembership.objects.filter(pk__in=[pk for pk, _ in movers]).update(
+        CommunityMembership.objects.filter(pk__in=[pk for pk, _user_id in movers]).update(
             sub_group=new_group, sub_group_joined_at=now, is_sub_group_admin=False
         )
         SubGroup.objects.filter(pk=sub_group.pk).update(member_count=F("member_count") - len(movers))
-        moved_users = [user_id for _, user_id in movers]
+        moved_users = [user_id for _pk, user_id in movers]
         _audit(community, actor, "sub_group.split", sub_group, ip, new_sub_group=new_group.pk, moved_users=moved_users)
     return new_group, moved_users
 
@@ -803,27 +813,29 @@ def check_new_member(community: Community, user: Any, request: JoinRequest | Non
     """May ``user`` (not a current member) become one now? Policy, window, capacity, ban."""
     now = now or timezone.now()
     if selectors.is_banned(user, community):
-        raise MemberBanned("你已被移出并禁止再次加入该社群", code="member_banned")
+        raise MemberBanned(_("你已被移出并禁止再次加入该社群"), code="member_banned")
     approved = request is not None and request.status == JoinRequestStatus.APPROVED
     if community.join_policy == JoinPolicy.INVITE_ONLY and (
         request is None or (request.inviter_id is None and request.channel_id is None)
     ):
-        raise InviteRequired("该社群仅限邀请加入，请通过成员分享的邀请链接加入", code="invite_required")
+        raise InviteRequired(_("该社群仅限邀请加入，请通过成员分享的邀请链接加入"), code="invite_required")
     if community.join_policy == JoinPolicy.APPROVAL and not approved:
         pending = request is not None and request.status == JoinRequestStatus.PENDING
         raise ApprovalRequired(
-            "你的入群申请正在审核中，通过后即可加入" if pending else "该社群需审核后加入，请先提交入群申请",
+            _("你的入群申请正在审核中，通过后即可加入") if pending else _("该社群需审核后加入，请先提交入群申请"),
             code="approval_required",
         )
     recruiting = selectors.recruitment(community, now)
     if not recruiting.is_open and not (community.join_policy == JoinPolicy.APPROVAL and approved):
         raise RecruitmentClosed(
-            f"现在不在招募时间，{recruiting.text}",
+            _("现在不在招募时间，%(text)s") % {"text": recruiting.text},
             code="recruitment_closed",
             details={"opens_at": recruiting.next_window.opens_at.isoformat() if recruiting.next_window else None},
         )
     if community.capacity is not None and selectors.current_member_count(community) >= community.capacity:
-        raise CommunityFull(f"社群名额已满（{community.capacity} 人）", code="community_full")
+        raise CommunityFull(
+            _("社群名额已满（%(capacity)s 人）") % {"capacity": community.capacity}, code="community_full"
+        )
 
 
 def _admit(
@@ -869,30 +881,30 @@ def check_membership_settings(
     """Every problem at once in ``details["fields"]`` for the form."""
     fields: dict[str, str] = {}
     if join_policy not in JoinPolicy.values:
-        fields["join_policy"] = "请选择加入方式"
+        fields["join_policy"] = _("请选择加入方式")
     if fee_fen is None or fee_fen < 0:
-        fields["fee_fen"] = "入会费不能为负数（免费请填 0）"
+        fields["fee_fen"] = _("入会费不能为负数（免费请填 0）")
     paid = bool(fee_fen and fee_fen > 0)
     if paid:
         if validity_days is None:
-            fields["validity_days"] = "付费社群需要填写会员有效期（天）"
+            fields["validity_days"] = _("付费社群需要填写会员有效期（天）")
         elif not 1 <= validity_days <= MAX_VALIDITY_DAYS:
-            fields["validity_days"] = f"会员有效期为 1 到 {MAX_VALIDITY_DAYS} 天"
+            fields["validity_days"] = _("会员有效期为 1 到 %(max)s 天") % {"max": MAX_VALIDITY_DAYS}
         if renewal_fee_fen is not None and renewal_fee_fen < 1:
-            fields["renewal_fee_fen"] = "续费价格至少 0.01 元（与入会费相同请留空）"
+            fields["renewal_fee_fen"] = _("续费价格至少 0.01 元（与入会费相同请留空）")
     else:
         if validity_days is not None:
-            fields["validity_days"] = "免费社群不设有效期，请留空"
+            fields["validity_days"] = _("免费社群不设有效期，请留空")
         if renewal_fee_fen is not None:
-            fields["renewal_fee_fen"] = "免费社群不设续费价格，请留空"
+            fields["renewal_fee_fen"] = _("免费社群不设续费价格，请留空")
         if refund_days:
-            fields["refund_days"] = "免费社群没有会费可退，退款天数请填 0"
+            fields["refund_days"] = _("免费社群没有会费可退，退款天数请填 0")
     if capacity is not None and not 1 <= capacity <= 1_000_000:
-        fields["capacity"] = "人数上限为 1 到 1000000（不限请留空）"
+        fields["capacity"] = _("人数上限为 1 到 1000000（不限请留空）")
     if refund_days is None or not 0 <= refund_days <= MAX_REFUND_DAYS:
-        fields["refund_days"] = f"退款天数为 0 到 {MAX_REFUND_DAYS}（0 表示不支持退款）"
+        fields["refund_days"] = _("退款天数为 0 到 %(max)s（0 表示不支持退款）") % {"max": MAX_REFUND_DAYS}
     if renewal_reminder_days is None or not 1 <= renewal_reminder_days <= MAX_REMINDER_DAYS:
-        fields["renewal_reminder_days"] = f"到期提醒提前 1 到 {MAX_REMINDER_DAYS} 天"
+        fields["renewal_reminder_days"] = _("到期提醒提前 1 到 %(max)s 天") % {"max": MAX_REMINDER_DAYS}
     if fields:
         raise InvalidMembershipSettings(next(iter(fields.values())), details={"fields": fields})
 
@@ -917,7 +929,7 @@ def do_update_membership_settings(
     Current members keep their expiry (None = never) when a free community becomes paid.
     """
     if community.shop_id != shop.pk:
-        raise NotFound("社群不存在", code="community_not_found")
+        raise NotFound(_("社群不存在"), code="community_not_found")
     check_membership_settings(
         join_policy=join_policy,
         fee_fen=fee_fen,
@@ -993,21 +1005,23 @@ def do_add_window(
     ip: str | None = None,
 ) -> RecruitmentWindow:
     if community.shop_id != shop.pk:
-        raise NotFound("社群不存在", code="community_not_found")
+        raise NotFound(_("社群不存在"), code="community_not_found")
     if opens_at is None or closes_at is None:
-        raise InvalidWindow("请填写招募开始和结束时间", code="invalid_window")
+        raise InvalidWindow(_("请填写招募开始和结束时间"), code="invalid_window")
     opens_at = timezone.make_aware(opens_at) if timezone.is_naive(opens_at) else opens_at
     closes_at = timezone.make_aware(closes_at) if timezone.is_naive(closes_at) else closes_at
     if closes_at <= opens_at:
-        raise InvalidWindow("招募结束时间必须晚于开始时间", code="invalid_window", details={"field": "closes_at"})
+        raise InvalidWindow(_("招募结束时间必须晚于开始时间"), code="invalid_window", details={"field": "closes_at"})
     if closes_at <= timezone.now():
-        raise InvalidWindow("招募结束时间已过，请填写将来的时段", code="invalid_window", details={"field": "closes_at"})
+        raise InvalidWindow(
+            _("招募结束时间已过，请填写将来的时段"), code="invalid_window", details={"field": "closes_at"}
+        )
     note = (note or "").strip()
     if len(note) > 100:
-        raise InvalidWindow("说明不能超过 100 个字", code="invalid_window", details={"field": "note"})
+        raise InvalidWindow(_("说明不能超过 100 个字"), code="invalid_window", details={"field": "note"})
     overlapping = RecruitmentWindow.objects.filter(community=community, opens_at__lt=closes_at, closes_at__gt=opens_at)
     if overlapping.exists():
-        raise InvalidWindow("与已有的招募时段重叠", code="window_overlaps", details={"field": "opens_at"})
+        raise InvalidWindow(_("与已有的招募时段重叠"), code="window_overlaps", details={"field": "opens_at"})
     with transaction.atomic():
         window = RecruitmentWindow.objects.create(
             community=community, opens_at=opens_at, closes_at=closes_at, note=note
@@ -1027,7 +1041,7 @@ def do_add_window(
 def do_remove_window(shop: Shop, window: RecruitmentWindow, *, actor: Any, ip: str | None = None) -> None:
     community = window.community
     if community.shop_id != shop.pk:
-        raise NotFound("招募时段不存在", code="window_not_found")
+        raise NotFound(_("招募时段不存在"), code="window_not_found")
     with transaction.atomic():
         _audit(
             community,
@@ -1056,15 +1070,17 @@ def do_apply(
     """
     check_join(community, user)
     if community.join_policy != JoinPolicy.APPROVAL:
-        raise InvalidInput("该社群无需审核，可直接加入", code="approval_not_needed")
+        raise InvalidInput(_("该社群无需审核，可直接加入"), code="approval_not_needed")
     if selectors.is_community_member(user, community):
-        raise AlreadyMember("你已经是该社群成员", code="already_member")
+        raise AlreadyMember(_("你已经是该社群成员"), code="already_member")
     if selectors.is_banned(user, community):
-        raise MemberBanned("你已被移出并禁止再次加入该社群", code="member_banned")
+        raise MemberBanned(_("你已被移出并禁止再次加入该社群"), code="member_banned")
     message = (message or "").strip()
     if len(message) > MESSAGE_MAX:
         raise InvalidInput(
-            f"申请说明不能超过 {MESSAGE_MAX} 个字", code="message_too_long", details={"fields": {"message": "太长"}}
+            _("申请说明不能超过 %(max)s 个字") % {"max": MESSAGE_MAX},
+            code="message_too_long",
+            details={"fields": {"message": _("太长")}},
         )
     inviter, channel = selectors.valid_invite(community, user, inviter_id, channel_code)
     with transaction.atomic():
@@ -1075,7 +1091,9 @@ def do_apply(
         if request is None or request.status != JoinRequestStatus.PENDING:
             recruiting = selectors.recruitment(community)
             if not recruiting.is_open:
-                raise RecruitmentClosed(f"现在不在招募时间，{recruiting.text}", code="recruitment_closed")
+                raise RecruitmentClosed(
+                    _("现在不在招募时间，%(text)s") % {"text": recruiting.text}, code="recruitment_closed"
+                )
         if request is None:
             request = JoinRequest.objects.create(
                 community=community, user=user, inviter=inviter, channel=channel, message=message
@@ -1100,12 +1118,12 @@ def do_decide_join_request(
     """
     community = request.community
     if community.shop_id != shop.pk:
-        raise NotFound("入群申请不存在", code="join_request_not_found")
+        raise NotFound(_("入群申请不存在"), code="join_request_not_found")
     with transaction.atomic():
         community = _lock_community(community)
         request = JoinRequest.objects.select_for_update(of=("self",)).select_related("user").get(pk=request.pk)
         if request.status != JoinRequestStatus.PENDING:
-            raise JoinRequestDecided("该申请已处理", code="join_request_decided")
+            raise JoinRequestDecided(_("该申请已处理"), code="join_request_decided")
         now = timezone.now()
         request.status = JoinRequestStatus.APPROVED if approve else JoinRequestStatus.REJECTED
         request.decided_by, request.decided_at = actor, now
@@ -1114,13 +1132,13 @@ def do_decide_join_request(
         if approve and not community.is_paid:
             check_new_member(community, request.user, request, now)
             _admit(community, request.user, request)
-            title, body = f"你已加入「{community.name}」", "你的入群申请已通过，欢迎加入。"
+            title, body = _("你已加入「%(name)s」") % {"name": community.name}, _("你的入群申请已通过，欢迎加入。")
             link = reverse("communities:community_home", args=[community.pk])
         elif approve:
-            title = f"「{community.name}」入群申请已通过"
-            body = f"支付入会费 {format_fen(community.fee_fen)} 后即可加入。"
+            title = _("「%(name)s」入群申请已通过") % {"name": community.name}
+            body = _("支付入会费 %(fee_fen)s 后即可加入。") % {"fee_fen": format_fen(community.fee_fen)}
         else:
-            title, body = f"「{community.name}」入群申请未通过", "如有疑问，请联系店铺客服。"
+            title, body = _("「%(name)s」入群申请未通过") % {"name": community.name}, _("如有疑问，请联系店铺客服。")
         _audit(
             community,
             actor,
@@ -1140,23 +1158,23 @@ def do_prepare_payment(
     check the member may join now; returns the 入会 SKU to buy."""
     check_join(community, user)
     if not community.is_paid:
-        raise InvalidInput("该社群免费，可直接加入", code="community_is_free")
+        raise InvalidInput(_("该社群免费，可直接加入"), code="community_is_free")
     if selectors.is_community_member(user, community):
-        raise AlreadyMember("你已经是该社群成员", code="already_member")
+        raise AlreadyMember(_("你已经是该社群成员"), code="already_member")
     inviter, channel = selectors.valid_invite(community, user, inviter_id, channel_code)
     with transaction.atomic():
         request = _record_invite(community, user, inviter, channel)
     check_new_member(community, user, request)
     sku = selectors.fee_skus(community).get(selectors.JOIN_SPEC)
     if sku is None:
-        raise NotFound("该社群暂未开放付费加入", code="fee_not_on_sale")
+        raise NotFound(_("该社群暂未开放付费加入"), code="fee_not_on_sale")
     return sku
 
 
 def check_join_purchase(community: Community, user: Any) -> None:
     check_join(community, user)
     if selectors.is_community_member(user, community):
-        raise AlreadyMember("你已经是该社群成员，无需再次入会", code="already_member")
+        raise AlreadyMember(_("你已经是该社群成员，无需再次入会"), code="already_member")
     check_new_member(community, user, selectors.join_request_of(user, community))
 
 
@@ -1165,19 +1183,19 @@ def check_renewal(community: Community, user: Any) -> CommunityMembership:
     check_join(community, user)
     membership = CommunityMembership.objects.filter(community=community, user=user).first()
     if membership is None or membership.status in (MemberStatus.REMOVED, MemberStatus.BANNED):
-        raise RenewalNotAllowed("只有社群成员和往期成员可以续费", code="renewal_not_allowed")
+        raise RenewalNotAllowed(_("只有社群成员和往期成员可以续费"), code="renewal_not_allowed")
     if membership.status == MemberStatus.ACTIVE and membership.expires_at is None:
-        raise RenewalNotAllowed("你的会员长期有效，无需续费", code="renewal_not_needed")
+        raise RenewalNotAllowed(_("你的会员长期有效，无需续费"), code="renewal_not_needed")
     return membership
 
 
 def check_fee_purchase(user: Any, sku: Sku, quantity: int) -> None:
     """``KindRules.check_purchase`` for the fee product: one period at a time."""
     if quantity != 1:
-        raise InvalidInput("会员每次只能购买 1 份", code="membership_quantity")
+        raise InvalidInput(_("会员每次只能购买 1 份"), code="membership_quantity")
     community = selectors.community_of_product(sku.product_id)
     if not community.is_active or not community.is_paid:
-        raise NotFound("该社群暂未开放付费加入", code="fee_not_on_sale")
+        raise NotFound(_("该社群暂未开放付费加入"), code="fee_not_on_sale")
     if sku.spec == selectors.RENEWAL_SPEC:
         check_renewal(community, user)
     else:
@@ -1189,7 +1207,7 @@ def _refused(order: Any, community: Community, reason: str) -> str:
         order.user,
         shop=community.shop,
         kind="community.fee_refunded",
-        title=f"「{community.name}」会费将全额退还",
+        title=_("「%(name)s」会费将全额退还") % {"name": community.name},
         body=reason,
         link=reverse("communities:join", args=[community.invite_code]),
     )
@@ -1210,14 +1228,14 @@ def grant_paid_membership(order: Any, line: Any) -> str | None:
     current = selectors.is_current(membership, now)
     kind = TermKind.RENEWAL if line.spec == selectors.RENEWAL_SPEC else TermKind.JOIN
     if membership is not None and membership.status == MemberStatus.BANNED:
-        return _refused(order, community, "你已被禁止加入该社群，会费已为你全额退款")
+        return _refused(order, community, _("你已被禁止加入该社群，会费已为你全额退款"))
     if kind == TermKind.RENEWAL and (membership is None or membership.status == MemberStatus.REMOVED):
-        return _refused(order, community, "你已不在该社群，续费已为你全额退款")
+        return _refused(order, community, _("你已不在该社群，续费已为你全额退款"))
     if kind == TermKind.JOIN and current:
-        return _refused(order, community, "你已经是该社群成员，本次入会费已为你全额退款")
+        return _refused(order, community, _("你已经是该社群成员，本次入会费已为你全额退款"))
     full = community.capacity is not None and selectors.current_member_count(community) >= community.capacity
     if not current and full:
-        return _refused(order, community, "社群名额已满，已为你全额退款")
+        return _refused(order, community, _("社群名额已满，已为你全额退款"))
     assert community.validity_days is not None
     base = max(now, membership.expires_at) if current and membership and membership.expires_at else now
     ends_at = base + timedelta(days=community.validity_days)
@@ -1229,7 +1247,7 @@ def grant_paid_membership(order: Any, line: Any) -> str | None:
         membership.expires_at = ends_at
         membership.save(update_fields=["expires_at"])
     else:
-        membership, _ = _admit(community, user, request, expires_at=ends_at)
+        membership, _created = _admit(community, user, request, expires_at=ends_at)
     MembershipTerm.objects.create(
         membership=membership,
         order_id=order.pk,
@@ -1240,13 +1258,17 @@ def grant_paid_membership(order: Any, line: Any) -> str | None:
         amount_fen=line.total_fen,
         paid_at=order.paid_at or now,
     )
-    title = f"欢迎加入「{community.name}」" if kind == TermKind.JOIN else f"「{community.name}」续费成功"
+    title = (
+        _("欢迎加入「%(name)s」") % {"name": community.name}
+        if kind == TermKind.JOIN
+        else _("「%(name)s」续费成功") % {"name": community.name}
+    )
     notify(
         user,
         shop=community.shop,
         kind="community.membership_paid",
         title=title,
-        body=f"会员有效期至 {selectors.local_text(ends_at)}。",
+        body=_("会员有效期至 %(ends_at)s。") % {"ends_at": selectors.local_text(ends_at)},
         link=reverse("communities:community_home", args=[community.pk]),
     )
     return None
@@ -1259,15 +1281,19 @@ def fee_refund_refusal(order: Any, line: Any) -> DomainError | None:
         return None  # no membership was granted for this line: nothing to take back
     community = term.membership.community
     if term.refunded_at is not None:
-        return RefundNotAllowed("这笔会费已经退款", code="fee_already_refunded")
+        return RefundNotAllowed(_("这笔会费已经退款"), code="fee_already_refunded")
     if not community.refund_days:
-        return RefundNotAllowed("该社群的会费不支持退款", code="refund_not_allowed")
+        return RefundNotAllowed(_("该社群的会费不支持退款"), code="refund_not_allowed")
     latest = selectors.latest_term(term.membership)
     if latest is not None and latest.pk != term.pk:
-        return RefundNotAllowed("只能退最近一期的会费", code="refund_not_latest")
+        return RefundNotAllowed(_("只能退最近一期的会费"), code="refund_not_latest")
     if timezone.now() > term.paid_at + timedelta(days=community.refund_days):
-        what = "加入" if term.kind == TermKind.JOIN else "续费"
-        return RefundWindowClosed(f"{what}超过 {community.refund_days} 天，不支持退款", code="refund_window_closed")
+        message = (
+            _("加入超过 %(days)s 天，不支持退款")
+            if term.kind == TermKind.JOIN
+            else _("续费超过 %(days)s 天，不支持退款")
+        )
+        return RefundWindowClosed(message % {"days": community.refund_days}, code="refund_window_closed")
     return None
 
 
@@ -1291,7 +1317,10 @@ def end_refunded_term(order: Any, line: Any, amount_fen: int) -> bool:
         if term.starts_at > now and membership.status == MemberStatus.ACTIVE:
             membership.expires_at = term.starts_at
             membership.save(update_fields=["expires_at"])
-            body = f"续费已退款 {format_fen(amount_fen)}，会员有效期恢复至 {selectors.local_text(term.starts_at)}。"
+            body = _("续费已退款 %(amount_fen)s，会员有效期恢复至 %(starts_at)s。") % {
+                "amount_fen": format_fen(amount_fen),
+                "starts_at": selectors.local_text(term.starts_at),
+            }
         else:
             if membership.status == MemberStatus.ACTIVE:
                 membership.status = MemberStatus.FORMER
@@ -1300,12 +1329,12 @@ def end_refunded_term(order: Any, line: Any, amount_fen: int) -> bool:
             membership.save(
                 update_fields=["status", "expires_at", "sub_group", "sub_group_joined_at", "is_sub_group_admin"]
             )
-            body = f"会费已退款 {format_fen(amount_fen)}，会员资格已结束。"
+            body = _("会费已退款 %(amount_fen)s，会员资格已结束。") % {"amount_fen": format_fen(amount_fen)}
         notify(
             membership.user,
             shop=community.shop,
             kind="community.fee_refunded",
-            title=f"「{community.name}」会费已退款",
+            title=_("「%(name)s」会费已退款") % {"name": community.name},
             body=body,
             link=reverse("communities:join", args=[community.invite_code]),
         )
@@ -1340,8 +1369,8 @@ def expire_memberships(*, now: datetime | None = None, limit: int = 1000) -> int
                 membership.user,
                 shop=community.shop,
                 kind="community.membership_expired",
-                title=f"「{community.name}」会员已到期，续费后恢复",
-                body="续费后即可恢复查看社群内容。",
+                title=_("「%(name)s」会员已到期，续费后恢复") % {"name": community.name},
+                body=_("续费后即可恢复查看社群内容。"),
                 link=reverse("communities:join", args=[community.invite_code]),
             )
             expired += 1
@@ -1378,8 +1407,10 @@ def send_renewal_reminders(*, now: datetime | None = None, limit: int = 1000) ->
                 term.membership.user,
                 shop=community.shop,
                 kind="community.renewal_reminder",
-                title=f"「{community.name}」会员将于 {selectors.local_text(term.ends_at)} 到期",
-                body=f"续费 {price} 可再享 {community.validity_days} 天，到期后将无法查看社群内容。",
+                title=_("「%(name)s」会员将于 %(ends_at)s 到期")
+                % {"name": community.name, "ends_at": selectors.local_text(term.ends_at)},
+                body=_("续费 %(price)s 可再享 %(validity_days)s 天，到期后将无法查看社群内容。")
+                % {"price": price, "validity_days": community.validity_days},
                 link=reverse("communities:join", args=[community.invite_code]),
             )
             sent += 1

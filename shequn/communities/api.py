@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from shequn.core.audit import client_ip
@@ -282,7 +283,7 @@ def join_sub_group(request: HttpRequest, community_id: Id, sub_group_id: Id) -> 
     community = selectors.access_member_community(request.user, community_id)
     sub_group = selectors.member_sub_group(request.user, sub_group_id)
     if sub_group.community_id != community.pk:
-        raise NotFound("分群不存在", code="sub_group_not_found")
+        raise NotFound(_("分群不存在"), code="sub_group_not_found")
     actions.do_join_sub_group(request.user, sub_group)
     return MemberOut.from_model(selectors.membership_in(community, request.user.pk or 0))
 
@@ -519,7 +520,7 @@ def console_invite_tree(request: HttpRequest, community_id: Id) -> InviteTreeOut
         ChannelJoinsOut(channel_id=c.pk, code=c.code, name=c.name, joins=counts.get(c.code, 0))
         for c in selectors.community_channels(community)
     ]
-    joins.append(ChannelJoinsOut(channel_id=None, code=None, name="无渠道", joins=counts.get(None, 0)))
+    joins.append(ChannelJoinsOut(channel_id=None, code=None, name=_("无渠道"), joins=counts.get(None, 0)))
     return InviteTreeOut(
         members=figures.members,
         invited=figures.invited,

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 import segno
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from .models import Channel, Community
 
@@ -25,7 +26,7 @@ def invite_url(community: Community, *, inviter: Any = None, channel: Channel | 
 
 def qr_svg(text: str) -> bytes:
     buffer = io.BytesIO()
-    segno.make(text, error="m").save(buffer, kind="svg", scale=6, border=2, xmldecl=True, title="邀请二维码")
+    segno.make(text, error="m").save(buffer, kind="svg", scale=6, border=2, xmldecl=True, title=_("邀请二维码"))
     return buffer.getvalue()
 
 

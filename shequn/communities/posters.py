@@ -9,6 +9,7 @@ import io
 from functools import lru_cache
 from pathlib import Path
 
+from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw, ImageFont
 
 from shequn.core.errors import DomainError
@@ -49,7 +50,7 @@ def cjk_font_path() -> Path:
         if found:
             return found[0]
     raise PosterFontMissing(
-        "生成海报需要中文字体：请安装 Debian 软件包 fonts-noto-cjk（apt-get install fonts-noto-cjk）",
+        _("生成海报需要中文字体：请安装 Debian 软件包 fonts-noto-cjk（apt-get install fonts-noto-cjk）"),
         code="poster_font_missing",
     )
 
@@ -97,7 +98,9 @@ def render_poster(*, community_name: str, shop_name: str, inviter_name: str, url
 
     y = 500
     invite_font = _font(38)
-    for line in _wrap(draw, f"{inviter_name} 邀请你加入", invite_font, POSTER_SIZE[0] - 120, 2):
+    for line in _wrap(
+        draw, _("%(inviter_name)s 邀请你加入") % {"inviter_name": inviter_name}, invite_font, POSTER_SIZE[0] - 120, 2
+    ):
         y = _centered(draw, y, line, invite_font, INK)
 
     qr = (
@@ -109,7 +112,7 @@ def render_poster(*, community_name: str, shop_name: str, inviter_name: str, url
     left = (POSTER_SIZE[0] - QR_SIZE) // 2
     draw.rounded_rectangle((left - 24, qr_top - 24, left + QR_SIZE + 24, qr_top + QR_SIZE + 24), 24, fill="white")
     image.paste(qr, (left, qr_top))
-    _centered(draw, qr_top + QR_SIZE + 56, "长按识别二维码，加入社群", _font(30), MUTED)
+    _centered(draw, qr_top + QR_SIZE + 56, _("长按识别二维码，加入社群"), _font(30), MUTED)
 
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)

@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
 
 from shequn.catalog.models import ProductImage, Sku
 from shequn.core.errors import NotFound, PermissionDenied
@@ -124,7 +125,7 @@ def community_by_invite_code(invite_code: str) -> Community:
         .first()
     )
     if community is None:
-        raise NotFound("邀请链接无效或已失效，请向群主索取新的链接", code="invite_not_found")
+        raise NotFound(_("邀请链接无效或已失效，请向群主索取新的链接"), code="invite_not_found")
     return community
 
 
@@ -145,7 +146,7 @@ def active_community(community_id: int) -> Community:
         .first()
     )
     if community is None:
-        raise NotFound("社群不存在", code="community_not_found")
+        raise NotFound(_("社群不存在"), code="community_not_found")
     return community
 
 
@@ -163,7 +164,7 @@ def access_member_community(user: Any, community_id: int) -> Community:
         )
     if membership is None:
         active_community(community_id)  # NotFound when the community itself is missing
-        raise NotAMember("仅社群成员可以查看，请通过邀请链接加入", code="not_a_member")
+        raise NotAMember(_("仅社群成员可以查看，请通过邀请链接加入"), code="not_a_member")
     community = membership.community
     community.member_count = membership.community_member_count  # type: ignore[attr-defined]
     community.viewer_membership = membership  # type: ignore[attr-defined]
@@ -204,7 +205,7 @@ def access_member_post(user: Any, community_id: int, post_id: int) -> Post:
     community = access_member_community(user, community_id)
     post = _posts_with_cards(Post.objects.filter(community=community, pk=post_id, is_published=True)).first()
     if post is None:
-        raise NotFound("帖子不存在或已撤回", code="post_not_found")
+        raise NotFound(_("帖子不存在或已撤回"), code="post_not_found")
     return post
 
 
@@ -225,14 +226,14 @@ def shop_communities(shop: Shop) -> QuerySet[Community]:
 def access_community(shop: Shop, community_id: int) -> Community:
     community = Community.objects.select_related("shop").filter(shop=shop, pk=community_id).first()
     if community is None:
-        raise NotFound("社群不存在", code="community_not_found")
+        raise NotFound(_("社群不存在"), code="community_not_found")
     return community
 
 
 def access_post(shop: Shop, post_id: int) -> Post:
     post = _posts_with_cards(Post.objects.filter(shop=shop, pk=post_id)).first()
     if post is None:
-        raise NotFound("帖子不存在", code="post_not_found")
+        raise NotFound(_("帖子不存在"), code="post_not_found")
     return post
 
 
@@ -291,7 +292,7 @@ def access_membership(shop: Shop, community: Community, user_id: int) -> Communi
         .first()
     )
     if membership is None:
-        raise NotFound("成员不存在", code="member_not_found")
+        raise NotFound(_("成员不存在"), code="member_not_found")
     return membership
 
 
@@ -303,7 +304,7 @@ def membership_in(community: Community, user_id: int) -> CommunityMembership:
         .first()
     )
     if membership is None:
-        raise NotFound("成员不存在", code="member_not_found")
+        raise NotFound(_("成员不存在"), code="member_not_found")
     return membership
 
 
@@ -338,7 +339,7 @@ def access_channel(shop: Shop, channel_id: int) -> Channel:
         .first()
     )
     if channel is None:
-        raise NotFound("渠道不存在", code="channel_not_found")
+        raise NotFound(_("渠道不存在"), code="channel_not_found")
     return channel
 
 
@@ -364,7 +365,7 @@ def access_sub_group(shop: Shop, sub_group_id: int) -> SubGroup:
         .first()
     )
     if sub_group is None:
-        raise NotFound("分群不存在", code="sub_group_not_found")
+        raise NotFound(_("分群不存在"), code="sub_group_not_found")
     return sub_group
 
 
@@ -383,7 +384,7 @@ def member_sub_group(user: Any, sub_group_id: int) -> SubGroup:
         else None
     )
     if sub_group is None:
-        raise NotFound("分群不存在", code="sub_group_not_found")
+        raise NotFound(_("分群不存在"), code="sub_group_not_found")
     return sub_group
 
 
@@ -399,7 +400,7 @@ def community_tags(community: Community) -> QuerySet[Tag]:
 def access_tag(shop: Shop, tag_id: int) -> Tag:
     tag = Tag.objects.select_related("community", "community__shop").filter(community__shop=shop, pk=tag_id).first()
     if tag is None:
-        raise NotFound("标签不存在", code="tag_not_found")
+        raise NotFound(_("标签不存在"), code="tag_not_found")
     return tag
 
 
@@ -511,7 +512,7 @@ RENEWAL_SPEC = "续费"  # the fee product's SKU for current and former members
 def local_text(moment: datetime) -> str:
     """2027年1月1日 10:00 in the shop's time zone (Asia/Shanghai)."""
     local = timezone.localtime(moment)
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+    return dateformat.format(local, _("Y年n月j日 H:i"))
 
 
 @dataclass
@@ -532,10 +533,10 @@ class Recruitment:
         if not self.has_windows:
             return ""
         if self.open_window is not None:
-            return f"招募中，{local_text(self.open_window.closes_at)} 截止"
+            return _("招募中，%(closes_at)s 截止") % {"closes_at": local_text(self.open_window.closes_at)}
         if self.next_window is not None:
-            return f"下一次招募将于 {local_text(self.next_window.opens_at)} 开放"
-        return "招募已结束"
+            return _("下一次招募将于 %(opens_at)s 开放") % {"opens_at": local_text(self.next_window.opens_at)}
+        return _("招募已结束")
 
 
 def recruitment(community: Community, now: datetime | None = None) -> Recruitment:
@@ -572,7 +573,7 @@ def access_window(shop: Shop, window_id: int) -> RecruitmentWindow:
         .first()
     )
     if window is None:
-        raise NotFound("招募时段不存在", code="window_not_found")
+        raise NotFound(_("招募时段不存在"), code="window_not_found")
     return window
 
 
@@ -592,7 +593,7 @@ def community_of_product(product_id: int, *, lock: bool = False) -> Community:
         rows = rows.select_for_update()
     community = rows.filter(fee_product_id=product_id).first()
     if community is None:
-        raise NotFound("社群不存在", code="community_not_found")
+        raise NotFound(_("社群不存在"), code="community_not_found")
     return community
 
 
@@ -647,7 +648,7 @@ def access_join_request(shop: Shop, request_id: int) -> JoinRequest:
         .first()
     )
     if found is None:
-        raise NotFound("入群申请不存在", code="join_request_not_found")
+        raise NotFound(_("入群申请不存在"), code="join_request_not_found")
     return found
 
 
@@ -706,7 +707,7 @@ class JoinOffer:
     @property
     def refund_text(self) -> str:
         days = self.community.refund_days
-        return f"加入 {days} 天内可申请全额退款" if days else "会费不支持退款"
+        return _("加入 %(days)s 天内可申请全额退款") % {"days": days} if days else _("会费不支持退款")
 
 
 def join_offer(

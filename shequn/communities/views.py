@@ -12,6 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from shequn.catalog import selectors as catalog_selectors
@@ -59,17 +61,21 @@ def join(request: HttpRequest, invite_code: str) -> HttpResponse:
                     inviter_id=inviter_id,
                     channel_code=channel_code,
                 )
-                messages.success(request, "已提交入群申请，审核通过后会通知你")
+                messages.success(request, _("已提交入群申请，审核通过后会通知你"))
                 return redirect(reverse("communities:join", args=[invite_code]) + _join_query(inviter_id, channel_code))
             if action == "pay":
                 sku = actions.do_prepare_payment(
                     community, request.user, inviter_id=inviter_id, channel_code=channel_code
                 )
                 return redirect(f"{reverse('orders:checkout')}?sku={sku.pk}&quantity=1")
-            _, created = actions.do_join(community, request.user, inviter_id=inviter_id, channel_code=channel_code)
+            _membership, created = actions.do_join(
+                community, request.user, inviter_id=inviter_id, channel_code=channel_code
+            )
         except DomainError as error:
             return _render_join(request, community, inviter_id, channel_code, error=error)
-        messages.success(request, f"欢迎加入「{community.name}」" if created else "你已经是该社群成员")
+        messages.success(
+            request, _("欢迎加入「%(name)s」") % {"name": community.name} if created else _("你已经是该社群成员")
+        )
         return redirect("communities:community_home", community_id=community.pk)
     if request.method != "GET":
         return HttpResponse(status=405)
@@ -214,7 +220,7 @@ def invite_qr(request: HttpRequest, community_id: int) -> HttpResponse:
         try:
             require_permission(request.user, community.shop, MANAGE_COMMUNITIES)
         except DomainError:
-            raise NotFound("社群不存在", code="community_not_found") from None
+            raise NotFound(_("社群不存在"), code="community_not_found") from None
         url = invite_url(community)
     response = HttpResponse(qr_svg(url), content_type="image/svg+xml")
     response["Cache-Control"] = "private, no-store"
@@ -236,7 +242,7 @@ def console_communities(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
                 ip=client_ip(request),
             )
-            messages.success(request, f"已创建社群「{community.name}」")
+            messages.success(request, _("已创建社群「%(name)s」") % {"name": community.name})
             return redirect("communities:console_community_detail", community_id=community.pk)
         except InvalidInput as error:
             messages.error(request, error.message)
@@ -264,7 +270,7 @@ def console_community_detail(request: HttpRequest, community_id: int) -> HttpRes
                 actor=request.user,
                 ip=client_ip(request),
             )
-            messages.success(request, "社群已保存")
+            messages.success(request, _("社群已保存"))
         except InvalidInput as error:
             messages.error(request, error.message)
         return redirect("communities:console_community_detail", community_id=community.pk)
@@ -289,7 +295,7 @@ def console_rotate_invite(request: HttpRequest, community_id: int) -> HttpRespon
     shop = request.console_shop  # type: ignore[attr-defined]
     community = selectors.access_community(shop, community_id)
     actions.do_rotate_invite_code(shop, community, actor=request.user, ip=client_ip(request))
-    messages.success(request, "已生成新的邀请链接，旧链接和二维码已失效")
+    messages.success(request, _("已生成新的邀请链接，旧链接和二维码已失效"))
     return redirect("communities:console_community_detail", community_id=community.pk)
 
 
@@ -310,7 +316,7 @@ def console_post_create(request: HttpRequest, community_id: int) -> HttpResponse
             actor=request.user,
             ip=client_ip(request),
         )
-        messages.success(request, "帖子已发布")
+        messages.success(request, _("帖子已发布"))
     except InvalidInput as error:
         messages.error(request, error.message)
     return redirect("communities:console_community_detail", community_id=community.pk)
@@ -323,7 +329,7 @@ def console_post_publish(request: HttpRequest, post_id: int) -> HttpResponse:
     post = selectors.access_post(shop, post_id)
     published = request.POST.get("published") == "1"
     actions.do_set_post_published(shop, post, published, actor=request.user, ip=client_ip(request))
-    messages.success(request, "帖子已重新发布" if published else "帖子已撤回")
+    messages.success(request, _("帖子已重新发布") if published else _("帖子已撤回"))
     return redirect("communities:console_community_detail", community_id=post.community_id)
 
 
@@ -334,7 +340,7 @@ def console_post_delete(request: HttpRequest, post_id: int) -> HttpResponse:
     post = selectors.access_post(shop, post_id)
     community_id = post.community_id
     actions.do_delete_post(shop, post, actor=request.user, ip=client_ip(request))
-    messages.success(request, "帖子已删除")
+    messages.success(request, _("帖子已删除"))
     return redirect("communities:console_community_detail", community_id=community_id)
 
 
@@ -381,13 +387,13 @@ def sub_groups(request: HttpRequest, community: Community) -> HttpResponse:
         try:
             if request.POST.get("leave") == "1":
                 actions.do_leave_sub_group(request.user, community)
-                messages.success(request, "已退出分群")
+                messages.success(request, _("已退出分群"))
             else:
                 sub_group = selectors.member_sub_group(request.user, int_or_none(request.POST.get("sub_group")) or 0)
                 if sub_group.community_id != community.pk:
-                    raise NotFound("分群不存在", code="sub_group_not_found")
+                    raise NotFound(_("分群不存在"), code="sub_group_not_found")
                 actions.do_join_sub_group(request.user, sub_group)
-                messages.success(request, f"已加入「{sub_group.name}」")
+                messages.success(request, _("已加入「%(name)s」") % {"name": sub_group.name})
         except (InvalidInput, Conflict) as error:
             messages.error(request, error.message)
         return redirect("communities:sub_groups", community_id=community.pk)
@@ -450,7 +456,7 @@ def _parse_local_datetime(value: str) -> Any:
     try:
         parsed = datetime.fromisoformat((value or "").strip())
     except ValueError:
-        raise InvalidInput("请填写正确的禁言结束时间", code="mute_until_invalid") from None
+        raise InvalidInput(_("请填写正确的禁言结束时间"), code="mute_until_invalid") from None
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
@@ -466,33 +472,34 @@ def console_member_action(request: HttpRequest, community_id: int, user_id: int,
     try:
         if action == "mute":
             actions.do_mute(community, target, _parse_local_datetime(request.POST.get("until", "")), **who)
-            messages.success(request, f"已禁言「{name}」")
+            messages.success(request, _("已禁言「%(name)s」") % {"name": name})
         elif action == "unmute":
             actions.do_unmute(community, target, **who)
-            messages.success(request, f"已解除「{name}」的禁言")
+            messages.success(request, _("已解除「%(name)s」的禁言") % {"name": name})
         elif action in ("remove", "ban"):
             actions.do_remove_member(community, target, ban=action == "ban", **who)
-            messages.success(request, f"已{'封禁' if action == 'ban' else '移出'}「{name}」")
+            message = _("已封禁「%(name)s」") if action == "ban" else _("已移出「%(name)s」")
+            messages.success(request, message % {"name": name})
         elif action == "unban":
             actions.do_unban(community, target, **who)
-            messages.success(request, f"已解除「{name}」的封禁")
+            messages.success(request, _("已解除「%(name)s」的封禁") % {"name": name})
         elif action == "role":
             actions.do_set_role(community, target, request.POST.get("role", ""), **who)
-            messages.success(request, f"已更新「{name}」的角色")
+            messages.success(request, _("已更新「%(name)s」的角色") % {"name": name})
         elif action == "owner":
             actions.do_transfer_ownership(community, target, **who)
-            messages.success(request, f"「{name}」已成为群主")
+            messages.success(request, _("「%(name)s」已成为群主") % {"name": name})
         elif action == "tags":
             tag_ids = [pk for pk in (int_or_none(v) for v in request.POST.getlist("tags")) if pk]
             actions.do_set_member_tags(community, target, tag_ids, **who)
-            messages.success(request, f"已更新「{name}」的标签")
+            messages.success(request, _("已更新「%(name)s」的标签") % {"name": name})
         elif action == "sub_group":
             sub_group_id = int_or_none(request.POST.get("sub_group"))
             sub_group = selectors.access_sub_group(shop, sub_group_id) if sub_group_id else None
             actions.do_assign_sub_group(community, target, sub_group, **who)
-            messages.success(request, f"已调整「{name}」的分群")
+            messages.success(request, _("已调整「%(name)s」的分群") % {"name": name})
         else:
-            raise NotFound("操作不存在", code="action_not_found")
+            raise NotFound(_("操作不存在"), code="action_not_found")
     except (InvalidInput, Conflict, PermissionDenied) as error:
         messages.error(request, error.message)
     back = reverse("communities:console_members", args=[community.pk])
@@ -509,12 +516,12 @@ def console_tags(request: HttpRequest, community_id: int) -> HttpResponse:
         if request.POST.get("delete"):
             tag = selectors.access_tag(shop, int_or_none(request.POST.get("delete")) or 0)
             actions.do_delete_tag(community, tag, actor=request.user, ip=client_ip(request))
-            messages.success(request, f"已删除标签「{tag.name}」")
+            messages.success(request, _("已删除标签「%(name)s」") % {"name": tag.name})
         else:
             tag = actions.do_create_tag(
                 community, request.POST.get("name", ""), actor=request.user, ip=client_ip(request)
             )
-            messages.success(request, f"已添加标签「{tag.name}」")
+            messages.success(request, _("已添加标签「%(name)s」") % {"name": tag.name})
     except InvalidInput as error:
         messages.error(request, error.message)
     return redirect("communities:console_members", community_id=community.pk)
@@ -537,7 +544,7 @@ def console_channels(request: HttpRequest, community_id: int) -> HttpResponse:
                 actions.do_set_channel_active(
                     community, channel, bool(request.POST.get("activate")), actor=request.user, ip=client_ip(request)
                 )
-                messages.success(request, "渠道已更新")
+                messages.success(request, _("渠道已更新"))
             else:
                 channel = actions.do_create_channel(
                     community,
@@ -547,7 +554,7 @@ def console_channels(request: HttpRequest, community_id: int) -> HttpResponse:
                     actor=request.user,
                     ip=client_ip(request),
                 )
-                messages.success(request, f"已创建渠道「{channel.name}」")
+                messages.success(request, _("已创建渠道「%(name)s」") % {"name": channel.name})
         except InvalidInput as error:
             messages.error(request, error.message)
         return redirect("communities:console_channels", community_id=community.pk)
@@ -607,7 +614,15 @@ def console_sub_groups(request: HttpRequest, community_id: int) -> HttpResponse:
                 new_group, moved = actions.do_split_sub_group(
                     community, sub_group, request.POST.get("name", ""), actor=request.user, ip=client_ip(request)
                 )
-                messages.success(request, f"已拆分：{len(moved)} 位最新加入的成员移入「{new_group.name}」")
+                messages.success(
+                    request,
+                    ngettext(
+                        "已拆分：%(moved)s 位最新加入的成员移入「%(name)s」",
+                        "已拆分：%(moved)s 位最新加入的成员移入「%(name)s」",
+                        len(moved),
+                    )
+                    % {"moved": len(moved), "name": new_group.name},
+                )
             else:
                 sub_group = actions.do_create_sub_group(
                     community,
@@ -618,7 +633,7 @@ def console_sub_groups(request: HttpRequest, community_id: int) -> HttpResponse:
                     actor=request.user,
                     ip=client_ip(request),
                 )
-                messages.success(request, f"已创建分群「{sub_group.name}」")
+                messages.success(request, _("已创建分群「%(name)s」") % {"name": sub_group.name})
         except InvalidInput as error:
             messages.error(request, error.message)
         return redirect("communities:console_sub_groups", community_id=community.pk)
@@ -646,7 +661,7 @@ def console_sub_group_admin(request: HttpRequest, community_id: int, user_id: in
         actions.do_set_sub_group_admin(
             community, target, request.POST.get("is_admin") == "1", actor=request.user, ip=client_ip(request)
         )
-        messages.success(request, "分群管理员已更新")
+        messages.success(request, _("分群管理员已更新"))
     except InvalidInput as error:
         messages.error(request, error.message)
     return redirect("communities:console_members", community_id=community.pk)
@@ -670,15 +685,18 @@ def manage_members(request: HttpRequest, community_id: int) -> HttpResponse:
         try:
             if action in MUTE_CHOICES:
                 actions.do_mute(community, target, timezone.now() + MUTE_CHOICES[action], **who)
-                messages.success(request, f"已禁言「{target.user.display_name}」")
+                messages.success(request, _("已禁言「%(display_name)s」") % {"display_name": target.user.display_name})
             elif action == "unmute":
                 actions.do_unmute(community, target, **who)
-                messages.success(request, f"已解除「{target.user.display_name}」的禁言")
+                messages.success(
+                    request, _("已解除「%(display_name)s」的禁言") % {"display_name": target.user.display_name}
+                )
             elif action in ("remove", "ban"):
                 actions.do_remove_member(community, target, ban=action == "ban", **who)
-                messages.success(request, f"已{'封禁' if action == 'ban' else '移出'}「{target.user.display_name}」")
+                message = _("已封禁「%(name)s」") if action == "ban" else _("已移出「%(name)s」")
+                messages.success(request, message % {"name": target.user.display_name})
             else:
-                raise NotFound("操作不存在", code="action_not_found")
+                raise NotFound(_("操作不存在"), code="action_not_found")
         except (InvalidInput, PermissionDenied) as error:
             messages.error(request, error.message)
         return redirect("communities:manage_members", community_id=community.pk)
@@ -735,7 +753,7 @@ def console_membership(request: HttpRequest, community_id: int) -> HttpResponse:
         for name in ("validity_days", "capacity", "refund_days", "renewal_reminder_days"):
             numbers[name] = int_or_none(values[name])
             if values[name] and numbers[name] is None:
-                errors[name] = "请填写整数"
+                errors[name] = _("请填写整数")
         if not errors:
             try:
                 actions.do_update_membership_settings(
@@ -755,7 +773,7 @@ def console_membership(request: HttpRequest, community_id: int) -> HttpResponse:
                 renamed = {"fee_fen": "fee", "renewal_fee_fen": "renewal_fee"}
                 errors = {renamed.get(k, k): v for k, v in field_errors(error).items()} or {"form": error.message}
             else:
-                messages.success(request, "入会设置已保存")
+                messages.success(request, _("入会设置已保存"))
                 return redirect("communities:console_membership", community_id=community.pk)
         status = 422
     return render(
@@ -782,7 +800,7 @@ def _parse_window_time(value: str | None, label: str) -> Any:
     try:
         parsed = datetime.fromisoformat((value or "").strip())
     except ValueError:
-        raise InvalidInput(f"请填写正确的{label}", code="invalid_window") from None
+        raise InvalidInput(_("请填写正确的%(label)s") % {"label": label}, code="invalid_window") from None
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
@@ -795,8 +813,8 @@ def console_window_add(request: HttpRequest, community_id: int) -> HttpResponse:
         actions.do_add_window(
             shop,
             community,
-            _parse_window_time(request.POST.get("opens_at"), "招募开始时间"),
-            _parse_window_time(request.POST.get("closes_at"), "招募结束时间"),
+            _parse_window_time(request.POST.get("opens_at"), _("招募开始时间")),
+            _parse_window_time(request.POST.get("closes_at"), _("招募结束时间")),
             request.POST.get("note") or "",
             actor=request.user,
             ip=client_ip(request),
@@ -804,7 +822,7 @@ def console_window_add(request: HttpRequest, community_id: int) -> HttpResponse:
     except InvalidInput as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "已添加招募时段")
+        messages.success(request, _("已添加招募时段"))
     return redirect("communities:console_membership", community_id=community.pk)
 
 
@@ -815,7 +833,7 @@ def console_window_delete(request: HttpRequest, window_id: int) -> HttpResponse:
     window = selectors.access_window(shop, window_id)
     community_id = window.community_id
     actions.do_remove_window(shop, window, actor=request.user, ip=client_ip(request))
-    messages.success(request, "已删除招募时段")
+    messages.success(request, _("已删除招募时段"))
     return redirect("communities:console_membership", community_id=community_id)
 
 
@@ -844,7 +862,7 @@ def console_join_request_decide(request: HttpRequest, request_id: int, decision:
     shop = request.console_shop  # type: ignore[attr-defined]
     join_request = selectors.access_join_request(shop, request_id)
     if decision not in ("approve", "reject"):
-        raise NotFound("操作不存在", code="action_not_found")
+        raise NotFound(_("操作不存在"), code="action_not_found")
     try:
         actions.do_decide_join_request(
             shop, join_request, decision == "approve", actor=request.user, ip=client_ip(request)
@@ -853,5 +871,10 @@ def console_join_request_decide(request: HttpRequest, request_id: int, decision:
         messages.error(request, error.message)
     else:
         name = join_request.user.display_name
-        messages.success(request, f"已通过「{name}」的申请" if decision == "approve" else f"已拒绝「{name}」的申请")
+        messages.success(
+            request,
+            _("已通过「%(name)s」的申请") % {"name": name}
+            if decision == "approve"
+            else _("已拒绝「%(name)s」的申请") % {"name": name},
+        )
     return redirect("communities:console_join_requests", community_id=join_request.community_id)

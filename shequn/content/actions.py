@@ -20,6 +20,7 @@ from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shequn.catalog import selectors as catalog_selectors
 from shequn.catalog.models import Product
@@ -99,33 +100,33 @@ def check_article(shop: Shop, data: ArticleInput, *, now: datetime | None = None
     errors: dict[str, str] = {}
     data.title = (data.title or "").strip()
     if not data.title:
-        errors["title"] = "请填写标题"
+        errors["title"] = _("请填写标题")
     elif len(data.title) > 100:
-        errors["title"] = "标题最多 100 字"
+        errors["title"] = _("标题最多 100 字")
     if data.status not in ArticleStatus.values:
-        errors["status"] = "状态无效"
+        errors["status"] = _("状态无效")
     if data.status == ArticleStatus.SCHEDULED:
         if data.publish_at is None:
-            errors["publish_at"] = "定时发布需要填写发布时间"
+            errors["publish_at"] = _("定时发布需要填写发布时间")
         elif data.publish_at <= now:
-            errors["publish_at"] = "发布时间需晚于现在"
+            errors["publish_at"] = _("发布时间需晚于现在")
     ids = list(dict.fromkeys(data.product_ids))
     if len(ids) > MAX_ARTICLE_PRODUCTS:
-        errors["product_ids"] = f"最多插入 {MAX_ARTICLE_PRODUCTS} 个商品"
+        errors["product_ids"] = _("最多插入 %(max)s 个商品") % {"max": MAX_ARTICLE_PRODUCTS}
     products = {p.pk: p for p in catalog_selectors.card_products(shop).filter(pk__in=ids)}
     if len(products) != len(ids):
-        errors["product_ids"] = "只能插入本店在售的商品"
+        errors["product_ids"] = _("只能插入本店在售的商品")
     if data.audio is not None:
         if data.audio.size and data.audio.size > MAX_AUDIO_BYTES:
-            errors["audio"] = "音频不能超过 50MB"
+            errors["audio"] = _("音频不能超过 50MB")
         else:
             measured = wav_duration_seconds(data.audio)
             if measured is not None:
                 data.audio_duration_seconds = measured
     if data.audio_duration_seconds is not None and not 0 <= data.audio_duration_seconds <= MAX_AUDIO_SECONDS:
-        errors["audio_duration_seconds"] = "音频时长无效"
+        errors["audio_duration_seconds"] = _("音频时长无效")
     if errors:
-        raise InvalidArticle("文章内容有误", details={"fields": errors})
+        raise InvalidArticle(_("文章内容有误"), details={"fields": errors})
     return [products[pk] for pk in ids]
 
 
@@ -200,7 +201,7 @@ def _check_cover(cover: Any) -> str | None:
         with Image.open(cover) as image:
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        return "封面需为图片（JPEG、PNG、WEBP 或 GIF）"
+        return _("封面需为图片（JPEG、PNG、WEBP 或 GIF）")
     finally:
         cover.seek(0)
     return None
@@ -222,15 +223,15 @@ def do_set_article_media(
         errors["cover"] = problem
     if audio is not None:
         if audio.size and audio.size > MAX_AUDIO_BYTES:
-            errors["audio"] = "音频不能超过 50MB"
+            errors["audio"] = _("音频不能超过 50MB")
         else:
             audio_duration_seconds = wav_duration_seconds(audio) or audio_duration_seconds
     if audio_duration_seconds is not None and not 0 <= audio_duration_seconds <= MAX_AUDIO_SECONDS:
-        errors["audio_duration_seconds"] = "音频时长无效"
+        errors["audio_duration_seconds"] = _("音频时长无效")
     if cover is None and audio is None and audio_duration_seconds is None:
-        errors["cover"] = "请上传封面或音频"
+        errors["cover"] = _("请上传封面或音频")
     if errors:
-        raise InvalidArticle("文件有误", details={"fields": errors})
+        raise InvalidArticle(_("文件有误"), details={"fields": errors})
     with transaction.atomic():
         article = Article.objects.select_for_update().get(pk=article.pk, shop=shop)
         if cover is not None:
@@ -284,7 +285,7 @@ def publish_due_articles(*, now: datetime | None = None) -> int:
 def do_push_now(shop: Shop, article: Article, *, actor: Any, ip: str | None = None) -> PushJob:
     """Staff push an already published article that was not pushed yet (at most once per article)."""
     if article.status != ArticleStatus.PUBLISHED:
-        raise InvalidArticle("文章发布后才能推送", code="article_not_published")
+        raise InvalidArticle(_("文章发布后才能推送"), code="article_not_published")
     with transaction.atomic():
         job, created = PushJob.objects.get_or_create(
             article=article, defaults={"shop": shop, "community_id": article.community_id}
@@ -296,7 +297,7 @@ def do_push_now(shop: Shop, article: Article, *, actor: Any, ip: str | None = No
 
 
 def _push_title(article: Article) -> str:
-    return f"{article.community.name}：{article.title}"[:100]
+    return (_("%(name)s：%(title)s") % {"name": article.community.name, "title": article.title})[:100]
 
 
 def run_push_job(job_id: int, *, now: datetime | None = None, batch_size: int = PUSH_BATCH_SIZE) -> PushJob | None:
@@ -341,7 +342,7 @@ def run_push_job(job_id: int, *, now: datetime | None = None, batch_size: int = 
                     Value(job.shop_id),
                     Value("content.article"),
                     Value(title),
-                    Value("社群有新文章，点击阅读"),
+                    Value(_("社群有新文章，点击阅读")),
                     Value(link),
                     Value(timezone.now()),
                 )
@@ -408,15 +409,15 @@ def do_update_settings(
     errors: dict[str, str] = {}
     default_reply = (default_reply or "").strip()
     if not 0 <= max_pushes_per_day <= MAX_PUSHES_PER_DAY:
-        errors["max_pushes_per_day"] = f"每日推送上限需在 0 到 {MAX_PUSHES_PER_DAY} 之间"
+        errors["max_pushes_per_day"] = _("每日推送上限需在 0 到 %(max)s 之间") % {"max": MAX_PUSHES_PER_DAY}
     if not default_reply:
-        errors["default_reply"] = "请填写默认回复"
+        errors["default_reply"] = _("请填写默认回复")
     elif len(default_reply) > 500:
-        errors["default_reply"] = "默认回复最多 500 字"
+        errors["default_reply"] = _("默认回复最多 500 字")
     if errors:
-        raise InvalidKeywordRule("设置有误", code="invalid_settings", details={"fields": errors})
+        raise InvalidKeywordRule(_("设置有误"), code="invalid_settings", details={"fields": errors})
     with transaction.atomic():
-        found, _ = ContentSettings.objects.update_or_create(
+        found, _created = ContentSettings.objects.update_or_create(
             community=community, defaults={"max_pushes_per_day": max_pushes_per_day, "default_reply": default_reply}
         )
         record(
@@ -450,27 +451,27 @@ def check_keyword_rule(
     data.keyword = normalise_keyword(data.keyword)
     data.reply_text = (data.reply_text or "").strip()
     if not data.keyword:
-        errors["keyword"] = "请填写关键词"
+        errors["keyword"] = _("请填写关键词")
     elif len(data.keyword) > 50:
-        errors["keyword"] = "关键词最多 50 字"
+        errors["keyword"] = _("关键词最多 50 字")
     if data.match_type not in MatchType.values:
-        errors["match_type"] = "匹配方式无效"
+        errors["match_type"] = _("匹配方式无效")
     article = None
     if data.reply_article_id:
         article = Article.objects.filter(shop=shop, community=community, pk=data.reply_article_id).first()
         if article is None:
-            errors["reply_article_id"] = "只能回复本社群的文章"
+            errors["reply_article_id"] = _("只能回复本社群的文章")
     elif not data.reply_text:
-        errors["reply_text"] = "请填写回复内容或选择文章"
+        errors["reply_text"] = _("请填写回复内容或选择文章")
     if len(data.reply_text) > 500:
-        errors["reply_text"] = "回复最多 500 字"
+        errors["reply_text"] = _("回复最多 500 字")
     duplicate = KeywordRule.objects.filter(community=community, keyword=data.keyword, match_type=data.match_type)
     if rule_id:
         duplicate = duplicate.exclude(pk=rule_id)
     if data.keyword and duplicate.exists():
-        errors["keyword"] = "该关键词已存在"
+        errors["keyword"] = _("该关键词已存在")
     if errors:
-        raise InvalidKeywordRule("关键词规则有误", details={"fields": errors})
+        raise InvalidKeywordRule(_("关键词规则有误"), details={"fields": errors})
     return article
 
 

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class ContentConfig(AppConfig):
     name = "shequn.content"
     label = "content"
-    verbose_name = "内容"
+    verbose_name = gettext_lazy("内容")

@@ -8,6 +8,8 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from shequn.catalog.models import Product, Sku
 from shequn.communities import selectors as community_selectors
@@ -19,8 +21,8 @@ from .enums import DEFAULT_PUSHES_PER_DAY, DEFAULT_REPLY_TEXT, ArticleStatus
 from .errors import ArticleNotFound, ContentNotFound, KeywordRuleNotFound, PushJobNotFound
 from .models import Article, ArticleProduct, ContentSettings, KeywordRule, PushJob
 
-CONTENT_NOT_FOUND = "内容不存在或仅社群成员可见"
-ARTICLE_NOT_FOUND = "文章不存在或仅社群成员可见"
+CONTENT_NOT_FOUND = gettext_noop("内容不存在或仅社群成员可见")
+ARTICLE_NOT_FOUND = gettext_noop("文章不存在或仅社群成员可见")
 
 
 def _with_cards(articles: QuerySet[Article]) -> QuerySet[Article]:
@@ -40,9 +42,9 @@ def access_member_content(user: Any, community_id: int) -> Community:
     try:
         community = community_selectors.active_community(community_id)
     except NotFound:
-        raise ContentNotFound(CONTENT_NOT_FOUND) from None
+        raise ContentNotFound(_(CONTENT_NOT_FOUND)) from None
     if not community_selectors.is_community_member(user, community):
-        raise ContentNotFound(CONTENT_NOT_FOUND)
+        raise ContentNotFound(_(CONTENT_NOT_FOUND))
     return community
 
 
@@ -58,9 +60,9 @@ def access_member_article(user: Any, community_id: int, article_id: int) -> Arti
         .first()
     )
     if article is None:
-        raise ArticleNotFound(ARTICLE_NOT_FOUND)
+        raise ArticleNotFound(_(ARTICLE_NOT_FOUND))
     if article.members_only and not community_selectors.is_community_member(user, article.community):
-        raise ArticleNotFound(ARTICLE_NOT_FOUND)
+        raise ArticleNotFound(_(ARTICLE_NOT_FOUND))
     return article
 
 
@@ -72,7 +74,7 @@ def content_settings(community: Community) -> ContentSettings:
     """The community's settings row, or unsaved defaults."""
     found = ContentSettings.objects.filter(community=community).first()
     return found or ContentSettings(
-        community=community, max_pushes_per_day=DEFAULT_PUSHES_PER_DAY, default_reply=DEFAULT_REPLY_TEXT
+        community=community, max_pushes_per_day=DEFAULT_PUSHES_PER_DAY, default_reply=_(DEFAULT_REPLY_TEXT)
     )
 
 
@@ -98,7 +100,7 @@ def shop_articles(shop: Shop) -> QuerySet[Article]:
 def access_article(shop: Shop, article_id: int) -> Article:
     article = _with_cards(Article.objects.filter(shop=shop, pk=article_id)).first()
     if article is None:
-        raise ArticleNotFound("文章不存在")
+        raise ArticleNotFound(_("文章不存在"))
     return article
 
 
@@ -137,7 +139,7 @@ def shop_push_jobs(shop: Shop) -> QuerySet[PushJob]:
 def access_push_job(shop: Shop, job_id: int) -> PushJob:
     job = shop_push_jobs(shop).filter(pk=job_id).first()
     if job is None:
-        raise PushJobNotFound("推送任务不存在")
+        raise PushJobNotFound(_("推送任务不存在"))
     return job
 
 
@@ -148,7 +150,7 @@ def community_keyword_rules(community: Community) -> QuerySet[KeywordRule]:
 def access_keyword_rule(shop: Shop, rule_id: int) -> KeywordRule:
     rule = KeywordRule.objects.filter(shop=shop, pk=rule_id).select_related("community", "reply_article").first()
     if rule is None:
-        raise KeywordRuleNotFound("关键词规则不存在")
+        raise KeywordRuleNotFound(_("关键词规则不存在"))
     return rule
 
 

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shequn.catalog import selectors as catalog_selectors
@@ -171,7 +172,7 @@ def console_article_new(request: HttpRequest, community_id: int) -> HttpResponse
             return _render_form(
                 request, community, None, errors=field_errors(error), error_message=error.message, status=error.status
             )
-        messages.success(request, "文章已保存")
+        messages.success(request, _("文章已保存"))
         return redirect("content:console_article_edit", article_id=article.pk)
     return _render_form(request, community, None)
 
@@ -193,7 +194,7 @@ def console_article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
                 error_message=error.message,
                 status=error.status,
             )
-        messages.success(request, "文章已保存")
+        messages.success(request, _("文章已保存"))
         return redirect("content:console_article_edit", article_id=article.pk)
     return _render_form(request, article.community, article)
 
@@ -208,7 +209,7 @@ def console_article_push(request: HttpRequest, article_id: int) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "已开始推送")
+        messages.success(request, _("已开始推送"))
     return redirect("content:console_push_jobs")
 
 
@@ -283,9 +284,9 @@ def console_keywords(request: HttpRequest, community_id: int) -> HttpResponse:
                 shop, community, _rule_input(request), actor=request.user, ip=client_ip(request)
             )
         except DomainError as error:
-            detail = "；".join(field_errors(error).values())
+            detail = _("；").join(field_errors(error).values())
             return _render_keywords(request, community, error_message=detail or error.message, status=error.status)
-        messages.success(request, "关键词已添加")
+        messages.success(request, _("关键词已添加"))
         return redirect("content:console_keywords", community_id=community.pk)
     return _render_keywords(request, community)
 
@@ -298,9 +299,9 @@ def console_keyword_update(request: HttpRequest, rule_id: int) -> HttpResponse:
     try:
         actions.do_update_keyword_rule(shop, rule, _rule_input(request), actor=request.user, ip=client_ip(request))
     except DomainError as error:
-        detail = "；".join(field_errors(error).values())
+        detail = _("；").join(field_errors(error).values())
         return _render_keywords(request, rule.community, error_message=detail or error.message, status=error.status)
-    messages.success(request, "关键词已保存")
+    messages.success(request, _("关键词已保存"))
     return redirect("content:console_keywords", community_id=rule.community_id)
 
 
@@ -311,7 +312,7 @@ def console_keyword_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
     rule = selectors.access_keyword_rule(shop, rule_id)
     community_id = rule.community_id
     actions.do_delete_keyword_rule(shop, rule, actor=request.user, ip=client_ip(request))
-    messages.success(request, "关键词已删除")
+    messages.success(request, _("关键词已删除"))
     return redirect("content:console_keywords", community_id=community_id)
 
 
@@ -330,7 +331,7 @@ def console_settings(request: HttpRequest, community_id: int) -> HttpResponse:
             ip=client_ip(request),
         )
     except DomainError as error:
-        detail = "；".join(field_errors(error).values())
+        detail = _("；").join(field_errors(error).values())
         return _render_keywords(request, community, error_message=detail or error.message, status=error.status)
-    messages.success(request, "设置已保存")
+    messages.success(request, _("设置已保存"))
     return redirect("content:console_keywords", community_id=community.pk)

@@ -20,6 +20,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from shequn.catalog.actions import release_stock, save_kind_product
 from shequn.catalog.kinds import ProductKind
@@ -92,13 +94,13 @@ def _check_cover(cover: Any) -> str | None:
     from PIL import Image, UnidentifiedImageError
 
     if cover.size and cover.size > MAX_COVER_BYTES:
-        return "封面不能超过 10MB"
+        return _("封面不能超过 10MB")
     try:
         cover.seek(0)
         with Image.open(cover) as image:
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        return "封面需为图片（JPEG、PNG、WEBP 或 GIF）"
+        return _("封面需为图片（JPEG、PNG、WEBP 或 GIF）")
     finally:
         cover.seek(0)
     return None
@@ -125,30 +127,30 @@ def check_course(shop: Shop, data: CourseInput, *, course: Course | None = None)
     fields: dict[str, str] = {}
     community = Community.objects.filter(shop=shop, pk=data.community_id).first() if data.community_id else None
     if community is None:
-        fields["community_id"] = "请选择社群"
+        fields["community_id"] = _("请选择社群")
     elif course is not None and course.community_id != community.pk and course.enrolments.exists():
-        fields["community_id"] = "已有学员的课程不能换到其他社群"
+        fields["community_id"] = _("已有学员的课程不能换到其他社群")
     data.title = (data.title or "").strip()
     if not data.title:
-        fields["title"] = "请填写课程名称"
+        fields["title"] = _("请填写课程名称")
     elif len(data.title) > TITLE_MAX:
-        fields["title"] = f"课程名称不能超过 {TITLE_MAX} 个字"
+        fields["title"] = _("课程名称不能超过 %(max)s 个字") % {"max": TITLE_MAX}
     data.description = (data.description or "").strip()
     if len(data.description) > DESCRIPTION_MAX:
-        fields["description"] = f"课程简介不能超过 {DESCRIPTION_MAX} 个字"
+        fields["description"] = _("课程简介不能超过 %(max)s 个字") % {"max": DESCRIPTION_MAX}
     if data.access not in CourseAccess.values:
-        fields["access"] = "请选择课程类型"
+        fields["access"] = _("请选择课程类型")
     elif data.access == CourseAccess.PAID:
         if data.price_fen is None or data.price_fen <= 0:
-            fields["price_fen"] = "付费课程请填写大于 0 的价格"
+            fields["price_fen"] = _("付费课程请填写大于 0 的价格")
         elif data.price_fen > PRICE_MAX_FEN:
-            fields["price_fen"] = "价格不能超过 ¥100000"
+            fields["price_fen"] = _("价格不能超过 ¥100000")
     else:
         data.price_fen = None
     if data.drip_interval_days is None or not 0 <= data.drip_interval_days <= DRIP_INTERVAL_MAX:
-        fields["drip_interval_days"] = f"解锁间隔需在 0 到 {DRIP_INTERVAL_MAX} 天之间"
+        fields["drip_interval_days"] = _("解锁间隔需在 0 到 %(max)s 天之间") % {"max": DRIP_INTERVAL_MAX}
     if data.status not in CourseStatus.values:
-        fields["status"] = "状态无效"
+        fields["status"] = _("状态无效")
     if data.position is None or data.position < 0:
         data.position = 0
     if data.cover is not None and (problem := _check_cover(data.cover)):
@@ -184,7 +186,7 @@ def do_create_course(shop: Shop, data: CourseInput, *, actor: Any, ip: str | Non
 
 def do_update_course(shop: Shop, course: Course, data: CourseInput, *, actor: Any, ip: str | None = None) -> Course:
     if course.shop_id != shop.pk:
-        raise CourseNotFound("课程不存在")
+        raise CourseNotFound(_("课程不存在"))
     community = check_course(shop, data, course=course)
     with transaction.atomic():
         course = Course.objects.select_for_update().get(pk=course.pk)
@@ -207,9 +209,9 @@ def do_update_course(shop: Shop, course: Course, data: CourseInput, *, actor: An
 def do_delete_course(shop: Shop, course: Course, *, actor: Any, ip: str | None = None) -> None:
     """Only a course nobody ever enrolled in; its product (if any) goes off sale and stays for old orders."""
     if course.shop_id != shop.pk:
-        raise CourseNotFound("课程不存在")
+        raise CourseNotFound(_("课程不存在"))
     if course.enrolments.exists():
-        raise CourseInUse("已有学员报名的课程不能删除，可改为草稿下架")
+        raise CourseInUse(_("已有学员报名的课程不能删除，可改为草稿下架"))
     with transaction.atomic():
         if course.product is not None:
             save_kind_product(shop, ProductKind.COURSE, course.title, [], product=course.product, on_shelf=False)
@@ -248,7 +250,7 @@ def sync_product(course: Course, *, stock_deltas: dict[int, int] | None = None) 
                     stock = sku.stock + stock_deltas.get(cohort.pk, 0)
                     if stock < 0:
                         held = limit - stock_deltas.get(cohort.pk, 0) - sku.stock
-                        message = f"容量不能少于已报名和待支付的人数（{held} 人）"
+                        message = _("容量不能少于已报名和待支付的人数（%(held)s 人）") % {"held": held}
                         raise InvalidCohort(message, details={"fields": {"capacity": message}})
                     if sku.spec != cohort.name:  # a renamed cohort keeps its SKU (and the seats it holds)
                         Sku.objects.filter(pk=sku.pk).update(spec=cohort.name)
@@ -297,26 +299,26 @@ def check_lesson(data: LessonInput, *, lesson: Lesson | None = None) -> None:
     fields: dict[str, str] = {}
     data.title = (data.title or "").strip()
     if not data.title:
-        fields["title"] = "请填写课时标题"
+        fields["title"] = _("请填写课时标题")
     elif len(data.title) > TITLE_MAX:
-        fields["title"] = f"课时标题不能超过 {TITLE_MAX} 个字"
+        fields["title"] = _("课时标题不能超过 %(max)s 个字") % {"max": TITLE_MAX}
     if data.kind not in LessonKind.values:
-        fields["kind"] = "请选择课时类型"
+        fields["kind"] = _("请选择课时类型")
     if len(data.body or "") > BODY_MAX:
-        fields["body"] = "正文太长"
+        fields["body"] = _("正文太长")
     data.video_url = (data.video_url or "").strip()
     if data.video_url and (not is_https_url(data.video_url) or len(data.video_url) > 500):
-        fields["video_url"] = "视频链接需为 https:// 开头的完整网址"
+        fields["video_url"] = _("视频链接需为 https:// 开头的完整网址")
     elif data.kind == LessonKind.VIDEO and not data.video_url:
-        fields["video_url"] = "请填写视频链接（https://）"
+        fields["video_url"] = _("请填写视频链接（https://）")
     if data.audio is not None and data.audio.size and data.audio.size > MAX_AUDIO_BYTES:
-        fields["audio"] = "音频不能超过 50MB"
+        fields["audio"] = _("音频不能超过 50MB")
     elif data.kind == LessonKind.AUDIO and data.audio is None and not (lesson and lesson.audio):
-        fields["audio"] = "请上传音频文件"
+        fields["audio"] = _("请上传音频文件")
     if data.audio_duration_seconds is not None and not 0 <= data.audio_duration_seconds <= MAX_AUDIO_SECONDS:
-        fields["audio_duration_seconds"] = "音频时长无效"
+        fields["audio_duration_seconds"] = _("音频时长无效")
     if data.kind == LessonKind.TEXT and not nh3.clean(data.body or "", tags=set()).strip():
-        fields["body"] = "请填写正文"
+        fields["body"] = _("请填写正文")
     _raise_fields(InvalidLesson, fields)
 
 
@@ -333,7 +335,7 @@ def _apply_lesson(lesson: Lesson, data: LessonInput) -> None:
 
 def do_create_lesson(shop: Shop, course: Course, data: LessonInput, *, actor: Any, ip: str | None = None) -> Lesson:
     if course.shop_id != shop.pk:
-        raise CourseNotFound("课程不存在")
+        raise CourseNotFound(_("课程不存在"))
     check_lesson(data)
     with transaction.atomic():
         last = Lesson.objects.filter(course=course).order_by("-position").values_list("position", flat=True).first()
@@ -346,7 +348,7 @@ def do_create_lesson(shop: Shop, course: Course, data: LessonInput, *, actor: An
 
 def do_update_lesson(shop: Shop, lesson: Lesson, data: LessonInput, *, actor: Any, ip: str | None = None) -> Lesson:
     if lesson.course.shop_id != shop.pk:
-        raise LessonNotFound("课时不存在")
+        raise LessonNotFound(_("课时不存在"))
     check_lesson(data, lesson=lesson)
     with transaction.atomic():
         lesson = Lesson.objects.select_for_update(of=("self",)).select_related("course").get(pk=lesson.pk)
@@ -361,7 +363,7 @@ def do_update_lesson(shop: Shop, lesson: Lesson, data: LessonInput, *, actor: An
 def do_delete_lesson(shop: Shop, lesson: Lesson, *, actor: Any, ip: str | None = None) -> None:
     """Later lessons move up one place (and open one drip step earlier); progress on it goes too."""
     if lesson.course.shop_id != shop.pk:
-        raise LessonNotFound("课时不存在")
+        raise LessonNotFound(_("课时不存在"))
     with transaction.atomic():
         audit.record(
             actor=actor,
@@ -380,11 +382,11 @@ def do_reorder_lessons(
 ) -> list[Lesson]:
     """Put the course's lessons in the order given (every lesson exactly once)."""
     if course.shop_id != shop.pk:
-        raise CourseNotFound("课程不存在")
+        raise CourseNotFound(_("课程不存在"))
     with transaction.atomic():
         current = {lesson.pk: lesson for lesson in Lesson.objects.select_for_update().filter(course=course)}
         if len(lesson_ids) != len(current) or set(lesson_ids) != set(current):
-            raise InvalidLesson("排序需包含本课程的全部课时，且每个课时只出现一次", code="invalid_lesson_order")
+            raise InvalidLesson(_("排序需包含本课程的全部课时，且每个课时只出现一次"), code="invalid_lesson_order")
         ordered = [current[pk] for pk in lesson_ids]
         for position, lesson in enumerate(ordered):
             lesson.position = position
@@ -421,41 +423,41 @@ def check_cohort(course: Course, data: CohortInput, *, cohort: Cohort | None = N
     fields: dict[str, str] = {}
     data.name = (data.name or "").strip()
     if not data.name:
-        fields["name"] = "请填写期次名称，如 第1期"
+        fields["name"] = _("请填写期次名称，如 第1期")
     elif len(data.name) > COHORT_NAME_MAX:
-        fields["name"] = f"期次名称不能超过 {COHORT_NAME_MAX} 个字"
+        fields["name"] = _("期次名称不能超过 %(max)s 个字") % {"max": COHORT_NAME_MAX}
     else:
         taken = Cohort.objects.filter(course=course, name=data.name)
         if cohort is not None:
             taken = taken.exclude(pk=cohort.pk)
         if taken.exists():
-            fields["name"] = f"已有名为「{data.name}」的期次"
+            fields["name"] = _("已有名为「%(name)s」的期次") % {"name": data.name}
     if data.starts_at is None:
-        fields["starts_at"] = "请填写开营时间"
+        fields["starts_at"] = _("请填写开营时间")
     elif cohort is None and data.starts_at <= timezone.now():
-        fields["starts_at"] = "开营时间需晚于现在"
+        fields["starts_at"] = _("开营时间需晚于现在")
     if data.ends_at is None:
-        fields["ends_at"] = "请填写结营时间"
+        fields["ends_at"] = _("请填写结营时间")
     elif data.starts_at is not None and data.ends_at <= data.starts_at:
-        fields["ends_at"] = "结营时间需晚于开营时间"
+        fields["ends_at"] = _("结营时间需晚于开营时间")
     if data.capacity is not None:
         if not 1 <= data.capacity <= CAPACITY_MAX:
-            fields["capacity"] = f"名额需在 1 到 {CAPACITY_MAX} 之间，不限名额请留空"
+            fields["capacity"] = _("名额需在 1 到 %(max)s 之间，不限名额请留空") % {"max": CAPACITY_MAX}
         elif cohort is not None and data.capacity < cohort.seats_taken:
-            fields["capacity"] = f"名额不能少于已报名人数（{cohort.seats_taken} 人）"
+            fields["capacity"] = _("名额不能少于已报名人数（%(seats_taken)s 人）") % {"seats_taken": cohort.seats_taken}
     _raise_fields(InvalidCohort, fields)
 
 
 def do_create_cohort(shop: Shop, course: Course, data: CohortInput, *, actor: Any, ip: str | None = None) -> Cohort:
     if course.shop_id != shop.pk:
-        raise CourseNotFound("课程不存在")
+        raise CourseNotFound(_("课程不存在"))
     check_cohort(course, data)
     assert data.starts_at is not None
     assert data.ends_at is not None
     with transaction.atomic():
         course = Course.objects.select_for_update().get(pk=course.pk)
         if Enrolment.objects.filter(course=course, cohort__isnull=True, status=EnrolmentStatus.ACTIVE).exists():
-            message = "该课程已有不分期的学员，不能再添加期次"
+            message = _("该课程已有不分期的学员，不能再添加期次")
             raise InvalidCohort(message, details={"fields": {"name": message}})
         cohort = Cohort.objects.create(
             course=course, name=data.name, starts_at=data.starts_at, ends_at=data.ends_at, capacity=data.capacity
@@ -476,7 +478,7 @@ def do_create_cohort(shop: Shop, course: Course, data: CohortInput, *, actor: An
 
 def do_update_cohort(shop: Shop, cohort: Cohort, data: CohortInput, *, actor: Any, ip: str | None = None) -> Cohort:
     if cohort.course.shop_id != shop.pk:
-        raise CohortNotFound("期次不存在")
+        raise CohortNotFound(_("期次不存在"))
     with transaction.atomic():
         course = Course.objects.select_for_update().get(pk=cohort.course_id)
         cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
@@ -508,9 +510,9 @@ def do_update_cohort(shop: Shop, cohort: Cohort, data: CohortInput, *, actor: An
 
 def do_delete_cohort(shop: Shop, cohort: Cohort, *, actor: Any, ip: str | None = None) -> None:
     if cohort.course.shop_id != shop.pk:
-        raise CohortNotFound("期次不存在")
+        raise CohortNotFound(_("期次不存在"))
     if cohort.enrolments.exists():
-        raise CourseInUse("已有学员报名的期次不能删除")
+        raise CourseInUse(_("已有学员报名的期次不能删除"))
     with transaction.atomic():
         course = Course.objects.select_for_update().get(pk=cohort.course_id)
         audit.record(actor=actor, shop=shop, action="courses.cohort_delete", obj=cohort, ip=ip, course_id=course.pk)
@@ -523,10 +525,10 @@ def do_delete_cohort(shop: Shop, cohort: Cohort, *, actor: Any, ip: str | None =
 
 def check_member(user: Any, course: Course) -> None:
     if not getattr(user, "is_authenticated", False):
-        raise NotAuthenticated("请先登录", code="not_authenticated")
+        raise NotAuthenticated(_("请先登录"), code="not_authenticated")
     community = course.community
     if not community.is_active or not community_selectors.is_community_member(user, community):
-        raise CourseNotFound(selectors.COURSE_NOT_FOUND)
+        raise CourseNotFound(_(selectors.COURSE_NOT_FOUND))
 
 
 def check_cohort_choice(course: Course, cohort_id: int | None, *, now: datetime | None = None) -> Cohort | None:
@@ -535,19 +537,19 @@ def check_cohort_choice(course: Course, cohort_id: int | None, *, now: datetime 
     if not selectors.has_cohorts(course):
         return None
     if not cohort_id:
-        raise InvalidInput("请选择期次", code="cohort_required", details={"fields": {"cohort_id": "请选择期次"}})
+        raise InvalidInput(_("请选择期次"), code="cohort_required", details={"fields": {"cohort_id": _("请选择期次")}})
     cohort = Cohort.objects.filter(course=course, pk=cohort_id).first()
     if cohort is None:
-        raise CohortNotFound("期次不存在")
+        raise CohortNotFound(_("期次不存在"))
     check_cohort_open(cohort, now=now)
     return cohort
 
 
 def check_cohort_open(cohort: Cohort, *, now: datetime | None = None) -> None:
     if cohort.starts_at <= (now or timezone.now()):
-        raise EnrolmentClosed(f"「{cohort.name}」已开营，报名已截止")
+        raise EnrolmentClosed(_("「%(name)s」已开营，报名已截止") % {"name": cohort.name})
     if cohort.capacity is not None and cohort.seats_taken >= cohort.capacity:
-        raise CohortFull(f"「{cohort.name}」名额已满")
+        raise CohortFull(_("「%(name)s」名额已满") % {"name": cohort.name})
 
 
 def _take_seat(cohort: Cohort | None) -> bool:
@@ -597,19 +599,19 @@ def do_enrol(user: Any, course: Course, *, cohort_id: int | None = None) -> Enro
     """Free enrolment in a members-only course (paid courses are bought through the checkout)."""
     check_member(user, course)
     if course.status != CourseStatus.PUBLISHED:
-        raise EnrolmentClosed("课程暂未开放报名")
+        raise EnrolmentClosed(_("课程暂未开放报名"))
     if course.access == CourseAccess.PAID:
-        raise PurchaseRequired("付费课程请购买后学习")
+        raise PurchaseRequired(_("付费课程请购买后学习"))
     if selectors.active_enrolment(user, course) is not None:
-        raise AlreadyEnrolled("你已报名该课程")
+        raise AlreadyEnrolled(_("你已报名该课程"))
     cohort = check_cohort_choice(course, cohort_id)
     with transaction.atomic():
         if not _take_seat(cohort):
             assert cohort is not None
-            raise CohortFull(f"「{cohort.name}」名额已满")
+            raise CohortFull(_("「%(name)s」名额已满") % {"name": cohort.name})
         enrolment = _enrol(user, course, cohort, source=EnrolmentSource.MEMBERS_ONLY)
         if enrolment is None:
-            raise AlreadyEnrolled("你已报名该课程")  # rolls the seat back with the transaction
+            raise AlreadyEnrolled(_("你已报名该课程"))  # rolls the seat back with the transaction
     return enrolment
 
 
@@ -617,10 +619,10 @@ def do_mark_done(user: Any, course: Course, lesson: Lesson) -> selectors.Progres
     """Mark an open lesson done (idempotent); returns the member's progress."""
     check_member(user, course)
     if lesson.course_id != course.pk:
-        raise LessonNotFound("课时不存在")
+        raise LessonNotFound(_("课时不存在"))
     enrolment = selectors.active_enrolment(user, course)
     if enrolment is None:
-        raise NotEnrolled("报名后才能学习本课程")
+        raise NotEnrolled(_("报名后才能学习本课程"))
     selectors.check_open(selectors.lesson_state(course, enrolment, lesson))
     try:
         with transaction.atomic():
@@ -641,14 +643,14 @@ def check_purchase(user: Any, sku: Any, quantity: int) -> None:
     course, cohort = selectors.course_for_sku(sku)
     check_member(user, course)
     if course.status != CourseStatus.PUBLISHED or course.access != CourseAccess.PAID:
-        raise EnrolmentClosed("课程暂未开放报名")
+        raise EnrolmentClosed(_("课程暂未开放报名"))
     if quantity != 1:
-        raise InvalidInput("每门课程限购 1 份", code="course_quantity_one")
+        raise InvalidInput(_("每门课程限购 1 份"), code="course_quantity_one")
     if selectors.active_enrolment(user, course) is not None:
-        raise AlreadyEnrolled("你已报名该课程")
+        raise AlreadyEnrolled(_("你已报名该课程"))
     if selectors.has_cohorts(course):
         if cohort is None:
-            raise EnrolmentClosed("请选择期次")
+            raise EnrolmentClosed(_("请选择期次"))
         check_cohort_open(cohort)
 
 
@@ -656,7 +658,7 @@ class _EnrolledMeanwhile(Exception):
     """Another order of the same member was granted between our check and our insert."""
 
 
-ALREADY_ENROLLED_REASON = "你已报名该课程，本单将全额退款"
+ALREADY_ENROLLED_REASON = gettext_noop("你已报名该课程，本单将全额退款")
 
 
 def grant_paid_enrolment(order: Any, line: Any) -> str | None:
@@ -665,7 +667,7 @@ def grant_paid_enrolment(order: Any, line: Any) -> str | None:
     try:
         course, cohort = selectors.course_for_sku(line.sku)
     except CourseNotFound:
-        return "课程已下架，本单将全额退款"
+        return _("课程已下架，本单将全额退款")
     user = order.user
     try:
         with transaction.atomic():
@@ -675,21 +677,21 @@ def grant_paid_enrolment(order: Any, line: Any) -> str | None:
                     return None  # this order was granted already
                 raise _EnrolledMeanwhile
             if not _take_seat(cohort):
-                return "该期名额已满，本单将全额退款"
+                return _("该期名额已满，本单将全额退款")
             if _enrol(user, course, cohort, source=EnrolmentSource.PAID, order_id=order.pk) is None:
                 raise _EnrolledMeanwhile  # rolls our seat back with the savepoint
             notify(
                 user,
                 shop=course.shop,
                 kind="courses.enrolled",
-                title=f"报名成功：{course.title}",
-                body=f"期次：{cohort.name}" if cohort else "现在就可以开始学习",
+                title=_("报名成功：%(title)s") % {"title": course.title},
+                body=_("期次：%(name)s") % {"name": cohort.name} if cohort else _("现在就可以开始学习"),
                 link=course_path(course),
             )
     except _EnrolledMeanwhile:
         # Two orders paid for one enrolment: this one is refunded and the unit it held goes back on sale.
         release_stock(line.sku_id, line.quantity)
-        return ALREADY_ENROLLED_REASON
+        return _(ALREADY_ENROLLED_REASON)
     return None
 
 
@@ -708,11 +710,11 @@ def refund_refusal(order: Any, line: Any, *, now: datetime | None = None) -> Dom
     now = now or timezone.now()
     done = LessonProgress.objects.filter(enrolment=enrolment).count()
     if done > REFUND_MAX_LESSONS_DONE:
-        return Conflict(f"你已学完 {done} 课，课程不能退款", code="course_refund_after_study")
+        return Conflict(_("你已学完 %(done)s 课，课程不能退款") % {"done": done}, code="course_refund_after_study")
     window_start = max(enrolment.enrolled_at, enrolment.cohort.starts_at if enrolment.cohort else enrolment.enrolled_at)
     if now > window_start + REFUND_WINDOW:
-        what = "开营" if enrolment.cohort else "报名"
-        return Conflict(f"{what}已超过 7 天，课程不能退款", code="course_refund_window_closed")
+        message = _("开营已超过 7 天，课程不能退款") if enrolment.cohort else _("报名已超过 7 天，课程不能退款")
+        return Conflict(message, code="course_refund_window_closed")
     return None
 
 

@@ -3,6 +3,7 @@ manage courses, lessons, cohorts and see enrolments with progress under /console
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
@@ -132,7 +133,7 @@ def my_progress(request: HttpRequest, community_id: Id, course_id: Id) -> Progre
     course = selectors.access_member_course(request.user, community_id, course_id)
     enrolment = selectors.active_enrolment(request.user, course)
     if enrolment is None:
-        raise NotEnrolled("报名后才能学习本课程")
+        raise NotEnrolled(_("报名后才能学习本课程"))
     done = sorted(LessonProgress.objects.filter(enrolment=enrolment).values_list("lesson_id", flat=True))
     return ProgressOut.from_progress(selectors.progress(enrolment, course), done)
 

@@ -15,7 +15,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from shequn.catalog.models import Sku
 from shequn.communities import selectors as community_selectors
@@ -27,7 +29,7 @@ from .enums import CourseStatus, EnrolmentStatus
 from .errors import CohortNotFound, CourseNotFound, LessonLocked, LessonNotFound, NotEnrolled
 from .models import Cohort, Course, Enrolment, Lesson, LessonProgress
 
-COURSE_NOT_FOUND = "课程不存在或仅对社群成员开放"
+COURSE_NOT_FOUND = gettext_noop("课程不存在或仅对社群成员开放")
 
 
 # --- drip ------------------------------------------------------------------------------
@@ -64,9 +66,9 @@ class LessonState:
         if self.is_open:
             return ""
         if self.opens_at is None:
-            return "报名后学习"
+            return _("报名后学习")
         local = timezone.localtime(self.opens_at)
-        return f"第{self.day}天解锁（{local.month:02d}月{local.day:02d}日）"
+        return _("第%(day)s天解锁（%(date)s）") % {"day": self.day, "date": dateformat.format(local, _("m月d日"))}
 
 
 def lessons(course: Course) -> list[Lesson]:
@@ -107,7 +109,7 @@ def lesson_state(
     for state in lesson_states(course, enrolment, now=now):
         if state.lesson.pk == lesson.pk:
             return state
-    raise LessonNotFound("课时不存在")
+    raise LessonNotFound(_("课时不存在"))
 
 
 @dataclass
@@ -134,9 +136,9 @@ def access_member_community(user: Any, community_id: int) -> Community:
     try:
         community = community_selectors.active_community(community_id)
     except NotFound:
-        raise CourseNotFound(COURSE_NOT_FOUND) from None
+        raise CourseNotFound(_(COURSE_NOT_FOUND)) from None
     if not community_selectors.is_community_member(user, community):
-        raise CourseNotFound(COURSE_NOT_FOUND)
+        raise CourseNotFound(_(COURSE_NOT_FOUND))
     return community
 
 
@@ -152,7 +154,7 @@ def access_member_course(user: Any, community_id: int, course_id: int) -> Course
         .first()
     )
     if course is None:
-        raise CourseNotFound(COURSE_NOT_FOUND)
+        raise CourseNotFound(_(COURSE_NOT_FOUND))
     return course
 
 
@@ -188,10 +190,10 @@ def access_member_lesson(user: Any, community_id: int, course_id: int, lesson_id
     course = access_member_course(user, community_id, course_id)
     lesson = Lesson.objects.filter(course=course, pk=lesson_id).first()
     if lesson is None:
-        raise LessonNotFound("课时不存在")
+        raise LessonNotFound(_("课时不存在"))
     enrolment = active_enrolment(user, course)
     if enrolment is None:
-        raise NotEnrolled("报名后才能学习本课程", details={"course_id": course.pk})
+        raise NotEnrolled(_("报名后才能学习本课程"), details={"course_id": course.pk})
     state = lesson_state(course, enrolment, lesson)
     check_open(state)
     return course, state
@@ -201,7 +203,7 @@ def check_open(state: LessonState) -> None:
     if not state.is_open:
         assert state.opens_at is not None
         raise LessonLocked(
-            f"本课{state.unlock_label}，请到时再来学习",
+            _("本课%(unlock_label)s，请到时再来学习") % {"unlock_label": state.unlock_label},
             details={"day": state.day, "opens_at": state.opens_at.isoformat()},
         )
 
@@ -231,7 +233,7 @@ def course_for_sku(sku: Any) -> tuple[Course, Cohort | None]:
     """The course (and cohort) a SKU of kind ``course`` sells."""
     course = Course.objects.select_related("community", "shop").filter(product_id=sku.product_id).first()
     if course is None:
-        raise CourseNotFound("课程不存在")
+        raise CourseNotFound(_("课程不存在"))
     cohort = Cohort.objects.filter(course=course, sku_id=sku.pk).first()
     return course, cohort
 
@@ -264,21 +266,21 @@ def shop_courses(shop: Shop, *, community_id: int | None = None) -> QuerySet[Cou
 def access_course(shop: Shop, course_id: int) -> Course:
     course = Course.objects.select_related("community").filter(shop=shop, pk=course_id).first()
     if course is None:
-        raise CourseNotFound("课程不存在")
+        raise CourseNotFound(_("课程不存在"))
     return course
 
 
 def access_lesson(shop: Shop, lesson_id: int) -> Lesson:
     lesson = Lesson.objects.select_related("course").filter(course__shop=shop, pk=lesson_id).first()
     if lesson is None:
-        raise LessonNotFound("课时不存在")
+        raise LessonNotFound(_("课时不存在"))
     return lesson
 
 
 def access_cohort(shop: Shop, cohort_id: int) -> Cohort:
     cohort = Cohort.objects.select_related("course").filter(course__shop=shop, pk=cohort_id).first()
     if cohort is None:
-        raise CohortNotFound("期次不存在")
+        raise CohortNotFound(_("期次不存在"))
     return cohort
 
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
@@ -66,15 +67,19 @@ def announce_course_unlocks(course: Course, *, now: datetime) -> int:
     titles = {lesson.pk: lesson.title for lesson in rows}
     with transaction.atomic():
         LessonUnlockNotice.objects.bulk_create(
-            [LessonUnlockNotice(enrolment=enrolment, lesson_id=lesson_id, run=run) for enrolment, _, lesson_id in due],
+            [
+                LessonUnlockNotice(enrolment=enrolment, lesson_id=lesson_id, run=run)
+                for enrolment, _number, lesson_id in due
+            ],
             ignore_conflicts=True,
         )
         won = set(LessonUnlockNotice.objects.filter(run=run).values_list("enrolment_id", "lesson_id"))
         messages = [
             (
                 enrolment.user_id,
-                f"《{course.title}》第{number}课《{titles[lesson_id]}》已解锁",
-                "新的一课已开放，快来学习吧。",
+                _("《%(title)s》第%(number)s课《%(titles)s》已解锁")
+                % {"title": course.title, "number": number, "titles": titles[lesson_id]},
+                _("新的一课已开放，快来学习吧。"),
                 lesson_link(course, lesson_id),
             )
             for enrolment, number, lesson_id in due

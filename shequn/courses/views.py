@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shequn.core.audit import client_ip
@@ -92,7 +93,7 @@ def course_enrol(request: HttpRequest, community_id: int, course_id: int) -> Htt
         actions.do_enrol(request.user, course, cohort_id=int_or_none(request.POST.get("cohort_id")))
     except DomainError as error:
         return _render_course(request, course, status=error.status, error=error.message)
-    messages.success(request, "报名成功，开始学习吧")
+    messages.success(request, _("报名成功，开始学习吧"))
     return redirect("courses:course_detail", community_id=community_id, course_id=course_id)
 
 
@@ -123,7 +124,7 @@ def lesson_done(request: HttpRequest, community_id: int, course_id: int, lesson_
         return redirect_to_login(reverse("courses:lesson_detail", args=[community_id, course_id, lesson_id]))
     course, state = selectors.access_member_lesson(request.user, community_id, course_id, lesson_id)
     progress = actions.do_mark_done(request.user, course, state.lesson)
-    messages.success(request, f"已完成，进度 {progress.done}/{progress.total}")
+    messages.success(request, _("已完成，进度 %(done)s/%(total)s") % {"done": progress.done, "total": progress.total})
     return redirect("courses:lesson_detail", community_id=community_id, course_id=course_id, lesson_id=lesson_id)
 
 
@@ -132,9 +133,9 @@ def lesson_audio(request: HttpRequest, community_id: int, course_id: int, lesson
     """The lesson's audio, only for enrolled members once the lesson is open."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    _, state = selectors.access_member_lesson(request.user, community_id, course_id, lesson_id)
+    _course, state = selectors.access_member_lesson(request.user, community_id, course_id, lesson_id)
     if not state.lesson.audio:
-        raise LessonNotFound("本课没有音频")
+        raise LessonNotFound(_("本课没有音频"))
     audio = state.lesson.audio
     name = os.path.basename(audio.name or "")
     response = ranged_file_response(
@@ -237,7 +238,7 @@ def console_course_new(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             errors, status = field_errors(error) or {"title": error.message}, error.status
         else:
-            messages.success(request, f"已创建课程「{course.title}」，接着添加课时吧")
+            messages.success(request, _("已创建课程「%(title)s」，接着添加课时吧") % {"title": course.title})
             return redirect("courses:console_course", course_id=course.pk)
     return render(
         request,
@@ -308,7 +309,7 @@ def console_course(request: HttpRequest, course_id: int) -> HttpResponse:
                 errors=field_errors(error) or {"title": error.message},
                 status=error.status,
             )
-        messages.success(request, "课程已保存")
+        messages.success(request, _("课程已保存"))
         return redirect("courses:console_course", course_id=course.pk)
     return _render_console_course(request, course)
 
@@ -323,7 +324,7 @@ def console_course_delete(request: HttpRequest, course_id: int) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("courses:console_course", course_id=course.pk)
-    messages.success(request, "课程已删除")
+    messages.success(request, _("课程已删除"))
     return redirect("courses:console_courses")
 
 
@@ -385,7 +386,7 @@ def console_lesson_new(request: HttpRequest, course_id: int) -> HttpResponse:
             )
         except DomainError as error:
             return _render_lesson_form(request, course, None, values, field_errors(error), error.status)
-        messages.success(request, "课时已添加")
+        messages.success(request, _("课时已添加"))
         return redirect("courses:console_course", course_id=course.pk)
     return _render_lesson_form(request, course, None, values, {}, 200)
 
@@ -410,7 +411,7 @@ def console_lesson(request: HttpRequest, lesson_id: int) -> HttpResponse:
             )
         except DomainError as error:
             return _render_lesson_form(request, lesson.course, lesson, values, field_errors(error), error.status)
-        messages.success(request, "课时已保存")
+        messages.success(request, _("课时已保存"))
         return redirect("courses:console_course", course_id=lesson.course_id)
     return _render_lesson_form(request, lesson.course, lesson, values, {}, 200)
 
@@ -431,7 +432,7 @@ def console_lesson_delete(request: HttpRequest, lesson_id: int) -> HttpResponse:
     shop = _shop(request)
     lesson = selectors.access_lesson(shop, lesson_id)
     actions.do_delete_lesson(shop, lesson, actor=request.user, ip=client_ip(request))
-    messages.success(request, f"已删除课时「{lesson.title}」")
+    messages.success(request, _("已删除课时「%(title)s」") % {"title": lesson.title})
     return redirect(reverse("courses:console_course", args=[lesson.course_id]) + "#lessons")
 
 
@@ -448,7 +449,7 @@ def _cohort_input(request: HttpRequest) -> tuple[actions.CohortInput, dict[str, 
     values = {key: post.get(key) or "" for key in ("name", "starts_at", "ends_at", "capacity")}
     capacity = int_or_none(values["capacity"])
     if values["capacity"].strip() and capacity is None:
-        message = "名额需为整数，不限名额请留空"
+        message = _("名额需为整数，不限名额请留空")
         raise InvalidCohort(message, details={"fields": {"capacity": message}})
     data = actions.CohortInput(
         name=values["name"],
@@ -476,7 +477,7 @@ def console_cohort_create(request: HttpRequest, course_id: int) -> HttpResponse:
             cohort_values=values,
             status=error.status,
         )
-    messages.success(request, f"已添加期次「{cohort.name}」")
+    messages.success(request, _("已添加期次「%(name)s」") % {"name": cohort.name})
     return redirect(reverse("courses:console_course", args=[course.pk]) + "#cohorts")
 
 
@@ -486,12 +487,12 @@ def console_cohort_update(request: HttpRequest, cohort_id: int) -> HttpResponse:
     shop = _shop(request)
     cohort: Cohort = selectors.access_cohort(shop, cohort_id)
     try:
-        data, _ = _cohort_input(request)
+        data, _values = _cohort_input(request)
         actions.do_update_cohort(shop, cohort, data, actor=request.user, ip=client_ip(request))
     except DomainError as error:
-        messages.error(request, f"「{cohort.name}」未保存：{error.message}")
+        messages.error(request, _("「%(name)s」未保存：%(message)s") % {"name": cohort.name, "message": error.message})
     else:
-        messages.success(request, "期次已保存")
+        messages.success(request, _("期次已保存"))
     return redirect(reverse("courses:console_course", args=[cohort.course_id]) + "#cohorts")
 
 
@@ -505,7 +506,7 @@ def console_cohort_delete(request: HttpRequest, cohort_id: int) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"已删除期次「{cohort.name}」")
+        messages.success(request, _("已删除期次「%(name)s」") % {"name": cohort.name})
     return redirect(reverse("courses:console_course", args=[cohort.course_id]) + "#cohorts")
 
 

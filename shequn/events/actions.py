@@ -35,6 +35,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shequn.catalog.actions import save_kind_product
 from shequn.catalog.kinds import ProductKind
@@ -97,7 +98,7 @@ def _local(moment: datetime) -> datetime:
 
 
 def _when(event: Event) -> str:
-    return _local(event.starts_at).strftime("%m月%d日 %H:%M")
+    return _local(event.starts_at).strftime(_("%m月%d日 %H:%M"))
 
 
 # --- members -----------------------------------------------------------------------
@@ -105,20 +106,20 @@ def _when(event: Event) -> str:
 
 def check_member(user: Any, community: Community) -> None:
     if not getattr(user, "is_authenticated", False):
-        raise NotAuthenticated("请先登录", code="not_authenticated")
+        raise NotAuthenticated(_("请先登录"), code="not_authenticated")
     if not community.is_active or not community_selectors.is_community_member(user, community):
-        raise EventNotFound(selectors.EVENT_NOT_FOUND)
+        raise EventNotFound(_(selectors.EVENT_NOT_FOUND))
 
 
 def check_open_for_registration(event: Event, *, now: datetime) -> None:
     if event.status == EventStatus.CANCELLED:
-        raise RegistrationClosed("活动已取消")
+        raise RegistrationClosed(_("活动已取消"))
     if event.status != EventStatus.PUBLISHED:
-        raise RegistrationClosed("活动尚未开放报名")
+        raise RegistrationClosed(_("活动尚未开放报名"))
     if now >= event.starts_at:
-        raise RegistrationClosed("活动已开始，报名已截止")
+        raise RegistrationClosed(_("活动已开始，报名已截止"))
     if event.rsvp_deadline is not None and now > event.rsvp_deadline:
-        raise RegistrationClosed("报名已截止")
+        raise RegistrationClosed(_("报名已截止"))
 
 
 def _take_seat(event_id: int) -> bool:
@@ -155,7 +156,7 @@ def do_rsvp(user: Any, event: Event) -> Registration:
         return existing
     if event.is_paid and selectors.seats_left(event) > 0 and not selectors.waitlist_count(event):
         sku = selectors.ticket_sku(event)
-        raise TicketRequired("还有名额，请直接购买门票", details={"sku_id": sku.pk if sku else None})
+        raise TicketRequired(_("还有名额，请直接购买门票"), details={"sku_id": sku.pk if sku else None})
     try:
         with transaction.atomic():
             if not event.is_paid and _take_seat(event.pk):
@@ -188,16 +189,16 @@ def do_cancel_registration(user: Any, event: Event) -> Registration:
     check_member(user, event.community)
     registration = selectors.live_registration(user, event)
     if registration is None:
-        raise RegistrationNotFound("你没有报名这个活动")
+        raise RegistrationNotFound(_("你没有报名这个活动"))
     now = timezone.now()
     if registration.status == RegistrationStatus.CONFIRMED:
         if event.is_paid:
             raise CannotCancel(
-                "付费门票请在订单中申请退款，退款成功后名额会让给候补成员",
+                _("付费门票请在订单中申请退款，退款成功后名额会让给候补成员"),
                 details={"order_id": registration.order_id},
             )
         if now >= event.starts_at:
-            raise CannotCancel("活动已开始，不能取消报名")
+            raise CannotCancel(_("活动已开始，不能取消报名"))
     with transaction.atomic():
         changed = Registration.objects.filter(pk=registration.pk, status=registration.status).update(
             status=RegistrationStatus.CANCELLED, cancelled_at=now
@@ -243,8 +244,9 @@ def promote_waitlist(event_id: int, *, now: datetime | None = None) -> list[Regi
                 first.user,
                 shop=event.shop,
                 kind="events.promoted",
-                title=f"候补成功：{event.title}",
-                body=f"有人取消了报名，你已从候补转为正式报名。{_when(event)} 在 {event.venue}，记得准时到场。",
+                title=_("候补成功：%(title)s") % {"title": event.title},
+                body=_("有人取消了报名，你已从候补转为正式报名。%(event)s 在 %(venue)s，记得准时到场。")
+                % {"event": _when(event), "venue": event.venue},
                 link=event_path(event),
             )
             promoted.append(first)
@@ -278,9 +280,9 @@ def _offer_seats(event: Event, now: datetime) -> list[Registration]:
                 first.user,
                 shop=event.shop,
                 kind="events.offered",
-                title=f"候补名额：{event.title}",
-                body=f"有人退票，名额为你保留到 {_local(expires_at).strftime('%m月%d日 %H:%M')}，请在此之前完成支付，"
-                "逾期名额将转给下一位候补成员。",
+                title=_("候补名额：%(title)s") % {"title": event.title},
+                body=_("有人退票，名额为你保留到 %(until)s，请在此之前完成支付，逾期名额将转给下一位候补成员。")
+                % {"until": _local(expires_at).strftime(_("%m月%d日 %H:%M"))},
                 link=event_path(event),
             )
             on_commit(tasks.schedule_offer_expiry, first.pk, expires_at)
@@ -306,8 +308,8 @@ def expire_offer(registration_id: int, *, now: datetime | None = None) -> bool:
             registration.user,
             shop=event.shop,
             kind="events.offer_lapsed",
-            title=f"候补名额已失效：{event.title}",
-            body="你没有在期限内完成支付，名额已转给下一位候补成员。",
+            title=_("候补名额已失效：%(title)s") % {"title": event.title},
+            body=_("你没有在期限内完成支付，名额已转给下一位候补成员。"),
             link=event_path(event),
         )
         promote_waitlist(event.pk, now=now)
@@ -333,14 +335,14 @@ def event_of_product(product_id: int) -> Event | None:
 def check_ticket_purchase(user: Any, sku: Sku, quantity: int) -> None:
     event = event_of_product(sku.product_id)
     if event is None:
-        raise EventNotFound("活动不存在")
+        raise EventNotFound(_("活动不存在"))
     check_member(user, event.community)
     if quantity != 1:
-        raise InvalidInput("每人限购 1 张门票", code="one_ticket_each")
+        raise InvalidInput(_("每人限购 1 张门票"), code="one_ticket_each")
     now = timezone.now()
     registration = selectors.live_registration(user, event)
     if registration is not None and registration.status == RegistrationStatus.CONFIRMED:
-        raise AlreadyRegistered("你已持有本活动门票")
+        raise AlreadyRegistered(_("你已持有本活动门票"))
     offered = (
         registration is not None
         and registration.status == RegistrationStatus.OFFERED
@@ -349,12 +351,12 @@ def check_ticket_purchase(user: Any, sku: Sku, quantity: int) -> None:
     )
     if offered:  # the seat kept for them: only the start and a cancellation stop it
         if event.status != EventStatus.PUBLISHED or now >= event.starts_at:
-            raise RegistrationClosed("活动已取消或已开始")
+            raise RegistrationClosed(_("活动已取消或已开始"))
         return
     check_open_for_registration(event, now=now)
     stock = Sku.objects.values_list("stock", flat=True).get(pk=sku.pk)
     if selectors.waitlist_count(event) or stock - selectors.open_offers(event, now=now) < 1:
-        raise EventFull("名额已满，可以加入候补，有人退票时按顺序通知你")
+        raise EventFull(_("名额已满，可以加入候补，有人退票时按顺序通知你"))
 
 
 def grant_ticket(order: Any, line: Any) -> str | None:
@@ -365,21 +367,21 @@ def grant_ticket(order: Any, line: Any) -> str | None:
     """
     event = event_of_product(line.product_id)
     if event is None:
-        return "活动不存在，门票款将原路退回"
+        return _("活动不存在，门票款将原路退回")
     now = timezone.now()
     with transaction.atomic():
         mine = Registration.objects.filter(event=event, order_id=order.pk).first()
         if mine is not None and mine.status == RegistrationStatus.CONFIRMED:
             return None
         if event.status != EventStatus.PUBLISHED:
-            return "活动已取消，门票款将原路退回"
+            return _("活动已取消，门票款将原路退回")
         if now >= event.starts_at:
-            return "活动已开始，门票款将原路退回"
+            return _("活动已开始，门票款将原路退回")
         registration = selectors.live_registration(order.user, event)
         if registration is not None and registration.status == RegistrationStatus.CONFIRMED:
-            return "你已持有本活动门票，重复购买的款项将原路退回"
+            return _("你已持有本活动门票，重复购买的款项将原路退回")
         if not _take_seat(event.pk):
-            return "名额已满，门票款将原路退回"
+            return _("名额已满，门票款将原路退回")
         if registration is not None:
             Registration.objects.filter(pk=registration.pk).update(
                 status=RegistrationStatus.CONFIRMED, order_id=order.pk, confirmed_at=now, offer_expires_at=None
@@ -409,10 +411,10 @@ def ticket_refund_refusal(order: Any, line: Any) -> CannotCancel | None:
         return None
     registration = Registration.objects.filter(event=event, order_id=order.pk).first()
     if registration is not None and registration.checked_in_at is not None:
-        return CannotCancel("已签到的门票不能退款")
+        return CannotCancel(_("已签到的门票不能退款"))
     if timezone.now() >= event.starts_at - REFUND_CUTOFF:
         hours = int(REFUND_CUTOFF.total_seconds() // 3600)
-        return CannotCancel(f"活动开始前 {hours} 小时内不能退票，如有特殊情况请联系商家")
+        return CannotCancel(_("活动开始前 %(hours)s 小时内不能退票，如有特殊情况请联系商家") % {"hours": hours})
     return None
 
 
@@ -486,9 +488,13 @@ def do_send_reminders(event_id: int, *, now: datetime | None = None) -> int:
                 registration.user,
                 shop=event.shop,
                 kind="events.reminder",
-                title=f"活动提醒：{event.title}",
-                body=f"{_when(event)} 在 {event.venue}{('（' + event.address + '）') if event.address else ''}，"
-                "到场时出示活动页的签到二维码。",
+                title=_("活动提醒：%(title)s") % {"title": event.title},
+                body=(
+                    _("%(when)s 在 %(venue)s（%(address)s），到场时出示活动页的签到二维码。")
+                    if event.address
+                    else _("%(when)s 在 %(venue)s，到场时出示活动页的签到二维码。")
+                )
+                % {"when": _when(event), "venue": event.venue, "address": event.address},
                 link=event_path(event),
             )
     return len(attendees)
@@ -538,47 +544,49 @@ def check_event_input(
     data.address = (data.address or "").strip()
     data.description = (data.description or "").strip()
     if not data.title:
-        fields["title"] = "请填写活动名称"
+        fields["title"] = _("请填写活动名称")
     elif len(data.title) > TITLE_MAX:
-        fields["title"] = f"活动名称不能超过 {TITLE_MAX} 个字"
+        fields["title"] = _("活动名称不能超过 %(max)s 个字") % {"max": TITLE_MAX}
     if not data.venue:
-        fields["venue"] = "请填写活动地点"
+        fields["venue"] = _("请填写活动地点")
     elif len(data.venue) > VENUE_MAX:
-        fields["venue"] = f"地点不能超过 {VENUE_MAX} 个字"
+        fields["venue"] = _("地点不能超过 %(max)s 个字") % {"max": VENUE_MAX}
     if len(data.address) > ADDRESS_MAX:
-        fields["address"] = f"详细地址不能超过 {ADDRESS_MAX} 个字"
+        fields["address"] = _("详细地址不能超过 %(max)s 个字") % {"max": ADDRESS_MAX}
     if len(data.description) > DESCRIPTION_MAX:
-        fields["description"] = f"活动介绍不能超过 {DESCRIPTION_MAX} 个字"
+        fields["description"] = _("活动介绍不能超过 %(max)s 个字") % {"max": DESCRIPTION_MAX}
     now = timezone.now()
     if data.starts_at is None:
-        fields["starts_at"] = "请填写开始时间"
+        fields["starts_at"] = _("请填写开始时间")
     elif (event is None or data.starts_at != event.starts_at) and data.starts_at <= now:
-        fields["starts_at"] = "开始时间需晚于现在"
+        fields["starts_at"] = _("开始时间需晚于现在")
     if data.ends_at is None:
-        fields["ends_at"] = "请填写结束时间"
+        fields["ends_at"] = _("请填写结束时间")
     elif data.starts_at is not None and data.ends_at <= data.starts_at:
-        fields["ends_at"] = "结束时间需晚于开始时间"
+        fields["ends_at"] = _("结束时间需晚于开始时间")
     if data.rsvp_deadline is not None and data.starts_at is not None and data.rsvp_deadline > data.starts_at:
-        fields["rsvp_deadline"] = "报名截止时间不能晚于开始时间"
+        fields["rsvp_deadline"] = _("报名截止时间不能晚于开始时间")
     if data.capacity is None or not 1 <= data.capacity <= CAPACITY_MAX:
-        fields["capacity"] = f"名额需在 1 到 {CAPACITY_MAX} 之间"
+        fields["capacity"] = _("名额需在 1 到 %(max)s 之间") % {"max": CAPACITY_MAX}
     elif event is not None and data.capacity < event.confirmed_count:
-        fields["capacity"] = f"已有 {event.confirmed_count} 人确认参加，名额不能少于这个数"
+        fields["capacity"] = _("已有 %(confirmed_count)s 人确认参加，名额不能少于这个数") % {
+            "confirmed_count": event.confirmed_count
+        }
     if data.price_fen is None or not 0 <= data.price_fen <= PRICE_MAX_FEN:
-        fields["price_fen"] = "票价需在 ¥0 到 ¥100,000 之间（0 为免费）"
+        fields["price_fen"] = _("票价需在 ¥0 到 ¥100,000 之间（0 为免费）")
     elif event is not None and (data.price_fen > 0) != event.is_paid and event.status != EventStatus.DRAFT:
-        fields["price_fen"] = "活动发布后不能在免费和收费之间切换"
+        fields["price_fen"] = _("活动发布后不能在免费和收费之间切换")
     if not 1 <= (data.reminder_hours or 0) <= REMINDER_HOURS_MAX:
-        fields["reminder_hours"] = f"提前提醒时间需在 1 到 {REMINDER_HOURS_MAX} 小时之间"
+        fields["reminder_hours"] = _("提前提醒时间需在 1 到 %(max)s 小时之间") % {"max": REMINDER_HOURS_MAX}
     sub_group = None
     if data.sub_group_id:
         sub_group = SubGroup.objects.filter(
             pk=data.sub_group_id, community=community, kind=SubGroupKind.CHAPTER, is_active=True
         ).first()
         if sub_group is None:
-            fields["sub_group"] = "请选择本社群的城市分会"
+            fields["sub_group"] = _("请选择本社群的城市分会")
     if community.shop_id != shop.pk:
-        fields["community"] = "社群不存在"
+        fields["community"] = _("社群不存在")
     if fields:
         raise InvalidEvent(next(iter(fields.values())), details={"fields": fields})
     return data, sub_group
@@ -597,8 +605,8 @@ def _save_ticket(event: Event, *, capacity_change: int = 0) -> None:
     stock = (sku.stock if sku is not None else event.capacity - event.confirmed_count) + capacity_change
     if stock < 0:
         raise InvalidEvent(
-            "名额不能少于已售出和待支付的门票数",
-            details={"fields": {"capacity": "名额不能少于已售出和待支付的门票数"}},
+            _("名额不能少于已售出和待支付的门票数"),
+            details={"fields": {"capacity": _("名额不能少于已售出和待支付的门票数")}},
         )
     price = event.price_fen if event.is_paid else (sku.price_fen if sku is not None else 1)
     event.ticket_product = save_kind_product(
@@ -638,9 +646,9 @@ def do_create_event(shop: Shop, community: Community, data: EventInput, *, actor
 
 def do_update_event(shop: Shop, event: Event, data: EventInput, *, actor: Any, ip: str | None = None) -> Event:
     if event.shop_id != shop.pk:
-        raise EventNotFound("活动不存在")
+        raise EventNotFound(_("活动不存在"))
     if event.status == EventStatus.CANCELLED:
-        raise InvalidEventTransition("活动已取消，不能再修改")
+        raise InvalidEventTransition(_("活动已取消，不能再修改"))
     with transaction.atomic():
         locked = Event.objects.select_for_update(of=("self",)).select_related("shop", "community").get(pk=event.pk)
         data, sub_group = check_event_input(shop, locked.community, data, event=locked)
@@ -680,13 +688,13 @@ def do_update_event(shop: Shop, event: Event, data: EventInput, *, actor: Any, i
 
 def do_publish_event(shop: Shop, event: Event, *, actor: Any, ip: str | None = None) -> Event:
     if event.shop_id != shop.pk:
-        raise EventNotFound("活动不存在")
+        raise EventNotFound(_("活动不存在"))
     with transaction.atomic():
         locked = Event.objects.select_for_update(of=("self",)).select_related("shop").get(pk=event.pk)
         if locked.status != EventStatus.DRAFT:
-            raise InvalidEventTransition("只有草稿可以发布")
+            raise InvalidEventTransition(_("只有草稿可以发布"))
         if locked.starts_at <= timezone.now():
-            raise InvalidEventTransition("开始时间已过，请先修改时间再发布")
+            raise InvalidEventTransition(_("开始时间已过，请先修改时间再发布"))
         locked.status, locked.published_at = EventStatus.PUBLISHED, timezone.now()
         locked.save(update_fields=["status", "published_at"])
         _save_ticket(locked)
@@ -701,13 +709,13 @@ def do_cancel_event(shop: Shop, event: Event, *, actor: Any, reason: str = "", i
     their orders and the orders app refunds them in this transaction (the ticket rules' refunded
     hook then marks each registration refunded when the gateway confirms)."""
     if event.shop_id != shop.pk:
-        raise EventNotFound("活动不存在")
+        raise EventNotFound(_("活动不存在"))
     reason = (reason or "").strip()[:200]
     now = timezone.now()
     with transaction.atomic():
         locked = Event.objects.select_for_update(of=("self",)).select_related("shop").get(pk=event.pk)
         if locked.status == EventStatus.CANCELLED:
-            raise InvalidEventTransition("活动已取消")
+            raise InvalidEventTransition(_("活动已取消"))
         was_published = locked.status == EventStatus.PUBLISHED
         locked.status, locked.cancelled_at = EventStatus.CANCELLED, now
         locked.save(update_fields=["status", "cancelled_at"])
@@ -724,10 +732,17 @@ def do_cancel_event(shop: Shop, event: Event, *, actor: Any, reason: str = "", i
                     registration.user,
                     shop=locked.shop,
                     kind="events.cancelled",
-                    title=f"活动取消：{locked.title}",
-                    body=(f"原定 {_when(locked)} 的活动已取消。{reason}" + ("" if not reason else "。"))
-                    + ("门票款将全额原路退回。" if paid_ticket else "")
-                    + "给你带来不便，敬请谅解。",
+                    title=_("活动取消：%(title)s") % {"title": locked.title},
+                    body="".join(
+                        part
+                        for part in (
+                            _("原定 %(when)s 的活动已取消。") % {"when": _when(locked)},
+                            _("%(reason)s。") % {"reason": reason} if reason else "",
+                            _("门票款将全额原路退回。") if paid_ticket else "",
+                            _("给你带来不便，敬请谅解。"),
+                        )
+                        if part
+                    ),
                     link=event_path(locked),
                 )
         paid_order_ids = [
@@ -751,16 +766,17 @@ def do_check_in(
     ``event`` (the console's check-in page of one event) refuses another event's ticket.
     """
     if registration.event.shop_id != shop.pk:
-        raise TicketNotFound("票不存在或不属于本店")
+        raise TicketNotFound(_("票不存在或不属于本店"))
     if event is not None and registration.event_id != event.pk:
         raise CheckInRefused(
-            f"这张票属于另一个活动「{registration.event.title}」", details={"event_id": registration.event_id}
+            _("这张票属于另一个活动「%(title)s」") % {"title": registration.event.title},
+            details={"event_id": registration.event_id},
         )
     if registration.event.status == EventStatus.CANCELLED:
-        raise CheckInRefused("活动已取消，不能签到")
+        raise CheckInRefused(_("活动已取消，不能签到"))
     if registration.status != RegistrationStatus.CONFIRMED:
         label = RegistrationStatus(registration.status).label
-        raise CheckInRefused(f"该报名{label}，不能签到", details={"status": registration.status})
+        raise CheckInRefused(_("该报名%(label)s，不能签到") % {"label": label}, details={"status": registration.status})
     with transaction.atomic():
         checked = Registration.objects.filter(
             pk=registration.pk, status=RegistrationStatus.CONFIRMED, checked_in_at__isnull=True
@@ -787,6 +803,6 @@ def ticket_token(value: str) -> str:
 
 def check_in_message(registration: Registration, newly: bool) -> str:
     if newly:
-        return f"签到成功：{registration.user.display_name}"
+        return _("签到成功：%(display_name)s") % {"display_name": registration.user.display_name}
     assert registration.checked_in_at is not None
-    return f"已签到（{_local(registration.checked_in_at).strftime('%H:%M')}）"
+    return _("已签到（%(value)s）") % {"value": _local(registration.checked_in_at).strftime("%H:%M")}

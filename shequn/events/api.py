@@ -4,6 +4,7 @@ check members in under /console/."""
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from shequn.core.audit import client_ip
@@ -81,14 +82,14 @@ def ticket(request: HttpRequest, community_id: Id, event_id: Id) -> TicketOut:
     found = selectors.access_member_event(request.user, community_id, event_id)
     registration = selectors.live_registration(request.user, found)
     if registration is None or registration.status != RegistrationStatus.CONFIRMED:
-        raise RegistrationNotFound("你还没有本活动的有效门票")
+        raise RegistrationNotFound(_("你还没有本活动的有效门票"))
     return TicketOut.from_model(registration, reverse("events:ticket_qr", args=[community_id, event_id]))
 
 
 @router.get("/mine", response={200: Page[MyEventOut], **error_responses(401, 422)})
 def mine(request: HttpRequest, query: Query[PageQuery]) -> dict:
     if not request.user.is_authenticated:
-        raise NotAuthenticated("请先登录", code="not_authenticated")
+        raise NotAuthenticated(_("请先登录"), code="not_authenticated")
     page = paginate(selectors.my_events(request.user), query.page, query.page_size)
     page["items"] = [MyEventOut.from_model(r) for r in page["items"]]
     return page

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class EventsConfig(AppConfig):
     name = "shequn.events"
     label = "events"
-    verbose_name = "活动"
+    verbose_name = gettext_lazy("活动")
 
     def ready(self) -> None:
         from shequn.catalog.kinds import ProductKind, register

@@ -9,6 +9,8 @@ from typing import Any
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from shequn.catalog.models import Sku
 from shequn.communities import selectors as community_selectors
@@ -21,7 +23,7 @@ from .enums import LIVE_STATUSES, EventStatus, RegistrationStatus
 from .errors import EventNotFound, TicketNotFound
 from .models import Event, Registration
 
-EVENT_NOT_FOUND = "活动不存在或仅对社群成员开放"
+EVENT_NOT_FOUND = gettext_noop("活动不存在或仅对社群成员开放")
 
 
 # --- members -----------------------------------------------------------------------
@@ -32,9 +34,9 @@ def access_member_community(user: Any, community_id: int) -> Community:
     try:
         community = community_selectors.active_community(community_id)
     except NotFound:
-        raise EventNotFound(EVENT_NOT_FOUND) from None
+        raise EventNotFound(_(EVENT_NOT_FOUND)) from None
     if not community_selectors.is_community_member(user, community):
-        raise EventNotFound(EVENT_NOT_FOUND)
+        raise EventNotFound(_(EVENT_NOT_FOUND))
     return community
 
 
@@ -59,7 +61,7 @@ def access_member_event(user: Any, community_id: int, event_id: int) -> Event:
         .first()
     )
     if event is None:
-        raise EventNotFound(EVENT_NOT_FOUND)
+        raise EventNotFound(_(EVENT_NOT_FOUND))
     return event
 
 
@@ -140,7 +142,7 @@ def shop_events(shop: Shop, *, status: str = "") -> QuerySet[Event]:
 def access_event(shop: Shop, event_id: int) -> Event:
     event = _events().filter(shop=shop, pk=event_id).first()
     if event is None:
-        raise EventNotFound("活动不存在")
+        raise EventNotFound(_("活动不存在"))
     return event
 
 
@@ -199,5 +201,5 @@ def access_registration_by_token(shop: Shop, token: str) -> Registration:
         else None
     )
     if registration is None:
-        raise TicketNotFound("票不存在或不属于本店")
+        raise TicketNotFound(_("票不存在或不属于本店"))
     return registration

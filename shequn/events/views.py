@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shequn.core.audit import client_ip
@@ -105,9 +106,13 @@ def event_rsvp(request: HttpRequest, community_id: int, event_id: int) -> HttpRe
         messages.error(request, error.message)
     else:
         if registration.status == RegistrationStatus.CONFIRMED:
-            messages.success(request, "报名成功")
+            messages.success(request, _("报名成功"))
         else:
-            messages.success(request, f"名额已满，你已加入候补（第 {selectors.waitlist_rank(registration)} 位）")
+            messages.success(
+                request,
+                _("名额已满，你已加入候补（第 %(registration)s 位）")
+                % {"registration": selectors.waitlist_rank(registration)},
+            )
     return redirect("events:event_detail", community_id=community_id, event_id=event_id)
 
 
@@ -121,13 +126,13 @@ def event_cancel(request: HttpRequest, community_id: int, event_id: int) -> Http
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "已取消报名")
+        messages.success(request, _("已取消报名"))
     return redirect("events:event_detail", community_id=community_id, event_id=event_id)
 
 
 def ticket_qr_svg(text: str) -> bytes:
     buffer = io.BytesIO()
-    segno.make(text, error="m").save(buffer, kind="svg", scale=6, border=2, xmldecl=True, title="签到二维码")
+    segno.make(text, error="m").save(buffer, kind="svg", scale=6, border=2, xmldecl=True, title=_("签到二维码"))
     return buffer.getvalue()
 
 
@@ -139,7 +144,7 @@ def ticket_qr(request: HttpRequest, community_id: int, event_id: int) -> HttpRes
     event = selectors.access_member_event(request.user, community_id, event_id)
     registration = selectors.live_registration(request.user, event)
     if registration is None or registration.status != RegistrationStatus.CONFIRMED:
-        raise RegistrationNotFound("你还没有本活动的有效门票")
+        raise RegistrationNotFound(_("你还没有本活动的有效门票"))
     response = HttpResponse(ticket_qr_svg(actions.checkin_url(registration)), content_type="image/svg+xml")
     response["Cache-Control"] = "private, no-store"
     return response
@@ -262,7 +267,7 @@ def console_event_new(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             errors = field_errors(error) or {"community": error.message}
             return _render_form(request, None, errors, error.message, status=error.status)
-        messages.success(request, "活动已保存为草稿，发布后成员可见")
+        messages.success(request, _("活动已保存为草稿，发布后成员可见"))
         return redirect("events:console_event", event_id=event.pk)
     return _render_form(request, None, {}, "")
 
@@ -277,7 +282,7 @@ def console_event_edit(request: HttpRequest, event_id: int) -> HttpResponse:
             actions.do_update_event(shop, event, _form_input(request), actor=request.user, ip=client_ip(request))
         except DomainError as error:
             return _render_form(request, event, field_errors(error), error.message, status=error.status)
-        messages.success(request, "活动已保存")
+        messages.success(request, _("活动已保存"))
         return redirect("events:console_event", event_id=event.pk)
     return _render_form(request, event, {}, "")
 
@@ -317,7 +322,7 @@ def console_event_publish(request: HttpRequest, event_id: int) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "活动已发布，社群成员可以报名了")
+        messages.success(request, _("活动已发布，社群成员可以报名了"))
     return redirect("events:console_event", event_id=event.pk)
 
 
@@ -333,7 +338,7 @@ def console_event_cancel(request: HttpRequest, event_id: int) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "活动已取消，已通知所有报名成员")
+        messages.success(request, _("活动已取消，已通知所有报名成员"))
     return redirect("events:console_event", event_id=event.pk)
 
 

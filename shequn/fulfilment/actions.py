@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shequn.catalog.weights import MAX_ACTUAL_OVER_ESTIMATE, line_weight, refund_step_fen
 from shequn.core import audit
@@ -109,14 +110,17 @@ def check_received(expected: dict[int, tuple[str, str, int]], received: dict[int
     for sku_id, (title, _spec, units) in expected.items():
         value = received.get(sku_id)
         if value is None:
-            fields[str(sku_id)] = f"请填写「{title}」的实收数量"
+            fields[str(sku_id)] = _("请填写「%(title)s」的实收数量") % {"title": title}
         elif not isinstance(value, int) or value < 0 or value > units:
-            fields[str(sku_id)] = f"「{title}」的实收数量应在 0 到 {units} 之间"
+            fields[str(sku_id)] = _("「%(title)s」的实收数量应在 0 到 %(units)s 之间") % {
+                "title": title,
+                "units": units,
+            }
         else:
             clean[sku_id] = value
     unknown = set(received) - set(expected)
     if unknown:
-        fields[str(min(unknown))] = "这件商品不在本次接龙的到货清单中"
+        fields[str(min(unknown))] = _("这件商品不在本次接龙的到货清单中")
     if fields:
         raise InvalidReceipt(next(iter(fields.values())), details={"fields": fields})
     return clean
@@ -155,10 +159,12 @@ def receive_goods(leader: Leader, campaign_id: int, received: dict[int, int], *,
         leader = Leader.objects.select_for_update(of=("self",)).select_related("pickup_point").get(pk=leader.pk)
         campaign = selectors.access_leader_campaign(leader, campaign_id)
         if campaign.status != CampaignStatus.SUCCEEDED:
-            raise CampaignNotSucceeded("接龙成团后才能确认收货")
+            raise CampaignNotSucceeded(_("接龙成团后才能确认收货"))
         done = GoodsReceipt.objects.filter(campaign=campaign, leader=leader).order_by("id").first()
         if done is not None:
-            raise GoodsAlreadyReceived(f"已确认收货（{_hhmm(done.confirmed_at)}），不能重复提交")
+            raise GoodsAlreadyReceived(
+                _("已确认收货（%(confirmed_at)s），不能重复提交") % {"confirmed_at": _hhmm(done.confirmed_at)}
+            )
         expected = selectors.expected_units(campaign, leader)
         clean = check_received(expected, received)
         now = timezone.now()
@@ -190,7 +196,10 @@ def receive_goods(leader: Leader, campaign_id: int, received: dict[int, int], *,
             for receipt, shortfall in short.get(sign_up.pk, []):
                 whole_line = shortfall.units >= shortfall.want.units
                 amount = None if whole_line else shortfall.want.unit_price_fen * shortfall.units
-                reason = f"「{shortfall.want.title}」到货少 {shortfall.units} 份，自动退款"
+                reason = _("「%(title)s」到货少 %(units)s 份，自动退款") % {
+                    "title": shortfall.want.title,
+                    "units": shortfall.units,
+                }
                 refund = order_actions.refund_automatically(order, shortfall.want.order_line, reason, amount_fen=amount)
                 ShortageRefund.objects.create(
                     receipt=receipt,
@@ -204,17 +213,20 @@ def receive_goods(leader: Leader, campaign_id: int, received: dict[int, int], *,
             if all(missing_units.get(pk, 0) >= units for pk, units in wants.items()):
                 continue  # nothing left to hand over: fully refunded, no pickup
             if order.status == OrderStatus.PAID:
-                order_actions.move_for_pickup(order, OrderStatus.READY_FOR_PICKUP, actor=actor, note="团长已确认到货")
+                order_actions.move_for_pickup(
+                    order, OrderStatus.READY_FOR_PICKUP, actor=actor, note=_("团长已确认到货")
+                )
             elif order.status != OrderStatus.READY_FOR_PICKUP:
                 continue  # already handed over (staff marked it picked up): no code needed
             ticket = issue_ticket(sign_up, order, now=now)
-            where = order.pickup_point.name if order.pickup_point else "自提点"
+            where = order.pickup_point.name if order.pickup_point else _("自提点")
             notify(
                 order.user,
                 shop=order.shop,
                 kind="groupbuy.pickup_code",
-                title="取货码",
-                body=f"「{campaign.title}」已到「{where}」，取货码 {ticket.code}，出示二维码或报取货码即可取货。",
+                title=_("取货码"),
+                body=_("「%(title)s」已到「%(where)s」，取货码 %(code)s，出示二维码或报取货码即可取货。")
+                % {"title": campaign.title, "where": where, "code": ticket.code},
                 link=reverse("fulfilment:my_pickup", args=[order.number]),
             )
         return receipts
@@ -226,7 +238,7 @@ def receive_goods(leader: Leader, campaign_id: int, received: dict[int, int], *,
 def _hand_over(ticket: PickupTicket, leader: Leader, actor: Any) -> PickupTicket:
     if ticket.status == TicketStatus.PICKED_UP:
         raise AlreadyPickedUp(
-            f"已核销（{_hhmm(ticket.picked_up_at)}）",
+            _("已核销（%(picked_up_at)s）") % {"picked_up_at": _hhmm(ticket.picked_up_at)},
             details={"picked_up_at": ticket.picked_up_at.isoformat() if ticket.picked_up_at else None},
         )
     order = (
@@ -235,11 +247,13 @@ def _hand_over(ticket: PickupTicket, leader: Leader, actor: Any) -> PickupTicket
         .get(pk=ticket.order_id)
     )
     if order.status != OrderStatus.READY_FOR_PICKUP:
-        raise NotReadyForPickup(f"订单状态为「{OrderStatus(order.status).label}」，不能核销")
+        raise NotReadyForPickup(_("订单状态为「%(label)s」，不能核销") % {"label": OrderStatus(order.status).label})
     try:
-        order_actions.move_for_pickup(order, OrderStatus.PICKED_UP, actor=actor, note=f"团长核销取货码 {ticket.code}")
+        order_actions.move_for_pickup(
+            order, OrderStatus.PICKED_UP, actor=actor, note=_("团长核销取货码 %(code)s") % {"code": ticket.code}
+        )
     except InvalidTransition:
-        raise NotReadyForPickup("订单当前不能核销") from None
+        raise NotReadyForPickup(_("订单当前不能核销")) from None
     now = timezone.now()
     PickupTicket.objects.filter(pk=ticket.pk).update(
         status=TicketStatus.PICKED_UP, picked_up_at=now, picked_up_by=actor
@@ -252,7 +266,7 @@ def verify_code(leader: Leader, code: str, *, actor: Any) -> PickupTicket:
     """The leader types a member's 6-digit code: only codes of their own point are found."""
     code = (code or "").strip()
     if not (len(code) == 6 and code.isdigit()):
-        raise TicketNotFound("请输入 6 位数字取货码")
+        raise TicketNotFound(_("请输入 6 位数字取货码"))
     with transaction.atomic():
         tickets = PickupTicket.objects.select_for_update().filter(pickup_point_id=leader.pickup_point_id, code=code)
         ticket = (
@@ -260,7 +274,7 @@ def verify_code(leader: Leader, code: str, *, actor: Any) -> PickupTicket:
             or tickets.filter(status=TicketStatus.PICKED_UP).order_by("-picked_up_at").first()
         )
         if ticket is None:
-            raise TicketNotFound("取货码无效，请核对后重新输入")
+            raise TicketNotFound(_("取货码无效，请核对后重新输入"))
         return _hand_over(ticket, leader, actor)
 
 
@@ -269,10 +283,10 @@ def verify_token(user: Any, token: str) -> PickupTicket:
     with transaction.atomic():
         ticket = PickupTicket.objects.select_for_update().filter(token=token).first() if token else None
         if ticket is None:
-            raise TicketNotFound("取货码无效")
+            raise TicketNotFound(_("取货码无效"))
         leader = selectors.my_leaders(user).filter(shop_id=ticket.shop_id).first()
         if leader is None or leader.pickup_point_id != ticket.pickup_point_id:
-            raise NotYourPickupPoint("这不是你的自提点的订单，不能核销")
+            raise NotYourPickupPoint(_("这不是你的自提点的订单，不能核销"))
         return _hand_over(ticket, leader, user)
 
 
@@ -297,15 +311,25 @@ def remind_uncollected(*, now: datetime | None = None, limit: int = 500) -> int:
                 ticket.order.user,
                 shop=ticket.shop,
                 kind="groupbuy.uncollected",
-                title="商品待取，请尽快自提",
-                body=f"你的团购商品已在「{ticket.pickup_point.name}」放了 {UNCOLLECTED_AFTER_DAYS} 天，"
-                f"取货码 {ticket.code}。生鲜商品不支持退款，请尽快取走。",
+                title=_("商品待取，请尽快自提"),
+                body=_(
+                    "你的团购商品已在「%(name)s」放了 %(days)s 天，取货码 %(code)s。生鲜商品不支持退款，请尽快取走。"
+                )
+                % {
+                    "name": ticket.pickup_point.name,
+                    "days": UNCOLLECTED_AFTER_DAYS,
+                    "code": ticket.code,
+                },
                 link=reverse("fulfilment:my_pickup", args=[ticket.order.number]),
             )
             raise_alert(
                 kind="groupbuy.uncollected",
-                message=f"订单 {ticket.order.number} 在「{ticket.pickup_point.name}」"
-                f"超过 {UNCOLLECTED_AFTER_DAYS} 天未自提",
+                message=_("订单 %(number)s 在「%(name)s」超过 %(days)s 天未自提")
+                % {
+                    "number": ticket.order.number,
+                    "name": ticket.pickup_point.name,
+                    "days": UNCOLLECTED_AFTER_DAYS,
+                },
                 shop=ticket.shop,
                 order=ticket.order.number,
                 ticket=ticket.pk,
@@ -327,13 +351,13 @@ def _local_bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 def check_period(start: date | None, end: date | None) -> tuple[date, date]:
     if start is None or end is None:
-        raise InvalidPeriod("请选择结算周期的开始和结束日期")
+        raise InvalidPeriod(_("请选择结算周期的开始和结束日期"))
     if end < start:
-        raise InvalidPeriod("结束日期不能早于开始日期")
+        raise InvalidPeriod(_("结束日期不能早于开始日期"))
     if (end - start).days >= MAX_PERIOD_DAYS:
-        raise InvalidPeriod("结算周期不能超过一年")
+        raise InvalidPeriod(_("结算周期不能超过一年"))
     if end >= timezone.localdate():
-        raise InvalidPeriod("只能结算今天以前的周期")
+        raise InvalidPeriod(_("只能结算今天以前的周期"))
     return start, end
 
 
@@ -387,7 +411,7 @@ def create_settlements(
             )
             created.append(settlement)
         if not created:
-            raise NothingToSettle("这个周期没有待结算的已完成订单")
+            raise NothingToSettle(_("这个周期没有待结算的已完成订单"))
     return created
 
 
@@ -397,7 +421,9 @@ def confirm_settlement(shop: Shop, settlement_id: int, actor: Any, *, ip: str | 
     with transaction.atomic():
         settlement = selectors.access_settlement(shop, settlement_id, lock=True)
         if settlement.status != SettlementStatus.DRAFT:
-            raise InvalidSettlementState(f"结算单{SettlementStatus(settlement.status).label}，不能再确认")
+            raise InvalidSettlementState(
+                _("结算单%(label)s，不能再确认") % {"label": SettlementStatus(settlement.status).label}
+            )
         settlement.status = SettlementStatus.CONFIRMED
         settlement.confirmed_by = actor
         settlement.confirmed_at = timezone.now()
@@ -409,7 +435,8 @@ def confirm_settlement(shop: Shop, settlement_id: int, actor: Any, *, ip: str | 
                 settlement.leader.user,
                 settlement.commission_fen,
                 reference=f"leader-settlement:{settlement.pk}",
-                memo=f"团长佣金结算 {settlement.period_start}~{settlement.period_end}",
+                memo=_("团长佣金结算 %(period_start)s~%(period_end)s")
+                % {"period_start": settlement.period_start, "period_end": settlement.period_end},
             )
         audit.record(
             actor=actor,
@@ -431,16 +458,16 @@ def record_payout(
     with transaction.atomic():
         settlement = selectors.access_settlement(shop, settlement_id, lock=True)
         if settlement.status != SettlementStatus.CONFIRMED:
-            message = "结算单已打款" if settlement.status == SettlementStatus.PAID else "请先确认结算单"
+            message = _("结算单已打款") if settlement.status == SettlementStatus.PAID else _("请先确认结算单")
             raise InvalidSettlementState(message)
         if amount_fen != settlement.commission_fen:
             raise InvalidPayout(
-                f"打款金额应为 {format_fen(settlement.commission_fen)}",
-                details={"fields": {"amount_fen": "打款金额与结算金额不一致"}},
+                _("打款金额应为 %(commission_fen)s") % {"commission_fen": format_fen(settlement.commission_fen)},
+                details={"fields": {"amount_fen": _("打款金额与结算金额不一致")}},
             )
         if not reference or len(reference) > 64:
             raise InvalidPayout(
-                "请填写转账流水号（最多 64 个字）", details={"fields": {"reference": "请填写转账流水号"}}
+                _("请填写转账流水号（最多 64 个字）"), details={"fields": {"reference": _("请填写转账流水号")}}
             )
         payout = Payout.objects.create(
             settlement=settlement, amount_fen=amount_fen, reference=reference, recorded_by=actor
@@ -454,10 +481,10 @@ def record_payout(
                     settlement.leader.user,
                     amount_fen,
                     reference=f"leader-settlement-payout:{settlement.pk}",
-                    memo=f"团长佣金线下打款 {reference}",
+                    memo=_("团长佣金线下打款 %(reference)s") % {"reference": reference},
                 )
             except InsufficientBalance:
-                raise InvalidPayout("团长已从钱包提现了这笔佣金，不能再线下打款") from None
+                raise InvalidPayout(_("团长已从钱包提现了这笔佣金，不能再线下打款")) from None
         settlement.status = SettlementStatus.PAID
         settlement.save(update_fields=["status"])
         audit.record(
@@ -473,9 +500,14 @@ def record_payout(
             settlement.leader.user,
             shop=shop,
             kind="leader.payout",
-            title="团长佣金已打款",
-            body=f"{settlement.period_start}~{settlement.period_end} 佣金 {format_fen(amount_fen)} 已打款，"
-            f"流水号 {reference}。",
+            title=_("团长佣金已打款"),
+            body=_("%(period_start)s~%(period_end)s 佣金 %(amount_fen)s 已打款，流水号 %(reference)s。")
+            % {
+                "period_start": settlement.period_start,
+                "period_end": settlement.period_end,
+                "amount_fen": format_fen(amount_fen),
+                "reference": reference,
+            },
             link=reverse("fulfilment:leader_commission"),
         )
     return payout
@@ -487,13 +519,14 @@ def record_payout(
 def check_weight(line: OrderLine, grams: Any) -> int:
     """Actual grams for the whole line: a positive integer, at most a few times the estimate."""
     if not line.weight_unit_grams or not line.estimated_grams:
-        raise NotSoldByWeight(f"「{line.title}」按件计价，无需称重")
+        raise NotSoldByWeight(_("「%(title)s」按件计价，无需称重") % {"title": line.title})
     if isinstance(grams, bool) or not isinstance(grams, int) or grams < 1:
-        raise InvalidWeight("请填写实际重量（克），须为大于 0 的整数")
+        raise InvalidWeight(_("请填写实际重量（克），须为大于 0 的整数"))
     estimated = line.estimated_grams * line.quantity
     if grams > estimated * MAX_ACTUAL_OVER_ESTIMATE:
         raise InvalidWeight(
-            f"实重 {grams} 克超过预估 {estimated} 克的 {MAX_ACTUAL_OVER_ESTIMATE} 倍，请检查是否输错",
+            _("实重 %(grams)s 克超过预估 %(estimated)s 克的 %(times)s 倍，请检查是否输错")
+            % {"grams": grams, "estimated": estimated, "times": MAX_ACTUAL_OVER_ESTIMATE},
             details={"estimated_grams": estimated},
         )
     return grams
@@ -514,9 +547,17 @@ def settle_weight_refund(order: Order, line: OrderLine) -> RefundRequest | None:
     step = refund_step_fen(weight.due_fen, line.weight_refund_fen, refundable_left_fen(line))
     if step <= 0:
         return None
-    lighter = f"，少 {weight.lighter_by_label}" if weight.lighter_by_label else ""
-    prefix = "称重更正补退" if line.weight_refund_fen else "称重差价退款"
-    reason = f"{prefix}：实重 {weight.actual_label}{lighter}"
+    lighter = (
+        _("，少 %(lighter_by_label)s") % {"lighter_by_label": weight.lighter_by_label}
+        if weight.lighter_by_label
+        else ""
+    )
+    prefix = _("称重更正补退") if line.weight_refund_fen else _("称重差价退款")
+    reason = _("%(prefix)s：实重 %(actual_label)s%(lighter)s") % {
+        "prefix": prefix,
+        "actual_label": weight.actual_label,
+        "lighter": lighter,
+    }
     refund = order_actions.refund_automatically(order, line, reason, amount_fen=step)
     if refund is not None:
         OrderLine.objects.filter(pk=line.pk).update(weight_refund_fen=F("weight_refund_fen") + refund.amount_fen)
@@ -537,12 +578,12 @@ def record_line_weight(
         order = order_selectors.access_order(shop, order_id, lock=True)
         line = OrderLine.objects.select_for_update().filter(order=order, pk=line_id).first()
         if line is None:
-            raise NotFound("订单中没有这件商品", code="order_line_not_found")
+            raise NotFound(_("订单中没有这件商品"), code="order_line_not_found")
         grams = check_weight(line, grams)
         if not order_selectors.weighing_open(order):
             if order.paid_at is None and order.status == OrderStatus.PENDING_PAYMENT:
-                raise WeighingClosed("订单尚未付款，付款后再称重")
-            raise WeighingClosed(f"订单{OrderStatus(order.status).label}，不能再记录称重")
+                raise WeighingClosed(_("订单尚未付款，付款后再称重"))
+            raise WeighingClosed(_("订单%(label)s，不能再记录称重") % {"label": OrderStatus(order.status).label})
         before = line.actual_grams
         OrderLine.objects.filter(pk=line.pk).update(actual_grams=grams)
         line.actual_grams = grams
@@ -553,7 +594,15 @@ def record_line_weight(
             from_status=order.status,
             to_status=order.status,
             actor=actor,
-            note=f"称重：{line.title} {line.spec} 实重 {weight.actual_label}（预估 {weight.estimated_label}）"[:255],
+            note=(
+                _("称重：%(title)s %(spec)s 实重 %(actual_label)s（预估 %(estimated_label)s）")
+                % {
+                    "title": line.title,
+                    "spec": line.spec,
+                    "actual_label": weight.actual_label,
+                    "estimated_label": weight.estimated_label,
+                }
+            )[:255],
         )
         audit.record(
             actor=actor,

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class FulfilmentConfig(AppConfig):
     name = "shequn.fulfilment"
     label = "fulfilment"
-    verbose_name = "团购履约与团长结算"
+    verbose_name = gettext_lazy("团购履约与团长结算")
 
     def ready(self) -> None:
         from shequn.orders.models import Order

@@ -11,6 +11,8 @@ from datetime import date
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from shequn.catalog.weights import format_grams, line_weight
 from shequn.core.errors import NotAuthenticated
@@ -30,7 +32,7 @@ from .models import GoodsReceipt, PickupTicket, Settlement, SettlementLine
 
 # Campaigns whose sign-ups are shown on summaries and pick lists (open: a preview; succeeded: final).
 LISTED_STATUSES = (CampaignStatus.OPEN, CampaignStatus.SUCCEEDED)
-NOT_A_LEADER = "你还不是团长"
+NOT_A_LEADER = gettext_noop("你还不是团长")
 # A suspended leader takes no new campaigns but still hands out what their point holds.
 FULFILLING_STATUSES = (LeaderStatus.ACTIVE, LeaderStatus.SUSPENDED)
 
@@ -49,20 +51,20 @@ def my_leaders(user: Any) -> QuerySet[Leader]:
 def my_leader(user: Any, shop_id: int | None = None) -> Leader:
     """The caller's leader role (active or suspended; in ``shop_id`` when given, else their first)."""
     if not getattr(user, "is_authenticated", False):
-        raise NotAuthenticated("请先登录", code="not_authenticated")
+        raise NotAuthenticated(_("请先登录"), code="not_authenticated")
     roles = my_leaders(user)
     if shop_id is not None:
         roles = roles.filter(shop_id=shop_id)
     leader = roles.order_by("id").first()
     if leader is None:
-        raise LeaderNotFound(NOT_A_LEADER)
+        raise LeaderNotFound(_(NOT_A_LEADER))
     return leader
 
 
 def access_leader(shop: Shop, leader_id: int) -> Leader:
     leader = Leader.objects.select_related("pickup_point", "user").filter(shop=shop, pk=leader_id).first()
     if leader is None:
-        raise LeaderNotFound("团长不存在")
+        raise LeaderNotFound(_("团长不存在"))
     return leader
 
 
@@ -76,7 +78,7 @@ def shop_leaders(shop: Shop) -> QuerySet[Leader]:
 def access_campaign(shop: Shop, campaign_id: int) -> Campaign:
     campaign = Campaign.objects.filter(shop=shop, pk=campaign_id).first()
     if campaign is None:
-        raise CampaignNotFound("接龙不存在")
+        raise CampaignNotFound(_("接龙不存在"))
     return campaign
 
 
@@ -84,7 +86,7 @@ def access_leader_campaign(leader: Leader, campaign_id: int) -> Campaign:
     """A campaign the leader takes part in; anything else looks absent."""
     campaign = Campaign.objects.filter(shop_id=leader.shop_id, pk=campaign_id).first()
     if campaign is None or not CampaignLeader.objects.filter(campaign=campaign, leader=leader).exists():
-        raise CampaignNotFound("接龙不存在")
+        raise CampaignNotFound(_("接龙不存在"))
     return campaign
 
 
@@ -163,8 +165,12 @@ def weight_note(line: OrderLine, units: int) -> str:
     weight = line_weight(line)
     if weight is None or line.estimated_grams is None:
         return ""
-    note = f"预估 {format_grams(line.estimated_grams * units, weight.unit_grams)}"
-    return f"{note}，实重 {weight.actual_label}" if weight.actual_grams is not None else note
+    note = _("预估 %(value)s") % {"value": format_grams(line.estimated_grams * units, weight.unit_grams)}
+    return (
+        _("%(note)s，实重 %(actual_label)s") % {"note": note, "actual_label": weight.actual_label}
+        if weight.actual_grams is not None
+        else note
+    )
 
 
 @dataclass
@@ -257,7 +263,7 @@ def ticket_by_token(token: str) -> PickupTicket:
         else None
     )
     if ticket is None:
-        raise TicketNotFound("取货码无效")
+        raise TicketNotFound(_("取货码无效"))
     return ticket
 
 
@@ -269,7 +275,7 @@ def member_ticket(user: Any, number: str) -> tuple[SignUp, PickupTicket | None]:
         .first()
     )
     if sign_up is None:
-        raise TicketNotFound("订单不存在")
+        raise TicketNotFound(_("订单不存在"))
     return sign_up, PickupTicket.objects.filter(sign_up=sign_up).first()
 
 
@@ -351,7 +357,7 @@ def access_settlement(shop: Shop, settlement_id: int, *, lock: bool = False) -> 
         found = found.select_for_update(of=("self",))
     settlement = found.first()
     if settlement is None:
-        raise SettlementNotFound("结算单不存在")
+        raise SettlementNotFound(_("结算单不存在"))
     return settlement
 
 

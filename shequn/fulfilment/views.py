@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shequn.communities.links import qr_svg
@@ -27,9 +29,17 @@ from . import actions, exports, selectors
 from .enums import TicketStatus
 from .forms import WeightRecordForm
 
-PICK_HEADER = ["序号", "成员", "商品", "规格", "数量"]
-SUMMARY_HEADER = ["商品", "规格", "总数量", "金额（元）", "各团长数量"]
-SLOT_PICK_HEADER = ["订单号", "买家", "收货地址 / 自提点", "商品", "规格", "数量", "状态"]
+
+def _pick_header() -> list[str]:
+    return [_("序号"), _("成员"), _("商品"), _("规格"), _("数量")]
+
+
+def _summary_header() -> list[str]:
+    return [_("商品"), _("规格"), _("总数量"), _("金额（元）"), _("各团长数量")]
+
+
+def _slot_pick_header() -> list[str]:
+    return [_("订单号"), _("买家"), _("收货地址 / 自提点"), _("商品"), _("规格"), _("数量"), _("状态")]
 
 
 def _login(request: HttpRequest) -> HttpResponse | None:
@@ -56,14 +66,21 @@ def pick_list_response(campaign: Any, leader: Any, fmt: str) -> HttpResponse | N
     table = [[r.sequence, r.name, r.title, r.spec, r.units] for r in rows]
     name = f"pick-list-{campaign.pk}-{leader.pk}"
     if fmt == "csv":
-        return _download(exports.to_csv(PICK_HEADER, table), exports.CSV_CONTENT_TYPE, f"{name}.csv")
+        return _download(exports.to_csv(_pick_header(), table), exports.CSV_CONTENT_TYPE, f"{name}.csv")
     if fmt == "xlsx":
-        return _download(exports.to_xlsx("拣货单", PICK_HEADER, table), exports.XLSX_CONTENT_TYPE, f"{name}.xlsx")
+        return _download(exports.to_xlsx(_("拣货单"), _pick_header(), table), exports.XLSX_CONTENT_TYPE, f"{name}.xlsx")
     if fmt == "pdf":
         point = leader.pickup_point
-        where = f"{point.name}（{point.address}）" if point else leader.point_name
-        subtitle = f"自提点：{where}　取货日期：{campaign.pickup_date}"
-        data = exports.to_pdf(f"拣货单 · {campaign.title}", subtitle, PICK_HEADER, table)
+        where = (
+            _("%(name)s（%(address)s）") % {"name": point.name, "address": point.address}
+            if point
+            else leader.point_name
+        )
+        subtitle = _("自提点：%(where)s　取货日期：%(pickup_date)s") % {
+            "where": where,
+            "pickup_date": campaign.pickup_date,
+        }
+        data = exports.to_pdf(_("拣货单 · %(title)s") % {"title": campaign.title}, subtitle, _pick_header(), table)
         return _download(data, exports.PDF_CONTENT_TYPE, f"{name}.pdf")
     return None
 
@@ -76,7 +93,7 @@ def summary_table(shop: Any, rows: list[selectors.SummaryRow]) -> list[list[Any]
             r.spec,
             r.units,
             format_yuan_input(r.amount_fen),
-            "；".join(f"{leaders.get(lid, lid)} {units}" for lid, units in sorted(r.per_leader.items())),
+            _("；").join(f"{leaders.get(lid, lid)} {units}" for lid, units in sorted(r.per_leader.items())),
         ]
         for r in rows
     ]
@@ -105,9 +122,9 @@ def console_summary(request: HttpRequest) -> HttpResponse:
     table = summary_table(shop, rows)
     fmt = request.GET.get("format")
     if fmt == "csv":
-        return _download(exports.to_csv(SUMMARY_HEADER, table), exports.CSV_CONTENT_TYPE, "supplier-summary.csv")
+        return _download(exports.to_csv(_summary_header(), table), exports.CSV_CONTENT_TYPE, "supplier-summary.csv")
     if fmt == "xlsx":
-        data = exports.to_xlsx("采购汇总", SUMMARY_HEADER, table)
+        data = exports.to_xlsx(_("采购汇总"), _summary_header(), table)
         return _download(data, exports.XLSX_CONTENT_TYPE, "supplier-summary.xlsx")
     query = request.GET.copy()
     query.pop("format", None)
@@ -160,9 +177,9 @@ def console_slot_pick_list(request: HttpRequest, slot_id: int) -> HttpResponse:
     fmt = request.GET.get("format")
     name = f"slot-pick-list-{slot.date:%Y%m%d}-{slot.starts_at:%H%M}"
     if fmt == "csv":
-        return _download(exports.to_csv(SLOT_PICK_HEADER, table), exports.CSV_CONTENT_TYPE, f"{name}.csv")
+        return _download(exports.to_csv(_slot_pick_header(), table), exports.CSV_CONTENT_TYPE, f"{name}.csv")
     if fmt == "xlsx":
-        data = exports.to_xlsx("时段拣货单", SLOT_PICK_HEADER, table)
+        data = exports.to_xlsx(_("时段拣货单"), _slot_pick_header(), table)
         return _download(data, exports.XLSX_CONTENT_TYPE, f"{name}.xlsx")
     context = {"slot": slot, "rows": rows, "totals": selectors.slot_pick_totals(rows)}
     return render(request, "fulfilment/console/slot_pick_list.html", context)
@@ -181,7 +198,11 @@ def console_settlements(request: HttpRequest) -> HttpResponse:
                 end=_date_or_none(request.POST.get("end")),
                 ip=client_ip(request),
             )
-            messages.success(request, f"已生成 {len(created)} 张结算单")
+            messages.success(
+                request,
+                ngettext("已生成 %(created)s 张结算单", "已生成 %(created)s 张结算单", len(created))
+                % {"created": len(created)},
+            )
         except DomainError as error:
             messages.error(request, error.message)
         return redirect("fulfilment:console_settlements")
@@ -202,7 +223,7 @@ def console_settlement(request: HttpRequest, settlement_id: int) -> HttpResponse
         try:
             if request.POST.get("action") == "confirm":
                 actions.confirm_settlement(shop, settlement.pk, request.user, ip=client_ip(request))
-                messages.success(request, "结算单已确认")
+                messages.success(request, _("结算单已确认"))
             else:
                 amount_text = request.POST.get("amount") or ""
                 actions.record_payout(
@@ -213,7 +234,7 @@ def console_settlement(request: HttpRequest, settlement_id: int) -> HttpResponse
                     reference=request.POST.get("reference") or "",
                     ip=client_ip(request),
                 )
-                messages.success(request, "打款已记录")
+                messages.success(request, _("打款已记录"))
         except DomainError as error:
             errors, status = field_errors(error), error.status
             if error.message not in errors.values():
@@ -288,7 +309,7 @@ def leader_receive(request: HttpRequest) -> HttpResponse:
                 {k: v for k, v in received.items() if v is not None},
                 actor=request.user,
             )
-            messages.success(request, "已确认收货，成员已收到取货通知")
+            messages.success(request, _("已确认收货，成员已收到取货通知"))
             return redirect(f"{reverse('fulfilment:leader_receive')}?campaign={campaign.pk}")
         except DomainError as error:
             errors = (error.details or {}).get("fields", {})
@@ -343,7 +364,7 @@ def leader_verify_token(request: HttpRequest, token: str) -> HttpResponse:
         except DomainError as error:
             result = {"ok": False, "message": error.message}
     elif not selectors.my_leaders(request.user).filter(pickup_point_id=ticket.pickup_point_id).exists():
-        result = {"ok": False, "message": "这不是你的自提点的订单，不能核销"}
+        result = {"ok": False, "message": _("这不是你的自提点的订单，不能核销")}
     return render(
         request,
         "fulfilment/leader/verify_token.html",
@@ -403,7 +424,7 @@ def console_record_weight(request: HttpRequest, order_id: int, line_id: int) -> 
     order_selectors.access_order(shop, order_id)  # a foreign id is a 404, not a message
     form = WeightRecordForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "；".join(str(error) for errors in form.errors.values() for error in errors))
+        messages.error(request, _("；").join(str(error) for errors in form.errors.values() for error in errors))
     else:
         try:
             line = actions.record_line_weight(
@@ -419,5 +440,9 @@ def console_record_weight(request: HttpRequest, order_id: int, line_id: int) -> 
                 raise
             messages.error(request, error.message)
         else:
-            messages.success(request, f"已记录「{line.title}」实重 {line.actual_grams} 克")
+            messages.success(
+                request,
+                _("已记录「%(title)s」实重 %(actual_grams)s 克")
+                % {"title": line.title, "actual_grams": line.actual_grams},
+            )
     return redirect("orders:console_order_detail", order_id=order_id)

@@ -14,6 +14,8 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from shequn.catalog.actions import check_image_upload, thumbnail_jpeg
 from shequn.core import audit
@@ -62,29 +64,35 @@ def check_slug(raw: str) -> str:
     """The slug as stored (trimmed, lower case) if it is well formed, not reserved and free."""
     slug = (raw or "").strip().lower()
     if not MIN_SLUG_LENGTH <= len(slug) <= MAX_SLUG_LENGTH:
-        raise _invalid("slug", f"店铺地址须为 {MIN_SLUG_LENGTH}–{MAX_SLUG_LENGTH} 个字符", "slug_length")
+        raise _invalid(
+            "slug",
+            _("店铺地址须为 %(min)s–%(max)s 个字符") % {"min": MIN_SLUG_LENGTH, "max": MAX_SLUG_LENGTH},
+            "slug_length",
+        )
     if not _SLUG.match(slug):
-        raise _invalid("slug", "店铺地址只能用小写字母、数字和短横线，以字母开头，短横线不能连用或结尾", "slug_invalid")
+        raise _invalid(
+            "slug", _("店铺地址只能用小写字母、数字和短横线，以字母开头，短横线不能连用或结尾"), "slug_invalid"
+        )
     if slug in RESERVED_SLUGS:
-        raise _invalid("slug", f"「{slug}」是保留地址，请换一个", "slug_reserved")
+        raise _invalid("slug", _("「%(slug)s」是保留地址，请换一个") % {"slug": slug}, "slug_reserved")
     taken = (
         Shop.objects.filter(slug=slug).exists()
         or MerchantApplication.objects.filter(slug=slug, status=ApplicationStatus.PENDING).exists()
     )
     if taken:
-        raise _invalid("slug", f"店铺地址「{slug}」已被占用，请换一个", "slug_taken")
+        raise _invalid("slug", _("店铺地址「%(slug)s」已被占用，请换一个") % {"slug": slug}, "slug_taken")
     return slug
 
 
 def check_licence(business_subject: str, raw: str) -> str:
     """The licence number as stored: none for 个人, a valid unified social credit code otherwise."""
     if business_subject not in BusinessSubject.values:
-        raise _invalid("business_subject", "请选择经营主体", "business_subject_invalid")
+        raise _invalid("business_subject", _("请选择经营主体"), "business_subject_invalid")
     code = licence.normalise(raw)
     if business_subject == BusinessSubject.INDIVIDUAL:
         return ""  # a person selling on their own has no licence to give
     if not code:
-        raise _invalid("licence_number", "个体工商户和企业须填写统一社会信用代码", "licence_required")
+        raise _invalid("licence_number", _("个体工商户和企业须填写统一社会信用代码"), "licence_required")
     problem = licence.licence_problem(code)
     if problem:
         raise _invalid("licence_number", problem, "licence_invalid")
@@ -94,11 +102,11 @@ def check_licence(business_subject: str, raw: str) -> str:
 def check_application(data: ApplicationInput) -> dict[str, str]:
     name = " ".join((data.name or "").split())
     if not name:
-        raise _invalid("name", "请填写店铺名称", "name_required")
+        raise _invalid("name", _("请填写店铺名称"), "name_required")
     if len(name) > MAX_NAME_LENGTH:
-        raise _invalid("name", f"店铺名称最多 {MAX_NAME_LENGTH} 个字", "name_too_long")
+        raise _invalid("name", _("店铺名称最多 %(max)s 个字") % {"max": MAX_NAME_LENGTH}, "name_too_long")
     if data.category not in ShopCategory.values:
-        raise _invalid("category", "请选择经营类目", "category_invalid")
+        raise _invalid("category", _("请选择经营类目"), "category_invalid")
     return {
         "name": name,
         "slug": check_slug(data.slug),
@@ -111,9 +119,9 @@ def check_application(data: ApplicationInput) -> dict[str, str]:
 def do_apply(user: Any, data: ApplicationInput, *, logo: UploadedFile | None = None) -> MerchantApplication:
     """File an application to open a shop; it waits for a platform admin."""
     if not getattr(user, "is_authenticated", False):
-        raise NotAuthenticated("请先用手机号登录")
+        raise NotAuthenticated(_("请先用手机号登录"))
     if MerchantApplication.objects.filter(applicant=user, status=ApplicationStatus.PENDING).exists():
-        raise Conflict("你已有一份待审核的开店申请，请等待平台审核", code="application_pending")
+        raise Conflict(_("你已有一份待审核的开店申请，请等待平台审核"), code="application_pending")
     values = check_application(data)
     image = check_image_upload(logo) if logo is not None else None
     application = MerchantApplication(applicant=user, **values)
@@ -125,14 +133,16 @@ def do_apply(user: Any, data: ApplicationInput, *, logo: UploadedFile | None = N
             application.save()
     except IntegrityError:
         # Two submissions at once: the database keeps one waiting application per person and per slug.
-        raise Conflict("店铺地址已被占用，或你已有待审核的申请", code="application_conflict") from None
+        raise Conflict(_("店铺地址已被占用，或你已有待审核的申请"), code="application_conflict") from None
     return application
 
 
 def _pending(application_id: int) -> MerchantApplication:
     application = access_application(application_id, lock=True)
     if application.status != ApplicationStatus.PENDING:
-        raise InvalidTransition(f"该申请{application.get_status_display()}，不能再处理", code="application_decided")
+        raise InvalidTransition(
+            _("该申请%(value)s，不能再处理") % {"value": application.get_status_display()}, code="application_decided"
+        )
     return application
 
 
@@ -142,7 +152,10 @@ def do_approve(admin: Any, application_id: int, *, ip: str | None = None) -> Mer
     with transaction.atomic():
         application = _pending(application_id)
         if Shop.objects.filter(slug=application.slug).exists():
-            raise Conflict(f"店铺地址「{application.slug}」已被占用，请驳回并请申请人换一个", code="slug_taken")
+            raise Conflict(
+                _("店铺地址「%(slug)s」已被占用，请驳回并请申请人换一个") % {"slug": application.slug},
+                code="slug_taken",
+            )
         shop = Shop.objects.create(
             name=application.name,
             slug=application.slug,
@@ -159,8 +172,8 @@ def do_approve(admin: Any, application_id: int, *, ip: str | None = None) -> Mer
             application.applicant,
             shop=shop,
             kind="merchant.approved",
-            title="开店申请已通过",
-            body=f"「{shop.name}」已开通，进入商家控制台按开店指引添加社群、商品并完成支付设置。",
+            title=_("开店申请已通过"),
+            body=_("「%(name)s」已开通，进入商家控制台按开店指引添加社群、商品并完成支付设置。") % {"name": shop.name},
             link="/console/",
         )
     return application
@@ -169,9 +182,13 @@ def do_approve(admin: Any, application_id: int, *, ip: str | None = None) -> Mer
 def check_reason(reason: str) -> str:
     reason = " ".join((reason or "").split())
     if not reason:
-        raise _invalid("reason", "请填写原因", "reason_required")
+        raise _invalid("reason", _("请填写原因"), "reason_required")
     if len(reason) > MAX_REASON_LENGTH:
-        raise _invalid("reason", f"原因最多 {MAX_REASON_LENGTH} 个字", "reason_too_long")
+        raise _invalid(
+            "reason",
+            _("原因最多 %(max)s 个字") % {"max": MAX_REASON_LENGTH},
+            "reason_too_long",
+        )
     return reason
 
 
@@ -189,8 +206,9 @@ def do_reject(admin: Any, application_id: int, *, reason: str, ip: str | None = 
             application.applicant,
             shop=None,
             kind="merchant.rejected",
-            title="开店申请未通过",
-            body=f"「{application.name}」未通过审核：{reason}。修改后可重新申请。",
+            title=_("开店申请未通过"),
+            body=_("「%(name)s」未通过审核：%(reason)s。修改后可重新申请。")
+            % {"name": application.name, "reason": reason},
             link="/open-shop/",
         )
     return application
@@ -198,17 +216,17 @@ def do_reject(admin: Any, application_id: int, *, reason: str, ip: str | None = 
 
 # What each platform action moves the shop to, and what the owners read.
 SHOP_MOVES = {
-    "suspend": (ShopStatus.SUSPENDED, "店铺已被暂停营业"),
-    "reinstate": (ShopStatus.ACTIVE, "店铺已恢复营业"),
-    "close": (ShopStatus.CLOSED, "店铺已被关闭"),
+    "suspend": (ShopStatus.SUSPENDED, gettext_noop("店铺已被暂停营业")),
+    "reinstate": (ShopStatus.ACTIVE, gettext_noop("店铺已恢复营业")),
+    "close": (ShopStatus.CLOSED, gettext_noop("店铺已被关闭")),
 }
 
 
 def allowed_moves(shop: Shop) -> list[tuple[str, str]]:
     """The platform actions ``shop`` allows now, as (move, label), for the platform console."""
-    labels = {"suspend": "暂停营业", "reinstate": "恢复营业", "close": "关闭店铺"}
+    labels = {"suspend": _("暂停营业"), "reinstate": _("恢复营业"), "close": _("关闭店铺")}
     allowed = shop_state.SHOP_TRANSITIONS.get(shop.status, frozenset())
-    return [(move, labels[move]) for move, (to_status, _) in SHOP_MOVES.items() if to_status in allowed]
+    return [(move, labels[move]) for move, (to_status, _title) in SHOP_MOVES.items() if to_status in allowed]
 
 
 def do_change_shop_status(admin: Any, shop_id: int, move: str, *, reason: str, ip: str | None = None) -> Shop:
@@ -216,15 +234,22 @@ def do_change_shop_status(admin: Any, shop_id: int, move: str, *, reason: str, i
     are told in the inbox. The shop's data is never touched."""
     check_platform_staff(admin)
     if move not in SHOP_MOVES:
-        raise _invalid("move", "未知的操作", "move_invalid")
+        raise _invalid("move", _("未知的操作"), "move_invalid")
     to_status, title = SHOP_MOVES[move]
     reason = check_reason(reason)
     with transaction.atomic():
         shop = Shop.objects.select_for_update().filter(pk=shop_id).first()
         if shop is None:
-            raise NotFound("店铺不存在", code="shop_not_found")
+            raise NotFound(_("店铺不存在"), code="shop_not_found")
         shop_state.transition(shop, to_status, actor=admin, reason=reason, ip=ip)
         owners = StaffMember.objects.filter(shop=shop, role=StaffRole.OWNER, is_active=True).select_related("user")
         for owner in owners:
-            notify(owner.user, shop=shop, kind=f"shop.{move}", title=title, body=f"原因：{reason}", link="/console/")
+            notify(
+                owner.user,
+                shop=shop,
+                kind=f"shop.{move}",
+                title=_(title),
+                body=_("原因：%(reason)s") % {"reason": reason},
+                link="/console/",
+            )
     return shop

@@ -5,6 +5,7 @@ the audit log of every shop. Platform routes are 403 for members and shop staff.
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from shequn.core.audit import client_ip
@@ -32,7 +33,7 @@ DECISION_ERRORS = error_responses(401, 403, 404, 409, 422)
 
 def _authenticated(request: HttpRequest) -> Any:
     if not request.user.is_authenticated:
-        raise NotAuthenticated("请先登录")
+        raise NotAuthenticated(_("请先登录"))
     return request.user
 
 

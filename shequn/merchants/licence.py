@@ -5,6 +5,8 @@ registration authority (1), organisation type (1), administrative region (6 digi
 organisation code (9) and a check character computed over the first 17.
 """
 
+from django.utils.translation import gettext as _
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 # Weight of position i (0-based) is 3**i mod 31.
 WEIGHTS = tuple(pow(3, position, 31) for position in range(17))
@@ -25,11 +27,11 @@ def check_character(first17: str) -> str:
 def licence_problem(code: str) -> str | None:
     """Why ``code`` (normalised) is not a valid unified social credit code; None when it is."""
     if len(code) != LENGTH:
-        return f"统一社会信用代码应为 {LENGTH} 位（当前 {len(code)} 位）"
+        return _("统一社会信用代码应为 %(length)s 位（当前 %(code)s 位）") % {"length": LENGTH, "code": len(code)}
     if any(character not in ALPHABET for character in code):
-        return "统一社会信用代码只含数字和大写字母（不含 I、O、S、V、Z）"
+        return _("统一社会信用代码只含数字和大写字母（不含 I、O、S、V、Z）")
     if not code[2:8].isdigit():
-        return "统一社会信用代码第 3–8 位是行政区划码，应为数字"
+        return _("统一社会信用代码第 3–8 位是行政区划码，应为数字")
     if check_character(code[:17]) != code[17]:
-        return "统一社会信用代码校验位不正确，请核对后重新输入"
+        return _("统一社会信用代码校验位不正确，请核对后重新输入")
     return None

@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shequn.core.errors import NotAuthenticated, NotFound, PermissionDenied
 from shequn.core.models import AuditLog
@@ -30,9 +31,9 @@ def is_platform_staff(user: Any) -> bool:
 
 def check_platform_staff(user: Any) -> None:
     if not getattr(user, "is_authenticated", False):
-        raise NotAuthenticated("请先登录")
+        raise NotAuthenticated(_("请先登录"))
     if not is_platform_staff(user):
-        raise PermissionDenied("仅平台管理员可以访问平台控制台", code="platform_staff_only")
+        raise PermissionDenied(_("仅平台管理员可以访问平台控制台"), code="platform_staff_only")
 
 
 def _one_figure(rows: QuerySet[Any], expression: Any) -> Coalesce:
@@ -61,7 +62,7 @@ def platform_shops(*, status: str = "", query: str = "") -> QuerySet[Shop]:
 def access_platform_shop(shop_id: int) -> Shop:
     shop = platform_shops().filter(pk=shop_id).first()
     if shop is None:
-        raise NotFound("店铺不存在", code="shop_not_found")
+        raise NotFound(_("店铺不存在"), code="shop_not_found")
     return shop
 
 
@@ -77,7 +78,7 @@ def access_application(application_id: int, *, lock: bool = False) -> MerchantAp
     rows = MerchantApplication.objects.select_for_update(of=("self",)) if lock else MerchantApplication.objects
     application = rows.filter(pk=application_id).first()
     if application is None:
-        raise NotFound("申请不存在", code="application_not_found")
+        raise NotFound(_("申请不存在"), code="application_not_found")
     return application
 
 

@@ -12,6 +12,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shequn.core.audit import client_ip
@@ -59,7 +60,7 @@ def open_shop(request: HttpRequest) -> HttpResponse:
                 add_domain_error(form, error)
                 status = error.status
             else:
-                messages.success(request, "开店申请已提交，平台审核后会在消息中通知你")
+                messages.success(request, _("开店申请已提交，平台审核后会在消息中通知你"))
                 return redirect("merchants:open_shop")
         else:
             status = 422
@@ -117,7 +118,7 @@ def platform_shop(request: HttpRequest, shop_id: int) -> HttpResponse:
 def platform_shop_status(request: HttpRequest, shop_id: int, move: str) -> HttpResponse:
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "请填写原因（最多 200 字）")
+        messages.error(request, _("请填写原因（最多 200 字）"))
         return redirect("merchants:platform_shop", shop_id=shop_id)
     try:
         shop = actions.do_change_shop_status(
@@ -126,7 +127,9 @@ def platform_shop_status(request: HttpRequest, shop_id: int, move: str) -> HttpR
     except (InvalidInput, InvalidTransition) as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"「{shop.name}」现在{shop.get_status_display()}")
+        messages.success(
+            request, _("「%(name)s」现在%(value)s") % {"name": shop.name, "value": shop.get_status_display()}
+        )
     return redirect("merchants:platform_shop", shop_id=shop_id)
 
 
@@ -151,7 +154,7 @@ def platform_application_approve(request: HttpRequest, application_id: int) -> H
     except (Conflict, InvalidTransition) as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"已通过「{application.name}」，店铺已开通")
+        messages.success(request, _("已通过「%(name)s」，店铺已开通") % {"name": application.name})
     return redirect("merchants:platform_applications")
 
 
@@ -160,7 +163,7 @@ def platform_application_approve(request: HttpRequest, application_id: int) -> H
 def platform_application_reject(request: HttpRequest, application_id: int) -> HttpResponse:
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "驳回须填写原因（最多 200 字）")
+        messages.error(request, _("驳回须填写原因（最多 200 字）"))
         return redirect("merchants:platform_applications")
     try:
         application = actions.do_reject(
@@ -169,7 +172,7 @@ def platform_application_reject(request: HttpRequest, application_id: int) -> Ht
     except (InvalidInput, InvalidTransition) as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"已驳回「{application.name}」，申请人会在消息中看到原因")
+        messages.success(request, _("已驳回「%(name)s」，申请人会在消息中看到原因") % {"name": application.name})
     return redirect("merchants:platform_applications")
 
 
