@@ -229,7 +229,9 @@ def campaign_state_label(campaign: Campaign) -> str:
     if not paid.exists():
         return label
     owed = paid.filter(Q(status=SignUpStatus.CONFIRMED) | Q(order__refunded_fen__lt=F("order__total_fen"))).exists()
-    return f"{label}，{'退款中' if owed else '已全额退款'}"
+    if owed:
+        return _("%(status)s，退款中") % {"status": label}
+    return _("%(status)s，已全额退款") % {"status": label}
 
 
 @dataclass(frozen=True)
