@@ -17,6 +17,9 @@ no session, no SQL):
   每人限购's "你已接龙 N 件" a query) and multi-item requests (grouped for the consumer in the
   cache) are answered by ``groupbuy.actions.queued`` in a Django thread.
 
+Both answer in the request's language, chosen as Django's LocaleMiddleware chooses it (the
+language cookie, then Accept-Language), so the words match Django's in either language.
+
 What needs the database before an answer is final (a pool the gate lost, a sold-out item with
 units on their way back) runs in a Django thread too (``settle``). Everything else goes to Django
 (WSGI, in a2wsgi's thread pool), including a request without a ticket (session or bearer token)
@@ -37,7 +40,9 @@ from typing import Any, cast
 
 from a2wsgi import WSGIMiddleware
 from django.db import close_old_connections
+from django.http import HttpRequest, parse_cookie
 from django.urls import reverse
+from django.utils import translation
 from pydantic import ValidationError
 
 # isort: off
@@ -102,11 +107,19 @@ class AttemptCounts:
             actions.count_attempts(item_id, attempts)
 
 
-def _in_django_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    try:
-        return function(*args, **kwargs)
-    finally:
-        close_old_connections()  # as Django does at the end of a request
+async def _in_django_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``function`` in a thread, in the request's language (a thread does not inherit it: asgiref's
+    Local keeps each thread's own)."""
+    language = translation.get_language()
+
+    def run() -> Any:
+        try:
+            with translation.override(language):
+                return function(*args, **kwargs)
+        finally:
+            close_old_connections()  # as Django does at the end of a request
+
+    return await asyncio.to_thread(run)
 
 
 class Front:
@@ -127,7 +140,8 @@ class Front:
                 if found := path.fullmatch(scope["path"]):
                     token = next((value for name, value in scope["headers"] if name == header), None)
                     if token is not None:
-                        await handler(scope, receive, send, int(found[1]), token.decode("latin-1"))
+                        with translation.override(_language(scope)):
+                            await handler(scope, receive, send, int(found[1]), token.decode("latin-1"))
                         return
                     break
         await self.django(scope, _as_coroutine(receive), send)
@@ -154,8 +168,7 @@ class Front:
         admission = await _ask_gate(key, ticket.member_id, quantity, client_ip)
         # A lost pool (Django rebuilds it) or a sold-out item with units on their way back.
         if actions.needs_settling(admission, item_id):
-            admission = await asyncio.to_thread(
-                _in_django_thread,
+            admission = await _in_django_thread(
                 actions.settle,
                 admission,
                 ticket.member_id,
@@ -186,14 +199,13 @@ class Front:
             await _answer(send, error.status, error.as_dict())
             return
         if request.notes_leader:
-            await asyncio.to_thread(_in_django_thread, groupbuy.note_leader, request)
+            await _in_django_thread(groupbuy.note_leader, request)
         client_ip = _client_ip(scope)
         admissions: list[Admission] = []
         for item_id, count in sorted(request.wanted.items()):
             admission = await _ask_gate(jielong_pool_key(item_id), request.member_id, count, client_ip)
             if groupbuy.needs_settling(admission, item_id):
-                admission = await asyncio.to_thread(
-                    _in_django_thread,
+                admission = await _in_django_thread(
                     groupbuy.settle,
                     admission,
                     request.member_id,
@@ -205,7 +217,7 @@ class Front:
         queued = groupbuy.queued_at_once(admissions)
         if queued is None:
             try:
-                queued = await asyncio.to_thread(_in_django_thread, groupbuy.queued, request, admissions)
+                queued = await _in_django_thread(groupbuy.queued, request, admissions)
             except DomainError as error:
                 await _answer(send, error.status, error.as_dict())
                 return
@@ -224,6 +236,17 @@ class Front:
                     await gate.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _language(scope: Scope) -> str:
+    """The language LocaleMiddleware would choose for this request: its cookie, then Accept-Language."""
+    request = HttpRequest()
+    cookies = [value.decode("latin-1") for name, value in scope["headers"] if name == b"cookie"]
+    request.COOKIES = parse_cookie("; ".join(cookies))
+    for name, value in scope["headers"]:
+        if name == b"accept-language":
+            request.META["HTTP_ACCEPT_LANGUAGE"] = value.decode("latin-1")
+    return translation.get_language_from_request(request)
 
 
 def _client_ip(scope: Scope) -> str | None:

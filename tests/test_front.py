@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 import time_machine
+from django.conf import settings
 from django.test import Client
 
 from shequn.flashsales import actions, selectors, tickets
@@ -294,3 +295,29 @@ def test_a_unit_released_by_the_task_process_sells_again_through_the_front(front
     actions.materialise_claims()
     assert Order.objects.filter(user=third).count() == 1
     assert actions.reconcile(item).ok
+
+
+def test_refusals_through_the_front_are_in_the_requests_language_like_django(front, sale, gate):
+    item = item_of(sale)
+    first, second, third = buyer("一号"), buyer("二号"), buyer("三号")
+    for member in (first, second):
+        assert answer(attempt_front(front, item.pk, ticket_for(member, item)))[0] == 202
+    english = {"Accept-Language": "en"}
+    by_cookie = {"Cookie": f"{settings.LANGUAGE_COOKIE_NAME}=en", "Accept-Language": "zh-hans"}
+
+    def both(member: Any, headers: dict[str, str]) -> tuple[Any, Any]:
+        ticket = ticket_for(member, item)
+        by_front = ask_front(front, ("POST", path(item.pk), {**ticket_headers(ticket), **headers}, b'{"quantity": 1}'))
+        by_django = Client(headers=headers).post(
+            path(item.pk), b'{"quantity": 1}', content_type="application/json", headers=ticket_headers(ticket)
+        )
+        return answer(by_front[0]), answer(by_django)
+
+    over_cap, django_over_cap = both(first, english)
+    assert over_cap == django_over_cap
+    assert over_cap[1]["message"] == "Limit 1 per person"
+    sold_out, django_sold_out = both(third, by_cookie)  # the language cookie wins over the header
+    assert sold_out == django_sold_out
+    assert sold_out[1]["message"] == "Sold out"
+    # Without either, the default language: Chinese.
+    assert answer(attempt_front(front, item.pk, ticket_for(third, item)))[1]["message"] == "已抢光"

@@ -232,3 +232,29 @@ def test_a_pool_the_gate_lost_is_rebuilt_through_the_front(front, world, gate):
     assert gate.state(pool_key(item.pk)).ready
     assert actions.materialise_claims() == actions.Materialised(signed_up=1)
     assert selectors.reconcile(item).ok
+
+
+def test_refusals_through_the_front_are_in_the_requests_language_like_django(front, world, gate):
+    campaign, item = limited(world, stock=2, cap=1)
+    wang, li, zhang = world.members["王小明"], world.members["李阿姨"], world.members["张三"]
+    one = body({item.pk: 1})
+    for member in (wang, li):
+        assert by_front(front, campaign.pk, ticket_for(member, campaign), one)[0] == 202
+    assert actions.materialise_claims() == actions.Materialised(signed_up=2)
+    english = {"Accept-Language": "en"}
+
+    def both(member: Any) -> tuple[Any, Any]:
+        ticket = ticket_for(member, campaign)
+        request = ("POST", path(campaign.pk), {**headers(ticket), **english}, one)
+        by_django = Client(headers=english).post(
+            path(campaign.pk), one, content_type="application/json", headers=headers(ticket)
+        )
+        return answer(ask_front(front, request)[0]), answer(by_django)
+
+    # 每人限购's words need SQL, so the front asks a Django thread: it answers in English too.
+    over_cap, django_over_cap = both(wang)
+    assert over_cap == django_over_cap
+    assert over_cap[1]["message"] == "“三文鱼 500g”: limit 1 per person; you already have 1"
+    sold_out, django_sold_out = both(zhang)
+    assert sold_out == django_sold_out
+    assert sold_out[1]["message"] == "“三文鱼 500g” is sold out"

@@ -13,6 +13,8 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shequn.catalog.kinds import ProductKind
 from shequn.catalog.models import Category, Product
@@ -43,10 +45,10 @@ MAX_PERCENT_BP = 5000  # tier 1 + tier 2 together at most half of what the buyer
 MAX_BINDING_DAYS = 365
 TARGET_MAX = 200
 
-TIER_LIMIT_MESSAGE = "分销最多两级：不能设置第三级佣金"
-JOIN_FEE_MESSAGE = "成为推广员必须免费，且不以购买为前提：不能设置入门费、购买门槛或推广员礼包"
-RECRUITMENT_MESSAGE = "不能按发展下线或注册人数发放奖励：佣金只来自真实成交"
-TEAM_MESSAGE = "不能按团队业绩发放奖励：佣金只来自推广员自己带来的真实成交"
+TIER_LIMIT_MESSAGE = gettext_lazy("分销最多两级：不能设置第三级佣金")
+JOIN_FEE_MESSAGE = gettext_lazy("成为推广员必须免费，且不以购买为前提：不能设置入门费、购买门槛或推广员礼包")
+RECRUITMENT_MESSAGE = gettext_lazy("不能按发展下线或注册人数发放奖励：佣金只来自真实成交")
+TEAM_MESSAGE = gettext_lazy("不能按团队业绩发放奖励：佣金只来自推广员自己带来的真实成交")
 
 
 # --- refusals (anti-pyramid) -----------------------------------------------------------
@@ -56,14 +58,14 @@ def _refuse_forbidden_key(key: str) -> None:
     """Name the rule a forbidden setting breaks; any other unknown key is a plain bad input."""
     k = key.lower()
     if any(word in k for word in ("tier3", "tier_3", "third", "level3", "tier4")):
-        raise TierLimit(TIER_LIMIT_MESSAGE, details={"field": key})
+        raise TierLimit(str(TIER_LIMIT_MESSAGE), details={"field": key})
     if any(word in k for word in ("fee", "purchase", "package", "deposit", "price", "pay")):
-        raise JoinFeeForbidden(JOIN_FEE_MESSAGE, details={"field": key})
+        raise JoinFeeForbidden(str(JOIN_FEE_MESSAGE), details={"field": key})
     if any(word in k for word in ("signup", "sign_up", "recruit", "invite", "register", "referral_bonus")):
-        raise RecruitmentBonusForbidden(RECRUITMENT_MESSAGE, details={"field": key})
+        raise RecruitmentBonusForbidden(str(RECRUITMENT_MESSAGE), details={"field": key})
     if "team" in k or "downline" in k or "override" in k:
-        raise TeamBonusForbidden(TEAM_MESSAGE, details={"field": key})
-    raise InvalidInput(f"不支持的设置项：{key}", code="unknown_field", details={"field": key})
+        raise TeamBonusForbidden(str(TEAM_MESSAGE), details={"field": key})
+    raise InvalidInput(_("不支持的设置项：%(key)s") % {"key": key}, code="unknown_field", details={"field": key})
 
 
 def _refuse_unknown(data: dict[str, Any], allowed: set[str]) -> None:
@@ -86,18 +88,21 @@ def check_settings(data: dict[str, Any]) -> dict[str, Any]:
     if data.get("tiers") is not None:
         tiers = int(data["tiers"])
         if tiers > MAX_TIERS:
-            raise TierLimit(TIER_LIMIT_MESSAGE, details={"field": "tiers"})
+            raise TierLimit(str(TIER_LIMIT_MESSAGE), details={"field": "tiers"})
         if tiers < 1:
-            raise InvalidInput("分销层级只能是 1 或 2", code="invalid_settings", details={"field": "tiers"})
+            raise InvalidInput(_("分销层级只能是 1 或 2"), code="invalid_settings", details={"field": "tiers"})
         cleaned["tier2_enabled"] = tiers == MAX_TIERS
     if data.get("attribution") is not None:
         if data["attribution"] not in Attribution.values:
-            raise InvalidInput("归属方式只能是首次触达或最后触达", code="invalid_settings")
+            raise InvalidInput(_("归属方式只能是首次触达或最后触达"), code="invalid_settings")
         cleaned["attribution"] = data["attribution"]
     if data.get("binding_days") is not None:
         days = int(data["binding_days"])
         if not 1 <= days <= MAX_BINDING_DAYS:
-            raise InvalidInput(f"绑定有效期须在 1 到 {MAX_BINDING_DAYS} 天之间", code="invalid_settings")
+            raise InvalidInput(
+                _("绑定有效期须在 1 到 %(max)s 天之间") % {"max": MAX_BINDING_DAYS},
+                code="invalid_settings",
+            )
         cleaned["binding_days"] = days
     return cleaned
 
@@ -123,35 +128,35 @@ def check_rule(shop: Shop, data: dict[str, Any]) -> dict[str, Any]:
     _refuse_unknown(data, RULE_FIELDS)
     basis = data.get("basis") or "sale"
     if basis in ("signup", "sign_up", "recruitment", "invite", "registration"):
-        raise RecruitmentBonusForbidden(RECRUITMENT_MESSAGE, details={"field": "basis"})
+        raise RecruitmentBonusForbidden(str(RECRUITMENT_MESSAGE), details={"field": "basis"})
     if basis in ("team", "team_sales", "downline_sales"):
-        raise TeamBonusForbidden(TEAM_MESSAGE, details={"field": "basis"})
+        raise TeamBonusForbidden(str(TEAM_MESSAGE), details={"field": "basis"})
     if basis != "sale":
-        raise InvalidRule("佣金只能按成交计算", details={"field": "basis"})
+        raise InvalidRule(_("佣金只能按成交计算"), details={"field": "basis"})
     scope, kind = data.get("scope"), data.get("kind")
     if scope not in RuleScope.values:
-        raise InvalidRule("请选择规则范围：全店、分类或商品", details={"field": "scope"})
+        raise InvalidRule(_("请选择规则范围：全店、分类或商品"), details={"field": "scope"})
     if kind not in RuleKind.values:
-        raise InvalidRule("请选择佣金方式：按比例或固定金额", details={"field": "kind"})
+        raise InvalidRule(_("请选择佣金方式：按比例或固定金额"), details={"field": "kind"})
     tier1, tier2 = int(data.get("tier1_value") or 0), int(data.get("tier2_value") or 0)
     if tier1 < 0 or tier2 < 0:
-        raise InvalidRule("佣金不能为负数")
+        raise InvalidRule(_("佣金不能为负数"))
     if tier1 == 0:
-        raise InvalidRule("请填写一级佣金", details={"field": "tier1_value"})
+        raise InvalidRule(_("请填写一级佣金"), details={"field": "tier1_value"})
     if kind == RuleKind.PERCENT and tier1 + tier2 > MAX_PERCENT_BP:
-        raise InvalidRule("一级与二级佣金合计不能超过成交额的 50%", details={"field": "tier1_value"})
+        raise InvalidRule(_("一级与二级佣金合计不能超过成交额的 50%"), details={"field": "tier1_value"})
     cleaned: dict[str, Any] = {"scope": scope, "kind": kind, "tier1_value": tier1, "tier2_value": tier2}
     cleaned["category"] = cleaned["product"] = None
     if scope == RuleScope.CATEGORY:
         cleaned["category"] = Category.objects.filter(shop=shop, pk=data.get("category_id") or 0).first()
         if cleaned["category"] is None:
-            raise InvalidRule("分类不存在", details={"field": "category_id"})
+            raise InvalidRule(_("分类不存在"), details={"field": "category_id"})
     if scope == RuleScope.PRODUCT:
         cleaned["product"] = Product.objects.filter(shop=shop, pk=data.get("product_id") or 0).first()
         if cleaned["product"] is None:
-            raise InvalidRule("商品不存在", details={"field": "product_id"})
+            raise InvalidRule(_("商品不存在"), details={"field": "product_id"})
         if cleaned["product"].kind == ProductKind.MEMBERSHIP:
-            raise InvalidRule("社群会费不计佣金：为拉人入会付费属于按人头计酬", details={"field": "product_id"})
+            raise InvalidRule(_("社群会费不计佣金：为拉人入会付费属于按人头计酬"), details={"field": "product_id"})
     return cleaned
 
 
@@ -193,10 +198,10 @@ def do_save_level(
     """A level is reached by the promoter's own completed sales (never by recruiting)."""
     name = (name or "").strip()
     if not name or len(name) > 20:
-        raise InvalidInput("等级名称须为 1 到 20 个字", code="invalid_level")
+        raise InvalidInput(_("等级名称须为 1 到 20 个字"), code="invalid_level")
     if min_sales_fen < 0 or not 0 <= extra_bp <= MAX_PERCENT_BP:
-        raise InvalidInput("等级门槛与加成须为合理的非负数", code="invalid_level")
-    level, _ = PromoterLevel.objects.update_or_create(
+        raise InvalidInput(_("等级门槛与加成须为合理的非负数"), code="invalid_level")
+    level, _created = PromoterLevel.objects.update_or_create(
         shop=shop, min_sales_fen=min_sales_fen, defaults={"name": name, "extra_bp": extra_bp}
     )
     audit.record(actor=actor, shop=shop, action="distribution.level_saved", obj=level, ip=ip, extra_bp=extra_bp)
@@ -219,9 +224,9 @@ def _new_code() -> str:
 
 def check_apply(user: Any, shop: Shop) -> None:
     if not getattr(user, "is_authenticated", False):
-        raise NotAuthenticated("请先登录", code="not_authenticated")
+        raise NotAuthenticated(_("请先登录"), code="not_authenticated")
     if not selectors.shop_settings(shop).enabled:
-        raise InvalidInput("本店暂未开放推广", code="distribution_disabled")
+        raise InvalidInput(_("本店暂未开放推广"), code="distribution_disabled")
 
 
 @transaction.atomic
@@ -233,11 +238,11 @@ def do_apply(user: Any, shop: Shop) -> Promoter:
     existing = Promoter.objects.select_for_update().filter(shop=shop, user=user).first()
     if existing is not None:
         if existing.status != PromoterStatus.REJECTED:
-            raise AlreadyPromoter("你已申请过本店推广员", details={"status": existing.status})
+            raise AlreadyPromoter(_("你已申请过本店推广员"), details={"status": existing.status})
         existing.status, existing.decided_at = status, timezone.now() if auto else None
         existing.save(update_fields=["status", "decided_at"])
         return existing
-    for _ in range(5):
+    for _attempt in range(5):
         try:
             with transaction.atomic():
                 return Promoter.objects.create(
@@ -245,15 +250,15 @@ def do_apply(user: Any, shop: Shop) -> Promoter:
                 )
         except IntegrityError:
             if Promoter.objects.filter(shop=shop, user=user).exists():
-                raise AlreadyPromoter("你已申请过本店推广员") from None
-    raise InvalidInput("推广码生成失败，请重试", code="code_generation_failed")
+                raise AlreadyPromoter(_("你已申请过本店推广员")) from None
+    raise InvalidInput(_("推广码生成失败，请重试"), code="code_generation_failed")
 
 
 @transaction.atomic
 def do_decide(actor: Any, shop: Shop, promoter: Promoter, *, approve: bool, ip: str | None = None) -> Promoter:
     promoter = Promoter.objects.select_for_update().get(pk=promoter.pk, shop=shop)
     if promoter.status != PromoterStatus.PENDING:
-        raise InvalidPromoterTransition("该申请已处理")
+        raise InvalidPromoterTransition(_("该申请已处理"))
     promoter.status = PromoterStatus.APPROVED if approve else PromoterStatus.REJECTED
     promoter.decided_at = timezone.now()
     promoter.save(update_fields=["status", "decided_at"])
@@ -268,8 +273,8 @@ def do_decide(actor: Any, shop: Shop, promoter: Promoter, *, approve: bool, ip: 
         promoter.user,
         shop=shop,
         kind="distribution",
-        title="推广员申请已通过" if approve else "推广员申请未通过",
-        body="现在可以分享你的推广链接了" if approve else "",
+        title=_("推广员申请已通过") if approve else _("推广员申请未通过"),
+        body=_("现在可以分享你的推广链接了") if approve else "",
         link="/promoter/",
     )
     return promoter
@@ -287,7 +292,7 @@ def device_hash(ip: str | None, user_agent: str) -> str:
 def check_bind(promoter: Promoter, customer: Any) -> None:
     """No one binds to themselves, and no chain may loop back (A→B→A)."""
     if promoter.user_id == customer.pk:
-        raise SelfReferral("不能通过自己的推广码绑定自己")
+        raise SelfReferral(_("不能通过自己的推广码绑定自己"))
     seen: set[int] = {promoter.pk}
     current: Promoter | None = promoter
     while current is not None:
@@ -295,7 +300,7 @@ def check_bind(promoter: Promoter, customer: Any) -> None:
         if above is None or above.pk in seen:
             return
         if above.user_id == customer.pk:
-            raise ReferralCycle("推广关系不能形成循环")
+            raise ReferralCycle(_("推广关系不能形成循环"))
         seen.add(above.pk)
         current = above
     return

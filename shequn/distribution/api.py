@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from shequn.core.audit import client_ip
@@ -55,10 +56,10 @@ def apply(request: HttpRequest, slug: Text) -> Status[PromoterOut]:
 @router.get("/shops/{slug}/promoter", response={200: PromoterOut, **MEMBER_ERRORS})
 def my_promoter(request: HttpRequest, slug: Text) -> PromoterOut:
     if not request.user.is_authenticated:
-        raise NotAuthenticated("请先登录", code="not_authenticated")
+        raise NotAuthenticated(_("请先登录"), code="not_authenticated")
     promoter = selectors.my_promoter(request.user, access_shop_by_slug(slug))
     if promoter is None:
-        raise PromoterNotFound("你还不是本店推广员")
+        raise PromoterNotFound(_("你还不是本店推广员"))
     return PromoterOut.from_model(promoter)
 
 
@@ -66,10 +67,10 @@ def my_promoter(request: HttpRequest, slug: Text) -> PromoterOut:
 def my_figures(request: HttpRequest, slug: Text) -> PromoterFiguresOut:
     """Visitors, bound customers and team (tier 2) with masked names, orders, commission by status."""
     if not request.user.is_authenticated:
-        raise NotAuthenticated("请先登录", code="not_authenticated")
+        raise NotAuthenticated(_("请先登录"), code="not_authenticated")
     promoter = selectors.my_promoter(request.user, access_shop_by_slug(slug))
     if promoter is None:
-        raise PromoterNotFound("你还不是本店推广员")
+        raise PromoterNotFound(_("你还不是本店推广员"))
     return PromoterFiguresOut(**figures.promoter_figures(promoter))
 
 
@@ -77,10 +78,10 @@ def my_figures(request: HttpRequest, slug: Text) -> PromoterFiguresOut:
 def my_links(request: HttpRequest, slug: Text) -> list[ShareLinkOut]:
     """An approved promoter's links for the shop home and its latest products, each with its QR code."""
     if not request.user.is_authenticated:
-        raise NotAuthenticated("请先登录", code="not_authenticated")
+        raise NotAuthenticated(_("请先登录"), code="not_authenticated")
     promoter = selectors.my_promoter(request.user, access_shop_by_slug(slug))
     if promoter is None or promoter.status != PromoterStatus.APPROVED:
-        raise PromoterNotFound("你还不是本店推广员")
+        raise PromoterNotFound(_("你还不是本店推广员"))
     return [
         ShareLinkOut(
             title=share["title"],

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DistributionConfig(AppConfig):
     name = "shequn.distribution"
     label = "distribution"
-    verbose_name = "分销"
+    verbose_name = _("分销")
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in

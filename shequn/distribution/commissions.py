@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Case, CharField, Count, Exists, F, Min, OuterRef, Sum, Value, When
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shequn.catalog.kinds import ProductKind
 from shequn.core.money import FormatFen, format_fen, percent_of, split_by_weights
@@ -31,6 +32,12 @@ from .models import Commission, CommissionRule, Promoter
 
 SETTLE_BATCH = 10_000
 LINK = "/promoter/"
+
+
+def _sql_sentence(template: str, value: Any) -> Concat:
+    """A translated sentence around one value computed in SQL: the words either side of ``%(n)s``."""
+    before, after = template.split("%(n)s")
+    return Concat(Value(before), value, Value(after))
 
 
 def line_paid_amounts(order: Order) -> dict[int, int]:
@@ -93,7 +100,7 @@ def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:
             amount = commission_amount(rule, tier, base, line.quantity, level.extra_bp if level else 0)
             if amount <= 0:
                 continue
-            _, created = Commission.objects.get_or_create(
+            _commission, created = Commission.objects.get_or_create(
                 line=line,
                 tier=tier,
                 defaults={
@@ -110,14 +117,14 @@ def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:
                     promoter.user,
                     amount,
                     reference=freeze_reference(tier, line.pk),
-                    memo=f"订单 {order.pk} 第{tier}级佣金",
+                    memo=_("订单 %(pk)s 第%(tier)s级佣金") % {"pk": order.pk, "tier": tier},
                 )
                 notify(
                     promoter.user,
                     shop=order.shop,
                     kind="distribution",
-                    title=f"新佣金 {format_fen(amount)}（冻结中）",
-                    body="售后期结束后结算为可提现",
+                    title=_("新佣金 %(amount)s（冻结中）") % {"amount": format_fen(amount)},
+                    body=_("售后期结束后结算为可提现"),
                     link="/promoter/",
                 )
 
@@ -144,7 +151,7 @@ def on_line_refunded(sender: Any, order: Order, line: OrderLine, amount_fen: int
             delta,
             frozen=frozen,
             reference=f"commission-reverse:{commission.tier}:line:{line.pk}:{target}",
-            memo=f"订单 {order.pk} 退款，退回佣金",
+            memo=_("订单 %(pk)s 退款，退回佣金") % {"pk": order.pk},
         )
         commission.reversed_fen = F("reversed_fen") + delta
         fields = ["reversed_fen"]
@@ -204,7 +211,7 @@ def settle_completed(limit: int = SETTLE_BATCH) -> int:
                     Value(":"),
                     Cast("first", CharField()),
                 ),
-                Concat(orders, Value(" 笔订单售后期结束，佣金结算")),
+                _sql_sentence(_("%(n)s 笔订单售后期结束，佣金结算"), orders),
             )
         )
         notify_from(
@@ -212,8 +219,8 @@ def settle_completed(limit: int = SETTLE_BATCH) -> int:
                 "promoter__user_id",
                 "shop_id",
                 Value("distribution"),
-                Concat(Value("佣金 "), FormatFen("left"), Value(" 已结算，可提现")),
-                Concat(orders, Value(" 笔订单售后期已结束")),
+                _sql_sentence(_("佣金 %(n)s 已结算，可提现"), FormatFen("left")),
+                _sql_sentence(_("%(n)s 笔订单售后期已结束"), orders),
                 Value(LINK),
                 Value(now),
             )

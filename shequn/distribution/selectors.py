@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shequn.shops.models import Shop
 
@@ -20,21 +21,21 @@ def shop_settings(shop: Shop) -> DistributionSettings:
 def access_promoter(shop: Shop, promoter_id: int) -> Promoter:
     found = Promoter.objects.filter(shop=shop, pk=promoter_id).select_related("user").first()
     if found is None:
-        raise PromoterNotFound("推广员不存在")
+        raise PromoterNotFound(_("推广员不存在"))
     return found
 
 
 def access_rule(shop: Shop, rule_id: int) -> CommissionRule:
     found = CommissionRule.objects.filter(shop=shop, pk=rule_id).first()
     if found is None:
-        raise RuleNotFound("佣金规则不存在")
+        raise RuleNotFound(_("佣金规则不存在"))
     return found
 
 
 def access_level(shop: Shop, level_id: int) -> PromoterLevel:
     found = PromoterLevel.objects.filter(shop=shop, pk=level_id).first()
     if found is None:
-        raise LevelNotFound("等级不存在")
+        raise LevelNotFound(_("等级不存在"))
     return found
 
 
@@ -65,7 +66,7 @@ def promoter_by_code(code: str) -> Promoter:
         .first()
     )
     if found is None or not shop_settings(found.shop).enabled:
-        raise InvalidCode("推广码无效")
+        raise InvalidCode(_("推广码无效"))
     return found
 
 

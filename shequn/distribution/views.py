@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from shequn.catalog import selectors as catalog_selectors
@@ -139,7 +140,7 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, error.message)
     else:
         messages.success(
-            request, "申请已通过" if promoter.status == PromoterStatus.APPROVED else "申请已提交，请等待审核"
+            request, _("申请已通过") if promoter.status == PromoterStatus.APPROVED else _("申请已提交，请等待审核")
         )
     return redirect("distribution:promoter_home")
 
@@ -150,12 +151,12 @@ def qr(request: HttpRequest, code: str) -> HttpResponse:
     try:
         promoter = selectors.promoter_by_code(code)
     except InvalidCode:
-        raise InvalidInput("推广码无效", code="invalid_code") from None
+        raise InvalidInput(_("推广码无效"), code="invalid_code") from None
     target = _safe_target(request, request.GET.get("to", ""), reverse("catalog:shop_home", args=[promoter.shop.slug]))
     url = request.build_absolute_uri(links.share_path(promoter, target))
     # A standalone SVG document (with its namespace), so that <img src> and a saved file render it.
     buffer = io.BytesIO()
-    segno.make(url, error="m").save(buffer, kind="svg", scale=4, xmldecl=False, title="推广二维码")
+    segno.make(url, error="m").save(buffer, kind="svg", scale=4, xmldecl=False, title=_("推广二维码"))
     return HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
 
 
@@ -213,12 +214,12 @@ def poster(request: HttpRequest, code: str) -> HttpResponse:
         .first()
     )
     if promoter is None:
-        raise NotFound("推广码不存在", code="invalid_code")
+        raise NotFound(_("推广码不存在"), code="invalid_code")
     target = _safe_target(request, request.GET.get("to", ""), "")
     subject = _poster_subject(promoter, target) if target else None
     if subject is None:
         raise InvalidInput(
-            "不能为这个页面生成海报：只能分享本店的首页、在售商品、社群海报和已发布的文章", code="invalid_target"
+            _("不能为这个页面生成海报：只能分享本店的首页、在售商品、社群海报和已发布的文章"), code="invalid_target"
         )
     return render(
         request,
@@ -278,7 +279,7 @@ def console_decide(request: HttpRequest, promoter_id: int) -> HttpResponse:
             raise
         messages.error(request, error.message)
     else:
-        messages.success(request, "已处理推广员申请")
+        messages.success(request, _("已处理推广员申请"))
     return redirect("distribution:console_home")
 
 
@@ -295,13 +296,13 @@ def console_settings(request: HttpRequest) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "分销设置已保存")
+        messages.success(request, _("分销设置已保存"))
     return redirect("distribution:console_home")
 
 
 def _rate(rule: Any, value: int) -> str:
     """How the console shows a tier's value: "10%" (basis points) or "¥1.50/件" (fen per unit)."""
-    return f"{_points(value)}%" if rule.kind == RuleKind.PERCENT else f"{format_fen(value)}/件"
+    return f"{_points(value)}%" if rule.kind == RuleKind.PERCENT else _("%(value)s/件") % {"value": format_fen(value)}
 
 
 @console_view(MANAGE_CATALOG)
@@ -316,7 +317,7 @@ def console_rule(request: HttpRequest) -> HttpResponse:
         if key in data:
             value = _hundredths(data[key])
             if value is None:
-                messages.error(request, "佣金请填写数字：按比例填百分比（如 10 或 2.5），固定金额填元/件（如 1.50）")
+                messages.error(request, _("佣金请填写数字：按比例填百分比（如 10 或 2.5），固定金额填元/件（如 1.50）"))
                 return redirect("distribution:console_home")
             data[key] = value
     try:
@@ -324,7 +325,7 @@ def console_rule(request: HttpRequest) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "佣金规则已保存")
+        messages.success(request, _("佣金规则已保存"))
     return redirect("distribution:console_home")
 
 
@@ -333,7 +334,7 @@ def console_rule(request: HttpRequest) -> HttpResponse:
 def console_rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
     shop = request.console_shop  # type: ignore[attr-defined]
     actions.do_delete_rule(request.user, shop, selectors.access_rule(shop, rule_id), ip=client_ip(request))
-    messages.success(request, "佣金规则已删除")
+    messages.success(request, _("佣金规则已删除"))
     return redirect("distribution:console_home")
 
 
@@ -343,7 +344,7 @@ def console_level_delete(request: HttpRequest, level_id: int) -> HttpResponse:
     shop = request.console_shop  # type: ignore[attr-defined]
     level = selectors.access_level(shop, level_id)
     actions.do_delete_level(request.user, shop, level, ip=client_ip(request))
-    messages.success(request, f"推广员等级「{level.name}」已删除")
+    messages.success(request, _("推广员等级「%(name)s」已删除") % {"name": level.name})
     return redirect(f"{reverse('distribution:console_home')}#levels")
 
 
@@ -373,15 +374,19 @@ def console_level(request: HttpRequest) -> HttpResponse:
     if level_id is not None:
         existing = selectors.shop_levels(shop).filter(pk=level_id).first()
         if existing is None:
-            raise LevelNotFound("等级不存在")
+            raise LevelNotFound(_("等级不存在"))
     extra_bp = _hundredths(request.POST.get("extra_points"))
     min_sales_fen = existing.min_sales_fen if existing else _hundredths(request.POST.get("min_sales"))
     if min_sales_fen is None:
-        messages.error(request, "销售门槛请填写金额（元），例如 500 或 99.90")
+        messages.error(request, _("销售门槛请填写金额（元），例如 500 或 99.90"))
     elif extra_bp is None:
-        messages.error(request, "佣金加成请填写百分点，例如 2 或 1.5（最多两位小数）")
+        messages.error(request, _("佣金加成请填写百分点，例如 2 或 1.5（最多两位小数）"))
     elif existing is None and (taken := selectors.shop_levels(shop).filter(min_sales_fen=min_sales_fen).first()):
-        messages.error(request, f"销售门槛 {format_fen(min_sales_fen)} 已有等级「{taken.name}」，请在列表中修改它")
+        messages.error(
+            request,
+            _("销售门槛 %(min_sales_fen)s 已有等级「%(name)s」，请在列表中修改它")
+            % {"min_sales_fen": format_fen(min_sales_fen), "name": taken.name},
+        )
     else:
         try:
             level = actions.do_save_level(
@@ -395,5 +400,5 @@ def console_level(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, f"推广员等级「{level.name}」已保存")
+            messages.success(request, _("推广员等级「%(name)s」已保存") % {"name": level.name})
     return redirect(f"{reverse('distribution:console_home')}#levels")

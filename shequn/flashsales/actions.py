@@ -25,6 +25,8 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q, Sum, Value
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shequn.accounts.models import Address
 from shequn.catalog.kinds import is_goods
@@ -112,31 +114,37 @@ def check_sale(shop: Shop, data: SaleInput) -> tuple[Community | None, dict[int,
     """Validate a sale before anything is written; the messages say what to fix."""
     title = (data.title or "").strip()
     if not title:
-        raise _invalid("请填写活动名称", field="title")
+        raise _invalid(_("请填写活动名称"), field="title")
     if len(title) > MAX_TITLE_LENGTH:
-        raise _invalid(f"活动名称最多 {MAX_TITLE_LENGTH} 个字", field="title")
+        raise _invalid(_("活动名称最多 %(max)s 个字") % {"max": MAX_TITLE_LENGTH}, field="title")
     if not 1 <= data.payment_timeout_minutes <= MAX_PAYMENT_TIMEOUT_MINUTES:
-        raise _invalid(f"支付时限须在 1 到 {MAX_PAYMENT_TIMEOUT_MINUTES} 分钟之间", field="payment_timeout_minutes")
+        raise _invalid(
+            _("支付时限须在 1 到 %(max)s 分钟之间") % {"max": MAX_PAYMENT_TIMEOUT_MINUTES},
+            field="payment_timeout_minutes",
+        )
     if data.priority_minutes < 0:
-        raise _invalid("预约优先时长不能为负数", field="priority_minutes")
+        raise _invalid(_("预约优先时长不能为负数"), field="priority_minutes")
     if not data.sessions:
-        raise _invalid("请至少添加一个场次", field="sessions")
+        raise _invalid(_("请至少添加一个场次"), field="sessions")
     if len(data.sessions) > MAX_SESSIONS:
-        raise _invalid(f"最多 {MAX_SESSIONS} 个场次", field="sessions")
+        raise _invalid(_("最多 %(max)s 个场次") % {"max": MAX_SESSIONS}, field="sessions")
     sessions = sorted(data.sessions, key=lambda s: s.starts_at)
     for number, session in enumerate(sessions, start=1):
         if session.ends_at <= session.starts_at:
-            raise _invalid(f"第 {number} 场的结束时间须晚于开始时间", field="sessions")
+            raise _invalid(_("第 %(number)s 场的结束时间须晚于开始时间") % {"number": number}, field="sessions")
         if data.priority_minutes and timedelta(minutes=data.priority_minutes) >= session.ends_at - session.starts_at:
-            raise _invalid(f"预约优先时长须短于第 {number} 场的时长", field="priority_minutes")
+            raise _invalid(_("预约优先时长须短于第 %(number)s 场的时长") % {"number": number}, field="priority_minutes")
         if number > 1 and session.starts_at < sessions[number - 2].ends_at:
-            raise _invalid(f"第 {number} 场与上一场时间重叠", field="sessions")
+            raise _invalid(_("第 %(number)s 场与上一场时间重叠") % {"number": number}, field="sessions")
         if not session.items:
-            raise _invalid(f"第 {number} 场至少需要一件商品", field="items")
+            raise _invalid(_("第 %(number)s 场至少需要一件商品") % {"number": number}, field="items")
         if len(session.items) > MAX_ITEMS_PER_SESSION:
-            raise _invalid(f"每场最多 {MAX_ITEMS_PER_SESSION} 件商品", field="items")
+            raise _invalid(
+                _("每场最多 %(max)s 件商品") % {"max": MAX_ITEMS_PER_SESSION},
+                field="items",
+            )
     if data.reservation_starts_at >= sessions[0].starts_at:
-        raise _invalid("预约开始时间须早于第一场开始时间", field="reservation_starts_at")
+        raise _invalid(_("预约开始时间须早于第一场开始时间"), field="reservation_starts_at")
     sku_ids = {item.sku_id for session in sessions for item in session.items}
     skus = {sku.pk: sku for sku in Sku.objects.filter(pk__in=sku_ids, shop=shop).select_related("product")}
     for number, session in enumerate(sessions, start=1):
@@ -144,26 +152,42 @@ def check_sale(shop: Shop, data: SaleInput) -> tuple[Community | None, dict[int,
         for item in session.items:
             sku = skus.get(item.sku_id)
             if sku is None:
-                raise _invalid("商品规格不存在", field="sku_id", sku_id=item.sku_id)
-            name = f"「{sku.product.title} {sku.spec}」"
+                raise _invalid(_("商品规格不存在"), field="sku_id", sku_id=item.sku_id)
+            name = f"{sku.product.title} {sku.spec}"
             if item.sku_id in seen:
-                raise _invalid(f"第 {number} 场中{name}重复了", field="sku_id", sku_id=item.sku_id)
+                raise _invalid(
+                    _("第 %(number)s 场中「%(name)s」重复了") % {"number": number, "name": name},
+                    field="sku_id",
+                    sku_id=item.sku_id,
+                )
             seen.add(item.sku_id)
             if not is_goods(sku.product.kind):
-                raise _invalid(f"{name}不是实物商品，秒杀只支持实物商品", field="sku_id", sku_id=item.sku_id)
+                raise _invalid(
+                    _("「%(name)s」不是实物商品，秒杀只支持实物商品") % {"name": name},
+                    field="sku_id",
+                    sku_id=item.sku_id,
+                )
             if item.flash_price_fen < 1:
-                raise _invalid(f"{name}的秒杀价须大于 0", field="flash_price_fen", sku_id=item.sku_id)
+                raise _invalid(
+                    _("「%(name)s」的秒杀价须大于 0") % {"name": name}, field="flash_price_fen", sku_id=item.sku_id
+                )
             if item.flash_price_fen >= sku.price_fen:
-                raise _invalid(f"{name}的秒杀价须低于售价", field="flash_price_fen", sku_id=item.sku_id)
+                raise _invalid(
+                    _("「%(name)s」的秒杀价须低于售价") % {"name": name}, field="flash_price_fen", sku_id=item.sku_id
+                )
             if item.quantity < 1:
-                raise _invalid(f"{name}的秒杀数量至少 1 件", field="quantity", sku_id=item.sku_id)
+                raise _invalid(
+                    _("「%(name)s」的秒杀数量至少 1 件") % {"name": name}, field="quantity", sku_id=item.sku_id
+                )
             if item.per_person_cap < 1:
-                raise _invalid(f"{name}的每人限购至少 1 件", field="per_person_cap", sku_id=item.sku_id)
+                raise _invalid(
+                    _("「%(name)s」的每人限购至少 1 件") % {"name": name}, field="per_person_cap", sku_id=item.sku_id
+                )
     community = None
     if data.community_id is not None:
         community = Community.objects.filter(pk=data.community_id, shop=shop).first()
         if community is None:
-            raise _invalid("社群不存在", field="community_id")
+            raise _invalid(_("社群不存在"), field="community_id")
     return community, skus
 
 
@@ -189,7 +213,7 @@ def _write_sessions(sale: FlashSale, data: SaleInput) -> None:
 
 def create_sale(shop: Shop, actor: Any, data: SaleInput, *, ip: str | None = None) -> FlashSale:
     require_permission(actor, shop, permissions.MANAGE_CATALOG)
-    community, _ = check_sale(shop, data)
+    community, _skus = check_sale(shop, data)
     with transaction.atomic():
         sale = FlashSale.objects.create(
             shop=shop,
@@ -209,11 +233,11 @@ def create_sale(shop: Shop, actor: Any, data: SaleInput, *, ip: str | None = Non
 def update_sale(shop: Shop, actor: Any, sale_id: int, data: SaleInput, *, ip: str | None = None) -> FlashSale:
     """Replace a draft's fields, sessions and items (a scheduled sale is at the gate: pause or end it)."""
     require_permission(actor, shop, permissions.MANAGE_CATALOG)
-    community, _ = check_sale(shop, data)
+    community, _skus = check_sale(shop, data)
     with transaction.atomic():
         sale = selectors.access_sale(shop, sale_id, lock=True)
         if sale.status != SaleStatus.DRAFT:
-            raise InvalidTransition("只有草稿状态的活动可以修改", code="flash_sale_not_draft")
+            raise InvalidTransition(_("只有草稿状态的活动可以修改"), code="flash_sale_not_draft")
         FlashSale.objects.filter(pk=sale.pk).update(
             title=data.title.strip(),
             description=(data.description or "").strip(),
@@ -309,13 +333,14 @@ def schedule_sale(shop: Shop, actor: Any, sale_id: int, *, ip: str | None = None
         for sku in Sku.objects.filter(pk__in=wanted).select_related("product").order_by("pk"):
             if sku.stock < wanted[sku.pk]:
                 raise _invalid(
-                    f"「{sku.product.title} {sku.spec}」库存 {sku.stock} 件，少于秒杀数量 {wanted[sku.pk]} 件",
+                    _("「%(title)s %(spec)s」库存 %(stock)s 件，少于秒杀数量 %(wanted)s 件")
+                    % {"title": sku.product.title, "spec": sku.spec, "stock": sku.stock, "wanted": wanted[sku.pk]},
                     field="quantity",
                     sku_id=sku.pk,
                 )
         if sale.sessions.filter(ends_at__lte=timezone.now()).exists():
-            raise _invalid("有场次已经结束，请修改时间后再发布", field="sessions")
-        transition(sale, SaleStatus.SCHEDULED, actor=actor, note="发布秒杀")
+            raise _invalid(_("有场次已经结束，请修改时间后再发布"), field="sessions")
+        transition(sale, SaleStatus.SCHEDULED, actor=actor, note=_("发布秒杀"))
         audit.record(actor=actor, shop=shop, action="flashsale.schedule", obj=sale, ip=ip)
         for item in items:
             item.session.sale = sale
@@ -326,15 +351,15 @@ def schedule_sale(shop: Shop, actor: Any, sale_id: int, *, ip: str | None = None
 
 
 def pause_sale(shop: Shop, actor: Any, sale_id: int, *, ip: str | None = None) -> FlashSale:
-    return _move(shop, actor, sale_id, SaleStatus.PAUSED, "暂停秒杀", "flashsale.pause", ip)
+    return _move(shop, actor, sale_id, SaleStatus.PAUSED, _("暂停秒杀"), "flashsale.pause", ip)
 
 
 def resume_sale(shop: Shop, actor: Any, sale_id: int, *, ip: str | None = None) -> FlashSale:
-    return _move(shop, actor, sale_id, None, "恢复秒杀", "flashsale.resume", ip)
+    return _move(shop, actor, sale_id, None, _("恢复秒杀"), "flashsale.resume", ip)
 
 
 def end_sale(shop: Shop, actor: Any, sale_id: int, *, ip: str | None = None) -> FlashSale:
-    return _move(shop, actor, sale_id, SaleStatus.ENDED, "提前结束秒杀", "flashsale.end", ip)
+    return _move(shop, actor, sale_id, SaleStatus.ENDED, _("提前结束秒杀"), "flashsale.end", ip)
 
 
 def _move(
@@ -345,7 +370,7 @@ def _move(
         sale = selectors.access_sale(shop, sale_id, lock=True)
         if to_status is None:  # resume: running once a session has started
             if sale.status != SaleStatus.PAUSED:
-                raise InvalidTransition("只有已暂停的活动可以恢复", code="flash_sale_not_paused")
+                raise InvalidTransition(_("只有已暂停的活动可以恢复"), code="flash_sale_not_paused")
             started = sale.sessions.filter(starts_at__lte=timezone.now()).exists()
             to_status = SaleStatus.RUNNING if started else SaleStatus.SCHEDULED
         transition(sale, to_status, actor=actor, note=note)
@@ -376,7 +401,7 @@ def end_finished_sales(*, now: datetime | None = None) -> int:
         with transaction.atomic():
             sale = FlashSale.objects.select_for_update().get(pk=sale_id)
             if sale.status in (SaleStatus.SCHEDULED, SaleStatus.RUNNING):
-                transition(sale, SaleStatus.ENDED, note="全部场次已结束")
+                transition(sale, SaleStatus.ENDED, note=_("全部场次已结束"))
                 ended += 1
     return ended
 
@@ -395,7 +420,7 @@ def _check_audience(user: Any, community_id: int | None, title: str = "") -> Non
         member = is_community_member(user, Community(pk=community_id))
         cache.set(key, member, MEMBERSHIP_CACHE_SECONDS)
     if not member:
-        raise MembersOnly("本场秒杀仅限社群成员参与，请先加入社群")
+        raise MembersOnly(_("本场秒杀仅限社群成员参与，请先加入社群"))
 
 
 def reserve(user: Any, sale_id: int) -> tuple[Reservation, bool]:
@@ -406,9 +431,9 @@ def reserve(user: Any, sale_id: int) -> tuple[Reservation, bool]:
     reads one integer instead of counting up to millions of rows on every view."""
     sale = selectors.member_sale(sale_id)
     if sale.status == SaleStatus.ENDED:
-        raise ReservationClosed("活动已结束")
+        raise ReservationClosed(_("活动已结束"))
     if timezone.now() < sale.reservation_starts_at:
-        raise ReservationClosed("预约尚未开始")
+        raise ReservationClosed(_("预约尚未开始"))
     _check_audience(user, sale.community_id)
     existing = Reservation.objects.filter(sale=sale, user=user).first()
     if existing is not None:
@@ -443,13 +468,13 @@ def remind_reservers(session_id: int) -> int:
         with transaction.atomic():
             locked = FlashSale.objects.select_for_update().get(pk=sale.pk)
             if locked.status == SaleStatus.SCHEDULED:
-                transition(locked, SaleStatus.RUNNING, note="秒杀开始")
+                transition(locked, SaleStatus.RUNNING, note=_("秒杀开始"))
     if sale.status not in (SaleStatus.SCHEDULED, SaleStatus.RUNNING):
         return 0
     last_id = Reservation.objects.filter(sale=sale).order_by("-pk").values_list("pk", flat=True).first() or 0
     link = reverse("flashsales:sale", args=[sale.pk])
-    title = "秒杀开始了"
-    body = f"你预约的「{sale.title}」已开抢，数量有限，先到先得。"[:500]
+    title = _("秒杀开始了")
+    body = (_("你预约的「%(title)s」已开抢，数量有限，先到先得。") % {"title": sale.title})[:500]
     written = 0
     start = session.reminded_up_to
     while start < last_id:
@@ -508,7 +533,7 @@ def _item_facts(item_id: int) -> dict[str, Any]:
     if facts is None:
         item = FlashItem.objects.select_related("session__sale").filter(pk=item_id).first()
         if item is None or item.session.sale.status not in VISIBLE_STATUSES:
-            raise FlashItemNotFound("秒杀商品不存在")
+            raise FlashItemNotFound(_("秒杀商品不存在"))
         sale = item.session.sale
         facts = {
             "sale_id": sale.pk,
@@ -523,14 +548,14 @@ def _item_facts(item_id: int) -> dict[str, Any]:
 # The one definition of the refusals' words: the Django endpoint, the page and the thin front
 # (shequn/front.py) all answer through ``refusal_error``.
 REFUSAL_MESSAGES = {
-    Refusal.NOT_READY: "抢购人数太多，请稍后再试",
-    Refusal.NOT_OPEN: "秒杀未开始",
-    Refusal.CLOSED: "秒杀已结束",
-    Refusal.PAUSED: "秒杀已暂停，请稍后再试",
-    Refusal.PRIORITY_ONLY: "预约用户优先购买中，请稍后再来",
-    Refusal.OVER_CAP: "每人限购 {cap} 件",
-    Refusal.SOLD_OUT: "已抢光",
-    Refusal.RATE_LIMITED: "操作太频繁，请稍后再试",
+    Refusal.NOT_READY: gettext_lazy("抢购人数太多，请稍后再试"),
+    Refusal.NOT_OPEN: gettext_lazy("秒杀未开始"),
+    Refusal.CLOSED: gettext_lazy("秒杀已结束"),
+    Refusal.PAUSED: gettext_lazy("秒杀已暂停，请稍后再试"),
+    Refusal.PRIORITY_ONLY: gettext_lazy("预约用户优先购买中，请稍后再来"),
+    Refusal.OVER_CAP: gettext_lazy("每人限购 {cap} 件"),
+    Refusal.SOLD_OUT: gettext_lazy("已抢光"),
+    Refusal.RATE_LIMITED: gettext_lazy("操作太频繁，请稍后再试"),
 }
 
 
@@ -546,7 +571,7 @@ def issue_ticket(user: Any, item_id: int, *, now: float | None = None) -> ticket
     no session or SQL (``tickets.verify``)."""
     facts = _item_facts(item_id)
     if facts["status"] == SaleStatus.DRAFT:
-        raise FlashItemNotFound("秒杀商品不存在")
+        raise FlashItemNotFound(_("秒杀商品不存在"))
     _check_audience(user, facts["community_id"])
     return tickets.sign(user.pk, item_id, facts["cap"], now=now)
 
@@ -563,7 +588,7 @@ def attempt(
     """
     facts = _item_facts(item_id)
     if facts["status"] == SaleStatus.DRAFT:
-        raise FlashItemNotFound("秒杀商品不存在")
+        raise FlashItemNotFound(_("秒杀商品不存在"))
     _check_audience(user, facts["community_id"])
     return admit(user.pk, item_id, quantity, cap=facts["cap"], now=now, client_ip=client_ip)
 
@@ -791,14 +816,14 @@ def return_released_units(item_id: int | None = None, *, claims: Sequence[str] |
         with transaction.atomic():
             mine = [row for row in rows if _mark_returned(row[0], True)]
             given = 0
-            for _, member_id, quantity in mine:
+            for _claim_pk, member_id, quantity in mine:
                 if not gate.release(pool_key(item), member_id, quantity):
                     break  # this gate does not hold the pool: the rest stay pending
                 given += 1
                 returned += quantity
             if given == 0:
                 transaction.set_rollback(True)  # the usual case in a process that does not hold the pool
-            for pk, _, _ in mine[given:] if given else ():
+            for pk, _member_id, _quantity in mine[given:] if given else ():
                 _mark_returned(pk, False)
     return returned
 
@@ -842,13 +867,13 @@ def _materialise_batch(claims: Sequence[Claim]) -> list[str]:
             if user is None:  # the account is gone: no row can name it, the unit goes back
                 # The account is gone: no row can name it, so its unit goes back without a pending mark.
                 unrecorded.append((item.pk, claim.member_id, claim.quantity))
-                new[claim.claim_id] = _new_claim(claim, item, ClaimStatus.RELEASED, reason="账号不存在")
+                new[claim.claim_id] = _new_claim(claim, item, ClaimStatus.RELEASED, reason=_("账号不存在"))
                 continue
             if batch.live.get(item.pk, 0) + claim.quantity > item.quantity:
                 # The gate admitted more than the table allows (a pool rebuilt while a claim was in
                 # flight): the database refuses the surplus, and the gate keeps its unit (it had one too many).
                 new[claim.claim_id] = _new_claim(
-                    claim, item, ClaimStatus.RELEASED, reason="已抢光", note="超出秒杀数量", returned=True
+                    claim, item, ClaimStatus.RELEASED, reason=_("已抢光"), note=_("超出秒杀数量"), returned=True
                 )
                 surplus_items.add(item.pk)
                 continue
@@ -861,16 +886,20 @@ def _materialise_batch(claims: Sequence[Claim]) -> list[str]:
             batch.live[item.pk] = batch.live.get(item.pk, 0) + claim.quantity
             ordering.append((claim.claim_id, request))
         created = order_actions.create_orders([request for _, request in ordering])
-        for (claim_id, _), order in zip(ordering, created, strict=True):
+        for (claim_id, _request), order in zip(ordering, created, strict=True):
             claim, item = unique[claim_id], batch.items[_item_id(unique[claim_id])]
             if isinstance(order, Order):
                 new[claim_id] = _new_claim(
-                    claim, item, ClaimStatus.ORDERED, order_id=order.pk, note=f"订单 {order.number}"
+                    claim,
+                    item,
+                    ClaimStatus.ORDERED,
+                    order_id=order.pk,
+                    note=_("订单 %(number)s") % {"number": order.number},
                 )
             elif item.pk in surplus_items:
                 # Its units were counted as held when a later claim was found surplus: only one
                 # claim at a time decides that exactly (as the live units stand after each).
-                raise Conflict("秒杀名额需逐条核对", code="flash_batch_recount")
+                raise Conflict(_("秒杀名额需逐条核对"), code="flash_batch_recount")
             else:
                 released_at_gate.append(claim_id)
                 new[claim_id] = _new_claim(claim, item, ClaimStatus.RELEASED, reason=order.message)
@@ -879,7 +908,7 @@ def _materialise_batch(claims: Sequence[Claim]) -> list[str]:
         if len(written) != len(rows):
             # Written by another writer the item locks did not hold back: its orders would be
             # doubles, so the batch rolls back and is written claim by claim.
-            raise Conflict("抢购记录已存在", code="flash_claim_exists")
+            raise Conflict(_("抢购记录已存在"), code="flash_claim_exists")
         if released_at_gate:
             on_commit(return_released_units, claims=released_at_gate)
         if unrecorded:
@@ -917,7 +946,7 @@ def _new_claim(
         status=status,
         order_id=order_id,
         reason=reason[:200],
-        note=note or ("无法下单" if status == ClaimStatus.RELEASED else ""),
+        note=note or (_("无法下单") if status == ClaimStatus.RELEASED else ""),
         returned_to_gate=returned,
     )
 
@@ -929,13 +958,13 @@ def _order_request(
     deadline, the member's default address, else the shop's pickup point."""
     sale = item.session.sale
     if not user.is_active:
-        raise FlashSaleInvalid("账号不可用，名额已释放", code="account_inactive")
+        raise FlashSaleInvalid(_("账号不可用，名额已释放"), code="account_inactive")
     if not methods:
-        raise FlashSaleInvalid("暂不支持在线支付，名额已释放", code="payment_unavailable")
+        raise FlashSaleInvalid(_("暂不支持在线支付，名额已释放"), code="payment_unavailable")
     address = batch.addresses.get(user.pk)
     point = batch.pickup_points.get(sale.shop_id)
     if address is None and point is None:
-        raise FlashSaleInvalid("你还没有收货地址，名额已释放；请先添加收货地址", code="address_required")
+        raise FlashSaleInvalid(_("你还没有收货地址，名额已释放；请先添加收货地址"), code="address_required")
     return order_actions.OrderRequest(
         user=user,
         lines=[(item.sku_id, claim.quantity)],
@@ -957,7 +986,7 @@ def on_order_released(sender: Any, order: Order, **kwargs: Any) -> None:
     row = FlashClaim.objects.filter(order_id=order.pk).select_related("item__session").first()
     if row is None or row.status != ClaimStatus.ORDERED:
         return
-    reason = "超时未支付，名额已释放" if order.status == "closed" else "订单已取消，名额已释放"
+    reason = _("超时未支付，名额已释放") if order.status == "closed" else _("订单已取消，名额已释放")
     if transition_claim(row, ClaimStatus.RELEASED, sale_id=row.item.session.sale_id, reason=reason, note=reason):
         on_commit(return_released_units, row.item_id, claims=[row.claim_id])
 
@@ -987,13 +1016,13 @@ def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:
             sale_id=session.sale_id,
             regained_claim_id=admission.claim_id,
             reason="",
-            note="迟到的付款已到账，名额已恢复",
+            note=_("迟到的付款已到账，名额已恢复"),
         )
         return
-    reason = "秒杀名额已释放，付款全额退回"
+    reason = _("秒杀名额已释放，付款全额退回")
     if admission.refusal not in (None, Refusal.NOT_READY):
         why = REFUSAL_MESSAGES[admission.refusal].format(cap=item.per_person_cap)
-        reason = f"秒杀名额已释放（{why}），付款全额退回"
+        reason = _("秒杀名额已释放（%(why)s），付款全额退回") % {"why": why}
     for line in OrderLine.objects.filter(order=order).order_by("pk"):
         order_actions.restock_line(line, line.quantity)  # never handed over: back on the shelf
         order_actions.refund_automatically(order, line, reason[:200])
@@ -1011,5 +1040,5 @@ def claim_status(user: Any, claim_id: str) -> FlashClaim | None:
         materialise_claims(count=50)
     found = FlashClaim.objects.filter(claim_id=claim_id).select_related("order").first()
     if found is not None and found.user_id != getattr(user, "pk", None):
-        raise FlashClaimNotFound("抢购记录不存在")  # another member's claim looks absent
+        raise FlashClaimNotFound(_("抢购记录不存在"))  # another member's claim looks absent
     return found

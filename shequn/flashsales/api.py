@@ -5,6 +5,7 @@ with the reconciler's figures)."""
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 from ninja.security import APIKeyHeader
 
@@ -113,7 +114,7 @@ def claim(request: HttpRequest, claim_id: Text) -> FlashClaimOut:
 def _claim_out(request: HttpRequest, claim_id: str) -> FlashClaimOut:
     found = actions.claim_status(request.user, claim_id[:64])
     if found is None:
-        return FlashClaimOut(claim_id=claim_id[:64], status="queued", status_label="排队中")
+        return FlashClaimOut(claim_id=claim_id[:64], status="queued", status_label=_("排队中"))
     return FlashClaimOut.from_claim(found)
 
 

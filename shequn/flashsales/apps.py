@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class FlashsalesConfig(AppConfig):
     name = "shequn.flashsales"
     label = "flashsales"
-    verbose_name = "秒杀"
+    verbose_name = _("秒杀")
 
     def ready(self) -> None:
         from shequn.orders import signals

@@ -6,6 +6,8 @@ a sale offers every session and item it has (sales made through the API may have
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shequn.catalog.kinds import ProductKind
 from shequn.catalog.models import Sku
@@ -37,13 +39,22 @@ def _shape(sale: FlashSale | None) -> tuple[int, int]:
 
 
 class FlashSaleForm(forms.Form):
-    title = forms.CharField(label="活动名称", max_length=100)
-    description = forms.CharField(label="活动说明", required=False, max_length=2000, widget=forms.Textarea)
-    reservation_starts_at = forms.DateTimeField(label="预约开始", widget=LOCAL)
-    payment_timeout_minutes = forms.IntegerField(label="支付时限（分钟）", min_value=1, max_value=120, initial=10)
-    priority_minutes = forms.IntegerField(label="预约用户优先（分钟）", min_value=0, max_value=1440, initial=0)
+    title = forms.CharField(label=gettext_lazy("活动名称"), max_length=100)
+    description = forms.CharField(
+        label=gettext_lazy("活动说明"), required=False, max_length=2000, widget=forms.Textarea
+    )
+    reservation_starts_at = forms.DateTimeField(label=gettext_lazy("预约开始"), widget=LOCAL)
+    payment_timeout_minutes = forms.IntegerField(
+        label=gettext_lazy("支付时限（分钟）"), min_value=1, max_value=120, initial=10
+    )
+    priority_minutes = forms.IntegerField(
+        label=gettext_lazy("预约用户优先（分钟）"), min_value=0, max_value=1440, initial=0
+    )
     community: forms.ModelChoiceField = forms.ModelChoiceField(
-        label="仅限社群", queryset=Community.objects.none(), required=False, empty_label="所有人"
+        label=gettext_lazy("仅限社群"),
+        queryset=Community.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("所有人"),
     )
 
     def __init__(self, *args: Any, shop: Shop, sale: FlashSale | None = None, **kwargs: Any) -> None:
@@ -61,17 +72,19 @@ class FlashSaleForm(forms.Form):
         choices = [("", "—")] + [(sku.pk, f"{sku.product.title} {sku.spec}") for sku in skus]
         for s in range(self.session_count):
             first = s == 0
-            self.fields[f"session_{s}_starts_at"] = forms.DateTimeField(label="开抢时间", widget=LOCAL, required=first)
-            self.fields[f"session_{s}_ends_at"] = forms.DateTimeField(label="结束时间", widget=LOCAL, required=first)
+            self.fields[f"session_{s}_starts_at"] = forms.DateTimeField(
+                label=_("开抢时间"), widget=LOCAL, required=first
+            )
+            self.fields[f"session_{s}_ends_at"] = forms.DateTimeField(label=_("结束时间"), widget=LOCAL, required=first)
             for row in range(self.item_count):
                 prefix = f"session_{s}_item_{row}"
                 self.fields[f"{prefix}_sku"] = forms.TypedChoiceField(
-                    label="商品", choices=choices, coerce=int, required=first and row == 0, empty_value=None
+                    label=_("商品"), choices=choices, coerce=int, required=first and row == 0, empty_value=None
                 )
-                self.fields[f"{prefix}_price"] = YuanField(label="秒杀价", required=False, max_fen=MAX_PRICE_FEN)
-                self.fields[f"{prefix}_quantity"] = forms.IntegerField(label="数量", required=False, min_value=0)
+                self.fields[f"{prefix}_price"] = YuanField(label=_("秒杀价"), required=False, max_fen=MAX_PRICE_FEN)
+                self.fields[f"{prefix}_quantity"] = forms.IntegerField(label=_("数量"), required=False, min_value=0)
                 self.fields[f"{prefix}_cap"] = forms.IntegerField(
-                    label="每人限购", required=False, min_value=0, initial=1
+                    label=_("每人限购"), required=False, min_value=0, initial=1
                 )
 
     def sale_fields(self) -> list[forms.BoundField]:
@@ -99,9 +112,11 @@ class FlashSaleForm(forms.Form):
             if (has_items or has_times) and not (
                 data.get(f"session_{s}_starts_at") and data.get(f"session_{s}_ends_at")
             ):
-                self.add_error(f"session_{s}_starts_at", f"第 {s + 1} 场请填写开抢时间和结束时间")
+                self.add_error(
+                    f"session_{s}_starts_at", _("第 %(number)s 场请填写开抢时间和结束时间") % {"number": s + 1}
+                )
             elif has_times and not has_items:
-                self.add_error(f"session_{s}_starts_at", f"第 {s + 1} 场至少需要一件商品")
+                self.add_error(f"session_{s}_starts_at", _("第 %(number)s 场至少需要一件商品") % {"number": s + 1})
         return data
 
     def to_input(self) -> SaleInput:

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shequn.gate.base import PoolState
 from shequn.gate.engine import get_gate
@@ -30,7 +31,7 @@ def access_sale(shop: Shop, sale_id: int, *, lock: bool = False) -> FlashSale:
         sales = sales.select_for_update()
     sale = sales.first()
     if sale is None:
-        raise FlashSaleNotFound("秒杀活动不存在")
+        raise FlashSaleNotFound(_("秒杀活动不存在"))
     return sale
 
 
@@ -38,7 +39,7 @@ def member_sale(sale_id: int) -> FlashSale:
     """A published sale (members see scheduled, running, paused and ended ones)."""
     sale = FlashSale.objects.filter(pk=sale_id, status__in=MEMBER_STATUSES).select_related("shop", "community").first()
     if sale is None:
-        raise FlashSaleNotFound("秒杀活动不存在")
+        raise FlashSaleNotFound(_("秒杀活动不存在"))
     return sale
 
 
@@ -74,7 +75,7 @@ def access_my_claim(user: Any, claim_id: str) -> FlashClaim:
         .first()
     )
     if claim is None:
-        raise FlashClaimNotFound("抢购记录不存在")
+        raise FlashClaimNotFound(_("抢购记录不存在"))
     return claim
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shequn.core.errors import InvalidTransition
 from shequn.core.sql import insert_rows
@@ -37,11 +38,12 @@ def transition(sale: FlashSale, to_status: str, actor: Any = None, note: str = "
     from_status = sale.status
     if to_status not in SALE_TRANSITIONS[from_status]:
         raise InvalidTransition(
-            f"活动状态为「{SaleStatus(from_status).label}」，不能变为「{SaleStatus(to_status).label}」",
+            _("活动状态为「%(from)s」，不能变为「%(to)s」")
+            % {"from": SaleStatus(from_status).label, "to": SaleStatus(to_status).label},
             details={"from": from_status, "to": to_status},
         )
     if FlashSale.objects.filter(pk=sale.pk, status=from_status).update(status=to_status) != 1:
-        raise InvalidTransition("活动状态已变化，请刷新后重试", details={"from": from_status, "to": to_status})
+        raise InvalidTransition(_("活动状态已变化，请刷新后重试"), details={"from": from_status, "to": to_status})
     sale.status = to_status
     return FlashEvent.objects.create(
         kind=SaleEventKind.SALE,
@@ -59,7 +61,8 @@ def transition_claim(claim: FlashClaim, to_status: str, *, sale_id: int, note: s
     from_status = claim.status
     if to_status not in CLAIM_TRANSITIONS[from_status]:
         raise InvalidTransition(
-            f"抢购记录状态为「{ClaimStatus(from_status).label}」，不能变为「{ClaimStatus(to_status).label}」",
+            _("抢购记录状态为「%(from)s」，不能变为「%(to)s」")
+            % {"from": ClaimStatus(from_status).label, "to": ClaimStatus(to_status).label},
             details={"from": from_status, "to": to_status},
         )
     if FlashClaim.objects.filter(pk=claim.pk, status=from_status).update(status=to_status, **fields) != 1:
@@ -105,7 +108,9 @@ def create_claims(claims: Sequence[NewClaim]) -> set[str]:
         return set()
     for claim in claims:
         if claim.status not in CLAIM_TRANSITIONS[C.ADMITTED]:
-            raise InvalidTransition(f"抢购记录不能直接记为「{ClaimStatus(claim.status).label}」")
+            raise InvalidTransition(
+                _("抢购记录不能直接记为「%(status)s」") % {"status": ClaimStatus(claim.status).label}
+            )
     now = timezone.now()
     written = {
         claim_id: pk

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from shequn.gate.tickets import TICKET_SECONDS, TicketKind
 
 from .errors import TicketExpired, TicketInvalid
@@ -20,8 +22,8 @@ HEADER = "X-Flash-Ticket"
 KIND = TicketKind(
     salt=b"shequn.flashsales.ticket",
     fields=3,
-    invalid=lambda: TicketInvalid("抢购凭证无效，请刷新页面"),
-    expired=lambda: TicketExpired("抢购凭证已过期，请刷新页面"),
+    invalid=lambda: TicketInvalid(_("抢购凭证无效，请刷新页面")),
+    expired=lambda: TicketExpired(_("抢购凭证已过期，请刷新页面")),
 )
 
 
@@ -52,4 +54,4 @@ def verify(token: str, item_id: int | None = None, *, now: float | None = None) 
 
 def require_item(ticket: Ticket, item_id: int) -> None:
     if ticket.item_id != item_id:
-        raise TicketInvalid("抢购凭证与商品不符，请刷新页面")
+        raise TicketInvalid(_("抢购凭证与商品不符，请刷新页面"))

@@ -9,6 +9,8 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shequn.core.audit import client_ip
@@ -22,10 +24,10 @@ from .forms import FlashSaleForm
 from .models import FlashSale
 
 MOVES = {
-    "schedule": (actions.schedule_sale, "秒杀已发布，预约已开放"),
-    "pause": (actions.pause_sale, "秒杀已暂停"),
-    "resume": (actions.resume_sale, "秒杀已恢复"),
-    "end": (actions.end_sale, "秒杀已结束"),
+    "schedule": (actions.schedule_sale, gettext_lazy("秒杀已发布，预约已开放")),
+    "pause": (actions.pause_sale, gettext_lazy("秒杀已暂停")),
+    "resume": (actions.resume_sale, gettext_lazy("秒杀已恢复")),
+    "end": (actions.end_sale, gettext_lazy("秒杀已结束")),
 }
 
 
@@ -69,8 +71,8 @@ def reserve_submit(request: HttpRequest, sale_id: int) -> HttpResponse:
     if (login := _login(request)) is not None:
         return login
     try:
-        _, created = actions.reserve(request.user, sale_id)
-        messages.success(request, "预约成功，开抢时会提醒你" if created else "你已预约")
+        _reservation, created = actions.reserve(request.user, sale_id)
+        messages.success(request, _("预约成功，开抢时会提醒你") if created else _("你已预约"))
     except DomainError as error:
         messages.error(request, error.message)
     return redirect("flashsales:sale", sale_id)
@@ -136,7 +138,7 @@ def _console_form(request: HttpRequest, sale: FlashSale | None) -> HttpResponse:
                     sale = actions.create_sale(shop, request.user, form.to_input(), ip=client_ip(request))
                 else:
                     actions.update_sale(shop, request.user, sale.pk, form.to_input(), ip=client_ip(request))
-                messages.success(request, "秒杀已保存（草稿），发布后开放预约")
+                messages.success(request, _("秒杀已保存（草稿），发布后开放预约"))
                 return redirect("flashsales:console_sale", sale.pk)
             except DomainError as error:
                 form.show_error(error.message, (error.details or {}).get("field"))

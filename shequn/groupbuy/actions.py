@@ -36,7 +36,8 @@ from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.db.models import Count, F, Sum
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
 
 from shequn.catalog.kinds import is_goods
 from shequn.catalog.models import Sku
@@ -85,7 +86,7 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 MAX_TITLE = 100
-HOLD_REASON = "接龙尚未成团"
+
 MAX_ITEMS = 20
 MAX_TIERS = 5
 
@@ -95,7 +96,11 @@ def campaign_link(campaign: Campaign) -> str:
 
 
 def local_deadline(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%m月%d日 %H:%M")
+    return dateformat.format(timezone.localtime(moment), _("m月d日 H:i"))
+
+
+def pickup_day(day: date) -> str:
+    return dateformat.format(day, _("m月d日"))
 
 
 # --- creating and publishing -------------------------------------------------------------
@@ -136,44 +141,44 @@ def check_campaign(shop: Shop, data: CampaignInput, *, now: datetime | None = No
     now = now or timezone.now()
     title = (data.title or "").strip()
     if not title:
-        raise _invalid("请填写接龙标题", "title")
+        raise _invalid(_("请填写接龙标题"), "title")
     if len(title) > MAX_TITLE:
-        raise _invalid(f"接龙标题最多 {MAX_TITLE} 个字", "title")
+        raise _invalid(_("接龙标题最多 %(max)s 个字") % {"max": MAX_TITLE}, "title")
     if data.deadline <= data.starts_at:
-        raise _invalid("截止时间必须晚于开始时间", "deadline")
+        raise _invalid(_("截止时间必须晚于开始时间"), "deadline")
     if data.deadline <= now:
-        raise _invalid("截止时间必须在将来", "deadline")
+        raise _invalid(_("截止时间必须在将来"), "deadline")
     if data.pickup_date < timezone.localtime(data.deadline).date():
-        raise _invalid("提货日期不能早于截止日期", "pickup_date")
+        raise _invalid(_("提货日期不能早于截止日期"), "pickup_date")
     if data.min_total_units < 0:
-        raise _invalid("成团最低件数不能为负数", "min_total_units")
+        raise _invalid(_("成团最低件数不能为负数"), "min_total_units")
     if not data.items:
-        raise _invalid("请至少选择一件商品", "items")
+        raise _invalid(_("请至少选择一件商品"), "items")
     if len(data.items) > MAX_ITEMS:
-        raise _invalid(f"一次接龙最多 {MAX_ITEMS} 件商品", "items")
+        raise _invalid(_("一次接龙最多 %(max)s 件商品") % {"max": MAX_ITEMS}, "items")
     sku_ids = [item.sku_id for item in data.items]
     if len(set(sku_ids)) != len(sku_ids):
-        raise _invalid("同一规格只能添加一次", "items")
+        raise _invalid(_("同一规格只能添加一次"), "items")
     skus = {sku.pk: sku for sku in Sku.objects.filter(pk__in=sku_ids, shop=shop).select_related("product")}
     for item in data.items:
         sku = skus.get(item.sku_id)
         if sku is None or not sku.is_active or not is_goods(sku.product.kind):
-            raise _invalid("商品不存在或已下架", "items")
-        name = f"「{sku.product.title} {sku.spec}」"
+            raise _invalid(_("商品不存在或已下架"), "items")
+        name = f"{sku.product.title} {sku.spec}"
         if item.price_fen < 1:
-            raise _invalid(f"{name}接龙价至少 ¥0.01", "items")
+            raise _invalid(_("「%(name)s」接龙价至少 ¥0.01") % {"name": name}, "items")
         if item.stock_limit < 1:
-            raise _invalid(f"{name}限量至少 1 件", "items")
+            raise _invalid(_("「%(name)s」限量至少 1 件") % {"name": name}, "items")
         if item.per_person_cap is not None and item.per_person_cap < 1:
-            raise _invalid(f"{name}每人限购至少 1 件", "items")
+            raise _invalid(_("「%(name)s」每人限购至少 1 件") % {"name": name}, "items")
         if len(item.tiers) > MAX_TIERS:
-            raise _invalid(f"{name}最多设置 {MAX_TIERS} 档阶梯价", "items")
+            raise _invalid(_("「%(name)s」最多设置 %(max)s 档阶梯价") % {"name": name, "max": MAX_TIERS}, "items")
         last_quantity, last_price = 1, item.price_fen
         for tier in sorted(item.tiers, key=lambda t: t.min_quantity):
             if tier.min_quantity <= last_quantity:
-                raise _invalid(f"{name}阶梯件数须逐档增加且大于 1", "items")
+                raise _invalid(_("「%(name)s」阶梯件数须逐档增加且大于 1") % {"name": name}, "items")
             if tier.price_fen < 1 or tier.price_fen >= last_price:
-                raise _invalid(f"{name}阶梯价须随件数增加而严格降低，且至少 ¥0.01", "items")
+                raise _invalid(_("「%(name)s」阶梯价须随件数增加而严格降低，且至少 ¥0.01") % {"name": name}, "items")
             last_quantity, last_price = tier.min_quantity, tier.price_fen
     return skus
 
@@ -197,7 +202,7 @@ def _write_items(campaign: Campaign, data: CampaignInput) -> None:
 def _check_leaders(shop: Shop, leader_ids: Iterable[int]) -> list[Leader]:
     ids = sorted(set(leader_ids))
     if not ids:
-        raise _invalid("请至少选择一位团长", "leader_ids")
+        raise _invalid(_("请至少选择一位团长"), "leader_ids")
     return [selectors.access_leader(shop, pk) for pk in ids]
 
 
@@ -235,7 +240,7 @@ def do_update_campaign(
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk, shop=shop)
         if locked.status != CampaignStatus.DRAFT:
-            raise CampaignNotOpen("已发布的接龙不能再修改，可取消后重新创建", code="campaign_not_draft")
+            raise CampaignNotOpen(_("已发布的接龙不能再修改，可取消后重新创建"), code="campaign_not_draft")
         Campaign.objects.filter(pk=locked.pk).update(
             title=data.title.strip(),
             description=data.description.strip(),
@@ -278,10 +283,16 @@ def do_create_leader_campaign(leader: Leader, data: CampaignInput, *, publish: b
 
 
 def _post_body(campaign: Campaign) -> str:
-    lines = [f"【接龙】{campaign.title}"]
+    lines = [_("【接龙】%(title)s") % {"title": campaign.title}]
     for item in CampaignItem.objects.filter(campaign=campaign).select_related("sku__product"):
-        lines.append(f"· {item.sku.product.title} {item.sku.spec} 接龙价 {format_fen(item.price_fen)}")
-    lines.append(f"截止 {local_deadline(campaign.deadline)}，{campaign.pickup_date:%m月%d日} 到团长自提点提货")
+        lines.append(
+            _("· %(title)s %(spec)s 接龙价 %(price_fen)s")
+            % {"title": item.sku.product.title, "spec": item.sku.spec, "price_fen": format_fen(item.price_fen)}
+        )
+    lines.append(
+        _("截止 %(deadline)s，%(pickup_date)s 到团长自提点提货")
+        % {"deadline": local_deadline(campaign.deadline), "pickup_date": pickup_day(campaign.pickup_date)}
+    )
     # The link travels as the campaign card under the post (selectors.campaign_cards), not as text.
     return "\n".join(lines)
 
@@ -306,9 +317,9 @@ def do_publish_campaign(shop: Shop, campaign: Campaign, actor: Any, *, ip: str |
     with transaction.atomic():
         locked = Campaign.objects.select_for_update(of=("self",)).select_related("shop").get(pk=campaign.pk, shop=shop)
         if locked.status != CampaignStatus.DRAFT:
-            raise CampaignNotOpen("这个接龙已经发布过了", code="campaign_not_draft")
+            raise CampaignNotOpen(_("这个接龙已经发布过了"), code="campaign_not_draft")
         if locked.deadline <= timezone.now():
-            raise _invalid("截止时间已过，请先修改截止时间", "deadline")
+            raise _invalid(_("截止时间已过，请先修改截止时间"), "deadline")
         _publish(locked, actor, ip)
         audit.record(actor=actor, shop=shop, action="campaign.publish", obj=locked, ip=ip)
     campaign.refresh_from_db()
@@ -318,11 +329,11 @@ def do_publish_campaign(shop: Shop, campaign: Campaign, actor: Any, *, ip: str |
 def do_cancel_campaign(shop: Shop, campaign: Campaign, actor: Any, *, reason: str = "", ip: str | None = None) -> str:
     """Call a campaign off: like a failure, every paid sign-up is refunded in full."""
     if campaign.shop_id != shop.pk:
-        raise selectors.CampaignNotFound("接龙不存在")
+        raise selectors.CampaignNotFound(_("接龙不存在"))
     reason = (reason or "").strip()[:100]
     status = close_campaign(campaign.pk, cancel=True, reason=reason)
     if status is None:
-        raise CampaignNotOpen("接龙已结束，不能取消", code="campaign_closed")
+        raise CampaignNotOpen(_("接龙已结束，不能取消"), code="campaign_closed")
     audit.record(actor=actor, shop=shop, action="campaign.cancel", obj=campaign, ip=ip, reason=reason)
     return status
 
@@ -332,11 +343,13 @@ def do_cancel_campaign(shop: Shop, campaign: Campaign, actor: Any, *, reason: st
 
 def _check_open(status: str, starts_at: datetime, deadline: datetime, now: datetime) -> None:
     if status != CampaignStatus.OPEN:
-        raise CampaignNotOpen(f"接龙{CampaignStatus(status).label}，不能再接龙")
+        raise CampaignNotOpen(_("接龙%(status)s，不能再接龙") % {"status": CampaignStatus(status).label})
     if now < starts_at:
-        raise CampaignNotOpen(f"接龙将于 {local_deadline(starts_at)} 开始", code="campaign_not_started")
+        raise CampaignNotOpen(
+            _("接龙将于 %(starts_at)s 开始") % {"starts_at": local_deadline(starts_at)}, code="campaign_not_started"
+        )
     if now >= deadline:
-        raise CampaignNotOpen("接龙已截止", code="campaign_deadline_passed")
+        raise CampaignNotOpen(_("接龙已截止"), code="campaign_deadline_passed")
 
 
 def _live_units(campaign_id: int, member_id: int) -> dict[int, int]:
@@ -351,21 +364,21 @@ def _live_units(campaign_id: int, member_id: int) -> dict[int, int]:
 
 
 def _item_name(item: CampaignItem) -> str:
-    return f"「{item.sku.product.title} {item.sku.spec}」".replace(" 」", "」")
+    return f"{item.sku.product.title} {item.sku.spec}".rstrip()
 
 
 def _check_quantities(user: Any, quantities: Mapping[int, int]) -> dict[int, int]:
     if not getattr(user, "is_authenticated", False):
-        raise NotAuthenticated("请先登录")
+        raise NotAuthenticated(_("请先登录"))
     return _wanted(quantities)
 
 
 def _wanted(quantities: Mapping[int, int]) -> dict[int, int]:
     wanted = {int(item_id): int(count) for item_id, count in quantities.items() if int(count) != 0}
     if not wanted:
-        raise CampaignInvalid("请选择要接龙的商品和数量", details={"field": "quantities"})
+        raise CampaignInvalid(_("请选择要接龙的商品和数量"), details={"field": "quantities"})
     if any(count < 1 or count > 999 for count in wanted.values()):
-        raise CampaignInvalid("数量应在 1 到 999 之间", details={"field": "quantities"})
+        raise CampaignInvalid(_("数量应在 1 到 999 之间"), details={"field": "quantities"})
     return wanted
 
 
@@ -468,7 +481,7 @@ def _campaign_facts(campaign_id: int) -> dict[str, Any]:
     if facts is None:
         campaign = Campaign.objects.exclude(status=CampaignStatus.DRAFT).filter(pk=campaign_id).first()
         if campaign is None:
-            raise selectors.CampaignNotFound(selectors.CAMPAIGN_NOT_FOUND)
+            raise selectors.CampaignNotFound(str(selectors.CAMPAIGN_NOT_FOUND))
         items = CampaignItem.objects.filter(campaign=campaign).select_related("sku__product")
         facts = {
             "status": campaign.status,
@@ -533,25 +546,25 @@ def issue_ticket(user: Any, campaign_id: int, *, now: float | None = None) -> ti
     in, a member of a community taking part, the leaders they may choose, the campaign's items).
     The sign-up endpoint verifies it with no session or SQL (``tickets.verify``)."""
     if not getattr(user, "is_authenticated", False):
-        raise NotAuthenticated("请先登录")
+        raise NotAuthenticated(_("请先登录"))
     facts = _campaign_facts(campaign_id)
     leader_ids, default = _member_leaders(user, campaign_id)
     if not leader_ids or default is None:
-        raise selectors.CampaignNotFound(selectors.CAMPAIGN_NOT_FOUND)
+        raise selectors.CampaignNotFound(str(selectors.CAMPAIGN_NOT_FOUND))
     return tickets.sign(user.pk, campaign_id, default, leader_ids, sorted(facts["caps"]), now=now)
 
 
 def _choose_leader(leader_id: int | None, leader_ids: Sequence[int], default: int | None) -> int:
     chosen = default if leader_id is None else (leader_id if leader_id in leader_ids else None)
     if chosen is None:
-        raise LeaderNotFound("请选择你的团长")
+        raise LeaderNotFound(_("请选择你的团长"))
     return chosen
 
 
 def _check_items(wanted: Mapping[int, int], item_ids: Iterable[int]) -> None:
     known = set(item_ids)
     if any(item_id not in known for item_id in wanted):
-        raise CampaignInvalid("商品不在本次接龙中", details={"field": "quantities"})
+        raise CampaignInvalid(_("商品不在本次接龙中"), details={"field": "quantities"})
 
 
 def ticket_request(ticket: tickets.Ticket, quantities: Mapping[int, int], leader_id: int | None) -> SignUpRequest:
@@ -582,7 +595,7 @@ def join_queue(
     facts = _campaign_facts(campaign_id)
     leader_ids, default = _member_leaders(user, campaign_id)
     if not leader_ids:
-        raise selectors.CampaignNotFound(selectors.CAMPAIGN_NOT_FOUND)
+        raise selectors.CampaignNotFound(str(selectors.CAMPAIGN_NOT_FOUND))
     chosen = _choose_leader(leader_id, leader_ids, default)
     _check_open(facts["status"], facts["starts_at"], facts["deadline"], timezone.now())
     _check_items(wanted, facts["caps"])
@@ -705,25 +718,35 @@ def _refusal_error(admission: Admission, campaign_id: int, item_id: int, member_
     refusal = admission.refusal
     if refusal == Refusal.SOLD_OUT:
         left = admission.units_left or 0
-        message = f"{name}已接满" if left == 0 else f"{name}只剩 {left} 件"
+        message = (
+            _("「%(name)s」已接满") % {"name": name}
+            if left == 0
+            else _("「%(name)s」只剩 %(left)s 件") % {"name": name, "left": left}
+        )
         return CampaignSoldOut(message, details={"item_id": item_id, "left": left})
     if refusal == Refusal.OVER_CAP:
         cap = facts["caps"][item_id]
         already = _live_units(campaign_id, member_id).get(item_id, 0)  # SQL on this refusal only
         return PerPersonCapExceeded(
-            f"{name}每人限购 {cap} 件" + (f"，你已接龙 {already} 件" if already else ""),
+            _("「%(name)s」每人限购 %(cap)s 件，你已接龙 %(already)s 件")
+            % {"name": name, "cap": cap, "already": already}
+            if already
+            else _("「%(name)s」每人限购 %(cap)s 件") % {"name": name, "cap": cap},
             details={"item_id": item_id, "cap": cap},
         )
     if refusal == Refusal.NOT_OPEN:
-        return CampaignNotOpen(f"接龙将于 {local_deadline(facts['starts_at'])} 开始", code="campaign_not_started")
+        return CampaignNotOpen(
+            _("接龙将于 %(starts_at)s 开始") % {"starts_at": local_deadline(facts["starts_at"])},
+            code="campaign_not_started",
+        )
     if refusal in (Refusal.CLOSED, Refusal.NOT_READY):
         status = Campaign.objects.filter(pk=campaign_id).values_list("status", flat=True).first()
         if status is not None and status != CampaignStatus.OPEN:
-            return CampaignNotOpen(f"接龙{CampaignStatus(status).label}，不能再接龙")
+            return CampaignNotOpen(_("接龙%(status)s，不能再接龙") % {"status": CampaignStatus(status).label})
         if refusal == Refusal.CLOSED:
-            return CampaignNotOpen("接龙已截止", code="campaign_deadline_passed")
-        return CampaignBusy("接龙的人太多了，请稍后再试")
-    return CampaignBusy("操作太频繁，请稍后再试")  # rate limited (or paused, which campaigns never are)
+            return CampaignNotOpen(_("接龙已截止"), code="campaign_deadline_passed")
+        return CampaignBusy(_("接龙的人太多了，请稍后再试"))
+    return CampaignBusy(_("操作太频繁，请稍后再试"))  # rate limited (or paused, which campaigns never are)
 
 
 @dataclass
@@ -859,7 +882,7 @@ def _materialise_batch(campaign_id: int, requests: Sequence[Request]) -> list[tu
             planned.append(((group, leader_id), leader, request))
         created = order_actions.create_orders([request for _, _, request in planned])
         made: list[tuple[list[Claim], Leader, Order]] = []
-        for ((group, _), leader, _request), order in zip(planned, created, strict=True):
+        for ((group, _leader_id), leader, _request), order in zip(planned, created, strict=True):
             if isinstance(order, Order):
                 made.append((group, leader, order))
             else:
@@ -924,18 +947,19 @@ def _plan(
     member_id = claims[0].member_id
     user = users.get(member_id)
     if user is None or not user.is_active:
-        raise CampaignInvalid("账号不可用，名额已释放", code="account_inactive")
+        raise CampaignInvalid(_("账号不可用，名额已释放"), code="account_inactive")
     _check_open(campaign.status, campaign.starts_at, campaign.deadline, now)
     theirs, default = leaders.get(member_id, ([], None))
     leader = next((x for x in theirs if x.pk == leader_id), None) or default
     if leader is None:
-        raise LeaderNotFound("你已不在参与接龙的社群中，名额已释放")
+        raise LeaderNotFound(_("你已不在参与接龙的社群中，名额已释放"))
     left = tally.capacity.get(leader.pk)
     if left is not None and left <= 0:
-        day = f"{campaign.pickup_date:%m月%d日}"
+        day = pickup_day(campaign.pickup_date)
         capacity = leader.capacity_per_day
         raise PickupPointFull(
-            f"「{leader.point_name}」{day}的取货名额已满（每天 {capacity} 单），请选择其他团长",
+            _("「%(point_name)s」%(day)s的取货名额已满（每天 %(capacity)s 单），请选择其他团长")
+            % {"point_name": leader.point_name, "day": day, "capacity": capacity},
             details={"leader_id": leader.pk, "capacity_per_day": capacity},
         )
     wanted = {_item_id(c): c.quantity for c in claims}
@@ -943,9 +967,14 @@ def _plan(
         item = items[item_id]
         cap = item.per_person_cap
         if cap is not None and tally.held.get((member_id, item_id), 0) + count > cap:
-            raise PerPersonCapExceeded(f"{_item_name(item)}每人限购 {cap} 件", details={"item_id": item_id, "cap": cap})
+            raise PerPersonCapExceeded(
+                _("「%(name)s」每人限购 %(cap)s 件") % {"name": _item_name(item), "cap": cap},
+                details={"item_id": item_id, "cap": cap},
+            )
         if tally.room[item_id] < count:
-            raise CampaignSoldOut(f"{_item_name(item)}已接满", details={"item_id": item_id, "left": 0})
+            raise CampaignSoldOut(
+                _("「%(name)s」已接满") % {"name": _item_name(item)}, details={"item_id": item_id, "left": 0}
+            )
     for item_id, count in wanted.items():
         tally.room[item_id] -= count
         tally.held[(member_id, item_id)] = tally.held.get((member_id, item_id), 0) + count
@@ -959,7 +988,7 @@ def _plan(
         pickup_point=leader.pickup_point,
         payment_method=PaymentMethod.SANDBOX,
         pay_by=campaign.deadline,
-        hold=HOLD_REASON,  # no goods handed over before the campaign succeeds
+        hold=_("接龙尚未成团"),  # no goods handed over before the campaign succeeds
     )
 
 
@@ -967,7 +996,7 @@ def _take_room(made: Sequence[tuple[list[Claim], Leader, Order]], items: Mapping
     """One conditional UPDATE per item for the batch's units, never above the limit (the room was
     read under the campaign lock, and only a consumer holding it takes any)."""
     units: dict[int, int] = {}
-    for group, _, _ in made:
+    for group, _leader, _order in made:
         for claim in group:
             units[_item_id(claim)] = units.get(_item_id(claim), 0) + claim.quantity
     for item_id, count in sorted(units.items()):
@@ -975,7 +1004,9 @@ def _take_room(made: Sequence[tuple[list[Claim], Leader, Order]], items: Mapping
             sold=F("sold") + count
         )
         if taken != 1:
-            raise CampaignSoldOut(f"{_item_name(items[item_id])}已接满", details={"item_id": item_id, "left": 0})
+            raise CampaignSoldOut(
+                _("「%(name)s」已接满") % {"name": _item_name(items[item_id])}, details={"item_id": item_id, "left": 0}
+            )
 
 
 def _write_sign_ups(
@@ -1003,12 +1034,12 @@ def _write_sign_ups(
     order_lines = {
         (order_id, sku_id): (line_id, price)
         for line_id, order_id, sku_id, price in OrderLine.objects.filter(
-            order_id__any_of=[o.pk for _, _, o in made]
+            order_id__any_of=[o.pk for _group, _leader, o in made]
         ).values_list("pk", "order_id", "sku_id", "unit_price_fen")
     }
     lines: list[dict[str, Any]] = []
     claims: list[dict[str, Any]] = []
-    for (entry_id,), (group, _, order) in zip(entry_ids, made, strict=True):
+    for (entry_id,), (group, _leader, order) in zip(entry_ids, made, strict=True):
         for claim in sorted(group, key=_item_id):
             item_id = _item_id(claim)
             line_id, price = order_lines[(order.pk, items[item_id].sku_id)]
@@ -1084,7 +1115,7 @@ def ticket_status(user: Any, ticket: str) -> SignUpClaim | None:
         materialise_claims(count=50)
     found = SignUpClaim.objects.filter(claim_id=ticket).select_related("sign_up__order", "item").first()
     if found is not None and found.user_id != getattr(user, "pk", None):
-        raise TicketNotFound("接龙排队记录不存在")  # another member's ticket looks absent
+        raise TicketNotFound(_("接龙排队记录不存在"))  # another member's ticket looks absent
     return found
 
 
@@ -1099,7 +1130,7 @@ def sign_up(user: Any, campaign_id: int, quantities: Mapping[int, int], *, leade
         time.sleep(0.01)  # another consumer is writing the claim right now
         found = ticket_status(user, ticket.ticket)
     if found is None:
-        raise CampaignBusy("接龙排队中，请稍后在「我的接龙」查看")
+        raise CampaignBusy(_("接龙排队中，请稍后在「我的接龙」查看"))
     if found.sign_up is None:
         raise RELEASE_ERRORS.get(found.released_code, ClaimReleased)(found.released_reason, code=found.released_code)
     return found.sign_up
@@ -1196,7 +1227,9 @@ def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:
         # Paid too late: the campaign closed (or the order had closed and a late payment
         # reinstated it). It was not counted, so it cannot stay: the money goes back in full.
         # The SKUs (restocked by the refund) before the items (lock order).
-        _refund_everything(order, entry, f"接龙「{campaign.title}」已截止，付款未能计入，全额退款")
+        _refund_everything(
+            order, entry, _("接龙「%(title)s」已截止，付款未能计入，全额退款") % {"title": campaign.title}
+        )
         if entry.status == SignUpStatus.PENDING_PAYMENT:
             _give_back(lines, paid=False, user_id=entry.user_id)
         # A cancelled one gave its counters back when the order closed.
@@ -1269,17 +1302,19 @@ def change_sign_up(user: Any, sign_up_id: int, quantities: Mapping[int, int]) ->
         entry = SignUp.objects.get(pk=entry.pk)
         _check_changeable(campaign, entry)
         if entry.status == SignUpStatus.PENDING_PAYMENT:
-            raise SignUpNotChangeable("未付款的接龙不能修改数量，可以取消后重新接龙", code="sign_up_unpaid")
+            raise SignUpNotChangeable(_("未付款的接龙不能修改数量，可以取消后重新接龙"), code="sign_up_unpaid")
         lines = list(SignUpLine.objects.filter(sign_up=entry).select_related("order_line", "item__sku__product"))
         known = {line.item_id for line in lines}
         if any(item_id not in known for item_id in new_units):
-            raise CampaignInvalid("商品不在这次接龙中", details={"field": "quantities"})
+            raise CampaignInvalid(_("商品不在这次接龙中"), details={"field": "quantities"})
         for line in lines:
             count = new_units.get(line.item_id, line.units)
             if count < 0 or count > line.units:
-                raise CampaignInvalid(f"{_item_name(line.item)}只能减少数量", details={"field": "quantities"})
+                raise CampaignInvalid(
+                    _("「%(name)s」只能减少数量") % {"name": _item_name(line.item)}, details={"field": "quantities"}
+                )
         if all(new_units.get(line.item_id, line.units) == 0 for line in lines):
-            _refund_everything(order, entry, f"取消接龙「{campaign.title}」")
+            _refund_everything(order, entry, _("取消接龙「%(title)s」") % {"title": campaign.title})
             _give_back(lines, paid=True, user_id=entry.user_id)
             return SignUp.objects.get(pk=entry.pk)
         fewer = {x.pk: x.units - new_units[x.item_id] for x in lines if new_units.get(x.item_id, x.units) < x.units}
@@ -1297,7 +1332,8 @@ def change_sign_up(user: Any, sign_up_id: int, quantities: Mapping[int, int]) ->
                 order,
                 line,
                 _owed(line, line.order_line, line.item.tier_price_fen),
-                f"接龙「{campaign.title}」减少 {less} 件{line.item.sku.product.title}",
+                _("接龙「%(title)s」减少 %(less)s 件%(product)s")
+                % {"title": campaign.title, "less": less, "product": line.item.sku.product.title},
             )
         SignUp.objects.filter(pk=entry.pk).update(units=sum(new_units.get(x.item_id, x.units) for x in lines))
     return SignUp.objects.get(pk=entry.pk)
@@ -1321,9 +1357,9 @@ def cancel_sign_up(user: Any, sign_up_id: int) -> SignUp:
 
 def _check_changeable(campaign: Campaign, entry: SignUp) -> None:
     if entry.status not in selectors.LIVE_STATUSES:
-        raise SignUpNotChangeable(f"接龙{SignUpStatus(entry.status).label}，不能再修改")
+        raise SignUpNotChangeable(_("接龙%(status)s，不能再修改") % {"status": SignUpStatus(entry.status).label})
     if campaign.status != CampaignStatus.OPEN or timezone.now() >= campaign.deadline:
-        raise SignUpNotChangeable("接龙已截止，不能再修改或取消", code="campaign_deadline_passed")
+        raise SignUpNotChangeable(_("接龙已截止，不能再修改或取消"), code="campaign_deadline_passed")
 
 
 # --- tiers ------------------------------------------------------------------------------
@@ -1361,7 +1397,8 @@ def give_tier_differences(campaign_id: int) -> int:
                     order,
                     line,
                     _owed(line, line.order_line, tier),
-                    f"接龙「{campaign.title}」达到阶梯价 {format_fen(tier)}，退还差价",
+                    _("接龙「%(title)s」达到阶梯价 %(tier)s，退还差价")
+                    % {"title": campaign.title, "tier": format_fen(tier)},
                     tier=True,
                 )
     return given
@@ -1409,13 +1446,18 @@ def _notify_success(campaign: Campaign) -> None:
     )
     for entry in confirmed:
         point = entry.leader.pickup_point
-        where = f"「{point.name}」（{point.address}）" if point else "团长自提点"
+        where = (
+            _("「%(name)s」（%(address)s）") % {"name": point.name, "address": point.address}
+            if point
+            else _("团长自提点")
+        )
         notify(
             entry.user,
             shop=campaign.shop,
             kind="groupbuy.succeeded",
-            title="接龙成团啦",
-            body=f"「{campaign.title}」已成团，请于 {campaign.pickup_date:%m月%d日} 到{where}自提。",
+            title=_("接龙成团啦"),
+            body=_("「%(title)s」已成团，请于 %(pickup_date)s 到%(where)s自提。")
+            % {"title": campaign.title, "pickup_date": pickup_day(campaign.pickup_date), "where": where},
             link=campaign_link(campaign),
         )
 
@@ -1431,19 +1473,29 @@ def finish_closed_campaign(campaign: Campaign, *, reason: str = "") -> int:
         "order_id", flat=True
     )
     for order_id in list(pending):
-        if order_actions.cancel_automatically(order_id, f"接龙「{campaign.title}」已截止，未付款的接龙已取消"):
+        if order_actions.cancel_automatically(
+            order_id, _("接龙「%(title)s」已截止，未付款的接龙已取消") % {"title": campaign.title}
+        ):
             finished += 1
     if campaign.status == CampaignStatus.SUCCEEDED:
         return finished + _release_holds(campaign)
     if campaign.status != CampaignStatus.FAILED and campaign.status != CampaignStatus.CANCELLED:
         return finished
     if campaign.status == CampaignStatus.FAILED:
-        why = f"接龙「{campaign.title}」未达到成团件数，全额退款"
-        title, body = "接龙未成团", f"「{campaign.title}」未达到成团件数，已为你全额退款，原路退回。"
+        why = _("接龙「%(title)s」未达到成团件数，全额退款") % {"title": campaign.title}
+        title, body = (
+            _("接龙未成团"),
+            _("「%(title)s」未达到成团件数，已为你全额退款，原路退回。") % {"title": campaign.title},
+        )
     else:
-        why = f"接龙「{campaign.title}」已取消，全额退款"
-        title = "接龙已取消"
-        body = f"「{campaign.title}」已取消{('：' + reason) if reason else ''}，已为你全额退款，原路退回。"
+        why = _("接龙「%(title)s」已取消，全额退款") % {"title": campaign.title}
+        title = _("接龙已取消")
+        body = (
+            _("「%(title)s」已取消：%(reason)s，已为你全额退款，原路退回。")
+            % {"title": campaign.title, "reason": reason}
+            if reason
+            else _("「%(title)s」已取消，已为你全额退款，原路退回。") % {"title": campaign.title}
+        )
     confirmed = SignUp.objects.filter(campaign=campaign, status=SignUpStatus.CONFIRMED).values_list("pk", "order_id")
     for entry_id, order_id in list(confirmed):
         with transaction.atomic():
@@ -1471,7 +1523,9 @@ def _release_holds(campaign: Campaign) -> int:
     for order_id in list(held.values_list("order_id", flat=True)):
         with transaction.atomic():
             order = Order.objects.select_for_update().get(pk=order_id)
-            if order_actions.release_hold(order, f"接龙「{campaign.title}」已成团，可以备货提货"):
+            if order_actions.release_hold(
+                order, _("接龙「%(title)s」已成团，可以备货提货") % {"title": campaign.title}
+            ):
                 released += 1
     return released
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 from ninja.security import APIKeyHeader
 
@@ -130,14 +131,14 @@ def sign_up(request: HttpRequest, campaign_id: Id, body: SignUpIn) -> Status[Sig
 def sign_up_ticket(request: HttpRequest, ticket: Text) -> SignUpTicketOut:
     """My sign-up ticket: ``queued`` (排队中), ``signed_up`` (with the sign-up) or ``released`` (why)."""
     if not request.user.is_authenticated:
-        raise NotAuthenticated("请先登录")
+        raise NotAuthenticated(_("请先登录"))
     return SignUpTicketOut.from_claim(ticket[:64], actions.ticket_status(request.user, ticket[:64]))
 
 
 @router.get("/sign-ups", response={200: list[SignUpOut], **READ_ERRORS})
 def my_sign_ups(request: HttpRequest) -> list[SignUpOut]:
     if not request.user.is_authenticated:
-        raise NotAuthenticated("请先登录")
+        raise NotAuthenticated(_("请先登录"))
     return [SignUpOut.from_model(entry) for entry in selectors.my_sign_ups(request.user)[:100]]
 
 

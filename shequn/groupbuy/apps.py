@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class GroupbuyConfig(AppConfig):
     name = "shequn.groupbuy"
     label = "groupbuy"
-    verbose_name = "社区团购"
+    verbose_name = _("社区团购")
 
     def ready(self) -> None:
         from shequn.communities import cards

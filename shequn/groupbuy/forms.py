@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shequn.core.money import InvalidAmount, format_yuan_input, parse_yuan
 
@@ -38,14 +39,14 @@ def _int(text: str, field: str, *, blank: int | None = None) -> int | None:
     try:
         return int(text)
     except ValueError:
-        raise _bad("请输入整数", field) from None
+        raise _bad(_("请输入整数"), field) from None
 
 
 def _moment(text: str, field: str, label: str) -> datetime:
     try:
         parsed = datetime.fromisoformat((text or "").strip())
     except ValueError:
-        raise _bad(f"请填写{label}", field) from None
+        raise _bad(_("请填写%(label)s") % {"label": label}, field) from None
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
@@ -53,7 +54,7 @@ def _day(text: str) -> date:
     try:
         return date.fromisoformat((text or "").strip())
     except ValueError:
-        raise _bad("请填写提货日期", "pickup_date") from None
+        raise _bad(_("请填写提货日期"), "pickup_date") from None
 
 
 def parse_tiers(text: str) -> list[TierInput]:
@@ -61,10 +62,10 @@ def parse_tiers(text: str) -> list[TierInput]:
     for part in (text or "").replace("，", ",").replace("：", ":").split(","):
         if not part.strip():
             continue
-        quantity, _, price = part.partition(":")
+        quantity, _colon, price = part.partition(":")
         count = _int(quantity, "items")
         if count is None or not price.strip():
-            raise _bad("阶梯价格式如 50:49.00（满 50 件每件 ¥49.00）", "items")
+            raise _bad(_("阶梯价格式如 50:49.00（满 50 件每件 ¥49.00）"), "items")
         tiers.append(TierInput(min_quantity=count, price_fen=_price_fen(price, "items")))
     return tiers
 
@@ -87,8 +88,8 @@ def parse_campaign(data: Any) -> CampaignInput:
     return CampaignInput(
         title=data.get("title", ""),
         description=data.get("description", ""),
-        starts_at=_moment(data.get("starts_at", ""), "starts_at", "开始时间"),
-        deadline=_moment(data.get("deadline", ""), "deadline", "截止时间"),
+        starts_at=_moment(data.get("starts_at", ""), "starts_at", _("开始时间")),
+        deadline=_moment(data.get("deadline", ""), "deadline", _("截止时间")),
         pickup_date=_day(data.get("pickup_date", "")),
         min_total_units=_int(data.get("min_total_units", ""), "min_total_units", blank=0) or 0,
         items=items,

@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime
 
+from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import Field
 
@@ -261,20 +262,20 @@ class SignUpTicketOut(Schema):
     def from_queued(queued: Ticket) -> "SignUpTicketOut":
         """The sign-up's 202: queued, with the items the gate refused."""
         refused = [RefusedItemOut(code=error.code, message=error.message) for error in queued.refused]
-        return SignUpTicketOut(ticket=queued.ticket, state="queued", state_label="排队中", refused=refused)
+        return SignUpTicketOut(ticket=queued.ticket, state="queued", state_label=_("排队中"), refused=refused)
 
     @staticmethod
     def from_claim(ticket: str, claim: SignUpClaim | None) -> "SignUpTicketOut":
         if claim is None:
-            return SignUpTicketOut(ticket=ticket, state="queued", state_label="排队中")
+            return SignUpTicketOut(ticket=ticket, state="queued", state_label=_("排队中"))
         if claim.sign_up is None:
             return SignUpTicketOut(
-                ticket=ticket, state="released", state_label="未能接龙", reason=claim.released_reason
+                ticket=ticket, state="released", state_label=_("未能接龙"), reason=claim.released_reason
             )
         return SignUpTicketOut(
             ticket=ticket,
             state="signed_up",
-            state_label="已接龙",
+            state_label=_("已接龙"),
             sign_up=SignUpOut.from_model(with_position(SignUp.objects.all()).get(pk=claim.sign_up.pk)),
         )
 

@@ -14,6 +14,8 @@ from typing import Any
 from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shequn.communities.cards import PostCard
 from shequn.communities.models import CommunityMembership, Post
@@ -29,7 +31,7 @@ from .enums import CampaignStatus, SignUpStatus
 from .errors import CampaignNotFound, LeaderNotFound, NotALeader, SignUpNotFound
 from .models import Campaign, CampaignItem, CampaignLeader, SignUp, SignUpLine, pool_key
 
-CAMPAIGN_NOT_FOUND = "接龙不存在或仅对参与社群的成员开放"
+CAMPAIGN_NOT_FOUND = gettext_lazy("接龙不存在或仅对参与社群的成员开放")
 LIVE_STATUSES = (SignUpStatus.PENDING_PAYMENT, SignUpStatus.CONFIRMED)
 CLOSED_STATUSES = (CampaignStatus.SUCCEEDED, CampaignStatus.FAILED, CampaignStatus.CANCELLED)
 
@@ -97,7 +99,7 @@ def access_member_campaign(user: Any, campaign_id: int) -> Campaign:
     """A published campaign ``user`` may see: they belong to a taking-part leader's community."""
     campaign = with_items(Campaign.objects.exclude(status=CampaignStatus.DRAFT)).filter(pk=campaign_id).first()
     if campaign is None or not member_leaders(user, campaign):
-        raise CampaignNotFound(CAMPAIGN_NOT_FOUND)
+        raise CampaignNotFound(str(CAMPAIGN_NOT_FOUND))
     return campaign
 
 
@@ -114,7 +116,7 @@ def my_sign_ups(user: Any) -> QuerySet[SignUp]:
 def access_my_sign_up(user: Any, sign_up_id: int) -> SignUp:
     sign_up = my_sign_ups(user).filter(pk=sign_up_id).first()
     if sign_up is None:
-        raise SignUpNotFound("接龙记录不存在")
+        raise SignUpNotFound(_("接龙记录不存在"))
     return sign_up
 
 
@@ -126,12 +128,12 @@ def open_campaigns(user: Any, *, community_id: int | None = None) -> QuerySet[Ca
     """Campaigns taking sign-ups now in the communities ``user`` belongs to (in ``community_id``
     only, when given: a community they do not belong to is 404), closing soonest first."""
     if not getattr(user, "is_authenticated", False):
-        raise NotAuthenticated("请先登录")
+        raise NotAuthenticated(_("请先登录"))
     communities = _current_communities(user)
     if community_id is not None:
         communities = communities.filter(community_id=community_id)
         if not communities.exists():
-            raise NotFound("社群不存在或你还不是成员", code="community_not_found")
+            raise NotFound(_("社群不存在或你还不是成员"), code="community_not_found")
     now = timezone.now()
     ids = Campaign.objects.filter(
         status=CampaignStatus.OPEN,
@@ -227,7 +229,9 @@ def campaign_state_label(campaign: Campaign) -> str:
     if not paid.exists():
         return label
     owed = paid.filter(Q(status=SignUpStatus.CONFIRMED) | Q(order__refunded_fen__lt=F("order__total_fen"))).exists()
-    return f"{label}，{'退款中' if owed else '已全额退款'}"
+    if owed:
+        return _("%(status)s，退款中") % {"status": label}
+    return _("%(status)s，已全额退款") % {"status": label}
 
 
 @dataclass(frozen=True)
@@ -256,7 +260,7 @@ def live_list(campaign: Campaign, *, leader: Leader | None = None) -> list[ListE
     for position, sign_up in enumerate(sign_ups, start=1):
         if leader is not None and sign_up.leader_id != leader.pk:
             continue
-        text = "，".join(
+        text = _("，").join(
             f"×{line.units} {line.item.sku.product.title} {line.item.sku.spec}".rstrip() for line in sign_up.lines.all()
         )
         entries.append(
@@ -291,13 +295,13 @@ def with_position(sign_ups: QuerySet[SignUp]) -> QuerySet[SignUp]:
 def active_leader(user: Any, shop: Shop | None = None) -> Leader:
     """The caller's active leader role (in ``shop`` when given); else 403 not_a_leader."""
     if not getattr(user, "is_authenticated", False):
-        raise NotAuthenticated("请先登录")
+        raise NotAuthenticated(_("请先登录"))
     leaders = Leader.objects.filter(user=user, status=LeaderStatus.ACTIVE, pickup_point__isnull=False)
     if shop is not None:
         leaders = leaders.filter(shop=shop)
     leader = leaders.select_related("shop", "pickup_point", "community").order_by("id").first()
     if leader is None:
-        raise NotALeader("你还不是在职团长")
+        raise NotALeader(_("你还不是在职团长"))
     return leader
 
 
@@ -308,7 +312,7 @@ def leader_campaigns(leader: Leader) -> QuerySet[Campaign]:
 def access_leader_campaign(leader: Leader, campaign_id: int) -> Campaign:
     campaign = leader_campaigns(leader).filter(pk=campaign_id).first()
     if campaign is None:
-        raise CampaignNotFound("接龙不存在")
+        raise CampaignNotFound(_("接龙不存在"))
     return campaign
 
 
@@ -329,7 +333,7 @@ def shop_campaigns(shop: Shop) -> QuerySet[Campaign]:
 def access_campaign(shop: Shop, campaign_id: int) -> Campaign:
     campaign = shop_campaigns(shop).filter(pk=campaign_id).first()
     if campaign is None:
-        raise CampaignNotFound("接龙不存在")
+        raise CampaignNotFound(_("接龙不存在"))
     return campaign
 
 
@@ -340,7 +344,7 @@ def access_leader(shop: Shop, leader_id: int) -> Leader:
         .first()
     )
     if leader is None:
-        raise LeaderNotFound("团长不存在或未在职")
+        raise LeaderNotFound(_("团长不存在或未在职"))
     return leader
 
 

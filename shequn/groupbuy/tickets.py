@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from shequn.gate.tickets import TicketKind, id_list, ids
 
 from .errors import SignUpPassExpired, SignUpPassInvalid
@@ -25,8 +27,8 @@ HEADER = "X-Jielong-Ticket"
 KIND = TicketKind(
     salt=b"shequn.groupbuy.ticket",
     fields=5,
-    invalid=lambda: SignUpPassInvalid("接龙凭证无效，请刷新页面"),
-    expired=lambda: SignUpPassExpired("接龙凭证已过期，请刷新页面"),
+    invalid=lambda: SignUpPassInvalid(_("接龙凭证无效，请刷新页面")),
+    expired=lambda: SignUpPassExpired(_("接龙凭证已过期，请刷新页面")),
     max_length=600,  # 20 items and a few leaders
 )
 
@@ -86,4 +88,4 @@ def verify(token: str, campaign_id: int | None = None, *, now: float | None = No
 
 def require_campaign(ticket: Ticket, campaign_id: int) -> None:
     if ticket.campaign_id != campaign_id:
-        raise SignUpPassInvalid("接龙凭证与活动不符，请刷新页面")
+        raise SignUpPassInvalid(_("接龙凭证与活动不符，请刷新页面"))

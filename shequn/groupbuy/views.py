@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shequn.catalog.models import Sku
@@ -139,10 +140,10 @@ def ticket_page(request: HttpRequest, ticket: str) -> HttpResponse:
         return login
     claim = actions.ticket_status(request.user, ticket[:64])
     if claim is not None and claim.sign_up is not None:
-        messages.success(request, "接龙成功，请在截止前完成支付")
+        messages.success(request, _("接龙成功，请在截止前完成支付"))
         return _go(request, reverse("orders:order_detail", args=[claim.sign_up.order.number]))
     if claim is not None:
-        messages.error(request, claim.released_reason or "未能接龙")
+        messages.error(request, claim.released_reason or _("未能接龙"))
         return _go(request, reverse("groupbuy:campaign", args=[claim.item.campaign_id]))
     template = "groupbuy/_ticket.html" if request.htmx else "groupbuy/ticket.html"  # type: ignore[attr-defined]
     polls, gave_up = queue_polls(request)
@@ -192,7 +193,7 @@ def change_submit(request: HttpRequest, sign_up_id: int) -> HttpResponse:
             quantities[item_id] = count if count is not None else -1
     try:
         actions.change_sign_up(request.user, sign_up_id, quantities)
-        messages.success(request, "已修改接龙，差额将原路退回")
+        messages.success(request, _("已修改接龙，差额将原路退回"))
     except DomainError as error:
         if error.status == 404:
             raise
@@ -206,7 +207,8 @@ def cancel_submit(request: HttpRequest, sign_up_id: int) -> HttpResponse:
         return login
     try:
         entry = actions.cancel_sign_up(request.user, sign_up_id)
-        messages.success(request, "已取消接龙" + ("，款项将原路退回" if entry.status == SignUpStatus.REFUNDED else ""))
+        refunded = entry.status == SignUpStatus.REFUNDED
+        messages.success(request, _("已取消接龙，款项将原路退回") if refunded else _("已取消接龙"))
     except DomainError as error:
         if error.status == 404:
             raise
@@ -272,7 +274,7 @@ def leader_create(request: HttpRequest) -> HttpResponse:
                 raise
             error = failure.message
         else:
-            messages.success(request, "接龙已发布到你的社群")
+            messages.success(request, _("接龙已发布到你的社群"))
             return redirect("groupbuy:leader_campaign", campaign.pk)
     return render(
         request,
@@ -347,7 +349,7 @@ def _console_form(request: HttpRequest, campaign: Campaign | None) -> HttpRespon
                 raise
             error = failure.message
         else:
-            messages.success(request, "接龙已保存，发布后团长社群即可看到")
+            messages.success(request, _("接龙已保存，发布后团长社群即可看到"))
             return redirect("groupbuy:console_campaign", saved.pk)
     return render(
         request,
@@ -384,7 +386,7 @@ def console_publish(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = selectors.access_campaign(shop, campaign_id)
     try:
         actions.do_publish_campaign(shop, campaign, request.user, ip=client_ip(request))
-        messages.success(request, "接龙已发布到团长的社群")
+        messages.success(request, _("接龙已发布到团长的社群"))
     except DomainError as error:
         messages.error(request, error.message)
     return redirect("groupbuy:console_campaign", campaign.pk)
@@ -399,7 +401,7 @@ def console_cancel(request: HttpRequest, campaign_id: int) -> HttpResponse:
         actions.do_cancel_campaign(
             shop, campaign, request.user, reason=request.POST.get("reason", ""), ip=client_ip(request)
         )
-        messages.success(request, "接龙已取消，已付款的接龙将全额退款")
+        messages.success(request, _("接龙已取消，已付款的接龙将全额退款"))
     except DomainError as error:
         messages.error(request, error.message)
     return redirect(reverse("groupbuy:console_campaign", args=[campaign.pk]))

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shequn.core import audit
 from shequn.core.errors import DomainError, NotAuthenticated
@@ -66,10 +67,10 @@ def _coordinate(value: Any, limit: int, label: str, field: str, fields: dict[str
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        fields[field] = f"{label}格式不正确"
+        fields[field] = _("%(label)s格式不正确") % {"label": label}
         return None
     if not number.is_finite() or not -limit <= number <= limit:
-        fields[field] = f"{label}需在 -{limit} 到 {limit} 之间"
+        fields[field] = _("%(label)s需在 -%(limit)s 到 %(limit)s 之间") % {"label": label, "limit": limit}
         return None
     return number.quantize(Decimal("0.000001"))
 
@@ -80,10 +81,10 @@ def _capacity(value: Any, fields: dict[str, str]) -> int | None:
     try:
         capacity = int(str(value).strip())
     except ValueError:
-        fields["capacity_per_day"] = "每日接单上限需为整数"
+        fields["capacity_per_day"] = _("每日接单上限需为整数")
         return None
     if not 1 <= capacity <= CAPACITY_MAX:
-        fields["capacity_per_day"] = f"每日接单上限需在 1 到 {CAPACITY_MAX} 之间（不限请留空）"
+        fields["capacity_per_day"] = _("每日接单上限需在 1 到 %(max)s 之间（不限请留空）") % {"max": CAPACITY_MAX}
         return None
     return capacity
 
@@ -97,27 +98,27 @@ def check_point(data: dict[str, Any]) -> dict[str, Any]:
         _text(data.get("opening_hours")),
     )
     if not name:
-        fields["point_name"] = "请填写自提点名称"
+        fields["point_name"] = _("请填写自提点名称")
     elif len(name) > NAME_MAX:
-        fields["point_name"] = f"自提点名称不能超过 {NAME_MAX} 个字"
+        fields["point_name"] = _("自提点名称不能超过 %(max)s 个字") % {"max": NAME_MAX}
     if not address:
-        fields["point_address"] = "请填写自提点地址"
+        fields["point_address"] = _("请填写自提点地址")
     elif len(address) > ADDRESS_MAX:
-        fields["point_address"] = f"地址不能超过 {ADDRESS_MAX} 个字"
+        fields["point_address"] = _("地址不能超过 %(max)s 个字") % {"max": ADDRESS_MAX}
     if len(hours) > HOURS_MAX:
-        fields["opening_hours"] = f"营业时间不能超过 {HOURS_MAX} 个字"
+        fields["opening_hours"] = _("营业时间不能超过 %(max)s 个字") % {"max": HOURS_MAX}
     phone = _text(data.get("contact_phone"))
     if not phone:
-        fields["contact_phone"] = "请填写联系电话"
+        fields["contact_phone"] = _("请填写联系电话")
     else:
         try:
             phone = normalise_phone(phone)
         except DomainError as error:
             fields["contact_phone"] = error.message
-    latitude = _coordinate(data.get("latitude"), 90, "纬度", "latitude", fields)
-    longitude = _coordinate(data.get("longitude"), 180, "经度", "longitude", fields)
+    latitude = _coordinate(data.get("latitude"), 90, _("纬度"), "latitude", fields)
+    longitude = _coordinate(data.get("longitude"), 180, _("经度"), "longitude", fields)
     if (latitude is None) != (longitude is None) and "latitude" not in fields and "longitude" not in fields:
-        fields["latitude" if latitude is None else "longitude"] = "经纬度需同时填写，或都留空"
+        fields["latitude" if latitude is None else "longitude"] = _("经纬度需同时填写，或都留空")
     capacity = _capacity(data.get("capacity_per_day"), fields)
     if fields:
         raise InvalidApplication(next(iter(fields.values())), details={"fields": fields})
@@ -134,7 +135,7 @@ def check_point(data: dict[str, Any]) -> dict[str, Any]:
 
 def check_commission_rate(value: Any) -> int:
     """Basis points, 0 to 5000 (0% to 50%)."""
-    message = "佣金比例需在 0% 到 50% 之间"
+    message = _("佣金比例需在 0% 到 50% 之间")
     try:
         rate = int(value)
     except (TypeError, ValueError):
@@ -146,7 +147,7 @@ def check_commission_rate(value: Any) -> int:
 
 def commission_percent_to_bp(value: Any) -> int:
     """``"8.5"`` (percent, from a console form) → 850 basis points, validated."""
-    message = "佣金比例需在 0% 到 50% 之间"
+    message = _("佣金比例需在 0% 到 50% 之间")
     try:
         percent = Decimal(str(value).strip())
     except InvalidOperation:
@@ -155,7 +156,7 @@ def commission_percent_to_bp(value: Any) -> int:
         raise InvalidCommissionRate(message, details={"fields": {"commission_rate_bp": message}})
     bp = percent * 100
     if bp != bp.to_integral_value():
-        precise = "佣金比例最多保留两位小数"
+        precise = _("佣金比例最多保留两位小数")
         raise InvalidCommissionRate(precise, details={"fields": {"commission_rate_bp": precise}})
     return check_commission_rate(int(bp))
 
@@ -166,7 +167,7 @@ def commission_percent_to_bp(value: Any) -> int:
 def check_application(user: Any, shop: Shop, community_id: Any, sub_group_id: Any) -> tuple[Any, Any]:
     """Which community and sub-group the member applies for; non-members of the shop get 404."""
     if not getattr(user, "is_authenticated", False):
-        raise NotAuthenticated("请先登录", code="not_authenticated")
+        raise NotAuthenticated(_("请先登录"), code="not_authenticated")
     communities = selectors.require_applicable_communities(user, shop)
     fields: dict[str, str] = {}
     community = next((c for c in communities if str(c.pk) == str(community_id or "")), None)
@@ -174,13 +175,13 @@ def check_application(user: Any, shop: Shop, community_id: Any, sub_group_id: An
         if len(communities) == 1 and community_id in (None, ""):
             community = communities[0]
         else:
-            fields["community"] = "请选择你所在的社群"
+            fields["community"] = _("请选择你所在的社群")
     sub_group = None
     if community is not None:
         sub_groups = list(selectors.sub_groups_of([community]))
         sub_group = next((g for g in sub_groups if str(g.pk) == str(sub_group_id or "")), None)
         if sub_group is None and sub_groups:
-            fields["sub_group"] = "请选择你要负责的小区 / 分群"
+            fields["sub_group"] = _("请选择你要负责的小区 / 分群")
     if fields:
         raise InvalidApplication(next(iter(fields.values())), details={"fields": fields})
     return community, sub_group
@@ -188,8 +189,8 @@ def check_application(user: Any, shop: Shop, community_id: Any, sub_group_id: An
 
 def _existing_refusal(leader: Leader) -> ApplicationExists:
     if leader.status == LeaderStatus.APPLIED:
-        return ApplicationExists("你已提交过团长申请，请等待店铺审核")
-    return ApplicationExists("你已经是本店的团长，无需重复申请")
+        return ApplicationExists(_("你已提交过团长申请，请等待店铺审核"))
+    return ApplicationExists(_("你已经是本店的团长，无需重复申请"))
 
 
 def do_apply(
@@ -206,7 +207,7 @@ def do_apply(
     cleaned = check_point(point)
     note = _text(note)
     if len(note) > NOTE_MAX:
-        message = f"申请说明不能超过 {NOTE_MAX} 个字"
+        message = _("申请说明不能超过 %(max)s 个字") % {"max": NOTE_MAX}
         raise InvalidApplication(message, details={"fields": {"note": message}})
     values = {**cleaned, "community": community, "sub_group": sub_group, "application_note": note}
     with transaction.atomic():
@@ -224,7 +225,7 @@ def do_apply(
             with transaction.atomic():
                 return Leader.objects.create(shop=shop, user=user, status=LeaderStatus.APPLIED, **values)
         except IntegrityError:  # a double tap raced us to the row
-            raise ApplicationExists("你已提交过团长申请，请等待店铺审核") from None
+            raise ApplicationExists(_("你已提交过团长申请，请等待店铺审核")) from None
 
 
 # --- operator ----------------------------------------------------------------------
@@ -233,7 +234,7 @@ def do_apply(
 def _locked(shop: Shop, leader: Leader) -> Leader:
     locked = Leader.objects.select_for_update().filter(pk=leader.pk, shop=shop).first()
     if locked is None:
-        raise LeaderNotFound(selectors.LEADER_NOT_FOUND)
+        raise LeaderNotFound(str(selectors.LEADER_NOT_FOUND))
     return locked
 
 
@@ -251,7 +252,7 @@ def do_approve(shop: Shop, leader: Leader, *, commission_rate_bp: Any, actor: An
     rate = check_commission_rate(commission_rate_bp)
     with transaction.atomic():
         locked = _locked(shop, leader)
-        _require_status(locked, LeaderStatus.APPLIED, message="只能审核待审核的申请")
+        _require_status(locked, LeaderStatus.APPLIED, message=_("只能审核待审核的申请"))
         point = PickupPoint.objects.create(
             shop=shop,
             name=locked.point_name,
@@ -278,8 +279,8 @@ def do_approve(shop: Shop, leader: Leader, *, commission_rate_bp: Any, actor: An
             locked.user,
             shop=shop,
             kind="leaders.approved",
-            title="你的团长申请已通过",
-            body=f"自提点「{point.name}」已开通，佣金比例 {rate / 100:g}%。",
+            title=_("你的团长申请已通过"),
+            body=_("自提点「%(name)s」已开通，佣金比例 %(rate)s%%。") % {"name": point.name, "rate": f"{rate / 100:g}"},
             link=leader_home_path(),
         )
     return _refresh(leader)
@@ -292,16 +293,16 @@ def _reason(reason: Any, required_message: str) -> str:
             required_message, code="reason_required", details={"fields": {"reason": required_message}}
         )
     if len(reason) > NOTE_MAX:
-        message = f"原因不能超过 {NOTE_MAX} 个字"
+        message = _("原因不能超过 %(max)s 个字") % {"max": NOTE_MAX}
         raise InvalidApplication(message, code="reason_too_long", details={"fields": {"reason": message}})
     return reason
 
 
 def do_reject(shop: Shop, leader: Leader, *, reason: Any, actor: Any, ip: str | None = None) -> Leader:
-    reason = _reason(reason, "请填写拒绝原因")
+    reason = _reason(reason, _("请填写拒绝原因"))
     with transaction.atomic():
         locked = _locked(shop, leader)
-        _require_status(locked, LeaderStatus.APPLIED, message="只能审核待审核的申请")
+        _require_status(locked, LeaderStatus.APPLIED, message=_("只能审核待审核的申请"))
         locked.status = LeaderStatus.REJECTED
         locked.decided_by, locked.decided_at, locked.decision_note = actor, timezone.now(), reason
         locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
@@ -310,8 +311,8 @@ def do_reject(shop: Shop, leader: Leader, *, reason: Any, actor: Any, ip: str | 
             locked.user,
             shop=shop,
             kind="leaders.rejected",
-            title="你的团长申请未通过",
-            body=f"原因：{reason}。你可以修改后重新申请。",
+            title=_("你的团长申请未通过"),
+            body=_("原因：%(reason)s。你可以修改后重新申请。") % {"reason": reason},
             link=reverse("leaders:apply", args=[shop.slug]),
         )
     return _refresh(leader)
@@ -319,10 +320,10 @@ def do_reject(shop: Shop, leader: Leader, *, reason: Any, actor: Any, ip: str | 
 
 def do_suspend(shop: Shop, leader: Leader, *, reason: Any, actor: Any, ip: str | None = None) -> Leader:
     """No new campaigns for the leader; the pickup point stays open so open orders are handed out."""
-    reason = _reason(reason, "请填写暂停原因")
+    reason = _reason(reason, _("请填写暂停原因"))
     with transaction.atomic():
         locked = _locked(shop, leader)
-        _require_status(locked, LeaderStatus.ACTIVE, message="只能暂停在职的团长")
+        _require_status(locked, LeaderStatus.ACTIVE, message=_("只能暂停在职的团长"))
         locked.status = LeaderStatus.SUSPENDED
         locked.decision_note = reason
         locked.save(update_fields=["status", "decision_note"])
@@ -331,8 +332,8 @@ def do_suspend(shop: Shop, leader: Leader, *, reason: Any, actor: Any, ip: str |
             locked.user,
             shop=shop,
             kind="leaders.suspended",
-            title="你的团长资格已暂停",
-            body=f"原因：{reason}。已开始的接龙照常完成取货。",
+            title=_("你的团长资格已暂停"),
+            body=_("原因：%(reason)s。已开始的接龙照常完成取货。") % {"reason": reason},
             link=leader_home_path(),
         )
     return _refresh(leader)
@@ -341,7 +342,7 @@ def do_suspend(shop: Shop, leader: Leader, *, reason: Any, actor: Any, ip: str |
 def do_resume(shop: Shop, leader: Leader, *, actor: Any, ip: str | None = None) -> Leader:
     with transaction.atomic():
         locked = _locked(shop, leader)
-        _require_status(locked, LeaderStatus.SUSPENDED, message="只能恢复已暂停的团长")
+        _require_status(locked, LeaderStatus.SUSPENDED, message=_("只能恢复已暂停的团长"))
         locked.status = LeaderStatus.ACTIVE
         locked.decision_note = ""
         locked.save(update_fields=["status", "decision_note"])
@@ -350,8 +351,8 @@ def do_resume(shop: Shop, leader: Leader, *, actor: Any, ip: str | None = None) 
             locked.user,
             shop=shop,
             kind="leaders.resumed",
-            title="你的团长资格已恢复",
-            body="你可以继续发起和参与接龙了。",
+            title=_("你的团长资格已恢复"),
+            body=_("你可以继续发起和参与接龙了。"),
             link=leader_home_path(),
         )
     return _refresh(leader)
@@ -362,7 +363,9 @@ def do_update(shop: Shop, leader: Leader, changes: dict[str, Any], *, actor: Any
     transaction. ``changes`` holds only the fields to change (``capacity_per_day: None`` = no limit)."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
-        raise InvalidApplication(f"不能修改的字段：{', '.join(sorted(unknown))}", code="invalid_field")
+        raise InvalidApplication(
+            _("不能修改的字段：%(unknown)s") % {"unknown": ", ".join(sorted(unknown))}, code="invalid_field"
+        )
     with transaction.atomic():
         locked = _locked(shop, leader)
         merged = {name: changes.get(name, getattr(locked, name)) for name in (*POINT_FIELDS, "capacity_per_day")}
@@ -392,8 +395,9 @@ def do_update(shop: Shop, leader: Leader, changes: dict[str, Any], *, actor: Any
                 locked.user,
                 shop=shop,
                 kind="leaders.commission_changed",
-                title="你的佣金比例已调整",
-                body=f"新的佣金比例为 {locked.commission_rate_bp / 100:g}%，适用于此后完成的订单。",
+                title=_("你的佣金比例已调整"),
+                body=_("新的佣金比例为 %(rate)s%%，适用于此后完成的订单。")
+                % {"rate": f"{locked.commission_rate_bp / 100:g}"},
                 link=leader_home_path(),
             )
         elif changed and locked.status in (LeaderStatus.ACTIVE, LeaderStatus.SUSPENDED):
@@ -401,8 +405,8 @@ def do_update(shop: Shop, leader: Leader, changes: dict[str, Any], *, actor: Any
                 locked.user,
                 shop=shop,
                 kind="leaders.point_updated",
-                title="你的自提点信息已更新",
-                body=f"店铺更新了自提点「{locked.point_name}」的信息，请核对。",
+                title=_("你的自提点信息已更新"),
+                body=_("店铺更新了自提点「%(point_name)s」的信息，请核对。") % {"point_name": locked.point_name},
                 link=leader_home_path(),
             )
     return _refresh(leader)

@@ -2,6 +2,7 @@
 work the application queue and their leaders under /console/ (X-Shop header)."""
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from shequn.core.audit import client_ip
@@ -24,7 +25,7 @@ CONSOLE_ERRORS = error_responses(401, 403, 404, 409, 422)
 
 def _signed_in(request: HttpRequest) -> None:
     if not request.user.is_authenticated:
-        raise NotAuthenticated("请先登录", code="not_authenticated")
+        raise NotAuthenticated(_("请先登录"), code="not_authenticated")
 
 
 @router.post("/applications", response={201: LeaderOut, **WRITE_ERRORS})

@@ -19,6 +19,8 @@
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shequn.communities import selectors as community_selectors
 from shequn.communities.models import Community, CommunityMembership, SubGroup
@@ -30,8 +32,8 @@ from .enums import LeaderStatus
 from .errors import LeaderNotFound, NotALeader, NotAShopMember
 from .models import Leader
 
-LEADER_NOT_FOUND = "团长不存在"
-NOT_A_SHOP_MEMBER = "仅本店社群的成员可以申请成为团长，请先加入社群"
+LEADER_NOT_FOUND = gettext_lazy("团长不存在")
+NOT_A_SHOP_MEMBER = gettext_lazy("仅本店社群的成员可以申请成为团长，请先加入社群")
 
 
 def _leaders() -> QuerySet[Leader]:
@@ -49,19 +51,19 @@ def leader_of(user: Any, shop: Shop) -> Leader | None:
 
 def require_leader(user: Any, shop: Shop) -> Leader:
     if not getattr(user, "is_authenticated", False):
-        raise NotAuthenticated("请先登录", code="not_authenticated")
+        raise NotAuthenticated(_("请先登录"), code="not_authenticated")
     leader = _leaders().filter(shop=shop, user=user).first()
     if leader is None or leader.status in (LeaderStatus.APPLIED, LeaderStatus.REJECTED):
-        raise NotALeader("你还不是本店的团长", code="not_a_leader")
+        raise NotALeader(_("你还不是本店的团长"), code="not_a_leader")
     if leader.status == LeaderStatus.SUSPENDED:
-        raise NotALeader("你的团长资格已暂停，请联系店铺运营", code="not_a_leader")
+        raise NotALeader(_("你的团长资格已暂停，请联系店铺运营"), code="not_a_leader")
     return leader
 
 
 def access_leader(shop: Shop, leader_id: int) -> Leader:
     leader = _leaders().filter(shop=shop, pk=leader_id).first()
     if leader is None:
-        raise LeaderNotFound(LEADER_NOT_FOUND)
+        raise LeaderNotFound(str(LEADER_NOT_FOUND))
     return leader
 
 
@@ -82,7 +84,7 @@ def masked_contact(leader: Leader) -> str:
 def member_leader(user: Any, leader_id: int) -> Leader:
     leader = _leaders().filter(pk=leader_id, status=LeaderStatus.ACTIVE, community__is_active=True).first()
     if leader is None or not community_selectors.is_community_member(user, leader.community):
-        raise LeaderNotFound(LEADER_NOT_FOUND)
+        raise LeaderNotFound(str(LEADER_NOT_FOUND))
     return leader
 
 
@@ -92,7 +94,7 @@ def member_leader(user: Any, leader_id: int) -> Leader:
 def shop_by_slug(slug: str) -> Shop:
     shop = Shop.objects.filter(slug=slug).first()
     if shop is None:
-        raise NotFound("店铺不存在", code="shop_not_found")
+        raise NotFound(_("店铺不存在"), code="shop_not_found")
     return shop
 
 
@@ -107,7 +109,7 @@ def applicable_communities(user: Any, shop: Shop) -> QuerySet[Community]:
 def require_applicable_communities(user: Any, shop: Shop) -> list[Community]:
     communities = list(applicable_communities(user, shop))
     if not communities:
-        raise NotAShopMember(NOT_A_SHOP_MEMBER)
+        raise NotAShopMember(str(NOT_A_SHOP_MEMBER))
     return communities
 
 

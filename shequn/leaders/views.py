@@ -8,6 +8,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shequn.core.audit import client_ip
@@ -73,7 +74,7 @@ def apply(request: HttpRequest, shop_slug: str) -> HttpResponse:
             values["community"] = int_or_none(values["community"])
             values["sub_group"] = int_or_none(values["sub_group"])
         else:
-            messages.success(request, "申请已提交，店铺审核后会通知你")
+            messages.success(request, _("申请已提交，店铺审核后会通知你"))
             return redirect("leaders:home")
     elif existing is not None and existing.status == LeaderStatus.REJECTED:
         values.update(
@@ -178,16 +179,16 @@ def _console_write(request: HttpRequest, leader_id: int, step: str) -> HttpRespo
         if step == "approve":
             rate = actions.commission_percent_to_bp(request.POST.get("commission_percent") or "0")
             actions.do_approve(shop, leader, commission_rate_bp=rate, actor=actor, ip=ip)
-            done = f"已通过，自提点「{leader.point_name}」已开通"
+            done = _("已通过，自提点「%(point_name)s」已开通") % {"point_name": leader.point_name}
         elif step == "reject":
             actions.do_reject(shop, leader, reason=request.POST.get("reason"), actor=actor, ip=ip)
-            done = "已拒绝申请，并通知了申请人"
+            done = _("已拒绝申请，并通知了申请人")
         elif step == "suspend":
             actions.do_suspend(shop, leader, reason=request.POST.get("reason"), actor=actor, ip=ip)
-            done = "已暂停该团长"
+            done = _("已暂停该团长")
         elif step == "resume":
             actions.do_resume(shop, leader, actor=actor, ip=ip)
-            done = "已恢复该团长"
+            done = _("已恢复该团长")
         else:
             changes: dict[str, Any] = {
                 name: request.POST.get(name, "")
@@ -197,7 +198,7 @@ def _console_write(request: HttpRequest, leader_id: int, step: str) -> HttpRespo
             if "commission_percent" in request.POST:
                 changes["commission_rate_bp"] = actions.commission_percent_to_bp(request.POST["commission_percent"])
             actions.do_update(shop, leader, changes, actor=actor, ip=ip)
-            done = "团长信息已保存"
+            done = _("团长信息已保存")
     except DomainError as error:
         messages.error(request, error.message)
     else:

@@ -19,6 +19,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shequn.catalog.kinds import is_goods
 from shequn.catalog.models import Sku
@@ -45,7 +47,7 @@ MAX_TITLE_LENGTH = 60
 
 
 # Orders of a forming team keep their goods until the team succeeds (Order.hold_reason).
-TEAM_HOLD = "拼团中，成团后发货"
+TEAM_HOLD = gettext_lazy("拼团中，成团后发货")
 
 
 def team_link(team: Team) -> str:
@@ -78,23 +80,23 @@ def check_offer(shop: Shop, data: OfferInput, *, offer: TeamOffer | None = None)
             .first()
         )
     if sku is None or not is_goods(sku.product.kind):
-        errors["sku_id"] = "请选择本店在售的商品规格"
+        errors["sku_id"] = _("请选择本店在售的商品规格")
     elif offer is not None and offer.sku_id != sku.pk and offer.teams.exists():
-        errors["sku_id"] = "已有人开团，不能更换商品"
+        errors["sku_id"] = _("已有人开团，不能更换商品")
     if not isinstance(data.team_size, int) or not MIN_TEAM_SIZE <= data.team_size <= MAX_TEAM_SIZE:
-        errors["team_size"] = f"成团人数应为 {MIN_TEAM_SIZE} 到 {MAX_TEAM_SIZE} 人"
+        errors["team_size"] = _("成团人数应为 %(min)s 到 %(max)s 人") % {"min": MIN_TEAM_SIZE, "max": MAX_TEAM_SIZE}
     price = data.team_price_fen
     if not isinstance(price, int) or price < 1:
-        errors["team_price_fen"] = "拼团价至少 ¥0.01"
+        errors["team_price_fen"] = _("拼团价至少 ¥0.01")
     elif sku is not None and price >= sku.price_fen:
-        errors["team_price_fen"] = f"拼团价应低于原价 {format_fen(sku.price_fen)}"
+        errors["team_price_fen"] = _("拼团价应低于原价 %(price_fen)s") % {"price_fen": format_fen(sku.price_fen)}
     hours = data.time_limit_hours
     if not isinstance(hours, int) or not MIN_HOURS <= hours <= MAX_HOURS:
-        errors["time_limit_hours"] = f"成团时限应为 {MIN_HOURS} 到 {MAX_HOURS} 小时"
+        errors["time_limit_hours"] = _("成团时限应为 %(min)s 到 %(max)s 小时") % {"min": MIN_HOURS, "max": MAX_HOURS}
     if len((data.title or "").strip()) > MAX_TITLE_LENGTH:
-        errors["title"] = f"标题最多 {MAX_TITLE_LENGTH} 个字"
+        errors["title"] = _("标题最多 %(max)s 个字") % {"max": MAX_TITLE_LENGTH}
     if data.starts_at and data.ends_at and data.ends_at <= data.starts_at:
-        errors["ends_at"] = "结束时间应晚于开始时间"
+        errors["ends_at"] = _("结束时间应晚于开始时间")
     if errors:
         raise InvalidOffer(next(iter(errors.values())), details={"fields": errors})
     assert sku is not None
@@ -170,7 +172,7 @@ class Destination:
 
 def check_offer_open(offer: TeamOffer, now: datetime) -> None:
     if not offer.is_active or offer.starts_at > now or (offer.ends_at is not None and offer.ends_at <= now):
-        raise OfferClosed("该拼团活动未开始或已结束")
+        raise OfferClosed(_("该拼团活动未开始或已结束"))
     order_actions.check_available_sku(offer.sku_id)
 
 
@@ -178,7 +180,7 @@ def _take_seat(user: Any, team: Team, offer: TeamOffer, destination: Destination
     """Take one seat (a single conditional UPDATE) and order at the team price; the caller's
     transaction rolls the seat back with anything that fails after it."""
     if payment_method_is_cod(destination.payment_method):
-        raise InvalidOffer("拼团需在线支付", code="team_online_payment_only")
+        raise InvalidOffer(_("拼团需在线支付"), code="team_online_payment_only")
     now = timezone.now()
     taken = Team.objects.filter(
         pk=team.pk, status=TeamStatus.FORMING, expires_at__gt=now, seats_taken__lt=F("team_size")
@@ -186,11 +188,11 @@ def _take_seat(user: Any, team: Team, offer: TeamOffer, destination: Destination
     if taken != 1:
         team.refresh_from_db()
         if team.status != TeamStatus.FORMING or team.expires_at <= now:
-            raise TeamClosed("该团已结束，可以自己开一个新团")
-        raise TeamFull("该团已满员，可以自己开一个新团")
+            raise TeamClosed(_("该团已结束，可以自己开一个新团"))
+        raise TeamFull(_("该团已满员，可以自己开一个新团"))
     # The team row is locked now, so a parallel join of the same member waits and sees this one.
     if TeamMember.objects.filter(team=team, user=user, status__in=LIVE_MEMBER_STATUSES).exists():
-        raise AlreadyInTeam("你已在这个团里了")
+        raise AlreadyInTeam(_("你已在这个团里了"))
     order = order_actions.create_order(
         user,
         sku_id=offer.sku_id,
@@ -201,13 +203,13 @@ def _take_seat(user: Any, team: Team, offer: TeamOffer, destination: Destination
         pickup_point_id=destination.pickup_point_id,
         address_id=destination.address_id,
         payment_method=destination.payment_method,
-        hold=TEAM_HOLD,
+        hold=str(TEAM_HOLD),
     )
     try:
         with transaction.atomic():
             member = TeamMember.objects.create(shop=team.shop, team=team, user=user, order=order, is_opener=opener)
     except IntegrityError as error:
-        raise AlreadyInTeam("你已在这个团里了") from error
+        raise AlreadyInTeam(_("你已在这个团里了")) from error
     team.refresh_from_db(fields=["seats_taken", "paid_count", "status"])
     return member
 
@@ -275,8 +277,9 @@ def _fail(team: Team, now: datetime) -> bool:
             member.user,
             team,
             "teambuy.failed",
-            "拼团未成功",
-            f"「{team.offer.title}」未在时限内凑满 {team.team_size} 人，已付款项将原路全额退回。",
+            _("拼团未成功"),
+            _("「%(title)s」未在时限内凑满 %(team_size)s 人，已付款项将原路全额退回。")
+            % {"title": team.offer.title, "team_size": team.team_size},
         )
     on_commit(tasks.settle_team_later, team.pk)
     return True
@@ -299,7 +302,9 @@ def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:
         _fail(team, now)
     if member.status == MemberStatus.LEFT or team.status != TeamStatus.FORMING:
         # Paid for a seat that was given up, or into a team that has already failed.
-        reason = "拼团已结束，付款全额退回" if team.status == TeamStatus.FAILED else "拼团席位已释放，付款全额退回"
+        reason = (
+            _("拼团已结束，付款全额退回") if team.status == TeamStatus.FAILED else _("拼团席位已释放，付款全额退回")
+        )
         _refund_member(order, member, reason)
         return
     TeamMember.objects.filter(pk=member.pk).update(status=MemberStatus.PAID, paid_at=now)
@@ -321,8 +326,9 @@ def _succeed(team: Team, now: datetime) -> None:
             member.user,
             team,
             "teambuy.succeeded",
-            "拼团成功",
-            f"「{team.offer.title}」{team.team_size} 人已成团，我们会尽快为你安排发货或备货。",
+            _("拼团成功"),
+            _("「%(title)s」%(team_size)s 人已成团，我们会尽快为你安排发货或备货。")
+            % {"title": team.offer.title, "team_size": team.team_size},
         )
     # After commit, each order in its own transaction: releasing here would lock other members'
     # orders while a parallel payment holds one of them and waits for this team (a deadlock).
@@ -339,7 +345,7 @@ def release_team_holds(team_id: int) -> int:
     for order_id in list(held.values_list("order_id", flat=True)):
         with transaction.atomic():
             order = Order.objects.select_for_update().get(pk=order_id)
-            if order_actions.release_hold(order, "拼团成功，可以发货或备货"):
+            if order_actions.release_hold(order, _("拼团成功，可以发货或备货")):
                 released += 1
     return released
 
@@ -410,11 +416,11 @@ def settle_failed_team(team_id: int) -> int:
             order = Order.objects.select_for_update(of=("self",)).select_related("user", "shop").get(pk=order_id)
             member = TeamMember.objects.select_for_update().get(pk=member_id)
             if member.status == MemberStatus.PAID:
-                _refund_member(order, member, "拼团未在时限内成团，付款全额退回")
+                _refund_member(order, member, _("拼团未在时限内成团，付款全额退回"))
                 settled += 1
             elif member.status == MemberStatus.PENDING:
                 if order.status == OrderStatus.PENDING_PAYMENT:
-                    order_actions.cancel_automatically(order.pk, "拼团未在时限内成团，订单已取消")
+                    order_actions.cancel_automatically(order.pk, _("拼团未在时限内成团，订单已取消"))
                 else:  # already closed elsewhere: nothing held any more
                     TeamMember.objects.filter(pk=member.pk).update(status=MemberStatus.LEFT)
                 settled += 1

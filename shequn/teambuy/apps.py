@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TeambuyConfig(AppConfig):
     name = "shequn.teambuy"
     label = "teambuy"
-    verbose_name = "拼团"
+    verbose_name = _("拼团")
 
     def ready(self) -> None:
         from shequn.orders.models import Order

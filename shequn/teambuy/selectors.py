@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db.models import F, Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shequn.core.phone import mask_name
 from shequn.shops.models import Shop
@@ -25,7 +26,7 @@ def shop_offers(shop: Shop) -> QuerySet[TeamOffer]:
 def access_offer(shop: Shop, offer_id: int) -> TeamOffer:
     offer = shop_offers(shop).filter(pk=offer_id).first()
     if offer is None:
-        raise OfferNotFound("拼团活动不存在")
+        raise OfferNotFound(_("拼团活动不存在"))
     return offer
 
 
@@ -47,7 +48,7 @@ def shop_teams(shop: Shop, *, status: str = "", offer_id: int | None = None) -> 
 def access_team(shop: Shop, team_id: int) -> Team:
     team = shop_teams(shop).filter(pk=team_id).first()
     if team is None:
-        raise TeamNotFound("拼团不存在")
+        raise TeamNotFound(_("拼团不存在"))
     return team
 
 
@@ -58,7 +59,7 @@ def public_offer(offer_id: int) -> TeamOffer:
     """An offer members can see: active, of an active shop."""
     offer = TeamOffer.objects.select_related("shop", "sku__product").filter(pk=offer_id, is_active=True).first()
     if offer is None:
-        raise OfferNotFound("拼团活动不存在或已下线")
+        raise OfferNotFound(_("拼团活动不存在或已下线"))
     return offer
 
 
@@ -66,7 +67,7 @@ def public_team(team_id: int) -> Team:
     """A team anyone with its share link may look at (member names are masked)."""
     team = Team.objects.select_related("offer__sku__product", "shop", "opened_by").filter(pk=team_id).first()
     if team is None:
-        raise TeamNotFound("拼团不存在")
+        raise TeamNotFound(_("拼团不存在"))
     return team
 
 

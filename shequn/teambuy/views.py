@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shequn.accounts.models import Address
@@ -134,7 +135,7 @@ def team_qr(request: HttpRequest, team_id: int) -> HttpResponse:
     team = selectors.public_team(team_id)
     buffer = io.BytesIO()
     url = request.build_absolute_uri(reverse("teambuy:team", args=[team.pk]))
-    segno.make(url, error="m").save(buffer, kind="svg", scale=5, border=2, xmldecl=True, title="拼团二维码")
+    segno.make(url, error="m").save(buffer, kind="svg", scale=5, border=2, xmldecl=True, title=_("拼团二维码"))
     return HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
 
 
@@ -159,7 +160,7 @@ def _parse_when(value: str, field: str) -> datetime | None:
     except ValueError:  # well-formed but impossible, e.g. month 13
         parsed = None
     if parsed is None:
-        raise InvalidOffer("时间格式不正确", details={"fields": {field: "时间格式不正确"}})
+        raise InvalidOffer(_("时间格式不正确"), details={"fields": {field: _("时间格式不正确")}})
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
@@ -215,10 +216,10 @@ def _offer_form(request: HttpRequest, offer: TeamOffer | None) -> HttpResponse:
             data = _offer_input(request)
             if offer is None:
                 offer = actions.do_create_offer(shop, data, actor=request.user, ip=client_ip(request))
-                messages.success(request, "拼团活动已创建")
+                messages.success(request, _("拼团活动已创建"))
             else:
                 actions.do_update_offer(shop, offer, data, actor=request.user, ip=client_ip(request))
-                messages.success(request, "拼团活动已保存")
+                messages.success(request, _("拼团活动已保存"))
             return redirect("teambuy:console_offers")
         except DomainError as error:
             errors, error_message, status = field_errors(error), error.message, error.status

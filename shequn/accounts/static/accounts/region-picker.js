@@ -1,5 +1,6 @@
 /* Cascading province → city → district picker. Plain ES5 and XMLHttpRequest so it runs in
-   any mobile browser, WeChat's included; without JavaScript the server fills the lists. */
+   any mobile browser, WeChat's included; without JavaScript the server fills the lists. Its words
+   come from the page, in the page's language (data-placeholders, data-no-districts). */
 (function () {
   "use strict";
   var pickers = document.querySelectorAll("[data-region-picker]");
@@ -9,7 +10,7 @@
     var selects = levels.map(function (level) {
       return picker.querySelector('select[data-region-level="' + level + '"]');
     });
-    var placeholders = ["请选择省份", "请选择城市", "请选择区/县"];
+    var placeholders = picker.getAttribute("data-placeholders").split("|");
 
     function reset(index, text) {
       var select = selects[index];
@@ -27,7 +28,7 @@
       request.onload = function () {
         if (request.status !== 200) { return; }
         var items = JSON.parse(request.responseText).items || [];
-        reset(index, items.length ? placeholders[index] : "（无下级区县）");
+        reset(index, items.length ? placeholders[index] : picker.getAttribute("data-no-districts"));
         items.forEach(function (item) { select.appendChild(new Option(item.name, item.code)); });
       };
       request.send();
