@@ -17,6 +17,7 @@ from shequn.testing.factories import CommunityFactory
 from shequn.testing.orders import make_shop, make_sku
 from shequn.testing.wechat import APP_ID, WECHAT_USER_AGENT, wechat
 from shequn.wechat import client as wechat_client
+from shequn.wechat.models import WechatCredential
 
 __all__ = ["wechat"]
 
@@ -42,6 +43,7 @@ def test_signature_matches_wechats_published_example(url, signature):
     )
 
 
+@pytest.mark.django_db
 def test_ticket_is_cached_until_expiry_then_fetched_once_more(wechat):
     with time_machine.travel("2026-11-01 10:00:00+08:00", tick=False) as traveller:
         first = wechat_client.jsapi_ticket()
@@ -56,14 +58,18 @@ def test_ticket_is_cached_until_expiry_then_fetched_once_more(wechat):
     assert wechat.calls == ["/cgi-bin/token", "/cgi-bin/ticket/getticket"] * 2
 
 
+@pytest.mark.django_db
 def test_a_revoked_access_token_is_renewed_once(wechat, settings):
     wechat_client.jsapi_ticket()
-    cache.delete(f"wechat:jsapi_ticket:{settings.WECHAT_APP_ID}")  # evicted; the cached token was not
+    # The ticket is gone (cache and shared row); the shared token is not.
+    cache.delete(f"wechat:jsapi_ticket:{settings.WECHAT_APP_ID}")
+    WechatCredential.objects.filter(name="jsapi_ticket").delete()
     wechat.revoke_tokens()  # e.g. the AppSecret was reset: WeChat no longer takes our cached token
     assert wechat_client.jsapi_ticket()
     assert wechat.calls[2:] == ["/cgi-bin/ticket/getticket", "/cgi-bin/token", "/cgi-bin/ticket/getticket"]
 
 
+@pytest.mark.django_db
 def test_a_refusal_after_renewal_is_raised_not_retried_forever(wechat, monkeypatch):
     monkeypatch.setattr(wechat, "_ticket", lambda query: {"errcode": 40001, "errmsg": "invalid credential"})
     with pytest.raises(wechat_client.WechatError) as refused:
