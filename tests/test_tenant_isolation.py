@@ -2,8 +2,9 @@
 
 Every id of shop A (orders, refunds, addresses, products, SKUs, categories, communities, posts,
 pickup points, staff) answers 404 to shop B, never 403 (a foreign id looks exactly like a missing
-one) and never 200; and nothing of A changes. Shop B is made both by the factories and through
-merchant onboarding (apply, platform approval), and an onboarded shop is as closed to A's staff.
+one) and never 200; and nothing of A changes. Shop A is made by the factories or through merchant
+onboarding (apply, platform approval); shop B by the factories, through onboarding, or is the
+seeded demo shop: so an onboarded shop and the demo shop are closed to each other's staff.
 """
 
 import pytest
@@ -29,10 +30,35 @@ from shequn.testing.orders import make_slot
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def shop_a():
-    shop = ShopFactory.create(slug="shop-a")
-    owner = StaffFactory.create(shop=shop, role=StaffRole.OWNER).user
+def _onboarded_shop(slug: str):
+    """A shop as a merchant makes one: applied for, approved by the platform, the applicant its owner."""
+    from shequn.merchants.actions import ApplicationInput, do_apply, do_approve
+
+    applicant = UserFactory.create()
+    data = ApplicationInput(name="新入驻小店", slug=slug, category="fresh", business_subject="individual")
+    shop = do_approve(UserFactory.create(is_staff=True), do_apply(applicant, data).pk).shop
+    assert shop is not None
+    return shop, applicant
+
+
+def _demo_shop():
+    """The demo shop as `make run` seeds it, with its owner."""
+    from shequn.demo.seed import demo_shop, seed
+
+    seed(with_images=False, with_orders=False, with_offers=False)
+    shop = demo_shop()
+    assert shop is not None
+    return shop, shop.staff.get(role=StaffRole.OWNER).user
+
+
+@pytest.fixture(params=["seeded", "onboarded"])
+def shop_a(request):
+    """Shop A, whose every object B tries: made by the factories, or through onboarding."""
+    if request.param == "onboarded":
+        shop, owner = _onboarded_shop("shop-a")
+    else:
+        shop = ShopFactory.create(slug="shop-a")
+        owner = StaffFactory.create(shop=shop, role=StaffRole.OWNER).user
     member = UserFactory.create()
     address = AddressFactory.create(user=member)
     product = ProductFactory.create(shop=shop)
@@ -72,18 +98,13 @@ def _draft_flash_sale(shop, owner, sku):
     return create_sale(shop, owner, data)
 
 
-@pytest.fixture(params=["seeded", "onboarded"])
+@pytest.fixture(params=["seeded", "onboarded", "demo"])
 def shop_b(request):
-    """Shop B made by the factories, or as a merchant makes one: applied for, approved by the
-    platform, the applicant its owner."""
+    """Shop B made by the factories, through onboarding, or the seeded demo shop."""
     if request.param == "onboarded":
-        from shequn.merchants.actions import ApplicationInput, do_apply, do_approve
-
-        applicant = UserFactory.create()
-        data = ApplicationInput(name="新入驻小店", slug="shop-b", category="fresh", business_subject="individual")
-        application = do_apply(applicant, data)
-        shop = do_approve(UserFactory.create(is_staff=True), application.pk).shop
-        owner = applicant
+        shop, owner = _onboarded_shop("shop-b")
+    elif request.param == "demo":
+        shop, owner = _demo_shop()
     else:
         shop = ShopFactory.create(slug="shop-b")
         owner = StaffFactory.create(shop=shop, role=StaffRole.OWNER).user
@@ -239,12 +260,7 @@ def _assert_nothing_of_a_changed(a) -> None:
 
 
 def test_an_onboarded_shop_is_closed_to_another_shops_staff(shop_a):
-    from shequn.merchants.actions import ApplicationInput, do_apply, do_approve
-
-    applicant = UserFactory.create()
-    data = ApplicationInput(name="新店", slug="new-shop", category="grocery", business_subject="individual")
-    shop = do_approve(UserFactory.create(is_staff=True), do_apply(applicant, data).pk).shop
-    assert shop is not None
+    shop, applicant = _onboarded_shop("new-shop")
     owner_api = _api(applicant)
     assert [row["slug"] for row in owner_api.get("/api/v1/shops/mine").json()] == ["new-shop"]
     api_a = _api(shop_a["owner"])

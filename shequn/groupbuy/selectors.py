@@ -97,7 +97,9 @@ def _default_of(leaders: list[Leader], sub_groups: set[int | None]) -> Leader:
 
 def access_member_campaign(user: Any, campaign_id: int) -> Campaign:
     """A published campaign ``user`` may see: they belong to a taking-part leader's community."""
-    campaign = with_items(Campaign.objects.exclude(status=CampaignStatus.DRAFT)).filter(pk=campaign_id).first()
+    # With its shop: the share card shows the shop's logo.
+    campaigns = Campaign.objects.exclude(status=CampaignStatus.DRAFT).select_related("shop")
+    campaign = with_items(campaigns).filter(pk=campaign_id).first()
     if campaign is None or not member_leaders(user, campaign):
         raise CampaignNotFound(str(CAMPAIGN_NOT_FOUND))
     return campaign

@@ -1,8 +1,9 @@
 """Every write of the orders app. ``check_*`` validates and authorises, ``do_*`` changes data.
 
 Concurrency rules (ARCHITECTURE.md): stock and purchase counters only move through
-single-statement conditional ``F()`` updates, taken in primary-key order (counters before
-SKUs, so two transactions never wait on each other in opposite orders); order and
+single-statement conditional ``F()`` updates, taken in primary-key order (the buyers' account
+rows first, ``_lock_buyers``, then counters before SKUs, so two transactions never wait on each
+other in opposite orders); order and
 refund status only move through ``state.transition*`` (conditional on the old status).
 
 Inbox messages are written inside the same transaction as the step they announce, so
@@ -23,7 +24,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from shequn.accounts.models import Address
+from shequn.accounts.models import Address, User
 from shequn.catalog.kinds import ProductKind, is_goods, rules_for
 from shequn.catalog.models import Product, Sku
 from shequn.catalog.weights import sku_line_fields
@@ -750,6 +751,16 @@ def _remember_related(order: Order, **related: list[Any]) -> None:
         cache[name] = queryset
 
 
+def _lock_buyers(user_ids: Iterable[int]) -> set[int]:
+    """Lock the buyers' account rows, first thing in an order's transaction (primary-key order), and
+    return those still active. Account deletion (``privacy.actions.do_delete_account``) locks the
+    same row first too, so one waits for the other: an order placed while the account is being
+    deleted is refused (AccountInactive), and a deletion that waited sees the new order among its
+    blockers. FOR NO KEY UPDATE, so orders of other tables referencing the account do not wait."""
+    rows = User.objects.select_for_update(no_key=True).filter(pk__in=set(user_ids), is_active=True).order_by("pk")
+    return set(rows.values_list("pk", flat=True))
+
+
 def do_create_order(plan: CheckoutPlan) -> Order:
     now = timezone.now()
     expires_at = _expires_at(plan, now)
@@ -758,6 +769,8 @@ def do_create_order(plan: CheckoutPlan) -> Order:
     # most requests end here). The conditional UPDATE below stays the authority.
     _check_stock_left(pairs)
     with transaction.atomic():
+        if not _lock_buyers([plan.user.pk]):
+            raise AccountInactive("账号不可用")
         _hold_purchase_quantities(plan.user, pairs)
         order = _insert_order(plan, expires_at)
         lines = OrderLine.objects.bulk_create(_line_rows(plan, order))
@@ -901,6 +914,11 @@ def do_create_orders(plans: Sequence[CheckoutPlan], *, remember: bool = False) -
             outcome[index] = error
     with transaction.atomic():
         taking = [index for index in range(len(plans)) if index not in outcome]
+        active = _lock_buyers(plans[index].user.pk for index in taking) if taking else set()
+        for index in taking:
+            if plans[index].user.pk not in active:
+                outcome[index] = AccountInactive("账号不可用")
+        taking = [index for index in taking if index not in outcome]
         for _ in range(len(taking) + 1):
             try:
                 with transaction.atomic():

@@ -23,6 +23,7 @@ from shequn.core.money import format_yuan_input, parse_yuan
 from shequn.core.pages import field_errors
 from shequn.shops import permissions
 from shequn.shops.console import console_view
+from shequn.shops.enums import ShopStatus
 from shequn.shops.permissions import role_allows
 from shequn.shops.selectors import active_pickup_points, console_delivery_slots, shop_overview, staff_shops
 
@@ -211,14 +212,18 @@ def _line_rows(order: Any) -> list[dict[str, Any]]:
 @require_GET
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     order = selectors.access_member_order(request.user, number)
+    unpaid = order.status == OrderStatus.PENDING_PAYMENT
+    # A suspended or closed shop takes no payment (payments.actions.start_payment): say so instead.
+    shop_open = order.shop.status == ShopStatus.ACTIVE
     context = {
         "order": order,
         "line_rows": _line_rows(order),
         "cod_to_collect_fen": selectors.cod_to_collect_fen(order, order.lines.all()),
         "events": selectors.order_timeline(order),
         "refunds": selectors.order_refunds(order),
-        "can_pay": order.status == OrderStatus.PENDING_PAYMENT and order.payment_method == PaymentMethod.SANDBOX,
-        "can_cancel": order.status == OrderStatus.PENDING_PAYMENT,
+        "can_pay": unpaid and shop_open and order.payment_method == PaymentMethod.SANDBOX,
+        "payment_paused": unpaid and not shop_open,
+        "can_cancel": unpaid,
         "landing_url": selectors.landing_url(order),
     }
     return render(request, "orders/order_detail.html", context)

@@ -33,7 +33,7 @@ from shequn.orders.models import Order, RefundRequest
 from shequn.orders.selectors import order_for_payment
 from shequn.shops import permissions
 from shequn.shops.models import Shop
-from shequn.shops.selectors import require_permission
+from shequn.shops.selectors import check_shop_open, require_permission
 from shequn.wechat.selectors import payer_openid
 
 from .enums import GatewayRefundStatus, NotificationOutcome, PaymentStatus
@@ -89,16 +89,22 @@ def _description(order: Order) -> str:
 def start_payment(order: Order, user: Any) -> str:
     """Open (or reopen) the online payment of the member's own unpaid order; returns the pay page URL.
 
-    The gateway is chosen once per order (``gateways.online_gateway``): the shop's own
-    WeChat Pay inside WeChat when it is configured, else the sandbox. Safe to repeat: one
+    The gateway is chosen once per order, when its Payment is created (``gateways.online_gateway``:
+    the shop's own WeChat Pay inside WeChat when it is configured, else the sandbox), stored on the
+    Payment and reused by every retry, wherever the member retries from. Safe to repeat: one
     Payment per order, and the gateway returns the same prepay for the same ``out_trade_no``.
+
+    A shop the platform suspended or closed takes no payment either (``check_shop_open``): the
+    unpaid order stays, and the member may cancel it. A payment already made at the gateway is
+    still recorded when its notification arrives (``apply_notification`` does not ask): the
+    money moved.
     """
     if order.user_id != getattr(user, "pk", None):
         raise OrderNotFound("订单不存在")
     if order.payment_method != PaymentMethod.SANDBOX:
         raise OrderNotPayable("货到付款订单无需在线支付")
+    check_shop_open(order.shop)
     openid = payer_openid(user)
-    chosen = online_gateway(order.shop, payer_openid=openid)
     with transaction.atomic():
         locked = order_for_payment(order.number)
         if locked.paid_at is not None:
@@ -112,7 +118,7 @@ def start_payment(order: Order, user: Any) -> str:
             payment = Payment.objects.create(
                 shop_id=locked.shop_id,
                 order=locked,
-                gateway=chosen.name,
+                gateway=online_gateway(order.shop, payer_openid=openid).name,
                 out_trade_no=locked.number,
                 amount_fen=locked.total_fen,
             )
@@ -121,8 +127,7 @@ def start_payment(order: Order, user: Any) -> str:
         elif payment.status == PaymentStatus.CLOSED:
             raise OrderNotPayable("支付已关闭")
     if not payment.prepay_id:
-        gateway = chosen if chosen.name == payment.gateway else get_gateway(payment.gateway, order.shop)
-        prepay = gateway.create(
+        prepay = get_gateway(payment.gateway, order.shop).create(
             out_trade_no=payment.out_trade_no,
             amount_fen=payment.amount_fen,
             description=_description(order),
@@ -138,6 +143,7 @@ def jsapi_pay_params(order: Order, user: Any) -> dict[str, str]:
     """The signed parameters of WeChat's pay sheet for the member's own order paid through the shop's WeChat Pay."""
     if order.user_id != getattr(user, "pk", None):
         raise OrderNotFound("订单不存在")
+    check_shop_open(order.shop)
     payment = Payment.objects.filter(order=order, gateway="wechat").exclude(prepay_id="").first()
     if payment is None:
         raise OrderNotPayable("该订单没有待支付的微信支付单")

@@ -23,9 +23,10 @@ from .selectors import payment_of
 router = Router(tags=["payments"])
 
 
+# 403: the platform suspended or closed the shop (shop_suspended, shop_closed); the order stays.
 @router.post(
     "/orders/{number}/pay",
-    response={200: PayOut, **error_responses(401, 404, 409, 422, 502)},
+    response={200: PayOut, **error_responses(401, 403, 404, 409, 422, 502)},
     summary="Start paying an order (returns the pay page URL); honours Idempotency-Key",
 )
 def pay_order(

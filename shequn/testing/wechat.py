@@ -1,5 +1,7 @@
 """Test helpers for WeChat: the fake official account, and a person's WeChat app opening its pages."""
 
+import json
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -83,3 +85,10 @@ def bind_wechat(user: Any, person: str) -> str:
 
     identity = WechatIdentity(APP_ID, FAKE.openid(APP_ID, person), FAKE.unionid(person), "snsapi_base")
     return do_bind(user, identity).openid
+
+
+def share_card(html: str) -> dict[str, Any] | None:
+    """The JS-SDK data a page hands ``wx.config`` and the share calls (``config`` and ``share``:
+    title, desc, link, imgUrl), or None when the page carries none."""
+    found = re.search(r'<script id="wechat-share" type="application/json">(.*?)</script>', html, re.S)
+    return json.loads(found.group(1)) if found else None

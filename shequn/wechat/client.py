@@ -13,14 +13,20 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from shequn.core import secrets as core_secrets
 
 from . import fake
+from .models import WechatCredential
 
 logger = logging.getLogger("shequn.wechat")
 
@@ -139,40 +145,76 @@ def _cache_key(name: str) -> str:
     return f"wechat:{name}:{settings.WECHAT_APP_ID}"
 
 
-def _remember(name: str, value: str, expires_in: int) -> str:
-    cache.set(_cache_key(name), value, max(60, expires_in - EXPIRY_MARGIN_SECONDS))
+def _shared_credential(name: str, fetch: Callable[[], tuple[str, int]], *, stale: str = "") -> str:
+    """The credential ``name``, fetched (``fetch`` returns value and ``expires_in``) by one process
+    at a time, across every web and task process, on SQLite as on PostgreSQL.
+
+    The local cache answers first; then the shared row, while it is good for more than the margin;
+    else its lock (a row lock on PostgreSQL; on SQLite the IMMEDIATE transaction's write lock),
+    under which whoever waited reads what the first caller fetched instead of fetching again.
+    ``stale``: a value WeChat refused; renew it unless another caller already has. The lock is held
+    over the one HTTP call (5 s timeout at most), about once in two hours per credential.
+    """
+    key = _cache_key(name)
+    cached = None if stale else cache.get(key)
+    if cached:
+        return str(cached)
+    app_id = settings.WECHAT_APP_ID
+    margin = timedelta(seconds=EXPIRY_MARGIN_SECONDS)
+    row = WechatCredential.objects.filter(app_id=app_id, name=name, expires_at__gt=timezone.now() + margin).first()
+    value = core_secrets.decrypt(row.value_encrypted) if row is not None else ""
+    if not value or value == stale:
+        with transaction.atomic():
+            placeholder = WechatCredential(app_id=app_id, name=name, expires_at=timezone.now())
+            WechatCredential.objects.bulk_create([placeholder], ignore_conflicts=True)
+            row = WechatCredential.objects.select_for_update().get(app_id=app_id, name=name)
+            value = core_secrets.decrypt(row.value_encrypted) if row.value_encrypted else ""
+            if not value or value == stale or row.expires_at <= timezone.now() + margin:
+                value, expires_in = fetch()
+                row.value_encrypted = core_secrets.encrypt(value)
+                row.expires_at = timezone.now() + timedelta(seconds=expires_in)
+                row.save(update_fields=["value_encrypted", "expires_at"])
+    assert row is not None
+    left = (row.expires_at - margin - timezone.now()).total_seconds()
+    cache.set(key, value, max(1, int(left)))
     return value
 
 
-def access_token(*, renew: bool = False) -> str:
-    """The account's access token (cgi-bin/token), shared through the cache until shortly before expiry."""
-    cached = None if renew else cache.get(_cache_key("access_token"))
-    if cached:
-        return str(cached)
-    answer = _get(
-        "/cgi-bin/token",
-        {"grant_type": "client_credential", "appid": settings.WECHAT_APP_ID, "secret": settings.WECHAT_APP_SECRET},
-    )
-    return _remember("access_token", str(answer["access_token"]), int(answer.get("expires_in", 7200)))
+def access_token(*, stale: str = "") -> str:
+    """The account's access token (cgi-bin/token), shared until shortly before expiry; ``stale``:
+    the token WeChat just refused, renewed once for all callers."""
+
+    def fetch() -> tuple[str, int]:
+        answer = _get(
+            "/cgi-bin/token",
+            {"grant_type": "client_credential", "appid": settings.WECHAT_APP_ID, "secret": settings.WECHAT_APP_SECRET},
+        )
+        return str(answer["access_token"]), int(answer.get("expires_in", 7200))
+
+    return _shared_credential("access_token", fetch, stale=stale)
 
 
 def _with_token(call: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
-    """``call(access_token)``; a cached token WeChat no longer accepts is renewed once, a second refusal raised."""
+    """``call(access_token)``; a shared token WeChat no longer accepts is renewed once for all
+    callers, a second refusal raised."""
+    token = access_token()
     try:
-        return call(access_token())
+        return call(token)
     except WechatError as error:
         if error.errcode not in STALE_TOKEN_ERRCODES:
             raise
-        return call(access_token(renew=True))
+        return call(access_token(stale=token))
 
 
 def jsapi_ticket() -> str:
-    """The JS-SDK ticket, cached until shortly before expiry (WeChat limits how often it may be fetched)."""
-    cached = cache.get(_cache_key("jsapi_ticket"))
-    if cached:
-        return str(cached)
-    answer = _with_token(lambda token: _get("/cgi-bin/ticket/getticket", {"access_token": token, "type": "jsapi"}))
-    return _remember("jsapi_ticket", str(answer["ticket"]), int(answer.get("expires_in", 7200)))
+    """The JS-SDK ticket, shared until shortly before expiry (WeChat limits how often it may be fetched).
+    Lock order: the ticket's row, then the token's."""
+
+    def fetch() -> tuple[str, int]:
+        answer = _with_token(lambda token: _get("/cgi-bin/ticket/getticket", {"access_token": token, "type": "jsapi"}))
+        return str(answer["ticket"]), int(answer.get("expires_in", 7200))
+
+    return _shared_credential("jsapi_ticket", fetch)
 
 
 def jssdk_signature(*, ticket: str, noncestr: str, timestamp: int, url: str) -> str:

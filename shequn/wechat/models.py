@@ -25,3 +25,22 @@ class WechatBinding(models.Model):
 
     def __str__(self) -> str:
         return f"WeChat binding #{self.pk}"
+
+
+class WechatCredential(models.Model):
+    """The official account's access token or jsapi_ticket, shared by every web and task process.
+
+    One process renews it at a time, under this row's lock (``client._shared_credential``): WeChat
+    limits how often they may be fetched, and a new access token retires the one other processes
+    still use. The value is a Fernet token (``core.secrets``), like every credential at rest."""
+
+    app_id = models.CharField(max_length=32)
+    name = models.CharField(max_length=16)  # "access_token" or "jsapi_ticket"
+    value_encrypted = models.TextField(blank=True)
+    expires_at = models.DateTimeField()  # as WeChat said (expires_in), without our margin
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["app_id", "name"], name="one_wechat_credential_per_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} of {self.app_id}"

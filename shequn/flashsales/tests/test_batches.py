@@ -123,6 +123,7 @@ BATCH = [
     "SELECT accounts_user",  # the members (active or not)
     "SELECT catalog_sku",  # orders.check_orders: the SKUs with product and shop
     "SAVEPOINT",  # orders.do_create_orders
+    "SELECT accounts_user",  # the buyers' rows locked, still active (account deletion waits, or they are refused)
     "SAVEPOINT",  # counters and stock, undone as a whole when some orders must be refused
     "INSERT orders_purchasecounter",  # one upsert per product, within the cap
     "UPDATE catalog_sku",  # one conditional F() update per SKU, the batch's units summed

@@ -60,6 +60,7 @@ EXPECTED = [
     "SELECT catalog_sku",  # the SKU with its product and shop (one join); no member price, so no membership query
     "SELECT shops_pickuppoint",  # the pickup point, of this shop and active
     "SAVEPOINT",  # the order transaction
+    "SELECT accounts_user",  # the buyer's row locked, still active: account deletion waits, or this refuses
     "UPDATE orders_purchasecounter",  # per-person counter: quantity = quantity + n (WHERE within the cap)
     "SAVEPOINT",  # the order number may collide: inserted in a savepoint to retry
     "INSERT orders_order",
@@ -92,7 +93,7 @@ def test_creating_an_order_takes_a_fixed_set_of_queries():
     ]
     # Every later order: the counter exists, one conditional UPDATE.
     assert create(client, headers, body) == EXPECTED
-    assert len(EXPECTED) == 17
+    assert len(EXPECTED) == 18
 
     assert Order.objects.filter(user=member).count() == 2
     assert PurchaseCounter.objects.get(user=member, product=sku.product).quantity == 2
@@ -164,6 +165,7 @@ def test_a_checkout_outside_a_transaction_is_written_by_group_commit_in_a_fixed_
         "SELECT catalog_sku",  # the batch's reads, one per table for all its checkouts (read_for_checkouts)
         "SELECT shops_pickuppoint",
         "BEGIN ?",  # the batch's transaction, on the leading thread's connection
+        "SELECT accounts_user",  # the buyers' rows locked, still active (account deletion waits, or they are refused)
         "SAVEPOINT",  # counters then stock for the whole batch (undone to refuse what does not fit)
         "INSERT orders_purchasecounter",  # one upsert per product: quantity + n within the cap
         "UPDATE catalog_sku",  # one conditional F() update per SKU, the batch's units summed

@@ -12,12 +12,15 @@ from django.test import Client
 from shequn.accounts.models import User
 from shequn.board.models import Thread
 from shequn.catalog.models import Sku
-from shequn.orders.actions import request_refund
+from shequn.orders.actions import check_checkout, do_create_order, request_refund
+from shequn.orders.errors import AccountInactive
 from shequn.orders.models import Order, OrderLine
 from shequn.payments.models import Payment
+from shequn.privacy.actions import do_delete_account, do_send_deletion_code
 from shequn.privacy.enums import RequestKind, RequestOutcome
 from shequn.privacy.models import DataRequest
 from shequn.testing.accounts import bearer, member_client
+from shequn.testing.factories import PickupPointFactory
 from shequn.testing.orders import make_shop, make_sku, paid_order, place_order
 from shequn.wallets import flows
 from shequn.wallets.models import Account
@@ -248,3 +251,22 @@ def test_deleting_removes_subscribe_consents_and_the_copies_of_messages_sent_thr
 
     assert not SubscribeConsent.objects.filter(user=member).exists()
     assert not SubscribeMessage.objects.filter(user=member).exists()
+
+
+def test_an_order_checked_out_before_the_deletion_is_refused_when_written_after_it(member, sms_outbox):
+    """The checkout read the account while it was active; the account was deleted before the order
+    was written: the write refuses it (the race's one order, proven on PostgreSQL in
+    test_deletion_race_postgres)."""
+    sku = make_sku(make_shop())
+    plan = check_checkout(
+        member, sku_id=sku.pk, fulfilment="pickup", payment_method="sandbox",
+        pickup_point_id=PickupPointFactory.create(shop=sku.shop).pk,
+    )  # fmt: skip
+    do_send_deletion_code(member, ip=None)
+    do_delete_account(member, sms_outbox.last_code(member.phone), ip=None)
+
+    with pytest.raises(AccountInactive):
+        do_create_order(plan)
+    assert not Order.objects.filter(user=member).exists()
+    sku.refresh_from_db()
+    assert sku.stock == 100

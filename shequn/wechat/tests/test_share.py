@@ -1,10 +1,8 @@
 """Share cards: the JS-SDK signature, the cached jsapi_ticket, and the card on shared pages."""
 
-import json
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 import time_machine
@@ -15,8 +13,9 @@ from django.test import Client
 from shequn.testing.community import make_member
 from shequn.testing.factories import CommunityFactory
 from shequn.testing.orders import make_shop, make_sku
-from shequn.testing.wechat import APP_ID, WECHAT_USER_AGENT, wechat
+from shequn.testing.wechat import APP_ID, WECHAT_USER_AGENT, share_card, wechat
 from shequn.wechat import client as wechat_client
+from shequn.wechat.models import WechatCredential
 
 __all__ = ["wechat"]
 
@@ -42,6 +41,7 @@ def test_signature_matches_wechats_published_example(url, signature):
     )
 
 
+@pytest.mark.django_db
 def test_ticket_is_cached_until_expiry_then_fetched_once_more(wechat):
     with time_machine.travel("2026-11-01 10:00:00+08:00", tick=False) as traveller:
         first = wechat_client.jsapi_ticket()
@@ -56,25 +56,24 @@ def test_ticket_is_cached_until_expiry_then_fetched_once_more(wechat):
     assert wechat.calls == ["/cgi-bin/token", "/cgi-bin/ticket/getticket"] * 2
 
 
+@pytest.mark.django_db
 def test_a_revoked_access_token_is_renewed_once(wechat, settings):
     wechat_client.jsapi_ticket()
-    cache.delete(f"wechat:jsapi_ticket:{settings.WECHAT_APP_ID}")  # evicted; the cached token was not
+    # The ticket is gone (cache and shared row); the shared token is not.
+    cache.delete(f"wechat:jsapi_ticket:{settings.WECHAT_APP_ID}")
+    WechatCredential.objects.filter(name="jsapi_ticket").delete()
     wechat.revoke_tokens()  # e.g. the AppSecret was reset: WeChat no longer takes our cached token
     assert wechat_client.jsapi_ticket()
     assert wechat.calls[2:] == ["/cgi-bin/ticket/getticket", "/cgi-bin/token", "/cgi-bin/ticket/getticket"]
 
 
+@pytest.mark.django_db
 def test_a_refusal_after_renewal_is_raised_not_retried_forever(wechat, monkeypatch):
     monkeypatch.setattr(wechat, "_ticket", lambda query: {"errcode": 40001, "errmsg": "invalid credential"})
     with pytest.raises(wechat_client.WechatError) as refused:
         wechat_client.jsapi_ticket()
     assert refused.value.errcode == 40001
     assert wechat.calls == ["/cgi-bin/token", "/cgi-bin/ticket/getticket"] * 2  # renewed once, then raised
-
-
-def _card(html: str) -> dict[str, Any] | None:
-    found = re.search(r'<script id="wechat-share" type="application/json">(.*?)</script>', html, re.S)
-    return json.loads(found.group(1)) if found else None
 
 
 def _meta(html: str, name: str) -> str:
@@ -89,10 +88,10 @@ def _product_url() -> str:
 
 
 @pytest.mark.django_db
-def test_product_page_in_wechat_carries_a_signed_share_card(wechat):
+def test_product_page_in_wechat_carries_a_signed_shareshare_card(wechat):
     url = _product_url()
     html = Client(HTTP_USER_AGENT=WECHAT_USER_AGENT).get(f"{url}?from=share").content.decode()
-    card = _card(html)
+    card = share_card(html)
     assert card is not None
     assert card["share"]["title"] == "赣南脐橙 5 斤"
     assert card["share"]["desc"] == "当季现摘，次日达"
@@ -120,7 +119,7 @@ def test_other_browsers_get_open_graph_only(wechat):
     html = Client().get(url).content.decode()
     assert _meta(html, "og:title") == "赣南脐橙 5 斤"
     assert _meta(html, "og:description") == "当季现摘，次日达"
-    assert _card(html) is None
+    assert share_card(html) is None
     assert wechat.calls == []  # no ticket fetched for a page WeChat will not configure
 
 
@@ -129,11 +128,11 @@ def test_with_wechat_off_or_down_the_page_still_renders_its_open_graph(wechat, s
     url = _product_url()
     monkeypatch.setattr(wechat, "_token", lambda query: {"errcode": -1, "errmsg": "system error"})
     html = Client(HTTP_USER_AGENT=WECHAT_USER_AGENT).get(url).content.decode()
-    assert _card(html) is None
+    assert share_card(html) is None
     assert _meta(html, "og:title") == "赣南脐橙 5 斤"
     settings.WECHAT_APP_ID = ""
     html = Client(HTTP_USER_AGENT=WECHAT_USER_AGENT).get(url).content.decode()
-    assert _card(html) is None
+    assert share_card(html) is None
     assert _meta(html, "og:title") == "赣南脐橙 5 斤"
 
 
@@ -143,7 +142,53 @@ def test_community_page_shares_its_name_and_description(wechat):
     member = make_member(community, "小王")
     browser = Client(HTTP_USER_AGENT=WECHAT_USER_AGENT)
     browser.force_login(member)
-    card = _card(browser.get(f"/c/{community.pk}/").content.decode())
+    card = share_card(browser.get(f"/c/{community.pk}/").content.decode())
     assert card is not None
     assert card["share"]["title"] == community.name
     assert card["share"]["desc"] == "每周三团新鲜蔬菜"
+
+
+# What sharing-for-reward campaigns are called; none may appear on any page or in any message.
+REWARD_PHRASES = ("分享有礼", "转发有礼", "分享领", "分享得", "分享赚", "分享返", "分享送", "转发送", "集赞")
+
+
+def test_sharing_earns_nothing_anywhere():
+    """RULES.md: no reward of any kind for sharing. Sharing is the JS-SDK describing the page; the
+    script reports nothing back, no route or table records a share, and no text offers a reward."""
+    from django.apps import apps
+    from django.conf import settings
+    from django.urls import get_resolver
+
+    script = Path(str(finders.find("shequn/wechat-share.js"))).read_text()
+    calls = set(re.findall(r"wx\.(\w+)\(", script))
+    assert calls == {"config", "ready", "updateAppMessageShareData", "updateTimelineShareData"}
+    # The old onMenuShare* APIs report a share through success callbacks; these are not asked for,
+    # and nothing in the script calls back or reaches the server.
+    assert re.findall(r'"(\w+)"', script.split("jsApiList", 1)[1].split("]", 1)[0]) == [
+        "updateAppMessageShareData",
+        "updateTimelineShareData",
+    ]
+    for word in ("success", "complete", "fetch", "XMLHttpRequest", "htmx", "sendBeacon", "location"):
+        assert word not in script, word
+
+    def patterns(resolver, prefix=""):
+        for entry in resolver.url_patterns:
+            if hasattr(entry, "url_patterns"):
+                yield from patterns(entry, prefix + str(entry.pattern))
+            else:
+                yield prefix + str(entry.pattern), entry.name or ""
+
+    assert [route for route, name in patterns(get_resolver()) if "share" in route or "share" in name] == []
+    ours = [model for model in apps.get_models() if model.__module__.startswith("shequn.")]
+    names = [model._meta.label for model in ours]
+    names += [f"{model._meta.label}.{field.name}" for model in ours for field in model._meta.get_fields()]
+    assert [name for name in names if "share" in name.lower()] == []
+    sources = Path(settings.BASE_DIR, "shequn")
+    offending = [
+        f"{path.relative_to(sources)}: {phrase}"
+        for path in [*sources.rglob("*.html"), *sources.rglob("*.py"), *sources.rglob("*.po")]
+        if "tests" not in path.parts
+        for phrase in REWARD_PHRASES
+        if phrase in path.read_text(encoding="utf-8")
+    ]
+    assert offending == []
