@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "shequn.fulfilment",
     "shequn.teambuy",
     "shequn.flashsales",
+    "shequn.redpackets",
     "shequn.distribution",
     "shequn.notifications",
     "shequn.analytics",

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from shequn.core.errors import Conflict
 
-from .enums import AccountKind
+from .enums import HOLDER_KINDS
 from .models import Account, Entry, LedgerTransaction
 
 
@@ -231,4 +231,4 @@ def entries_total(account_id: int) -> int:
 def holder_balances(shop: Any, holder: Any) -> dict[str, int]:
     """Every holder kind's balance for ``holder`` in ``shop`` (0 for accounts not opened yet)."""
     rows = dict(Account.objects.filter(shop=shop, holder=holder).values_list("kind", "balance_fen"))
-    return {kind: rows.get(kind, 0) for kind in AccountKind.values if kind != AccountKind.COMMISSION_EXPENSE}
+    return {kind: rows.get(kind, 0) for kind in HOLDER_KINDS}
