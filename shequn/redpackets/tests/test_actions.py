@@ -235,3 +235,43 @@ def test_a_claim_delivered_twice_is_written_and_credited_once(shop, owner, commu
     assert RedPacketGrab.objects.count() == 1
     assert Entry.objects.filter(transaction__reference__startswith="redpacket:grab:").count() == 2
     ledger_sums_to_zero()
+
+
+def test_a_batch_of_grabs_is_written_in_the_same_statements_however_many_claims(shop, owner, community, commit, gate):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    packet = fund(shop, owner, commit, community, total_fen=10_000, count=60)
+    counts = []
+    for size in (1, 50):
+        members = [member_of(community, f"会员{size}-{n}") for n in range(size)]
+        for member in members:
+            actions.admit(member.pk, packet.pk)
+        claims = gate.read_claims("redpacket", "pinned", count=100)
+        actions._parts.cache_clear()  # each batch as the first one a process writes
+        with CaptureQueriesContext(connection) as statements:
+            assert actions._write_grabs(packet.pk, claims) == size
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
+    ledger_sums_to_zero()
+
+
+def test_a_member_hammering_the_grab_is_rate_limited(shop, owner, community, commit):
+    from shequn.gate.base import RateLimits
+    from shequn.gate.engine import use_gate
+    from shequn.gate.local import LocalGate
+
+    previous = use_gate(LocalGate(limits=RateLimits(per_member=2, per_ip=1_000, window_ms=60_000)))
+    try:
+        packet = fund(shop, owner, commit, community, count=3)
+        wang = member_of(community, "王小明")
+        codes = []
+        for _ in range(3):
+            try:
+                actions.grab(wang, packet.pk)
+                codes.append("admitted")
+            except DomainError as error:
+                codes.append(f"{error.status} {error.code}")
+    finally:
+        use_gate(previous)
+    assert codes == ["admitted", "409 red_packet_already_grabbed", "429 red_packet_rate_limited"]
