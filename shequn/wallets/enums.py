@@ -19,13 +19,8 @@ class AccountKind(models.TextChoices):
     SPENDABLE = "spendable", "不可提现余额"
 
 
-HOLDER_KINDS = (
-    AccountKind.FROZEN,
-    AccountKind.AVAILABLE,
-    AccountKind.IN_TRANSIT,
-    AccountKind.PAID_OUT,
-    AccountKind.SPENDABLE,
-)
+# The withdrawal flow's holder kinds (SPENDABLE is a holder's too, outside that flow).
+HOLDER_KINDS = (AccountKind.FROZEN, AccountKind.AVAILABLE, AccountKind.IN_TRANSIT, AccountKind.PAID_OUT)
 SHOP_KINDS = (AccountKind.COMMISSION_EXPENSE, AccountKind.PROMOTION_EXPENSE, AccountKind.RED_PACKET_HOLDING)
 
 

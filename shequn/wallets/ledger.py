@@ -289,6 +289,7 @@ def entries_total(account_id: int) -> int:
 
 
 def holder_balances(shop: Any, holder: Any) -> dict[str, int]:
-    """Every holder kind's balance for ``holder`` in ``shop`` (0 for accounts not opened yet)."""
+    """The withdrawal flow's balances (``HOLDER_KINDS``) for ``holder`` in ``shop`` (0 for accounts
+    not opened yet)."""
     rows = dict(Account.objects.filter(shop=shop, holder=holder).values_list("kind", "balance_fen"))
     return {kind: rows.get(kind, 0) for kind in HOLDER_KINDS}

@@ -67,6 +67,8 @@ def test_the_api_issues_a_ticket_the_grab_takes_it_and_reading_the_packet_shows_
         {"name": "王**", "amount_fen": packet.parts_fen[0], "position": 1, "best": False, "mine": True}
     ]
     assert shown["best"] is None  # parts are left
+    balances = wang.get(f"/api/v1/wallets/shops/{shop.pk}/balances").json()
+    assert (balances["spendable_fen"], balances["available_fen"]) == (packet.parts_fen[0], 0)
 
 
 def test_a_grab_without_a_ticket_needs_the_session_and_csrf(shop, owner, community, commit):
