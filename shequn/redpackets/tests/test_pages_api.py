@@ -158,3 +158,16 @@ def test_another_shops_packets_are_not_found_and_staff_without_the_permission_ar
     operator = login(StaffFactory.create(shop=shop, role="operator").user)
     assert operator.get("/api/v1/redpackets/console/packets").status_code == 403
     assert operator.get(reverse("redpackets:console_packets")).status_code in (302, 403)
+
+
+def test_after_expiry_the_page_says_the_remainder_went_back(shop, owner, community, commit):
+    from shequn.redpackets import actions
+
+    packet = fund(shop, owner, commit, community, expires_at=timezone.now() + timedelta(minutes=5))
+    member = login(member_of(community, "王小明"))
+    with commit():
+        actions.return_expired(now=timezone.now() + timedelta(minutes=10))
+    shown = member.get(reverse("redpackets:packet", args=[packet.pk])).content.decode()
+    assert 'data-testid="ended"' in shown
+    assert "未领取的金额已退回" in shown
+    assert 'data-testid="grab"' not in shown
