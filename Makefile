@@ -6,7 +6,7 @@ help:
 	@echo "make run    install, migrate, seed the demo once, serve it at http://127.0.0.1:8000 (Ctrl-C stops)"
 	@echo "make test   install, then ruff, mypy, import-linter, migrations and deploy checks, pytest on SQLite and PostgreSQL"
 	@echo "make check  the same installs and static checks as make test, without pytest"
-	@echo "make bench  order creation, push fan-out, group-buy sign-ups, commission settlement, pages on SQLite and PostgreSQL, the S4 flash sale (results: docs/benchmarks.md)"
+	@echo "make bench  order creation, push fan-out, group-buy sign-ups, commission settlement, pages on SQLite and PostgreSQL, the S4 flash sale, red-packet grabs (results: docs/benchmarks.md)"
 	@echo "make setup  only install .venv (uv) and node_modules (npm)"
 	@echo "make lint   ruff, mypy and import-linter only"
 	@echo "make format ruff format and ruff check --fix"

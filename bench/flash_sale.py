@@ -119,9 +119,9 @@ def _setup_django() -> None:
     call_command("migrate", "--noinput", verbosity=0)
 
 
-def _load_members() -> dict[str, Any]:
-    """1.9 M members, set-based: one INSERT … SELECT over generate_series (constant columns from the
-    model's defaults, as a signup would leave them)."""
+def _load_members(count: int = RESERVERS, prefix: str = "flash-") -> dict[str, Any]:
+    """``count`` members (S4: 1.9 M), set-based: one INSERT … SELECT over generate_series (constant
+    columns from the model's defaults, as a signup would leave them)."""
     from django.contrib.auth.hashers import make_password
     from django.db import connection
     from django.utils import timezone
@@ -142,8 +142,8 @@ def _load_members() -> dict[str, Any]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {quote(User._meta.db_table)} ({columns}) "  # noqa: S608  (names from the model)
-            f"SELECT 'flash-' || g, '成员' || g, {marks} FROM generate_series(1, %s) g RETURNING id",
-            [*values, RESERVERS],
+            f"SELECT %s::text || g, '成员' || g, {marks} FROM generate_series(1, %s) g RETURNING id",
+            [prefix, *values, count],
         )
         ids = sorted(row[0] for row in cursor.fetchall())
     return {"first_id": ids[0], "last_id": ids[-1], "seconds": time.perf_counter() - started}

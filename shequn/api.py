@@ -28,6 +28,7 @@ from shequn.notifications.api import router as notifications_router
 from shequn.orders.api import router as orders_router
 from shequn.payments.api import router as payments_router
 from shequn.privacy.api import router as privacy_router
+from shequn.redpackets.api import router as redpackets_router
 from shequn.shops.api import router as shops_router
 from shequn.teambuy.api import router as teambuy_router
 from shequn.wallets.api import router as wallets_router
@@ -96,6 +97,7 @@ api.add_router("/fulfilment", fulfilment_router)
 api.add_router("/teambuy", teambuy_router)
 api.add_router("/flashsales", flashsales_router)
 api.add_router("/lotteries", lotteries_router)
+api.add_router("/redpackets", redpackets_router)
 api.add_router("/distribution", distribution_router)
 api.add_router("/wallets", wallets_router)
 api.add_router("/me", privacy_router)

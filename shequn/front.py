@@ -11,6 +11,8 @@ no session, no SQL):
   attempt on the process's LocalGate), count the attempt, answer through the same schema and
   refusal words as the Django endpoint (``FlashAdmissionOut.from_admission``,
   ``actions.refusal_error``);
+- a red-packet grab, ``POST /api/v1/redpackets/{id}/grabs`` with ``X-RedPacket-Ticket`` (no body):
+  the ticket, one attempt, the answer (docs/adr/0018-red-packets.md);
 - a 接龙 sign-up, ``POST /api/v1/groupbuy/campaigns/{id}/sign-ups`` with ``X-Jielong-Ticket``: the
   request checked against the ticket (``groupbuy.actions.ticket_request``), one attempt per item,
   and a one-item admission answered at once; refusals (their words need the campaign's facts, and
@@ -58,6 +60,10 @@ from shequn.groupbuy import actions as groupbuy
 from shequn.groupbuy import tickets as groupbuy_tickets
 from shequn.groupbuy.models import pool_key as jielong_pool_key
 from shequn.groupbuy.schemas import SignUpIn, SignUpTicketOut
+from shequn.redpackets import actions as redpackets
+from shequn.redpackets import tickets as redpacket_tickets
+from shequn.redpackets.models import pool_key as redpacket_pool_key
+from shequn.redpackets.schemas import RedPacketAdmissionOut
 
 # isort: on
 
@@ -71,6 +77,7 @@ MAX_BODY = 4096  # a flash attempt is {"quantity": n}, a 接龙 sign-up ≤ 20 i
 COUNT_EVERY_SECONDS = 1.0  # attempt counters reach the cache in batches, off the event loop
 TICKET_HEADER = tickets.HEADER.lower().encode()
 SIGN_UP_TICKET_HEADER = groupbuy_tickets.HEADER.lower().encode()
+RED_PACKET_TICKET_HEADER = redpacket_tickets.HEADER.lower().encode()
 JSON_HEADERS = [(b"content-type", b"application/json; charset=utf-8"), (b"x-content-type-options", b"nosniff")]
 
 
@@ -129,6 +136,7 @@ class Front:
         self._routes = (
             (_path("api:attempt", "item_id"), TICKET_HEADER, self._attempt),
             (_path("api:sign_up", "campaign_id"), SIGN_UP_TICKET_HEADER, self._sign_up),
+            (_path("api:red_packet_grab", "packet_id"), RED_PACKET_TICKET_HEADER, self._grab),
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -223,6 +231,26 @@ class Front:
                 return
         assert queued is not None
         await _answer(send, 202, SignUpTicketOut.from_queued(queued).model_dump())
+
+    async def _grab(self, scope: Scope, receive: Receive, send: Send, packet_id: int, token: str) -> None:
+        """A red-packet grab carries no body: the ticket, one attempt, the answer."""
+        try:
+            ticket = redpacket_tickets.verify(token, packet_id)
+        except DomainError as error:
+            await _answer(send, error.status, error.as_dict())
+            return
+        client_ip = _client_ip(scope)
+        admission = await _ask_gate(redpacket_pool_key(packet_id), ticket.member_id, 1, client_ip)
+        if redpackets.needs_settling(admission):  # a lost pool: Django rebuilds it from the tables
+            admission = await _in_django_thread(
+                redpackets.settle, admission, ticket.member_id, packet_id, client_ip=client_ip
+            )
+        if admission.admitted:
+            await _answer(send, 202, RedPacketAdmissionOut.from_admission(admission).model_dump())
+            return
+        assert admission.refusal is not None
+        refused = redpackets.refusal_error(admission.refusal)
+        await _answer(send, refused.status, refused.as_dict())
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

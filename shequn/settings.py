@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "shequn.teambuy",
     "shequn.flashsales",
     "shequn.lotteries",
+    "shequn.redpackets",
     "shequn.distribution",
     "shequn.notifications",
     "shequn.analytics",

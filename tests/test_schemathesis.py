@@ -26,6 +26,7 @@ from shequn.board import actions as board_actions
 from shequn.content import actions as content_actions
 from shequn.courses import actions as course_actions
 from shequn.events import actions as event_actions
+from shequn.redpackets import actions as redpacket_actions
 from shequn.teambuy.models import TeamOffer
 from shequn.testing.accounts import bearer
 from shequn.testing.catalog import make_product
@@ -107,6 +108,20 @@ def world() -> dict[str, Any]:
         actor=owner,
     )
     event_actions.do_publish_event(shop, event, actor=owner)
+    packet = redpacket_actions.fund_packet(
+        shop,
+        owner,
+        redpacket_actions.PacketInput(
+            title="新年红包",
+            total_fen=1000,
+            count=5,
+            split="random",
+            audience="community",
+            community_id=community.pk,
+            starts_at=timezone.now() - timedelta(minutes=1),
+            expires_at=timezone.now() + timedelta(days=1),
+        ),
+    )
     offer = TeamOffer.objects.create(
         shop=shop,
         sku=sku,
@@ -140,6 +155,7 @@ def world() -> dict[str, Any]:
             "lesson_id": lesson.pk,
             "event_id": event.pk,
             "offer_id": offer.pk,
+            "packet_id": packet.pk,
         },
     }
 

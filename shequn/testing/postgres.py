@@ -5,8 +5,10 @@ which starts a throwaway cluster and sets DATABASE_URL. Run anywhere else, such 
 instead of quietly passing on SQLite, where ``select_for_update`` is a no-op and races look fine.
 """
 
+import contextlib
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -61,3 +63,25 @@ def run_at_once(calls: Sequence[Callable[[], Any]]) -> list[Any]:
     if failures:
         raise failures[0]
     return sorted(outcomes, key=str)
+
+
+def in_pool(calls: Sequence[Callable[[], Any]], workers: int = 32) -> list[Any]:
+    """Run the calls on ``workers`` threads (own database connections), the first wave released at
+    once; a crowd larger than a thread per call would make this machine's scheduler the test.
+
+    Returns the outcomes in the order of ``calls``: a call's return value, or the code of the
+    DomainError it raised. Any other exception fails the test."""
+    start = threading.Barrier(min(workers, len(calls)))
+
+    def run(call: Callable[[], Any]) -> Any:
+        try:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                start.wait(timeout=0.5)
+            return call()
+        except DomainError as error:
+            return error.code
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(run, calls))

@@ -15,6 +15,7 @@ from shequn.shops.console import api_console_shop
 from shequn.shops.models import Shop
 
 from . import actions, ledger, selectors
+from .enums import AccountKind
 from .models import Entry, Withdrawal
 
 router = Router(tags=["wallets"])
@@ -33,6 +34,7 @@ class BalancesOut(Schema):
     available_fen: int  # negative: a debt (commission taken back after settlement)
     in_transit_fen: int
     paid_out_fen: int
+    spendable_fen: int  # red packets the member cannot withdraw (spendable at checkout with stored value)
 
 
 class EntryOut(Schema):
@@ -110,12 +112,14 @@ def _shop(shop_id: int) -> Shop:
 
 @router.get("/shops/{int:shop_id}/balances", response={200: BalancesOut, **READ_ERRORS})
 def balances(request: HttpRequest, shop_id: Id) -> BalancesOut:
-    found = ledger.holder_balances(_shop(shop_id), request.user)
+    shop = _shop(shop_id)
+    found = ledger.holder_balances(shop, request.user)
     return BalancesOut(
         frozen_fen=found["frozen"],
         available_fen=found["available"],
         in_transit_fen=found["in_transit"],
         paid_out_fen=found["paid_out"],
+        spendable_fen=ledger.balance(shop, AccountKind.SPENDABLE, request.user),
     )
 
 

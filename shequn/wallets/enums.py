@@ -7,15 +7,21 @@ class AccountKind(models.TextChoices):
 
     # The shop's side.
     COMMISSION_EXPENSE = "commission_expense", "佣金支出"  # debited (negative) as commission is earned
+    PROMOTION_EXPENSE = "promotion_expense", "营销支出"  # debited as red packets are funded, credited by returns
+    RED_PACKET_HOLDING = "red_packet_holding", "红包待领取"  # funded red packets not yet grabbed nor returned
     # A holder's side (a promoter or a group-buy leader).
     FROZEN = "frozen", "冻结中"  # earned on a paid order, waiting for the after-sales window
     AVAILABLE = "available", "可提现"  # settled; may be withdrawn. Negative = a debt from a reversal
     IN_TRANSIT = "in_transit", "提现中"  # asked for and approved, the payout not yet confirmed
     PAID_OUT = "paid_out", "已提现"  # confirmed by the payout gateway
+    # Money the member may not withdraw (red packets when the shop says so); spendable at
+    # checkout once stored value exists.
+    SPENDABLE = "spendable", "不可提现余额"
 
 
+# The withdrawal flow's holder kinds (SPENDABLE is a holder's too, outside that flow).
 HOLDER_KINDS = (AccountKind.FROZEN, AccountKind.AVAILABLE, AccountKind.IN_TRANSIT, AccountKind.PAID_OUT)
-SHOP_KINDS = (AccountKind.COMMISSION_EXPENSE,)
+SHOP_KINDS = (AccountKind.COMMISSION_EXPENSE, AccountKind.PROMOTION_EXPENSE, AccountKind.RED_PACKET_HOLDING)
 
 
 class WithdrawalStatus(models.TextChoices):

@@ -14,7 +14,8 @@
 - ``post_many`` writes a batch in a fixed number of statements: one lock query, one insert of
   transactions, one prepared balance update run for every account, one insert of entries.
 - ``post_holder_moves`` is the set-based form for thousands of moves between two accounts of
-  each holder (a settlement sweep): the moves are a query, and no move comes to Python.
+  each holder (a settlement sweep): the moves are a query, and no move comes to Python;
+  ``post_to_holders`` the same from one account (a shop's) to many holders (red-packet grabs).
 """
 
 from collections import defaultdict
@@ -29,7 +30,7 @@ from django.utils import timezone
 
 from shequn.core.errors import Conflict
 
-from .enums import AccountKind
+from .enums import HOLDER_KINDS
 from .models import Account, Entry, LedgerTransaction
 
 
@@ -216,6 +217,65 @@ def post_holder_moves(moves: QuerySet[Any], source_kind: str, target_kind: str) 
     return posted
 
 
+# The statements of ``post_to_holders`` (the names as above; {targets} joins each move's holder
+# account of the target kind, whose kind is its first parameter).
+_TARGETS = "JOIN {account} a ON a.shop_id = m.shop_id AND a.holder_id = m.holder_id AND a.kind = %s"
+_OPEN_TARGETS = """{insert_ignore} {account} (shop_id, holder_id, kind, balance_fen, created_at)
+SELECT DISTINCT m.shop_id, m.holder_id, %s, 0, %s FROM {moves} m WHERE NOT EXISTS (
+    SELECT 1 FROM {account} a WHERE a.shop_id = m.shop_id AND a.holder_id = m.holder_id AND a.kind = %s
+) ORDER BY m.shop_id, m.holder_id {ignore_suffix}"""
+_LOCK_SOURCE_AND_TARGETS = """SELECT count(*) FROM (SELECT b.id FROM {account} b
+WHERE b.id = %s OR b.id IN (SELECT a.id FROM {moves} m {targets}) ORDER BY b.id FOR UPDATE OF b) locked"""
+_INSERT_SOURCE_AND_TARGET_ENTRIES = """INSERT INTO {entry} (transaction_id, account_id, amount_fen)
+SELECT t.id, a.id, m.amount_fen FROM {moves} m JOIN {txn} t ON t.reference = m.reference {targets}
+UNION ALL SELECT t.id, %s, -m.amount_fen FROM {moves} m JOIN {txn} t ON t.reference = m.reference"""
+_MOVE_TARGET_BALANCES = """UPDATE {account} SET balance_fen = balance_fen + moved.amount_fen
+FROM (SELECT a.id, SUM(m.amount_fen) AS amount_fen FROM {moves} m {targets} GROUP BY a.id) moved
+WHERE {account}.id = moved.id"""
+_TAKE_FROM_SOURCE = """UPDATE {account} SET balance_fen = balance_fen - (SELECT SUM(amount_fen) FROM {moves})
+WHERE id = %s AND balance_fen >= (SELECT SUM(amount_fen) FROM {moves})"""
+
+
+def post_to_holders(moves: QuerySet[Any], source: Account, target_kind: str) -> int:
+    """Pay many holders from one account (a shop's), set-based; returns how many moves.
+
+    ``moves`` is a ``values_list`` queryset giving (shop id, holder id, amount_fen > 0, reference,
+    memo) per move; each becomes one ledger transaction, ``source`` −amount and the holder's
+    ``target_kind`` account +amount, in a fixed number of statements however many rows (as
+    ``post_holder_moves``: the moves once into a temporary table, the holders' accounts opened,
+    ``source`` and the holders' accounts locked in primary-key order, transactions, entries,
+    balances). ``source`` may not go below zero: InsufficientBalance, and the caller's transaction
+    rolls back. A reference posted before is an IntegrityError, as in ``post_holder_moves``."""
+    db = connections[moves.db]
+    select, select_params = moves.query.get_compiler(using=moves.db).as_sql()
+    quote = db.ops.quote_name
+    names = {
+        "account": quote(Account._meta.db_table),
+        "txn": quote(LedgerTransaction._meta.db_table),
+        "entry": quote(Entry._meta.db_table),
+        "moves": quote(_MOVES_TABLE),
+        "insert_ignore": db.ops.insert_statement(on_conflict=OnConflict.IGNORE),
+        "ignore_suffix": db.ops.on_conflict_suffix_sql([], OnConflict.IGNORE, [], []),
+    }
+    names["targets"] = _TARGETS.format(**names)
+    now = db.ops.adapt_datetimefield_value(timezone.now())
+    with transaction.atomic(using=moves.db, savepoint=False), db.cursor() as cursor:
+        cursor.execute(_CREATE_MOVES.format(select=select, **names), select_params)
+        cursor.execute(_OPEN_TARGETS.format(**names), [target_kind, now, target_kind])
+        if db.features.has_select_for_update:  # SQLite: the write transaction holds the whole file
+            cursor.execute(_LOCK_SOURCE_AND_TARGETS.format(**names), [source.pk, target_kind])
+        cursor.execute(_INSERT_TRANSACTIONS.format(**names), [now])
+        posted = int(cursor.rowcount)
+        if posted:
+            cursor.execute(_INSERT_SOURCE_AND_TARGET_ENTRIES.format(**names), [target_kind, source.pk])
+            cursor.execute(_MOVE_TARGET_BALANCES.format(**names), [target_kind])
+            cursor.execute(_TAKE_FROM_SOURCE.format(**names), [source.pk])
+            if cursor.rowcount != 1:
+                raise InsufficientBalance("余额不足", details={"account_id": source.pk})
+        cursor.execute(_DROP_MOVES.format(**names))
+    return posted
+
+
 def balance(shop: Any, kind: str, holder: Any = None) -> int:
     """The balance of an account (0 when it does not exist yet)."""
     holder_id = getattr(holder, "pk", holder)
@@ -229,6 +289,7 @@ def entries_total(account_id: int) -> int:
 
 
 def holder_balances(shop: Any, holder: Any) -> dict[str, int]:
-    """Every holder kind's balance for ``holder`` in ``shop`` (0 for accounts not opened yet)."""
+    """The withdrawal flow's balances (``HOLDER_KINDS``) for ``holder`` in ``shop`` (0 for accounts
+    not opened yet)."""
     rows = dict(Account.objects.filter(shop=shop, holder=holder).values_list("kind", "balance_fen"))
-    return {kind: rows.get(kind, 0) for kind in AccountKind.values if kind != AccountKind.COMMISSION_EXPENSE}
+    return {kind: rows.get(kind, 0) for kind in HOLDER_KINDS}

@@ -12,7 +12,6 @@ the admission gate is Redis, the orders are PostgreSQL rows.
 Outcomes only: no wall-time bound, and no claim about which side of a race won.
 """
 
-import contextlib
 import random
 import threading
 from collections import Counter
@@ -37,6 +36,7 @@ from shequn.gate.redis import RedisGate
 from shequn.orders.actions import close_unpaid_order
 from shequn.orders.models import Order
 from shequn.testing.factories import PickupPointFactory
+from shequn.testing.postgres import in_pool
 
 from .conftest import item_of, make_running
 from .test_actions import pay
@@ -59,20 +59,7 @@ def gate(redis_server):
 
 
 def in_parallel(calls: list[Any]) -> list[Any]:
-    start = threading.Barrier(min(WORKERS, len(calls)))
-
-    def run(call: Any) -> Any:
-        try:
-            with contextlib.suppress(threading.BrokenBarrierError):
-                start.wait(timeout=0.5)
-            return call()
-        except DomainError as error:
-            return error.code
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        return list(pool.map(run, calls))
+    return in_pool(calls, WORKERS)
 
 
 def members(prefix: str, count: int) -> list[User]:

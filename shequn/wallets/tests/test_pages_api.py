@@ -83,7 +83,9 @@ def test_the_holder_api(shop, holder):
     )  # fmt: skip
     assert (too_much.status_code, too_much.json()["code"]) == (409, "insufficient_balance")
     balances = client.get(f"/api/v1/wallets/shops/{shop.pk}/balances", headers=headers).json()
-    assert balances == {"frozen_fen": 0, "available_fen": 7_000, "in_transit_fen": 3_000, "paid_out_fen": 0}
+    assert balances == {
+        "frozen_fen": 0, "available_fen": 7_000, "in_transit_fen": 3_000, "paid_out_fen": 0, "spendable_fen": 0,
+    }  # fmt: skip
     entries = client.get(f"/api/v1/wallets/shops/{shop.pk}/entries", headers=headers).json()
     assert entries["count"] == 3  # the credit, then out of available and into transit
     listed = client.get(f"/api/v1/wallets/shops/{shop.pk}/withdrawals", headers=headers).json()
