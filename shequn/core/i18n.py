@@ -1,0 +1,24 @@
+"""The language a person reads: pages pick it per request, texts sent later use the stored one.
+
+Members and staff choose Simplified Chinese (the default) or English with the language switch
+(Django's cookie) and, once signed in, the choice is also stored on the account
+(``User.language``) so texts built later for that person (SMS, inbox, subscribe messages) come out
+in it: ``with in_language_of(member): text = _("…")``. Takes any object with a ``language``
+attribute so every app, ``core`` included, can use it without importing accounts.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.utils import translation
+
+
+def language_of(person: Any) -> str:
+    """The person's stored language, or the site's default (Chinese) when they never chose."""
+    language = getattr(person, "language", "") or ""
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def in_language_of(person: Any) -> translation.override:
+    """Render the texts built inside the block in the person's language."""
+    return translation.override(language_of(person))
