@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 
 class AccountKind(models.TextChoices):
@@ -6,12 +7,12 @@ class AccountKind(models.TextChoices):
     each holder kind per shop. Balances are signed: money moves as entries that sum to zero."""
 
     # The shop's side.
-    COMMISSION_EXPENSE = "commission_expense", "佣金支出"  # debited (negative) as commission is earned
+    COMMISSION_EXPENSE = "commission_expense", gettext_lazy("佣金支出")  # debited (negative) as commission is earned
     # A holder's side (a promoter or a group-buy leader).
-    FROZEN = "frozen", "冻结中"  # earned on a paid order, waiting for the after-sales window
-    AVAILABLE = "available", "可提现"  # settled; may be withdrawn. Negative = a debt from a reversal
-    IN_TRANSIT = "in_transit", "提现中"  # asked for and approved, the payout not yet confirmed
-    PAID_OUT = "paid_out", "已提现"  # confirmed by the payout gateway
+    FROZEN = "frozen", gettext_lazy("冻结中")  # earned on a paid order, waiting for the after-sales window
+    AVAILABLE = "available", gettext_lazy("可提现")  # settled; may be withdrawn. Negative = a debt from a reversal
+    IN_TRANSIT = "in_transit", gettext_lazy("提现中")  # asked for and approved, the payout not yet confirmed
+    PAID_OUT = "paid_out", gettext_lazy("已提现")  # confirmed by the payout gateway
 
 
 HOLDER_KINDS = (AccountKind.FROZEN, AccountKind.AVAILABLE, AccountKind.IN_TRANSIT, AccountKind.PAID_OUT)
@@ -23,12 +24,12 @@ class WithdrawalStatus(models.TextChoices):
     The money sits in IN_TRANSIT from the request until paid (→ PAID_OUT) or rejected/failed
     (→ back to AVAILABLE, exactly once)."""
 
-    REQUESTED = "requested", "待审核"
-    FIRST_APPROVED = "first_approved", "待复核"  # above the second-approval amount: one more approver
-    PAYING = "paying", "打款中"  # handed to the payout gateway, result not known yet
-    PAID = "paid", "已到账"
-    FAILED = "failed", "打款失败"
-    REJECTED = "rejected", "已驳回"
+    REQUESTED = "requested", gettext_lazy("待审核")
+    FIRST_APPROVED = "first_approved", gettext_lazy("待复核")  # above the second-approval amount: one more approver
+    PAYING = "paying", gettext_lazy("打款中")  # handed to the payout gateway, result not known yet
+    PAID = "paid", gettext_lazy("已到账")
+    FAILED = "failed", gettext_lazy("打款失败")
+    REJECTED = "rejected", gettext_lazy("已驳回")
 
 
 OPEN_WITHDRAWAL_STATUSES = (WithdrawalStatus.REQUESTED, WithdrawalStatus.FIRST_APPROVED, WithdrawalStatus.PAYING)
