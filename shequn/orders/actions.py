@@ -11,7 +11,7 @@ other channels after commit.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -36,6 +36,7 @@ from shequn.core import audit
 from shequn.core.errors import Conflict, DomainError, InvalidInput, InvalidTransition, NotFound
 from shequn.core.events import on_commit
 from shequn.core.group_commit import GroupCommit
+from shequn.core.i18n import in_language_of
 from shequn.core.ids import readable_number, readable_numbers
 from shequn.core.money import MAX_FEN
 from shequn.core.money import format_fen as _yuan
@@ -109,7 +110,11 @@ def _order_links(orders: Sequence[Order]) -> list[str]:
     return [pattern.replace(placeholder, order.number) for order in orders]
 
 
-def _notify_member(order: Order, kind: str, title: str, body: str) -> None:
+def _notify_member(order: Order, kind: str, texts: Callable[[], tuple[str, str]]) -> None:
+    """An inbox message to the order's member. ``texts`` builds its (title, body) in the member's
+    language: they read it later, whoever's request or task sends it (a staff member's, a task's)."""
+    with in_language_of(order.user):
+        title, body = texts()
     notify(order.user, shop=order.shop, kind=kind, title=title, body=body, link=order_link(order))
 
 
@@ -784,7 +789,7 @@ def do_create_order(plan: CheckoutPlan) -> Order:
         _remember_related(order, lines=lines, events=[event])
         if plan.cart_item_ids:
             CartItem.objects.filter(user=plan.user, pk__in=plan.cart_item_ids).delete()
-        _notify_member(order, "order.created", _("订单已提交"), _created_message(order, expires_at, now))
+        _notify_member(order, "order.created", lambda: (_("订单已提交"), _created_message(order, expires_at, now)))
         # The slot's place, then stock last: a popular slot's or SKU's row is the contended one,
         # and its lock (PostgreSQL) is held until commit, so take them once everything else is
         # written (lock order: counters, slot, SKUs). SlotFull or SoldOut rolls it all back.
@@ -1079,7 +1084,9 @@ def _insert_orders(plans: Sequence[CheckoutPlan], now: datetime, *, remember: bo
     by_shop: dict[Shop, list[tuple[int, str, str, str]]] = defaultdict(list)
     closing: dict[datetime, list[int]] = defaultdict(list)
     for plan, order, expires_at, link in zip(plans, orders, deadlines, _order_links(orders), strict=True):
-        by_shop[plan.shop].append((order.user_id, _("订单已提交"), _created_message(order, expires_at, now), link))
+        with in_language_of(plan.user):
+            title, body = _("订单已提交"), _created_message(order, expires_at, now)
+        by_shop[plan.shop].append((order.user_id, title, body, link))
         if expires_at is not None:
             closing[expires_at].append(order.pk)
     for shop, messages in by_shop.items():
@@ -1229,8 +1236,7 @@ def close_unpaid_order(order_id: int, *, now: datetime | None = None) -> bool:
         _notify_member(
             order,
             "order.closed",
-            _("订单已关闭"),
-            _("订单 %(number)s 超时未支付，已自动关闭。") % {"number": order.number},
+            lambda: (_("订单已关闭"), _("订单 %(number)s 超时未支付，已自动关闭。") % {"number": order.number}),
         )
     return True
 
@@ -1251,8 +1257,7 @@ def _cancel(order: Order, actor: Any, note: str) -> Order:
     _notify_member(
         order,
         "order.cancelled",
-        _("订单已取消"),
-        _("订单 %(number)s 已取消。%(note)s") % {"number": order.number, "note": note},
+        lambda: (_("订单已取消"), _("订单 %(number)s 已取消。%(note)s") % {"number": order.number, "note": note}),
     )
     return order
 
@@ -1334,11 +1339,10 @@ def move_for_pickup(order: Order, to_status: str, *, actor: Any, note: str) -> O
         _notify_member(
             order,
             "order.ready_for_pickup",
-            _("商品可以自提了"),
-            _("你的订单已到「%(where)s」，请凭取货码自提。") % {"where": where},
+            lambda: (_("商品可以自提了"), _("你的订单已到「%(where)s」，请凭取货码自提。") % {"where": where}),
         )
     else:
-        _notify_member(order, "order.picked_up", _("已自提"), _("你已取走订单商品，祝用餐愉快。"))
+        _notify_member(order, "order.picked_up", lambda: (_("已自提"), _("你已取走订单商品，祝用餐愉快。")))
     return order
 
 
@@ -1377,8 +1381,10 @@ def mark_paid(order: Order, *, paid_at: datetime | None = None, actor: Any = Non
         _notify_member(
             locked,
             "order.paid",
-            _("支付成功"),
-            _("订单 %(number)s 已付款 %(yuan)s。") % {"number": locked.number, "yuan": _yuan(locked.total_fen)},
+            lambda: (
+                _("支付成功"),
+                _("订单 %(number)s 已付款 %(yuan)s。") % {"number": locked.number, "yuan": _yuan(locked.total_fen)},
+            ),
         )
         _grant(locked)
         signals.order_paid.send(sender=Order, order=locked)
@@ -1440,9 +1446,11 @@ def reinstate_closed_order(order: Order, *, paid_at: datetime | None = None) -> 
         _notify_member(
             locked,
             "order.paid",
-            _("支付成功"),
-            _("订单 %(number)s 的付款已到账，订单已恢复") % {"number": locked.number}
-            + (_("，我们会尽快为你发货。") if is_goods(locked.kind) else _("。")),
+            lambda: (
+                _("支付成功"),
+                _("订单 %(number)s 的付款已到账，订单已恢复") % {"number": locked.number}
+                + (_("，我们会尽快为你发货。") if is_goods(locked.kind) else _("。")),
+            ),
         )
         _grant(locked)
         signals.order_paid.send(sender=Order, order=locked)
@@ -1462,7 +1470,7 @@ def _staff_move(
     action: str,
     note: str,
     ip: str | None,
-    notice: tuple[str, str, str] | None,
+    notice: tuple[str, Callable[[], tuple[str, str]]] | None,
     permission: str = permissions.FULFIL_ORDERS,
     **fields: Any,
 ) -> Order:
@@ -1472,8 +1480,7 @@ def _staff_move(
         transition(order, to_status, actor=actor, note=note, **fields)
         audit.record(actor=actor, shop=shop, action=action, obj=order, ip=ip, **{k: str(v) for k, v in fields.items()})
         if notice:
-            kind, title, body = notice
-            _notify_member(order, kind, title, body)
+            _notify_member(order, *notice)
     return order
 
 
@@ -1495,8 +1502,10 @@ def ship_order(
         ip=ip,
         notice=(
             "order.shipped",
-            _("订单已发货"),
-            _("你的订单已由%(company)s发出，运单号 %(number)s。") % {"company": company, "number": number},
+            lambda: (
+                _("订单已发货"),
+                _("你的订单已由%(company)s发出，运单号 %(number)s。") % {"company": company, "number": number},
+            ),
         ),
         tracking_company=company,
         tracking_number=number,
@@ -1512,7 +1521,7 @@ def mark_delivered(shop: Shop, order_id: int, actor: Any, *, ip: str | None = No
         action="order.deliver",
         note=_("已送达"),
         ip=ip,
-        notice=("order.delivered", _("订单已送达"), _("你的订单已送达，如有问题可在订单页申请售后。")),
+        notice=("order.delivered", lambda: (_("订单已送达"), _("你的订单已送达，如有问题可在订单页申请售后。"))),
     )
 
 
@@ -1529,8 +1538,10 @@ def mark_ready_for_pickup(shop: Shop, order_id: int, actor: Any, *, ip: str | No
         ip=ip,
         notice=(
             "order.ready_for_pickup",
-            _("商品可以自提了"),
-            _("你的订单已到「%(where)s」，请凭订单号 %(number)s 自提。") % {"where": where, "number": order.number},
+            lambda: (
+                _("商品可以自提了"),
+                _("你的订单已到「%(where)s」，请凭订单号 %(number)s 自提。") % {"where": where, "number": order.number},
+            ),
         ),
     )
 
@@ -1544,7 +1555,7 @@ def mark_picked_up(shop: Shop, order_id: int, actor: Any, *, ip: str | None = No
         action="order.picked_up",
         note=_("买家已自提"),
         ip=ip,
-        notice=("order.picked_up", _("已自提"), _("你已取走订单商品，祝用餐愉快。")),
+        notice=("order.picked_up", lambda: (_("已自提"), _("你已取走订单商品，祝用餐愉快。"))),
     )
 
 
@@ -1689,8 +1700,10 @@ def _approve(order: Order, refund: RefundRequest, actor: Any, note: str) -> None
     _notify_member(
         order,
         "refund.approved",
-        _("退款申请已同意"),
-        _("「%(title)s」退款 %(yuan)s 处理中。") % {"title": refund.line.title, "yuan": _yuan(refund.amount_fen)},
+        lambda: (
+            _("退款申请已同意"),
+            _("「%(title)s」退款 %(yuan)s 处理中。") % {"title": refund.line.title, "yuan": _yuan(refund.amount_fen)},
+        ),
     )
 
 
@@ -1758,8 +1771,10 @@ def reject_refund(shop: Shop, refund: RefundRequest, actor: Any, reason: str, ip
         _notify_member(
             order,
             "refund.rejected",
-            _("退款申请被拒绝"),
-            _("「%(title)s」退款申请被拒绝：%(reason)s") % {"title": locked.line.title, "reason": reason},
+            lambda: (
+                _("退款申请被拒绝"),
+                _("「%(title)s」退款申请被拒绝：%(reason)s") % {"title": locked.line.title, "reason": reason},
+            ),
         )
         _copy_state(refund, locked)
     return refund
@@ -1791,8 +1806,10 @@ def complete_refund(refund: RefundRequest, *, refunded_at: datetime | None = Non
         _notify_member(
             order,
             "refund.refunded",
-            _("退款成功"),
-            _("「%(title)s」已退款 %(yuan)s，原路退回。") % {"title": locked.line.title, "yuan": _yuan(amount)},
+            lambda: (
+                _("退款成功"),
+                _("「%(title)s」已退款 %(yuan)s，原路退回。") % {"title": locked.line.title, "yuan": _yuan(amount)},
+            ),
         )
         _close_if_refunded_in_full(order)
         line = OrderLine.objects.get(pk=locked.line_id)
@@ -1823,8 +1840,10 @@ def fail_refund(refund: RefundRequest, reason: str) -> bool:
         _notify_member(
             order,
             "refund.failed",
-            _("退款遇到问题"),
-            _("「%(title)s」退款未能完成，商家会尽快联系你处理。") % {"title": locked.line.title},
+            lambda: (
+                _("退款遇到问题"),
+                _("「%(title)s」退款未能完成，商家会尽快联系你处理。") % {"title": locked.line.title},
+            ),
         )
         _copy_state(refund, locked)
     return True

@@ -8,6 +8,7 @@ Gateway calls (network in real life) never run while we hold row locks.
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from shequn.core import audit, secrets
 from shequn.core.alerts import raise_alert
 from shequn.core.errors import DomainError, InvalidInput, NotFound
 from shequn.core.events import on_commit
+from shequn.core.i18n import in_language_of
 from shequn.core.money import format_fen
 from shequn.notifications.actions import notify
 from shequn.orders import actions as order_actions
@@ -72,7 +74,10 @@ def pay_page_url(payment: Payment) -> str:
     return reverse("payments:sandbox_pay_page", args=[payment.prepay_id])
 
 
-def _notify_member(order: Order, kind: str, title: str, body: str) -> None:
+def _notify_member(order: Order, kind: str, texts: Callable[[], tuple[str, str]]) -> None:
+    """An inbox message to the order's member, in their language (``texts`` builds title and body)."""
+    with in_language_of(order.user):
+        title, body = texts()
     on_commit(notify, order.user, shop=order.shop, kind=kind, title=title, body=body, link=_order_link(order.number))
 
 
@@ -362,9 +367,11 @@ def _late_payment(order: Order, payment: Payment, paid_at: Any) -> Applied:
     _notify_member(
         order,
         "payment.refund_after_close",
-        _("付款将原路退回"),
-        _("订单 %(number)s 已关闭，你支付的 %(amount)s 将原路退回。")
-        % {"number": order.number, "amount": format_fen(payment.amount_fen)},
+        lambda: (
+            _("付款将原路退回"),
+            _("订单 %(number)s 已关闭，你支付的 %(amount)s 将原路退回。")
+            % {"number": order.number, "amount": format_fen(payment.amount_fen)},
+        ),
     )
     return Applied(NotificationOutcome.APPLIED, "late payment: refunded")
 
@@ -419,9 +426,11 @@ def _apply_refund(
             _notify_member(
                 order,
                 "payment.refunded",
-                _("退款成功"),
-                _("订单 %(number)s 的付款 %(amount)s 已原路退回。")
-                % {"number": order.number, "amount": format_fen(gateway_refund.amount_fen)},
+                lambda: (
+                    _("退款成功"),
+                    _("订单 %(number)s 的付款 %(amount)s 已原路退回。")
+                    % {"number": order.number, "amount": format_fen(gateway_refund.amount_fen)},
+                ),
             )
         return Applied(NotificationOutcome.APPLIED)
     reason = _("退款异常（如银行卡已注销）") if new_status == GatewayRefundStatus.ABNORMAL else _("退款已关闭")
