@@ -15,6 +15,7 @@ from django.views.i18n import set_language as set_language_cookie
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError, InvalidInput
+from shequn.core.i18n import keep_choice_at_sign_in
 from shequn.core.pages import field_errors
 from shequn.core.phone import mask_phone
 from shequn.wechat import actions as wechat_actions
@@ -103,6 +104,7 @@ def member_login(request: HttpRequest) -> HttpResponse:
                 user = actions.do_verify_otp(phone, request.POST.get("code", ""), ip=client_ip(request))
                 identity = wechat_actions.take_pending(request.session)
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                keep_choice_at_sign_in(request, user)
                 if identity is not None:
                     _bind_wechat(request, user, identity)
                 return HttpResponseRedirect(next_url)
@@ -150,6 +152,7 @@ def console_login(request: HttpRequest) -> HttpResponse:
             status = error.status
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            keep_choice_at_sign_in(request, user)
             return HttpResponseRedirect(next_url)
     return render(request, "accounts/console_login.html", context, status=status)
 

@@ -10,6 +10,7 @@ attribute so every app, ``core`` included, can use it without importing accounts
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpRequest
 from django.utils import translation
 
 
@@ -22,3 +23,12 @@ def language_of(person: Any) -> str:
 def in_language_of(person: Any) -> translation.override:
     """Render the texts built inside the block in the person's language."""
     return translation.override(language_of(person))
+
+
+def keep_choice_at_sign_in(request: HttpRequest, person: Any) -> None:
+    """Signing in on a browser where the switch was used makes that choice the account's (the
+    language cookie exists only once someone chose); without it the account's choice applies."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if chosen in dict(settings.LANGUAGES) and chosen != person.language:
+        person.language = chosen
+        person.save(update_fields=["language"])

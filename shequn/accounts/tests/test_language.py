@@ -2,9 +2,12 @@
 English with the switch; the choice is kept on the account, so texts sent later (the inbox) come
 out in it whoever sends them; the API follows the client's Accept-Language."""
 
+from typing import Any
+
 import pytest
 from django.conf import settings
 from django.test import Client
+from playwright.sync_api import Page, expect
 
 from shequn.accounts.models import User
 from shequn.notifications.models import Notification
@@ -61,11 +64,11 @@ def test_an_unknown_language_changes_nothing() -> None:
 
 def test_the_api_answers_in_the_clients_accept_language() -> None:
     member = make_member()
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {api_token(member)}"}
+    token = f"Bearer {api_token(member)}"
     client = Client()
 
-    english = client.get("/api/v1/accounts/addresses/999999", HTTP_ACCEPT_LANGUAGE="en", **headers)
-    chinese = client.get("/api/v1/accounts/addresses/999999", **headers)
+    english = client.get("/api/v1/accounts/addresses/999999", headers={"Authorization": token, "Accept-Language": "en"})
+    chinese = client.get("/api/v1/accounts/addresses/999999", headers={"Authorization": token})
 
     assert english.status_code == chinese.status_code == 404
     assert english.json()["message"] == "Address not found"
@@ -94,3 +97,25 @@ def test_the_inbox_message_of_a_shipped_order_is_in_the_members_language_not_the
     assert shipped[english_member.pk].body == "Your order was shipped by 顺丰速运, tracking number SF1234567890."
     assert shipped[chinese_member.pk].title == "订单已发货"
     assert User.objects.get(pk=chinese_member.pk).language == "zh-hans"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_in_the_browser_a_member_switches_to_english_signs_in_and_back_to_chinese(page: Page, sms_outbox: Any) -> None:
+    phone = "13812345678"
+    page.goto("/login/?next=/me/")
+    expect(page.get_by_role("heading", name="手机号登录")).to_be_visible()
+
+    page.get_by_test_id("language-switch").get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", name="Sign in with your phone")).to_be_visible()
+    page.locator("#phone").fill(phone)
+    page.get_by_test_id("send-code").click()
+    expect(page.get_by_text("Code sent to 138****5678, valid for 10 minutes")).to_be_visible()
+    page.locator("#code").fill(sms_outbox.last_code(phone))
+    page.get_by_test_id("sign-in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    assert User.objects.get(phone=phone).language == "en"
+
+    page.get_by_test_id("language-switch").get_by_role("button", name="简体中文").click()
+    expect(page.get_by_role("button", name="退出登录")).to_be_visible()
+    assert User.objects.get(phone=phone).language == "zh-hans"
