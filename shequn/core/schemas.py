@@ -41,7 +41,7 @@ def _refuse_control_characters(value: str, allowed: frozenset[str]) -> str:
     for character in value:
         # Cc: control characters (NUL, ESC …); Cs: lone surrogates, which no database can store.
         if character not in allowed and unicodedata.category(character) in {"Cc", "Cs"}:
-            raise ValueError(f"不能包含控制字符 (U+{ord(character):04X})")
+            raise ValueError(_("不能包含控制字符 (U+%(code)s)") % {"code": f"{ord(character):04X}"})
     return value
 
 

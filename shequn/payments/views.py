@@ -98,7 +98,7 @@ def sandbox_pay_page(request: HttpRequest, prepay_id: str) -> HttpResponse:
                 return redirect(after_payment_url(txn.out_trade_no))
             if choice == "fail":
                 sandbox.fail(prepay_id)
-                messages.error(request, "支付未完成，你可以在订单页重新支付")
+                messages.error(request, _("支付未完成，你可以在订单页重新支付"))
                 return redirect(_order_detail(txn.out_trade_no))
             error = _("请选择确认支付或支付失败")
         except sandbox.SandboxError as failure:
