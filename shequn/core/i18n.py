@@ -15,7 +15,13 @@ from django.utils import translation
 
 
 def language_of(person: Any) -> str:
-    """The person's stored language, or the site's default (Chinese) when they never chose."""
+    """The person's stored language, or the site's default (Chinese) when they never chose.
+
+    A person loaded without it (a batch's ``only("id", …)``) gets the default rather than a query
+    per person: batch code that sends texts loads ``language`` with the rest."""
+    deferred = getattr(person, "get_deferred_fields", None)
+    if deferred is not None and "language" in deferred():
+        return settings.LANGUAGE_CODE
     language = getattr(person, "language", "") or ""
     return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 

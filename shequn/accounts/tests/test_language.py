@@ -10,6 +10,7 @@ from django.test import Client
 from playwright.sync_api import Page, expect
 
 from shequn.accounts.models import User
+from shequn.core.i18n import language_of
 from shequn.notifications.models import Notification
 from shequn.testing.orders import api_token, make_member, make_shop, make_sku, paid_order, staff_client
 
@@ -119,3 +120,14 @@ def test_in_the_browser_a_member_switches_to_english_signs_in_and_back_to_chines
     page.get_by_test_id("language-switch").get_by_role("button", name="简体中文").click()
     expect(page.get_by_role("button", name="退出登录")).to_be_visible()
     assert User.objects.get(phone=phone).language == "zh-hans"
+
+
+def test_a_member_loaded_without_the_language_costs_no_query_and_gets_the_default(
+    django_assert_num_queries: Any,
+) -> None:
+    member = make_member(language="en")
+    partial = User.objects.only("id").get(pk=member.pk)  # as a batch consumer loads members
+
+    with django_assert_num_queries(0):
+        assert language_of(partial) == "zh-hans"
+    assert language_of(User.objects.get(pk=member.pk)) == "en"
