@@ -7,7 +7,7 @@ help:
 	@echo "make test   install, then ruff, mypy, import-linter, migrations and deploy checks, pytest on SQLite and PostgreSQL"
 	@echo "make check  the same installs and static checks as make test, without pytest"
 	@echo "make bench  order creation, push fan-out, group-buy sign-ups, commission settlement, pages on SQLite and PostgreSQL, the S4 flash sale, red-packet grabs (results: docs/benchmarks.md)"
-	@echo "make setup  only install .venv (uv) and node_modules (npm)"
+	@echo "make setup  only install .venv (uv) and node_modules (npm), compile the translations"
 	@echo "make lint   ruff, mypy and import-linter only"
 	@echo "make format ruff format and ruff check --fix"
 
@@ -24,7 +24,7 @@ bench:
 	@scripts/bench
 
 setup:
-	@source scripts/lib.sh && sync_python && sync_npm
+	@source scripts/lib.sh && sync_python && sync_npm && compile_messages
 
 lint: setup
 	.venv/bin/ruff check .

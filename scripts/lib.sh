@@ -74,6 +74,17 @@ sync_npm() {
     (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
 }
 
+# Compiles the committed translation catalogs (shequn/**/locale/*/LC_MESSAGES/django.po) into the
+# .mo files Django reads (never committed). msgfmt comes from Debian's gettext.
+compile_messages() {
+    if ! command -v msgfmt >/dev/null 2>&1; then
+        install_debian_packages gettext || die "msgfmt is missing and could not be installed (apt-get install gettext)"
+    fi
+    say "compilemessages"
+    (cd "$ROOT" && "$VENV_PY" manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0) ||
+        die "compilemessages failed"
+}
+
 # Installs Debian packages that are missing; returns non-zero with a clear message when it cannot.
 install_debian_packages() {
     local missing=() package

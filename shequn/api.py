@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -50,7 +51,7 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return api.create_response(request, {"code": "not_authenticated", "message": "请先登录"}, status=401)
+    return api.create_response(request, {"code": "not_authenticated", "message": _("请先登录")}, status=401)
 
 
 def _field_names(errors: list[dict[str, Any]]) -> list[str]:
@@ -66,7 +67,7 @@ def _field_names(errors: list[dict[str, Any]]) -> list[str]:
 @api.exception_handler(NinjaValidationError)
 def invalid_input(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     fields = _field_names(exc.errors)
-    message = f"请求参数有误：{', '.join(fields)}" if fields else "请求参数有误"
+    message = _("请求参数有误：%(fields)s") % {"fields": ", ".join(fields)} if fields else _("请求参数有误")
     return api.create_response(
         request,
         {"code": "invalid_input", "message": message, "details": {"errors": exc.errors}},

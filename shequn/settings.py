@@ -94,10 +94,12 @@ MIDDLEWARE = [
     # Serves collected static files in the embedded mode (granian, no DEBUG, no front proxy).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's LocaleMiddleware, except that pages ignore Accept-Language (Chinese-first) and read
+    # a signed-in person's stored choice: shequn/core/middleware.py.
+    "shequn.core.middleware.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

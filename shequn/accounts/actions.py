@@ -13,6 +13,7 @@ from django.contrib.auth import authenticate
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shequn.core import ratelimit
 from shequn.core.errors import DomainError, InvalidInput, NotAuthenticated, RateLimited
@@ -70,7 +71,9 @@ def check_can_send_otp(phone: str, ip: str | None) -> None:
         wait = interval - int((timezone.now() - last.created_at).total_seconds())
         if wait > 0:
             raise RateLimited(
-                f"验证码已发送，请 {wait} 秒后再试", code="otp_resend_too_soon", details={"retry_after": wait}
+                _("验证码已发送，请 %(wait)s 秒后再试") % {"wait": wait},
+                code="otp_resend_too_soon",
+                details={"retry_after": wait},
             )
     if ip:
         limit, window = _limit("OTP_SEND_LIMIT_PER_IP")
@@ -98,7 +101,7 @@ def do_send_otp(raw_phone: str, *, ip: str | None) -> OtpSent:
     except Exception as error:
         OtpCode.objects.filter(pk=otp.pk).update(expires_at=now)
         logger.exception("SMS to %s failed", mask_phone(phone))
-        raise SmsFailed("短信发送失败，请稍后再试") from error
+        raise SmsFailed(_("短信发送失败，请稍后再试")) from error
     return OtpSent(phone=phone, expires_in=ttl, resend_after=int(settings.OTP_RESEND_INTERVAL_SECONDS))
 
 
@@ -138,7 +141,7 @@ def do_verify_otp(raw_phone: str, code: str, *, ip: str | None) -> User:
     code = (code or "").strip()
     check_can_verify_otp(phone, ip)
     if not (len(code) == 6 and code.isdigit()):
-        raise InvalidInput("请输入 6 位数字验证码", code="otp_malformed")
+        raise InvalidInput(_("请输入 6 位数字验证码"), code="otp_malformed")
     max_attempts = int(settings.OTP_MAX_ATTEMPTS)
     now = timezone.now()
     failure: DomainError | None = None
@@ -151,17 +154,19 @@ def do_verify_otp(raw_phone: str, code: str, *, ip: str | None) -> User:
             .first()
         )
         if otp is None:
-            failure = InvalidInput("验证码无效或已过期，请重新获取", code="otp_invalid")
+            failure = InvalidInput(_("验证码无效或已过期，请重新获取"), code="otp_invalid")
         elif not hmac.compare_digest(otp.code_hash, hash_code(phone, code)):
             OtpCode.objects.filter(pk=otp.pk).update(failed_attempts=F("failed_attempts") + 1)
             left = max_attempts - otp.failed_attempts - 1
             if left <= 0:
-                failure = InvalidInput("验证码错误次数过多，请重新获取", code="otp_burnt")
+                failure = InvalidInput(_("验证码错误次数过多，请重新获取"), code="otp_burnt")
             else:
-                failure = InvalidInput(f"验证码错误，还可尝试 {left} 次", code="otp_wrong", details={"left": left})
+                failure = InvalidInput(
+                    _("验证码错误，还可尝试 %(left)s 次") % {"left": left}, code="otp_wrong", details={"left": left}
+                )
         # The conditional update is the single-use guarantee, even for two requests at once.
         elif OtpCode.objects.filter(pk=otp.pk, used_at__isnull=True).update(used_at=now) != 1:
-            failure = InvalidInput("验证码无效或已过期，请重新获取", code="otp_invalid")
+            failure = InvalidInput(_("验证码无效或已过期，请重新获取"), code="otp_invalid")
         else:
             user = _member_for_phone(phone)
     # Raised outside the transaction so the failed-attempt count is kept.
@@ -169,7 +174,7 @@ def do_verify_otp(raw_phone: str, code: str, *, ip: str | None) -> User:
         raise failure
     assert user is not None
     if not user.is_active:
-        raise InvalidInput("该账号已停用", code="account_disabled")
+        raise InvalidInput(_("该账号已停用"), code="account_disabled")
     return user
 
 
@@ -185,7 +190,7 @@ def check_login_not_locked(username: str, ip: str | None) -> None:
     if wait:
         minutes = max(1, -(-wait // 60))
         raise RateLimited(
-            f"密码错误次数过多，请 {minutes} 分钟后再试",
+            _("密码错误次数过多，请 %(minutes)s 分钟后再试") % {"minutes": minutes},
             code="login_locked",
             details={"retry_after": wait},
         )
@@ -212,17 +217,17 @@ def check_staff_credentials(username: str, password: str, *, ip: str | None) -> 
         limit, window = _limit("LOGIN_LIMIT_PER_IP")
         ratelimit.hit(f"login-ip:{ip}", limit, window)
     if not username or not password:
-        raise InvalidInput("请输入用户名和密码", code="credentials_missing")
+        raise InvalidInput(_("请输入用户名和密码"), code="credentials_missing")
     check_login_not_locked(username, ip)
     user = authenticate(username=username, password=password)
     if not isinstance(user, User):
         _count_login_failure(username, ip)
-        raise NotAuthenticated("用户名或密码错误", code="bad_credentials")
+        raise NotAuthenticated(_("用户名或密码错误"), code="bad_credentials")
     pair = _login_pair(username, ip)
     ratelimit.reset(f"{pair}:failures")
     ratelimit.reset(f"{pair}:lock")
     if not (user.is_superuser or user.is_staff or StaffMember.objects.filter(user=user, is_active=True).exists()):
-        raise NotAuthenticated("该账号不是店铺员工", code="not_staff")
+        raise NotAuthenticated(_("该账号不是店铺员工"), code="not_staff")
     return user
 
 
@@ -256,9 +261,11 @@ def do_revoke_token_value(token: str) -> None:
 def check_nickname(nickname: str) -> str:
     nickname = " ".join((nickname or "").split())
     if not nickname:
-        raise InvalidInput("昵称不能为空", code="nickname_required", details={"fields": {"nickname": "昵称不能为空"}})
+        raise InvalidInput(
+            _("昵称不能为空"), code="nickname_required", details={"fields": {"nickname": _("昵称不能为空")}}
+        )
     if len(nickname) > NICKNAME_MAX_LENGTH:
-        message = f"昵称最多 {NICKNAME_MAX_LENGTH} 个字"
+        message = _("昵称最多 %(nickname_max_length)s 个字") % {"nickname_max_length": NICKNAME_MAX_LENGTH}
         raise InvalidInput(message, code="nickname_too_long", details={"fields": {"nickname": message}})
     return nickname
 
@@ -267,6 +274,12 @@ def do_update_profile(user: User, *, nickname: str) -> User:
     user.nickname = check_nickname(nickname)
     user.save(update_fields=["nickname"])
     return user
+
+
+def do_set_language(user: User, language: str) -> None:
+    """Store the language the person chose with the switch (unknown codes are ignored)."""
+    if language in dict(settings.LANGUAGES):
+        User.objects.filter(pk=user.pk).update(language=language)
 
 
 # --- addresses -------------------------------------------------------------------------------
@@ -288,9 +301,9 @@ def check_address(data: AddressInput) -> dict[str, Any]:
     errors: dict[str, str] = {}
     recipient = " ".join((data.recipient or "").split())
     if not recipient:
-        errors["recipient"] = "请填写收货人"
+        errors["recipient"] = _("请填写收货人")
     elif len(recipient) > 32:
-        errors["recipient"] = "收货人姓名最多 32 个字"
+        errors["recipient"] = _("收货人姓名最多 32 个字")
     phone = ""
     try:
         phone = normalise_phone(data.phone)
@@ -298,9 +311,9 @@ def check_address(data: AddressInput) -> dict[str, Any]:
         errors["phone"] = error.message
     detail = " ".join((data.detail or "").split())
     if len(detail) < 4:
-        errors["detail"] = "请填写详细地址（街道、门牌号等），至少 4 个字"
+        errors["detail"] = _("请填写详细地址（街道、门牌号等），至少 4 个字")
     elif len(detail) > 200:
-        errors["detail"] = "详细地址最多 200 个字"
+        errors["detail"] = _("详细地址最多 200 个字")
     values: dict[str, Any] = {}
     try:
         chain = resolve_chain(

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from shequn.core.audit import client_ip
@@ -32,7 +33,7 @@ router = Router(tags=["accounts"])
 def _user(request: HttpRequest) -> User:
     user = request.user
     if not isinstance(user, User):
-        raise NotAuthenticated("请先登录")
+        raise NotAuthenticated(_("请先登录"))
     return user
 
 
@@ -140,5 +141,5 @@ def list_provinces(request: HttpRequest) -> Any:
 def list_region_children(request: HttpRequest, code: Text) -> Any:
     """Children of a region (GB/T 2260 code) for a cascading picker; a district has none."""
     if get_region(code) is None:
-        raise NotFound("没有这个行政区划代码", code="region_not_found")
+        raise NotFound(_("没有这个行政区划代码"), code="region_not_found")
     return children_of(code)

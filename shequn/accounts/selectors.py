@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from shequn.core.errors import NotFound
 from shequn.core.phone import mask_phone
@@ -26,7 +27,7 @@ def access_address(user: Any, address_id: int | str) -> Address:
         pk = 0
     address = Address.objects.filter(user=user, pk=pk).first() if getattr(user, "pk", None) else None
     if address is None:
-        raise NotFound("地址不存在", code="address_not_found")
+        raise NotFound(_("地址不存在"), code="address_not_found")
     return address
 
 
@@ -37,7 +38,7 @@ def my_tokens(user: Any) -> QuerySet[ApiToken]:
 def access_token(user: Any, token_id: int) -> ApiToken:
     row = ApiToken.objects.filter(user=user, pk=token_id).first()
     if row is None:
-        raise NotFound("令牌不存在", code="token_not_found")
+        raise NotFound(_("令牌不存在"), code="token_not_found")
     return row
 
 

@@ -12,6 +12,7 @@ from typing import ClassVar, Protocol
 import httpx
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from shequn.core.phone import mask_phone
 
@@ -23,7 +24,10 @@ class SmsBackend(Protocol):
 
 
 def code_message(code: str, ttl_minutes: int) -> str:
-    return f"【社群】您的验证码是 {code}，{ttl_minutes} 分钟内有效。如非本人操作，请忽略本短信。"
+    return _("【社群】您的验证码是 %(code)s，%(ttl_minutes)s 分钟内有效。如非本人操作，请忽略本短信。") % {
+        "code": code,
+        "ttl_minutes": ttl_minutes,
+    }
 
 
 class ConsoleSmsBackend:

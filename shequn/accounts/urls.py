@@ -8,6 +8,7 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("console/login/", views.console_login, name="console_login"),
     path("me/", views.me, name="me"),
+    path("language/", views.set_language, name="set_language"),
     path("me/addresses/", views.address_list, name="addresses"),
     path("me/addresses/new/", views.address_new, name="address_new"),
     path("me/addresses/<int:address_id>/", views.address_edit, name="address_edit"),

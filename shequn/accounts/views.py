@@ -9,10 +9,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import set_language as set_language_cookie
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError, InvalidInput
+from shequn.core.i18n import keep_choice_at_sign_in
 from shequn.core.pages import field_errors
 from shequn.core.phone import mask_phone
 from shequn.wechat import actions as wechat_actions
@@ -24,6 +27,15 @@ from .models import Address, User
 from .regions import children_of, provinces
 
 CONSOLE_HOME = "/console/"
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The language switch: Django's cookie for this browser, and the account's stored choice."""
+    response = set_language_cookie(request)
+    if isinstance(request.user, User):
+        actions.do_set_language(request.user, request.POST.get("language", ""))
+    return response
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -85,11 +97,14 @@ def member_login(request: HttpRequest) -> HttpResponse:
             if request.POST.get("action") == "send":
                 sent = actions.do_send_otp(phone, ip=client_ip(request))
                 context.update(code_sent=True, phone=sent.phone, resend_after=sent.resend_after)
-                messages.success(request, f"验证码已发送至 {mask_phone(sent.phone)}，10 分钟内有效")
+                messages.success(
+                    request, _("验证码已发送至 %(phone)s，10 分钟内有效") % {"phone": mask_phone(sent.phone)}
+                )
             else:
                 user = actions.do_verify_otp(phone, request.POST.get("code", ""), ip=client_ip(request))
                 identity = wechat_actions.take_pending(request.session)
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                keep_choice_at_sign_in(request, user)
                 if identity is not None:
                     _bind_wechat(request, user, identity)
                 return HttpResponseRedirect(next_url)
@@ -105,7 +120,7 @@ def _bind_wechat(request: HttpRequest, user: User, identity: wechat_client.Wecha
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "已绑定微信，下次在微信中打开将自动登录")
+        messages.success(request, _("已绑定微信，下次在微信中打开将自动登录"))
 
 
 @require_POST
@@ -137,6 +152,7 @@ def console_login(request: HttpRequest) -> HttpResponse:
             status = error.status
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            keep_choice_at_sign_in(request, user)
             return HttpResponseRedirect(next_url)
     return render(request, "accounts/console_login.html", context, status=status)
 
@@ -159,7 +175,7 @@ def me(request: HttpRequest) -> HttpResponse:
             errors = field_errors(error) or {"nickname": error.message}
             status = error.status
         else:
-            messages.success(request, "昵称已保存")
+            messages.success(request, _("昵称已保存"))
             return redirect("accounts:me")
     context = {
         "profile": user,
@@ -234,7 +250,7 @@ def address_new(request: HttpRequest) -> HttpResponse:
             return _render_address_form(
                 request, values=vars(data), address=None, errors=field_errors(error), status=error.status
             )
-        messages.success(request, "地址已保存")
+        messages.success(request, _("地址已保存"))
         return _after_address_saved(request)
     first = not selectors.my_addresses(user).exists()
     values = {"recipient": "", "phone": user.phone or "", "is_default": first}
@@ -254,7 +270,7 @@ def address_edit(request: HttpRequest, address_id: int) -> HttpResponse:
             return _render_address_form(
                 request, values=vars(data), address=address, errors=field_errors(error), status=error.status
             )
-        messages.success(request, "地址已保存")
+        messages.success(request, _("地址已保存"))
         return _after_address_saved(request)
     values = {
         name: getattr(address, name)
@@ -267,7 +283,7 @@ def address_edit(request: HttpRequest, address_id: int) -> HttpResponse:
 @require_POST
 def address_set_default(request: HttpRequest, address_id: int) -> HttpResponse:
     actions.do_set_default_address(_member(request), address_id)
-    messages.success(request, "已设为默认地址")
+    messages.success(request, _("已设为默认地址"))
     return _after_address_saved(request)
 
 
@@ -275,7 +291,7 @@ def address_set_default(request: HttpRequest, address_id: int) -> HttpResponse:
 @require_POST
 def address_delete(request: HttpRequest, address_id: int) -> HttpResponse:
     actions.do_delete_address(_member(request), address_id)
-    messages.success(request, "地址已删除")
+    messages.success(request, _("地址已删除"))
     return _after_address_saved(request)
 
 

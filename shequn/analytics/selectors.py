@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shequn.board.models import Comment, Thread
 from shequn.catalog.kinds import ProductKind
@@ -27,7 +28,6 @@ from shequn.orders.models import Order
 from shequn.shops.models import Shop
 
 PERIODS = (7, 30, 90)
-NO_CHANNEL = "未使用渠道码"
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ class CommunityFigures:
 def access_community(shop: Shop, community_id: int) -> Community:
     community = Community.objects.filter(shop=shop, pk=community_id).first()
     if community is None:
-        raise NotFound("社群不存在", code="community_not_found")
+        raise NotFound(_("社群不存在"), code="community_not_found")
     return community
 
 
@@ -85,7 +85,9 @@ def check_days(days: int | None) -> int:
     if days is None:
         return 30
     if days not in PERIODS:
-        raise InvalidInput("统计周期只能是 7、30 或 90 天", code="period_invalid", details={"allowed": list(PERIODS)})
+        raise InvalidInput(
+            _("统计周期只能是 7、30 或 90 天"), code="period_invalid", details={"allowed": list(PERIODS)}
+        )
     return days
 
 
@@ -144,7 +146,8 @@ def community_figures(community: Community, days: int = 30, *, now: datetime | N
         former_members=counts["former"],
         joins=counts["joins"],
         joins_by_channel=[
-            ChannelJoins(row["channel_id"], row["channel__name"] or NO_CHANNEL, row["joins"]) for row in by_channel
+            ChannelJoins(row["channel_id"], row["channel__name"] or _("未使用渠道码"), row["joins"])
+            for row in by_channel
         ],
         active_members=active,
         sales=_sales(goods),

@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, ProtectedError
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from shequn.core import audit
@@ -71,15 +72,15 @@ def check_product_input(shop: Shop, data: ProductInput) -> Category | None:
     """Validate the product fields; returns the category (of this shop) if one was chosen."""
     data.title = (data.title or "").strip()
     if not data.title:
-        raise _invalid("请填写商品名称", "title_required", field="title")
+        raise _invalid(_("请填写商品名称"), "title_required", field="title")
     if len(data.title) > 120:
-        raise _invalid("商品名称不能超过 120 个字", "title_too_long", field="title")
+        raise _invalid(_("商品名称不能超过 120 个字"), "title_too_long", field="title")
     if len(data.subtitle or "") > 200:
-        raise _invalid("副标题不能超过 200 个字", "subtitle_too_long", field="subtitle")
+        raise _invalid(_("副标题不能超过 200 个字"), "subtitle_too_long", field="subtitle")
     if data.per_person_cap is not None and data.per_person_cap < 1:
-        raise _invalid("每人限购数量至少为 1（不限购请留空）", "invalid_cap", field="per_person_cap")
+        raise _invalid(_("每人限购数量至少为 1（不限购请留空）"), "invalid_cap", field="per_person_cap")
     if data.position < 0:
-        raise _invalid("排序不能为负数", "invalid_position", field="position")
+        raise _invalid(_("排序不能为负数"), "invalid_position", field="position")
     return access_category(shop, data.category_id) if data.category_id else None
 
 
@@ -89,12 +90,22 @@ def check_sku_inputs(rows: Sequence[SkuInput]) -> None:
     for index, row in enumerate(rows):
         row.spec = (row.spec or "").strip()
         if not row.spec:
-            raise _invalid(f"第 {index + 1} 个规格：请填写规格名称，如 500g", "spec_required", row=index, field="spec")
+            raise _invalid(
+                _("第 %(value)s 个规格：请填写规格名称，如 500g") % {"value": index + 1},
+                "spec_required",
+                row=index,
+                field="spec",
+            )
         if len(row.spec) > 64:
-            raise _invalid(f"规格「{row.spec}」太长，最多 64 个字", "spec_too_long", row=index, field="spec")
+            raise _invalid(
+                _("规格「%(spec)s」太长，最多 64 个字") % {"spec": row.spec}, "spec_too_long", row=index, field="spec"
+            )
         if row.spec in seen:
             raise _invalid(
-                f"规格「{row.spec}」重复了，同一商品的规格不能相同", "duplicate_spec", row=index, field="spec"
+                _("规格「%(spec)s」重复了，同一商品的规格不能相同") % {"spec": row.spec},
+                "duplicate_spec",
+                row=index,
+                field="spec",
             )
         seen.add(row.spec)
         if row.pricing != SkuPricing.PIECE:
@@ -103,66 +114,88 @@ def check_sku_inputs(rows: Sequence[SkuInput]) -> None:
             row.weight_price_fen = None
             row.piece_name = ""
         if row.price_fen is None or row.price_fen <= 0:
-            raise _invalid(f"规格「{row.spec}」：售价必须大于 0", "price_not_positive", row=index, field="price_fen")
+            raise _invalid(
+                _("规格「%(spec)s」：售价必须大于 0") % {"spec": row.spec},
+                "price_not_positive",
+                row=index,
+                field="price_fen",
+            )
         if row.list_price_fen is not None and row.list_price_fen < row.price_fen:
             raise _invalid(
-                f"规格「{row.spec}」：划线价不能低于售价", "list_price_below_price", row=index, field="list_price_fen"
+                _("规格「%(spec)s」：划线价不能低于售价") % {"spec": row.spec},
+                "list_price_below_price",
+                row=index,
+                field="list_price_fen",
             )
         if row.member_price_fen is not None:
             if row.member_price_fen <= 0:
                 raise _invalid(
-                    f"规格「{row.spec}」：会员价必须大于 0",
+                    _("规格「%(spec)s」：会员价必须大于 0") % {"spec": row.spec},
                     "member_price_not_positive",
                     row=index,
                     field="member_price_fen",
                 )
             if row.member_price_fen > row.price_fen:
                 raise _invalid(
-                    f"规格「{row.spec}」：会员价不能高于售价",
+                    _("规格「%(spec)s」：会员价不能高于售价") % {"spec": row.spec},
                     "member_price_above_price",
                     row=index,
                     field="member_price_fen",
                 )
         if row.stock is None or row.stock < 0:
-            raise _invalid(f"规格「{row.spec}」：库存不能为负数", "negative_stock", row=index, field="stock")
+            raise _invalid(
+                _("规格「%(spec)s」：库存不能为负数") % {"spec": row.spec}, "negative_stock", row=index, field="stock"
+            )
         if row.weight_grams is not None and row.weight_grams < 0:
-            raise _invalid(f"规格「{row.spec}」：重量不能为负数", "negative_weight", row=index, field="weight_grams")
+            raise _invalid(
+                _("规格「%(spec)s」：重量不能为负数") % {"spec": row.spec},
+                "negative_weight",
+                row=index,
+                field="weight_grams",
+            )
 
 
 def _check_weighed_sku(index: int, row: SkuInput) -> None:
     """A weight-priced SKU: a price per 斤/公斤 and an estimated weight per piece, both bounded;
     its price per piece is the estimate (rounded half up to the fen)."""
     if row.pricing not in SkuPricing.values:
-        raise _invalid(f"规格「{row.spec}」：请选择计价方式", "invalid_pricing", row=index, field="pricing")
-    unit = "斤" if row.pricing == SkuPricing.JIN else "公斤"
+        raise _invalid(
+            _("规格「%(spec)s」：请选择计价方式") % {"spec": row.spec}, "invalid_pricing", row=index, field="pricing"
+        )
+    unit = _("斤") if row.pricing == SkuPricing.JIN else _("公斤")
     if row.weight_price_fen is None or row.weight_price_fen <= 0:
         raise _invalid(
-            f"规格「{row.spec}」：按{unit}计价时请填写每{unit}单价，且大于 0",
+            _("规格「%(spec)s」：按%(unit)s计价时请填写每%(unit)s单价，且大于 0") % {"spec": row.spec, "unit": unit},
             "weight_price_required",
             row=index,
             field="weight_price_fen",
         )
     if row.weight_price_fen > MAX_WEIGHT_PRICE_FEN:
         raise _invalid(
-            f"规格「{row.spec}」：每{unit}单价太高了", "weight_price_too_high", row=index, field="weight_price_fen"
+            _("规格「%(spec)s」：每%(unit)s单价太高了") % {"spec": row.spec, "unit": unit},
+            "weight_price_too_high",
+            row=index,
+            field="weight_price_fen",
         )
     if row.weight_grams is None or row.weight_grams <= 0:
         raise _invalid(
-            f"规格「{row.spec}」：按{unit}计价时请填写每件预估重量（克），且大于 0",
+            _("规格「%(spec)s」：按%(unit)s计价时请填写每件预估重量（克），且大于 0")
+            % {"spec": row.spec, "unit": unit},
             "estimated_weight_required",
             row=index,
             field="weight_grams",
         )
     if row.weight_grams > MAX_PIECE_GRAMS:
         raise _invalid(
-            f"规格「{row.spec}」：每件预估重量不能超过 {MAX_PIECE_GRAMS // 1000} 公斤",
+            _("规格「%(spec)s」：每件预估重量不能超过 %(value)s 公斤")
+            % {"spec": row.spec, "value": MAX_PIECE_GRAMS // 1000},
             "estimated_weight_too_high",
             row=index,
             field="weight_grams",
         )
     if row.member_price_fen is not None:
         raise _invalid(
-            f"规格「{row.spec}」：按重量计价的规格暂不支持会员价，请留空",
+            _("规格「%(spec)s」：按重量计价的规格暂不支持会员价，请留空") % {"spec": row.spec},
             "weighed_member_price",
             row=index,
             field="member_price_fen",
@@ -170,12 +203,15 @@ def _check_weighed_sku(index: int, row: SkuInput) -> None:
     row.piece_name = (row.piece_name or "").strip()
     if len(row.piece_name) > 4:
         raise _invalid(
-            f"规格「{row.spec}」：件的叫法最多 4 个字，如 条", "piece_name_too_long", row=index, field="piece_name"
+            _("规格「%(spec)s」：件的叫法最多 4 个字，如 条") % {"spec": row.spec},
+            "piece_name_too_long",
+            row=index,
+            field="piece_name",
         )
     row.price_fen = estimated_piece_price(row.pricing, row.weight_price_fen, row.weight_grams)
     if row.price_fen <= 0:
         raise _invalid(
-            f"规格「{row.spec}」：预估每件价格不足 ¥0.01，请检查单价和重量",
+            _("规格「%(spec)s」：预估每件价格不足 ¥0.01，请检查单价和重量") % {"spec": row.spec},
             "estimated_price_zero",
             row=index,
             field="weight_price_fen",
@@ -185,7 +221,7 @@ def _check_weighed_sku(index: int, row: SkuInput) -> None:
 def check_can_put_on_shelf(product: Product) -> None:
     """A product goes on shelf only with at least one active SKU that has a price."""
     if not Sku.objects.filter(product=product, is_active=True, price_fen__gt=0).exists():
-        raise _invalid("至少需要一个启用且有售价的规格才能上架", "no_active_sku")
+        raise _invalid(_("至少需要一个启用且有售价的规格才能上架"), "no_active_sku")
 
 
 # --- products ----------------------------------------------------------------------
@@ -212,7 +248,7 @@ def _sync_skus(shop: Shop, product: Product, rows: Sequence[SkuInput]) -> None:
     for position, row in enumerate(rows):
         if row.id is not None:
             if row.id not in existing:
-                raise _invalid("规格不存在", "sku_not_found", row=position)
+                raise _invalid(_("规格不存在"), "sku_not_found", row=position)
             kept.add(row.id)
     try:
         with transaction.atomic():
@@ -249,7 +285,7 @@ def _sync_skus(shop: Shop, product: Product, rows: Sequence[SkuInput]) -> None:
                 else:
                     Sku.objects.create(shop=shop, product=product, stock=row.stock, **fields)
     except IntegrityError:
-        raise _invalid("规格名称重复了，同一商品的规格不能相同", "duplicate_spec") from None
+        raise _invalid(_("规格名称重复了，同一商品的规格不能相同"), "duplicate_spec") from None
 
 
 def do_create_product(
@@ -307,7 +343,7 @@ def do_update_product(
             try:
                 check_can_put_on_shelf(product)
             except InvalidInput:
-                raise _invalid("商品在架上时至少要保留一个启用且有售价的规格；请先下架", "no_active_sku") from None
+                raise _invalid(_("商品在架上时至少要保留一个启用且有售价的规格；请先下架"), "no_active_sku") from None
         audit.record(
             actor=actor,
             shop=shop,
@@ -346,7 +382,7 @@ def do_delete_product(shop: Shop, product: Product, *, actor: Any, ip: str | Non
             with transaction.atomic():
                 product.delete()
         except ProtectedError:
-            raise Conflict("商品已有订单，不能删除，可以下架", code="product_has_orders") from None
+            raise Conflict(_("商品已有订单，不能删除，可以下架"), code="product_has_orders") from None
 
 
 # --- stock -------------------------------------------------------------------------
@@ -355,11 +391,11 @@ def do_delete_product(shop: Shop, product: Product, *, actor: Any, ip: str | Non
 def do_set_stock(shop: Shop, sku: Sku, stock: int, *, actor: Any, ip: str | None = None) -> Sku:
     """Set a SKU's stock to an absolute value (stocktaking) in one UPDATE."""
     if stock is None or stock < 0:
-        raise _invalid("库存不能为负数", "negative_stock", field="stock")
+        raise _invalid(_("库存不能为负数"), "negative_stock", field="stock")
     with transaction.atomic():
         updated = Sku.objects.filter(shop=shop, pk=sku.pk).update(stock=stock)
         if not updated:
-            raise _invalid("商品规格不存在", "sku_not_found")
+            raise _invalid(_("商品规格不存在"), "sku_not_found")
         audit.record(actor=actor, shop=shop, action="sku.stock_set", obj=sku, ip=ip, stock=stock)
     sku.refresh_from_db(fields=["stock"])
     return sku
@@ -371,15 +407,21 @@ MAX_STOCK = 2_147_483_647  # what Sku.stock (a PositiveIntegerField) holds
 def do_adjust_stock(shop: Shop, sku: Sku, delta: int, *, actor: Any, ip: str | None = None, reason: str = "") -> Sku:
     """Add (or remove, when negative) units in one UPDATE; never below zero."""
     if not delta:
-        raise _invalid("调整数量不能为 0", "zero_adjustment", field="delta")
+        raise _invalid(_("调整数量不能为 0"), "zero_adjustment", field="delta")
     with transaction.atomic():
         rows = Sku.objects.filter(shop=shop, pk=sku.pk)
         if delta < 0:
             rows = rows.filter(stock__gte=-delta)
             if not rows.update(stock=F("stock") + delta):
-                raise _invalid(f"库存不足，不能减少 {-delta} 件", "insufficient_stock", field="delta")
+                raise _invalid(
+                    _("库存不足，不能减少 %(value)s 件") % {"value": -delta}, "insufficient_stock", field="delta"
+                )
         elif not rows.filter(stock__lte=MAX_STOCK - delta).update(stock=F("stock") + delta):
-            raise _invalid(f"库存最多 {MAX_STOCK:,} 件，不能再增加 {delta:,} 件", "stock_too_large", field="delta")
+            raise _invalid(
+                _("库存最多 %(most)s 件，不能再增加 %(delta)s 件") % {"most": f"{MAX_STOCK:,}", "delta": f"{delta:,}"},
+                "stock_too_large",
+                field="delta",
+            )
         audit.record(
             actor=actor, shop=shop, action="sku.stock_adjust", obj=sku, ip=ip, delta=delta, reason=reason[:200]
         )
@@ -417,7 +459,7 @@ def thumbnail_jpeg(image: Image.Image) -> ContentFile:
 
 def check_image_upload(upload: UploadedFile) -> Image.Image:
     if upload.size is not None and upload.size > MAX_IMAGE_BYTES:
-        raise _invalid("图片不能超过 10MB", "image_too_large", field="image")
+        raise _invalid(_("图片不能超过 10MB"), "image_too_large", field="image")
     try:
         upload.seek(0)
         probe = Image.open(upload)
@@ -426,11 +468,11 @@ def check_image_upload(upload: UploadedFile) -> Image.Image:
         image = Image.open(upload)
         image.load()
     except Image.DecompressionBombError:
-        raise _invalid("图片尺寸太大，请压缩后再上传", "image_too_large", field="image") from None
+        raise _invalid(_("图片尺寸太大，请压缩后再上传"), "image_too_large", field="image") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise _invalid("无法识别的图片，请上传 JPG、PNG 或 WebP 图片", "invalid_image", field="image") from None
+        raise _invalid(_("无法识别的图片，请上传 JPG、PNG 或 WebP 图片"), "invalid_image", field="image") from None
     if image.format not in ALLOWED_IMAGE_FORMATS:
-        raise _invalid("只支持 JPG、PNG、WebP 或 GIF 图片", "unsupported_image", field="image")
+        raise _invalid(_("只支持 JPG、PNG、WebP 或 GIF 图片"), "unsupported_image", field="image")
     return image
 
 
@@ -456,7 +498,7 @@ def do_delete_image(shop: Shop, image: ProductImage, *, actor: Any, ip: str | No
     with transaction.atomic():
         product = image.product
         if product.shop_id != shop.pk:
-            raise _invalid("图片不存在", "image_not_found")
+            raise _invalid(_("图片不存在"), "image_not_found")
         audit.record(actor=actor, shop=shop, action="product.image_delete", obj=product, ip=ip, image_id=image.pk)
         files = [image.image, image.thumbnail]
         image.delete()
@@ -471,27 +513,27 @@ def do_delete_image(shop: Shop, image: ProductImage, *, actor: Any, ip: str | No
 def _check_name(name: str, what: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise _invalid(f"请填写{what}名称", "name_required", field="name")
+        raise _invalid(_("请填写%(what)s名称") % {"what": what}, "name_required", field="name")
     if len(name) > 64:
-        raise _invalid(f"{what}名称不能超过 64 个字", "name_too_long", field="name")
+        raise _invalid(_("%(what)s名称不能超过 64 个字") % {"what": what}, "name_too_long", field="name")
     return name
 
 
 def do_create_category(shop: Shop, name: str, position: int = 0, *, actor: Any, ip: str | None = None) -> Category:
-    name = _check_name(name, "分类")
+    name = _check_name(name, _("分类"))
     try:
         with transaction.atomic():
             category = Category.objects.create(shop=shop, name=name, position=max(0, position))
             audit.record(actor=actor, shop=shop, action="category.create", obj=category, ip=ip)
     except IntegrityError:
-        raise _invalid(f"分类「{name}」已存在", "duplicate_category", field="name") from None
+        raise _invalid(_("分类「%(name)s」已存在") % {"name": name}, "duplicate_category", field="name") from None
     return category
 
 
 def do_update_category(
     shop: Shop, category: Category, name: str, position: int, *, actor: Any, ip: str | None = None
 ) -> Category:
-    name = _check_name(name, "分类")
+    name = _check_name(name, _("分类"))
     category = access_category(shop, category.pk)
     try:
         with transaction.atomic():
@@ -500,7 +542,7 @@ def do_update_category(
             category.save()
             audit.record(actor=actor, shop=shop, action="category.update", obj=category, ip=ip)
     except IntegrityError:
-        raise _invalid(f"分类「{name}」已存在", "duplicate_category", field="name") from None
+        raise _invalid(_("分类「%(name)s」已存在") % {"name": name}, "duplicate_category", field="name") from None
     return category
 
 
@@ -515,34 +557,36 @@ def do_delete_category(shop: Shop, category: Category, *, actor: Any, ip: str | 
 def _check_slug(slug: str) -> str:
     slug = (slug or "").strip().lower()
     if not slug or not all(ch.isascii() and (ch.isalnum() or ch in "-_") for ch in slug) or len(slug) > 64:
-        raise _invalid("标识只能用字母、数字、- 和 _，如 new-arrivals", "invalid_slug", field="slug")
+        raise _invalid(_("标识只能用字母、数字、- 和 _，如 new-arrivals"), "invalid_slug", field="slug")
     return slug
 
 
 def do_create_collection(
     shop: Shop, name: str, slug: str, position: int = 0, *, actor: Any, ip: str | None = None
 ) -> Collection:
-    name = _check_name(name, "专题")
+    name = _check_name(name, _("专题"))
     slug = _check_slug(slug)
     try:
         with transaction.atomic():
             collection = Collection.objects.create(shop=shop, name=name, slug=slug, position=max(0, position))
             audit.record(actor=actor, shop=shop, action="collection.create", obj=collection, ip=ip)
     except IntegrityError:
-        raise _invalid(f"标识「{slug}」已被其他专题使用", "duplicate_collection", field="slug") from None
+        raise _invalid(
+            _("标识「%(slug)s」已被其他专题使用") % {"slug": slug}, "duplicate_collection", field="slug"
+        ) from None
     return collection
 
 
 def _own_collection(shop: Shop, collection: Collection) -> None:
     if collection.shop_id != shop.pk:
-        raise NotFound("专题不存在", code="collection_not_found")
+        raise NotFound(_("专题不存在"), code="collection_not_found")
 
 
 def do_update_collection(
     shop: Shop, collection: Collection, name: str, slug: str, position: int, *, actor: Any, ip: str | None = None
 ) -> Collection:
     _own_collection(shop, collection)
-    name = _check_name(name, "专题")
+    name = _check_name(name, _("专题"))
     slug = _check_slug(slug)
     try:
         with transaction.atomic():
@@ -550,7 +594,9 @@ def do_update_collection(
             collection.save()
             audit.record(actor=actor, shop=shop, action="collection.update", obj=collection, ip=ip)
     except IntegrityError:
-        raise _invalid(f"标识「{slug}」已被其他专题使用", "duplicate_collection", field="slug") from None
+        raise _invalid(
+            _("标识「%(slug)s」已被其他专题使用") % {"slug": slug}, "duplicate_collection", field="slug"
+        ) from None
     return collection
 
 

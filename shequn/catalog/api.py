@@ -1,6 +1,7 @@
 """Catalog API: public shop-front reads, and operator endpoints under /console/ scoped to the caller's shop."""
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
 from pydantic import Field
@@ -188,7 +189,7 @@ def console_stock(request: HttpRequest, sku_id: Id, body: StockIn) -> ConsoleSku
     shop = api_console_shop(request, MANAGE_CATALOG)
     sku = selectors.access_sku(shop, sku_id)
     if (body.set_to is None) == (body.delta is None):
-        raise InvalidInput("请只提供 set_to 或 delta 之一", code="stock_mode_required")
+        raise InvalidInput(_("请只提供 set_to 或 delta 之一"), code="stock_mode_required")
     if body.set_to is not None:
         sku = actions.do_set_stock(shop, sku, body.set_to, actor=request.user, ip=client_ip(request))
     else:

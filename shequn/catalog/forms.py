@@ -3,6 +3,8 @@
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shequn.core.forms import YuanField
 
@@ -15,17 +17,21 @@ MAX_PRICE_FEN = 1_000_000_000
 
 
 class ProductForm(forms.Form):
-    title = forms.CharField(label="商品名称", max_length=120)
-    subtitle = forms.CharField(label="副标题", max_length=200, required=False)
-    description = forms.CharField(label="商品详情", widget=forms.Textarea(attrs={"rows": 5}), required=False)
-    category = forms.TypedChoiceField(label="分类", coerce=int, required=False, empty_value=None)
-    returnable = forms.BooleanField(label="支持七天无理由退货（生鲜商品请取消勾选）", required=False, initial=True)
-    per_person_cap = forms.IntegerField(label="每人限购（件，留空不限）", min_value=1, required=False)
-    position = forms.IntegerField(label="排序（小的在前）", min_value=0, initial=0, required=False)
+    title = forms.CharField(label=gettext_lazy("商品名称"), max_length=120)
+    subtitle = forms.CharField(label=gettext_lazy("副标题"), max_length=200, required=False)
+    description = forms.CharField(
+        label=gettext_lazy("商品详情"), widget=forms.Textarea(attrs={"rows": 5}), required=False
+    )
+    category = forms.TypedChoiceField(label=gettext_lazy("分类"), coerce=int, required=False, empty_value=None)
+    returnable = forms.BooleanField(
+        label=gettext_lazy("支持七天无理由退货（生鲜商品请取消勾选）"), required=False, initial=True
+    )
+    per_person_cap = forms.IntegerField(label=gettext_lazy("每人限购（件，留空不限）"), min_value=1, required=False)
+    position = forms.IntegerField(label=gettext_lazy("排序（小的在前）"), min_value=0, initial=0, required=False)
 
     def __init__(self, *args: Any, categories: list[Category], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "未分类"), *((c.pk, c.name) for c in categories)]  # type: ignore[attr-defined]
+        self.fields["category"].choices = [("", _("未分类")), *((c.pk, c.name) for c in categories)]  # type: ignore[attr-defined]
 
     def to_input(self) -> ProductInput:
         data = self.cleaned_data
@@ -42,18 +48,20 @@ class ProductForm(forms.Form):
 
 class SkuRowForm(forms.Form):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    spec = forms.CharField(label="规格", max_length=64, required=False)
-    price = YuanField(label="售价（元）", max_fen=MAX_PRICE_FEN, required=False)
-    list_price = YuanField(label="划线价（元）", max_fen=MAX_PRICE_FEN, required=False)
-    member_price = YuanField(label="会员价（元）", max_fen=MAX_PRICE_FEN, required=False)
-    stock = forms.IntegerField(label="初始库存", min_value=0, required=False)
-    weight_grams = forms.IntegerField(label="重量（克）", min_value=0, required=False)
-    is_active = forms.BooleanField(label="启用", required=False, initial=True)
+    spec = forms.CharField(label=gettext_lazy("规格"), max_length=64, required=False)
+    price = YuanField(label=gettext_lazy("售价（元）"), max_fen=MAX_PRICE_FEN, required=False)
+    list_price = YuanField(label=gettext_lazy("划线价（元）"), max_fen=MAX_PRICE_FEN, required=False)
+    member_price = YuanField(label=gettext_lazy("会员价（元）"), max_fen=MAX_PRICE_FEN, required=False)
+    stock = forms.IntegerField(label=gettext_lazy("初始库存"), min_value=0, required=False)
+    weight_grams = forms.IntegerField(label=gettext_lazy("重量（克）"), min_value=0, required=False)
+    is_active = forms.BooleanField(label=gettext_lazy("启用"), required=False, initial=True)
     # Sold by weight: the price per 斤/公斤 and the estimated weight per piece (weight_grams)
     # give the price per piece; catalog.actions computes and validates it.
-    pricing = forms.ChoiceField(label="计价方式", choices=SkuPricing.choices, initial=SkuPricing.PIECE, required=False)
-    weight_price = YuanField(label="每斤/每公斤单价（元）", required=False)
-    piece_name = forms.CharField(label="件的叫法（如 条）", max_length=4, required=False)
+    pricing = forms.ChoiceField(
+        label=gettext_lazy("计价方式"), choices=SkuPricing.choices, initial=SkuPricing.PIECE, required=False
+    )
+    weight_price = YuanField(label=gettext_lazy("每斤/每公斤单价（元）"), required=False)
+    piece_name = forms.CharField(label=gettext_lazy("件的叫法（如 条）"), max_length=4, required=False)
 
     def is_blank(self) -> bool:
         data = self.cleaned_data
@@ -71,7 +79,7 @@ class SkuRowForm(forms.Form):
         if pricing != SkuPricing.PIECE:
             price = 0  # computed from the price per weight and the estimated weight
         elif price is None:
-            raise forms.ValidationError(f"规格「{data.get('spec') or ''}」：请填写售价")
+            raise forms.ValidationError(_("规格「%(value)s」：请填写售价") % {"value": data.get("spec") or ""})
         return SkuInput(
             id=data.get("id") or None,
             spec=data.get("spec") or "",

@@ -23,15 +23,16 @@ and they complete as soon as they are paid. One order holds one kind only.
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from shequn.core.errors import DomainError
 
 
 class ProductKind(models.TextChoices):
-    GOODS = "goods", "实物商品"
-    MEMBERSHIP = "membership", "社群会员"
-    COURSE = "course", "课程"
-    TICKET = "ticket", "活动门票"
+    GOODS = "goods", gettext_lazy("实物商品")
+    MEMBERSHIP = "membership", gettext_lazy("社群会员")
+    COURSE = "course", gettext_lazy("课程")
+    TICKET = "ticket", gettext_lazy("活动门票")
 
 
 class KindRules:

@@ -3,6 +3,7 @@
 from typing import Literal
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from ninja import Field, Schema
 
 from shequn.core.schemas import Count, Delta, Fen, Id, MultilineText, Text
@@ -143,7 +144,7 @@ class ProductOut(ProductSummaryOut):
                 product, selectors.lowest_price_sku(product), selectors.cover_image(product)
             ).model_dump(),
             description=product.description,
-            returnable_note="支持七天无理由退货" if product.returnable else "生鲜商品，不支持七天无理由退货",
+            returnable_note=_("支持七天无理由退货") if product.returnable else _("生鲜商品，不支持七天无理由退货"),
             skus=[SkuOut.from_model(sku) for sku in product.skus.all() if sku.is_active],
             images=[ImageOut.from_model(image) for image in product.images.all()],
         )

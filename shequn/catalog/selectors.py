@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from django.db.models import F, Prefetch, Q, QuerySet, Window, prefetch_related_objects
 from django.db.models.functions import RowNumber
+from django.utils.translation import gettext as _
 
 from shequn.core.errors import NotFound
 from shequn.shops.models import Shop
@@ -100,35 +101,35 @@ def access_product(shop: Shop, product_id: int, *, for_update: bool = False) -> 
         products = products.select_for_update()
     product = _with_details(products).first() if not for_update else products.first()
     if product is None:
-        raise NotFound("商品不存在", code="product_not_found")
+        raise NotFound(_("商品不存在"), code="product_not_found")
     return product
 
 
 def access_sku(shop: Shop, sku_id: int) -> Sku:
     sku = Sku.objects.select_related("product").filter(shop=shop, pk=sku_id).first()
     if sku is None:
-        raise NotFound("商品规格不存在", code="sku_not_found")
+        raise NotFound(_("商品规格不存在"), code="sku_not_found")
     return sku
 
 
 def access_image(shop: Shop, image_id: int) -> ProductImage:
     image = ProductImage.objects.select_related("product").filter(product__shop=shop, pk=image_id).first()
     if image is None:
-        raise NotFound("图片不存在", code="image_not_found")
+        raise NotFound(_("图片不存在"), code="image_not_found")
     return image
 
 
 def access_category(shop: Shop, category_id: int) -> Category:
     category = Category.objects.filter(shop=shop, pk=category_id).first()
     if category is None:
-        raise NotFound("分类不存在", code="category_not_found")
+        raise NotFound(_("分类不存在"), code="category_not_found")
     return category
 
 
 def access_collection(shop: Shop, collection_id: int) -> Collection:
     collection = Collection.objects.filter(shop=shop, pk=collection_id).first()
     if collection is None:
-        raise NotFound("专题不存在", code="collection_not_found")
+        raise NotFound(_("专题不存在"), code="collection_not_found")
     return collection
 
 
@@ -200,7 +201,7 @@ def access_shelf_product(shop: Shop, product_id: int) -> Product:
     """A product as members see it: off-shelf and foreign products do not exist."""
     product = _with_details(goods(shop).filter(pk=product_id, on_shelf=True)).first()
     if product is None:
-        raise NotFound("商品不存在或已下架", code="product_not_found")
+        raise NotFound(_("商品不存在或已下架"), code="product_not_found")
     return product
 
 
@@ -211,7 +212,7 @@ def access_buyable_sku(sku_id: int, *, shop: Shop | None = None) -> Sku:
         skus = skus.filter(shop=shop)
     sku = skus.first()
     if sku is None:
-        raise NotFound("商品不存在或已下架", code="sku_not_found")
+        raise NotFound(_("商品不存在或已下架"), code="sku_not_found")
     return sku
 
 
@@ -222,10 +223,10 @@ def active_skus(product: Product) -> list[Sku]:
 def stock_label(stock: int) -> str:
     """有货 / 仅剩N件 / 已售罄, as shown to members (exact stock is not shown when plentiful)."""
     if stock <= 0:
-        return "已售罄"
+        return _("已售罄")
     if stock <= LOW_STOCK_THRESHOLD:
-        return f"仅剩{stock}件"
-    return "有货"
+        return _("仅剩%(stock)s件") % {"stock": stock}
+    return _("有货")
 
 
 def cheapest_sku(skus: Iterable[Sku]) -> Sku | None:

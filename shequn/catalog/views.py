@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from shequn.core.audit import client_ip
@@ -138,10 +139,10 @@ def _product_form_page(request: HttpRequest, product: Product | None) -> HttpRes
                         actor=request.user,
                         ip=client_ip(request),
                     )
-                    messages.success(request, f"已创建商品「{product.title}」")
+                    messages.success(request, _("已创建商品「%(title)s」") % {"title": product.title})
                 else:
                     actions.do_update_product(shop, product, data, rows, actor=request.user, ip=client_ip(request))
-                    messages.success(request, "已保存")
+                    messages.success(request, _("已保存"))
                 return redirect("catalog:console_product_edit", product_id=product.pk)
             except (InvalidInput, forms.ValidationError) as error:
                 form.add_error(None, getattr(error, "message", None) or "; ".join(error.messages))  # type: ignore[union-attr]
@@ -219,7 +220,9 @@ def console_product_shelf(request: HttpRequest, product_id: int) -> HttpResponse
     on_shelf = request.POST.get("on_shelf") == "1"
     try:
         actions.do_set_shelf(shop, product, on_shelf, actor=request.user, ip=client_ip(request))
-        messages.success(request, f"「{product.title}」已{'上架' if on_shelf else '下架'}")
+        messages.success(
+            request, (_("「%(title)s」已上架") if on_shelf else _("「%(title)s」已下架")) % {"title": product.title}
+        )
     except InvalidInput as error:
         messages.error(request, error.message)
     return redirect(request.POST.get("back") or reverse("catalog:console_product_edit", args=[product.pk]))
@@ -231,7 +234,7 @@ def console_product_delete(request: HttpRequest, product_id: int) -> HttpRespons
     shop = request.console_shop  # type: ignore[attr-defined]
     product = selectors.access_product(shop, product_id)
     actions.do_delete_product(shop, product, actor=request.user, ip=client_ip(request))
-    messages.success(request, f"已删除商品「{product.title}」")
+    messages.success(request, _("已删除商品「%(title)s」") % {"title": product.title})
     return redirect("catalog:console_products")
 
 
@@ -243,14 +246,14 @@ def console_sku_stock(request: HttpRequest, sku_id: int) -> HttpResponse:
     value = int_or_none(request.POST.get("value"))
     try:
         if value is None:
-            raise InvalidInput("请输入整数数量", code="invalid_quantity")
+            raise InvalidInput(_("请输入整数数量"), code="invalid_quantity")
         if request.POST.get("mode") == "set":
             actions.do_set_stock(shop, sku, value, actor=request.user, ip=client_ip(request))
         else:
             actions.do_adjust_stock(
                 shop, sku, value, actor=request.user, ip=client_ip(request), reason=request.POST.get("reason") or ""
             )
-        messages.success(request, f"「{sku.spec}」库存已更新为 {sku.stock}")
+        messages.success(request, _("「%(spec)s」库存已更新为 %(stock)s") % {"spec": sku.spec, "stock": sku.stock})
     except InvalidInput as error:
         messages.error(request, error.message)
     return _back_to_product(sku.product_id)
@@ -264,9 +267,9 @@ def console_product_image_add(request: HttpRequest, product_id: int) -> HttpResp
     upload = request.FILES.get("image")
     try:
         if upload is None:
-            raise InvalidInput("请选择要上传的图片", code="image_required")
+            raise InvalidInput(_("请选择要上传的图片"), code="image_required")
         actions.do_add_image(shop, product, upload, actor=request.user, ip=client_ip(request))
-        messages.success(request, "图片已上传")
+        messages.success(request, _("图片已上传"))
     except InvalidInput as error:
         messages.error(request, error.message)
     return _back_to_product(product.pk)
@@ -279,7 +282,7 @@ def console_product_image_delete(request: HttpRequest, image_id: int) -> HttpRes
     image = selectors.access_image(shop, image_id)
     product_id = image.product_id
     actions.do_delete_image(shop, image, actor=request.user, ip=client_ip(request))
-    messages.success(request, "图片已删除")
+    messages.success(request, _("图片已删除"))
     return _back_to_product(product_id)
 
 
@@ -296,7 +299,7 @@ def console_categories(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
                 ip=client_ip(request),
             )
-            messages.success(request, "分类已添加")
+            messages.success(request, _("分类已添加"))
         except InvalidInput as error:
             messages.error(request, error.message)
         return redirect("catalog:console_categories")
@@ -318,7 +321,7 @@ def console_category_edit(request: HttpRequest, category_id: int) -> HttpRespons
     try:
         if request.POST.get("op") == "delete":
             actions.do_delete_category(shop, category, actor=request.user, ip=client_ip(request))
-            messages.success(request, f"已删除分类「{category.name}」")
+            messages.success(request, _("已删除分类「%(name)s」") % {"name": category.name})
         else:
             actions.do_update_category(
                 shop,
@@ -328,7 +331,7 @@ def console_category_edit(request: HttpRequest, category_id: int) -> HttpRespons
                 actor=request.user,
                 ip=client_ip(request),
             )
-            messages.success(request, "分类已保存")
+            messages.success(request, _("分类已保存"))
     except InvalidInput as error:
         messages.error(request, error.message)
     return redirect("catalog:console_categories")
@@ -347,7 +350,7 @@ def console_collection_create(request: HttpRequest) -> HttpResponse:
             actor=request.user,
             ip=client_ip(request),
         )
-        messages.success(request, f"已创建专题「{collection.name}」")
+        messages.success(request, _("已创建专题「%(name)s」") % {"name": collection.name})
         return redirect("catalog:console_collection", collection_id=collection.pk)
     except InvalidInput as error:
         messages.error(request, error.message)
@@ -365,7 +368,7 @@ def console_collection(request: HttpRequest, collection_id: int) -> HttpResponse
         try:
             if op == "delete":
                 actions.do_delete_collection(shop, collection, actor=request.user, ip=ip)
-                messages.success(request, f"已删除专题「{collection.name}」")
+                messages.success(request, _("已删除专题「%(name)s」") % {"name": collection.name})
                 return redirect("catalog:console_categories")
             product_id = int_or_none(request.POST.get("product_id"))
             if op == "update":
@@ -388,7 +391,7 @@ def console_collection(request: HttpRequest, collection_id: int) -> HttpResponse
                 actions.do_move_in_collection(
                     shop, collection, product_id, -1 if op == "up" else 1, actor=request.user, ip=ip
                 )
-            messages.success(request, "已保存")
+            messages.success(request, _("已保存"))
         except InvalidInput as error:
             messages.error(request, error.message)
         return redirect("catalog:console_collection", collection_id=collection.pk)

@@ -18,16 +18,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 
 class SkuPricing(models.TextChoices):
-    PIECE = "piece", "按件"  # a fixed price per piece
-    JIN = "jin", "按斤"  # a price per 斤 (500 g), paid per piece at the estimated weight
-    KG = "kg", "按公斤"  # a price per 公斤 (1000 g), paid per piece at the estimated weight
+    PIECE = "piece", gettext_lazy("按件")  # a fixed price per piece
+    JIN = "jin", gettext_lazy("按斤")  # a price per 斤 (500 g), paid per piece at the estimated weight
+    KG = "kg", gettext_lazy("按公斤")  # a price per 公斤 (1000 g), paid per piece at the estimated weight
 
 
 UNIT_GRAMS = {SkuPricing.JIN.value: 500, SkuPricing.KG.value: 1000}
-UNIT_NAMES = {500: "斤", 1000: "公斤"}
+UNIT_NAMES = {500: gettext_lazy("斤"), 1000: gettext_lazy("公斤")}
 
 # Bounds for what staff type: a piece of 1 g to 50 kg, a price per unit weight up to ¥100,000.
 MAX_PIECE_GRAMS = 50_000
@@ -37,8 +38,8 @@ MAX_ACTUAL_OVER_ESTIMATE = 3
 
 # The only overweight policy built: the shop absorbs it ("少不补"). See docs in the report:
 # asking the member to pay the extra is not built.
-PROMISE = "按实重多退少不补"
-CHECKOUT_PROMISE = "按实际重量多退少不补"
+PROMISE = gettext_lazy("按实重多退少不补")
+CHECKOUT_PROMISE = gettext_lazy("按实际重量多退少不补")
 
 
 def is_weighed(pricing: str) -> bool:
@@ -119,7 +120,7 @@ class LineWeight:
 
     @property
     def unit_name(self) -> str:
-        return UNIT_NAMES[self.unit_grams]
+        return str(UNIT_NAMES[self.unit_grams])
 
     @property
     def rate_label(self) -> str:

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from .money import MAX_FEN, InvalidAmount, format_yuan_input, parse_yuan
 
@@ -12,7 +13,7 @@ class YuanField(forms.Field):
     when blank and not required. Reading is ``core.money.parse_yuan`` with its rules and
     messages; ``max_fen``/``min_fen`` narrow its bounds. An int initial shows as "35.90"."""
 
-    default_error_messages = {"required": "请输入金额"}
+    default_error_messages = {"required": gettext_lazy("请输入金额")}
 
     def __init__(self, *, max_fen: int = MAX_FEN, min_fen: int = 0, **kwargs: Any):
         self.max_fen = max_fen

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from .errors import Conflict, DomainError, InvalidInput
 from .models import IdempotencyKey
@@ -32,16 +33,18 @@ def run_idempotent(
     if not key:
         return handler()
     if len(key) > 255:
-        raise InvalidInput("Idempotency-Key 不能超过 255 个字符", code="idempotency_key_too_long")
+        raise InvalidInput(_("Idempotency-Key 不能超过 255 个字符"), code="idempotency_key_too_long")
     digest = fingerprint(payload)
     try:
         row = _claim(user=user, scope=scope, key=key, fingerprint=digest)
     except IntegrityError:
         existing = IdempotencyKey.objects.get(user=user, scope=scope, key=key)
         if existing.fingerprint != digest:
-            raise InvalidInput("同一个 Idempotency-Key 不能用于不同的请求内容", code="idempotency_key_reused") from None
+            raise InvalidInput(
+                _("同一个 Idempotency-Key 不能用于不同的请求内容"), code="idempotency_key_reused"
+            ) from None
         if existing.status == IdempotencyKey.Status.IN_PROGRESS:
-            raise Conflict("相同的请求正在处理中，请稍后重试", code="idempotency_in_progress") from None
+            raise Conflict(_("相同的请求正在处理中，请稍后重试"), code="idempotency_in_progress") from None
         return existing.response_status or 200, existing.response_body
     try:
         status, body = handler()

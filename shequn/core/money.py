@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any, Literal, overload
 
 from django.db.models import CharField, Func
+from django.utils.translation import gettext as _
 
 from .errors import InvalidInput
 
@@ -109,21 +110,23 @@ def parse_yuan(
     cleaned = unicodedata.normalize("NFKC", raw).strip()
     if not cleaned:
         if required:
-            raise refuse("请输入金额")
+            raise refuse(_("请输入金额"))
         return None
     if len(cleaned) > _MAX_INPUT_LENGTH:
-        raise refuse(f"金额不能超过 {format_fen(max_fen)}")
+        raise refuse(_("金额不能超过 %(amount)s") % {"amount": format_fen(max_fen)})
     match = _AMOUNT.fullmatch(cleaned)
     if match is None or not (match["whole"] or match["cents"]):
         if _TOO_PRECISE.fullmatch(cleaned):
-            raise refuse("金额最多两位小数")
-        raise refuse("请输入金额，如 35.90，最多两位小数")
+            raise refuse(_("金额最多两位小数"))
+        raise refuse(_("请输入金额，如 35.90，最多两位小数"))
     digits = f"{match['sign']}{match['whole'].replace(',', '')}.{match['cents'] or '0'}"
     fen = int(Decimal(digits).scaleb(2))  # exact: at most two decimals and a bounded length
     if fen > max_fen:
-        raise refuse(f"金额不能超过 {format_fen(max_fen)}")
+        raise refuse(_("金额不能超过 %(amount)s") % {"amount": format_fen(max_fen)})
     if fen < min_fen:
-        raise refuse("金额不能为负数" if min_fen == 0 else f"金额不能低于 {format_fen(min_fen)}")
+        raise refuse(
+            _("金额不能为负数") if min_fen == 0 else _("金额不能低于 %(amount)s") % {"amount": format_fen(min_fen)}
+        )
     return fen
 
 

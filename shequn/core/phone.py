@@ -2,6 +2,8 @@
 
 import re
 
+from django.utils.translation import gettext as _
+
 from .errors import InvalidInput
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -14,7 +16,7 @@ def normalise_phone(raw: str) -> str:
     elif digits.startswith("0086"):
         digits = digits[4:]
     if not _MOBILE.match(digits):
-        raise InvalidInput("请输入正确的 11 位手机号", code="invalid_phone")
+        raise InvalidInput(_("请输入正确的 11 位手机号"), code="invalid_phone")
     return digits
 
 

@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .errors import RateLimited
 from .models import RateLimitCounter
@@ -107,7 +108,7 @@ def hit(bucket: str, limit: int, window_seconds: int) -> int:
     """Count one hit in ``bucket``; raise RateLimited once more than ``limit`` hits fall in the window."""
     count = store().incr(_key(bucket), window_seconds)
     if count > limit:
-        raise RateLimited("操作太频繁，请稍后再试", code="rate_limited")
+        raise RateLimited(_("操作太频繁，请稍后再试"), code="rate_limited")
     return count
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -40,7 +41,7 @@ def _refuse_control_characters(value: str, allowed: frozenset[str]) -> str:
     for character in value:
         # Cc: control characters (NUL, ESC …); Cs: lone surrogates, which no database can store.
         if character not in allowed and unicodedata.category(character) in {"Cc", "Cs"}:
-            raise ValueError(f"不能包含控制字符 (U+{ord(character):04X})")
+            raise ValueError(_("不能包含控制字符 (U+%(code)s)") % {"code": f"{ord(character):04X}"})
     return value
 
 
@@ -53,7 +54,10 @@ LATEST_DAY = date(2099, 12, 31)
 
 def _day(value: date) -> date:
     if not EARLIEST_DAY <= value <= LATEST_DAY:
-        raise ValueError(f"日期须在 {EARLIEST_DAY} 到 {LATEST_DAY} 之间")
+        raise ValueError(
+            _("日期须在 %(earliest_day)s 到 %(latest_day)s 之间")
+            % {"earliest_day": EARLIEST_DAY, "latest_day": LATEST_DAY}
+        )
     return value
 
 
@@ -68,7 +72,7 @@ def _moment(value: datetime) -> datetime:
 def _clock_time(value: time) -> time:
     """A time of day on the shop's clock: an offset would make it a moment without a day."""
     if value.tzinfo is not None:
-        raise ValueError("请填写当地时间（如 09:00），不带时区")
+        raise ValueError(_("请填写当地时间（如 09:00），不带时区"))
     return value
 
 

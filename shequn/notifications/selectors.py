@@ -2,6 +2,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from shequn.core.errors import NotFound
 
@@ -21,7 +22,7 @@ def access_notification(user: Any, notification_id: int) -> Notification:
     """One of the member's own messages; anyone else's id looks missing."""
     notification = Notification.objects.filter(user=user, pk=notification_id).first()
     if notification is None:
-        raise NotFound("消息不存在", code="notification_not_found")
+        raise NotFound(_("消息不存在"), code="notification_not_found")
     return notification
 
 

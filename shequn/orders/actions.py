@@ -12,7 +12,7 @@ other channels after commit.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shequn.accounts.models import Address, User
 from shequn.catalog.kinds import ProductKind, is_goods, rules_for
@@ -36,6 +37,7 @@ from shequn.core import audit
 from shequn.core.errors import Conflict, DomainError, InvalidInput, InvalidTransition, NotFound
 from shequn.core.events import on_commit
 from shequn.core.group_commit import GroupCommit
+from shequn.core.i18n import in_language_of
 from shequn.core.ids import readable_number, readable_numbers
 from shequn.core.money import MAX_FEN
 from shequn.core.money import format_fen as _yuan
@@ -109,7 +111,11 @@ def _order_links(orders: Sequence[Order]) -> list[str]:
     return [pattern.replace(placeholder, order.number) for order in orders]
 
 
-def _notify_member(order: Order, kind: str, title: str, body: str) -> None:
+def _notify_member(order: Order, kind: str, texts: Callable[[], tuple[str, str]]) -> None:
+    """An inbox message to the order's member. ``texts`` builds its (title, body) in the member's
+    language: they read it later, whoever's request or task sends it (a staff member's, a task's)."""
+    with in_language_of(order.user):
+        title, body = texts()
     notify(order.user, shop=order.shop, kind=kind, title=title, body=body, link=order_link(order))
 
 
@@ -117,14 +123,14 @@ def _lock_order(order: Order) -> Order:
     """Lock ``order``'s row for this transaction and reload it, so checks see the latest state."""
     locked = Order.objects.select_for_update().filter(pk=order.pk).first()
     if locked is None:
-        raise NotFound("订单不存在", code="order_not_found")
+        raise NotFound(_("订单不存在"), code="order_not_found")
     return locked
 
 
 def _lock_refund(refund: RefundRequest) -> RefundRequest:
     locked = RefundRequest.objects.select_for_update().filter(pk=refund.pk).first()
     if locked is None:
-        raise RefundNotFound("售后申请不存在")
+        raise RefundNotFound(_("售后申请不存在"))
     return locked
 
 
@@ -139,9 +145,11 @@ def _copy_state(target: Any, source: Any) -> None:
 
 def _check_quantity(quantity: int) -> int:
     if not isinstance(quantity, int) or quantity < 1:
-        raise InvalidQuantity("数量至少为 1")
+        raise InvalidQuantity(_("数量至少为 1"))
     if quantity > MAX_LINE_QUANTITY:
-        raise InvalidQuantity(f"单件商品一次最多购买 {MAX_LINE_QUANTITY} 件")
+        raise InvalidQuantity(
+            _("单件商品一次最多购买 %(max_line_quantity)s 件") % {"max_line_quantity": MAX_LINE_QUANTITY}
+        )
     return quantity
 
 
@@ -152,7 +160,7 @@ def check_available_sku(sku_id: int) -> Sku:
 
 def _available(sku_id: int, sku: Sku | None) -> Sku:
     if sku is None or not sku.is_active or not sku.product.on_shelf or sku.product.shop_id != sku.shop_id:
-        raise ProductUnavailable("商品已下架或规格不可购买", details={"sku_id": sku_id})
+        raise ProductUnavailable(_("商品已下架或规格不可购买"), details={"sku_id": sku_id})
     return sku
 
 
@@ -181,7 +189,9 @@ def add_to_cart(
     sku = check_available_sku(sku_id)
     if not is_goods(sku.product.kind):
         raise InvalidInput(
-            f"「{sku.product.title}」请直接购买，不能加入购物车", code="not_for_cart", details={"sku_id": sku_id}
+            _("「%(title)s」请直接购买，不能加入购物车") % {"title": sku.product.title},
+            code="not_for_cart",
+            details={"sku_id": sku_id},
         )
     post = _post_of_shop(sku.shop, post_id)
     article = _article_of_shop(sku.shop, article_id)
@@ -406,14 +416,14 @@ def check_checkout(
     checks made on them.
     """
     if not getattr(user, "is_authenticated", False):
-        raise NotFound("请先登录", code="not_authenticated")
+        raise NotFound(_("请先登录"), code="not_authenticated")
     wanted: list[tuple[Sku, int]] = []
     cart_ids: list[int] = []
     cart_post_id: int | None = None
     cart_article_id: int | None = None
     if lines is not None:
         if not lines:
-            raise CartEmpty("请先选择要购买的商品")
+            raise CartEmpty(_("请先选择要购买的商品"))
         wanted.extend((check_available_sku(pk), _check_quantity(count)) for pk, count in lines)
     elif sku_id is not None:
         sku = _available(sku_id, reads.skus.get(sku_id)) if reads else check_available_sku(sku_id)
@@ -424,9 +434,9 @@ def check_checkout(
             ids = list(dict.fromkeys(cart_item_ids))
             items = items.filter(pk__in=ids)
             if len(items) != len(ids):
-                raise CartItemNotFound("购物车中没有这件商品")
+                raise CartItemNotFound(_("购物车中没有这件商品"))
         if not items:
-            raise CartEmpty("请先选择要购买的商品")
+            raise CartEmpty(_("请先选择要购买的商品"))
         for item in items:
             wanted.append((check_available_sku(item.sku_id), _check_quantity(item.quantity)))
             cart_ids.append(item.pk)
@@ -437,7 +447,7 @@ def check_checkout(
         address_id, pickup_point_id = None, None
     buyer_note = (buyer_note or "").strip()
     if len(buyer_note) > MAX_NOTE_LENGTH:
-        raise NoteTooLong(f"备注最多 {MAX_NOTE_LENGTH} 个字")
+        raise NoteTooLong(_("备注最多 %(max_note_length)s 个字") % {"max_note_length": MAX_NOTE_LENGTH})
 
     address = pickup_point = None
     if fulfilment == Fulfilment.NONE:
@@ -449,9 +459,9 @@ def check_checkout(
             elif (address := reads.addresses.get(address_id)) is not None and address.user_id != user.pk:
                 address = None
             if address is None:
-                raise AddressRequired("收货地址不存在，请重新选择")
+                raise AddressRequired(_("收货地址不存在，请重新选择"))
         elif require_destination:
-            raise AddressRequired("请选择收货地址")
+            raise AddressRequired(_("请选择收货地址"))
     else:
         if pickup_point_id:
             if reads is None:
@@ -461,9 +471,9 @@ def check_checkout(
             ):
                 pickup_point = None
             if pickup_point is None:
-                raise PickupPointRequired("自提点不存在或已停用，请重新选择")
+                raise PickupPointRequired(_("自提点不存在或已停用，请重新选择"))
         elif require_destination:
-            raise PickupPointRequired("请选择自提点")
+            raise PickupPointRequired(_("请选择自提点"))
     # A held order (a team or campaign still forming) is handed over when its campaign says.
     slot_required = require_destination and not hold and fulfilment == Fulfilment.DELIVERY
     delivery_slot = check_delivery_slot(shop, fulfilment, delivery_slot_id, required=slot_required)
@@ -499,47 +509,51 @@ def _check_what_and_how(
     and the fulfilment."""
     shops = {sku.shop_id for sku, _ in wanted}
     if len(shops) != 1:
-        raise CartMixedShops("一次只能结算同一家店铺的商品")
+        raise CartMixedShops(_("一次只能结算同一家店铺的商品"))
     shop = wanted[0][0].shop
     check_shop_open(shop)  # a shop the platform suspended or closed takes no order, by any path
     kinds = {sku.product.kind for sku, _ in wanted}
     if len(kinds) != 1:
-        raise InvalidInput("会员、课程和门票需要单独下单，不能与其他商品一起结算", code="kinds_mixed")
+        raise InvalidInput(_("会员、课程和门票需要单独下单，不能与其他商品一起结算"), code="kinds_mixed")
     kind = kinds.pop()
     if not is_goods(kind):
         # Nothing to hand over: no address, no pickup, no cash on delivery.
         fulfilment = Fulfilment.NONE
         if payment_method == PaymentMethod.COD:
-            raise PaymentMethodUnavailable(f"{ProductKind(kind).label}只能在线支付")
+            raise PaymentMethodUnavailable(_("%(label)s只能在线支付") % {"label": ProductKind(kind).label})
     elif fulfilment == Fulfilment.NONE:
-        raise InvalidInput("请选择配送方式", code="fulfilment_invalid")
+        raise InvalidInput(_("请选择配送方式"), code="fulfilment_invalid")
     for sku, count in wanted:
         rules_for(kind).check_purchase(user, sku, count)
 
     if fulfilment not in Fulfilment.values:
-        raise InvalidInput("请选择配送方式", code="fulfilment_invalid")
+        raise InvalidInput(_("请选择配送方式"), code="fulfilment_invalid")
     if payment_method not in PaymentMethod.values:
-        raise PaymentMethodUnavailable("请选择支付方式")
+        raise PaymentMethodUnavailable(_("请选择支付方式"))
     if payment_method not in enabled_payment_methods():
-        raise PaymentMethodUnavailable(f"本站暂不支持{PaymentMethod(payment_method).label}")
+        raise PaymentMethodUnavailable(_("本站暂不支持%(label)s") % {"label": PaymentMethod(payment_method).label})
     if payment_method == PaymentMethod.COD and not shop.cod_enabled:
-        raise PaymentMethodUnavailable("该店铺不支持货到付款")
+        raise PaymentMethodUnavailable(_("该店铺不支持货到付款"))
     return shop, fulfilment
 
 
 def _checked_total(plan: CheckoutPlan) -> CheckoutPlan:
     if plan.total_fen > MAX_FEN:
         # The order's amounts are PositiveIntegerFields (and WeChat Pay's total an int32).
-        raise OrderTooLarge(f"订单金额不能超过 {_yuan(MAX_FEN)}，请分开下单")
+        raise OrderTooLarge(_("订单金额不能超过 %(yuan)s，请分开下单") % {"yuan": _yuan(MAX_FEN)})
     return plan
 
 
 def slot_refusal(slot: DeliverySlot, now: datetime) -> SlotClosed | SlotFull | None:
     """Why ``slot`` takes no new order now (None when it does)."""
     if slot.is_closed_at(now):
-        return SlotClosed(f"「{slot.label}」已截单，请选择其他时段", details={"delivery_slot_id": slot.pk})
+        return SlotClosed(
+            _("「%(label)s」已截单，请选择其他时段") % {"label": slot.label}, details={"delivery_slot_id": slot.pk}
+        )
     if slot.booked >= slot.capacity:
-        return SlotFull(f"「{slot.label}」已约满，请选择其他时段", details={"delivery_slot_id": slot.pk})
+        return SlotFull(
+            _("「%(label)s」已约满，请选择其他时段") % {"label": slot.label}, details={"delivery_slot_id": slot.pk}
+        )
     return None
 
 
@@ -550,11 +564,11 @@ def check_delivery_slot(shop: Shop, fulfilment: str, slot_id: int | None, *, req
         return None
     if not slot_id:
         if required and shop.delivery_slots_required:
-            raise SlotRequired("请选择配送时段")
+            raise SlotRequired(_("请选择配送时段"))
         return None
     slot = DeliverySlot.objects.filter(pk=slot_id, shop=shop).first()
     if slot is None:
-        raise SlotNotFound("配送时段不存在，请重新选择", details={"delivery_slot_id": slot_id})
+        raise SlotNotFound(_("配送时段不存在，请重新选择"), details={"delivery_slot_id": slot_id})
     refusal = slot_refusal(slot, timezone.now())
     if refusal is not None:
         raise refusal
@@ -571,12 +585,12 @@ def _reserve_slot(slot: DeliverySlot, now: datetime) -> None:
     )
     if taken != 1:
         slot.refresh_from_db()
-        raise slot_refusal(slot, now) or SlotFull(f"「{slot.label}」已约满，请选择其他时段")
+        raise slot_refusal(slot, now) or SlotFull(_("「%(label)s」已约满，请选择其他时段") % {"label": slot.label})
 
 
 def _sold_out(sku: Sku) -> SoldOut:
     return SoldOut(
-        f"「{sku.product.title} {sku.spec}」库存不足，已售罄或剩余不够",
+        _("「%(title)s %(spec)s」库存不足，已售罄或剩余不够") % {"title": sku.product.title, "spec": sku.spec},
         details={"sku_id": sku.pk, "product": sku.product.title},
     )
 
@@ -611,7 +625,8 @@ def _hold_purchase_quantities(user: Any, lines: Sequence[tuple[Sku, int]], *, en
         cap = product.per_person_cap
         if enforce_cap and cap is not None and quantity > cap:
             raise PurchaseCapExceeded(
-                f"「{product.title}」每人限购 {cap} 件", details={"product_id": product_id, "cap": cap}
+                _("「%(title)s」每人限购 %(cap)s 件") % {"title": product.title, "cap": cap},
+                details={"product_id": product_id, "cap": cap},
             )
         rows = PurchaseCounter.objects.filter(user=user, product_id=product_id)
         if enforce_cap and cap is not None:
@@ -632,7 +647,8 @@ def _hold_purchase_quantities(user: Any, lines: Sequence[tuple[Sku, int]], *, en
             if rows.update(quantity=F("quantity") + quantity) == 1:
                 continue
         raise PurchaseCapExceeded(
-            f"「{product.title}」每人限购 {cap} 件，你已购买过", details={"product_id": product_id, "cap": cap}
+            _("「%(title)s」每人限购 %(cap)s 件，你已购买过") % {"title": product.title, "cap": cap},
+            details={"product_id": product_id, "cap": cap},
         )
 
 
@@ -720,16 +736,23 @@ def _line_rows(plan: CheckoutPlan, order: Order) -> list[OrderLine]:
 
 def _created_event(order: Order) -> dict[str, Any]:
     """The order's first event's own columns (not its order and actor)."""
-    return {"from_status": "", "to_status": order.status, "note": "买家提交订单"}
+    return {"from_status": "", "to_status": order.status, "note": _("买家提交订单")}
 
 
 def _created_message(order: Order, expires_at: datetime | None, now: datetime) -> str:
     """The inbox message of a new order: what to pay and by when."""
     if order.payment_method == PaymentMethod.COD:
-        return f"订单 {order.number} 已提交，货到付款 {_yuan(order.total_fen)}。"
+        return _("订单 %(number)s 已提交，货到付款 %(yuan)s。") % {
+            "number": order.number,
+            "yuan": _yuan(order.total_fen),
+        }
     # The window actually given: a campaign's or flash sale's ``pay_by`` may shorten the shop's.
     minutes = max(1, round((expires_at - now).total_seconds() / 60)) if expires_at else 0
-    return f"订单 {order.number} 待支付 {_yuan(order.total_fen)}，请在 {minutes} 分钟内完成支付。"
+    return _("订单 %(number)s 待支付 %(yuan)s，请在 %(minutes)s 分钟内完成支付。") % {
+        "number": order.number,
+        "yuan": _yuan(order.total_fen),
+        "minutes": minutes,
+    }
 
 
 def _expires_at(plan: CheckoutPlan, now: datetime) -> datetime | None:
@@ -779,7 +802,7 @@ def do_create_order(plan: CheckoutPlan) -> Order:
         _remember_related(order, lines=lines, events=[event])
         if plan.cart_item_ids:
             CartItem.objects.filter(user=plan.user, pk__in=plan.cart_item_ids).delete()
-        _notify_member(order, "order.created", "订单已提交", _created_message(order, expires_at, now))
+        _notify_member(order, "order.created", lambda: (_("订单已提交"), _created_message(order, expires_at, now)))
         # The slot's place, then stock last: a popular slot's or SKU's row is the contended one,
         # and its lock (PostgreSQL) is held until commit, so take them once everything else is
         # written (lock order: counters, slot, SKUs). SlotFull or SoldOut rolls it all back.
@@ -842,19 +865,19 @@ def _members_for_prices(requests: Sequence[OrderRequest], skus: Mapping[int, Sku
 def _check_request(request: OrderRequest, skus: Mapping[int, Sku], members: set[tuple[int, int]]) -> CheckoutPlan:
     user = request.user
     if not getattr(user, "is_active", False):
-        raise AccountInactive("账号不可用")
+        raise AccountInactive(_("账号不可用"))
     if not request.lines:
-        raise CartEmpty("请先选择要购买的商品")
+        raise CartEmpty(_("请先选择要购买的商品"))
     wanted = [(_available(sku_id, skus.get(sku_id)), _check_quantity(count)) for sku_id, count in request.lines]
     shop, fulfilment = _check_what_and_how(user, wanted, request.fulfilment, request.payment_method)
     address = request.address if fulfilment == Fulfilment.DELIVERY else None
     pickup_point = request.pickup_point if fulfilment == Fulfilment.PICKUP else None
     if fulfilment == Fulfilment.DELIVERY and (address is None or address.user_id != user.pk):
-        raise AddressRequired("请选择收货地址")
+        raise AddressRequired(_("请选择收货地址"))
     if fulfilment == Fulfilment.PICKUP and (
         pickup_point is None or pickup_point.shop_id != shop.pk or not pickup_point.is_active
     ):
-        raise PickupPointRequired("请选择自提点")
+        raise PickupPointRequired(_("请选择自提点"))
     lines = price_lines(user, shop, wanted, request.unit_prices, is_member=(user.pk, shop.pk) in members)
     return _checked_total(
         CheckoutPlan(
@@ -906,7 +929,7 @@ def do_create_orders(plans: Sequence[CheckoutPlan], *, remember: bool = False) -
     outcome: dict[int, Order | DomainError] = {}
     for index, plan in enumerate(plans):
         if plan.delivery_slot is not None:
-            outcome[index] = InvalidInput("批量下单不支持配送时段", code="slot_unsupported")
+            outcome[index] = InvalidInput(_("批量下单不支持配送时段"), code="slot_unsupported")
             continue
         try:
             _check_stock_left([(line.sku, line.quantity) for line in plan.lines])
@@ -917,9 +940,9 @@ def do_create_orders(plans: Sequence[CheckoutPlan], *, remember: bool = False) -
         active = _lock_buyers(plans[index].user.pk for index in taking) if taking else set()
         for index in taking:
             if plans[index].user.pk not in active:
-                outcome[index] = AccountInactive("账号不可用")
+                outcome[index] = AccountInactive(_("账号不可用"))
         taking = [index for index in taking if index not in outcome]
-        for _ in range(len(taking) + 1):
+        for _attempt in range(len(taking) + 1):
             try:
                 with transaction.atomic():
                     _take_many([(index, plans[index]) for index in taking])
@@ -950,14 +973,19 @@ def _take_many(indexed: Sequence[tuple[int, CheckoutPlan]]) -> None:
         for product_id, units in units_of.items():
             per_counter[(plan.user.pk, product_id)].append((index, units))
     refused: dict[int, DomainError] = {}
-    for (_, product_id), taking in per_counter.items():
+    for (_user_id, product_id), taking in per_counter.items():
         cap = products[product_id].per_person_cap
-        if cap is not None and sum(units for _, units in taking) > cap:
+        if cap is not None and sum(units for _index, units in taking) > cap:
             # More than the cap in this batch alone (checkout's first refusal, before any counter).
             title = products[product_id].title
             details = {"product_id": product_id, "cap": cap}
             refused.update(
-                (index, PurchaseCapExceeded(f"「{title}」每人限购 {cap} 件", details=details))
+                (
+                    index,
+                    PurchaseCapExceeded(
+                        _("「%(title)s」每人限购 %(cap)s 件") % {"title": title, "cap": cap}, details=details
+                    ),
+                )
                 for index in _beyond(taking, cap)
             )
     if refused:
@@ -969,12 +997,13 @@ def _take_many(indexed: Sequence[tuple[int, CheckoutPlan]]) -> None:
             for index in _beyond(wanted[user_id], left):
                 cap = product.per_person_cap
                 refused[index] = PurchaseCapExceeded(
-                    f"「{product.title}」每人限购 {cap} 件，你已购买过", details={"product_id": product_id, "cap": cap}
+                    _("「%(title)s」每人限购 %(cap)s 件，你已购买过") % {"title": product.title, "cap": cap},
+                    details={"product_id": product_id, "cap": cap},
                 )
     if refused:
         raise _Refused(refused)
     for sku_id in sorted(per_sku):
-        total = sum(units for _, units in per_sku[sku_id])
+        total = sum(units for _index, units in per_sku[sku_id])
         if Sku.objects.filter(pk=sku_id, is_active=True, stock__gte=total).update(stock=F("stock") - total) != 1:
             stock = Sku.objects.filter(pk=sku_id, is_active=True).values_list("stock", flat=True).first() or 0
             refused.update((index, _sold_out(skus[sku_id])) for index in _beyond(per_sku[sku_id], stock))
@@ -1073,7 +1102,9 @@ def _insert_orders(plans: Sequence[CheckoutPlan], now: datetime, *, remember: bo
     by_shop: dict[Shop, list[tuple[int, str, str, str]]] = defaultdict(list)
     closing: dict[datetime, list[int]] = defaultdict(list)
     for plan, order, expires_at, link in zip(plans, orders, deadlines, _order_links(orders), strict=True):
-        by_shop[plan.shop].append((order.user_id, "订单已提交", _created_message(order, expires_at, now), link))
+        with in_language_of(plan.user):
+            title, body = _("订单已提交"), _created_message(order, expires_at, now)
+        by_shop[plan.shop].append((order.user_id, title, body, link))
         if expires_at is not None:
             closing[expires_at].append(order.pk)
     for shop, messages in by_shop.items():
@@ -1216,11 +1247,15 @@ def close_unpaid_order(order_id: int, *, now: datetime | None = None) -> bool:
         ):
             return False
         try:
-            transition(order, OrderStatus.CLOSED, note="超时未支付，订单已关闭", at=now)
+            transition(order, OrderStatus.CLOSED, note=_("超时未支付，订单已关闭"), at=now)
         except InvalidTransition:
             return False
         _release_stock(order)
-        _notify_member(order, "order.closed", "订单已关闭", f"订单 {order.number} 超时未支付，已自动关闭。")
+        _notify_member(
+            order,
+            "order.closed",
+            lambda: (_("订单已关闭"), _("订单 %(number)s 超时未支付，已自动关闭。") % {"number": order.number}),
+        )
     return True
 
 
@@ -1237,7 +1272,11 @@ def close_expired_orders(*, now: datetime | None = None, limit: int = 500) -> in
 def _cancel(order: Order, actor: Any, note: str) -> Order:
     transition(order, OrderStatus.CANCELLED, actor=actor, note=note)
     _release_stock(order)
-    _notify_member(order, "order.cancelled", "订单已取消", f"订单 {order.number} 已取消。{note}")
+    _notify_member(
+        order,
+        "order.cancelled",
+        lambda: (_("订单已取消"), _("订单 %(number)s 已取消。%(note)s") % {"number": order.number, "note": note}),
+    )
     return order
 
 
@@ -1246,8 +1285,8 @@ def cancel_order_by_member(user: Any, number: str) -> Order:
     with transaction.atomic():
         order = access_member_order(user, number, lock=True)
         if order.status != OrderStatus.PENDING_PAYMENT:
-            raise InvalidTransition("只有待付款的订单可以取消")
-        return _cancel(order, user, "买家取消订单")
+            raise InvalidTransition(_("只有待付款的订单可以取消"))
+        return _cancel(order, user, _("买家取消订单"))
 
 
 def cancel_unpaid_order(shop: Shop, order_id: int, actor: Any, *, reason: str = "", ip: str | None = None) -> Order:
@@ -1256,8 +1295,12 @@ def cancel_unpaid_order(shop: Shop, order_id: int, actor: Any, *, reason: str = 
     with transaction.atomic():
         order = access_order(shop, order_id, lock=True)
         if order.status != OrderStatus.PENDING_PAYMENT:
-            raise InvalidTransition("只有待付款的订单可以取消")
-        _cancel(order, actor, f"商家取消订单{'：' + reason.strip() if reason.strip() else ''}")
+            raise InvalidTransition(_("只有待付款的订单可以取消"))
+        _cancel(
+            order,
+            actor,
+            _("商家取消订单：%(reason)s") % {"reason": reason.strip()} if reason.strip() else _("商家取消订单"),
+        )
         audit.record(actor=actor, shop=shop, action="order.cancel", obj=order, ip=ip, reason=reason.strip())
         return order
 
@@ -1307,13 +1350,17 @@ def move_for_pickup(order: Order, to_status: str, *, actor: Any, note: str) -> O
     order's row lock. The member is told, as when staff move it.
     """
     if to_status not in (OrderStatus.READY_FOR_PICKUP, OrderStatus.PICKED_UP):
-        raise InvalidTransition("只能标记待自提或已自提")
+        raise InvalidTransition(_("只能标记待自提或已自提"))
     transition(order, to_status, actor=actor, note=note)
     if to_status == OrderStatus.READY_FOR_PICKUP:
-        where = order.pickup_point.name if order.pickup_point else "自提点"
-        _notify_member(order, "order.ready_for_pickup", "商品可以自提了", f"你的订单已到「{where}」，请凭取货码自提。")
+        where = order.pickup_point.name if order.pickup_point else _("自提点")
+        _notify_member(
+            order,
+            "order.ready_for_pickup",
+            lambda: (_("商品可以自提了"), _("你的订单已到「%(where)s」，请凭取货码自提。") % {"where": where}),
+        )
     else:
-        _notify_member(order, "order.picked_up", "已自提", "你已取走订单商品，祝用餐愉快。")
+        _notify_member(order, "order.picked_up", lambda: (_("已自提"), _("你已取走订单商品，祝用餐愉快。")))
     return order
 
 
@@ -1332,7 +1379,7 @@ def mark_paid(order: Order, *, paid_at: datetime | None = None, actor: Any = Non
             _copy_state(order, locked)
             return False
         if locked.status == OrderStatus.PENDING_PAYMENT:
-            transition(locked, OrderStatus.PAID, actor=actor, note=note or "支付成功", at=paid_at)
+            transition(locked, OrderStatus.PAID, actor=actor, note=note or _("支付成功"), at=paid_at)
         elif locked.payment_method == PaymentMethod.COD and locked.status in IN_FULFILMENT:
             if Order.objects.filter(pk=locked.pk, paid_at__isnull=True).update(paid_at=paid_at) != 1:
                 return False
@@ -1342,14 +1389,21 @@ def mark_paid(order: Order, *, paid_at: datetime | None = None, actor: Any = Non
                 from_status=locked.status,
                 to_status=locked.status,
                 actor=actor if getattr(actor, "pk", None) else None,
-                note=note or "货到付款已确认收款",
+                note=note or _("货到付款已确认收款"),
             )
         else:
             raise InvalidTransition(
-                f"订单状态为「{OrderStatus(locked.status).label}」，不能记为已付款",
+                _("订单状态为「%(label)s」，不能记为已付款") % {"label": OrderStatus(locked.status).label},
                 details={"from": locked.status, "to": OrderStatus.PAID},
             )
-        _notify_member(locked, "order.paid", "支付成功", f"订单 {locked.number} 已付款 {_yuan(locked.total_fen)}。")
+        _notify_member(
+            locked,
+            "order.paid",
+            lambda: (
+                _("支付成功"),
+                _("订单 %(number)s 已付款 %(yuan)s。") % {"number": locked.number, "yuan": _yuan(locked.total_fen)},
+            ),
+        )
         _grant(locked)
         signals.order_paid.send(sender=Order, order=locked)
         _copy_state(order, locked)
@@ -1369,7 +1423,7 @@ def _grant(order: Order) -> None:
         reason = rules.paid(order, line)
         if reason:
             refund_automatically(order, line, reason)
-    transition(order, OrderStatus.COMPLETED, note=f"{ProductKind(order.kind).label}已开通")
+    transition(order, OrderStatus.COMPLETED, note=_("%(label)s已开通") % {"label": ProductKind(order.kind).label})
 
 
 def reinstate_closed_order(order: Order, *, paid_at: datetime | None = None) -> bool:
@@ -1394,14 +1448,14 @@ def reinstate_closed_order(order: Order, *, paid_at: datetime | None = None) -> 
                 if locked.delivery_slot_id and not DeliverySlot.objects.filter(
                     pk=locked.delivery_slot_id, booked__lt=F("capacity")
                 ).update(booked=F("booked") + 1):
-                    raise SlotFull("配送时段已约满")
+                    raise SlotFull(_("配送时段已约满"))
                 _reserve_stock(pairs)
         except (SoldOut, SlotFull):
             return False
         transition(
             locked,
             OrderStatus.PAID,
-            note="迟到的付款已到账，订单已恢复",
+            note=_("迟到的付款已到账，订单已恢复"),
             at=paid_at,
             reinstate=True,
             stock_released=False,
@@ -1410,9 +1464,11 @@ def reinstate_closed_order(order: Order, *, paid_at: datetime | None = None) -> 
         _notify_member(
             locked,
             "order.paid",
-            "支付成功",
-            f"订单 {locked.number} 的付款已到账，订单已恢复"
-            + ("，我们会尽快为你发货。" if is_goods(locked.kind) else "。"),
+            lambda: (
+                _("支付成功"),
+                _("订单 %(number)s 的付款已到账，订单已恢复") % {"number": locked.number}
+                + (_("，我们会尽快为你发货。") if is_goods(locked.kind) else _("。")),
+            ),
         )
         _grant(locked)
         signals.order_paid.send(sender=Order, order=locked)
@@ -1432,7 +1488,7 @@ def _staff_move(
     action: str,
     note: str,
     ip: str | None,
-    notice: tuple[str, str, str] | None,
+    notice: tuple[str, Callable[[], tuple[str, str]]] | None,
     permission: str = permissions.FULFIL_ORDERS,
     **fields: Any,
 ) -> Order:
@@ -1442,8 +1498,7 @@ def _staff_move(
         transition(order, to_status, actor=actor, note=note, **fields)
         audit.record(actor=actor, shop=shop, action=action, obj=order, ip=ip, **{k: str(v) for k, v in fields.items()})
         if notice:
-            kind, title, body = notice
-            _notify_member(order, kind, title, body)
+            _notify_member(order, *notice)
     return order
 
 
@@ -1452,18 +1507,24 @@ def ship_order(
 ) -> Order:
     company, number = (tracking_company or "").strip(), (tracking_number or "").strip()
     if not company or not number:
-        raise TrackingRequired("请填写快递公司和运单号")
+        raise TrackingRequired(_("请填写快递公司和运单号"))
     if len(company) > 32 or len(number) > 64:
-        raise TrackingRequired("快递公司或运单号太长")
+        raise TrackingRequired(_("快递公司或运单号太长"))
     return _staff_move(
         shop,
         order_id,
         actor,
         OrderStatus.SHIPPED,
         action="order.ship",
-        note=f"已发货：{company} {number}",
+        note=_("已发货：%(company)s %(number)s") % {"company": company, "number": number},
         ip=ip,
-        notice=("order.shipped", "订单已发货", f"你的订单已由{company}发出，运单号 {number}。"),
+        notice=(
+            "order.shipped",
+            lambda: (
+                _("订单已发货"),
+                _("你的订单已由%(company)s发出，运单号 %(number)s。") % {"company": company, "number": number},
+            ),
+        ),
         tracking_company=company,
         tracking_number=number,
     )
@@ -1476,27 +1537,29 @@ def mark_delivered(shop: Shop, order_id: int, actor: Any, *, ip: str | None = No
         actor,
         OrderStatus.DELIVERED,
         action="order.deliver",
-        note="已送达",
+        note=_("已送达"),
         ip=ip,
-        notice=("order.delivered", "订单已送达", "你的订单已送达，如有问题可在订单页申请售后。"),
+        notice=("order.delivered", lambda: (_("订单已送达"), _("你的订单已送达，如有问题可在订单页申请售后。"))),
     )
 
 
 def mark_ready_for_pickup(shop: Shop, order_id: int, actor: Any, *, ip: str | None = None) -> Order:
     order = access_order(shop, order_id)
-    where = order.pickup_point.name if order.pickup_point else "自提点"
+    where = order.pickup_point.name if order.pickup_point else _("自提点")
     return _staff_move(
         shop,
         order_id,
         actor,
         OrderStatus.READY_FOR_PICKUP,
         action="order.ready_for_pickup",
-        note=f"已到{where}，待自提",
+        note=_("已到%(where)s，待自提") % {"where": where},
         ip=ip,
         notice=(
             "order.ready_for_pickup",
-            "商品可以自提了",
-            f"你的订单已到「{where}」，请凭订单号 {order.number} 自提。",
+            lambda: (
+                _("商品可以自提了"),
+                _("你的订单已到「%(where)s」，请凭订单号 %(number)s 自提。") % {"where": where, "number": order.number},
+            ),
         ),
     )
 
@@ -1508,9 +1571,9 @@ def mark_picked_up(shop: Shop, order_id: int, actor: Any, *, ip: str | None = No
         actor,
         OrderStatus.PICKED_UP,
         action="order.picked_up",
-        note="买家已自提",
+        note=_("买家已自提"),
         ip=ip,
-        notice=("order.picked_up", "已自提", "你已取走订单商品，祝用餐愉快。"),
+        notice=("order.picked_up", lambda: (_("已自提"), _("你已取走订单商品，祝用餐愉快。"))),
     )
 
 
@@ -1521,7 +1584,7 @@ def complete_order(shop: Shop, order_id: int, actor: Any, *, ip: str | None = No
         actor,
         OrderStatus.COMPLETED,
         action="order.complete",
-        note="订单已完成",
+        note=_("订单已完成"),
         ip=ip,
         notice=None,
     )
@@ -1548,7 +1611,7 @@ def auto_complete_orders(*, now: datetime | None = None, limit: int = 500) -> in
             if RefundRequest.objects.filter(order=order, status__in=OPEN_REFUND_STATUSES).exists():
                 continue
             try:
-                transition(order, OrderStatus.COMPLETED, note="售后期已过，订单自动完成", at=now)
+                transition(order, OrderStatus.COMPLETED, note=_("售后期已过，订单自动完成"), at=now)
             except InvalidTransition:
                 continue
             completed += 1
@@ -1561,18 +1624,19 @@ def auto_complete_orders(*, now: datetime | None = None, limit: int = 500) -> in
 def refund_refusal(order: Order, line: OrderLine) -> DomainError | None:
     """Why ``line`` may not be refunded now (None when it may; the amount is checked separately)."""
     if order.status == OrderStatus.CLOSED and order.paid_at is not None:
-        return RefundAmountInvalid("订单已全额退款，没有可退金额", details={"max_fen": 0})
+        return RefundAmountInvalid(_("订单已全额退款，没有可退金额"), details={"max_fen": 0})
     if order.paid_at is None or order.status in (OrderStatus.CANCELLED, OrderStatus.CLOSED):
-        return OrderNotPaid("订单尚未付款，无需退款")
+        return OrderNotPaid(_("订单尚未付款，无需退款"))
     if not is_goods(order.kind):
         return rules_for(order.kind).refund_refusal(order, line)
     if order.status in HANDED_OVER and not line.returnable:
-        return NotReturnable(f"「{line.title}」是生鲜商品，发货后不支持退款")
+        return NotReturnable(_("「%(title)s」是生鲜商品，发货后不支持退款") % {"title": line.title})
     if order.delivered_at is not None:
         deadline = order.delivered_at + timedelta(days=settings.AFTER_SALES_WINDOW_DAYS)
         if timezone.now() > deadline:
             return NotReturnable(
-                f"已超过 {settings.AFTER_SALES_WINDOW_DAYS} 天售后期", code="after_sales_window_closed"
+                _("已超过 %(days)s 天售后期") % {"days": settings.AFTER_SALES_WINDOW_DAYS},
+                code="after_sales_window_closed",
             )
     return None
 
@@ -1581,27 +1645,31 @@ def request_refund(user: Any, number: str, line_id: int, *, amount_fen: int, rea
     """The member asks for all or part of a line back."""
     reason = (reason or "").strip()
     if not reason:
-        raise RefundReasonRequired("请填写退款原因")
+        raise RefundReasonRequired(_("请填写退款原因"))
     if len(reason) > MAX_REASON_LENGTH:
-        raise RefundReasonRequired(f"退款原因最多 {MAX_REASON_LENGTH} 个字")
+        raise RefundReasonRequired(
+            _("退款原因最多 %(max_reason_length)s 个字") % {"max_reason_length": MAX_REASON_LENGTH}
+        )
     with transaction.atomic():
         # The order row lock serialises requests on one order, so two cannot both take the last fen.
         order = access_member_order(user, number, lock=True)
         line = OrderLine.objects.filter(order=order, pk=line_id).first()
         if line is None:
-            raise NotFound("订单中没有这件商品", code="order_line_not_found")
+            raise NotFound(_("订单中没有这件商品"), code="order_line_not_found")
         refusal = refund_refusal(order, line)
         if refusal is not None:
             raise refusal
         left = refundable_left_fen(line)
         if not isinstance(amount_fen, int) or amount_fen < 1 or amount_fen > left:
             raise RefundAmountInvalid(
-                f"退款金额应在 ¥0.01 到 {_yuan(left)} 之间" if left else "这件商品已没有可退金额",
+                _("退款金额应在 ¥0.01 到 %(yuan)s 之间") % {"yuan": _yuan(left)}
+                if left
+                else _("这件商品已没有可退金额"),
                 details={"max_fen": left},
             )
         refund = _new_refund(order, line, amount_fen, reason, requested_by=user)
         if rules_for(order.kind).auto_approves_refund(order, line):
-            _approve(order, refund, None, f"符合退款规则，自动同意退款 {_yuan(amount_fen)}")
+            _approve(order, refund, None, _("符合退款规则，自动同意退款 %(yuan)s") % {"yuan": _yuan(amount_fen)})
     return refund
 
 
@@ -1628,7 +1696,7 @@ def _new_refund(order: Order, line: OrderLine, amount_fen: int, reason: str, *, 
         from_status="",
         to_status=RefundStatus.REQUESTED,
         actor=requested_by if requested_by.pk == order.user_id else None,
-        note=f"申请退款 {_yuan(amount_fen)}：{reason}"[:255],
+        note=(_("申请退款 %(yuan)s：%(reason)s") % {"yuan": _yuan(amount_fen), "reason": reason})[:255],
     )
     return refund
 
@@ -1648,7 +1716,12 @@ def _approve(order: Order, refund: RefundRequest, actor: Any, note: str) -> None
     )
     signals.refund_approved.send(sender=RefundRequest, refund=refund, order=order)
     _notify_member(
-        order, "refund.approved", "退款申请已同意", f"「{refund.line.title}」退款 {_yuan(refund.amount_fen)} 处理中。"
+        order,
+        "refund.approved",
+        lambda: (
+            _("退款申请已同意"),
+            _("「%(title)s」退款 %(yuan)s 处理中。") % {"title": refund.line.title, "yuan": _yuan(refund.amount_fen)},
+        ),
     )
 
 
@@ -1667,7 +1740,7 @@ def refund_automatically(
     if amount <= 0:
         return None
     refund = _new_refund(order, line, amount, reason, requested_by=order.user)
-    _approve(order, refund, None, f"自动退款 {_yuan(amount)}：{reason}")
+    _approve(order, refund, None, _("自动退款 %(yuan)s：%(reason)s") % {"yuan": _yuan(amount), "reason": reason})
     return refund
 
 
@@ -1676,7 +1749,7 @@ def approve_refund(refund: RefundRequest, actor: Any) -> RefundRequest:
     with transaction.atomic():
         order = Order.objects.select_for_update(of=("self",)).select_related("user", "shop").get(pk=refund.order_id)
         locked = _lock_refund(refund)
-        _approve(order, locked, actor, f"商家同意退款 {_yuan(locked.amount_fen)}")
+        _approve(order, locked, actor, _("商家同意退款 %(yuan)s") % {"yuan": _yuan(locked.amount_fen)})
         _copy_state(refund, locked)
     return refund
 
@@ -1686,32 +1759,41 @@ def refund_cancelled_event(sender: Any, event: Any, paid_order_ids: Sequence[int
     for order_id in sorted(paid_order_ids):
         order = Order.objects.select_for_update(of=("self",)).select_related("user", "shop").get(pk=order_id)
         for line in OrderLine.objects.filter(order=order).order_by("pk"):
-            refund_automatically(order, line, f"活动「{event.title}」已取消，门票全额退款")
+            refund_automatically(order, line, _("活动「%(title)s」已取消，门票全额退款") % {"title": event.title})
 
 
 def reject_refund(shop: Shop, refund: RefundRequest, actor: Any, reason: str, ip: str | None = None) -> RefundRequest:
     require_permission(actor, shop, permissions.DECIDE_REFUNDS)
     reason = (reason or "").strip()
     if not reason:
-        raise RejectReasonRequired("请填写拒绝原因")
+        raise RejectReasonRequired(_("请填写拒绝原因"))
     if len(reason) > MAX_REASON_LENGTH:
-        raise RejectReasonRequired(f"拒绝原因最多 {MAX_REASON_LENGTH} 个字")
+        raise RejectReasonRequired(
+            _("拒绝原因最多 %(max_reason_length)s 个字") % {"max_reason_length": MAX_REASON_LENGTH}
+        )
     if refund.shop_id != shop.pk:
-        raise RefundNotFound("售后申请不存在")
+        raise RefundNotFound(_("售后申请不存在"))
     with transaction.atomic():
         locked = _lock_refund(refund)
         transition_refund(
             locked,
             RefundStatus.REJECTED,
             actor=actor,
-            note=f"商家拒绝退款：{reason}",
+            note=_("商家拒绝退款：%(reason)s") % {"reason": reason},
             reject_reason=reason,
             decided_by=actor,
             decided_at=timezone.now(),
         )
         audit.record(actor=actor, shop=shop, action="refund.reject", obj=locked, ip=ip, reason=reason)
         order = Order.objects.select_related("user", "shop").get(pk=locked.order_id)
-        _notify_member(order, "refund.rejected", "退款申请被拒绝", f"「{locked.line.title}」退款申请被拒绝：{reason}")
+        _notify_member(
+            order,
+            "refund.rejected",
+            lambda: (
+                _("退款申请被拒绝"),
+                _("「%(title)s」退款申请被拒绝：%(reason)s") % {"title": locked.line.title, "reason": reason},
+            ),
+        )
         _copy_state(refund, locked)
     return refund
 
@@ -1725,7 +1807,10 @@ def complete_refund(refund: RefundRequest, *, refunded_at: datetime | None = Non
             _copy_state(refund, locked)
             return False
         transition_refund(
-            locked, RefundStatus.REFUNDED, note=f"已退款 {_yuan(locked.amount_fen)}", refunded_at=refunded_at
+            locked,
+            RefundStatus.REFUNDED,
+            note=_("已退款 %(yuan)s") % {"yuan": _yuan(locked.amount_fen)},
+            refunded_at=refunded_at,
         )
         amount = locked.amount_fen
         line_rows = OrderLine.objects.filter(pk=locked.line_id, refunded_fen__lte=F("total_fen") - amount)
@@ -1734,10 +1819,15 @@ def complete_refund(refund: RefundRequest, *, refunded_at: datetime | None = Non
             line_rows.update(refunded_fen=F("refunded_fen") + amount) != 1
             or order_rows.update(refunded_fen=F("refunded_fen") + amount) != 1
         ):
-            raise Conflict("退款金额将超过订单金额", code="refund_exceeds_total")
+            raise Conflict(_("退款金额将超过订单金额"), code="refund_exceeds_total")
         order = Order.objects.select_related("user", "shop").get(pk=locked.order_id)
         _notify_member(
-            order, "refund.refunded", "退款成功", f"「{locked.line.title}」已退款 {_yuan(amount)}，原路退回。"
+            order,
+            "refund.refunded",
+            lambda: (
+                _("退款成功"),
+                _("「%(title)s」已退款 %(yuan)s，原路退回。") % {"title": locked.line.title, "yuan": _yuan(amount)},
+            ),
         )
         _close_if_refunded_in_full(order)
         line = OrderLine.objects.get(pk=locked.line_id)
@@ -1754,7 +1844,7 @@ def _close_if_refunded_in_full(order: Order) -> None:
     failed campaign or team, a cancelled sign-up, the member). Any hold goes with it. The
     caller's refunded_fen UPDATE holds the order row, so no one else moves it meanwhile."""
     if order.status == OrderStatus.PAID and order.refunded_fen >= order.total_fen:
-        transition(order, OrderStatus.CLOSED, note="已全额退款，订单关闭", hold_reason="")
+        transition(order, OrderStatus.CLOSED, note=_("已全额退款，订单关闭"), hold_reason="")
 
 
 def fail_refund(refund: RefundRequest, reason: str) -> bool:
@@ -1763,10 +1853,15 @@ def fail_refund(refund: RefundRequest, reason: str) -> bool:
         locked = _lock_refund(refund)
         if locked.status == RefundStatus.FAILED:
             return False
-        transition_refund(locked, RefundStatus.FAILED, note=f"退款异常：{reason}"[:255])
+        transition_refund(locked, RefundStatus.FAILED, note=(_("退款异常：%(reason)s") % {"reason": reason})[:255])
         order = Order.objects.select_related("user", "shop").get(pk=locked.order_id)
         _notify_member(
-            order, "refund.failed", "退款遇到问题", f"「{locked.line.title}」退款未能完成，商家会尽快联系你处理。"
+            order,
+            "refund.failed",
+            lambda: (
+                _("退款遇到问题"),
+                _("「%(title)s」退款未能完成，商家会尽快联系你处理。") % {"title": locked.line.title},
+            ),
         )
         _copy_state(refund, locked)
     return True

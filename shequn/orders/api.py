@@ -3,6 +3,7 @@
 from typing import Annotated, Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Status
 
 from shequn.core.audit import client_ip
@@ -90,10 +91,10 @@ def console_shop(request: HttpRequest, permission: Text) -> Shop:
     else:
         candidates = list(shops[:2])
         if len(candidates) > 1:
-            raise ShopRequired("你在多家店铺任职，请用 X-Shop 请求头指定店铺")
+            raise ShopRequired(_("你在多家店铺任职，请用 X-Shop 请求头指定店铺"))
         shop = candidates[0] if candidates else None
     if shop is None:
-        raise NotFound("店铺不存在", code="shop_not_found")
+        raise NotFound(_("店铺不存在"), code="shop_not_found")
     require_permission(request.user, shop, permission)
     return shop
 

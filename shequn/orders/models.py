@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext as _
 
 from shequn.catalog.kinds import ProductKind
 
@@ -178,8 +179,8 @@ class OrderEvent(models.Model):
     def label(self) -> str:
         """What the timeline shows: the new order status, or the refund's new status."""
         if self.refund_id:
-            return f"售后{RefundStatus(self.to_status).label}"
-        return OrderStatus(self.to_status).label
+            return _("售后%(label)s") % {"label": RefundStatus(self.to_status).label}
+        return str(OrderStatus(self.to_status).label)
 
 
 class RefundRequest(models.Model):

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Count, Exists, Q, QuerySet, Subquery, Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shequn.catalog.kinds import is_goods, rules_for
 from shequn.catalog.models import Product
@@ -29,18 +30,18 @@ def access_order(shop: Shop, order_id: int, *, lock: bool = False) -> Order:
     rows = Order.objects.select_for_update() if lock else Order.objects.select_related("pickup_point", "user")
     order = rows.filter(shop=shop, pk=order_id).first()
     if order is None:
-        raise OrderNotFound("订单不存在")
+        raise OrderNotFound(_("订单不存在"))
     return order
 
 
 def access_member_order(user: Any, number: str, *, lock: bool = False) -> Order:
     """The member's own order by number; someone else's number looks missing."""
     if not getattr(user, "is_authenticated", False):
-        raise OrderNotFound("订单不存在")
+        raise OrderNotFound(_("订单不存在"))
     rows = Order.objects.select_for_update() if lock else Order.objects.select_related("pickup_point", "shop")
     order = rows.filter(user=user, number=number).first()
     if order is None:
-        raise OrderNotFound("订单不存在")
+        raise OrderNotFound(_("订单不存在"))
     return order
 
 
@@ -48,14 +49,14 @@ def access_refund(shop: Shop, refund_id: int, *, lock: bool = False) -> RefundRe
     rows = RefundRequest.objects.select_for_update() if lock else RefundRequest.objects.select_related("order", "line")
     refund = rows.filter(shop=shop, pk=refund_id).first()
     if refund is None:
-        raise RefundNotFound("售后申请不存在")
+        raise RefundNotFound(_("售后申请不存在"))
     return refund
 
 
 def access_cart_item(user: Any, item_id: int) -> CartItem:
     item = CartItem.objects.filter(user=user, pk=item_id).select_related("sku__product", "shop").first()
     if item is None:
-        raise CartItemNotFound("购物车中没有这件商品")
+        raise CartItemNotFound(_("购物车中没有这件商品"))
     return item
 
 
@@ -63,7 +64,7 @@ def order_for_payment(out_trade_no: str) -> Order:
     """The order paid under ``out_trade_no``, locked for the caller's transaction (payments app)."""
     order = Order.objects.select_for_update().filter(number=out_trade_no).first()
     if order is None:
-        raise OrderNotFound("订单不存在")
+        raise OrderNotFound(_("订单不存在"))
     return order
 
 
@@ -277,16 +278,16 @@ def first_run_guide(shop: Shop) -> list[GuideStep]:
     )
     return [
         GuideStep(
-            "创建第一个社群",
+            _("创建第一个社群"),
             bool(done["community"]),
             "communities:console_communities",
-            "会员在社群里看到你的商品和活动",
+            _("会员在社群里看到你的商品和活动"),
         ),
-        GuideStep("上架第一件商品", bool(done["product"]), "catalog:console_product_new", "填写价格、库存和图片"),
+        GuideStep(_("上架第一件商品"), bool(done["product"]), "catalog:console_product_new", _("填写价格、库存和图片")),
         GuideStep(
-            "完成支付设置",
+            _("完成支付设置"),
             bool(done["settings_saved"] or done["paid"]),
             "shops:console_settings",
-            "确认在线支付与货到付款、运费规则并保存",
+            _("确认在线支付与货到付款、运费规则并保存"),
         ),
     ]

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shequn.core.errors import InvalidTransition
 
@@ -60,31 +61,34 @@ def _refuse(order: Order, to_status: str, *, reinstate: bool) -> str | None:
     """Why ``order`` may not move to ``to_status`` (None when it may)."""
     from_status = order.status
     if to_status not in ORDER_TRANSITIONS.get(from_status, frozenset()):
-        return f"订单状态为「{S(from_status).label}」，不能变为「{S(to_status).label}」"
+        return _("订单状态为「%(label)s」，不能变为「%(label2)s」") % {
+            "label": S(from_status).label,
+            "label2": S(to_status).label,
+        }
     if from_status == S.CLOSED and not reinstate:
-        return "已关闭的订单只能在收到迟到的付款时恢复"
+        return _("已关闭的订单只能在收到迟到的付款时恢复")
     if from_status == S.CLOSED and order.paid_at is not None:
-        return "已全额退款的订单不能恢复"
+        return _("已全额退款的订单不能恢复")
     if from_status == S.PAID and to_status == S.CLOSED and order.refunded_fen < order.total_fen:
-        return "订单尚未全额退款，不能关闭"
+        return _("订单尚未全额退款，不能关闭")
     if order.fulfilment != Fulfilment.DELIVERY and {from_status, to_status} & _DELIVERY_ONLY:
-        return "自提订单不能发货或送达"
+        return _("自提订单不能发货或送达")
     if order.fulfilment != Fulfilment.PICKUP and {from_status, to_status} & _PICKUP_ONLY:
-        return "快递订单不能标记为待自提或已自提"
+        return _("快递订单不能标记为待自提或已自提")
     if (
         from_status == S.PENDING_PAYMENT
         and to_status in (S.SHIPPED, S.READY_FOR_PICKUP)
         and order.payment_method != PaymentMethod.COD
     ):
-        return "订单尚未付款"
+        return _("订单尚未付款")
     if from_status == S.PENDING_PAYMENT and to_status == S.CLOSED and order.payment_method == PaymentMethod.COD:
-        return "货到付款订单不会超时关闭"
+        return _("货到付款订单不会超时关闭")
     if order.hold_reason and to_status in _HAND_OVER:
-        return f"{order.hold_reason}，暂不能发货或备货"
+        return _("%(hold_reason)s，暂不能发货或备货") % {"hold_reason": order.hold_reason}
     if from_status == S.PAID and to_status == S.COMPLETED and order.fulfilment != Fulfilment.NONE:
-        return "订单尚未发货或自提，不能完成"
+        return _("订单尚未发货或自提，不能完成")
     if to_status == S.COMPLETED and order.paid_at is None:
-        return "订单尚未确认收款，不能完成"
+        return _("订单尚未确认收款，不能完成")
     return None
 
 
@@ -115,7 +119,7 @@ def transition(
     updated = Order.objects.filter(pk=order.pk, status=from_status).update(status=to_status, **values)
     if updated != 1:
         # Someone else moved the order first (a racing closer, a double click).
-        raise InvalidTransition("订单状态已变化，请刷新后重试", details={"from": from_status, "to": to_status})
+        raise InvalidTransition(_("订单状态已变化，请刷新后重试"), details={"from": from_status, "to": to_status})
     order.status = to_status
     for name, value in values.items():
         setattr(order, name, value)
@@ -135,12 +139,13 @@ def transition_refund(
     from_status = refund.status
     if to_status not in REFUND_TRANSITIONS.get(from_status, frozenset()):
         raise InvalidTransition(
-            f"售后状态为「{RefundStatus(from_status).label}」，不能变为「{RefundStatus(to_status).label}」",
+            _("售后状态为「%(label)s」，不能变为「%(label2)s」")
+            % {"label": RefundStatus(from_status).label, "label2": RefundStatus(to_status).label},
             details={"from": from_status, "to": to_status},
         )
     updated = RefundRequest.objects.filter(pk=refund.pk, status=from_status).update(status=to_status, **fields)
     if updated != 1:
-        raise InvalidTransition("售后状态已变化，请刷新后重试", details={"from": from_status, "to": to_status})
+        raise InvalidTransition(_("售后状态已变化，请刷新后重试"), details={"from": from_status, "to": to_status})
     refund.status = to_status
     for name, value in fields.items():
         setattr(refund, name, value)

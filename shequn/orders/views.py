@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shequn.catalog.kinds import ProductKind, is_goods
@@ -75,7 +77,7 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "已加入购物车")
+        messages.success(request, _("已加入购物车"))
     return redirect(_safe_next(request, reverse("orders:cart")))
 
 
@@ -93,7 +95,7 @@ def cart_update(request: HttpRequest, item_id: int) -> HttpResponse:
 @require_POST
 def cart_remove(request: HttpRequest, item_id: int) -> HttpResponse:
     actions.remove_cart_item(request.user, item_id)
-    messages.success(request, "已从购物车移除")
+    messages.success(request, _("已从购物车移除"))
     return redirect("orders:cart")
 
 
@@ -143,7 +145,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
             if status == 201:
                 return redirect("orders:order_detail", number=body["number"])
             # A replayed failure of this very form: show it again with its own status.
-            error = DomainError(body.get("message", "下单失败"), code=body.get("code"), details=body.get("details"))
+            error = DomainError(body.get("message", _("下单失败")), code=body.get("code"), details=body.get("details"))
             error.status = status
         except DomainError as raised:
             error = raised
@@ -182,12 +184,12 @@ def checkout(request: HttpRequest) -> HttpResponse:
 # --- member orders --------------------------------------------------------------------
 
 MEMBER_TAB_LABELS = [
-    ("", "全部"),
-    ("pending", "待付款"),
-    ("to_ship", "待发货"),
-    ("to_receive", "待收货"),
-    ("done", "已完成"),
-    ("closed", "已关闭"),  # cancelled, closed unpaid, or refunded in full
+    ("", gettext_lazy("全部")),
+    ("pending", gettext_lazy("待付款")),
+    ("to_ship", gettext_lazy("待发货")),
+    ("to_receive", gettext_lazy("待收货")),
+    ("done", gettext_lazy("已完成")),
+    ("closed", gettext_lazy("已关闭")),  # cancelled, closed unpaid, or refunded in full
 ]
 
 
@@ -239,7 +241,7 @@ def cancel_order(request: HttpRequest, number: str) -> HttpResponse:
             raise
         messages.error(request, error.message)
     else:
-        messages.success(request, "订单已取消")
+        messages.success(request, _("订单已取消"))
     return redirect("orders:order_detail", number=number)
 
 
@@ -249,7 +251,7 @@ def request_refund(request: HttpRequest, number: str, line_id: int) -> HttpRespo
     order = selectors.access_member_order(request.user, number)
     line = OrderLine.objects.filter(order=order, pk=line_id).first()
     if line is None:
-        raise NotFound("订单中没有这件商品", code="order_line_not_found")
+        raise NotFound(_("订单中没有这件商品"), code="order_line_not_found")
     error = None
     if request.method == "POST":
         try:
@@ -265,7 +267,7 @@ def request_refund(request: HttpRequest, number: str, line_id: int) -> HttpRespo
                 raise
             error = raised
         else:
-            messages.success(request, "退款申请已提交，请等待商家处理")
+            messages.success(request, _("退款申请已提交，请等待商家处理"))
             return redirect("orders:order_detail", number=number)
     left = selectors.refundable_left_fen(line)
     context = {
@@ -418,31 +420,31 @@ def console_ship(request: HttpRequest, order_id: int) -> HttpResponse:
             ip=ip,
         )
 
-    return _console_act(request, order_id, do, "已发货")
+    return _console_act(request, order_id, do, _("已发货"))
 
 
 @console_view(permissions.FULFIL_ORDERS)
 @require_POST
 def console_mark_ready(request: HttpRequest, order_id: int) -> HttpResponse:
-    return _console_act(request, order_id, actions.mark_ready_for_pickup, "已标记为待自提")
+    return _console_act(request, order_id, actions.mark_ready_for_pickup, _("已标记为待自提"))
 
 
 @console_view(permissions.FULFIL_ORDERS)
 @require_POST
 def console_mark_picked_up(request: HttpRequest, order_id: int) -> HttpResponse:
-    return _console_act(request, order_id, actions.mark_picked_up, "已标记为已自提")
+    return _console_act(request, order_id, actions.mark_picked_up, _("已标记为已自提"))
 
 
 @console_view(permissions.FULFIL_ORDERS)
 @require_POST
 def console_mark_delivered(request: HttpRequest, order_id: int) -> HttpResponse:
-    return _console_act(request, order_id, actions.mark_delivered, "已标记为已送达")
+    return _console_act(request, order_id, actions.mark_delivered, _("已标记为已送达"))
 
 
 @console_view(permissions.FULFIL_ORDERS)
 @require_POST
 def console_complete(request: HttpRequest, order_id: int) -> HttpResponse:
-    return _console_act(request, order_id, actions.complete_order, "订单已完成")
+    return _console_act(request, order_id, actions.complete_order, _("订单已完成"))
 
 
 @console_view(permissions.FULFIL_ORDERS)
@@ -451,7 +453,7 @@ def console_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
     def do(shop: Any, oid: int, actor: Any, ip: str | None) -> Any:
         return actions.cancel_unpaid_order(shop, oid, actor, reason=request.POST.get("reason", ""), ip=ip)
 
-    return _console_act(request, order_id, do, "订单已取消")
+    return _console_act(request, order_id, do, _("订单已取消"))
 
 
 @console_view(permissions.VIEW_ORDERS)
@@ -477,5 +479,5 @@ def console_reject_refund(request: HttpRequest, refund_id: int) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "已拒绝退款申请")
+        messages.success(request, _("已拒绝退款申请"))
     return redirect(_safe_next(request, reverse("orders:console_refunds")))

@@ -8,6 +8,7 @@ Gateway calls (network in real life) never run while we hold row locks.
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -19,11 +20,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shequn.core import audit, secrets
 from shequn.core.alerts import raise_alert
 from shequn.core.errors import DomainError, InvalidInput, NotFound
 from shequn.core.events import on_commit
+from shequn.core.i18n import in_language_of
 from shequn.core.money import format_fen
 from shequn.notifications.actions import notify
 from shequn.orders import actions as order_actions
@@ -71,14 +74,17 @@ def pay_page_url(payment: Payment) -> str:
     return reverse("payments:sandbox_pay_page", args=[payment.prepay_id])
 
 
-def _notify_member(order: Order, kind: str, title: str, body: str) -> None:
+def _notify_member(order: Order, kind: str, texts: Callable[[], tuple[str, str]]) -> None:
+    """An inbox message to the order's member, in their language (``texts`` builds title and body)."""
+    with in_language_of(order.user):
+        title, body = texts()
     on_commit(notify, order.user, shop=order.shop, kind=kind, title=title, body=body, link=_order_link(order.number))
 
 
 def _description(order: Order) -> str:
     lines = list(order.lines.all()[:2])
     if not lines:
-        return f"{order.shop.name}-订单{order.number}"
+        return _("%(name)s-订单%(number)s") % {"name": order.shop.name, "number": order.number}
     first = lines[0].title
     return f"{order.shop.name}-{first}{'等' if len(lines) > 1 else ''}"[:127]
 
@@ -100,19 +106,19 @@ def start_payment(order: Order, user: Any) -> str:
     money moved.
     """
     if order.user_id != getattr(user, "pk", None):
-        raise OrderNotFound("订单不存在")
+        raise OrderNotFound(_("订单不存在"))
     if order.payment_method != PaymentMethod.SANDBOX:
-        raise OrderNotPayable("货到付款订单无需在线支付")
+        raise OrderNotPayable(_("货到付款订单无需在线支付"))
     check_shop_open(order.shop)
     openid = payer_openid(user)
     with transaction.atomic():
         locked = order_for_payment(order.number)
         if locked.paid_at is not None:
-            raise OrderAlreadyPaid("订单已支付")
+            raise OrderAlreadyPaid(_("订单已支付"))
         if locked.status != OrderStatus.PENDING_PAYMENT:
-            raise OrderNotPayable(f"订单{OrderStatus(locked.status).label}，无法支付")
+            raise OrderNotPayable(_("订单%(label)s，无法支付") % {"label": OrderStatus(locked.status).label})
         if locked.expires_at is not None and locked.expires_at <= timezone.now():
-            raise OrderNotPayable("订单已超时，无法支付")
+            raise OrderNotPayable(_("订单已超时，无法支付"))
         payment = Payment.objects.select_for_update().filter(order=locked).first()
         if payment is None:
             payment = Payment.objects.create(
@@ -123,9 +129,9 @@ def start_payment(order: Order, user: Any) -> str:
                 amount_fen=locked.total_fen,
             )
         elif payment.status == PaymentStatus.SUCCEEDED:
-            raise OrderAlreadyPaid("订单已支付")
+            raise OrderAlreadyPaid(_("订单已支付"))
         elif payment.status == PaymentStatus.CLOSED:
-            raise OrderNotPayable("支付已关闭")
+            raise OrderNotPayable(_("支付已关闭"))
     if not payment.prepay_id:
         prepay = get_gateway(payment.gateway, order.shop).create(
             out_trade_no=payment.out_trade_no,
@@ -142,13 +148,13 @@ def start_payment(order: Order, user: Any) -> str:
 def jsapi_pay_params(order: Order, user: Any) -> dict[str, str]:
     """The signed parameters of WeChat's pay sheet for the member's own order paid through the shop's WeChat Pay."""
     if order.user_id != getattr(user, "pk", None):
-        raise OrderNotFound("订单不存在")
+        raise OrderNotFound(_("订单不存在"))
     check_shop_open(order.shop)
     payment = Payment.objects.filter(order=order, gateway="wechat").exclude(prepay_id="").first()
     if payment is None:
-        raise OrderNotPayable("该订单没有待支付的微信支付单")
+        raise OrderNotPayable(_("该订单没有待支付的微信支付单"))
     if payment.status != PaymentStatus.CREATED:
-        raise OrderNotPayable("该订单的微信支付单已结束")
+        raise OrderNotPayable(_("该订单的微信支付单已结束"))
     gateway = get_gateway("wechat", order.shop)
     assert isinstance(gateway, WechatPayV3Gateway)
     return gateway.jsapi_pay_params(payment.prepay_id)
@@ -174,7 +180,7 @@ def handle_notification(gateway_name: str, headers: Any, body: bytes, shop: Shop
     try:
         gateway = get_gateway(gateway_name, shop)
     except InvalidInput as error:
-        raise NotificationRejected(f"通知校验失败：{error.message}", code="FAIL") from None
+        raise NotificationRejected(_("通知校验失败：%(message)s") % {"message": error.message}, code="FAIL") from None
     verified = gateway.parse_notification(headers, body)
     return apply_notification(gateway_name, verified)
 
@@ -274,7 +280,7 @@ def _apply_transaction(gateway_name: str, txn: Transaction, order: Order | None,
     if order is None or payment is None:
         return _mismatch(
             "payment.unknown_transaction",
-            f"支付网关通知了未知的商户订单号 {txn.out_trade_no}",
+            _("支付网关通知了未知的商户订单号 %(out_trade_no)s") % {"out_trade_no": txn.out_trade_no},
             order.shop if order else None,
             out_trade_no=txn.out_trade_no,
             transaction_id=txn.transaction_id,
@@ -293,7 +299,8 @@ def _apply_transaction(gateway_name: str, txn: Transaction, order: Order | None,
     if differences:
         return _mismatch(
             "payment.mismatch",
-            f"订单 {order.number} 的支付通知与我们的记录不符：{', '.join(differences)}",
+            _("订单 %(number)s 的支付通知与我们的记录不符：%(fields)s")
+            % {"number": order.number, "fields": ", ".join(differences)},
             order.shop,
             out_trade_no=txn.out_trade_no,
             differences=differences,
@@ -304,7 +311,8 @@ def _apply_transaction(gateway_name: str, txn: Transaction, order: Order | None,
         if payment.transaction_id and txn.transaction_id != payment.transaction_id:
             return _mismatch(
                 "payment.duplicate_transaction",
-                f"订单 {order.number} 收到第二笔不同的支付 {txn.transaction_id}",
+                _("订单 %(number)s 收到第二笔不同的支付 %(transaction_id)s")
+                % {"number": order.number, "transaction_id": txn.transaction_id},
                 order.shop,
                 ours=payment.transaction_id,
                 gateway=txn.transaction_id,
@@ -322,7 +330,7 @@ def _apply_transaction(gateway_name: str, txn: Transaction, order: Order | None,
         paid_at,
     )
     if order.status == OrderStatus.PENDING_PAYMENT and not was_closed:
-        order_actions.mark_paid(order, paid_at=paid_at, note="微信支付成功")
+        order_actions.mark_paid(order, paid_at=paid_at, note=_("微信支付成功"))
         return Applied(NotificationOutcome.APPLIED)
     return _late_payment(order, payment, paid_at)
 
@@ -332,7 +340,8 @@ def _late_payment(order: Order, payment: Payment, paid_at: Any) -> Applied:
     if order.status == OrderStatus.CLOSED and order_actions.reinstate_closed_order(order, paid_at=paid_at):
         raise_alert(
             kind="payment.late_reinstated",
-            message=f"订单 {order.number} 关闭后收到付款 {format_fen(payment.amount_fen)}，库存充足，订单已恢复",
+            message=_("订单 %(number)s 关闭后收到付款 %(amount)s，库存充足，订单已恢复")
+            % {"number": order.number, "amount": format_fen(payment.amount_fen)},
             shop=order.shop,
             out_trade_no=order.number,
             transaction_id=payment.transaction_id,
@@ -343,14 +352,18 @@ def _late_payment(order: Order, payment: Payment, paid_at: Any) -> Applied:
         payment=payment,
         out_refund_no=f"LATE{order.number}",
         amount_fen=payment.amount_fen,
-        reason="订单已关闭，退回付款",
+        reason=_("订单已关闭，退回付款"),
     )
     on_commit(submit_gateway_refund, gateway_refund.pk)
     raise_alert(
         kind="payment.late_refunded",
         message=(
-            f"订单 {order.number}（{OrderStatus(order.status).label}）收到付款 {format_fen(payment.amount_fen)}，"
-            "无法恢复订单，已原路退款"
+            _("订单 %(number)s（%(label)s）收到付款 %(amount)s，无法恢复订单，已原路退款")
+            % {
+                "number": order.number,
+                "label": OrderStatus(order.status).label,
+                "amount": format_fen(payment.amount_fen),
+            }
         ),
         shop=order.shop,
         out_trade_no=order.number,
@@ -360,8 +373,11 @@ def _late_payment(order: Order, payment: Payment, paid_at: Any) -> Applied:
     _notify_member(
         order,
         "payment.refund_after_close",
-        "付款将原路退回",
-        f"订单 {order.number} 已关闭，你支付的 {format_fen(payment.amount_fen)} 将原路退回。",
+        lambda: (
+            _("付款将原路退回"),
+            _("订单 %(number)s 已关闭，你支付的 %(amount)s 将原路退回。")
+            % {"number": order.number, "amount": format_fen(payment.amount_fen)},
+        ),
     )
     return Applied(NotificationOutcome.APPLIED, "late payment: refunded")
 
@@ -377,7 +393,7 @@ def _apply_refund(
     if order is None or payment is None or gateway_refund is None:
         return _mismatch(
             "refund.unknown",
-            f"支付网关通知了未知的退款单 {refund.out_refund_no}",
+            _("支付网关通知了未知的退款单 %(out_refund_no)s") % {"out_refund_no": refund.out_refund_no},
             order.shop if order else None,
             out_trade_no=refund.out_trade_no,
             out_refund_no=refund.out_refund_no,
@@ -395,7 +411,8 @@ def _apply_refund(
     if differences:
         return _mismatch(
             "refund.mismatch",
-            f"退款单 {refund.out_refund_no} 的通知与我们的记录不符：{', '.join(differences)}",
+            _("退款单 %(out_refund_no)s 的通知与我们的记录不符：%(fields)s")
+            % {"out_refund_no": refund.out_refund_no, "fields": ", ".join(differences)},
             order.shop,
             out_refund_no=refund.out_refund_no,
             differences=differences,
@@ -415,14 +432,18 @@ def _apply_refund(
             _notify_member(
                 order,
                 "payment.refunded",
-                "退款成功",
-                f"订单 {order.number} 的付款 {format_fen(gateway_refund.amount_fen)} 已原路退回。",
+                lambda: (
+                    _("退款成功"),
+                    _("订单 %(number)s 的付款 %(amount)s 已原路退回。")
+                    % {"number": order.number, "amount": format_fen(gateway_refund.amount_fen)},
+                ),
             )
         return Applied(NotificationOutcome.APPLIED)
-    reason = "退款异常（如银行卡已注销）" if new_status == GatewayRefundStatus.ABNORMAL else "退款已关闭"
+    reason = _("退款异常（如银行卡已注销）") if new_status == GatewayRefundStatus.ABNORMAL else _("退款已关闭")
     raise_alert(
         kind="refund.failed",
-        message=f"退款单 {gateway_refund.out_refund_no}（订单 {order.number}）{reason}，需要人工处理",
+        message=_("退款单 %(out_refund_no)s（订单 %(number)s）%(reason)s，需要人工处理")
+        % {"out_refund_no": gateway_refund.out_refund_no, "number": order.number, "reason": reason},
         shop=order.shop,
         out_refund_no=gateway_refund.out_refund_no,
         status=new_status,
@@ -453,13 +474,13 @@ def confirm_cod_payment(shop: Shop, order: Order, actor: Any, ip: str | None = N
     """Staff received the cash for a COD order: record the payment and mark the order paid. Audited."""
     require_permission(actor, shop, permissions.CONFIRM_COD)
     if order.shop_id != shop.pk:
-        raise OrderNotFound("订单不存在")
+        raise OrderNotFound(_("订单不存在"))
     if order.payment_method != PaymentMethod.COD:
-        raise NotCashOnDelivery("该订单不是货到付款")
+        raise NotCashOnDelivery(_("该订单不是货到付款"))
     with transaction.atomic():
         locked = order_for_payment(order.number)
         if locked.paid_at is not None or Payment.objects.filter(order=locked).exists():
-            raise OrderAlreadyPaid("该订单已确认收款")
+            raise OrderAlreadyPaid(_("该订单已确认收款"))
         now = timezone.now()
         payment = Payment.objects.create(
             shop=shop,
@@ -470,7 +491,7 @@ def confirm_cod_payment(shop: Shop, order: Order, actor: Any, ip: str | None = N
             status=PaymentStatus.SUCCEEDED,
             succeeded_at=now,
         )
-        order_actions.mark_paid(locked, paid_at=now, actor=actor, note="货到付款，商家确认收款")
+        order_actions.mark_paid(locked, paid_at=now, actor=actor, note=_("货到付款，商家确认收款"))
         audit.record(
             actor=actor,
             shop=shop,
@@ -487,11 +508,11 @@ def approve_refund(shop: Shop, refund: RefundRequest, actor: Any, ip: str | None
     """Staff approve a refund: the request moves to approved and the money goes back (``pay_approved_refund``)."""
     require_permission(actor, shop, permissions.DECIDE_REFUNDS)
     if refund.shop_id != shop.pk:
-        raise NotFound("售后申请不存在", code="refund_not_found")
+        raise NotFound(_("售后申请不存在"), code="refund_not_found")
     with transaction.atomic():
         order = order_for_payment(Order.objects.values_list("number", flat=True).get(pk=refund.order_id))
         if not Payment.objects.filter(order=order, status=PaymentStatus.SUCCEEDED).exists():
-            raise PaymentMissing("订单尚未付款，无法退款")
+            raise PaymentMissing(_("订单尚未付款，无法退款"))
         order_actions.approve_refund(refund, actor)
         audit.record(
             actor=actor,
@@ -519,7 +540,8 @@ def pay_approved_refund(sender: Any, refund: RefundRequest, order: Order, **kwar
         # Payment record (a data repair) must not be lost: it waits, approved, for staff.
         raise_alert(
             kind="refund.no_payment",
-            message=f"退款单 {refund.number} 已同意，但订单 {order.number} 没有成功的支付记录，请人工处理",
+            message=_("退款单 %(number)s 已同意，但订单 %(number2)s 没有成功的支付记录，请人工处理")
+            % {"number": refund.number, "number2": order.number},
             shop=order.shop,
             out_refund_no=refund.number,
         )
@@ -586,14 +608,15 @@ def _refund_refused(gateway_refund_id: int, error: GatewayError) -> None:
         GatewayRefund.objects.filter(pk=locked.pk).update(status=GatewayRefundStatus.CLOSED, finished_at=timezone.now())
         raise_alert(
             kind="refund.refused",
-            message=f"支付网关拒绝了退款单 {locked.out_refund_no}：{error.message}",
+            message=_("支付网关拒绝了退款单 %(out_refund_no)s：%(message)s")
+            % {"out_refund_no": locked.out_refund_no, "message": error.message},
             shop=locked.shop,
             out_refund_no=locked.out_refund_no,
             gateway_code=error.details.get("gateway_code"),
         )
         refund_request = _refund_request(locked)
         if refund_request is not None:
-            order_actions.fail_refund(refund_request, f"支付网关拒绝退款：{error.message}")
+            order_actions.fail_refund(refund_request, _("支付网关拒绝退款：%(message)s") % {"message": error.message})
 
 
 # --- reconciliation (the gateway did not notify) ----------------------------------------
@@ -735,27 +758,27 @@ def _check_private_key(pem: str) -> None:
     try:
         key = serialization.load_pem_private_key(pem.strip().encode(), password=None)
     except (ValueError, TypeError):
-        raise _invalid("merchant_private_key", "商户API私钥格式不正确（应为 apiclient_key.pem 的内容）") from None
+        raise _invalid("merchant_private_key", _("商户API私钥格式不正确（应为 apiclient_key.pem 的内容）")) from None
     if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < 2048:
-        raise _invalid("merchant_private_key", "商户API私钥应为 2048 位以上的 RSA 私钥")
+        raise _invalid("merchant_private_key", _("商户API私钥应为 2048 位以上的 RSA 私钥"))
 
 
 def check_merchant_account(data: MerchantAccountInput, existing: MerchantAccount | None) -> None:
     if not MCHID_PATTERN.match(data.mchid):
-        raise _invalid("mchid", "商户号应为 8–16 位数字")
+        raise _invalid("mchid", _("商户号应为 8–16 位数字"))
     if not APPID_PATTERN.match(data.appid):
-        raise _invalid("appid", "AppID 格式不正确（以 wx 开头）")
+        raise _invalid("appid", _("AppID 格式不正确（以 wx 开头）"))
     if not MERCHANT_SERIAL_PATTERN.match(data.merchant_serial):
-        raise _invalid("merchant_serial", "证书序列号应为 8–64 位十六进制字符")
+        raise _invalid("merchant_serial", _("证书序列号应为 8–64 位十六进制字符"))
     if data.merchant_private_key:
         _check_private_key(data.merchant_private_key)
     elif existing is None or not existing.merchant_private_key_encrypted:
-        raise _invalid("merchant_private_key", "请填写商户API私钥")
+        raise _invalid("merchant_private_key", _("请填写商户API私钥"))
     if data.api_v3_key:
         if not API_V3_KEY_PATTERN.match(data.api_v3_key):
-            raise _invalid("api_v3_key", "APIv3 密钥应为 32 个字符")
+            raise _invalid("api_v3_key", _("APIv3 密钥应为 32 个字符"))
     elif existing is None or not existing.api_v3_key_encrypted:
-        raise _invalid("api_v3_key", "请填写 APIv3 密钥")
+        raise _invalid("api_v3_key", _("请填写 APIv3 密钥"))
 
 
 def do_save_merchant_account(
@@ -793,19 +816,19 @@ def _platform_key_from_pem(pem: str, public_key_id: str) -> tuple[str, rsa.RSAPu
         try:
             certificate = x509.load_pem_x509_certificate(text.encode())
         except ValueError:
-            raise _invalid("pem", "平台证书格式不正确") from None
+            raise _invalid("pem", _("平台证书格式不正确")) from None
         key: Any = certificate.public_key()
         serial, expires_at = format(certificate.serial_number, "X"), certificate.not_valid_after_utc
     else:
         if not PUBLIC_KEY_ID_PATTERN.match(public_key_id):
-            raise _invalid("public_key_id", "请填写微信支付公钥ID（PUB_KEY_ID_ 开头）")
+            raise _invalid("public_key_id", _("请填写微信支付公钥ID（PUB_KEY_ID_ 开头）"))
         try:
             key = serialization.load_pem_public_key(text.encode())
         except ValueError:
-            raise _invalid("pem", "请粘贴平台证书或微信支付公钥（PEM 格式）") from None
+            raise _invalid("pem", _("请粘贴平台证书或微信支付公钥（PEM 格式）")) from None
         serial, expires_at = public_key_id, None
     if not isinstance(key, rsa.RSAPublicKey) or key.key_size < 2048:
-        raise _invalid("pem", "平台证书或公钥应为 2048 位以上的 RSA 密钥")
+        raise _invalid("pem", _("平台证书或公钥应为 2048 位以上的 RSA 密钥"))
     return serial, key, expires_at
 
 
@@ -819,7 +842,7 @@ def do_add_platform_key(
     with transaction.atomic():
         account = MerchantAccount.objects.select_for_update().filter(shop=shop).first()
         if account is None:
-            raise _invalid("pem", "请先保存商户号等基本配置")
+            raise _invalid("pem", _("请先保存商户号等基本配置"))
         platform_key, created = PlatformKey.objects.get_or_create(
             account=account,
             serial=serial,
@@ -830,7 +853,7 @@ def do_add_platform_key(
             },
         )
         if not created and platform_key.retired_at is None:
-            raise InvalidInput("该证书或公钥已在使用中", code="platform_key_exists")
+            raise InvalidInput(_("该证书或公钥已在使用中"), code="platform_key_exists")
         if not created:
             PlatformKey.objects.filter(pk=platform_key.pk).update(retired_at=None)
             platform_key.retired_at = None
@@ -844,7 +867,7 @@ def do_retire_platform_key(shop: Shop, actor: Any, platform_key_id: int, ip: str
     with transaction.atomic():
         platform_key = PlatformKey.objects.select_for_update().filter(pk=platform_key_id, account__shop=shop).first()
         if platform_key is None:
-            raise NotFound("平台证书不存在", code="platform_key_not_found")
+            raise NotFound(_("平台证书不存在"), code="platform_key_not_found")
         if platform_key.retired_at is None:
             platform_key.retired_at = timezone.now()
             platform_key.save(update_fields=["retired_at"])

@@ -3,6 +3,7 @@
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Header, Router, Status
 
 from shequn.core.audit import client_ip
@@ -51,7 +52,7 @@ def get_payment(request: HttpRequest, number: Text) -> dict[str, object]:
     order = access_member_order(request.user, number)
     payment = payment_of(order)
     if payment is None:
-        raise NotFound("该订单还没有发起支付", code="payment_not_found")
+        raise NotFound(_("该订单还没有发起支付"), code="payment_not_found")
     if payment.status == PaymentStatus.CREATED:
         # WeChat's advice for the moment the payer comes back: query instead of waiting for the callback.
         actions.sync_after_pay_page(order.number)
@@ -107,10 +108,10 @@ def _console_shop(request: HttpRequest, permission: Text) -> Shop:
     else:
         candidates = list(shops[:2])
         if len(candidates) > 1:
-            raise InvalidInput("你在多家店铺任职，请用 X-Shop 请求头指定店铺", code="shop_required")
+            raise InvalidInput(_("你在多家店铺任职，请用 X-Shop 请求头指定店铺"), code="shop_required")
         shop = candidates[0] if candidates else None
     if shop is None:
-        raise NotFound("店铺不存在", code="shop_not_found")
+        raise NotFound(_("店铺不存在"), code="shop_not_found")
     require_permission(request.user, shop, permission)
     return shop
 

@@ -4,6 +4,7 @@ import hashlib
 
 from cryptography.hazmat.primitives import serialization
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext as _
 
 from shequn.core import secrets
 from shequn.orders.models import Order
@@ -63,6 +64,6 @@ def merchant_account_summary(account: MerchantAccount | None) -> dict[str, str]:
         public = key.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
-        private_key = f"已保存（公钥指纹 {secrets.mask(hashlib.sha256(public).hexdigest())}）"
+        private_key = _("已保存（公钥指纹 %(mask)s）") % {"mask": secrets.mask(hashlib.sha256(public).hexdigest())}
     api_v3_key = secrets.mask(secrets.decrypt(account.api_v3_key_encrypted)) if account.api_v3_key_encrypted else ""
     return {"merchant_private_key": private_key, "api_v3_key": api_v3_key}

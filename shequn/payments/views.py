@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -83,9 +84,9 @@ def sandbox_pay_page(request: HttpRequest, prepay_id: str) -> HttpResponse:
     _require_sandbox()
     txn = sandbox.transaction_for_prepay(prepay_id)
     if txn is None:
-        raise PayPageNotFound("支付单不存在或已失效")
+        raise PayPageNotFound(_("支付单不存在或已失效"))
     payment = payment_for_prepay(prepay_id)
-    merchant = payment.shop.name if payment is not None else f"商户 {txn.mchid}"
+    merchant = payment.shop.name if payment is not None else _("商户 %(mchid)s") % {"mchid": txn.mchid}
     error = ""
     if request.method == "POST":
         choice = request.POST.get("action")
@@ -93,13 +94,13 @@ def sandbox_pay_page(request: HttpRequest, prepay_id: str) -> HttpResponse:
             if choice == "confirm":
                 sandbox.confirm(prepay_id)
                 actions.sync_after_pay_page(txn.out_trade_no)
-                messages.success(request, "支付成功")
+                messages.success(request, _("支付成功"))
                 return redirect(after_payment_url(txn.out_trade_no))
             if choice == "fail":
                 sandbox.fail(prepay_id)
-                messages.error(request, "支付未完成，你可以在订单页重新支付")
+                messages.error(request, _("支付未完成，你可以在订单页重新支付"))
                 return redirect(_order_detail(txn.out_trade_no))
-            error = "请选择确认支付或支付失败"
+            error = _("请选择确认支付或支付失败")
         except sandbox.SandboxError as failure:
             error = failure.message
         txn.refresh_from_db()
@@ -131,7 +132,7 @@ def console_confirm_cod(request: HttpRequest, order_id: int) -> HttpResponse:
     shop = request.console_shop  # type: ignore[attr-defined]
     order = access_order(shop, order_id)
     actions.confirm_cod_payment(shop, order, request.user, client_ip(request))
-    messages.success(request, f"已确认收款，订单 {order.number} 已付款")
+    messages.success(request, _("已确认收款，订单 %(number)s 已付款") % {"number": order.number})
     return redirect(_console_order_detail(order.pk))
 
 
@@ -141,7 +142,7 @@ def console_approve_refund(request: HttpRequest, refund_id: int) -> HttpResponse
     shop = request.console_shop  # type: ignore[attr-defined]
     refund = access_refund(shop, refund_id)
     actions.approve_refund(shop, refund, request.user, client_ip(request))
-    messages.success(request, f"已同意退款 {refund.number}，款项原路退回中")
+    messages.success(request, _("已同意退款 %(number)s，款项原路退回中") % {"number": refund.number})
     return redirect(_console_order_detail(refund.order_id))
 
 
@@ -192,7 +193,7 @@ def console_merchant(request: HttpRequest) -> HttpResponse:
     except DomainError as error:
         add_domain_error(form, error)
         return _merchant_page(request, form, status=error.status)
-    messages.success(request, "微信支付商户配置已保存")
+    messages.success(request, _("微信支付商户配置已保存"))
     return redirect("payments:console_merchant")
 
 
@@ -213,7 +214,7 @@ def console_platform_key_add(request: HttpRequest) -> HttpResponse:
     except DomainError as error:
         add_domain_error(key_form, error)
         return _merchant_page(request, key_form=key_form, status=error.status)
-    messages.success(request, f"已添加平台证书 {platform_key.serial}")
+    messages.success(request, _("已添加平台证书 %(serial)s") % {"serial": platform_key.serial})
     return redirect("payments:console_merchant")
 
 
@@ -226,5 +227,5 @@ def console_platform_key_retire(request: HttpRequest, key_id: int) -> HttpRespon
         key_id,
         ip=client_ip(request),
     )
-    messages.success(request, f"平台证书 {platform_key.serial} 已停用")
+    messages.success(request, _("平台证书 %(serial)s 已停用") % {"serial": platform_key.serial})
     return redirect("payments:console_merchant")

@@ -11,6 +11,8 @@ from django.db import transaction
 from django.db.models import CharField
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shequn.accounts.actions import OtpSent, do_send_otp, do_verify_otp
 from shequn.accounts.models import Address, ApiToken, OtpCode, User
@@ -32,7 +34,7 @@ from .models import DataRequest
 # What a deleted member is called wherever their name used to show (board posts, order lists).
 DELETED_NAME = "已注销用户"
 # What the member is told before deleting: what goes, what is kept and why.
-KEPT_AFTER_DELETION = (
+KEPT_AFTER_DELETION = gettext_lazy(
     "注销后，你的昵称、手机号、收货地址、站内消息和登录令牌会被删除或匿名化，无法再登录；"
     "订单、支付和退款记录依法保留至少 3 年（电子商务法），但不再显示你的姓名、电话和地址；"
     "你在互动区发的帖子和评论保留，作者显示为「已注销用户」。同一手机号之后可以重新注册为新账号。"
@@ -63,7 +65,7 @@ def _record(
 
 def check_export_format(value: str) -> str:
     if value not in ExportFormat.values:
-        raise InvalidInput("导出格式只能是 json 或 csv", code="export_format_invalid")
+        raise InvalidInput(_("导出格式只能是 json 或 csv"), code="export_format_invalid")
     return value
 
 
@@ -94,7 +96,7 @@ def check_can_delete_account(user: User) -> None:
     blockers = selectors.deletion_blockers(user)
     if blockers:
         raise DeletionBlocked(
-            "暂时无法注销账号：" + "；".join(blocker.message for blocker in blockers),
+            _("暂时无法注销账号：") + _("；").join(blocker.message for blocker in blockers),
             details={"blockers": [{"code": blocker.code, "message": blocker.message} for blocker in blockers]},
         )
 
@@ -114,7 +116,7 @@ def do_delete_account(user: User, code: str, *, ip: str | None) -> DataRequest:
         check_can_delete_account(user)
         assert user.phone
         if do_verify_otp(user.phone, code, ip=ip).pk != user.pk:  # the phone is unique: never in practice
-            raise InvalidInput("验证码无效或已过期，请重新获取", code="otp_invalid")
+            raise InvalidInput(_("验证码无效或已过期，请重新获取"), code="otp_invalid")
         with transaction.atomic():
             # The account row first, as every order's transaction takes it (orders.actions._lock_buyers):
             # an order being placed commits first and is then a blocker below; one placed after waits

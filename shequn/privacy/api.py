@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router
 
 from shequn.accounts.models import User
@@ -27,7 +28,7 @@ _EXPORT_CONTENT = {
 def _user(request: HttpRequest) -> User:
     user = request.user
     if not isinstance(user, User):
-        raise NotAuthenticated("请先登录")
+        raise NotAuthenticated(_("请先登录"))
     return user
 
 
@@ -53,7 +54,7 @@ def export(request: HttpRequest, query: Query[ExportQuery]) -> Any:
 def deletion_check(request: HttpRequest) -> Any:
     """Whether the account can be deleted now, what stands in the way, and what is kept."""
     blockers = selectors.deletion_blockers(_user(request))
-    return {"can_delete": not blockers, "blockers": blockers, "kept": actions.KEPT_AFTER_DELETION}
+    return {"can_delete": not blockers, "blockers": blockers, "kept": str(actions.KEPT_AFTER_DELETION)}
 
 
 @router.post("/deletion/code", response={200: OtpSentOut, **error_responses(401, 409, 429, 502)})

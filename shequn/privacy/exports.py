@@ -15,12 +15,13 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from .enums import ExportFormat
 from .selectors import Table
 
 FORMAT_VERSION = "shequn-member-export/1"
-README = (
+README = gettext_lazy(
     "这是你在本平台的个人数据副本。\n"
     "金额字段（以 _fen 结尾）的单位是分（100 分 = 1 元）；时间为北京时间（ISO 8601）。\n"
     "每个 CSV 文件是一类数据：profile 个人资料，addresses 收货地址，orders 订单，order_lines 订单商品，"
@@ -58,14 +59,14 @@ def render(data: dict[str, Table], export_format: str, *, now: datetime) -> Expo
         document = {
             "format": FORMAT_VERSION,
             "exported_at": _plain(now),
-            "readme": README,
+            "readme": str(README),
             "tables": {name: _plain_rows(table.rows) for name, table in data.items()},
         }
         content = json.dumps(document, ensure_ascii=False, indent=2).encode()
         return ExportFile(f"shequn-data-{stamp}.json", "application/json; charset=utf-8", content)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("README.txt", README)
+        archive.writestr("README.txt", str(README))
         for name, table in data.items():
             text = io.StringIO()
             text.write("\ufeff")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from shequn.accounts.models import Address, ApiToken, User
 from shequn.board.models import Comment, Thread
@@ -270,25 +271,32 @@ def deletion_blockers(user: User) -> list[Blocker]:
     """Why the account cannot be deleted now (empty: it can). A fixed handful of statements."""
     blockers: list[Blocker] = []
     if user.is_staff or user.is_superuser or StaffMember.objects.filter(user=user, is_active=True).exists():
-        blockers.append(Blocker("is_staff", "这是店铺员工或平台账号，请先由店主停用你的员工身份，或联系平台处理"))
+        blockers.append(Blocker("is_staff", _("这是店铺员工或平台账号，请先由店主停用你的员工身份，或联系平台处理")))
     if not user.phone:
-        blockers.append(Blocker("no_phone", "账号未绑定手机号，无法通过短信验证注销，请联系平台客服"))
+        blockers.append(Blocker("no_phone", _("账号未绑定手机号，无法通过短信验证注销，请联系平台客服")))
     orders = Order.objects.filter(user=user).aggregate(
         unpaid=Count("pk", filter=Q(status__in=UNPAID_STATUSES)),
         undelivered=Count("pk", filter=Q(status__in=UNDELIVERED_STATUSES)),
     )
     if orders["unpaid"]:
-        blockers.append(Blocker("unpaid_orders", f"你有 {orders['unpaid']} 笔待付款订单，请先付款或取消订单"))
+        blockers.append(
+            Blocker("unpaid_orders", _("你有 %(value)s 笔待付款订单，请先付款或取消订单") % {"value": orders["unpaid"]})
+        )
     if orders["undelivered"]:
         blockers.append(
             Blocker(
                 "undelivered_orders",
-                f"你有 {orders['undelivered']} 笔订单尚未送达或自提，请收货后再注销（或申请退款）",
+                _("你有 %(value)s 笔订单尚未送达或自提，请收货后再注销（或申请退款）")
+                % {"value": orders["undelivered"]},
             )
         )
     refunds = RefundRequest.objects.filter(order__user=user, status__in=OPEN_REFUND_STATUSES).count()
     if refunds:
-        blockers.append(Blocker("open_refunds", f"你有 {refunds} 个售后申请尚未完成，请等待退款到账后再注销"))
+        blockers.append(
+            Blocker(
+                "open_refunds", _("你有 %(refunds)s 个售后申请尚未完成，请等待退款到账后再注销") % {"refunds": refunds}
+            )
+        )
     balance = sum(
         Account.objects.filter(holder=user, kind__in=UNWITHDRAWN_KINDS, balance_fen__gt=0).values_list(
             "balance_fen", flat=True
@@ -298,11 +306,12 @@ def deletion_blockers(user: User) -> list[Blocker]:
         blockers.append(
             Blocker(
                 "wallet_balance",
-                f"你的佣金账户还有 {format_fen(balance)} 未提现（含冻结中和提现中），请先在推广中心提现，到账后再注销",
+                _("你的佣金账户还有 %(amount)s 未提现（含冻结中和提现中），请先在推广中心提现，到账后再注销")
+                % {"amount": format_fen(balance)},
             )
         )
     if Leader.objects.filter(user=user, status__in=LIVE_LEADER_STATUSES).exists():
-        blockers.append(Blocker("leader", "你是团长（或正在申请），请先联系店铺解除团长身份"))
+        blockers.append(Blocker("leader", _("你是团长（或正在申请），请先联系店铺解除团长身份")))
     return blockers
 
 

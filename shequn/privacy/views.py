@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from shequn.accounts.models import User
@@ -65,7 +66,7 @@ def send_deletion_code(request: HttpRequest) -> HttpResponse:
     except DomainError as error:
         add_domain_error(form, error)
         return _render_my_data(request, form=form, status=error.status)
-    messages.success(request, f"验证码已发送至 {mask_phone(sent.phone)}，10 分钟内有效")
+    messages.success(request, _("验证码已发送至 %(phone)s，10 分钟内有效") % {"phone": mask_phone(sent.phone)})
     return _render_my_data(request, code_sent=True)
 
 
@@ -81,7 +82,7 @@ def delete_account(request: HttpRequest) -> HttpResponse:
         add_domain_error(form, error)
         return _render_my_data(request, form=form, code_sent=True, status=error.status)
     logout(request)
-    messages.success(request, "账号已注销，你的个人信息已删除")
+    messages.success(request, _("账号已注销，你的个人信息已删除"))
     return redirect("accounts:login")
 
 

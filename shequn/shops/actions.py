@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shequn.core import audit
 from shequn.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -38,7 +39,7 @@ def _invalid(field: str, message: str, code: str = "invalid_input") -> InvalidIn
 
 def check_role(role: str) -> str:
     if role not in StaffRole.values:
-        raise _invalid("role", "请选择有效的角色", "invalid_role")
+        raise _invalid("role", _("请选择有效的角色"), "invalid_role")
     return role
 
 
@@ -46,7 +47,7 @@ def check_can_touch_owner(actor_membership: StaffMember, *, target: StaffMember 
     """Only an owner may make someone an owner or change an owner's row (admins cannot transfer ownership)."""
     touches_owner = new_role == StaffRole.OWNER or (target is not None and target.role == StaffRole.OWNER)
     if touches_owner and actor_membership.role != StaffRole.OWNER:
-        raise PermissionDenied("只有店主可以设置或变更店主", code="owner_only")
+        raise PermissionDenied(_("只有店主可以设置或变更店主"), code="owner_only")
 
 
 def _check_not_last_owner(shop: Shop, target: StaffMember) -> None:
@@ -60,14 +61,18 @@ def _check_not_last_owner(shop: Shop, target: StaffMember) -> None:
         .values_list("pk", flat=True)
     )
     if not [pk for pk in owners if pk != target.pk]:
-        raise Conflict("店铺至少需要一位店主，不能移除最后一位店主", code="last_owner")
+        raise Conflict(_("店铺至少需要一位店主，不能移除最后一位店主"), code="last_owner")
 
 
 def check_new_account(username: str, password: str) -> None:
     if not _USERNAME.match(username):
-        raise _invalid("username", "用户名须为 3–32 位字母、数字、下划线、点或短横线", "invalid_username")
+        raise _invalid("username", _("用户名须为 3–32 位字母、数字、下划线、点或短横线"), "invalid_username")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise _invalid("password", f"初始密码至少 {MIN_PASSWORD_LENGTH} 位", "password_too_short")
+        raise _invalid(
+            "password",
+            _("初始密码至少 %(min_password_length)s 位") % {"min_password_length": MIN_PASSWORD_LENGTH},
+            "password_too_short",
+        )
 
 
 def do_add_staff(
@@ -84,7 +89,7 @@ def do_add_staff(
     check_can_touch_owner(actor_membership, target=None, new_role=role)
     username = (username or "").strip()
     if not username:
-        raise _invalid("username", "请输入员工的用户名", "username_required")
+        raise _invalid("username", _("请输入员工的用户名"), "username_required")
     user_model = get_user_model()
     with transaction.atomic():
         user = user_model.objects.filter(username=username, is_active=True).first()
@@ -92,18 +97,18 @@ def do_add_staff(
         if user is None and new_password:
             check_new_account(username, new_password)
             if user_model.objects.filter(username=username).exists():
-                raise Conflict("该用户名已被占用", code="username_taken")
+                raise Conflict(_("该用户名已被占用"), code="username_taken")
             user = user_model.objects.create_user(username=username, password=new_password, nickname=username)
             created_account = True
         if user is None:
             raise NotFound(
-                "找不到该用户名对应的账号；如需新建账号，请同时填写初始密码",
+                _("找不到该用户名对应的账号；如需新建账号，请同时填写初始密码"),
                 code="user_not_found",
-                details={"fields": {"username": "找不到该用户"}},
+                details={"fields": {"username": _("找不到该用户")}},
             )
         row = StaffMember.objects.select_for_update().filter(shop=shop, user=user).first()
         if row is not None and row.is_active:
-            raise Conflict("该账号已经是本店员工", code="already_staff")
+            raise Conflict(_("该账号已经是本店员工"), code="already_staff")
         if row is None:
             row = StaffMember.objects.create(shop=shop, user=user, role=role)
         else:
@@ -173,17 +178,17 @@ def check_pickup_point(data: PickupPointInput) -> dict[str, str]:
     opening_hours = (data.opening_hours or "").strip()
     contact_phone = (data.contact_phone or "").strip()
     if not name:
-        errors["name"] = "请填写自提点名称"
+        errors["name"] = _("请填写自提点名称")
     elif len(name) > 100:
-        errors["name"] = "名称最多 100 个字"
+        errors["name"] = _("名称最多 100 个字")
     if not address:
-        errors["address"] = "请填写自提点地址"
+        errors["address"] = _("请填写自提点地址")
     elif len(address) > 255:
-        errors["address"] = "地址最多 255 个字"
+        errors["address"] = _("地址最多 255 个字")
     if len(opening_hours) > 100:
-        errors["opening_hours"] = "营业时间最多 100 个字"
+        errors["opening_hours"] = _("营业时间最多 100 个字")
     if contact_phone and not _CONTACT_PHONE.match(contact_phone):
-        errors["contact_phone"] = "请输入正确的联系电话"
+        errors["contact_phone"] = _("请输入正确的联系电话")
     if errors:
         raise InvalidInput(next(iter(errors.values())), code="invalid_pickup_point", details={"fields": errors})
     return {"name": name, "address": address, "opening_hours": opening_hours, "contact_phone": contact_phone}
@@ -245,11 +250,14 @@ def check_shop_settings(data: ShopSettingsInput) -> dict[str, Any]:
     errors: dict[str, str] = {}
     low, high = UNPAID_TIMEOUT_RANGE
     if not low <= data.unpaid_timeout_minutes <= high:
-        errors["unpaid_timeout_minutes"] = f"未支付订单关闭时间须在 {low}–{high} 分钟之间"
+        errors["unpaid_timeout_minutes"] = _("未支付订单关闭时间须在 %(low)s–%(high)s 分钟之间") % {
+            "low": low,
+            "high": high,
+        }
     if not 0 <= data.shipping_fee_fen <= MAX_SHIPPING_FEE_FEN:
-        errors["shipping_fee_fen"] = "运费须在 0–1000 元之间"
+        errors["shipping_fee_fen"] = _("运费须在 0–1000 元之间")
     if not 0 <= data.free_shipping_threshold_fen <= MAX_FREE_SHIPPING_THRESHOLD_FEN:
-        errors["free_shipping_threshold_fen"] = "包邮门槛须在 0–100000 元之间"
+        errors["free_shipping_threshold_fen"] = _("包邮门槛须在 0–100000 元之间")
     if errors:
         raise InvalidInput(next(iter(errors.values())), code="invalid_shop_settings", details={"fields": errors})
     return {
@@ -302,7 +310,7 @@ class DeliverySlotInput:
 
 def _check_capacity(capacity: int, errors: dict[str, str]) -> None:
     if not isinstance(capacity, int) or not 1 <= capacity <= MAX_SLOT_CAPACITY:
-        errors["capacity"] = f"可约单数须在 1–{MAX_SLOT_CAPACITY} 之间"
+        errors["capacity"] = _("可约单数须在 1–%(max_slot_capacity)s 之间") % {"max_slot_capacity": MAX_SLOT_CAPACITY}
 
 
 def _aware(moment: datetime) -> datetime:
@@ -313,15 +321,15 @@ def _aware(moment: datetime) -> datetime:
 def _check_cutoff(cutoff_at: datetime, day: date, starts_at: time, errors: dict[str, str]) -> None:
     starts = timezone.make_aware(datetime.combine(day, starts_at))
     if cutoff_at > starts:
-        errors["cutoff_at"] = "截单时间不能晚于时段开始"
+        errors["cutoff_at"] = _("截单时间不能晚于时段开始")
 
 
 def check_delivery_slot(data: DeliverySlotInput, *, today: date) -> dict[str, Any]:
     errors: dict[str, str] = {}
     if data.date < today:
-        errors["date"] = "日期不能早于今天"
+        errors["date"] = _("日期不能早于今天")
     if data.ends_at <= data.starts_at:
-        errors["ends_at"] = "结束时间须晚于开始时间"
+        errors["ends_at"] = _("结束时间须晚于开始时间")
     _check_capacity(data.capacity, errors)
     cutoff_at = _aware(data.cutoff_at) if data.cutoff_at else default_cutoff(data.date)
     _check_cutoff(cutoff_at, data.date, data.starts_at, errors)
@@ -350,7 +358,7 @@ def do_create_delivery_slot(shop: Shop, actor: Any, data: DeliverySlotInput, *, 
                 actor=actor, shop=shop, action="delivery_slot.create", obj=slot, ip=ip, **_audit_values(values)
             )
     except IntegrityError:
-        message = "这一天已有相同的时段"
+        message = _("这一天已有相同的时段")
         raise Conflict(message, code="slot_exists", details={"fields": {"date": message}}) from None
     return slot
 
@@ -381,7 +389,7 @@ def do_update_delivery_slot(
         )
         if changed != 1:
             slot.refresh_from_db()
-            message = f"已有 {slot.booked} 单预约了这个时段，可约单数不能少于 {slot.booked}"
+            message = _("已有 %(booked)s 单预约了这个时段，可约单数不能少于 %(booked)s") % {"booked": slot.booked}
             raise Conflict(message, code="capacity_below_booked", details={"fields": {"capacity": message}})
         changes = {
             name: [str(old), str(new)]

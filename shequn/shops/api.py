@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from shequn.core.audit import client_ip
@@ -35,7 +36,7 @@ router = Router(tags=["shops"])
 
 def _authenticated(request: HttpRequest) -> Any:
     if not request.user.is_authenticated:
-        raise NotAuthenticated("请先登录")
+        raise NotAuthenticated(_("请先登录"))
     return request.user
 
 

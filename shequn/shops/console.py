@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 from shequn.core.errors import InvalidInput, NotFound
 
@@ -36,7 +37,7 @@ def set_console_shop(request: HttpRequest, shop_id: int) -> Shop:
     """Switch the console to another shop the caller works for; a foreign shop looks absent (404)."""
     shop = staff_shops(request.user).filter(pk=shop_id).first()
     if shop is None:
-        raise NotFound("店铺不存在", code="shop_not_found")
+        raise NotFound(_("店铺不存在"), code="shop_not_found")
     request.session[SESSION_KEY] = shop.pk
     return shop
 
@@ -86,10 +87,10 @@ def api_console_shop(request: HttpRequest, permission: str, shop_id: int | None 
     else:
         found = list(shops[:2])
         if len(found) > 1:
-            raise InvalidInput("你在多个店铺任职，请用 X-Shop 请求头指定店铺", code="shop_required")
+            raise InvalidInput(_("你在多个店铺任职，请用 X-Shop 请求头指定店铺"), code="shop_required")
         shop = found[0] if found else None
     if shop is None:
-        raise NotFound("店铺不存在", code="shop_not_found")
+        raise NotFound(_("店铺不存在"), code="shop_not_found")
     require_permission(user, shop, permission)
     check_console_write(request, shop)
     return shop
@@ -100,5 +101,6 @@ def check_console_write(request: HttpRequest, shop: Shop) -> None:
     console/base.html); every change is refused with ShopUnavailable (403)."""
     if not shop.is_open and request.method not in READ_METHODS:
         raise ShopUnavailable(
-            f"店铺{shop.get_status_display()}，控制台只读，不能修改。如有疑问请联系平台。", code=f"shop_{shop.status}"
+            _("店铺%(status)s，控制台只读，不能修改。如有疑问请联系平台。") % {"status": shop.get_status_display()},
+            code=f"shop_{shop.status}",
         )

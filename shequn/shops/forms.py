@@ -3,28 +3,34 @@
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from shequn.core.errors import DomainError
 from shequn.core.pages import field_errors
 
 
 class DeliverySlotForm(forms.Form):
-    date = forms.DateField(label="日期", widget=forms.DateInput(attrs={"type": "date"}))
-    starts_at = forms.TimeField(label="开始", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    ends_at = forms.TimeField(label="结束", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    capacity = forms.IntegerField(label="可约单数", min_value=1)
+    date = forms.DateField(label=gettext_lazy("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_at = forms.TimeField(
+        label=gettext_lazy("开始"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    ends_at = forms.TimeField(
+        label=gettext_lazy("结束"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    capacity = forms.IntegerField(label=gettext_lazy("可约单数"), min_value=1)
     cutoff_at = forms.DateTimeField(
-        label="截单时间",
+        label=gettext_lazy("截单时间"),
         required=False,
-        help_text="留空：前一天 20:00",
+        help_text=gettext_lazy("留空：前一天 20:00"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 
 
 class DeliverySlotEditForm(forms.Form):
-    capacity = forms.IntegerField(label="可约单数", min_value=1)
+    capacity = forms.IntegerField(label=gettext_lazy("可约单数"), min_value=1)
     cutoff_at = forms.DateTimeField(
-        label="截单时间", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+        label=gettext_lazy("截单时间"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 
 

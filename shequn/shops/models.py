@@ -3,6 +3,9 @@ from datetime import date, datetime, time
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .enums import ShopCategory, ShopStatus, StaffRole
 
@@ -68,7 +71,15 @@ class PickupPoint(models.Model):
         return self.name
 
 
-WEEKDAYS = "一二三四五六日"
+WEEKDAYS = (
+    gettext_lazy("周一"),
+    gettext_lazy("周二"),
+    gettext_lazy("周三"),
+    gettext_lazy("周四"),
+    gettext_lazy("周五"),
+    gettext_lazy("周六"),
+    gettext_lazy("周日"),
+)
 
 
 class DeliverySlot(models.Model):
@@ -115,4 +126,9 @@ class DeliverySlot(models.Model):
 
 
 def slot_label(day: date, starts_at: time, ends_at: time) -> str:
-    return f"{day.month}月{day.day}日（周{WEEKDAYS[day.weekday()]}）{starts_at:%H:%M}–{ends_at:%H:%M}"
+    return _("%(date)s（%(weekday)s）%(starts)s–%(ends)s") % {
+        "date": date_format(day, _("n月j日")),
+        "weekday": WEEKDAYS[day.weekday()],
+        "starts": f"{starts_at:%H:%M}",
+        "ends": f"{ends_at:%H:%M}",
+    }

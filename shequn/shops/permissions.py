@@ -1,5 +1,9 @@
 """What each staff role may do. Checked by ``shops.selectors.require_permission``."""
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from .enums import StaffRole
 
 # Permission names are "<area>.<verb>".
@@ -18,20 +22,20 @@ MANAGE_DELIVERY_SLOTS = "delivery_slots.manage"  # create, edit and close delive
 CONFIGURE_PAYMENTS = "payments.configure"  # the shop's own WeChat Pay merchant keys: the owner only
 
 # What the console shows next to each permission.
-LABELS: dict[str, str] = {
-    VIEW_DASHBOARD: "查看概览",
-    MANAGE_CATALOG: "管理商品",
-    MANAGE_COMMUNITIES: "管理社群",
-    VIEW_ORDERS: "查看订单",
-    FULFIL_ORDERS: "发货与自提",
-    CONFIRM_COD: "确认货到付款",
-    DECIDE_REFUNDS: "处理售后",
-    VIEW_MEMBERS: "查看会员",
-    MANAGE_STAFF: "管理员工",
-    VIEW_AUDIT: "查看操作日志",
-    MANAGE_SHOP: "店铺设置与自提点",
-    MANAGE_DELIVERY_SLOTS: "管理配送时段",
-    CONFIGURE_PAYMENTS: "配置微信支付商户",
+LABELS: dict[str, str | Promise] = {
+    VIEW_DASHBOARD: gettext_lazy("查看概览"),
+    MANAGE_CATALOG: gettext_lazy("管理商品"),
+    MANAGE_COMMUNITIES: gettext_lazy("管理社群"),
+    VIEW_ORDERS: gettext_lazy("查看订单"),
+    FULFIL_ORDERS: gettext_lazy("发货与自提"),
+    CONFIRM_COD: gettext_lazy("确认货到付款"),
+    DECIDE_REFUNDS: gettext_lazy("处理售后"),
+    VIEW_MEMBERS: gettext_lazy("查看会员"),
+    MANAGE_STAFF: gettext_lazy("管理员工"),
+    VIEW_AUDIT: gettext_lazy("查看操作日志"),
+    MANAGE_SHOP: gettext_lazy("店铺设置与自提点"),
+    MANAGE_DELIVERY_SLOTS: gettext_lazy("管理配送时段"),
+    CONFIGURE_PAYMENTS: gettext_lazy("配置微信支付商户"),
 }
 
 ALL = frozenset(
@@ -85,5 +89,5 @@ def required_roles_hint(permission: str) -> str:
     labels = [str(StaffRole(role).label) for role in roles_allowed(permission)]
     if not labels:
         return ""
-    names = labels[0] if len(labels) == 1 else "、".join(labels[:-1]) + "或" + labels[-1]
-    return f"需要{names}角色"
+    names = labels[0] if len(labels) == 1 else _("、").join(labels[:-1]) + _("或") + labels[-1]
+    return _("需要%(names)s角色") % {"names": names}

@@ -4,6 +4,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db.models import F, QuerySet
+from django.utils.translation import gettext as _
 
 from shequn.core.errors import NotFound, PermissionDenied
 from shequn.core.models import AuditLog
@@ -19,7 +20,7 @@ def access_shop_by_slug(slug: str) -> Shop:
     (``check_shop_open``), so its pages say so instead of selling."""
     shop = Shop.objects.filter(slug=slug).first()
     if shop is None:
-        raise NotFound("店铺不存在", code="shop_not_found")
+        raise NotFound(_("店铺不存在"), code="shop_not_found")
     check_shop_open(shop)
     return shop
 
@@ -29,12 +30,14 @@ def check_shop_open(shop: Shop) -> None:
     pages and checkout make. The shop's data stays; only new business is refused."""
     if shop.status == ShopStatus.SUSPENDED:
         raise ShopUnavailable(
-            f"「{shop.name}」暂停营业中，暂不接受下单。已下的订单不受影响，可在「我的订单」中查看。",
+            _("「%(name)s」暂停营业中，暂不接受下单。已下的订单不受影响，可在「我的订单」中查看。")
+            % {"name": shop.name},
             code="shop_suspended",
         )
     if shop.status == ShopStatus.CLOSED:
         raise ShopUnavailable(
-            f"「{shop.name}」已关闭，不再接受下单。已下的订单可在「我的订单」中查看。", code="shop_closed"
+            _("「%(name)s」已关闭，不再接受下单。已下的订单可在「我的订单」中查看。") % {"name": shop.name},
+            code="shop_closed",
         )
 
 
@@ -47,10 +50,10 @@ def staff_shops(user: Any) -> QuerySet[Shop]:
 def staff_membership(user: Any, shop: Shop) -> StaffMember:
     """The caller's active staff row in ``shop``; NotFound for outsiders (a foreign shop looks absent)."""
     if not getattr(user, "is_authenticated", False):
-        raise NotFound("店铺不存在", code="shop_not_found")
+        raise NotFound(_("店铺不存在"), code="shop_not_found")
     membership = StaffMember.objects.filter(shop=shop, user=user, is_active=True).first()
     if membership is None:
-        raise NotFound("店铺不存在", code="shop_not_found")
+        raise NotFound(_("店铺不存在"), code="shop_not_found")
     return membership
 
 
@@ -67,7 +70,8 @@ def check_role_allows(membership: StaffMember, permission: str) -> None:
         role = str(StaffRole(membership.role).label) if membership.role in StaffRole.values else membership.role
         hint = required_roles_hint(permission)
         raise PermissionDenied(
-            f"你的角色（{role}）没有此操作的权限" + (f"，{hint}" if hint else ""),
+            _("你的角色（%(role)s）没有此操作的权限") % {"role": role}
+            + (_("，%(hint)s") % {"hint": hint} if hint else ""),
             code="permission_denied",
             details={"required_roles": roles_allowed(permission)},
         )
@@ -80,7 +84,7 @@ def active_pickup_points(shop: Shop) -> QuerySet[PickupPoint]:
 def access_pickup_point(shop: Shop, pickup_point_id: int) -> PickupPoint:
     point = PickupPoint.objects.filter(shop=shop, pk=pickup_point_id, is_active=True).first()
     if point is None:
-        raise NotFound("自提点不存在", code="pickup_point_not_found")
+        raise NotFound(_("自提点不存在"), code="pickup_point_not_found")
     return point
 
 
@@ -99,7 +103,7 @@ def access_staff_member(shop: Shop, staff_id: int | str) -> StaffMember:
         pk = 0
     row = StaffMember.objects.filter(shop=shop, pk=pk).select_related("user").first()
     if row is None:
-        raise NotFound("员工不存在", code="staff_not_found")
+        raise NotFound(_("员工不存在"), code="staff_not_found")
     return row
 
 
@@ -115,7 +119,7 @@ def access_console_pickup_point(shop: Shop, pickup_point_id: int | str) -> Picku
         pk = 0
     point = PickupPoint.objects.filter(shop=shop, pk=pk).first()
     if point is None:
-        raise NotFound("自提点不存在", code="pickup_point_not_found")
+        raise NotFound(_("自提点不存在"), code="pickup_point_not_found")
     return point
 
 
@@ -164,5 +168,5 @@ def access_delivery_slot(shop: Shop, slot_id: int, *, lock: bool = False) -> Del
     rows = DeliverySlot.objects.select_for_update() if lock else DeliverySlot.objects.all()
     slot = rows.filter(shop=shop, pk=slot_id).first()
     if slot is None:
-        raise NotFound("配送时段不存在", code="slot_not_found")
+        raise NotFound(_("配送时段不存在"), code="slot_not_found")
     return slot

@@ -7,6 +7,8 @@ shop's log with the platform admin as actor and the reason.
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from shequn.core import audit
 from shequn.core.errors import InvalidTransition
 
@@ -29,7 +31,7 @@ def transition(shop: Shop, to_status: str, *, actor: Any, reason: str, ip: str |
     from_status = shop.status
     if to_status not in SHOP_TRANSITIONS.get(from_status, frozenset()):
         raise InvalidTransition(
-            f"店铺{S(from_status).label}，不能改为{S(to_status).label}",
+            _("店铺%(label)s，不能改为%(label2)s") % {"label": S(from_status).label, "label2": S(to_status).label},
             code="shop_transition_invalid",
             details={"from": from_status, "to": to_status},
         )
@@ -38,7 +40,7 @@ def transition(shop: Shop, to_status: str, *, actor: Any, reason: str, ip: str |
     shown_reason = "" if to_status == S.ACTIVE else reason[:200]
     rows = Shop.objects.filter(pk=shop.pk, status=from_status)
     if not rows.update(status=to_status, status_reason=shown_reason):
-        raise InvalidTransition("店铺状态已被他人修改，请刷新后重试", code="shop_transition_invalid")
+        raise InvalidTransition(_("店铺状态已被他人修改，请刷新后重试"), code="shop_transition_invalid")
     shop.status, shop.status_reason = to_status, shown_reason
     audit.record(
         actor=actor, shop=shop, action=AUDIT_ACTIONS[to_status], obj=shop, ip=ip, reason=reason,

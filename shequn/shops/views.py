@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shequn.core.audit import client_ip
@@ -85,7 +86,10 @@ def console_staff_add(request: HttpRequest) -> HttpResponse:
     except (InvalidInput, Conflict, NotFound) as error:
         _flash_domain_error(request, error)
     else:
-        messages.success(request, f"已添加员工 {row.user}（{row.get_role_display()}）")
+        messages.success(
+            request,
+            _("已添加员工 %(user)s（%(role)s）") % {"user": row.user, "role": row.get_role_display()},
+        )
     return redirect("shops:console_staff")
 
 
@@ -99,7 +103,10 @@ def console_staff_role(request: HttpRequest, staff_id: int) -> HttpResponse:
     except (InvalidInput, Conflict) as error:
         _flash_domain_error(request, error)
     else:
-        messages.success(request, f"{row.user} 的角色已改为{row.get_role_display()}")
+        messages.success(
+            request,
+            _("%(user)s 的角色已改为%(role)s") % {"user": row.user, "role": row.get_role_display()},
+        )
     return redirect("shops:console_staff")
 
 
@@ -111,7 +118,7 @@ def console_staff_deactivate(request: HttpRequest, staff_id: int) -> HttpRespons
     except (InvalidInput, Conflict) as error:
         _flash_domain_error(request, error)
     else:
-        messages.success(request, f"已停用员工 {row.user}")
+        messages.success(request, _("已停用员工 %(user)s") % {"user": row.user})
     return redirect("shops:console_staff")
 
 
@@ -163,7 +170,7 @@ def console_pickup_points(request: HttpRequest) -> HttpResponse:
         except InvalidInput as error:
             errors, values, status = field_errors(error), vars(data), error.status
         else:
-            messages.success(request, "自提点已添加")
+            messages.success(request, _("自提点已添加"))
             return redirect("shops:console_pickup_points")
     context = {"points": selectors.all_pickup_points(shop), "errors": errors, "values": values}
     return render(request, "shops/console/pickup_points.html", context, status=status)
@@ -184,7 +191,7 @@ def console_pickup_point_edit(request: HttpRequest, pickup_point_id: int) -> Htt
         except InvalidInput as error:
             errors, values, status = field_errors(error), vars(data), error.status
         else:
-            messages.success(request, "自提点已保存")
+            messages.success(request, _("自提点已保存"))
             return redirect("shops:console_pickup_points")
     context = {"point": point, "errors": errors, "values": values}
     return render(request, "shops/console/pickup_point_form.html", context, status=status)
@@ -197,7 +204,10 @@ def console_pickup_point_toggle(request: HttpRequest, pickup_point_id: int) -> H
     point = actions.do_set_pickup_point_active(
         _shop(request), request.user, pickup_point_id, active=active, ip=client_ip(request)
     )
-    messages.success(request, f"自提点「{point.name}」已{'启用' if point.is_active else '停用'}")
+    messages.success(
+        request,
+        (_("自提点「%(name)s」已启用") if point.is_active else _("自提点「%(name)s」已停用")) % {"name": point.name},
+    )
     return redirect("shops:console_pickup_points")
 
 
@@ -229,7 +239,7 @@ def console_delivery_slots(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             add_domain_error(form, error)
             return _slots_page(request, form, status=error.status)
-        messages.success(request, f"已添加配送时段 {slot.label}")
+        messages.success(request, _("已添加配送时段 %(label)s") % {"label": slot.label})
         return redirect("shops:console_delivery_slots")
     return _slots_page(request, form, status=422)
 
@@ -249,7 +259,7 @@ def console_delivery_slot_edit(request: HttpRequest, slot_id: int) -> HttpRespon
                 add_domain_error(form, error)
                 status = error.status
             else:
-                messages.success(request, f"配送时段 {slot.label} 已保存")
+                messages.success(request, _("配送时段 %(label)s 已保存") % {"label": slot.label})
                 return redirect("shops:console_delivery_slots")
         else:
             status = 422
@@ -267,7 +277,11 @@ def console_delivery_slot_open(request: HttpRequest, slot_id: int) -> HttpRespon
     slot = actions.do_set_delivery_slot_open(
         _shop(request), request.user, slot_id, is_open=is_open, ip=client_ip(request)
     )
-    messages.success(request, f"配送时段 {slot.label} 已{'开放预约' if slot.is_open else '关闭预约'}")
+    messages.success(
+        request,
+        (_("配送时段 %(label)s 已开放预约") if slot.is_open else _("配送时段 %(label)s 已关闭预约"))
+        % {"label": slot.label},
+    )
     return redirect("shops:console_delivery_slots")
 
 
@@ -276,7 +290,7 @@ def console_delivery_slot_open(request: HttpRequest, slot_id: int) -> HttpRespon
 def console_delivery_slots_required(request: HttpRequest) -> HttpResponse:
     required = request.POST.get("required") == "1"
     actions.do_set_delivery_slots_required(_shop(request), request.user, required=required, ip=client_ip(request))
-    messages.success(request, "快递订单须选择配送时段" if required else "快递订单可不选配送时段")
+    messages.success(request, _("快递订单须选择配送时段") if required else _("快递订单可不选配送时段"))
     return redirect("shops:console_delivery_slots")
 
 
@@ -286,7 +300,7 @@ def console_delivery_slots_required(request: HttpRequest) -> HttpResponse:
 def _int_field(raw: str, field: str) -> int:
     raw = (raw or "").strip()
     if not raw.isdigit():
-        message = "请输入整数"
+        message = _("请输入整数")
         raise InvalidInput(message, code="invalid_number", details={"fields": {field: message}})
     return int(raw)
 
@@ -316,7 +330,7 @@ def console_settings(request: HttpRequest) -> HttpResponse:
         except InvalidInput as error:
             errors, status = field_errors(error), error.status
         else:
-            messages.success(request, "店铺设置已保存")
+            messages.success(request, _("店铺设置已保存"))
             return redirect("shops:console_settings")
     values = {
         "unpaid_timeout_minutes": request.POST.get("unpaid_timeout_minutes", shop.unpaid_timeout_minutes),
@@ -339,7 +353,7 @@ def console_switch_shop(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         shop_id = request.POST.get("shop_id", "")
         shop = set_console_shop(request, int(shop_id) if shop_id.isdigit() else 0)
-        messages.success(request, f"已切换到 {shop.name}")
+        messages.success(request, _("已切换到 %(name)s") % {"name": shop.name})
         return redirect("orders:console_dashboard")
     shops = selectors.staff_shops(request.user)
     context = {"shops": shops, "console_shop": current_console_shop(request)}

@@ -15,10 +15,12 @@ from typing import Any
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shequn.core import audit
 from shequn.core.errors import PermissionDenied
 from shequn.core.events import on_commit
+from shequn.core.i18n import in_language_of
 from shequn.core.money import format_fen
 from shequn.notifications.actions import notify
 from shequn.shops.models import Shop
@@ -69,10 +71,10 @@ def _return_money(withdrawal: Withdrawal, memo: str) -> None:
 
 def check_withdrawal_amount(amount_fen: Any) -> int:
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise InvalidWithdrawalAmount("请填写提现金额", details={"fields": {"amount_fen": "请填写提现金额"}})
+        raise InvalidWithdrawalAmount(_("请填写提现金额"), details={"fields": {"amount_fen": _("请填写提现金额")}})
     minimum = conf.min_withdrawal_fen()
     if amount_fen < minimum:
-        message = f"单笔提现至少 {format_fen(minimum)}"
+        message = _("单笔提现至少 %(amount)s") % {"amount": format_fen(minimum)}
         raise InvalidWithdrawalAmount(message, details={"fields": {"amount_fen": message}})
     return amount_fen
 
@@ -98,7 +100,8 @@ def request_withdrawal(shop: Shop, holder: Any, amount_fen: int) -> Withdrawal:
         limit = conf.daily_withdrawal_limit_fen()
         if today + amount > limit:
             raise DailyWithdrawalLimit(
-                f"每天最多提现 {format_fen(limit)}，今天还可提现 {format_fen(max(0, limit - today))}",
+                _("每天最多提现 %(amount)s，今天还可提现 %(amount2)s")
+                % {"amount": format_fen(limit), "amount2": format_fen(max(0, limit - today))},
                 details={"limit_fen": limit, "remaining_fen": max(0, limit - today)},
             )
         withdrawal = Withdrawal.objects.create(shop=shop, holder=holder, amount_fen=amount)
@@ -106,7 +109,7 @@ def request_withdrawal(shop: Shop, holder: Any, amount_fen: int) -> Withdrawal:
             shop,
             f"withdrawal:request:{withdrawal.pk}",
             [(available, -amount), (in_transit, amount)],
-            memo=f"提现申请 {withdrawal.out_bill_no}",
+            memo=_("提现申请 %(out_bill_no)s") % {"out_bill_no": withdrawal.out_bill_no},
             require_non_negative=[available],
         )
         audit.record(actor=holder, shop=shop, action="withdrawal.request", obj=withdrawal, amount_fen=amount)
@@ -123,7 +126,7 @@ def approve_withdrawal(shop: Shop, withdrawal_id: int, actor: Any, *, ip: str | 
     with transaction.atomic():
         withdrawal = selectors.access_withdrawal(shop, withdrawal_id, lock=True)
         if withdrawal.holder_id == actor.pk:
-            raise PermissionDenied("不能审核自己的提现申请", code="own_withdrawal")
+            raise PermissionDenied(_("不能审核自己的提现申请"), code="own_withdrawal")
         now = timezone.now()
         if withdrawal.status == WithdrawalStatus.REQUESTED:
             withdrawal.first_approved_by, withdrawal.first_approved_at = actor, now
@@ -138,21 +141,26 @@ def approve_withdrawal(shop: Shop, withdrawal_id: int, actor: Any, *, ip: str | 
             fields = ["first_approved_by", "first_approved_at"]
         elif withdrawal.status == WithdrawalStatus.FIRST_APPROVED:
             if withdrawal.first_approved_by_id == actor.pk:
-                raise SecondApproverRequired("大额提现需要另一位财务人员复核")
+                raise SecondApproverRequired(_("大额提现需要另一位财务人员复核"))
             withdrawal.second_approved_by, withdrawal.second_approved_at = actor, now
             fields = ["second_approved_by", "second_approved_at"]
         else:
-            raise InvalidWithdrawalState(f"提现申请{withdrawal.get_status_display()}，不能再审核")
+            raise InvalidWithdrawalState(
+                _("提现申请%(status)s，不能再审核") % {"status": withdrawal.get_status_display()}
+            )
         withdrawal.status = WithdrawalStatus.PAYING
         withdrawal.submitted_at = now
         withdrawal.save(update_fields=[*fields, "status", "submitted_at"])
         audit.record(
             actor=actor, shop=shop, action="withdrawal.approve", obj=withdrawal, ip=ip, amount_fen=withdrawal.amount_fen
         )
-        notify(
-            withdrawal.holder, shop=shop, kind="wallet.withdrawal_approved", title="提现已审核通过",
-            body=f"提现 {format_fen(withdrawal.amount_fen)} 已审核通过，正在打款到微信零钱。", link=_wallet_link(),
-        )  # fmt: skip
+        with in_language_of(withdrawal.holder):
+            notify(
+                withdrawal.holder, shop=shop, kind="wallet.withdrawal_approved", title=_("提现已审核通过"),
+                body=_("提现 %(amount)s 已审核通过，正在打款到微信零钱。")
+                % {"amount": format_fen(withdrawal.amount_fen)},
+                link=_wallet_link(),
+            )  # fmt: skip
         on_commit(submit_payout, withdrawal.pk)
     return withdrawal
 
@@ -163,26 +171,30 @@ def reject_withdrawal(shop: Shop, withdrawal_id: int, actor: Any, *, reason: str
     reason = (reason or "").strip()
     if not reason or len(reason) > REJECT_REASON_MAX:
         raise InvalidWithdrawalAmount(
-            "请填写驳回原因（最多 200 个字）",
+            _("请填写驳回原因（最多 200 个字）"),
             code="invalid_reject_reason",
-            details={"fields": {"reason": "请填写驳回原因"}},
+            details={"fields": {"reason": _("请填写驳回原因")}},
         )
     with transaction.atomic():
         withdrawal = selectors.access_withdrawal(shop, withdrawal_id, lock=True)
         if withdrawal.status not in (WithdrawalStatus.REQUESTED, WithdrawalStatus.FIRST_APPROVED):
-            raise InvalidWithdrawalState(f"提现申请{withdrawal.get_status_display()}，不能驳回")
+            raise InvalidWithdrawalState(
+                _("提现申请%(status)s，不能驳回") % {"status": withdrawal.get_status_display()}
+            )
         withdrawal.status = WithdrawalStatus.REJECTED
         withdrawal.rejected_by = actor
         withdrawal.reject_reason = reason
         withdrawal.finished_at = timezone.now()
         withdrawal.save(update_fields=["status", "rejected_by", "reject_reason", "finished_at"])
-        _return_money(withdrawal, f"提现驳回退回 {withdrawal.out_bill_no}")
+        _return_money(withdrawal, _("提现驳回退回 %(out_bill_no)s") % {"out_bill_no": withdrawal.out_bill_no})
         audit.record(actor=actor, shop=shop, action="withdrawal.reject", obj=withdrawal, ip=ip, reason=reason)
-        notify(
-            withdrawal.holder, shop=shop, kind="wallet.withdrawal_rejected", title="提现申请被驳回",
-            body=f"提现 {format_fen(withdrawal.amount_fen)} 被驳回：{reason}。金额已退回可提现余额。",
-            link=_wallet_link(),
-        )  # fmt: skip
+        with in_language_of(withdrawal.holder):
+            notify(
+                withdrawal.holder, shop=shop, kind="wallet.withdrawal_rejected", title=_("提现申请被驳回"),
+                body=_("提现 %(amount)s 被驳回：%(reason)s。金额已退回可提现余额。")
+                % {"amount": format_fen(withdrawal.amount_fen), "reason": reason},
+                link=_wallet_link(),
+            )  # fmt: skip
     return withdrawal
 
 
@@ -200,7 +212,7 @@ def submit_payout(withdrawal_id: int) -> PayoutResult | None:
             out_bill_no=withdrawal.out_bill_no,
             amount_fen=withdrawal.amount_fen,
             holder_id=withdrawal.holder_id,
-            remark="佣金提现",
+            remark=_("佣金提现"),
         )
     except Exception:  # the reconciler retries; the money stays in transit meanwhile
         logger.exception("payout transfer of %s failed to submit", withdrawal.out_bill_no)
@@ -235,32 +247,40 @@ def apply_payout_result(result: PayoutResult) -> Withdrawal | None:
             return withdrawal
         shop, holder = withdrawal.shop, withdrawal.holder
         withdrawal.finished_at = timezone.now()
-        if result.state == SUCCESS:
-            withdrawal.status = WithdrawalStatus.PAID
-            ledger.post(
-                shop,
-                f"withdrawal:paid:{withdrawal.pk}",
-                [
-                    (_holder_account(shop, holder, AccountKind.IN_TRANSIT), -withdrawal.amount_fen),
-                    (_holder_account(shop, holder, AccountKind.PAID_OUT), withdrawal.amount_fen),
-                ],
-                memo=f"提现到账 {withdrawal.out_bill_no}",
-            )
-            title, body = "提现已到账", f"提现 {format_fen(withdrawal.amount_fen)} 已到账微信零钱。"
-        else:
-            withdrawal.status = WithdrawalStatus.FAILED
-            withdrawal.failure_reason = (result.fail_reason or "打款失败")[:200]
-            _return_money(withdrawal, f"提现失败退回 {withdrawal.out_bill_no}")
-            title = "提现打款失败"
-            amount = format_fen(withdrawal.amount_fen)
-            body = f"提现 {amount} 打款失败（{withdrawal.failure_reason}），金额已退回可提现余额。"
-        withdrawal.save(update_fields=["status", "finished_at", "failure_reason"])
-        audit.record(
-            actor=None, shop=shop, action=f"withdrawal.{'paid' if result.state == SUCCESS else 'failed'}",
-            obj=withdrawal, amount_fen=withdrawal.amount_fen, reason=withdrawal.failure_reason,
-        )  # fmt: skip
-        notify(holder, shop=shop, kind=f"wallet.withdrawal_{withdrawal.status}", title=title, body=body,
-               link=_wallet_link())  # fmt: skip
+        # The member reads this later: in their language, not the task's default.
+        with in_language_of(holder):
+            if result.state == SUCCESS:
+                withdrawal.status = WithdrawalStatus.PAID
+                ledger.post(
+                    shop,
+                    f"withdrawal:paid:{withdrawal.pk}",
+                    [
+                        (_holder_account(shop, holder, AccountKind.IN_TRANSIT), -withdrawal.amount_fen),
+                        (_holder_account(shop, holder, AccountKind.PAID_OUT), withdrawal.amount_fen),
+                    ],
+                    memo=_("提现到账 %(out_bill_no)s") % {"out_bill_no": withdrawal.out_bill_no},
+                )
+                title, body = (
+                    _("提现已到账"),
+                    _("提现 %(amount)s 已到账微信零钱。") % {"amount": format_fen(withdrawal.amount_fen)},
+                )
+            else:
+                withdrawal.status = WithdrawalStatus.FAILED
+                withdrawal.failure_reason = (result.fail_reason or _("打款失败"))[:200]
+                _return_money(withdrawal, _("提现失败退回 %(out_bill_no)s") % {"out_bill_no": withdrawal.out_bill_no})
+                title = _("提现打款失败")
+                amount = format_fen(withdrawal.amount_fen)
+                body = _("提现 %(amount)s 打款失败（%(failure_reason)s），金额已退回可提现余额。") % {
+                    "amount": amount,
+                    "failure_reason": withdrawal.failure_reason,
+                }
+            withdrawal.save(update_fields=["status", "finished_at", "failure_reason"])
+            audit.record(
+                actor=None, shop=shop, action=f"withdrawal.{'paid' if result.state == SUCCESS else 'failed'}",
+                obj=withdrawal, amount_fen=withdrawal.amount_fen, reason=withdrawal.failure_reason,
+            )  # fmt: skip
+            notify(holder, shop=shop, kind=f"wallet.withdrawal_{withdrawal.status}", title=title, body=body,
+                   link=_wallet_link())  # fmt: skip
     return withdrawal
 
 
@@ -268,7 +288,7 @@ def handle_payout_notification(headers: Any, body: bytes) -> Withdrawal | None:
     """A callback from the payout gateway: verified (else InvalidPayoutNotification), then applied."""
     result = get_gateway().parse_notification(headers, body)
     if _withdrawal_for_bill(result.out_bill_no) is None:
-        raise InvalidPayoutNotification("未知的打款单号")
+        raise InvalidPayoutNotification(_("未知的打款单号"))
     return apply_payout_result(result)
 
 

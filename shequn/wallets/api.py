@@ -4,6 +4,7 @@
 import datetime
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -106,7 +107,7 @@ class RejectIn(Schema):
 def _shop(shop_id: int) -> Shop:
     shop = Shop.objects.filter(pk=shop_id).first()
     if shop is None:
-        raise NotFound("店铺不存在", code="shop_not_found")
+        raise NotFound(_("店铺不存在"), code="shop_not_found")
     return shop
 
 

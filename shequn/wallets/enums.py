@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 
 class AccountKind(models.TextChoices):
@@ -6,17 +7,19 @@ class AccountKind(models.TextChoices):
     each holder kind per shop. Balances are signed: money moves as entries that sum to zero."""
 
     # The shop's side.
-    COMMISSION_EXPENSE = "commission_expense", "佣金支出"  # debited (negative) as commission is earned
-    PROMOTION_EXPENSE = "promotion_expense", "营销支出"  # debited as red packets are funded, credited by returns
-    RED_PACKET_HOLDING = "red_packet_holding", "红包待领取"  # funded red packets not yet grabbed nor returned
+    COMMISSION_EXPENSE = "commission_expense", gettext_lazy("佣金支出")  # debited (negative) as commission is earned
+    # Debited as red packets are funded, credited by returns.
+    PROMOTION_EXPENSE = "promotion_expense", gettext_lazy("营销支出")
+    # Funded red packets not yet grabbed nor returned.
+    RED_PACKET_HOLDING = "red_packet_holding", gettext_lazy("红包待领取")
     # A holder's side (a promoter or a group-buy leader).
-    FROZEN = "frozen", "冻结中"  # earned on a paid order, waiting for the after-sales window
-    AVAILABLE = "available", "可提现"  # settled; may be withdrawn. Negative = a debt from a reversal
-    IN_TRANSIT = "in_transit", "提现中"  # asked for and approved, the payout not yet confirmed
-    PAID_OUT = "paid_out", "已提现"  # confirmed by the payout gateway
+    FROZEN = "frozen", gettext_lazy("冻结中")  # earned on a paid order, waiting for the after-sales window
+    AVAILABLE = "available", gettext_lazy("可提现")  # settled; may be withdrawn. Negative = a debt from a reversal
+    IN_TRANSIT = "in_transit", gettext_lazy("提现中")  # asked for and approved, the payout not yet confirmed
+    PAID_OUT = "paid_out", gettext_lazy("已提现")  # confirmed by the payout gateway
     # Money the member may not withdraw (red packets when the shop says so); spendable at
     # checkout once stored value exists.
-    SPENDABLE = "spendable", "不可提现余额"
+    SPENDABLE = "spendable", gettext_lazy("不可提现余额")
 
 
 # The withdrawal flow's holder kinds (SPENDABLE is a holder's too, outside that flow).
@@ -29,12 +32,12 @@ class WithdrawalStatus(models.TextChoices):
     The money sits in IN_TRANSIT from the request until paid (→ PAID_OUT) or rejected/failed
     (→ back to AVAILABLE, exactly once)."""
 
-    REQUESTED = "requested", "待审核"
-    FIRST_APPROVED = "first_approved", "待复核"  # above the second-approval amount: one more approver
-    PAYING = "paying", "打款中"  # handed to the payout gateway, result not known yet
-    PAID = "paid", "已到账"
-    FAILED = "failed", "打款失败"
-    REJECTED = "rejected", "已驳回"
+    REQUESTED = "requested", gettext_lazy("待审核")
+    FIRST_APPROVED = "first_approved", gettext_lazy("待复核")  # above the second-approval amount: one more approver
+    PAYING = "paying", gettext_lazy("打款中")  # handed to the payout gateway, result not known yet
+    PAID = "paid", gettext_lazy("已到账")
+    FAILED = "failed", gettext_lazy("打款失败")
+    REJECTED = "rejected", gettext_lazy("已驳回")
 
 
 OPEN_WITHDRAWAL_STATUSES = (WithdrawalStatus.REQUESTED, WithdrawalStatus.FIRST_APPROVED, WithdrawalStatus.PAYING)

@@ -27,6 +27,7 @@ from django.db import connection, connections, transaction
 from django.db.models import F, QuerySet, Sum
 from django.db.models.constants import OnConflict
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shequn.core.errors import Conflict
 
@@ -98,7 +99,7 @@ def _move_balances(deltas: dict[int, int], guarded: set[int]) -> None:
     for pk in sorted(pk for pk in deltas if pk in guarded and deltas[pk] < 0):
         amount = deltas[pk]
         if Account.objects.filter(pk=pk, balance_fen__gte=-amount).update(balance_fen=F("balance_fen") + amount) != 1:
-            raise InsufficientBalance("余额不足", details={"account_id": pk, "amount_fen": -amount})
+            raise InsufficientBalance(_("余额不足"), details={"account_id": pk, "amount_fen": -amount})
 
 
 def post_many(

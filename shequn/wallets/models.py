@@ -5,6 +5,7 @@ that writes them, and checked against the entries by tests)."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from .enums import AccountKind, WithdrawalStatus
 
@@ -87,7 +88,7 @@ class Withdrawal(models.Model):
         constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="withdrawal_amount_positive")]
 
     def __str__(self) -> str:
-        return f"提现 {self.out_bill_no}"
+        return _("提现 %(out_bill_no)s") % {"out_bill_no": self.out_bill_no}
 
     @property
     def out_bill_no(self) -> str:

@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from django.utils.translation import gettext as _
+
 from . import conf
 from .errors import InvalidPayoutNotification
 from .models import SandboxTransfer
@@ -84,7 +86,7 @@ class SandboxPayoutGateway:
         if transfer.state == ACCEPTED:
             failed = transfer.amount_fen % 100 == 99
             transfer.state = FAIL if failed else SUCCESS
-            transfer.fail_reason = "收款用户账户异常" if failed else ""
+            transfer.fail_reason = _("收款用户账户异常") if failed else ""
             transfer.save(update_fields=["state", "fail_reason"])
         return PayoutResult(out_bill_no, transfer.state, transfer.fail_reason)
 
@@ -101,18 +103,18 @@ class SandboxPayoutGateway:
             text = body.decode()
             skew = abs(time.time() - int(timestamp))
         except (UnicodeDecodeError, ValueError):
-            raise InvalidPayoutNotification("回调格式不正确") from None
+            raise InvalidPayoutNotification(_("回调格式不正确")) from None
         if skew > MAX_CLOCK_SKEW_SECONDS:
-            raise InvalidPayoutNotification("回调时间戳过期")
+            raise InvalidPayoutNotification(_("回调时间戳过期"))
         if not nonce or not hmac.compare_digest(signature, _signature(timestamp, nonce, text)):
-            raise InvalidPayoutNotification("回调签名无效")
+            raise InvalidPayoutNotification(_("回调签名无效"))
         try:
             data = json.loads(text)
             result = PayoutResult(str(data["out_bill_no"]), str(data["state"]), str(data.get("fail_reason") or ""))
         except (ValueError, KeyError, TypeError):
-            raise InvalidPayoutNotification("回调内容不正确") from None
+            raise InvalidPayoutNotification(_("回调内容不正确")) from None
         if result.state not in FINAL_STATES:
-            raise InvalidPayoutNotification("回调状态不正确")
+            raise InvalidPayoutNotification(_("回调状态不正确"))
         return result
 
 

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from shequn.shops.models import Shop
 
@@ -18,7 +19,7 @@ def access_withdrawal(shop: Shop, withdrawal_id: int, *, lock: bool = False) -> 
         rows = rows.select_for_update(of=("self",))  # the withdrawal row only, not its holder
     found = rows.select_related("holder").first()
     if found is None:
-        raise WithdrawalNotFound("提现申请不存在")
+        raise WithdrawalNotFound(_("提现申请不存在"))
     return found
 
 

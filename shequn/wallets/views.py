@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -42,7 +43,9 @@ def wallet(request: HttpRequest) -> HttpResponse:
             except DomainError as error:
                 errors["amount"] = error.message
             else:
-                messages.success(request, f"已提交提现申请 {withdrawal.out_bill_no}，等待审核")
+                messages.success(
+                    request, _("已提交提现申请 %(out_bill_no)s，等待审核") % {"out_bill_no": withdrawal.out_bill_no}
+                )
                 return redirect(f"{reverse('wallets:wallet')}?shop={shop.pk}")
     context: dict = {"shops": shops, "shop": shop, "errors": errors, "amount_text": amount_text}
     if shop is not None:
@@ -88,13 +91,15 @@ def console_withdrawal_decide(request: HttpRequest, withdrawal_id: int) -> HttpR
             done = actions.reject_withdrawal(
                 shop, withdrawal_id, request.user, reason=request.POST.get("reason") or "", ip=client_ip(request)
             )
-            messages.success(request, f"已驳回 {done.out_bill_no}，金额已退回")
+            messages.success(request, _("已驳回 %(out_bill_no)s，金额已退回") % {"out_bill_no": done.out_bill_no})
         else:
             done = actions.approve_withdrawal(shop, withdrawal_id, request.user, ip=client_ip(request))
             if done.status == WithdrawalStatus.FIRST_APPROVED:
-                messages.success(request, f"已初审 {done.out_bill_no}，需要另一位财务人员复核")
+                messages.success(
+                    request, _("已初审 %(out_bill_no)s，需要另一位财务人员复核") % {"out_bill_no": done.out_bill_no}
+                )
             else:
-                messages.success(request, f"已审核 {done.out_bill_no}，正在打款")
+                messages.success(request, _("已审核 %(out_bill_no)s，正在打款") % {"out_bill_no": done.out_bill_no})
     except DomainError as error:
         messages.error(request, error.message)
     return redirect(reverse("wallets:console_withdrawals"))

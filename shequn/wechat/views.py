@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from shequn.core.errors import DomainError
+from shequn.core.i18n import keep_choice_at_sign_in
 
 from . import actions, client
 
@@ -60,6 +61,7 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     user = actions.do_sign_in(identity)
     if user is not None:
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        keep_choice_at_sign_in(request, user)
         return redirect(next_url)
     actions.hold_pending(request.session, identity)
     messages.info(request, _("首次使用微信登录，请验证手机号，完成后微信将绑定到该账号"))

@@ -1,4 +1,5 @@
 from django import template
+from django.utils.translation import gettext as _
 
 from shequn.catalog.selectors import lowest_price_sku, stock_label
 from shequn.catalog.weights import (
@@ -44,9 +45,15 @@ def weight_pricing_filter(sku: object) -> str:
         return ""
     unit = UNIT_GRAMS[pricing]
     rate = format_fen(sku.weight_price_fen)  # type: ignore[attr-defined]
-    piece = sku.piece_name or "件"  # type: ignore[attr-defined]
+    piece = sku.piece_name or _("件")  # type: ignore[attr-defined]
     estimate = format_grams(sku.weight_grams, unit)  # type: ignore[attr-defined]
-    return f"{rate}/{UNIT_NAMES[unit]} · 约 {estimate}/{piece} · {PROMISE}"
+    return _("%(rate)s/%(value)s · 约 %(estimate)s/%(piece)s · %(promise)s") % {
+        "rate": rate,
+        "value": UNIT_NAMES[unit],
+        "estimate": estimate,
+        "piece": piece,
+        "promise": PROMISE,
+    }
 
 
 @register.filter(name="line_weight")
@@ -60,4 +67,7 @@ def weight_estimate_filter(sku: object, estimated_fen: int) -> str:
     """{{ line.sku|weight_estimate:line.total_fen }} → "预估 ¥42.00，按实际重量多退少不补" ("" per piece)."""
     if not is_weighed(getattr(sku, "pricing", SkuPricing.PIECE)):
         return ""
-    return f"预估 {format_fen(int(estimated_fen))}，{CHECKOUT_PROMISE}"
+    return _("预估 %(amount)s，%(checkout_promise)s") % {
+        "amount": format_fen(int(estimated_fen)),
+        "checkout_promise": CHECKOUT_PROMISE,
+    }

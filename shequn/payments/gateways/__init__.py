@@ -4,6 +4,7 @@ decides which online gateway a shop's members pay through."""
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from shequn.core.errors import InvalidInput
 from shequn.shops.models import Shop
@@ -19,7 +20,7 @@ GATEWAY_NAMES = ("sandbox", "wechat", "cod")
 def get_gateway(name: str, shop: Shop | None = None) -> Gateway:
     """The gateway ``name`` (a payment's own, once chosen); ``wechat`` is per shop."""
     if name not in settings.PAYMENT_GATEWAYS:
-        raise InvalidInput("不支持的支付方式", code="unknown_gateway")
+        raise InvalidInput(_("不支持的支付方式"), code="unknown_gateway")
     if name == "cod":
         return CodGateway()
     if name == "sandbox":
@@ -30,7 +31,7 @@ def get_gateway(name: str, shop: Shop | None = None) -> Gateway:
         from .wechat_live import live_gateway
 
         return live_gateway(shop)
-    raise InvalidInput("不支持的支付方式", code="unknown_gateway")
+    raise InvalidInput(_("不支持的支付方式"), code="unknown_gateway")
 
 
 def online_gateway(shop: Shop, *, payer_openid: str) -> Gateway:
@@ -41,7 +42,7 @@ def online_gateway(shop: Shop, *, payer_openid: str) -> Gateway:
         return get_gateway("wechat", shop)
     if "sandbox" in settings.PAYMENT_GATEWAYS:
         return get_gateway("sandbox")
-    raise InvalidInput("请在微信中打开本页完成支付", code="open_in_wechat")
+    raise InvalidInput(_("请在微信中打开本页完成支付"), code="open_in_wechat")
 
 
 def merchant_ids(name: str, shop: Shop | None) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .base import Gateway, GatewayError, NotificationRejected, Prepay, Refund, Transaction, VerifiedNotification
 
@@ -14,10 +15,10 @@ class CodGateway(Gateway):
     def create(
         self, *, out_trade_no: str, amount_fen: int, description: str, notify_url: str, payer_openid: str = ""
     ) -> Prepay:
-        raise GatewayError("货到付款无需在线支付", code="cod_no_online_payment")
+        raise GatewayError(_("货到付款无需在线支付"), code="cod_no_online_payment")
 
     def query(self, out_trade_no: str) -> Transaction:
-        raise GatewayError("货到付款没有网关交易可查询", code="cod_no_online_payment")
+        raise GatewayError(_("货到付款没有网关交易可查询"), code="cod_no_online_payment")
 
     def close(self, out_trade_no: str) -> None:
         return None  # nothing is open anywhere
@@ -45,7 +46,7 @@ class CodGateway(Gateway):
         )
 
     def query_refund(self, out_refund_no: str) -> Refund:
-        raise GatewayError("货到付款的退款以现金完成，无需查询", code="cod_no_online_payment")
+        raise GatewayError(_("货到付款的退款以现金完成，无需查询"), code="cod_no_online_payment")
 
     def parse_notification(self, headers: Mapping[str, str], body: bytes) -> VerifiedNotification:
         raise NotificationRejected("cash on delivery sends no notifications", code="FAIL")

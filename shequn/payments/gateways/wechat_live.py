@@ -7,6 +7,7 @@ live ``PlatformKey`` rows; requests go over HTTPS to ``settings.WECHAT_PAY_API_B
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from shequn.core import secrets
 from shequn.core.errors import InvalidInput
@@ -29,7 +30,7 @@ def _public_key(pem: str) -> rsa.RSAPublicKey:
 def live_gateway(shop: Shop) -> WechatPayV3Gateway:
     account = merchant_account_of(shop)
     if account is None or not has_live_configuration(shop):
-        raise InvalidInput("店铺的微信支付商户配置不完整", code="merchant_not_configured")
+        raise InvalidInput(_("店铺的微信支付商户配置不完整"), code="merchant_not_configured")
     private_key = serialization.load_pem_private_key(
         secrets.decrypt(account.merchant_private_key_encrypted).encode(), password=None
     )

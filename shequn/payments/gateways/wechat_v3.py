@@ -20,6 +20,7 @@ from urllib.parse import quote
 import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.utils.translation import gettext as _
 
 from .. import wechatpay
 from .base import (
@@ -210,7 +211,7 @@ class WechatPayV3Gateway(Gateway):
         try:
             response = self.transport(method, url, headers, body)
         except (OSError, httpx.HTTPError) as error:
-            raise GatewayError(f"支付网关暂时无法连接：{error}") from error
+            raise GatewayError(_("支付网关暂时无法连接：%(error)s") % {"error": error}) from error
         if verify:
             self._verify_response(response)
         data = json.loads(response.body) if response.body else {}
@@ -218,9 +219,9 @@ class WechatPayV3Gateway(Gateway):
             code = str(data.get("code", "")) if isinstance(data, dict) else ""
             message = str(data.get("message", "")) if isinstance(data, dict) else ""
             if code == "ORDERPAID":
-                raise OrderAlreadyPaid(message or "订单已支付")
+                raise OrderAlreadyPaid(message or _("订单已支付"))
             raise GatewayError(
-                message or f"支付网关返回 {response.status}",
+                message or _("支付网关返回 %(status)s") % {"status": response.status},
                 details={"gateway_code": code, "http_status": response.status},
             )
         return data
@@ -230,7 +231,7 @@ class WechatPayV3Gateway(Gateway):
         try:
             self._verify_signed(headers, response.body)
         except wechatpay.ProtocolError as error:
-            raise GatewayError(f"支付网关应答验签失败：{error}") from error
+            raise GatewayError(_("支付网关应答验签失败：%(error)s") % {"error": error}) from error
 
     def _verify_signed(self, headers: Mapping[str, str], body: str) -> None:
         serial = headers.get("wechatpay-serial", "")
@@ -336,7 +337,7 @@ class WechatPayV3Gateway(Gateway):
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            raise NotificationRejected("通知校验失败：body is not UTF-8", code="FAIL") from None
+            raise NotificationRejected(_("通知校验失败：body is not UTF-8"), code="FAIL") from None
         try:
             self._verify_signed(_headers(headers), text)
             envelope = json.loads(text)
@@ -349,9 +350,11 @@ class WechatPayV3Gateway(Gateway):
             notification_id = str(envelope["id"])
             event_type = str(envelope["event_type"])
         except (wechatpay.ProtocolError, ValueError, KeyError) as error:
-            raise NotificationRejected(f"通知校验失败：{error or 'invalid notification'}", code="FAIL") from None
+            raise NotificationRejected(
+                _("通知校验失败：%(value)s") % {"value": error or "invalid notification"}, code="FAIL"
+            ) from None
         if not 0 < len(notification_id) <= 64:
-            raise NotificationRejected("通知校验失败：invalid notification id", code="FAIL")
+            raise NotificationRejected(_("通知校验失败：invalid notification id"), code="FAIL")
         return VerifiedNotification(
             id=notification_id,
             create_time=str(envelope.get("create_time", "")),

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .. import wechatpay
 from ..enums import SandboxTradeState
@@ -48,15 +49,15 @@ def _authenticate(method: str, url: str, headers: Mapping[str, str], body: str) 
         auth = wechatpay.parse_authorization(lowered.get("authorization", ""))
         wechatpay.check_timestamp(auth.timestamp, settings.PAYMENT_NOTIFICATION_MAX_SKEW_SECONDS)
     except wechatpay.ProtocolError as error:
-        raise SandboxError(401, "SIGN_ERROR", f"签名错误：{error}") from None
+        raise SandboxError(401, "SIGN_ERROR", _("签名错误：%(error)s") % {"error": error}) from None
     keys = load_keys()
     if auth.mchid != settings.SANDBOX_PAY_MCHID:
-        raise SandboxError(401, "SIGN_ERROR", "商户号与签名不符")
+        raise SandboxError(401, "SIGN_ERROR", _("商户号与签名不符"))
     if auth.serial_no.upper() != keys.merchant_serial:
-        raise SandboxError(401, "SIGN_ERROR", "商户证书序列号不存在")
+        raise SandboxError(401, "SIGN_ERROR", _("商户证书序列号不存在"))
     message = wechatpay.request_message(method, url, auth.timestamp, auth.nonce_str, body)
     if not wechatpay.verify(keys.merchant_public_key, message, auth.signature):
-        raise SandboxError(401, "SIGN_ERROR", "签名错误")
+        raise SandboxError(401, "SIGN_ERROR", _("签名错误"))
 
 
 def handle(method: str, url: str, headers: Mapping[str, str], body: str) -> TransportResponse:
@@ -70,11 +71,11 @@ def handle(method: str, url: str, headers: Mapping[str, str], body: str) -> Tran
             if route_method == method.upper() and match:
                 status, result = view(payload, parse_qs(parts.query), *map(unquote, match.groups()))
                 return _respond(status, result)
-        raise SandboxError(404, "RESOURCE_NOT_EXISTS", "接口不存在")
+        raise SandboxError(404, "RESOURCE_NOT_EXISTS", _("接口不存在"))
     except SandboxError as error:
         return _respond(error.status, {"code": error.code, "message": error.message})
     except (ValueError, KeyError, TypeError):
-        return _respond(400, {"code": "PARAM_ERROR", "message": "参数错误"})
+        return _respond(400, {"code": "PARAM_ERROR", "message": _("参数错误")})
 
 
 # --- API -------------------------------------------------------------------------------
@@ -105,23 +106,23 @@ def _new_id(prefix: str) -> str:
 def _jsapi(payload: Any, query: Any) -> tuple[int, Any]:
     mchid = str(payload["mchid"])
     if mchid != settings.SANDBOX_PAY_MCHID:
-        raise SandboxError(400, "MCH_NOT_EXISTS", "商户号不存在")
+        raise SandboxError(400, "MCH_NOT_EXISTS", _("商户号不存在"))
     out_trade_no = str(payload["out_trade_no"])
     if not re.fullmatch(r"[0-9A-Za-z_\-*]{6,32}", out_trade_no):
-        raise SandboxError(400, "PARAM_ERROR", "out_trade_no 格式错误")
+        raise SandboxError(400, "PARAM_ERROR", _("out_trade_no 格式错误"))
     total = int(payload["amount"]["total"])
     if total <= 0:
-        raise SandboxError(400, "PARAM_ERROR", "金额必须大于 0")
+        raise SandboxError(400, "PARAM_ERROR", _("金额必须大于 0"))
     payer_openid = str((payload.get("payer") or {}).get("openid", ""))[:128]
     existing = SandboxTransaction.objects.filter(mchid=mchid, out_trade_no=out_trade_no).first()
     if existing is not None:
         # WeChat: repeating a prepay with the same parameters returns the same prepay_id.
         if existing.amount_fen != total:
-            raise SandboxError(400, "INVALID_REQUEST", "同一商户订单号的金额不一致")
+            raise SandboxError(400, "INVALID_REQUEST", _("同一商户订单号的金额不一致"))
         if existing.trade_state == SandboxTradeState.SUCCESS:
-            raise SandboxError(400, "ORDERPAID", "该订单已支付")
+            raise SandboxError(400, "ORDERPAID", _("该订单已支付"))
         if existing.trade_state == SandboxTradeState.CLOSED:
-            raise SandboxError(400, "ORDER_CLOSED", "该订单已关闭")
+            raise SandboxError(400, "ORDER_CLOSED", _("该订单已关闭"))
         return 200, {"prepay_id": existing.prepay_id}
     try:
         with transaction.atomic():
@@ -166,7 +167,7 @@ def _query(payload: Any, query: Any, out_trade_no: str) -> tuple[int, Any]:
     mchid = (query.get("mchid") or [""])[0]
     txn = SandboxTransaction.objects.filter(mchid=mchid, out_trade_no=out_trade_no).first()
     if txn is None:
-        raise SandboxError(404, "ORDER_NOT_EXIST", "订单不存在")
+        raise SandboxError(404, "ORDER_NOT_EXIST", _("订单不存在"))
     return 200, transaction_resource(txn)
 
 
@@ -178,9 +179,9 @@ def _close(payload: Any, query: Any, out_trade_no: str) -> tuple[int, Any]:
             .first()
         )
         if txn is None:
-            raise SandboxError(404, "ORDER_NOT_EXIST", "订单不存在")
+            raise SandboxError(404, "ORDER_NOT_EXIST", _("订单不存在"))
         if txn.trade_state in (SandboxTradeState.SUCCESS, SandboxTradeState.REFUND):
-            raise SandboxError(400, "ORDERPAID", "订单已支付")
+            raise SandboxError(400, "ORDERPAID", _("订单已支付"))
         if txn.trade_state != SandboxTradeState.CLOSED:
             txn.trade_state = SandboxTradeState.CLOSED
             txn.save(update_fields=["trade_state"])
@@ -195,7 +196,7 @@ def refund_resource(refund: SandboxRefund, *, for_notification: bool) -> dict[st
         "transaction_id": txn.transaction_id,
         "out_refund_no": refund.out_refund_no,
         "refund_id": refund.refund_id,
-        "user_received_account": "支付用户零钱",
+        "user_received_account": _("支付用户零钱"),
         "amount": {
             "total": txn.amount_fen,
             "refund": refund.amount_fen,
@@ -220,7 +221,7 @@ def refund_resource(refund: SandboxRefund, *, for_notification: bool) -> dict[st
 def _refund(payload: Any, query: Any) -> tuple[int, Any]:
     out_refund_no = str(payload["out_refund_no"])
     if not re.fullmatch(r"[0-9A-Za-z_\-*@|]{1,64}", out_refund_no):
-        raise SandboxError(400, "PARAM_ERROR", "out_refund_no 格式错误")
+        raise SandboxError(400, "PARAM_ERROR", _("out_refund_no 格式错误"))
     refund_fen = int(payload["amount"]["refund"])
     total_fen = int(payload["amount"]["total"])
     with transaction.atomic():
@@ -230,20 +231,20 @@ def _refund(payload: Any, query: Any) -> tuple[int, Any]:
             .first()
         )
         if txn is None:
-            raise SandboxError(404, "RESOURCE_NOT_EXISTS", "订单不存在")
+            raise SandboxError(404, "RESOURCE_NOT_EXISTS", _("订单不存在"))
         existing = SandboxRefund.objects.filter(out_refund_no=out_refund_no).select_related("transaction").first()
         if existing is not None:
             # The same out_refund_no refunds once: a repeat returns the first refund.
             if existing.transaction_id != txn.pk or existing.amount_fen != refund_fen:
-                raise SandboxError(400, "INVALID_REQUEST", "同一退款单号的参数不一致")
+                raise SandboxError(400, "INVALID_REQUEST", _("同一退款单号的参数不一致"))
             return 200, refund_resource(existing, for_notification=False)
         if txn.trade_state not in (SandboxTradeState.SUCCESS, SandboxTradeState.REFUND):
-            raise SandboxError(400, "INVALID_REQUEST", "订单未支付，不能退款")
+            raise SandboxError(400, "INVALID_REQUEST", _("订单未支付，不能退款"))
         if total_fen != txn.amount_fen or refund_fen <= 0:
-            raise SandboxError(400, "PARAM_ERROR", "退款金额参数错误")
+            raise SandboxError(400, "PARAM_ERROR", _("退款金额参数错误"))
         already = SandboxRefund.objects.filter(transaction=txn).exclude(status="CLOSED").aggregate(s=Sum("amount_fen"))
         if (already["s"] or 0) + refund_fen > txn.amount_fen:
-            raise SandboxError(403, "NOT_ENOUGH", "可退款金额不足")
+            raise SandboxError(403, "NOT_ENOUGH", _("可退款金额不足"))
         refund = SandboxRefund.objects.create(
             transaction=txn,
             out_refund_no=out_refund_no,
@@ -271,7 +272,7 @@ def _schedule_refund_finish(out_refund_no: str) -> None:
 def _query_refund(payload: Any, query: Any, out_refund_no: str) -> tuple[int, Any]:
     refund = SandboxRefund.objects.filter(out_refund_no=out_refund_no).select_related("transaction").first()
     if refund is None or refund.transaction.mchid != settings.SANDBOX_PAY_MCHID:
-        raise SandboxError(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
+        raise SandboxError(404, "RESOURCE_NOT_EXISTS", _("退款单不存在"))
     return 200, refund_resource(refund, for_notification=False)
 
 
@@ -297,9 +298,9 @@ def confirm(prepay_id: str) -> SandboxTransaction:
     with transaction.atomic():
         txn = SandboxTransaction.objects.select_for_update().filter(prepay_id=prepay_id).first()
         if txn is None:
-            raise SandboxError(404, "ORDER_NOT_EXIST", "支付单不存在")
+            raise SandboxError(404, "ORDER_NOT_EXIST", _("支付单不存在"))
         if txn.trade_state == SandboxTradeState.CLOSED:
-            raise SandboxError(400, "ORDER_CLOSED", "该订单已关闭，无法支付")
+            raise SandboxError(400, "ORDER_CLOSED", _("该订单已关闭，无法支付"))
         if txn.trade_state in (SandboxTradeState.NOTPAY, SandboxTradeState.PAYERROR):
             txn.trade_state = SandboxTradeState.SUCCESS
             txn.transaction_id = _new_id("42")
@@ -319,7 +320,7 @@ def fail(prepay_id: str) -> SandboxTransaction:
     with transaction.atomic():
         txn = SandboxTransaction.objects.select_for_update().filter(prepay_id=prepay_id).first()
         if txn is None:
-            raise SandboxError(404, "ORDER_NOT_EXIST", "支付单不存在")
+            raise SandboxError(404, "ORDER_NOT_EXIST", _("支付单不存在"))
         if txn.trade_state == SandboxTradeState.NOTPAY:
             txn.trade_state = SandboxTradeState.PAYERROR
             txn.save(update_fields=["trade_state"])
