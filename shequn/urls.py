@@ -23,6 +23,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("shequn.fulfilment.urls")),
     path("", include("shequn.teambuy.urls")),
     path("", include("shequn.flashsales.urls")),
+    path("", include("shequn.coupons.urls")),
     path("", include("shequn.distribution.urls")),
     path("", include("shequn.wallets.urls")),
     path("", include("shequn.notifications.urls")),
