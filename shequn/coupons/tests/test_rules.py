@@ -37,7 +37,7 @@ def line(price: int, quantity: int = 1, *, sku_id: int = 1, product_id: int = 1,
 def coupon(**fields) -> MemberCoupon:
     scope_ids = fields.pop("scope_ids", frozenset())
     template = CouponTemplate(name="券", total_quantity=10, remaining=10, **fields)
-    template.scope_ids = frozenset(scope_ids)
+    template.scope_ids = frozenset(scope_ids)  # type: ignore[attr-defined]
     return MemberCoupon(
         pk=1,
         template=template,
