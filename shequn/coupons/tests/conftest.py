@@ -1,12 +1,9 @@
-from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
-from shequn.coupons import actions
-from shequn.coupons.actions import TemplateInput
 from shequn.coupons.models import CouponTemplate
+from shequn.testing.coupons import make_coupon_template
 from shequn.testing.orders import make_member, make_shop, make_sku, make_staff
 
 
@@ -33,16 +30,6 @@ def member(db):
 @pytest.fixture
 def make_template(shop, staff):
     def make(**fields: Any) -> CouponTemplate:
-        now = timezone.now()
-        values: dict[str, Any] = {
-            "name": "满100减20",
-            "kind": "threshold",
-            "threshold_fen": 10000,
-            "amount_fen": 2000,
-            "total_quantity": 100,
-            "valid_from": now - timedelta(hours=1),
-            "valid_until": now + timedelta(days=7),
-        } | fields
-        return actions.create_template(shop, staff, TemplateInput(**values))
+        return make_coupon_template(shop, staff, **fields)
 
     return make

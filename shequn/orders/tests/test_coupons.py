@@ -2,6 +2,7 @@
 refunds of the paid share, the coupon given back on cancel and on a full refund, commission on
 what was paid."""
 
+import functools
 from datetime import timedelta
 
 import pytest
@@ -14,9 +15,25 @@ from shequn.coupons.models import CouponEvent
 from shequn.orders import actions as order_actions
 from shequn.orders.errors import RefundAmountInvalid
 from shequn.orders.selectors import refundable_left_fen
-from shequn.testing.orders import make_sku, paid_order, place_order
+from shequn.testing.coupons import make_coupon_template
+from shequn.testing.orders import make_sku, make_staff, paid_order, place_order
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(shop):
+    return make_staff(shop)
+
+
+@pytest.fixture
+def sku(shop):
+    return make_sku(shop, price_fen=5000, stock=50, title="苹果")
+
+
+@pytest.fixture
+def make_template(shop, staff):
+    return functools.partial(make_coupon_template, shop, staff)
 
 
 def refund_line(order, line, amount, staff):
