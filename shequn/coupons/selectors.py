@@ -142,7 +142,7 @@ def my_coupons(user: Any, tab: str, now: datetime | None = None) -> QuerySet[Mem
 
 
 def shop_templates(shop: Shop) -> QuerySet[CouponTemplate]:
-    return CouponTemplate.objects.filter(shop=shop).select_related("community")
+    return CouponTemplate.objects.filter(shop=shop).select_related(*TEMPLATE_RELATED)
 
 
 def access_template(shop: Shop, template_id: int, *, lock: bool = False) -> CouponTemplate:
