@@ -3,9 +3,11 @@ refunds of the paid share, the coupon given back on cancel and on a full refund,
 what was paid."""
 
 import functools
+import json
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from shequn.coupons import actions
@@ -14,9 +16,10 @@ from shequn.coupons.errors import CouponNotApplicable
 from shequn.coupons.models import CouponEvent
 from shequn.orders import actions as order_actions
 from shequn.orders.errors import RefundAmountInvalid
+from shequn.orders.models import Order
 from shequn.orders.selectors import refundable_left_fen
 from shequn.testing.coupons import make_coupon_template
-from shequn.testing.orders import make_sku, make_staff, paid_order, place_order
+from shequn.testing.orders import auth_headers, make_sku, make_staff, paid_order, place_order
 
 pytestmark = pytest.mark.django_db
 
@@ -168,3 +171,72 @@ def test_expired_coupons_are_swept(member, make_template):
     held.refresh_from_db()
     assert held.status == CouponStatus.EXPIRED
     assert actions.expire_coupons(now=timezone.now() + timedelta(days=8)) == 0
+
+
+def test_the_checkout_page_suggests_the_best_coupon_and_orders_with_it(sku, member, make_template):
+    best = actions.claim(member, make_template(kind="no_threshold", threshold_fen=0, amount_fen=800).pk)
+    actions.claim(member, make_template(kind="no_threshold", threshold_fen=0, amount_fen=300).pk)
+    out_of_reach = actions.claim(member, make_template().pk)
+    browser = Client()
+    browser.force_login(member)
+    page = browser.get(f"/checkout/?sku={sku.pk}&quantity=1")
+    html = page.content.decode()
+    assert f'value="{best.pk}" style="width:auto;min-height:0" checked' in html
+    assert "满¥100.00可用，还差¥50.00" in html  # why the third does not apply
+    assert page.context["plan"].discount_fen == 800
+    assert page.context["goods_to_pay_fen"] == 4200
+    posted = browser.post(
+        "/checkout/",
+        {
+            "sku": sku.pk,
+            "quantity": 1,
+            "fulfilment": "delivery",
+            "payment_method": "sandbox",
+            "address_id": member.addresses.first().pk,
+            "coupon": best.pk,
+            "submit_token": "t1",
+        },
+    )
+    assert posted.status_code == 302
+    order = Order.objects.get(user=member)
+    assert (order.discount_fen, order.total_fen, order.coupon_id) == (800, 4200 + 1000, best.pk)
+    refused = browser.get(f"/checkout/?sku={sku.pk}&quantity=1&coupon={out_of_reach.pk}")
+    assert refused.context["error"].message == "满¥100.00可用，还差¥50.00"
+    assert refused.context["plan"].discount_fen == 0
+
+
+def test_the_api_quotes_coupons_and_orders_with_one(sku, member, make_template):
+    held = actions.claim(member, make_template(kind="percent", threshold_fen=0, amount_fen=0, percent_off=10).pk)
+    body = {
+        "sku_id": sku.pk,
+        "quantity": 2,
+        "fulfilment": "delivery",
+        "payment_method": "sandbox",
+        "address_id": member.addresses.first().pk,
+    }
+    client = Client()
+    quote = client.post(
+        "/api/v1/orders/quote", json.dumps(body), content_type="application/json", headers=auth_headers(member)
+    ).json()
+    assert quote["suggested_coupon_id"] == held.pk
+    assert quote["coupons"][0] | {"valid_until": None} == {
+        "id": held.pk,
+        "name": "满100减20",
+        "face": "9折",
+        "rules": ["全店商品可用", "不与会员价同享", "每单限用一张优惠券"],
+        "valid_until": None,
+        "discount_fen": 1000,
+        "applies": True,
+        "reason": "",
+    }
+    assert quote["discount_fen"] == 0
+    created = client.post(
+        "/api/v1/orders",
+        json.dumps(body | {"coupon_id": held.pk}),
+        content_type="application/json",
+        headers=auth_headers(member),
+    )
+    assert created.status_code == 201, created.content
+    order = created.json()
+    assert (order["items_total_fen"], order["discount_fen"], order["total_fen"]) == (10000, 1000, 9000)
+    assert [(line["discount_fen"], line["paid_fen"]) for line in order["lines"]] == [(1000, 9000)]
