@@ -68,8 +68,7 @@ FROZEN_FIELDS = {
     "cap_fen": gettext_lazy("最多减免"),
     "free_sku_id": gettext_lazy("赠品"),
     "scope": gettext_lazy("适用商品"),
-    "category_ids": gettext_lazy("适用分类"),
-    "product_ids": gettext_lazy("适用商品"),
+    "scope_ids": gettext_lazy("适用分类或商品"),
     "community_id": gettext_lazy("适用人群"),
     "validity": gettext_lazy("有效期"),
     "valid_from": gettext_lazy("生效时间"),
@@ -175,14 +174,7 @@ def _community_of(shop: Shop, community_id: int | None, field_name: str) -> Comm
     return community
 
 
-@dataclass
-class CheckedTemplate:
-    values: dict[str, Any]
-    categories: list[Category]
-    products: list[Product]
-
-
-def check_template(shop: Shop, data: TemplateInput, *, now: datetime | None = None) -> CheckedTemplate:
+def check_template(shop: Shop, data: TemplateInput, *, now: datetime | None = None) -> dict[str, Any]:
     """Validate a template's fields against the rules and the shop's own rows; returns what to save."""
     now = now or timezone.now()
     name = check_name(data.name)
@@ -199,15 +191,15 @@ def check_template(shop: Shop, data: TemplateInput, *, now: datetime | None = No
         ).first()
         if free_sku is None:
             raise _invalid(_("赠品不存在或已停售"), "free_sku_id")
-    categories: list[Category] = []
-    products: list[Product] = []
+    scope_ids: list[int] = []
     if data.scope == CouponScope.CATEGORIES:
-        categories = list(Category.objects.filter(shop=shop, pk__in=data.category_ids))
-        if not categories or len(categories) != len(set(data.category_ids)):
+        scope_ids = sorted(Category.objects.filter(shop=shop, pk__in=data.category_ids).values_list("pk", flat=True))
+        if not scope_ids or len(scope_ids) != len(set(data.category_ids)):
             raise _invalid(_("请选择本店的商品分类"), "category_ids")
     elif data.scope == CouponScope.PRODUCTS:
-        products = list(Product.objects.filter(shop=shop, kind=ProductKind.GOODS, pk__in=data.product_ids))
-        if not products or len(products) != len(set(data.product_ids)):
+        products = Product.objects.filter(shop=shop, kind=ProductKind.GOODS, pk__in=data.product_ids)
+        scope_ids = sorted(products.values_list("pk", flat=True))
+        if not scope_ids or len(scope_ids) != len(set(data.product_ids)):
             raise _invalid(_("请选择本店的商品"), "product_ids")
     elif data.scope != CouponScope.SHOP:
         raise _invalid(_("请选择适用商品范围"), "scope")
@@ -225,6 +217,7 @@ def check_template(shop: Shop, data: TemplateInput, *, now: datetime | None = No
         "cap_fen": data.cap_fen if data.kind == CouponKind.PERCENT else None,
         "free_sku": free_sku,
         "scope": data.scope,
+        "scope_ids": scope_ids,
         "community": community,
         "validity": data.validity,
         "valid_from": data.valid_from if fixed else None,
@@ -236,7 +229,7 @@ def check_template(shop: Shop, data: TemplateInput, *, now: datetime | None = No
         "welcome_community": welcome,
         "is_active": data.is_active,
     }
-    return CheckedTemplate(values=values, categories=categories, products=products)
+    return values
 
 
 def create_template(shop: Shop, actor: Any, data: TemplateInput, *, ip: str | None = None) -> CouponTemplate:
@@ -248,10 +241,8 @@ def create_template(shop: Shop, actor: Any, data: TemplateInput, *, ip: str | No
             created_by=actor,
             total_quantity=data.total_quantity,
             remaining=data.total_quantity,
-            **checked.values,
+            **checked,
         )
-        template.categories.set(checked.categories)
-        template.products.set(checked.products)
         audit.record(actor=actor, shop=shop, action="coupon.create", obj=template, ip=ip, name=template.name)
     return template
 
@@ -265,8 +256,7 @@ def _frozen_values(template: CouponTemplate) -> dict[str, Any]:
         "cap_fen": template.cap_fen,
         "free_sku_id": template.free_sku_id,
         "scope": template.scope,
-        "category_ids": sorted(template.categories.values_list("pk", flat=True)),
-        "product_ids": sorted(template.products.values_list("pk", flat=True)),
+        "scope_ids": sorted(template.scope_ids),
         "community_id": template.community_id,
         "validity": template.validity,
         "valid_from": template.valid_from,
@@ -277,14 +267,11 @@ def _frozen_values(template: CouponTemplate) -> dict[str, Any]:
     }
 
 
-def _new_frozen_values(checked: CheckedTemplate) -> dict[str, Any]:
-    values = checked.values
+def _new_frozen_values(values: dict[str, Any]) -> dict[str, Any]:
     return {
         **{name: values[name] for name in FROZEN_FIELDS if name in values},
         "free_sku_id": values["free_sku"].pk if values["free_sku"] else None,
         "community_id": values["community"].pk if values["community"] else None,
-        "category_ids": sorted(c.pk for c in checked.categories),
-        "product_ids": sorted(p.pk for p in checked.products),
     }
 
 
@@ -314,17 +301,14 @@ def update_template(
         if not 1 <= data.total_quantity <= MAX_QUANTITY:
             raise _invalid(_("发放总量应在 1 到 %(max)d 张之间") % {"max": MAX_QUANTITY}, "total_quantity")
         delta = data.total_quantity - template.total_quantity
-        for name, value in checked.values.items():
+        for name, value in checked.items():
             setattr(template, name, value)
-        template.save(update_fields=[*checked.values, "updated_at"])
+        template.save(update_fields=[*checked, "updated_at"])
         # The row is locked: remaining moves by the change of the total, as one F() update.
         CouponTemplate.objects.filter(pk=template.pk).update(
             total_quantity=data.total_quantity, remaining=F("remaining") + delta
         )
         template.refresh_from_db(fields=["total_quantity", "remaining"])
-        if not issued:
-            template.categories.set(checked.categories)
-            template.products.set(checked.products)
         audit.record(actor=actor, shop=shop, action="coupon.update", obj=template, ip=ip, name=template.name)
     return template
 

@@ -22,8 +22,9 @@ class CouponTemplate(models.Model):
     cap_fen = models.PositiveIntegerField(null=True, blank=True)  # 折扣: the most it takes off; None = no cap
     free_sku = models.ForeignKey("catalog.Sku", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     scope = models.CharField(_("适用商品"), max_length=12, choices=CouponScope.choices, default=CouponScope.SHOP)
-    categories = models.ManyToManyField("catalog.Category", blank=True, related_name="+")
-    products = models.ManyToManyField("catalog.Product", blank=True, related_name="+")
+    # The categories' or the products' ids (by ``scope``), the shop's own when saved. Ids in the row,
+    # not a join table: checkout reads them with the coupon, in no statement of their own.
+    scope_ids = models.JSONField(default=list, blank=True)
     # Only current members of this community may claim and use it; None = anyone.
     community = models.ForeignKey(
         "communities.Community", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

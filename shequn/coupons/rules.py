@@ -90,7 +90,7 @@ def rule_notes(template: CouponTemplate) -> list[str]:
     return notes
 
 
-def _in_scope(template: CouponTemplate, line: CouponLine, scope_ids: frozenset[int]) -> bool:
+def _in_scope(template: CouponTemplate, line: CouponLine, scope_ids: set[int]) -> bool:
     product = line.sku.product
     if template.scope == CouponScope.CATEGORIES:
         return product.category_id in scope_ids
@@ -109,7 +109,7 @@ def offer(
 ) -> Offer:
     """``coupon`` on a checkout of ``lines`` (of the coupon's shop) that would cost ``payable_fen``
     without it. ``is_audience``: the buyer is a current member of the template's community (True
-    when it has none). The template's ``scope_ids`` (``selectors.with_scopes``) must be loaded."""
+    when it has none)."""
     now = now or timezone.now()
     template = coupon.template
 
@@ -129,7 +129,7 @@ def offer(
         return refused(_("仅限「%(community)s」社群成员使用") % {"community": community})
     if not lines or not is_goods(lines[0].sku.product.kind):
         return refused(_("会员、课程和门票不能用券"))
-    scope_ids: frozenset[int] = getattr(template, "scope_ids", frozenset())
+    scope_ids = set(template.scope_ids)
     in_scope = [_in_scope(template, line, scope_ids) for line in lines]
     if not any(in_scope):
         return refused(_("订单中没有适用的商品"))

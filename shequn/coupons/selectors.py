@@ -1,5 +1,5 @@
 """Reads of coupons. ``access_*`` fetch an object scoped to the caller's shop (foreign ids look
-absent); ``with_scopes`` loads what ``rules.offer`` needs to know which lines a template covers."""
+absent)."""
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -17,33 +17,12 @@ from shequn.communities.selectors import current_q
 from shequn.shops.enums import ShopStatus
 from shequn.shops.models import Shop
 
-from .enums import USABLE_STATUSES, CouponScope, CouponStatus, Validity
+from .enums import USABLE_STATUSES, CouponStatus, Validity
 from .errors import CouponNotFound
 from .models import CouponTemplate, MemberCoupon, PostCoupon
 from .rules import describe
 
 TEMPLATE_RELATED = ("community", "free_sku__product", "shop")
-
-
-def with_scopes(templates: Iterable[CouponTemplate]) -> None:
-    """Set ``scope_ids`` on each template: its categories or products (one query per scope kind
-    among them, none for shop-wide templates)."""
-    by_scope: dict[str, dict[int, CouponTemplate]] = defaultdict(dict)
-    for template in templates:
-        template.scope_ids = frozenset()  # type: ignore[attr-defined]
-        if template.scope != CouponScope.SHOP:
-            by_scope[template.scope][template.pk] = template
-    for scope, field in ((CouponScope.CATEGORIES, "category_id"), (CouponScope.PRODUCTS, "product_id")):
-        if not (wanted := by_scope.get(scope)):
-            continue
-        through = CouponTemplate._meta.get_field(str(scope)).remote_field.through  # type: ignore[union-attr]
-        ids: dict[int, set[int]] = defaultdict(set)
-        for template_id, target in through.objects.filter(coupontemplate_id__in=wanted).values_list(
-            "coupontemplate_id", field
-        ):
-            ids[template_id].add(target)
-        for template_id, template in wanted.items():
-            template.scope_ids = frozenset(ids[template_id])  # type: ignore[attr-defined]
 
 
 def audience_of(user: Any, templates: Iterable[CouponTemplate], now: datetime | None = None) -> set[int]:
@@ -70,20 +49,17 @@ def usable_coupons(user: Any, shop: Shop, now: datetime | None = None) -> list[M
         .select_related(*(f"template__{name}" for name in TEMPLATE_RELATED))
         .order_by("valid_until", "id")[:50]
     )
-    with_scopes([coupon.template for coupon in coupons])
     return coupons
 
 
 def checkout_coupons(coupon_ids: Iterable[int]) -> dict[int, MemberCoupon]:
     """Coupons chosen at checkout, by id, with what ``rules.offer`` reads (read once for a
     group-committed batch; checkout compares each one's owner with its buyer)."""
+    # The template alone: its community and free item are read only to word a refusal (checkout's
+    # hot path builds no more model instances than it needs; bench/checkout_coupon.py).
     coupons = {
-        coupon.pk: coupon
-        for coupon in MemberCoupon.objects.filter(pk__in=set(coupon_ids)).select_related(
-            *(f"template__{name}" for name in TEMPLATE_RELATED)
-        )
+        coupon.pk: coupon for coupon in MemberCoupon.objects.filter(pk__in=set(coupon_ids)).select_related("template")
     }
-    with_scopes([coupon.template for coupon in coupons.values()])
     return coupons
 
 
