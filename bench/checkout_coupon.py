@@ -202,7 +202,9 @@ def report(figures: dict[str, dict[str, float]], orders: int, rounds: int) -> st
         "",
         f"{connection.vendor}, Python {platform.python_version()}, {orders} orders of each kind in {rounds} "
         "interleaved rounds through `POST /api/v1/orders` (Django test client, bearer token, idempotency key, "
-        "group commit as a batch of one); medians of the rounds. Target: a coupon costs < 20 % more CPU.",
+        "group commit as a batch of one); medians of the rounds. Target: a coupon costs < 20 % more CPU. "
+        "CPU is this process's own time: far steadier than wall time on a shared machine, yet a few percent "
+        "from run to run (the two coupon kinds differ by one row read in the same statement).",
         "",
         "| checkout | CPU ms/order | wall ms/order | SQL statements | CPU vs no coupon |",
         "|---|---:|---:|---:|---:|",
