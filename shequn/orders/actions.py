@@ -1204,7 +1204,7 @@ class CheckoutQuote:
     @cached_property
     def coupon_offers(self) -> list[coupon_rules.Offer]:
         """The member's coupons of this shop on these lines, each with its discount or why it does
-        not apply (the one applied included), expiring first first. None for trusted callers' prices."""
+        not apply (the one applied included), expiring first first."""
         plan = self.plan
         coupons = coupon_selectors.usable_coupons(plan.user, plan.shop)
         if not coupons:
