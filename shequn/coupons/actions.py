@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import CharField, Count, DateTimeField, F, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -425,7 +426,7 @@ def welcome_new_member(sender: Any, membership: CommunityMembership, **kwargs: A
 @dataclass(frozen=True)
 class IssueResult:
     issued: int  # coupons given
-    skipped: int  # recipients left out: over the per-person limit, or none left to give
+    skipped: int  # asked for but left out: not a member, over the per-person limit, or none left
 
 
 def issue_to_members(
@@ -468,7 +469,7 @@ def issue_to_members(
         recipients = users.annotate(held=Coalesce(Subquery(held, output_field=IntegerField()), 0)).filter(
             held__lt=template.per_person_limit
         )
-        wanted = recipients.count() if phones or tag_id is not None else 0
+        asked = len(phones) if phones else users.count()
         valid_from, valid_until = _window(template, now)
         issued = insert_from(
             MemberCoupon,
@@ -499,7 +500,7 @@ def issue_to_members(
             tag_id=tag_id,
             phones=len(phones),
         )
-    return IssueResult(issued=issued, skipped=max(0, len(phones) - issued) if phones else max(0, wanted - issued))
+    return IssueResult(issued=issued, skipped=max(0, asked - issued))
 
 
 def _notify_issued(template: CouponTemplate, coupons: Any, now: datetime) -> None:
@@ -510,7 +511,7 @@ def _notify_issued(template: CouponTemplate, coupons: Any, now: datetime) -> Non
             Value("coupon", output_field=CharField()),
             Value(_("你收到一张优惠券：%(name)s") % {"name": template.name}, output_field=CharField()),
             Value(_("在「我的优惠券」中查看，结算时可用"), output_field=CharField()),
-            Value("/coupons/mine/", output_field=CharField()),
+            Value(reverse("coupons:mine"), output_field=CharField()),
             Value(now, output_field=DateTimeField()),
         )
     )

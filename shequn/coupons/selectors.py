@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -150,13 +150,17 @@ class TemplateFigures:
 
 
 def template_figures(templates: Sequence[CouponTemplate]) -> dict[int, TemplateFigures]:
-    """Figures of many templates in two queries. A coupon given back (its order cancelled or
-    refunded in full) counts as issued, not used."""
+    """Figures of many templates in one query. A coupon given back (its order cancelled or
+    refunded in full) counts as issued, not used, and such an order neither as cost nor as sales."""
     ids = [t.pk for t in templates]
     used = {
         row["template_id"]: row
         for row in MemberCoupon.objects.filter(template_id__in=ids, status=CouponStatus.USED)
-        .filter(orders__paid_at__isnull=False)
+        # One join for the filter and the sums: paid orders whose goods were not refunded in full.
+        .filter(
+            orders__paid_at__isnull=False,
+            orders__refunded_fen__lt=F("orders__total_fen") - F("orders__shipping_fee_fen"),
+        )
         .values("template_id")
         .annotate(
             used_count=Count("id", distinct=True),

@@ -152,7 +152,7 @@ def console_issue(request: HttpRequest, template_id: int) -> HttpResponse:
             )
             messages.success(
                 request,
-                _("已发放 %(issued)d 张，跳过 %(skipped)d 人（已达每人限领或券已发完）")
+                _("已发放 %(issued)d 张，跳过 %(skipped)d 人（非社群成员、已达每人限领或券已发完）")
                 % {"issued": result.issued, "skipped": result.skipped},
             )
             return redirect("coupons:console_template", template.pk)
