@@ -42,6 +42,10 @@ def test_coupon_from_a_post_to_a_partial_refund_of_the_paid_share(signed_in_page
     page.get_by_test_id("cart-checkout").click()
     expect(page.get_by_test_id("coupon-discount")).to_have_text("-¥20.00")  # suggested and chosen
     expect(page.get_by_test_id("total-delivery")).to_have_text("¥90.00")  # ¥100 - ¥20 + ¥10
+    page.get_by_test_id("coupon-none").check()  # the member may shop without it: quoted again
+    expect(page.get_by_test_id("total-delivery")).to_have_text("¥110.00")
+    page.get_by_test_id("coupon-option").locator("input").check()
+    expect(page.get_by_test_id("total-delivery")).to_have_text("¥90.00")
     page.screenshot(path=str(tmp_path / "checkout-coupon.png"), full_page=True)
     page.get_by_test_id("submit-order").click()
     expect(page.get_by_test_id("order-number")).to_be_visible()
