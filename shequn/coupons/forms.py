@@ -9,6 +9,7 @@ from shequn.catalog.kinds import ProductKind
 from shequn.catalog.models import Category, Product, Sku
 from shequn.communities.models import Community, Tag
 from shequn.core.forms import YuanField
+from shequn.core.money import format_yuan_input
 from shequn.shops.models import Shop
 
 from .actions import MAX_AMOUNT_FEN, MAX_RECIPIENTS, TemplateInput
@@ -46,6 +47,12 @@ class CouponTemplateForm(forms.Form):
     )
     is_active = forms.BooleanField(label=_("发放中"), required=False, initial=True)
 
+    # Fields frozen once a member holds one (actions.FROZEN_FIELDS, by this form's names).
+    FROZEN = (
+        "kind", "threshold", "amount", "percent_off", "cap", "free_sku", "scope", "categories", "products",
+        "community", "validity", "valid_from", "valid_until", "valid_days", "per_person_limit", "with_member_prices",
+    )  # fmt: skip
+
     # The action's field names → this form's.
     FIELD_OF = {
         "threshold_fen": "threshold",
@@ -59,7 +66,8 @@ class CouponTemplateForm(forms.Form):
     }
 
     def __init__(self, *args: Any, shop: Shop, template: CouponTemplate | None = None, **kwargs: Any) -> None:
-        if template is not None and not args and "initial" not in kwargs:
+        if template is not None and "initial" not in kwargs:
+            # Bound too: a disabled (frozen) field takes its value from here.
             kwargs["initial"] = self.initial_of(template)
         super().__init__(*args, **kwargs)
         fields: Any = self.fields
@@ -71,6 +79,10 @@ class CouponTemplateForm(forms.Form):
         fields["products"].queryset = Product.objects.filter(shop=shop, kind=ProductKind.GOODS)
         fields["community"].queryset = Community.objects.filter(shop=shop)
         fields["welcome_community"].queryset = Community.objects.filter(shop=shop)
+        if template is not None and template.issued:
+            # Members hold it: what decides its worth is shown, not editable (the action refuses it anyway).
+            for name in self.FROZEN:
+                fields[name].disabled = True
 
     def to_input(self) -> TemplateInput:
         data = self.cleaned_data
@@ -103,10 +115,11 @@ class CouponTemplateForm(forms.Form):
         return {
             "name": template.name,
             "kind": template.kind,
-            "threshold": template.threshold_fen or None,
-            "amount": template.amount_fen or None,
+            # As typed (yuan), so a disabled field cleans its initial value back to the same fen.
+            "threshold": format_yuan_input(template.threshold_fen or None),
+            "amount": format_yuan_input(template.amount_fen or None),
             "percent_off": template.percent_off or None,
-            "cap": template.cap_fen,
+            "cap": format_yuan_input(template.cap_fen),
             "free_sku": template.free_sku_id,
             "scope": template.scope,
             "categories": template.scope_ids if template.scope == CouponScope.CATEGORIES else [],

@@ -2,6 +2,7 @@
 figures, issue), and shop B's staff seeing none of shop A's coupons."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -139,8 +140,14 @@ def test_console_pages_create_refuse_sharing_and_freeze_rules(shop, member):
     template = CouponTemplate.objects.get()
     assert (template.threshold_fen, template.amount_fen) == (10000, 2000)
     actions.claim(member, template.pk)
-    frozen = console.post(f"/console/coupons/{template.pk}/edit/", form | {"name": "周末满减", "amount": "30"})
-    assert "已有会员领取，不能再修改「减免金额」" in frozen.content.decode()
+    edit_page = console.get(f"/console/coupons/{template.pk}/edit/").content.decode()
+    assert 'data-testid="frozen-note"' in edit_page
+    assert 'name="amount" value="20.00" inputmode="decimal" disabled' in edit_page
+    # A frozen field sent anyway changes nothing; the name still may.
+    saved = console.post(f"/console/coupons/{template.pk}/edit/", form | {"name": "周末大促", "amount": "30"})
+    assert saved.status_code == 302, re.findall(r'data-testid="(error-[a-z_]*)"', saved.content.decode())
+    template.refresh_from_db()
+    assert (template.name, template.amount_fen) == ("周末大促", 2000)
     listing = console.get("/console/coupons/").content.decode()
-    assert "周末满减" in listing
+    assert "周末大促" in listing
     assert MemberCoupon.objects.count() == 1
