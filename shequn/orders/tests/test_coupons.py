@@ -240,3 +240,24 @@ def test_the_api_quotes_coupons_and_orders_with_one(sku, member, make_template):
     order = created.json()
     assert (order["items_total_fen"], order["discount_fen"], order["total_fen"]) == (10000, 1000, 9000)
     assert [(line["discount_fen"], line["paid_fen"]) for line in order["lines"]] == [(1000, 9000)]
+
+
+def test_a_late_payment_reinstates_an_order_only_with_its_coupon(sku, member, make_template):
+    template = make_template(kind="no_threshold", threshold_fen=0, amount_fen=500, per_person_limit=2)
+    kept, reused = actions.claim(member, template.pk), actions.claim(member, template.pk)
+
+    def closed_unpaid(coupon):
+        order = place_order(member, sku, coupon_id=coupon.pk)
+        assert order.expires_at is not None
+        assert order_actions.close_unpaid_order(order.pk, now=order.expires_at + timedelta(seconds=1))
+        return Order.objects.get(pk=order.pk)
+
+    first = closed_unpaid(kept)
+    assert order_actions.reinstate_closed_order(first) is True  # the money came after all: coupon used again
+    kept.refresh_from_db()
+    assert kept.status == CouponStatus.USED
+    second = closed_unpaid(reused)
+    other = place_order(member, sku, coupon_id=reused.pk)  # the returned coupon went to another order
+    assert order_actions.reinstate_closed_order(second) is False  # so the late payment is refunded instead
+    assert Order.objects.get(pk=second.pk).status == "closed"
+    assert Order.objects.get(pk=other.pk).coupon_id == reused.pk
