@@ -1820,7 +1820,7 @@ def complete_refund(refund: RefundRequest, *, refunded_at: datetime | None = Non
             locked, RefundStatus.REFUNDED, note=f"已退款 {_yuan(locked.amount_fen)}", refunded_at=refunded_at
         )
         amount = locked.amount_fen
-        line_rows = OrderLine.objects.filter(pk=locked.line_id, refunded_fen__lte=F("total_fen") - amount)
+        line_rows = OrderLine.objects.filter(pk=locked.line_id, refunded_fen__lte=F("paid_fen") - amount)
         order_rows = Order.objects.filter(pk=locked.order_id, refunded_fen__lte=F("total_fen") - amount)
         if (
             line_rows.update(refunded_fen=F("refunded_fen") + amount) != 1
