@@ -16,6 +16,7 @@ from shequn.catalog.api import router as catalog_router
 from shequn.communities.api import router as communities_router
 from shequn.content.api import router as content_router
 from shequn.core.errors import DomainError
+from shequn.coupons.api import router as coupons_router
 from shequn.courses.api import router as courses_router
 from shequn.distribution.api import router as distribution_router
 from shequn.events.api import router as events_router
@@ -99,6 +100,7 @@ api.add_router("/teambuy", teambuy_router)
 api.add_router("/flashsales", flashsales_router)
 api.add_router("/lotteries", lotteries_router)
 api.add_router("/redpackets", redpackets_router)
+api.add_router("/coupons", coupons_router)
 api.add_router("/distribution", distribution_router)
 api.add_router("/wallets", wallets_router)
 api.add_router("/me", privacy_router)

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "shequn.content",
     "shequn.courses",
     "shequn.events",
+    "shequn.coupons",
     "shequn.leaders",
     "shequn.orders",
     "shequn.payments",

@@ -11,8 +11,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from shequn.catalog.actions import do_create_collection, do_set_collection_products
+from shequn.coupons import actions as coupon_actions
+from shequn.coupons.models import PostCoupon
+from shequn.testing.coupons import make_coupon_template
 from shequn.testing.factories import CommunityFactory, MembershipFactory, PostFactory
-from shequn.testing.orders import make_member, make_shop, make_sku, paid_order, staff_client
+from shequn.testing.orders import make_member, make_shop, make_sku, make_staff, paid_order, staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -24,13 +27,15 @@ class Shop:
         self.member = make_member(nickname="看页面的人")
         MembershipFactory.create(community=self.community, user=self.member)
         self.console = staff_client(self.shop, role="owner")
+        self.staff = make_staff(self.shop)
         self.browser = Client()
         self.browser.force_login(self.member)
         self.products: list[Any] = []
 
     def grow(self, times: int) -> None:
         """Add ``times`` of each thing: products, collections of them (the shop home shows each),
-        members, posts, orders (the member's and others')."""
+        members, posts (each with a coupon card), orders (the member's and others'), coupons (the
+        member holds one of each, and uses one on an order)."""
         for n in range(times):
             sku = make_sku(self.shop, title=f"商品{len(self.products)}")
             self.products.append(sku.product)
@@ -39,7 +44,12 @@ class Shop:
             do_set_collection_products(self.shop, collection, [p.pk for p in self.products[-3:]], actor=None)
             other = make_member(nickname=f"成员{n}")
             MembershipFactory.create(community=self.community, user=other)
-            PostFactory.create(community=self.community, body=f"第 {n} 条动态")
+            post = PostFactory.create(community=self.community, body=f"第 {n} 条动态")
+            template = make_coupon_template(self.shop, self.staff, name=f"券{number}", per_person_limit=2)
+            PostCoupon.objects.create(post=post, template=template)
+            coupon_actions.claim(self.member, template.pk)
+            used = coupon_actions.claim(self.member, template.pk)
+            paid_order(self.member, make_sku(self.shop, price_fen=20000), 1, coupon_id=used.pk)
             paid_order(self.member, sku, 1)
             paid_order(other, sku, 2)
 
@@ -55,13 +65,17 @@ def statements(client: Client, url: str) -> int:
 PAGES = {
     "shop home": ("browser", lambda s: f"/s/{s.shop.slug}/", 11),
     "product": ("browser", lambda s: f"/s/{s.shop.slug}/p/{s.products[0].pk}/", 7),
-    "community feed": ("browser", lambda s: f"/c/{s.community.pk}/", 8),
+    "community feed": ("browser", lambda s: f"/c/{s.community.pk}/", 9),  # + its posts' coupon cards
+    "claim centre": ("browser", lambda s: "/coupons/", 5),
+    "my coupons": ("browser", lambda s: "/coupons/mine/", 5),
+    "my used coupons": ("browser", lambda s: "/coupons/mine/?tab=used", 5),
     "my orders": ("browser", lambda s: "/orders/", 6),
     "my data and account": ("browser", lambda s: "/me/data/", 8),
     "console dashboard": ("console", lambda s: "/console/", 13),  # + the first-run guide (one query)
     "console orders": ("console", lambda s: "/console/orders/", 11),
     "console products": ("console", lambda s: "/console/products/", 10),
     "console members": ("console", lambda s: f"/console/communities/{s.community.pk}/members/", 12),
+    "console coupons": ("console", lambda s: "/console/coupons/", 7),
 }
 
 

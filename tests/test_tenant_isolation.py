@@ -14,6 +14,7 @@ from shequn.accounts.actions import do_issue_token
 from shequn.orders import actions as order_actions
 from shequn.orders.models import Order, RefundRequest
 from shequn.shops.enums import StaffRole
+from shequn.testing.coupons import make_coupon_template
 from shequn.testing.factories import (
     AddressFactory,
     CategoryFactory,
@@ -77,10 +78,11 @@ def shop_a(request):
     )
     slot = make_slot(shop, capacity=5)
     flash_sale = _draft_flash_sale(shop, owner, sku)
+    coupon = make_coupon_template(shop, owner)
     return {
         "shop": shop, "owner": owner, "member": member, "address": address, "product": product, "sku": sku,
         "category": category, "community": community, "post": post, "order": order, "line": line,
-        "refund": refund, "cod_order": cod_order, "slot": slot, "flash_sale": flash_sale,
+        "refund": refund, "cod_order": cod_order, "slot": slot, "flash_sale": flash_sale, "coupon": coupon,
     }  # fmt: skip
 
 
@@ -136,6 +138,8 @@ def test_staff_of_another_shop_get_404_for_every_console_page_and_action(shop_a,
         f"/console/flash/{a['flash_sale'].pk}/",
         f"/console/flash/{a['flash_sale'].pk}/edit/",
         f"/console/flash/{a['flash_sale'].pk}/counters/",
+        f"/console/coupons/{a['coupon'].pk}/",
+        f"/console/coupons/{a['coupon'].pk}/edit/",
     ]
     writes = [
         f"/console/orders/{a['order'].pk}/ship/",
@@ -155,6 +159,9 @@ def test_staff_of_another_shop_get_404_for_every_console_page_and_action(shop_a,
         f"/console/flash/{a['flash_sale'].pk}/edit/",
         f"/console/flash/{a['flash_sale'].pk}/schedule/",
         f"/console/flash/{a['flash_sale'].pk}/end/",
+        f"/console/coupons/{a['coupon'].pk}/edit/",
+        f"/console/coupons/{a['coupon'].pk}/issue/",
+        f"/console/coupons/{a['coupon'].pk}/post/",
     ]
     for url in reads:
         assert staff_b.get(url).status_code == 404, url
@@ -182,6 +189,7 @@ def test_staff_of_another_shop_get_404_in_the_operator_api(shop_a, shop_b):
         f"/api/v1/shops/{a['shop'].pk}/staff",
         f"/api/v1/flashsales/console/sales/{a['flash_sale'].pk}",
         f"/api/v1/flashsales/console/sales/{a['flash_sale'].pk}/counters",
+        f"/api/v1/coupons/console/templates/{a['coupon'].pk}",
     ]
     writes = [
         (f"/api/v1/orders/console/orders/{a['order'].pk}/ship", {"tracking_company": "顺丰", "tracking_number": "SF1"}),
@@ -193,6 +201,7 @@ def test_staff_of_another_shop_get_404_in_the_operator_api(shop_a, shop_b):
         (f"/api/v1/shops/{a['shop'].pk}/delivery-slots/{a['slot'].pk}/close", {}),
         (f"/api/v1/flashsales/console/sales/{a['flash_sale'].pk}/schedule", {}),
         (f"/api/v1/flashsales/console/sales/{a['flash_sale'].pk}/end", {}),
+        (f"/api/v1/coupons/console/templates/{a['coupon'].pk}/issue", {"phones": ["13800000000"]}),
     ]
     for url in reads:
         assert api_b.get(url).status_code == 404, url
@@ -257,6 +266,8 @@ def _assert_nothing_of_a_changed(a) -> None:
     assert (a["slot"].capacity, a["slot"].is_open, a["slot"].booked) == (5, True, 0)
     a["flash_sale"].refresh_from_db()
     assert (a["flash_sale"].status, a["flash_sale"].title) == ("draft", "A 的秒杀")
+    a["coupon"].refresh_from_db()
+    assert (a["coupon"].name, a["coupon"].remaining) == ("满100减20", 100)
 
 
 def test_an_onboarded_shop_is_closed_to_another_shops_staff(shop_a):

@@ -27,7 +27,7 @@ from shequn.notifications.actions import notify
 from shequn.shops.models import Shop, StaffMember
 from shequn.shops.permissions import MANAGE_COMMUNITIES, role_allows
 
-from . import selectors
+from . import selectors, signals
 from .enums import ChannelKind, JoinPolicy, JoinRequestStatus, MemberRole, MemberStatus, SubGroupKind, TermKind
 from .errors import (
     AlreadyMember,
@@ -860,6 +860,7 @@ def _admit(
             membership = CommunityMembership.objects.create(
                 community=community, user=user, invited_by=inviter, channel=channel, expires_at=expires_at
             )
+        signals.member_joined.send(sender=CommunityMembership, membership=membership)
         return membership, True
     membership.status = MemberStatus.ACTIVE
     membership.muted_until = None

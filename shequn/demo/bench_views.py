@@ -108,6 +108,7 @@ def _create_order_naively(user: Any, body: dict[str, Any]) -> Order:
                 unit_price_fen=line.unit_price_fen,
                 quantity=line.quantity,
                 total_fen=line.total_fen,
+                paid_fen=line.total_fen,  # the naive reference takes no coupon
                 returnable=line.product.returnable,
             )
             for line in plan.lines

@@ -1,7 +1,7 @@
 """The commission lifecycle, driven by the orders signals (receivers are idempotent).
 
-- Paid: for each line, commission on what the buyer actually paid for it (the goods paid split
-  over the lines by their totals) net of refunds so far → the buyer's promoter (tier 1) and, if
+- Paid: for each line, commission on what the buyer actually paid for it (its total less its
+  share of the coupon, ``OrderLine.paid_fen``) net of refunds so far → the buyer's promoter (tier 1) and, if
   the shop enables it, that promoter's own promoter (tier 2); frozen in wallets.
 - Refunded: commission comes back in proportion to the refunded amount, from frozen if not
   settled yet, else from available (which may go negative: a debt later commission pays back).
@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shequn.catalog.kinds import ProductKind
-from shequn.core.money import FormatFen, format_fen, percent_of, split_by_weights
+from shequn.core.money import FormatFen, format_fen, percent_of
 from shequn.notifications.actions import notify, notify_from
 from shequn.orders.enums import OrderStatus
 from shequn.orders.models import Order, OrderLine
@@ -41,11 +41,9 @@ def _sql_sentence(template: str, value: Any) -> Concat:
 
 
 def line_paid_amounts(order: Order) -> dict[int, int]:
-    """What the buyer paid for each line: the goods part of the order split by line totals."""
-    lines = list(order.lines.all())
-    goods_paid = max(0, order.total_fen - order.shipping_fee_fen)
-    parts = split_by_weights(goods_paid, [line.total_fen for line in lines])
-    return {line.pk: part for line, part in zip(lines, parts, strict=True)}
+    """What the buyer paid for each line: its total less its share of the order's coupon, as
+    checkout stored it (``OrderLine.paid_fen``)."""
+    return {line.pk: line.paid_fen for line in order.lines.all()}
 
 
 def commission_amount(rule: CommissionRule, tier: int, base_fen: int, quantity: int, extra_bp: int = 0) -> int:

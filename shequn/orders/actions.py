@@ -30,7 +30,7 @@ from shequn.catalog.kinds import ProductKind, is_goods, rules_for
 from shequn.catalog.models import Product, Sku
 from shequn.catalog.weights import sku_line_fields
 from shequn.communities.models import Community, Post
-from shequn.communities.selectors import is_shop_member, shop_member_pairs
+from shequn.communities.selectors import is_community_member, is_shop_member, shop_member_pairs
 from shequn.content.enums import ArticleStatus
 from shequn.content.models import Article
 from shequn.core import audit
@@ -42,6 +42,11 @@ from shequn.core.ids import readable_number, readable_numbers
 from shequn.core.money import MAX_FEN
 from shequn.core.money import format_fen as _yuan
 from shequn.core.sql import insert_objects, insert_rows, insert_values
+from shequn.coupons import actions as coupon_actions
+from shequn.coupons import rules as coupon_rules
+from shequn.coupons import selectors as coupon_selectors
+from shequn.coupons.errors import CouponNotApplicable
+from shequn.coupons.models import MemberCoupon
 from shequn.notifications.actions import notify, notify_many
 from shequn.shops import permissions
 from shequn.shops.models import DeliverySlot, PickupPoint, Shop
@@ -243,6 +248,7 @@ class PlannedLine:
     quantity: int
     unit_price_fen: int
     member_price: bool  # the member price applied
+    discount_fen: int = 0  # this line's share of the coupon's discount
 
     @property
     def product(self) -> Product:
@@ -251,6 +257,10 @@ class PlannedLine:
     @property
     def total_fen(self) -> int:
         return self.unit_price_fen * self.quantity
+
+    @property
+    def paid_fen(self) -> int:
+        return self.total_fen - self.discount_fen
 
 
 @dataclass
@@ -271,6 +281,7 @@ class CheckoutPlan:
     cart_item_ids: list[int] = field(default_factory=list)
     pay_by: datetime | None = None  # an earlier unpaid deadline than the shop's (trusted callers)
     hold: str = ""  # why the goods wait (trusted callers); see Order.hold_reason
+    coupon: MemberCoupon | None = None  # applied: its discount is split over ``lines``
 
     @property
     def kind(self) -> str:
@@ -281,12 +292,16 @@ class CheckoutPlan:
         return sum(line.total_fen for line in self.lines)
 
     @property
+    def discount_fen(self) -> int:
+        return sum(line.discount_fen for line in self.lines)
+
+    @property
     def shipping_fee_fen(self) -> int:
         return shipping_fee(self.shop, self.fulfilment, self.items_total_fen)
 
     @property
     def total_fen(self) -> int:
-        return self.items_total_fen + self.shipping_fee_fen
+        return self.items_total_fen - self.discount_fen + self.shipping_fee_fen
 
     @property
     def community(self) -> Community | None:
@@ -356,6 +371,7 @@ class CheckoutReads:
     pickup_points: Mapping[int, PickupPoint]
     addresses: Mapping[int, Address]
     members: set[tuple[int, int]]
+    coupons: Mapping[int, MemberCoupon]
 
 
 def _skus_by_id(sku_ids: Iterable[int]) -> dict[int, Sku]:
@@ -364,10 +380,11 @@ def _skus_by_id(sku_ids: Iterable[int]) -> dict[int, Sku]:
 
 def read_for_checkouts(checkouts: Sequence[tuple[Any, Mapping[str, Any]]]) -> CheckoutReads:
     """``CheckoutReads`` for ``(user, checkout)`` pairs as ``check_checkout`` takes them (at most
-    four queries, none for what no checkout names)."""
+    five queries and the coupons' scopes, none for what no checkout names)."""
     skus = _skus_by_id(checkout["sku_id"] for _, checkout in checkouts if checkout.get("sku_id"))
     point_ids = {checkout["pickup_point_id"] for _, checkout in checkouts if checkout.get("pickup_point_id")}
     address_ids = {checkout["address_id"] for _, checkout in checkouts if checkout.get("address_id")}
+    coupon_ids = {checkout["coupon_id"] for _, checkout in checkouts if checkout.get("coupon_id")}
     asking = [
         (user.pk, sku.shop_id)
         for user, checkout in checkouts
@@ -378,6 +395,7 @@ def read_for_checkouts(checkouts: Sequence[tuple[Any, Mapping[str, Any]]]) -> Ch
         pickup_points=PickupPoint.objects.in_bulk(point_ids) if point_ids else {},
         addresses=Address.objects.in_bulk(address_ids) if address_ids else {},
         members=shop_member_pairs(asking) if asking else set(),
+        coupons=coupon_selectors.checkout_coupons(coupon_ids) if coupon_ids else {},
     )
 
 
@@ -400,6 +418,7 @@ def check_checkout(
     unit_prices: Mapping[int, int] | None = None,
     pay_by: datetime | None = None,
     hold: str = "",
+    coupon_id: int | None = None,
     reads: CheckoutReads | None = None,
 ) -> CheckoutPlan:
     """Validate a checkout (from cart lines, or one SKU for "buy now") into a plan.
@@ -413,7 +432,8 @@ def check_checkout(
     window earlier than the shop's timeout (a campaign's deadline), and ``hold`` keeps the
     goods from being handed over until the caller's ``release_hold`` (a team still forming).
     ``reads``: the rows read once for a batch of checkouts (``read_for_checkouts``), the same
-    checks made on them.
+    checks made on them. ``coupon_id``: one of the member's coupons, applied (``CouponNotApplicable``
+    says why not); never with trusted callers' ``unit_prices``.
     """
     if not getattr(user, "is_authenticated", False):
         raise NotFound(_("请先登录"), code="not_authenticated")
@@ -478,13 +498,18 @@ def check_checkout(
     slot_required = require_destination and not hold and fulfilment == Fulfilment.DELIVERY
     delivery_slot = check_delivery_slot(shop, fulfilment, delivery_slot_id, required=slot_required)
 
+    priced = price_lines(
+        user, shop, wanted, unit_prices, is_member=(user.pk, shop.pk) in reads.members if reads else None
+    )
+    coupon = None
+    if coupon_id is not None and unit_prices is None:
+        coupon = _apply_coupon(user, shop, fulfilment, priced, coupon_id, reads)
     return _checked_total(
         CheckoutPlan(
             user=user,
             shop=shop,
-            lines=price_lines(
-                user, shop, wanted, unit_prices, is_member=(user.pk, shop.pk) in reads.members if reads else None
-            ),
+            lines=priced,
+            coupon=coupon,
             pay_by=pay_by,
             hold=hold[:60],
             fulfilment=fulfilment,
@@ -498,6 +523,34 @@ def check_checkout(
             cart_item_ids=cart_ids,
         )
     )
+
+
+def _apply_coupon(
+    user: Any, shop: Shop, fulfilment: str, lines: list[PlannedLine], coupon_id: int, reads: CheckoutReads | None
+) -> MemberCoupon:
+    """Split the member's coupon ``coupon_id`` over ``lines`` (their ``discount_fen``), or raise why
+    it does not apply (``coupons.rules.offer``: the same rules the checkout page shows)."""
+    coupon = reads.coupons.get(coupon_id) if reads else None
+    if coupon is None or coupon.user_id != user.pk:
+        coupon = coupon_selectors.checkout_coupon(user, coupon_id)
+    if coupon.shop_id != shop.pk:
+        raise CouponNotApplicable(_("这张优惠券不能在本店使用"), details={"coupon_id": coupon_id})
+    items = sum(line.total_fen for line in lines)
+    offer = coupon_rules.offer(
+        coupon,
+        lines,
+        payable_fen=items + shipping_fee(shop, fulfilment, items),
+        is_audience=coupon.template.community is None or is_community_member(user, coupon.template.community),
+    )
+    if not offer.applies:
+        raise CouponNotApplicable(offer.refusal, details={"coupon_id": coupon_id})
+    _split_discount(lines, offer)
+    return coupon
+
+
+def _split_discount(lines: Sequence[PlannedLine], offer: coupon_rules.Offer) -> None:
+    for line, discount in zip(lines, offer.line_discounts, strict=True):
+        line.discount_fen = discount
 
 
 def _check_what_and_how(
@@ -678,7 +731,9 @@ def _order_row(plan: CheckoutPlan, expires_at: datetime | None) -> Order:
         buyer_note=plan.buyer_note,
         items_total_fen=items_total,
         shipping_fee_fen=shipping,
-        total_fen=items_total + shipping,
+        coupon_id=plan.coupon.pk if plan.coupon else None,
+        discount_fen=plan.discount_fen,
+        total_fen=items_total - plan.discount_fen + shipping,
         kind=plan.kind,
         hold_reason=plan.hold,
         post_id=plan.post.pk if plan.post else None,
@@ -721,6 +776,8 @@ def _line_values(line: PlannedLine) -> dict[str, Any]:
         "unit_price_fen": line.unit_price_fen,
         "quantity": line.quantity,
         "total_fen": line.total_fen,
+        "discount_fen": line.discount_fen,
+        "paid_fen": line.paid_fen,
         "returnable": line.product.returnable,
         **sku_line_fields(line.sku),
     }
@@ -784,6 +841,23 @@ def _lock_buyers(user_ids: Iterable[int]) -> set[int]:
     return set(rows.values_list("pk", flat=True))
 
 
+def _take_coupons(plans: Sequence[CheckoutPlan], now: datetime) -> dict[int, DomainError]:
+    """Mark the coupons of ``plans`` used (one statement, none without a coupon); returns, by plan
+    index, the refusal of plans whose coupon was used meanwhile (another tab) or has expired."""
+    wanted = {index: plan.coupon.pk for index, plan in enumerate(plans) if plan.coupon is not None}
+    if not wanted:
+        return {}
+    taken = coupon_actions.take(sorted(set(wanted.values())), now=now)
+    refused: dict[int, DomainError] = {}
+    for index, coupon_id in wanted.items():
+        if coupon_id not in taken:  # a coupon twice in one batch: the first plan took it
+            refused[index] = CouponNotApplicable(
+                _("这张优惠券已被使用或已过期，请重新选择"), code="coupon_unavailable", details={"coupon_id": coupon_id}
+            )
+        taken.discard(coupon_id)
+    return refused
+
+
 def do_create_order(plan: CheckoutPlan) -> Order:
     now = timezone.now()
     expires_at = _expires_at(plan, now)
@@ -793,7 +867,9 @@ def do_create_order(plan: CheckoutPlan) -> Order:
     _check_stock_left(pairs)
     with transaction.atomic():
         if not _lock_buyers([plan.user.pk]):
-            raise AccountInactive("账号不可用")
+            raise AccountInactive(_("账号不可用"))
+        for refusal in _take_coupons([plan], now).values():
+            raise refusal
         _hold_purchase_quantities(plan.user, pairs)
         order = _insert_order(plan, expires_at)
         lines = OrderLine.objects.bulk_create(_line_rows(plan, order))
@@ -957,8 +1033,10 @@ def do_create_orders(plans: Sequence[CheckoutPlan], *, remember: bool = False) -
 
 
 def _take_many(indexed: Sequence[tuple[int, CheckoutPlan]]) -> None:
-    """Purchase counters, then stock (checkout's lock order), for all ``indexed`` plans, or raise
-    ``_Refused`` naming exactly the plans that do not fit (the caller's savepoint rolls back)."""
+    """Coupons, purchase counters, then stock (checkout's lock order), for all ``indexed`` plans, or
+    raise ``_Refused`` naming exactly the plans that do not fit (the caller's savepoint rolls back)."""
+    if coupon_refusals := _take_coupons([plan for _index, plan in indexed], timezone.now()):
+        raise _Refused({indexed[position][0]: error for position, error in coupon_refusals.items()})
     per_counter: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)  # (user, product) → (index, units)
     products: dict[int, Product] = {}
     per_sku: dict[int, list[tuple[int, int]]] = defaultdict(list)  # sku → (index, units)
@@ -1172,6 +1250,33 @@ class CheckoutQuote:
         """Whether a delivery order of this shop must choose a slot."""
         return is_goods(self.plan.kind) and self.plan.shop.delivery_slots_required
 
+    @cached_property
+    def coupon_offers(self) -> list[coupon_rules.Offer]:
+        """The member's coupons of this shop on these lines, each with its discount or why it does
+        not apply (the one applied included), expiring first first."""
+        plan = self.plan
+        coupons = coupon_selectors.usable_coupons(plan.user, plan.shop)
+        if not coupons:
+            return []
+        audience = coupon_selectors.audience_of(plan.user, [coupon.template for coupon in coupons])
+        payable = plan.items_total_fen + plan.shipping_fee_fen
+        return [
+            coupon_rules.offer(coupon, plan.lines, payable_fen=payable, is_audience=coupon.template_id in audience)
+            for coupon in coupons
+        ]
+
+    @property
+    def suggested_coupon(self) -> coupon_rules.Offer | None:
+        """The coupon checkout suggests: the largest discount (``coupons.rules.best``)."""
+        return coupon_rules.best(self.coupon_offers)
+
+    def apply_suggested(self) -> None:
+        """Apply the suggested coupon to this quote's plan (a page's default choice), as
+        ``coupon_id`` would have: the same offer, split over the same lines."""
+        if self.plan.coupon is None and (offer := self.suggested_coupon) is not None:
+            _split_discount(self.plan.lines, offer)
+            self.plan.coupon = offer.coupon
+
 
 def quote_checkout(user: Any, *, check_stock: bool = True, **checkout: Any) -> CheckoutQuote:
     """The checkout quote: ``check_checkout``'s plan for the same input as ``create_order``, except
@@ -1229,6 +1334,8 @@ def _release_stock(order: Order) -> bool:
     if not is_goods(order.kind):
         for line in lines:
             rules_for(order.kind).released(order, line)
+    if order.coupon_id is not None:
+        coupon_actions.give_back(order.coupon_id, note=f"订单 {order.number} 未支付已关闭，优惠券退回")
     signals.order_released.send(sender=Order, order=order)
     return True
 
@@ -1450,7 +1557,10 @@ def reinstate_closed_order(order: Order, *, paid_at: datetime | None = None) -> 
                 ).update(booked=F("booked") + 1):
                     raise SlotFull(_("配送时段已约满"))
                 _reserve_stock(pairs)
-        except (SoldOut, SlotFull):
+                # The price paid included the coupon: without it back (used again, expired) no reinstating.
+                if locked.coupon_id is not None and not coupon_actions.retake(locked.coupon_id):
+                    raise CouponNotApplicable(_("优惠券已不可用"), code="coupon_unavailable")
+        except (SoldOut, SlotFull, CouponNotApplicable):
             return False
         transition(
             locked,
@@ -1813,7 +1923,7 @@ def complete_refund(refund: RefundRequest, *, refunded_at: datetime | None = Non
             refunded_at=refunded_at,
         )
         amount = locked.amount_fen
-        line_rows = OrderLine.objects.filter(pk=locked.line_id, refunded_fen__lte=F("total_fen") - amount)
+        line_rows = OrderLine.objects.filter(pk=locked.line_id, refunded_fen__lte=F("paid_fen") - amount)
         order_rows = Order.objects.filter(pk=locked.order_id, refunded_fen__lte=F("total_fen") - amount)
         if (
             line_rows.update(refunded_fen=F("refunded_fen") + amount) != 1
@@ -1830,6 +1940,10 @@ def complete_refund(refund: RefundRequest, *, refunded_at: datetime | None = Non
             ),
         )
         _close_if_refunded_in_full(order)
+        goods_paid = order.total_fen - order.shipping_fee_fen
+        if order.coupon_id is not None and order.refunded_fen - amount < goods_paid <= order.refunded_fen:
+            # This refund took the goods' last fen (that happens once): the coupon comes back if still valid.
+            coupon_actions.give_back(order.coupon_id, note=f"订单 {order.number} 已全额退款，优惠券退回")
         line = OrderLine.objects.get(pk=locked.line_id)
         if not is_goods(order.kind):
             rules_for(order.kind).refunded(order, line, amount)

@@ -56,7 +56,12 @@ class Order(models.Model):
     delivery_slot_label = models.CharField(max_length=40, blank=True)
     items_total_fen = models.PositiveIntegerField()
     shipping_fee_fen = models.PositiveIntegerField(default=0)
-    total_fen = models.PositiveIntegerField()  # what the member pays: items + shipping
+    # The coupon applied at checkout (one per order) and what it took off the goods.
+    coupon = models.ForeignKey(
+        "coupons.MemberCoupon", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    discount_fen = models.PositiveIntegerField(default=0)
+    total_fen = models.PositiveIntegerField()  # what the member pays: items - discount + shipping
     refunded_fen = models.PositiveIntegerField(default=0)  # confirmed by the gateway
     # Attribution: the community and post the member bought from.
     community = models.ForeignKey(
@@ -100,8 +105,8 @@ class Order(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(total_fen=F("items_total_fen") + F("shipping_fee_fen")),
-                name="order_total_is_items_plus_shipping",
+                condition=Q(total_fen=F("items_total_fen") - F("discount_fen") + F("shipping_fee_fen")),
+                name="order_total_is_items_less_discount_plus_shipping",
             ),
             models.CheckConstraint(condition=Q(refunded_fen__lte=F("total_fen")), name="order_refund_not_above_total"),
         ]
@@ -131,6 +136,10 @@ class OrderLine(models.Model):
     unit_price_fen = models.PositiveIntegerField()
     quantity = models.PositiveIntegerField()
     total_fen = models.PositiveIntegerField()
+    # The order's coupon discount split over its lines (largest remainder), and what was paid for
+    # the line: refunds and commission go by what was paid.
+    discount_fen = models.PositiveIntegerField(default=0)
+    paid_fen = models.PositiveIntegerField()
     returnable = models.BooleanField()
     refunded_fen = models.PositiveIntegerField(default=0)  # confirmed by the gateway
     # Sold by weight (catalog.weights), snapshot at checkout; all None for a line priced per piece.
@@ -148,7 +157,10 @@ class OrderLine(models.Model):
                 condition=Q(total_fen=F("unit_price_fen") * F("quantity")),
                 name="line_total_is_price_times_quantity",
             ),
-            models.CheckConstraint(condition=Q(refunded_fen__lte=F("total_fen")), name="line_refund_not_above_total"),
+            models.CheckConstraint(
+                condition=Q(paid_fen=F("total_fen") - F("discount_fen")), name="line_paid_is_total_less_discount"
+            ),
+            models.CheckConstraint(condition=Q(refunded_fen__lte=F("paid_fen")), name="line_refund_not_above_paid"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
             models.CheckConstraint(
                 condition=Q(weight_refund_fen__lte=F("total_fen")), name="line_weight_refund_not_above_total"

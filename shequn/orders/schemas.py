@@ -8,6 +8,7 @@ from pydantic import Field
 
 from shequn.core.phone import mask_phone
 from shequn.core.schemas import Day, Fen, Id, MultilineText, PageQuery, Quantity, SearchText, Text
+from shequn.coupons.rules import Offer, describe, rule_notes
 from shequn.shops.models import DeliverySlot
 
 from .actions import CheckoutQuote
@@ -67,6 +68,8 @@ class OrderCreateIn(Schema):
     buyer_note: MultilineText = Field("", max_length=200)
     post_id: Id | None = None
     article_id: Id | None = None
+    # One of the member's coupons (the quote's ``coupons``); none is applied unless given.
+    coupon_id: Id | None = None
 
 
 class CheckoutQuoteLineOut(Schema):
@@ -79,7 +82,22 @@ class CheckoutQuoteLineOut(Schema):
     member_price: bool  # the member price applied
     quantity: int
     total_fen: int
+    discount_fen: int  # this line's share of the coupon's discount
+    paid_fen: int  # total less discount: what a refund of the whole line returns
     returnable: bool
+
+
+class CheckoutCouponOut(Schema):
+    """One of the member's usable coupons of this shop, on this checkout."""
+
+    id: int  # send as coupon_id
+    name: str
+    face: str  # 满¥100.00减¥20.00, 8.5折，最多减¥30.00 …
+    rules: list[str]  # scope, audience, combining with member prices, one per order
+    valid_until: datetime
+    discount_fen: int  # what it would take off here (0 when it does not apply)
+    applies: bool
+    reason: str  # why it does not apply ("" when it does)
 
 
 class CheckoutDeliverySlotOut(Schema):
@@ -103,8 +121,12 @@ class CheckoutQuoteOut(Schema):
     payment_method: str
     lines: list[CheckoutQuoteLineOut]
     items_total_fen: int
+    discount_fen: int  # the applied coupon's discount (0 without one)
+    coupon_id: int | None  # the coupon applied
+    coupons: list[CheckoutCouponOut]  # the member's usable coupons of this shop, applying or not
+    suggested_coupon_id: int | None  # the largest discount among them
     shipping_fee_fen: int  # for the chosen fulfilment
-    total_fen: int  # items + shipping: the order's total_fen
+    total_fen: int  # items - discount + shipping: the order's total_fen
     delivery_fee_fen: int  # the fee were these goods delivered
     free_shipping_threshold_fen: int  # 0 = delivery is never free
     free_shipping_gap_fen: int | None = Field(description="more to buy for free delivery; 0 = free; null = never")
@@ -124,6 +146,8 @@ class OrderLineOut(Schema):
     unit_price_fen: int
     quantity: int
     total_fen: int
+    discount_fen: int  # this line's share of the coupon's discount
+    paid_fen: int  # total less discount: refunds and commission go by it
     returnable: bool
     refunded_fen: int
     # Sold by weight (catalog.weights); None for a line priced per piece. unit_price_fen is
@@ -172,6 +196,7 @@ class OrderOut(Schema):
     post_id: int | None
     article_id: int | None  # bought from this article's product card
     items_total_fen: int
+    discount_fen: int  # the coupon's discount
     shipping_fee_fen: int
     total_fen: int
     refunded_fen: int
@@ -308,11 +333,17 @@ def checkout_quote_out(quote: CheckoutQuote) -> dict[str, Any]:
                 "member_price": line.member_price,
                 "quantity": line.quantity,
                 "total_fen": line.total_fen,
+                "discount_fen": line.discount_fen,
+                "paid_fen": line.paid_fen,
                 "returnable": line.product.returnable,
             }
             for line in plan.lines
         ],
         "items_total_fen": plan.items_total_fen,
+        "discount_fen": plan.discount_fen,
+        "coupon_id": plan.coupon.pk if plan.coupon else None,
+        "coupons": [checkout_coupon_out(offer) for offer in quote.coupon_offers],
+        "suggested_coupon_id": suggested.coupon.pk if (suggested := quote.suggested_coupon) else None,
         "shipping_fee_fen": plan.shipping_fee_fen,
         "total_fen": plan.total_fen,
         "delivery_fee_fen": quote.delivery_fee_fen,
@@ -323,6 +354,20 @@ def checkout_quote_out(quote: CheckoutQuote) -> dict[str, Any]:
         "delivery_slots": [delivery_slot_choice_out(slot) for slot in quote.delivery_slots],
         "delivery_slot_required": quote.delivery_slot_required,
         "delivery_slot": delivery_slot_choice_out(plan.delivery_slot) if plan.delivery_slot else None,
+    }
+
+
+def checkout_coupon_out(offer: Offer) -> dict[str, Any]:
+    template = offer.coupon.template
+    return {
+        "id": offer.coupon.pk,
+        "name": template.name,
+        "face": describe(template),
+        "rules": rule_notes(template),
+        "valid_until": offer.coupon.valid_until,
+        "discount_fen": offer.discount_fen,
+        "applies": offer.applies,
+        "reason": offer.refusal,
     }
 
 
@@ -350,6 +395,8 @@ def line_out(line: OrderLine) -> dict[str, Any]:
             "unit_price_fen",
             "quantity",
             "total_fen",
+            "discount_fen",
+            "paid_fen",
             "returnable",
             "refunded_fen",
             "weight_unit_grams",
@@ -387,6 +434,7 @@ def order_out(order: Order, *, console: bool = False, timeline: bool = False) ->
         "article_id": order.article_id,
         "payment_method": order.payment_method,
         "items_total_fen": order.items_total_fen,
+        "discount_fen": order.discount_fen,
         "shipping_fee_fen": order.shipping_fee_fen,
         "total_fen": order.total_fen,
         "refunded_fen": order.refunded_fen,

@@ -112,12 +112,13 @@ def cod_to_collect_fen(order: Order, lines: Iterable[Any]) -> int | None:
 
 
 def refundable_left_fen(line: Any) -> int:
-    """What may still be asked back on ``line``: its total minus refunded and open requests."""
+    """What may still be asked back on ``line``: what was paid for it (its total less its share of
+    the coupon) minus refunded and open requests."""
     open_fen = (
         RefundRequest.objects.filter(line=line, status__in=OPEN_REFUND_STATUSES).aggregate(s=Sum("amount_fen"))["s"]
         or 0
     )
-    return max(0, line.total_fen - line.refunded_fen - open_fen)
+    return max(0, line.paid_fen - line.refunded_fen - open_fen)
 
 
 # --- members --------------------------------------------------------------------------

@@ -23,6 +23,8 @@ from shequn.core.idempotency import run_idempotent
 from shequn.core.ids import random_token
 from shequn.core.money import format_yuan_input, parse_yuan
 from shequn.core.pages import field_errors
+from shequn.coupons.errors import CouponNotApplicable
+from shequn.coupons.rules import describe
 from shequn.shops import permissions
 from shequn.shops.console import console_view
 from shequn.shops.enums import ShopStatus
@@ -130,7 +132,10 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "pickup_point_id": _int(data.get("pickup_point_id")),
         "delivery_slot_id": _int(data.get("delivery_slot_id")),
         "buyer_note": data.get("buyer_note", ""),
+        # A coupon id, 0 for none; absent: the suggested one (the page shows it chosen).
+        "coupon_id": _int(data.get("coupon")) or None,
     }
+    suggest_coupon = data.get("coupon") in (None, "")
     error: DomainError | None = None
     if request.method == "POST":
         payload = {**source, **choice}
@@ -150,14 +155,20 @@ def checkout(request: HttpRequest) -> HttpResponse:
         except DomainError as raised:
             error = raised
     # The quote (as the API's): totals for the current choice, so the member can fix input before submitting.
-    quote = actions.quote_checkout(
-        request.user,
+    quoting = {
         **source,
-        fulfilment=choice["fulfilment"] if choice["fulfilment"] in Fulfilment.values else Fulfilment.DELIVERY,
+        "fulfilment": choice["fulfilment"] if choice["fulfilment"] in Fulfilment.values else Fulfilment.DELIVERY,
         # Online where the deployment takes it, so cash not offered by this shop is no error here.
-        payment_method=actions.enabled_payment_methods()[0],
-        check_stock=False,
-    )
+        "payment_method": actions.enabled_payment_methods()[0],
+        "check_stock": False,
+    }
+    try:
+        quote = actions.quote_checkout(request.user, **quoting, coupon_id=choice["coupon_id"])
+    except CouponNotApplicable as refused:  # the chosen coupon no longer applies: say why, quote without it
+        error = error or refused
+        quote = actions.quote_checkout(request.user, **quoting)
+    if suggest_coupon:
+        quote.apply_suggested()
     plan = quote.plan
     next_url = request.get_full_path() if request.method == "GET" else reverse("orders:checkout")
     context = {
@@ -172,6 +183,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "delivery_fee_fen": quote.delivery_fee_fen,
         "free_shipping_threshold_fen": quote.free_shipping_threshold_fen,
         "payment_methods": quote.payment_methods,
+        "goods_to_pay_fen": plan.items_total_fen - plan.discount_fen,
+        "coupon_offers": [(offer, describe(offer.coupon.template)) for offer in quote.coupon_offers],
         "error": error,
         "submit_token": random_token(16),
         "address_new_next": next_url,

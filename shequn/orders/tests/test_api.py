@@ -96,6 +96,7 @@ def test_idempotency_key_while_first_request_runs_is_409(client, member, sku):
         "buyer_note": "",
         "post_id": None,
         "article_id": None,
+        "coupon_id": None,
         **body,
     }
     IdempotencyKey.objects.create(user=member, scope="orders.create", key="k-2", fingerprint=fingerprint(full))
