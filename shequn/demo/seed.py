@@ -51,6 +51,7 @@ from .seed_fulfilment import seed_fulfilment
 from .seed_groupbuy import seed_groupbuy
 from .seed_leaders import seed_leaders
 from .seed_membership import LEADERS_INVITE_CODE, seed_membership
+from .seed_promotions import seed_lottery, seed_red_packet, seed_settlement
 from .seed_teambuy import seed_teambuy
 
 
@@ -105,6 +106,7 @@ def seed(
         _group_buying(shop, staff, report)
         _distribution(shop, staff, report)
         _flash_sale(shop, staff, report)
+        _promotions(shop, staff, rng, report)
     return report
 
 
@@ -476,6 +478,25 @@ def _flash_sale(shop: Shop, staff: dict[str, User], report: SeedReport) -> None:
         sale = seed_flashsale(shop, staff["operator"])
     if sale is not None:
         report.add(f"flash sale: {sale.title} (scheduled, reservations open)")
+
+
+def _promotions(shop: Shop, staff: dict[str, User], rng: random.Random, report: SeedReport) -> None:
+    """A published lottery with entries, a red packet with grabs, and a leader's settlement for
+    yesterday (see seed_promotions)."""
+    from .seed_orders import inline_payments
+
+    operator = staff["operator"]
+    with transaction.atomic():
+        lottery = seed_lottery(shop, operator)
+    if lottery is not None:
+        report.add(f"lottery: {lottery.title} (published, {lottery.entry_count} entries)")
+    packet = seed_red_packet(shop, operator, rng)  # outside a transaction: the gate is configured at commit
+    if packet is not None:
+        report.add(f"red packet: {packet.title} ({packet.grabbed_count} of {packet.count} grabbed)")
+    with inline_payments(), transaction.atomic():
+        settlement = seed_settlement(shop, staff["owner"])
+    if settlement is not None:
+        report.add(f"leader settlement: {settlement.leader} for {settlement.period_start} (draft)")
 
 
 def _distribution(shop: Shop, staff: dict[str, User], report: SeedReport) -> None:

@@ -26,15 +26,19 @@ from shequn.demo.seed import seed
 from shequn.events.enums import EventStatus, RegistrationStatus
 from shequn.events.models import Event, Registration
 from shequn.flashsales.models import FlashItem, FlashSale
+from shequn.fulfilment.models import Settlement, SettlementLine
 from shequn.groupbuy.models import Campaign, SignUp
 from shequn.leaders.models import Leader
+from shequn.lotteries.models import Entry, Lottery, Prize
 from shequn.notifications.models import Notification
 from shequn.orders.enums import OrderStatus
 from shequn.orders.models import Order, OrderEvent, OrderLine, RefundRequest
 from shequn.payments.models import Payment
+from shequn.redpackets.models import RedPacket, RedPacketGrab
 from shequn.shops.models import DeliverySlot, PickupPoint, Shop, StaffMember
 from shequn.shops.selectors import bookable_delivery_slots
 from shequn.teambuy.models import TeamMember, TeamOffer
+from shequn.wallets.models import Entry as LedgerEntry
 
 LIVE = [s for s in OrderStatus.values if s not in (OrderStatus.CANCELLED, OrderStatus.CLOSED)]
 
@@ -75,6 +79,14 @@ COUNTED = (
     TeamMember,
     FlashSale,
     FlashItem,
+    Lottery,
+    Prize,
+    Entry,
+    RedPacket,
+    RedPacketGrab,
+    Settlement,
+    SettlementLine,
+    LedgerEntry,
 )
 
 
@@ -162,6 +174,7 @@ def test_seed_builds_the_demo_shop_and_is_idempotent() -> None:
     _assert_paid_membership(shop)
     _assert_courses(shop)
     _assert_events(shop)
+    _assert_promotions_and_settlement(shop)
 
     counts = _counts()
     call_command("seed_demo", "--no-images", "--orders", "25")
@@ -239,6 +252,39 @@ def _assert_courses(shop: Shop) -> None:
     assert cohort.sku is not None
     assert cohort.sku.price_fen == camp.price_fen == 19900
     assert cohort.sku.stock == cohort.capacity == 30
+
+
+def _assert_promotions_and_settlement(shop: Shop) -> None:
+    # A published timed draw with its prizes, entered by members of its community, numbered 1, 2 …
+    lottery = Lottery.objects.get(shop=shop)
+    assert (lottery.status, lottery.mode) == ("published", "draw")
+    assert lottery.seed_hash
+    assert lottery.starts_at <= timezone.now() < lottery.ends_at
+    assert Prize.objects.filter(lottery=lottery).count() == 2
+    entries = Entry.objects.filter(lottery=lottery)
+    assert sorted(entries.values_list("number", flat=True)) == list(range(1, lottery.entry_count + 1))
+    assert lottery.entry_count >= 3
+    assert lottery.community is not None
+    for entry in entries:
+        assert is_community_member(entry.user, lottery.community)
+
+    # A funded red packet, some of it grabbed: the grabs hold the first parts drawn at funding.
+    packet = RedPacket.objects.get(shop=shop)
+    grabs = RedPacketGrab.objects.filter(packet=packet)
+    assert packet.status == "funded"
+    assert 0 < packet.grabbed_count == grabs.count() < packet.count
+    assert sorted(grabs.values_list("amount_fen", flat=True)) == sorted(packet.parts_fen[: grabs.count()])
+
+    # One leader's draft settlement for yesterday: completed campaign orders, commission at their rate.
+    settlement = Settlement.objects.get(shop=shop)
+    yesterday = timezone.localdate() - timedelta(days=1)
+    assert (settlement.status, settlement.period_start, settlement.period_end) == ("draft", yesterday, yesterday)
+    lines = SettlementLine.objects.filter(settlement=settlement)
+    assert lines.exists()
+    assert settlement.commission_fen == sum(lines.values_list("commission_fen", flat=True)) > 0
+    for line in lines.select_related("order"):
+        assert line.order.status == OrderStatus.COMPLETED
+        assert timezone.localdate(line.order.completed_at) == yesterday
 
 
 def _assert_events(shop: Shop) -> None:
