@@ -238,11 +238,12 @@ def _starts_a_stored_text(prefix: str) -> bool:
 
 def _without_truncated_content(text: str) -> str:
     """``text`` without a stored text's cut-short rendering at its end: the piece before a closing
-    "…", from the start of the text or of one of its lines (a post's first lines, whole)."""
+    "…", from the start of the text, of one of its lines (a post's first lines, whole), or after the
+    " · " that separates fields in a list row or a choice's label (community · post)."""
     if not text.endswith("…"):
         return text
     shown = text[:-1]
-    for start in [0, *(match.end() for match in re.finditer("\n", shown))]:
+    for start in [0, *(match.end() for match in re.finditer("\n| · ", shown))]:
         prefix = shown[start:].strip()
         if len(prefix) >= SHORTEST_TRUNCATED and _starts_a_stored_text(prefix):
             return shown[:start]
@@ -347,6 +348,7 @@ MODEL_OF = {
     "key": "payments.PlatformKey",
     "item": "orders.CartItem",
     "packet": "redpackets.RedPacket",
+    "template": "coupons.CouponTemplate",
 }
 
 

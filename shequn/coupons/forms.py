@@ -3,6 +3,7 @@
 from typing import Any
 
 from django import forms
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from shequn.catalog.kinds import ProductKind
@@ -170,4 +171,6 @@ class PostCardForm(forms.Form):
     def __init__(self, *args: Any, shop: Shop, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field: Any = self.fields["post"]
-        field.choices = [(post.pk, f"{post.community.name} · {post.body[:30]}") for post in shop_posts(shop)]
+        field.choices = [
+            (post.pk, f"{post.community.name} · {Truncator(post.body).chars(30)}") for post in shop_posts(shop)
+        ]

@@ -51,7 +51,7 @@ from .seed_fulfilment import seed_fulfilment
 from .seed_groupbuy import seed_groupbuy
 from .seed_leaders import seed_leaders
 from .seed_membership import LEADERS_INVITE_CODE, seed_membership
-from .seed_promotions import seed_lottery, seed_red_packet, seed_settlement
+from .seed_promotions import seed_coupon, seed_lottery, seed_red_packet, seed_settlement
 from .seed_teambuy import seed_teambuy
 
 
@@ -481,8 +481,8 @@ def _flash_sale(shop: Shop, staff: dict[str, User], report: SeedReport) -> None:
 
 
 def _promotions(shop: Shop, staff: dict[str, User], rng: random.Random, report: SeedReport) -> None:
-    """A published lottery with entries, a red packet with grabs, and a leader's settlement for
-    yesterday (see seed_promotions)."""
+    """A published lottery with entries, a red packet with grabs, a claimed coupon on a post, and a
+    leader's settlement for yesterday (see seed_promotions)."""
     from .seed_orders import inline_payments
 
     operator = staff["operator"]
@@ -493,6 +493,10 @@ def _promotions(shop: Shop, staff: dict[str, User], rng: random.Random, report: 
     packet = seed_red_packet(shop, operator, rng)  # outside a transaction: the gate is configured at commit
     if packet is not None:
         report.add(f"red packet: {packet.title} ({packet.grabbed_count} of {packet.count} grabbed)")
+    with transaction.atomic():
+        coupon = seed_coupon(shop, operator)
+    if coupon is not None:
+        report.add(f"coupon: {coupon.name} ({coupon.total_quantity - coupon.remaining} claimed)")
     with inline_payments(), transaction.atomic():
         settlement = seed_settlement(shop, staff["owner"])
     if settlement is not None:

@@ -4,6 +4,8 @@
   of its members (it opens a moment after publishing: rules are published before the start);
 - a funded 拼手气 red packet for the first community, grabbed by a few members through the gate and
   written to their wallets by the consumer;
+- a claimable 满减 coupon, claimed by a few members of the first community and shown as a card under
+  its first post;
 - one group-buy leader's settlement (draft) for yesterday: the first leader's picked-up campaign
   orders are completed by the operator and their history moved back a day, as the past demo orders'
   is, since only days before today can be settled.
@@ -22,8 +24,12 @@ from django.utils import timezone
 from shequn.accounts.models import User
 from shequn.catalog.kinds import ProductKind
 from shequn.catalog.models import Sku
-from shequn.communities.models import Community, CommunityMembership
+from shequn.communities.models import Community, CommunityMembership, Post
 from shequn.communities.selectors import current_q
+from shequn.coupons import actions as coupon_actions
+from shequn.coupons.actions import TemplateInput
+from shequn.coupons.enums import Validity
+from shequn.coupons.models import CouponTemplate
 from shequn.fulfilment import actions as fulfilment_actions
 from shequn.fulfilment.enums import TicketStatus
 from shequn.fulfilment.models import PickupTicket, Settlement
@@ -47,6 +53,8 @@ LOTTERY_TITLE = "千岛湖鲜鱼周末抽奖"
 LOTTERY_ENTRIES = 6
 RED_PACKET_TITLE = "新鱼上市，邻居们抢红包"
 RED_PACKET_GRABS = 5
+COUPON_NAME = "鲜鱼满60减8"
+COUPON_CLAIMS = 3
 
 
 def _first_community(shop: Shop) -> Community | None:
@@ -142,6 +150,36 @@ def seed_red_packet(shop: Shop, operator: User, rng: random.Random) -> RedPacket
     redpacket_actions.materialise_grabs(idle_ms=0)
     packet.refresh_from_db()
     return packet
+
+
+def seed_coupon(shop: Shop, operator: User) -> CouponTemplate | None:
+    """满 ¥60 减 ¥8 on the whole shop, 14 days from claiming, 500 of them: claimed by a few members
+    of the first community and put as a card under its first post."""
+    if CouponTemplate.objects.filter(shop=shop, name=COUPON_NAME).exists():
+        return None
+    community = _first_community(shop)
+    if community is None:
+        return None
+    template = coupon_actions.create_template(
+        shop,
+        operator,
+        TemplateInput(
+            name=COUPON_NAME,
+            kind="threshold",
+            threshold_fen=6000,
+            amount_fen=800,
+            total_quantity=500,
+            validity=Validity.DAYS,
+            valid_days=14,
+        ),
+    )
+    post = Post.objects.filter(community=community).order_by("id").first()
+    if post is not None:
+        coupon_actions.put_on_post(shop, operator, template.pk, post.pk)
+    for member in _members(community, COUPON_CLAIMS):
+        coupon_actions.claim(member, template.pk, post_id=post.pk if post is not None else None)
+    template.refresh_from_db()
+    return template
 
 
 def seed_settlement(shop: Shop, operator: User) -> Settlement | None:

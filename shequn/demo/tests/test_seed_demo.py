@@ -19,6 +19,7 @@ from shequn.content.actions import answer_keyword
 from shequn.content.enums import ArticleStatus
 from shequn.content.models import Article, ArticleProduct, ContentSettings, KeywordRule, PushJob
 from shequn.core.models import AuditLog
+from shequn.coupons.models import CouponTemplate, MemberCoupon, PostCoupon
 from shequn.courses.enums import CourseAccess, CourseStatus
 from shequn.courses.models import Cohort, Course, Enrolment, Lesson
 from shequn.demo import data
@@ -84,6 +85,9 @@ COUNTED = (
     Entry,
     RedPacket,
     RedPacketGrab,
+    CouponTemplate,
+    MemberCoupon,
+    PostCoupon,
     Settlement,
     SettlementLine,
     LedgerEntry,
@@ -274,6 +278,13 @@ def _assert_promotions_and_settlement(shop: Shop) -> None:
     assert packet.status == "funded"
     assert 0 < packet.grabbed_count == grabs.count() < packet.count
     assert sorted(grabs.values_list("amount_fen", flat=True)) == sorted(packet.parts_fen[: grabs.count()])
+
+    # A claimable coupon, on a card under a post, claimed from it by a few members.
+    coupon = CouponTemplate.objects.get(shop=shop)
+    claimed = MemberCoupon.objects.filter(template=coupon)
+    assert claimed.count() == coupon.total_quantity - coupon.remaining == 3
+    assert PostCoupon.objects.filter(template=coupon).count() == 1
+    assert {mc.source for mc in claimed} == {"post"}
 
     # One leader's draft settlement for yesterday: completed campaign orders, commission at their rate.
     settlement = Settlement.objects.get(shop=shop)
