@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shequn.catalog.kinds import ProductKind
+from shequn.core.i18n import in_language_of
 from shequn.core.money import FormatFen, format_fen, percent_of
 from shequn.notifications.actions import notify, notify_from
 from shequn.orders.enums import OrderStatus
@@ -117,14 +118,15 @@ def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:
                     reference=freeze_reference(tier, line.pk),
                     memo=_("订单 %(pk)s 第%(tier)s级佣金") % {"pk": order.pk, "tier": tier},
                 )
-                notify(
-                    promoter.user,
-                    shop=order.shop,
-                    kind="distribution",
-                    title=_("新佣金 %(amount)s（冻结中）") % {"amount": format_fen(amount)},
-                    body=_("售后期结束后结算为可提现"),
-                    link="/promoter/",
-                )
+                with in_language_of(promoter.user):
+                    notify(
+                        promoter.user,
+                        shop=order.shop,
+                        kind="distribution",
+                        title=_("新佣金 %(amount)s（冻结中）") % {"amount": format_fen(amount)},
+                        body=_("售后期结束后结算为可提现"),
+                        link="/promoter/",
+                    )
 
 
 def on_line_refunded(sender: Any, order: Order, line: OrderLine, amount_fen: int, **kwargs: Any) -> None:
