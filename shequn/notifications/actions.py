@@ -1,16 +1,17 @@
 """Writes to the member's inbox; every order and refund step comes through ``notify``."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from typing import Any
 
 from django.conf import settings
 from django.db.models import CharField, F, QuerySet, Value
 from django.db.models.functions import Cast, Concat
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
 from shequn.core.events import on_commit
+from shequn.core.i18n import readers_by_language
 from shequn.core.sql import insert_from, insert_values
 from shequn.wechat import client as wechat_client
 from shequn.wechat import selectors as wechat_selectors
@@ -160,32 +161,37 @@ def queue_subscribe_message(notification: Notification) -> SubscribeMessage | No
 
 
 def queue_subscribe_messages_from(
-    template: str, users: QuerySet[Any], *, event_prefix: str, title: str, body: str, page: str
+    template: str, users: QuerySet[Any], *, event_prefix: str, texts: Callable[[], tuple[str, str]], page: str
 ) -> int:
-    """``queue_subscribe_message`` for many members at once, set-based: one INSERT … SELECT of the
-    consenting members among ``users`` (a ``values("user_id")``-like queryset), event key
-    ``event_prefix`` + user id (duplicates skipped). Returns how many were queued."""
+    """``queue_subscribe_message`` for many members at once, set-based: per language, one INSERT …
+    SELECT of the consenting members among ``users`` (a ``values("user_id")``-like queryset) who
+    read it, with the (title, note) ``texts()`` builds in that language; event key ``event_prefix``
+    + user id (duplicates skipped). Returns how many were queued."""
     if template not in template_ids():
         return 0
-    rows = (
-        _consenting()
-        .filter(template=template, user_id__in=users)
-        .values_list(
-            "user_id",
-            Value(template),
-            Concat(Value(event_prefix), Cast("user_id", CharField())),
-            Value(title[:100]),
-            Value(body[:500]),
-            Value(page[:255]),
-            Value(SubscribeMessageStatus.PENDING),
-            Value(0),
-            Value(""),
-            Value(timezone.now()),
-        )
-    )
     # Every NOT NULL column is given: SQLite's INSERT OR IGNORE would skip a row missing one silently.
     fields = ["user_id", "template", "event_key", "title", "body", "page", "status", "attempts", "error", "created_at"]
-    queued = insert_from(SubscribeMessage, fields, rows, ignore_conflicts=True)
+    queued = 0
+    for language, readers in readers_by_language("user__language"):
+        with translation.override(language):
+            title, body = texts()
+        rows = (
+            _consenting()
+            .filter(readers, template=template, user_id__in=users)
+            .values_list(
+                "user_id",
+                Value(template),
+                Concat(Value(event_prefix), Cast("user_id", CharField())),
+                Value(title[:100]),
+                Value(body[:500]),
+                Value(page[:255]),
+                Value(SubscribeMessageStatus.PENDING),
+                Value(0),
+                Value(""),
+                Value(timezone.now()),
+            )
+        )
+        queued += insert_from(SubscribeMessage, fields, rows, ignore_conflicts=True)
     if queued:
         on_commit(_enqueue_pending, event_prefix)
     return queued
