@@ -76,17 +76,17 @@ def announce_course_unlocks(course: Course, *, now: datetime) -> int:
         )
         won = set(LessonUnlockNotice.objects.filter(run=run).values_list("enrolment_id", "lesson_id"))
         messages = []
-        for enrolment, number, lesson_id in due:
-            if (enrolment.pk, lesson_id) not in won:
+        for learner, number, lesson_id in due:
+            if (learner.pk, lesson_id) not in won:
                 continue
-            with in_language_of(enrolment.user):
+            with in_language_of(learner.user):
                 title = _("《%(title)s》第%(number)s课《%(titles)s》已解锁") % {
                     "title": course.title,
                     "number": number,
                     "titles": titles[lesson_id],
                 }
                 messages.append(
-                    (enrolment.user_id, title, _("新的一课已开放，快来学习吧。"), lesson_link(course, lesson_id))
+                    (learner.user_id, title, _("新的一课已开放，快来学习吧。"), lesson_link(course, lesson_id))
                 )
         if messages:
             notify_many(course.shop, NOTICE_KIND, messages)
