@@ -19,7 +19,7 @@ from shequn.wechat import selectors as wechat_selectors
 from .channels import Channel
 from .enums import SubscribeMessageStatus, SubscribeTemplate
 from .models import Notification, SubscribeConsent, SubscribeMessage
-from .selectors import template_ids
+from .selectors import template_fields, template_ids
 
 
 @cache
@@ -212,9 +212,6 @@ def _enqueue_pending(event_prefix: str) -> None:
         _enqueue_send(message_id, 0)
 
 
-# The template fields filled, and from what: a title and a note. The templates picked in the
-# account's admin must have these keys (see README, WECHAT_SUBSCRIBE_TEMPLATE_*).
-SUBSCRIBE_FIELDS = {"thing1": "title", "thing2": "body"}
 # WeChat's limits per field type (订阅消息参数值内容限制): a longer value is refused with 47003.
 FIELD_LIMITS = {"thing": 20, "character_string": 32, "number": 32, "letter": 32, "symbol": 5, "phrase": 5, "name": 10}
 
@@ -229,8 +226,18 @@ def fit_field(key: str, text: str) -> str:
 
 
 def message_data(message: SubscribeMessage) -> dict[str, dict[str, str]]:
-    values = {"title": message.title, "body": message.body or message.title}
-    return {key: {"value": fit_field(key, values[source])} for key, source in SUBSCRIBE_FIELDS.items()}
+    """The template's keywords filled from the message, as its configured fields map them."""
+    sent_at = timezone.localtime(message.created_at)
+    values = {
+        "title": message.title,
+        "note": message.body or message.title,
+        # WeChat's time type: 24-hour, with the date as its documentation writes it (2019年10月1日 15:01).
+        "time": f"{sent_at.year}年{sent_at.month}月{sent_at.day}日 {sent_at:%H:%M}",
+    }
+    return {
+        keyword: {"value": fit_field(keyword, values[field])}
+        for field, keyword in template_fields(message.template).items()
+    }
 
 
 def send_subscribe_message(message_id: int) -> str:
