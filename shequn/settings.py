@@ -7,6 +7,7 @@ to scale out.
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -299,11 +300,23 @@ WECHAT_API_BASE = os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com")
 WECHAT_OPEN_BASE = os.environ.get("WECHAT_OPEN_BASE", "https://open.weixin.qq.com")
 WECHAT_FAKE = env_bool("WECHAT_FAKE", False)
 WECHAT_OAUTH_STATE_MAX_AGE_SECONDS = 10 * 60
+
+
 # Subscribe messages (订阅通知) of the official account: our template keys
-# (notifications.enums.SubscribeTemplate) → the template ids picked in the account's admin. With the
+# (notifications.enums.SubscribeTemplate) → the template picked in the account's admin, either its
+# id alone (its keywords then are thing1 = title, thing2 = note) or {"id": …, "fields": {our field:
+# its keyword}}, our fields being title, note and time (notifications.selectors.SUBSCRIBE_FIELDS).
+# The environment gives "TEMPLATE_ID" or "TEMPLATE_ID title=thing1 note=thing3 time=time2". With the
 # app id and a template id set, that event also goes out to members who accepted the template.
+def _subscribe_template(value: str) -> str | dict[str, Any]:
+    template_id, *pairs = value.split() or [""]
+    if not pairs:
+        return template_id
+    return {"id": template_id, "fields": dict(pair.split("=", 1) for pair in pairs)}
+
+
 WECHAT_SUBSCRIBE_TEMPLATES = {
-    key: os.environ.get(f"WECHAT_SUBSCRIBE_TEMPLATE_{key.upper()}", "")
+    key: _subscribe_template(os.environ.get(f"WECHAT_SUBSCRIBE_TEMPLATE_{key.upper()}", ""))
     for key in ("order_paid", "order_shipped", "pickup_ready", "flashsale_started", "refund_done")
 }
 if WECHAT_APP_ID and any(WECHAT_SUBSCRIBE_TEMPLATES.values()):

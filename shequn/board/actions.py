@@ -18,6 +18,7 @@ from shequn.communities import selectors as community_selectors
 from shequn.communities.models import Community, CommunityMembership
 from shequn.core import audit, ratelimit
 from shequn.core.errors import InvalidInput, NotAuthenticated, PermissionDenied
+from shequn.core.i18n import in_language_of
 from shequn.notifications.actions import notify
 from shequn.shops.models import Shop
 
@@ -148,14 +149,15 @@ def do_comment(user: Any, thread: Thread, body: str) -> Comment:
         comment = Comment.objects.create(thread=thread, author=user, body=body)
         Thread.objects.filter(pk=thread.pk).update(comment_count=F("comment_count") + 1)
         if thread.author_id != user.pk:
-            notify(
-                thread.author,
-                shop=community.shop,
-                kind="board.comment",
-                title=_("%(display_name)s 评论了你的帖子") % {"display_name": user.display_name},
-                body=_("「%(title)s」：%(body)s") % {"title": thread.title, "body": body[:80]},
-                link=thread_path(thread),
-            )
+            with in_language_of(thread.author):
+                notify(
+                    thread.author,
+                    shop=community.shop,
+                    kind="board.comment",
+                    title=_("%(display_name)s 评论了你的帖子") % {"display_name": user.display_name},
+                    body=_("「%(title)s」：%(body)s") % {"title": thread.title, "body": body[:80]},
+                    link=thread_path(thread),
+                )
     return comment
 
 

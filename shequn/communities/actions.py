@@ -16,12 +16,14 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from shequn.catalog import selectors as catalog_selectors
 from shequn.catalog.actions import check_image_upload
 from shequn.catalog.models import Product, Sku
 from shequn.core import audit
 from shequn.core.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from shequn.core.i18n import in_language_of
 from shequn.core.money import format_fen
 from shequn.notifications.actions import notify
 from shequn.shops.models import Shop, StaffMember
@@ -1133,13 +1135,7 @@ def do_decide_join_request(
         if approve and not community.is_paid:
             check_new_member(community, request.user, request, now)
             _admit(community, request.user, request)
-            title, body = _("你已加入「%(name)s」") % {"name": community.name}, _("你的入群申请已通过，欢迎加入。")
             link = reverse("communities:community_home", args=[community.pk])
-        elif approve:
-            title = _("「%(name)s」入群申请已通过") % {"name": community.name}
-            body = _("支付入会费 %(fee_fen)s 后即可加入。") % {"fee_fen": format_fen(community.fee_fen)}
-        else:
-            title, body = _("「%(name)s」入群申请未通过") % {"name": community.name}, _("如有疑问，请联系店铺客服。")
         _audit(
             community,
             actor,
@@ -1148,8 +1144,20 @@ def do_decide_join_request(
             ip,
             user=request.user_id,
         )
-        notify(request.user, shop=community.shop, kind="community.join_request", title=title, body=body, link=link)
+        with in_language_of(request.user):
+            title, body = _join_decision_notice(community, approve)
+            notify(request.user, shop=community.shop, kind="community.join_request", title=title, body=body, link=link)
     return request
+
+
+def _join_decision_notice(community: Community, approve: bool) -> tuple[str, str]:
+    """What the applicant is told of the decision on their join request (title, text)."""
+    if approve and not community.is_paid:
+        return _("你已加入「%(name)s」") % {"name": community.name}, _("你的入群申请已通过，欢迎加入。")
+    if approve:
+        title = _("「%(name)s」入群申请已通过") % {"name": community.name}
+        return title, _("支付入会费 %(fee_fen)s 后即可加入。") % {"fee_fen": format_fen(community.fee_fen)}
+    return _("「%(name)s」入群申请未通过") % {"name": community.name}, _("如有疑问，请联系店铺客服。")
 
 
 def do_prepare_payment(
@@ -1204,15 +1212,18 @@ def check_fee_purchase(user: Any, sku: Sku, quantity: int) -> None:
 
 
 def _refused(order: Any, community: Community, reason: str) -> str:
-    notify(
-        order.user,
-        shop=community.shop,
-        kind="community.fee_refunded",
-        title=_("「%(name)s」会费将全额退还") % {"name": community.name},
-        body=reason,
-        link=reverse("communities:join", args=[community.invite_code]),
-    )
-    return reason
+    """Tell the member why their fee comes back (``reason`` marked with ``gettext_noop``, so it is
+    translated for them) and return the reason for the refund."""
+    with in_language_of(order.user):
+        notify(
+            order.user,
+            shop=community.shop,
+            kind="community.fee_refunded",
+            title=_("「%(name)s」会费将全额退还") % {"name": community.name},
+            body=_(reason),
+            link=reverse("communities:join", args=[community.invite_code]),
+        )
+    return _(reason)
 
 
 def grant_paid_membership(order: Any, line: Any) -> str | None:
@@ -1229,14 +1240,14 @@ def grant_paid_membership(order: Any, line: Any) -> str | None:
     current = selectors.is_current(membership, now)
     kind = TermKind.RENEWAL if line.spec == selectors.RENEWAL_SPEC else TermKind.JOIN
     if membership is not None and membership.status == MemberStatus.BANNED:
-        return _refused(order, community, _("你已被禁止加入该社群，会费已为你全额退款"))
+        return _refused(order, community, gettext_noop("你已被禁止加入该社群，会费已为你全额退款"))
     if kind == TermKind.RENEWAL and (membership is None or membership.status == MemberStatus.REMOVED):
-        return _refused(order, community, _("你已不在该社群，续费已为你全额退款"))
+        return _refused(order, community, gettext_noop("你已不在该社群，续费已为你全额退款"))
     if kind == TermKind.JOIN and current:
-        return _refused(order, community, _("你已经是该社群成员，本次入会费已为你全额退款"))
+        return _refused(order, community, gettext_noop("你已经是该社群成员，本次入会费已为你全额退款"))
     full = community.capacity is not None and selectors.current_member_count(community) >= community.capacity
     if not current and full:
-        return _refused(order, community, _("社群名额已满，已为你全额退款"))
+        return _refused(order, community, gettext_noop("社群名额已满，已为你全额退款"))
     assert community.validity_days is not None
     base = max(now, membership.expires_at) if current and membership and membership.expires_at else now
     ends_at = base + timedelta(days=community.validity_days)
@@ -1259,19 +1270,20 @@ def grant_paid_membership(order: Any, line: Any) -> str | None:
         amount_fen=line.total_fen,
         paid_at=order.paid_at or now,
     )
-    title = (
-        _("欢迎加入「%(name)s」") % {"name": community.name}
-        if kind == TermKind.JOIN
-        else _("「%(name)s」续费成功") % {"name": community.name}
-    )
-    notify(
-        user,
-        shop=community.shop,
-        kind="community.membership_paid",
-        title=title,
-        body=_("会员有效期至 %(ends_at)s。") % {"ends_at": selectors.local_text(ends_at)},
-        link=reverse("communities:community_home", args=[community.pk]),
-    )
+    with in_language_of(user):
+        title = (
+            _("欢迎加入「%(name)s」") % {"name": community.name}
+            if kind == TermKind.JOIN
+            else _("「%(name)s」续费成功") % {"name": community.name}
+        )
+        notify(
+            user,
+            shop=community.shop,
+            kind="community.membership_paid",
+            title=title,
+            body=_("会员有效期至 %(ends_at)s。") % {"ends_at": selectors.local_text(ends_at)},
+            link=reverse("communities:community_home", args=[community.pk]),
+        )
     return None
 
 
@@ -1315,30 +1327,31 @@ def end_refunded_term(order: Any, line: Any, amount_fen: int) -> bool:
         term.refunded_at = now
         term.save(update_fields=["refunded_at"])
         community = membership.community
-        if term.starts_at > now and membership.status == MemberStatus.ACTIVE:
-            membership.expires_at = term.starts_at
-            membership.save(update_fields=["expires_at"])
-            body = _("续费已退款 %(amount_fen)s，会员有效期恢复至 %(starts_at)s。") % {
-                "amount_fen": format_fen(amount_fen),
-                "starts_at": selectors.local_text(term.starts_at),
-            }
-        else:
-            if membership.status == MemberStatus.ACTIVE:
-                membership.status = MemberStatus.FORMER
-                _leave_sub_group(membership)
-            membership.expires_at = now
-            membership.save(
-                update_fields=["status", "expires_at", "sub_group", "sub_group_joined_at", "is_sub_group_admin"]
+        with in_language_of(membership.user):
+            if term.starts_at > now and membership.status == MemberStatus.ACTIVE:
+                membership.expires_at = term.starts_at
+                membership.save(update_fields=["expires_at"])
+                body = _("续费已退款 %(amount_fen)s，会员有效期恢复至 %(starts_at)s。") % {
+                    "amount_fen": format_fen(amount_fen),
+                    "starts_at": selectors.local_text(term.starts_at),
+                }
+            else:
+                if membership.status == MemberStatus.ACTIVE:
+                    membership.status = MemberStatus.FORMER
+                    _leave_sub_group(membership)
+                membership.expires_at = now
+                membership.save(
+                    update_fields=["status", "expires_at", "sub_group", "sub_group_joined_at", "is_sub_group_admin"]
+                )
+                body = _("会费已退款 %(amount_fen)s，会员资格已结束。") % {"amount_fen": format_fen(amount_fen)}
+            notify(
+                membership.user,
+                shop=community.shop,
+                kind="community.fee_refunded",
+                title=_("「%(name)s」会费已退款") % {"name": community.name},
+                body=body,
+                link=reverse("communities:join", args=[community.invite_code]),
             )
-            body = _("会费已退款 %(amount_fen)s，会员资格已结束。") % {"amount_fen": format_fen(amount_fen)}
-        notify(
-            membership.user,
-            shop=community.shop,
-            kind="community.fee_refunded",
-            title=_("「%(name)s」会费已退款") % {"name": community.name},
-            body=body,
-            link=reverse("communities:join", args=[community.invite_code]),
-        )
     return True
 
 
@@ -1366,14 +1379,15 @@ def expire_memberships(*, now: datetime | None = None, limit: int = 1000) -> int
             _leave_sub_group(membership)
             membership.save(update_fields=["status", "sub_group", "sub_group_joined_at", "is_sub_group_admin"])
             community = membership.community
-            notify(
-                membership.user,
-                shop=community.shop,
-                kind="community.membership_expired",
-                title=_("「%(name)s」会员已到期，续费后恢复") % {"name": community.name},
-                body=_("续费后即可恢复查看社群内容。"),
-                link=reverse("communities:join", args=[community.invite_code]),
-            )
+            with in_language_of(membership.user):
+                notify(
+                    membership.user,
+                    shop=community.shop,
+                    kind="community.membership_expired",
+                    title=_("「%(name)s」会员已到期，续费后恢复") % {"name": community.name},
+                    body=_("续费后即可恢复查看社群内容。"),
+                    link=reverse("communities:join", args=[community.invite_code]),
+                )
             expired += 1
     return expired
 
@@ -1404,16 +1418,17 @@ def send_renewal_reminders(*, now: datetime | None = None, limit: int = 1000) ->
             if not MembershipTerm.objects.filter(pk=term.pk, reminded_at__isnull=True).update(reminded_at=now):
                 continue
             price = format_fen(community.renewal_price_fen)
-            notify(
-                term.membership.user,
-                shop=community.shop,
-                kind="community.renewal_reminder",
-                title=_("「%(name)s」会员将于 %(ends_at)s 到期")
-                % {"name": community.name, "ends_at": selectors.local_text(term.ends_at)},
-                body=_("续费 %(price)s 可再享 %(validity_days)s 天，到期后将无法查看社群内容。")
-                % {"price": price, "validity_days": community.validity_days},
-                link=reverse("communities:join", args=[community.invite_code]),
-            )
+            with in_language_of(term.membership.user):
+                notify(
+                    term.membership.user,
+                    shop=community.shop,
+                    kind="community.renewal_reminder",
+                    title=_("「%(name)s」会员将于 %(ends_at)s 到期")
+                    % {"name": community.name, "ends_at": selectors.local_text(term.ends_at)},
+                    body=_("续费 %(price)s 可再享 %(validity_days)s 天，到期后将无法查看社群内容。")
+                    % {"price": price, "validity_days": community.validity_days},
+                    link=reverse("communities:join", args=[community.invite_code]),
+                )
             sent += 1
     return sent
 

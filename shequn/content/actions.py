@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from shequn.catalog import selectors as catalog_selectors
@@ -28,6 +28,7 @@ from shequn.communities.enums import MemberStatus
 from shequn.communities.models import Community, CommunityMembership
 from shequn.core.audit import record
 from shequn.core.events import on_commit
+from shequn.core.i18n import readers_by_language
 from shequn.core.sql import insert_from
 from shequn.notifications.actions import notify_from
 from shequn.shops.models import Shop
@@ -327,8 +328,11 @@ def run_push_job(job_id: int, *, now: datetime | None = None, batch_size: int = 
     PushJob.objects.filter(pk=job.pk).update(
         total=F("sent") + F("skipped_by_cap") + members.filter(user_id__gt=after).count()
     )
-    title = _push_title(article)
     link = reverse("content:article_detail", args=[community.pk, article.pk])
+    texts = []  # (members reading it, title, note): one INSERT … SELECT per language and chunk
+    for language, readers in readers_by_language("user__language"):
+        with translation.override(language):
+            texts.append((readers, _push_title(article), _("社群有新文章，点击阅读")))
     while True:
         last = members.filter(user_id__gt=after).order_by("user_id")[:batch_size].aggregate(last=Max("user_id"))["last"]
         if last is None:
@@ -336,16 +340,20 @@ def run_push_job(job_id: int, *, now: datetime | None = None, batch_size: int = 
         in_chunk = members.filter(user_id__gt=after, user_id__lte=last)
         with transaction.atomic():
             _take_slots(job, in_chunk, local_date, cap)
-            sent = notify_from(
-                PushDelivery.objects.filter(push_job=job, user_id__gt=after, user_id__lte=last).values_list(
-                    "user_id",
-                    Value(job.shop_id),
-                    Value("content.article"),
-                    Value(title),
-                    Value(_("社群有新文章，点击阅读")),
-                    Value(link),
-                    Value(timezone.now()),
+            delivered = PushDelivery.objects.filter(push_job=job, user_id__gt=after, user_id__lte=last)
+            sent = sum(
+                notify_from(
+                    delivered.filter(readers).values_list(
+                        "user_id",
+                        Value(job.shop_id),
+                        Value("content.article"),
+                        Value(title),
+                        Value(note),
+                        Value(link),
+                        Value(timezone.now()),
+                    )
                 )
+                for readers, title, note in texts
             )
             skipped = in_chunk.filter(~_has_slot(job)).count()
             PushJob.objects.filter(pk=job.pk).update(

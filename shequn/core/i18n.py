@@ -7,9 +7,11 @@ in it: ``with in_language_of(member): text = _("…")``. Takes any object with a
 attribute so every app, ``core`` included, can use it without importing accounts.
 """
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import translation
 
@@ -29,6 +31,17 @@ def language_of(person: Any) -> str:
 def in_language_of(person: Any) -> translation.override:
     """Render the texts built inside the block in the person's language."""
     return translation.override(language_of(person))
+
+
+def readers_by_language(path: str) -> Iterator[tuple[str, Q]]:
+    """Each site language with the filter of the people who read it, for set-based fan-outs that
+    insert one text per language (``path`` leads to the person's ``language``, e.g.
+    ``"user__language"``). Whoever never chose, or chose a language no longer offered, reads the
+    default, so the filters split everyone exactly once."""
+    others = [code for code, name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
+    yield settings.LANGUAGE_CODE, ~Q(**{f"{path}__in": others})
+    for code in others:
+        yield code, Q(**{path: code})
 
 
 def keep_choice_at_sign_in(request: HttpRequest, person: Any) -> None:

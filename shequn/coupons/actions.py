@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import CharField, Count, DateTimeField, F, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -29,6 +29,7 @@ from shequn.communities.models import Community, CommunityMembership, Post
 from shequn.communities.selectors import current_q, is_community_member
 from shequn.core import audit
 from shequn.core.errors import DomainError, NotAuthenticated
+from shequn.core.i18n import readers_by_language
 from shequn.core.money import format_fen
 from shequn.core.sql import insert_from
 from shequn.notifications.actions import notify_from
@@ -504,17 +505,22 @@ def issue_to_members(
 
 
 def _notify_issued(template: CouponTemplate, coupons: Any, now: datetime) -> None:
-    notify_from(
-        coupons.values_list(
-            "user_id",
-            Value(template.shop_id, output_field=IntegerField()),
-            Value("coupon", output_field=CharField()),
-            Value(_("你收到一张优惠券：%(name)s") % {"name": template.name}, output_field=CharField()),
-            Value(_("在「我的优惠券」中查看，结算时可用"), output_field=CharField()),
-            Value(reverse("coupons:mine"), output_field=CharField()),
-            Value(now, output_field=DateTimeField()),
+    """Tell each holder of ``coupons``, one INSERT … SELECT per language."""
+    for language, readers in readers_by_language("user__language"):
+        with translation.override(language):
+            title = _("你收到一张优惠券：%(name)s") % {"name": template.name}
+            note = _("在「我的优惠券」中查看，结算时可用")
+        notify_from(
+            coupons.filter(readers).values_list(
+                "user_id",
+                Value(template.shop_id, output_field=IntegerField()),
+                Value("coupon", output_field=CharField()),
+                Value(title, output_field=CharField()),
+                Value(note, output_field=CharField()),
+                Value(reverse("coupons:mine"), output_field=CharField()),
+                Value(now, output_field=DateTimeField()),
+            )
         )
-    )
 
 
 def put_on_post(shop: Shop, actor: Any, template_id: int, post_id: int, *, ip: str | None = None) -> PostCoupon:

@@ -30,6 +30,7 @@ from shequn.communities import selectors as community_selectors
 from shequn.communities.models import Community
 from shequn.core import audit
 from shequn.core.errors import Conflict, DomainError, InvalidInput, NotAuthenticated
+from shequn.core.i18n import in_language_of
 from shequn.notifications.actions import notify
 from shequn.shops.models import Shop
 
@@ -680,14 +681,15 @@ def grant_paid_enrolment(order: Any, line: Any) -> str | None:
                 return _("该期名额已满，本单将全额退款")
             if _enrol(user, course, cohort, source=EnrolmentSource.PAID, order_id=order.pk) is None:
                 raise _EnrolledMeanwhile  # rolls our seat back with the savepoint
-            notify(
-                user,
-                shop=course.shop,
-                kind="courses.enrolled",
-                title=_("报名成功：%(title)s") % {"title": course.title},
-                body=_("期次：%(name)s") % {"name": cohort.name} if cohort else _("现在就可以开始学习"),
-                link=course_path(course),
-            )
+            with in_language_of(user):
+                notify(
+                    user,
+                    shop=course.shop,
+                    kind="courses.enrolled",
+                    title=_("报名成功：%(title)s") % {"title": course.title},
+                    body=_("期次：%(name)s") % {"name": cohort.name} if cohort else _("现在就可以开始学习"),
+                    link=course_path(course),
+                )
     except _EnrolledMeanwhile:
         # Two orders paid for one enrolment: this one is refunded and the unit it held goes back on sale.
         release_stock(line.sku_id, line.quantity)

@@ -20,6 +20,7 @@ from huey.contrib.djhuey import db_periodic_task
 
 from shequn.communities.models import CommunityMembership
 from shequn.communities.selectors import current_q
+from shequn.core.i18n import in_language_of
 from shequn.notifications.actions import notify_many
 
 from . import selectors
@@ -52,7 +53,7 @@ def announce_course_unlocks(course: Course, *, now: datetime) -> int:
         .annotate(drip_from=Coalesce("cohort__starts_at", "enrolled_at"))
         .filter(drip_from__gt=now - span, drip_from__lte=now)
         .filter(user_id__in=members.values("user_id"))
-        .select_related("cohort")
+        .select_related("cohort", "user")
     )
     due: list[tuple[Enrolment, int, int]] = []  # (enrolment, lesson number, lesson id)
     for enrolment in enrolments:
@@ -74,17 +75,19 @@ def announce_course_unlocks(course: Course, *, now: datetime) -> int:
             ignore_conflicts=True,
         )
         won = set(LessonUnlockNotice.objects.filter(run=run).values_list("enrolment_id", "lesson_id"))
-        messages = [
-            (
-                enrolment.user_id,
-                _("《%(title)s》第%(number)s课《%(titles)s》已解锁")
-                % {"title": course.title, "number": number, "titles": titles[lesson_id]},
-                _("新的一课已开放，快来学习吧。"),
-                lesson_link(course, lesson_id),
-            )
-            for enrolment, number, lesson_id in due
-            if (enrolment.pk, lesson_id) in won
-        ]
+        messages = []
+        for learner, number, lesson_id in due:
+            if (learner.pk, lesson_id) not in won:
+                continue
+            with in_language_of(learner.user):
+                title = _("《%(title)s》第%(number)s课《%(titles)s》已解锁") % {
+                    "title": course.title,
+                    "number": number,
+                    "titles": titles[lesson_id],
+                }
+                messages.append(
+                    (learner.user_id, title, _("新的一课已开放，快来学习吧。"), lesson_link(course, lesson_id))
+                )
         if messages:
             notify_many(course.shop, NOTICE_KIND, messages)
     return len(messages)

@@ -20,6 +20,7 @@ from shequn.catalog.kinds import ProductKind
 from shequn.catalog.models import Category, Product
 from shequn.core import audit
 from shequn.core.errors import InvalidInput, NotAuthenticated
+from shequn.core.i18n import in_language_of
 from shequn.notifications.actions import notify
 from shequn.shops.models import Shop
 
@@ -269,14 +270,15 @@ def do_decide(actor: Any, shop: Shop, promoter: Promoter, *, approve: bool, ip: 
         obj=promoter,
         ip=ip,
     )
-    notify(
-        promoter.user,
-        shop=shop,
-        kind="distribution",
-        title=_("推广员申请已通过") if approve else _("推广员申请未通过"),
-        body=_("现在可以分享你的推广链接了") if approve else "",
-        link="/promoter/",
-    )
+    with in_language_of(promoter.user):
+        notify(
+            promoter.user,
+            shop=shop,
+            kind="distribution",
+            title=_("推广员申请已通过") if approve else _("推广员申请未通过"),
+            body=_("现在可以分享你的推广链接了") if approve else "",
+            link="/promoter/",
+        )
     return promoter
 
 

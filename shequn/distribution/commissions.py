@@ -16,10 +16,11 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Case, CharField, Count, Exists, F, Min, OuterRef, Sum, Value, When
 from django.db.models.functions import Cast, Concat
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from shequn.catalog.kinds import ProductKind
+from shequn.core.i18n import in_language_of, readers_by_language
 from shequn.core.money import FormatFen, format_fen, percent_of
 from shequn.notifications.actions import notify, notify_from
 from shequn.orders.enums import OrderStatus
@@ -117,14 +118,15 @@ def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:
                     reference=freeze_reference(tier, line.pk),
                     memo=_("订单 %(pk)s 第%(tier)s级佣金") % {"pk": order.pk, "tier": tier},
                 )
-                notify(
-                    promoter.user,
-                    shop=order.shop,
-                    kind="distribution",
-                    title=_("新佣金 %(amount)s（冻结中）") % {"amount": format_fen(amount)},
-                    body=_("售后期结束后结算为可提现"),
-                    link="/promoter/",
-                )
+                with in_language_of(promoter.user):
+                    notify(
+                        promoter.user,
+                        shop=order.shop,
+                        kind="distribution",
+                        title=_("新佣金 %(amount)s（冻结中）") % {"amount": format_fen(amount)},
+                        body=_("售后期结束后结算为可提现"),
+                        link="/promoter/",
+                    )
 
 
 def on_line_refunded(sender: Any, order: Order, line: OrderLine, amount_fen: int, **kwargs: Any) -> None:
@@ -212,15 +214,13 @@ def settle_completed(limit: int = SETTLE_BATCH) -> int:
                 _sql_sentence(_("%(n)s 笔订单售后期结束，佣金结算"), orders),
             )
         )
-        notify_from(
-            earned.values_list(
-                "promoter__user_id",
-                "shop_id",
-                Value("distribution"),
-                _sql_sentence(_("佣金 %(n)s 已结算，可提现"), FormatFen("left")),
-                _sql_sentence(_("%(n)s 笔订单售后期已结束"), orders),
-                Value(LINK),
-                Value(now),
+        for language, readers in readers_by_language("promoter__user__language"):
+            with translation.override(language):
+                title = _sql_sentence(_("佣金 %(n)s 已结算，可提现"), FormatFen("left"))
+                note = _sql_sentence(_("%(n)s 笔订单售后期已结束"), orders)
+            notify_from(
+                earned.filter(readers).values_list(
+                    "promoter__user_id", "shop_id", Value("distribution"), title, note, Value(LINK), Value(now)
+                )
             )
-        )
     return len(ids)

@@ -46,6 +46,7 @@ from shequn.communities.models import Community, SubGroup
 from shequn.core import audit
 from shequn.core.errors import InvalidInput, NotAuthenticated
 from shequn.core.events import on_commit
+from shequn.core.i18n import in_language_of
 from shequn.notifications.actions import notify
 from shequn.shops.models import Shop
 
@@ -240,15 +241,16 @@ def promote_waitlist(event_id: int, *, now: datetime | None = None) -> list[Regi
                 _release_seat(event_id)  # they left at this very moment: the next one gets it
                 continue
             first.status = RegistrationStatus.CONFIRMED
-            notify(
-                first.user,
-                shop=event.shop,
-                kind="events.promoted",
-                title=_("候补成功：%(title)s") % {"title": event.title},
-                body=_("有人取消了报名，你已从候补转为正式报名。%(event)s 在 %(venue)s，记得准时到场。")
-                % {"event": _when(event), "venue": event.venue},
-                link=event_path(event),
-            )
+            with in_language_of(first.user):
+                notify(
+                    first.user,
+                    shop=event.shop,
+                    kind="events.promoted",
+                    title=_("候补成功：%(title)s") % {"title": event.title},
+                    body=_("有人取消了报名，你已从候补转为正式报名。%(event)s 在 %(venue)s，记得准时到场。")
+                    % {"event": _when(event), "venue": event.venue},
+                    link=event_path(event),
+                )
             promoted.append(first)
     return promoted
 
@@ -276,15 +278,16 @@ def _offer_seats(event: Event, now: datetime) -> list[Registration]:
                 continue
             first.status, first.offer_expires_at = RegistrationStatus.OFFERED, expires_at
             free -= 1
-            notify(
-                first.user,
-                shop=event.shop,
-                kind="events.offered",
-                title=_("候补名额：%(title)s") % {"title": event.title},
-                body=_("有人退票，名额为你保留到 %(until)s，请在此之前完成支付，逾期名额将转给下一位候补成员。")
-                % {"until": _local(expires_at).strftime(_("%m月%d日 %H:%M"))},
-                link=event_path(event),
-            )
+            with in_language_of(first.user):
+                notify(
+                    first.user,
+                    shop=event.shop,
+                    kind="events.offered",
+                    title=_("候补名额：%(title)s") % {"title": event.title},
+                    body=_("有人退票，名额为你保留到 %(until)s，请在此之前完成支付，逾期名额将转给下一位候补成员。")
+                    % {"until": _local(expires_at).strftime(_("%m月%d日 %H:%M"))},
+                    link=event_path(event),
+                )
             on_commit(tasks.schedule_offer_expiry, first.pk, expires_at)
             offered.append(first)
     return offered
@@ -304,14 +307,15 @@ def expire_offer(registration_id: int, *, now: datetime | None = None) -> bool:
         ).update(status=RegistrationStatus.CANCELLED, cancelled_at=now):
             return False
         event = registration.event
-        notify(
-            registration.user,
-            shop=event.shop,
-            kind="events.offer_lapsed",
-            title=_("候补名额已失效：%(title)s") % {"title": event.title},
-            body=_("你没有在期限内完成支付，名额已转给下一位候补成员。"),
-            link=event_path(event),
-        )
+        with in_language_of(registration.user):
+            notify(
+                registration.user,
+                shop=event.shop,
+                kind="events.offer_lapsed",
+                title=_("候补名额已失效：%(title)s") % {"title": event.title},
+                body=_("你没有在期限内完成支付，名额已转给下一位候补成员。"),
+                link=event_path(event),
+            )
         promote_waitlist(event.pk, now=now)
     return True
 
@@ -484,19 +488,20 @@ def do_send_reminders(event_id: int, *, now: datetime | None = None) -> int:
             Registration.objects.select_related("user").filter(event=event, status=RegistrationStatus.CONFIRMED)
         )
         for registration in attendees:
-            notify(
-                registration.user,
-                shop=event.shop,
-                kind="events.reminder",
-                title=_("活动提醒：%(title)s") % {"title": event.title},
-                body=(
-                    _("%(when)s 在 %(venue)s（%(address)s），到场时出示活动页的签到二维码。")
-                    if event.address
-                    else _("%(when)s 在 %(venue)s，到场时出示活动页的签到二维码。")
+            with in_language_of(registration.user):
+                notify(
+                    registration.user,
+                    shop=event.shop,
+                    kind="events.reminder",
+                    title=_("活动提醒：%(title)s") % {"title": event.title},
+                    body=(
+                        _("%(when)s 在 %(venue)s（%(address)s），到场时出示活动页的签到二维码。")
+                        if event.address
+                        else _("%(when)s 在 %(venue)s，到场时出示活动页的签到二维码。")
+                    )
+                    % {"when": _when(event), "venue": event.venue, "address": event.address},
+                    link=event_path(event),
                 )
-                % {"when": _when(event), "venue": event.venue, "address": event.address},
-                link=event_path(event),
-            )
     return len(attendees)
 
 
@@ -728,23 +733,24 @@ def do_cancel_event(shop: Shop, event: Event, *, actor: Any, reason: str = "", i
                     status=RegistrationStatus.CANCELLED, cancelled_at=now
                 )
             if was_published:
-                notify(
-                    registration.user,
-                    shop=locked.shop,
-                    kind="events.cancelled",
-                    title=_("活动取消：%(title)s") % {"title": locked.title},
-                    body="".join(
-                        part
-                        for part in (
-                            _("原定 %(when)s 的活动已取消。") % {"when": _when(locked)},
-                            _("%(reason)s。") % {"reason": reason} if reason else "",
-                            _("门票款将全额原路退回。") if paid_ticket else "",
-                            _("给你带来不便，敬请谅解。"),
-                        )
-                        if part
-                    ),
-                    link=event_path(locked),
-                )
+                with in_language_of(registration.user):
+                    notify(
+                        registration.user,
+                        shop=locked.shop,
+                        kind="events.cancelled",
+                        title=_("活动取消：%(title)s") % {"title": locked.title},
+                        body="".join(
+                            part
+                            for part in (
+                                _("原定 %(when)s 的活动已取消。") % {"when": _when(locked)},
+                                _("%(reason)s。") % {"reason": reason} if reason else "",
+                                _("门票款将全额原路退回。") if paid_ticket else "",
+                                _("给你带来不便，敬请谅解。"),
+                            )
+                            if part
+                        ),
+                        link=event_path(locked),
+                    )
         paid_order_ids = [
             r.order_id for r in live if r.status == RegistrationStatus.CONFIRMED and r.order_id is not None
         ]

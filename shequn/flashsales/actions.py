@@ -24,7 +24,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q, Sum, Value
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -36,6 +36,7 @@ from shequn.communities.selectors import is_community_member
 from shequn.core import audit
 from shequn.core.errors import Conflict, DomainError, InvalidTransition
 from shequn.core.events import on_commit
+from shequn.core.i18n import readers_by_language
 from shequn.core.throttle import PerKeyThrottle
 from shequn.gate.base import Admission, Claim, PoolSpec, Refusal
 from shequn.gate.engine import get_gate
@@ -473,8 +474,14 @@ def remind_reservers(session_id: int) -> int:
         return 0
     last_id = Reservation.objects.filter(sale=sale).order_by("-pk").values_list("pk", flat=True).first() or 0
     link = reverse("flashsales:sale", args=[sale.pk])
-    title = _("秒杀开始了")
-    body = (_("你预约的「%(title)s」已开抢，数量有限，先到先得。") % {"title": sale.title})[:500]
+
+    def texts() -> tuple[str, str]:
+        return _("秒杀开始了"), (_("你预约的「%(title)s」已开抢，数量有限，先到先得。") % {"title": sale.title})[:500]
+
+    by_language = []  # (reservers reading it, title, text): one INSERT … SELECT per language and chunk
+    for language, readers in readers_by_language("user__language"):
+        with translation.override(language):
+            by_language.append((readers, *texts()))
     written = 0
     start = session.reminded_up_to
     while start < last_id:
@@ -482,24 +489,25 @@ def remind_reservers(session_id: int) -> int:
         with transaction.atomic():
             if FlashSession.objects.filter(pk=session.pk, reminded_up_to=start).update(reminded_up_to=end) != 1:
                 return written  # another run is on it
-            written += notify_from(
-                Reservation.objects.filter(sale=sale, pk__gt=start, pk__lte=end).values_list(
-                    "user_id",
-                    Value(sale.shop_id),
-                    Value("flashsale.started"),
-                    Value(title),
-                    Value(body),
-                    Value(link),
-                    Value(timezone.now()),
+            chunk = Reservation.objects.filter(sale=sale, pk__gt=start, pk__lte=end)
+            for readers, title, body in by_language:
+                written += notify_from(
+                    chunk.filter(readers).values_list(
+                        "user_id",
+                        Value(sale.shop_id),
+                        Value("flashsale.started"),
+                        Value(title),
+                        Value(body),
+                        Value(link),
+                        Value(timezone.now()),
+                    )
                 )
-            )
             # The same chunk as WeChat subscribe messages, to those who accepted them: one more INSERT … SELECT.
             queue_subscribe_messages_from(
                 SubscribeTemplate.FLASHSALE_STARTED,
-                Reservation.objects.filter(sale=sale, pk__gt=start, pk__lte=end).values("user_id"),
+                chunk.values("user_id"),
                 event_prefix=f"flashsale.started:{session.pk}:",
-                title=title,
-                body=body,
+                texts=texts,
                 page=link,
             )
         start = end
@@ -778,8 +786,10 @@ def _read_batch(claims: Sequence[Claim]) -> _Batch:
         items=items,
         known=known,
         live=live,
+        # The language too: the orders' inbox texts are written in it.
         users={
-            user.pk: user for user in get_user_model().objects.only("id", "is_active").filter(pk__any_of=member_ids)
+            user.pk: user
+            for user in get_user_model().objects.only("id", "is_active", "language").filter(pk__any_of=member_ids)
         },
         addresses=addresses,
         pickup_points=pickup_points,

@@ -30,6 +30,7 @@ from shequn.catalog.weights import MAX_ACTUAL_OVER_ESTIMATE, line_weight, refund
 from shequn.core import audit
 from shequn.core.alerts import raise_alert
 from shequn.core.errors import InvalidTransition, NotFound
+from shequn.core.i18n import in_language_of
 from shequn.core.money import format_fen
 from shequn.groupbuy.enums import CampaignStatus
 from shequn.groupbuy.models import SignUp
@@ -219,16 +220,17 @@ def receive_goods(leader: Leader, campaign_id: int, received: dict[int, int], *,
             elif order.status != OrderStatus.READY_FOR_PICKUP:
                 continue  # already handed over (staff marked it picked up): no code needed
             ticket = issue_ticket(sign_up, order, now=now)
-            where = order.pickup_point.name if order.pickup_point else _("自提点")
-            notify(
-                order.user,
-                shop=order.shop,
-                kind="groupbuy.pickup_code",
-                title=_("取货码"),
-                body=_("「%(title)s」已到「%(where)s」，取货码 %(code)s，出示二维码或报取货码即可取货。")
-                % {"title": campaign.title, "where": where, "code": ticket.code},
-                link=reverse("fulfilment:my_pickup", args=[order.number]),
-            )
+            with in_language_of(order.user):
+                where = order.pickup_point.name if order.pickup_point else _("自提点")
+                notify(
+                    order.user,
+                    shop=order.shop,
+                    kind="groupbuy.pickup_code",
+                    title=_("取货码"),
+                    body=_("「%(title)s」已到「%(where)s」，取货码 %(code)s，出示二维码或报取货码即可取货。")
+                    % {"title": campaign.title, "where": where, "code": ticket.code},
+                    link=reverse("fulfilment:my_pickup", args=[order.number]),
+                )
         return receipts
 
 
@@ -307,21 +309,23 @@ def remind_uncollected(*, now: datetime | None = None, limit: int = 500) -> int:
             if claimed != 1:
                 continue
             ticket = PickupTicket.objects.select_related("order__user", "shop", "pickup_point").get(pk=ticket_id)
-            notify(
-                ticket.order.user,
-                shop=ticket.shop,
-                kind="groupbuy.uncollected",
-                title=_("商品待取，请尽快自提"),
-                body=_(
-                    "你的团购商品已在「%(name)s」放了 %(days)s 天，取货码 %(code)s。生鲜商品不支持退款，请尽快取走。"
+            with in_language_of(ticket.order.user):
+                notify(
+                    ticket.order.user,
+                    shop=ticket.shop,
+                    kind="groupbuy.uncollected",
+                    title=_("商品待取，请尽快自提"),
+                    body=_(
+                        "你的团购商品已在「%(name)s」放了 %(days)s 天，取货码 %(code)s。"
+                        "生鲜商品不支持退款，请尽快取走。"
+                    )
+                    % {
+                        "name": ticket.pickup_point.name,
+                        "days": UNCOLLECTED_AFTER_DAYS,
+                        "code": ticket.code,
+                    },
+                    link=reverse("fulfilment:my_pickup", args=[ticket.order.number]),
                 )
-                % {
-                    "name": ticket.pickup_point.name,
-                    "days": UNCOLLECTED_AFTER_DAYS,
-                    "code": ticket.code,
-                },
-                link=reverse("fulfilment:my_pickup", args=[ticket.order.number]),
-            )
             raise_alert(
                 kind="groupbuy.uncollected",
                 message=_("订单 %(number)s 在「%(name)s」超过 %(days)s 天未自提")
@@ -496,20 +500,21 @@ def record_payout(
             amount_fen=amount_fen,
             reference=reference,
         )
-        notify(
-            settlement.leader.user,
-            shop=shop,
-            kind="leader.payout",
-            title=_("团长佣金已打款"),
-            body=_("%(period_start)s~%(period_end)s 佣金 %(amount_fen)s 已打款，流水号 %(reference)s。")
-            % {
-                "period_start": settlement.period_start,
-                "period_end": settlement.period_end,
-                "amount_fen": format_fen(amount_fen),
-                "reference": reference,
-            },
-            link=reverse("fulfilment:leader_commission"),
-        )
+        with in_language_of(settlement.leader.user):
+            notify(
+                settlement.leader.user,
+                shop=shop,
+                kind="leader.payout",
+                title=_("团长佣金已打款"),
+                body=_("%(period_start)s~%(period_end)s 佣金 %(amount_fen)s 已打款，流水号 %(reference)s。")
+                % {
+                    "period_start": settlement.period_start,
+                    "period_end": settlement.period_end,
+                    "amount_fen": format_fen(amount_fen),
+                    "reference": reference,
+                },
+                link=reverse("fulfilment:leader_commission"),
+            )
     return payout
 
 

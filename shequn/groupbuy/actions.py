@@ -45,6 +45,7 @@ from shequn.communities.actions import do_create_post
 from shequn.core import audit
 from shequn.core.errors import DomainError, NotAuthenticated
 from shequn.core.events import on_commit
+from shequn.core.i18n import in_language_of
 from shequn.core.money import format_fen
 from shequn.core.sql import insert_values
 from shequn.core.throttle import PerKeyThrottle
@@ -1446,20 +1447,33 @@ def _notify_success(campaign: Campaign) -> None:
     )
     for entry in confirmed:
         point = entry.leader.pickup_point
-        where = (
-            _("「%(name)s」（%(address)s）") % {"name": point.name, "address": point.address}
-            if point
-            else _("团长自提点")
-        )
-        notify(
-            entry.user,
-            shop=campaign.shop,
-            kind="groupbuy.succeeded",
-            title=_("接龙成团啦"),
-            body=_("「%(title)s」已成团，请于 %(pickup_date)s 到%(where)s自提。")
-            % {"title": campaign.title, "pickup_date": pickup_day(campaign.pickup_date), "where": where},
-            link=campaign_link(campaign),
-        )
+        with in_language_of(entry.user):
+            where = (
+                _("「%(name)s」（%(address)s）") % {"name": point.name, "address": point.address}
+                if point
+                else _("团长自提点")
+            )
+            notify(
+                entry.user,
+                shop=campaign.shop,
+                kind="groupbuy.succeeded",
+                title=_("接龙成团啦"),
+                body=_("「%(title)s」已成团，请于 %(pickup_date)s 到%(where)s自提。")
+                % {"title": campaign.title, "pickup_date": pickup_day(campaign.pickup_date), "where": where},
+                link=campaign_link(campaign),
+            )
+
+
+def _refund_notice(campaign: Campaign, reason: str) -> tuple[str, str]:
+    """What a member of a failed or cancelled campaign is told about their refund (title, text)."""
+    if campaign.status == CampaignStatus.FAILED:
+        return _("接龙未成团"), _("「%(title)s」未达到成团件数，已为你全额退款，原路退回。") % {"title": campaign.title}
+    body = (
+        _("「%(title)s」已取消：%(reason)s，已为你全额退款，原路退回。") % {"title": campaign.title, "reason": reason}
+        if reason
+        else _("「%(title)s」已取消，已为你全额退款，原路退回。") % {"title": campaign.title}
+    )
+    return _("接龙已取消"), body
 
 
 def finish_closed_campaign(campaign: Campaign, *, reason: str = "") -> int:
@@ -1483,19 +1497,8 @@ def finish_closed_campaign(campaign: Campaign, *, reason: str = "") -> int:
         return finished
     if campaign.status == CampaignStatus.FAILED:
         why = _("接龙「%(title)s」未达到成团件数，全额退款") % {"title": campaign.title}
-        title, body = (
-            _("接龙未成团"),
-            _("「%(title)s」未达到成团件数，已为你全额退款，原路退回。") % {"title": campaign.title},
-        )
     else:
         why = _("接龙「%(title)s」已取消，全额退款") % {"title": campaign.title}
-        title = _("接龙已取消")
-        body = (
-            _("「%(title)s」已取消：%(reason)s，已为你全额退款，原路退回。")
-            % {"title": campaign.title, "reason": reason}
-            if reason
-            else _("「%(title)s」已取消，已为你全额退款，原路退回。") % {"title": campaign.title}
-        )
     confirmed = SignUp.objects.filter(campaign=campaign, status=SignUpStatus.CONFIRMED).values_list("pk", "order_id")
     for entry_id, order_id in list(confirmed):
         with transaction.atomic():
@@ -1504,14 +1507,16 @@ def finish_closed_campaign(campaign: Campaign, *, reason: str = "") -> int:
             if entry.status != SignUpStatus.CONFIRMED:
                 continue
             _refund_everything(order, entry, why)
-            notify(
-                entry.user,
-                shop=order.shop,
-                kind="groupbuy.failed",
-                title=title,
-                body=body,
-                link=campaign_link(campaign),
-            )
+            with in_language_of(entry.user):
+                title, body = _refund_notice(campaign, reason)
+                notify(
+                    entry.user,
+                    shop=order.shop,
+                    kind="groupbuy.failed",
+                    title=title,
+                    body=body,
+                    link=campaign_link(campaign),
+                )
             finished += 1
     return finished
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from shequn.core import audit
 from shequn.core.errors import DomainError, NotAuthenticated
+from shequn.core.i18n import in_language_of
 from shequn.core.phone import normalise_phone
 from shequn.notifications.actions import notify
 from shequn.shops.models import PickupPoint, Shop
@@ -275,14 +276,16 @@ def do_approve(shop: Shop, leader: Leader, *, commission_rate_bp: Any, actor: An
             pickup_point_id=point.pk,
             commission_rate_bp=rate,
         )
-        notify(
-            locked.user,
-            shop=shop,
-            kind="leaders.approved",
-            title=_("你的团长申请已通过"),
-            body=_("自提点「%(name)s」已开通，佣金比例 %(rate)s%%。") % {"name": point.name, "rate": f"{rate / 100:g}"},
-            link=leader_home_path(),
-        )
+        with in_language_of(locked.user):
+            notify(
+                locked.user,
+                shop=shop,
+                kind="leaders.approved",
+                title=_("你的团长申请已通过"),
+                body=_("自提点「%(name)s」已开通，佣金比例 %(rate)s%%。")
+                % {"name": point.name, "rate": f"{rate / 100:g}"},
+                link=leader_home_path(),
+            )
     return _refresh(leader)
 
 
@@ -307,14 +310,15 @@ def do_reject(shop: Shop, leader: Leader, *, reason: Any, actor: Any, ip: str | 
         locked.decided_by, locked.decided_at, locked.decision_note = actor, timezone.now(), reason
         locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
         audit.record(actor=actor, shop=shop, action="leaders.reject", obj=locked, ip=ip, reason=reason)
-        notify(
-            locked.user,
-            shop=shop,
-            kind="leaders.rejected",
-            title=_("你的团长申请未通过"),
-            body=_("原因：%(reason)s。你可以修改后重新申请。") % {"reason": reason},
-            link=reverse("leaders:apply", args=[shop.slug]),
-        )
+        with in_language_of(locked.user):
+            notify(
+                locked.user,
+                shop=shop,
+                kind="leaders.rejected",
+                title=_("你的团长申请未通过"),
+                body=_("原因：%(reason)s。你可以修改后重新申请。") % {"reason": reason},
+                link=reverse("leaders:apply", args=[shop.slug]),
+            )
     return _refresh(leader)
 
 
@@ -328,14 +332,15 @@ def do_suspend(shop: Shop, leader: Leader, *, reason: Any, actor: Any, ip: str |
         locked.decision_note = reason
         locked.save(update_fields=["status", "decision_note"])
         audit.record(actor=actor, shop=shop, action="leaders.suspend", obj=locked, ip=ip, reason=reason)
-        notify(
-            locked.user,
-            shop=shop,
-            kind="leaders.suspended",
-            title=_("你的团长资格已暂停"),
-            body=_("原因：%(reason)s。已开始的接龙照常完成取货。") % {"reason": reason},
-            link=leader_home_path(),
-        )
+        with in_language_of(locked.user):
+            notify(
+                locked.user,
+                shop=shop,
+                kind="leaders.suspended",
+                title=_("你的团长资格已暂停"),
+                body=_("原因：%(reason)s。已开始的接龙照常完成取货。") % {"reason": reason},
+                link=leader_home_path(),
+            )
     return _refresh(leader)
 
 
@@ -347,14 +352,15 @@ def do_resume(shop: Shop, leader: Leader, *, actor: Any, ip: str | None = None) 
         locked.decision_note = ""
         locked.save(update_fields=["status", "decision_note"])
         audit.record(actor=actor, shop=shop, action="leaders.resume", obj=locked, ip=ip)
-        notify(
-            locked.user,
-            shop=shop,
-            kind="leaders.resumed",
-            title=_("你的团长资格已恢复"),
-            body=_("你可以继续发起和参与接龙了。"),
-            link=leader_home_path(),
-        )
+        with in_language_of(locked.user):
+            notify(
+                locked.user,
+                shop=shop,
+                kind="leaders.resumed",
+                title=_("你的团长资格已恢复"),
+                body=_("你可以继续发起和参与接龙了。"),
+                link=leader_home_path(),
+            )
     return _refresh(leader)
 
 
@@ -391,22 +397,24 @@ def do_update(shop: Shop, leader: Leader, changes: dict[str, Any], *, actor: Any
             commission_rate_bp=locked.commission_rate_bp,
         )
         if "commission_rate_bp" in changed and locked.status in (LeaderStatus.ACTIVE, LeaderStatus.SUSPENDED):
-            notify(
-                locked.user,
-                shop=shop,
-                kind="leaders.commission_changed",
-                title=_("你的佣金比例已调整"),
-                body=_("新的佣金比例为 %(rate)s%%，适用于此后完成的订单。")
-                % {"rate": f"{locked.commission_rate_bp / 100:g}"},
-                link=leader_home_path(),
-            )
+            with in_language_of(locked.user):
+                notify(
+                    locked.user,
+                    shop=shop,
+                    kind="leaders.commission_changed",
+                    title=_("你的佣金比例已调整"),
+                    body=_("新的佣金比例为 %(rate)s%%，适用于此后完成的订单。")
+                    % {"rate": f"{locked.commission_rate_bp / 100:g}"},
+                    link=leader_home_path(),
+                )
         elif changed and locked.status in (LeaderStatus.ACTIVE, LeaderStatus.SUSPENDED):
-            notify(
-                locked.user,
-                shop=shop,
-                kind="leaders.point_updated",
-                title=_("你的自提点信息已更新"),
-                body=_("店铺更新了自提点「%(point_name)s」的信息，请核对。") % {"point_name": locked.point_name},
-                link=leader_home_path(),
-            )
+            with in_language_of(locked.user):
+                notify(
+                    locked.user,
+                    shop=shop,
+                    kind="leaders.point_updated",
+                    title=_("你的自提点信息已更新"),
+                    body=_("店铺更新了自提点「%(point_name)s」的信息，请核对。") % {"point_name": locked.point_name},
+                    link=leader_home_path(),
+                )
     return _refresh(leader)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import timezone
@@ -25,6 +26,7 @@ from shequn.communities.selectors import is_community_member
 from shequn.core import audit, ratelimit
 from shequn.core.errors import Conflict, DomainError, InvalidInput, PermissionDenied, RateLimited
 from shequn.core.events import on_commit
+from shequn.core.i18n import in_language_of
 from shequn.core.money import format_fen
 from shequn.gate.base import Claim, PoolSpec, Refusal
 from shequn.gate.engine import get_gate
@@ -387,20 +389,21 @@ def draw_due(*, now: datetime | None = None) -> int:
 def _notify_winners(lottery: Lottery, wins: Sequence[Win]) -> None:
     link = f"/lotteries/{lottery.pk}/"
     deadline = timezone.localtime(lottery.claim_deadline).strftime("%Y-%m-%d %H:%M")
-    notify_many(
-        lottery.shop,
-        "lottery.won",
-        [
-            (
-                win.user_id,
-                _("恭喜中奖：%(prize)s") % {"prize": win.prize.name},
-                _("你在「%(title)s」中抽中「%(prize)s」，请在 %(deadline)s 前领取。")
-                % {"title": lottery.title, "prize": win.prize.name, "deadline": deadline},
-                link,
-            )
-            for win in wins
-        ],
-    )
+    if not wins:
+        return
+    # One read of the winners' languages: each is told in theirs.
+    winners = get_user_model().objects.only("id", "language").in_bulk({win.user_id for win in wins})
+    messages = []
+    for win in wins:
+        with in_language_of(winners[win.user_id]):
+            title = _("恭喜中奖：%(prize)s") % {"prize": win.prize.name}
+            body = _("你在「%(title)s」中抽中「%(prize)s」，请在 %(deadline)s 前领取。") % {
+                "title": lottery.title,
+                "prize": win.prize.name,
+                "deadline": deadline,
+            }
+        messages.append((win.user_id, title, body, link))
+    notify_many(lottery.shop, "lottery.won", messages)
 
 
 # --- instant win through the gate ----------------------------------------------------------

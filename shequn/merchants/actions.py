@@ -20,6 +20,7 @@ from django.utils.translation import gettext_noop
 from shequn.catalog.actions import check_image_upload, thumbnail_jpeg
 from shequn.core import audit
 from shequn.core.errors import Conflict, InvalidInput, InvalidTransition, NotAuthenticated, NotFound
+from shequn.core.i18n import in_language_of
 from shequn.notifications.actions import notify
 from shequn.shops import state as shop_state
 from shequn.shops.enums import ShopCategory, ShopStatus, StaffRole
@@ -168,14 +169,16 @@ def do_approve(admin: Any, application_id: int, *, ip: str | None = None) -> Mer
         application.decided_by, application.decided_at = admin, timezone.now()
         application.save(update_fields=["status", "shop", "decided_by", "decided_at"])
         audit.record(actor=admin, shop=shop, action="merchant.approve", obj=application, ip=ip)
-        notify(
-            application.applicant,
-            shop=shop,
-            kind="merchant.approved",
-            title=_("开店申请已通过"),
-            body=_("「%(name)s」已开通，进入商家控制台按开店指引添加社群、商品并完成支付设置。") % {"name": shop.name},
-            link="/console/",
-        )
+        with in_language_of(application.applicant):
+            notify(
+                application.applicant,
+                shop=shop,
+                kind="merchant.approved",
+                title=_("开店申请已通过"),
+                body=_("「%(name)s」已开通，进入商家控制台按开店指引添加社群、商品并完成支付设置。")
+                % {"name": shop.name},
+                link="/console/",
+            )
     return application
 
 
@@ -202,15 +205,16 @@ def do_reject(admin: Any, application_id: int, *, reason: str, ip: str | None = 
         application.decided_by, application.decided_at = admin, timezone.now()
         application.save(update_fields=["status", "reason", "decided_by", "decided_at"])
         audit.record(actor=admin, shop=None, action="merchant.reject", obj=application, ip=ip, reason=reason)
-        notify(
-            application.applicant,
-            shop=None,
-            kind="merchant.rejected",
-            title=_("开店申请未通过"),
-            body=_("「%(name)s」未通过审核：%(reason)s。修改后可重新申请。")
-            % {"name": application.name, "reason": reason},
-            link="/open-shop/",
-        )
+        with in_language_of(application.applicant):
+            notify(
+                application.applicant,
+                shop=None,
+                kind="merchant.rejected",
+                title=_("开店申请未通过"),
+                body=_("「%(name)s」未通过审核：%(reason)s。修改后可重新申请。")
+                % {"name": application.name, "reason": reason},
+                link="/open-shop/",
+            )
     return application
 
 
@@ -244,12 +248,13 @@ def do_change_shop_status(admin: Any, shop_id: int, move: str, *, reason: str, i
         shop_state.transition(shop, to_status, actor=admin, reason=reason, ip=ip)
         owners = StaffMember.objects.filter(shop=shop, role=StaffRole.OWNER, is_active=True).select_related("user")
         for owner in owners:
-            notify(
-                owner.user,
-                shop=shop,
-                kind=f"shop.{move}",
-                title=_(title),
-                body=_("原因：%(reason)s") % {"reason": reason},
-                link="/console/",
-            )
+            with in_language_of(owner.user):
+                notify(
+                    owner.user,
+                    shop=shop,
+                    kind=f"shop.{move}",
+                    title=_(title),
+                    body=_("原因：%(reason)s") % {"reason": reason},
+                    link="/console/",
+                )
     return shop

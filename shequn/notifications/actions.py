@@ -1,16 +1,17 @@
 """Writes to the member's inbox; every order and refund step comes through ``notify``."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from typing import Any
 
 from django.conf import settings
 from django.db.models import CharField, F, QuerySet, Value
 from django.db.models.functions import Cast, Concat
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
 from shequn.core.events import on_commit
+from shequn.core.i18n import readers_by_language
 from shequn.core.sql import insert_from, insert_values
 from shequn.wechat import client as wechat_client
 from shequn.wechat import selectors as wechat_selectors
@@ -18,7 +19,7 @@ from shequn.wechat import selectors as wechat_selectors
 from .channels import Channel
 from .enums import SubscribeMessageStatus, SubscribeTemplate
 from .models import Notification, SubscribeConsent, SubscribeMessage
-from .selectors import template_ids
+from .selectors import template_fields, template_ids
 
 
 @cache
@@ -160,32 +161,37 @@ def queue_subscribe_message(notification: Notification) -> SubscribeMessage | No
 
 
 def queue_subscribe_messages_from(
-    template: str, users: QuerySet[Any], *, event_prefix: str, title: str, body: str, page: str
+    template: str, users: QuerySet[Any], *, event_prefix: str, texts: Callable[[], tuple[str, str]], page: str
 ) -> int:
-    """``queue_subscribe_message`` for many members at once, set-based: one INSERT … SELECT of the
-    consenting members among ``users`` (a ``values("user_id")``-like queryset), event key
-    ``event_prefix`` + user id (duplicates skipped). Returns how many were queued."""
+    """``queue_subscribe_message`` for many members at once, set-based: per language, one INSERT …
+    SELECT of the consenting members among ``users`` (a ``values("user_id")``-like queryset) who
+    read it, with the (title, note) ``texts()`` builds in that language; event key ``event_prefix``
+    + user id (duplicates skipped). Returns how many were queued."""
     if template not in template_ids():
         return 0
-    rows = (
-        _consenting()
-        .filter(template=template, user_id__in=users)
-        .values_list(
-            "user_id",
-            Value(template),
-            Concat(Value(event_prefix), Cast("user_id", CharField())),
-            Value(title[:100]),
-            Value(body[:500]),
-            Value(page[:255]),
-            Value(SubscribeMessageStatus.PENDING),
-            Value(0),
-            Value(""),
-            Value(timezone.now()),
-        )
-    )
     # Every NOT NULL column is given: SQLite's INSERT OR IGNORE would skip a row missing one silently.
     fields = ["user_id", "template", "event_key", "title", "body", "page", "status", "attempts", "error", "created_at"]
-    queued = insert_from(SubscribeMessage, fields, rows, ignore_conflicts=True)
+    queued = 0
+    for language, readers in readers_by_language("user__language"):
+        with translation.override(language):
+            title, body = texts()
+        rows = (
+            _consenting()
+            .filter(readers, template=template, user_id__in=users)
+            .values_list(
+                "user_id",
+                Value(template),
+                Concat(Value(event_prefix), Cast("user_id", CharField())),
+                Value(title[:100]),
+                Value(body[:500]),
+                Value(page[:255]),
+                Value(SubscribeMessageStatus.PENDING),
+                Value(0),
+                Value(""),
+                Value(timezone.now()),
+            )
+        )
+        queued += insert_from(SubscribeMessage, fields, rows, ignore_conflicts=True)
     if queued:
         on_commit(_enqueue_pending, event_prefix)
     return queued
@@ -206,9 +212,6 @@ def _enqueue_pending(event_prefix: str) -> None:
         _enqueue_send(message_id, 0)
 
 
-# The template fields filled, and from what: a title and a note. The templates picked in the
-# account's admin must have these keys (see README, WECHAT_SUBSCRIBE_TEMPLATE_*).
-SUBSCRIBE_FIELDS = {"thing1": "title", "thing2": "body"}
 # WeChat's limits per field type (订阅消息参数值内容限制): a longer value is refused with 47003.
 FIELD_LIMITS = {"thing": 20, "character_string": 32, "number": 32, "letter": 32, "symbol": 5, "phrase": 5, "name": 10}
 
@@ -223,8 +226,18 @@ def fit_field(key: str, text: str) -> str:
 
 
 def message_data(message: SubscribeMessage) -> dict[str, dict[str, str]]:
-    values = {"title": message.title, "body": message.body or message.title}
-    return {key: {"value": fit_field(key, values[source])} for key, source in SUBSCRIBE_FIELDS.items()}
+    """The template's keywords filled from the message, as its configured fields map them."""
+    sent_at = timezone.localtime(message.created_at)
+    values = {
+        "title": message.title,
+        "note": message.body or message.title,
+        # WeChat's time type: 24-hour, with the date as its documentation writes it (2019年10月1日 15:01).
+        "time": f"{sent_at.year}年{sent_at.month}月{sent_at.day}日 {sent_at:%H:%M}",
+    }
+    return {
+        keyword: {"value": fit_field(keyword, values[field])}
+        for field, keyword in template_fields(message.template).items()
+    }
 
 
 def send_subscribe_message(message_id: int) -> str:

@@ -26,6 +26,7 @@ from shequn.catalog.kinds import is_goods
 from shequn.catalog.models import Sku
 from shequn.core import audit
 from shequn.core.events import on_commit
+from shequn.core.i18n import in_language_of
 from shequn.core.money import format_fen
 from shequn.notifications.actions import notify
 from shequn.orders import actions as order_actions
@@ -273,14 +274,15 @@ def _fail(team: Team, now: datetime) -> bool:
     team.status, team.failed_at = TeamStatus.FAILED, now
     members = TeamMember.objects.filter(team=team, status__in=LIVE_MEMBER_STATUSES).select_related("user")
     for member in members:
-        _notify(
-            member.user,
-            team,
-            "teambuy.failed",
-            _("拼团未成功"),
-            _("「%(title)s」未在时限内凑满 %(team_size)s 人，已付款项将原路全额退回。")
-            % {"title": team.offer.title, "team_size": team.team_size},
-        )
+        with in_language_of(member.user):
+            _notify(
+                member.user,
+                team,
+                "teambuy.failed",
+                _("拼团未成功"),
+                _("「%(title)s」未在时限内凑满 %(team_size)s 人，已付款项将原路全额退回。")
+                % {"title": team.offer.title, "team_size": team.team_size},
+            )
     on_commit(tasks.settle_team_later, team.pk)
     return True
 
@@ -322,14 +324,15 @@ def _succeed(team: Team, now: datetime) -> None:
         return
     team.status, team.succeeded_at = TeamStatus.SUCCEEDED, now
     for member in TeamMember.objects.filter(team=team, status=MemberStatus.PAID).select_related("user"):
-        _notify(
-            member.user,
-            team,
-            "teambuy.succeeded",
-            _("拼团成功"),
-            _("「%(title)s」%(team_size)s 人已成团，我们会尽快为你安排发货或备货。")
-            % {"title": team.offer.title, "team_size": team.team_size},
-        )
+        with in_language_of(member.user):
+            _notify(
+                member.user,
+                team,
+                "teambuy.succeeded",
+                _("拼团成功"),
+                _("「%(title)s」%(team_size)s 人已成团，我们会尽快为你安排发货或备货。")
+                % {"title": team.offer.title, "team_size": team.team_size},
+            )
     # After commit, each order in its own transaction: releasing here would lock other members'
     # orders while a parallel payment holds one of them and waits for this team (a deadlock).
     on_commit(tasks.release_team_holds_later, team.pk)

@@ -67,7 +67,7 @@ def wechat_subscribe(wechat: FakeWechat, settings: Any) -> Iterator[FakeWechat]:
     """``wechat``, with the account's subscribe message templates configured and the subscribe channel on."""
     from shequn.notifications import actions
 
-    wechat.subscribe_templates.update(TEMPLATES.values())
+    wechat.subscribe_templates.update({template_id: {"thing1", "thing2"} for template_id in TEMPLATES.values()})
     settings.WECHAT_SUBSCRIBE_TEMPLATES = dict(TEMPLATES)
     settings.NOTIFICATION_CHANNELS = [
         "shequn.notifications.channels.InboxChannel",

@@ -11,7 +11,8 @@ It answers the paths of open.weixin.qq.com and api.weixin.qq.com as WeChat docum
 - ``GET /cgi-bin/token`` and ``GET /cgi-bin/ticket/getticket?type=jsapi``: 7200-second
   credentials; an unknown token is 40001, an expired one 42001;
 - ``POST /cgi-bin/message/subscribe/bizsend`` (订阅通知): 40037 for a template the account does not
-  have, 40003 for a malformed openid, 47003 for empty data or a value beyond its field type's
+  have, 40003 for a malformed openid, 47003 for empty data, a keyword the template does not have
+  (``subscribe_templates`` holds each template's keywords) or a value beyond its field type's
   limit (thing 20 characters, phrase 5 …), 43101 when the person holds no subscription for the
   template (each "accept" in the subscribe dialog allows one message, ``accept_subscription``);
   ``fail_sends`` queues errcodes (e.g. -1 system busy) for the next sends; ``sent`` records each
@@ -71,7 +72,8 @@ class FakeWechat:
     sns_tokens: dict[str, _Grant] = field(default_factory=dict)
     tokens: dict[str, tuple[str, float]] = field(default_factory=dict)  # access_token → (app_id, expiry)
     calls: list[str] = field(default_factory=list)
-    subscribe_templates: set[str] = field(default_factory=set)  # template ids the account has picked
+    # Template ids the account has picked → each template's keywords (thing1, character_string2 …).
+    subscribe_templates: dict[str, set[str]] = field(default_factory=dict)
     subscriptions: Counter[tuple[str, str]] = field(default_factory=Counter)  # (openid, template id) → sends left
     failures: list[int] = field(default_factory=list)
     sent: list[dict[str, Any]] = field(default_factory=list)
@@ -256,6 +258,8 @@ class FakeWechat:
         if not isinstance(data, dict) or not data:
             return _error(47003, "argument invalid! data is empty")
         for key, item in data.items():
+            if key not in self.subscribe_templates[template_id]:
+                return _error(47003, f"argument invalid! data.{key} is not a keyword of the template")
             value = str(item.get("value", "")) if isinstance(item, dict) else ""
             limit = FIELD_LIMITS.get(key.rstrip("0123456789"))
             if not value or (limit is not None and len(value) > limit):

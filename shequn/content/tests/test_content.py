@@ -8,10 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from shequn.accounts.models import User
 from shequn.communities.enums import MemberStatus
 from shequn.communities.models import CommunityMembership
 from shequn.content import actions, tasks
@@ -253,6 +255,18 @@ def test_a_race_between_two_jobs_still_honours_the_cap(shop, community, operator
     assert PushDelivery.objects.filter(local_date=today).count() == 30
 
 
+def test_a_push_reaches_each_member_in_their_language(shop, community, operator, member, other_member):
+    User.objects.filter(pk=other_member.pk).update(language="en")
+    with after_commit():
+        publish(shop, community, operator, title="今日鲜货")
+    assert list(pushes(member.pk).values_list("title", "body")) == [
+        (f"{community.name}：今日鲜货", "社群有新文章，点击阅读")
+    ]
+    assert list(pushes(other_member.pk).values_list("title", "body")) == [
+        (f"{community.name}: 今日鲜货", "New article in your community; tap to read")
+    ]
+
+
 def test_a_push_job_runs_once(shop, community, operator, member):
     article = publish(shop, community, operator, push=False)
     with after_commit():
@@ -275,11 +289,17 @@ def count_push_queries(shop, operator, user_ids: list[int], batch_size: int) -> 
     assert (job.status, job.sent, job.skipped_by_cap, job.total) == (PushStatus.DONE, members, 0, members)
     inbox = Notification.objects.filter(kind="content.article", link__startswith=f"/c/{community.pk}/")
     assert sorted(inbox.values_list("user_id", flat=True)) == sorted(user_ids)
+    english = set(User.objects.filter(pk__in=user_ids, language="en").values_list("pk", flat=True))
+    notes = dict(inbox.values_list("user_id", "body"))
+    assert {notes[pk] for pk in english} <= {"New article in your community; tap to read"}
+    assert {notes[pk] for pk in set(user_ids) - english} == {"社群有新文章，点击阅读"}
     return len(queries)
 
 
 def test_a_push_to_50_or_5000_members_runs_the_same_statements_and_each_chunk_a_fixed_number(shop, operator):
     user_ids = add_members(CommunityFactory.create(shop=shop), 5000)
+    # Every third member reads English: one text per language, still a fixed number of statements.
+    User.objects.filter(pk__in=user_ids[::3]).update(language="en")
     one_chunk = count_push_queries(shop, operator, user_ids[:50], batch_size=5000)
     assert count_push_queries(shop, operator, user_ids, batch_size=5000) == one_chunk
     # More chunks add the same few statements each: 2 chunks cost one chunk's more than 1, 5 four times that.
@@ -335,7 +355,7 @@ def test_a_push_that_died_mid_way_is_resumed_by_the_sweeper_without_double_pushe
 
     def dies_on_second_batch(*args, **kwargs):
         calls["n"] += 1
-        if calls["n"] == 2:
+        if calls["n"] == len(settings.LANGUAGES) + 1:  # one INSERT per language and batch
             raise RuntimeError("worker killed")
         return real_notify_from(*args, **kwargs)
 

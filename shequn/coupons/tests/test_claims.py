@@ -91,6 +91,19 @@ def test_staff_issue_to_a_tag_skips_members_at_the_limit_and_is_audited(shop, st
     }
 
 
+def test_staff_issue_tells_each_member_in_their_language(shop, staff, make_template):
+    community = CommunityFactory.create(shop=shop)
+    chinese, english = make_member(), make_member()
+    english.language = "en"
+    english.save(update_fields=["language"])
+    for user in (chinese, english):
+        MembershipFactory.create(community=community, user=user)
+    template = make_template(total_quantity=10)
+    actions.issue_to_members(shop, staff, template.pk, phones=[chinese.phone, english.phone])
+    assert Notification.objects.get(kind="coupon", user=chinese).title == f"你收到一张优惠券：{template.name}"
+    assert Notification.objects.get(kind="coupon", user=english).title == f"You received a coupon: {template.name}"
+
+
 def test_staff_issue_by_phone_reaches_only_members_and_stops_at_the_total(shop, staff, make_template):
     community = CommunityFactory.create(shop=shop)
     members = [make_member() for _ in range(3)]

@@ -256,14 +256,29 @@ def test_the_settlement_message_counts_orders_not_lines(shop, setup):
 
 def settle_statements(shop, sku, promoters: int) -> int:
     """Statements of the sweep settling one completed order for each of ``promoters`` new promoters."""
-    for _ in range(promoters):
+    english = []
+    for n in range(promoters):
         promoter = approved_promoter(shop)
+        if n % 2:  # half read English: one message per language, still the same statements
+            promoter.user.language = "en"
+            promoter.user.save(update_fields=["language"])
+            english.append(promoter.user_id)
         buyer = UserFactory.create()
         AddressFactory.create(user=buyer)
         actions.do_bind(promoter, buyer)
         deliver_and_complete(shop, paid_order(buyer, sku))
     with CaptureQueriesContext(connection) as queries:
         assert commissions.settle_completed() == promoters
+    settled = Notification.objects.filter(
+        body__in=["1 笔订单售后期已结束", "The after-sales period has ended for 1 orders"]
+    )
+    titles = dict(settled.values_list("user_id", "title"))
+    assert len(titles) == promoters
+    assert {title for user_id, title in titles.items() if user_id in english} == {
+        "Commission ¥5.00 settled and available to withdraw"
+    }
+    assert {title for user_id, title in titles.items() if user_id not in english} == {"佣金 ¥5.00 已结算，可提现"}
+    Notification.objects.filter(pk__in=settled).delete()  # the next call counts its own
     return len(queries)
 
 

@@ -225,7 +225,11 @@ def test_reminders_one_per_reserver_set_based_and_idempotent(shop, operator, sku
 
     def reminded_with(count: int) -> int:
         for n in range(count - Reservation.objects.filter(sale=sale).count()):
-            actions.reserve(buyer(f"预约{count}-{n}"), sale.pk)
+            reserver = buyer(f"预约{count}-{n}")
+            if n % 2:  # half read English: one text per language, still a fixed number of statements
+                reserver.language = "en"
+                reserver.save(update_fields=["language"])
+            actions.reserve(reserver, sale.pk)
         FlashSaleSession = type(session)
         FlashSaleSession.objects.filter(pk=session.pk).update(reminded_up_to=0)
         Notification.objects.filter(kind="flashsale.started").delete()
@@ -242,6 +246,9 @@ def test_reminders_one_per_reserver_set_based_and_idempotent(shop, operator, sku
     assert few == many
     assert Notification.objects.filter(kind="flashsale.started").count() == 30
     assert Notification.objects.filter(kind="flashsale.started").values("user").distinct().count() == 30
+    titles = Notification.objects.filter(kind="flashsale.started").values_list("user__language", "title")
+    assert sorted(set(titles)) == [("en", "The flash sale has started"), ("zh-hans", "秒杀开始了")]
+    assert Notification.objects.filter(kind="flashsale.started", user__language="en").count() == 15
     assert actions.remind_reservers(session.pk) == 0  # a second run writes nothing
     assert Notification.objects.filter(kind="flashsale.started").count() == 30
     sale.refresh_from_db()
@@ -263,6 +270,8 @@ def test_reminders_go_as_subscribe_messages_to_reservers_who_accepted_them(
     openids = [bind_wechat(member, f"预约{n}") for n, member in enumerate(reservers)]
     for member in reservers:
         actions.reserve(member, sale.pk)
+    reservers[1].language = "en"
+    reservers[1].save(update_fields=["language"])
     for member, openid in zip(reservers[:2], openids[:2], strict=True):  # the third never accepted the template
         wechat_subscribe.accept_subscription(openid, TEMPLATES["flashsale_started"])
         record_subscribe_results(member, {TEMPLATES["flashsale_started"]: "accept"})
@@ -276,6 +285,10 @@ def test_reminders_go_as_subscribe_messages_to_reservers_who_accepted_them(
     assert sorted(sent["touser"] for sent in wechat_subscribe.sent) == sorted(openids[:2])
     assert {sent["template_id"] for sent in wechat_subscribe.sent} == {TEMPLATES["flashsale_started"]}
     assert SubscribeMessage.objects.count() == 2  # one per reserver and session, however often it runs
+    assert dict(SubscribeMessage.objects.values_list("user_id", "title")) == {
+        reservers[0].pk: "秒杀开始了",
+        reservers[1].pk: "The flash sale has started",
+    }
 
 
 # --- the consumer -----------------------------------------------------------------------------
@@ -299,6 +312,19 @@ def test_claims_become_orders_at_the_flash_price(running, commit):
     assert order.status == OrderStatus.PENDING_PAYMENT
     created = Notification.objects.get(user=member, kind="order.created")
     assert created.body.endswith("请在 10 分钟内完成支付。")  # the sale's window, not the shop's
+
+
+def test_the_order_of_a_claim_is_announced_in_its_members_language(running, commit):
+    item = item_of(running)
+    chinese, english = buyer("中文"), buyer("英文")
+    english.language = "en"
+    english.save(update_fields=["language"])
+    buy(chinese, item)
+    buy(english, item)
+    with commit():
+        assert actions.materialise_claims().ordered == 2
+    assert Notification.objects.get(user=chinese, kind="order.created").title == "订单已提交"
+    assert Notification.objects.get(user=english, kind="order.created").title == "Order placed"
 
 
 def test_a_claim_delivered_twice_makes_one_order(running, gate, commit):

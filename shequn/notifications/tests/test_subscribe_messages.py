@@ -185,3 +185,46 @@ def test_consent_answers_for_unknown_templates_are_ignored_and_rejections_withdr
     assert SubscribeConsent.objects.get(user=member).withdrawn_at is None
     report(member, {TEMPLATES["refund_done"]: "reject"})
     assert SubscribeConsent.objects.get(user=member).withdrawn_reason == "rejected"
+
+
+def test_a_template_with_other_keywords_gets_each_field_fitted_to_its_type(member, wechat_subscribe, commit, settings):
+    # The account picked a template whose keywords are a phrase (title), a thing (note) and a time.
+    wechat_subscribe.subscribe_templates[TEMPLATES["order_paid"]] = {"phrase3", "thing7", "time2"}
+    settings.WECHAT_SUBSCRIBE_TEMPLATES = dict(
+        TEMPLATES,
+        order_paid={"id": TEMPLATES["order_paid"], "fields": {"title": "phrase3", "note": "thing7", "time": "time2"}},
+    )
+    accept(member, "order_paid")
+
+    with time_machine.travel(datetime(2026, 3, 2, 1, 5, tzinfo=UTC), tick=False):
+        pay(member, commit)
+
+    (sent,) = wechat_subscribe.sent
+    assert set(sent["data"]) == {"phrase3", "thing7", "time2"}
+    assert sent["data"]["phrase3"]["value"] == "支付成功"  # 4 characters: within a phrase's 5
+    assert len(sent["data"]["thing7"]["value"]) <= 20
+    assert sent["data"]["time2"]["value"] == "2026年3月2日 09:05"  # Shanghai time
+
+
+def test_a_keyword_the_template_does_not_have_is_refused_and_retried(member, wechat_subscribe, commit):
+    # The account's template has other keywords than the default mapping (thing1, thing2) fills.
+    wechat_subscribe.subscribe_templates[TEMPLATES["order_paid"]] = {"thing1", "character_string2"}
+    accept(member, "order_paid")
+
+    pay(member, commit)
+
+    assert wechat_subscribe.sent == []
+    message = SubscribeMessage.objects.get(user=member)
+    assert (message.status, message.errcode) == (SubscribeMessageStatus.PENDING, 47003)
+    assert "thing2" in message.error
+
+
+def test_the_message_is_in_the_members_language(member, wechat_subscribe, commit):
+    member.language = "en"
+    member.save(update_fields=["language"])
+    accept(member, "order_paid")
+
+    pay(member, commit)
+
+    (sent,) = wechat_subscribe.sent
+    assert sent["data"]["thing1"]["value"] == "Payment received"
