@@ -183,6 +183,18 @@ def _configure_after_commit(packet_id: int) -> None:
         _configure(packet)
 
 
+def pay_prize(shop: Shop, member: Any, amount_fen: int, *, reference: str, memo: str) -> bool:
+    """A red packet given outright (a lottery prize): ``amount_fen`` from the shop's promotion account
+    to the member's wallet, withdrawable or not by the shop's setting, as a grab would be. Posts once
+    per ``reference``; returns whether this call posted it."""
+    kind = AccountKind.AVAILABLE if shop_settings(shop).withdrawable else AccountKind.SPENDABLE
+    expense = ledger.account(shop, AccountKind.PROMOTION_EXPENSE)
+    _transaction, created = ledger.post(
+        shop, reference, [(expense, -amount_fen), (ledger.account(shop, kind, member), amount_fen)], memo=memo
+    )
+    return created
+
+
 # --- the gate's pool, from the database ----------------------------------------------------
 
 
