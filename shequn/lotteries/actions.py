@@ -33,8 +33,8 @@ from shequn.gate.base import Claim, PoolSpec, Refusal
 from shequn.gate.engine import get_gate
 from shequn.notifications.actions import notify_many
 from shequn.orders import actions as order_actions
-from shequn.orders.enums import OrderStatus, PaymentMethod
-from shequn.orders.models import OrderLine
+from shequn.orders.enums import PaymentMethod
+from shequn.orders.selectors import bought_product
 from shequn.redpackets import actions as redpacket_actions
 from shequn.shops.models import Shop
 
@@ -305,20 +305,10 @@ def check_eligible(user: Any, lottery: Lottery, now: datetime) -> None:
 
 
 def _bought(user: Any, lottery: Lottery) -> bool:
-    return OrderLine.objects.filter(
-        order__user=user,
-        order__paid_at__gte=lottery.purchase_from,
-        order__paid_at__lt=lottery.purchase_until,
-        sku__product=lottery.product,
-        order__status__in=[
-            OrderStatus.PAID,
-            OrderStatus.SHIPPED,
-            OrderStatus.DELIVERED,
-            OrderStatus.READY_FOR_PICKUP,
-            OrderStatus.PICKED_UP,
-            OrderStatus.COMPLETED,
-        ],
-    ).exists()
+    assert lottery.product_id is not None
+    assert lottery.purchase_from is not None
+    assert lottery.purchase_until is not None
+    return bought_product(user, lottery.product_id, lottery.purchase_from, lottery.purchase_until)
 
 
 def _count_tap(user: Any) -> None:

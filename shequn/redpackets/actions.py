@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from shequn.catalog.models import Product
 from shequn.communities.models import Community
 from shequn.communities.selectors import access_community, is_community_member
 from shequn.core import audit
@@ -41,10 +42,11 @@ from shequn.core.models import AuditLog
 from shequn.core.money import MAX_FEN, format_fen
 from shequn.core.sql import insert_values
 from shequn.events.enums import RegistrationStatus
-from shequn.events.models import Event, Registration
+from shequn.events.models import Registration
 from shequn.events.selectors import access_event
 from shequn.gate.base import Admission, Claim, PoolSpec, Refusal
 from shequn.gate.engine import get_gate
+from shequn.orders.selectors import bought_product
 from shequn.shops.models import Shop
 from shequn.wallets import ledger
 from shequn.wallets.enums import AccountKind
@@ -91,15 +93,19 @@ class PacketInput:
     expires_at: datetime
     community_id: int | None = None
     event_id: int | None = None
+    product_id: int | None = None  # buyers
+    purchase_from: datetime | None = None
+    purchase_until: datetime | None = None
 
 
 def _invalid(message: str, field: str | None = None) -> RedPacketInvalid:
     return RedPacketInvalid(message, details={"fields": {field: message}} if field else None)
 
 
-def check_packet(shop: Shop, data: PacketInput, *, now: datetime | None = None) -> tuple[Community, Event | None]:
-    """Validate a pool; returns its community and event. An audience is membership or attendance:
-    there is no field that could make sharing or inviting a condition (RULES.md)."""
+def check_packet(shop: Shop, data: PacketInput, *, now: datetime | None = None) -> dict[str, Any]:
+    """Validate a pool; returns its audience's fields (community, event, product and purchase
+    window). An audience is membership, attendance or a purchase: there is no field that could make
+    sharing or inviting a condition (RULES.md)."""
     now = now or timezone.now()
     if not data.title.strip() or len(data.title) > MAX_TITLE_LENGTH:
         raise _invalid(_("标题为 1–%(most)d 个字") % {"most": MAX_TITLE_LENGTH}, "title")
@@ -115,16 +121,28 @@ def check_packet(shop: Shop, data: PacketInput, *, now: datetime | None = None) 
         raise _invalid(_("结束时间须晚于开始时间和现在"), "expires_at")
     if data.expires_at - data.starts_at > MAX_DURATION:
         raise _invalid(_("红包最长有效 %(days)d 天") % {"days": MAX_DURATION.days}, "expires_at")
+    audience: dict[str, Any] = dict.fromkeys(("community", "event", "product", "purchase_from", "purchase_until"))
     if data.audience == Audience.COMMUNITY:
         if data.community_id is None or data.event_id is not None:
             raise _invalid(_("请选择社群"), "community")
-        return access_community(shop, data.community_id), None
+        return audience | {"community": access_community(shop, data.community_id)}
     if data.audience == Audience.EVENT:
         if data.event_id is None:
             raise _invalid(_("请选择活动"), "event")
         event = access_event(shop, data.event_id)
-        return event.community, event
-    raise _invalid(_("领取范围只能是社群成员或活动报名者：红包不能以分享、邀请好友为条件"), "audience")
+        return audience | {"community": event.community, "event": event}
+    if data.audience == Audience.BUYERS:
+        product = Product.objects.filter(pk=data.product_id or 0, shop=shop).first()
+        if product is None:
+            raise _invalid(_("请选择本店的商品"), "product")
+        if data.purchase_from is None or data.purchase_until is None or data.purchase_from >= data.purchase_until:
+            raise _invalid(_("请填写购买时间范围（开始早于结束）"), "purchase_until")
+        return audience | {
+            "product": product,
+            "purchase_from": data.purchase_from,
+            "purchase_until": data.purchase_until,
+        }
+    raise _invalid(_("领取范围只能是社群成员、活动报名者或指定商品购买者：红包不能以分享、邀请好友为条件"), "audience")
 
 
 def fund_packet(
@@ -132,7 +150,7 @@ def fund_packet(
 ) -> RedPacket:
     """Create and fund a pool: its parts are drawn now, the total moves from the shop's promotion
     account to the red-packet holding account, and the gate's pool is configured after commit."""
-    community, event = check_packet(shop, data)
+    audience = check_packet(shop, data)
     parts = (
         split.random_parts(data.total_fen, data.count, rng)
         if data.split == Split.RANDOM
@@ -146,8 +164,7 @@ def fund_packet(
             count=data.count,
             split=data.split,
             audience=data.audience,
-            community=community,
-            event=event,
+            **audience,
             withdrawable=shop_settings(shop).withdrawable,
             parts_fen=parts,
             starts_at=data.starts_at,
@@ -250,14 +267,18 @@ def _facts(packet_id: int) -> dict[str, Any]:
             "audience": packet.audience,
             "community_id": packet.community_id,
             "event_id": packet.event_id,
+            "product_id": packet.product_id,
+            "purchase_from": packet.purchase_from,
+            "purchase_until": packet.purchase_until,
         }
         cache.set(key, facts, FACTS_CACHE_SECONDS)
     return facts
 
 
 def in_audience(user: Any, packet_id: int) -> bool:
-    """Whether the member may grab: a current member of the community, or confirmed for the event.
-    Cached per member for a minute (asked on every grab without a ticket)."""
+    """Whether the member may grab: a current member of the community, confirmed for the event, or a
+    buyer of the product in the window. Cached per member for a minute (asked on every grab without
+    a ticket)."""
     if not getattr(user, "is_authenticated", False):
         return False
     facts = _facts(packet_id)
@@ -268,6 +289,8 @@ def in_audience(user: Any, packet_id: int) -> bool:
             allowed = Registration.objects.filter(
                 event_id=facts["event_id"], user=user, status=RegistrationStatus.CONFIRMED
             ).exists()
+        elif facts["audience"] == Audience.BUYERS:
+            allowed = bought_product(user, facts["product_id"], facts["purchase_from"], facts["purchase_until"])
         else:
             allowed = is_community_member(user, Community(pk=facts["community_id"]))
         cache.set(key, allowed, AUDIENCE_CACHE_SECONDS)
@@ -276,8 +299,11 @@ def in_audience(user: Any, packet_id: int) -> bool:
 
 def _check_audience(user: Any, packet_id: int) -> None:
     if not in_audience(user, packet_id):
-        if _facts(packet_id)["audience"] == Audience.EVENT:
+        audience = _facts(packet_id)["audience"]
+        if audience == Audience.EVENT:
             raise NotInAudience(_("这个红包仅限活动报名者领取"))
+        if audience == Audience.BUYERS:
+            raise NotInAudience(_("这个红包仅限在活动时间内购买指定商品的顾客领取"))
         raise NotInAudience(_("这个红包仅限社群成员领取，请先加入社群"))
 
 

@@ -25,9 +25,15 @@ class RedPacket(models.Model):
     count = models.PositiveIntegerField()  # how many parts (one per member)
     split = models.CharField(max_length=8, choices=Split.choices)
     audience = models.CharField(max_length=12, choices=Audience.choices)
-    # The community whose members may grab; for an event audience, the event's community.
-    community = models.ForeignKey("communities.Community", on_delete=models.PROTECT, related_name="+")
+    # The community whose members may grab; for an event audience, the event's community; none for buyers.
+    community = models.ForeignKey(
+        "communities.Community", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     event = models.ForeignKey("events.Event", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Buyers: members who paid for this product between purchase_from and purchase_until.
+    product = models.ForeignKey("catalog.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    purchase_from = models.DateTimeField(null=True, blank=True)
+    purchase_until = models.DateTimeField(null=True, blank=True)
     # Grabs land in the member's withdrawable balance (AVAILABLE) or in a balance they cannot
     # withdraw (SPENDABLE); copied from the shop's setting when funded, so it never changes later.
     withdrawable = models.BooleanField(default=False)
@@ -55,9 +61,16 @@ class RedPacket(models.Model):
                 condition=Q(grabbed_fen__lte=F("total_fen") - F("returned_fen")), name="red_packet_money_within_pool"
             ),
             models.CheckConstraint(
-                condition=Q(audience=Audience.COMMUNITY, event__isnull=True)
-                | Q(audience=Audience.EVENT, event__isnull=False),
-                name="red_packet_audience_event",
+                condition=Q(audience=Audience.COMMUNITY, community__isnull=False, event__isnull=True)
+                | Q(audience=Audience.EVENT, community__isnull=False, event__isnull=False)
+                | Q(
+                    audience=Audience.BUYERS,
+                    community__isnull=True,
+                    event__isnull=True,
+                    product__isnull=False,
+                    purchase_from__lt=F("purchase_until"),
+                ),
+                name="red_packet_audience",
             ),
         ]
 

@@ -20,10 +20,13 @@ class RedPacketIn(Schema):
     total_fen: int = Field(..., ge=1, le=MAX_TOTAL_FEN)
     count: int = Field(..., ge=1, le=MAX_COUNT)
     split: Literal["random", "equal"] = "random"
-    # Membership or attendance: there is no field for sharing or inviting (RULES.md).
-    audience: Literal["community", "event"]
+    # Membership, attendance or a purchase: there is no field for sharing or inviting (RULES.md).
+    audience: Literal["community", "event", "buyers"]
     community_id: Id | None = None
     event_id: Id | None = None
+    product_id: Id | None = None  # buyers: paid for this product between purchase_from and purchase_until
+    purchase_from: Moment | None = None
+    purchase_until: Moment | None = None
     starts_at: Moment
     expires_at: Moment
 
@@ -36,6 +39,9 @@ class RedPacketIn(Schema):
             audience=self.audience,
             community_id=self.community_id,
             event_id=self.event_id,
+            product_id=self.product_id,
+            purchase_from=self.purchase_from,
+            purchase_until=self.purchase_until,
             starts_at=self.starts_at,
             expires_at=self.expires_at,
         )
@@ -50,8 +56,9 @@ class RedPacketOut(Schema):
     count: int
     split: str
     audience: str
-    community_id: int
+    community_id: int | None
     event_id: int | None
+    product_id: int | None
     withdrawable: bool
     starts_at: datetime
     expires_at: datetime
@@ -72,6 +79,7 @@ class RedPacketOut(Schema):
             audience=packet.audience,
             community_id=packet.community_id,
             event_id=packet.event_id,
+            product_id=packet.product_id,
             withdrawable=packet.withdrawable,
             starts_at=packet.starts_at,
             expires_at=packet.expires_at,

@@ -24,18 +24,22 @@ GRABS_SHOWN = 200  # the page lists the first grabs; the figures count all of th
 
 def access_packet(shop: Shop, packet_id: int) -> RedPacket:
     """One of the shop's packets; another shop's id looks absent (404)."""
-    packet = RedPacket.objects.filter(shop=shop, pk=packet_id).select_related("community", "event").first()
+    packet = RedPacket.objects.filter(shop=shop, pk=packet_id).select_related("community", "event", "product").first()
     if packet is None:
         raise RedPacketNotFound(_("红包不存在"))
     return packet
 
 
 def shop_packets(shop: Shop) -> QuerySet[RedPacket]:
-    return RedPacket.objects.filter(shop=shop).select_related("community", "event").order_by("-created_at", "-id")
+    return (
+        RedPacket.objects.filter(shop=shop)
+        .select_related("community", "event", "product")
+        .order_by("-created_at", "-id")
+    )
 
 
 def member_packet(packet_id: int) -> RedPacket:
-    packet = RedPacket.objects.filter(pk=packet_id).select_related("shop", "community", "event").first()
+    packet = RedPacket.objects.filter(pk=packet_id).select_related("shop", "community", "event", "product").first()
     if packet is None:
         raise RedPacketNotFound(_("红包不存在"))
     return packet
