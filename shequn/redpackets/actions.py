@@ -6,6 +6,10 @@ Money (``wallets.ledger``, every movement one balanced transaction):
     grab     RED_PACKET_HOLDING −part           → the member's AVAILABLE or SPENDABLE  "redpacket:grab:{claim}"
     return   RED_PACKET_HOLDING −what is left   → PROMOTION_EXPENSE                  "redpacket:return:{pk}"
 
+A pool paid as coupons (``PacketInput.as_coupons``) moves no money: it gets a 无门槛 template of its
+own at funding, each grab issues one coupon of it worth the grab's part (``coupons.actions.
+issue_amounts``), and the return only marks what nobody grabbed (never issued).
+
 Grabs go through the admission gate (docs/adr/0009, 0010, 0016): a pool per packet with ``count``
 units and a cap of one per member; the gate answers at once, and the consumer
 (``materialise_grabs``) writes the admitted claims in batches, each grab taking the next
@@ -41,6 +45,9 @@ from shequn.core.events import on_commit
 from shequn.core.models import AuditLog
 from shequn.core.money import MAX_FEN, format_fen
 from shequn.core.sql import insert_values
+from shequn.coupons import actions as coupon_actions
+from shequn.coupons.actions import MAX_VALID_DAYS
+from shequn.coupons.enums import CouponSource
 from shequn.events.enums import RegistrationStatus
 from shequn.events.models import Registration
 from shequn.events.selectors import access_event
@@ -65,6 +72,7 @@ MAX_DURATION = timedelta(days=30)
 CONSUMER = "redpackets"
 FACTS_CACHE_SECONDS = 30
 AUDIENCE_CACHE_SECONDS = 60
+DEFAULT_COUPON_DAYS = 30  # a pool paid as coupons: how long each coupon is valid from its grab
 
 
 # --- settings and funding ------------------------------------------------------------------
@@ -96,6 +104,8 @@ class PacketInput:
     product_id: int | None = None  # buyers
     purchase_from: datetime | None = None
     purchase_until: datetime | None = None
+    as_coupons: bool = False  # each grab issued as a 无门槛 coupon worth its part
+    coupon_valid_days: int = DEFAULT_COUPON_DAYS  # such a coupon's validity from its grab
 
 
 def _invalid(message: str, field: str | None = None) -> RedPacketInvalid:
@@ -121,6 +131,8 @@ def check_packet(shop: Shop, data: PacketInput, *, now: datetime | None = None) 
         raise _invalid(_("结束时间须晚于开始时间和现在"), "expires_at")
     if data.expires_at - data.starts_at > MAX_DURATION:
         raise _invalid(_("红包最长有效 %(days)d 天") % {"days": MAX_DURATION.days}, "expires_at")
+    if data.as_coupons and not 1 <= data.coupon_valid_days <= MAX_VALID_DAYS:
+        raise _invalid(_("优惠券有效天数为 1–%(most)d 天") % {"most": MAX_VALID_DAYS}, "coupon_valid_days")
     audience: dict[str, Any] = dict.fromkeys(("community", "event", "product", "purchase_from", "purchase_until"))
     if data.audience == Audience.COMMUNITY:
         if data.community_id is None or data.event_id is not None:
@@ -149,7 +161,8 @@ def fund_packet(
     shop: Shop, actor: Any, data: PacketInput, *, ip: str | None = None, rng: random.Random | None = None
 ) -> RedPacket:
     """Create and fund a pool: its parts are drawn now, the total moves from the shop's promotion
-    account to the red-packet holding account, and the gate's pool is configured after commit."""
+    account to the red-packet holding account (a pool paid as coupons moves no money: its 无门槛
+    template is created instead), and the gate's pool is configured after commit."""
     audience = check_packet(shop, data)
     parts = (
         split.random_parts(data.total_fen, data.count, rng)
@@ -157,6 +170,13 @@ def fund_packet(
         else split.equal_parts(data.total_fen, data.count)
     )
     with transaction.atomic():
+        template = (
+            coupon_actions.create_amounts_template(
+                shop, f"红包 {data.title.strip()}", quantity=data.count, valid_days=data.coupon_valid_days
+            )
+            if data.as_coupons
+            else None
+        )
         packet = RedPacket.objects.create(
             shop=shop,
             title=data.title.strip(),
@@ -165,20 +185,22 @@ def fund_packet(
             split=data.split,
             audience=data.audience,
             **audience,
-            withdrawable=shop_settings(shop).withdrawable,
+            withdrawable=shop_settings(shop).withdrawable and template is None,
+            coupon_template=template,
             parts_fen=parts,
             starts_at=data.starts_at,
             expires_at=data.expires_at,
             created_by=actor if getattr(actor, "pk", None) else None,
         )
-        expense = ledger.account(shop, AccountKind.PROMOTION_EXPENSE)
-        holding = ledger.account(shop, AccountKind.RED_PACKET_HOLDING)
-        ledger.post(
-            shop,
-            f"redpacket:fund:{packet.pk}",
-            [(expense, -packet.total_fen), (holding, packet.total_fen)],
-            memo=f"红包 {packet.title}",
-        )
+        if template is None:
+            expense = ledger.account(shop, AccountKind.PROMOTION_EXPENSE)
+            holding = ledger.account(shop, AccountKind.RED_PACKET_HOLDING)
+            ledger.post(
+                shop,
+                f"redpacket:fund:{packet.pk}",
+                [(expense, -packet.total_fen), (holding, packet.total_fen)],
+                memo=f"红包 {packet.title}",
+            )
         audit.record(
             actor=actor,
             shop=shop,
@@ -189,6 +211,7 @@ def fund_packet(
             count=packet.count,
             split=packet.split,
             audience=packet.audience,
+            as_coupons=packet.as_coupons,
         )
         on_commit(_configure_after_commit, packet.pk)
     return packet
@@ -432,7 +455,7 @@ def _write_grabs(packet_id: int, claims: Sequence[Claim]) -> int:
     with transaction.atomic():
         packet = (
             RedPacket.objects.select_for_update(of=("self",))
-            .select_related("shop")
+            .select_related("shop", "coupon_template")
             .defer("parts_fen")
             .filter(pk=packet_id)
             .first()
@@ -483,7 +506,14 @@ def _write_grabs(packet_id: int, claims: Sequence[Claim]) -> int:
         RedPacket.objects.filter(pk=packet.pk).update(
             grabbed_count=F("grabbed_count") + len(rows), grabbed_fen=F("grabbed_fen") + amount
         )
-        _credit(packet, [row["claim_id"] for row in rows])
+        if packet.coupon_template is not None:
+            coupon_actions.issue_amounts(
+                packet.coupon_template,
+                [(row["member_id"], row["amount_fen"]) for row in rows],
+                source=CouponSource.RED_PACKET,
+            )
+        else:
+            _credit(packet, [row["claim_id"] for row in rows])
         insert_values(
             AuditLog,
             [
@@ -550,7 +580,7 @@ def return_packet(packet_id: int, *, now: datetime | None = None) -> bool:
         if packet is None or packet.status != PacketStatus.FUNDED:
             return False
         remainder = packet.total_fen - packet.grabbed_fen
-        if remainder:
+        if remainder and not packet.as_coupons:  # coupons not grabbed were never issued: no money to move
             holding = ledger.account(packet.shop, AccountKind.RED_PACKET_HOLDING)
             expense = ledger.account(packet.shop, AccountKind.PROMOTION_EXPENSE)
             ledger.post(

@@ -13,7 +13,7 @@ from shequn.core.pages import field_errors
 from shequn.events.models import Event
 from shequn.shops.models import Shop
 
-from .actions import MAX_COUNT, MAX_TITLE_LENGTH, MAX_TOTAL_FEN, PacketInput
+from .actions import DEFAULT_COUPON_DAYS, MAX_COUNT, MAX_TITLE_LENGTH, MAX_TOTAL_FEN, MAX_VALID_DAYS, PacketInput
 from .enums import Audience, Split
 
 LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -37,6 +37,14 @@ class RedPacketForm(forms.Form):
     )
     purchase_from = forms.DateTimeField(label=_("购买时间从"), widget=LOCAL, required=False)
     purchase_until = forms.DateTimeField(label=_("购买时间到"), widget=LOCAL, required=False)
+    as_coupons = forms.BooleanField(label=_("以优惠券发放（每人领到一张等额无门槛券，不动用店铺资金）"), required=False)
+    coupon_valid_days = forms.IntegerField(
+        label=_("优惠券有效天数（自领取起）"),
+        min_value=1,
+        max_value=MAX_VALID_DAYS,
+        initial=DEFAULT_COUPON_DAYS,
+        required=False,
+    )
     starts_at = forms.DateTimeField(label=_("开始时间"), widget=LOCAL)
     expires_at = forms.DateTimeField(label=_("结束时间（未领取的退回店铺）"), widget=LOCAL)
 
@@ -63,6 +71,8 @@ class RedPacketForm(forms.Form):
             product_id=product.pk if product else None,
             purchase_from=data.get("purchase_from") if buyers else None,
             purchase_until=data.get("purchase_until") if buyers else None,
+            as_coupons=data["as_coupons"],
+            coupon_valid_days=data.get("coupon_valid_days") or DEFAULT_COUPON_DAYS,
             starts_at=data["starts_at"],
             expires_at=data["expires_at"],
         )

@@ -37,6 +37,11 @@ class RedPacket(models.Model):
     # Grabs land in the member's withdrawable balance (AVAILABLE) or in a balance they cannot
     # withdraw (SPENDABLE); copied from the shop's setting when funded, so it never changes later.
     withdrawable = models.BooleanField(default=False)
+    # Paid as coupons (per pool): each grab issues a 无门槛 coupon of this template worth its part,
+    # instead of a wallet credit, and no money moves in the ledger for the packet. None: paid in money.
+    coupon_template = models.OneToOneField(
+        "coupons.CouponTemplate", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # The parts in grab order, drawn when funded (split.py): the n-th grab gets parts_fen[n - 1].
     parts_fen = models.JSONField(default=list)
     starts_at = models.DateTimeField()
@@ -86,9 +91,14 @@ class RedPacket(models.Model):
         return self.count - self.grabbed_count
 
     @property
+    def as_coupons(self) -> bool:
+        return self.coupon_template_id is not None
+
+    @property
     def held_fen(self) -> int:
-        """Still in the holding account for this packet: neither grabbed nor returned."""
-        return self.total_fen - self.grabbed_fen - self.returned_fen
+        """Still in the holding account for this packet: neither grabbed nor returned (none for a
+        packet paid as coupons: no money was put in)."""
+        return 0 if self.as_coupons else self.total_fen - self.grabbed_fen - self.returned_fen
 
 
 class RedPacketGrab(models.Model):

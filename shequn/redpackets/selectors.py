@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shequn.core.phone import mask_name
+from shequn.coupons.models import MemberCoupon
 from shequn.shops.models import Shop
 from shequn.wallets.enums import AccountKind
 from shequn.wallets.models import Entry
@@ -120,6 +121,7 @@ class Books:
     holding_fen: int  # still in the holding account for this packet (total − grabbed − returned)
     credited_fen: int  # the ledger's grab credits for this packet
     grab_rows_fen: int  # the grab rows' amounts
+    coupons_fen: int  # a packet paid as coupons: its coupons' amounts (no ledger money at all)
 
 
 def books(packet: RedPacket) -> Books:
@@ -143,6 +145,11 @@ def books(packet: RedPacket) -> Books:
         or 0
     )
     grab_rows = RedPacketGrab.objects.filter(packet=packet).aggregate(total=Sum("amount_fen"))["total"] or 0
+    coupons = (
+        MemberCoupon.objects.filter(template_id=packet.coupon_template_id).aggregate(total=Sum("amount_fen"))["total"]
+        if packet.as_coupons
+        else None
+    ) or 0
     return Books(
         total_fen=packet.total_fen,
         grabbed_fen=packet.grabbed_fen,
@@ -150,4 +157,5 @@ def books(packet: RedPacket) -> Books:
         holding_fen=holding - credited,
         credited_fen=credited,
         grab_rows_fen=grab_rows,
+        coupons_fen=coupons,
     )
