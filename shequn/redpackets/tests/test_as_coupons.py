@@ -46,6 +46,9 @@ def test_each_grab_is_a_no_threshold_coupon_worth_its_part_and_no_money_moves(sh
     assert not LedgerTransaction.objects.exists()
     template.refresh_from_db()
     assert template.remaining == 1
+    page = login(wang).get(reverse("redpackets:packet", args=[packet.pk])).content.decode()
+    assert "已发放为等额无门槛优惠券" in page
+    assert "已存入钱包" not in page
     books = selectors.books(packet)
     assert (books.grabbed_fen, books.grab_rows_fen, books.coupons_fen) == (first + second,) * 3
     assert (books.credited_fen, books.holding_fen) == (0, 0)
