@@ -5,8 +5,9 @@ Concurrency (ARCHITECTURE.md rule 5): a template's ``remaining`` only moves by o
 per-person count read after it is exact and the last N coupons go to exactly N claimers. A member
 coupon's status only moves through ``state.move`` (conditional on the old status).
 
-Other apps call: ``issue`` (a lottery prize: keep its signature stable), and, from orders'
-checkout, ``take`` / ``give_back`` / ``retake``.
+Other apps call: ``issue`` (a lottery prize: keep its signature stable), ``create_amounts_template``
+and ``issue_amounts`` (a red packet paid as coupons), and, from orders' checkout, ``take`` /
+``give_back`` / ``retake``.
 """
 
 from collections.abc import Sequence
@@ -31,7 +32,7 @@ from shequn.core import audit
 from shequn.core.errors import DomainError, NotAuthenticated
 from shequn.core.i18n import readers_by_language
 from shequn.core.money import format_fen
-from shequn.core.sql import insert_from
+from shequn.core.sql import insert_from, insert_values
 from shequn.notifications.actions import notify_from
 from shequn.shops import permissions
 from shequn.shops.models import Shop
@@ -409,6 +410,63 @@ def issue(template: CouponTemplate, member: Any, *, source: str) -> MemberCoupon
     _check_open(template, now)
     _check_audience(template, member)
     return _issue_one(template, member, source, now)
+
+
+def create_amounts_template(shop: Shop, name: str, *, quantity: int, valid_days: int) -> CouponTemplate:
+    """A 无门槛 template whose coupons each carry their own amount (``issue_amounts``): a red packet
+    paid as coupons. Never claimable nor issued by staff (inactive, amount 0: its coupons alone are
+    worth something); valid ``valid_days`` from each coupon's issue; shop-wide."""
+    return CouponTemplate.objects.create(
+        shop=shop,
+        name=name[:MAX_NAME_LENGTH],
+        kind=CouponKind.NO_THRESHOLD,
+        validity=Validity.DAYS,
+        valid_days=valid_days,
+        total_quantity=quantity,
+        remaining=quantity,
+        claimable=False,
+        is_active=False,
+    )
+
+
+def issue_amounts(
+    template: CouponTemplate, amounts: Sequence[tuple[int, int]], *, source: str, now: datetime | None = None
+) -> int:
+    """Give each (member id, amount in fen) one coupon of ``template`` worth that amount, set-based:
+    one conditional UPDATE of the template's remaining, one INSERT of the coupons, one INSERT …
+    SELECT of their history, whatever the count. The caller has settled who gets what (a red
+    packet's consumer, under the packet's lock); raises ``CouponSoldOut`` having written nothing."""
+    if not amounts:
+        return 0
+    now = now or timezone.now()
+    with transaction.atomic():
+        drawn = CouponTemplate.objects.filter(pk=template.pk, remaining__gte=len(amounts)).update(
+            remaining=F("remaining") - len(amounts)
+        )
+        if drawn != 1:
+            raise CouponSoldOut(_("优惠券已经被领完了"))
+        valid_from, valid_until = _window(template, now)
+        ids = insert_values(
+            MemberCoupon,
+            [
+                {
+                    "template_id": template.pk,
+                    "shop_id": template.shop_id,
+                    "user_id": member_id,
+                    "status": CouponStatus.CLAIMED,
+                    "source": source,
+                    "valid_from": valid_from,
+                    "valid_until": valid_until,
+                    "claimed_at": now,
+                    "amount_fen": amount,
+                }
+                for member_id, amount in amounts
+            ],
+            returning=("id",),
+        )
+        issued = MemberCoupon.objects.filter(pk__any_of=[row[0] for row in ids])
+        state.record_issued(issued, note=str(CouponSource(source).label), now=now)
+    return len(amounts)
 
 
 def welcome_new_member(sender: Any, membership: CommunityMembership, **kwargs: Any) -> None:

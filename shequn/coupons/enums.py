@@ -33,6 +33,7 @@ class CouponSource(models.TextChoices):
     STAFF = "staff", _("商家发放")  # issued by staff to a tag or a list of members
     WELCOME = "welcome", _("入群礼")  # issued on joining a community
     LOTTERY = "lottery", _("抽奖")  # a lottery prize
+    RED_PACKET = "red_packet", _("红包")  # a red packet's part, grabbed from a pool paid as coupons
 
 
 # Usable statuses: a coupon in one of them may be applied while its validity runs.

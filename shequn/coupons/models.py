@@ -78,6 +78,8 @@ class MemberCoupon(models.Model):
     valid_until = models.DateTimeField()
     claimed_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # Its own amount off (a red packet's grabbed part issued as a 无门槛 coupon); None: the template's.
+    amount_fen = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["valid_until", "id"]

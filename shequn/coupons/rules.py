@@ -57,12 +57,24 @@ def percent_label(percent_off: int) -> str:
     return _("%(tenths)s折") % {"tenths": f"{paid // 10}" if paid % 10 == 0 else f"{paid / 10:g}"}
 
 
-def describe(template: CouponTemplate) -> str:
-    """The coupon's face: "满¥100.00减¥20.00", "8.5折，最多减¥30.00", "无门槛减¥5.00", "赠「…」1件"."""
+def amount_off(coupon: MemberCoupon) -> int:
+    """What a 满减 or 无门槛 coupon takes off: its own amount (a red packet's part) or its template's."""
+    return coupon.template.amount_fen if coupon.amount_fen is None else coupon.amount_fen
+
+
+def coupon_face(coupon: MemberCoupon) -> str:
+    """A member's coupon's face (``describe`` with the coupon's own amount)."""
+    return describe(coupon.template, amount_off(coupon))
+
+
+def describe(template: CouponTemplate, amount_fen: int | None = None) -> str:
+    """The coupon's face: "满¥100.00减¥20.00", "8.5折，最多减¥30.00", "无门槛减¥5.00", "赠「…」1件".
+    ``amount_fen``: a coupon's own amount, in place of the template's."""
+    amount = template.amount_fen if amount_fen is None else amount_fen
     if template.kind == CouponKind.THRESHOLD:
         return _("满%(threshold)s减%(amount)s") % {
             "threshold": format_fen(template.threshold_fen),
-            "amount": format_fen(template.amount_fen),
+            "amount": format_fen(amount),
         }
     if template.kind == CouponKind.PERCENT:
         text = percent_label(template.percent_off)
@@ -75,7 +87,7 @@ def describe(template: CouponTemplate) -> str:
             text += _("，最多减%(cap)s") % {"cap": format_fen(template.cap_fen)}
         return text
     if template.kind == CouponKind.NO_THRESHOLD:
-        return _("无门槛减%(amount)s") % {"amount": format_fen(template.amount_fen)}
+        return _("无门槛减%(amount)s") % {"amount": format_fen(amount)}
     sku = template.free_sku
     return _("赠「%(item)s」1件") % {"item": f"{sku.product.title} {sku.spec}" if sku else ""}
 
@@ -162,7 +174,7 @@ def offer(
         if template.cap_fen is not None:
             discount = min(discount, template.cap_fen)
     else:
-        discount = template.amount_fen
+        discount = amount_off(coupon)
     # Never more than the goods it covers, and at least ¥0.01 left to pay.
     discount = max(0, min(discount, sum(weights), payable_fen - 1))
     return Offer(coupon=coupon, discount_fen=discount, line_discounts=split_by_weights(discount, weights))

@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field
 from shequn.core.schemas import Fen, Id, Moment, PageQuery, Text
 
 from .models import CouponTemplate, MemberCoupon
-from .rules import describe, rule_notes
+from .rules import coupon_face, describe, rule_notes
 from .selectors import TemplateFigures
 
 
@@ -51,7 +51,8 @@ class MemberCouponOut(Schema):
     id: int  # send as the checkout's coupon_id
     template: CouponTemplateOut
     status: str  # claimed, used, returned (usable again) or expired
-    source: str  # centre, post, staff, welcome or lottery
+    source: str  # centre, post, staff, welcome, lottery or red_packet
+    face: str  # this coupon's face (a red packet's coupon carries its own amount)
     valid_from: datetime
     valid_until: datetime
     claimed_at: datetime
@@ -64,6 +65,7 @@ class MemberCouponOut(Schema):
             "template": CouponTemplateOut.from_model(coupon.template),
             "status": coupon.status,
             "source": coupon.source,
+            "face": coupon_face(coupon),
             "valid_from": coupon.valid_from,
             "valid_until": coupon.valid_until,
             "claimed_at": coupon.claimed_at,

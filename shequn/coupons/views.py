@@ -20,7 +20,7 @@ from shequn.shops.permissions import MANAGE_CATALOG
 from . import actions, selectors
 from .forms import CouponTemplateForm, IssueForm, PostCardForm
 from .models import CouponTemplate
-from .rules import describe, rule_notes
+from .rules import coupon_face, describe, rule_notes
 
 MY_TAB_LABELS = [
     ("usable", gettext_lazy("可使用")),
@@ -67,7 +67,7 @@ def my_coupons(request: HttpRequest) -> HttpResponse:
     if tab not in selectors.MY_TABS:
         tab = "usable"
     coupons = selectors.my_coupons(request.user, tab).prefetch_related("orders")[:100]
-    rows = [{"coupon": coupon, **_face(coupon.template)} for coupon in coupons]
+    rows = [{"coupon": coupon, **_face(coupon.template), "face": coupon_face(coupon)} for coupon in coupons]
     return render(request, "coupons/mine.html", {"rows": rows, "tab": tab, "tabs": MY_TAB_LABELS})
 
 

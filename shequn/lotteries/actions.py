@@ -28,12 +28,16 @@ from shequn.core.errors import Conflict, DomainError, InvalidInput, PermissionDe
 from shequn.core.events import on_commit
 from shequn.core.i18n import in_language_of
 from shequn.core.money import format_fen
+from shequn.coupons import actions as coupon_actions
+from shequn.coupons.enums import CouponSource
+from shequn.coupons.models import CouponTemplate
 from shequn.gate.base import Claim, PoolSpec, Refusal
 from shequn.gate.engine import get_gate
 from shequn.notifications.actions import notify_many
 from shequn.orders import actions as order_actions
-from shequn.orders.enums import OrderStatus, PaymentMethod
-from shequn.orders.models import OrderLine
+from shequn.orders.enums import PaymentMethod
+from shequn.orders.selectors import bought_product
+from shequn.redpackets import actions as redpacket_actions
 from shequn.shops.models import Shop
 
 from . import draw, selectors, tasks
@@ -71,7 +75,8 @@ class PrizeInput:
     kind: str
     value_fen: int
     quantity: int
-    sku_id: int | None = None
+    sku_id: int | None = None  # goods
+    coupon_template_id: int | None = None  # coupon
     odds_ppm: int = 0
 
 
@@ -165,8 +170,6 @@ def _check_prizes(shop: Shop, data: LotteryInput) -> None:
             raise _invalid(_("请填写奖品名称"), "prizes")
         if prize.kind not in PrizeKind.values:
             raise _invalid(_("请选择奖品类型"), "prizes")
-        if prize.kind != PrizeKind.GOODS:
-            raise _invalid(_("「%(name)s」：优惠券和红包奖品暂未开放，请选择实物奖品") % {"name": prize.name}, "prizes")
         if prize.value_fen > MAX_PRIZE_VALUE_FEN:
             raise _invalid(
                 _("「%(name)s」价值 %(value)s 超过上限 %(cap)s（反不正当竞争法：抽奖式有奖销售最高奖不超过五万元）")
@@ -175,13 +178,32 @@ def _check_prizes(shop: Shop, data: LotteryInput) -> None:
             )
         if not 1 <= prize.quantity <= MAX_PRIZE_QUANTITY:
             raise _invalid(_("奖品数量须在 1 到 %(max)d 之间") % {"max": MAX_PRIZE_QUANTITY}, "prizes")
-        if not Sku.objects.filter(pk=prize.sku_id or 0, shop=shop).exists():
-            raise _invalid(_("「%(name)s」：请选择本店的商品规格") % {"name": prize.name}, "prizes")
+        _check_prize_kind(shop, prize)
     if data.mode == LotteryMode.INSTANT:
         if any(prize.odds_ppm <= 0 for prize in data.prizes):
             raise _invalid(_("大转盘的每个奖品都要设置中奖率"), "prizes")
         if sum(prize.odds_ppm for prize in data.prizes) > draw.ODDS_SCALE:
             raise _invalid(_("各奖品中奖率之和不能超过 100%"), "prizes")
+
+
+def _check_prize_kind(shop: Shop, prize: PrizeInput) -> None:
+    """What the prize gives: a SKU of the shop, a coupon template of the shop with stock for every
+    prize, or a red packet worth at least ¥0.01 (its value is what the winner is credited)."""
+    if prize.kind == PrizeKind.GOODS:
+        if not Sku.objects.filter(pk=prize.sku_id or 0, shop=shop).exists():
+            raise _invalid(_("「%(name)s」：请选择本店的商品规格") % {"name": prize.name}, "prizes")
+    elif prize.kind == PrizeKind.COUPON:
+        template = CouponTemplate.objects.filter(pk=prize.coupon_template_id or 0, shop=shop, is_active=True).first()
+        if template is None:
+            raise _invalid(_("「%(name)s」：请选择本店在发放中的优惠券") % {"name": prize.name}, "prizes")
+        if template.remaining < prize.quantity:
+            raise _invalid(
+                _("「%(name)s」：优惠券「%(coupon)s」只剩 %(left)d 张，少于奖品数量")
+                % {"name": prize.name, "coupon": template.name, "left": template.remaining},
+                "prizes",
+            )
+    elif prize.value_fen < 1:
+        raise _invalid(_("「%(name)s」：请填写红包金额") % {"name": prize.name}, "prizes")
 
 
 def _prize_rows(lottery: Lottery, data: LotteryInput) -> list[Prize]:
@@ -192,7 +214,8 @@ def _prize_rows(lottery: Lottery, data: LotteryInput) -> list[Prize]:
             position=position,
             name=prize.name.strip(),
             kind=prize.kind,
-            sku_id=prize.sku_id,
+            sku_id=prize.sku_id if prize.kind == PrizeKind.GOODS else None,
+            coupon_template_id=prize.coupon_template_id if prize.kind == PrizeKind.COUPON else None,
             value_fen=prize.value_fen,
             quantity=prize.quantity,
             odds_ppm=prize.odds_ppm if instant else 0,
@@ -284,20 +307,10 @@ def check_eligible(user: Any, lottery: Lottery, now: datetime) -> None:
 
 
 def _bought(user: Any, lottery: Lottery) -> bool:
-    return OrderLine.objects.filter(
-        order__user=user,
-        order__paid_at__gte=lottery.purchase_from,
-        order__paid_at__lt=lottery.purchase_until,
-        sku__product=lottery.product,
-        order__status__in=[
-            OrderStatus.PAID,
-            OrderStatus.SHIPPED,
-            OrderStatus.DELIVERED,
-            OrderStatus.READY_FOR_PICKUP,
-            OrderStatus.PICKED_UP,
-            OrderStatus.COMPLETED,
-        ],
-    ).exists()
+    assert lottery.product_id is not None
+    assert lottery.purchase_from is not None
+    assert lottery.purchase_until is not None
+    return bought_product(user, lottery.product_id, lottery.purchase_from, lottery.purchase_until)
 
 
 def _count_tap(user: Any) -> None:
@@ -584,17 +597,17 @@ def claim_prize(
     user: Any,
     win_id: int,
     *,
-    fulfilment: str,
+    fulfilment: str = "",
     address_id: int | None = None,
     pickup_point_id: int | None = None,
 ) -> Win:
-    """The winner claims a goods prize: a zero-price order of the prize's SKU, picked up or
-    delivered (a delivery fee the shop charges is the one thing left to pay). Once, before the
-    claim deadline."""
+    """The winner claims a prize, once, before the claim deadline. Goods: a zero-price order of the
+    prize's SKU, picked up or delivered (a delivery fee the shop charges is the one thing left to
+    pay). A coupon or a red packet is given at once (``_give_prize``)."""
     win = selectors.my_win(user, win_id)
     _check_claimable(win, timezone.now())
     if win.prize.kind != PrizeKind.GOODS:
-        raise Conflict(_("该类奖品暂不支持领取"), code="lottery_prize_kind_unavailable")
+        return _give_prize(user, win)
     assert win.prize.sku_id is not None
     online = [method for method in order_actions.enabled_payment_methods() if method != PaymentMethod.COD]
     plan = order_actions.check_checkout(
@@ -615,6 +628,40 @@ def claim_prize(
         Win.objects.filter(pk=locked.pk).update(status=WinStatus.CLAIMED, order=order, claimed_at=now)
         if order.total_fen == 0:
             order_actions.mark_paid(order, note=_("抽奖奖品，无需付款"))
+    locked.refresh_from_db()
+    return locked
+
+
+def _give_prize(user: Any, win: Win) -> Win:
+    """A coupon prize issues the prize's template to the winner (``coupons.actions.issue``, source
+    lottery: its stock, validity and per-person limit apply, and a refusal leaves the prize to claim);
+    a red-packet prize credits its value from the shop's promotion account
+    (``redpackets.actions.pay_prize``, ledger reference ``lottery:prize:{win}``, which posts once).
+    Under the win's lock, so a second tap finds it claimed."""
+    with transaction.atomic():
+        locked = (
+            Win.objects.select_for_update(of=("self",))
+            .select_related("prize__coupon_template", "lottery__shop")
+            .get(pk=win.pk)
+        )
+        _check_claimable(locked, timezone.now())
+        prize, lottery = locked.prize, locked.lottery
+        coupon = None
+        if prize.kind == PrizeKind.COUPON:
+            assert prize.coupon_template is not None
+            coupon = coupon_actions.issue(prize.coupon_template, user, source=CouponSource.LOTTERY)
+        else:
+            redpacket_actions.pay_prize(
+                lottery.shop,
+                user,
+                prize.value_fen,
+                reference=f"lottery:prize:{locked.pk}",
+                memo=f"抽奖 {lottery.title}",
+            )
+        Win.objects.filter(pk=locked.pk).update(status=WinStatus.CLAIMED, coupon=coupon, claimed_at=timezone.now())
+        audit.record(
+            actor=user, shop=lottery.shop, action="lottery.prize_given", obj=lottery, win=locked.pk, kind=prize.kind
+        )
     locked.refresh_from_db()
     return locked
 

@@ -69,8 +69,9 @@ def my_wins(request: HttpRequest, lottery_id: Id) -> list[LotteryWinOut]:
 
 @router.post("/wins/{int:win_id}/claim", response={200: LotteryWinOut, **WRITE_ERRORS})
 def claim(request: HttpRequest, win_id: Id, body: LotteryClaimIn) -> LotteryWinOut:
-    """Claim a goods prize as a zero-price order (pickup or delivery). 409 ``lottery_prize_claimed``
-    / ``lottery_claim_closed``."""
+    """Claim a prize: goods as a zero-price order (pickup or delivery); a coupon is issued to my
+    coupons, a red packet credited to my wallet (no fulfilment needed). 409 ``lottery_prize_claimed``
+    / ``lottery_claim_closed``, or the coupon's refusal (``coupon_sold_out`` …)."""
     win = actions.claim_prize(
         request.user,
         win_id,

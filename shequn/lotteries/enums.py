@@ -25,11 +25,11 @@ class EntryCondition(models.TextChoices):
 
 class PrizeKind(models.TextChoices):
     GOODS = "goods", _("实物")  # a SKU, handed over by a zero-price order (pickup or delivery)
-    COUPON = "coupon", _("优惠券")  # not issued yet: waits for shequn.coupons
-    RED_PACKET = "red_packet", _("红包")  # not issued yet: waits for shequn.redpackets
+    COUPON = "coupon", _("优惠券")  # a coupon of the prize's template, issued when the winner claims it
+    RED_PACKET = "red_packet", _("红包")  # the prize's value credited from the shop's promotion account
 
 
 class WinStatus(models.TextChoices):
     WON = "won", _("待领取")  # the winner has until the claim deadline
-    CLAIMED = "claimed", _("已领取")  # the prize's order exists
+    CLAIMED = "claimed", _("已领取")  # the prize's order exists, its coupon was issued or its money credited
     FORFEITED = "forfeited", _("已过期")  # not claimed by the deadline: handled by the published rule

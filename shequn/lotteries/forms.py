@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from shequn.catalog.models import Product, Sku
 from shequn.communities.models import Community
 from shequn.core.forms import YuanField
+from shequn.coupons.models import CouponTemplate
 from shequn.shops.models import Shop
 
 from .actions import MAX_PRIZES, MAX_SPINS_PER_MEMBER, LotteryInput, PrizeInput, sharing_refused
@@ -19,7 +20,7 @@ from .models import Lottery
 
 PRIZE_ROWS = 5
 LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-PRIZE_FIELDS = ("name", "kind", "sku", "value", "quantity", "odds")
+PRIZE_FIELDS = ("name", "kind", "sku", "coupon", "value", "quantity", "odds")
 LOTTERY_FIELDS = (
     "title",
     "rules",
@@ -72,6 +73,7 @@ class LotteryForm(forms.Form):
         self.fields["community"].queryset = Community.objects.filter(shop=shop)  # type: ignore[attr-defined]
         self.fields["product"].queryset = Product.objects.filter(shop=shop)  # type: ignore[attr-defined]
         skus = Sku.objects.filter(shop=shop, is_active=True).select_related("product").order_by("product__title", "pk")
+        templates = CouponTemplate.objects.filter(shop=shop, is_active=True)
         for row in range(PRIZE_ROWS):
             required = row == 0
             self.fields[f"prize_{row}_name"] = forms.CharField(label=_("奖品名称"), max_length=60, required=required)
@@ -79,7 +81,12 @@ class LotteryForm(forms.Form):
                 label=_("类型"), choices=PrizeKind.choices, initial=PrizeKind.GOODS
             )
             self.fields[f"prize_{row}_sku"] = forms.ModelChoiceField(label=_("商品规格"), queryset=skus, required=False)
-            self.fields[f"prize_{row}_value"] = YuanField(label=_("价值（元）"), required=required, max_fen=10**9)
+            self.fields[f"prize_{row}_coupon"] = forms.ModelChoiceField(
+                label=_("优惠券"), queryset=templates, required=False
+            )
+            self.fields[f"prize_{row}_value"] = YuanField(
+                label=_("价值（元；红包为发放金额）"), required=required, max_fen=10**9
+            )
             self.fields[f"prize_{row}_quantity"] = forms.IntegerField(
                 label=_("数量"), min_value=1, max_value=10_000, required=required
             )
@@ -108,6 +115,7 @@ class LotteryForm(forms.Form):
                     f"prize_{row}_name": prize.name,
                     f"prize_{row}_kind": prize.kind,
                     f"prize_{row}_sku": prize.sku_id,
+                    f"prize_{row}_coupon": prize.coupon_template_id,
                     f"prize_{row}_value": prize.value_fen,
                     f"prize_{row}_quantity": prize.quantity,
                     f"prize_{row}_odds": Decimal(prize.odds_ppm) / PPM_PER_PERCENT if prize.odds_ppm else None,
@@ -123,6 +131,7 @@ class LotteryForm(forms.Form):
             if not name:
                 continue
             sku = data.get(f"prize_{row}_sku")
+            template = data.get(f"prize_{row}_coupon")
             odds = data.get(f"prize_{row}_odds") or Decimal(0)
             prizes.append(
                 PrizeInput(
@@ -131,6 +140,7 @@ class LotteryForm(forms.Form):
                     value_fen=data.get(f"prize_{row}_value") or 0,
                     quantity=data.get(f"prize_{row}_quantity") or 0,
                     sku_id=sku.pk if sku else None,
+                    coupon_template_id=template.pk if template else None,
                     odds_ppm=int(odds * PPM_PER_PERCENT),
                 )
             )

@@ -51,7 +51,10 @@ class Prize(models.Model):
     position = models.PositiveSmallIntegerField()  # 1 = first prize; draw slots go in this order
     name = models.CharField(_("奖品名称"), max_length=60)
     kind = models.CharField(_("奖品类型"), max_length=12, choices=PrizeKind.choices)
-    sku = models.ForeignKey("catalog.Sku", null=True, blank=True, on_delete=models.PROTECT)
+    sku = models.ForeignKey("catalog.Sku", null=True, blank=True, on_delete=models.PROTECT)  # goods prizes
+    coupon_template = models.ForeignKey(  # coupon prizes: the template issued to the winner
+        "coupons.CouponTemplate", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     value_fen = models.PositiveIntegerField(_("价值"))
     quantity = models.PositiveIntegerField(_("数量"))
     odds_ppm = models.PositiveIntegerField(_("中奖率"), default=0)  # instant only: parts per million
@@ -115,7 +118,8 @@ class Win(models.Model):
     entry = models.OneToOneField(Entry, null=True, on_delete=models.PROTECT)  # timed draws
     spin = models.OneToOneField(Spin, null=True, on_delete=models.PROTECT)  # instant wins
     status = models.CharField(max_length=10, choices=WinStatus.choices, default=WinStatus.WON)
-    order = models.OneToOneField("orders.Order", null=True, on_delete=models.PROTECT, related_name="+")
+    order = models.OneToOneField("orders.Order", null=True, on_delete=models.PROTECT, related_name="+")  # goods
+    coupon = models.OneToOneField("coupons.MemberCoupon", null=True, on_delete=models.PROTECT, related_name="+")
     claimed_at = models.DateTimeField(null=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -15,10 +15,11 @@ from .selectors import Figures
 
 class LotteryPrizeIn(Schema):
     name: Text = Field(..., max_length=60)
-    kind: Text = Field(..., max_length=12)  # goods (coupon and red_packet are refused for now)
+    kind: Text = Field(..., max_length=12)  # goods | coupon | red_packet (value_fen is the amount credited)
     value_fen: Fen
     quantity: Count
-    sku_id: Id | None = None
+    sku_id: Id | None = None  # goods
+    coupon_template_id: Id | None = None  # coupon: a template of the shop with stock for every prize
     odds_ppm: Count = 0  # instant wheels: parts per million
 
 
@@ -173,7 +174,7 @@ class LotterySpinOut(Schema):
 
 
 class LotteryClaimIn(Schema):
-    fulfilment: Text = Field(..., max_length=10)  # pickup | delivery
+    fulfilment: Text = Field("", max_length=10)  # goods prizes: pickup | delivery
     address_id: Id | None = None
     pickup_point_id: Id | None = None
 
@@ -181,13 +182,20 @@ class LotteryClaimIn(Schema):
 class LotteryWinOut(Schema):
     id: int
     prize: str
+    kind: str  # goods | coupon | red_packet
     status: str
-    order_number: str | None
+    order_number: str | None  # a claimed goods prize's order
+    coupon_id: int | None  # a claimed coupon prize's coupon (in my coupons)
 
     @staticmethod
     def from_model(win: Win) -> "LotteryWinOut":
         return LotteryWinOut(
-            id=win.pk, prize=win.prize.name, status=win.status, order_number=win.order.number if win.order else None
+            id=win.pk,
+            prize=win.prize.name,
+            kind=win.prize.kind,
+            status=win.status,
+            order_number=win.order.number if win.order else None,
+            coupon_id=win.coupon_id,
         )
 
 

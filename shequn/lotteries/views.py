@@ -103,9 +103,13 @@ def claim_submit(request: HttpRequest, win_id: int) -> HttpResponse:
             address_id=_int(request.POST.get("address_id")),
             pickup_point_id=_int(request.POST.get("pickup_point_id")),
         )
-        messages.success(request, _("领取成功，已生成 0 元奖品订单"))
         if claimed.order is not None:
+            messages.success(request, _("领取成功，已生成 0 元奖品订单"))
             return redirect("orders:order_detail", claimed.order.number)
+        if claimed.coupon is not None:
+            messages.success(request, _("领取成功，优惠券已放入“我的优惠券”"))
+        else:
+            messages.success(request, _("领取成功，红包已存入你的钱包"))
     except DomainError as error:
         messages.error(request, error.message)
     return redirect("lotteries:lottery", win.lottery_id)

@@ -20,6 +20,17 @@ class OrderStatus(models.TextChoices):
     )  # unpaid past its deadline (stock released), or refunded in full before hand-over
 
 
+# Paid and not cancelled, closed or refunded as a whole: the order still stands.
+PAID_STATUSES = (
+    OrderStatus.PAID,
+    OrderStatus.SHIPPED,
+    OrderStatus.DELIVERED,
+    OrderStatus.READY_FOR_PICKUP,
+    OrderStatus.PICKED_UP,
+    OrderStatus.COMPLETED,
+)
+
+
 class Fulfilment(models.TextChoices):
     DELIVERY = "delivery", gettext_lazy("快递配送")  # shipped to an address
     PICKUP = "pickup", gettext_lazy("到店自提")  # collected at a pickup point

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from shequn.core.phone import mask_phone
 from shequn.core.schemas import Day, Fen, Id, MultilineText, PageQuery, Quantity, SearchText, Text
-from shequn.coupons.rules import Offer, describe, rule_notes
+from shequn.coupons.rules import Offer, coupon_face, rule_notes
 from shequn.shops.models import DeliverySlot
 
 from .actions import CheckoutQuote
@@ -362,7 +362,7 @@ def checkout_coupon_out(offer: Offer) -> dict[str, Any]:
     return {
         "id": offer.coupon.pk,
         "name": template.name,
-        "face": describe(template),
+        "face": coupon_face(offer.coupon),
         "rules": rule_notes(template),
         "valid_until": offer.coupon.valid_until,
         "discount_fen": offer.discount_fen,

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, Q, QuerySet, Subquery, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,9 +17,9 @@ from shequn.communities.models import Community
 from shequn.core.models import AuditLog
 from shequn.shops.models import Shop
 
-from .enums import OrderStatus, RefundStatus
+from .enums import PAID_STATUSES, OrderStatus, RefundStatus
 from .errors import CartItemNotFound, OrderNotFound, RefundNotFound
-from .models import CartItem, Order, OrderEvent, RefundRequest
+from .models import CartItem, Order, OrderEvent, OrderLine, RefundRequest
 
 # Refund requests that still hold part of a line's refundable amount.
 OPEN_REFUND_STATUSES = (RefundStatus.REQUESTED, RefundStatus.APPROVED)
@@ -80,6 +80,19 @@ def after_payment_url(number: str) -> str:
     order = Order.objects.filter(number=number).first()
     landing = landing_url(order) if order is not None else None
     return landing or reverse("orders:order_detail", args=[number])
+
+
+def bought_product(user: Any, product_id: int, since: datetime, until: datetime) -> bool:
+    """Whether the member paid, between ``since`` and ``until``, for an order that still stands with
+    a line of the product not refunded in full (a purchase condition: lotteries, red packets)."""
+    return OrderLine.objects.filter(
+        order__user=user,
+        order__status__in=PAID_STATUSES,
+        order__paid_at__gte=since,
+        order__paid_at__lt=until,
+        sku__product_id=product_id,
+        refunded_fen__lt=F("paid_fen"),
+    ).exists()
 
 
 def order_lines(order: Order) -> list[Any]:

@@ -24,7 +24,7 @@ from shequn.core.ids import random_token
 from shequn.core.money import format_yuan_input, parse_yuan
 from shequn.core.pages import field_errors
 from shequn.coupons.errors import CouponNotApplicable
-from shequn.coupons.rules import describe
+from shequn.coupons.rules import coupon_face
 from shequn.shops import permissions
 from shequn.shops.console import console_view
 from shequn.shops.enums import ShopStatus
@@ -184,7 +184,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "free_shipping_threshold_fen": quote.free_shipping_threshold_fen,
         "payment_methods": quote.payment_methods,
         "goods_to_pay_fen": plan.items_total_fen - plan.discount_fen,
-        "coupon_offers": [(offer, describe(offer.coupon.template)) for offer in quote.coupon_offers],
+        "coupon_offers": [(offer, coupon_face(offer.coupon)) for offer in quote.coupon_offers],
         "error": error,
         "submit_token": random_token(16),
         "address_new_next": next_url,

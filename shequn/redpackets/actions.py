@@ -6,6 +6,10 @@ Money (``wallets.ledger``, every movement one balanced transaction):
     grab     RED_PACKET_HOLDING −part           → the member's AVAILABLE or SPENDABLE  "redpacket:grab:{claim}"
     return   RED_PACKET_HOLDING −what is left   → PROMOTION_EXPENSE                  "redpacket:return:{pk}"
 
+A pool paid as coupons (``PacketInput.as_coupons``) moves no money: it gets a 无门槛 template of its
+own at funding, each grab issues one coupon of it worth the grab's part (``coupons.actions.
+issue_amounts``), and the return only marks what nobody grabbed (never issued).
+
 Grabs go through the admission gate (docs/adr/0009, 0010, 0016): a pool per packet with ``count``
 units and a cap of one per member; the gate answers at once, and the consumer
 (``materialise_grabs``) writes the admitted claims in batches, each grab taking the next
@@ -32,6 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from shequn.catalog.models import Product
 from shequn.communities.models import Community
 from shequn.communities.selectors import access_community, is_community_member
 from shequn.core import audit
@@ -40,11 +45,15 @@ from shequn.core.events import on_commit
 from shequn.core.models import AuditLog
 from shequn.core.money import MAX_FEN, format_fen
 from shequn.core.sql import insert_values
+from shequn.coupons import actions as coupon_actions
+from shequn.coupons.actions import MAX_VALID_DAYS
+from shequn.coupons.enums import CouponSource
 from shequn.events.enums import RegistrationStatus
-from shequn.events.models import Event, Registration
+from shequn.events.models import Registration
 from shequn.events.selectors import access_event
 from shequn.gate.base import Admission, Claim, PoolSpec, Refusal
 from shequn.gate.engine import get_gate
+from shequn.orders.selectors import bought_product
 from shequn.shops.models import Shop
 from shequn.wallets import ledger
 from shequn.wallets.enums import AccountKind
@@ -63,6 +72,7 @@ MAX_DURATION = timedelta(days=30)
 CONSUMER = "redpackets"
 FACTS_CACHE_SECONDS = 30
 AUDIENCE_CACHE_SECONDS = 60
+DEFAULT_COUPON_DAYS = 30  # a pool paid as coupons: how long each coupon is valid from its grab
 
 
 # --- settings and funding ------------------------------------------------------------------
@@ -91,15 +101,21 @@ class PacketInput:
     expires_at: datetime
     community_id: int | None = None
     event_id: int | None = None
+    product_id: int | None = None  # buyers
+    purchase_from: datetime | None = None
+    purchase_until: datetime | None = None
+    as_coupons: bool = False  # each grab issued as a 无门槛 coupon worth its part
+    coupon_valid_days: int = DEFAULT_COUPON_DAYS  # such a coupon's validity from its grab
 
 
 def _invalid(message: str, field: str | None = None) -> RedPacketInvalid:
     return RedPacketInvalid(message, details={"fields": {field: message}} if field else None)
 
 
-def check_packet(shop: Shop, data: PacketInput, *, now: datetime | None = None) -> tuple[Community, Event | None]:
-    """Validate a pool; returns its community and event. An audience is membership or attendance:
-    there is no field that could make sharing or inviting a condition (RULES.md)."""
+def check_packet(shop: Shop, data: PacketInput, *, now: datetime | None = None) -> dict[str, Any]:
+    """Validate a pool; returns its audience's fields (community, event, product and purchase
+    window). An audience is membership, attendance or a purchase: there is no field that could make
+    sharing or inviting a condition (RULES.md)."""
     now = now or timezone.now()
     if not data.title.strip() or len(data.title) > MAX_TITLE_LENGTH:
         raise _invalid(_("标题为 1–%(most)d 个字") % {"most": MAX_TITLE_LENGTH}, "title")
@@ -115,30 +131,52 @@ def check_packet(shop: Shop, data: PacketInput, *, now: datetime | None = None) 
         raise _invalid(_("结束时间须晚于开始时间和现在"), "expires_at")
     if data.expires_at - data.starts_at > MAX_DURATION:
         raise _invalid(_("红包最长有效 %(days)d 天") % {"days": MAX_DURATION.days}, "expires_at")
+    if data.as_coupons and not 1 <= data.coupon_valid_days <= MAX_VALID_DAYS:
+        raise _invalid(_("优惠券有效天数为 1–%(most)d 天") % {"most": MAX_VALID_DAYS}, "coupon_valid_days")
+    audience: dict[str, Any] = dict.fromkeys(("community", "event", "product", "purchase_from", "purchase_until"))
     if data.audience == Audience.COMMUNITY:
         if data.community_id is None or data.event_id is not None:
             raise _invalid(_("请选择社群"), "community")
-        return access_community(shop, data.community_id), None
+        return audience | {"community": access_community(shop, data.community_id)}
     if data.audience == Audience.EVENT:
         if data.event_id is None:
             raise _invalid(_("请选择活动"), "event")
         event = access_event(shop, data.event_id)
-        return event.community, event
-    raise _invalid(_("领取范围只能是社群成员或活动报名者：红包不能以分享、邀请好友为条件"), "audience")
+        return audience | {"community": event.community, "event": event}
+    if data.audience == Audience.BUYERS:
+        product = Product.objects.filter(pk=data.product_id or 0, shop=shop).first()
+        if product is None:
+            raise _invalid(_("请选择本店的商品"), "product")
+        if data.purchase_from is None or data.purchase_until is None or data.purchase_from >= data.purchase_until:
+            raise _invalid(_("请填写购买时间范围（开始早于结束）"), "purchase_until")
+        return audience | {
+            "product": product,
+            "purchase_from": data.purchase_from,
+            "purchase_until": data.purchase_until,
+        }
+    raise _invalid(_("领取范围只能是社群成员、活动报名者或指定商品购买者：红包不能以分享、邀请好友为条件"), "audience")
 
 
 def fund_packet(
     shop: Shop, actor: Any, data: PacketInput, *, ip: str | None = None, rng: random.Random | None = None
 ) -> RedPacket:
     """Create and fund a pool: its parts are drawn now, the total moves from the shop's promotion
-    account to the red-packet holding account, and the gate's pool is configured after commit."""
-    community, event = check_packet(shop, data)
+    account to the red-packet holding account (a pool paid as coupons moves no money: its 无门槛
+    template is created instead), and the gate's pool is configured after commit."""
+    audience = check_packet(shop, data)
     parts = (
         split.random_parts(data.total_fen, data.count, rng)
         if data.split == Split.RANDOM
         else split.equal_parts(data.total_fen, data.count)
     )
     with transaction.atomic():
+        template = (
+            coupon_actions.create_amounts_template(
+                shop, f"红包 {data.title.strip()}", quantity=data.count, valid_days=data.coupon_valid_days
+            )
+            if data.as_coupons
+            else None
+        )
         packet = RedPacket.objects.create(
             shop=shop,
             title=data.title.strip(),
@@ -146,22 +184,23 @@ def fund_packet(
             count=data.count,
             split=data.split,
             audience=data.audience,
-            community=community,
-            event=event,
-            withdrawable=shop_settings(shop).withdrawable,
+            **audience,
+            withdrawable=shop_settings(shop).withdrawable and template is None,
+            coupon_template=template,
             parts_fen=parts,
             starts_at=data.starts_at,
             expires_at=data.expires_at,
             created_by=actor if getattr(actor, "pk", None) else None,
         )
-        expense = ledger.account(shop, AccountKind.PROMOTION_EXPENSE)
-        holding = ledger.account(shop, AccountKind.RED_PACKET_HOLDING)
-        ledger.post(
-            shop,
-            f"redpacket:fund:{packet.pk}",
-            [(expense, -packet.total_fen), (holding, packet.total_fen)],
-            memo=f"红包 {packet.title}",
-        )
+        if template is None:
+            expense = ledger.account(shop, AccountKind.PROMOTION_EXPENSE)
+            holding = ledger.account(shop, AccountKind.RED_PACKET_HOLDING)
+            ledger.post(
+                shop,
+                f"redpacket:fund:{packet.pk}",
+                [(expense, -packet.total_fen), (holding, packet.total_fen)],
+                memo=f"红包 {packet.title}",
+            )
         audit.record(
             actor=actor,
             shop=shop,
@@ -172,6 +211,7 @@ def fund_packet(
             count=packet.count,
             split=packet.split,
             audience=packet.audience,
+            as_coupons=packet.as_coupons,
         )
         on_commit(_configure_after_commit, packet.pk)
     return packet
@@ -181,6 +221,18 @@ def _configure_after_commit(packet_id: int) -> None:
     packet = RedPacket.objects.filter(pk=packet_id).first()
     if packet is not None:
         _configure(packet)
+
+
+def pay_prize(shop: Shop, member: Any, amount_fen: int, *, reference: str, memo: str) -> bool:
+    """A red packet given outright (a lottery prize): ``amount_fen`` from the shop's promotion account
+    to the member's wallet, withdrawable or not by the shop's setting, as a grab would be. Posts once
+    per ``reference``; returns whether this call posted it."""
+    kind = AccountKind.AVAILABLE if shop_settings(shop).withdrawable else AccountKind.SPENDABLE
+    expense = ledger.account(shop, AccountKind.PROMOTION_EXPENSE)
+    _transaction, created = ledger.post(
+        shop, reference, [(expense, -amount_fen), (ledger.account(shop, kind, member), amount_fen)], memo=memo
+    )
+    return created
 
 
 # --- the gate's pool, from the database ----------------------------------------------------
@@ -238,14 +290,18 @@ def _facts(packet_id: int) -> dict[str, Any]:
             "audience": packet.audience,
             "community_id": packet.community_id,
             "event_id": packet.event_id,
+            "product_id": packet.product_id,
+            "purchase_from": packet.purchase_from,
+            "purchase_until": packet.purchase_until,
         }
         cache.set(key, facts, FACTS_CACHE_SECONDS)
     return facts
 
 
 def in_audience(user: Any, packet_id: int) -> bool:
-    """Whether the member may grab: a current member of the community, or confirmed for the event.
-    Cached per member for a minute (asked on every grab without a ticket)."""
+    """Whether the member may grab: a current member of the community, confirmed for the event, or a
+    buyer of the product in the window. Cached per member for a minute (asked on every grab without
+    a ticket)."""
     if not getattr(user, "is_authenticated", False):
         return False
     facts = _facts(packet_id)
@@ -256,6 +312,8 @@ def in_audience(user: Any, packet_id: int) -> bool:
             allowed = Registration.objects.filter(
                 event_id=facts["event_id"], user=user, status=RegistrationStatus.CONFIRMED
             ).exists()
+        elif facts["audience"] == Audience.BUYERS:
+            allowed = bought_product(user, facts["product_id"], facts["purchase_from"], facts["purchase_until"])
         else:
             allowed = is_community_member(user, Community(pk=facts["community_id"]))
         cache.set(key, allowed, AUDIENCE_CACHE_SECONDS)
@@ -264,8 +322,11 @@ def in_audience(user: Any, packet_id: int) -> bool:
 
 def _check_audience(user: Any, packet_id: int) -> None:
     if not in_audience(user, packet_id):
-        if _facts(packet_id)["audience"] == Audience.EVENT:
+        audience = _facts(packet_id)["audience"]
+        if audience == Audience.EVENT:
             raise NotInAudience(_("这个红包仅限活动报名者领取"))
+        if audience == Audience.BUYERS:
+            raise NotInAudience(_("这个红包仅限在活动时间内购买指定商品的顾客领取"))
         raise NotInAudience(_("这个红包仅限社群成员领取，请先加入社群"))
 
 
@@ -394,7 +455,7 @@ def _write_grabs(packet_id: int, claims: Sequence[Claim]) -> int:
     with transaction.atomic():
         packet = (
             RedPacket.objects.select_for_update(of=("self",))
-            .select_related("shop")
+            .select_related("shop", "coupon_template")
             .defer("parts_fen")
             .filter(pk=packet_id)
             .first()
@@ -445,7 +506,14 @@ def _write_grabs(packet_id: int, claims: Sequence[Claim]) -> int:
         RedPacket.objects.filter(pk=packet.pk).update(
             grabbed_count=F("grabbed_count") + len(rows), grabbed_fen=F("grabbed_fen") + amount
         )
-        _credit(packet, [row["claim_id"] for row in rows])
+        if packet.coupon_template is not None:
+            coupon_actions.issue_amounts(
+                packet.coupon_template,
+                [(row["member_id"], row["amount_fen"]) for row in rows],
+                source=CouponSource.RED_PACKET,
+            )
+        else:
+            _credit(packet, [row["claim_id"] for row in rows])
         insert_values(
             AuditLog,
             [
@@ -512,7 +580,7 @@ def return_packet(packet_id: int, *, now: datetime | None = None) -> bool:
         if packet is None or packet.status != PacketStatus.FUNDED:
             return False
         remainder = packet.total_fen - packet.grabbed_fen
-        if remainder:
+        if remainder and not packet.as_coupons:  # coupons not grabbed were never issued: no money to move
             holding = ledger.account(packet.shop, AccountKind.RED_PACKET_HOLDING)
             expense = ledger.account(packet.shop, AccountKind.PROMOTION_EXPENSE)
             ledger.post(

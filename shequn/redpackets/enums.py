@@ -10,11 +10,12 @@ class Split(models.TextChoices):
 
 
 class Audience(models.TextChoices):
-    """Who may grab. Membership and attendance only: no setting makes sharing or inviting a
-    condition (RULES.md, promotions)."""
+    """Who may grab. Membership, attendance or a purchase only: no setting makes sharing or inviting
+    a condition (RULES.md, promotions)."""
 
     COMMUNITY = "community", _("社群成员")  # current members of the community
     EVENT = "event", _("活动报名者")  # members with a confirmed registration for the event
+    BUYERS = "buyers", _("指定商品购买者")  # paid for the product in a window (not refunded in full)
 
 
 class PacketStatus(models.TextChoices):

@@ -25,12 +25,23 @@ class RedPacket(models.Model):
     count = models.PositiveIntegerField()  # how many parts (one per member)
     split = models.CharField(max_length=8, choices=Split.choices)
     audience = models.CharField(max_length=12, choices=Audience.choices)
-    # The community whose members may grab; for an event audience, the event's community.
-    community = models.ForeignKey("communities.Community", on_delete=models.PROTECT, related_name="+")
+    # The community whose members may grab; for an event audience, the event's community; none for buyers.
+    community = models.ForeignKey(
+        "communities.Community", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     event = models.ForeignKey("events.Event", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Buyers: members who paid for this product between purchase_from and purchase_until.
+    product = models.ForeignKey("catalog.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    purchase_from = models.DateTimeField(null=True, blank=True)
+    purchase_until = models.DateTimeField(null=True, blank=True)
     # Grabs land in the member's withdrawable balance (AVAILABLE) or in a balance they cannot
     # withdraw (SPENDABLE); copied from the shop's setting when funded, so it never changes later.
     withdrawable = models.BooleanField(default=False)
+    # Paid as coupons (per pool): each grab issues a 无门槛 coupon of this template worth its part,
+    # instead of a wallet credit, and no money moves in the ledger for the packet. None: paid in money.
+    coupon_template = models.OneToOneField(
+        "coupons.CouponTemplate", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # The parts in grab order, drawn when funded (split.py): the n-th grab gets parts_fen[n - 1].
     parts_fen = models.JSONField(default=list)
     starts_at = models.DateTimeField()
@@ -55,9 +66,16 @@ class RedPacket(models.Model):
                 condition=Q(grabbed_fen__lte=F("total_fen") - F("returned_fen")), name="red_packet_money_within_pool"
             ),
             models.CheckConstraint(
-                condition=Q(audience=Audience.COMMUNITY, event__isnull=True)
-                | Q(audience=Audience.EVENT, event__isnull=False),
-                name="red_packet_audience_event",
+                condition=Q(audience=Audience.COMMUNITY, community__isnull=False, event__isnull=True)
+                | Q(audience=Audience.EVENT, community__isnull=False, event__isnull=False)
+                | Q(
+                    audience=Audience.BUYERS,
+                    community__isnull=True,
+                    event__isnull=True,
+                    product__isnull=False,
+                    purchase_from__lt=F("purchase_until"),
+                ),
+                name="red_packet_audience",
             ),
         ]
 
@@ -73,9 +91,14 @@ class RedPacket(models.Model):
         return self.count - self.grabbed_count
 
     @property
+    def as_coupons(self) -> bool:
+        return self.coupon_template_id is not None
+
+    @property
     def held_fen(self) -> int:
-        """Still in the holding account for this packet: neither grabbed nor returned."""
-        return self.total_fen - self.grabbed_fen - self.returned_fen
+        """Still in the holding account for this packet: neither grabbed nor returned (none for a
+        packet paid as coupons: no money was put in)."""
+        return 0 if self.as_coupons else self.total_fen - self.grabbed_fen - self.returned_fen
 
 
 class RedPacketGrab(models.Model):

@@ -9,7 +9,7 @@ from pydantic import Field
 from shequn.core.schemas import Id, Moment, Text
 from shequn.gate.base import Admission
 
-from .actions import MAX_COUNT, MAX_TITLE_LENGTH, MAX_TOTAL_FEN, PacketInput
+from .actions import DEFAULT_COUPON_DAYS, MAX_COUNT, MAX_TITLE_LENGTH, MAX_TOTAL_FEN, MAX_VALID_DAYS, PacketInput
 from .models import RedPacket
 from .selectors import GrabLine, PacketView
 from .tickets import Ticket
@@ -20,10 +20,17 @@ class RedPacketIn(Schema):
     total_fen: int = Field(..., ge=1, le=MAX_TOTAL_FEN)
     count: int = Field(..., ge=1, le=MAX_COUNT)
     split: Literal["random", "equal"] = "random"
-    # Membership or attendance: there is no field for sharing or inviting (RULES.md).
-    audience: Literal["community", "event"]
+    # Membership, attendance or a purchase: there is no field for sharing or inviting (RULES.md).
+    audience: Literal["community", "event", "buyers"]
     community_id: Id | None = None
     event_id: Id | None = None
+    product_id: Id | None = None  # buyers: paid for this product between purchase_from and purchase_until
+    purchase_from: Moment | None = None
+    purchase_until: Moment | None = None
+    # Paid as coupons: each grab issues a 无门槛 coupon worth its part, valid this many days from the
+    # grab; no money moves in the ledger for such a pool.
+    as_coupons: bool = False
+    coupon_valid_days: int = Field(DEFAULT_COUPON_DAYS, ge=1, le=MAX_VALID_DAYS)
     starts_at: Moment
     expires_at: Moment
 
@@ -36,6 +43,11 @@ class RedPacketIn(Schema):
             audience=self.audience,
             community_id=self.community_id,
             event_id=self.event_id,
+            product_id=self.product_id,
+            purchase_from=self.purchase_from,
+            purchase_until=self.purchase_until,
+            as_coupons=self.as_coupons,
+            coupon_valid_days=self.coupon_valid_days,
             starts_at=self.starts_at,
             expires_at=self.expires_at,
         )
@@ -50,16 +62,18 @@ class RedPacketOut(Schema):
     count: int
     split: str
     audience: str
-    community_id: int
+    community_id: int | None
     event_id: int | None
+    product_id: int | None
     withdrawable: bool
+    as_coupons: bool  # grabs issued as coupons: no money held, returned or credited
     starts_at: datetime
     expires_at: datetime
     status: str
     grabbed_count: int
     grabbed_fen: int
     returned_fen: int
-    holding_fen: int
+    holding_fen: int  # money still held for it (0 for a packet paid as coupons)
 
     @classmethod
     def from_model(cls, packet: RedPacket) -> "RedPacketOut":
@@ -72,7 +86,9 @@ class RedPacketOut(Schema):
             audience=packet.audience,
             community_id=packet.community_id,
             event_id=packet.event_id,
+            product_id=packet.product_id,
             withdrawable=packet.withdrawable,
+            as_coupons=packet.as_coupons,
             starts_at=packet.starts_at,
             expires_at=packet.expires_at,
             status=packet.status,
@@ -103,6 +119,7 @@ class RedPacketMemberOut(Schema):
     count: int
     left_count: int
     split: str
+    as_coupons: bool  # my part comes as a 无门槛 coupon (in my coupons), not wallet money
     phase: str  # not_open | open | all_grabbed | ended
     starts_at: datetime
     expires_at: datetime
@@ -121,6 +138,7 @@ class RedPacketMemberOut(Schema):
             count=packet.count,
             left_count=packet.left_count,
             split=packet.split,
+            as_coupons=packet.as_coupons,
             phase=view.phase,
             starts_at=packet.starts_at,
             expires_at=packet.expires_at,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shequn.core.phone import mask_name
+from shequn.coupons.models import MemberCoupon
 from shequn.shops.models import Shop
 from shequn.wallets.enums import AccountKind
 from shequn.wallets.models import Entry
@@ -24,18 +25,22 @@ GRABS_SHOWN = 200  # the page lists the first grabs; the figures count all of th
 
 def access_packet(shop: Shop, packet_id: int) -> RedPacket:
     """One of the shop's packets; another shop's id looks absent (404)."""
-    packet = RedPacket.objects.filter(shop=shop, pk=packet_id).select_related("community", "event").first()
+    packet = RedPacket.objects.filter(shop=shop, pk=packet_id).select_related("community", "event", "product").first()
     if packet is None:
         raise RedPacketNotFound(_("红包不存在"))
     return packet
 
 
 def shop_packets(shop: Shop) -> QuerySet[RedPacket]:
-    return RedPacket.objects.filter(shop=shop).select_related("community", "event").order_by("-created_at", "-id")
+    return (
+        RedPacket.objects.filter(shop=shop)
+        .select_related("community", "event", "product")
+        .order_by("-created_at", "-id")
+    )
 
 
 def member_packet(packet_id: int) -> RedPacket:
-    packet = RedPacket.objects.filter(pk=packet_id).select_related("shop", "community", "event").first()
+    packet = RedPacket.objects.filter(pk=packet_id).select_related("shop", "community", "event", "product").first()
     if packet is None:
         raise RedPacketNotFound(_("红包不存在"))
     return packet
@@ -116,6 +121,7 @@ class Books:
     holding_fen: int  # still in the holding account for this packet (total − grabbed − returned)
     credited_fen: int  # the ledger's grab credits for this packet
     grab_rows_fen: int  # the grab rows' amounts
+    coupons_fen: int  # a packet paid as coupons: its coupons' amounts (no ledger money at all)
 
 
 def books(packet: RedPacket) -> Books:
@@ -139,6 +145,11 @@ def books(packet: RedPacket) -> Books:
         or 0
     )
     grab_rows = RedPacketGrab.objects.filter(packet=packet).aggregate(total=Sum("amount_fen"))["total"] or 0
+    coupons = (
+        MemberCoupon.objects.filter(template_id=packet.coupon_template_id).aggregate(total=Sum("amount_fen"))["total"]
+        if packet.as_coupons
+        else None
+    ) or 0
     return Books(
         total_fen=packet.total_fen,
         grabbed_fen=packet.grabbed_fen,
@@ -146,4 +157,5 @@ def books(packet: RedPacket) -> Books:
         holding_fen=holding - credited,
         credited_fen=credited,
         grab_rows_fen=grab_rows,
+        coupons_fen=coupons,
     )

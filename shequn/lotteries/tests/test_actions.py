@@ -53,12 +53,6 @@ def test_top_prize_above_fifty_thousand_yuan_is_refused(shop, operator, communit
     assert actions.create_lottery(shop, operator, draw_input(community, sku, prizes=prizes)).prizes.count() == 1
 
 
-def test_coupon_and_red_packet_prizes_are_not_open_yet(shop, operator, community, sku):
-    prizes = [PrizeInput(name="满100减20", kind="coupon", value_fen=2000, quantity=5)]
-    error = refused(lambda: actions.create_lottery(shop, operator, draw_input(community, sku, prizes=prizes)))
-    assert "暂未开放" in error.message
-
-
 def test_rules_and_prizes_are_frozen_once_started(shop, operator, community, sku, commit):
     lottery = published(shop, operator, draw_input(community, sku), commit)
     changed = draw_input(community, sku, start=lottery.starts_at, title="改了标题")

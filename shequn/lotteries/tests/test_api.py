@@ -111,3 +111,37 @@ def test_published_draw_is_recomputed_by_the_independent_script(
     caught = run_verifier(published_file)
     assert caught.returncode == 1
     assert "differ from the recomputed" in caught.stdout
+
+
+def test_a_coupon_prize_is_created_and_claimed_through_the_api(console_client, shop, operator, community, sku, commit):
+    from shequn.coupons.models import MemberCoupon
+    from shequn.lotteries import actions
+    from shequn.testing.coupons import make_coupon_template
+
+    template = make_coupon_template(shop, claimable=False)
+    prize = {
+        "name": "满100减20券",
+        "kind": "coupon",
+        "value_fen": 2000,
+        "quantity": 1,
+        "coupon_template_id": template.pk,
+    }
+    created = post(console_client, "/api/v1/lotteries/console/lotteries", body(community, sku, prizes=[prize]))
+    assert created.status_code == 201
+    lottery = Lottery.objects.get(pk=created.json()["id"])
+    with commit():
+        actions.publish_lottery(shop, operator, lottery.pk)
+    lottery.refresh_from_db()
+    member = make_members(community, 1)[0]
+    client = api_client(member)
+    with time_machine.travel(lottery.starts_at + timedelta(minutes=1)):
+        assert post(client, f"/api/v1/lotteries/{lottery.pk}/entries").status_code == 200
+    assert lottery.draw_at is not None
+    with time_machine.travel(lottery.draw_at):
+        actions.draw_lottery(lottery.pk)
+        wins = client.get(f"/api/v1/lotteries/{lottery.pk}/wins").json()
+        claimed = post(client, f"/api/v1/lotteries/wins/{wins[0]['id']}/claim")
+    coupon = MemberCoupon.objects.get(user=member)
+    assert wins[0]["kind"] == "coupon"
+    assert claimed.status_code == 200
+    assert (claimed.json()["status"], claimed.json()["coupon_id"]) == ("claimed", coupon.pk)

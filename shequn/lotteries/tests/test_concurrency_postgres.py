@@ -4,6 +4,8 @@
   spins, stock 0; one member tapping 8 times at once spins exactly once.
 - 40 members enter a timed draw at once (one of them tapping 6 times): 40 entries numbered 1…40
   without a gap; two draws racing write the winners once.
+- A winner tapping 领取 8 times at once on a red-packet prize and on a coupon prize: one credit, one
+  coupon.
 """
 
 from collections import Counter
@@ -58,3 +60,31 @@ def test_a_crowd_entering_gets_gap_free_numbers_and_one_draw(shop, operator, com
         drew = run_at_once([lambda: actions.draw_lottery(lottery.pk) for _ in range(4)])
     assert drew == [False, False, False, True]
     assert Win.objects.count() == 3
+
+
+def test_a_winner_tapping_claim_at_once_gets_one_red_packet_and_one_coupon(shop, operator, community, sku, commit):
+    from shequn.coupons.models import MemberCoupon
+    from shequn.testing.coupons import make_coupon_template
+    from shequn.wallets import ledger
+    from shequn.wallets.enums import AccountKind
+    from shequn.wallets.models import LedgerTransaction
+
+    template = make_coupon_template(shop, claimable=False, per_person_limit=5)
+    winner = make_members(community, 1)[0]
+    for prize in (
+        PrizeInput(name="现金红包", kind="red_packet", value_fen=666, quantity=1),
+        PrizeInput(name="优惠券", kind="coupon", value_fen=2000, quantity=1, coupon_template_id=template.pk),
+    ):
+        lottery = published(shop, operator, draw_input(community, sku, prizes=[prize]), commit)
+        assert lottery.draw_at is not None
+        with time_machine.travel(lottery.starts_at + timedelta(minutes=1)):
+            actions.enter(winner, lottery.pk)
+        with time_machine.travel(lottery.draw_at):
+            actions.draw_lottery(lottery.pk)
+    wins = list(Win.objects.filter(user=winner).order_by("pk"))
+    assert len(wins) == 2
+    outcomes = run_at_once([partial(actions.claim_prize, winner, win.pk) for win in wins for _tap in range(8)])
+    assert Counter(o for o in outcomes if isinstance(o, str)) == {"lottery_prize_claimed": 14}
+    assert ledger.balance(shop, AccountKind.SPENDABLE, winner) == 666
+    assert LedgerTransaction.objects.filter(reference__startswith="lottery:prize:").count() == 1
+    assert MemberCoupon.objects.filter(user=winner).count() == 1

@@ -107,3 +107,33 @@ def test_another_shops_operator_sees_no_lottery(shop, operator, other_console_cl
     assert other_console_client.post(f"/console/lotteries/{lottery.pk}/publish/").status_code == 404
     lottery.refresh_from_db()
     assert lottery.status == "draft"
+
+
+def test_member_wins_a_red_packet_on_the_wheel_and_claims_it_with_one_tap(
+    shop, operator, community, sku, member, commit
+):
+    from shequn.wallets import ledger
+    from shequn.wallets.enums import AccountKind
+
+    prize = PrizeInput(name="现金红包", kind="red_packet", value_fen=520, quantity=1, odds_ppm=draw.ODDS_SCALE)
+    lottery = published(shop, operator, wheel_input(community, sku, prizes=[prize]), commit)
+    browser = login(member)
+    with time_machine.travel(lottery.starts_at + timedelta(minutes=1)):
+        spun = browser.post(f"/lotteries/{lottery.pk}/spin/", follow=True).content.decode()
+        win_id = lottery.wins.get().pk
+        claimed = browser.post(f"/lotteries/wins/{win_id}/claim/", follow=True).content.decode()
+    assert 'name="fulfilment"' not in spun  # nothing to ship: no pickup or delivery to choose
+    assert "领取成功，红包已存入你的钱包" in claimed
+    assert ledger.balance(shop, AccountKind.SPENDABLE, member) == 520
+
+
+def test_console_form_offers_the_shops_coupons_as_prizes(shop, operator, console_client, community, sku):
+    from shequn.testing.coupons import make_coupon_template
+
+    template = make_coupon_template(shop, name="抽奖专享券", claimable=False)
+    data = form_data(community, sku, prize_0_kind="coupon", prize_0_sku="", prize_0_coupon=template.pk)
+    data["prize_0_value"] = "20"
+    answer = console_client.post("/console/lotteries/new/", data)
+    assert answer.status_code == 302
+    prize = Lottery.objects.get().prizes.get()
+    assert (prize.kind, prize.coupon_template_id, prize.value_fen) == ("coupon", template.pk, 2000)

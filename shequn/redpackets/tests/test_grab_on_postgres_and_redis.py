@@ -105,3 +105,30 @@ def test_two_thousand_members_grab_a_hundred_part_packet_at_once(shop, owner, co
     assert (Entry.objects.aggregate(total=Sum("amount_fen"))["total"] or 0) == 0
     for account in Account.objects.all():
         assert account.balance_fen == ledger.entries_total(account.pk)
+
+
+def test_a_crowd_grabs_a_pool_paid_as_coupons_and_gets_exactly_its_parts_as_coupons(
+    shop, owner, community, commit, gate
+):
+    from shequn.coupons.models import MemberCoupon
+
+    parts, crowd_size = 40, 300
+    packet = fund(shop, owner, commit, community, total_fen=5_000, count=parts, as_coupons=True)
+    crowd = members_of(community, crowd_size)
+
+    def grab(member: User) -> Callable[[], Any]:
+        return lambda: actions.grab(member, packet.pk).claim_id
+
+    outcomes = in_pool([grab(member) for member in crowd])
+    assert len([outcome for outcome in outcomes if not outcome.startswith("red_packet_")]) == parts
+    assert consume() == parts
+
+    coupons = MemberCoupon.objects.filter(template_id=packet.coupon_template_id)
+    assert coupons.count() == parts
+    assert coupons.aggregate(total=Sum("amount_fen"))["total"] == 5_000
+    assert sorted(coupons.values_list("user_id", "amount_fen")) == sorted(
+        RedPacketGrab.objects.filter(packet=packet).values_list("member_id", "amount_fen")
+    )
+    assert not Entry.objects.exists()  # no money moved for this pool
+    books = selectors.books(packet)
+    assert (books.coupons_fen, books.credited_fen, books.holding_fen) == (5_000, 0, 0)
