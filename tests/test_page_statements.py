@@ -70,7 +70,7 @@ PAGES = {
     "my coupons": ("browser", lambda s: "/coupons/mine/", 5),
     "my used coupons": ("browser", lambda s: "/coupons/mine/?tab=used", 5),
     "my orders": ("browser", lambda s: "/orders/", 6),
-    "my data and account": ("browser", lambda s: "/me/data/", 8),
+    "my data and account": ("browser", lambda s: "/me/data/", 9),  # + the balance a deletion forfeits
     "console dashboard": ("console", lambda s: "/console/", 13),  # + the first-run guide (one query)
     "console orders": ("console", lambda s: "/console/orders/", 11),
     "console products": ("console", lambda s: "/console/products/", 10),

@@ -74,10 +74,15 @@ def actual_line_price(
     return (unit_price_fen * quantity * actual_grams * 2 + line_grams) // (2 * line_grams)
 
 
-def refund_due_fen(total_fen: int, actual_price_fen: int) -> int:
-    """The weight difference owed back on a line that paid ``total_fen``: never negative
-    (heavier is absorbed), never more than the line paid."""
-    return max(0, min(total_fen, total_fen - actual_price_fen))
+def refund_due_fen(total_fen: int, paid_fen: int, actual_price_fen: int) -> int:
+    """The weight difference owed back on a line whose goods cost ``total_fen`` at the estimate,
+    of which the member paid ``paid_fen`` (a coupon paid the rest, ADR 0019): the goods'
+    difference in the paid share, rounded half up. Never negative (heavier is absorbed), never
+    more than the member paid."""
+    difference = max(0, min(total_fen, total_fen - actual_price_fen))
+    if difference == 0:
+        return 0
+    return (difference * paid_fen * 2 + total_fen) // (2 * total_fen)
 
 
 def refund_step_fen(due_fen: int, already_fen: int, left_fen: int) -> int:
@@ -166,7 +171,7 @@ def line_weight(line: Any) -> LineWeight | None:
             estimated_grams=line.estimated_grams,
             actual_grams=line.actual_grams,
         )
-        due = refund_due_fen(line.total_fen, actual_price)
+        due = refund_due_fen(line.total_fen, line.paid_fen, actual_price)
     return LineWeight(
         unit_grams=line.weight_unit_grams,
         rate_fen=line.weight_price_fen,

@@ -163,7 +163,7 @@ class OrderLine(models.Model):
             models.CheckConstraint(condition=Q(refunded_fen__lte=F("paid_fen")), name="line_refund_not_above_paid"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
             models.CheckConstraint(
-                condition=Q(weight_refund_fen__lte=F("total_fen")), name="line_weight_refund_not_above_total"
+                condition=Q(weight_refund_fen__lte=F("paid_fen")), name="line_weight_refund_not_above_paid"
             ),
         ]
 

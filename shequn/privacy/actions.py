@@ -24,6 +24,7 @@ from shequn.core.phone import mask_phone
 from shequn.leaders.models import Leader
 from shequn.notifications.models import Notification, SubscribeConsent, SubscribeMessage
 from shequn.orders.models import CartItem, Order
+from shequn.wallets import actions as wallet_actions
 from shequn.wechat.models import WechatBinding
 
 from . import selectors
@@ -123,6 +124,7 @@ def do_delete_account(user: User, code: str, *, ip: str | None) -> DataRequest:
             # and is refused, the account inactive. No order ever gets an anonymised buyer.
             User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
             check_can_delete_account(user)
+            wallet_actions.forfeit_spendable(user)
             _anonymise(user)
             return _record(user, RequestKind.DELETION, RequestOutcome.DONE, masked_phone=masked, shop_ids=shop_ids)
     except DeletionBlocked as error:

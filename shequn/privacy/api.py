@@ -53,8 +53,14 @@ def export(request: HttpRequest, query: Query[ExportQuery]) -> Any:
 @router.get("/deletion", response={200: DeletionCheckOut, **error_responses(401)})
 def deletion_check(request: HttpRequest) -> Any:
     """Whether the account can be deleted now, what stands in the way, and what is kept."""
-    blockers = selectors.deletion_blockers(_user(request))
-    return {"can_delete": not blockers, "blockers": blockers, "kept": str(actions.KEPT_AFTER_DELETION)}
+    user = _user(request)
+    blockers = selectors.deletion_blockers(user)
+    return {
+        "can_delete": not blockers,
+        "blockers": blockers,
+        "kept": str(actions.KEPT_AFTER_DELETION),
+        "forfeited_fen": selectors.forfeited_on_deletion_fen(user),
+    }
 
 
 @router.post("/deletion/code", response={200: OtpSentOut, **error_responses(401, 409, 429, 502)})

@@ -27,8 +27,9 @@ README = gettext_lazy(
     "每个 CSV 文件是一类数据：profile 个人资料，addresses 收货地址，orders 订单，order_lines 订单商品，"
     "payments 支付，refunds 售后退款，community_memberships 社群，group_buy_sign_ups 接龙，"
     "team_buys 拼团，event_registrations 活动报名，course_enrolments 课程，wallet_accounts / wallet_entries "
-    "佣金账户与流水，withdrawals 提现，commissions 佣金，messages 站内消息，board_threads / board_comments "
-    "互动区帖子与评论，api_tokens 登录令牌，data_requests 你的数据请求记录。\n"
+    "佣金账户与流水，withdrawals 提现，commissions 佣金，coupons 优惠券，red_packet_grabs 抢到的红包，"
+    "lottery_entries / lottery_spins / lottery_wins 抽奖参与、转盘与中奖，messages 站内消息，"
+    "board_threads / board_comments 互动区帖子与评论，api_tokens 登录令牌，data_requests 你的数据请求记录。\n"
 )
 
 

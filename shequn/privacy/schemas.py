@@ -20,6 +20,7 @@ class DeletionCheckOut(Schema):
     can_delete: bool
     blockers: list[DeletionBlockerOut]
     kept: str  # what is kept after deletion, and why
+    forfeited_fen: int  # non-withdrawable balances (red packets) the deletion gives up
 
 
 class DeletionIn(Schema):

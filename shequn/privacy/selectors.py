@@ -14,16 +14,20 @@ from shequn.accounts.models import Address, ApiToken, User
 from shequn.board.models import Comment, Thread
 from shequn.communities.models import CommunityMembership
 from shequn.core.money import format_fen
+from shequn.coupons.models import MemberCoupon
 from shequn.courses.models import Enrolment
 from shequn.distribution.models import Commission
 from shequn.events.models import Registration
 from shequn.groupbuy.models import SignUp
 from shequn.leaders.enums import LeaderStatus
 from shequn.leaders.models import Leader
+from shequn.lotteries.models import Entry as LotteryEntry
+from shequn.lotteries.models import Spin, Win
 from shequn.notifications.models import Notification, SubscribeConsent, SubscribeMessage
 from shequn.orders.enums import OrderStatus, RefundStatus
 from shequn.orders.models import Order, OrderLine, RefundRequest
 from shequn.payments.models import Payment
+from shequn.redpackets.models import RedPacketGrab
 from shequn.shops.models import Shop, StaffMember
 from shequn.teambuy.models import TeamMember
 from shequn.wallets.enums import AccountKind
@@ -176,6 +180,51 @@ def _tables(user: Any) -> list[tuple[str, QuerySet[Any], tuple[str, ...]]]:
             ("shop__name", "tier", "base_fen", "amount_fen", "reversed_fen", "status", "created_at", "settled_at"),
         ),
         (
+            "coupons",
+            MemberCoupon.objects.filter(user=user).order_by("claimed_at", "id"),
+            (
+                "shop__name",
+                "template__name",
+                "template__kind",
+                "status",
+                "source",
+                "valid_from",
+                "valid_until",
+                "claimed_at",
+                "used_at",
+            ),
+        ),
+        (
+            "red_packet_grabs",
+            RedPacketGrab.objects.filter(member=user).order_by("created_at", "id"),
+            ("packet__shop__name", "packet__title", "position", "amount_fen", "created_at"),
+        ),
+        (
+            "lottery_entries",
+            LotteryEntry.objects.filter(user=user).order_by("created_at", "id"),
+            ("lottery__shop__name", "lottery__title", "number", "created_at"),
+        ),
+        (
+            "lottery_spins",
+            Spin.objects.filter(user=user).order_by("created_at", "id"),
+            ("lottery__shop__name", "lottery__title", "sequence", "prize__name", "created_at"),
+        ),
+        (
+            "lottery_wins",
+            Win.objects.filter(user=user).order_by("created_at", "id"),
+            (
+                "lottery__shop__name",
+                "lottery__title",
+                "prize__name",
+                "prize__kind",
+                "prize__value_fen",
+                "status",
+                "order__number",
+                "claimed_at",
+                "created_at",
+            ),
+        ),
+        (
             "messages",
             Notification.objects.filter(user=user).order_by("created_at", "id"),
             ("shop__name", "kind", "title", "body", "link", "created_at", "read_at"),
@@ -244,12 +293,16 @@ def member_data(user: User) -> dict[str, Table]:
 
 
 def shops_concerned(user: Any) -> list[int]:
-    """The shops holding the member's data: where they ordered, belong to a community or hold money."""
+    """The shops holding the member's data: where they ordered, belong to a community, hold money or
+    coupons, or entered a lottery."""
     return list(
         Shop.objects.filter(
             Exists(Order.objects.filter(shop=OuterRef("pk"), user=user))
             | Exists(CommunityMembership.objects.filter(community__shop=OuterRef("pk"), user=user))
             | Exists(Account.objects.filter(shop=OuterRef("pk"), holder=user))
+            | Exists(MemberCoupon.objects.filter(shop=OuterRef("pk"), user=user))
+            | Exists(LotteryEntry.objects.filter(lottery__shop=OuterRef("pk"), user=user))
+            | Exists(Spin.objects.filter(lottery__shop=OuterRef("pk"), user=user))
         )
         .order_by("id")
         .values_list("pk", flat=True)
@@ -313,6 +366,16 @@ def deletion_blockers(user: User) -> list[Blocker]:
     if Leader.objects.filter(user=user, status__in=LIVE_LEADER_STATUSES).exists():
         blockers.append(Blocker("leader", _("你是团长（或正在申请），请先联系店铺解除团长身份")))
     return blockers
+
+
+def forfeited_on_deletion_fen(user: User) -> int:
+    """What deleting the account gives up: non-withdrawable balances (red packets a shop said may
+    not be withdrawn; see ``wallets.actions.forfeit_spendable``)."""
+    return sum(
+        Account.objects.filter(holder=user, kind=AccountKind.SPENDABLE, balance_fen__gt=0).values_list(
+            "balance_fen", flat=True
+        )
+    )
 
 
 # --- the request log -------------------------------------------------------------------------------

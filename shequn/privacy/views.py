@@ -38,6 +38,7 @@ def _render_my_data(
     context: dict[str, Any] = {
         "blockers": selectors.deletion_blockers(user),
         "kept": actions.KEPT_AFTER_DELETION,
+        "forfeited_fen": selectors.forfeited_on_deletion_fen(user),
         "masked_phone": mask_phone(user.phone or ""),
         "form": form or DeletionCodeForm(),
         "code_sent": code_sent,

@@ -116,6 +116,25 @@ def request_withdrawal(shop: Shop, holder: Any, amount_fen: int) -> Withdrawal:
     return withdrawal
 
 
+def forfeit_spendable(holder: Any) -> None:
+    """A deleted account gives up its non-withdrawable balances (red packets a shop said may not be
+    withdrawn): each goes back to its shop's PROMOTION_EXPENSE, once per account
+    ("wallet:forfeit:<account>")."""
+    for account in Account.objects.filter(holder=holder, kind=AccountKind.SPENDABLE, balance_fen__gt=0).select_related(
+        "shop"
+    ):
+        ledger.post(
+            account.shop,
+            f"wallet:forfeit:{account.pk}",
+            [
+                (account, -account.balance_fen),
+                (ledger.account(account.shop, AccountKind.PROMOTION_EXPENSE), account.balance_fen),
+            ],
+            memo=_("注销账号，不可提现余额作废，退回店铺"),
+            require_non_negative=[account],
+        )
+
+
 # --- finance ------------------------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from shequn.core.pages import form_errors, int_or_none
 from shequn.shops.console import console_view
 
 from . import actions, conf, ledger, selectors
-from .enums import WithdrawalStatus
+from .enums import AccountKind, WithdrawalStatus
 from .forms import WithdrawalForm
 
 PAGE_SIZE = 30
@@ -51,6 +51,7 @@ def wallet(request: HttpRequest) -> HttpResponse:
     if shop is not None:
         context.update(
             balances=ledger.holder_balances(shop, request.user),
+            spendable_fen=ledger.balance(shop, AccountKind.SPENDABLE, request.user),
             entries=Paginator(selectors.holder_entries(shop, request.user), PAGE_SIZE).get_page(
                 request.GET.get("page")
             ),

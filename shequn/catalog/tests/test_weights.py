@@ -66,9 +66,13 @@ def test_a_line_sold_at_another_price_per_piece_keeps_that_price_per_gram():
 
 
 def test_heavier_owes_nothing_and_lighter_owes_the_exact_difference():
-    assert refund_due_fen(4200, 4550) == 0
-    assert refund_due_fen(4200, 3675) == 525
-    assert refund_due_fen(4200, 0) == 4200
+    assert refund_due_fen(4200, 4200, 4550) == 0
+    assert refund_due_fen(4200, 4200, 3675) == 525
+    assert refund_due_fen(4200, 4200, 0) == 4200
+    # A coupon paid ¥21.00 of the ¥42.00: the member gets the difference in what they paid.
+    assert refund_due_fen(4200, 2100, 3675) == 263  # 525 × 2100 / 4200 = 262.5, half up
+    assert refund_due_fen(4200, 2100, 0) == 2100
+    assert refund_due_fen(4200, 2100, 4550) == 0
     assert refund_step_fen(525, 0, 4200) == 525
     assert refund_step_fen(525, 525, 3675) == 0  # weighed again: nothing more
     assert refund_step_fen(350, 525, 3675) == 0  # heavier correction: nothing taken back
@@ -100,7 +104,7 @@ def test_weight_refunds_never_exceed_the_line_and_sum_to_the_difference(pricing,
             estimated_grams=estimated,
             actual_grams=actual,
         )
-        step = refund_step_fen(refund_due_fen(total, price), refunded, total - refunded)
+        step = refund_step_fen(refund_due_fen(total, total, price), refunded, total - refunded)
         assert step >= 0
         refunded += step
         assert refunded <= total
@@ -111,6 +115,18 @@ def test_weight_refunds_never_exceed_the_line_and_sum_to_the_difference(pricing,
     assert refunded == max(0, min(total, total - lightest_price))
     if weighings[-1] == lightest and lightest_price < total:
         assert refunded == total - price_for_grams(rate, unit, weighings[-1])
+
+
+@given(data=st.data(), total=st.integers(min_value=1, max_value=10_000_000))
+def test_the_weight_refund_is_the_paid_share_of_the_difference(data, total):
+    from fractions import Fraction
+
+    paid = data.draw(st.integers(min_value=0, max_value=total), label="paid")
+    actual_price = data.draw(st.integers(min_value=0, max_value=3 * total), label="actual price")
+    due = refund_due_fen(total, paid, actual_price)
+    exact = Fraction(max(0, total - actual_price) * paid, total)
+    assert 0 <= due <= paid
+    assert exact - Fraction(1, 2) < due <= exact + Fraction(1, 2)
 
 
 @given(

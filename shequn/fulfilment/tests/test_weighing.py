@@ -6,6 +6,7 @@ from django.test import Client
 
 from shequn.core.errors import NotFound, PermissionDenied
 from shequn.core.models import AuditLog as AuditEntry
+from shequn.coupons import actions as coupon_actions
 from shequn.fulfilment import actions, selectors
 from shequn.fulfilment.errors import InvalidWeight, NotSoldByWeight, WeighingClosed
 from shequn.orders import actions as order_actions
@@ -17,6 +18,7 @@ from shequn.payments.sandbox import server
 from shequn.shops.enums import StaffRole
 from shequn.testing.accounts import member_client
 from shequn.testing.catalog import make_weighed_product
+from shequn.testing.coupons import make_coupon_template
 from shequn.testing.factories import StaffFactory
 from shequn.testing.orders import auth_headers, make_member, make_sku, place_order
 from shequn.testing.two_shops import login
@@ -126,6 +128,22 @@ def test_the_weight_refund_never_exceeds_what_is_left_on_the_line(sandbox, membe
     weight_refund = RefundRequest.objects.filter(order=order, reason__startswith="称重").get()
     assert weight_refund.amount_fen == 200
     assert OrderLine.objects.get(pk=line.pk).weight_refund_fen == 200
+
+
+def test_with_a_coupon_the_weight_refund_is_on_what_the_member_paid(sandbox, member, fish, pay, weigh, shop):
+    template = make_coupon_template(shop, kind="no_threshold", threshold_fen=0, amount_fen=2100)
+    coupon = coupon_actions.claim(member, template.pk)
+    order = pay(place_order(member, fish, coupon_id=coupon.pk))  # ¥42.00 fish, ¥21.00 off: ¥21.00 paid
+    line = order.lines.get()
+    assert (line.total_fen, line.paid_fen) == (4200, 2100)
+    weigh(order, 300)  # 0.6 斤 = ¥21.00 at the shelf price: half the fish is missing
+    weight_refund = RefundRequest.objects.get(order=order)
+    assert weight_refund.amount_fen == 1050  # half of the ¥21.00 paid, not the ¥21.00 difference on ¥42.00
+    line.refresh_from_db()
+    assert (line.refunded_fen, line.weight_refund_fen) == (1050, 1050)
+    assert Payment.objects.get(order=order).refunded_fen == 1050
+    page = login(member).get(f"/orders/{order.number}/").content.decode()
+    assert '<span data-testid="weight-difference">¥10.50</span>' in page
 
 
 def test_cod_the_difference_reduces_the_cash_collected(

@@ -12,6 +12,7 @@ from django.test import Client
 from shequn.accounts.models import User
 from shequn.board.models import Thread
 from shequn.catalog.models import Sku
+from shequn.lotteries.selectors import public_entries
 from shequn.orders.actions import check_checkout, do_create_order, request_refund
 from shequn.orders.errors import AccountInactive
 from shequn.orders.models import Order, OrderLine
@@ -19,13 +20,15 @@ from shequn.payments.models import Payment
 from shequn.privacy.actions import do_delete_account, do_send_deletion_code
 from shequn.privacy.enums import RequestKind, RequestOutcome
 from shequn.privacy.models import DataRequest
+from shequn.redpackets.selectors import packet_view
 from shequn.testing.accounts import bearer, member_client
 from shequn.testing.factories import PickupPointFactory
 from shequn.testing.orders import make_shop, make_sku, paid_order, place_order
-from shequn.wallets import flows
+from shequn.wallets import flows, ledger
+from shequn.wallets.enums import AccountKind
 from shequn.wallets.models import Account
 
-from .helpers import delivered_order, join_and_post, person
+from .helpers import delivered_order, join_and_post, person, promotions
 
 pytestmark = pytest.mark.django_db
 
@@ -212,6 +215,28 @@ def test_money_not_yet_withdrawn_blocks_the_deletion_and_says_what_to_do(member)
     assert check["can_delete"] is False
     assert "¥8.80 未提现" in check["blockers"][0]["message"]
     assert "推广中心提现" in check["blockers"][0]["message"]
+
+
+def test_a_non_withdrawable_balance_is_forfeited_to_the_shop_as_the_page_says(member, sms_outbox):
+    shop = make_shop(name="好邻居", slug="neighbour")
+    held = promotions(member, shop)
+    client = member_client(member)
+    page = client.get("/me/data/").content.decode()
+    assert "你还有 ¥8.88 不可提现余额（店铺设为不可提现的红包），注销后作废，退回发红包的店铺。" in page
+    check = Client().get("/api/v1/me/deletion", headers=bearer(member)).json()
+    assert (check["can_delete"], check["forfeited_fen"]) == (True, 888)
+    expense_before = ledger.balance(shop, AccountKind.PROMOTION_EXPENSE)
+
+    assert delete_through_the_page(client, sms_outbox, PHONE).status_code == 302
+
+    assert ledger.balance(shop, AccountKind.SPENDABLE, member) == 0
+    assert ledger.balance(shop, AccountKind.PROMOTION_EXPENSE) == expense_before + 888
+    for account in Account.objects.filter(shop=shop):
+        assert account.balance_fen == ledger.entries_total(account.pk)
+    # The red packet's grabs and the lottery's published entries name nobody any more, masked or not.
+    assert rows_mentioning(NAME) == []
+    assert [grab.name for grab in packet_view(held["packet"], member).grabs] == ["已****"]
+    assert public_entries(held["lottery"]) == [{"number": 1, "name": "已****"}]
 
 
 def test_the_api_deletes_the_account_and_its_token_stops_working(member, sms_outbox):

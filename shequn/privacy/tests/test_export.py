@@ -16,7 +16,7 @@ from shequn.privacy.models import DataRequest
 from shequn.testing.accounts import bearer, member_client
 from shequn.testing.orders import make_shop, make_sku, paid_order
 
-from .helpers import delivered_order, join_and_post, person
+from .helpers import delivered_order, join_and_post, person, promotions
 
 pytestmark = pytest.mark.django_db
 
@@ -129,8 +129,8 @@ def test_the_export_makes_the_same_statements_for_two_orders_or_twenty(world):
     large = _export_statements(client)
     assert len(json.loads(client.get("/me/data/export/?format=json").content)["tables"]["orders"]) == 20
     assert small == large
-    # Pinned: the session and user, one statement per table (22), the shops concerned, the log row and its shops.
-    assert large == 27, large
+    # Pinned: the session and user, one statement per table (27), the shops concerned, the log row and its shops.
+    assert large == 32, large
 
 
 def test_the_export_holds_the_wechat_binding_and_subscribe_choices(world):
@@ -146,3 +146,21 @@ def test_the_export_holds_the_wechat_binding_and_subscribe_choices(world):
 
     assert [row["openid"] for row in tables["wechat_bindings"]] == [openid]
     assert [row["template"] for row in tables["subscribe_consents"]] == ["order_paid"]
+
+
+def test_the_export_holds_the_members_coupons_red_packets_and_lottery_entries_and_wins(world):
+    mine = promotions(world["me"], world["shop"])
+    promotions(world["other"], make_shop(name="别人的店", slug="theirs"))
+
+    tables = json.loads(Client().get("/api/v1/me/export?format=json", headers=bearer(world["me"])).content)["tables"]
+
+    assert [(row["template__name"], row["status"]) for row in tables["coupons"]] == [("满100减20", "claimed")]
+    assert [(row["packet__title"], row["amount_fen"]) for row in tables["red_packet_grabs"]] == [("周末红包", 888)]
+    assert [(row["lottery__title"], row["number"]) for row in tables["lottery_entries"]] == [("周年庆抽奖", 1)]
+    assert [(row["prize__name"], row["status"]) for row in tables["lottery_wins"]] == [("一等奖 土鸡蛋", "won")]
+    assert tables["lottery_spins"] == []
+    assert ("鲜果铺", "spendable", 888) in [
+        (row["shop__name"], row["kind"], row["balance_fen"]) for row in tables["wallet_accounts"]
+    ]
+    assert {row["lottery__shop__name"] for row in tables["lottery_wins"]} == {mine["lottery"].shop.name}
+    assert "别人的店" not in json.dumps(tables, ensure_ascii=False)
