@@ -240,6 +240,7 @@ LOGGING = {
         "huey": {"propagate": False},
         # httpx logs each request's URL at INFO, and WeChat's APIs take the AppSecret in the query.
         "httpx": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},  # the same for requests, which wechatpy uses
     },
 }
 

@@ -1,13 +1,16 @@
 """The one adapter to the WeChat official account's web APIs: web authorisation, the JS-SDK and
-subscribe messages (订阅通知).
+subscribe messages (订阅通知), spoken by wechatpy (``WeChatOAuth``, ``WeChatClient``).
 
-Talks to ``WECHAT_API_BASE`` over HTTPS, or, with ``WECHAT_FAKE``, to the in-process fake
-(``fake.FAKE``) through httpx's WSGI transport, so the same code path runs in tests and the demo.
-The AppSecret travels in query strings, as WeChat requires: neither URLs nor httpx's own request
-log (silenced in settings.LOGGING) ever reach the log, and errors carry WeChat's errcode only.
+wechatpy talks through a requests session: HTTPS to ``WECHAT_API_BASE`` with a 5 s timeout, or,
+with ``WECHAT_FAKE``, the in-process fake (``fake.FAKE``) through ``fake.WsgiAdapter``, so the same
+code path runs in tests and the demo. What wechatpy leaves to us stays here (ADR 0015): the token
+and the ticket shared by every process under one row lock (wechatpy's session storage is per
+process), a refused token renewed once for all callers (wechatpy's own retry would renew it in
+each process, without end), and WeChat's errors mapped to ``WechatError``. The AppSecret travels
+in query strings, as WeChat requires: neither URLs nor urllib3's request log (silenced in
+settings.LOGGING) ever reach the log, and errors carry WeChat's errcode only.
 """
 
-import hashlib
 import logging
 import secrets
 import time
@@ -15,13 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
-import httpx
+import requests
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from wechatpy import WeChatClient, WeChatOAuth
+from wechatpy.client.api import WeChatJSAPI
+from wechatpy.exceptions import WeChatException
 
 from shequn.core import secrets as core_secrets
 
@@ -30,11 +36,11 @@ from .models import WechatCredential
 
 logger = logging.getLogger("shequn.wechat")
 
-AUTHORIZE_PATH = "/connect/oauth2/authorize"
 # Credentials are renewed this long before WeChat says they expire, so none is used at its last second.
 EXPIRY_MARGIN_SECONDS = 300
 # WeChat's answers when a cached access token no longer works: renew it once and try again.
 STALE_TOKEN_ERRCODES = {40001, 40014, 42001}
+TIMEOUT_SECONDS = 5.0
 
 
 class WechatError(Exception):
@@ -57,48 +63,88 @@ def mask_openid(openid: str) -> str:
     return f"{openid[:4]}****{openid[-4:]}"
 
 
-def _client() -> httpx.Client:
-    transport = httpx.WSGITransport(app=fake.FAKE) if settings.WECHAT_FAKE else None
-    return httpx.Client(base_url=settings.WECHAT_API_BASE, transport=transport, timeout=5.0)
+class _TimeoutAdapter(requests.adapters.HTTPAdapter):
+    """HTTPS with a timeout on every call: wechatpy passes none for token fetches and OAuth."""
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
+        return super().send(request, stream, timeout or TIMEOUT_SECONDS, verify, cert, proxies)
 
 
-def _get(path: str, params: dict[str, str]) -> dict[str, Any]:
-    return _call("GET", path, params)
+def _http_session() -> requests.Session:
+    session = requests.Session()
+    adapter = fake.WsgiAdapter(fake.FAKE) if settings.WECHAT_FAKE else _TimeoutAdapter()
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
-def _call(method: str, path: str, params: dict[str, str], body: dict[str, Any] | None = None) -> dict[str, Any]:
+class _AccountClient(WeChatClient):
+    """wechatpy's client of the official account, at ``WECHAT_API_BASE`` through our session.
+
+    ``auto_retry`` is off: a refused token is renewed by ``_with_token``, once, under the row lock.
+    """
+
+    def __init__(self, access_token: str | None = None):
+        super().__init__(
+            settings.WECHAT_APP_ID,
+            settings.WECHAT_APP_SECRET,
+            access_token=access_token,
+            timeout=TIMEOUT_SECONDS,
+            auto_retry=False,
+        )
+        self.API_BASE_URL = f"{settings.WECHAT_API_BASE}/cgi-bin/"
+        self._http = _http_session()
+
+    def __enter__(self) -> "_AccountClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._http.close()
+
+    def fetch_access_token(self) -> dict[str, Any]:
+        # wechatpy's own fetch names api.weixin.qq.com outright; this one follows WECHAT_API_BASE.
+        params = {"grant_type": "client_credential", "appid": self.appid, "secret": self.secret}
+        return dict(self._fetch_access_token(url=f"{self.API_BASE_URL}token", params=params))
+
+
+def _oauth(*, redirect_uri: str = "", scope: str = "snsapi_base", state: str = "") -> WeChatOAuth:
+    oauth = WeChatOAuth(settings.WECHAT_APP_ID, settings.WECHAT_APP_SECRET, redirect_uri, scope, state)
+    oauth.API_BASE_URL = f"{settings.WECHAT_API_BASE}/"
+    oauth.OAUTH_BASE_URL = f"{settings.WECHAT_OPEN_BASE}/connect/"
+    oauth._http = _http_session()
+    return oauth
+
+
+def _call(what: str, call: Callable[[], Any]) -> dict[str, Any]:
+    """One wechatpy call, its failures as ``WechatError``: never chained, since wechatpy's and
+    requests' exceptions carry the request, whose URL carries the AppSecret or a token."""
     try:
-        with _client() as client:
-            response = client.request(method, path, params=params, json=body)
-        payload = response.json()
-    except (httpx.HTTPError, ValueError) as error:
-        # Not chained: an httpx error names the URL, and this URL carries the AppSecret or a token.
-        logger.warning("WeChat %s unreachable: %s", path, type(error).__name__)
+        answer = call()
+    except WeChatException as error:
+        errcode = int(error.errcode) if error.errcode is not None else -1
+        logger.warning("WeChat %s answered errcode %s", what, errcode)
+        raise WechatError(errcode, str(error.errmsg or "")) from None
+    except (requests.RequestException, ValueError, KeyError) as error:
+        logger.warning("WeChat %s unreachable or malformed: %s", what, type(error).__name__)
         raise WechatError(-1, "unreachable") from None
-    if not isinstance(payload, dict):
+    if not isinstance(answer, dict):  # wechatpy hands back the response itself when it is not JSON
         raise WechatError(-1, "malformed answer")
-    errcode = int(payload.get("errcode") or 0)
-    if errcode:
-        logger.warning("WeChat %s answered errcode %s", path, errcode)
-        raise WechatError(errcode, str(payload.get("errmsg", "")))
-    return payload
+    return answer
 
 
 # --- web authorisation (网页授权) ------------------------------------------------------------
 
 
 def authorize_url(*, redirect_uri: str, scope: str, state: str) -> str:
-    # WeChat wants the parameters in exactly this order.
-    query = urlencode(
-        {
-            "appid": settings.WECHAT_APP_ID,
-            "redirect_uri": redirect_uri,
-            "response_type": "code",
-            "scope": scope,
-            "state": state,
-        }
-    )
-    return f"{settings.WECHAT_OPEN_BASE}{AUTHORIZE_PATH}?{query}#wechat_redirect"
+    return str(_oauth(redirect_uri=redirect_uri, scope=scope, state=state).authorize_url)
 
 
 @dataclass(frozen=True)
@@ -115,20 +161,16 @@ def exchange_code(code: str) -> WechatIdentity:
 
     With scope ``snsapi_userinfo`` the nickname is fetched too: the person agreed to share it.
     """
-    answer = _get(
-        "/sns/oauth2/access_token",
-        {
-            "appid": settings.WECHAT_APP_ID,
-            "secret": settings.WECHAT_APP_SECRET,
-            "code": code,
-            "grant_type": "authorization_code",
-        },
-    )
-    openid, scope = str(answer["openid"]), str(answer.get("scope", ""))
-    nickname = ""
-    if "snsapi_userinfo" in scope.split(","):
-        info = _get("/sns/userinfo", {"access_token": str(answer["access_token"]), "openid": openid, "lang": "zh_CN"})
-        nickname = str(info.get("nickname", ""))[:64]
+    oauth = _oauth()
+    try:
+        answer = _call("/sns/oauth2/access_token", lambda: oauth.fetch_access_token(code))
+        openid, scope = str(answer["openid"]), str(answer.get("scope", ""))
+        nickname = ""
+        if "snsapi_userinfo" in scope.split(","):
+            info = _call("/sns/userinfo", oauth.get_user_info)
+            nickname = str(info.get("nickname", ""))[:64]
+    finally:
+        oauth._http.close()
     return WechatIdentity(
         app_id=settings.WECHAT_APP_ID,
         openid=openid,
@@ -185,25 +227,25 @@ def access_token(*, stale: str = "") -> str:
     the token WeChat just refused, renewed once for all callers."""
 
     def fetch() -> tuple[str, int]:
-        answer = _get(
-            "/cgi-bin/token",
-            {"grant_type": "client_credential", "appid": settings.WECHAT_APP_ID, "secret": settings.WECHAT_APP_SECRET},
-        )
+        with _AccountClient() as client:
+            answer = _call("/cgi-bin/token", client.fetch_access_token)
         return str(answer["access_token"]), int(answer.get("expires_in", 7200))
 
     return _shared_credential("access_token", fetch, stale=stale)
 
 
-def _with_token(call: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
-    """``call(access_token)``; a shared token WeChat no longer accepts is renewed once for all
-    callers, a second refusal raised."""
+def _with_token(what: str, call: Callable[[_AccountClient], Any]) -> dict[str, Any]:
+    """``call(client)`` with the shared token; a token WeChat no longer accepts is renewed once for
+    all callers, a second refusal raised."""
     token = access_token()
     try:
-        return call(token)
+        with _AccountClient(token) as client:
+            return _call(what, lambda: call(client))
     except WechatError as error:
         if error.errcode not in STALE_TOKEN_ERRCODES:
             raise
-        return call(access_token(stale=token))
+    with _AccountClient(access_token(stale=token)) as client:
+        return _call(what, lambda: call(client))
 
 
 def jsapi_ticket() -> str:
@@ -211,17 +253,17 @@ def jsapi_ticket() -> str:
     Lock order: the ticket's row, then the token's."""
 
     def fetch() -> tuple[str, int]:
-        answer = _with_token(lambda token: _get("/cgi-bin/ticket/getticket", {"access_token": token, "type": "jsapi"}))
+        answer = _with_token("/cgi-bin/ticket/getticket", lambda client: client.jsapi.get_ticket("jsapi"))
         return str(answer["ticket"]), int(answer.get("expires_in", 7200))
 
     return _shared_credential("jsapi_ticket", fetch)
 
 
 def jssdk_signature(*, ticket: str, noncestr: str, timestamp: int, url: str) -> str:
-    """sha1 of the four fields in name order, raw values, ``url`` without its #fragment (JS-SDK appendix 1)."""
+    """wechatpy's sha1 over the four fields in name order (JS-SDK appendix 1), for ``url`` without its
+    #fragment, which WeChat leaves out and wechatpy does not strip."""
     page = urlunsplit(urlsplit(url)._replace(fragment=""))
-    text = f"jsapi_ticket={ticket}&noncestr={noncestr}&timestamp={timestamp}&url={page}"
-    return hashlib.sha1(text.encode()).hexdigest()  # noqa: S324  (the algorithm WeChat specifies)
+    return str(WeChatJSAPI().get_jsapi_signature(noncestr, ticket, timestamp, page))
 
 
 def jssdk_config(url: str) -> dict[str, Any]:
@@ -242,5 +284,7 @@ SUBSCRIPTION_REFUSED = 43101
 def send_subscribe_message(*, openid: str, template_id: str, url: str, data: dict[str, dict[str, str]]) -> None:
     """Send one subscribe message of the official account (``bizsend``; ``page`` is the web page a tap
     opens). Raises ``WechatError``: errcode 43101 when the member holds no subscription for it."""
-    body = {"touser": openid, "template_id": template_id, "page": url, "data": data}
-    _with_token(lambda token: _call("POST", SUBSCRIBE_SEND_PATH, {"access_token": token}, body))
+    _with_token(
+        SUBSCRIBE_SEND_PATH,
+        lambda client: client.message.send_subscribe_message(openid, template_id, data, page=url),
+    )

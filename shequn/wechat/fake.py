@@ -20,20 +20,26 @@ It answers the paths of open.weixin.qq.com and api.weixin.qq.com as WeChat docum
 
 Errors are HTTP 200 with ``{"errcode": …, "errmsg": …}``, as WeChat answers. Times come from
 ``time.time()`` so tests move them with time-machine. ``calls`` records each API path called.
+``WsgiAdapter`` is how wechatpy's requests session reaches it in this process.
 """
 
 import hashlib
+import io
 import itertools
 import json
 import re
 import secrets
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+import requests
+from urllib3 import HTTPResponse
 
 CODE_TTL_SECONDS = 5 * 60
 TOKEN_TTL_SECONDS = 7200
@@ -280,3 +286,52 @@ def _error(errcode: int, errmsg: str) -> dict[str, Any]:
 
 
 FAKE = FakeWechat()
+
+
+class WsgiAdapter(requests.adapters.HTTPAdapter):
+    """requests' transport to a WSGI application in this process (what ``httpx.WSGITransport`` is
+    to httpx): the request becomes a WSGI environ, the answer a urllib3 response, no socket."""
+
+    def __init__(self, app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]]):
+        super().__init__()
+        self.app = app
+
+    def send(self, request: Any, *args: Any, **kwargs: Any) -> requests.Response:
+        url = urlsplit(request.url)
+        body = request.body or b""
+        body = body.encode() if isinstance(body, str) else body
+        environ = {
+            "REQUEST_METHOD": request.method,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": unquote(url.path),
+            "QUERY_STRING": url.query,
+            "SERVER_NAME": url.hostname or "localhost",
+            "SERVER_PORT": str(url.port or (443 if url.scheme == "https" else 80)),
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "CONTENT_TYPE": request.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": url.scheme,
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+        }
+        if "Cookie" in request.headers:
+            environ["HTTP_COOKIE"] = request.headers["Cookie"]
+        answered: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            answered[:] = [status, headers]
+
+        content = b"".join(self.app(environ, start_response))
+        status, headers = answered
+        raw = HTTPResponse(
+            body=io.BytesIO(content),
+            headers=headers,
+            status=int(status.split(" ", 1)[0]),
+            reason=status.split(" ", 1)[1],
+            preload_content=False,
+        )
+        return self.build_response(request, raw)

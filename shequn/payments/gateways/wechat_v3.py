@@ -1,15 +1,20 @@
 """A WeChat Pay API v3 merchant client behind the ``Gateway`` interface.
 
-Everything protocol-level happens here: requests are signed with the merchant key,
-responses and notifications are verified against platform certificates chosen by
-serial, resources are decrypted with the APIv3 key. The sandbox plugs in an in-process
-transport and its generated keys; a real WeChat adapter plugs in an HTTPS transport to
-api.mch.weixin.qq.com and the merchant's real keys, and nothing else changes.
+The protocol's cryptography is wechatpayv3's (``wechatpayv3.utils``): the ``Authorization``
+header signed with the merchant key, SHA256-RSA verification of responses and notifications,
+AEAD_AES_256_GCM decryption of resources with the APIv3 key, the pay sheet's ``paySign``. What
+the SDK leaves to its caller stays here, thin: which platform key verifies (chosen by serial
+among several while WeChat rotates them, downloads rate-limited), the header checks and the
+timestamp window that refuse replays, the transport, and WeChat's answers mapped to our errors
+(docs/adr/0015). The sandbox plugs in an in-process transport and its generated keys; a shop's
+live account plugs in an HTTPS transport to api.mch.weixin.qq.com and its own keys.
 """
 
 import datetime
 import json
 import logging
+import re
+import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -18,11 +23,10 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
-from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.utils.translation import gettext as _
+from wechatpayv3.utils import aes_decrypt, build_authorization, load_certificate, rsa_sign, rsa_verify
 
-from .. import wechatpay
 from .base import (
     Gateway,
     GatewayError,
@@ -35,6 +39,50 @@ from .base import (
 )
 
 logger = logging.getLogger("shequn.payments.wechatpay")
+
+SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
+AES_ALGORITHM = "AEAD_AES_256_GCM"
+# Certificate serial numbers are hex strings (WeChat's are 40 upper-case hex digits); a
+# notification signed with the WeChat Pay public key carries that key's id instead.
+SERIAL_PATTERN = re.compile(r"^(?:[0-9A-Fa-f]{8,64}|PUB_KEY_ID_[0-9]{1,48})$")
+NONCE_PATTERN = re.compile(r"^[0-9A-Za-z]{1,64}$")
+TIMESTAMP_PATTERN = re.compile(r"^\d{1,12}$")
+
+
+class ProtocolError(Exception):
+    """A message that does not verify: bad signature, malformed header, stale timestamp..."""
+
+
+def check_timestamp(timestamp: str, max_skew_seconds: int, now: float | None = None) -> None:
+    """wechatpayv3 verifies a signature whatever its age; a replay outside the window is refused here."""
+    if not TIMESTAMP_PATTERN.match(timestamp or ""):
+        raise ProtocolError("malformed timestamp")
+    current = int(time.time() if now is None else now)
+    if abs(current - int(timestamp)) > max_skew_seconds:
+        raise ProtocolError("timestamp outside the allowed window")
+
+
+def decrypt_resource(api_v3_key: bytes, resource: Any) -> str:
+    """A notification's or a downloaded certificate's AEAD_AES_256_GCM resource, decrypted by wechatpayv3."""
+    if not isinstance(resource, dict) or resource.get("algorithm") != AES_ALGORITHM:
+        raise ProtocolError("unsupported resource algorithm")
+    try:
+        plaintext = aes_decrypt(
+            nonce=str(resource["nonce"]),
+            ciphertext=str(resource["ciphertext"]),
+            associated_data=str(resource.get("associated_data") or ""),
+            apiv3_key=api_v3_key.decode(),
+        )
+    except (KeyError, ValueError, UnicodeDecodeError):
+        plaintext = None
+    if plaintext is None:  # wechatpayv3's answer to a failed tag check
+        raise ProtocolError("resource does not decrypt")
+    return str(plaintext)
+
+
+def dumps(payload: Any) -> str:
+    """Compact JSON as WeChat sends it (non-ASCII kept as is)."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -196,14 +244,15 @@ class WechatPayV3Gateway(Gateway):
     # --- signed requests ---------------------------------------------------------
 
     def _request(self, method: str, url: str, payload: Any = None, *, verify: bool = True) -> Any:
-        body = "" if payload is None else wechatpay.dumps(payload)
-        authorization = wechatpay.authorization_header(
-            mchid=self.credentials.mchid,
-            serial_no=self.credentials.merchant_serial,
-            private_key=self.credentials.merchant_private_key,
-            method=method,
-            url=url,
-            body=body,
+        body = "" if payload is None else dumps(payload)
+        # The body is signed as the very string sent (wechatpayv3 signs a str as is).
+        authorization = build_authorization(
+            url,
+            method,
+            self.credentials.mchid,
+            self.credentials.merchant_serial,
+            self.credentials.merchant_private_key,
+            data=body,
         )
         headers = {"Authorization": authorization, "Accept": "application/json"}
         if body:
@@ -230,7 +279,7 @@ class WechatPayV3Gateway(Gateway):
         headers = _headers(response.headers)
         try:
             self._verify_signed(headers, response.body)
-        except wechatpay.ProtocolError as error:
+        except ProtocolError as error:
             raise GatewayError(_("支付网关应答验签失败：%(error)s") % {"error": error}) from error
 
     def _verify_signed(self, headers: Mapping[str, str], body: str) -> None:
@@ -238,19 +287,19 @@ class WechatPayV3Gateway(Gateway):
         signature = headers.get("wechatpay-signature", "")
         timestamp = headers.get("wechatpay-timestamp", "")
         nonce_str = headers.get("wechatpay-nonce", "")
-        signature_type = headers.get("wechatpay-signature-type", wechatpay.SIGNATURE_TYPE)
+        signature_type = headers.get("wechatpay-signature-type", SIGNATURE_TYPE)
         if not serial or not signature or not timestamp or not nonce_str:
-            raise wechatpay.ProtocolError("missing Wechatpay-* signature headers")
-        if signature_type != wechatpay.SIGNATURE_TYPE:
-            raise wechatpay.ProtocolError("unsupported signature type")
-        if not wechatpay.SERIAL_PATTERN.match(serial) or not wechatpay.NONCE_PATTERN.match(nonce_str):
-            raise wechatpay.ProtocolError("malformed serial or nonce")
-        wechatpay.check_timestamp(timestamp, self.max_skew_seconds)
+            raise ProtocolError("missing Wechatpay-* signature headers")
+        if signature_type != SIGNATURE_TYPE:
+            raise ProtocolError("unsupported signature type")
+        if not SERIAL_PATTERN.match(serial) or not NONCE_PATTERN.match(nonce_str):
+            raise ProtocolError("malformed serial or nonce")
+        check_timestamp(timestamp, self.max_skew_seconds)
         public_key = self.certificates.public_key(serial, self._download_certificates)
         if public_key is None:
-            raise wechatpay.ProtocolError("unknown platform certificate serial")
-        if not wechatpay.verify(public_key, wechatpay.response_message(timestamp, nonce_str, body), signature):
-            raise wechatpay.ProtocolError("signature does not verify")
+            raise ProtocolError("unknown platform certificate serial")
+        if not rsa_verify(timestamp, nonce_str, body, signature, public_key):
+            raise ProtocolError("signature does not verify")
 
     def _download_certificates(self) -> dict[str, rsa.RSAPublicKey]:
         """GET /v3/certificates: certificates come AES-GCM encrypted with the APIv3 key."""
@@ -258,8 +307,10 @@ class WechatPayV3Gateway(Gateway):
         data = self._request("GET", "/v3/certificates", verify=False)
         keys: dict[str, rsa.RSAPublicKey] = {}
         for entry in data.get("data", []):
-            pem = wechatpay.decrypt_resource(self.credentials.api_v3_key, entry.get("encrypt_certificate"))
-            certificate = x509.load_pem_x509_certificate(pem.encode())
+            pem = decrypt_resource(self.credentials.api_v3_key, entry.get("encrypt_certificate"))
+            certificate = load_certificate(pem)
+            if certificate is None:
+                continue
             public_key = certificate.public_key()
             serial = format(certificate.serial_number, "X")
             if isinstance(public_key, rsa.RSAPublicKey) and serial == str(entry.get("serial_no", "")).upper():
@@ -286,17 +337,18 @@ class WechatPayV3Gateway(Gateway):
 
     def jsapi_pay_params(self, prepay_id: str) -> dict[str, str]:
         """What the H5 page hands ``WeixinJSBridge.invoke('getBrandWCPayRequest', …)``, signed with the merchant key."""
-        timestamp = wechatpay.now_timestamp()
-        nonce_str = wechatpay.nonce()
+        timestamp = str(int(time.time()))
+        nonce_str = secrets.token_hex(16).upper()
         package = f"prepay_id={prepay_id}"
-        message = wechatpay.jsapi_message(self.credentials.appid, timestamp, nonce_str, package)
+        # paySign signs appId\ntimeStamp\nnonceStr\npackage\n (JSAPI 调起支付), as WeChatPay.sign does.
+        message = "".join(f"{field}\n" for field in (self.credentials.appid, timestamp, nonce_str, package))
         return {
             "appId": self.credentials.appid,
             "timeStamp": timestamp,
             "nonceStr": nonce_str,
             "package": package,
             "signType": "RSA",
-            "paySign": wechatpay.sign(self.credentials.merchant_private_key, message),
+            "paySign": rsa_sign(self.credentials.merchant_private_key, message),
         }
 
     def query(self, out_trade_no: str) -> Transaction:
@@ -342,14 +394,14 @@ class WechatPayV3Gateway(Gateway):
             self._verify_signed(_headers(headers), text)
             envelope = json.loads(text)
             if not isinstance(envelope, dict):
-                raise wechatpay.ProtocolError("body is not a JSON object")
-            plaintext = wechatpay.decrypt_resource(self.credentials.api_v3_key, envelope.get("resource"))
+                raise ProtocolError("body is not a JSON object")
+            plaintext = decrypt_resource(self.credentials.api_v3_key, envelope.get("resource"))
             resource = json.loads(plaintext)
             if not isinstance(resource, dict):
-                raise wechatpay.ProtocolError("resource is not a JSON object")
+                raise ProtocolError("resource is not a JSON object")
             notification_id = str(envelope["id"])
             event_type = str(envelope["event_type"])
-        except (wechatpay.ProtocolError, ValueError, KeyError) as error:
+        except (ProtocolError, ValueError, KeyError) as error:
             raise NotificationRejected(
                 _("通知校验失败：%(value)s") % {"value": error or "invalid notification"}, code="FAIL"
             ) from None

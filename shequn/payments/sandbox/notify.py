@@ -21,8 +21,9 @@ from django.utils import timezone
 
 from shequn.core.events import on_commit
 
-from .. import wechatpay
+from ..gateways.wechat_v3 import dumps
 from .keys import load_keys
+from .protocol import encrypt_resource, signature_headers
 
 logger = logging.getLogger("shequn.payments.sandbox")
 
@@ -65,8 +66,7 @@ def sandbox_behaviour(**changes: Any) -> Iterator[Behaviour]:
 
 def build_body(*, event_type: str, original_type: str, resource: dict[str, Any]) -> str:
     keys = load_keys()
-    plaintext = wechatpay.dumps(resource)
-    encrypted = wechatpay.encrypt_resource(keys.api_v3_key, plaintext, associated_data=original_type)
+    encrypted = encrypt_resource(keys.api_v3_key, dumps(resource), associated_data=original_type)
     envelope = {
         "id": str(uuid.uuid4()),
         "create_time": timezone.localtime().isoformat(timespec="seconds"),
@@ -75,25 +75,15 @@ def build_body(*, event_type: str, original_type: str, resource: dict[str, Any])
         "summary": SUMMARIES.get(event_type, event_type),
         "resource": {"original_type": original_type, **encrypted},
     }
-    return wechatpay.dumps(envelope)
+    return dumps(envelope)
 
 
 def sign_headers(body: str, *, timestamp: str | None = None, serial: str | None = None) -> dict[str, str]:
     """The Wechatpay-* headers for ``body``, signed with the active platform key (or ``serial``'s)."""
     keys = load_keys()
     platform_key = keys.platform_keys[serial] if serial else keys.active_platform_key
-    timestamp = timestamp or wechatpay.now_timestamp()
-    nonce_str = wechatpay.nonce()
-    return {
-        "Wechatpay-Serial": platform_key.serial,
-        "Wechatpay-Signature": wechatpay.sign(
-            platform_key.private_key, wechatpay.response_message(timestamp, nonce_str, body)
-        ),
-        "Wechatpay-Timestamp": timestamp,
-        "Wechatpay-Nonce": nonce_str,
-        "Wechatpay-Signature-Type": wechatpay.SIGNATURE_TYPE,
-        "Content-Type": "application/json",
-    }
+    headers = signature_headers(platform_key.private_key, platform_key.serial, body, timestamp or "")
+    return {**headers, "Content-Type": "application/json"}
 
 
 def send_notification(*, notify_url: str, event_type: str, original_type: str, resource: dict[str, Any]) -> str:

@@ -18,12 +18,12 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import wechatpay
 from ..enums import SandboxTradeState
-from ..gateways.wechat_v3 import TransportResponse
+from ..gateways.wechat_v3 import ProtocolError, TransportResponse, check_timestamp, dumps
 from ..models import SandboxRefund, SandboxTransaction
 from . import notify
 from .keys import load_keys
+from .protocol import encrypt_resource, parse_authorization, request_verifies
 
 SANDBOX_OPENID = "oSandboxPayer0000000000000000"
 
@@ -37,7 +37,7 @@ class SandboxError(Exception):
 
 
 def _respond(status: int, payload: Any = None) -> TransportResponse:
-    body = "" if payload is None else wechatpay.dumps(payload)
+    body = "" if payload is None else dumps(payload)
     headers = notify.sign_headers(body)
     headers["Request-ID"] = secrets.token_hex(16)
     return TransportResponse(status=status, headers=headers, body=body)
@@ -46,17 +46,16 @@ def _respond(status: int, payload: Any = None) -> TransportResponse:
 def _authenticate(method: str, url: str, headers: Mapping[str, str], body: str) -> None:
     lowered = {key.lower(): value for key, value in headers.items()}
     try:
-        auth = wechatpay.parse_authorization(lowered.get("authorization", ""))
-        wechatpay.check_timestamp(auth.timestamp, settings.PAYMENT_NOTIFICATION_MAX_SKEW_SECONDS)
-    except wechatpay.ProtocolError as error:
+        auth = parse_authorization(lowered.get("authorization", ""))
+        check_timestamp(auth.timestamp, settings.PAYMENT_NOTIFICATION_MAX_SKEW_SECONDS)
+    except ProtocolError as error:
         raise SandboxError(401, "SIGN_ERROR", _("签名错误：%(error)s") % {"error": error}) from None
     keys = load_keys()
     if auth.mchid != settings.SANDBOX_PAY_MCHID:
         raise SandboxError(401, "SIGN_ERROR", _("商户号与签名不符"))
     if auth.serial_no.upper() != keys.merchant_serial:
         raise SandboxError(401, "SIGN_ERROR", _("商户证书序列号不存在"))
-    message = wechatpay.request_message(method, url, auth.timestamp, auth.nonce_str, body)
-    if not wechatpay.verify(keys.merchant_public_key, message, auth.signature):
+    if not request_verifies(keys.merchant_public_key, method, url, auth, body):
         raise SandboxError(401, "SIGN_ERROR", _("签名错误"))
 
 
@@ -93,7 +92,7 @@ def _certificates(payload: Any, query: Any) -> tuple[int, Any]:
                 "serial_no": platform_key.serial,
                 "effective_time": platform_key.certificate.not_valid_before_utc.isoformat(),
                 "expire_time": platform_key.certificate.not_valid_after_utc.isoformat(),
-                "encrypt_certificate": wechatpay.encrypt_resource(keys.api_v3_key, pem, "certificate"),
+                "encrypt_certificate": encrypt_resource(keys.api_v3_key, pem, "certificate"),
             }
         )
     return 200, {"data": data}

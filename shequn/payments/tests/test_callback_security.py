@@ -6,11 +6,12 @@ import time
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from shequn.payments import wechatpay
 from shequn.payments.gateways.sandbox import certificate_cache
+from shequn.payments.gateways.wechat_v3 import dumps
 from shequn.payments.models import Payment
 from shequn.payments.sandbox import keys as sandbox_keys
 from shequn.payments.sandbox.notify import sign_headers
+from shequn.payments.sandbox.protocol import encrypt_resource, signature_headers
 from shequn.testing.payments import make_order, post_notification, row_counts, transaction_body
 
 pytestmark = pytest.mark.django_db
@@ -46,8 +47,7 @@ def test_forged_signature(pending):
     body = transaction_body(pending.number, pending.total_fen)
     headers = sign_headers(body)
     forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    message = wechatpay.response_message(headers["Wechatpay-Timestamp"], headers["Wechatpay-Nonce"], body)
-    headers["Wechatpay-Signature"] = wechatpay.sign(forger, message)
+    headers.update(signature_headers(forger, headers["Wechatpay-Serial"], body))  # the right serial, a forged key
     assert_refused(post_notification(body, headers), before)
 
 
@@ -57,15 +57,15 @@ def test_tampered_body(pending):
     headers = sign_headers(body)
     envelope = json.loads(body)
     envelope["event_type"] = "REFUND.SUCCESS"
-    assert_refused(post_notification(wechatpay.dumps(envelope), headers), before)
+    assert_refused(post_notification(dumps(envelope), headers), before)
 
 
 def test_tampered_ciphertext_with_fresh_signature(pending):
     """Even correctly signed, a resource that does not decrypt with our APIv3 key is refused."""
     before = row_counts()
     envelope = json.loads(transaction_body(pending.number, pending.total_fen))
-    envelope["resource"].update(wechatpay.encrypt_resource(b"x" * 32, "{}", "transaction"))
-    body = wechatpay.dumps(envelope)
+    envelope["resource"].update(encrypt_resource(b"x" * 32, "{}", "transaction"))
+    body = dumps(envelope)
     assert_refused(post_notification(body, sign_headers(body)), before)
 
 

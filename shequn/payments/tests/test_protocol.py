@@ -1,18 +1,20 @@
-"""The WeChat Pay v3 primitives and the sandbox server's request authentication."""
+"""The WeChat Pay v3 protocol as our gateway (through wechatpayv3) and the sandbox (WeChat's side) speak
+it, and the sandbox server's request authentication."""
 
 import json
 import time
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from wechatpayv3.utils import build_authorization
 
-from shequn.payments import wechatpay
 from shequn.payments.gateways import get_gateway
 from shequn.payments.gateways.base import GatewayError
 from shequn.payments.gateways.sandbox import sandbox_gateway
-from shequn.payments.gateways.wechat_v3 import TransportResponse
+from shequn.payments.gateways.wechat_v3 import ProtocolError, TransportResponse, check_timestamp, decrypt_resource
 from shequn.payments.sandbox import server
 from shequn.payments.sandbox.keys import load_keys
+from shequn.payments.sandbox.protocol import encrypt_resource, parse_authorization, request_verifies
 
 pytestmark = pytest.mark.django_db
 
@@ -22,28 +24,17 @@ def key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def test_signature_round_trip_and_tamper(key):
-    message = wechatpay.request_message("POST", "/v3/pay/transactions/jsapi", "1700000000", "ABC", '{"a":1}')
-    assert message == 'POST\n/v3/pay/transactions/jsapi\n1700000000\nABC\n{"a":1}\n'
-    signature = wechatpay.sign(key, message)
-    assert wechatpay.verify(key.public_key(), message, signature)
-    assert not wechatpay.verify(key.public_key(), message.replace("1}", "2}"), signature)
-    assert not wechatpay.verify(key.public_key(), message, "not base64!!")
-
-
-def test_authorization_header_format_and_parse(key):
-    header = wechatpay.authorization_header(
-        mchid="1900000001", serial_no="ABCDEF0123456789", private_key=key, method="GET", url="/v3/x", body=""
-    )
+def test_wechat_side_parses_and_verifies_the_authorization_wechatpayv3_builds(key):
+    body = '{"a":1}'
+    header = build_authorization("/v3/pay/transactions/jsapi", "POST", "1900000001", "ABCDEF0123456789", key, data=body)
     assert header.startswith('WECHATPAY2-SHA256-RSA2048 mchid="1900000001",nonce_str="')
-    auth = wechatpay.parse_authorization(header)
-    assert auth.mchid == "1900000001"
-    assert auth.serial_no == "ABCDEF0123456789"
-    assert wechatpay.verify(
-        key.public_key(),
-        wechatpay.request_message("GET", "/v3/x", auth.timestamp, auth.nonce_str, ""),
-        auth.signature,
-    )
+    auth = parse_authorization(header)
+    assert (auth.mchid, auth.serial_no) == ("1900000001", "ABCDEF0123456789")
+    assert request_verifies(key.public_key(), "POST", "/v3/pay/transactions/jsapi", auth, body)
+    assert not request_verifies(key.public_key(), "POST", "/v3/pay/transactions/jsapi", auth, body.replace("1}", "2}"))
+    assert not request_verifies(key.public_key(), "GET", "/v3/pay/transactions/jsapi", auth, body)
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    assert not request_verifies(other.public_key(), "POST", "/v3/pay/transactions/jsapi", auth, body)
 
 
 @pytest.mark.parametrize(
@@ -57,28 +48,34 @@ def test_authorization_header_format_and_parse(key):
     ],
 )
 def test_malformed_authorization_is_refused(header):
-    with pytest.raises(wechatpay.ProtocolError):
-        wechatpay.parse_authorization(header)
+    with pytest.raises(ProtocolError):
+        parse_authorization(header)
 
 
-def test_resource_encryption_round_trip_and_tamper():
+def test_a_resource_wechat_encrypts_decrypts_with_the_apiv3_key_only():
     api_key = b"0123456789abcdef0123456789abcdef"
-    resource = wechatpay.encrypt_resource(api_key, '{"out_trade_no":"X"}', "transaction")
+    resource = encrypt_resource(api_key, '{"out_trade_no":"X"}', "transaction")
     assert resource["algorithm"] == "AEAD_AES_256_GCM"
-    assert wechatpay.decrypt_resource(api_key, resource) == '{"out_trade_no":"X"}'
-    with pytest.raises(wechatpay.ProtocolError):
-        wechatpay.decrypt_resource(api_key, {**resource, "associated_data": "refund"})
-    with pytest.raises(wechatpay.ProtocolError):
-        wechatpay.decrypt_resource(b"f" * 32, resource)
+    assert decrypt_resource(api_key, resource) == '{"out_trade_no":"X"}'
+    for tampered in (
+        {**resource, "associated_data": "refund"},
+        {**resource, "ciphertext": "not base64!!"},
+        {**resource, "algorithm": "AES_CBC"},
+        {key: value for key, value in resource.items() if key != "nonce"},
+    ):
+        with pytest.raises(ProtocolError):
+            decrypt_resource(api_key, tampered)
+    with pytest.raises(ProtocolError):
+        decrypt_resource(b"f" * 32, resource)
 
 
 def test_timestamp_window():
     now = time.time()
-    wechatpay.check_timestamp(str(int(now) - 300), 300, now=now)
-    with pytest.raises(wechatpay.ProtocolError):
-        wechatpay.check_timestamp(str(int(now) - 301), 300, now=now)
-    with pytest.raises(wechatpay.ProtocolError):
-        wechatpay.check_timestamp(str(int(now) + 301), 300, now=now)
+    check_timestamp(str(int(now) - 300), 300, now=now)
+    with pytest.raises(ProtocolError):
+        check_timestamp(str(int(now) - 301), 300, now=now)
+    with pytest.raises(ProtocolError):
+        check_timestamp(str(int(now) + 301), 300, now=now)
 
 
 def test_sandbox_refuses_unsigned_and_forged_requests(sandbox):
@@ -89,25 +86,13 @@ def test_sandbox_refuses_unsigned_and_forged_requests(sandbox):
 
     forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     keys = load_keys()
-    header = wechatpay.authorization_header(
-        mchid="1900000001",
-        serial_no=keys.merchant_serial,
-        private_key=forger,
-        method="POST",
-        url="/v3/pay/transactions/jsapi",
-        body=body,
-    )
+    header = build_authorization("/v3/pay/transactions/jsapi", "POST", "1900000001", keys.merchant_serial, forger, body)
     forged = server.handle("POST", "/v3/pay/transactions/jsapi", {"Authorization": header}, body)
     assert forged.status == 401
 
     # A correctly signed request for another body (replayed signature) fails too.
-    good = wechatpay.authorization_header(
-        mchid="1900000001",
-        serial_no=keys.merchant_serial,
-        private_key=keys.merchant_private_key,
-        method="POST",
-        url="/v3/pay/transactions/jsapi",
-        body=body,
+    good = build_authorization(
+        "/v3/pay/transactions/jsapi", "POST", "1900000001", keys.merchant_serial, keys.merchant_private_key, body
     )
     replayed = server.handle("POST", "/v3/pay/transactions/jsapi", {"Authorization": good}, body + " ")
     assert replayed.status == 401

@@ -11,13 +11,13 @@ from django.test import Client
 from wechatpayv3 import WeChatPay, WeChatPayType
 from wechatpayv3.utils import rsa_verify
 
-from shequn.payments import wechatpay
 from shequn.payments.actions import start_payment
 from shequn.payments.enums import PaymentStatus
 from shequn.payments.models import Payment, SandboxTransaction
 from shequn.payments.sandbox import keys as sandbox_keys
 from shequn.payments.sandbox import server as sandbox_server
 from shequn.payments.sandbox.notify import build_body, sign_headers
+from shequn.payments.sandbox.protocol import parse_authorization
 from shequn.payments.sandbox.server import transaction_resource
 from shequn.testing.payments import certificate_pem, make_order, private_key_pem, row_counts
 
@@ -69,7 +69,7 @@ def test_jsapi_prepay_carries_the_openid_and_its_signature_verifies_with_wechatp
     assert sent["notify_url"].endswith(live_wechat.notify_path())
     # The independent SDK verifies our Authorization over METHOD\nURL\ntimestamp\nnonce\nbody\n
     # with the merchant's public key (its rsa_verify joins the first fields with newlines too).
-    auth = wechatpay.parse_authorization(headers["Authorization"])
+    auth = parse_authorization(headers["Authorization"])
     assert auth.mchid == settings.SANDBOX_PAY_MCHID
     merchant_public_key = sandbox_keys.load_keys().merchant_public_key
     assert rsa_verify(f"{method}\n{url}\n{auth.timestamp}", auth.nonce_str, body, auth.signature, merchant_public_key)

@@ -2,13 +2,15 @@
 web and task process shares them through the database, so none fetches a token that retires the
 one another process still uses, and WeChat's fetch limits are not spent on races."""
 
+import logging
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
 from shequn.testing.postgres import run_at_once
-from shequn.testing.wechat import wechat
+from shequn.testing.wechat import APP_SECRET, wechat
 from shequn.wechat import client as wechat_client
 from shequn.wechat.models import WechatCredential
 
@@ -37,6 +39,25 @@ def test_a_refused_token_is_renewed_once_for_every_caller_that_saw_it_refused(we
     # A second process got the same refusal a moment later: it takes the renewed token.
     assert wechat_client.access_token(stale=refused) == renewed != refused
     assert wechat.calls == ["/cgi-bin/token"] * 2
+
+
+@pytest.mark.django_db
+def test_wechat_out_of_reach_is_errcode_minus_one_and_names_no_secret(wechat, settings, caplog):
+    """Without the fake, wechatpy goes over the network: a host where nothing listens is an error the
+    callers know (errcode -1), nothing is stored, and neither the log nor the error carries the AppSecret."""
+    caplog.set_level(logging.DEBUG)
+    settings.WECHAT_FAKE = False
+    settings.WECHAT_API_BASE = "http://127.0.0.1:9"  # the discard port: nothing answers there
+
+    with pytest.raises(wechat_client.WechatError) as raised:
+        wechat_client.access_token()
+
+    assert raised.value.errcode == -1
+    assert raised.value.__suppress_context__  # the requests error names the URL, which holds the secret
+    assert APP_SECRET not in str(raised.value)
+    assert APP_SECRET not in caplog.text
+    assert not WechatCredential.objects.exclude(value_encrypted="").exists()
+    assert wechat.calls == []
 
 
 @pytest.mark.postgres
