@@ -11,7 +11,7 @@ from shequn.lotteries.actions import PrizeInput
 from shequn.lotteries.models import Lottery, Spin
 from shequn.testing.two_shops import login
 
-from .conftest import draw_input, published, wheel_input
+from .conftest import draw_input, prize_coupon, published, wheel_input
 
 pytestmark = pytest.mark.django_db
 
@@ -128,9 +128,8 @@ def test_member_wins_a_red_packet_on_the_wheel_and_claims_it_with_one_tap(
 
 
 def test_console_form_offers_the_shops_coupons_as_prizes(shop, operator, console_client, community, sku):
-    from shequn.testing.coupons import make_coupon_template
 
-    template = make_coupon_template(shop, name="抽奖专享券", claimable=False)
+    template = prize_coupon(shop, name="抽奖专享券")
     data = form_data(community, sku, prize_0_kind="coupon", prize_0_sku="", prize_0_coupon=template.pk)
     data["prize_0_value"] = "20"
     answer = console_client.post("/console/lotteries/new/", data)
