@@ -408,10 +408,10 @@ def claim(user: Any, template_id: int, *, post_id: int | None = None) -> MemberC
 
 
 def issue(template: CouponTemplate, member: Any, *, source: str) -> MemberCoupon:
-    """Give ``member`` one coupon of ``template`` (a lottery prize, a welcome gift): the stable entry
-    point for other apps. It draws from the template's quantity and respects its per-person limit
-    and audience; raises ``CouponNotClaimable`` (stopped or over), ``CouponMembersOnly``,
-    ``CouponSoldOut`` or ``CouponLimitReached``, having written nothing."""
+    """Give ``member`` one coupon of ``template`` (a welcome gift): the stable entry point for other
+    apps (a lottery prize uses ``issue_reserved``). It draws from the template's quantity and
+    respects its per-person limit and audience; raises ``CouponNotClaimable`` (stopped or over),
+    ``CouponMembersOnly``, ``CouponSoldOut`` or ``CouponLimitReached``, having written nothing."""
     if source not in CouponSource.values:
         raise ValueError(f"unknown coupon source {source!r}")
     now = timezone.now()

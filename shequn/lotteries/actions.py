@@ -690,11 +690,11 @@ def claim_prize(
 
 
 def _give_prize(user: Any, win: Win) -> Win:
-    """A coupon prize issues the prize's template to the winner (``coupons.actions.issue``, source
-    lottery: its stock, validity and per-person limit apply, and a refusal leaves the prize to claim);
-    a red-packet prize credits its value from the shop's promotion account
-    (``redpackets.actions.pay_prize``, ledger reference ``lottery:prize:{win}``, which posts once).
-    Under the win's lock, so a second tap finds it claimed."""
+    """A coupon prize gives the winner one of the coupons reserved for it at publication
+    (``coupons.actions.issue_reserved``, source lottery: the template's validity applies; what members
+    claimed meanwhile, its per-person limit and its audience do not); a red-packet prize credits its
+    value from the shop's promotion account (``redpackets.actions.pay_prize``, ledger reference
+    ``lottery:prize:{win}``, which posts once). Under the win's lock, so a second tap finds it claimed."""
     with transaction.atomic():
         locked = (
             Win.objects.select_for_update(of=("self",))
