@@ -1,5 +1,6 @@
 """Reads of the accounts app. A member only ever reaches their own addresses and tokens."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -8,7 +9,7 @@ from django.utils.translation import gettext as _
 from shequn.core.errors import NotFound
 from shequn.core.phone import mask_phone
 
-from .models import Address, ApiToken
+from .models import Address, ApiToken, User
 
 
 def my_addresses(user: Any) -> QuerySet[Address]:
@@ -47,3 +48,14 @@ def phone_for_viewer(phone: str | None, *, owner: Any, viewer: Any) -> str:
     if getattr(viewer, "pk", None) is not None and getattr(owner, "pk", None) == viewer.pk:
         return phone or ""
     return mask_phone(phone or "")
+
+
+def active_members(member_ids: Iterable[int], *, lock: bool = False) -> set[int]:
+    """Which of these accounts are still active (a deleted account is anonymised and inactive). With
+    ``lock`` their rows are locked in id order until the caller's transaction ends: an account
+    deletion takes its row first, so it either waits for the caller or the caller sees it deleted
+    (a red packet or a prize written for a member in flight never reaches an anonymised account)."""
+    users = User.objects.filter(pk__in=sorted(set(member_ids)), is_active=True).order_by("pk")
+    if lock:
+        users = users.select_for_update()
+    return set(users.values_list("pk", flat=True))

@@ -38,7 +38,7 @@ from shequn.shops import permissions
 from shequn.shops.models import Shop
 from shequn.shops.selectors import require_permission
 
-from . import selectors, state
+from . import rules, selectors, state
 from .enums import USABLE_STATUSES, CouponKind, CouponScope, CouponSource, CouponStatus, Validity
 from .errors import (
     CouponInvalid,
@@ -62,6 +62,8 @@ MAX_RECIPIENTS = 2_000  # phone numbers pasted at once
 # it announces one, so a coupon cannot even pretend to require it.
 INDUCEMENT_WORDS = ("分享", "转发", "朋友圈", "邀请", "拉新", "好友助力", "助力", "集赞", "share", "invite", "moments")
 
+# A red packet's template (``create_amounts_template``) is never edited: active or claimable, it would give ¥0 coupons.
+RED_PACKET_TEMPLATE_FROZEN = gettext_lazy("这是红包以优惠券发放时生成的券，不能编辑")
 # The rules that decide what a coupon is worth: frozen once a member holds one.
 FROZEN_FIELDS = {
     "kind": gettext_lazy("类型"),
@@ -287,7 +289,10 @@ def update_template(
     require_permission(actor, shop, permissions.MANAGE_CATALOG)
     with transaction.atomic():
         template = selectors.access_template(shop, template_id, lock=True)
-        issued = template.issued
+        if template.own_amounts:
+            # Its coupons' amounts are the red packet's parts: made active or claimable it would give ¥0 coupons.
+            raise CouponNotClaimable(str(RED_PACKET_TEMPLATE_FROZEN))
+        issued = template.issued + template.reserved  # held by members or promised as prizes
         if issued:
             # Dates already passed are not an error on a template members hold (it is frozen anyway).
             checked = check_template(shop, data, now=min(timezone.now(), template.created_at))
@@ -300,7 +305,9 @@ def update_template(
         else:
             checked = check_template(shop, data)
         if data.total_quantity < issued:
-            raise _invalid(_("已发放 %(issued)d 张，发放总量不能少于已发放数量") % {"issued": issued}, "total_quantity")
+            raise _invalid(
+                _("已发放或预留为奖品 %(issued)d 张，发放总量不能少于这个数量") % {"issued": issued}, "total_quantity"
+            )
         if not 1 <= data.total_quantity <= MAX_QUANTITY:
             raise _invalid(_("发放总量应在 1 到 %(max)d 张之间") % {"max": MAX_QUANTITY}, "total_quantity")
         delta = data.total_quantity - template.total_quantity
@@ -335,10 +342,7 @@ def _check_open(template: CouponTemplate, now: datetime) -> None:
 
 def _check_audience(template: CouponTemplate, user: Any) -> None:
     if template.community is not None and not is_community_member(user, template.community):
-        raise CouponMembersOnly(
-            _("仅限「%(community)s」社群成员领取") % {"community": template.community.name},
-            details={"community_id": template.community_id},
-        )
+        raise CouponMembersOnly(rules.members_only(template), details={"community_id": template.community_id})
 
 
 def _draw(template: CouponTemplate, count: int) -> bool:
@@ -365,18 +369,22 @@ def _issue_one(
                 _("每人限领 %(limit)d 张，你已经领过了") % {"limit": template.per_person_limit},
                 details={"limit": template.per_person_limit},
             )
-        valid_from, valid_until = _window(template, now)
-        coupon = MemberCoupon.objects.create(
-            template=template,
-            shop_id=template.shop_id,
-            user=user,
-            source=source,
-            post=post,
-            valid_from=valid_from,
-            valid_until=valid_until,
-            claimed_at=now,
-        )
-        state.record_issued([coupon], note=str(CouponSource(source).label), now=now)
+        return _create(template, user, source, now, post)
+
+
+def _create(template: CouponTemplate, user: Any, source: str, now: datetime, post: Post | None = None) -> MemberCoupon:
+    valid_from, valid_until = _window(template, now)
+    coupon = MemberCoupon.objects.create(
+        template=template,
+        shop_id=template.shop_id,
+        user=user,
+        source=source,
+        post=post,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        claimed_at=now,
+    )
+    state.record_issued([coupon], note=str(CouponSource(source).label), now=now)
     return coupon
 
 
@@ -400,16 +408,48 @@ def claim(user: Any, template_id: int, *, post_id: int | None = None) -> MemberC
 
 
 def issue(template: CouponTemplate, member: Any, *, source: str) -> MemberCoupon:
-    """Give ``member`` one coupon of ``template`` (a lottery prize, a welcome gift): the stable entry
-    point for other apps. It draws from the template's quantity and respects its per-person limit
-    and audience; raises ``CouponNotClaimable`` (stopped or over), ``CouponMembersOnly``,
-    ``CouponSoldOut`` or ``CouponLimitReached``, having written nothing."""
+    """Give ``member`` one coupon of ``template`` (a welcome gift): the stable entry point for other
+    apps (a lottery prize uses ``issue_reserved``). It draws from the template's quantity and
+    respects its per-person limit and audience; raises ``CouponNotClaimable`` (stopped or over),
+    ``CouponMembersOnly``, ``CouponSoldOut`` or ``CouponLimitReached``, having written nothing."""
     if source not in CouponSource.values:
         raise ValueError(f"unknown coupon source {source!r}")
     now = timezone.now()
     _check_open(template, now)
     _check_audience(template, member)
     return _issue_one(template, member, source, now)
+
+
+def reserve(template_id: int, count: int) -> bool:
+    """Set ``count`` coupons of an active template aside for prizes (a lottery's, at publication), so
+    claims can never leave a winner without one: one conditional UPDATE, which holds the template row
+    until the caller's transaction ends. False, having moved nothing, when fewer are left."""
+    return (
+        CouponTemplate.objects.filter(pk=template_id, is_active=True, remaining__gte=count).update(
+            remaining=F("remaining") - count, reserved=F("reserved") + count
+        )
+        == 1
+    )
+
+
+def release(template_id: int, count: int) -> None:
+    """Put coupons set aside and not given back into the template's remaining (prizes nobody won or
+    claimed, or a lottery's prizes corrected before its start)."""
+    if count:
+        updated = CouponTemplate.objects.filter(pk=template_id, reserved__gte=count).update(
+            remaining=F("remaining") + count, reserved=F("reserved") - count
+        )
+        assert updated == 1, f"template {template_id}: fewer than {count} coupons reserved"
+
+
+def issue_reserved(template: CouponTemplate, member: Any, *, source: str) -> MemberCoupon:
+    """Give ``member`` one coupon set aside by ``reserve`` (a lottery prize won). It was promised
+    when the prize was published: whether the template is still on, its per-person limit and its
+    audience no longer decide; its validity does. Raises ``CouponSoldOut`` when none is reserved."""
+    with transaction.atomic():
+        if CouponTemplate.objects.filter(pk=template.pk, reserved__gte=1).update(reserved=F("reserved") - 1) != 1:
+            raise CouponSoldOut(_("优惠券已经被领完了"))
+        return _create(template, member, source, timezone.now())
 
 
 def create_amounts_template(shop: Shop, name: str, *, quantity: int, valid_days: int) -> CouponTemplate:

@@ -15,11 +15,11 @@ from shequn.shops.permissions import MANAGE_CATALOG
 from . import actions, selectors
 from .actions import TemplateInput
 from .schemas import (
+    CentreCouponOut,
     CentreQuery,
     ClaimIn,
     CouponConsoleOut,
     CouponTemplateIn,
-    CouponTemplateOut,
     IssueIn,
     IssueOut,
     MemberCouponOut,
@@ -33,11 +33,13 @@ READ_ERRORS = error_responses(401, 422)
 WRITE_ERRORS = error_responses(401, 403, 404, 409, 422)
 
 
-@router.get("/centre", response={200: Page[CouponTemplateOut], **error_responses(422)}, auth=None)
+@router.get("/centre", response={200: Page[CentreCouponOut], **error_responses(422)}, auth=None)
 def claim_centre(request: HttpRequest, query: Query[CentreQuery]) -> dict[str, Any]:
-    """领券中心: coupons members may claim now, newest first (of one shop with ``shop``)."""
+    """领券中心: coupons members may claim now, newest first (of one shop with ``shop``); a
+    community-only coupon says in ``refusal`` why the caller, outside its community, cannot claim it."""
     page = paginate(selectors.claim_centre(query.shop), query.page, query.page_size)
-    page["items"] = [CouponTemplateOut.from_model(template) for template in page["items"]]
+    audience = selectors.audience_of(request.user, page["items"])
+    page["items"] = [CentreCouponOut.for_caller(template, audience) for template in page["items"]]
     return page
 
 

@@ -34,7 +34,10 @@ class CouponTemplate(models.Model):
     valid_until = models.DateTimeField(null=True, blank=True)  # fixed
     valid_days = models.PositiveSmallIntegerField(null=True, blank=True)  # days from claiming
     total_quantity = models.PositiveIntegerField()
-    remaining = models.PositiveIntegerField()  # not claimed or issued yet; only conditional F() updates move it
+    remaining = models.PositiveIntegerField()  # not claimed, issued nor reserved; only conditional F() updates move it
+    # Set aside for lottery prizes published and not yet given (``actions.reserve``): held + remaining
+    # + reserved == total, and a winner's coupon comes from here, whatever others claim meanwhile.
+    reserved = models.PositiveIntegerField(default=0)
     per_person_limit = models.PositiveSmallIntegerField(default=1)
     # Lines priced at the member price count towards the coupon only when this is set.
     with_member_prices = models.BooleanField(default=False)
@@ -52,7 +55,9 @@ class CouponTemplate(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(remaining__lte=F("total_quantity")), name="coupon_remaining_in_total"),
+            models.CheckConstraint(
+                condition=Q(remaining__lte=F("total_quantity") - F("reserved")), name="coupon_remaining_in_total"
+            ),
             models.CheckConstraint(condition=Q(per_person_limit__gte=1), name="coupon_limit_positive"),
             models.CheckConstraint(condition=Q(percent_off__lte=99), name="coupon_percent_below_100"),
         ]
@@ -62,7 +67,14 @@ class CouponTemplate(models.Model):
 
     @property
     def issued(self) -> int:
-        return self.total_quantity - self.remaining
+        """Coupons in members' hands (claimed or issued, used or not)."""
+        return self.total_quantity - self.remaining - self.reserved
+
+    @property
+    def own_amounts(self) -> bool:
+        """A red packet's template (``actions.create_amounts_template``): 无门槛 with no amount of its
+        own, each coupon carrying the part its member grabbed."""
+        return self.kind == CouponKind.NO_THRESHOLD and self.amount_fen == 0
 
 
 class MemberCoupon(models.Model):

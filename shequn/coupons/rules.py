@@ -87,9 +87,17 @@ def describe(template: CouponTemplate, amount_fen: int | None = None) -> str:
             text += _("，最多减%(cap)s") % {"cap": format_fen(template.cap_fen)}
         return text
     if template.kind == CouponKind.NO_THRESHOLD:
+        if not amount:  # a red packet's template: every coupon carries its own amount
+            return _("无门槛，每张面额为抢到的红包金额")
         return _("无门槛减%(amount)s") % {"amount": format_fen(amount)}
     sku = template.free_sku
     return _("赠「%(item)s」1件") % {"item": f"{sku.product.title} {sku.spec}" if sku else ""}
+
+
+def members_only(template: CouponTemplate) -> str:
+    """Why a community-only coupon is not for someone outside its community (the claim's refusal and
+    the claim centre's greyed card say the same)."""
+    return _("仅限「%(community)s」社群成员领取") % {"community": template.community.name if template.community else ""}
 
 
 def rule_notes(template: CouponTemplate) -> list[str]:

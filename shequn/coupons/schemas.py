@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field
 from shequn.core.schemas import Fen, Id, Moment, PageQuery, Text
 
 from .models import CouponTemplate, MemberCoupon
-from .rules import coupon_face, describe, rule_notes
+from .rules import coupon_face, describe, members_only, rule_notes
 from .selectors import TemplateFigures
 
 
@@ -45,6 +45,18 @@ class CouponTemplateOut(Schema):
             "per_person_limit": template.per_person_limit,
             "left": template.remaining,
         }
+
+
+class CentreCouponOut(CouponTemplateOut):
+    """A coupon of the claim centre, for the caller."""
+
+    # Why the caller cannot claim it (a community-only coupon outside its community), else null.
+    refusal: str | None
+
+    @staticmethod
+    def for_caller(template: CouponTemplate, audience: set[int]) -> dict[str, Any]:
+        refusal = None if template.pk in audience else members_only(template)
+        return {**CouponTemplateOut.from_model(template), "refusal": refusal}
 
 
 class MemberCouponOut(Schema):
@@ -119,6 +131,7 @@ class CouponConsoleOut(CouponTemplateOut):
 
     total_quantity: int
     issued: int  # claimed or issued
+    reserved: int  # set aside for lottery prizes published and not yet given
     used: int  # on paid orders not refunded in full
     cost_fen: int  # the discount those orders got
     orders: int
@@ -132,6 +145,7 @@ class CouponConsoleOut(CouponTemplateOut):
             **CouponTemplateOut.from_model(template),
             "total_quantity": template.total_quantity,
             "issued": figures.issued,
+            "reserved": template.reserved,
             "used": figures.used,
             "cost_fen": figures.cost_fen,
             "orders": figures.orders,

@@ -183,6 +183,11 @@ def template_figures(templates: Sequence[CouponTemplate]) -> dict[int, TemplateF
     return figures
 
 
+def issued_amounts_fen(template: CouponTemplate) -> int:
+    """What the coupons of a red packet's template are worth together (each its own amount)."""
+    return MemberCoupon.objects.filter(template=template).aggregate(total=Sum("amount_fen"))["total"] or 0
+
+
 @dataclass(frozen=True)
 class CouponCard:
     """What a coupon card under a post shows, and where its claim button posts."""

@@ -20,7 +20,7 @@ from shequn.shops.permissions import MANAGE_CATALOG
 from . import actions, selectors
 from .forms import CouponTemplateForm, IssueForm, PostCardForm
 from .models import CouponTemplate
-from .rules import coupon_face, describe, rule_notes
+from .rules import coupon_face, describe, members_only, rule_notes
 
 MY_TAB_LABELS = [
     ("usable", gettext_lazy("可使用")),
@@ -41,7 +41,11 @@ def claim_centre(request: HttpRequest) -> HttpResponse:
     """领券中心: the coupons members may claim now (of one shop with ``?shop=``)."""
     templates = list(selectors.claim_centre(request.GET.get("shop") or None)[:50])
     held = selectors.held_counts(request.user, [t.pk for t in templates])
-    rows = [{**_face(t), "held": held.get(t.pk, 0)} for t in templates]
+    audience = selectors.audience_of(request.user, templates)
+    rows = [
+        {**_face(t), "held": held.get(t.pk, 0), "refusal": None if t.pk in audience else members_only(t)}
+        for t in templates
+    ]
     return render(request, "coupons/centre.html", {"rows": rows})
 
 
@@ -112,6 +116,9 @@ def console_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def console_edit(request: HttpRequest, template_id: int) -> HttpResponse:
     template = selectors.access_template(request.console_shop, template_id)  # type: ignore[attr-defined]
+    if template.own_amounts:
+        messages.error(request, actions.RED_PACKET_TEMPLATE_FROZEN)
+        return redirect("coupons:console_template", template.pk)
     return _console_form(request, template)
 
 
@@ -120,6 +127,7 @@ def _detail(request: HttpRequest, template: CouponTemplate, **forms: object) -> 
     context = {
         **_face(template),
         "figures": selectors.template_figures([template])[template.pk],
+        "issued_amounts_fen": selectors.issued_amounts_fen(template) if template.own_amounts else None,
         "issue_form": forms.get("issue_form") or IssueForm(shop=shop),
         "post_form": forms.get("post_form") or PostCardForm(shop=shop),
         "cards": template.post_cards.select_related("post__community"),

@@ -15,11 +15,12 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from shequn.accounts.selectors import active_members
 from shequn.catalog.models import Product, Sku
 from shequn.communities.models import Community
 from shequn.communities.selectors import is_community_member
@@ -29,7 +30,7 @@ from shequn.core.events import on_commit
 from shequn.core.i18n import in_language_of
 from shequn.core.money import format_fen
 from shequn.coupons import actions as coupon_actions
-from shequn.coupons.enums import CouponSource
+from shequn.coupons.enums import CouponSource, Validity
 from shequn.coupons.models import CouponTemplate
 from shequn.gate.base import Claim, PoolSpec, Refusal
 from shequn.gate.engine import get_gate
@@ -56,6 +57,7 @@ POOL_OWNER = "lottery"
 # units are not a limit (a PositiveIntegerField's maximum).
 POOL_UNITS = 2_147_483_647
 CONSUMER = f"web-{os.getpid()}"
+ACCOUNT_DELETED = gettext_lazy("账号已注销，不能参与抽奖或领奖")
 
 
 def pool_key(lottery_id: int) -> str:
@@ -178,7 +180,7 @@ def _check_prizes(shop: Shop, data: LotteryInput) -> None:
             )
         if not 1 <= prize.quantity <= MAX_PRIZE_QUANTITY:
             raise _invalid(_("奖品数量须在 1 到 %(max)d 之间") % {"max": MAX_PRIZE_QUANTITY}, "prizes")
-        _check_prize_kind(shop, prize)
+        _check_prize_kind(shop, prize, data.claim_deadline)
     if data.mode == LotteryMode.INSTANT:
         if any(prize.odds_ppm <= 0 for prize in data.prizes):
             raise _invalid(_("大转盘的每个奖品都要设置中奖率"), "prizes")
@@ -186,9 +188,10 @@ def _check_prizes(shop: Shop, data: LotteryInput) -> None:
             raise _invalid(_("各奖品中奖率之和不能超过 100%"), "prizes")
 
 
-def _check_prize_kind(shop: Shop, prize: PrizeInput) -> None:
+def _check_prize_kind(shop: Shop, prize: PrizeInput, claim_deadline: datetime) -> None:
     """What the prize gives: a SKU of the shop, a coupon template of the shop with stock for every
-    prize, or a red packet worth at least ¥0.01 (its value is what the winner is credited)."""
+    prize and valid until the claim deadline (reserved at publication), or a red packet worth at
+    least ¥0.01 (its value is what the winner is credited)."""
     if prize.kind == PrizeKind.GOODS:
         if not Sku.objects.filter(pk=prize.sku_id or 0, shop=shop).exists():
             raise _invalid(_("「%(name)s」：请选择本店的商品规格") % {"name": prize.name}, "prizes")
@@ -200,6 +203,12 @@ def _check_prize_kind(shop: Shop, prize: PrizeInput) -> None:
             raise _invalid(
                 _("「%(name)s」：优惠券「%(coupon)s」只剩 %(left)d 张，少于奖品数量")
                 % {"name": prize.name, "coupon": template.name, "left": template.remaining},
+                "prizes",
+            )
+        if template.validity == Validity.FIXED and template.valid_until <= claim_deadline:  # type: ignore[operator]
+            raise _invalid(
+                _("「%(name)s」：优惠券「%(coupon)s」在领奖截止前就会过期，请换一张或提前领奖截止时间")
+                % {"name": prize.name, "coupon": template.name},
                 "prizes",
             )
     elif prize.value_fen < 1:
@@ -242,17 +251,22 @@ def check_not_started(lottery: Lottery, now: datetime) -> None:
 
 
 def update_lottery(shop: Shop, actor: Any, lottery_id: int, data: LotteryInput, *, ip: str | None = None) -> Lottery:
-    """Change a lottery before it starts (a published one keeps its committed seed); refused once
-    it has started."""
-    values = check_lottery(shop, data)
+    """Change a lottery before it starts (a published one keeps its committed seed, and its coupon
+    prizes' reservations follow the corrected prizes); refused once it has started."""
     with transaction.atomic():
         lottery = selectors.access_lottery(shop, lottery_id, lock=True)
         check_not_started(lottery, timezone.now())
-        if lottery.status == LotteryStatus.PUBLISHED and values["mode"] != lottery.mode:
+        published = lottery.status == LotteryStatus.PUBLISHED
+        if published:
+            _release_coupon_prizes(lottery.prizes.all())  # checked below against the stock without this lottery's share
+        values = check_lottery(shop, data)
+        if published and values["mode"] != lottery.mode:
             raise Conflict(_("已发布的抽奖不能更换玩法"), code="lottery_frozen")
         Lottery.objects.filter(pk=lottery.pk).update(**values)
         lottery.prizes.all().delete()
         Prize.objects.bulk_create(_prize_rows(lottery, data))
+        if published:
+            _reserve_coupon_prizes(lottery)
         audit.record(actor=actor, shop=shop, action="lottery.updated", obj=lottery, ip=ip)
     lottery.refresh_from_db()
     if lottery.mode == LotteryMode.INSTANT and lottery.status == LotteryStatus.PUBLISHED:
@@ -267,6 +281,7 @@ def publish_lottery(shop: Shop, actor: Any, lottery_id: int, *, ip: str | None =
         now = timezone.now()
         if lottery.starts_at <= now:
             raise Conflict(_("规则须在开始前公布：请先把开始时间改到以后"), code="lottery_start_passed")
+        _reserve_coupon_prizes(lottery)
         seed = draw.new_seed()
         transition(
             lottery,
@@ -282,6 +297,42 @@ def publish_lottery(shop: Shop, actor: Any, lottery_id: int, *, ip: str | None =
     return lottery
 
 
+def _reserve_coupon_prizes(lottery: Lottery) -> None:
+    """Set aside every coupon prize's quantity from its template (``coupons.actions.reserve``), so a
+    winner always gets their coupon whatever members claim meanwhile; refused, naming the prize,
+    when the template has fewer left (the caller's transaction then moves nothing)."""
+    prizes = list(
+        lottery.prizes.filter(kind=PrizeKind.COUPON).select_related("coupon_template").order_by("coupon_template_id")
+    )
+    for prize in prizes:
+        template = prize.coupon_template
+        assert template is not None
+        if not coupon_actions.reserve(template.pk, prize.quantity):
+            template.refresh_from_db()
+            raise Conflict(
+                _("「%(name)s」：优惠券「%(coupon)s」只剩 %(left)d 张（或已停发），不够预留给 %(quantity)d 份奖品")
+                % {
+                    "name": prize.name,
+                    "coupon": template.name,
+                    "left": template.remaining if template.is_active else 0,
+                    "quantity": prize.quantity,
+                },
+                code="lottery_coupon_short",
+            )
+    if prizes:
+        Prize.objects.filter(pk__in=[prize.pk for prize in prizes]).update(reserved=F("quantity"))
+
+
+def _release_coupon_prizes(prizes: QuerySet[Prize]) -> None:
+    """Put back what coupon prizes still hold (corrected before the start, or past the claim
+    deadline: not won, or won and not claimed). Locks the prizes, so a claim racing it either took
+    its coupon first or finds none reserved."""
+    for prize in prizes.select_for_update().filter(kind=PrizeKind.COUPON, reserved__gt=0).order_by("pk"):
+        assert prize.coupon_template_id is not None
+        coupon_actions.release(prize.coupon_template_id, prize.reserved)
+        Prize.objects.filter(pk=prize.pk).update(reserved=0)
+
+
 # --- entering a timed draw ---------------------------------------------------------------
 
 
@@ -289,6 +340,8 @@ def check_eligible(user: Any, lottery: Lottery, now: datetime) -> None:
     """The lottery is open and the member meets its published condition."""
     if not getattr(user, "is_authenticated", False):
         raise PermissionDenied(_("请先登录"), code="not_authenticated")
+    if not user.is_active:
+        raise PermissionDenied(str(ACCOUNT_DELETED), code="account_deleted")
     if lottery.status != LotteryStatus.PUBLISHED or now < lottery.starts_at:
         raise Conflict(_("抽奖尚未开始"), code="lottery_not_open")
     if now >= lottery.ends_at:
@@ -537,7 +590,9 @@ def _write_spins(lottery_id: int, claims: Sequence[Claim]) -> int:
         if lottery is None:
             return 0
         known = set(Spin.objects.filter(claim_id__in=[c.claim_id for c in claims]).values_list("claim_id", flat=True))
-        fresh = [c for c in claims if c.claim_id not in known]
+        # A spin queued while its member deleted their account is dropped (nobody could claim its prize).
+        active = active_members({c.member_id for c in claims}, lock=True)
+        fresh = [c for c in claims if c.claim_id not in known and c.member_id in active]
         if not fresh:
             return 0
         prizes = list(Prize.objects.select_for_update().filter(lottery=lottery).order_by("pk"))
@@ -605,6 +660,8 @@ def claim_prize(
     prize's SKU, picked up or delivered (a delivery fee the shop charges is the one thing left to
     pay). A coupon or a red packet is given at once (``_give_prize``)."""
     win = selectors.my_win(user, win_id)
+    if not user.is_active:
+        raise PermissionDenied(str(ACCOUNT_DELETED), code="account_deleted")
     _check_claimable(win, timezone.now())
     if win.prize.kind != PrizeKind.GOODS:
         return _give_prize(user, win)
@@ -633,11 +690,11 @@ def claim_prize(
 
 
 def _give_prize(user: Any, win: Win) -> Win:
-    """A coupon prize issues the prize's template to the winner (``coupons.actions.issue``, source
-    lottery: its stock, validity and per-person limit apply, and a refusal leaves the prize to claim);
-    a red-packet prize credits its value from the shop's promotion account
-    (``redpackets.actions.pay_prize``, ledger reference ``lottery:prize:{win}``, which posts once).
-    Under the win's lock, so a second tap finds it claimed."""
+    """A coupon prize gives the winner one of the coupons reserved for it at publication
+    (``coupons.actions.issue_reserved``, source lottery: the template's validity applies; what members
+    claimed meanwhile, its per-person limit and its audience do not); a red-packet prize credits its
+    value from the shop's promotion account (``redpackets.actions.pay_prize``, ledger reference
+    ``lottery:prize:{win}``, which posts once). Under the win's lock, so a second tap finds it claimed."""
     with transaction.atomic():
         locked = (
             Win.objects.select_for_update(of=("self",))
@@ -649,7 +706,10 @@ def _give_prize(user: Any, win: Win) -> Win:
         coupon = None
         if prize.kind == PrizeKind.COUPON:
             assert prize.coupon_template is not None
-            coupon = coupon_actions.issue(prize.coupon_template, user, source=CouponSource.LOTTERY)
+            # The prize's reservation, under its row lock (the deadline's release takes the same lock).
+            if Prize.objects.filter(pk=prize.pk, reserved__gte=1).update(reserved=F("reserved") - 1) != 1:
+                raise Conflict(_("领奖已截止"), code="lottery_claim_closed")
+            coupon = coupon_actions.issue_reserved(prize.coupon_template, user, source=CouponSource.LOTTERY)
         else:
             redpacket_actions.pay_prize(
                 lottery.shop,
@@ -681,6 +741,8 @@ def forfeit_unclaimed(*, now: datetime | None = None) -> int:
         overdue = Win.objects.filter(status=WinStatus.WON, lottery__claim_deadline__lt=now)
         counts = dict(overdue.values_list("lottery_id").annotate(Count("pk")))
         forfeited = Win.objects.filter(pk__in=overdue.values("pk")).update(status=WinStatus.FORFEITED)
+        # Coupons set aside for prizes nobody won or claimed go back to their templates.
+        _release_coupon_prizes(Prize.objects.filter(lottery__claim_deadline__lt=now))
         for lottery in Lottery.objects.filter(pk__in=counts).select_related("shop"):
             audit.record(
                 actor=None, shop=lottery.shop, action="lottery.forfeited", obj=lottery, wins=counts[lottery.pk]

@@ -59,6 +59,9 @@ class Prize(models.Model):
     quantity = models.PositiveIntegerField(_("数量"))
     odds_ppm = models.PositiveIntegerField(_("中奖率"), default=0)  # instant only: parts per million
     left = models.PositiveIntegerField(default=0)  # instant only: stock not yet won
+    # Coupon prizes: coupons of the template still set aside for this prize (its quantity from
+    # publication, less those given; released at the claim deadline).
+    reserved = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["position"]

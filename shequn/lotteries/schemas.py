@@ -212,7 +212,11 @@ class LotteryFiguresOut(Schema):
     entries: int
     spins: int
     cost_fen: int  # value of the prizes won and not forfeited
-    orders: int
+    orders: int  # prize orders
+    # Paid orders the participants placed at the shop within 7 days after taking part (goods paid
+    # for, not refunded in full), and what was paid for them net of refunds.
+    driven_orders: int
+    driven_sales_fen: int
     prizes: list[LotteryPrizeFiguresOut]
 
     @staticmethod
@@ -222,6 +226,8 @@ class LotteryFiguresOut(Schema):
             spins=figures.spins,
             cost_fen=figures.cost_fen,
             orders=figures.orders,
+            driven_orders=figures.driven.orders,
+            driven_sales_fen=figures.driven.sales_fen,
             prizes=[
                 LotteryPrizeFiguresOut(
                     position=row.prize.position,

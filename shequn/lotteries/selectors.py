@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from shequn.accounts.models import Address
 from shequn.core.errors import NotFound
 from shequn.core.phone import mask_name
+from shequn.orders.selectors import Driven, driven_orders
 from shequn.shops.models import PickupPoint, Shop
 
 from . import draw
@@ -149,6 +150,7 @@ class Figures:
     prizes: list[PrizeFigures]
     cost_fen: int  # value of prizes won and not forfeited
     orders: int  # prize orders created
+    driven: Driven  # members' own orders in the week after they took part (``orders.selectors.driven_orders``)
 
 
 def figures(lottery: Lottery) -> Figures:
@@ -179,4 +181,14 @@ def figures(lottery: Lottery) -> Figures:
         prizes=per_prize,
         cost_fen=kept.aggregate(total=Sum("prize__value_fen"))["total"] or 0,
         orders=Win.objects.filter(lottery=lottery, order__isnull=False).count(),
+        driven=driven_orders(lottery.shop, _participations(lottery), group="lottery_id", member="user_id").get(
+            lottery.pk, Driven(orders=0, sales_fen=0)
+        ),
     )
+
+
+def _participations(lottery: Lottery) -> QuerySet[Any]:
+    """One row per member who took part, when they first did: their entry, or their first spin."""
+    if lottery.mode == LotteryMode.INSTANT:
+        return Spin.objects.filter(lottery=lottery, sequence=1)
+    return Entry.objects.filter(lottery=lottery)

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError
+from shequn.orders.selectors import DRIVEN_DAYS
 from shequn.shops.console import console_view
 from shequn.shops.permissions import MANAGE_CATALOG
 
@@ -164,7 +165,7 @@ def console_edit(request: HttpRequest, lottery_id: int) -> HttpResponse:
 @require_GET
 def console_lottery(request: HttpRequest, lottery_id: int) -> HttpResponse:
     lottery = selectors.access_lottery(request.console_shop, lottery_id)  # type: ignore[attr-defined]
-    context = {"lottery": lottery, "figures": selectors.figures(lottery)}
+    context = {"lottery": lottery, "figures": selectors.figures(lottery), "driven_days": DRIVEN_DAYS}
     return render(request, "lotteries/console/lottery.html", context)
 
 

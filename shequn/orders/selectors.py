@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, F, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -93,6 +94,49 @@ def bought_product(user: Any, product_id: int, since: datetime, until: datetime)
         sku__product_id=product_id,
         refunded_fen__lt=F("paid_fen"),
     ).exists()
+
+
+# A promotion "drives" the orders its participants place within this many days after taking part.
+DRIVEN_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Driven:
+    orders: int  # paid orders with goods paid for, not refunded in full
+    sales_fen: int  # what those orders' buyers paid, net of refunds
+
+
+def driven_orders(shop: Shop, participations: QuerySet[Any], *, group: str, member: str) -> dict[int, Driven]:
+    """The orders and sales promotions drove, in one query for many promotions: for each value of
+    ``group`` in ``participations`` (one row per member and promotion: a red-packet grab, a lottery
+    entry or first spin; ``member`` names its member, ``created_at`` when they took part), the
+    member's orders at ``shop`` placed from that moment to ``DRIVEN_DAYS`` days later, paid, with
+    goods paid for (a prize's zero-price order is not one) and not refunded in full."""
+    orders = (
+        Order.objects.filter(
+            shop=shop,
+            user_id=OuterRef(member),
+            paid_at__isnull=False,
+            items_total_fen__gt=0,
+            created_at__gte=OuterRef("created_at"),
+            created_at__lt=OuterRef("created_at") + timedelta(days=DRIVEN_DAYS),
+            refunded_fen__lt=F("total_fen") - F("shipping_fee_fen"),
+        )
+        .order_by()
+        .values("user_id")
+    )
+    count = orders.annotate(count=Count("pk")).values("count")
+    sales = orders.annotate(sales=Sum(F("total_fen") - F("refunded_fen"))).values("sales")
+    rows = (
+        participations.order_by()
+        .values(group)
+        .annotate(
+            orders=Sum(Coalesce(Subquery(count, output_field=IntegerField()), 0)),
+            sales=Sum(Coalesce(Subquery(sales, output_field=IntegerField()), 0)),
+        )
+        .values_list(group, "orders", "sales")
+    )
+    return {key: Driven(orders=orders or 0, sales_fen=sales or 0) for key, orders, sales in rows}
 
 
 def order_lines(order: Order) -> list[Any]:

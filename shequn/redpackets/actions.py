@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from shequn.accounts.selectors import active_members
 from shequn.catalog.models import Product
 from shequn.communities.models import Community
 from shequn.communities.selectors import access_community, is_community_member
@@ -286,7 +287,6 @@ def _facts(packet_id: int) -> dict[str, Any]:
         if packet is None:
             raise RedPacketNotFound(_("红包不存在"))
         facts = {
-            "status": packet.status,
             "audience": packet.audience,
             "community_id": packet.community_id,
             "event_id": packet.event_id,
@@ -321,6 +321,8 @@ def in_audience(user: Any, packet_id: int) -> bool:
 
 
 def _check_audience(user: Any, packet_id: int) -> None:
+    if getattr(user, "is_authenticated", False) and not user.is_active:
+        raise NotInAudience(_("账号已注销，不能领取红包"), code="account_deleted")
     if not in_audience(user, packet_id):
         audience = _facts(packet_id)["audience"]
         if audience == Audience.EVENT:
@@ -473,6 +475,8 @@ def _write_grabs(packet_id: int, claims: Sequence[Claim]) -> int:
                 packet=packet, member_id__any_of=sorted({claim.member_id for claim in claims})
             ).values_list("member_id", flat=True)
         )
+        # Locked: a member deleting their account meanwhile is either seen deleted or waits for this.
+        active = active_members({claim.member_id for claim in claims}, lock=True)
         rows: list[dict[str, Any]] = []
         for claim in claims:
             if claim.claim_id in known:
@@ -480,10 +484,12 @@ def _write_grabs(packet_id: int, claims: Sequence[Claim]) -> int:
             if (
                 packet.status != PacketStatus.FUNDED
                 or claim.member_id in grabbed
+                or claim.member_id not in active
                 or packet.grabbed_count + len(rows) >= packet.count
             ):
                 # The gate admitted a grab the database cannot take (a pool rebuilt while the claim was
-                # in flight, or a claim read after the return): never paid twice nor beyond the pool.
+                # in flight, a claim read after the return, an account deleted while its grab was
+                # queued): never paid twice, beyond the pool, or to an anonymised account.
                 logger.warning(
                     "red packet %s: claim %s of member %s refused", packet_id, claim.claim_id, claim.member_id
                 )
@@ -603,5 +609,4 @@ def return_packet(packet_id: int, *, now: datetime | None = None) -> bool:
             grabbed_fen=packet.grabbed_fen,
         )
         on_commit(get_gate().close, pool_key(packet.pk))
-        cache.delete(f"redpacket:facts:{packet.pk}")
     return True

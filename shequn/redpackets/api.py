@@ -87,10 +87,12 @@ def grab(request: HttpRequest, packet_id: Id) -> Status[RedPacketAdmissionOut]:
 
 @console.get("/packets", response={200: Page[RedPacketOut], **CONSOLE_ERRORS}, url_name="red_packet_console_list")
 def console_packets(request: HttpRequest, query: Query[PageQuery]) -> dict:
-    """The shop's packets, newest first, each with its figures (granted, grabbed, returned, held)."""
+    """The shop's packets, newest first, each with its figures (granted, grabbed, returned, held,
+    and the orders and sales it drove)."""
     shop = api_console_shop(request, MANAGE_SHOP)
     page = paginate(selectors.shop_packets(shop), query.page, query.page_size)
-    page["items"] = [RedPacketOut.from_model(found) for found in page["items"]]
+    driven = selectors.driven(shop, page["items"])
+    page["items"] = [RedPacketOut.from_model(found, driven[found.pk]) for found in page["items"]]
     return page
 
 
@@ -101,13 +103,14 @@ def console_fund(request: HttpRequest, body: RedPacketIn) -> Status[RedPacketOut
     what nobody grabbed returns to the shop at expiry."""
     shop = api_console_shop(request, MANAGE_SHOP)
     funded = actions.fund_packet(shop, request.user, body.to_input(), ip=client_ip(request))
-    return Status(201, RedPacketOut.from_model(funded))
+    return Status(201, RedPacketOut.from_model(funded, selectors.driven(shop, [funded])[funded.pk]))
 
 
 @console.get("/packets/{int:packet_id}", response={200: RedPacketOut, **CONSOLE_ERRORS}, url_name="red_packet_console")
 def console_packet(request: HttpRequest, packet_id: Id) -> RedPacketOut:
     shop = api_console_shop(request, MANAGE_SHOP)
-    return RedPacketOut.from_model(selectors.access_packet(shop, packet_id))
+    packet = selectors.access_packet(shop, packet_id)
+    return RedPacketOut.from_model(packet, selectors.driven(shop, [packet])[packet.pk])
 
 
 @console.get("/settings", response={200: RedPacketSettingsOut, **CONSOLE_ERRORS}, url_name="red_packet_settings")

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from shequn.core.schemas import Id, Moment, Text
 from shequn.gate.base import Admission
+from shequn.orders.selectors import Driven
 
 from .actions import DEFAULT_COUPON_DAYS, MAX_COUNT, MAX_TITLE_LENGTH, MAX_TOTAL_FEN, MAX_VALID_DAYS, PacketInput
 from .models import RedPacket
@@ -74,9 +75,13 @@ class RedPacketOut(Schema):
     grabbed_fen: int
     returned_fen: int
     holding_fen: int  # money still held for it (0 for a packet paid as coupons)
+    # Paid orders its grabbers placed at the shop within 7 days after their grab (goods paid for, not
+    # refunded in full), and what was paid for them net of refunds.
+    driven_orders: int
+    driven_sales_fen: int
 
     @classmethod
-    def from_model(cls, packet: RedPacket) -> "RedPacketOut":
+    def from_model(cls, packet: RedPacket, driven: Driven) -> "RedPacketOut":
         return cls(
             id=packet.pk,
             title=packet.title,
@@ -96,6 +101,8 @@ class RedPacketOut(Schema):
             grabbed_fen=packet.grabbed_fen,
             returned_fen=packet.returned_fen,
             holding_fen=packet.held_fen,
+            driven_orders=driven.orders,
+            driven_sales_fen=driven.sales_fen,
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from shequn.core.phone import mask_name
 from shequn.coupons.models import MemberCoupon
+from shequn.orders.selectors import Driven, driven_orders
 from shequn.shops.models import Shop
 from shequn.wallets.enums import AccountKind
 from shequn.wallets.models import Entry
@@ -37,6 +39,14 @@ def shop_packets(shop: Shop) -> QuerySet[RedPacket]:
         .select_related("community", "event", "product")
         .order_by("-created_at", "-id")
     )
+
+
+def driven(shop: Shop, packets: Sequence[RedPacket]) -> dict[int, Driven]:
+    """Each packet's driven orders and sales (``orders.selectors.driven_orders``: its grabbers'
+    orders in the week after their grab), in one query for the page."""
+    grabs = RedPacketGrab.objects.filter(packet_id__in=[packet.pk for packet in packets])
+    found = driven_orders(shop, grabs, group="packet_id", member="member_id")
+    return {packet.pk: found.get(packet.pk, Driven(orders=0, sales_fen=0)) for packet in packets}
 
 
 def member_packet(packet_id: int) -> RedPacket:

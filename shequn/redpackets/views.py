@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError
+from shequn.orders.selectors import DRIVEN_DAYS
 from shequn.shops.console import console_view
 from shequn.shops.permissions import MANAGE_SHOP
 
@@ -59,8 +60,11 @@ def grab_submit(request: HttpRequest, packet_id: int) -> HttpResponse:
 @require_GET
 def console_packets(request: HttpRequest) -> HttpResponse:
     shop = request.console_shop  # type: ignore[attr-defined]
+    packets = list(selectors.shop_packets(shop)[:100])
+    driven = selectors.driven(shop, packets)
     context = {
-        "packets": selectors.shop_packets(shop)[:100],
+        "rows": [(packet, driven[packet.pk]) for packet in packets],
+        "driven_days": DRIVEN_DAYS,
         "settings_form": SettingsForm(initial={"withdrawable": actions.shop_settings(shop).withdrawable}),
     }
     return render(request, "redpackets/console/packets.html", context)

@@ -13,7 +13,7 @@ from shequn.communities.models import Tag
 from shequn.coupons import actions
 from shequn.coupons.models import CouponTemplate, MemberCoupon
 from shequn.testing.factories import CommunityFactory, MembershipFactory
-from shequn.testing.orders import auth_headers, make_shop, staff_client
+from shequn.testing.orders import auth_headers, make_member, make_shop, staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -151,3 +151,40 @@ def test_console_pages_create_refuse_sharing_and_freeze_rules(shop, member):
     listing = console.get("/console/coupons/").content.decode()
     assert "周末大促" in listing
     assert MemberCoupon.objects.count() == 1
+
+
+def test_a_community_only_coupon_is_greyed_with_the_reason_for_a_non_member_and_claimable_for_a_member(
+    shop, make_template
+):
+    """The claim centre shows a community-only coupon to everyone, as a shop would, but only its
+    community's members get the claim button; others read why, in the words of the claim's refusal."""
+    community = CommunityFactory.create(shop=shop, name="三文鱼爱好者群")
+    make_template(name="群友专享券", community_id=community.pk)
+    insider, outsider = make_member(nickname="群友"), make_member(nickname="路人")
+    MembershipFactory.create(community=community, user=insider)
+    reason = "仅限「三文鱼爱好者群」社群成员领取"
+
+    pages = {}
+    for user in (insider, outsider):
+        browser = Client()
+        browser.force_login(user)
+        pages[user] = browser
+    insider_page = pages[insider].get("/coupons/").content.decode()
+    outsider_page = pages[outsider].get("/coupons/").content.decode()
+    assert 'data-testid="claim"' in insider_page
+    assert 'data-testid="members-only"' not in insider_page
+    assert 'data-testid="claim"' not in outsider_page
+    assert re.search(r'data-testid="members-only">仅限「三文鱼爱好者群」社群成员领取<', outsider_page)
+
+    insider_api = pages[insider].get(f"{API}/centre").json()["items"]
+    outsider_api = pages[outsider].get(f"{API}/centre").json()["items"]
+    anonymous_api = Client().get(f"{API}/centre").json()["items"]
+    assert [item["refusal"] for item in insider_api] == [None]
+    assert [item["refusal"] for item in outsider_api] == [reason]
+    assert [item["refusal"] for item in anonymous_api] == [reason]
+
+    # The claim itself says the same words, and the member's claim goes through.
+    refused = pages[outsider].post(f"{API}/{insider_api[0]['id']}/claim", "{}", content_type="application/json")
+    assert (refused.status_code, refused.json()["message"]) == (403, reason)
+    claimed = pages[insider].post(f"{API}/{insider_api[0]['id']}/claim", "{}", content_type="application/json")
+    assert claimed.status_code == 201

@@ -91,3 +91,14 @@ def published(shop: Any, operator: Any, data: LotteryInput, commit: Callable[[],
         actions.publish_lottery(shop, operator, lottery.pk)
     lottery.refresh_from_db()
     return lottery
+
+
+def prize_coupon(shop: Any, **fields: Any) -> Any:
+    """A coupon template for prizes: members cannot claim it themselves, and each coupon is valid 30
+    days from its issue (a prize's coupon must outlive the claim deadline, seven days here)."""
+    from shequn.testing.coupons import make_coupon_template
+
+    values: dict[str, Any] = {
+        "claimable": False, "validity": "days", "valid_days": 30, "valid_from": None, "valid_until": None,
+    } | fields  # fmt: skip
+    return make_coupon_template(shop, **values)

@@ -15,6 +15,8 @@ from django.utils import timezone
 from shequn.lotteries.models import Lottery
 from shequn.testing.community import api_client, make_members
 
+from .conftest import prize_coupon
+
 pytestmark = pytest.mark.django_db
 
 VERIFIER = Path(settings.BASE_DIR) / "scripts" / "verify_lottery.py"
@@ -116,9 +118,8 @@ def test_published_draw_is_recomputed_by_the_independent_script(
 def test_a_coupon_prize_is_created_and_claimed_through_the_api(console_client, shop, operator, community, sku, commit):
     from shequn.coupons.models import MemberCoupon
     from shequn.lotteries import actions
-    from shequn.testing.coupons import make_coupon_template
 
-    template = make_coupon_template(shop, claimable=False)
+    template = prize_coupon(shop)
     prize = {
         "name": "满100减20券",
         "kind": "coupon",

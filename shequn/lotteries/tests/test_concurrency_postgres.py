@@ -22,7 +22,7 @@ from shequn.lotteries.models import Entry, Prize, Spin, Win
 from shequn.testing.community import make_members
 from shequn.testing.postgres import run_at_once
 
-from .conftest import draw_input, published, wheel_input
+from .conftest import draw_input, prize_coupon, published, wheel_input
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -64,12 +64,11 @@ def test_a_crowd_entering_gets_gap_free_numbers_and_one_draw(shop, operator, com
 
 def test_a_winner_tapping_claim_at_once_gets_one_red_packet_and_one_coupon(shop, operator, community, sku, commit):
     from shequn.coupons.models import MemberCoupon
-    from shequn.testing.coupons import make_coupon_template
     from shequn.wallets import ledger
     from shequn.wallets.enums import AccountKind
     from shequn.wallets.models import LedgerTransaction
 
-    template = make_coupon_template(shop, claimable=False, per_person_limit=5)
+    template = prize_coupon(shop, per_person_limit=5)
     winner = make_members(community, 1)[0]
     for prize in (
         PrizeInput(name="现金红包", kind="red_packet", value_fen=666, quantity=1),

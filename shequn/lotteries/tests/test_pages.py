@@ -6,12 +6,13 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from shequn.lotteries import draw
+from shequn.lotteries import actions, draw
 from shequn.lotteries.actions import PrizeInput
-from shequn.lotteries.models import Lottery, Spin
+from shequn.lotteries.models import Lottery, Spin, Win
+from shequn.testing.factories import AddressFactory
 from shequn.testing.two_shops import login
 
-from .conftest import draw_input, published, wheel_input
+from .conftest import draw_input, prize_coupon, published, wheel_input
 
 pytestmark = pytest.mark.django_db
 
@@ -128,12 +129,41 @@ def test_member_wins_a_red_packet_on_the_wheel_and_claims_it_with_one_tap(
 
 
 def test_console_form_offers_the_shops_coupons_as_prizes(shop, operator, console_client, community, sku):
-    from shequn.testing.coupons import make_coupon_template
 
-    template = make_coupon_template(shop, name="抽奖专享券", claimable=False)
+    template = prize_coupon(shop, name="抽奖专享券")
     data = form_data(community, sku, prize_0_kind="coupon", prize_0_sku="", prize_0_coupon=template.pk)
     data["prize_0_value"] = "20"
     answer = console_client.post("/console/lotteries/new/", data)
     assert answer.status_code == 302
     prize = Lottery.objects.get().prizes.get()
     assert (prize.kind, prize.coupon_template_id, prize.value_fen) == ("coupon", template.pk, 2000)
+
+
+def test_the_console_shows_the_orders_and_sales_a_lottery_drove(
+    shop, operator, console_client, community, sku, member, other_member, commit
+):
+    """Members' own paid orders in the week after they entered count; a prize's zero-price order, an
+    order of someone who did not enter, and an order before entering do not."""
+    from shequn.testing.orders import paid_order
+
+    for user in (member, other_member):
+        AddressFactory.create(user=user)
+    lottery = published(shop, operator, draw_input(community, sku), commit)
+    with time_machine.travel(lottery.starts_at - timedelta(minutes=1), tick=False) as clock:
+        paid_order(member, sku)  # before entering
+        clock.shift(timedelta(minutes=2))
+        actions.enter(member, lottery.pk)
+        clock.shift(timedelta(hours=2))
+        first, second = paid_order(member, sku), paid_order(member, sku, 2)
+        paid_order(other_member, sku)  # never entered
+        clock.move_to(lottery.draw_at)
+        actions.draw_lottery(lottery.pk)
+        win = Win.objects.get(lottery=lottery)
+        actions.claim_prize(member, win.pk, fulfilment="delivery", address_id=member.addresses.first().pk)
+
+    page = console_client.get(f"/console/lotteries/{lottery.pk}/").content.decode()
+    figures = console_client.get(f"/api/v1/lotteries/console/lotteries/{lottery.pk}/figures").json()
+
+    sales = first.total_fen + second.total_fen
+    assert f"带动订单 2 笔 · 带动销售额 ¥{sales // 100:,}.{sales % 100:02d}" in page
+    assert (figures["driven_orders"], figures["driven_sales_fen"], figures["orders"]) == (2, sales, 1)

@@ -1,25 +1,29 @@
 """Coupon and red-packet prizes: validated against the shop's own coupons and the ¥50,000 cap,
-given once when the winner claims them, from a timed draw or the wheel."""
+coupons reserved at publication (so a claim rush cannot leave a winner without one) and put back at
+the claim deadline, given once when the winner claims them, from a timed draw or the wheel."""
 
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from shequn.core.errors import DomainError
+from shequn.coupons import actions as coupon_actions
 from shequn.coupons.enums import CouponSource, CouponStatus
 from shequn.coupons.models import MemberCoupon
 from shequn.lotteries import actions
 from shequn.lotteries.actions import PrizeInput
 from shequn.lotteries.enums import WinStatus
-from shequn.lotteries.models import Win
+from shequn.lotteries.models import Prize, Win
 from shequn.redpackets import actions as redpacket_actions
 from shequn.testing.coupons import make_coupon_template
+from shequn.testing.orders import make_member
 from shequn.wallets import ledger
 from shequn.wallets.enums import AccountKind
 from shequn.wallets.models import LedgerTransaction
 
-from .conftest import draw_input, published, wheel_input
+from .conftest import draw_input, prize_coupon, published, wheel_input
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +47,7 @@ def test_a_coupon_prize_must_be_a_template_of_the_shop_with_stock_for_every_priz
     shop, other_shop, operator, community, sku
 ):
     foreign = make_coupon_template(other_shop)
-    few = make_coupon_template(shop, total_quantity=2, claimable=False)
+    few = prize_coupon(shop, total_quantity=2)
     for template, quantity, words in ((foreign, 1, "请选择本店在发放中的优惠券"), (few, 3, "只剩 2 张")):
         prizes = [
             PrizeInput(
@@ -69,7 +73,7 @@ def test_a_red_packet_prize_counts_toward_the_fifty_thousand_yuan_cap(shop, oper
 
 
 def test_the_winner_claims_a_coupon_prize_once(shop, operator, community, sku, member, commit):
-    template = make_coupon_template(shop, claimable=False)
+    template = prize_coupon(shop)
     prize = PrizeInput(name="满100减20券", kind="coupon", value_fen=2000, quantity=1, coupon_template_id=template.pk)
     win = drawn_win(shop, operator, community, sku, member, commit, prize)
     claimed = actions.claim_prize(member, win.pk)
@@ -86,13 +90,107 @@ def test_the_winner_claims_a_coupon_prize_once(shop, operator, community, sku, m
     assert template.remaining == 99
 
 
-def test_a_coupon_that_cannot_be_issued_leaves_the_prize_to_claim(shop, operator, community, sku, member, commit):
-    template = make_coupon_template(shop, claimable=False)
-    prize = PrizeInput(name="满100减20券", kind="coupon", value_fen=2000, quantity=1, coupon_template_id=template.pk)
-    win = drawn_win(shop, operator, community, sku, member, commit, prize)
-    type(template).objects.filter(pk=template.pk).update(remaining=0)  # given away elsewhere since
-    assert refused(lambda: actions.claim_prize(member, win.pk)).code == "coupon_sold_out"
-    assert (Win.objects.get().status, MemberCoupon.objects.count()) == (WinStatus.WON, 0)
+def coupon_prizes(template, quantity: int) -> list[PrizeInput]:
+    return [
+        PrizeInput(name="满100减20券", kind="coupon", value_fen=2000, quantity=quantity, coupon_template_id=template.pk)
+    ]
+
+
+def stock(template) -> tuple[int, int, int]:
+    """(remaining, reserved, held by members): always summing to the template's total."""
+    template.refresh_from_db()
+    held = MemberCoupon.objects.filter(template=template).count()
+    assert template.remaining + template.reserved + held == template.total_quantity
+    return template.remaining, template.reserved, held
+
+
+def test_publishing_reserves_coupon_prizes_so_a_claim_rush_cannot_leave_the_winner_without_one(
+    shop, operator, community, sku, member, other_member, outsider, commit
+):
+    template = make_coupon_template(shop, total_quantity=3, valid_until=timezone.now() + timedelta(days=30))
+    lottery = actions.create_lottery(shop, operator, draw_input(community, sku, prizes=coupon_prizes(template, 1)))
+    assert stock(template) == (3, 0, 0)  # a draft reserves nothing
+    with commit():
+        actions.publish_lottery(shop, operator, lottery.pk)
+    assert stock(template) == (2, 1, 0)
+
+    # The claim centre rush takes what is left, and no more.
+    for user in (other_member, outsider):
+        coupon_actions.claim(user, template.pk)
+    assert refused(lambda: coupon_actions.claim(make_member(nickname="晚来的"), template.pk)).code == "coupon_sold_out"
+    assert stock(template) == (0, 1, 2)
+
+    with time_machine.travel(lottery.starts_at + timedelta(minutes=1)):
+        actions.enter(member, lottery.pk)
+    with time_machine.travel(lottery.draw_at):
+        actions.draw_lottery(lottery.pk)
+    claimed = actions.claim_prize(member, Win.objects.get(lottery=lottery).pk)
+    assert MemberCoupon.objects.get(user=member).pk == claimed.coupon_id
+    assert stock(template) == (0, 0, 3)
+    assert Prize.objects.get(lottery=lottery).reserved == 0
+
+
+def test_publishing_is_refused_when_the_coupon_has_fewer_left_than_the_prizes(
+    shop, operator, community, sku, other_member, commit
+):
+    template = make_coupon_template(shop, total_quantity=2, valid_until=timezone.now() + timedelta(days=30))
+    lottery = actions.create_lottery(shop, operator, draw_input(community, sku, prizes=coupon_prizes(template, 2)))
+    coupon_actions.claim(other_member, template.pk)  # after the lottery was written, before it is published
+
+    error = refused(lambda: actions.publish_lottery(shop, operator, lottery.pk))
+
+    assert error.code == "lottery_coupon_short"
+    assert error.message == "「满100减20券」：优惠券「满100减20」只剩 1 张（或已停发），不够预留给 2 份奖品"
+    lottery.refresh_from_db()
+    assert (lottery.status, lottery.seed_hash) == ("draft", "")
+    assert stock(template) == (1, 0, 1)
+
+
+def test_a_coupon_prize_must_stay_valid_until_the_claim_deadline(shop, operator, community, sku):
+    template = make_coupon_template(shop, valid_until=timezone.now() + timedelta(days=3))
+    data = draw_input(community, sku, prizes=coupon_prizes(template, 1))
+    error = refused(lambda: actions.create_lottery(shop, operator, data))
+    assert "在领奖截止前就会过期" in error.message
+
+
+def test_correcting_a_published_lottery_moves_its_reservation_with_the_prizes(shop, operator, community, sku, commit):
+    template = prize_coupon(shop, total_quantity=5)
+    lottery = published(shop, operator, draw_input(community, sku, prizes=coupon_prizes(template, 2)), commit)
+    assert stock(template) == (3, 2, 0)
+    actions.update_lottery(shop, operator, lottery.pk, draw_input(community, sku, start=lottery.starts_at,
+                                                                   prizes=coupon_prizes(template, 5)))  # fmt: skip
+    assert stock(template) == (0, 5, 0)
+    goods = draw_input(community, sku, start=lottery.starts_at)
+    actions.update_lottery(shop, operator, lottery.pk, goods)
+    assert stock(template) == (5, 0, 0)
+
+
+def test_coupons_not_won_or_not_claimed_go_back_at_the_claim_deadline(shop, operator, community, sku, member, commit):
+    template = prize_coupon(shop, total_quantity=10)
+    lottery = published(shop, operator, draw_input(community, sku, prizes=coupon_prizes(template, 3)), commit)
+    with time_machine.travel(lottery.starts_at + timedelta(minutes=1)):
+        actions.enter(member, lottery.pk)  # one entry for three prizes
+    with time_machine.travel(lottery.draw_at):
+        actions.draw_lottery(lottery.pk)
+    assert stock(template) == (7, 3, 0)
+    win = Win.objects.get(lottery=lottery)
+
+    with time_machine.travel(lottery.claim_deadline + timedelta(minutes=1)):
+        assert actions.forfeit_unclaimed() == 1
+        assert actions.forfeit_unclaimed() == 0  # safe to run twice: nothing is put back twice
+        assert refused(lambda: actions.claim_prize(member, win.pk)).code == "lottery_claim_closed"
+
+    assert stock(template) == (10, 0, 0)
+    assert Win.objects.get(pk=win.pk).status == WinStatus.FORFEITED
+
+
+def test_the_coupon_console_shows_what_prizes_hold(shop, operator, community, sku, console_client, commit):
+    template = prize_coupon(shop, total_quantity=10)
+    published(shop, operator, draw_input(community, sku, prizes=coupon_prizes(template, 3)), commit)
+    page = console_client.get(f"/console/coupons/{template.pk}/").content.decode()
+    assert "0 / 10" in page
+    assert "（抽奖预留 3）" in page
+    assert console_client.get(f"/api/v1/coupons/console/templates/{template.pk}").json()["reserved"] == 3
 
 
 def test_a_red_packet_prize_is_credited_once_from_the_promotion_account(shop, operator, community, sku, member, commit):
@@ -119,7 +217,7 @@ def test_a_red_packet_prize_follows_the_shops_withdrawable_setting(shop, operato
 
 
 def test_wheel_wins_give_coupons_and_red_packets_too(shop, operator, community, sku, member, commit):
-    template = make_coupon_template(shop, claimable=False)
+    template = prize_coupon(shop)
     prizes = [
         PrizeInput(
             name="满100减20券",

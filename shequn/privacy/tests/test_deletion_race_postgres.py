@@ -77,3 +77,70 @@ def test_deletion_and_a_new_order_of_the_same_member_never_both_happen(sms_outbo
     assert sum(isinstance(outcome, int) for outcome in outcomes) == ordered
     sku.refresh_from_db()
     assert sku.stock == 100 - ordered
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_deletion_racing_the_consumer_of_a_queued_grab_never_leaves_money_on_an_anonymised_account(sms_outbox):
+    """Each member's grab is queued at the gate; their account deletion and the red-packet consumers
+    run at once. The consumer locks the members' rows, as the deletion locks its own first: a grab is
+    either written and credited before the deletion (which then forfeits the balance to the shop) or
+    refused after it. Never money on an anonymised account, and the shop's books sum to zero."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shequn.gate.engine import use_gate
+    from shequn.gate.local import LocalGate
+    from shequn.redpackets import actions as redpacket_actions
+    from shequn.redpackets.actions import PacketInput
+    from shequn.redpackets.models import RedPacket, RedPacketGrab
+    from shequn.testing.factories import CommunityFactory, MembershipFactory, StaffFactory
+    from shequn.wallets.enums import AccountKind
+    from shequn.wallets.models import Account, LedgerTransaction
+
+    previous = use_gate(LocalGate())
+    try:
+        shop = make_shop()
+        community = CommunityFactory.create(shop=shop)
+        members = [make_member(phone=f"1391235{index:04d}") for index in range(MEMBERS)]
+        for member in members:
+            MembershipFactory.create(community=community, user=member)
+        now = timezone.now()
+        packet = redpacket_actions.fund_packet(
+            shop,
+            StaffFactory.create(shop=shop, role="owner").user,
+            PacketInput(
+                title="周末红包", total_fen=100 * MEMBERS, count=MEMBERS, split="equal", audience="community",
+                community_id=community.pk, starts_at=now - timedelta(seconds=1), expires_at=now + timedelta(days=1),
+            ),
+        )  # fmt: skip
+        codes = {}
+        for member in members:
+            do_send_deletion_code(member, ip=None)
+            codes[member.pk] = sms_outbox.last_code(member.phone)
+            assert redpacket_actions.grab(member, packet.pk).admitted
+
+        def delete(member):
+            return lambda: do_delete_account(member, codes[member.pk], ip=None).kind
+
+        def consume(index):
+            return lambda: redpacket_actions.materialise_grabs(consumer=f"consumer-{index}", count=1, idle_ms=0)
+
+        outcomes = run_at_once([delete(member) for member in members] + [consume(index) for index in range(4)])
+    finally:
+        use_gate(previous)
+
+    assert outcomes.count("deletion") == MEMBERS
+    assert not User.objects.filter(pk__in=[m.pk for m in members], is_active=True).exists()
+    written = set(RedPacketGrab.objects.filter(packet=packet).values_list("member_id", flat=True))
+    # Every grab written was credited before its member's deletion, and that balance was forfeited.
+    forfeits = LedgerTransaction.objects.filter(reference__startswith="wallet:forfeit:").count()
+    assert forfeits == len(written)
+    assert not Account.objects.filter(holder_id__in=[m.pk for m in members]).exclude(balance_fen=0).exists()
+    assert sum(Account.objects.filter(shop=shop).values_list("balance_fen", flat=True)) == 0
+    packet = RedPacket.objects.get(pk=packet.pk)
+    assert (packet.grabbed_count, packet.grabbed_fen) == (len(written), 100 * len(written))
+    assert Account.objects.get(shop=shop, holder=None, kind=AccountKind.RED_PACKET_HOLDING).balance_fen == (
+        100 * (MEMBERS - len(written))
+    )

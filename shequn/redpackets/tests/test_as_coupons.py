@@ -108,3 +108,37 @@ def test_the_console_funds_a_coupon_pool_and_its_figures_say_no_money_moves(shop
     assert "无（未领取的券不再发放）" in shown
     listed = client.get("/api/v1/redpackets/console/packets").json()["items"][0]
     assert (listed["as_coupons"], listed["total_fen"], listed["holding_fen"]) == (True, 3000, 0)
+
+
+def test_the_coupon_console_describes_a_red_packet_template_by_its_grabbed_amounts(shop, owner, community, commit):
+    """The template a coupon pool makes has no amount of its own: the coupon console says each
+    coupon is worth what its member grabbed (never "无门槛减¥0.00"), adds up what was issued, and
+    offers no edit, issue or post card that could hand out coupons worth nothing."""
+    packet = fund(shop, owner, commit, community, total_fen=1000, count=3, as_coupons=True)
+    first, second = grab(member_of(community, "王小明"), packet), grab(member_of(community, "李雷"), packet)
+    template = packet.coupon_template
+    client = login(owner)
+
+    listed = client.get(reverse("coupons:console_templates")).content.decode()
+    detail = client.get(reverse("coupons:console_template", args=[template.pk])).content.decode()
+    api = client.get(f"/api/v1/coupons/console/templates/{template.pk}").json()
+
+    for page in (listed, detail):
+        assert "无门槛减¥0.00" not in page
+        assert "无门槛，每张面额为抢到的红包金额" in page
+    assert "红包发放" in listed
+    amounts = first + second
+    assert f"已发放面额合计 ¥{amounts // 100}.{amounts % 100:02d}" in detail
+    for hidden in ('data-testid="edit-coupon"', 'data-testid="issue-form"', 'data-testid="post-card-form"'):
+        assert hidden not in detail
+    assert (api["face"], api["issued"]) == ("无门槛，每张面额为抢到的红包金额", 2)
+    edit = client.post(
+        reverse("coupons:console_edit", args=[template.pk]), {"name": "改成可领", "is_active": "on"}, follow=True
+    )
+    assert "这是红包以优惠券发放时生成的券，不能编辑" in edit.content.decode()
+    body = {"name": "改成可领", "kind": "no_threshold", "amount_fen": 500, "total_quantity": 3, "validity": "days",
+            "valid_days": 30, "claimable": True, "is_active": True}  # fmt: skip
+    refused = client.put(f"/api/v1/coupons/console/templates/{template.pk}", body, content_type="application/json")
+    assert (refused.status_code, refused.json()["message"]) == (409, "这是红包以优惠券发放时生成的券，不能编辑")
+    template.refresh_from_db()
+    assert (template.name, template.is_active, template.claimable) == (f"红包 {packet.title}", False, False)
