@@ -43,7 +43,7 @@ def buy(request: HttpRequest) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("gifts:mine")
-    return redirect("payments:pay", gift.order.number)
+    return redirect("orders:order_detail", gift.order.number)  # pay it there, as any order
 
 
 @login_required

@@ -181,7 +181,11 @@ def refund_refusal(order: Any, line: Any) -> DomainError | None:
 
 def landing_path(order: Order) -> str | None:
     package = MemberPackage.objects.filter(order_line__order=order).first()
-    return reverse("packages:mine_detail", args=[package.pk]) if package else None
+    if package is None:
+        return None
+    if package.status == PackageStatus.GIFTING:
+        return reverse("gifts:mine")  # bought for a friend: the claim link to send
+    return reverse("packages:mine_detail", args=[package.pk])
 
 
 # --- redemption ----------------------------------------------------------------------

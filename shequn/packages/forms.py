@@ -35,10 +35,11 @@ class PlanForm(forms.Form):
     description = forms.CharField(label=_("说明"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     on_sale = forms.BooleanField(label=_("在售"), required=False, initial=True)
 
-    def __init__(self, *args: Any, shop: Shop, plan: PackagePlan | None = None, **kwargs: Any):
-        if plan is not None and not args:
+    def __init__(self, data: Any = None, *, shop: Shop, plan: PackagePlan | None = None):
+        initial = None
+        if plan is not None and data is None:
             sku = plan.product.skus.filter(is_active=True).first()
-            kwargs["initial"] = {
+            initial = {
                 "title": plan.title,
                 "item": plan.item_id,
                 "portions": plan.portions,
@@ -50,7 +51,7 @@ class PlanForm(forms.Form):
                 "description": plan.description,
                 "on_sale": plan.product.on_shelf,
             }
-        super().__init__(*args, **kwargs)
+        super().__init__(data, initial=initial)
         field: Any = self.fields["item"]
         field.queryset = Sku.objects.filter(shop=shop, is_active=True, product__kind=ProductKind.GOODS).select_related(
             "product"
