@@ -17,13 +17,11 @@ from shequn.packages import actions as package_actions
 from shequn.packages import selectors as package_selectors
 from shequn.packages.enums import Channel, PackageStatus
 from shequn.packages.errors import PackageNotRedeemable
-from shequn.packages.tests.conftest import PRICE, commit, crayfish, member, operator, pay, plan, shop
 from shequn.testing.factories import AddressFactory, UserFactory
 from shequn.testing.orders import make_member
-from shequn.testing.payments import sandbox, sandbox_key_dir
 from shequn.testing.two_shops import login
 
-__all__ = ["commit", "crayfish", "member", "operator", "plan", "sandbox", "sandbox_key_dir", "shop"]
+from .conftest import PRICE, pay
 
 pytestmark = pytest.mark.django_db
 
