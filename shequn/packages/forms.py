@@ -95,6 +95,9 @@ class RedeemForm(forms.Form):
             fields["fulfilment"].choices = [(Fulfilment.PICKUP, Fulfilment.PICKUP.label)]
             del fields["address"]
         self.initial.setdefault("fulfilment", fields["fulfilment"].choices[0][0])
+        if "address" in fields:  # the member's default address, chosen already
+            address = fields["address"].queryset.order_by("-is_default", "pk").first()
+            self.initial.setdefault("address", address.pk if address else None)
 
     def redemption(self) -> dict[str, Any]:
         data = self.cleaned_data
