@@ -133,9 +133,13 @@ def console_edit(request: HttpRequest, plan_id: int) -> HttpResponse:
 @console_view(VIEW_ORDERS)
 @require_GET
 def console_held(request: HttpRequest) -> HttpResponse:
-    packages = list(selectors.shop_packages(request.console_shop)[:200])  # type: ignore[attr-defined]
-    rows = [{"package": p, "phone": mask_phone(p.owner.phone or "")} for p in packages]
-    return render(request, "packages/console/held.html", {"rows": rows})
+    """Members' packages, newest first; at the counter, found by the member's phone (its last digits)."""
+    phone = "".join(ch for ch in request.GET.get("phone", "") if ch.isdigit())[:11]
+    packages = selectors.shop_packages(request.console_shop)  # type: ignore[attr-defined]
+    if phone:
+        packages = packages.filter(owner__phone__endswith=phone)
+    rows = [{"package": p, "phone": mask_phone(p.owner.phone or "")} for p in packages[:200]]
+    return render(request, "packages/console/held.html", {"rows": rows, "phone": phone})
 
 
 @console_view(FULFIL_ORDERS)

@@ -77,3 +77,7 @@ def test_another_shops_staff_and_members_see_nothing(sandbox, commit, plan, memb
     assert stranger.get(f"/console/packages/held/{package.pk}/").status_code == 404
     assert stranger.get(f"/console/packages/{plan.pk}/edit/").status_code == 404
     assert "小龙虾" not in stranger.get("/console/packages/held/").content.decode()
+    own = staff_client(plan.shop)
+    last_four = member.phone[-4:]
+    assert f'data-package-id="{package.pk}"' in own.get(f"/console/packages/held/?phone={last_four}").content.decode()
+    assert f'data-package-id="{package.pk}"' not in own.get("/console/packages/held/?phone=99999").content.decode()
