@@ -58,6 +58,22 @@ def do_buy(user: Any, sku_id: int, *, payment_method: str, message: str = "") ->
         )
 
 
+def do_open(sender: Any, order: Order, *, kind: str, subject_id: int, message: str = "") -> Gift:
+    """A gift of something ``sender`` already holds (bought by ``order``), its claim link open at once
+    for ``CLAIM_DAYS``; called by the owning app, which holds the thing for the recipient meanwhile."""
+    return Gift.objects.create(
+        shop_id=order.shop_id,
+        sender=sender,
+        kind=kind,
+        order=order,
+        subject_id=subject_id,
+        token=random_token(),
+        message=(message or "").strip()[:MAX_MESSAGE_LENGTH],
+        status=GiftStatus.OPEN,
+        claim_by=timezone.now() + timedelta(days=CLAIM_DAYS),
+    )
+
+
 def gift_paid(order: Order, subject_id: int, *, now: datetime | None = None) -> bool:
     """Called by a giftable kind's ``paid`` rule (the order's row locked): when ``order`` pays for
     a gift, open its claim link for ``CLAIM_DAYS`` and return True (the kind then holds the bought

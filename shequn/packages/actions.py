@@ -26,6 +26,7 @@ from shequn.core.errors import DomainError
 from shequn.core.money import MAX_FEN, split_by_weights
 from shequn.core.money import format_fen as _yuan
 from shequn.gifts import actions as gift_actions
+from shequn.gifts.models import Gift
 from shequn.orders import actions as order_actions
 from shequn.orders.enums import Fulfilment
 from shequn.orders.models import Order, OrderLine, RefundRequest
@@ -318,6 +319,26 @@ def do_refund_unused(user: Any, package: MemberPackage) -> RefundRequest | None:
         refund = _refund_left(locked, reason, actor=user)
     package.refresh_from_db()
     return refund
+
+
+def do_send_as_gift(user: Any, package: MemberPackage, *, message: str = "") -> Gift:
+    """The buyer sends a package they hold (used or not) to a friend: it waits for the claim, and
+    like any gift it is refunded (its unused value) when nobody claims it in time. A package received
+    as a gift is not sent on (its money went back to whoever paid), nor one whose rule refunds nothing."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock(package)
+        order = Order.objects.get(pk=locked.order_line.order_id)
+        if locked.owner_id != user.pk or locked.status != PackageStatus.ACTIVE or locked.portions_left == 0:
+            raise PackageNotRedeemable(_("这张套餐卡不能送出"), code="package_not_giftable")
+        if locked.expires_at <= now:
+            raise PackageNotRedeemable(_("套餐卡已过期"), code="package_expired")
+        if order.user_id != user.pk:
+            raise PackageNotRedeemable(_("收到的礼物不能再转送"), code="package_not_giftable")
+        if locked.refund_rule != RefundRule.PRO_RATA:
+            raise PackageNotRedeemable(_("这个套餐售出后不退款，不能送出"), code="package_not_giftable")
+        MemberPackage.objects.filter(pk=locked.pk).update(status=PackageStatus.GIFTING)
+        return gift_actions.do_open(user, order, kind=ProductKind.PACKAGE, subject_id=locked.pk, message=message)
 
 
 def claim_gift(package_id: int, recipient: Any) -> None:

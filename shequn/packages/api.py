@@ -10,6 +10,7 @@ from ninja import Query, Router, Status
 from shequn.core.audit import client_ip
 from shequn.core.phone import mask_phone
 from shequn.core.schemas import Id, Page, PageQuery, error_responses, paginate
+from shequn.gifts.schemas import GiftOut
 from shequn.shops.console import api_console_shop
 from shequn.shops.models import Shop
 from shequn.shops.permissions import FULFIL_ORDERS, MANAGE_CATALOG, VIEW_ORDERS
@@ -19,6 +20,7 @@ from .enums import Channel
 from .models import MemberPackage
 from .schemas import (
     PackageDetailOut,
+    PackageGiftIn,
     PackageHeldOut,
     PackageLiabilitiesOut,
     PackageLiabilityOut,
@@ -83,6 +85,15 @@ def refund(request: HttpRequest, package_id: Id) -> dict[str, Any]:
     package = selectors.access_my_package(request.user, package_id)
     actions.do_refund_unused(request.user, package)
     return _detail(selectors.access_my_package(request.user, package_id))
+
+
+@router.post("/mine/{int:package_id}/gift", response={201: GiftOut, **WRITE_ERRORS})
+def send_as_gift(request: HttpRequest, package_id: Id, body: PackageGiftIn) -> Status[Any]:
+    """Send a package one bought to a friend: a claim link (``token``), refunded if unclaimed in
+    time. 409 ``package_not_giftable`` (received as a gift, a no-refund rule, used up, not active)."""
+    package = selectors.access_my_package(request.user, package_id)
+    gift = actions.do_send_as_gift(request.user, package, message=body.message)
+    return Status(201, GiftOut.from_model(gift))
 
 
 # --- console ---------------------------------------------------------------------------

@@ -121,6 +121,10 @@ class PackageRedeemIn(Schema):
     buyer_note: Text = Field("", max_length=200)
 
 
+class PackageGiftIn(Schema):
+    message: Text = Field("", max_length=60)
+
+
 class PackageRedemptionOut(Schema):
     order_number: str  # the zero-payment order drawing the portions
     portions_left: int

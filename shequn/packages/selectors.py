@@ -13,7 +13,7 @@ from .enums import PackageStatus
 from .errors import PackageNotFound
 from .models import MemberPackage, PackageEntry, PackagePlan
 
-PACKAGE_RELATED = ("plan__item__product", "shop", "owner")
+PACKAGE_RELATED = ("plan__item__product", "shop", "owner", "order_line__order")
 
 
 def plans_for_sale(shop: Shop | None = None) -> QuerySet[PackagePlan]:

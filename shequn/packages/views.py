@@ -92,6 +92,19 @@ def refund(request: HttpRequest, package_id: int) -> HttpResponse:
     return redirect("packages:mine_detail", package.pk)
 
 
+@login_required
+@require_POST
+def send_as_gift(request: HttpRequest, package_id: int) -> HttpResponse:
+    package = selectors.access_my_package(request.user, package_id)
+    try:
+        actions.do_send_as_gift(request.user, package, message=request.POST.get("message", ""))
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("packages:mine_detail", package.pk)
+    messages.success(request, _("已生成领取链接，发给好友即可"))
+    return redirect("gifts:mine")
+
+
 # --- console ---------------------------------------------------------------------------
 
 

@@ -17,11 +17,12 @@ from shequn.packages import actions as package_actions
 from shequn.packages import selectors as package_selectors
 from shequn.packages.enums import Channel, PackageStatus
 from shequn.packages.errors import PackageNotRedeemable
+from shequn.testing.community import api_client
 from shequn.testing.factories import AddressFactory, UserFactory
 from shequn.testing.orders import make_member
 from shequn.testing.two_shops import login
 
-from .conftest import PRICE, pay
+from .conftest import JSON, PRICE, pay
 
 pytestmark = pytest.mark.django_db
 
@@ -104,3 +105,42 @@ def test_only_giftable_kinds_and_paid_gifts(sandbox, commit, plan, member, crayf
         actions.do_claim(make_member(), unpaid.token)
     assert Gift.objects.filter(status=GiftStatus.AWAITING_PAYMENT).count() == 1
     assert login(make_member()).get("/gifts/claim/not-a-token/").status_code == 404
+
+
+def test_a_buyer_sends_a_package_they_hold_and_an_unclaimed_one_comes_back_as_money(
+    sandbox, commit, plan, member, time_machine
+):
+    from .conftest import buy
+
+    package = buy(member, plan, commit)
+    package_actions.redeem(
+        member, package, portions=10, fulfilment=Fulfilment.DELIVERY, channel=Channel.MEMBER,
+        address_id=member.addresses.first().pk,
+    )  # fmt: skip
+    sent = login(member).post(f"/packages/mine/{package.pk}/gift/", {"message": "剩下的给你"})
+    assert sent["Location"] == "/gifts/"
+    gift = Gift.objects.get(subject_id=package.pk)
+    assert (gift.status, gift.sender_id, gift.message) == (GiftStatus.OPEN, member.pk, "剩下的给你")
+    package.refresh_from_db()
+    assert package.status == PackageStatus.GIFTING
+
+    friend = UserFactory.create(nickname="阿强")
+    actions.do_claim(friend, gift.token)
+    package.refresh_from_db()
+    assert (package.owner_id, package.status, package.portions_left) == (friend.pk, PackageStatus.ACTIVE, 90)
+    # Received as a gift: not sent on (the money behind it is the buyer's).
+    refused = api_client(friend).post(f"/api/v1/packages/mine/{package.pk}/gift", {}, content_type=JSON)
+    assert (refused.status_code, refused.json()["code"]) == (409, "package_not_giftable")
+
+    second = buy(member, plan, commit)
+    made = api_client(member).post(f"/api/v1/packages/mine/{second.pk}/gift", {"message": "x"}, content_type=JSON)
+    assert made.status_code == 201, made.content
+    claim_by = Gift.objects.get(subject_id=second.pk).claim_by
+    assert claim_by is not None
+    time_machine.move_to(claim_by + timedelta(seconds=1), tick=False)
+    with commit():
+        assert actions.refund_unclaimed() == 1
+    second.refresh_from_db()
+    assert (second.status, second.portions_left) == (PackageStatus.REFUNDED, 0)
+    assert second.order_line.refunded_fen == PRICE
+    assert package_selectors.books_balance() == []
