@@ -22,12 +22,14 @@ from shequn.distribution.api import router as distribution_router
 from shequn.events.api import router as events_router
 from shequn.flashsales.api import router as flashsales_router
 from shequn.fulfilment.api import router as fulfilment_router
+from shequn.gifts.api import router as gifts_router
 from shequn.groupbuy.api import router as groupbuy_router
 from shequn.leaders.api import router as leaders_router
 from shequn.lotteries.api import router as lotteries_router
 from shequn.merchants.api import router as merchants_router
 from shequn.notifications.api import router as notifications_router
 from shequn.orders.api import router as orders_router
+from shequn.packages.api import router as packages_router
 from shequn.payments.api import router as payments_router
 from shequn.privacy.api import router as privacy_router
 from shequn.redpackets.api import router as redpackets_router
@@ -101,6 +103,8 @@ api.add_router("/flashsales", flashsales_router)
 api.add_router("/lotteries", lotteries_router)
 api.add_router("/redpackets", redpackets_router)
 api.add_router("/coupons", coupons_router)
+api.add_router("/packages", packages_router)
+api.add_router("/gifts", gifts_router)
 api.add_router("/distribution", distribution_router)
 api.add_router("/wallets", wallets_router)
 api.add_router("/me", privacy_router)

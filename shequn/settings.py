@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "shequn.leaders",
     "shequn.orders",
     "shequn.payments",
+    "shequn.gifts",
+    "shequn.packages",
     "shequn.groupbuy",
     "shequn.fulfilment",
     "shequn.teambuy",

@@ -272,6 +272,7 @@ def _value_for(keyword: str, route: Route, demo: Demo) -> Any:
     from shequn.events.models import Registration
     from shequn.flashsales.models import FlashClaim
     from shequn.fulfilment.models import PickupTicket
+    from shequn.gifts.models import Gift
     from shequn.orders.models import Order
     from shequn.payments.models import SandboxTransaction
 
@@ -297,6 +298,8 @@ def _value_for(keyword: str, route: Route, demo: Demo) -> Any:
         "token": lambda: (
             first_value(Registration.objects, "checkin_token")
             if route.app == "events"
+            else first_value(Gift.objects, "token")
+            if route.app == "gifts"
             else first_value(PickupTicket.objects, "token")
         ),
         "ticket": lambda: first_value(FlashClaim.objects.filter(user=member), "claim_id"),
@@ -315,7 +318,7 @@ def _value_for(keyword: str, route: Route, demo: Demo) -> Any:
     rows = model._default_manager.order_by("pk")
     field_names = {field.name for field in model._meta.fields}
     if mine:
-        for owner in ("user", "member", "holder"):
+        for owner in ("user", "member", "holder", "owner"):
             if owner in field_names and rows.filter(**{owner: member}).exists():
                 rows = rows.filter(**{owner: member})
                 break
@@ -349,6 +352,8 @@ MODEL_OF = {
     "item": "orders.CartItem",
     "packet": "redpackets.RedPacket",
     "template": "coupons.CouponTemplate",
+    "plan": "packages.PackagePlan",
+    "package": "packages.MemberPackage",
 }
 
 

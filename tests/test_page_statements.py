@@ -13,6 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from shequn.catalog.actions import do_create_collection, do_set_collection_products
 from shequn.coupons import actions as coupon_actions
 from shequn.coupons.models import PostCoupon
+from shequn.orders.enums import Fulfilment
+from shequn.packages import actions as package_actions
+from shequn.packages import selectors as package_selectors
 from shequn.testing.coupons import make_coupon_template
 from shequn.testing.factories import CommunityFactory, MembershipFactory, PostFactory
 from shequn.testing.orders import make_member, make_shop, make_sku, make_staff, paid_order, staff_client
@@ -52,6 +55,29 @@ class Shop:
             paid_order(self.member, make_sku(self.shop, price_fen=20000), 1, coupon_id=used.pk)
             paid_order(self.member, sku, 1)
             paid_order(other, sku, 2)
+            self._package(sku, other)
+
+    def _package(self, item: Any, other: Any) -> None:
+        """A package of ``item``: the member and ``other`` each buy one and redeem a portion."""
+        plan = package_actions.do_save_plan(
+            self.shop,
+            package_actions.PlanInput(
+                title=f"套餐{len(self.products)}",
+                item_sku_id=item.pk,
+                portions=10,
+                price_fen=5000,
+                validity_days=30,
+                stock=9,
+            ),
+            actor=self.staff,
+        )
+        for buyer in (self.member, other):
+            paid_order(buyer, plan.product.skus.get(), 1, fulfilment=Fulfilment.NONE)
+            package = package_selectors.my_packages(buyer).get(plan=plan)
+            address = buyer.addresses.first().pk
+            package_actions.redeem(
+                buyer, package, portions=1, fulfilment=Fulfilment.DELIVERY, channel="member", address_id=address
+            )
 
 
 def statements(client: Client, url: str) -> int:
@@ -76,6 +102,15 @@ PAGES = {
     "console products": ("console", lambda s: "/console/products/", 10),
     "console members": ("console", lambda s: f"/console/communities/{s.community.pk}/members/", 12),
     "console coupons": ("console", lambda s: "/console/coupons/", 7),
+    "my packages": ("browser", lambda s: "/packages/mine/", 4),
+    "my package": (
+        "browser",
+        lambda s: f"/packages/mine/{package_selectors.my_packages(s.member).earliest('pk').pk}/",
+        8,
+    ),
+    "console packages": ("console", lambda s: "/console/packages/", 6),
+    "console held packages": ("console", lambda s: "/console/packages/held/", 6),
+    "console package liabilities": ("console", lambda s: "/console/packages/liabilities/", 8),
 }
 
 

@@ -26,6 +26,9 @@ from shequn.board import actions as board_actions
 from shequn.content import actions as content_actions
 from shequn.courses import actions as course_actions
 from shequn.events import actions as event_actions
+from shequn.gifts import actions as gift_actions
+from shequn.packages import actions as package_actions
+from shequn.packages import selectors as package_selectors
 from shequn.redpackets import actions as redpacket_actions
 from shequn.teambuy.models import TeamOffer
 from shequn.testing.accounts import bearer
@@ -131,6 +134,17 @@ def world() -> dict[str, Any]:
         time_limit_hours=24,
         starts_at=timezone.now() - timedelta(minutes=1),
     )
+    plan = package_actions.do_save_plan(
+        shop,
+        package_actions.PlanInput(
+            title="小龙虾套餐", item_sku_id=sku.pk, portions=10, price_fen=5000, validity_days=30, stock=5
+        ),
+        actor=owner,
+    )
+    plan_sku = plan.product.skus.get()
+    paid_order(member, plan_sku, fulfilment="none")
+    package = package_selectors.my_packages(member).get()
+    gift = gift_actions.do_buy(owner, plan_sku.pk, payment_method="sandbox")
     return {
         "member_headers": bearer(member),
         "staff_headers": bearer(owner),
@@ -156,6 +170,9 @@ def world() -> dict[str, Any]:
             "event_id": event.pk,
             "offer_id": offer.pk,
             "packet_id": packet.pk,
+            "plan_id": plan.pk,
+            "package_id": package.pk,
+            "token": gift.token,
         },
     }
 

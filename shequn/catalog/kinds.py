@@ -33,6 +33,7 @@ class ProductKind(models.TextChoices):
     MEMBERSHIP = "membership", gettext_lazy("社群会员")
     COURSE = "course", gettext_lazy("课程")
     TICKET = "ticket", gettext_lazy("活动门票")
+    PACKAGE = "package", gettext_lazy("套餐卡")  # N portions of an item, paid now, redeemed over time
 
 
 class KindRules:

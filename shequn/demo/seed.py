@@ -107,6 +107,7 @@ def seed(
         _distribution(shop, staff, report)
         _flash_sale(shop, staff, report)
         _promotions(shop, staff, rng, report)
+        _packages(shop, staff, report)
     return report
 
 
@@ -501,6 +502,17 @@ def _promotions(shop: Shop, staff: dict[str, User], rng: random.Random, report: 
         settlement = seed_settlement(shop, staff["owner"])
     if settlement is not None:
         report.add(f"leader settlement: {settlement.leader} for {settlement.period_start} (draft)")
+
+
+def _packages(shop: Shop, staff: dict[str, User], report: SeedReport) -> None:
+    """A crayfish package bought, partly redeemed, and a second one sent as a gift (see seed_packages)."""
+    from .seed_orders import inline_payments
+    from .seed_packages import seed_packages
+
+    with inline_payments():  # no transaction around it: each payment is delivered when its step commits
+        plan = seed_packages(shop, staff["operator"])
+    if plan is not None:
+        report.add(f"packages: {plan.title} (one bought and redeemed 3 portions, one sent as a gift)")
 
 
 def _distribution(shop: Shop, staff: dict[str, User], report: SeedReport) -> None:

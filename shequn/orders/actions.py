@@ -297,6 +297,8 @@ class CheckoutPlan:
 
     @property
     def shipping_fee_fen(self) -> int:
+        if self.payment_method == PaymentMethod.PREPAID:
+            return 0  # a prepaid package's redemption: nothing to pay, shipping included
         return shipping_fee(self.shop, self.fulfilment, self.items_total_fen)
 
     @property
@@ -420,6 +422,7 @@ def check_checkout(
     hold: str = "",
     coupon_id: int | None = None,
     reads: CheckoutReads | None = None,
+    prepaid: bool = False,
 ) -> CheckoutPlan:
     """Validate a checkout (from cart lines, or one SKU for "buy now") into a plan.
 
@@ -433,8 +436,11 @@ def check_checkout(
     goods from being handed over until the caller's ``release_hold`` (a team still forming).
     ``reads``: the rows read once for a batch of checkouts (``read_for_checkouts``), the same
     checks made on them. ``coupon_id``: one of the member's coupons, applied (``CouponNotApplicable``
-    says why not); never with trusted callers' ``unit_prices``.
+    says why not); never with trusted callers' ``unit_prices``. ``prepaid`` (trusted callers): goods
+    already paid for (a prepaid package's portions), at no price and no shipping fee.
     """
+    if prepaid:
+        payment_method, coupon_id = PaymentMethod.PREPAID, None
     if not getattr(user, "is_authenticated", False):
         raise NotFound(_("请先登录"), code="not_authenticated")
     wanted: list[tuple[Sku, int]] = []
@@ -462,7 +468,9 @@ def check_checkout(
             cart_ids.append(item.pk)
             cart_post_id = cart_post_id or item.post_id
             cart_article_id = cart_article_id or item.article_id
-    shop, fulfilment = _check_what_and_how(user, wanted, fulfilment, payment_method)
+    shop, fulfilment = _check_what_and_how(user, wanted, fulfilment, payment_method, prepaid=prepaid)
+    if prepaid:
+        unit_prices = {sku.pk: 0 for sku, _ in wanted}
     if fulfilment == Fulfilment.NONE:
         address_id, pickup_point_id = None, None
     buyer_note = (buyer_note or "").strip()
@@ -554,7 +562,7 @@ def _split_discount(lines: Sequence[PlannedLine], offer: coupon_rules.Offer) -> 
 
 
 def _check_what_and_how(
-    user: Any, wanted: Sequence[tuple[Sku, int]], fulfilment: str, payment_method: str
+    user: Any, wanted: Sequence[tuple[Sku, int]], fulfilment: str, payment_method: str, *, prepaid: bool = False
 ) -> tuple[Shop, str]:
     """The rules on what one order may hold and how it is handed over and paid (checkout's and
     ``check_orders``'s): one shop, open for business, one kind, its purchase rules, a valid fulfilment (none for
@@ -576,6 +584,8 @@ def _check_what_and_how(
             raise PaymentMethodUnavailable(_("%(label)s只能在线支付") % {"label": ProductKind(kind).label})
     elif fulfilment == Fulfilment.NONE:
         raise InvalidInput(_("请选择配送方式"), code="fulfilment_invalid")
+    if prepaid and not is_goods(kind):
+        raise InvalidInput(_("套餐卡只能兑换实物商品"), code="prepaid_not_goods")
     for sku, count in wanted:
         rules_for(kind).check_purchase(user, sku, count)
 
@@ -583,7 +593,7 @@ def _check_what_and_how(
         raise InvalidInput(_("请选择配送方式"), code="fulfilment_invalid")
     if payment_method not in PaymentMethod.values:
         raise PaymentMethodUnavailable(_("请选择支付方式"))
-    if payment_method not in enabled_payment_methods():
+    if payment_method not in enabled_payment_methods() and not prepaid:
         raise PaymentMethodUnavailable(_("本站暂不支持%(label)s") % {"label": PaymentMethod(payment_method).label})
     if payment_method == PaymentMethod.COD and not shop.cod_enabled:
         raise PaymentMethodUnavailable(_("该店铺不支持货到付款"))
@@ -719,7 +729,7 @@ def _release_purchase_quantities(user_id: int, lines: Sequence[OrderLine]) -> No
 def _order_row(plan: CheckoutPlan, expires_at: datetime | None) -> Order:
     """The order as ``plan`` describes it (no number yet): amounts, destination snapshot, deadline."""
     items_total = plan.items_total_fen
-    shipping = shipping_fee(plan.shop, plan.fulfilment, items_total)
+    shipping = plan.shipping_fee_fen
     community = plan.community
     # Attribution and slot by id: nothing reads them back from the new order (cheaper in bulk).
     order = Order(
@@ -752,8 +762,10 @@ def _order_row(plan: CheckoutPlan, expires_at: datetime | None) -> Order:
     return order
 
 
-def _insert_order(plan: CheckoutPlan, expires_at: datetime | None) -> Order:
+def _insert_order(plan: CheckoutPlan, expires_at: datetime | None, *, paid_at: datetime | None = None) -> Order:
     order = _order_row(plan, expires_at)
+    if paid_at is not None:  # paid in advance (``do_create_prepaid_order``)
+        order.status, order.paid_at = OrderStatus.PAID, paid_at
     for attempt in range(_NUMBER_ATTEMPTS):
         order.number = readable_number()
         try:
@@ -887,6 +899,44 @@ def do_create_order(plan: CheckoutPlan) -> Order:
         _reserve_stock(pairs)
         if expires_at is not None:
             on_commit(tasks.schedule_close, [order.pk], expires_at)
+    return order
+
+
+# --- orders paid in advance (a prepaid package's portions; the packages app) -----------
+
+
+def do_create_prepaid_order(plan: CheckoutPlan, *, actor: Any, note: str) -> Order:
+    """Create a goods order already paid for (``check_checkout(..., prepaid=True)``): created paid,
+    with its stock taken as any order's, and nothing to pay. The caller draws what pays for it in
+    the same transaction (a package's portions); ``actor`` is who asked (the member or staff at
+    the counter). SoldOut or a slot full rolls the caller's transaction back."""
+    if plan.payment_method != PaymentMethod.PREPAID:
+        raise ValueError("do_create_prepaid_order takes a prepaid plan")
+    now = timezone.now()
+    pairs = [(line.sku, line.quantity) for line in plan.lines]
+    _check_stock_left(pairs)
+    with transaction.atomic():
+        if not _lock_buyers([plan.user.pk]):
+            raise AccountInactive(_("账号不可用"))
+        order = _insert_order(plan, None, paid_at=now)
+        lines = OrderLine.objects.bulk_create(_line_rows(plan, order))
+        event = OrderEvent.objects.create(
+            order=order,
+            from_status="",
+            to_status=order.status,
+            actor=actor if getattr(actor, "pk", None) else None,
+            note=note[:255],
+        )
+        _remember_related(order, lines=lines, events=[event])
+        _notify_member(
+            order,
+            "order.paid",
+            lambda: (_("兑换成功"), _("订单 %(number)s 已用套餐卡兑换，无需付款。") % {"number": order.number}),
+        )
+        if plan.delivery_slot is not None:
+            _reserve_slot(plan.delivery_slot, now)
+        _reserve_stock(pairs)
+        signals.order_paid.send(sender=Order, order=order)
     return order
 
 

@@ -40,6 +40,9 @@ class Fulfilment(models.TextChoices):
 class PaymentMethod(models.TextChoices):
     SANDBOX = "sandbox", gettext_lazy("微信支付（沙箱）")  # online, WeChat Pay v3 protocol
     COD = "cod", gettext_lazy("货到付款")  # cash on delivery; staff confirm the cash
+    # Paid in advance: a prepaid package's portions drawn for goods (packages app); never offered
+    # at checkout (no gateway), so only ``orders.actions.do_create_prepaid_order`` writes it.
+    PREPAID = "prepaid", gettext_lazy("套餐卡兑换")
 
 
 class RefundStatus(models.TextChoices):

@@ -28,12 +28,15 @@ from shequn.events.enums import EventStatus, RegistrationStatus
 from shequn.events.models import Event, Registration
 from shequn.flashsales.models import FlashItem, FlashSale
 from shequn.fulfilment.models import Settlement, SettlementLine
+from shequn.gifts.models import Gift
 from shequn.groupbuy.models import Campaign, SignUp
 from shequn.leaders.models import Leader
 from shequn.lotteries.models import Entry, Lottery, Prize
 from shequn.notifications.models import Notification
-from shequn.orders.enums import OrderStatus
+from shequn.orders.enums import OrderStatus, PaymentMethod
 from shequn.orders.models import Order, OrderEvent, OrderLine, RefundRequest
+from shequn.packages import selectors as package_selectors
+from shequn.packages.models import MemberPackage, PackageEntry, PackagePlan
 from shequn.payments.models import Payment
 from shequn.redpackets.models import RedPacket, RedPacketGrab
 from shequn.shops.models import DeliverySlot, PickupPoint, Shop, StaffMember
@@ -91,6 +94,10 @@ COUNTED = (
     Settlement,
     SettlementLine,
     LedgerEntry,
+    PackagePlan,
+    MemberPackage,
+    PackageEntry,
+    Gift,
 )
 
 
@@ -157,14 +164,20 @@ def test_seed_builds_the_demo_shop_and_is_idempotent() -> None:
         assert OrderEvent.objects.filter(order=order).exists()
         # The gateway's success_time has whole seconds (WeChat's format), our created_at microseconds.
         assert order.created_at.replace(microsecond=0) <= (order.paid_at or order.created_at)
-        if order.paid_at is not None:
+        if order.paid_at is not None and order.payment_method != PaymentMethod.PREPAID:  # a package's draw
             assert Payment.objects.filter(order=order, status="succeeded").exists()
     assert RefundRequest.objects.filter(shop=shop).exists()
-    # Past orders are goods: course seats and tickets are not bought the goods way.
-    assert not OrderLine.objects.filter(order__shop=shop).exclude(sku__product__kind=ProductKind.GOODS).exists()
+    # Past orders are goods: course seats and tickets are not bought the goods way (packages are
+    # bought by seed_packages, now).
+    lines = OrderLine.objects.filter(order__shop=shop).exclude(order__kind=ProductKind.PACKAGE)
+    assert not lines.exclude(sku__product__kind=ProductKind.GOODS).exists()
     # Inbox messages of the backdated past orders carry the time of their step, not one time for
     # the whole order (group-buy and team orders are made now, by their own seeds).
-    past = orders.filter(sign_up__isnull=True).exclude(pk__in=TeamMember.objects.values("order_id"))
+    past = (
+        orders.filter(sign_up__isnull=True, kind=ProductKind.GOODS)
+        .exclude(pk__in=TeamMember.objects.values("order_id"))
+        .exclude(payment_method=PaymentMethod.PREPAID)
+    )
     for order in past.filter(paid_at__isnull=False, payment_method="sandbox"):
         paid_message = Notification.objects.get(user=order.user, kind="order.paid", link__contains=order.number)
         assert paid_message.created_at == order.paid_at
@@ -179,6 +192,7 @@ def test_seed_builds_the_demo_shop_and_is_idempotent() -> None:
     _assert_courses(shop)
     _assert_events(shop)
     _assert_promotions_and_settlement(shop)
+    _assert_packages(shop)
 
     counts = _counts()
     call_command("seed_demo", "--no-images", "--orders", "25")
@@ -256,6 +270,19 @@ def _assert_courses(shop: Shop) -> None:
     assert cohort.sku is not None
     assert cohort.sku.price_fen == camp.price_fen == 19900
     assert cohort.sku.stock == cohort.capacity == 30
+
+
+def _assert_packages(shop: Shop) -> None:
+    # A crayfish package bought and redeemed 3 portions in two zero-payment orders; a second one
+    # sent as a gift, paid, its claim link open; the ledger and the running balances agree.
+    plan = PackagePlan.objects.get(shop=shop)
+    held = MemberPackage.objects.get(plan=plan, status="active")
+    assert (held.portions_total, held.portions_left, held.paid_fen) == (100, 97, 800_000)
+    assert Order.objects.filter(user=held.owner, payment_method=PaymentMethod.PREPAID).count() == 2
+    gift = Gift.objects.get(shop=shop)
+    assert (gift.status, gift.sender_id) == ("open", held.owner_id)
+    assert MemberPackage.objects.filter(pk=gift.subject_id or 0, status="gifting").exists()
+    assert package_selectors.books_balance(shop) == []
 
 
 def _assert_promotions_and_settlement(shop: Shop) -> None:
