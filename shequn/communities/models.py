@@ -172,7 +172,10 @@ class MemberCount(models.Model):
     it, so no stale ``save()`` can overwrite it, and concurrent joins add up exactly (each change is
     one ``active = active + n`` under the row's lock). Current members are these minus the active
     rows already past their expiry that the sweeper has not marked former yet
-    (``selectors.active_member_count``): a short range of an index."""
+    (``selectors.active_member_count``): a short range of an index.
+
+    A later migration that alters the membership table must keep the triggers: on SQLite Django
+    alters a table by building a new one, which drops them (test_member_count.py then fails)."""
 
     community = models.OneToOneField(Community, primary_key=True, on_delete=models.CASCADE, related_name="+")
     active = models.IntegerField(default=0)
