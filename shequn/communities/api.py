@@ -99,7 +99,7 @@ def mine(request: HttpRequest, query: Query[PageQuery]) -> dict:
 def feed(request: HttpRequest, community_id: Id, query: Query[PageQuery]) -> dict:
     community = selectors.access_member_community(request.user, community_id)
     page = paginate(selectors.community_feed(community), query.page, query.page_size)
-    page["items"] = [PostOut.from_model(p) for p in page["items"]]
+    page["items"] = [PostOut.from_model(p) for p in selectors.attach_post_cards(community.shop, page["items"])]
     return page
 
 
@@ -178,7 +178,7 @@ def console_posts(request: HttpRequest, community_id: Id, query: Query[PageQuery
     shop = api_console_shop(request, MANAGE_COMMUNITIES)
     community = selectors.access_community(shop, community_id)
     page = paginate(selectors.community_posts(community), query.page, query.page_size)
-    page["items"] = [ConsolePostOut.from_model(p) for p in page["items"]]
+    page["items"] = [ConsolePostOut.from_model(p) for p in selectors.attach_post_cards(shop, page["items"])]
     return page
 
 

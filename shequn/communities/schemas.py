@@ -91,13 +91,10 @@ class PostOut(Schema):
     @staticmethod
     def from_model(post: Post) -> "PostOut":
         cards = []
-        for card in getattr(post, "cards", None) or post.postproduct_set.select_related("product__shop"):
+        for card in post.cards:  # type: ignore[attr-defined]  # selectors.attach_post_cards
             product = card.product
-            skus = [sku for sku in product.skus.all() if sku.is_active]
-            cheapest = min(skus, key=lambda sku: (sku.price_fen, sku.position, sku.pk)) if skus else None
-            images = list(product.images.all())
-            thumb: Any = (images[0].thumbnail or images[0].image) if images else None
-            buyable = product.on_shelf and cheapest is not None
+            cheapest, cover = product.from_sku, product.cover
+            thumb: Any = (cover.thumbnail or cover.image) if cover else None
             cards.append(
                 PostProductCardOut(
                     product_id=product.pk,
@@ -106,13 +103,7 @@ class PostOut(Schema):
                     price_fen=cheapest.price_fen if cheapest else None,
                     member_price_fen=cheapest.member_price_fen if cheapest else None,
                     thumbnail_url=thumb.url if thumb else None,
-                    url=(
-                        settings.SITE_URL
-                        + reverse("catalog:product_detail", args=[product.shop.slug, product.pk])
-                        + f"?post={post.pk}"
-                    )
-                    if buyable
-                    else None,
+                    url=f"{settings.SITE_URL}{product.url}?post={post.pk}" if product.on_shelf and cheapest else None,
                 )
             )
         return PostOut(

@@ -184,7 +184,7 @@ def member_community_view(view: Callable[..., HttpResponse]) -> Callable[..., Ht
 @member_community_view
 def community_home(request: HttpRequest, community: Community) -> HttpResponse:
     page_obj = _page(request, selectors.community_feed(community))
-    page_obj.object_list = attach_cards(page_obj.object_list)
+    page_obj.object_list = attach_cards(selectors.attach_post_cards(community.shop, page_obj.object_list))
     return render(
         request,
         "communities/community_home.html",
@@ -206,8 +206,7 @@ def post_detail(request: HttpRequest, community_id: int, post_id: int) -> HttpRe
     except selectors.NotAMember:
         # A post is members-only content: invisible (404). The community's home shows the join page.
         raise Http404("post not found") from None
-    attach_cards([post])
-    return render(request, "communities/post_detail.html", {"post": post, "community": post.community})
+    return render(request, "communities/post_detail.html", {"posts": attach_cards([post]), "community": post.community})
 
 
 @require_GET
@@ -283,7 +282,7 @@ def console_community_detail(request: HttpRequest, community_id: int) -> HttpRes
             "invite_link": invite_url(community),
             "members_page": members_page,
             "member_count": members_page.paginator.count,
-            "posts": selectors.community_posts(community)[:50],
+            "posts": selectors.attach_post_cards(shop, selectors.community_posts(community)[:50]),
             "products": catalog_selectors.card_products(shop),
         },
     )

@@ -1,7 +1,12 @@
+from collections.abc import Iterable
+from typing import Any
+
 from django import template
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from shequn.catalog.selectors import lowest_price_sku, stock_label
+from shequn.catalog.selectors import stock_label
 from shequn.catalog.weights import (
     CHECKOUT_PROMISE,
     PROMISE,
@@ -17,24 +22,70 @@ from shequn.core.money import format_fen
 
 register = template.Library()
 
+_TILE = (
+    '<li class="product-tile" data-testid="product-tile" data-product-id="{}">'
+    '<a class="row" style="justify-content:flex-start;color:inherit" href="{}">{}<span class="grow">'
+    '<strong data-testid="product-title" style="display:block">{}</strong>{}{}{}{}</span></a></li>'
+)
+_NO_COVER = SafeString('<span class="thumb" aria-hidden="true"></span>')
+_NOTHING = SafeString("")
+
+
+@register.simple_tag
+def product_tiles(products: Iterable[Any]) -> SafeString:
+    """The shop front's product tiles (``<ul class="list">``), from what
+    ``catalog.selectors.attach_shelf_details`` gives each product: cover, cheapest active price with
+    "起" when there are several SKUs, member price, 生鲜 for goods that cannot be returned.
+
+    Built here rather than by a template loop: the template engine's lookups made 32 tiles about a
+    third of the shop home's CPU time (cProfile); this builds the same HTML in a fraction of it."""
+    several = format_html('<small class="muted"> {}</small>', _("起"))
+    fresh = format_html('<span class="status">{}</span>', _("生鲜"))
+    rows = []
+    for product in products:
+        sku, cover = product.from_sku, product.cover
+        image = (
+            format_html(
+                '<img class="thumb" src="{}" alt="{}" loading="lazy">',
+                (cover.thumbnail or cover.image).url,
+                product.title,
+            )
+            if cover
+            else _NO_COVER
+        )
+        price = member_price = _NOTHING
+        if sku:
+            price = format_html(
+                '<span class="price" data-testid="product-price">{}{}</span>',
+                format_fen(sku.price_fen),
+                several if product.several_skus else _NOTHING,
+            )
+            if sku.member_price_fen:
+                member_price = format_html(
+                    '<span class="muted"> {}</span>',
+                    _("会员价 %(member_price_fen)s") % {"member_price_fen": format_fen(sku.member_price_fen)},
+                )
+        rows.append(
+            (
+                product.pk,
+                product.url,
+                image,
+                product.title,
+                format_html('<span class="muted" style="display:block">{}</span>', product.subtitle)
+                if product.subtitle
+                else _NOTHING,
+                price,
+                member_price,
+                _NOTHING if product.returnable else fresh,
+            )
+        )
+    return format_html('<ul class="list">{}</ul>', format_html_join("", _TILE, rows))
+
 
 @register.filter(name="stock_label")
 def stock_label_filter(stock: int | None) -> str:
     """{{ sku.stock|stock_label }} → 有货 / 仅剩3件 / 已售罄"""
     return stock_label(int(stock or 0))
-
-
-@register.filter(name="cover")
-def cover_filter(product: object) -> object:
-    """The first image of a product (prefetched), or None."""
-    images = list(product.images.all())  # type: ignore[attr-defined]
-    return images[0] if images else None
-
-
-@register.filter(name="from_price")
-def from_price_filter(product: object) -> object:
-    """The cheapest active SKU of a product (prefetched), or None."""
-    return lowest_price_sku(product)  # type: ignore[arg-type]
 
 
 @register.filter(name="weight_pricing")

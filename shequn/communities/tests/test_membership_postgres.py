@@ -8,6 +8,7 @@ refunded in full automatically.
 
 import threading
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
@@ -17,11 +18,12 @@ from django.test import Client
 
 from shequn.communities import actions, selectors
 from shequn.communities.enums import JoinPolicy
-from shequn.communities.models import CommunityMembership, MembershipTerm
+from shequn.communities.models import CommunityMembership, MemberCount, MembershipTerm
 from shequn.shops.enums import StaffRole
 from shequn.testing.catalog import api_token_for
 from shequn.testing.factories import CommunityFactory, StaffFactory, UserFactory
 from shequn.testing.payments import sandbox, sandbox_key_dir
+from shequn.testing.postgres import run_at_once
 
 __all__ = ["sandbox", "sandbox_key_dir"]
 
@@ -120,3 +122,28 @@ def test_twelve_simultaneous_free_joins_for_five_places():
         outcomes = sorted(pool.map(join, users))
     assert outcomes == ["community_full"] * 7 + ["joined"] * 5
     assert selectors.current_member_count(community) == 5
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_forty_simultaneous_joins_and_removals_keep_the_member_count_exact():
+    """The member count pages read (``MemberCount``, kept by statement-level triggers) under
+    concurrent writers: forty joins at once, then twenty removals at once while twenty more join."""
+    operator = StaffFactory.create(role=StaffRole.OPERATOR)
+    community = CommunityFactory.create(shop=operator.shop)
+
+    def join(user) -> Callable[[], str]:
+        return lambda: "joined" if actions.do_join(community, user)[1] else "already"
+
+    def remove(target) -> Callable[[], str]:
+        return lambda: actions.do_remove_member(community, target, actor=operator.user).status
+
+    assert run_at_once([join(UserFactory.create()) for _ in range(40)]) == ["joined"] * 40
+    assert selectors.current_member_count(community) == 40
+    assert MemberCount.objects.get(community=community).active == 40
+    leaving = CommunityMembership.objects.filter(community=community).order_by("pk")[:20]
+    outcomes = run_at_once([remove(target) for target in leaving] + [join(UserFactory.create()) for _ in range(20)])
+    assert outcomes == ["joined"] * 20 + ["removed"] * 20
+    assert selectors.current_member_count(community) == 40
+    assert MemberCount.objects.get(community=community).active == 40
+    assert CommunityMembership.objects.filter(community=community, status="active").count() == 40
