@@ -144,7 +144,7 @@ def start_server(
         command += ["--blocking-threads", str(threads)]
     env = {**env, "WEB_THREADS": str(threads)}  # the front's Django threads (a2wsgi)
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a loaded shared machine: Django's start-up took over a minute
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"granian exited: {process.stderr.read().decode() if process.stderr else ''}")
@@ -157,7 +157,7 @@ def start_server(
         except OSError:
             time.sleep(0.2)
     process.kill()
-    raise RuntimeError("granian did not answer within 60 s")
+    raise RuntimeError("granian did not answer within 180 s")
 
 
 def process_tree_cpu_seconds(root_pid: int) -> float | None:

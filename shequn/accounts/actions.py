@@ -20,7 +20,7 @@ from shequn.core.errors import DomainError, InvalidInput, NotAuthenticated, Rate
 from shequn.core.phone import mask_phone, normalise_phone
 from shequn.shops.models import StaffMember
 
-from .auth import hash_token
+from .auth import forget_tokens, forget_user_tokens, hash_token
 from .models import Address, ApiToken, OtpCode, User
 from .regions import resolve_chain
 from .selectors import access_address, access_token
@@ -247,12 +247,14 @@ def do_revoke_token(user: User, token_id: int) -> ApiToken:
     row = access_token(user, token_id)
     if row.revoked_at is None:
         ApiToken.objects.filter(pk=row.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        forget_tokens([row.token_hash])
         row.refresh_from_db()
     return row
 
 
 def do_revoke_token_value(token: str) -> None:
     ApiToken.objects.filter(token_hash=hash_token(token), revoked_at__isnull=True).update(revoked_at=timezone.now())
+    forget_tokens([hash_token(token)])
 
 
 # --- profile -------------------------------------------------------------------------------
@@ -280,6 +282,7 @@ def do_set_language(user: User, language: str) -> None:
     """Store the language the person chose with the switch (unknown codes are ignored)."""
     if language in dict(settings.LANGUAGES):
         User.objects.filter(pk=user.pk).update(language=language)
+        forget_user_tokens(user.pk)  # an API request's cached caller would keep the old language
 
 
 # --- addresses -------------------------------------------------------------------------------

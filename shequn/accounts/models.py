@@ -1,4 +1,4 @@
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -45,6 +45,14 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.nickname or self.username
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        changed = not self._state.adding
+        super().save(*args, **kwargs)
+        if changed:  # API requests keep their caller cached (accounts.auth): they must see this row
+            from .auth import forget_user_tokens  # here: auth imports this module
+
+            forget_user_tokens(self.pk)
 
     @property
     def display_name(self) -> str:

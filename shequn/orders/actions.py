@@ -38,6 +38,7 @@ from shequn.core.errors import Conflict, DomainError, InvalidInput, InvalidTrans
 from shequn.core.events import on_commit
 from shequn.core.group_commit import GroupCommit
 from shequn.core.i18n import in_language_of
+from shequn.core.idempotency import Answer, Claimed, Once, answer_many, answer_of, claim_many, run_once
 from shequn.core.ids import readable_number, readable_numbers
 from shequn.core.money import MAX_FEN
 from shequn.core.money import format_fen as _yuan
@@ -1061,7 +1062,8 @@ def do_create_orders(plans: Sequence[CheckoutPlan], *, remember: bool = False) -
             _check_stock_left([(line.sku, line.quantity) for line in plan.lines])
         except SoldOut as error:
             outcome[index] = error
-    with transaction.atomic():
+    # No savepoint of its own inside a caller's transaction (group commit's): an error fails the caller's.
+    with transaction.atomic(savepoint=False):
         taking = [index for index in range(len(plans)) if index not in outcome]
         active = _lock_buyers(plans[index].user.pk for index in taking) if taking else set()
         for index in taking:
@@ -1347,23 +1349,58 @@ def create_order(user: Any, **checkout: Any) -> Order:
     transaction, or with a delivery slot (one contended row per slot), it is written alone."""
     if checkout.get("delivery_slot_id") or transaction.get_connection().in_atomic_block:
         return do_create_order(check_checkout(user, **checkout))
-    return _checkouts.submit((user, checkout))
+    order = _checkouts.submit((user, checkout, None))
+    assert isinstance(order, Order)
+    return order
 
 
-def _write_checkouts(checkouts: Sequence[tuple[Any, Mapping[str, Any]]]) -> list[Order | DomainError]:
-    """A group-committed batch: checked on rows read once for all (``read_for_checkouts``), then
-    written by ``do_create_orders``; each checkout's order or its own refusal, in order."""
-    reads = read_for_checkouts(checkouts)
+def create_order_once(user: Any, request: Once, **checkout: Any) -> Answer:
+    """``create_order`` for a request sent with an ``Idempotency-Key``: its answer (``request.answer``
+    of the order, or the refusal), given again to a retry with the same key. By group commit the
+    key is claimed and answered in the batch's own transaction, one statement each for the whole
+    batch (``claim_many``, ``answer_many``); written alone, by ``run_once``."""
+    if checkout.get("delivery_slot_id") or transaction.get_connection().in_atomic_block:
+        return run_once(request, lambda: request.answer(do_create_order(check_checkout(user, **checkout))))
+    answer = _checkouts.submit((user, checkout, request))
+    assert isinstance(answer, tuple)
+    return answer
+
+
+type _Checkout = tuple[Any, Mapping[str, Any], Once | None]  # buyer, checkout, its idempotency key if any
+
+
+def _write_checkouts(checkouts: Sequence[_Checkout]) -> list[Order | Answer | DomainError]:
+    """A group-committed batch: checked on rows read once for all (``read_for_checkouts``), then,
+    in one transaction, the keys claimed, the orders written by ``do_create_orders`` and the keys'
+    answers stored. Each checkout's order or its own refusal, in order; for a checkout with a key,
+    its answer (or the 409 or 422 its key gets)."""
+    reads = read_for_checkouts([(user, checkout) for user, checkout, _request in checkouts])
     checked: list[CheckoutPlan | DomainError] = []
-    for user, checkout in checkouts:
+    for user, checkout, _request in checkouts:
         try:
             checked.append(check_checkout(user, **checkout, reads=reads))
         except DomainError as error:
             checked.append(error)
-    return _create_checked(checked, remember=True)
+    keyed = [(index, request) for index, (_user, _checkout, request) in enumerate(checkouts) if request is not None]
+    outcomes: dict[int, Order | Answer | DomainError] = {}
+    claimed: dict[int, Claimed] = {}
+    with transaction.atomic():
+        for (index, _request), claim in zip(keyed, claim_many([request for _index, request in keyed]), strict=True):
+            if isinstance(claim, Claimed):
+                claimed[index] = claim
+            else:  # a retry: the stored answer, or the 409 or 422 its key gets
+                outcomes[index] = claim
+        writing = [index for index in range(len(checkouts)) if index not in outcomes]
+        outcomes.update(
+            zip(writing, _create_checked([checked[index] for index in writing], remember=True), strict=True)
+        )
+        answers = {index: answer_of(claim.request, outcomes[index]) for index, claim in claimed.items()}
+        answer_many([(claimed[index], answer) for index, answer in answers.items()])
+    outcomes.update(answers)
+    return [outcomes[index] for index in range(len(checkouts))]
 
 
-_checkouts: GroupCommit[tuple[Any, Mapping[str, Any]], Order] = GroupCommit(_write_checkouts)
+_checkouts: GroupCommit[_Checkout, Order | Answer] = GroupCommit(_write_checkouts)
 
 
 # --- release: close and cancel -------------------------------------------------------

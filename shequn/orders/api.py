@@ -8,7 +8,7 @@ from ninja import Header, Query, Router, Status
 
 from shequn.core.audit import client_ip
 from shequn.core.errors import NotFound
-from shequn.core.idempotency import run_idempotent
+from shequn.core.idempotency import Answer, once
 from shequn.core.schemas import Id, Page, PageQuery, Text, error_responses, paginate
 from shequn.shops import permissions
 from shequn.shops.models import Shop
@@ -16,6 +16,7 @@ from shequn.shops.selectors import require_permission, staff_shops
 
 from . import actions, selectors
 from .errors import ShopRequired
+from .models import Order
 from .schemas import (
     CartGroupOut,
     CartItemIn,
@@ -202,13 +203,14 @@ def create_order(
     """Create an order. Send ``Idempotency-Key`` to make retries safe (same key and body → same order)."""
     body = payload.model_dump(mode="json")
 
-    def handler() -> tuple[int, Any]:
-        order = actions.create_order(request.user, **body)
+    def answer(order: Order) -> Answer:
         return 201, OrderDetailOut.model_validate(order_out(order, timeline=True)).model_dump(mode="json")
 
-    status, response = run_idempotent(
-        user=request.user, scope="orders.create", key=idempotency_key, payload=body, handler=handler
-    )
+    request_once = once(user=request.user, scope="orders.create", key=idempotency_key, payload=body, answer=answer)
+    if request_once is None:
+        status, response = answer(actions.create_order(request.user, **body))
+    else:
+        status, response = actions.create_order_once(request.user, request_once, **body)
     return Status(status, response)
 
 

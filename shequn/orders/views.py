@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from shequn.catalog.kinds import ProductKind, is_goods
 from shequn.core.audit import client_ip
 from shequn.core.errors import DomainError, NotFound
-from shequn.core.idempotency import run_idempotent
+from shequn.core.idempotency import Answer, once
 from shequn.core.ids import random_token
 from shequn.core.money import format_yuan_input, parse_yuan
 from shequn.core.pages import field_errors
@@ -140,13 +140,18 @@ def checkout(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         payload = {**source, **choice}
         try:
-            status, body = run_idempotent(
+            submitted = once(
                 user=request.user,
                 scope="orders.create.page",
                 key=request.POST.get("submit_token") or None,
                 payload=payload,
-                handler=lambda: (201, {"number": actions.create_order(request.user, **payload).number}),
+                answer=lambda order: (201, {"number": order.number}),
             )
+            if submitted is None:
+                answer: Answer = (201, {"number": actions.create_order(request.user, **payload).number})
+            else:
+                answer = actions.create_order_once(request.user, submitted, **payload)
+            status, body = answer
             if status == 201:
                 return redirect("orders:order_detail", number=body["number"])
             # A replayed failure of this very form: show it again with its own status.

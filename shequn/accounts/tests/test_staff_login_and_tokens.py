@@ -4,12 +4,15 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.test import Client
+from django.db import connection
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from redis import Redis
 
-from shequn.accounts.actions import do_issue_token
-from shequn.accounts.auth import hash_token
-from shequn.accounts.models import ApiToken
+from shequn.accounts.actions import do_issue_token, do_revoke_token_value, do_update_profile
+from shequn.accounts.auth import LAST_USED_RESOLUTION, hash_token
+from shequn.accounts.models import ApiToken, User
 from shequn.shops.enums import StaffRole
 from shequn.testing.accounts import STAFF_PASSWORD, bearer
 from shequn.testing.factories import StaffFactory, UserFactory
@@ -219,3 +222,45 @@ def test_token_use_is_recorded_at_most_once_a_minute():
         later_use = ApiToken.objects.get(pk=issued.row.pk).last_used_at
         assert later_use is not None
         assert later_use > first_use
+
+
+def test_a_known_token_reads_no_table_and_a_revoked_one_is_refused_on_the_very_next_request():
+    # The caller is cached (accounts.auth) for a minute; revocation, wherever it happens, drops the
+    # entry, so no request after it is served from the cache.
+    user = UserFactory.create()
+    issued = do_issue_token(user, name="app")
+    headers = {"Authorization": f"Bearer {issued.token}"}
+    client = Client()
+    assert client.get("/api/v1/accounts/me", headers=headers).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/v1/accounts/me", headers=headers).status_code == 200
+    assert not [query for query in queries.captured_queries if "accounts_apitoken" in query["sql"]]
+    do_revoke_token_value(issued.token)  # e.g. signing out on another device, served by another process
+    assert client.get("/api/v1/accounts/me", headers=headers).status_code == 401
+
+
+def test_a_change_to_the_person_reaches_the_next_api_request():
+    user = UserFactory.create(nickname="老王")
+    headers = {"Authorization": f"Bearer {do_issue_token(user).token}"}
+    client = Client()
+    assert client.get("/api/v1/accounts/me", headers=headers).json()["nickname"] == "老王"
+    do_update_profile(User.objects.get(pk=user.pk), nickname="王师傅")
+    assert client.get("/api/v1/accounts/me", headers=headers).json()["nickname"] == "王师傅"
+    User.objects.filter(pk=user.pk).update(is_active=False)  # a bulk write: bound by the cache's minute
+    with time_machine.travel(timezone.now() + LAST_USED_RESOLUTION + timedelta(seconds=1)):
+        assert client.get("/api/v1/accounts/me", headers=headers).status_code == 401
+
+
+def test_with_redis_a_revocation_removes_the_entry_every_process_reads(redis_url):
+    user = UserFactory.create()
+    issued = do_issue_token(user)
+    headers = {"Authorization": f"Bearer {issued.token}"}
+    redis = Redis.from_url(redis_url)
+    with override_settings(
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
+    ):
+        assert Client().get("/api/v1/accounts/me", headers=headers).status_code == 200
+        assert redis.keys(f"*apitoken:{hash_token(issued.token)}")
+        do_revoke_token_value(issued.token)
+        assert not redis.keys(f"*apitoken:{hash_token(issued.token)}")
+        assert Client().get("/api/v1/accounts/me", headers=headers).status_code == 401

@@ -122,7 +122,7 @@ BATCH = [
     "SELECT shops_pickuppoint",  # each shop's first active pickup point
     "SELECT accounts_user",  # the members (active or not)
     "SELECT catalog_sku",  # orders.check_orders: the SKUs with product and shop
-    "SAVEPOINT",  # orders.do_create_orders
+    # orders.do_create_orders: no savepoint of its own inside the batch's transaction
     "SELECT accounts_user",  # the buyers' rows locked, still active (account deletion waits, or they are refused)
     "SAVEPOINT",  # counters and stock, undone as a whole when some orders must be refused
     "INSERT orders_purchasecounter",  # one upsert per product, within the cap
@@ -135,7 +135,6 @@ BATCH = [
     "INSERT orders_orderline",
     "INSERT orders_orderevent",  # each order's first event
     "INSERT notifications_notification",  # each member's inbox message
-    "RELEASE",
     "INSERT flashsales_flashclaim",  # the claims in their final status, ON CONFLICT DO NOTHING
     "INSERT flashsales_flashevent",  # each claim's history
     "RELEASE",  # commit; then the gate gets released units back and the batch is acknowledged

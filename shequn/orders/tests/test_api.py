@@ -74,7 +74,14 @@ def test_create_order_and_read_it_back(client, member, sku):
     assert listing["items"][0]["number"] == body["number"]
 
 
-def test_idempotency_key_same_body_same_order_different_body_422(client, member, sku):
+@pytest.mark.parametrize(
+    "written",
+    [
+        "inside a transaction: the key in its own",
+        pytest.param("outside one: the key with the group-commit batch", marks=pytest.mark.django_db(transaction=True)),
+    ],
+)
+def test_idempotency_key_same_body_same_order_different_body_422(client, member, sku, written):
     headers = auth_headers(member, **{"Idempotency-Key": "checkout-1"})
     first = client.post(API, order_body(member, sku), content_type="application/json", headers=headers)
     again = client.post(API, order_body(member, sku), content_type="application/json", headers=headers)
@@ -87,7 +94,14 @@ def test_idempotency_key_same_body_same_order_different_body_422(client, member,
     assert Order.objects.count() == 1
 
 
-def test_idempotency_key_while_first_request_runs_is_409(client, member, sku):
+@pytest.mark.parametrize(
+    "written",
+    [
+        "inside a transaction: the key in its own",
+        pytest.param("outside one: the key with the group-commit batch", marks=pytest.mark.django_db(transaction=True)),
+    ],
+)
+def test_idempotency_key_while_first_request_runs_is_409(client, member, sku, written):
     body = order_body(member, sku)
     full = {
         "cart_item_ids": None,
@@ -108,7 +122,14 @@ def test_idempotency_key_while_first_request_runs_is_409(client, member, sku):
     assert Order.objects.count() == 0
 
 
-def test_sold_out_error_shape_is_replayed_for_the_same_key(client, member, shop):
+@pytest.mark.parametrize(
+    "written",
+    [
+        "inside a transaction: the key in its own",
+        pytest.param("outside one: the key with the group-commit batch", marks=pytest.mark.django_db(transaction=True)),
+    ],
+)
+def test_sold_out_error_shape_is_replayed_for_the_same_key(client, member, shop, written):
     sku = make_sku(shop, stock=1, title="帝王蟹")
     headers = auth_headers(member, **{"Idempotency-Key": "k-3"})
     response = client.post(API, order_body(member, sku), content_type="application/json", headers=headers)

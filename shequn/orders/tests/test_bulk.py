@@ -230,7 +230,7 @@ def test_a_group_committed_batch_checks_each_checkout_as_it_would_be_checked_alo
         except DomainError as error:
             alone.append(error.code)
 
-    outcomes = actions._write_checkouts(checkouts)
+    outcomes = actions._write_checkouts([(user, checkout, None) for user, checkout in checkouts])
 
     def told(outcome: Any) -> str:
         return outcome.code if isinstance(outcome, DomainError) else f"{outcome.lines.get().unit_price_fen}"

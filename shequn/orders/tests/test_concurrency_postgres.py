@@ -10,7 +10,9 @@ from django.db import connection, connections
 
 from shequn.accounts.models import Address, User
 from shequn.catalog.models import Sku
-from shequn.core.errors import InvalidTransition
+from shequn.core.errors import Conflict, InvalidTransition
+from shequn.core.idempotency import Once, once
+from shequn.core.models import IdempotencyKey
 from shequn.orders import actions
 from shequn.orders.enums import OrderStatus
 from shequn.orders.errors import PurchaseCapExceeded, SlotFull, SoldOut
@@ -282,3 +284,118 @@ def test_checkouts_arriving_while_a_batch_is_written_are_written_together_each_o
         set(Notification.objects.filter(kind="order.created", shop=shop).values_list("user_id", flat=True)) == buyer_ids
     )
     assert Notification.objects.filter(kind="order.created", shop=shop).count() == 30
+
+
+def _same_key_checkout(user: User, address: Address, sku: Sku) -> tuple[User, dict[str, object], Once]:
+    """A checkout sent with the Idempotency-Key "same" (as ``POST /api/v1/orders`` sends it)."""
+    checkout: dict[str, object] = {
+        "sku_id": sku.pk,
+        "fulfilment": "delivery",
+        "payment_method": "sandbox",
+        "address_id": address.pk,
+    }
+    request = once(
+        user=user, scope="orders.create", key="same", payload=checkout, answer=lambda order: (201, order.number)
+    )
+    assert request is not None
+    return user, checkout, request
+
+
+def test_two_requests_with_the_same_key_in_one_batch_make_one_order_and_a_409(monkeypatch):
+    # Group commit claims the keys in the batch's transaction (ADR 0013): a retry that arrives
+    # while the first is still queued is in flight with it, so it gets 409, and one order is made.
+    shop = make_shop()
+    sku = make_sku(shop, stock=10, title="土鸡蛋")
+    (first, first_address), (member, address) = _buyers(2)
+    write = actions.do_create_orders
+
+    holding = threading.Event()
+
+    def held_first(plans, **kwargs):  # the first buyer's batch is written once both retries wait
+        if plans[0].user == first:
+            holding.set()
+            deadline = time.monotonic() + 30
+            while len(actions._checkouts._queue) < 2:
+                assert time.monotonic() < deadline, "the retries did not queue"
+                time.sleep(0.005)
+        return write(plans, **kwargs)
+
+    monkeypatch.setattr(actions, "do_create_orders", held_first)
+
+    def lead() -> object:
+        try:
+            return actions.create_order(
+                first, sku_id=sku.pk, fulfilment="delivery", payment_method="sandbox", address_id=first_address.pk
+            )
+        finally:
+            connections.close_all()
+
+    def retry(_: int) -> object:
+        holding.wait()
+        user, checkout, request = _same_key_checkout(member, address, sku)
+        try:
+            return actions.create_order_once(user, request, **checkout)
+        except Conflict as error:
+            return error.code
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        led = pool.submit(lead)
+        answers = list(pool.map(retry, range(2)))
+    assert isinstance(led.result(), Order)
+    number = Order.objects.get(user=member).number
+    assert sorted(answers, key=str) == [(201, number), "idempotency_in_progress"]
+    assert IdempotencyKey.objects.get(user=member, key="same").response_body == number
+    assert Sku.objects.get(pk=sku.pk).stock == 8
+
+
+def test_a_retry_racing_another_process_batch_waits_for_it_and_gets_its_answer(monkeypatch):
+    # Two web processes each write their own batches: the same key claimed by both at once. The
+    # second INSERT waits on the first batch's uncommitted key, then finds it answered: one order,
+    # and the retry gets the first request's answer (never a second order, never a half answer).
+    shop = make_shop()
+    sku = make_sku(shop, stock=10, title="土鸡蛋")
+    ((member, address),) = _buyers(1)
+    item = _same_key_checkout(member, address, sku)
+    write = actions.do_create_orders
+    claimed = threading.Event()
+
+    def held(plans, **kwargs):  # the first batch holds its claim until the second one waits on it
+        if not claimed.is_set():
+            claimed.set()
+            deadline = time.monotonic() + 30
+            while not _a_backend_waits_on_a_lock():
+                assert time.monotonic() < deadline, "the second batch did not wait for the first"
+                time.sleep(0.005)
+        return write(plans, **kwargs)
+
+    monkeypatch.setattr(actions, "do_create_orders", held)
+
+    def first_process() -> object:
+        try:
+            return actions._write_checkouts([item])[0]
+        finally:
+            connections.close_all()
+
+    def second_process() -> object:
+        claimed.wait()
+        try:
+            return actions._write_checkouts([item])[0]
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, second = pool.submit(first_process), pool.submit(second_process)
+        answers = [first.result(), second.result()]
+    number = Order.objects.get(user=member).number
+    assert answers == [(201, number), (201, number)]
+    assert Sku.objects.get(pk=sku.pk).stock == 9
+
+
+def _a_backend_waits_on_a_lock() -> bool:
+    with connections["default"].cursor() as cursor:  # the caller's, in its transaction: a fresh snapshot
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+        (waiting,) = cursor.fetchone()
+    return waiting > 0

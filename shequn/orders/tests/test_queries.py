@@ -52,8 +52,8 @@ def buy_now_at_a_pickup_point():
 
 # Under pytest the test runs inside a transaction, so each atomic block below shows as a
 # SAVEPOINT/RELEASE pair; in production the outer ones are BEGIN/COMMIT (not captured here).
+# The bearer token's caller comes from the cache (accounts.auth): no query after the first request.
 EXPECTED = [
-    "SELECT accounts_apitoken",  # bearer token and its user (accounts.auth, one join)
     "SAVEPOINT",  # idempotency: the key is claimed in its own short transaction,
     "INSERT core_idempotencykey",  # so a concurrent retry sees it at once (409)
     "RELEASE",
@@ -79,13 +79,14 @@ def test_creating_an_order_takes_a_fixed_set_of_queries():
 
     # The member's first order of this product creates their purchase counter: the UPDATE
     # finds no row, so the counter is inserted (in a savepoint: a parallel checkout may race).
-    # It is also the token's first use, recorded once (then at most once a minute).
+    # It is also the token's first use: read with its user (one join), then cached for a minute,
+    # and recorded once (then at most once a minute).
     first = create(client := Client(), headers, body)
     counter_at = EXPECTED.index("UPDATE orders_purchasecounter") + 1
     assert first == [
-        EXPECTED[0],
+        "SELECT accounts_apitoken",
         "UPDATE accounts_apitoken",
-        *EXPECTED[1:counter_at],
+        *EXPECTED[:counter_at],
         "SAVEPOINT",
         "INSERT orders_purchasecounter",
         "RELEASE",
@@ -93,7 +94,7 @@ def test_creating_an_order_takes_a_fixed_set_of_queries():
     ]
     # Every later order: the counter exists, one conditional UPDATE.
     assert create(client, headers, body) == EXPECTED
-    assert len(EXPECTED) == 18
+    assert len(EXPECTED) == 17
 
     assert Order.objects.filter(user=member).count() == 2
     assert PurchaseCounter.objects.get(user=member, product=sku.product).quantity == 2
@@ -160,11 +161,10 @@ def test_a_checkout_outside_a_transaction_is_written_by_group_commit_in_a_fixed_
     client = Client()
     create(client, headers, body)  # the first order: token and counter set-up
     assert create(client, headers, body) == [
-        "SELECT accounts_apitoken",
-        "INSERT core_idempotencykey",  # idempotency: the key claimed at once (autocommit: its own transaction)
         "SELECT catalog_sku",  # the batch's reads, one per table for all its checkouts (read_for_checkouts)
         "SELECT shops_pickuppoint",
         "BEGIN ?",  # the batch's transaction, on the leading thread's connection
+        "INSERT core_idempotencykey",  # the batch's keys claimed, one INSERT … ON CONFLICT DO NOTHING
         "SELECT accounts_user",  # the buyers' rows locked, still active (account deletion waits, or they are refused)
         "SAVEPOINT",  # counters then stock for the whole batch (undone to refuse what does not fit)
         "INSERT orders_purchasecounter",  # one upsert per product: quantity + n within the cap
@@ -177,8 +177,8 @@ def test_a_checkout_outside_a_transaction_is_written_by_group_commit_in_a_fixed_
         "INSERT orders_orderline",
         "INSERT orders_orderevent",
         "INSERT notifications_notification",
+        "UPDATE core_idempotencykey",  # the batch's answers stored, one UPDATE; key, order and answer commit together
         "COMMIT ?",
-        "UPDATE core_idempotencykey",
     ]
     assert Order.objects.filter(user=member).count() == 2
     assert PurchaseCounter.objects.get(user=member, product=sku.product).quantity == 2
