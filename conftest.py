@@ -2,9 +2,19 @@
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 from huey.contrib.djhuey import HUEY
 
 pytest_plugins = ["shequn.testing.postgres", "shequn.testing.redis", "shequn.testing.browser"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request in another language (a test client's, the thin front's) leaves that language
+    # active in this thread; every test starts, and ends, in the default language.
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
