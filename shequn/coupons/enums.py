@@ -32,6 +32,7 @@ class CouponSource(models.TextChoices):
     POST = "post", _("帖子")  # claimed from a coupon card in a community post
     STAFF = "staff", _("商家发放")  # issued by staff to a tag or a list of members
     WELCOME = "welcome", _("入群礼")  # issued on joining a community
+    BIRTHDAY = "birthday", _("生日礼")  # a member level's birthday coupon (loyalty)
     LOTTERY = "lottery", _("抽奖")  # a lottery prize
     RED_PACKET = "red_packet", _("红包")  # a red packet's part, grabbed from a pool paid as coupons
 
