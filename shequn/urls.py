@@ -26,6 +26,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("shequn.lotteries.urls")),
     path("", include("shequn.redpackets.urls")),
     path("", include("shequn.coupons.urls")),
+    path("", include("shequn.loyalty.urls")),
     path("", include("shequn.distribution.urls")),
     path("", include("shequn.wallets.urls")),
     path("", include("shequn.notifications.urls")),

@@ -314,6 +314,11 @@ class CheckoutPlan:
         return shipping_fee(self.shop, self.fulfilment, self.items_total_fen, free=self.free_shipping)
 
     @property
+    def coupon_discount_fen(self) -> int:
+        """What the coupon takes off (``discount_fen`` also holds what points take)."""
+        return self.discount_fen - self.points_fen
+
+    @property
     def total_fen(self) -> int:
         return self.items_total_fen - self.discount_fen + self.shipping_fee_fen
 
