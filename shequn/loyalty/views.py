@@ -212,8 +212,10 @@ def console_level_prices(request: HttpRequest, member_level_id: int) -> HttpResp
 @console_view(MANAGE_CATALOG)
 @require_POST
 def console_level_delete(request: HttpRequest, member_level_id: int) -> HttpResponse:
+    shop = request.console_shop  # type: ignore[attr-defined]
+    level = selectors.access_level(shop, member_level_id)  # another shop's level: 404
     try:
-        actions.delete_level(request.console_shop, request.user, member_level_id, ip=client_ip(request))  # type: ignore[attr-defined]
+        actions.delete_level(shop, request.user, level.pk, ip=client_ip(request))
         messages.success(request, _("等级已删除"))
     except DomainError as error:
         messages.error(request, error.message)
