@@ -23,7 +23,7 @@ from shequn.core.errors import Conflict, DomainError
 from shequn.core.events import on_commit
 from shequn.coupons import actions as coupon_actions
 from shequn.coupons.enums import CouponSource
-from shequn.coupons.models import CouponTemplate
+from shequn.coupons.models import CouponTemplate, MemberCoupon
 from shequn.shops.models import Shop
 from shequn.shops.permissions import MANAGE_CATALOG
 from shequn.shops.selectors import require_permission
@@ -31,7 +31,7 @@ from shequn.shops.selectors import require_permission
 from . import points, pricing
 from .enums import EarningStatus
 from .enums import PointsAccountKind as K
-from .errors import CardNotFound, LevelNotFound, LoyaltyInvalid
+from .errors import CardNotFound, LevelNotFound, LoyaltyInvalid, PointsItemNotFound
 from .models import (
     CategoryPointsRate,
     Earning,
@@ -40,6 +40,7 @@ from .models import (
     MemberCard,
     MemberLevel,
     PointsAccount,
+    PointsShopItem,
 )
 
 MAX_POINTS_PER_YUAN = 100
@@ -347,6 +348,52 @@ def give_birthday_coupons(*, today: date | None = None, limit: int = 5_000) -> i
             except DomainError:
                 pass  # the template cannot give one now: this year's is skipped
     return given
+
+
+# --- the points shop ------------------------------------------------------------------------------
+
+
+def exchange(user: Any, shop: Shop, item_id: int) -> MemberCoupon:
+    """Take a coupon of the points shop for its points: the coupon is issued as any other
+    (its quantity, per-person limit and audience hold) and the points spent in the same
+    transaction, or nothing happens (``InsufficientPoints``, the coupon's own refusals)."""
+    item = (
+        PointsShopItem.objects.filter(shop=shop, pk=item_id, is_active=True).select_related("coupon_template").first()
+    )
+    if item is None:
+        raise PointsItemNotFound(_("兑换商品不存在或已下架"))
+    if not MemberCard.objects.filter(shop=shop, user=user).exists():
+        raise CardNotFound(_("请先开通会员卡"))
+    template = item.coupon_template
+    with transaction.atomic():
+        coupon = coupon_actions.issue(template, user, source=CouponSource.POINTS)
+        points.move(
+            shop,
+            f"points:exchange:coupon:{coupon.pk}",
+            K.AVAILABLE,
+            K.REDEEMED,
+            user,
+            item.points,
+            memo=_("积分兑换「%(name)s」") % {"name": template.name},
+        )
+    return coupon
+
+
+def save_shop_item(
+    shop: Shop, actor: Any, coupon_template_id: int, points_count: int, *, is_active: bool = True, ip: str | None = None
+) -> PointsShopItem:
+    """Offer one of the shop's coupons in the points shop for ``points_count`` (again: change it)."""
+    require_permission(actor, shop, MANAGE_CATALOG)
+    template = CouponTemplate.objects.filter(shop=shop, pk=coupon_template_id).first()
+    if template is None:
+        raise LoyaltyInvalid(_("优惠券不存在"), details={"field": "coupon_template_id"})
+    if not 0 < points_count <= 10_000_000:
+        raise LoyaltyInvalid(_("兑换积分须在 1 到 10000000 之间"), details={"field": "points"})
+    item, _created = PointsShopItem.objects.update_or_create(
+        shop=shop, coupon_template=template, defaults={"points": points_count, "is_active": is_active}
+    )
+    audit.record(actor=actor, shop=shop, action="loyalty.shop_item", obj=item, ip=ip, points=str(points_count))
+    return item
 
 
 # --- console: the shop's rules, levels and level prices -----------------------------------------

@@ -13,16 +13,20 @@ from shequn.shops.console import api_console_shop
 from shequn.shops.permissions import MANAGE_CATALOG
 from shequn.shops.selectors import access_shop_by_slug
 
-from . import actions, selectors
+from . import actions, points, selectors
+from .enums import PointsAccountKind
 from .errors import CardNotFound
 from .schemas import (
     CardOut,
+    ExchangeOut,
     LevelPricesIn,
     LevelPricesOut,
     MemberLevelIn,
     MemberLevelOut,
     OpenCardIn,
     PointsEntryOut,
+    PointsShopItemIn,
+    PointsShopItemOut,
     ProgramIn,
     ProgramOut,
 )
@@ -61,6 +65,22 @@ def points_history(request: HttpRequest, shop_slug: Text, query: Query[PageQuery
     page = paginate(selectors.points_history(access_shop_by_slug(shop_slug), request.user), query.page, query.page_size)
     page["items"] = [PointsEntryOut.from_model(entry) for entry in page["items"]]
     return page
+
+
+@router.get("/cards/{shop_slug}/shop", response={200: list[PointsShopItemOut], **READ_ERRORS})
+def points_shop(request: HttpRequest, shop_slug: Text) -> list[dict[str, Any]]:
+    """积分商城: the coupons a member may take for points, fewest points first."""
+    return [PointsShopItemOut.from_model(item) for item in selectors.points_shop(access_shop_by_slug(shop_slug))]
+
+
+@router.post("/cards/{shop_slug}/shop/{int:item_id}/exchange", response={201: ExchangeOut, **WRITE_ERRORS})
+def exchange(request: HttpRequest, shop_slug: Text, item_id: Id) -> Status[Any]:
+    """Take the item's coupon for its points. 409 ``insufficient_points`` and the coupon's own
+    refusals (``coupon_sold_out``, ``coupon_limit_reached`` …); 404 ``card_not_found``."""
+    shop = access_shop_by_slug(shop_slug)
+    coupon = actions.exchange(request.user, shop, item_id)
+    left = points.balance(shop, PointsAccountKind.AVAILABLE, request.user)
+    return Status(201, {"coupon_id": coupon.pk, "available_points": left})
 
 
 # --- console -------------------------------------------------------------------------------
@@ -102,6 +122,16 @@ def console_update_level(request: HttpRequest, level_id: Id, body: MemberLevelIn
         shop, request.user, actions.LevelInput(**body.model_dump()), level_id=level_id, ip=client_ip(request)
     )
     return MemberLevelOut.from_model(level)
+
+
+@console.post("/shop-items", response={201: PointsShopItemOut, **WRITE_ERRORS})
+def console_save_shop_item(request: HttpRequest, body: PointsShopItemIn) -> Status[Any]:
+    """Offer one of the shop's coupons in the points shop (again: change its points or take it off)."""
+    shop = api_console_shop(request, MANAGE_CATALOG)
+    item = actions.save_shop_item(
+        shop, request.user, body.coupon_template_id, body.points, is_active=body.is_active, ip=client_ip(request)
+    )
+    return Status(201, PointsShopItemOut.from_model(item))
 
 
 @console.put("/levels/{int:level_id}/prices", response={200: LevelPricesOut, **WRITE_ERRORS})

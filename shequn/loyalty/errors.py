@@ -5,6 +5,10 @@ class CardNotFound(NotFound):
     code = "card_not_found"
 
 
+class PointsItemNotFound(NotFound):
+    code = "points_item_not_found"
+
+
 class LevelNotFound(NotFound):
     code = "level_not_found"
 

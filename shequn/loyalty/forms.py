@@ -101,3 +101,15 @@ class CategoryRateForm(forms.Form):
     points_per_yuan = forms.IntegerField(
         label=_("每 ¥1 积分"), min_value=0, max_value=MAX_POINTS_PER_YUAN, required=False
     )
+
+
+class ShopItemForm(forms.Form):
+    """A coupon offered in the points shop for a number of points."""
+
+    coupon_template = forms.ModelChoiceField(label=_("优惠券"), queryset=CouponTemplate.objects.none())
+    points = forms.IntegerField(label=_("兑换所需积分"), min_value=1, max_value=10_000_000)
+    is_active = forms.BooleanField(label=_("上架"), required=False, initial=True)
+
+    def __init__(self, *args: Any, shop: Shop, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["coupon_template"].queryset = CouponTemplate.objects.filter(shop=shop).order_by("-id")  # type: ignore[attr-defined]

@@ -179,3 +179,23 @@ class Earning(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["card", "status"])]
+
+
+class PointsShopItem(models.Model):
+    """The points shop (积分商城): a coupon of the shop a member takes for ``points``."""
+
+    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="points_shop_items")
+    coupon_template = models.ForeignKey("coupons.CouponTemplate", on_delete=models.CASCADE, related_name="+")
+    points = models.PositiveIntegerField()
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["points", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "coupon_template"], name="one_points_item_per_coupon"),
+            models.CheckConstraint(condition=Q(points__gt=0), name="points_item_points_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.coupon_template_id}:{self.points}"

@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field
 
 from shequn.core.schemas import Day, Fen, Id, SmallCount, Text
 
-from .models import LoyaltyProgram, MemberLevel, PointsEntry
+from .models import LoyaltyProgram, MemberLevel, PointsEntry, PointsShopItem
 from .selectors import CardView
 
 
@@ -122,3 +122,33 @@ class LevelPricesIn(Schema):
 
 class LevelPricesOut(Schema):
     count: int  # prices the level has now
+
+
+class PointsShopItemOut(Schema):
+    id: int  # exchange with POST .../shop/{id}/exchange
+    coupon_template_id: int
+    name: str
+    points: int
+    is_active: bool
+
+    @staticmethod
+    def from_model(item: PointsShopItem) -> dict[str, Any]:
+        return {
+            "id": item.pk,
+            "coupon_template_id": item.coupon_template_id,
+            "name": item.coupon_template.name,
+            "points": item.points,
+            "is_active": item.is_active,
+        }
+
+
+class ExchangeOut(Schema):
+    coupon_id: int  # the member's new coupon (send as the checkout's coupon_id)
+    available_points: int  # left after the exchange
+
+
+class PointsShopItemIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    coupon_template_id: Id
+    points: int = Field(ge=1, le=10_000_000)
+    is_active: bool = True

@@ -13,7 +13,7 @@ from shequn.shops.models import Shop
 from . import points
 from .enums import MEMBER_KINDS
 from .errors import LevelNotFound
-from .models import LevelPrice, LoyaltyProgram, MemberCard, MemberLevel, PointsEntry
+from .models import LevelPrice, LoyaltyProgram, MemberCard, MemberLevel, PointsEntry, PointsShopItem
 
 
 def program_of(shop: Shop) -> LoyaltyProgram | None:
@@ -139,3 +139,9 @@ def category_rates(shop: Shop) -> list[tuple[Category, int | None]]:
     return [
         (category, getattr(getattr(category, "points_rate", None), "points_per_yuan", None)) for category in categories
     ]
+
+
+def points_shop(shop: Shop, *, active_only: bool = True) -> list[PointsShopItem]:
+    """The points shop's coupons, fewest points first."""
+    rows = PointsShopItem.objects.filter(shop=shop).select_related("coupon_template")
+    return list(rows.filter(is_active=True) if active_only else rows)

@@ -19,7 +19,7 @@ from shequn.shops.permissions import MANAGE_CATALOG
 from shequn.shops.selectors import access_shop_by_slug
 
 from . import actions, selectors
-from .forms import BirthdayForm, CategoryRateForm, LevelForm, LevelPricesForm, ProgramForm
+from .forms import BirthdayForm, CategoryRateForm, LevelForm, LevelPricesForm, ProgramForm, ShopItemForm
 from .models import MemberLevel
 
 # --- members -------------------------------------------------------------------------------
@@ -44,6 +44,7 @@ def card(request: HttpRequest, shop_slug: str) -> HttpResponse:
         "levels": view.levels if view else selectors.shop_levels(shop),
         "prices": selectors.level_prices(view.level) if view and view.level else [],
         "birthday_form": BirthdayForm(),
+        "shop_items": selectors.points_shop(shop) if view else [],
     }
     return render(request, "loyalty/card.html", context)
 
@@ -73,6 +74,19 @@ def set_birthday(request: HttpRequest, shop_slug: str) -> HttpResponse:
             messages.success(request, _("生日已保存"))
         except DomainError as error:
             messages.error(request, error.message)
+    return redirect("loyalty:card", shop_slug=shop.slug)
+
+
+@login_required
+@require_POST
+def exchange(request: HttpRequest, shop_slug: str, points_shop_item_id: int) -> HttpResponse:
+    """积分兑换: a coupon of the points shop for its points."""
+    shop = access_shop_by_slug(shop_slug)
+    try:
+        coupon = actions.exchange(request.user, shop, points_shop_item_id)
+        messages.success(request, _("兑换成功：%(name)s") % {"name": coupon.template.name})
+    except DomainError as error:
+        messages.error(request, error.message)
     return redirect("loyalty:card", shop_slug=shop.slug)
 
 
@@ -113,6 +127,8 @@ def _home(request: HttpRequest, program_form: ProgramForm | None = None, status:
         "levels": selectors.shop_levels(shop),
         "rates": selectors.category_rates(shop),
         "cards": selectors.shop_cards(shop)[:50],
+        "shop_items": selectors.points_shop(shop, active_only=False),
+        "item_form": ShopItemForm(shop=shop),
         "card_count": selectors.shop_cards(shop).count(),
     }
     return render(request, "loyalty/console/home.html", context, status=status)
@@ -133,6 +149,31 @@ def console_home(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.show_error(error.message, (error.details or {}).get("field"))
     return _home(request, form, status=422)
+
+
+@console_view(MANAGE_CATALOG)
+@require_POST
+def console_shop_item(request: HttpRequest) -> HttpResponse:
+    """Offer a coupon in the points shop (or change its points, or take it off)."""
+    shop = request.console_shop  # type: ignore[attr-defined]
+    form = ShopItemForm(request.POST, shop=shop)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.save_shop_item(
+                shop,
+                request.user,
+                data["coupon_template"].pk,
+                data["points"],
+                is_active=data["is_active"],
+                ip=client_ip(request),
+            )
+            messages.success(request, _("积分商城已保存"))
+        except DomainError as error:
+            messages.error(request, error.message)
+    else:
+        messages.error(request, _("请选择优惠券并填写兑换所需积分"))
+    return redirect("loyalty:console_home")
 
 
 @console_view(MANAGE_CATALOG)

@@ -60,3 +60,23 @@ def test_the_birthday_coupon_comes_once_a_year(shop, member, staff, program):
     assert actions.give_birthday_coupons(today=date(2027, 3, 8)) == 1
     assert actions.give_birthday_coupons(today=date(2027, 3, 8)) == 0
     assert MemberCoupon.objects.filter(user=member, template=template, source="birthday").count() == 1
+
+
+def test_the_points_shop_gives_a_coupon_for_its_points_or_nothing(shop, member, staff, program):
+    from shequn.coupons.errors import CouponLimitReached
+
+    template = make_coupon_template(shop, staff, name="无门槛5元", per_person_limit=1)
+    item = actions.save_shop_item(shop, staff, template.pk, 500)
+    actions.open_card(member, shop)
+    give_points(shop, member, 400)
+    with pytest.raises(InsufficientPoints):
+        actions.exchange(member, shop, item.pk)
+    assert not MemberCoupon.objects.filter(user=member).exists()  # the coupon went back with the points
+    give_points(shop, member, 700)
+    coupon = actions.exchange(member, shop, item.pk)
+    assert (coupon.template, coupon.source) == (template, "points")
+    assert balances(shop, member)[K.AVAILABLE] == 600
+    with pytest.raises(CouponLimitReached):  # one per person: the points stay
+        actions.exchange(member, shop, item.pk)
+    assert balances(shop, member)[K.AVAILABLE] == 600
+    assert books_ok(shop)
