@@ -18,7 +18,7 @@ from shequn.shops.console import console_view
 from shequn.shops.permissions import MANAGE_CATALOG
 from shequn.shops.selectors import access_shop_by_slug
 
-from . import actions, selectors
+from . import actions, points, selectors
 from .forms import BirthdayForm, CategoryRateForm, LevelForm, LevelPricesForm, ProgramForm, ShopItemForm
 from .models import MemberLevel
 
@@ -130,6 +130,7 @@ def _home(request: HttpRequest, program_form: ProgramForm | None = None, status:
         "shop_items": selectors.points_shop(shop, active_only=False),
         "item_form": ShopItemForm(shop=shop),
         "card_count": selectors.shop_cards(shop).count(),
+        "outstanding": points.outstanding(shop),
     }
     return render(request, "loyalty/console/home.html", context, status=status)
 
