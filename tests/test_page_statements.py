@@ -13,8 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from shequn.catalog.actions import do_create_collection, do_set_collection_products
 from shequn.coupons import actions as coupon_actions
 from shequn.coupons.models import PostCoupon
+from shequn.loyalty import actions as loyalty_actions
 from shequn.testing.coupons import make_coupon_template
 from shequn.testing.factories import CommunityFactory, MembershipFactory, PostFactory
+from shequn.testing.loyalty import make_levels, make_program
 from shequn.testing.orders import make_member, make_shop, make_sku, make_staff, paid_order, staff_client
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +33,9 @@ class Shop:
         self.browser = Client()
         self.browser.force_login(self.member)
         self.products: list[Any] = []
+        make_program(self.shop, self.staff)
+        make_levels(self.shop, self.staff, make_sku(self.shop, title="会员价商品"))
+        loyalty_actions.open_card(self.member, self.shop)
 
     def grow(self, times: int) -> None:
         """Add ``times`` of each thing: products, collections of them (the shop home shows each),
@@ -52,6 +57,7 @@ class Shop:
             paid_order(self.member, make_sku(self.shop, price_fen=20000), 1, coupon_id=used.pk)
             paid_order(self.member, sku, 1)
             paid_order(other, sku, 2)
+            loyalty_actions.open_card(other, self.shop)
 
 
 def statements(client: Client, url: str) -> int:
@@ -76,6 +82,10 @@ PAGES = {
     "console products": ("console", lambda s: "/console/products/", 10),
     "console members": ("console", lambda s: f"/console/communities/{s.community.pk}/members/", 12),
     "console coupons": ("console", lambda s: "/console/coupons/", 7),
+    # + the card, rules, points, levels, the level's prices and the points shop, one query each
+    "member card": ("browser", lambda s: f"/s/{s.shop.slug}/card/", 10),
+    "points history": ("browser", lambda s: f"/s/{s.shop.slug}/card/points/", 5),
+    "console member cards": ("console", lambda s: "/console/loyalty/", 13),
 }
 
 

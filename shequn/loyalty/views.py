@@ -39,7 +39,7 @@ def card(request: HttpRequest, shop_slug: str) -> HttpResponse:
     view = selectors.card_view(request.user, shop)
     context = {
         "shop": shop,
-        "program": selectors.program_of(shop),
+        "program": view.program if view else selectors.program_of(shop),
         "view": view,
         "levels": view.levels if view else selectors.shop_levels(shop),
         "prices": selectors.level_prices(view.level) if view and view.level else [],
