@@ -1,12 +1,12 @@
 """API shapes of the member card. Money is integer fen, points integers; times ISO 8601."""
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Any
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
-from shequn.core.schemas import Fen, Id, SmallCount, Text
+from shequn.core.schemas import Birthday, Fen, Id, SmallCount, Text
 
 from .models import LoyaltyProgram, MemberLevel, PointsEntry, PointsShopItem
 from .selectors import CardView
@@ -68,10 +68,6 @@ class CardOut(Schema):
             "opened_at": card.opened_at,
             "program": ProgramOut.from_model(view.program),
         }
-
-
-# A birthday: before the 2000–2099 of ``Day`` too.
-Birthday = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2099, 12, 31))]
 
 
 class OpenCardIn(Schema):
