@@ -49,8 +49,15 @@ MAX_LEVELS = 20
 # --- cards ------------------------------------------------------------------------------------
 
 
+def _check_birthday(birthday: date) -> None:
+    if not date(1900, 1, 1) <= birthday <= timezone.localdate():
+        raise LoyaltyInvalid(_("请填写正确的生日"), details={"field": "birthday"})
+
+
 def open_card(user: Any, shop: Shop, *, birthday: date | None = None) -> MemberCard:
     """Open ``user``'s card in ``shop`` (free; opening it again returns the same card)."""
+    if birthday is not None:
+        _check_birthday(birthday)
     program = LoyaltyProgram.objects.filter(shop=shop).first()
     if program is None or not program.is_open:
         raise CardNotFound(_("本店暂未开通会员卡"))
@@ -76,6 +83,7 @@ def open_card(user: Any, shop: Shop, *, birthday: date | None = None) -> MemberC
 
 def set_birthday(user: Any, shop: Shop, birthday: date) -> MemberCard:
     """The member's birthday, set once (a birthday that can move would give a coupon a month)."""
+    _check_birthday(birthday)
     card = MemberCard.objects.filter(shop=shop, user=user).first()
     if card is None:
         raise CardNotFound(_("请先开通会员卡"))
