@@ -26,6 +26,7 @@ from shequn.gifts.api import router as gifts_router
 from shequn.groupbuy.api import router as groupbuy_router
 from shequn.leaders.api import router as leaders_router
 from shequn.lotteries.api import router as lotteries_router
+from shequn.loyalty.api import router as loyalty_router
 from shequn.merchants.api import router as merchants_router
 from shequn.notifications.api import router as notifications_router
 from shequn.orders.api import router as orders_router
@@ -105,6 +106,7 @@ api.add_router("/redpackets", redpackets_router)
 api.add_router("/coupons", coupons_router)
 api.add_router("/packages", packages_router)
 api.add_router("/gifts", gifts_router)
+api.add_router("/loyalty", loyalty_router)
 api.add_router("/distribution", distribution_router)
 api.add_router("/wallets", wallets_router)
 api.add_router("/me", privacy_router)

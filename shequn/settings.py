@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "shequn.courses",
     "shequn.events",
     "shequn.coupons",
+    "shequn.loyalty",
     "shequn.leaders",
     "shequn.orders",
     "shequn.payments",

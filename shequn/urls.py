@@ -28,6 +28,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("shequn.coupons.urls")),
     path("", include("shequn.packages.urls")),
     path("", include("shequn.gifts.urls")),
+    path("", include("shequn.loyalty.urls")),
     path("", include("shequn.distribution.urls")),
     path("", include("shequn.wallets.urls")),
     path("", include("shequn.notifications.urls")),

@@ -275,9 +275,9 @@ def test_every_number_and_text_a_client_sends_is_bounded_by_a_shared_type():
             if not any(isinstance(item, AfterValidator) and item.func in text_checks for item in metadata):
                 unbounded.append(f"{where} {name}: str without Text/MultilineText")
         elif leaf in (datetime.datetime, datetime.date, datetime.time):
-            day_checks = {core_schemas._moment, core_schemas._day, core_schemas._clock_time}
+            day_checks = {core_schemas._moment, core_schemas._day, core_schemas._clock_time, core_schemas._birthday}
             if not any(isinstance(item, AfterValidator) and item.func in day_checks for item in metadata):
-                unbounded.append(f"{where} {name}: {leaf.__name__} without Moment/Day/ClockTime")
+                unbounded.append(f"{where} {name}: {leaf.__name__} without Moment/Day/ClockTime/Birthday")
         elif leaf in (int, Decimal):
             lower = any(isinstance(item, annotated_types.Ge | annotated_types.Gt) for item in metadata)
             upper = any(isinstance(item, annotated_types.Le | annotated_types.Lt) for item in metadata)

@@ -13,11 +13,13 @@ from django.test.utils import CaptureQueriesContext
 from shequn.catalog.actions import do_create_collection, do_set_collection_products
 from shequn.coupons import actions as coupon_actions
 from shequn.coupons.models import PostCoupon
+from shequn.loyalty import actions as loyalty_actions
 from shequn.orders.enums import Fulfilment
 from shequn.packages import actions as package_actions
 from shequn.packages import selectors as package_selectors
 from shequn.testing.coupons import make_coupon_template
 from shequn.testing.factories import CommunityFactory, MembershipFactory, PostFactory
+from shequn.testing.loyalty import make_levels, make_program
 from shequn.testing.orders import make_member, make_shop, make_sku, make_staff, paid_order, staff_client
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +36,9 @@ class Shop:
         self.browser = Client()
         self.browser.force_login(self.member)
         self.products: list[Any] = []
+        make_program(self.shop, self.staff)
+        make_levels(self.shop, self.staff, make_sku(self.shop, title="会员价商品"))
+        loyalty_actions.open_card(self.member, self.shop)
 
     def grow(self, times: int) -> None:
         """Add ``times`` of each thing: products, collections of them (the shop home shows each),
@@ -56,6 +61,7 @@ class Shop:
             paid_order(self.member, sku, 1)
             paid_order(other, sku, 2)
             self._package(sku, other)
+            loyalty_actions.open_card(other, self.shop)
 
     def _package(self, item: Any, other: Any) -> None:
         """A package of ``item``: the member and ``other`` each buy one and redeem a portion."""
@@ -111,6 +117,10 @@ PAGES = {
     "console packages": ("console", lambda s: "/console/packages/", 6),
     "console held packages": ("console", lambda s: "/console/packages/held/", 6),
     "console package liabilities": ("console", lambda s: "/console/packages/liabilities/", 8),
+    # + the card, rules, points, levels, the level's prices and the points shop, one query each
+    "member card": ("browser", lambda s: f"/s/{s.shop.slug}/card/", 10),
+    "points history": ("browser", lambda s: f"/s/{s.shop.slug}/card/points/", 5),
+    "console member cards": ("console", lambda s: "/console/loyalty/", 13),
 }
 
 

@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 
 from shequn.accounts.actions import do_issue_token
+from shequn.loyalty import actions as loyalty_actions
 from shequn.orders import actions as order_actions
 from shequn.orders.models import Order, RefundRequest
 from shequn.shops.enums import StaffRole
@@ -79,10 +80,12 @@ def shop_a(request):
     slot = make_slot(shop, capacity=5)
     flash_sale = _draft_flash_sale(shop, owner, sku)
     coupon = make_coupon_template(shop, owner)
+    level = loyalty_actions.save_level(shop, owner, loyalty_actions.LevelInput(name="A 的银卡", growth_fen=100))
     return {
         "shop": shop, "owner": owner, "member": member, "address": address, "product": product, "sku": sku,
         "category": category, "community": community, "post": post, "order": order, "line": line,
         "refund": refund, "cod_order": cod_order, "slot": slot, "flash_sale": flash_sale, "coupon": coupon,
+        "level": level,
     }  # fmt: skip
 
 
@@ -140,6 +143,7 @@ def test_staff_of_another_shop_get_404_for_every_console_page_and_action(shop_a,
         f"/console/flash/{a['flash_sale'].pk}/counters/",
         f"/console/coupons/{a['coupon'].pk}/",
         f"/console/coupons/{a['coupon'].pk}/edit/",
+        f"/console/loyalty/levels/{a['level'].pk}/",
     ]
     writes = [
         f"/console/orders/{a['order'].pk}/ship/",
@@ -162,6 +166,9 @@ def test_staff_of_another_shop_get_404_for_every_console_page_and_action(shop_a,
         f"/console/coupons/{a['coupon'].pk}/edit/",
         f"/console/coupons/{a['coupon'].pk}/issue/",
         f"/console/coupons/{a['coupon'].pk}/post/",
+        f"/console/loyalty/levels/{a['level'].pk}/",
+        f"/console/loyalty/levels/{a['level'].pk}/prices/",
+        f"/console/loyalty/levels/{a['level'].pk}/delete/",
     ]
     for url in reads:
         assert staff_b.get(url).status_code == 404, url
@@ -210,6 +217,11 @@ def test_staff_of_another_shop_get_404_in_the_operator_api(shop_a, shop_b):
     # Naming shop A in X-Shop does not help: B's owner is not A's staff.
     assert api_b.get("/api/v1/orders/console/orders", headers={"X-Shop": "shop-a"}).status_code == 404
     assert api_b.delete(f"/api/v1/communities/console/posts/{a['post'].pk}").status_code == 404
+    level_url = f"/api/v1/loyalty/console/levels/{a['level'].pk}"
+    level_body = {"name": "被改了", "growth_fen": 1}
+    assert api_b.put(level_url, level_body, content_type="application/json").status_code == 404
+    prices = {"prices": [{"sku_id": a["sku"].pk, "price_fen": 1}]}
+    assert api_b.put(f"{level_url}/prices", prices, content_type="application/json").status_code == 404
     _assert_nothing_of_a_changed(a)
 
 
@@ -268,6 +280,8 @@ def _assert_nothing_of_a_changed(a) -> None:
     assert (a["flash_sale"].status, a["flash_sale"].title) == ("draft", "A 的秒杀")
     a["coupon"].refresh_from_db()
     assert (a["coupon"].name, a["coupon"].remaining) == ("满100减20", 100)
+    a["level"].refresh_from_db()  # still there, named as A named it, without prices
+    assert (a["level"].name, a["level"].prices.count()) == ("A 的银卡", 0)
 
 
 def test_an_onboarded_shop_is_closed_to_another_shops_staff(shop_a):

@@ -61,6 +61,16 @@ def _day(value: date) -> date:
     return value
 
 
+EARLIEST_BIRTHDAY = date(1900, 1, 1)
+
+
+def _birthday(value: date) -> date:
+    """A person's birthday: from 1900, never in the future."""
+    if not EARLIEST_BIRTHDAY <= value <= timezone.localdate():
+        raise ValueError(_("请填写正确的生日"))
+    return value
+
+
 def _moment(value: datetime) -> datetime:
     """An aware moment in UTC: PostgreSQL refuses UTC offsets past ±15:59 (Python allows ±23:59)."""
     _day(value.date())
@@ -104,6 +114,8 @@ Longitude = Annotated[Decimal, Field(ge=-180, le=180, max_digits=9, decimal_plac
 # A calendar day, and a moment (naive ones are taken in the shop's time zone), 2000 to 2099.
 Day = Annotated[date, AfterValidator(_day)]
 Moment = Annotated[datetime, AfterValidator(_moment)]
+# A person's birthday (1900 to today).
+Birthday = Annotated[date, AfterValidator(_birthday)]
 # A time of day on the shop's clock ("09:00"), never with an offset.
 ClockTime = Annotated[time, AfterValidator(_clock_time)]
 # One line of text: names, titles, codes, slugs, search words. Give it a max_length matching its

@@ -32,6 +32,8 @@ class CouponSource(models.TextChoices):
     POST = "post", _("帖子")  # claimed from a coupon card in a community post
     STAFF = "staff", _("商家发放")  # issued by staff to a tag or a list of members
     WELCOME = "welcome", _("入群礼")  # issued on joining a community
+    BIRTHDAY = "birthday", _("生日礼")  # a member level's birthday coupon (loyalty)
+    POINTS = "points", _("积分兑换")  # taken for points in the points shop (loyalty)
     LOTTERY = "lottery", _("抽奖")  # a lottery prize
     RED_PACKET = "red_packet", _("红包")  # a red packet's part, grabbed from a pool paid as coupons
 

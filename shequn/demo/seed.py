@@ -50,6 +50,7 @@ from .seed_flashsales import seed_flashsale
 from .seed_fulfilment import seed_fulfilment
 from .seed_groupbuy import seed_groupbuy
 from .seed_leaders import seed_leaders
+from .seed_loyalty import seed_loyalty
 from .seed_membership import LEADERS_INVITE_CODE, seed_membership
 from .seed_promotions import seed_coupon, seed_lottery, seed_red_packet, seed_settlement
 from .seed_teambuy import seed_teambuy
@@ -108,6 +109,10 @@ def seed(
         _flash_sale(shop, staff, report)
         _promotions(shop, staff, rng, report)
         _packages(shop, staff, report)
+        with transaction.atomic():
+            program = seed_loyalty(shop, staff["operator"])
+        if program is not None:
+            report.add("member card: rules, 3 levels, cards for the first community")
     return report
 
 

@@ -48,6 +48,9 @@ from shequn.coupons import rules as coupon_rules
 from shequn.coupons import selectors as coupon_selectors
 from shequn.coupons.errors import CouponNotApplicable
 from shequn.coupons.models import MemberCoupon
+from shequn.loyalty import actions as loyalty_actions
+from shequn.loyalty import pricing as loyalty_pricing
+from shequn.loyalty.errors import InsufficientPoints
 from shequn.notifications.actions import notify, notify_many
 from shequn.shops import permissions
 from shequn.shops.models import DeliverySlot, PickupPoint, Shop
@@ -236,7 +239,9 @@ def priced_cart(user: Any) -> list[CartGroup]:
     so the cart's subtotal is the checkout quote's items total."""
     groups = cart_groups(user)
     for group in groups:
-        group.prices = price_lines(user, group.shop, [(item.sku, item.quantity) for item in group.items])
+        wanted = [(item.sku, item.quantity) for item in group.items]
+        benefits = loyalty_pricing.benefits(user, group.shop, [sku.pk for sku, _count in wanted])
+        group.prices = price_lines(user, group.shop, wanted, benefits=benefits)
     return groups
 
 
@@ -283,6 +288,11 @@ class CheckoutPlan:
     pay_by: datetime | None = None  # an earlier unpaid deadline than the shop's (trusted callers)
     hold: str = ""  # why the goods wait (trusted callers); see Order.hold_reason
     coupon: MemberCoupon | None = None  # applied: its discount is split over ``lines``
+    # The member card's level benefits (loyalty), and points taken off the goods after the coupon
+    # (their fen are in the lines' ``discount_fen`` too).
+    benefits: loyalty_pricing.Benefits | None = None
+    points_used: int = 0
+    points_fen: int = 0
 
     @property
     def kind(self) -> str:
@@ -297,10 +307,19 @@ class CheckoutPlan:
         return sum(line.discount_fen for line in self.lines)
 
     @property
+    def free_shipping(self) -> bool:
+        return self.benefits is not None and self.benefits.free_shipping
+
+    @property
     def shipping_fee_fen(self) -> int:
         if self.payment_method == PaymentMethod.PREPAID:
             return 0  # a prepaid package's redemption: nothing to pay, shipping included
-        return shipping_fee(self.shop, self.fulfilment, self.items_total_fen)
+        return shipping_fee(self.shop, self.fulfilment, self.items_total_fen, free=self.free_shipping)
+
+    @property
+    def coupon_discount_fen(self) -> int:
+        """What the coupon takes off (``discount_fen`` also holds what points take)."""
+        return self.discount_fen - self.points_fen
 
     @property
     def total_fen(self) -> int:
@@ -313,9 +332,10 @@ class CheckoutPlan:
         return self.article.community if self.article else None
 
 
-def shipping_fee(shop: Shop, fulfilment: str, items_total_fen: int) -> int:
-    """Flat fee for delivery, free at or above the shop's threshold (0 = never free); pickup is free."""
-    if fulfilment != Fulfilment.DELIVERY:
+def shipping_fee(shop: Shop, fulfilment: str, items_total_fen: int, *, free: bool = False) -> int:
+    """Flat fee for delivery, free at or above the shop's threshold (0 = never free) or for a
+    member level with free shipping (``free``); pickup is free."""
+    if fulfilment != Fulfilment.DELIVERY or free:
         return 0
     threshold = shop.free_shipping_threshold_fen
     if threshold > 0 and items_total_fen >= threshold:
@@ -323,11 +343,15 @@ def shipping_fee(shop: Shop, fulfilment: str, items_total_fen: int) -> int:
     return shop.shipping_fee_fen
 
 
-def unit_price(sku: Sku, is_member: bool) -> tuple[int, bool]:
-    """The price a buyer pays for ``sku``: the member price when it applies and is lower."""
-    if is_member and sku.member_price_fen is not None and sku.member_price_fen < sku.price_fen:
-        return sku.member_price_fen, True
-    return sku.price_fen, False
+def unit_price(sku: Sku, is_member: bool, benefits: loyalty_pricing.Benefits | None = None) -> tuple[int, bool]:
+    """The price a buyer pays for ``sku``: the lowest of the shelf price, the member price when it
+    applies and the member card level's price (``benefits``)."""
+    price = sku.price_fen
+    if is_member and sku.member_price_fen is not None and sku.member_price_fen < price:
+        price = sku.member_price_fen
+    if benefits is not None and (level_price := benefits.price_of(sku.pk, sku.price_fen)) is not None:
+        price = min(price, level_price)
+    return price, price < sku.price_fen
 
 
 def price_lines(
@@ -337,10 +361,12 @@ def price_lines(
     unit_prices: Mapping[int, int] | None = None,
     *,
     is_member: bool | None = None,
+    benefits: loyalty_pricing.Benefits | None = None,
 ) -> list[PlannedLine]:
     """``(sku, quantity)`` pairs of ``shop`` at the price the buyer pays: the one pricing of the
     cart, the checkout quote and the order (``unit_prices``: trusted callers' campaign prices;
-    ``is_member``: the membership when the caller looked it up for many buyers at once)."""
+    ``is_member``: the membership when the caller looked it up for many buyers at once;
+    ``benefits``: the buyer's member card level, ``loyalty.pricing``)."""
     prices = unit_prices or {}
     # Ask about membership (one query) only when being a member would change a price.
     member = (
@@ -353,7 +379,7 @@ def price_lines(
         if unit_prices is not None and sku.pk in unit_prices:
             price, member_price = unit_prices[sku.pk], False
         else:
-            price, member_price = unit_price(sku, member)
+            price, member_price = unit_price(sku, member, benefits)
         planned.append(PlannedLine(sku=sku, quantity=count, unit_price_fen=price, member_price=member_price))
     return planned
 
@@ -375,6 +401,7 @@ class CheckoutReads:
     addresses: Mapping[int, Address]
     members: set[tuple[int, int]]
     coupons: Mapping[int, MemberCoupon]
+    benefits: Mapping[tuple[int, int], loyalty_pricing.Benefits]
 
 
 def _skus_by_id(sku_ids: Iterable[int]) -> dict[int, Sku]:
@@ -399,7 +426,14 @@ def read_for_checkouts(checkouts: Sequence[tuple[Any, Mapping[str, Any]]]) -> Ch
         addresses=Address.objects.in_bulk(address_ids) if address_ids else {},
         members=shop_member_pairs(asking) if asking else set(),
         coupons=coupon_selectors.checkout_coupons(coupon_ids) if coupon_ids else {},
+        benefits=loyalty_pricing.benefits_for(
+            ((user.pk, sku.shop_id) for user, sku in _buyers_skus(checkouts, skus)), skus
+        ),
     )
+
+
+def _buyers_skus(checkouts: Sequence[tuple[Any, Mapping[str, Any]]], skus: Mapping[int, Sku]) -> list[tuple[Any, Sku]]:
+    return [(user, sku) for user, checkout in checkouts if (sku := skus.get(checkout.get("sku_id") or 0)) is not None]
 
 
 def check_checkout(
@@ -422,6 +456,7 @@ def check_checkout(
     pay_by: datetime | None = None,
     hold: str = "",
     coupon_id: int | None = None,
+    points: int = 0,
     reads: CheckoutReads | None = None,
     prepaid: bool = False,
 ) -> CheckoutPlan:
@@ -438,7 +473,9 @@ def check_checkout(
     ``reads``: the rows read once for a batch of checkouts (``read_for_checkouts``), the same
     checks made on them. ``coupon_id``: one of the member's coupons, applied (``CouponNotApplicable``
     says why not); never with trusted callers' ``unit_prices``. ``prepaid`` (trusted callers): goods
-    already paid for (a prepaid package's portions), at no price and no shipping fee.
+    already paid for (a prepaid package's portions), at no price and no shipping fee. ``points``:
+    member-card points taken off the goods after the coupon (``loyalty.pricing.points_offer``;
+    ``PointsNotApplicable``).
     """
     if prepaid:
         payment_method, coupon_id = PaymentMethod.PREPAID, None
@@ -507,18 +544,36 @@ def check_checkout(
     slot_required = require_destination and not hold and fulfilment == Fulfilment.DELIVERY
     delivery_slot = check_delivery_slot(shop, fulfilment, delivery_slot_id, required=slot_required)
 
-    priced = price_lines(
-        user, shop, wanted, unit_prices, is_member=(user.pk, shop.pk) in reads.members if reads else None
+    # A batch read the card levels of its "buy now" checkouts; a cart's SKUs are read per checkout.
+    benefits = (
+        reads.benefits.get((user.pk, shop.pk))
+        if reads and sku_id is not None and lines is None
+        else loyalty_pricing.benefits(user, shop, [sku.pk for sku, _count in wanted])
     )
+    priced = price_lines(
+        user,
+        shop,
+        wanted,
+        unit_prices,
+        is_member=(user.pk, shop.pk) in reads.members if reads else None,
+        benefits=benefits,
+    )
+    free = benefits is not None and benefits.free_shipping
     coupon = None
     if coupon_id is not None and unit_prices is None:
-        coupon = _apply_coupon(user, shop, fulfilment, priced, coupon_id, reads)
+        coupon = _apply_coupon(user, shop, fulfilment, priced, coupon_id, reads, free_shipping=free)
+    points_offer = None
+    if points > 0 and unit_prices is None:
+        points_offer = _apply_points(user, shop, fulfilment, priced, points, free_shipping=free)
     return _checked_total(
         CheckoutPlan(
             user=user,
             shop=shop,
             lines=priced,
             coupon=coupon,
+            benefits=benefits,
+            points_used=points_offer.points if points_offer else 0,
+            points_fen=points_offer.fen if points_offer else 0,
             pay_by=pay_by,
             hold=hold[:60],
             fulfilment=fulfilment,
@@ -535,7 +590,14 @@ def check_checkout(
 
 
 def _apply_coupon(
-    user: Any, shop: Shop, fulfilment: str, lines: list[PlannedLine], coupon_id: int, reads: CheckoutReads | None
+    user: Any,
+    shop: Shop,
+    fulfilment: str,
+    lines: list[PlannedLine],
+    coupon_id: int,
+    reads: CheckoutReads | None,
+    *,
+    free_shipping: bool,
 ) -> MemberCoupon:
     """Split the member's coupon ``coupon_id`` over ``lines`` (their ``discount_fen``), or raise why
     it does not apply (``coupons.rules.offer``: the same rules the checkout page shows)."""
@@ -548,13 +610,27 @@ def _apply_coupon(
     offer = coupon_rules.offer(
         coupon,
         lines,
-        payable_fen=items + shipping_fee(shop, fulfilment, items),
+        payable_fen=items + shipping_fee(shop, fulfilment, items, free=free_shipping),
         is_audience=coupon.template.community is None or is_community_member(user, coupon.template.community),
     )
     if not offer.applies:
         raise CouponNotApplicable(offer.refusal, details={"coupon_id": coupon_id})
     _split_discount(lines, offer)
     return coupon
+
+
+def _apply_points(
+    user: Any, shop: Shop, fulfilment: str, lines: list[PlannedLine], points: int, *, free_shipping: bool
+) -> loyalty_pricing.PointsOffer:
+    """Take ``points`` off the goods after the coupon, split over ``lines`` (added to their
+    ``discount_fen``), or raise why not (``loyalty.pricing.points_offer``)."""
+    items = sum(line.total_fen for line in lines)
+    paid = [line.paid_fen for line in lines]
+    payable = sum(paid) + shipping_fee(shop, fulfilment, items, free=free_shipping)
+    offer = loyalty_pricing.points_offer(user, shop, paid, payable, points)
+    for line, fen in zip(lines, offer.line_discounts, strict=True):
+        line.discount_fen += fen
+    return offer
 
 
 def _split_discount(lines: Sequence[PlannedLine], offer: coupon_rules.Offer) -> None:
@@ -744,6 +820,8 @@ def _order_row(plan: CheckoutPlan, expires_at: datetime | None) -> Order:
         shipping_fee_fen=shipping,
         coupon_id=plan.coupon.pk if plan.coupon else None,
         discount_fen=plan.discount_fen,
+        points_used=plan.points_used,
+        points_fen=plan.points_fen,
         total_fen=items_total - plan.discount_fen + shipping,
         kind=plan.kind,
         hold_reason=plan.hold,
@@ -885,6 +963,7 @@ def do_create_order(plan: CheckoutPlan) -> Order:
             raise refusal
         _hold_purchase_quantities(plan.user, pairs)
         order = _insert_order(plan, expires_at)
+        loyalty_actions.redeem(order)  # InsufficientPoints (spent meanwhile) undoes the order
         lines = OrderLine.objects.bulk_create(_line_rows(plan, order))
         event = OrderEvent(order=order, refund=None, actor=plan.user, **_created_event(order))
         event.save(force_insert=True)
@@ -967,10 +1046,19 @@ def check_orders(requests: Sequence[OrderRequest]) -> list[CheckoutPlan | Domain
     memberships for the whole batch. Each request becomes its plan or the error checkout raises."""
     skus = _skus_by_id(sku_id for request in requests for sku_id, _ in request.lines)
     members = _members_for_prices(requests, skus)
+    levels = loyalty_pricing.benefits_for(
+        {
+            (request.user.pk, skus[sku_id].shop_id)
+            for request in requests
+            for sku_id, _ in request.lines
+            if sku_id in skus
+        },
+        skus,
+    )
     checked: list[CheckoutPlan | DomainError] = []
     for request in requests:
         try:
-            checked.append(_check_request(request, skus, members))
+            checked.append(_check_request(request, skus, members, levels))
         except DomainError as error:
             checked.append(error)
     return checked
@@ -989,7 +1077,12 @@ def _members_for_prices(requests: Sequence[OrderRequest], skus: Mapping[int, Sku
     return shop_member_pairs(asking) if asking else set()
 
 
-def _check_request(request: OrderRequest, skus: Mapping[int, Sku], members: set[tuple[int, int]]) -> CheckoutPlan:
+def _check_request(
+    request: OrderRequest,
+    skus: Mapping[int, Sku],
+    members: set[tuple[int, int]],
+    levels: Mapping[tuple[int, int], loyalty_pricing.Benefits],
+) -> CheckoutPlan:
     user = request.user
     if not getattr(user, "is_active", False):
         raise AccountInactive(_("账号不可用"))
@@ -1005,12 +1098,16 @@ def _check_request(request: OrderRequest, skus: Mapping[int, Sku], members: set[
         pickup_point is None or pickup_point.shop_id != shop.pk or not pickup_point.is_active
     ):
         raise PickupPointRequired(_("请选择自提点"))
-    lines = price_lines(user, shop, wanted, request.unit_prices, is_member=(user.pk, shop.pk) in members)
+    benefits = levels.get((user.pk, shop.pk))
+    lines = price_lines(
+        user, shop, wanted, request.unit_prices, is_member=(user.pk, shop.pk) in members, benefits=benefits
+    )
     return _checked_total(
         CheckoutPlan(
             user=user,
             shop=shop,
             lines=lines,
+            benefits=benefits,
             fulfilment=fulfilment,
             payment_method=request.payment_method,
             address=address,
@@ -1057,6 +1154,9 @@ def do_create_orders(plans: Sequence[CheckoutPlan], *, remember: bool = False) -
     for index, plan in enumerate(plans):
         if plan.delivery_slot is not None:
             outcome[index] = InvalidInput(_("批量下单不支持配送时段"), code="slot_unsupported")
+            continue
+        if plan.points_used:
+            outcome[index] = InvalidInput(_("批量下单不支持积分抵扣"), code="points_unsupported")
             continue
         try:
             _check_stock_left([(line.sku, line.quantity) for line in plan.lines])
@@ -1266,7 +1366,9 @@ class CheckoutQuote:
         """The fee were these goods delivered (whatever fulfilment is chosen now)."""
         if not is_goods(self.plan.kind):
             return 0
-        return shipping_fee(self.plan.shop, Fulfilment.DELIVERY, self.plan.items_total_fen)
+        return shipping_fee(
+            self.plan.shop, Fulfilment.DELIVERY, self.plan.items_total_fen, free=self.plan.free_shipping
+        )
 
     @property
     def free_shipping_threshold_fen(self) -> int:
@@ -1317,6 +1419,15 @@ class CheckoutQuote:
             for coupon in coupons
         ]
 
+    @cached_property
+    def points(self) -> loyalty_pricing.PointsQuote | None:
+        """The member's points and the most this order may take (None: no card or no points)."""
+        plan = self.plan
+        if not is_goods(plan.kind):
+            return None
+        goods = sum(line.paid_fen for line in plan.lines) + plan.points_fen
+        return loyalty_pricing.quote(plan.user, plan.shop, goods, goods + plan.shipping_fee_fen)
+
     @property
     def suggested_coupon(self) -> coupon_rules.Offer | None:
         """The coupon checkout suggests: the largest discount (``coupons.rules.best``)."""
@@ -1346,8 +1457,9 @@ def create_order(user: Any, **checkout: Any) -> Order:
     A checkout outside any transaction (a member's request) is checked and written by group commit
     with the checkouts other threads of this process make at the same moment (``_write_checkouts``:
     reads and writes whose statements do not grow with the batch; ADR 0013); inside a caller's
-    transaction, or with a delivery slot (one contended row per slot), it is written alone."""
-    if checkout.get("delivery_slot_id") or transaction.get_connection().in_atomic_block:
+    transaction, or with a delivery slot (one contended row per slot) or points (the member's
+    points account), it is written alone."""
+    if checkout.get("delivery_slot_id") or checkout.get("points") or transaction.get_connection().in_atomic_block:
         return do_create_order(check_checkout(user, **checkout))
     order = _checkouts.submit((user, checkout, None))
     assert isinstance(order, Order)
@@ -1423,6 +1535,7 @@ def _release_stock(order: Order) -> bool:
             rules_for(order.kind).released(order, line)
     if order.coupon_id is not None:
         coupon_actions.give_back(order.coupon_id, note=f"订单 {order.number} 未支付已关闭，优惠券退回")
+    loyalty_actions.give_back_redeemed(order)
     signals.order_released.send(sender=Order, order=order)
     return True
 
@@ -1599,9 +1712,17 @@ def mark_paid(order: Order, *, paid_at: datetime | None = None, actor: Any = Non
             ),
         )
         _grant(locked)
+        _earn_points(locked)
         signals.order_paid.send(sender=Order, order=locked)
         _copy_state(order, locked)
     return True
+
+
+def _earn_points(order: Order) -> None:
+    """A paid goods order earns member-card points, pending until its after-sales window closes."""
+    if is_goods(order.kind):
+        rows = OrderLine.objects.filter(order=order).values_list("pk", "paid_fen", "product__category_id")
+        loyalty_actions.earn(order, [loyalty_actions.PaidLine(pk, paid, category) for pk, paid, category in rows])
 
 
 def _grant(order: Order) -> None:
@@ -1647,7 +1768,8 @@ def reinstate_closed_order(order: Order, *, paid_at: datetime | None = None) -> 
                 # The price paid included the coupon: without it back (used again, expired) no reinstating.
                 if locked.coupon_id is not None and not coupon_actions.retake(locked.coupon_id):
                     raise CouponNotApplicable(_("优惠券已不可用"), code="coupon_unavailable")
-        except (SoldOut, SlotFull, CouponNotApplicable):
+                loyalty_actions.retake_redeemed(locked)  # the points it took, or InsufficientPoints
+        except (SoldOut, SlotFull, CouponNotApplicable, InsufficientPoints):
             return False
         transition(
             locked,
@@ -1668,6 +1790,7 @@ def reinstate_closed_order(order: Order, *, paid_at: datetime | None = None) -> 
             ),
         )
         _grant(locked)
+        _earn_points(locked)
         signals.order_paid.send(sender=Order, order=locked)
         _copy_state(order, locked)
     return True
@@ -1775,16 +1898,19 @@ def mark_picked_up(shop: Shop, order_id: int, actor: Any, *, ip: str | None = No
 
 
 def complete_order(shop: Shop, order_id: int, actor: Any, *, ip: str | None = None) -> Order:
-    return _staff_move(
-        shop,
-        order_id,
-        actor,
-        OrderStatus.COMPLETED,
-        action="order.complete",
-        note=_("订单已完成"),
-        ip=ip,
-        notice=None,
-    )
+    with transaction.atomic():
+        order = _staff_move(
+            shop,
+            order_id,
+            actor,
+            OrderStatus.COMPLETED,
+            action="order.complete",
+            note=_("订单已完成"),
+            ip=ip,
+            notice=None,
+        )
+        loyalty_actions.settle(order)  # points become available, growth counts
+    return order
 
 
 def auto_complete_orders(*, now: datetime | None = None, limit: int = 500) -> int:
@@ -1811,6 +1937,7 @@ def auto_complete_orders(*, now: datetime | None = None, limit: int = 500) -> in
                 transition(order, OrderStatus.COMPLETED, note=_("售后期已过，订单自动完成"), at=now)
             except InvalidTransition:
                 continue
+            loyalty_actions.settle(order)
             completed += 1
     return completed
 
@@ -2034,6 +2161,9 @@ def complete_refund(refund: RefundRequest, *, refunded_at: datetime | None = Non
         line = OrderLine.objects.get(pk=locked.line_id)
         if not is_goods(order.kind):
             rules_for(order.kind).refunded(order, line, amount)
+        loyalty_actions.refunded(
+            order, refund_number=locked.number, line_id=line.pk, amount_fen=amount, line_refunded_fen=line.refunded_fen
+        )
         signals.line_refunded.send(sender=Order, order=order, line=line, amount_fen=amount)
         _copy_state(refund, locked)
     return True

@@ -61,6 +61,10 @@ class Order(models.Model):
         "coupons.MemberCoupon", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
     )
     discount_fen = models.PositiveIntegerField(default=0)
+    # Member-card points spent at checkout (loyalty), and the fen they took off: part of
+    # discount_fen and of the lines' discounts (split after the coupon, by largest remainder).
+    points_used = models.PositiveIntegerField(default=0)
+    points_fen = models.PositiveIntegerField(default=0)
     total_fen = models.PositiveIntegerField()  # what the member pays: items - discount + shipping
     refunded_fen = models.PositiveIntegerField(default=0)  # confirmed by the gateway
     # Attribution: the community and post the member bought from.
@@ -109,6 +113,7 @@ class Order(models.Model):
                 name="order_total_is_items_less_discount_plus_shipping",
             ),
             models.CheckConstraint(condition=Q(refunded_fen__lte=F("total_fen")), name="order_refund_not_above_total"),
+            models.CheckConstraint(condition=Q(points_fen__lte=F("discount_fen")), name="order_points_within_discount"),
         ]
 
     def __str__(self) -> str:
@@ -119,6 +124,11 @@ class Order(models.Model):
         # Municipalities (上海市) are both province and city: say it once.
         city = "" if self.city == self.province else self.city
         return " ".join(part for part in (self.province, city, self.district, self.address_detail) if part)
+
+    @property
+    def coupon_discount_fen(self) -> int:
+        """What the coupon took off (discount_fen also holds what points took)."""
+        return self.discount_fen - self.points_fen
 
     @property
     def is_cod(self) -> bool:

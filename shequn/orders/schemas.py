@@ -7,7 +7,7 @@ from ninja import Schema
 from pydantic import Field
 
 from shequn.core.phone import mask_phone
-from shequn.core.schemas import Day, Fen, Id, MultilineText, PageQuery, Quantity, SearchText, Text
+from shequn.core.schemas import Count, Day, Fen, Id, MultilineText, PageQuery, Quantity, SearchText, Text
 from shequn.coupons.rules import Offer, coupon_face, rule_notes
 from shequn.shops.models import DeliverySlot
 
@@ -70,6 +70,8 @@ class OrderCreateIn(Schema):
     article_id: Id | None = None
     # One of the member's coupons (the quote's ``coupons``); none is applied unless given.
     coupon_id: Id | None = None
+    # Member-card points taken off the goods after the coupon (at most the quote's ``points_max``).
+    points: Count = 0
 
 
 class CheckoutQuoteLineOut(Schema):
@@ -121,7 +123,11 @@ class CheckoutQuoteOut(Schema):
     payment_method: str
     lines: list[CheckoutQuoteLineOut]
     items_total_fen: int
-    discount_fen: int  # the applied coupon's discount (0 without one)
+    discount_fen: int  # the applied coupon's discount and what points take (0 without either)
+    points_used: int  # member-card points taken off the goods
+    points_fen: int  # what they take off (part of discount_fen)
+    points_available: int | None  # the member's points in this shop (null: no card)
+    points_max: int | None  # the most points this order may take (null: no card)
     coupon_id: int | None  # the coupon applied
     coupons: list[CheckoutCouponOut]  # the member's usable coupons of this shop, applying or not
     suggested_coupon_id: int | None  # the largest discount among them
@@ -196,7 +202,9 @@ class OrderOut(Schema):
     post_id: int | None
     article_id: int | None  # bought from this article's product card
     items_total_fen: int
-    discount_fen: int  # the coupon's discount
+    discount_fen: int  # the coupon's discount and what points took
+    points_used: int  # member-card points spent on this order
+    points_fen: int  # what they took off (part of discount_fen)
     shipping_fee_fen: int
     total_fen: int
     refunded_fen: int
@@ -341,6 +349,10 @@ def checkout_quote_out(quote: CheckoutQuote) -> dict[str, Any]:
         ],
         "items_total_fen": plan.items_total_fen,
         "discount_fen": plan.discount_fen,
+        "points_used": plan.points_used,
+        "points_fen": plan.points_fen,
+        "points_available": points.available if (points := quote.points) else None,
+        "points_max": points.max_points if points else None,
         "coupon_id": plan.coupon.pk if plan.coupon else None,
         "coupons": [checkout_coupon_out(offer) for offer in quote.coupon_offers],
         "suggested_coupon_id": suggested.coupon.pk if (suggested := quote.suggested_coupon) else None,
@@ -435,6 +447,8 @@ def order_out(order: Order, *, console: bool = False, timeline: bool = False) ->
         "payment_method": order.payment_method,
         "items_total_fen": order.items_total_fen,
         "discount_fen": order.discount_fen,
+        "points_used": order.points_used,
+        "points_fen": order.points_fen,
         "shipping_fee_fen": order.shipping_fee_fen,
         "total_fen": order.total_fen,
         "refunded_fen": order.refunded_fen,

@@ -25,6 +25,7 @@ from shequn.core.money import format_yuan_input, parse_yuan
 from shequn.core.pages import field_errors
 from shequn.coupons.errors import CouponNotApplicable
 from shequn.coupons.rules import coupon_face
+from shequn.loyalty.errors import PointsNotApplicable
 from shequn.shops import permissions
 from shequn.shops.console import console_view
 from shequn.shops.enums import ShopStatus
@@ -134,6 +135,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "buyer_note": data.get("buyer_note", ""),
         # A coupon id, 0 for none; absent: the suggested one (the page shows it chosen).
         "coupon_id": _int(data.get("coupon")) or None,
+        # Member-card points to take off the goods (the box offers the most this order may take).
+        "points": _int(data.get("points")) or 0,
     }
     suggest_coupon = data.get("coupon") in (None, "")
     error: DomainError | None = None
@@ -168,8 +171,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "check_stock": False,
     }
     try:
-        quote = actions.quote_checkout(request.user, **quoting, coupon_id=choice["coupon_id"])
-    except CouponNotApplicable as refused:  # the chosen coupon no longer applies: say why, quote without it
+        quote = actions.quote_checkout(request.user, **quoting, coupon_id=choice["coupon_id"], points=choice["points"])
+    except (CouponNotApplicable, PointsNotApplicable) as refused:  # no longer applies: say why, quote without
         error = error or refused
         quote = actions.quote_checkout(request.user, **quoting)
     if suggest_coupon:

@@ -111,6 +111,7 @@ def test_idempotency_key_while_first_request_runs_is_409(client, member, sku, wr
         "post_id": None,
         "article_id": None,
         "coupon_id": None,
+        "points": 0,
         **body,
     }
     IdempotencyKey.objects.create(user=member, scope="orders.create", key="k-2", fingerprint=fingerprint(full))

@@ -80,13 +80,17 @@ def test_creating_an_order_takes_a_fixed_set_of_queries():
     # The member's first order of this product creates their purchase counter: the UPDATE
     # finds no row, so the counter is inserted (in a savepoint: a parallel checkout may race).
     # It is also the token's first use: read with its user (one join), then cached for a minute,
-    # and recorded once (then at most once a minute).
+    # and recorded once (then at most once a minute). And the shop's first checkout asks whether it
+    # has member-card levels (then cached: a shop without levels asks nothing about cards, ADR 0020).
     first = create(client := Client(), headers, body)
     counter_at = EXPECTED.index("UPDATE orders_purchasecounter") + 1
+    pickup_at = EXPECTED.index("SELECT shops_pickuppoint") + 1
     assert first == [
         "SELECT accounts_apitoken",
         "UPDATE accounts_apitoken",
-        *EXPECTED[:counter_at],
+        *EXPECTED[:pickup_at],
+        "SELECT loyalty_memberlevel",
+        *EXPECTED[pickup_at:counter_at],
         "SAVEPOINT",
         "INSERT orders_purchasecounter",
         "RELEASE",

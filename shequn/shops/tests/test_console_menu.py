@@ -10,8 +10,8 @@ from shequn.testing.orders import make_shop, make_staff
 pytestmark = pytest.mark.django_db
 
 # + 配送时段, 按时段拣货 (ADR 0007), 秒杀 (flash sales), 微信支付 (the owner's merchant keys), 红包, 抽奖, 优惠券,
-# 套餐卡, 套餐卡兑换, 预付负债
-ALL_PAGES = 31
+# 套餐卡, 套餐卡兑换, 预付负债, 会员卡与积分
+ALL_PAGES = 32
 
 
 def nav(html: str) -> dict[str, str]:
