@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "shequn.coupons",
     "shequn.leaders",
     "shequn.orders",
+    "shequn.storedvalue",
     "shequn.payments",
     "shequn.groupbuy",
     "shequn.fulfilment",

@@ -33,6 +33,7 @@ class ProductKind(models.TextChoices):
     MEMBERSHIP = "membership", gettext_lazy("社群会员")
     COURSE = "course", gettext_lazy("课程")
     TICKET = "ticket", gettext_lazy("活动门票")
+    STORED_VALUE = "stored_value", gettext_lazy("储值卡")  # a top-up of the member's balance (storedvalue)
 
 
 class KindRules:
