@@ -33,3 +33,17 @@ def top_up(member: Any, plan: Any, commit: Any, quantity: int = 1) -> Any:
         pay_at_sandbox(payment_actions.start_payment(order, member))
     order.refresh_from_db()
     return order
+
+
+def paid_top_up(member: Any, plan: Any, quantity: int = 1) -> Any:
+    """A top-up recorded as paid without the gateway (as a COD confirmation would record it)."""
+    order = order_actions.create_order(
+        member,
+        sku_id=plan.product.skus.get().pk,
+        quantity=quantity,
+        fulfilment=Fulfilment.NONE,
+        payment_method=PaymentMethod.SANDBOX,
+    )
+    order_actions.mark_paid(order)
+    order.refresh_from_db()
+    return order
