@@ -349,6 +349,7 @@ MODEL_OF = {
     "item": "orders.CartItem",
     "packet": "redpackets.RedPacket",
     "template": "coupons.CouponTemplate",
+    "plan": "storedvalue.TopUpPlan",
 }
 
 

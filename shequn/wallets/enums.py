@@ -42,6 +42,11 @@ SHOP_KINDS = (
 )
 
 
+# What a deleted account gives up (back to the shop's PROMOTION_EXPENSE): money the shop gave and
+# the member may not take out — red packets kept as balance, a stored-value bonus.
+FORFEITED_KINDS = (AccountKind.SPENDABLE, AccountKind.STORED_BONUS)
+
+
 class WithdrawalStatus(models.TextChoices):
     """requested → (first_approved →) paying → paid | failed; requested/first_approved → rejected.
     The money sits in IN_TRANSIT from the request until paid (→ PAID_OUT) or rejected/failed
