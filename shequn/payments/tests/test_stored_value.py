@@ -2,10 +2,14 @@
 balance alone or with the sandbox's WeChat Pay, refunds back to each source, unpaid orders give
 the balance back, and a member asks for the unused principal back."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
+from django.test import Client
 
 from shequn.core.errors import DomainError
-from shequn.orders.actions import cancel_order_by_member, request_refund
+from shequn.orders.actions import cancel_order_by_member, close_unpaid_order, request_refund
 from shequn.orders.enums import OrderStatus, RefundStatus
 from shequn.payments import actions as payment_actions
 from shequn.payments.models import GatewayRefund, Payment
@@ -13,6 +17,7 @@ from shequn.shops.enums import StaffRole
 from shequn.storedvalue import actions, selectors
 from shequn.storedvalue.models import BalanceCharge
 from shequn.testing.factories import ShopFactory, StaffFactory, UserFactory
+from shequn.testing.orders import auth_headers
 from shequn.testing.payments import make_order
 from shequn.testing.storedvalue import make_plan, pay_at_sandbox, top_up
 from shequn.wallets import ledger
@@ -198,3 +203,39 @@ def test_asking_for_the_unused_principal_back_refunds_top_ups_and_forfeits_the_b
     with pytest.raises(DomainError) as nothing:
         actions.do_request_principal_refund(member, shop)
     assert nothing.value.code == "no_principal_to_refund"
+
+
+def test_a_late_gateway_payment_of_an_order_whose_balance_went_back_is_refunded_not_reinstated(
+    sandbox, commit, shop, member
+):
+    top_up(member, make_plan(shop, 1_000, 0), commit)
+    order = make_order(shop=shop, user=member, price_fen=3_000)
+    url = payment_actions.start_payment(order, member, use_balance=True)
+    with time_machine.travel(order.expires_at + timedelta(seconds=1)):
+        assert close_unpaid_order(order.pk)
+    assert balances(shop, member).principal_fen == 1_000  # the balance part came back at close
+
+    with commit():
+        pay_at_sandbox(url)  # the member paid WeChat Pay's ¥20 just as the order closed
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CLOSED
+    late = GatewayRefund.objects.get(payment__order=order)
+    assert (late.out_refund_no, late.amount_fen) == (f"LATE{order.number}", 2_000)
+    assert balances(shop, member).principal_fen == 1_000
+    assert selectors.books_balance(shop) == []
+
+
+def test_the_pay_api_uses_the_balance_when_asked(sandbox, commit, shop, member):
+    top_up(member, make_plan(shop, 10_000, 0), commit)
+    order = make_order(shop=shop, user=member, price_fen=2_500)
+
+    response = Client().post(
+        f"/api/v1/payments/orders/{order.number}/pay?use_balance=true", headers=auth_headers(member)
+    )
+
+    assert response.status_code == 200
+    assert response.json()["pay_url"] == f"/orders/{order.number}/"
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert balances(shop, member).principal_fen == 7_500

@@ -48,6 +48,7 @@ def test_top_up_with_bonus_pay_with_balance_and_wechat_pay_then_refund_to_each_s
     expect(page.get_by_test_id("pay-amount")).to_contain_text("400.00")  # the sandbox cashier: the rest only
     page.get_by_test_id("pay-confirm").click()
     expect(page.get_by_test_id("order-status")).to_have_attribute("data-status", "paid")
+    expect(page.get_by_test_id("order-balance-paid")).to_have_text("¥1,100.00")
     order = Order.objects.get(user=member, kind="goods")
     assert Payment.objects.get(order=order).amount_fen == 40_000
     assert selectors.member_balances(shop, member).usable_fen == 0
@@ -59,6 +60,9 @@ def test_top_up_with_bonus_pay_with_balance_and_wechat_pay_then_refund_to_each_s
     page.wait_for_url(f"**/orders/{order.number}/")
     payment_actions.approve_refund(shop, RefundRequest.objects.get(order=order), staff)
 
+    page.reload()
+    expect(page.get_by_test_id("order-balance-returned")).to_have_text("¥1,100.00")
+    expect(page.get_by_test_id("order-refunded")).to_have_text("¥1,500.00")
     page.goto("/stored-value/")
     expect(page.get_by_test_id("principal")).to_have_text("¥1,000.00")
     expect(page.get_by_test_id("bonus")).to_have_text("¥100.00")
