@@ -211,6 +211,7 @@ def test_a_late_gateway_payment_of_an_order_whose_balance_went_back_is_refunded_
     top_up(member, make_plan(shop, 1_000, 0), commit)
     order = make_order(shop=shop, user=member, price_fen=3_000)
     url = payment_actions.start_payment(order, member, use_balance=True)
+    assert order.expires_at is not None
     with time_machine.travel(order.expires_at + timedelta(seconds=1)):
         assert close_unpaid_order(order.pk)
     assert balances(shop, member).principal_fen == 1_000  # the balance part came back at close
