@@ -15,7 +15,9 @@ from shequn.coupons import actions as coupon_actions
 from shequn.coupons.models import PostCoupon
 from shequn.testing.coupons import make_coupon_template
 from shequn.testing.factories import CommunityFactory, MembershipFactory, PostFactory
-from shequn.testing.orders import make_member, make_shop, make_sku, make_staff, paid_order, staff_client
+from shequn.payments.actions import start_payment
+from shequn.testing.orders import make_member, make_shop, make_sku, make_staff, paid_order, place_order, staff_client
+from shequn.testing.storedvalue import make_plan, paid_top_up
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +33,7 @@ class Shop:
         self.browser = Client()
         self.browser.force_login(self.member)
         self.products: list[Any] = []
+        self.plan = make_plan(self.shop, principal_fen=100_000, bonus_fen=10_000)
 
     def grow(self, times: int) -> None:
         """Add ``times`` of each thing: products, collections of them (the shop home shows each),
@@ -52,6 +55,10 @@ class Shop:
             paid_order(self.member, make_sku(self.shop, price_fen=20000), 1, coupon_id=used.pk)
             paid_order(self.member, sku, 1)
             paid_order(other, sku, 2)
+            # Stored value: members top up; the member pays an order from the balance.
+            paid_top_up(other, self.plan)
+            paid_top_up(self.member, self.plan)
+            start_payment(place_order(self.member, sku, 1), self.member, use_balance=True)
 
 
 def statements(client: Client, url: str) -> int:
@@ -76,6 +83,9 @@ PAGES = {
     "console products": ("console", lambda s: "/console/products/", 10),
     "console members": ("console", lambda s: f"/console/communities/{s.community.pk}/members/", 12),
     "console coupons": ("console", lambda s: "/console/coupons/", 7),
+    "my balance": ("browser", lambda s: "/stored-value/", 9),  # + per shop: balances, plans, history
+    "console top-up plans": ("console", lambda s: "/console/stored-value/", 6),
+    "console member balances": ("console", lambda s: "/console/stored-value/balances/", 8),
 }
 
 
