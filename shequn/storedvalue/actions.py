@@ -266,24 +266,32 @@ def charge_released(order: Order) -> bool:
     return BalanceCharge.objects.filter(order_id=order.pk, released=True).exists()
 
 
+def split_refund(amount_fen: int, left: list[int], gateway_left_fen: int) -> tuple[list[int], int]:
+    """A refund of ``amount_fen`` split between the balances (per source, by what is still taken
+    from each: ``left``) and the gateway (``gateway_left_fen`` still held), in proportion to what
+    each holds, by largest remainder; returns (parts per source, the gateway's part). Splitting by
+    what is left keeps every part within what its source gave, and the last refund takes exactly
+    the rest."""
+    balance_share = min(split_by_weights(amount_fen, [sum(left), gateway_left_fen])[0], sum(left))
+    parts = split_by_weights(balance_share, left) if balance_share else [0] * len(left)
+    return parts, amount_fen - balance_share
+
+
 def return_refund_share(order: Order, refund_number: str, amount_fen: int, gateway_left_fen: int) -> int:
-    """An approved refund of ``amount_fen`` on ``order``: the balances' share, in proportion to what
-    the balances and the gateway still hold of the order (largest remainder), goes back at once to
-    each source in proportion to what is still taken from it. Returns that share (the gateway
-    refunds the rest). Splitting by what is left keeps each source within what it gave."""
+    """An approved refund of ``amount_fen`` on ``order``: the balances' share (``split_refund``) goes
+    back at once to each source. Returns that share (the gateway refunds the rest)."""
     charge = BalanceCharge.objects.select_for_update().filter(order_id=order.pk).first()
     if charge is None:
         return 0
-    left = charge.left
-    balance_share = min(split_by_weights(amount_fen, [sum(left), gateway_left_fen])[0], sum(left))
-    if balance_share:
+    parts, _gateway_part = split_refund(amount_fen, charge.left, gateway_left_fen)
+    if sum(parts):
         _give_back(
             charge,
-            split_by_weights(balance_share, left),
+            parts,
             f"storedvalue:refund:{refund_number}",
             _("退款 %(number)s 退回余额") % {"number": refund_number},
         )
-    return balance_share
+    return sum(parts)
 
 
 # --- the member asks for unused principal back ----------------------------------------------
