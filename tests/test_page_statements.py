@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from shequn.catalog.actions import do_create_collection, do_set_collection_products
 from shequn.coupons import actions as coupon_actions
 from shequn.coupons.models import PostCoupon
+from shequn.payments.actions import start_payment
 from shequn.testing.coupons import make_coupon_template
 from shequn.testing.factories import CommunityFactory, MembershipFactory, PostFactory
-from shequn.payments.actions import start_payment
 from shequn.testing.orders import make_member, make_shop, make_sku, make_staff, paid_order, place_order, staff_client
 from shequn.testing.storedvalue import make_plan, paid_top_up
 
