@@ -33,6 +33,8 @@ class AccountKind(models.TextChoices):
 
 # The withdrawal flow's holder kinds (SPENDABLE is a holder's too, outside that flow).
 HOLDER_KINDS = (AccountKind.FROZEN, AccountKind.AVAILABLE, AccountKind.IN_TRANSIT, AccountKind.PAID_OUT)
+# What the holder's wallet page shows (stored value has its own page: storedvalue, ADR 0021).
+WALLET_KINDS = (*HOLDER_KINDS, AccountKind.SPENDABLE)
 SHOP_KINDS = (
     AccountKind.COMMISSION_EXPENSE,
     AccountKind.PROMOTION_EXPENSE,
