@@ -240,3 +240,25 @@ def test_the_pay_api_uses_the_balance_when_asked(sandbox, commit, shop, member):
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
     assert balances(shop, member).principal_fen == 7_500
+
+
+def test_the_balance_page_asks_the_principal_back_and_shows_it_on_its_way(sandbox, commit, shop, member):
+    top_up(member, make_plan(shop, 20_000, 2_000), commit)
+    browser = Client()
+    browser.force_login(member)
+
+    response = browser.post(f"/stored-value/{shop.pk}/principal-refund/")  # the gateway is asked after commit
+
+    assert response.status_code == 302
+    page = browser.get("/stored-value/").content.decode()
+    assert 'data-testid="refunding">¥200.00' in page
+    assert 'data-testid="principal">¥0.00' in page
+    assert 'data-testid="bonus">¥0.00' in page  # forfeited with the principal, as the page said
+    assert selectors.liabilities(shop).refunding_fen == 20_000
+    assert selectors.books_balance(shop) == []
+
+    with commit():
+        payment_actions.reconcile(older_than=timedelta(0))  # submitted now; the sandbox refunds and notifies
+    assert selectors.member_balances(shop, member).owed_fen == 0
+    assert ledger.balance(shop, AccountKind.STORED_VALUE_FUNDS) == 0
+    assert selectors.books_balance(shop) == []
