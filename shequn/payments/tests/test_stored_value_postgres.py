@@ -11,7 +11,8 @@ from shequn.orders.enums import Fulfilment, OrderStatus, PaymentMethod
 from shequn.orders.models import Order
 from shequn.payments import actions as payment_actions
 from shequn.payments.models import Payment
-from shequn.storedvalue import selectors
+from shequn.storedvalue import actions, selectors
+from shequn.storedvalue.errors import NothingToRefund
 from shequn.storedvalue.models import BalanceCharge
 from shequn.testing.factories import PickupPointFactory
 from shequn.testing.orders import make_member, make_shop, make_sku
@@ -65,4 +66,41 @@ def test_twenty_parallel_checkouts_from_a_balance_that_affords_seven_pay_exactly
     }
     assert selectors.member_balances(shop, member).usable_fen == 0
     assert ledger.balance(shop, AccountKind.BALANCE_SALES) == PRICE * AFFORDED
+    assert selectors.books_balance(shop) == []
+
+
+def test_paying_and_asking_the_principal_back_at_once_never_spend_a_fen_twice(sandbox):
+    shop = make_shop()
+    member = make_member()
+    paid_top_up(member, make_plan(shop, principal_fen=10_000, bonus_fen=1_000))
+    sku = make_sku(shop, price_fen=PRICE, stock=100)
+    point = PickupPointFactory.create(shop=shop)
+    orders = [
+        order_actions.create_order(
+            member, sku_id=sku.pk, fulfilment=Fulfilment.PICKUP, pickup_point_id=point.pk, payment_method="sandbox"
+        )
+        for _ in range(5)
+    ]
+
+    def attempt(index: int) -> str:
+        try:
+            if index % 2:
+                return f"asked {actions.do_request_principal_refund(member, shop)}"
+            payment_actions.start_payment(orders[index // 2], member, use_balance=True)
+            return "paid"
+        except NothingToRefund:
+            return "nothing to ask"
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        outcomes = list(pool.map(attempt, range(10)))
+
+    asked = [int(outcome.split()[1]) for outcome in outcomes if outcome.startswith("asked")]
+    assert len(asked) <= 1  # the first ask takes all the principal left; the others find none
+    spent = sum(charge.amount_fen for charge in BalanceCharge.objects.filter(shop=shop))
+    forfeited = ledger.balance(shop, AccountKind.PROMOTION_EXPENSE) + 1_000  # the bonus given, less what came back
+    assert spent + sum(asked) + forfeited == 11_000  # every fen spent, asked back or forfeited, once
+    after = selectors.member_balances(shop, member)
+    assert (after.principal_fen, after.bonus_fen) == (0, 0)
     assert selectors.books_balance(shop) == []
