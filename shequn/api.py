@@ -35,6 +35,7 @@ from shequn.payments.api import router as payments_router
 from shequn.privacy.api import router as privacy_router
 from shequn.redpackets.api import router as redpackets_router
 from shequn.shops.api import router as shops_router
+from shequn.storedvalue.api import router as storedvalue_router
 from shequn.teambuy.api import router as teambuy_router
 from shequn.wallets.api import router as wallets_router
 
@@ -107,6 +108,7 @@ api.add_router("/coupons", coupons_router)
 api.add_router("/packages", packages_router)
 api.add_router("/gifts", gifts_router)
 api.add_router("/loyalty", loyalty_router)
+api.add_router("/stored-value", storedvalue_router)
 api.add_router("/distribution", distribution_router)
 api.add_router("/wallets", wallets_router)
 api.add_router("/me", privacy_router)

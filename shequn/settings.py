@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "shequn.loyalty",
     "shequn.leaders",
     "shequn.orders",
+    "shequn.storedvalue",
     "shequn.payments",
     "shequn.gifts",
     "shequn.packages",

@@ -19,6 +19,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("shequn.leaders.urls")),
     path("", include("shequn.orders.urls")),
     path("", include("shequn.payments.urls")),
+    path("", include("shequn.storedvalue.urls")),
     path("", include("shequn.groupbuy.urls")),
     path("", include("shequn.fulfilment.urls")),
     path("", include("shequn.teambuy.urls")),

@@ -314,7 +314,7 @@ def _value_for(keyword: str, route: Route, demo: Demo) -> Any:
         return special[keyword]()
     if not keyword.endswith("_id"):
         raise LookupError(keyword)
-    model = _model_named(keyword.removesuffix("_id"))
+    model = _model_named(keyword.removesuffix("_id"), route.app)
     rows = model._default_manager.order_by("pk")
     field_names = {field.name for field in model._meta.fields}
     if mine:
@@ -355,9 +355,13 @@ MODEL_OF = {
     "plan": "packages.PackagePlan",
     "package": "packages.MemberPackage",
 }
+# The same keyword naming another model in one app's routes.
+MODEL_IN_APP = {("storedvalue", "plan"): "storedvalue.TopUpPlan"}
 
 
-def _model_named(name: str) -> type[models.Model]:
+def _model_named(name: str, app: str) -> type[models.Model]:
+    if (app, name) in MODEL_IN_APP:
+        return apps.get_model(MODEL_IN_APP[app, name])
     if name in MODEL_OF:
         return apps.get_model(MODEL_OF[name])
     wanted = name.replace("_", "")

@@ -17,10 +17,12 @@ from shequn.loyalty import actions as loyalty_actions
 from shequn.orders.enums import Fulfilment
 from shequn.packages import actions as package_actions
 from shequn.packages import selectors as package_selectors
+from shequn.payments.actions import start_payment
 from shequn.testing.coupons import make_coupon_template
 from shequn.testing.factories import CommunityFactory, MembershipFactory, PostFactory
 from shequn.testing.loyalty import make_levels, make_program
-from shequn.testing.orders import make_member, make_shop, make_sku, make_staff, paid_order, staff_client
+from shequn.testing.orders import make_member, make_shop, make_sku, make_staff, paid_order, place_order, staff_client
+from shequn.testing.storedvalue import make_plan, paid_top_up
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +41,7 @@ class Shop:
         make_program(self.shop, self.staff)
         make_levels(self.shop, self.staff, make_sku(self.shop, title="会员价商品"))
         loyalty_actions.open_card(self.member, self.shop)
+        self.plan = make_plan(self.shop, principal_fen=100_000, bonus_fen=10_000)
 
     def grow(self, times: int) -> None:
         """Add ``times`` of each thing: products, collections of them (the shop home shows each),
@@ -62,6 +65,10 @@ class Shop:
             paid_order(other, sku, 2)
             self._package(sku, other)
             loyalty_actions.open_card(other, self.shop)
+            # Stored value: members top up; the member pays an order from the balance.
+            paid_top_up(other, self.plan)
+            paid_top_up(self.member, self.plan)
+            start_payment(place_order(self.member, sku, 1), self.member, use_balance=True)
 
     def _package(self, item: Any, other: Any) -> None:
         """A package of ``item``: the member and ``other`` each buy one and redeem a portion."""
@@ -121,6 +128,9 @@ PAGES = {
     "member card": ("browser", lambda s: f"/s/{s.shop.slug}/card/", 10),
     "points history": ("browser", lambda s: f"/s/{s.shop.slug}/card/points/", 5),
     "console member cards": ("console", lambda s: "/console/loyalty/", 13),
+    "my balance": ("browser", lambda s: "/stored-value/", 9),  # + per shop: balances, plans, history
+    "console top-up plans": ("console", lambda s: "/console/stored-value/", 6),
+    "console member balances": ("console", lambda s: "/console/stored-value/balances/", 8),
 }
 
 

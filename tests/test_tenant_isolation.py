@@ -28,6 +28,7 @@ from shequn.testing.factories import (
     UserFactory,
 )
 from shequn.testing.orders import make_slot
+from shequn.testing.storedvalue import make_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -81,11 +82,13 @@ def shop_a(request):
     flash_sale = _draft_flash_sale(shop, owner, sku)
     coupon = make_coupon_template(shop, owner)
     level = loyalty_actions.save_level(shop, owner, loyalty_actions.LevelInput(name="A 的银卡", growth_fen=100))
+    plan = make_plan(shop)
     return {
         "shop": shop, "owner": owner, "member": member, "address": address, "product": product, "sku": sku,
         "category": category, "community": community, "post": post, "order": order, "line": line,
         "refund": refund, "cod_order": cod_order, "slot": slot, "flash_sale": flash_sale, "coupon": coupon,
         "level": level,
+        "plan": plan,
     }  # fmt: skip
 
 
@@ -169,6 +172,7 @@ def test_staff_of_another_shop_get_404_for_every_console_page_and_action(shop_a,
         f"/console/loyalty/levels/{a['level'].pk}/",
         f"/console/loyalty/levels/{a['level'].pk}/prices/",
         f"/console/loyalty/levels/{a['level'].pk}/delete/",
+        f"/console/stored-value/{a['plan'].pk}/active/",
     ]
     for url in reads:
         assert staff_b.get(url).status_code == 404, url
@@ -209,6 +213,7 @@ def test_staff_of_another_shop_get_404_in_the_operator_api(shop_a, shop_b):
         (f"/api/v1/flashsales/console/sales/{a['flash_sale'].pk}/schedule", {}),
         (f"/api/v1/flashsales/console/sales/{a['flash_sale'].pk}/end", {}),
         (f"/api/v1/coupons/console/templates/{a['coupon'].pk}/issue", {"phones": ["13800000000"]}),
+        (f"/api/v1/stored-value/console/plans/{a['plan'].pk}/active", {"active": False}),
     ]
     for url in reads:
         assert api_b.get(url).status_code == 404, url
@@ -282,6 +287,8 @@ def _assert_nothing_of_a_changed(a) -> None:
     assert (a["coupon"].name, a["coupon"].remaining) == ("满100减20", 100)
     a["level"].refresh_from_db()  # still there, named as A named it, without prices
     assert (a["level"].name, a["level"].prices.count()) == ("A 的银卡", 0)
+    a["plan"].refresh_from_db()
+    assert a["plan"].active
 
 
 def test_an_onboarded_shop_is_closed_to_another_shops_staff(shop_a):

@@ -34,6 +34,7 @@ class ProductKind(models.TextChoices):
     COURSE = "course", gettext_lazy("课程")
     TICKET = "ticket", gettext_lazy("活动门票")
     PACKAGE = "package", gettext_lazy("套餐卡")  # N portions of an item, paid now, redeemed over time
+    STORED_VALUE = "stored_value", gettext_lazy("储值卡")  # a top-up of the member's balance (storedvalue)
 
 
 class KindRules:

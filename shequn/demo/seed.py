@@ -53,6 +53,7 @@ from .seed_leaders import seed_leaders
 from .seed_loyalty import seed_loyalty
 from .seed_membership import LEADERS_INVITE_CODE, seed_membership
 from .seed_promotions import seed_coupon, seed_lottery, seed_red_packet, seed_settlement
+from .seed_storedvalue import seed_stored_value
 from .seed_teambuy import seed_teambuy
 
 
@@ -507,6 +508,10 @@ def _promotions(shop: Shop, staff: dict[str, User], rng: random.Random, report: 
         settlement = seed_settlement(shop, staff["owner"])
     if settlement is not None:
         report.add(f"leader settlement: {settlement.leader} for {settlement.period_start} (draft)")
+    with inline_payments():
+        plans = seed_stored_value(shop, staff["owner"])
+    if plans:
+        report.add(f"stored value: {len(plans)} top-up plans, members topped up")
 
 
 def _packages(shop: Shop, staff: dict[str, User], report: SeedReport) -> None:

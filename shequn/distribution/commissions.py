@@ -84,6 +84,8 @@ def on_order_paid(sender: Any, order: Order, **kwargs: Any) -> None:
         # A community's fee earns nobody commission: paying for bringing in fee-paying members
         # is paying per recruit (RULES.md, anti-pyramid), however the fee is called.
         return
+    if order.kind == ProductKind.STORED_VALUE:
+        return  # a top-up buys nothing yet: the orders later paid from the balance earn the commission
     earners = _earners(order)
     if not earners:
         return

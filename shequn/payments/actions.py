@@ -17,7 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,10 +33,11 @@ from shequn.orders import actions as order_actions
 from shequn.orders.enums import OrderStatus, PaymentMethod
 from shequn.orders.errors import OrderNotFound
 from shequn.orders.models import Order, RefundRequest
-from shequn.orders.selectors import order_for_payment
+from shequn.orders.selectors import after_payment_url, order_for_payment
 from shequn.shops import permissions
 from shequn.shops.models import Shop
 from shequn.shops.selectors import check_shop_open, require_permission
+from shequn.storedvalue import actions as stored_value
 from shequn.wechat.selectors import payer_openid
 
 from .enums import GatewayRefundStatus, NotificationOutcome, PaymentStatus
@@ -48,6 +49,9 @@ from .gateways.wechat_v3 import WechatPayV3Gateway, refund_from_resource, transa
 from .models import GatewayNotification, GatewayRefund, MerchantAccount, Payment, PlatformKey
 
 logger = logging.getLogger("shequn.payments")
+
+# The Payment of an order its member's balances paid in full (¥0 at any gateway; see start_payment).
+BALANCE_GATEWAY = "balance"
 
 # Reconciliation leaves the gateway this long to notify before it asks.
 RECONCILE_AFTER = timedelta(minutes=5)
@@ -92,8 +96,13 @@ def _description(order: Order) -> str:
 # --- member pays ----------------------------------------------------------------------
 
 
-def start_payment(order: Order, user: Any) -> str:
+def start_payment(order: Order, user: Any, *, use_balance: bool = False) -> str:
     """Open (or reopen) the online payment of the member's own unpaid order; returns the pay page URL.
+
+    ``use_balance``: when the payment starts, the member's balances (stored value, red packets)
+    pay what they afford (``storedvalue.actions.take_balance``); the gateway's Payment is for the
+    rest, and an order the balances paid in full is paid at once (a Payment of gateway "balance"
+    for ¥0; the return URL is then the order's landing page).
 
     The gateway is chosen once per order, when its Payment is created (``gateways.online_gateway``:
     the shop's own WeChat Pay inside WeChat when it is configured, else the sandbox), stored on the
@@ -121,12 +130,27 @@ def start_payment(order: Order, user: Any) -> str:
             raise OrderNotPayable(_("订单已超时，无法支付"))
         payment = Payment.objects.select_for_update().filter(order=locked).first()
         if payment is None:
+            # Stored value (issue 17): the balances first, the gateway the rest.
+            from_balance = stored_value.take_balance(locked) if use_balance else 0
+            if from_balance == locked.total_fen:
+                now = timezone.now()
+                Payment.objects.create(
+                    shop_id=locked.shop_id,
+                    order=locked,
+                    gateway=BALANCE_GATEWAY,
+                    out_trade_no=locked.number,
+                    amount_fen=0,
+                    status=PaymentStatus.SUCCEEDED,
+                    succeeded_at=now,
+                )
+                order_actions.mark_paid(locked, paid_at=now, note=_("余额支付成功"))
+                return after_payment_url(locked.number)
             payment = Payment.objects.create(
                 shop_id=locked.shop_id,
                 order=locked,
                 gateway=online_gateway(order.shop, payer_openid=openid).name,
                 out_trade_no=locked.number,
-                amount_fen=locked.total_fen,
+                amount_fen=locked.total_fen - from_balance,
             )
         elif payment.status == PaymentStatus.SUCCEEDED:
             raise OrderAlreadyPaid(_("订单已支付"))
@@ -337,7 +361,12 @@ def _apply_transaction(gateway_name: str, txn: Transaction, order: Order | None,
 
 def _late_payment(order: Order, payment: Payment, paid_at: Any) -> Applied:
     """Money arrived for an order we no longer wait on: reinstate it when stock allows, else refund. Never drop."""
-    if order.status == OrderStatus.CLOSED and order_actions.reinstate_closed_order(order, paid_at=paid_at):
+    # An order whose balance part went back when it closed is not reinstated: that part is no longer held.
+    if (
+        order.status == OrderStatus.CLOSED
+        and not stored_value.charge_released(order)
+        and order_actions.reinstate_closed_order(order, paid_at=paid_at)
+    ):
         raise_alert(
             kind="payment.late_reinstated",
             message=_("订单 %(number)s 关闭后收到付款 %(amount)s，库存充足，订单已恢复")
@@ -546,12 +575,25 @@ def pay_approved_refund(sender: Any, refund: RefundRequest, order: Order, **kwar
             out_refund_no=refund.number,
         )
         return
+    # Stored value (issue 17): the balances' share goes back to them at once; the gateway refunds the rest.
+    gateway_left = payment.amount_fen - (
+        GatewayRefund.objects.filter(
+            payment=payment, status__in=[GatewayRefundStatus.PROCESSING, GatewayRefundStatus.SUCCESS]
+        ).aggregate(total=Sum("amount_fen"))["total"]
+        or 0
+    )
+    gateway_fen = refund.amount_fen - stored_value.return_refund_share(
+        order, refund.number, refund.amount_fen, gateway_left
+    )
+    if not gateway_fen:
+        order_actions.complete_refund(refund, refunded_at=timezone.now())
+        return
     gateway_refund = GatewayRefund.objects.create(
         shop_id=order.shop_id,
         payment=payment,
         refund_request=refund,
         out_refund_no=refund.number,
-        amount_fen=refund.amount_fen,
+        amount_fen=gateway_fen,
         reason=refund.reason[:80],
     )
     if get_gateway(payment.gateway, order.shop).online:
@@ -562,7 +604,7 @@ def pay_approved_refund(sender: Any, refund: RefundRequest, order: Order, **kwar
     GatewayRefund.objects.filter(pk=gateway_refund.pk).update(
         status=GatewayRefundStatus.SUCCESS, refund_id=f"cash-{refund.number}"[:64], finished_at=now
     )
-    _add_refunded(payment, refund.amount_fen)
+    _add_refunded(payment, gateway_fen)
     order_actions.complete_refund(refund, refunded_at=now)
 
 

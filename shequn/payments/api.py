@@ -31,14 +31,25 @@ router = Router(tags=["payments"])
     summary="Start paying an order (returns the pay page URL); honours Idempotency-Key",
 )
 def pay_order(
-    request: HttpRequest, number: Text, idempotency_key: Annotated[Text | None, Header(alias="Idempotency-Key")] = None
+    request: HttpRequest,
+    number: Text,
+    use_balance: bool = False,
+    idempotency_key: Annotated[Text | None, Header(alias="Idempotency-Key")] = None,
 ) -> Status[Any]:
+    """``use_balance``: the member's balances (stored value, red packets) pay what they afford first;
+    when they pay it all, the order is paid at once and ``pay_url`` is the order's landing page."""
+
     def handler() -> tuple[int, dict[str, str]]:
         order = access_member_order(request.user, number)
-        return 200, {"order_number": order.number, "pay_url": actions.start_payment(order, request.user)}
+        pay_url = actions.start_payment(order, request.user, use_balance=use_balance)
+        return 200, {"order_number": order.number, "pay_url": pay_url}
 
     status, body = run_idempotent(
-        user=request.user, scope="payments.pay", key=idempotency_key, payload={"number": number}, handler=handler
+        user=request.user,
+        scope="payments.pay",
+        key=idempotency_key,
+        payload={"number": number, "use_balance": use_balance},
+        handler=handler,
     )
     return Status(status, body)
 

@@ -51,7 +51,7 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
     order = access_member_order(request.user, number)
     if order.is_cod:
         return redirect(_order_detail(order.number))
-    return redirect(actions.start_payment(order, request.user))
+    return redirect(actions.start_payment(order, request.user, use_balance=request.POST.get("use_balance") == "1"))
 
 
 @login_required

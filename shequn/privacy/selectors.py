@@ -7,7 +7,7 @@ its statement count is the number of tables, however many orders the member has 
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from shequn.accounts.models import Address, ApiToken, User
@@ -30,7 +30,7 @@ from shequn.payments.models import Payment
 from shequn.redpackets.models import RedPacketGrab
 from shequn.shops.models import Shop, StaffMember
 from shequn.teambuy.models import TeamMember
-from shequn.wallets.enums import AccountKind
+from shequn.wallets.enums import FORFEITED_KINDS, AccountKind
 from shequn.wallets.models import Account, Entry, Withdrawal
 from shequn.wechat.models import WechatBinding
 
@@ -43,6 +43,8 @@ UNDELIVERED_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.READY
 OPEN_REFUND_STATUSES = (RefundStatus.REQUESTED, RefundStatus.APPROVED, RefundStatus.FAILED)
 # Money still owed to the member: everything but what was already paid out.
 UNWITHDRAWN_KINDS = (AccountKind.FROZEN, AccountKind.AVAILABLE, AccountKind.IN_TRANSIT)
+# Stored value the member paid in and may ask back (ADR 0021): never forfeited by a deletion.
+STORED_PRINCIPAL_KINDS = (AccountKind.STORED_PRINCIPAL, AccountKind.STORED_REFUNDING)
 LIVE_LEADER_STATUSES = (LeaderStatus.APPLIED, LeaderStatus.ACTIVE, LeaderStatus.SUSPENDED)
 
 
@@ -350,11 +352,19 @@ def deletion_blockers(user: User) -> list[Blocker]:
                 "open_refunds", _("你有 %(refunds)s 个售后申请尚未完成，请等待退款到账后再注销") % {"refunds": refunds}
             )
         )
-    balance = sum(
-        Account.objects.filter(holder=user, kind__in=UNWITHDRAWN_KINDS, balance_fen__gt=0).values_list(
-            "balance_fen", flat=True
-        )
+    held = Account.objects.filter(holder=user, balance_fen__gt=0).aggregate(
+        commission=Sum("balance_fen", filter=Q(kind__in=UNWITHDRAWN_KINDS)),
+        principal=Sum("balance_fen", filter=Q(kind__in=STORED_PRINCIPAL_KINDS)),
     )
+    balance = held["commission"] or 0
+    if held["principal"]:
+        blockers.append(
+            Blocker(
+                "stored_value",
+                _("你还有储值本金 %(amount)s（含退还中），请先在「我的余额」申请退还，到账后再注销")
+                % {"amount": format_fen(held["principal"])},
+            )
+        )
     if balance:
         blockers.append(
             Blocker(
@@ -370,9 +380,9 @@ def deletion_blockers(user: User) -> list[Blocker]:
 
 def forfeited_on_deletion_fen(user: User) -> int:
     """What deleting the account gives up: non-withdrawable balances (red packets a shop said may
-    not be withdrawn; see ``wallets.actions.forfeit_spendable``)."""
+    not be withdrawn, a stored-value bonus; see ``wallets.actions.forfeit_spendable``)."""
     return sum(
-        Account.objects.filter(holder=user, kind=AccountKind.SPENDABLE, balance_fen__gt=0).values_list(
+        Account.objects.filter(holder=user, kind__in=FORFEITED_KINDS, balance_fen__gt=0).values_list(
             "balance_fen", flat=True
         )
     )

@@ -28,7 +28,7 @@ from shequn.shops.permissions import CONFIRM_COD
 from shequn.shops.selectors import require_permission
 
 from . import conf, ledger, selectors
-from .enums import AccountKind, WithdrawalStatus
+from .enums import FORFEITED_KINDS, AccountKind, WithdrawalStatus
 from .errors import (
     DailyWithdrawalLimit,
     InvalidPayoutNotification,
@@ -117,10 +117,10 @@ def request_withdrawal(shop: Shop, holder: Any, amount_fen: int) -> Withdrawal:
 
 
 def forfeit_spendable(holder: Any) -> None:
-    """A deleted account gives up its non-withdrawable balances (red packets a shop said may not be
-    withdrawn): each goes back to its shop's PROMOTION_EXPENSE, once per account
-    ("wallet:forfeit:<account>")."""
-    for account in Account.objects.filter(holder=holder, kind=AccountKind.SPENDABLE, balance_fen__gt=0).select_related(
+    """A deleted account gives up its non-withdrawable balances (``FORFEITED_KINDS``: red packets a
+    shop said may not be withdrawn, a stored-value bonus): each goes back to its shop's
+    PROMOTION_EXPENSE, once per account ("wallet:forfeit:<account>")."""
+    for account in Account.objects.filter(holder=holder, kind__in=FORFEITED_KINDS, balance_fen__gt=0).select_related(
         "shop"
     ):
         ledger.post(

@@ -12,6 +12,10 @@ class AccountKind(models.TextChoices):
     PROMOTION_EXPENSE = "promotion_expense", gettext_lazy("营销支出")
     # Funded red packets not yet grabbed nor returned.
     RED_PACKET_HOLDING = "red_packet_holding", gettext_lazy("红包待领取")
+    # Stored value (storedvalue app): debited as top-ups are paid, credited as principal is paid back.
+    STORED_VALUE_FUNDS = "stored_value_funds", gettext_lazy("储值收款")
+    # Credited as members pay orders from their balances, debited as those orders are refunded.
+    BALANCE_SALES = "balance_sales", gettext_lazy("余额消费")
     # A holder's side (a promoter or a group-buy leader).
     FROZEN = "frozen", gettext_lazy("冻结中")  # earned on a paid order, waiting for the after-sales window
     AVAILABLE = "available", gettext_lazy("可提现")  # settled; may be withdrawn. Negative = a debt from a reversal
@@ -20,11 +24,29 @@ class AccountKind(models.TextChoices):
     # Money the member may not withdraw (red packets when the shop says so); spendable at
     # checkout once stored value exists.
     SPENDABLE = "spendable", gettext_lazy("不可提现余额")
+    # A member's stored value: what they paid in (may be asked back) and the shop's bonus (never
+    # paid out), kept apart; principal asked back waits in STORED_REFUNDING until the gateway refunds it.
+    STORED_PRINCIPAL = "stored_principal", gettext_lazy("储值本金")
+    STORED_BONUS = "stored_bonus", gettext_lazy("储值赠送")
+    STORED_REFUNDING = "stored_refunding", gettext_lazy("本金退还中")
 
 
 # The withdrawal flow's holder kinds (SPENDABLE is a holder's too, outside that flow).
 HOLDER_KINDS = (AccountKind.FROZEN, AccountKind.AVAILABLE, AccountKind.IN_TRANSIT, AccountKind.PAID_OUT)
-SHOP_KINDS = (AccountKind.COMMISSION_EXPENSE, AccountKind.PROMOTION_EXPENSE, AccountKind.RED_PACKET_HOLDING)
+# What the holder's wallet page shows (stored value has its own page: storedvalue, ADR 0021).
+WALLET_KINDS = (*HOLDER_KINDS, AccountKind.SPENDABLE)
+SHOP_KINDS = (
+    AccountKind.COMMISSION_EXPENSE,
+    AccountKind.PROMOTION_EXPENSE,
+    AccountKind.RED_PACKET_HOLDING,
+    AccountKind.STORED_VALUE_FUNDS,
+    AccountKind.BALANCE_SALES,
+)
+
+
+# What a deleted account gives up (back to the shop's PROMOTION_EXPENSE): money the shop gave and
+# the member may not take out — red packets kept as balance, a stored-value bonus.
+FORFEITED_KINDS = (AccountKind.SPENDABLE, AccountKind.STORED_BONUS)
 
 
 class WithdrawalStatus(models.TextChoices):

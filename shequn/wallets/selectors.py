@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from shequn.shops.models import Shop
 
-from .enums import OPEN_WITHDRAWAL_STATUSES, AccountKind
+from .enums import OPEN_WITHDRAWAL_STATUSES, WALLET_KINDS
 from .errors import WithdrawalNotFound
 from .models import Account, Entry, Withdrawal
 
@@ -32,15 +32,18 @@ def withdrawal_queue(shop: Shop, status: str = "") -> QuerySet[Withdrawal]:
 
 
 def holder_shops(holder: Any) -> QuerySet[Shop]:
-    """The shops where ``holder`` has a wallet (an account of any kind)."""
-    return Shop.objects.filter(ledger_accounts__holder=holder).distinct().order_by("id")
+    """The shops where ``holder`` has a wallet (an account of a wallet kind)."""
+    return (
+        Shop.objects.filter(ledger_accounts__holder=holder, ledger_accounts__kind__in=WALLET_KINDS)
+        .distinct()
+        .order_by("id")
+    )
 
 
 def holder_entries(shop: Shop, holder: Any) -> QuerySet[Entry]:
-    """The holder's ledger entries in ``shop``, newest first, with their transaction's memo."""
+    """The holder's wallet entries in ``shop``, newest first, with their transaction's memo."""
     return (
-        Entry.objects.filter(account__shop=shop, account__holder=holder)
-        .exclude(account__kind=AccountKind.COMMISSION_EXPENSE)
+        Entry.objects.filter(account__shop=shop, account__holder=holder, account__kind__in=WALLET_KINDS)
         .select_related("transaction", "account")
         .order_by("-id")
     )

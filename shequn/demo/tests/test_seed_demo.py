@@ -41,6 +41,8 @@ from shequn.payments.models import Payment
 from shequn.redpackets.models import RedPacket, RedPacketGrab
 from shequn.shops.models import DeliverySlot, PickupPoint, Shop, StaffMember
 from shequn.shops.selectors import bookable_delivery_slots
+from shequn.storedvalue import selectors as stored_value
+from shequn.storedvalue.models import TopUpPlan
 from shequn.teambuy.models import TeamMember, TeamOffer
 from shequn.wallets.models import Entry as LedgerEntry
 
@@ -98,6 +100,7 @@ COUNTED = (
     MemberPackage,
     PackageEntry,
     Gift,
+    TopUpPlan,
 )
 
 
@@ -168,8 +171,9 @@ def test_seed_builds_the_demo_shop_and_is_idempotent() -> None:
             assert Payment.objects.filter(order=order, status="succeeded").exists()
     assert RefundRequest.objects.filter(shop=shop).exists()
     # Past orders are goods: course seats and tickets are not bought the goods way (packages are
-    # bought by seed_packages, now).
-    lines = OrderLine.objects.filter(order__shop=shop).exclude(order__kind=ProductKind.PACKAGE)
+    # bought by seed_packages, top-ups by the stored-value seed, both now).
+    made_now = (ProductKind.PACKAGE, ProductKind.STORED_VALUE)
+    lines = OrderLine.objects.filter(order__shop=shop).exclude(order__kind__in=made_now)
     assert not lines.exclude(sku__product__kind=ProductKind.GOODS).exists()
     # Inbox messages of the backdated past orders carry the time of their step, not one time for
     # the whole order (group-buy and team orders are made now, by their own seeds).
@@ -312,6 +316,12 @@ def _assert_promotions_and_settlement(shop: Shop) -> None:
     assert claimed.count() == coupon.total_quantity - coupon.remaining == 3
     assert PostCoupon.objects.filter(template=coupon).count() == 1
     assert {mc.source for mc in claimed} == {"post"}
+
+    # Stored value: two top-up plans, members topped up through the sandbox, the books balanced.
+    assert TopUpPlan.objects.filter(shop=shop, active=True).count() == 2
+    assert stored_value.liabilities(shop).principal_fen == 200_000  # ¥500 + ¥1,000 + ¥500
+    assert stored_value.liabilities(shop).bonus_fen == 16_000
+    assert stored_value.books_balance(shop) == []
 
     # One leader's draft settlement for yesterday: completed campaign orders, commission at their rate.
     settlement = Settlement.objects.get(shop=shop)

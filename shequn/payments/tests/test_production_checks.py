@@ -81,6 +81,8 @@ def test_unknown_or_no_gateways_are_errors(production):
 
 def test_with_the_sandbox_disabled_its_cashier_and_api_are_404(production):
     production.PAYMENT_GATEWAYS = ["sandbox", "cod"]
+    # Checkout and requests use the cache (card levels, tokens); redis.internal is not reachable here.
+    production.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     order = make_order()
     client = Client()
     client.force_login(order.user)

@@ -24,6 +24,7 @@ from shequn.redpackets.selectors import packet_view
 from shequn.testing.accounts import bearer, member_client
 from shequn.testing.factories import PickupPointFactory
 from shequn.testing.orders import make_shop, make_sku, paid_order, place_order
+from shequn.testing.storedvalue import make_plan, paid_top_up
 from shequn.wallets import flows, ledger
 from shequn.wallets.enums import AccountKind
 from shequn.wallets.models import Account
@@ -217,12 +218,22 @@ def test_money_not_yet_withdrawn_blocks_the_deletion_and_says_what_to_do(member)
     assert "推广中心提现" in check["blockers"][0]["message"]
 
 
+def test_stored_principal_blocks_the_deletion_and_the_bonus_would_be_forfeited(member):
+    shop = make_shop()
+    paid_top_up(member, make_plan(shop, principal_fen=10_000, bonus_fen=1_000))
+
+    assert _blocker_codes(member) == ["stored_value"]
+    check = Client().get("/api/v1/me/deletion", headers=bearer(member)).json()
+    assert "储值本金 ¥100.00" in check["blockers"][0]["message"]
+    assert check["forfeited_fen"] == 1_000
+
+
 def test_a_non_withdrawable_balance_is_forfeited_to_the_shop_as_the_page_says(member, sms_outbox):
     shop = make_shop(name="好邻居", slug="neighbour")
     held = promotions(member, shop)
     client = member_client(member)
     page = client.get("/me/data/").content.decode()
-    assert "你还有 ¥8.88 不可提现余额（店铺设为不可提现的红包），注销后作废，退回发红包的店铺。" in page
+    assert "你还有 ¥8.88 不可提现余额（店铺设为不可提现的红包、储值的赠送金额），注销后作废，退回给店铺。" in page
     check = Client().get("/api/v1/me/deletion", headers=bearer(member)).json()
     assert (check["can_delete"], check["forfeited_fen"]) == (True, 888)
     expense_before = ledger.balance(shop, AccountKind.PROMOTION_EXPENSE)

@@ -71,7 +71,7 @@ def test_the_api_issues_a_ticket_the_grab_takes_it_and_reading_the_packet_shows_
     assert (balances["spendable_fen"], balances["available_fen"]) == (packet.parts_fen[0], 0)
     wallet = wang.get(reverse("wallets:wallet")).content.decode()
     assert f'<span data-testid="balance-spendable">{format_fen(packet.parts_fen[0])}</span>' in wallet
-    assert "不能提现到微信零钱；注销账号时作废" in wallet
+    assert "不能提现到微信零钱，可在付款时勾选「使用余额」抵扣；注销账号时作废" in wallet
 
 
 def test_a_grab_without_a_ticket_needs_the_session_and_csrf(shop, owner, community, commit):

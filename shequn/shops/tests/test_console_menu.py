@@ -10,8 +10,8 @@ from shequn.testing.orders import make_shop, make_staff
 pytestmark = pytest.mark.django_db
 
 # + 配送时段, 按时段拣货 (ADR 0007), 秒杀 (flash sales), 微信支付 (the owner's merchant keys), 红包, 抽奖, 优惠券,
-# 套餐卡, 套餐卡兑换, 预付负债, 会员卡与积分
-ALL_PAGES = 32
+# 套餐卡, 套餐卡兑换, 预付负债, 会员卡与积分, 储值充值 and 会员余额 (stored value, ADR 0021)
+ALL_PAGES = 34
 
 
 def nav(html: str) -> dict[str, str]:
@@ -44,7 +44,7 @@ def test_each_role_sees_its_own_pages(client):
     admin = menu(client, make_staff(shop, role=StaffRole.ADMIN))
     assert admin.keys() == owner.keys() - {"微信支付"}  # payment keys are the owner's alone
     finance = menu(client, make_staff(shop, role=StaffRole.FINANCE))
-    assert {"提现审核", "订单", "售后", "操作日志"} <= finance.keys()
+    assert {"提现审核", "订单", "售后", "操作日志", "会员余额"} <= finance.keys()
     assert not {"商品", "分销推广", "员工与角色", "店铺设置", "社群"} & finance.keys()
     operator = menu(client, make_staff(shop, role=StaffRole.OPERATOR))
     assert {"商品", "社群", "分销推广", "社区团购接龙", "团购履约"} <= operator.keys()
