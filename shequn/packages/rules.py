@@ -7,7 +7,6 @@ from django.urls import reverse
 
 from shequn.catalog.kinds import KindRules
 from shequn.core.errors import DomainError
-from shequn.gifts.kinds import GiftRules
 
 from . import actions
 
@@ -27,7 +26,7 @@ class PackageRules(KindRules):
         return actions.landing_path(order)
 
 
-class PackageGiftRules(GiftRules):
+class PackageGiftRules:
     def claim(self, gift: Any, recipient: Any) -> None:
         actions.claim_gift(gift.subject_id, recipient)
 
